@@ -4,6 +4,6 @@ import { tf } from '../src/engine/tfjs.js';
 
 test('wasm backend is the default and gradients are registered', () => {
   assert.equal(tf.getBackend(), 'wasm');
-  const g = tf.grad((x: tf.Tensor) => x.square().sum())(tf.tensor1d([1, 2]));
+  const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(x)))(tf.tensor1d([1, 2]));
   assert.deepEqual(Array.from(g.dataSync()), [2, 4]);
 });

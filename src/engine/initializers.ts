@@ -1,0 +1,91 @@
+/**
+ * Weight initializers with Keras's names and defaults. An initializer is
+ * given by name ('glorotUniform' or 'glorot_uniform'), as a Keras-style
+ * object `{ className: 'RandomNormal', config: { stddev: 0.1 } }`, or as a
+ * function of shape and dtype.
+ */
+import { tf } from './tfjs.js';
+import { MasqueError, describe } from '../errors.js';
+
+export type InitializerFn = (shape: number[], dtype: tf.DataType) => tf.Tensor;
+export interface InitializerObject {
+  className: string;
+  config?: Record<string, unknown>;
+}
+export type InitializerSpec = string | InitializerObject | InitializerFn;
+
+function fans(shape: number[]): [number, number] {
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [shape[0]!, shape[0]!];
+  if (shape.length === 2) return [shape[0]!, shape[1]!];
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  return [shape[shape.length - 2]! * receptive, shape[shape.length - 1]! * receptive];
+}
+
+function num(cfg: Record<string, unknown>, key: string, dflt: number): number {
+  const v = cfg[key];
+  return typeof v === 'number' ? v : dflt;
+}
+
+function seedOf(cfg: Record<string, unknown>): number | undefined {
+  return typeof cfg['seed'] === 'number' ? (cfg['seed'] as number) : undefined;
+}
+
+function orthogonal(shape: number[], gain: number, seed?: number): tf.Tensor {
+  return tf.tidy(() => {
+    const cols = shape[shape.length - 1] ?? 1;
+    const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const a = tf.randomNormal([Math.max(rows, cols), Math.min(rows, cols)], 0, 1, 'float32', seed);
+    const [q, r] = tf.linalg.qr(a);
+    const d = tf.sign(tf.sum(tf.mul(r, tf.eye(r.shape[0]!, r.shape[1])), 0));
+    let qq: tf.Tensor = tf.mul(q, d);
+    if (rows < cols) qq = tf.transpose(qq);
+    return tf.reshape(tf.mul(qq, gain), shape);
+  });
+}
+
+const BUILDERS: Record<string, (cfg: Record<string, unknown>) => InitializerFn> = {
+  zeros: () => (s, d) => tf.zeros(s, d),
+  ones: () => (s, d) => tf.ones(s, d),
+  constant: (c) => (s, d) => tf.fill(s, num(c, 'value', 0), d),
+  randomnormal: (c) => (s, d) => tf.randomNormal(s, num(c, 'mean', 0), num(c, 'stddev', 0.05), d as 'float32', seedOf(c)),
+  randomuniform: (c) => (s, d) => tf.randomUniform(s, num(c, 'minval', -0.05), num(c, 'maxval', 0.05), d, seedOf(c)),
+  truncatednormal: (c) => (s, d) => tf.truncatedNormal(s, num(c, 'mean', 0), num(c, 'stddev', 0.05), d as 'float32', seedOf(c)),
+  glorotuniform: (c) => (s, d) => {
+    const [fi, fo] = fans(s);
+    const limit = Math.sqrt(6 / (fi + fo));
+    return tf.randomUniform(s, -limit, limit, d, seedOf(c));
+  },
+  glorotnormal: (c) => (s, d) => {
+    const [fi, fo] = fans(s);
+    return tf.truncatedNormal(s, 0, Math.sqrt(2 / (fi + fo)) / 0.87962566103423978, d as 'float32', seedOf(c));
+  },
+  heuniform: (c) => (s, d) => {
+    const limit = Math.sqrt(6 / fans(s)[0]);
+    return tf.randomUniform(s, -limit, limit, d, seedOf(c));
+  },
+  orthogonal: (c) => (s) => orthogonal(s, num(c, 'gain', 1), seedOf(c)),
+};
+BUILDERS['uniform'] = BUILDERS['randomuniform']!;
+BUILDERS['normal'] = BUILDERS['randomnormal']!;
+
+/** Resolves an initializer spec to a function. */
+export function getInitializer(spec: InitializerSpec, where: string): InitializerFn {
+  if (typeof spec === 'function') return spec;
+  const name = typeof spec === 'string' ? spec : spec?.className;
+  const cfg = typeof spec === 'object' && spec !== null ? (spec.config ?? {}) : {};
+  const key = typeof name === 'string' ? name.replace(/_/g, '').toLowerCase() : '';
+  const builder = BUILDERS[key];
+  if (builder === undefined) {
+    throw new MasqueError(
+      'UNKNOWN_NAME',
+      `${where}: unknown initializer ${describe(name ?? spec)}; expected one of zeros, ones, constant, glorotUniform, glorotNormal, heUniform, orthogonal, randomNormal, randomUniform, truncatedNormal, uniform, or a function (shape, dtype) => Tensor.`,
+    );
+  }
+  return builder(cfg);
+}
+
+/** A JSON-friendly form of an initializer spec for getConfig(). */
+export function serializeInitializer(spec: InitializerSpec): string | InitializerObject {
+  return typeof spec === 'function' ? { className: 'Custom', config: {} } : spec;
+}

@@ -1,0 +1,98 @@
+/**
+ * Masks ride on the tensors they describe. A mask is a bool tensor, usually
+ * [batch, time], `true` = valid. It is stored in tfjs's `kerasMask` slot, so
+ * disposing a tensor disposes its mask. The layer machinery marks attached
+ * masks with `tf.keep`, so `tidy` never frees a mask whose tensor survives.
+ *
+ * Each mask also remembers which layer made it (for error messages).
+ */
+import { tf } from './tfjs.js';
+import { MasqueError, formatShape } from '../errors.js';
+
+/** Where a mask came from, for error messages: "'embedding' (Embedding, maskZero)". */
+export interface MaskOrigin {
+  layerName: string;
+  className: string;
+  detail?: string;
+}
+
+const origins = new WeakMap<tf.Tensor, MaskOrigin>();
+
+/** The mask attached to `t`, or null. */
+export function getMask(t: tf.Tensor): tf.Tensor | null {
+  const m = (t as { kerasMask?: tf.Tensor }).kerasMask;
+  return m !== undefined && m !== null && !m.isDisposed ? m : null;
+}
+
+/** The layer that made `mask`, when known. */
+export function maskOrigin(mask: tf.Tensor): MaskOrigin | undefined {
+  return origins.get(mask);
+}
+
+export function describeOrigin(o: MaskOrigin | undefined): string {
+  if (o === undefined) return 'an explicitly passed mask';
+  return `the mask made by '${o.layerName}' (${o.className}${o.detail ? `, ${o.detail}` : ''})`;
+}
+
+/**
+ * Attaches `mask` to `t` (replacing any previous one), keeping the mask alive
+ * across `tidy`. The tensor takes ownership: it disposes the mask with itself.
+ * Pass a mask that no other tensor owns (clone it first if needed).
+ */
+export function attachMask(t: tf.Tensor, mask: tf.Tensor | null, origin?: MaskOrigin): void {
+  const holder = t as { kerasMask?: tf.Tensor };
+  if (holder.kerasMask !== undefined && holder.kerasMask !== mask) holder.kerasMask.dispose();
+  if (mask === null) {
+    delete holder.kerasMask;
+    return;
+  }
+  tf.keep(mask);
+  holder.kerasMask = mask;
+  if (origin !== undefined) origins.set(mask, origin);
+}
+
+/** A copy of `mask` (sharing data) with the same origin, for a second owner. */
+export function cloneMask(mask: tf.Tensor): tf.Tensor {
+  const c = tf.clone(mask);
+  const o = origins.get(mask);
+  if (o !== undefined) origins.set(c, o);
+  return c;
+}
+
+/** Records the origin of a mask made by a layer. */
+export function setMaskOrigin(mask: tf.Tensor, origin: MaskOrigin): void {
+  if (!origins.has(mask)) origins.set(mask, origin);
+}
+
+/**
+ * Returns `t` with `mask` attached: a new handle on the same data (so the
+ * caller's tensor keeps its own mask, if any).
+ */
+export function withMask(t: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
+  const out = tf.clone(t);
+  attachMask(out, mask === null ? null : cloneMask(mask));
+  return out;
+}
+
+/**
+ * Checks that `mask` can describe `input`: bool, rank at most the input's,
+ * each dim equal to the input's (batch must match), and returns it as bool.
+ */
+export function validateMask(mask: tf.Tensor, input: tf.Tensor, where: string): void {
+  if (mask.dtype !== 'bool') {
+    throw new MasqueError(
+      'MASK_INVALID',
+      `${where}: a mask must be a bool tensor (true = valid step), but received a ${mask.dtype} tensor of shape ${formatShape(mask.shape)}. Convert it with tf.cast(mask, 'bool') or tf.notEqual(x, 0).`,
+    );
+  }
+  const ok =
+    mask.rank >= 1 &&
+    mask.rank <= input.rank &&
+    mask.shape.every((d, i) => d === input.shape[i] || (i > 0 && d === 1));
+  if (!ok) {
+    throw new MasqueError(
+      'MASK_SHAPE_MISMATCH',
+      `${where}: the mask of shape ${formatShape(mask.shape)} does not match the input of shape ${formatShape(input.shape)}; expected a mask whose shape is a prefix of the input's (for a sequence, [batch, time] = ${formatShape(input.shape.slice(0, 2))}).`,
+    );
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Symbolic tensors: the placeholders a functional model is built from. They
+ * carry a shape (null = unknown), a dtype, the spec of their mask, and the
+ * node that produced them.
+ */
+import type { tf } from './tfjs.js';
+import type { Shape } from './types.js';
+import type { MaskOrigin } from './masks.js';
+import type { Layer } from './layer.js';
+
+export interface MaskSpec {
+  shape: Shape;
+  origin?: MaskOrigin;
+}
+
+/** One call of a layer on symbolic inputs. */
+export interface Node {
+  layer: Layer;
+  /** The call's inputs as given: one tensor or a list. */
+  inputs: SymbolicTensor | SymbolicTensor[];
+  /** Extra call arguments; may contain symbolic tensors (explicit masks, initial states). */
+  args: Record<string, unknown>;
+  outputs: SymbolicTensor[];
+  multiOutput: boolean;
+  /** Set when the layer cannot use masks and received one: a description of that mask. */
+  dropsMask: string | null;
+}
+
+let counter = 0;
+
+export class SymbolicTensor {
+  readonly id = ++counter;
+  constructor(
+    readonly shape: Shape,
+    readonly dtype: tf.DataType,
+    readonly node: Node | null,
+    readonly outputIndex: number,
+    readonly mask: MaskSpec | null,
+    readonly name: string,
+  ) {}
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  toString(): string {
+    return `SymbolicTensor(${this.name}, shape=[${this.shape.map((d) => (d === null ? 'null' : d)).join(', ')}], ${this.dtype}${this.mask ? ', masked' : ''})`;
+  }
+}
+
+export function isSymbolic(x: unknown): x is SymbolicTensor {
+  return x instanceof SymbolicTensor;
+}
+
+/** True if `x` (a value, list or plain object) contains a symbolic tensor. */
+export function containsSymbolic(x: unknown): boolean {
+  if (isSymbolic(x)) return true;
+  if (Array.isArray(x)) return x.some(containsSymbolic);
+  if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    return Object.values(x as Record<string, unknown>).some(containsSymbolic);
+  }
+  return false;
+}
+
+/** Replaces every symbolic tensor inside `x` (lists and plain objects) with `f(s)`. */
+export function mapSymbolic<T>(x: unknown, f: (s: SymbolicTensor) => T): unknown {
+  if (isSymbolic(x)) return f(x);
+  if (Array.isArray(x)) return x.map((v) => mapSymbolic(v, f));
+  if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x as Record<string, unknown>)) out[k] = mapSymbolic(v, f);
+    return out;
+  }
+  return x;
+}
+
+/** Every symbolic tensor inside `x`, in order. */
+export function collectSymbolic(x: unknown, out: SymbolicTensor[] = []): SymbolicTensor[] {
+  mapSymbolic(x, (s) => {
+    out.push(s);
+    return s;
+  });
+  return out;
+}

@@ -1,0 +1,207 @@
+/**
+ * Building Masque models from Keras 3 `model.to_json()` configs: Sequential
+ * and Functional (with nested models), then setting weights by their Keras
+ * paths (or in `model.weights` order).
+ */
+import { tf } from '../engine/tfjs.js';
+import { MasqueError, describe } from '../errors.js';
+import { Input, InputLayer } from '../engine/input_layer.js';
+import { isSymbolic, type SymbolicTensor } from '../engine/symbolic.js';
+import type { MaskPolicy } from '../engine/mask_policy.js';
+import { withMaskPolicy } from '../engine/mask_policy.js';
+import { Model } from '../models/functional.js';
+import { Sequential } from '../models/sequential.js';
+import { layerFromKerasEntry, type AnyLayer, type ConvertContext } from './keras_layers.js';
+import { snakeToCamel } from './keras_names.js';
+
+/** Weights as the conformance cases and `.keras` readers give them. */
+export interface NamedWeight {
+  name: string;
+  shape: number[];
+  data: ArrayLike<number>;
+}
+
+export type WeightsInput = NamedWeight[] | (tf.Tensor | ArrayLike<number>)[];
+
+export interface FromConfigOptions {
+  maskPolicy?: MaskPolicy;
+}
+
+type Obj = Record<string, unknown>;
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+const ctx: ConvertContext = { layerFromConfig: (e) => layerOrModel(e) };
+
+function layerOrModel(entry: unknown): AnyLayer {
+  if (isObj(entry) && (entry['class_name'] === 'Functional' || entry['class_name'] === 'Sequential' || entry['class_name'] === 'Model')) {
+    return modelFromEntry(entry, undefined);
+  }
+  return layerFromKerasEntry(entry, ctx);
+}
+
+function inputFromConfig(cfg: Obj): SymbolicTensor {
+  const shape = (cfg['batch_shape'] ?? cfg['batch_input_shape']) as (number | null)[] | undefined;
+  if (!Array.isArray(shape)) throw new MasqueError('INVALID_CONFIG', `Keras config: InputLayer '${String(cfg['name'])}' has no batch_shape.`);
+  const dtype = String(cfg['dtype'] ?? 'float32');
+  const mapped = dtype.startsWith('int') || dtype.startsWith('uint') ? 'int32' : dtype === 'bool' ? 'bool' : dtype === 'string' ? 'string' : 'float32';
+  return Input({ shape: shape.slice(1), batchSize: shape[0] ?? null, dtype: mapped, name: String(cfg['name']) });
+}
+
+function sequentialFromConfig(cfg: Obj, policy: MaskPolicy | undefined): Sequential {
+  const model = new Sequential({ name: String(cfg['name'] ?? 'sequential'), maskPolicy: policy, trainable: cfg['trainable'] !== false });
+  const layers = cfg['layers'];
+  if (!Array.isArray(layers)) throw new MasqueError('INVALID_CONFIG', `Keras config: Sequential '${String(cfg['name'])}' has no layers list.`);
+  for (const entry of layers) {
+    if (isObj(entry) && entry['class_name'] === 'InputLayer') {
+      model.add(inputFromConfig(entry['config'] as Obj).node!.layer as InputLayer);
+    } else {
+      model.add(layerOrModel(entry));
+    }
+  }
+  const shape = cfg['build_input_shape'];
+  if (!model.built && Array.isArray(shape)) model.build(shape as (number | null)[]);
+  return model;
+}
+
+/** Resolves `__keras_tensor__` references in node args/kwargs to symbolic tensors. */
+function resolve(v: unknown, outputs: Map<string, SymbolicTensor[][]>): unknown {
+  if (isObj(v) && v['class_name'] === '__keras_tensor__') {
+    const hist = (v['config'] as Obj)['keras_history'] as [string, number, number];
+    const t = outputs.get(hist[0])?.[hist[1]]?.[hist[2]];
+    if (t === undefined) throw new Pending();
+    return t;
+  }
+  if (Array.isArray(v)) return v.map((x) => resolve(x, outputs));
+  if (isObj(v)) {
+    const o: Obj = {};
+    for (const [k, x] of Object.entries(v)) o[k] = resolve(x, outputs);
+    return o;
+  }
+  return v;
+}
+
+class Pending extends Error {}
+
+function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined): Model {
+  const entries = cfg['layers'];
+  if (!Array.isArray(entries)) throw new MasqueError('INVALID_CONFIG', `Keras config: Functional '${String(cfg['name'])}' has no layers list.`);
+  const layers = new Map<string, AnyLayer>();
+  const outputs = new Map<string, SymbolicTensor[][]>();
+  const pending: { name: string; node: Obj }[] = [];
+  for (const e of entries as Obj[]) {
+    const c = e['config'] as Obj;
+    const name = String(e['name'] ?? c['name']);
+    if (e['class_name'] === 'InputLayer') {
+      outputs.set(name, [[inputFromConfig(c)]]);
+      continue;
+    }
+    layers.set(name, layerOrModel(e));
+    for (const node of (e['inbound_nodes'] as Obj[] | undefined) ?? []) pending.push({ name, node });
+  }
+  // Run the recorded calls in order; a call whose inputs are not ready yet waits.
+  let progress = true;
+  while (pending.length > 0 && progress) {
+    progress = false;
+    for (let i = 0; i < pending.length; i++) {
+      const { name, node } = pending[i]!;
+      if (pending.slice(0, i).some((p) => p.name === name)) continue; // keep each layer's node order
+      let args: unknown[];
+      let kwargs: Obj;
+      try {
+        args = resolve(node['args'] ?? [], outputs) as unknown[];
+        kwargs = resolve(node['kwargs'] ?? {}, outputs) as Obj;
+      } catch (err) {
+        if (err instanceof Pending) continue;
+        throw err;
+      }
+      const callArgs: Obj = {};
+      for (const [k, v] of Object.entries(kwargs)) {
+        if (k === 'training' || v === null) continue;
+        callArgs[snakeToCamel(k)] = v;
+      }
+      const inputs = args.length === 1 ? args[0] : args;
+      const out = (layers.get(name)! as AnyLayer).apply(inputs as SymbolicTensor, callArgs as never);
+      const list = Array.isArray(out) ? out : [out];
+      if (!outputs.has(name)) outputs.set(name, []);
+      outputs.get(name)!.push(list as SymbolicTensor[]);
+      pending.splice(i, 1);
+      progress = true;
+      i--;
+    }
+  }
+  if (pending.length > 0) {
+    throw new MasqueError('GRAPH_DISCONNECTED', `Keras config: could not connect the calls of ${[...new Set(pending.map((p) => `'${p.name}'`))].join(', ')}; their inputs are never produced.`);
+  }
+  const pick = (spec: unknown): SymbolicTensor | SymbolicTensor[] => {
+    const one = (s: unknown): SymbolicTensor => {
+      const [n, ni, ti] = s as [string, number, number];
+      const t = outputs.get(n)?.[ni]?.[ti];
+      if (!isSymbolic(t)) throw new MasqueError('INVALID_CONFIG', `Keras config: model input/output ${describe(s)} does not name a layer output.`);
+      return t;
+    };
+    if (Array.isArray(spec) && typeof spec[0] === 'string') return one(spec);
+    if (Array.isArray(spec)) return spec.map(one);
+    if (isObj(spec)) return Object.values(spec).map(one);
+    throw new MasqueError('INVALID_CONFIG', `Keras config: expected input_layers/output_layers; received ${describe(spec)}.`);
+  };
+  return new Model({ inputs: pick(cfg['input_layers']), outputs: pick(cfg['output_layers']), name: String(cfg['name'] ?? 'functional'), maskPolicy: policy, trainable: cfg['trainable'] !== false });
+}
+
+function modelFromEntry(entry: Obj, policy: MaskPolicy | undefined): Model {
+  const cfg = entry['config'];
+  if (!isObj(cfg)) throw new MasqueError('INVALID_CONFIG', `Keras config: '${String(entry['class_name'])}' has no config object.`);
+  switch (entry['class_name']) {
+    case 'Sequential':
+      return sequentialFromConfig(cfg, policy);
+    case 'Functional':
+    case 'Model':
+      return functionalFromConfig(cfg, policy);
+    default:
+      throw new MasqueError('UNKNOWN_LAYER_CLASS', `Keras config: the top level must be a Sequential or Functional model; received class '${String(entry['class_name'])}'.`);
+  }
+}
+
+/**
+ * Builds a model from a Keras 3 config (`model.to_json()`, as a string or
+ * parsed) and optionally sets its weights: named weights are matched by
+ * their Keras paths, plain arrays are taken in `model.weights` order.
+ */
+export function modelFromKerasConfig(config: string | object, weights?: WeightsInput, options: FromConfigOptions = {}): Model {
+  let parsed: unknown = config;
+  if (typeof config === 'string') {
+    try {
+      parsed = JSON.parse(config);
+    } catch (e) {
+      throw new MasqueError('INVALID_CONFIG', `modelFromKerasConfig: the config is not valid JSON (${(e as Error).message}).`);
+    }
+  }
+  if (!isObj(parsed)) throw new MasqueError('INVALID_CONFIG', `modelFromKerasConfig: expected a config object; received ${describe(parsed)}.`);
+  const model = withMaskPolicy(options.maskPolicy, () => modelFromEntry(parsed as Obj, options.maskPolicy));
+  if (weights !== undefined) setKerasWeights(model, weights);
+  return model;
+}
+
+/** Sets weights given by Keras path (matched by name) or as plain arrays (in order). */
+export function setKerasWeights(model: Model, weights: WeightsInput): void {
+  const named = weights.length > 0 && isObj(weights[0]) && typeof (weights[0] as NamedWeight).name === 'string' && !(weights[0] instanceof tf.Tensor);
+  if (!named) {
+    model.setWeights(weights as (tf.Tensor | ArrayLike<number>)[]);
+    return;
+  }
+  const list = weights as NamedWeight[];
+  const byName = new Map(list.map((w) => [w.name, w]));
+  const paths = model.weightPaths();
+  const missing = paths.filter((p) => !byName.has(p));
+  if (missing.length > 0 || list.length !== paths.length) {
+    const extra = list.map((w) => w.name).filter((n) => !paths.includes(n));
+    throw new MasqueError(
+      missing.length > 0 ? 'WEIGHT_MISSING' : 'WEIGHT_COUNT_MISMATCH',
+      `setKerasWeights: the model has ${paths.length} weights and ${list.length} were given.` +
+        (missing.length ? ` Missing: ${missing.join(', ')}.` : '') +
+        (extra.length ? ` Not in the model: ${extra.join(', ')}.` : ''),
+    );
+  }
+  model.setWeights(paths.map((p) => Float32Array.from(byName.get(p)!.data as ArrayLike<number>)));
+}

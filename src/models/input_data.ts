@@ -1,0 +1,61 @@
+/** Turning what users pass to predict/fit (tensors or nested arrays) into tensors. */
+import { tf } from '../engine/tfjs.js';
+import { MasqueError, describe, formatShape } from '../errors.js';
+import { attachMask, cloneMask, getMask } from '../engine/masks.js';
+import type { SymbolicTensor } from '../engine/symbolic.js';
+
+export type ArrayData = number | boolean | string | ArrayData[];
+export type InputData = tf.Tensor | ArrayData[] | (tf.Tensor | ArrayData[])[];
+
+function inferShape(x: ArrayData, where: string, path = ''): number[] {
+  if (!Array.isArray(x)) return [];
+  if (x.length === 0) return [0];
+  const first = inferShape(x[0]!, where, `${path}[0]`);
+  for (let i = 1; i < x.length; i++) {
+    const s = inferShape(x[i]!, where, `${path}[${i}]`);
+    if (s.length !== first.length || s.some((d, k) => d !== first[k])) {
+      throw new MasqueError(
+        'INVALID_INPUT',
+        `${where}: nested arrays must be rectangular, but element ${path}[${i}] has shape ${formatShape(s)} while ${path}[0] has shape ${formatShape(first)}. Pad variable-length sequences with padSequences first.`,
+      );
+    }
+  }
+  return [x.length, ...first];
+}
+
+/** Converts one model input to a tensor of the input's dtype (checking rank). */
+export function toInputTensor(x: tf.Tensor | ArrayData[], spec: SymbolicTensor | undefined, where: string): tf.Tensor {
+  const dtype = (spec?.dtype ?? 'float32') as tf.DataType;
+  if (x instanceof tf.Tensor) return x;
+  if (!Array.isArray(x)) throw new MasqueError('INVALID_INPUT', `${where}: expected a tensor or a nested array; received ${describe(x)}.`);
+  const shape = inferShape(x, where);
+  const flat = (x as unknown[]).flat(Infinity) as (number | boolean | string)[];
+  if (dtype !== 'string' && flat.some((v) => typeof v !== 'number' && typeof v !== 'boolean')) {
+    throw new MasqueError('INVALID_INPUT', `${where}: expected numbers for a ${dtype} input; found ${describe(flat.find((v) => typeof v !== 'number' && typeof v !== 'boolean'))}.`);
+  }
+  return tf.tensor(flat as number[], shape, dtype);
+}
+
+/** Slices rows [start, start+size) of `t`, slicing its mask too. */
+export function sliceRows(t: tf.Tensor, start: number, size: number): tf.Tensor {
+  const begin = t.shape.map((_, i) => (i === 0 ? start : 0));
+  const sizes = t.shape.map((d, i) => (i === 0 ? size : d));
+  const out = tf.slice(t, begin, sizes);
+  const m = getMask(t);
+  if (m !== null) attachMask(out, tf.slice(m, begin.slice(0, m.rank), sizes.slice(0, m.rank)));
+  return out;
+}
+
+/** Concatenates batches along axis 0, concatenating their masks when all have one. */
+export function concatRows(parts: tf.Tensor[]): tf.Tensor {
+  if (parts.length === 1) {
+    const out = tf.clone(parts[0]!);
+    const m = getMask(parts[0]!);
+    if (m) attachMask(out, cloneMask(m));
+    return out;
+  }
+  const out = tf.concat(parts, 0);
+  const masks = parts.map(getMask);
+  if (masks.every((m) => m !== null)) attachMask(out, tf.concat(masks as tf.Tensor[], 0));
+  return out;
+}

@@ -1,0 +1,27 @@
+/** Mask arithmetic shared by layers. */
+import { tf } from '../engine/tfjs.js';
+
+/** [B, T] bool: true where some feature on the last axis differs from `value` (NaN matches NaN). */
+export function stepMask(x: tf.Tensor, value: number): tf.Tensor {
+  return tf.tidy(() => {
+    const differs = Number.isNaN(value) ? tf.logicalNot(tf.isNaN(x)) : tf.notEqual(x, tf.scalar(value, x.dtype));
+    return tf.any(differs, -1);
+  });
+}
+
+/** Broadcasts a mask of shape x.shape[:k] to x's rank by adding trailing axes of size 1. */
+export function expandMask(mask: tf.Tensor, rank: number): tf.Tensor {
+  let m = mask;
+  while (m.rank < rank) m = tf.expandDims(m, -1);
+  return m;
+}
+
+/** `x` with masked positions set to exactly 0 (NaN or Inf at masked positions cannot leak). */
+export function zeroMaskedSteps(x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.where(tf.broadcastTo(expandMask(mask, x.rank), x.shape), x, tf.zerosLike(x)));
+}
+
+/** The mask as a float tensor, broadcastable to a tensor of rank `rank`. */
+export function maskAsFloat(mask: tf.Tensor, rank: number, dtype: tf.DataType = 'float32'): tf.Tensor {
+  return tf.tidy(() => tf.cast(expandMask(mask, rank), dtype));
+}
