@@ -13,6 +13,8 @@ import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
 import { layerFromKerasEntry, type AnyLayer, type ConvertContext } from './keras_layers.js';
 import { snakeToCamel } from './keras_names.js';
+import './keras_layers_rnn.js';
+import './keras_layers_attention.js';
 
 /** Weights as the conformance cases and `.keras` readers give them. */
 export interface NamedWeight {
