@@ -92,7 +92,7 @@ export function validateMask(mask: tf.Tensor, input: tf.Tensor, where: string): 
   if (!ok) {
     throw new MasqueError(
       'MASK_SHAPE_MISMATCH',
-      `${where}: the mask of shape ${formatShape(mask.shape)} does not match the input of shape ${formatShape(input.shape)}; expected a mask whose shape is a prefix of the input's (for a sequence, [batch, time] = ${formatShape(input.shape.slice(0, 2))}).`,
+      `${where}: the mask of shape ${formatShape(mask.shape)} does not match the input of shape ${formatShape(input.shape)}; expected a mask whose dims match the leading dims of the input (for a sequence: [batch, time] = ${formatShape(input.shape.slice(0, 2))}).`,
     );
   }
 }

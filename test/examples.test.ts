@@ -1,0 +1,35 @@
+// Every seed example prints what the seed notes print.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+async function run(path: string): Promise<string[]> {
+  const lines: string[] = [];
+  const mod = (await import(path)) as { main: (log: (s: string) => void) => Promise<void> };
+  await mod.main((s) => lines.push(s));
+  return lines;
+}
+
+test('seed 001 example 1: masked mean pool', async () => {
+  assert.deepEqual(await run('../examples/seed_masked_mean_pool.ts'), ['[[10, 10], [15, 15], [20, 20], [25, 25]]']);
+});
+
+test('seed 001 example 2: flatten with mask + masked sum, both methods, and the error for an unflattened mask', async () => {
+  const lines = await run('../examples/seed_flatten_masked_sum.ts');
+  assert.deepEqual(lines.slice(0, 2), ['method 1: [3, 6, 9, 12]', 'method 2: [3, 6, 9, 12]']);
+  assert.match(lines[2]!, /the mask of shape \[4, 4\] does not match the input of shape \[4, 12\]/);
+});
+
+test('seed 002: TemporalSplit splits the mask', async () => {
+  assert.deepEqual(await run('../examples/seed_temporal_split.ts'), [
+    'first half mask:  [[true, true, true], [true, true, true], [true, true, true]]',
+    'second half mask: [[false, false, false], [true, true, false], [true, true, true]]',
+  ]);
+});
+
+test('seed 002: CustomEmbedding with computeMask', async () => {
+  assert.deepEqual(await run('../examples/seed_custom_embedding.ts'), [
+    'output shape: [2, 5, 32]',
+    'mask: [[true, true, true, false, false], [true, true, false, false, false]]',
+    'pooled shape: [2, 32], mask after pooling: null',
+  ]);
+});
