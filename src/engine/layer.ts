@@ -224,6 +224,9 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     this.built = true;
   }
 
+  /** Hook: sees the first concrete inputs before `build` (Sequential takes its input dtype from them). */
+  protected beforeFirstCall(_inputs: tf.Tensor[]): void {}
+
   /** Hook for models: run the call and return outputs with their masks. */
   protected callAndMask(inputs: tf.Tensor | tf.Tensor[], args: A): { outputs: tf.Tensor | tf.Tensor[]; masks: MaskArg } {
     const outputs = this.call(inputs, args);
@@ -232,6 +235,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
 
   private applyConcrete(inputs: tf.Tensor | tf.Tensor[], args: A): tf.Tensor | tf.Tensor[] {
     const list = checkTensors(inputs, this);
+    if (!this.built) this.beforeFirstCall(list);
     this.maybeBuild(Array.isArray(inputs) ? list.map((t) => t.shape) : list[0]!.shape);
     const explicit = args.mask !== undefined;
     let mask: MaskArg = explicit ? args.mask! : collectMasks(inputs);

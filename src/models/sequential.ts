@@ -65,10 +65,9 @@ export class Sequential extends Model {
 
   private pendingDtype: 'float32' | 'int32' | 'bool' | 'string' | undefined;
 
-  override apply(inputs: never, args?: never): never {
-    const first = Array.isArray(inputs) ? (inputs as unknown[])[0] : inputs;
-    if (!this.built && first instanceof tf.Tensor) this.pendingDtype = first.dtype === 'int32' ? 'int32' : first.dtype === 'bool' ? 'bool' : first.dtype === 'string' ? 'string' : 'float32';
-    return super.apply(inputs, args) as never;
+  protected override beforeFirstCall(inputs: tf.Tensor[]): void {
+    const d = inputs[0]!.dtype;
+    this.pendingDtype = d === 'int32' || d === 'bool' || d === 'string' ? d : 'float32';
   }
 
   protected override ensureBuiltFor(x: InputData): void {
