@@ -31,4 +31,7 @@ export { Sequential, type SequentialArgs } from './models/sequential.js';
 
 // io
 export { modelFromKerasConfig, setKerasWeights, type NamedWeight, type WeightsInput } from './io/keras_config.js';
+export { loadModelFromBytes, saveModelToBytes } from './io/keras_saving.js';
+export { loadModel, saveModel } from './io/keras_file_node.js';
+export { exportModel as modelToKerasConfig } from './io/keras_export.js';
 export { registerKerasLayers, kerasLayerClasses, type KerasLayerEntry } from './io/keras_layers.js';

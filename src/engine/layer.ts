@@ -14,6 +14,13 @@ import { currentTraining, withTraining } from './context.js';
 import { getInitializer, type InitializerSpec } from './initializers.js';
 import { SymbolicTensor, containsSymbolic, isSymbolic, mapSymbolic, type Node } from './symbolic.js';
 
+/** A layer's weights as grouped in a `.keras` weights file. */
+export interface SaveTree {
+  name: string;
+  vars: LayerWeight[];
+  groups: Record<string, SaveTree>;
+}
+
 /** Options for `addWeight`. */
 export interface WeightOptions {
   initializer?: InitializerSpec;
@@ -84,6 +91,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   protected parent: Layer<CallArgs, boolean> | null = null;
   private readonly ownWeights: LayerWeight[] = [];
   private readonly children: Layer<CallArgs, boolean>[] = [];
+  private readonly childSaveNames = new Map<Layer<CallArgs, boolean>, string>();
   private warnedMask = false;
   private droppedMask: string | null = null;
 
@@ -154,10 +162,22 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   }
 
   /** Registers a sub-layer (weights and paths nest under this layer, as in Keras). */
-  protected trackLayer<L extends Layer<CallArgs, boolean>>(layer: L): L {
+  protected trackLayer<L extends Layer<CallArgs, boolean>>(layer: L, saveName?: string): L {
     (layer as unknown as { parent: Layer<CallArgs, boolean> | null }).parent = this as unknown as Layer<CallArgs, boolean>;
     this.children.push(layer);
+    this.childSaveNames.set(layer, saveName ?? layer.name);
     return layer;
+  }
+
+  /**
+   * The layer's state as Keras saves it in `.keras` files: its own weights
+   * (`vars`, trainable first) and one group per sub-layer, named after the
+   * Python attribute that holds it (`cell`, `forward_layer`, ...).
+   */
+  saveTree(): SaveTree {
+    const groups: Record<string, SaveTree> = {};
+    for (const c of this.children) groups[this.childSaveNames.get(c)!] = c.saveTree();
+    return { name: this.name, vars: [...this.ownWeights.filter((w) => w.trainable), ...this.ownWeights.filter((w) => !w.trainable)], groups };
   }
 
   /** Sub-layers tracked with `trackLayer`. */

@@ -246,6 +246,18 @@ export class Model extends Layer<CallArgs, boolean> {
   /** Hook for Sequential: build from the first data seen. */
   protected ensureBuiltFor(_x: InputData): void {}
 
+  /** Saves the model as a Keras `.keras` file (Node). In browsers use `toKerasBytes()`. */
+  async save(path: string): Promise<void> {
+    const { saveModel } = await import('../io/keras_file_node.js');
+    await saveModel(this, path);
+  }
+
+  /** The model as `.keras` bytes (config.json, metadata.json, model.weights.h5), for browsers or any storage. */
+  async toKerasBytes(): Promise<Uint8Array> {
+    const { saveModelToBytes } = await import('../io/keras_saving.js');
+    return saveModelToBytes(this);
+  }
+
   /** Prints (or returns) a table of layers with output shapes, parameter counts and what each does with the mask. */
   summary(print: (line: string) => void = console.log): string {
     const text = formatSummary(this);

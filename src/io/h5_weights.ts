@@ -1,0 +1,264 @@
+/**
+ * Reading and writing `model.weights.h5`, the HDF5 weights file inside a
+ * Keras 3 `.keras` archive, as a plain JS tree.
+ *
+ * Keras layout (see notes/keras_h5_layout.md): every saveable object gets a
+ * group at its path (`layers/lstm/cell`), and its own variables live in a
+ * `vars` child group as datasets named "0", "1", … with a scalar UTF-8
+ * string attribute `name` (the object's name). Uses h5wasm's in-memory
+ * Emscripten file system, so it runs in Node and in browsers.
+ */
+import type { Dataset as H5Dataset, Group as H5Group } from 'h5wasm';
+import { MasqueError, formatShape } from '../errors.js';
+
+export type VarDtype = 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64';
+export type VarData =
+  | Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array
+  | Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+
+/** One variable: a C-order array. `shape: []` is a scalar. */
+export interface VarArray {
+  shape: number[];
+  dtype: VarDtype;
+  data: VarData;
+}
+
+/** Attribute values Masque keeps: Keras writes only scalar strings (`name`). */
+export type H5AttrValue = string | number;
+
+/**
+ * One HDF5 group of the weights file. `groups` holds the child groups other
+ * than `vars`; `vars` the datasets of the `vars` child group in index order;
+ * `varsAttrs` the attributes of that `vars` group — present exactly when the
+ * group exists (Keras creates it, with `name`, even for objects without
+ * variables). On write, a `vars` group is created when `varsAttrs` is set or
+ * `vars` is non-empty.
+ */
+export interface H5Tree {
+  groups: Record<string, H5Tree>;
+  vars: VarArray[];
+  varsAttrs?: Record<string, H5AttrValue>;
+}
+
+const DTYPES: Record<VarDtype, { ctor: new (n: number) => VarData; cls: 'f' | 'i' | 'u'; size: number }> = {
+  float32: { ctor: Float32Array, cls: 'f', size: 4 },
+  float64: { ctor: Float64Array, cls: 'f', size: 8 },
+  int8: { ctor: Int8Array, cls: 'i', size: 1 },
+  int16: { ctor: Int16Array, cls: 'i', size: 2 },
+  int32: { ctor: Int32Array, cls: 'i', size: 4 },
+  int64: { ctor: BigInt64Array, cls: 'i', size: 8 },
+  uint8: { ctor: Uint8Array, cls: 'u', size: 1 },
+  uint16: { ctor: Uint16Array, cls: 'u', size: 2 },
+  uint32: { ctor: Uint32Array, cls: 'u', size: 4 },
+  uint64: { ctor: BigUint64Array, cls: 'u', size: 8 },
+};
+
+type H5Lib = typeof import('h5wasm').default;
+type H5Mod = Awaited<H5Lib['ready']>;
+let lib: Promise<{ h5: H5Lib; mod: H5Mod }> | null = null;
+let tmpCounter = 0;
+
+function loadH5(): Promise<{ h5: H5Lib; mod: H5Mod }> {
+  lib ??= import('h5wasm').then(async (m) => ({ h5: m.default, mod: await m.default.ready }));
+  return lib;
+}
+
+/** Runs `fn` on a temp file in h5wasm's in-memory FS with HDF5 errors thrown (not printed); always unlinks it. */
+async function withTempFile<T>(init: Uint8Array | null, fn: (path: string, h5: H5Lib, mod: H5Mod) => T): Promise<T> {
+  const { h5, mod } = await loadH5();
+  const path = `/masque_weights_${++tmpCounter}_${Math.random().toString(36).slice(2)}.h5`;
+  mod.activate_throwing_error_handler();
+  try {
+    if (init) mod.FS.writeFile(path, init);
+    return fn(path, h5, mod);
+  } finally {
+    mod.deactivate_throwing_error_handler();
+    try { mod.FS.unlink(path); } catch { /* never created */ }
+  }
+}
+
+/** The innermost HDF5 diagnostic of an h5wasm error, e.g. "truncated file: eof = 4000, …". */
+function h5Reason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const lines = text.split('\n').filter((l) => /#\d+:/.test(l));
+  const last = lines[lines.length - 1];
+  const m = last ? /\(\): (.*)$/.exec(last) : null;
+  return (m ? m[1]! : text.split('\n')[0]!).trim();
+}
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Parses HDF5 bytes laid out as Keras 3 writes `model.weights.h5`. `label`
+ * names the file in errors. Throws `CORRUPT_FILE` for bytes that are not
+ * HDF5, are truncated, or do not follow the Keras layout, and
+ * `UNSUPPORTED_FILE` for dtypes Masque does not read (bfloat16, float16, …).
+ */
+export async function readWeightsH5(bytes: Uint8Array, label = 'model.weights.h5'): Promise<H5Tree> {
+  if (bytes.length < 8 || HDF5_SIGNATURE.some((b, i) => bytes[i] !== b)) {
+    const first = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new MasqueError('CORRUPT_FILE', `${label}: expected an HDF5 file starting with the signature 89 48 44 46 0d 0a 1a 0a ("\\x89HDF\\r\\n\\x1a\\n"); received ${bytes.length === 0 ? 'an empty file' : `${bytes.length} bytes starting with ${first}`}.`);
+  }
+  return withTempFile(bytes, (path, h5) => {
+    let file: InstanceType<H5Lib['File']>;
+    try {
+      file = new h5.File(path, 'r');
+    } catch (err) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected a complete HDF5 file; received ${bytes.length} bytes that HDF5 cannot open (${h5Reason(err)}).`);
+    }
+    try {
+      return readGroup(file, '', h5, label);
+    } catch (err) {
+      if (err instanceof MasqueError) throw err;
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected a readable HDF5 file; received one that fails while reading (${h5Reason(err)}).`);
+    } finally {
+      try { file.close(); } catch { /* already failed */ }
+    }
+  });
+}
+
+function readGroup(g: H5Group, path: string, h5: H5Lib, label: string): H5Tree {
+  const tree: H5Tree = { groups: {}, vars: [] };
+  for (const key of g.keys()) {
+    const child = g.get(key);
+    const where = `${path}/${key}`;
+    if (key === 'vars' && child instanceof h5.Group) {
+      tree.varsAttrs = readAttrs(child, where, label);
+      tree.vars = readVars(child, where, h5, label);
+    } else if (child instanceof h5.Group) {
+      tree.groups[key] = readGroup(child, where, h5, label);
+    } else {
+      const kind = child instanceof h5.Dataset ? 'a dataset' : `an object of type ${child?.constructor?.name ?? 'null'}`;
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected only groups outside "vars" groups (Keras 3 layout); received ${kind} at "${where}".`);
+    }
+  }
+  return tree;
+}
+
+function readAttrs(g: H5Group, where: string, label: string): Record<string, H5AttrValue> {
+  const out: Record<string, H5AttrValue> = {};
+  for (const [k, a] of Object.entries(g.attrs)) {
+    const v = a.value;
+    if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+    else if (typeof v === 'bigint') out[k] = Number(v);
+    else throw new MasqueError('UNSUPPORTED_FILE', `${label}: expected scalar string or number attributes on "${where}"; received attribute "${k}" of shape ${formatShape(a.shape ?? [])}.`);
+  }
+  return out;
+}
+
+function readVars(g: H5Group, where: string, h5: H5Lib, label: string): VarArray[] {
+  const keys = g.keys();
+  const vars: VarArray[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    if (!keys.includes(String(i))) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected the datasets of "${where}" to be named 0..${keys.length - 1}; received names ${JSON.stringify(keys)}.`);
+    }
+    const ds = g.get(String(i));
+    if (!(ds instanceof h5.Dataset)) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected a dataset at "${where}/${i}"; received a group or link.`);
+    }
+    vars.push(readDataset(ds, `${where}/${i}`, label));
+  }
+  return vars;
+}
+
+function readDataset(ds: H5Dataset, where: string, label: string): VarArray {
+  const md = ds.metadata;
+  if ('dtype' in ds.attrs) {
+    throw new MasqueError('UNSUPPORTED_FILE', `${label}: expected float or integer variables; received "${where}" stored with dtype attribute ${JSON.stringify(ds.attrs['dtype']!.value)} (e.g. bfloat16), which Masque does not read.`);
+  }
+  const cls = md.type === 1 ? 'f' : md.type === 0 ? (md.signed ? 'i' : 'u') : null;
+  const dtype = (Object.keys(DTYPES) as VarDtype[]).find((d) => DTYPES[d].cls === cls && DTYPES[d].size === md.size);
+  if (!dtype || !md.littleEndian || md.vlen) {
+    throw new MasqueError('UNSUPPORTED_FILE', `${label}: expected a little-endian float32/64 or integer dataset at "${where}"; received HDF5 type class ${md.type} of ${md.size} bytes (dtype ${JSON.stringify(ds.dtype)}).`);
+  }
+  const shape = (md.shape ?? []).map(Number);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const { ctor } = DTYPES[dtype];
+  const data = new ctor(size);
+  if (size > 0) {
+    const v = ds.value as unknown;
+    if (ArrayBuffer.isView(v)) (data as unknown as { set(a: ArrayLike<unknown>): void }).set(v as unknown as ArrayLike<unknown>);
+    else (data as unknown as unknown[])[0] = v;
+  }
+  return { shape, dtype, data };
+}
+
+/**
+ * Serialises a tree to HDF5 bytes laid out like h5py writes them for Keras
+ * (superblock version 0, contiguous little-endian datasets, no compression).
+ * Throws `INVALID_ARGUMENT` when a variable's data does not match its shape
+ * or dtype.
+ */
+export async function writeWeightsH5(tree: H5Tree): Promise<Uint8Array> {
+  checkTree(tree, '');
+  return withTempFile(null, (path, h5, mod) => {
+    const file = new h5.File(path, 'w', { libver: ['earliest', 'latest'] });
+    try {
+      writeGroup(file, tree);
+    } finally {
+      file.close();
+    }
+    return mod.FS.readFile(path);
+  });
+}
+
+function checkTree(tree: H5Tree, path: string): void {
+  if (!tree || typeof tree !== 'object' || typeof tree.groups !== 'object' || !Array.isArray(tree.vars)) {
+    throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected an H5Tree {groups, vars, varsAttrs?} at "${path || '/'}"; received ${tree === null ? 'null' : typeof tree}.`);
+  }
+  tree.vars.forEach((v, i) => {
+    const where = `${path}/vars/${i}`;
+    const spec = DTYPES[v?.dtype];
+    const size = Array.isArray(v?.shape) ? v.shape.reduce((a, b) => a * b, 1) : NaN;
+    if (!spec) throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected dtype one of ${Object.keys(DTYPES).join(', ')} at "${where}"; received ${JSON.stringify(v?.dtype)}.`);
+    if (!(v.data instanceof spec.ctor)) throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected a ${spec.ctor.name} for dtype ${v.dtype} at "${where}"; received ${v.data?.constructor?.name ?? typeof v.data}.`);
+    if (!v.shape.every((d) => Number.isInteger(d) && d >= 0) || v.data.length !== size) {
+      throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected data of ${size} values for shape ${formatShape(v.shape)} at "${where}"; received ${v.data.length}.`);
+    }
+  });
+  for (const [k, child] of Object.entries(tree.groups)) {
+    if (k === 'vars' || k === '' || k.includes('/')) throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected group names without "/" and other than "vars" at "${path || '/'}"; received ${JSON.stringify(k)}.`);
+    checkTree(child, `${path}/${k}`);
+  }
+}
+
+function writeGroup(g: H5Group, tree: H5Tree): void {
+  if (tree.varsAttrs !== undefined || tree.vars.length > 0) {
+    const vg = g.create_group('vars');
+    for (const [k, v] of Object.entries(tree.varsAttrs ?? {})) vg.create_attribute(k, v);
+    tree.vars.forEach((v, i) => vg.create_dataset({ name: String(i), data: v.data, shape: v.shape }));
+  }
+  for (const [k, child] of Object.entries(tree.groups)) writeGroup(g.create_group(k), child);
+}
+
+/** Keras's `naming.to_snake_case`: "MultiHeadAttention" → "multi_head_attention", "LSTM" → "lstm". */
+export function toSnakeCase(name: string): string {
+  return name
+    .replace(/[^\p{L}\p{N}_]+/gu, '')
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+/**
+ * The group names Keras gives the objects of a list (e.g. a model's
+ * `layers`): the snake_case class name, then `_1`, `_2`, … for repeats.
+ * `containerGroupNames(['LSTM', 'LSTM', 'Dense'])` → `['lstm', 'lstm_1', 'dense']`.
+ */
+export function containerGroupNames(classNames: readonly string[]): string[] {
+  const used = new Map<string, number>();
+  return classNames.map((c) => {
+    const base = toSnakeCase(c);
+    const n = used.get(base);
+    used.set(base, n === undefined ? 0 : n + 1);
+    return n === undefined ? base : `${base}_${n + 1}`;
+  });
+}
+
+/** The subtree at a slash-separated path (`"layers/lstm/cell"`), or undefined. */
+export function getH5Group(tree: H5Tree, path: string): H5Tree | undefined {
+  let t: H5Tree | undefined = tree;
+  for (const part of path.split('/').filter((p) => p !== '')) t = t?.groups[part];
+  return t;
+}

@@ -1,0 +1,104 @@
+/**
+ * Saving and loading whole models in Keras's `.keras` format (a zip with
+ * config.json, metadata.json and model.weights.h5). Works on bytes, so it
+ * runs in browsers too; `keras_file_node.ts` adds file paths for Node.
+ * Optimizer state is not saved (Keras loads such files uncompiled).
+ */
+import { tf } from '../engine/tfjs.js';
+import { MasqueError } from '../errors.js';
+import type { LayerWeight, SaveTree } from '../engine/layer.js';
+import { InputLayer } from '../engine/input_layer.js';
+import { Model } from '../models/functional.js';
+import { Sequential } from '../models/sequential.js';
+import { readKerasArchive, writeKerasArchive } from './keras_archive.js';
+import { containerGroupNames, type H5Tree, type VarArray } from './h5_weights.js';
+import { exportModel } from './keras_export.js';
+import { modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
+import type { AnyLayer } from './keras_layers.js';
+
+/** The layers a model saves under `layers/` (Sequential leaves out its InputLayer). */
+function savedLayers(model: Model): AnyLayer[] {
+  return model instanceof Sequential ? model.sequentialLayers : model.layers;
+}
+
+/** Group tree (SaveTree for plain layers; nested models recurse). */
+type Walk = { name: string; vars: LayerWeight[]; groups: Record<string, Walk> };
+
+function modelWalk(model: Model): Walk {
+  const layers = savedLayers(model);
+  const names = containerGroupNames(layers.map((l) => l.className));
+  const groups: Record<string, Walk> = {};
+  layers.forEach((l, i) => {
+    groups[names[i]!] = l instanceof Model ? modelWalk(l) : (l.saveTree() as SaveTree as Walk);
+  });
+  return { name: model.name, vars: [], groups: { layers: { name: '', vars: [], groups } } };
+}
+
+function toH5(w: Walk, container = false): H5Tree {
+  const groups: Record<string, H5Tree> = {};
+  for (const [k, g] of Object.entries(w.groups)) groups[k] = toH5(g, k === 'layers');
+  const vars: VarArray[] = w.vars.map((v) => ({ shape: v.shape, dtype: 'float32', data: Float32Array.from(v.variable.dataSync() as Float32Array) }));
+  return container ? { groups, vars: [] } : { groups, vars, varsAttrs: { name: w.name } };
+}
+
+/** The model as `.keras` bytes. */
+export async function saveModelToBytes(model: Model): Promise<Uint8Array> {
+  const config = exportModel(model);
+  return writeKerasArchive({ config, weights: toH5(modelWalk(model)) });
+}
+
+function strip(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(strip);
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (k !== 'shared_object_id') o[k] = strip(x);
+    return o;
+  }
+  return v;
+}
+
+function assign(w: Walk, tree: H5Tree | undefined, path: string): void {
+  const vars = tree?.vars ?? [];
+  if (vars.length !== w.vars.length) {
+    throw new MasqueError(
+      'WEIGHT_COUNT_MISMATCH',
+      `loadModel: the weights file has ${vars.length} arrays at '${path}/vars' but layer '${w.name}' needs ${w.vars.length} (${w.vars.map((v) => v.name).join(', ') || 'none'}).`,
+    );
+  }
+  w.vars.forEach((v, i) => {
+    const a = vars[i]!;
+    if (a.shape.length !== v.shape.length || a.shape.some((d, k) => d !== v.shape[k])) {
+      throw new MasqueError('WEIGHT_SHAPE_MISMATCH', `loadModel: '${path}/vars/${i}' has shape [${a.shape}] but weight '${v.path}' has shape [${v.shape}].`);
+    }
+    tf.tidy(() => v.variable.assign(tf.tensor(Array.from(a.data as ArrayLike<number>), v.shape, v.variable.dtype)));
+  });
+  for (const [k, g] of Object.entries(w.groups)) {
+    const sub = tree?.groups[k];
+    if (sub === undefined && countVars(g) > 0) {
+      throw new MasqueError('WEIGHT_MISSING', `loadModel: the weights file has no group '${path ? `${path}/` : ''}${k}' for layer '${g.name || k}'.`);
+    }
+    assign(g, sub, path ? `${path}/${k}` : k);
+  }
+}
+
+function countVars(w: Walk): number {
+  return w.vars.length + Object.values(w.groups).reduce((n, g) => n + countVars(g), 0);
+}
+
+/** Builds a model from `.keras` bytes (an ArrayBuffer works too). */
+export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, options: FromConfigOptions = {}): Promise<Model> {
+  const archive = await readKerasArchive(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+  const model = modelFromKerasConfig(strip(archive.config) as object, undefined, options);
+  try {
+    assign(modelWalk(model), archive.weights, '');
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** True for an InputLayer (exported for tests of the layout). */
+export function isInputLayer(l: unknown): boolean {
+  return l instanceof InputLayer;
+}
