@@ -29,6 +29,11 @@ export { LayerNormalization, type LayerNormalizationArgs } from './layers/normal
 export { Model, type ModelArgs, type PredictOptions } from './models/functional.js';
 export { Sequential, type SequentialArgs } from './models/sequential.js';
 
+// data
+export { padSequences, type PadSequencesOptions, type PaddedSequences, type PadSequencesDtype } from './data/pad_sequences.js';
+export { TextVectorizer, type TextVectorizerArgs } from './data/text_vectorization.js';
+export { planBatches, padBatch, type PlanBatchesOptions } from './data/bucketing.js';
+
 // io
 export { modelFromKerasConfig, setKerasWeights, type NamedWeight, type WeightsInput } from './io/keras_config.js';
 export { loadModelFromBytes, saveModelToBytes } from './io/keras_saving.js';
