@@ -33,3 +33,13 @@ test('seed 002: CustomEmbedding with computeMask', async () => {
     'pooled shape: [2, 32], mask after pooling: null',
   ]);
 });
+
+test('seed 002: padSequences output and the masks of Embedding and Masking (the Keras guide)', async () => {
+  const mask = '[[true, true, true, false, false, false], [true, true, true, true, true, false], [true, true, true, true, true, true]]';
+  assert.deepEqual(await run('../examples/seed_guide_masks.ts'), [
+    'padded: [[711, 632, 71, 0, 0, 0], [73, 9, 3215, 55, 927, 0], [83, 91, 1, 645, 1253, 927]]',
+    'lengths: [3, 5, 6]',
+    `Embedding mask: ${mask}`,
+    `Masking mask:   ${mask}`,
+  ]);
+});
