@@ -22,7 +22,8 @@ export type MasqueErrorCode =
   | 'UNSUPPORTED_FILE'
   | 'NOT_COMPILED'
   | 'UNKNOWN_NAME'
-  | 'BACKEND_UNAVAILABLE';
+  | 'BACKEND_UNAVAILABLE'
+  | 'NODE_ONLY';
 
 export class MasqueError extends Error {
   readonly code: MasqueErrorCode;

@@ -25,11 +25,51 @@ export { Flatten, Reshape, type FlattenArgs, type ReshapeArgs } from './layers/c
 export { Lambda, type LambdaArgs } from './layers/core/lambda.js';
 export { LayerNormalization, type LayerNormalizationArgs } from './layers/normalization/layer_normalization.js';
 
+// rnn
+export { SimpleRNN, type SimpleRNNArgs } from './layers/rnn/simple_rnn.js';
+export { LSTM, type LSTMArgs } from './layers/rnn/lstm.js';
+export { GRU, type GRUArgs } from './layers/rnn/gru.js';
+export { RNNLayer, type RNNArgs, type RNNCallArgs } from './layers/rnn/rnn_base.js';
+export { RNNCell } from './layers/rnn/rnn_cell.js';
+export { Bidirectional, type BidirectionalArgs, type MergeMode } from './layers/rnn/bidirectional.js';
+export { TimeDistributed, type TimeDistributedArgs } from './layers/rnn/time_distributed.js';
+
+// attention, pooling, merging, convolution
+export { Attention, type AttentionArgs, type AttentionCallArgs } from './layers/attention/attention.js';
+export { MultiHeadAttention, type MultiHeadAttentionArgs, type MultiHeadAttentionCallArgs } from './layers/attention/multi_head_attention.js';
+export { GlobalAveragePooling1D, type GlobalAveragePooling1DArgs } from './layers/pooling/global_average_pooling1d.js';
+export { GlobalMaxPooling1D, type GlobalMaxPooling1DArgs } from './layers/pooling/global_max_pooling1d.js';
+export { AveragePooling1D, type AveragePooling1DArgs } from './layers/pooling/average_pooling1d.js';
+export { MaxPooling1D, type MaxPooling1DArgs } from './layers/pooling/max_pooling1d.js';
+export { Add } from './layers/merging/add.js';
+export { Subtract } from './layers/merging/subtract.js';
+export { Multiply } from './layers/merging/multiply.js';
+export { Average } from './layers/merging/average.js';
+export { Maximum } from './layers/merging/maximum.js';
+export { Minimum } from './layers/merging/minimum.js';
+export { Concatenate, type ConcatenateArgs } from './layers/merging/concatenate.js';
+export { Dot, type DotArgs } from './layers/merging/dot.js';
+export type { MergeArgs } from './layers/merging/base_merge.js';
+export { Softmax, type SoftmaxArgs } from './layers/activations/softmax.js';
+export { Conv1D, type Conv1DArgs } from './layers/convolutional/conv1d.js';
+export { Cropping1D, type Cropping1DArgs } from './layers/reshaping/cropping1d.js';
+export { ZeroPadding1D, type ZeroPadding1DArgs } from './layers/reshaping/zero_padding1d.js';
+
 // models
 export { Model, type ModelArgs, type PredictOptions } from './models/functional.js';
 export { Sequential, type SequentialArgs } from './models/sequential.js';
 
 // data
+// training
+export { type CompileArgs, type FitArgs, type EvaluateArgs, type LossSpec } from './training/trainer.js';
+export { type SequenceDataset } from './training/data_adapter.js';
+export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, type LossFunction, type LossConfig, type Reduction, type ComputeLossOptions } from './training/losses.js';
+export { Optimizer, SGD, Adam, AdamW, RMSprop, getOptimizer, type OptimizerArgs, type SGDArgs, type AdamArgs, type RMSpropArgs, type OptimizerSpec, type LearningRateSchedule } from './training/optimizers.js';
+export { Mean, MeanMetricWrapper, Accuracy, getMetric, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric, type MetricUpdateOptions } from './training/metrics.js';
+export { Callback, CallbackList, History, EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, type Logs, type EarlyStoppingArgs, type ModelCheckpointArgs, type ReduceLROnPlateauArgs } from './training/callbacks.js';
+export { ProgressBar, ProgbarLogger, type ProgressBarOptions } from './training/progress.js';
+export { embeddingLookup } from './ops/embedding_lookup.js';
+
 export { padSequences, type PadSequencesOptions, type PaddedSequences, type PadSequencesDtype } from './data/pad_sequences.js';
 export { TextVectorizer, type TextVectorizerArgs } from './data/text_vectorization.js';
 export { planBatches, padBatch, type PlanBatchesOptions } from './data/bucketing.js';

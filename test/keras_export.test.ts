@@ -11,6 +11,7 @@ import { exportModel } from '../src/io/keras_export.js';
 import { loadCase } from './conformance/cases.js';
 import { buildCaseModel, runCase } from './conformance/runner.js';
 
+type Obj = Record<string, unknown>;
 const dir = fileURLToPath(new URL('./fixtures/keras-3.15.1', import.meta.url));
 
 test('exported Keras configs rebuild the same models', async () => {
@@ -38,4 +39,34 @@ test('exported Keras configs rebuild the same models', async () => {
     setWarningHandler(restore);
   }
   assert.ok(checked >= 10, `checked ${checked} cases`);
+});
+
+test('Keras operations and MultiHeadAttention export their calls as Keras records them', () => {
+  const restore = setWarningHandler(() => {});
+  const classes = new Set(['NotEqual', 'Equal', 'Any', 'All', 'MultiHeadAttention']);
+  const seen = new Set<string>();
+  try {
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json') && x !== 'index.json')) {
+      const c = loadCase(join(dir, f));
+      if (c['kind'] !== 'model' || c['call_error_type'] !== undefined) continue;
+      const kerasLayers = ((c['config'] as Obj)['config'] as Obj)['layers'] as Obj[] | undefined;
+      const wanted = (kerasLayers ?? []).filter((l) => classes.has(String(l['class_name'])));
+      if (wanted.length === 0) continue;
+      const m = buildCaseModel(c, 'warn');
+      const ours = ((JSON.parse(JSON.stringify(exportModel(m))) as Obj)['config'] as Obj)['layers'] as Obj[];
+      m.dispose();
+      for (const k of wanted) {
+        const o = ours.find((l) => l['name'] === k['name'])!;
+        const args = (e: Obj) => (e['inbound_nodes'] as Obj[]).map((n) => n['args']);
+        assert.deepEqual(args(o), args(k), `${f}: ${String(k['name'])} call arguments`);
+        if (k['class_name'] !== 'MultiHeadAttention') {
+          for (const key of ['module', 'class_name', 'registered_name', 'config']) assert.deepEqual(o[key], k[key], `${f}: ${String(k['name'])} ${key}`);
+        }
+        seen.add(String(k['class_name']));
+      }
+    }
+  } finally {
+    setWarningHandler(restore);
+  }
+  assert.ok(seen.has('NotEqual') && seen.has('Any') && seen.has('MultiHeadAttention'), `checked ${[...seen].join(', ')}`);
 });

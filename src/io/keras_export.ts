@@ -12,6 +12,8 @@ import type { CallArgs } from '../engine/types.js';
 import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
 import { camelToSnake } from './keras_names.js';
+import { KerasOp } from '../layers/merging/keras_ops.js';
+import { MultiHeadAttention } from '../layers/attention/multi_head_attention.js';
 
 type Obj = Record<string, unknown>;
 type AnyLayer = Layer<CallArgs, boolean>;
@@ -53,8 +55,21 @@ function dtypePolicy(): Obj {
   return { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
 }
 
+/** A Keras operation's entry: its module, and a config of its name and arguments only. */
+function exportOpEntry(op: KerasOp, withName: boolean): Obj {
+  const config: Obj = { name: op.name };
+  for (const [k, v] of Object.entries(op.opConfig())) config[camelToSnake(k)] = v;
+  return { module: op.kerasModule, class_name: op.className, config, registered_name: op.className, ...(withName ? { name: op.name } : {}) };
+}
+
+/** Layers whose Keras call takes its inputs as separate positional arguments, not one list. */
+function positionalInputs(layer: AnyLayer): boolean {
+  return layer instanceof KerasOp || layer instanceof MultiHeadAttention;
+}
+
 function exportLayerEntry(layer: AnyLayer, withName: boolean): Obj {
   if (layer instanceof Model) return exportModel(layer);
+  if (layer instanceof KerasOp) return exportOpEntry(layer, withName);
   const entry: Obj = { module: 'keras.layers', class_name: layer.className, config: exportLayerConfig(layer), registered_name: null };
   const node = layer.inboundNodes.find((n) => n.layer === layer);
   if (node && !(layer instanceof InputLayer)) {
@@ -112,7 +127,9 @@ function exportFunctional(model: Model): Obj {
         const kwargs: Obj = {};
         for (const [k, v] of Object.entries(n.args)) if (v !== undefined) kwargs[camelToSnake(k)] = mapSymbolic(v, kerasTensor);
         const inputs = Array.isArray(n.inputs) ? n.inputs.map(kerasTensor) : kerasTensor(n.inputs);
-        return { args: [inputs], kwargs };
+        if (!positionalInputs(l)) return { args: [inputs], kwargs };
+        const extra = l instanceof KerasOp ? l.extraOperands() : [];
+        return { args: [...(Array.isArray(inputs) ? inputs : [inputs]), ...extra], kwargs };
       });
     layers.push(entry);
   }

@@ -14,6 +14,10 @@ import { withTraining } from '../engine/context.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../engine/types.js';
 import { concatRows, sliceRows, toInputTensor, type InputData } from './input_data.js';
 import { formatSummary } from './summary.js';
+import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs } from '../training/trainer.js';
+import type { Optimizer } from '../training/optimizers.js';
+import type { History, Logs } from '../training/callbacks.js';
+import { isSequenceDataset, type SequenceDataset } from '../training/data_adapter.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -194,6 +198,63 @@ export class Model extends Layer<CallArgs, boolean> {
     const l = this.layers.find((x) => x.name === name);
     if (!l) throw new MasqueError('UNKNOWN_NAME', `${this.className} '${this.name}' has no layer '${name}'; its layers are ${this.layers.map((x) => x.name).join(', ')}.`);
     return l;
+  }
+
+  // ---- training ----
+
+  private trainer: Trainer | null = null;
+  /** Set to true (e.g. by a callback) to stop `fit` after the current batch. */
+  stopTraining = false;
+
+  /** Configures training: optimizer, loss(es) and metrics. Masked outputs get masked losses and metrics. */
+  compile(args: CompileArgs): void {
+    this.trainer ??= new Trainer(this);
+    this.trainer.compile(args);
+  }
+
+  /** The optimizer given to `compile`, or null. */
+  get optimizer(): Optimizer | null {
+    return this.trainer?.optimizer ?? null;
+  }
+
+  /**
+   * Trains the model. `x`/`y` are tensors or nested arrays (one per
+   * input/output), or `x` is a variable-length `SequenceDataset` (then omit
+   * `y`): each batch is padded only to its longest sequence.
+   */
+  async fit(x: InputData | SequenceDataset, y?: InputData | FitArgs, args: FitArgs = {}): Promise<History> {
+    if (isSequenceDataset(x)) return this.requireTrainer('fit').fit(x, undefined, (y as FitArgs | undefined) ?? args);
+    return this.requireTrainer('fit').fit(x, y as InputData, args);
+  }
+
+  /** Loss (and metrics) on data: a number, `[loss, ...metrics]`, or a dict with `returnDict`. */
+  async evaluate(x: InputData | SequenceDataset, y?: InputData | EvaluateArgs, args: EvaluateArgs = {}): Promise<number | number[] | Logs> {
+    if (isSequenceDataset(x)) return this.requireTrainer('evaluate').evaluate(x, undefined, (y as EvaluateArgs | undefined) ?? args);
+    return this.requireTrainer('evaluate').evaluate(x, y as InputData, args);
+  }
+
+  /** One optimizer step on one batch. */
+  trainOnBatch(x: InputData, y: InputData, options: { sampleWeight?: tf.Tensor | number[] } = {}): number | number[] {
+    return this.requireTrainer('trainOnBatch').trainOnBatch(x, y, options);
+  }
+
+  /** `predict` on one batch, without splitting it. */
+  predictOnBatch(x: InputData): tf.Tensor | tf.Tensor[] {
+    return this.predict(x, { batchSize: Number.MAX_SAFE_INTEGER });
+  }
+
+  /** Frees the weights and the compiled optimizer's state. */
+  override dispose(): void {
+    super.dispose();
+    this.trainer?.optimizer?.dispose();
+    this.trainer = null;
+  }
+
+  private requireTrainer(where: string): Trainer {
+    if (this.trainer === null) {
+      throw new MasqueError('NOT_COMPILED', `${where}: model '${this.name}' is not compiled; call model.compile({ optimizer, loss, metrics }) first.`);
+    }
+    return this.trainer;
   }
 
   // ---- inference ----

@@ -58,7 +58,15 @@ export class Sequential extends Model {
 
   override build(inputShape: Shape | Shape[]): void {
     if (this.built) return;
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    let shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    // Built from data (the first call or fit/predict): the sequence length of
+    // that first batch must not become fixed, since later batches (dynamic
+    // padding) have other lengths. Time axes are those between the batch and
+    // the feature axis, or axis 1 of integer token ids.
+    if (this.pendingDtype !== undefined) {
+      const ids = this.pendingDtype === 'int32' && shape.length === 2;
+      shape = shape.map((d, i) => (i > 0 && (ids || i < shape.length - 1) ? null : d));
+    }
     this.inferredInput = true;
     this.rebuild(Input({ shape: shape.slice(1), dtype: this.pendingDtype ?? 'float32' }));
   }
@@ -92,14 +100,11 @@ export class Sequential extends Model {
       this.inputs = [input];
       return;
     }
-    let x: SymbolicTensor = input;
-    for (const l of this.stack) {
-      const y = l.apply(x);
-      if (Array.isArray(y)) {
-        throw new MasqueError('INVALID_ARGUMENT', `Sequential '${this.name}': layer '${l.name}' (${l.className}) returns ${y.length} outputs; every layer in a Sequential model must return one tensor. Use a functional Model instead.`);
-      }
-      x = y;
-    }
+    // As in Keras, a layer that returns several tensors (an RNN with
+    // returnState) hands the whole list to the next layer, and when it is
+    // the last layer the model has several outputs.
+    let x: SymbolicTensor | SymbolicTensor[] = input;
+    for (const l of this.stack) x = l.apply(x);
     this.setGraph(input, x);
   }
 

@@ -8,6 +8,7 @@ import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { MasqueError, describe } from '../../errors.js';
+import { embeddingLookup } from '../../ops/embedding_lookup.js';
 // TODO(lead): switch to ops/embedding_lookup once it lands (wasm gradient).
 
 export interface EmbeddingArgs extends BaseLayerArgs {
@@ -37,9 +38,9 @@ export class Embedding extends Layer<CallArgs> {
   }
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = inputs as tf.Tensor;
-    const ids = x.dtype === 'int32' ? x : tf.cast(x, 'int32');
-    return tf.gather(this.embeddings, ids);
+    // embeddingLookup: a gather whose gradient works on wasm (tfjs's needs
+    // UnsortedSegmentSum, which that backend lacks) and checks the id range.
+    return embeddingLookup(this.embeddings, inputs as tf.Tensor, { layerName: this.name });
   }
 
   override computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {

@@ -1,0 +1,140 @@
+// Backward pass (BPTT) of the masked recurrence, in one call, from the
+// quantities the forward pass saved (HS, GA, X1, X2). Walks the processing
+// steps in reverse with running gradients DH, DC per row: a masked step only
+// passes them through (plus the output gradient where the output repeats the
+// carried h); a valid step backpropagates its gate math, writes the token's
+// input-projection gradient DXP, and adds (dG @ R^T) * rdm to DH. At the end
+// dR = HS^T dG over all tokens and the recurrent-bias gradient are formed.
+import { gemm } from './gemm';
+import { vdact } from './simd_math';
+import {
+  KIND_LSTM, KIND_GRU, H_KIND, H_RESET_AFTER, H_ACT, H_RACT, H_B, H_T, H_U, H_G, H_RETSEQ, H_ZERO, H_N, H_NSTATE, H_TOUT,
+  P_R, P_RB, P_RDM, P_COUNTS, P_ROWS, P_MASK, P_HS, P_GA, P_X1, P_X2, P_SCR, P_SCR2, P_RT, P_DOUT, P_DH, P_DC, P_DXP, P_DGR, P_DR, P_DRB,
+  setHeader, hi, hp, addRow,
+} from './header';
+
+@inline
+function ld(p: usize, q: usize): v128 {
+  return v128.load(p + q);
+}
+
+@inline
+function masked(mask: usize, b: i32, T: i32, s: i32): bool {
+  return mask != 0 && load<u8>(mask + <usize>b * <usize>T + <usize>s) == 0;
+}
+
+export function backward(hdr: usize): void {
+  setHeader(hdr);
+  const kind = hi(H_KIND), resetAfter = hi(H_RESET_AFTER) != 0, act = hi(H_ACT), ract = hi(H_RACT);
+  const B = hi(H_B), T = hi(H_T), U = hi(H_U), G = hi(H_G), N = hi(H_N);
+  const retSeq = hi(H_RETSEQ) != 0, zero = hi(H_ZERO) != 0, nState = hi(H_NSTATE), tOut = hi(H_TOUT);
+  const R = hp(P_R), RB = hp(P_RB), RDM = hp(P_RDM), COUNTS = hp(P_COUNTS), ROWS = hp(P_ROWS), MASK = hp(P_MASK);
+  const HS = hp(P_HS), GA = hp(P_GA), X1 = hp(P_X1), X2 = hp(P_X2), SCR = hp(P_SCR), SCR2 = hp(P_SCR2), RT = hp(P_RT);
+  const DOUT = hp(P_DOUT), DH = hp(P_DH), DC = hp(P_DC), DXP = hp(P_DXP), DGR = hp(P_DGR), DR = hp(P_DR), DRB = hp(P_DRB);
+  const GU = G * U;
+  const uB = <usize>U << 2, guB = <usize>GU << 2;
+  const slots = tOut + nState;
+  const gruAfter = kind == KIND_GRU && resetAfter;
+  const gruBefore = kind == KIND_GRU && !resetAfter;
+  const one = f32x4.splat(1.0);
+
+  for (let p = 0; p < U; p++) {
+    for (let j = 0; j < GU; j++) store<f32>(RT + ((<usize>j * <usize>U + <usize>p) << 2), load<f32>(R + ((<usize>p * <usize>GU + <usize>j) << 2)));
+  }
+  // Running gradients start from the final states' gradients (and the last output's).
+  for (let b = 0; b < B; b++) {
+    const row = DOUT + <usize>b * <usize>slots * uB;
+    memory.copy(DH + <usize>b * uB, row + <usize>tOut * uB, uB);
+    if (nState > 1) memory.copy(DC + <usize>b * uB, row + <usize>(tOut + 1) * uB, uB);
+    if (!retSeq && !(zero && masked(MASK, b, T, T - 1))) addRow(DH + <usize>b * uB, row, U);
+  }
+  let tok0 = N;
+  for (let s = T - 1; s >= 0; s--) {
+    if (retSeq) {
+      for (let b = 0; b < B; b++) {
+        if (!(zero && masked(MASK, b, T, s))) addRow(DH + <usize>b * uB, DOUT + (<usize>b * <usize>slots + <usize>s) * uB, U);
+      }
+    }
+    const n = load<i32>(COUNTS + (<usize>s << 2));
+    if (n == 0) continue;
+    tok0 -= n;
+    for (let i = 0; i < n; i++) {
+      const tok = <usize>(tok0 + i);
+      const b = <usize>load<i32>(ROWS + (tok << 2));
+      const dh = DH + b * uB, ga = GA + tok * guB, dxp = DXP + tok * guB, x1 = X1 + tok * uB, x2 = X2 + tok * uB;
+      for (let q = 0; q < U; q += 4) {
+        const o = <usize>q << 2;
+        const dhv = ld(dh, o);
+        if (kind == KIND_LSTM) {
+          const dc = DC + b * uB;
+          const ig = ld(ga, o), fg = ld(ga + uB, o), gg = ld(ga + 2 * uB, o), og = ld(ga + 3 * uB, o), tc = ld(x2, o);
+          const dct = f32x4.add(ld(dc, o), f32x4.mul(f32x4.mul(dhv, og), vdact(act, tc)));
+          v128.store(dxp + o, f32x4.mul(f32x4.mul(dct, gg), vdact(ract, ig)));
+          v128.store(dxp + uB + o, f32x4.mul(f32x4.mul(dct, ld(x1, o)), vdact(ract, fg)));
+          v128.store(dxp + 2 * uB + o, f32x4.mul(f32x4.mul(dct, ig), vdact(act, gg)));
+          v128.store(dxp + 3 * uB + o, f32x4.mul(f32x4.mul(dhv, tc), vdact(ract, og)));
+          v128.store(dc + o, f32x4.mul(dct, fg));
+        } else if (kind == KIND_GRU) {
+          const z = ld(ga, o), r = ld(ga + uB, o), hh = ld(ga + 2 * uB, o);
+          const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(ld(x1, o), hh)), vdact(ract, z));
+          const dph = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), vdact(act, hh));
+          v128.store(dxp + o, dz);
+          v128.store(dxp + 2 * uB + o, dph);
+          v128.store(dh + o, f32x4.mul(dhv, z));
+          if (resetAfter) {
+            const dr = f32x4.mul(f32x4.mul(dph, ld(x2, o)), vdact(ract, r));
+            v128.store(dxp + uB + o, dr);
+            const dgr = DGR + tok * guB;
+            v128.store(dgr + o, dz);
+            v128.store(dgr + uB + o, dr);
+            v128.store(dgr + 2 * uB + o, f32x4.mul(dph, r));
+          }
+          continue;
+        } else {
+          v128.store(dxp + o, f32x4.mul(dhv, vdact(act, ld(ga, o))));
+        }
+        v128.store(dh + o, f32x4.splat(0.0));
+      }
+    }
+    const dg0 = (gruAfter ? DGR : DXP) + <usize>tok0 * guB;
+    if (gruBefore) {
+      // d(r * hs) = dph @ R_h^T; then dr and the direct part r * d(r * hs).
+      gemm(dg0 + 2 * uB, GU, 1, RT + <usize>(2 * U) * uB, U, SCR2, U, n, U, U, false);
+      for (let i = 0; i < n; i++) {
+        const tok = <usize>(tok0 + i);
+        const ga = GA + tok * guB, sc2 = SCR2 + <usize>i * uB;
+        for (let q = 0; q < U; q += 4) {
+          const o = <usize>q << 2;
+          const drh = ld(sc2, o), r = ld(ga + uB, o);
+          v128.store(DXP + tok * guB + uB + o, f32x4.mul(f32x4.mul(drh, ld(HS + tok * uB, o)), vdact(ract, r)));
+          v128.store(sc2 + o, f32x4.mul(drh, r));
+        }
+      }
+    }
+    gemm(dg0, GU, 1, RT, U, SCR, U, n, gruBefore ? 2 * U : GU, U, false);
+    for (let i = 0; i < n; i++) {
+      const tok = <usize>(tok0 + i);
+      const b = <usize>load<i32>(ROWS + (tok << 2));
+      const sc = SCR + <usize>i * uB, dh = DH + b * uB;
+      if (gruBefore) addRow(sc, SCR2 + <usize>i * uB, U);
+      for (let q = 0; q < U; q += 4) {
+        const o = <usize>q << 2;
+        let d = ld(sc, o);
+        if (RDM != 0) d = f32x4.mul(d, ld(RDM + b * uB, o));
+        v128.store(dh + o, f32x4.add(ld(dh, o), d));
+      }
+    }
+  }
+  // dR = HS^T dG over all tokens (GRU reset-before: the h block uses r * hs).
+  const dgAll = gruAfter ? DGR : DXP;
+  if (gruBefore) {
+    gemm(HS, 1, U, dgAll, GU, DR, GU, U, N, 2 * U, false);
+    gemm(X2, 1, U, dgAll + 2 * uB, GU, DR + 2 * uB, GU, U, N, U, false);
+  } else {
+    gemm(HS, 1, U, dgAll, GU, DR, GU, U, N, GU, false);
+  }
+  if (RB != 0) {
+    memory.fill(DRB, 0, guB);
+    for (let t = 0; t < N; t++) addRow(DRB, dgAll + <usize>t * guB, GU);
+  }
+}

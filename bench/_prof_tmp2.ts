@@ -1,0 +1,16 @@
+import { tf, ready } from '../src/index.js';
+await ready();
+const min = (f: () => void, n = 9) => { f(); let m = Infinity; for (let i = 0; i < n; i++) { const t0 = performance.now(); f(); m = Math.min(m, performance.now() - t0); } return m.toFixed(2); };
+const mb = tf.tensor3d(Array.from({ length: 32 * 128 }, (_, i) => i % 3 === 0), [32, 128, 1], 'bool');
+const mf = tf.cast(mb, 'float32');
+const x = tf.randomNormal([32, 128, 64]);
+console.log('tile bool', min(() => tf.tidy(() => void tf.broadcastTo(mb, [32, 128, 64]).dataSync())));
+console.log('tile float', min(() => tf.tidy(() => void tf.broadcastTo(mf, [32, 128, 64]).dataSync())));
+console.log('where bcast', min(() => tf.tidy(() => void tf.where(mb, x, tf.zerosLike(x)).dataSync())));
+console.log('add-greater', min(() => tf.tidy(() => void tf.greater(tf.add(tf.zeros([32, 128, 64]), mf), 0).dataSync())));
+console.log('isFinite+or+where', min(() => tf.tidy(() => { const m = tf.greater(tf.add(tf.zeros([32, 128, 64]), mf), 0); return void tf.where(tf.logicalOr(m, tf.isFinite(x)), x, tf.zerosLike(x)).dataSync(); })));
+console.log('all isFinite', min(() => tf.tidy(() => void tf.all(tf.isFinite(x)).dataSync())));
+const m4 = tf.tensor4d(Array.from({ length: 32 * 128 * 128 }, (_, i) => i % 3 === 0), [32, 1, 128, 128], 'bool');
+const s4 = tf.randomNormal([32, 4, 128, 128]);
+console.log('where 4d bcast', min(() => tf.tidy(() => void tf.where(m4, s4, tf.fill(s4.shape, -1e9)).dataSync())));
+console.log('addmask 4d', min(() => tf.tidy(() => void tf.add(s4, tf.mul(tf.sub(1, tf.cast(m4, 'float32')), -1e9)).dataSync())));

@@ -1,0 +1,95 @@
+/**
+ * The benchmark's tables: throughput against the peer, padding sensitivity,
+ * Embedding versus Masking training, and memory. Returns the summary that
+ * goes into bench/results.json.
+ */
+import type { MemoryReport } from './rnn_memory.js';
+
+/** One measurement. */
+export interface Row {
+  lib: 'masque' | 'tfjs-layers';
+  config: string;
+  padding: string;
+  model: string;
+  phase: 'infer' | 'train';
+  realTokens: number;
+  /** Set for the padding-sensitivity runs: the padded length used. */
+  paddedTo?: number;
+  msMedian?: number;
+  iters?: number;
+  realTokPerS?: number;
+  tensorsBefore?: number;
+  tensorsAfter?: number;
+  rssMiB?: number;
+  arrayBuffersMiB?: number;
+  error?: string;
+}
+
+const fmt = (v: number | undefined, d = 0) => (v === undefined ? '-' : v.toFixed(d));
+
+function table(header: string[], body: (string | number)[][]): void {
+  console.log('');
+  console.log(`| ${header.join(' | ')} |`);
+  console.log(`| ${header.map(() => '---').join(' | ')} |`);
+  for (const r of body) console.log(`| ${r.join(' | ')} |`);
+}
+
+export function printTables(
+  rows: Row[],
+  agreement: { config: string; padding: string; model: string; maxAbsDiff: number }[],
+  memory: MemoryReport | null,
+  peak: { rssMiB: number; arrayBuffersMiB: number },
+  machine: { cores: number; cpu: string },
+) {
+  const find = (lib: string, c: string, p: string, m: string, ph: string, paddedTo?: number) =>
+    rows.find((r) => r.lib === lib && r.config === c && r.padding === p && r.model === m && r.phase === ph && r.paddedTo === paddedTo);
+  const keys = [...new Set(rows.filter((r) => r.paddedTo === undefined).map((r) => `${r.config}|${r.padding}|${r.model}|${r.phase}`))];
+  const throughput = keys.map((k) => {
+    const [c, p, m, ph] = k.split('|') as [string, string, string, string];
+    const peer = find('tfjs-layers', c, p, m, ph);
+    const ours = find('masque', c, p, m, ph);
+    const ratio = peer?.realTokPerS && ours?.realTokPerS ? ours.realTokPerS / peer.realTokPerS : undefined;
+    return { config: c, padding: p, model: m, phase: ph, peerTokPerS: peer?.realTokPerS, peerError: peer?.error, masqueTokPerS: ours?.realTokPerS, masqueMs: ours?.msMedian, masqueError: ours?.error, ratio };
+  });
+  table(
+    ['BxTxFxU', 'padding', 'model', 'phase', 'tfjs-layers real tok/s', 'Masque real tok/s', 'Masque ms/batch', 'ratio'],
+    throughput.map((r) => [r.config, r.padding, r.model, r.phase, r.peerError ? `fails: ${r.peerError}` : fmt(r.peerTokPerS), r.masqueError ? `fails: ${r.masqueError}` : fmt(r.masqueTokPerS), fmt(r.masqueMs, 1), r.ratio ? `${r.ratio.toFixed(1)}x` : '-']),
+  );
+
+  const sens = [...new Set(rows.filter((r) => r.paddedTo !== undefined).map((r) => `${r.config}|${r.padding}|${r.model}|${r.phase}`))].map((k) => {
+    const [c, p, m, ph] = k.split('|') as [string, string, string, string];
+    const ts = rows.filter((r) => r.lib === 'masque' && r.config === c && r.padding === p && r.model === m && r.phase === ph && r.paddedTo !== undefined).sort((a, b) => a.paddedTo! - b.paddedTo!);
+    const [base, wide] = [ts[0]!, ts[ts.length - 1]!];
+    return { config: c, padding: p, model: m, phase: ph, t: base.paddedTo!, t4: wide.paddedTo!, ms: base.msMedian, ms4: wide.msMedian, ratio: base.msMedian && wide.msMedian ? wide.msMedian / base.msMedian : undefined };
+  });
+  table(
+    ['BxTxFxU', 'padding', 'phase', 'Masque ms, padded to longest (T)', 'ms, padded to 4T', '4T / T'],
+    sens.map((r) => [r.config, r.padding, r.phase, `${fmt(r.ms, 1)} (T=${r.t})`, `${fmt(r.ms4, 1)} (T=${r.t4})`, r.ratio ? `${r.ratio.toFixed(2)}x` : '-']),
+  );
+
+  const embedding = throughput
+    .filter((r) => r.model === 'embedding' && r.phase === 'train')
+    .map((r) => {
+      const masking = throughput.find((q) => q.model === 'masking' && q.phase === 'train' && q.config === r.config && q.padding === r.padding);
+      return { config: r.config, padding: r.padding, embeddingTokPerS: r.masqueTokPerS, maskingTokPerS: masking?.masqueTokPerS, slowdown: r.masqueTokPerS && masking?.masqueTokPerS ? masking.masqueTokPerS / r.masqueTokPerS : undefined, peerError: r.peerError };
+    });
+  table(
+    ['BxTxFxU', 'padding', 'Masque Embedding->LSTM train tok/s', 'Masking->LSTM train tok/s', 'Masking / Embedding', 'tfjs-layers Embedding train'],
+    embedding.map((r) => [r.config, r.padding, fmt(r.embeddingTokPerS), fmt(r.maskingTokPerS), r.slowdown ? `${r.slowdown.toFixed(2)}x` : '-', r.peerError ? `fails: ${r.peerError}` : 'runs']),
+  );
+
+  table(['check', 'value'], [
+    ['max |Masque - tfjs-layers| of predictions (same weights)', Math.max(...agreement.map((a) => a.maxAbsDiff)).toExponential(1)],
+    ['peak rss (whole process, both libraries)', `${peak.rssMiB.toFixed(0)} MiB`],
+    ['peak arrayBuffers (wasm heaps)', `${peak.arrayBuffersMiB.toFixed(0)} MiB`],
+    ...(memory
+      ? [
+          [`Masque ${memory.steps} train+predict steps: live tensors at 10% -> end`, `${memory.tensorsAtTenth} -> ${memory.tensorsAtEnd}`],
+          ['  rss at 10% -> end', `${memory.rssMiBAtTenth.toFixed(0)} -> ${memory.rssMiBAtEnd.toFixed(0)} MiB`],
+          ['  arrayBuffers at 10% -> end', `${memory.arrayBuffersMiBAtTenth.toFixed(0)} -> ${memory.arrayBuffersMiBAtEnd.toFixed(0)} MiB`],
+        ]
+      : []),
+    ['machine', `${machine.cores} cores, ${machine.cpu}`],
+  ]);
+  return { throughput, paddingSensitivity: sens, embeddingVsMasking: embedding };
+}

@@ -1,0 +1,15 @@
+import { tf, ready } from '../src/index.js';
+await ready();
+const time = (name: string, f: () => tf.Tensor, n = 20) => { tf.dispose(f()); const ts: number[] = []; for (let i = 0; i < n; i++) { const t0 = performance.now(); const y = f(); y.dataSync(); ts.push(performance.now() - t0); y.dispose(); } ts.sort((a, b) => a - b); console.log(name, 'min', ts[0]!.toFixed(2), 'med', ts[n >> 1]!.toFixed(2)); };
+const x = tf.randomUniform([32, 800, 64]);
+const ne = tf.notEqual(x, tf.scalar(0));
+const m = tf.any(ne, -1);
+const mb = tf.broadcastTo(tf.expandDims(m, -1), x.shape);
+time('notEqual', () => tf.notEqual(x, tf.scalar(0)));
+time('any', () => tf.any(ne, -1));
+time('cast+max', () => tf.tidy(() => tf.max(tf.cast(ne, 'float32'), -1)));
+time('abs+max', () => tf.tidy(() => tf.greater(tf.max(tf.abs(x), -1), 0)));
+time('broadcastTo', () => tf.broadcastTo(tf.expandDims(m, -1), x.shape));
+time('where', () => tf.where(mb, x, tf.zerosLike(x)));
+time('zerosLike', () => tf.zerosLike(x));
+time('mul', () => tf.tidy(() => tf.mul(x, tf.expandDims(tf.cast(m, 'float32'), -1))));

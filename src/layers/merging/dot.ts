@@ -1,0 +1,91 @@
+/**
+ * Dot: the batchwise dot product of two inputs along `axes`, optionally of
+ * L2-normalised inputs (cosine proximity). Keras declares mask support but
+ * drops the mask and computes over padded steps; Masque treats Dot as a
+ * layer without mask support, so a masked input raises MASK_NOT_SUPPORTED
+ * under the default policy (departure 1) and gives Keras's numbers under 'warn'.
+ */
+import { tf } from '../../engine/tfjs.js';
+import type { Shape } from '../../engine/types.js';
+import { MasqueError, describe, formatShape } from '../../errors.js';
+import { Merge, type MergeArgs } from './base_merge.js';
+
+export interface DotArgs extends MergeArgs {
+  /** One axis for both inputs, or [axis of input 0, axis of input 1]. */
+  axes: number | [number, number];
+  normalize?: boolean;
+}
+
+export class Dot extends Merge {
+  readonly args: DotArgs;
+  protected override readonly arity = 2;
+
+  constructor(args: DotArgs) {
+    super(args, 'Dot');
+    const ok = Number.isInteger(args.axes) || (Array.isArray(args.axes) && args.axes.length === 2 && args.axes.every((a) => Number.isInteger(a)));
+    if (!ok) throw new MasqueError('INVALID_ARGUMENT', `Dot '${this.name}': axes must be an integer or a pair of integers; received ${describe(args.axes)}.`);
+    this.args = { ...args, normalize: args.normalize ?? false };
+    this.supportsMasking = false;
+  }
+
+  private axesFor(r0: number, r1: number): [number, number] {
+    const ax = this.args.axes;
+    const [a, b] = typeof ax === 'number' ? [ax, ax] : ax;
+    const res: [number, number] = [a < 0 ? a + r0 : a, b < 0 ? b + r1 : b];
+    if (res[0] < 1 || res[0] >= r0 || res[1] < 1 || res[1] >= r1) {
+      throw new MasqueError('INVALID_ARGUMENT', `${this.where}: axes ${describe(ax)} are out of range for inputs of ranks ${r0} and ${r1} (the batch axis cannot be reduced).`);
+    }
+    return res;
+  }
+
+  protected override checkShapes(shapes: Shape[]): void {
+    const [s0, s1] = shapes as [Shape, Shape];
+    if (s0.length < 2 || s1.length < 2) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where} needs inputs of rank >= 2; received ${formatShape(s0)}, ${formatShape(s1)}.`);
+    const [a0, a1] = this.axesFor(s0.length, s1.length);
+    if (s0[a0] !== null && s1[a1] !== null && s0[a0] !== s1[a1]) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: axis ${a0} of input 0 (${s0[a0]}) and axis ${a1} of input 1 (${s1[a1]}) must have the same size; received ${formatShape(s0)}, ${formatShape(s1)}.`);
+    }
+  }
+
+  protected merge(xs: tf.Tensor[]): tf.Tensor {
+    let [x, y] = xs as [tf.Tensor, tf.Tensor];
+    const r0 = x.rank;
+    const r1 = y.rank;
+    let [a0, a1] = this.axesFor(r0, r1);
+    if (this.args.normalize) {
+      x = l2Normalize(x, a0);
+      y = l2Normalize(y, a1);
+    }
+    if (r0 === 2) {
+      x = tf.expandDims(x, 1);
+      a0 += 1;
+    }
+    if (r1 === 2) y = tf.expandDims(y, 2);
+    // Reduced axis of x last, of y at 1; then [B, m, d] x [B, d, n].
+    const px = [...Array(x.rank).keys()].filter((i) => i !== a0);
+    x = tf.transpose(x, [...px, a0]);
+    const py = [...Array(y.rank).keys()].filter((i) => i !== 0 && i !== a1);
+    y = tf.transpose(y, [0, a1, ...py]);
+    const mid = x.shape.slice(1, -1);
+    const trail = y.shape.slice(2);
+    const b = x.shape[0]!;
+    const d = x.shape[x.rank - 1]!;
+    let out = tf.reshape(tf.matMul(tf.reshape(x, [b, -1, d]), tf.reshape(y, [b, d, -1])), [b, ...mid, ...trail]);
+    if (r0 === 2) out = tf.squeeze(out, [1]);
+    else if (r1 === 2) out = tf.squeeze(out, [out.rank - 1]);
+    return out.rank === 1 ? tf.expandDims(out, 1) : out;
+  }
+
+  override computeMask(): null {
+    return null;
+  }
+
+  override getConfig(): DotArgs {
+    return { ...super.getConfig(), ...this.args, name: this.name };
+  }
+}
+
+/** Keras's L2 normalisation: `x * min(rsqrt(sum(x^2)), 1 / 1e-7)` along `axis`. */
+function l2Normalize(x: tf.Tensor, axis: number): tf.Tensor {
+  return tf.mul(x, tf.minimum(tf.rsqrt(tf.sum(tf.square(x), axis, true)), 1e7));
+}

@@ -1,0 +1,18 @@
+/**
+ * Minimum: elementwise minimum with Keras's sequential rule (rule 19): where an
+ * input is masked it takes the running result, and where the running result
+ * is masked it takes the input. Output mask: OR of the masks if all are masked.
+ */
+import { tf } from '../../engine/tfjs.js';
+import { maskedPairwise } from '../../ops/merge_ops.js';
+import { Merge, type MergeArgs } from './base_merge.js';
+
+export class Minimum extends Merge {
+  constructor(args: MergeArgs = {}) {
+    super(args, 'Minimum');
+  }
+
+  protected merge(xs: tf.Tensor[], masks: (tf.Tensor | null)[]): tf.Tensor {
+    return maskedPairwise(xs, masks, (a, b) => tf.minimum(a, b));
+  }
+}

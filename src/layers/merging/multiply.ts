@@ -1,0 +1,18 @@
+/**
+ * Multiply: elementwise product (rule 19). Masked entries of masked inputs
+ * count as 1; when every input is masked, entries outside the OR of the
+ * masks are set to 0. Output mask: OR of the input masks if all are masked.
+ */
+import type { tf } from '../../engine/tfjs.js';
+import { maskedProduct } from '../../ops/merge_ops.js';
+import { Merge, type MergeArgs } from './base_merge.js';
+
+export class Multiply extends Merge {
+  constructor(args: MergeArgs = {}) {
+    super(args, 'Multiply');
+  }
+
+  protected merge(xs: tf.Tensor[], masks: (tf.Tensor | null)[]): tf.Tensor {
+    return maskedProduct(xs, masks);
+  }
+}

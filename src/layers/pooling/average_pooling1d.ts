@@ -1,0 +1,15 @@
+/** AveragePooling1D: the mean over sliding windows of time. No mask support, as in Keras. */
+import { tf } from '../../engine/tfjs.js';
+import { Pooling1D, type Pooling1DArgs } from './base_pooling1d.js';
+
+export type AveragePooling1DArgs = Pooling1DArgs;
+
+export class AveragePooling1D extends Pooling1D {
+  constructor(args: AveragePooling1DArgs = {}) {
+    super(args, 'AveragePooling1D');
+  }
+
+  protected pool(x: tf.Tensor4D, size: [number, number], strides: [number, number], padding: 'valid' | 'same'): tf.Tensor4D {
+    return tf.avgPool(x, size, strides, padding);
+  }
+}

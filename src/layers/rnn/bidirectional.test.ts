@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../engine/tfjs.js';
+import { getMask } from '../../engine/masks.js';
+import { LSTM } from './lstm.js';
+import { GRU } from './gru.js';
+import { Bidirectional } from './bidirectional.js';
+
+const x = () => tf.tensor3d([[[1, 0], [0.5, -1], [2, 2]], [[-1, 1], [0.3, 0.3], [0, 0]]]);
+const mask = () => tf.tensor2d([[true, true, true], [true, true, false]], undefined, 'bool');
+
+test('sub-layers are forward_<name> and backward_<name>; weights are forward first, with Keras paths', () => {
+  const bi = new Bidirectional({ layer: new LSTM({ units: 2, name: 'lstm', returnSequences: true }), name: 'bidirectional' });
+  tf.dispose(bi.apply(x()) as tf.Tensor);
+  assert.equal(bi.forwardLayer.name, 'forward_lstm');
+  assert.equal(bi.backwardLayer.name, 'backward_lstm');
+  assert.equal(bi.backwardLayer.goBackwards, true);
+  assert.deepEqual(
+    bi.weights.map((w) => w.path),
+    ['forward_lstm', 'backward_lstm'].flatMap((d) => ['kernel', 'recurrent_kernel', 'bias'].map((n) => `bidirectional/${d}/lstm_cell/${n}`)),
+  );
+  // Rule 9: zeroOutputForMask = returnSequences on both directions.
+  assert.equal(bi.forwardLayer.args.zeroOutputForMask, true);
+  assert.equal(bi.backwardLayer.args.zeroOutputForMask, true);
+  const last = new Bidirectional({ layer: new GRU({ units: 2, zeroOutputForMask: true }) });
+  assert.equal(last.forwardLayer.args.zeroOutputForMask, false);
+  bi.dispose();
+});
+
+test('concat = [forward, backward flipped back]; masked steps are zeros; states are forward then backward', () => {
+  const bi = new Bidirectional({ layer: new LSTM({ units: 2, returnSequences: true, returnState: true }) });
+  const out = bi.apply(x(), { mask: mask() }) as tf.Tensor[];
+  assert.equal(out.length, 5);
+  assert.deepEqual(out[0]!.shape, [2, 3, 4]);
+  const fwd = bi.forwardLayer.call(x(), { mask: mask() }) as tf.Tensor[];
+  const bwd = bi.backwardLayer.call(x(), { mask: mask() }) as tf.Tensor[];
+  const want = tf.concat([fwd[0]!, tf.reverse(bwd[0]!, 1)], -1);
+  assert.deepEqual(out[0]!.arraySync(), want.arraySync());
+  assert.deepEqual((out[0]!.arraySync() as number[][][])[1]![2], [0, 0, 0, 0]);
+  [fwd[1], fwd[2], bwd[1], bwd[2]].forEach((s, k) => assert.deepEqual(out[k + 1]!.arraySync(), s!.arraySync()));
+  assert.deepEqual(Array.from(getMask(out[0]!)!.dataSync()), [1, 1, 1, 1, 1, 0]);
+  assert.deepEqual(out.slice(1).map((t) => getMask(t)), [null, null, null, null]);
+  bi.dispose();
+});
+
+test('merge modes sum, ave, mul and null; null returns two outputs, both masked with returnSequences', () => {
+  const base = new Bidirectional({ layer: new GRU({ units: 2, returnSequences: true }), mergeMode: null });
+  const [f, b] = base.apply(x(), { mask: mask() }) as tf.Tensor[];
+  assert.deepEqual(Array.from(getMask(f!)!.dataSync()), [1, 1, 1, 1, 1, 0]);
+  assert.deepEqual(Array.from(getMask(b!)!.dataSync()), [1, 1, 1, 1, 1, 0]);
+  const weights = base.getWeights();
+  const cases: [string, (a: tf.Tensor, c: tf.Tensor) => tf.Tensor][] = [
+    ['sum', tf.add],
+    ['ave', (a, c) => tf.div(tf.add(a, c), 2)],
+    ['mul', tf.mul],
+  ];
+  for (const [mode, op] of cases) {
+    const bi = new Bidirectional({ layer: new GRU({ units: 2, returnSequences: true }), mergeMode: mode as 'sum' });
+    tf.dispose(bi.apply(x()) as tf.Tensor);
+    bi.setWeights(weights);
+    const y = bi.apply(x(), { mask: mask() }) as tf.Tensor;
+    const want = op(f!, b!).arraySync() as number[][][];
+    (y.arraySync() as number[][][]).flat(2).forEach((v, i) => assert.ok(Math.abs(v - want.flat(2)[i]!) < 1e-6, `${mode}`));
+    bi.dispose();
+  }
+  const lastNone = new Bidirectional({ layer: new GRU({ units: 2 }), mergeMode: null });
+  const outs = lastNone.apply(x(), { mask: mask() }) as tf.Tensor[];
+  assert.deepEqual(outs.map((t) => [t.shape, getMask(t)]), [[[2, 2], null], [[2, 2], null]]);
+  base.dispose();
+});
+
+test('a given backwardLayer is used (with its own settings) and initialState splits in half', () => {
+  const bi = new Bidirectional({ layer: new LSTM({ units: 2 }), backwardLayer: new LSTM({ units: 3, goBackwards: true, name: 'back' }) });
+  assert.equal(bi.backwardLayer.name, 'back');
+  const s = [tf.ones([2, 2]), tf.ones([2, 2]), tf.zeros([2, 3]), tf.zeros([2, 3])];
+  const y = bi.apply(x(), { initialState: s }) as tf.Tensor;
+  assert.deepEqual(y.shape, [2, 5]);
+  const fwdAlone = bi.forwardLayer.call(x(), { initialState: s.slice(0, 2) }) as tf.Tensor;
+  assert.deepEqual((y.arraySync() as number[][]).map((r) => r.slice(0, 2)), fwdAlone.arraySync());
+  bi.dispose();
+});

@@ -1,0 +1,22 @@
+/**
+ * LSTM with Keras 3.15.1's masking (see rnn_base.ts). Gates are stacked in
+ * Keras's order i, f, c, o; weights live in the `lstm_cell` sub-layer
+ * (`lstm/lstm_cell/kernel`, `recurrent_kernel`, `bias`), so Keras weights
+ * load unchanged. States are [h, c].
+ */
+import type { ActivationSpec } from '../../ops/activations.js';
+import { RNNLayer, type RNNArgs } from './rnn_base.js';
+
+export interface LSTMArgs extends RNNArgs {
+  /** Activation of the gates (default 'sigmoid'). */
+  recurrentActivation?: ActivationSpec;
+  /** Initialise the forget-gate bias to ones (default true). */
+  unitForgetBias?: boolean;
+}
+
+export class LSTM extends RNNLayer<LSTMArgs> {
+  constructor(args: LSTMArgs) {
+    const full = { recurrentActivation: 'sigmoid', unitForgetBias: true, ...args };
+    super(full, 'LSTM', 'lstm', { recurrentActivation: full.recurrentActivation, unitForgetBias: full.unitForgetBias });
+  }
+}

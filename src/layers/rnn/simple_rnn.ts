@@ -1,0 +1,14 @@
+/**
+ * SimpleRNN: `h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`,
+ * with Keras 3.15.1's masking (see rnn_base.ts). Weights live in the
+ * `simple_rnn_cell` sub-layer: `simple_rnn/simple_rnn_cell/kernel`.
+ */
+import { RNNLayer, type RNNArgs } from './rnn_base.js';
+
+export type SimpleRNNArgs = RNNArgs;
+
+export class SimpleRNN extends RNNLayer<SimpleRNNArgs> {
+  constructor(args: SimpleRNNArgs) {
+    super(args, 'SimpleRNN', 'simple_rnn', {});
+  }
+}

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../engine/tfjs.js';
+import {
+  LARGE_NEGATIVE, causalMask, checkAttentionMask, combineAttentionMask, finiteAtMasked, slidingWindowMask,
+  softmaxReplaceMasked, softmaxZeroMasked, subtractMaskedScores,
+} from './attention_ops.js';
+import { MasqueError } from '../errors.js';
+
+const b = (rows: boolean[][]) => tf.tensor2d(rows, undefined, 'bool');
+const bools = (t: tf.Tensor) => Array.from(t.dataSync(), (v) => v === 1);
+
+test('causal and sliding-window masks follow Keras (i >= j; |i - j| < w)', () => {
+  tf.tidy(() => {
+    assert.deepEqual(bools(causalMask(3, 2)), [true, false, true, true, true, true]);
+    assert.deepEqual(bools(slidingWindowMask(3, 3, 2)), [true, true, false, true, true, true, false, true, true]);
+  });
+});
+
+test('combineAttentionMask ANDs query, value, key, causal and explicit masks; null when there is none', () => {
+  tf.tidy(() => {
+    const none = { queryMask: null, valueMask: null, keyMask: null, attentionMask: null, causal: false, slidingWindow: null, t: 2, s: 3 };
+    assert.equal(combineAttentionMask(none), null);
+    const m = combineAttentionMask({
+      ...none,
+      queryMask: b([[true, false]]),
+      valueMask: b([[true, true, false]]),
+      keyMask: b([[false, true, true]]),
+      attentionMask: tf.tensor3d([[[1, 1, 1], [1, 1, 1]]]),
+      causal: true,
+    })!;
+    assert.deepEqual(m.shape, [1, 2, 3]);
+    // query 0: keys valid (v & k) = [f, t, f], causal allows j <= 0 -> none; query 1 masked.
+    assert.deepEqual(bools(m), [false, false, false, false, false, false]);
+    const m2 = combineAttentionMask({ ...none, valueMask: b([[true, true, false]]) })!;
+    assert.deepEqual(m2.shape, [1, 1, 3]);
+  });
+});
+
+test('checkAttentionMask names the expected [batch, T, S] shape', () => {
+  tf.tidy(() => {
+    assert.throws(() => checkAttentionMask(tf.ones([2, 3, 4]), 2, 3, 5, 'MHA'), (e: unknown) => e instanceof MasqueError && e.code === 'MASK_SHAPE_MISMATCH' && e.message.includes('[2, 3, 5]'));
+    checkAttentionMask(tf.ones([3, 5]), 2, 3, 5, 'MHA');
+  });
+});
+
+test('the two softmax paths: replace gives a uniform fully masked row, zero gives zeros', () => {
+  tf.tidy(() => {
+    const logits = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const mask = b([[true, false, true], [false, false, false]]);
+    const r = softmaxReplaceMasked(logits, mask).arraySync() as number[][];
+    const e = Math.exp(1) + Math.exp(3);
+    assert.ok(Math.abs(r[0]![0]! - Math.exp(1) / e) < 1e-6 && r[0]![1] === 0);
+    assert.deepEqual(r[1]!.map((v) => Math.round(v * 1e6) / 1e6), [0.333333, 0.333333, 0.333333]);
+    const z = softmaxZeroMasked(logits, mask).arraySync() as number[][];
+    assert.deepEqual(z[1], [0, 0, 0]);
+    assert.ok(Math.abs(z[0]![2]! - Math.exp(3) / e) < 1e-6);
+    assert.ok(LARGE_NEGATIVE < -2e38);
+  });
+});
+
+test('softmaxZeroMasked over a non-last axis and several axes sums to 1 over those axes', () => {
+  tf.tidy(() => {
+    const x = tf.randomNormal([2, 3, 4]);
+    const s1 = softmaxZeroMasked(x, null, [1]);
+    assert.ok(tf.max(tf.abs(tf.sub(tf.sum(s1, 1), 1))).dataSync()[0]! < 1e-6);
+    const s2 = softmaxZeroMasked(x, null, [1, 2]);
+    assert.ok(tf.max(tf.abs(tf.sub(tf.sum(s2, [1, 2]), 1))).dataSync()[0]! < 1e-6);
+  });
+});
+
+test('subtractMaskedScores rounds like float32 Keras (small scores -> exactly -1e9) and never yields NaN', () => {
+  tf.tidy(() => {
+    const s = tf.tensor2d([[0.25, -3, 100, NaN]]);
+    const out = subtractMaskedScores(s, b([[true, false, false, false]])).dataSync();
+    assert.equal(out[0], 0.25);
+    assert.equal(out[1], -1e9);
+    assert.equal(out[2], Math.fround(100 - 1e9));
+    assert.equal(out[3], -1e9);
+  });
+});
+
+test('finiteAtMasked zeroes only non-finite values at masked positions', () => {
+  tf.tidy(() => {
+    const x = tf.tensor3d([[[1, NaN], [Infinity, 5]], [[NaN, 2], [3, 4]]]);
+    const out = Array.from(finiteAtMasked(x, b([[false, true], [true, false]])).dataSync());
+    assert.deepEqual(out.slice(0, 2), [1, 0]);
+    assert.deepEqual(out.slice(2, 4), [Infinity, 5]);
+    assert.ok(Number.isNaN(out[4]!));
+    assert.deepEqual(out.slice(5), [2, 3, 4]);
+    assert.equal(finiteAtMasked(x, null), x);
+  });
+});

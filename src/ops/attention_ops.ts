@@ -1,0 +1,160 @@
+/**
+ * Mask arithmetic for attention: combining padding, causal, sliding-window
+ * and explicit attention masks (rule 14 of the conformance README), Keras's
+ * two masked softmaxes (rules 14 and 15), Keras's `scores - 1e9` of the
+ * Attention layer (rule 17), and the guard that keeps NaN or Inf stored in
+ * padding out of every valid output.
+ */
+import { tf } from '../engine/tfjs.js';
+import { MasqueError, formatShape } from '../errors.js';
+import { expandMask } from './mask_ops.js';
+
+/** float32(-0.7 * 3.38953e38): what Keras's `dot_product_attention` writes into masked logits. */
+export const LARGE_NEGATIVE = Math.fround(-0.7 * 3.38953e38);
+
+/** What the Keras Softmax layer writes into masked inputs before its softmax. */
+export const SOFTMAX_MASK_VALUE = -1e9;
+
+/** [T, S] bool, true where query i may attend key j: `i >= j` (Keras's causal mask). */
+export function causalMask(t: number, s: number): tf.Tensor {
+  return tf.tidy(() => tf.greaterEqual(tf.reshape(tf.range(0, t, 1, 'int32'), [t, 1]), tf.reshape(tf.range(0, s, 1, 'int32'), [1, s])));
+}
+
+/** [T, S] bool, true where `|i - j| < window` (Keras's sliding-window band). */
+export function slidingWindowMask(t: number, s: number, window: number): tf.Tensor {
+  return tf.tidy(() => {
+    const d = tf.sub(tf.reshape(tf.range(0, t, 1, 'int32'), [t, 1]), tf.reshape(tf.range(0, s, 1, 'int32'), [1, s]));
+    return tf.less(tf.abs(d), tf.scalar(window, 'int32'));
+  });
+}
+
+export interface AttentionMaskParts {
+  /** [B, T] bool or null. */
+  queryMask: tf.Tensor | null;
+  /** [B, S] bool or null. */
+  valueMask: tf.Tensor | null;
+  /** [B, S] bool or null. */
+  keyMask: tf.Tensor | null;
+  /** [B, T, S] (or [T, S]) explicit mask; any dtype, nonzero = may attend. */
+  attentionMask: tf.Tensor | null;
+  causal: boolean;
+  slidingWindow: number | null;
+  /** Query and key lengths. */
+  t: number;
+  s: number;
+}
+
+/**
+ * Keras's combined attention mask, `attention & query[:, :, None] &
+ * value[:, None, :] & key[:, None, :] & causal & window`, as [B or 1, T, S]
+ * bool, or null when there is no mask at all.
+ */
+export function combineAttentionMask(p: AttentionMaskParts): tf.Tensor | null {
+  if (!p.queryMask && !p.valueMask && !p.keyMask && !p.causal && p.slidingWindow === null && !p.attentionMask) return null;
+  return tf.tidy(() => {
+    let auto: tf.Tensor | null = null;
+    const and = (m: tf.Tensor) => {
+      auto = auto === null ? m : tf.logicalAnd(auto, m);
+    };
+    if (p.queryMask) and(tf.expandDims(p.queryMask, 2));
+    if (p.valueMask) and(tf.expandDims(p.valueMask, 1));
+    if (p.keyMask) and(tf.expandDims(p.keyMask, 1));
+    if (p.causal) and(tf.expandDims(causalMask(p.t, p.s), 0));
+    if (p.slidingWindow !== null) and(tf.expandDims(slidingWindowMask(p.t, p.s, p.slidingWindow), 0));
+    let explicit: tf.Tensor | null = null;
+    if (p.attentionMask) {
+      const m = p.attentionMask;
+      explicit = m.dtype === 'bool' ? m : tf.notEqual(m, tf.scalar(0, m.dtype));
+      if (explicit.rank === 2) explicit = tf.expandDims(explicit, 0);
+    }
+    if (explicit === null) return tf.clone(auto as unknown as tf.Tensor);
+    return auto === null ? tf.clone(explicit) : tf.logicalAnd(explicit, auto);
+  });
+}
+
+/** Checks an explicit `attentionMask` against the query and key lengths; returns a message naming `where`. */
+export function checkAttentionMask(m: tf.Tensor, b: number, t: number, s: number, where: string): void {
+  const ok = (m.rank === 3 && (m.shape[0] === b || m.shape[0] === 1) && m.shape[1] === t && m.shape[2] === s) || (m.rank === 2 && m.shape[0] === t && m.shape[1] === s);
+  if (!ok) {
+    throw new MasqueError(
+      'MASK_SHAPE_MISMATCH',
+      `${where}: attentionMask must have shape [batch, T, S] = ${formatShape([b, t, s])} (or [T, S]); received shape ${formatShape(m.shape)}.`,
+    );
+  }
+}
+
+/**
+ * Keras's default MHA softmax (`dot_product_attention`): masked logits are
+ * REPLACED by a huge negative number, so a fully masked row is uniform.
+ * `mask` broadcasts against `logits` (right-aligned, e.g. [B, 1, T, S]).
+ */
+export function softmaxReplaceMasked(logits: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
+  return tf.tidy(() => tf.softmax(mask === null ? logits : tf.where(mask, logits, tf.scalar(LARGE_NEGATIVE)), -1));
+}
+
+/**
+ * The Keras Softmax layer's masked softmax over `axes`: masked inputs become
+ * -1e9, and masked outputs are zeroed afterwards, so a fully masked row is 0.
+ */
+export function softmaxZeroMasked(x: tf.Tensor, mask: tf.Tensor | null, axes: number[] = [-1]): tf.Tensor {
+  return tf.tidy(() => {
+    const inp = mask === null ? x : tf.where(mask, x, tf.scalar(SOFTMAX_MASK_VALUE, x.dtype));
+    const out = softmaxOverAxes(inp, axes);
+    return mask === null ? out : tf.where(mask, out, tf.zerosLike(out));
+  });
+}
+
+/** Softmax over one or several axes (tfjs's kernel only handles the last axis). */
+export function softmaxOverAxes(x: tf.Tensor, axes: number[]): tf.Tensor {
+  return tf.tidy(() => {
+    const norm = axes.map((a) => (a < 0 ? a + x.rank : a));
+    if (norm.length === 1 && norm[0] === x.rank - 1) return tf.softmax(x, -1);
+    return tf.exp(tf.sub(x, tf.logSumExp(x, norm, true)));
+  });
+}
+
+/**
+ * Keras's Attention-layer masking: `scores - 1e9 * !mask`, in float32 (so a
+ * fully masked row of small scores rounds to exactly -1e9 everywhere and its
+ * weights are uniform). Non-finite masked scores become -1e9.
+ */
+export function subtractMaskedScores(scores: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
+  return tf.tidy(() => {
+    if (mask === null) return tf.clone(scores);
+    const safe = keepWhere(tf.sub(scores, tf.scalar(1e9)), (s) => tf.isFinite(s), -1e9);
+    return tf.where(mask, scores, safe);
+  });
+}
+
+/**
+ * `x` with non-finite values at masked positions replaced by 0. Finite
+ * masked values are kept (Keras uses them, e.g. in a fully masked row), so
+ * results match Keras whenever Keras's own are finite, and NaN or Inf in
+ * padding cannot reach a valid output through a zero weight.
+ */
+export function finiteAtMasked(x: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
+  if (mask === null) return x;
+  return tf.tidy(() => {
+    const m = tf.broadcastTo(expandMask(mask, x.rank), x.shape);
+    return keepWhere(x, (v) => tf.logicalOr(m, tf.isFinite(v)), 0);
+  });
+}
+
+/**
+ * `where(keep(x), x, fill)`, differentiable in `x` (the gradient passes where
+ * kept, 0 elsewhere). The condition is computed outside the tape, because
+ * tfjs has no gradients for IsFinite or LogicalOr and would refuse to
+ * differentiate through a condition that depends on `x`.
+ */
+export function keepWhere(x: tf.Tensor, keep: (x: tf.Tensor) => tf.Tensor, fill: number): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xv = args[0] as tf.Tensor;
+    const k = keep(xv);
+    (args[1] as tf.GradSaveFunc)([k]);
+    return {
+      value: tf.where(k, xv, tf.fill(xv.shape, fill, xv.dtype)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.where(saved[0]!, dy, tf.zerosLike(dy)),
+    };
+  });
+  return f(x);
+}

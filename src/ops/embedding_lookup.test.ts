@@ -1,0 +1,106 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../engine/tfjs.js';
+import { embeddingLookup, scatterAddRows } from './embedding_lookup.js';
+
+function gradOf(lookup: (e: tf.Tensor, ids: tf.Tensor) => tf.Tensor, emb: number[][], ids: number[][], w: number[][][]): number[][] {
+  return tf.tidy(() => {
+    const e = tf.tensor2d(emb);
+    const i = tf.tensor2d(ids, undefined, 'int32');
+    const wt = tf.tensor3d(w);
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(lookup(x, i), wt)))(e);
+    return g.arraySync() as number[][];
+  });
+}
+
+const V = 6;
+const D = 3;
+const EMB = Array.from({ length: V }, (_, v) => Array.from({ length: D }, (_, d) => Math.sin(v * 7 + d)));
+const IDS = [
+  [1, 4, 4, 0],
+  [5, 1, 1, 1],
+];
+const W = IDS.map((row, b) => row.map((_, t) => Array.from({ length: D }, (_, d) => Math.cos(b * 11 + t * 3 + d))));
+
+describe('embeddingLookup', () => {
+  test('forward equals gather; shape is ids.shape + [D]', () => {
+    tf.tidy(() => {
+      const e = tf.tensor2d(EMB);
+      const ids = tf.tensor2d(IDS, undefined, 'int32');
+      const out = embeddingLookup(e, ids);
+      assert.deepEqual(out.shape, [2, 4, D]);
+      assert.deepEqual(out.arraySync(), tf.gather(e, ids).arraySync());
+      // float ids are cast like Keras
+      assert.deepEqual(embeddingLookup(e, tf.cast(ids, 'float32')).arraySync(), out.arraySync());
+    });
+  });
+
+  test("the wasm gradient equals the cpu backend's tf.gather gradient", async () => {
+    assert.equal(tf.getBackend(), 'wasm');
+    const wasmGrad = gradOf(embeddingLookup, EMB, IDS, W);
+    // tf.gather's own gradient is not available on wasm (UnsortedSegmentSum is missing).
+    assert.throws(() => gradOf((e, i) => tf.gather(e, i), EMB, IDS, W));
+    await tf.setBackend('cpu');
+    let cpuGather: number[][];
+    let cpuOurs: number[][];
+    try {
+      cpuGather = gradOf((e, i) => tf.gather(e, i), EMB, IDS, W);
+      cpuOurs = gradOf(embeddingLookup, EMB, IDS, W);
+    } finally {
+      await tf.setBackend('wasm');
+    }
+    assert.equal(tf.getBackend(), 'wasm');
+    for (const other of [cpuGather, cpuOurs]) {
+      wasmGrad.forEach((row, v) => row.forEach((x, d) => assert.ok(Math.abs(x - other[v]![d]!) < 1e-6, `[${v}, ${d}]: ${x} vs ${other[v]![d]}`)));
+    }
+  });
+
+  test('repeated ids accumulate; unused rows get zero', () => {
+    const g = gradOf(embeddingLookup, EMB, [[2, 2, 2]], [[[1, 0, 0], [2, 0, 1], [3, 1, 0]]]);
+    assert.deepEqual(g[2], [6, 1, 1]);
+    for (const v of [0, 1, 3, 4, 5]) assert.deepEqual(g[v], [0, 0, 0]);
+  });
+
+  test('gradient w.r.t. a Variable through variableGrads, with no leaks over many steps', () => {
+    const e = tf.variable(tf.tensor2d(EMB));
+    const ids = tf.tensor2d(IDS, undefined, 'int32');
+    const before = tf.memory().numTensors;
+    for (let step = 0; step < 20; step++) {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(embeddingLookup(e, ids))) as tf.Scalar, [e]);
+      const g = grads[e.name]!;
+      assert.deepEqual(g.shape, [V, D]);
+      // d/de sum(e[id]^2) = 2·e[id]·count(id); id 1 appears 4 times.
+      const row1 = (g.arraySync() as number[][])[1]!;
+      row1.forEach((x, d) => assert.ok(Math.abs(x - 8 * EMB[1]![d]!) < 1e-5));
+      tf.dispose([value, g]);
+    }
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([e, ids]);
+  });
+
+  test('out-of-range ids raise INVALID_INPUT naming the id, inputDim and position', () => {
+    const e = tf.tensor2d(EMB);
+    const before = tf.memory().numTensors;
+    for (const bad of [V, -1, 1000]) {
+      const ids = tf.tensor2d([[0, 1], [2, bad]], undefined, 'int32');
+      assert.throws(
+        () => embeddingLookup(e, ids, { layerName: 'embedding' }),
+        (err: Error & { code?: string }) =>
+          err.code === 'INVALID_INPUT' &&
+          err.message.includes(`id ${bad}`) &&
+          err.message.includes(`inputDim ${V}`) &&
+          err.message.includes('[1, 1]') &&
+          err.message.includes("'embedding'"),
+      );
+      ids.dispose();
+    }
+    assert.equal(tf.memory().numTensors, before);
+    e.dispose();
+  });
+
+  test('scatterAddRows skips out-of-range ids when the check is off', () => {
+    const g = scatterAddRows(Int32Array.from([0, 9, 0]), Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 2);
+    assert.deepEqual(g.arraySync(), [[6, 8], [0, 0]]);
+    g.dispose();
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * Embedding lookup: rows of a [V, D] matrix gathered by integer ids, with a
+ * gradient that works on every backend.
+ *
+ * tfjs's own gradient of `gather` needs the `UnsortedSegmentSum` kernel,
+ * which the wasm backend lacks (and whose cpu kernel costs O(V·N·D)). This op
+ * is a `tf.customGrad` whose gradient scatter-adds the rows of dy into a
+ * dense [V, D] Float32Array in JavaScript: O(N·D), one `dataSync` of dy. On
+ * the wasm and cpu backends (tensor data lives in CPU memory) that is the
+ * fastest path. The ids are read into JavaScript once per call (needed
+ * for the range check anyway). On other backends (WebGL, WebGPU) it uses the backend's
+ * `UnsortedSegmentSum` kernel when one is registered, to avoid a GPU read.
+ */
+import { tf } from '../engine/tfjs.js';
+import { MasqueError, describe, formatShape } from '../errors.js';
+
+export interface EmbeddingLookupOptions {
+  /** Layer name for error messages. */
+  layerName?: string;
+  /**
+   * Check that every id is in [0, V) (default true). Keras/TF raise on bad
+   * ids on CPU; without the check a bad id reads garbage or zeros silently.
+   * The check costs one read of the ids.
+   */
+  checkIds?: boolean;
+}
+
+const CPU_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
+
+/**
+ * `embeddings[ids]`: gathers rows along axis 0. Output shape is
+ * `[...ids.shape, D]`. Differentiable with respect to `embeddings` on every
+ * backend; repeated ids accumulate their gradients. Ids that are not int32
+ * are cast (truncated) to int32, as Keras does.
+ */
+export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: EmbeddingLookupOptions = {}): tf.Tensor {
+  const where = options.layerName !== undefined ? `Embedding '${options.layerName}'` : 'embeddingLookup';
+  if (embeddings.rank !== 2) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: embeddings must be a 2-D [inputDim, outputDim] tensor; received ${describe(embeddings)}.`);
+  }
+  const [vocab, dim] = embeddings.shape as [number, number];
+  const idsInt = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
+  // The ids are read once, here: for the range check and for the gradient
+  // (so the gradient never depends on a tensor that a tidy may have freed).
+  const idValues = Int32Array.from(idsInt.dataSync() as Int32Array);
+  if (idsInt !== ids) idsInt.dispose();
+  if (options.checkIds ?? true) checkRange(idValues, ids.shape, vocab, where);
+  const lookup = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const e = inputs[0] as tf.Tensor;
+    const value = ids.dtype === 'int32' ? tf.gather(e, ids) : tf.tidy(() => tf.gather(e, tf.tensor(idValues, ids.shape, 'int32')));
+    const gradFunc = (dy: tf.Tensor): tf.Tensor => {
+      const backend = tf.getBackend();
+      if (!CPU_MEMORY_BACKENDS.has(backend) && tf.getKernel('UnsortedSegmentSum', backend) !== undefined) {
+        return tf.unsortedSegmentSum(tf.reshape(dy, [-1, dim]), tf.tensor1d(idValues, 'int32'), vocab);
+      }
+      return scatterAddRows(idValues, dy.dataSync() as Float32Array, vocab, dim);
+    };
+    return { value, gradFunc };
+  });
+  return lookup(embeddings);
+}
+
+/** dense[V, D] with dense[ids[n]] += rows[n] for every n; ids outside [0, V) are skipped. */
+export function scatterAddRows(ids: Int32Array, rows: Float32Array, vocab: number, dim: number): tf.Tensor2D {
+  const out = new Float32Array(vocab * dim);
+  for (let n = 0; n < ids.length; n++) {
+    const id = ids[n]!;
+    if (id < 0 || id >= vocab) continue;
+    const o = id * dim;
+    const r = n * dim;
+    for (let d = 0; d < dim; d++) out[o + d]! += rows[r + d]!;
+  }
+  return tf.tensor2d(out, [vocab, dim]);
+}
+
+function checkRange(values: Int32Array, shape: number[], vocab: number, where: string): void {
+  for (let n = 0; n < values.length; n++) {
+    const id = values[n]!;
+    if (id >= 0 && id < vocab) continue;
+    const position: number[] = [];
+    let rest = n;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      position.unshift(rest % shape[a]!);
+      rest = Math.floor(rest / shape[a]!);
+    }
+    throw new MasqueError(
+      'INVALID_INPUT',
+      `${where}: id ${id} at position ${formatShape(position)} is out of range for inputDim ${vocab}; ids must be in [0, ${vocab - 1}]. Increase inputDim (the vocabulary size) or fix the ids.`,
+    );
+  }
+}

@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../engine/tfjs.js';
+import { gatherRows, packedAttention, planPackedAttention, setAttentionPacking, type PlanArgs } from './packed_attention_ops.js';
+import { softmaxReplaceMasked } from './attention_ops.js';
+
+const valid = (lengths: number[], t: number, pre = false) =>
+  Uint8Array.from(lengths.flatMap((l) => Array.from({ length: t }, (_, i) => (pre ? i >= t - l : i < l) ? 1 : 0)));
+const base = (over: Partial<PlanArgs>): PlanArgs => ({
+  b: 3, t: 8, s: 8, qValid: null, kValid: null, causal: false, slidingWindow: null, noKey: 'fallback', costs: { pair: 10, token: 10, group: 0 }, ...over,
+});
+
+test('the plan slices each row to its own window, for pre- and post-padding alike', () => {
+  for (const pre of [false, true]) {
+    const v = valid([2, 5, 2], 8, pre);
+    const plan = planPackedAttention(base({ qValid: v, kValid: v }))!;
+    assert.ok(plan !== null && plan.cost < plan.denseCost);
+    const byRow = new Map(plan.groups.flatMap((g) => g.rows.map((r, k) => [r, { wq: g.wq, q0: g.qStart[k]!, k0: g.kStart[k]! }])));
+    assert.deepEqual(byRow.get(1), { wq: 5, q0: pre ? 3 : 0, k0: pre ? 3 : 0 });
+    assert.equal(byRow.get(0)!.wq, 2);
+    assert.equal(byRow.get(0)!.q0, pre ? 6 : 0);
+    // Padded query positions read the fallback row of their batch row (offset = packed rows).
+    const packedRows = plan.groups.reduce((n, g) => n + g.rows.length * g.wq, 0);
+    const padPos = pre ? 0 : 7;
+    assert.equal(plan.assemble[padPos], packedRows + 0);
+  }
+});
+
+test('the plan returns null when packing saves nothing, and "never"/"always" override the cost model', () => {
+  const full = valid([8, 8, 8], 8);
+  assert.equal(planPackedAttention(base({ qValid: full, kValid: full, costs: { pair: 1, token: 1, group: 1e6 } })), null);
+  const short = valid([1, 1, 1], 8);
+  const cheap = base({ qValid: short, kValid: short, costs: { pair: 1, token: 1, group: 1e9 } });
+  assert.equal(planPackedAttention(cheap), null);
+  const prev = setAttentionPacking('always');
+  try {
+    assert.ok(planPackedAttention(cheap) !== null);
+    setAttentionPacking('never');
+    assert.equal(planPackedAttention(base({ qValid: short, kValid: short })), null);
+  } finally {
+    setAttentionPacking(prev);
+  }
+});
+
+test('a valid query with no valid key: fallback for MHA, the full key range for Attention', () => {
+  const q = valid([3, 3, 3], 8);
+  const k = valid([3, 0, 3], 8);
+  const fb = planPackedAttention(base({ qValid: q, kValid: k }))!;
+  const packedRows = fb.groups.reduce((n, g) => n + g.rows.length * g.wq, 0);
+  assert.equal(fb.assemble[8], packedRows + 1);
+  const full = planPackedAttention(base({ qValid: q, kValid: k, noKey: 'full' }))!;
+  const g = full.groups.find((x) => x.rows.includes(1))!;
+  assert.equal(g.wk, 8);
+  assert.ok(full.assemble[8]! < full.groups.reduce((n, x) => n + x.rows.length * x.wq, 0));
+});
+
+test('causal packing keeps absolute positions: pre-padded query i attends keys [start, i]', () => {
+  const v = valid([3], 6, true);
+  const plan = planPackedAttention(base({ b: 1, t: 6, s: 6, qValid: v, kValid: v, causal: true }))!;
+  const g = plan.groups[0]!;
+  assert.deepEqual([g.wq, g.wk, g.qStart[0], g.kStart[0]], [3, 3, 3, 3]);
+  assert.deepEqual(Array.from(g.mask), [1, 0, 0, 1, 1, 0, 1, 1, 1]);
+});
+
+test('gatherRows: values of tf.gather, and a gradient (summing repeated rows) on every backend', () => {
+  tf.tidy(() => {
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const idx = tf.tensor1d([2, 0, 2], 'int32');
+    assert.deepEqual(gatherRows(x, idx).arraySync(), [[5, 6], [1, 2], [5, 6]]);
+    const w = tf.tensor2d([[1, 10], [100, 1000], [2, 20]]);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gatherRows(a, idx), w)))(x);
+    assert.deepEqual(g.arraySync(), [[100, 1000], [0, 0], [3, 30]]);
+  });
+});
+
+test('packedAttention equals dense masked attention at every valid query, with fallback elsewhere; no leaks', () => {
+  const prev = setAttentionPacking('always');
+  try {
+    tf.tidy(() => void 0);
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const [b, t, d] = [3, 7, 4];
+      const q = tf.randomNormal([b, t, d]);
+      const k = tf.randomNormal([b, t, d]);
+      const lengths = [7, 3, 1];
+      const v = valid(lengths, t, true);
+      const m = tf.tensor2d(v, [b, t], 'bool');
+      const attend = (qc: tf.Tensor, [kc]: tf.Tensor[], mask: tf.Tensor) => tf.matMul(softmaxReplaceMasked(tf.matMul(qc, kc!, false, true), mask), kc!);
+      const plan = planPackedAttention(base({ b, t, s: t, qValid: v, kValid: v, causal: true }))!;
+      const out = packedAttention(plan, q, [k], attend, () => tf.fill([b, d], 42));
+      const causal = tf.greaterEqual(tf.reshape(tf.range(0, t), [t, 1]), tf.reshape(tf.range(0, t), [1, t]));
+      const dense = attend(q, [k], tf.logicalAnd(tf.expandDims(m, 1), tf.expandDims(causal, 0)));
+      const o = out.arraySync() as number[][][];
+      const r = dense.arraySync() as number[][][];
+      for (let i = 0; i < b; i++) {
+        for (let s = 0; s < t; s++) {
+          if (v[i * t + s]) o[i]![s]!.forEach((x, j) => assert.ok(Math.abs(x - r[i]![s]![j]!) < 1e-5));
+          else assert.deepEqual(o[i]![s], [42, 42, 42, 42]);
+        }
+      }
+    });
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    setAttentionPacking(prev);
+  }
+});

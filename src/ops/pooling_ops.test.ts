@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../engine/tfjs.js';
+import { maskedMax, maskedMean } from './pooling_ops.js';
+
+test('maskedMean and maskedMax use only valid steps; a fully masked row gives 0; NaN padding does not leak', () => {
+  tf.tidy(() => {
+    const x = tf.tensor3d([[[1, -5], [3, -1], [NaN, 100]], [[NaN, Infinity], [7, 8], [9, 10]]]);
+    const m = tf.expandDims(tf.tensor2d([[true, true, false], [false, false, false]], undefined, 'bool'), 2);
+    assert.deepEqual(maskedMean(x, m, 1, false).arraySync(), [[2, -3], [0, 0]]);
+    assert.deepEqual(maskedMax(x, m, 1, false).arraySync(), [[3, -1], [0, 0]]);
+    assert.deepEqual(maskedMax(x, m, 1, true).shape, [2, 1, 2]);
+    assert.deepEqual(maskedMean(tf.tensor3d([[[1], [3]]]), null, 1, false).arraySync(), [[2]]);
+  });
+});
+
+test('maskedMean and maskedMax have finite gradients that vanish at masked steps', () => {
+  tf.tidy(() => {
+    const x = tf.tensor3d([[[1], [3], [NaN]]]);
+    const m = tf.expandDims(tf.tensor2d([[true, true, false]], undefined, 'bool'), 2);
+    assert.deepEqual(Array.from(tf.grad((a: tf.Tensor) => tf.sum(maskedMean(a, m, 1, false)))(x).dataSync()), [0.5, 0.5, 0]);
+    assert.deepEqual(Array.from(tf.grad((a: tf.Tensor) => tf.sum(maskedMax(a, m, 1, false)))(x).dataSync()), [0, 1, 0]);
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * The masked recurrent loop (SimpleRNN, LSTM, GRU) as one op with Keras
+ * 3.15.1 semantics. Two implementations give the same numbers:
+ * `reference` (plain tfjs ops per step, any backend) and `fused` (one
+ * WebAssembly SIMD call for the whole forward recurrence and one for its
+ * backward pass, skipping masked steps; wasm and cpu backends).
+ */
+import { tf } from '../../engine/tfjs.js';
+import { MasqueError, describe } from '../../errors.js';
+import { checkRnnArgs, type RnnSequenceArgs, type RnnSequenceResult } from './types.js';
+import { rnnReference } from './reference.js';
+import { fusedUnsupportedReason, rnnFused } from './fused.js';
+
+export type { RnnCellKind, RnnSequenceArgs, RnnSequenceResult } from './types.js';
+export { rnnReference } from './reference.js';
+export { fusedUnsupportedReason } from './fused.js';
+
+/**
+ * Runs a masked recurrent layer over a whole sequence.
+ *
+ * Returns `output` ([B, T, U] in processing order with `returnSequences`,
+ * else [B, U], the last element of that sequence) and the final `states`
+ * (LSTM [h, c], others [h]). Gradients flow to inputs, kernel,
+ * recurrentKernel, bias and initialStates.
+ *
+ * `implementation: 'auto'` (default) takes the fused kernel when
+ * `fusedUnsupportedReason(args)` is null, else the reference.
+ */
+export function rnnSequence(a: RnnSequenceArgs): RnnSequenceResult {
+  const impl = a.implementation ?? 'auto';
+  if (impl !== 'auto' && impl !== 'reference' && impl !== 'fused') {
+    throw new MasqueError('INVALID_ARGUMENT', `rnnSequence: implementation must be 'auto', 'reference' or 'fused'; received ${describe(impl)}.`);
+  }
+  return tf.tidy(() => {
+    const p = checkRnnArgs(a);
+    if (impl === 'reference') return rnnReference(p);
+    const why = fusedUnsupportedReason(p);
+    if (why === null) return rnnFused(p);
+    if (impl === 'fused') throw new MasqueError('INVALID_ARGUMENT', `rnnSequence: implementation 'fused' is not available here: ${why}.`);
+    return rnnReference(p);
+  });
+}

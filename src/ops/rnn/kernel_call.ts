@@ -1,0 +1,162 @@
+/**
+ * Marshals one forward or backward call of the recurrent kernel: lays out
+ * kernel memory (asm/header.ts documents every region), copies typed arrays
+ * in and out, and pads the unit axis to a multiple of 4 when needed (padded
+ * lanes of R are zero, so they never reach the real lanes).
+ */
+import { KernelArena, type RnnKernel } from './kernel.js';
+import type { StepPlan } from './plan.js';
+
+/** Header indices; mirror asm/header.ts. */
+const H = { KIND: 0, RESET_AFTER: 1, ACT: 2, RACT: 3, B: 4, T: 5, U: 6, G: 7, RETSEQ: 8, ZERO: 9, N: 10, NSTATE: 11, TOUT: 12 } as const;
+const P = {
+  XP: 16, R: 17, RB: 18, H: 19, C: 20, RDM: 21, COUNTS: 22, ROWS: 23, MASK: 24, OUT: 25, HS: 26, GA: 27, X1: 28, X2: 29, SCR: 30, SCR2: 31,
+  RT: 32, DOUT: 33, DH: 34, DC: 35, DXP: 36, DGR: 37, DR: 38, DRB: 39,
+} as const;
+
+/** What the kernel needs to know about one call, besides the tensor data. */
+export interface KernelSpec {
+  kind: 0 | 1 | 2;
+  resetAfter: boolean;
+  act: number;
+  ract: number;
+  units: number;
+  gates: number;
+  returnSequences: boolean;
+  zeroOutputForMask: boolean;
+  plan: StepPlan;
+  /** Unpadded [B, U] recurrent dropout mask, or null. */
+  rdm: Float32Array | null;
+  hasRecurrentBias: boolean;
+}
+
+/** Saved by the forward pass for the backward pass (HS, GA, X1, X2 in one block; padded units). */
+export type SavedActivations = Float32Array;
+
+const dims = (s: KernelSpec) => {
+  const up = (s.units + 3) & ~3;
+  const nState = s.kind === 0 ? 2 : 1;
+  const tOut = s.returnSequences ? s.plan.time : 1;
+  return { up, gup: s.gates * up, nState, tOut, slots: tOut + nState };
+};
+
+/** Copies [rows, groups * u] into [rows, groups * up] (zero-filled lanes), or returns src when u === up. */
+export function padUnits(src: Float32Array, rows: number, groups: number, u: number, up: number): Float32Array {
+  if (u === up) return src;
+  const out = new Float32Array(rows * groups * up);
+  for (let r = 0; r < rows; r++) for (let g = 0; g < groups; g++) out.set(src.subarray((r * groups + g) * u, (r * groups + g + 1) * u), (r * groups + g) * up);
+  return out;
+}
+
+/** Inverse of padUnits for the first `rows` rows of src. */
+export function unpadUnits(src: Float32Array, rows: number, groups: number, u: number, up: number): Float32Array {
+  if (u === up) return src.length === rows * groups * u ? src : src.slice(0, rows * groups * u);
+  const out = new Float32Array(rows * groups * u);
+  for (let r = 0; r < rows; r++) for (let g = 0; g < groups; g++) out.set(src.subarray((r * groups + g) * up, (r * groups + g) * up + u), (r * groups + g) * u);
+  return out;
+}
+
+function regions(k: RnnKernel, s: KernelSpec, backward: boolean) {
+  const { up, gup, nState, slots } = dims(s);
+  const { batch: b, time: t, n } = s.plan;
+  const a = new KernelArena(k);
+  const F = 4;
+  const r = {
+    hdr: a.take(64 * 4),
+    xp: backward ? 0 : a.take(n * gup * F),
+    r: a.take(up * gup * F),
+    rb: s.hasRecurrentBias ? a.take(gup * F) : 0,
+    h: a.take(b * up * F),
+    c: nState > 1 ? a.take(b * up * F) : 0,
+    rdm: s.rdm !== null ? a.take(b * up * F) : 0,
+    counts: a.take(t * 4),
+    rows: a.take(n * 4),
+    mask: s.plan.mask !== null ? a.take(b * t) : 0,
+    out: backward ? 0 : a.take(b * slots * up * F),
+    saved: a.take(n * up * (3 + s.gates) * F),
+    scr: a.take(b * gup * F),
+    scr2: a.take(b * up * F),
+    rt: backward ? a.take(gup * up * F) : 0,
+    dout: backward ? a.take(b * slots * up * F) : 0,
+    dh: backward ? a.take(b * up * F) : 0,
+    dc: backward ? a.take(b * up * F) : 0,
+    dxp: backward ? a.take(n * gup * F) : 0,
+    dgr: backward && s.kind === 1 && s.resetAfter ? a.take(n * gup * F) : 0,
+    dr: backward ? a.take(up * gup * F) : 0,
+    drb: backward && s.hasRecurrentBias ? a.take(gup * F) : 0,
+  };
+  const v = a.commit();
+  const hs = r.saved;
+  const ga = hs + n * up * F;
+  const x1 = ga + n * gup * F;
+  const x2 = x1 + n * up * F;
+  const hdr = r.hdr >> 2;
+  const ints: [number, number][] = [
+    [H.KIND, s.kind], [H.RESET_AFTER, s.resetAfter ? 1 : 0], [H.ACT, s.act], [H.RACT, s.ract], [H.B, b], [H.T, t], [H.U, up], [H.G, s.gates],
+    [H.RETSEQ, s.returnSequences ? 1 : 0], [H.ZERO, s.zeroOutputForMask ? 1 : 0], [H.N, n], [H.NSTATE, nState], [H.TOUT, dims(s).tOut],
+    [P.XP, r.xp], [P.R, r.r], [P.RB, r.rb], [P.H, r.h], [P.C, r.c], [P.RDM, r.rdm], [P.COUNTS, r.counts], [P.ROWS, r.rows], [P.MASK, r.mask],
+    [P.OUT, r.out], [P.HS, hs], [P.GA, ga], [P.X1, x1], [P.X2, x2], [P.SCR, r.scr], [P.SCR2, r.scr2], [P.RT, r.rt], [P.DOUT, r.dout],
+    [P.DH, r.dh], [P.DC, r.dc], [P.DXP, r.dxp], [P.DGR, r.dgr || r.dxp], [P.DR, r.dr], [P.DRB, r.drb],
+  ];
+  v.i32.fill(0, hdr, hdr + 64);
+  for (const [i, x] of ints) v.i32[hdr + i] = x;
+  v.i32.set(s.plan.counts, r.counts >> 2);
+  v.i32.set(s.plan.rows, r.rows >> 2);
+  if (s.plan.mask !== null) v.u8.set(s.plan.mask, r.mask);
+  if (s.rdm !== null) v.f32.set(padUnits(s.rdm, b, 1, s.units, up), r.rdm >> 2);
+  return { r, v, up, gup, nState, slots };
+}
+
+/**
+ * Runs the forward recurrence. `xp` is the [N, G*U] input projection of the
+ * plan's tokens, `r` the [U, G*U] recurrent kernel, `rb` the GRU recurrent
+ * bias or null, `h0`/`c0` [B, U]. Returns the packed [B, TOUT + states, U]
+ * result (outputs, then final h and c) and, with `save`, the activations
+ * the backward pass needs.
+ */
+export function kernelForward(
+  k: RnnKernel, s: KernelSpec, xp: Float32Array, r: Float32Array, rb: Float32Array | null, h0: Float32Array, c0: Float32Array | null, save: boolean,
+): { packed: Float32Array; saved: SavedActivations | null } {
+  const { r: at, v, up, nState, slots } = regions(k, s, false);
+  const { batch: b, n } = s.plan;
+  const u = s.units;
+  v.f32.set(padUnits(xp, n, s.gates, u, up), at.xp >> 2);
+  v.f32.set(padUnits(r, u, s.gates, u, up), at.r >> 2);
+  if (at.rb !== 0) v.f32.set(padUnits(rb!, 1, s.gates, u, up), at.rb >> 2);
+  v.f32.set(padUnits(h0, b, 1, u, up), at.h >> 2);
+  if (nState > 1) v.f32.set(padUnits(c0!, b, 1, u, up), at.c >> 2);
+  k.forward(at.hdr);
+  const out = new Float32Array(k.memory.buffer, at.out, b * slots * up);
+  const packed = unpadUnits(out.slice(), b * slots, 1, u, up);
+  const saved = save ? new Float32Array(k.memory.buffer, at.saved, n * up * (3 + s.gates)).slice() : null;
+  return { packed, saved };
+}
+
+/** Gradients of the recurrence inputs, unpadded. */
+export interface KernelGrads {
+  dxp: Float32Array;
+  dr: Float32Array;
+  drb: Float32Array | null;
+  dh0: Float32Array;
+  dc0: Float32Array | null;
+}
+
+/** Runs the backward pass from the forward's saved activations and the gradient of the packed result. */
+export function kernelBackward(k: RnnKernel, s: KernelSpec, r: Float32Array, saved: SavedActivations, dPacked: Float32Array): KernelGrads {
+  const { r: at, v, up, gup, nState, slots } = regions(k, s, true);
+  const { batch: b, n } = s.plan;
+  const u = s.units;
+  v.f32.set(padUnits(r, u, s.gates, u, up), at.r >> 2);
+  v.f32.set(saved, at.saved >> 2);
+  v.f32.set(padUnits(dPacked, b * slots, 1, u, up), at.dout >> 2);
+  k.backward(at.hdr);
+  const mem = k.memory.buffer;
+  const view = (ptr: number, len: number) => new Float32Array(mem, ptr, len).slice();
+  return {
+    dxp: unpadUnits(view(at.dxp, n * gup), n, s.gates, u, up),
+    dr: unpadUnits(view(at.dr, up * gup), u, s.gates, u, up),
+    drb: at.drb !== 0 ? unpadUnits(view(at.drb, gup), 1, s.gates, u, up) : null,
+    dh0: unpadUnits(view(at.dh, b * up), b, 1, u, up),
+    dc0: nState > 1 ? unpadUnits(view(at.dc, b * up), b, 1, u, up) : null,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Helpers for the tests of the recurrent ops: seeded random data, masks of
+ * every layout, and a closeness check. Not part of the public API.
+ */
+import { tf } from '../../engine/tfjs.js';
+import type { RnnCellKind, RnnSequenceArgs } from './types.js';
+
+/** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` draws of normal(0, scale). */
+export function randn(r: () => number, n: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = scale * Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
+  return out;
+}
+
+export type MaskLayout = 'none' | 'post' | 'pre' | 'holes' | 'full';
+
+/** A [B, T] mask: post/pre padding with random lengths (0 allowed), random holes, or all valid. */
+export function randomMask(r: () => number, b: number, t: number, layout: MaskLayout): boolean[][] {
+  const rows: boolean[][] = [];
+  for (let i = 0; i < b; i++) {
+    const len = i === 0 ? 0 : Math.floor(r() * (t + 1));
+    if (layout === 'post') rows.push(Array.from({ length: t }, (_, k) => k < len));
+    else if (layout === 'pre') rows.push(Array.from({ length: t }, (_, k) => k >= t - len));
+    else if (layout === 'holes') rows.push(Array.from({ length: t }, () => r() < 0.6));
+    else rows.push(new Array<boolean>(t).fill(true));
+  }
+  return rows;
+}
+
+/** Options for `randomRnnArgs`. */
+export interface RandomRnnOptions {
+  kind: RnnCellKind;
+  b: number;
+  t: number;
+  f: number;
+  u: number;
+  layout: MaskLayout;
+  resetAfter?: boolean;
+  seed: number;
+  nonZeroInitial?: boolean;
+  withBias?: boolean;
+  /** Standard deviation of the recurrent kernel's entries (default 0.5). */
+  recurrentScale?: number;
+}
+
+/** Random weights, inputs, mask and initial states for `rnnSequence` (tensors the caller disposes). */
+export function randomRnnArgs(o: RandomRnnOptions): Omit<RnnSequenceArgs, 'goBackwards' | 'zeroOutputForMask' | 'returnSequences'> {
+  const r = prng(o.seed);
+  const g = o.kind === 'lstm' ? 4 : o.kind === 'gru' ? 3 : 1;
+  const resetAfter = o.resetAfter !== false;
+  const biasShape = o.kind === 'gru' && resetAfter ? [2, 3 * o.u] : [g * o.u];
+  const nb = biasShape.reduce((x, y) => x * y, 1);
+  const nStates = o.kind === 'lstm' ? 2 : 1;
+  return {
+    kind: o.kind,
+    inputs: tf.tensor3d(randn(r, o.b * o.t * o.f), [o.b, o.t, o.f]),
+    kernel: tf.tensor2d(randn(r, o.f * g * o.u, 0.5), [o.f, g * o.u]),
+    recurrentKernel: tf.tensor2d(randn(r, o.u * g * o.u, o.recurrentScale ?? 0.5), [o.u, g * o.u]),
+    bias: o.withBias === false ? null : tf.tensor(randn(r, nb, 0.5), biasShape),
+    resetAfter,
+    mask: o.layout === 'none' ? null : tf.tensor2d(randomMask(r, o.b, o.t, o.layout), [o.b, o.t], 'bool'),
+    initialStates: Array.from({ length: nStates }, () =>
+      o.nonZeroInitial === true ? tf.tensor2d(randn(r, o.b * o.u, 0.5), [o.b, o.u]) : tf.zeros([o.b, o.u]),
+    ) as tf.Tensor2D[],
+  };
+}
+
+/** Disposes every tensor found in the values of `args`. */
+export function disposeArgs(args: object): void {
+  for (const v of Object.values(args)) {
+    if (v instanceof tf.Tensor) v.dispose();
+    else if (Array.isArray(v)) for (const x of v) if (x instanceof tf.Tensor) x.dispose();
+  }
+}
+
+/**
+ * First mismatch of |got - want| <= tol * max(1, |want|) + scaleTol * max|want|,
+ * as a message, or null when all match. `scaleTol` (default 0) admits the
+ * rounding of long sums, which follows the size of the summed terms (about
+ * the tensor's largest value), not the size of a sum that cancels.
+ */
+export function mismatch(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string, scaleTol = 0): string | null {
+  if (got.length !== want.length) return `${what}: ${got.length} values, expected ${want.length}`;
+  let big = 0;
+  for (let i = 0; i < want.length; i++) big = Math.max(big, Math.abs(want[i]!));
+  for (let i = 0; i < got.length; i++) {
+    const d = Math.abs(got[i]! - want[i]!);
+    if (!(d <= tol * Math.max(1, Math.abs(want[i]!)) + scaleTol * big)) return `${what}: value ${i} is ${got[i]}, expected ${want[i]} (diff ${d})`;
+  }
+  return null;
+}

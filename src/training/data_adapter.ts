@@ -1,0 +1,111 @@
+/**
+ * What `fit`/`evaluate` accept and how it becomes batches:
+ * - tensors or nested arrays (`x`, `y`), cut into batches of `batchSize`;
+ * - a variable-length dataset `{ sequences, labels }` of token-id arrays,
+ *   padded per batch only to that batch's longest sequence (dynamic
+ *   padding), optionally bucketed by length.
+ */
+import { tf } from '../engine/tfjs.js';
+import { MasqueError, describe } from '../errors.js';
+import { getMask, attachMask } from '../engine/masks.js';
+import { planBatches, shuffleInPlace } from '../data/bucketing.js';
+import { padSequences } from '../data/pad_sequences.js';
+import { sliceRows } from '../models/input_data.js';
+
+/** A dataset of variable-length sequences, padded per batch. */
+export interface SequenceDataset {
+  /** Token ids (or feature vectors) per sample; lengths vary. */
+  sequences: number[][] | number[][][];
+  /** One label per sample (a number or a vector), or one label sequence per sample (padded like `sequences`). */
+  labels: number[] | number[][];
+  /** Padding side for each batch (default 'post'). */
+  padding?: 'pre' | 'post';
+  /** Padding value (default 0). */
+  value?: number;
+  /** Sort samples by length within pools of batches, then shuffle the batches (default true when shuffling). */
+  bucketing?: boolean;
+  /** True when each label is a sequence as long as its sample (per-step targets); they are padded like `sequences`. */
+  labelsPerStep?: boolean;
+  /** Input dtype (default int32 for 2-D id sequences, float32 for feature vectors). */
+  dtype?: 'int32' | 'float32';
+}
+
+export function isSequenceDataset(x: unknown): x is SequenceDataset {
+  return x !== null && typeof x === 'object' && !(x instanceof tf.Tensor) && !Array.isArray(x) && 'sequences' in x;
+}
+
+export interface Batch {
+  x: tf.Tensor[];
+  y: tf.Tensor[];
+  sampleWeight: tf.Tensor | null;
+  size: number;
+  /** Number of real (unpadded) steps, when known. */
+  tokens: number;
+}
+
+/** 0..n-1 in a random order drawn from `rand`. */
+export function shuffled(n: number, rand: () => number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  shuffleInPlace(idx, rand);
+  return idx;
+}
+
+/** Rows `idx` of `t` (keeping its mask). */
+export function gatherRows(t: tf.Tensor, idx: number[]): tf.Tensor {
+  const i = tf.tensor1d(idx, 'int32');
+  const out = tf.gather(t, i);
+  const m = getMask(t);
+  if (m) attachMask(out, tf.gather(m, i));
+  i.dispose();
+  return out;
+}
+
+/** Batches of in-memory tensors, in order or shuffled. The caller disposes each batch. */
+export function* tensorBatches(x: tf.Tensor[], y: tf.Tensor[], sw: tf.Tensor | null, batchSize: number, order: number[] | null): Generator<Batch> {
+  const n = x[0]!.shape[0]!;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const pick = (t: tf.Tensor) => (order ? gatherRows(t, order.slice(start, start + size)) : size === n ? tf.clone(t) : sliceRows(t, start, size));
+    yield { x: x.map(pick), y: y.map(pick), sampleWeight: sw ? pick(sw) : null, size, tokens: 0 };
+  }
+}
+
+/** Validates a dataset and returns its lengths. */
+export function datasetLengths(ds: SequenceDataset, where: string): number[] {
+  if (!Array.isArray(ds.sequences) || !Array.isArray(ds.labels)) {
+    throw new MasqueError('INVALID_INPUT', `${where}: a dataset needs arrays 'sequences' and 'labels'; received ${describe(ds.sequences)} and ${describe(ds.labels)}.`);
+  }
+  if (ds.sequences.length !== ds.labels.length) {
+    throw new MasqueError('INVALID_INPUT', `${where}: the dataset has ${ds.sequences.length} sequences but ${ds.labels.length} labels.`);
+  }
+  return ds.sequences.map((s, i) => {
+    if (!Array.isArray(s)) throw new MasqueError('INVALID_SEQUENCES', `${where}: sequence ${i} is ${describe(s)}, expected an array.`);
+    return s.length;
+  });
+}
+
+/** The batches of one epoch (sample indices): shuffled, and with bucketing sorted by length within pools of batches (see planBatches). */
+export function planOrder(lengths: number[], batchSize: number, shuffle: boolean, bucketing: boolean, rand: () => number): ArrayLike<number>[] {
+  return planBatches(lengths, { batchSize, shuffle, bucketing, seed: Math.floor(rand() * 2 ** 31) });
+}
+
+/** Batches of a variable-length dataset, each padded to its own longest sequence. */
+export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[]): Generator<Batch> {
+  const padding = ds.padding ?? 'post';
+  const value = ds.value ?? 0;
+  for (const rows of plan) {
+    const idx = Array.from(rows);
+    const seqs = idx.map((i) => ds.sequences[i]!) as (number[] | number[][])[];
+    const len = Math.max(1, ...seqs.map((s) => s.length));
+    const featureVectors = seqs.some((s) => Array.isArray(s[0]));
+    const x = padSequences(seqs, { maxlen: len, padding, value, dtype: ds.dtype ?? (featureVectors ? 'float32' : 'int32') });
+    const labels = idx.map((i) => ds.labels[i]!);
+    let y: tf.Tensor;
+    if (ds.labelsPerStep) {
+      y = padSequences(labels as number[][], { maxlen: len, padding, value: 0, dtype: 'float32' });
+    } else {
+      y = labels.every((l) => typeof l === 'number') ? tf.tensor1d(labels as number[], 'float32') : tf.tensor(labels as number[][], undefined, 'float32');
+    }
+    yield { x: [x], y: [y], sampleWeight: null, size: idx.length, tokens: seqs.reduce((a, s) => a + s.length, 0) };
+  }
+}

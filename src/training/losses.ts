@@ -1,0 +1,263 @@
+/**
+ * Losses, Keras 3.15.1 exact (keras/src/losses/losses.py and loss.py).
+ *
+ * A loss function maps (yTrue, yPred) to one value per element, with the
+ * last axis reduced the way each Keras loss does (mean for MSE/MAE/BCE, sum
+ * for the crossentropies). `computeLoss` then applies Keras's mask and
+ * sample-weight reduction (conformance rules 24-26):
+ * - mask m, reduction 'sum_over_batch_size': sum(l·m)/sum(m), 0 when no
+ *   entry is valid (divide_no_nan);
+ * - sample weight w without mask: sum(l·w)/N;
+ * - 'mean_with_sample_weight': sum(l·w)/sum(w) (w includes the mask);
+ * - 'sum': sum(l·w); 'none': l·w unreduced.
+ */
+import { tf } from '../engine/tfjs.js';
+import { MasqueError, describe, formatShape } from '../errors.js';
+
+/** Keras's `backend.epsilon()`. */
+export const EPSILON = 1e-7;
+
+/** A loss: (yTrue, yPred) -> per-element losses (last axis reduced). `lossName` is Keras's snake_case name. */
+export interface LossFunction {
+  (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
+  readonly lossName: string;
+}
+
+export interface CrossentropyOptions {
+  /** True when yPred holds logits rather than probabilities (default false). */
+  fromLogits?: boolean;
+  /** Label smoothing in [0, 1] (binary and categorical only; default 0). */
+  labelSmoothing?: number;
+}
+
+export type Reduction = 'sum_over_batch_size' | 'mean' | 'sum' | 'mean_with_sample_weight' | 'none';
+
+export interface ComputeLossOptions {
+  /** Bool (or 0/1) mask over the leading axes of the per-element loss, e.g. [B, T] or [B]. */
+  mask?: tf.Tensor | null;
+  /** Weights over the leading axes of the per-element loss, e.g. [B] or [B, T]. */
+  sampleWeight?: tf.Tensor | null;
+  /** Default 'sum_over_batch_size'. */
+  reduction?: Reduction;
+}
+
+function named(name: string, fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor): LossFunction {
+  return Object.assign(fn, { lossName: name }) as LossFunction;
+}
+
+/** Keras's squeeze_or_expand_to_same_rank: fixes a rank difference of one caused by a trailing axis of size 1. */
+export function squeezeOrExpandToSameRank(a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  if (a.rank === b.rank + 1 && a.shape[a.rank - 1] === 1) {
+    return b.rank === 1 ? [a, tf.expandDims(b, -1)] : [tf.squeeze(a, [-1]), b];
+  }
+  if (b.rank === a.rank + 1 && b.shape[b.rank - 1] === 1) {
+    return a.rank === 1 ? [tf.expandDims(a, -1), b] : [a, tf.squeeze(b, [-1])];
+  }
+  return [a, b];
+}
+
+function sameShape(where: string, yTrue: tf.Tensor, yPred: tf.Tensor): void {
+  const ok = yTrue.rank === yPred.rank && yTrue.shape.every((d, i) => d === yPred.shape[i]);
+  if (!ok) {
+    throw new MasqueError(
+      'INPUT_SHAPE_MISMATCH',
+      `${where}: yTrue and yPred must have the same shape; received yTrue ${formatShape(yTrue.shape)} and yPred ${formatShape(yPred.shape)}.`,
+    );
+  }
+}
+
+function floatTrue(yTrue: tf.Tensor): tf.Tensor {
+  return yTrue.dtype === 'float32' ? yTrue : tf.cast(yTrue, 'float32');
+}
+
+/** mean((yTrue - yPred)², axis=-1). */
+export const meanSquaredError = named('mean_squared_error', (yTrue, yPred) =>
+  tf.tidy(() => {
+    const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+    return tf.mean(tf.square(tf.sub(t, p)), -1);
+  }),
+);
+
+/** mean(|yTrue - yPred|, axis=-1). */
+export const meanAbsoluteError = named('mean_absolute_error', (yTrue, yPred) =>
+  tf.tidy(() => {
+    const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+    return tf.mean(tf.abs(tf.sub(t, p)), -1);
+  }),
+);
+
+/**
+ * Binary crossentropy, mean over the last axis. Probabilities are clipped to
+ * [1e-7, 1 - 1e-7] as in Keras. With `fromLogits` Masque uses the exact
+ * stable form max(x,0) - x·z + log(1 + e^-|x|) (Keras's TF backend); Keras's
+ * numpy backend clips sigmoid(x) instead, which differs only where
+ * sigmoid(x) is within 1e-7 of 0 or 1 (and there it has zero gradient).
+ */
+export function binaryCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, options: CrossentropyOptions = {}): tf.Tensor {
+  return tf.tidy(() => {
+    let [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+    sameShape('binaryCrossentropy', t, p);
+    const s = options.labelSmoothing ?? 0;
+    if (s) t = tf.add(tf.mul(t, 1 - s), 0.5 * s);
+    let bce: tf.Tensor;
+    if (options.fromLogits) {
+      bce = tf.add(tf.sub(tf.relu(p), tf.mul(p, t)), tf.log1p(tf.exp(tf.neg(tf.abs(p)))));
+    } else {
+      const c = tf.clipByValue(p, EPSILON, 1 - EPSILON);
+      bce = tf.neg(tf.add(tf.mul(t, tf.log(c)), tf.mul(tf.sub(1, t), tf.log(tf.sub(1, c)))));
+    }
+    return tf.mean(bce, -1);
+  });
+}
+
+function logProbabilities(yPred: tf.Tensor, fromLogits: boolean | undefined): tf.Tensor {
+  if (fromLogits) return tf.logSoftmax(yPred, -1);
+  const normalised = tf.div(yPred, tf.sum(yPred, -1, true));
+  return tf.log(tf.clipByValue(normalised, EPSILON, 1 - EPSILON));
+}
+
+/** Categorical crossentropy over one-hot (or soft) targets: -sum(yTrue · log p, axis=-1); probabilities are renormalised and clipped as in Keras. */
+export function categoricalCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, options: CrossentropyOptions = {}): tf.Tensor {
+  return tf.tidy(() => {
+    let t = floatTrue(yTrue);
+    sameShape('categoricalCrossentropy', t, yPred);
+    const s = options.labelSmoothing ?? 0;
+    if (s) t = tf.add(tf.mul(t, 1 - s), s / yPred.shape[yPred.rank - 1]!);
+    return tf.neg(tf.sum(tf.mul(t, logProbabilities(yPred, options.fromLogits)), -1));
+  });
+}
+
+/** Sparse categorical crossentropy over integer class ids (yTrue [..], or [.., 1]; yPred [.., C]). Ids outside [0, C) give 0, like Keras's one_hot. */
+export function sparseCategoricalCrossentropy(
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  options: Pick<CrossentropyOptions, 'fromLogits'> = {},
+): tf.Tensor {
+  return tf.tidy(() => {
+    let t = yTrue;
+    if (t.rank === yPred.rank && t.shape[t.rank - 1] === 1) t = tf.squeeze(t, [-1]);
+    const lead = yPred.shape.slice(0, -1);
+    if (t.rank !== lead.length || !t.shape.every((d, i) => d === lead[i])) {
+      throw new MasqueError(
+        'INPUT_SHAPE_MISMATCH',
+        `sparseCategoricalCrossentropy: yTrue must have yPred's shape without its last axis; received yTrue ${formatShape(yTrue.shape)} and yPred ${formatShape(yPred.shape)}.`,
+      );
+    }
+    const ids = t.dtype === 'int32' ? t : tf.cast(t, 'int32');
+    const oneHot = tf.oneHot(ids, yPred.shape[yPred.rank - 1]!);
+    return tf.neg(tf.sum(tf.mul(oneHot, logProbabilities(yPred, options.fromLogits)), -1));
+  });
+}
+
+const FACTORIES: Record<string, (o: CrossentropyOptions) => LossFunction> = {
+  meansquarederror: () => meanSquaredError,
+  mse: () => meanSquaredError,
+  meanabsoluteerror: () => meanAbsoluteError,
+  mae: () => meanAbsoluteError,
+  binarycrossentropy: (o) => named('binary_crossentropy', (t, p) => binaryCrossentropy(t, p, o)),
+  categoricalcrossentropy: (o) => named('categorical_crossentropy', (t, p) => categoricalCrossentropy(t, p, o)),
+  sparsecategoricalcrossentropy: (o) => named('sparse_categorical_crossentropy', (t, p) => sparseCategoricalCrossentropy(t, p, o)),
+};
+
+/** A loss named in Keras style, plus crossentropy options. */
+export interface LossConfig extends CrossentropyOptions {
+  name: string;
+}
+
+/**
+ * Resolves a loss: a Keras name in either style ('mse', 'mean_squared_error',
+ * 'meanSquaredError', 'MeanSquaredError', 'sparse_categorical_crossentropy',
+ * ...), a `{ name, fromLogits, labelSmoothing }` config, or a function
+ * (returned as is; named 'custom' if it has no `lossName`).
+ */
+export function getLoss(identifier: string | LossConfig | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor)): LossFunction {
+  if (typeof identifier === 'function') {
+    return 'lossName' in identifier ? (identifier as LossFunction) : named(identifier.name || 'custom', identifier);
+  }
+  const name = typeof identifier === 'string' ? identifier : identifier?.name;
+  const factory = typeof name === 'string' ? FACTORIES[name.replace(/_/g, '').toLowerCase()] : undefined;
+  if (factory === undefined) {
+    throw new MasqueError(
+      'UNKNOWN_NAME',
+      `getLoss: unknown loss ${describe(name ?? identifier)}. Known: mean_squared_error (mse), mean_absolute_error (mae), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy (any of snake_case, camelCase or the Keras class name), or a function (yTrue, yPred) => Tensor.`,
+    );
+  }
+  return factory(typeof identifier === 'string' ? {} : identifier);
+}
+
+/**
+ * Shapes a mask or weight of the leading axes of `values` so it broadcasts
+ * against `values`: a trailing size-1 axis is squeezed (Keras), missing
+ * trailing axes are added. Masque departure: a per-sample weight [B] with
+ * per-step losses [B, T] broadcasts over T (Keras raises a broadcast error
+ * there, or silently mixes axes when T == B).
+ */
+function alignTo(values: tf.Tensor, w: tf.Tensor, what: string): tf.Tensor {
+  let x = w.dtype === 'float32' ? w : tf.cast(w, 'float32');
+  if (x.rank === values.rank + 1 && x.shape[x.rank - 1] === 1) x = tf.squeeze(x, [-1]);
+  const ok = x.rank <= values.rank && x.shape.every((d, i) => d === values.shape[i] || d === 1);
+  if (!ok) {
+    throw new MasqueError(
+      what === 'mask' ? 'MASK_SHAPE_MISMATCH' : 'INVALID_ARGUMENT',
+      `computeLoss: the ${what} must match the leading axes of the per-element loss ${formatShape(values.shape)}; received ${describe(w)}.`,
+    );
+  }
+  while (x.rank < values.rank) x = tf.expandDims(x, -1);
+  return tf.broadcastTo(x, values.shape);
+}
+
+/**
+ * a / b, and 0 where b == 0. Unlike tf.divNoNan it is differentiable with
+ * respect to `a` (tfjs's version routes `a` through Equal, which has no
+ * gradient). `b` must not need a gradient.
+ */
+function divNoNan(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const zero = tf.equal(b, 0);
+  const q = tf.div(a, tf.where(zero, tf.onesLike(b), b));
+  return tf.where(zero, tf.zerosLike(b), q);
+}
+
+/**
+ * Applies `loss` and reduces it the way a Keras `Loss` object does when
+ * `yPred` carries `mask` (its `_keras_mask`) and `sampleWeight` is passed.
+ * See the module comment for the formulas. With a mask and a weight,
+ * 'sum_over_batch_size' gives sum(l·m·w)/sum(m), which equals Keras whenever
+ * Keras accepts the shapes.
+ */
+export function computeLoss(
+  loss: string | LossConfig | LossFunction,
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  options: ComputeLossOptions = {},
+): tf.Tensor {
+  const fn = getLoss(loss);
+  const reduction = options.reduction ?? 'sum_over_batch_size';
+  if (!['sum_over_batch_size', 'mean', 'sum', 'mean_with_sample_weight', 'none'].includes(reduction)) {
+    throw new MasqueError(
+      'INVALID_ARGUMENT',
+      `computeLoss: reduction must be 'sum_over_batch_size', 'mean', 'sum', 'mean_with_sample_weight' or 'none'; received ${describe(reduction)}.`,
+    );
+  }
+  return tf.tidy(() => {
+    const values = fn(yTrue, yPred);
+    let weight: tf.Tensor | null = null;
+    if (options.mask) {
+      let m = alignTo(values, options.mask, 'mask');
+      if (reduction === 'sum_over_batch_size' || reduction === 'mean') {
+        // Valid entries weigh total/valid, so the mean over all N entries is the mean over valid ones.
+        m = tf.mul(m, divNoNan(tf.scalar(m.size), tf.sum(m)));
+      }
+      weight = m;
+    }
+    if (options.sampleWeight) {
+      const w = alignTo(values, options.sampleWeight, 'sampleWeight');
+      weight = weight === null ? w : tf.mul(weight, w);
+    }
+    const weighted = weight === null ? values : tf.mul(values, weight);
+    if (reduction === 'none' || weighted.rank === 0) return weighted;
+    const total = tf.sum(weighted);
+    if (reduction === 'sum') return total;
+    if (reduction === 'mean_with_sample_weight' && weight !== null) return divNoNan(total, tf.sum(weight));
+    return divNoNan(total, tf.scalar(weighted.size));
+  });
+}
