@@ -5,8 +5,9 @@
 // carried h); a valid step backpropagates its gate math, writes the token's
 // input-projection gradient DXP, and adds (dG @ R^T) * rdm to DH. At the end
 // dR = HS^T dG over all tokens and the recurrent-bias gradient are formed.
+// Stored gradients have subnormals flushed to zero (ftz).
 import { gemm } from './gemm';
-import { vdact } from './simd_math';
+import { vdact, ftz } from './simd_math';
 import {
   KIND_LSTM, KIND_GRU, H_KIND, H_RESET_AFTER, H_ACT, H_RACT, H_B, H_T, H_U, H_G, H_RETSEQ, H_ZERO, H_N, H_NSTATE, H_TOUT,
   P_R, P_RB, P_RDM, P_COUNTS, P_ROWS, P_MASK, P_HS, P_GA, P_X1, P_X2, P_SCR, P_SCR2, P_RT, P_DOUT, P_DH, P_DC, P_DXP, P_DGR, P_DR, P_DRB,
@@ -18,9 +19,34 @@ function ld(p: usize, q: usize): v128 {
   return v128.load(p + q);
 }
 
+/** Stores four lanes with subnormals flushed to zero (see ftz). */
+@inline
+function stz(p: usize, v: v128): void {
+  v128.store(p, ftz(v));
+}
+
 @inline
 function masked(mask: usize, b: i32, T: i32, s: i32): bool {
   return mask != 0 && load<u8>(mask + <usize>b * <usize>T + <usize>s) == 0;
+}
+
+/** Tokens per block of the dR product: a block of dG rows stays in cache while every tile of dR passes over it. */
+const TN_BLOCK = 128;
+
+/**
+ * C[U, m] = A^T B for A [N, U] and B [N, m] (rows of ld floats; ldb for B
+ * and C), in blocks of TN_BLOCK tokens. One pass over all N tokens per tile
+ * of C would stream B from memory once per tile.
+ */
+function gemmTN(a: usize, b: usize, c: usize, U: i32, ld: i32, N: i32, m: i32): void {
+  if (N == 0) {
+    for (let i = 0; i < U; i++) memory.fill(c + ((<usize>i * <usize>ld) << 2), 0, <usize>m << 2);
+    return;
+  }
+  for (let t0 = 0; t0 < N; t0 += TN_BLOCK) {
+    const n = min(TN_BLOCK, N - t0);
+    gemm(a + ((<usize>t0 * <usize>U) << 2), 1, U, b + ((<usize>t0 * <usize>ld) << 2), ld, c, ld, U, n, m, t0 > 0);
+  }
 }
 
 export function backward(hdr: usize): void {
@@ -69,29 +95,29 @@ export function backward(hdr: usize): void {
           const dc = DC + b * uB;
           const ig = ld(ga, o), fg = ld(ga + uB, o), gg = ld(ga + 2 * uB, o), og = ld(ga + 3 * uB, o), tc = ld(x2, o);
           const dct = f32x4.add(ld(dc, o), f32x4.mul(f32x4.mul(dhv, og), vdact(act, tc)));
-          v128.store(dxp + o, f32x4.mul(f32x4.mul(dct, gg), vdact(ract, ig)));
-          v128.store(dxp + uB + o, f32x4.mul(f32x4.mul(dct, ld(x1, o)), vdact(ract, fg)));
-          v128.store(dxp + 2 * uB + o, f32x4.mul(f32x4.mul(dct, ig), vdact(act, gg)));
-          v128.store(dxp + 3 * uB + o, f32x4.mul(f32x4.mul(dhv, tc), vdact(ract, og)));
-          v128.store(dc + o, f32x4.mul(dct, fg));
+          stz(dxp + o, f32x4.mul(f32x4.mul(dct, gg), vdact(ract, ig)));
+          stz(dxp + uB + o, f32x4.mul(f32x4.mul(dct, ld(x1, o)), vdact(ract, fg)));
+          stz(dxp + 2 * uB + o, f32x4.mul(f32x4.mul(dct, ig), vdact(act, gg)));
+          stz(dxp + 3 * uB + o, f32x4.mul(f32x4.mul(dhv, tc), vdact(ract, og)));
+          stz(dc + o, f32x4.mul(dct, fg));
         } else if (kind == KIND_GRU) {
           const z = ld(ga, o), r = ld(ga + uB, o), hh = ld(ga + 2 * uB, o);
           const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(ld(x1, o), hh)), vdact(ract, z));
           const dph = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), vdact(act, hh));
-          v128.store(dxp + o, dz);
-          v128.store(dxp + 2 * uB + o, dph);
-          v128.store(dh + o, f32x4.mul(dhv, z));
+          stz(dxp + o, dz);
+          stz(dxp + 2 * uB + o, dph);
+          stz(dh + o, f32x4.mul(dhv, z));
           if (resetAfter) {
             const dr = f32x4.mul(f32x4.mul(dph, ld(x2, o)), vdact(ract, r));
-            v128.store(dxp + uB + o, dr);
+            stz(dxp + uB + o, dr);
             const dgr = DGR + tok * guB;
-            v128.store(dgr + o, dz);
-            v128.store(dgr + uB + o, dr);
-            v128.store(dgr + 2 * uB + o, f32x4.mul(dph, r));
+            stz(dgr + o, dz);
+            stz(dgr + uB + o, dr);
+            stz(dgr + 2 * uB + o, f32x4.mul(dph, r));
           }
           continue;
         } else {
-          v128.store(dxp + o, f32x4.mul(dhv, vdact(act, ld(ga, o))));
+          stz(dxp + o, f32x4.mul(dhv, vdact(act, ld(ga, o))));
         }
         v128.store(dh + o, f32x4.splat(0.0));
       }
@@ -106,8 +132,8 @@ export function backward(hdr: usize): void {
         for (let q = 0; q < U; q += 4) {
           const o = <usize>q << 2;
           const drh = ld(sc2, o), r = ld(ga + uB, o);
-          v128.store(DXP + tok * guB + uB + o, f32x4.mul(f32x4.mul(drh, ld(HS + tok * uB, o)), vdact(ract, r)));
-          v128.store(sc2 + o, f32x4.mul(drh, r));
+          stz(DXP + tok * guB + uB + o, f32x4.mul(f32x4.mul(drh, ld(HS + tok * uB, o)), vdact(ract, r)));
+          stz(sc2 + o, f32x4.mul(drh, r));
         }
       }
     }
@@ -121,17 +147,17 @@ export function backward(hdr: usize): void {
         const o = <usize>q << 2;
         let d = ld(sc, o);
         if (RDM != 0) d = f32x4.mul(d, ld(RDM + b * uB, o));
-        v128.store(dh + o, f32x4.add(ld(dh, o), d));
+        stz(dh + o, f32x4.add(ld(dh, o), d));
       }
     }
   }
   // dR = HS^T dG over all tokens (GRU reset-before: the h block uses r * hs).
   const dgAll = gruAfter ? DGR : DXP;
   if (gruBefore) {
-    gemm(HS, 1, U, dgAll, GU, DR, GU, U, N, 2 * U, false);
-    gemm(X2, 1, U, dgAll + 2 * uB, GU, DR + 2 * uB, GU, U, N, U, false);
+    gemmTN(HS, dgAll, DR, U, GU, N, 2 * U);
+    gemmTN(X2, dgAll + 2 * uB, DR + 2 * uB, U, GU, N, U);
   } else {
-    gemm(HS, 1, U, dgAll, GU, DR, GU, U, N, GU, false);
+    gemmTN(HS, dgAll, DR, U, GU, N, GU);
   }
   if (RB != 0) {
     memory.fill(DRB, 0, guB);

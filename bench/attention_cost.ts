@@ -4,8 +4,9 @@
  * MultiHeadAttention forward pass (and a forward + backward pass) on a
  * padded batch: with packing (Masque's default), with packing off (the
  * dense B*T^2 computation Keras does), and with the rows bucketed by exact
- * length (no padding at all, one call per distinct length). Prints, per mix,
- * the work ratio W(real)/W(dense) of the cost model and the time ratios.
+ * length (no padding at all, one call per distinct length). Prints a
+ * Markdown table: per mix, the work ratio W(real)/W(dense) of the cost model
+ * and the time ratios (train = forward + backward to the inputs).
  *
  *   npx tsx bench/attention_cost.ts [--quick]
  */
@@ -49,16 +50,22 @@ function mixes(): Mix[] {
   ];
 }
 
-/** Median wall time of `fn` in ms (after one warm-up call). */
-function time(fn: () => void, reps: number): number {
-  fn();
-  const ms: number[] = [];
+/**
+ * Fastest wall time in ms of each function over `reps` rounds, after one
+ * warm-up call each. The rounds interleave the functions, so load from other
+ * processes hits them alike; the minimum is the least disturbed run.
+ */
+function times(fns: (() => void)[], reps: number): number[] {
+  fns.forEach((f) => f());
+  const best = fns.map(() => Infinity);
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    ms.push(performance.now() - t0);
+    fns.forEach((f, k) => {
+      const t0 = performance.now();
+      f();
+      best[k] = Math.min(best[k]!, performance.now() - t0);
+    });
   }
-  return ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+  return best;
 }
 
 /** Work in multiply-adds of one forward pass over rows of the given lengths (projections + scores + weighted sum). */
@@ -72,8 +79,9 @@ await ready();
 const mha = new MultiHeadAttention({ numHeads: HEADS, keyDim: KEY_DIM });
 tf.tidy(() => void mha.apply([tf.zeros([1, 1, DIM]), tf.zeros([1, 1, DIM])]));
 const reps = quick ? 3 : 7;
-console.log(`MultiHeadAttention(numHeads ${HEADS}, keyDim ${KEY_DIM}) on [32, T, ${DIM}], backend ${tf.getBackend()}, median of ${reps} runs`);
-console.log('mix | T | sum L | W real/dense | fwd dense ms | fwd packed ms | packed/dense | fwd bucketed ms | fwd+bwd dense ms | fwd+bwd packed ms | packed/dense');
+console.log(`MultiHeadAttention(numHeads ${HEADS}, keyDim ${KEY_DIM}) on [32, T, ${DIM}], backend ${tf.getBackend()}, fastest of ${reps} interleaved runs`);
+console.log('| mix | T | sum L | work real/dense | fwd dense ms | fwd packed ms | packed/dense | fwd bucketed ms | packed/bucketed | train dense ms | train packed ms | packed/dense | train bucketed ms | packed/bucketed |');
+console.log('|' + ' --- |'.repeat(15));
 for (const m of mixes()) {
   const b = m.lengths.length;
   const r = seeded(11);
@@ -82,28 +90,29 @@ for (const m of mixes()) {
   const mask = tf.tensor2d(maskData, [b, m.t], 'bool');
   const fwd = () => tf.tidy(() => void (mha.apply([x, x], { queryMask: mask, valueMask: mask }) as tf.Tensor).dataSync());
   const train = () => tf.tidy(() => void tf.grad((v: tf.Tensor) => tf.sum(mha.apply([v, v], { queryMask: mask, valueMask: mask }) as tf.Tensor))(x).dataSync());
-  const run = (mode: 'auto' | 'never', f: () => void) => {
+  const under = (mode: 'auto' | 'never', f: () => void) => () => {
     const prev = setAttentionPacking(mode);
     try {
-      return time(f, reps);
+      f();
     } finally {
       setAttentionPacking(prev);
     }
   };
-  const dense = run('never', fwd);
-  const packed = run('auto', fwd);
-  const denseTrain = run('never', train);
-  const packedTrain = run('auto', train);
   // Bucketed: one unmasked call per distinct length on exactly the real tokens.
   const byLength = new Map<number, number[]>();
   m.lengths.forEach((l, i) => byLength.set(l, [...(byLength.get(l) ?? []), i]));
   const buckets = [...byLength].map(([l, rows]) => tf.tidy(() => tf.slice(tf.gather(x, rows), [0, m.layout === 'post' ? 0 : m.t - l, 0], [rows.length, l, DIM])));
-  const bucketed = time(() => tf.tidy(() => buckets.forEach((xb) => void (mha.apply([xb, xb]) as tf.Tensor).dataSync())), reps);
+  const bucketedFwd = () => tf.tidy(() => buckets.forEach((xb) => void (mha.apply([xb, xb]) as tf.Tensor).dataSync()));
+  const bucketedTrain = () => tf.tidy(() => buckets.forEach((xb) => void tf.grad((v: tf.Tensor) => tf.sum(mha.apply([v, v]) as tf.Tensor))(xb).dataSync()));
+  const [dense, packed, bucketed, denseTrain, packedTrain, bucketTrain] = times(
+    [under('never', fwd), under('auto', fwd), bucketedFwd, under('never', train), under('auto', train), bucketedTrain],
+    reps,
+  );
   const ratio = work(m.lengths) / work(new Array<number>(b).fill(m.t));
   const sumL = m.lengths.reduce((a, c) => a + c, 0);
-  console.log(
-    `${m.name} | ${m.t} | ${sumL} | ${ratio.toFixed(3)} | ${dense.toFixed(1)} | ${packed.toFixed(1)} | ${(packed / dense).toFixed(3)} | ${bucketed.toFixed(1)} | ${denseTrain.toFixed(1)} | ${packedTrain.toFixed(1)} | ${(packedTrain / denseTrain).toFixed(3)}`,
-  );
+  const cells = [m.name, m.t, sumL, ratio.toFixed(3), dense.toFixed(0), packed.toFixed(0), (packed / dense).toFixed(3), bucketed.toFixed(0), (packed / bucketed).toFixed(2)];
+  cells.push(denseTrain.toFixed(0), packedTrain.toFixed(0), (packedTrain / denseTrain).toFixed(3), bucketTrain.toFixed(0), (packedTrain / bucketTrain).toFixed(2));
+  console.log(`| ${cells.join(' | ')} |`);
   tf.dispose([x, mask, ...buckets]);
 }
 mha.dispose();

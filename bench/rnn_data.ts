@@ -72,3 +72,8 @@ export function lengthStats(lengths: number[], t: number) {
   const real = s.reduce((a, b) => a + b, 0);
   return { min: s[0]!, median: q(0.5), p90: q(0.9), max: s[s.length - 1]!, real, padded: s.length * t, fill: real / (s.length * t) };
 }
+
+/** The [B, t] mask of rows of these lengths padded to t, as nested booleans. */
+export function padMask(lengths: number[], t: number, padding: Padding): boolean[][] {
+  return lengths.map((l) => Array.from({ length: t }, (_, k) => (padding === 'post' ? k < l : k >= t - l)));
+}

@@ -15,9 +15,15 @@ export interface Row {
   realTokens: number;
   /** Set for the padding-sensitivity runs: the padded length used. */
   paddedTo?: number;
+  /** Wall-clock ms per iteration (median). */
   msMedian?: number;
+  /** CPU ms per iteration (median). */
+  cpuMsMedian?: number;
   iters?: number;
+  /** Real tokens per CPU second. */
   realTokPerS?: number;
+  /** Real tokens per wall-clock second. */
+  wallTokPerS?: number;
   tensorsBefore?: number;
   tensorsAfter?: number;
   rssMiB?: number;
@@ -49,33 +55,34 @@ export function printTables(
     const peer = find('tfjs-layers', c, p, m, ph);
     const ours = find('masque', c, p, m, ph);
     const ratio = peer?.realTokPerS && ours?.realTokPerS ? ours.realTokPerS / peer.realTokPerS : undefined;
-    return { config: c, padding: p, model: m, phase: ph, peerTokPerS: peer?.realTokPerS, peerError: peer?.error, masqueTokPerS: ours?.realTokPerS, masqueMs: ours?.msMedian, masqueError: ours?.error, ratio };
+    const wallRatio = peer?.wallTokPerS && ours?.wallTokPerS ? ours.wallTokPerS / peer.wallTokPerS : undefined;
+    return { config: c, padding: p, model: m, phase: ph, peerTokPerS: peer?.realTokPerS, peerError: peer?.error, masqueTokPerS: ours?.realTokPerS, masqueMs: ours?.cpuMsMedian, masqueError: ours?.error, ratio, wallRatio };
   });
   table(
-    ['BxTxFxU', 'padding', 'model', 'phase', 'tfjs-layers real tok/s', 'Masque real tok/s', 'Masque ms/batch', 'ratio'],
-    throughput.map((r) => [r.config, r.padding, r.model, r.phase, r.peerError ? `fails: ${r.peerError}` : fmt(r.peerTokPerS), r.masqueError ? `fails: ${r.masqueError}` : fmt(r.masqueTokPerS), fmt(r.masqueMs, 1), r.ratio ? `${r.ratio.toFixed(1)}x` : '-']),
+    ['BxTxFxU', 'padding', 'model', 'phase', 'tfjs-layers real tok/s', 'Masque real tok/s', 'Masque CPU ms/batch', 'ratio', 'ratio (wall clock)'],
+    throughput.map((r) => [r.config, r.padding, r.model, r.phase, r.peerError ? `fails: ${r.peerError}` : fmt(r.peerTokPerS), r.masqueError ? `fails: ${r.masqueError}` : fmt(r.masqueTokPerS), fmt(r.masqueMs, 1), r.ratio ? `${r.ratio.toFixed(1)}x` : '-', r.wallRatio ? `${r.wallRatio.toFixed(1)}x` : '-']),
   );
 
   const sens = [...new Set(rows.filter((r) => r.paddedTo !== undefined).map((r) => `${r.config}|${r.padding}|${r.model}|${r.phase}`))].map((k) => {
     const [c, p, m, ph] = k.split('|') as [string, string, string, string];
     const ts = rows.filter((r) => r.lib === 'masque' && r.config === c && r.padding === p && r.model === m && r.phase === ph && r.paddedTo !== undefined).sort((a, b) => a.paddedTo! - b.paddedTo!);
     const [base, wide] = [ts[0]!, ts[ts.length - 1]!];
-    return { config: c, padding: p, model: m, phase: ph, t: base.paddedTo!, t4: wide.paddedTo!, ms: base.msMedian, ms4: wide.msMedian, ratio: base.msMedian && wide.msMedian ? wide.msMedian / base.msMedian : undefined };
+    return { config: c, padding: p, model: m, phase: ph, t: base.paddedTo!, t4: wide.paddedTo!, ms: base.cpuMsMedian, ms4: wide.cpuMsMedian, ratio: base.cpuMsMedian && wide.cpuMsMedian ? wide.cpuMsMedian / base.cpuMsMedian : undefined };
   });
   table(
-    ['BxTxFxU', 'padding', 'phase', 'Masque ms, padded to longest (T)', 'ms, padded to 4T', '4T / T'],
-    sens.map((r) => [r.config, r.padding, r.phase, `${fmt(r.ms, 1)} (T=${r.t})`, `${fmt(r.ms4, 1)} (T=${r.t4})`, r.ratio ? `${r.ratio.toFixed(2)}x` : '-']),
+    ['BxTxFxU', 'padding', 'model', 'phase', 'Masque CPU ms, padded to longest (T)', 'padded to 4T', '4T / T'],
+    sens.map((r) => [r.config, r.padding, r.model, r.phase, `${fmt(r.ms, 1)} (T=${r.t})`, `${fmt(r.ms4, 1)} (T=${r.t4})`, r.ratio ? `${r.ratio.toFixed(2)}x` : '-']),
   );
 
   const embedding = throughput
     .filter((r) => r.model === 'embedding' && r.phase === 'train')
     .map((r) => {
       const masking = throughput.find((q) => q.model === 'masking' && q.phase === 'train' && q.config === r.config && q.padding === r.padding);
-      return { config: r.config, padding: r.padding, embeddingTokPerS: r.masqueTokPerS, maskingTokPerS: masking?.masqueTokPerS, slowdown: r.masqueTokPerS && masking?.masqueTokPerS ? masking.masqueTokPerS / r.masqueTokPerS : undefined, peerError: r.peerError };
+      return { config: r.config, padding: r.padding, embeddingTokPerS: r.masqueTokPerS, maskingTokPerS: masking?.masqueTokPerS, slowdown: r.masqueTokPerS && masking?.masqueTokPerS ? masking.masqueTokPerS / r.masqueTokPerS : undefined, peerError: r.peerError, peerTokPerS: r.peerTokPerS };
     });
   table(
     ['BxTxFxU', 'padding', 'Masque Embedding->LSTM train tok/s', 'Masking->LSTM train tok/s', 'Masking / Embedding', 'tfjs-layers Embedding train'],
-    embedding.map((r) => [r.config, r.padding, fmt(r.embeddingTokPerS), fmt(r.maskingTokPerS), r.slowdown ? `${r.slowdown.toFixed(2)}x` : '-', r.peerError ? `fails: ${r.peerError}` : 'runs']),
+    embedding.map((r) => [r.config, r.padding, fmt(r.embeddingTokPerS), fmt(r.maskingTokPerS), r.slowdown ? `${r.slowdown.toFixed(2)}x` : '-', r.peerError ? `fails: ${r.peerError}` : r.peerTokPerS !== undefined ? 'runs' : '-']),
   );
 
   table(['check', 'value'], [

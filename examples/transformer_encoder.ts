@@ -13,7 +13,7 @@
  * their longest length and pre to 3x that.
  */
 import {
-  tf, ready, Layer, Input, Model, Embedding, MultiHeadAttention, Add, LayerNormalization, Dense, GlobalAveragePooling1D, Adam, padSequences,
+  tf, ready, Layer, Input, Model, Embedding, MultiHeadAttention, Add, LayerNormalization, Dense, GlobalAveragePooling1D, Adam, padSequences, SymbolicTensor,
   type BaseLayerArgs, type CallArgs, type Shape,
 } from '../src/index.js';
 import { isMain } from './format.js';
@@ -73,7 +73,7 @@ export function buildEncoder(o: EncoderOptions = DEFAULTS): Model {
   const ids = Input({ shape: [null], dtype: 'int32', name: 'ids' });
   const tokens = new Embedding({ inputDim: o.vocabSize, outputDim: o.dim, maskZero: true, name: 'tokens' }).apply(ids);
   const x = new PositionEmbedding({ maxLength: o.maxLength, name: 'positions' }).apply(tokens);
-  const attended = new MultiHeadAttention({ numHeads: o.numHeads, keyDim: o.dim / o.numHeads, name: 'self_attention' }).apply([x, x]);
+  const attended = new MultiHeadAttention({ numHeads: o.numHeads, keyDim: o.dim / o.numHeads, name: 'self_attention' }).apply([x, x]) as SymbolicTensor;
   const residual = new LayerNormalization({ name: 'norm' }).apply(new Add({ name: 'residual' }).apply([x, attended]));
   const hidden = new Dense({ units: o.dim, activation: 'relu', name: 'ffn' }).apply(residual);
   const pooled = new GlobalAveragePooling1D({ name: 'pool' }).apply(hidden);

@@ -7,7 +7,8 @@
  * step (trainOnBatch, Adam, binary cross-entropy) for Masking -> LSTM ->
  * Dense and Embedding(maskZero) -> LSTM -> Dense; Masque's time on the batch
  * padded to 4x its longest row divided by its time padded to the longest
- * row; peak memory; and, once, memory over many training steps. Prints
+ * row, for the models and for the LSTM layer alone (train = its weight
+ * gradients); peak memory; and, once, memory over many training steps. Prints
  * tables and writes bench/results.json. A benchmark, not a test.
  *
  *   npm run bench -- [--configs=32x200x64x64,64x100x128x128] [--paddings=post,pre]
@@ -15,9 +16,9 @@
  *                    [--median=40] [--sigma=0.8] [--vocab=2000] [--seed=1] [--json=bench/results.json]
  */
 import { writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
-import { tf, ready } from '../src/index.js';
-import { lengthStats, makeLengths, makeRows, mulberry32, padRows, type Padding, type Rows } from '../bench/rnn_data.js';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { tf, ready, LSTM } from '../src/index.js';
+import { lengthStats, makeLengths, makeRows, mulberry32, padMask, padRows, type Padding, type Rows } from '../bench/rnn_data.js';
 import { buildMasque, buildPeer, peerLayers, type ModelKind, type ModelShape } from '../bench/rnn_models.js';
 import { peak, sampleMemory, timeLoop, type Timing } from '../bench/rnn_timing.js';
 import { memoryRun, type MemoryReport } from '../bench/rnn_memory.js';
@@ -80,22 +81,23 @@ async function main(): Promise<void> {
   if (backend !== 'wasm') throw new Error(`bench: the wasm backend did not initialise (got ${backend})`);
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const cores = availableParallelism();
-  const machine = { node: process.version, cores, cpu: cpus()[0]?.model ?? '?', backend, simd: Boolean(simd) };
+  const machine = { node: process.version, cores, cpu: cpus()[0]?.model ?? '?', backend, simd: Boolean(simd), loadAverageAtStart: loadavg() };
   const peerVersion = opt.peer ? peerLayers().version_layers : null;
   console.log(`# Masque vs @tensorflow/tfjs-layers ${peerVersion ?? '(skipped)'}; wasm (simd ${simd}); node ${process.version}; ${cores} cores (${machine.cpu})`);
   console.log(`# lengths log-normal median ${opt.median} sigma ${opt.sigma}, clamped to [1, T]; budget ${opt.budget} s per measurement (median of iterations)`);
+  console.log(`# load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}: rates use CPU time per iteration (single-threaded wasm; wall time is also recorded)`);
 
   const rows: Row[] = [];
   const record = (r: Row) => {
     rows.push(r);
     const what = `${r.lib} ${r.config} ${r.padding} ${r.model}-${r.phase}${r.paddedTo ? ` T=${r.paddedTo}` : ''}`;
-    console.log(r.error ? `#   ${what}: FAILED ${r.error}` : `#   ${what}: ${r.msMedian!.toFixed(1)} ms, ${Math.round(r.realTokPerS!)} real tok/s (x${r.iters})`);
+    console.log(r.error ? `#   ${what}: FAILED ${r.error}` : `#   ${what}: ${r.cpuMsMedian!.toFixed(1)} ms CPU (${r.msMedian!.toFixed(1)} wall), ${Math.round(r.realTokPerS!)} real tok/s (x${r.iters})`);
   };
   const time = async (base: Omit<Row, 'msMedian'>, fn: () => unknown): Promise<Timing | null> => {
     try {
       const t = await timeLoop(fn, opt.warmup, opt.budget);
       const mem = sampleMemory();
-      record({ ...base, msMedian: t.msMedian, iters: t.iters, realTokPerS: base.realTokens / (t.msMedian / 1000), tensorsBefore: t.tensorsBefore, tensorsAfter: t.tensorsAfter, rssMiB: mem.rssMiB, arrayBuffersMiB: mem.arrayBuffersMiB });
+      record({ ...base, msMedian: t.msMedian, cpuMsMedian: t.cpuMsMedian, iters: t.iters, realTokPerS: base.realTokens / (t.cpuMsMedian / 1000), wallTokPerS: base.realTokens / (t.msMedian / 1000), tensorsBefore: t.tensorsBefore, tensorsAfter: t.tensorsAfter, rssMiB: mem.rssMiB, arrayBuffersMiB: mem.arrayBuffersMiB });
       return t;
     } catch (e) {
       record({ ...base, error: String((e as Error).message ?? e).split('\n')[0] });
@@ -128,18 +130,33 @@ async function main(): Promise<void> {
         }
         await time({ ...common, lib: 'masque', phase: 'infer' }, () => predictOnce((t) => model.predict(t), x));
         await time({ ...common, lib: 'masque', phase: 'train' }, () => model.trainOnBatch(x, full.y));
-        if (kind === 'masking') {
-          // Padding sensitivity: the same rows padded to their longest length and to 4x that.
-          for (const t of [st.max, 4 * st.max]) {
-            const p = tensors(data, t, padding);
-            await time({ ...common, lib: 'masque', phase: 'infer', paddedTo: t }, () => predictOnce((u) => model.predict(u), p.x));
-            await time({ ...common, lib: 'masque', phase: 'train', paddedTo: t }, () => model.trainOnBatch(p.x, p.y));
-            p.free();
-          }
+        // Padding sensitivity: the same rows padded to their longest length and to 4x that.
+        for (const t of [st.max, 4 * st.max]) {
+          const p = tensors(data, t, padding);
+          const px = kind === 'masking' ? p.x : p.ids;
+          await time({ ...common, lib: 'masque', phase: 'infer', paddedTo: t }, () => predictOnce((u) => model.predict(u), px));
+          await time({ ...common, lib: 'masque', phase: 'train', paddedTo: t }, () => model.trainOnBatch(px, p.y));
+          p.free();
         }
         peerModel.dispose();
         model.dispose();
       }
+      // The recurrent layer alone (LSTM on the padded features with their mask): what the fused op costs.
+      const lstm = new LSTM({ units: cfg.u });
+      for (const t of [st.max, 4 * st.max]) {
+        const p = tensors(data, t, padding);
+        const mask = tf.tensor2d(padMask(lengths, t, padding), [cfg.b, t], 'bool');
+        const common = { config: cfg.name, padding, model: 'lstm-layer', realTokens: st.real, paddedTo: t };
+        await time({ ...common, lib: 'masque', phase: 'infer' }, () => tf.tidy(() => (lstm.apply(p.x, { mask }) as tf.Tensor).dataSync()));
+        const vars = lstm.weights.map((w) => w.variable);
+        await time({ ...common, lib: 'masque', phase: 'train' }, () => {
+          const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(lstm.apply(p.x, { mask }) as tf.Tensor) as tf.Scalar), vars);
+          tf.dispose([value, ...Object.values(grads)]);
+        });
+        tf.dispose(mask);
+        p.free();
+      }
+      lstm.dispose();
       full.free();
     }
   }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  tf, getMask, withMask, setMaskPolicy, setWarningHandler, Input, Model, Embedding, Add, Dense, MultiHeadAttention, Attention, LayerNormalization,
+  tf, getMask, withMask, SymbolicTensor, setMaskPolicy, setWarningHandler, Input, Model, Embedding, Add, Dense, MultiHeadAttention, Attention, LayerNormalization,
   GlobalAveragePooling1D, GlobalMaxPooling1D, Conv1D, AveragePooling1D, MaxPooling1D, Cropping1D, ZeroPadding1D, Dot, Softmax, Flatten,
 } from '../src/index.js';
 import { expectCode } from './attention_helpers.js';
@@ -67,7 +67,7 @@ test('departure 3: GlobalAveragePooling1D gives 0 for a row with no valid step (
 test('departure 4: MultiHeadAttention keeps its inputs\' masks, so a residual Add and LayerNormalization keep the mask', () => {
   const ids = Input({ shape: [null], dtype: 'int32' });
   const x = new Embedding({ inputDim: 6, outputDim: 4, maskZero: true }).apply(ids);
-  const attended = new MultiHeadAttention({ numHeads: 2, keyDim: 2 }).apply([x, x]);
+  const attended = new MultiHeadAttention({ numHeads: 2, keyDim: 2 }).apply([x, x]) as SymbolicTensor;
   const out = new LayerNormalization().apply(new Add().apply([x, attended]));
   const model = new Model({ inputs: ids, outputs: out });
   const y = model.predict(tf.tensor2d([[1, 2, 0], [3, 0, 0]], [2, 3], 'int32')) as tf.Tensor;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  tf, getMask, Layer, Attention, MultiHeadAttention, GlobalAveragePooling1D, GlobalMaxPooling1D, Softmax,
+  tf, getMask, Attention, MultiHeadAttention, GlobalAveragePooling1D, GlobalMaxPooling1D, Softmax,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
 } from '../src/index.js';
 import { setAttentionPacking, type PackingMode } from '../src/ops/packed_attention_ops.js';
@@ -120,9 +120,9 @@ function withPacking<T>(mode: PackingMode, body: () => T): T {
   }
 }
 
-/** Builds the layer once on a dummy batch so that every run shares its weights. */
-function built<L extends Layer>(layer: L, shapes: number[][]): L {
-  tf.tidy(() => void layer.apply((shapes.length === 1 ? tf.zeros(shapes[0]!) : shapes.map((s) => tf.zeros(s))) as never));
+/** Builds a two-input attention layer once on a dummy batch, so that every run shares its weights. */
+function built<L extends Attention | MultiHeadAttention>(layer: L, f: number): L {
+  tf.tidy(() => void layer.apply([tf.zeros([1, 1, f]), tf.zeros([1, 1, f])]));
   return layer;
 }
 
@@ -177,7 +177,7 @@ test('Attention (dot and concat, scaled, causal) is padding-invariant in self- a
   );
   fc.assert(
     fc.property(arb, (s) => {
-      const layer = built(new Attention({ scoreMode: s.scoreMode, useScale: s.useScale }), [[1, 1, s.f], [1, 1, s.f]]);
+      const layer = built(new Attention({ scoreMode: s.scoreMode, useScale: s.useScale }), s.f);
       const run: Run = ([q, v], [qm, vm]) => layer.apply([q!, v!], { mask: qm ? [qm, vm!] : undefined, useCausalMask: s.causal }) as tf.Tensor;
       const v = { ...s.v, rows: s.q.rows.map((_, i) => s.v.rows[i % s.v.rows.length]!) };
       // Causal cross-attention compares positions of two different sequences, which padding moves: self-attention only.
@@ -205,7 +205,7 @@ test('MultiHeadAttention is padding-invariant: self-attention, causal self-atten
       const cross = s.cross && !s.causal && s.slidingWindow === null;
       // A sliding window measures distance in padded positions, which holes change: contiguous padding only.
       const window = s.q.layout === 'holes' ? null : s.slidingWindow;
-      const layer = built(new MultiHeadAttention({ numHeads: s.numHeads, keyDim: s.keyDim, valueDim: s.valueDim, outputShape: s.outputShape, useBias: s.useBias, slidingWindow: window }), [[1, 1, s.f], [1, 1, s.f]]);
+      const layer = built(new MultiHeadAttention({ numHeads: s.numHeads, keyDim: s.keyDim, valueDim: s.valueDim, outputShape: s.outputShape, useBias: s.useBias, slidingWindow: window }), s.f);
       const run: Run = ([q, v], [qm, vm]) => layer.apply([q!, v!], { queryMask: qm, valueMask: vm, useCausalMask: s.causal }) as tf.Tensor;
       const v = { ...s.v, rows: s.q.rows.map((_, i) => s.v.rows[i % s.v.rows.length]!) };
       withPacking(s.mode, () => checkInvariance({
@@ -223,7 +223,7 @@ test('causal self-attention gives the same valid outputs for one batch padded pr
   const r = rng(7);
   const f = 3;
   const rows = [5, 2, 4, 1].map((l) => Array.from({ length: l }, () => normals(r, f)));
-  const mha = built(new MultiHeadAttention({ numHeads: 2, keyDim: 2 }), [[1, 1, f], [1, 1, f]]);
+  const mha = built(new MultiHeadAttention({ numHeads: 2, keyDim: 2 }), f);
   const att = new Attention({ useScale: true });
   for (const mode of ['always', 'never'] as const) {
     withPacking(mode, () => tf.tidy(() => {

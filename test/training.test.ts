@@ -191,3 +191,41 @@ test('Embedding trains on the wasm backend (no UnsortedSegmentSum fallback) and 
   tf.dispose([x, y, e0, e1, p1, p2]);
   model.dispose();
 });
+
+test('ModelCheckpoint writes .keras files that load back, and LearningRateScheduler drives the optimizer', async () => {
+  const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { ModelCheckpoint, LearningRateScheduler, loadModel } = await import('../src/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'masque-ckpt-'));
+  try {
+    const seqs = sequences(24, 1, 6, 8, 2);
+    const model = new Sequential({ layers: [new Embedding({ inputDim: 8, outputDim: 3, maskZero: true }), new LSTM({ units: 3 }), new Dense({ units: 1, activation: 'sigmoid' })] });
+    const opt = new Adam({ learningRate: 0.01 });
+    model.compile({ optimizer: opt, loss: 'binary_crossentropy' });
+    const rates: number[] = [];
+    class LrSpy extends Callback {
+      override onEpochEnd(_e: number, logs: Logs = {}): void {
+        rates.push(logs['learning_rate']!);
+      }
+    }
+    const h = await model.fit({ sequences: seqs, labels: seqs.map((s) => s.length % 2) }, {
+      epochs: 3, batchSize: 8, verbose: 0, seed: 1,
+      callbacks: [new ModelCheckpoint({ filepath: join(dir, 'm-{epoch:02d}.keras'), monitor: 'loss' }), new LearningRateScheduler((epoch) => 0.01 / (epoch + 1)), new LrSpy()],
+    });
+    assert.deepEqual(readdirSync(dir).sort(), ['m-01.keras', 'm-02.keras', 'm-03.keras']);
+    assert.deepEqual(rates.map((r) => +r.toFixed(6)), [0.01, 0.005, 0.003333]);
+    assert.equal(opt.learningRate.toFixed(6), '0.003333');
+    const back = await loadModel(join(dir, 'm-03.keras'));
+    const x = padSequences(seqs, { maxlen: 6 });
+    const a = model.predict(x) as tf.Tensor;
+    const b = back.predict(x) as tf.Tensor;
+    assert.ok(maxAbsDiff([a], [b]) < 1e-6);
+    assert.equal(h.epoch.length, 3);
+    tf.dispose([x, a, b]);
+    back.dispose();
+    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

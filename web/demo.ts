@@ -31,32 +31,46 @@ export interface Demo {
   source: string;
   /** A fixed padded length when the model's input requires one. */
   fixedLength: number | null;
+  /** The same model with its Embedding's mask turned off (see `maskOff`), or null. */
+  unmasked: Model | null;
+}
+
+/** Frees a demo's models. */
+export function disposeDemo(demo: Demo): void {
+  demo.model.dispose();
+  demo.unmasked?.dispose();
 }
 
 // ---- vocabulary and tokens ----
 
-/** A vocabulary from a token list (index = id; '' and '[UNK]' first, added when missing). */
-export function makeVocabulary(m: Masque, tokens: readonly string[]): Vocabulary {
-  const vectorizer = new m.TextVectorizer({ vocabulary: tokens });
+/**
+ * A vocabulary from a token list (index = id; '' and '[UNK]' first, added
+ * when missing), tokenised with `config` (a `TextVectorizer` config, as
+ * `getConfig()` returns it) when given.
+ */
+export function makeVocabulary(m: Masque, tokens: readonly string[], config: Index.TextVectorizerArgs = {}): Vocabulary {
+  const vectorizer = new m.TextVectorizer({ ...config, vocabulary: tokens });
   return { tokens: vectorizer.vocabulary(), vectorizer };
 }
 
 /**
- * Reads a vocabulary JSON as the demo saves it: a list of tokens (index =
- * id, as `TextVectorizer.vocabulary()` returns it), or an object holding one
- * under `vocabulary`, `vocab` or `tokens`, or an object `{token: id}`.
+ * Reads a vocabulary JSON: a list of tokens (index = id, as
+ * `TextVectorizer.vocabulary()` returns it); or an object holding one under
+ * `vocabulary`, `vocab` or `tokens`, with the vectorizer's `config` beside
+ * it (as the demo saves it: `{ vocabulary, config, maxlen }`); or an
+ * object `{token: id}`.
  */
 export function parseVocabulary(m: Masque, json: unknown): Vocabulary {
-  let v = json;
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    const o = v as Record<string, unknown>;
+  if (Array.isArray(json)) return makeVocabulary(m, json.map(String));
+  if (json !== null && typeof json === 'object') {
+    const o = json as Record<string, unknown>;
     const key = ['vocabulary', 'vocab', 'tokens'].find((k) => Array.isArray(o[k]));
-    if (key !== undefined) v = o[key];
-  }
-  if (Array.isArray(v)) return makeVocabulary(m, v.map(String));
-  if (v !== null && typeof v === 'object') {
+    if (key !== undefined) {
+      const config = o['config'] !== null && typeof o['config'] === 'object' ? (o['config'] as Index.TextVectorizerArgs) : {};
+      return makeVocabulary(m, (o[key] as unknown[]).map(String), config);
+    }
     const tokens: string[] = [];
-    for (const [t, id] of Object.entries(v as Record<string, unknown>)) if (typeof id === 'number') tokens[id] = t;
+    for (const [t, id] of Object.entries(o)) if (typeof id === 'number') tokens[id] = t;
     return makeVocabulary(m, Array.from(tokens, (t, i) => t ?? (i === 0 ? '' : `[${i}]`)));
   }
   throw new Error('vocabulary JSON: expected a list of tokens or an object mapping tokens to ids');
@@ -114,7 +128,35 @@ export async function demoFromBytes(m: Masque, keras: Uint8Array, vocabJson: Uin
   const model = await m.loadModelFromBytes(keras);
   const vocab = parseVocabulary(m, JSON.parse(new TextDecoder().decode(vocabJson)));
   const len = model.inputs[0]!.shape[1];
-  return { model, vocab, source, fixedLength: typeof len === 'number' ? len : null };
+  return { model, vocab, source, fixedLength: typeof len === 'number' ? len : null, unmasked: maskOff(m, model) };
+}
+
+/**
+ * The same model and weights with every Embedding's `maskZero` turned off:
+ * padding ids then flow through as if they were words. Shows what the mask
+ * is for. Null when no Embedding makes a mask.
+ */
+export function maskOff(m: Masque, model: Model): Model | null {
+  const config = m.modelToKerasConfig(model);
+  let changed = false;
+  const visit = (o: unknown): void => {
+    if (Array.isArray(o)) o.forEach(visit);
+    else if (o !== null && typeof o === 'object') {
+      const r = o as Record<string, unknown>;
+      const c = r['config'] as Record<string, unknown> | undefined;
+      if (r['class_name'] === 'Embedding' && c?.['mask_zero'] === true) {
+        c['mask_zero'] = false;
+        changed = true;
+      }
+      Object.values(r).forEach(visit);
+    }
+  };
+  visit(config);
+  if (!changed) return null;
+  const weights = model.getWeights();
+  const copy = m.modelFromKerasConfig(config, weights);
+  m.tf.dispose(weights);
+  return copy;
 }
 
 /**
@@ -165,6 +207,8 @@ export interface Prediction {
   longer: number;
   /** Largest difference between the four. */
   maxDiff: number;
+  /** With the mask turned off (`Demo.unmasked`): padded as shown, and padded on the other side; null without such a model. */
+  maskOff: [number, number] | null;
 }
 
 export interface Result {
@@ -239,13 +283,15 @@ export function run(m: Masque, demo: Demo, text: string, maxlen: number, padding
   });
 
   const value = predictRows(m, demo.model, ids);
-  const otherSide = predictRows(m, demo.model, pad(m, encoded, len, padding === 'pre' ? 'post' : 'pre', truncating));
+  const other = pad(m, encoded, len, padding === 'pre' ? 'post' : 'pre', truncating);
+  const otherSide = predictRows(m, demo.model, other);
   const longer = demo.fixedLength === null ? predictRows(m, demo.model, pad(m, rows.map((r) => r.kept), 2 * len, padding, truncating)) : value;
+  const off = demo.unmasked === null ? null : [predictRows(m, demo.unmasked, ids), predictRows(m, demo.unmasked, other)];
   const predictions = rows.map((r, i) => {
     const alone = r.kept.length > 0 && demo.fixedLength === null ? predictRows(m, demo.model, [r.kept])[0]! : null;
     const all = [value[i]!, otherSide[i]!, longer[i]!, ...(alone === null ? [] : [alone])];
     const maxDiff = Math.max(...all.map((v) => Math.abs(v - value[i]!)));
-    return { value: value[i]!, otherSide: otherSide[i]!, alone, longer: longer[i]!, maxDiff };
+    return { value: value[i]!, otherSide: otherSide[i]!, alone, longer: longer[i]!, maxDiff, maskOff: off === null ? null : [off[0]![i]!, off[1]![i]!] as [number, number] };
   });
   return { maxlen: len, rows, layers, predictions };
 }

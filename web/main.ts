@@ -5,7 +5,7 @@
  * for the Chromium test.
  */
 import * as masque from '../src/browser.js';
-import { BUNDLED_FILES, DEMO_FILES, demoFromBytes, loadDemo, run, type Demo, type LayerTrace, type ModelFiles, type Result, type Row, type Side } from './demo.js';
+import { BUNDLED_FILES, DEMO_FILES, demoFromBytes, disposeDemo, loadDemo, run, type Demo, type LayerTrace, type ModelFiles, type Result, type Row, type Side } from './demo.js';
 
 const $ = <T extends HTMLElement>(sel: string): T => document.querySelector(sel) as T;
 const status = $<HTMLElement>('#status');
@@ -17,7 +17,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
 }
 
 /** A grid of rows: one table row per sentence, one cell per time step. */
-function grid(kind: string, title: string, rows: number[][], cell: (v: number, i: number, t: number) => { text: string; cls: string; tip?: string }, labels: string[]): HTMLElement {
+function grid(kind: string, title: string, rows: number[][], cell: (v: number, i: number, t: number) => { text: string; cls: string; tip?: string; word?: string }, labels: string[]): HTMLElement {
   const table = el('table', { className: 'grid' });
   table.dataset['grid'] = kind;
   rows.forEach((r, i) => {
@@ -26,6 +26,7 @@ function grid(kind: string, title: string, rows: number[][], cell: (v: number, i
     r.forEach((v, t) => {
       const c = cell(v, i, t);
       const td = el('td', { textContent: c.text, className: c.cls, title: c.tip ?? '' });
+      if (c.word !== undefined) td.append(el('small', { textContent: c.word }));
       td.dataset['value'] = String(v);
       tr.append(td);
     });
@@ -44,8 +45,7 @@ function renderTokens(res: Result, demo: Demo): void {
   const box = $<HTMLElement>('#tokens');
   const words = res.rows.map((r) => r.ids.map((id) => (id === 0 ? '·' : demo.vocab.tokens[id] ?? '?')));
   box.replaceChildren(
-    grid('words', 'words', res.rows.map((r) => r.ids), (v, i, t) => ({ text: words[i]![t]!, cls: v === 0 ? 'pad word' : 'word' }), labels),
-    grid('ids', `token ids (padded to ${res.maxlen})`, res.rows.map((r) => r.ids), (v, i, t) => ({ text: String(v), cls: v === 0 ? 'pad' : '', tip: words[i]![t] }), labels),
+    grid('ids', `token ids and words (padded to ${res.maxlen})`, res.rows.map((r) => r.ids), (v, i, t) => ({ text: String(v), cls: v === 0 ? 'pad' : '', tip: words[i]![t], word: words[i]![t] }), labels),
     grid('mask', 'mask (1 = real token, 0 = padding)', res.rows.map((r) => r.mask), (v) => ({ text: String(v), cls: v ? '' : 'off' }), labels),
   );
 }
@@ -73,29 +73,34 @@ function renderLayers(res: Result): void {
   );
 }
 
-function renderPredictions(res: Result, padding: Side): void {
+function renderPredictions(res: Result, padding: Side, demo: Demo): void {
   const other = padding === 'pre' ? 'post' : 'pre';
   const table = $<HTMLTableElement>('#predictions');
   const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(5));
-  const head = el('tr', {}, ...['sentence', `padded ${padding} (shown)`, `padded ${other}`, `padded to ${2 * res.maxlen}`, 'alone, no padding', 'same?'].map((h) => el('th', { textContent: h })));
+  const num = (v: number | null, cls: string) => {
+    const td = el('td', { className: cls, textContent: fmt(v) });
+    td.dataset['value'] = v === null ? '' : String(v);
+    return td;
+  };
+  const heads = ['sentence', `padded ${padding} (shown)`, `padded ${other}`, `padded to ${2 * res.maxlen}`, 'alone, no padding', 'same?'];
+  if (demo.unmasked !== null) heads.push(`mask off: ${padding}`, `mask off: ${other}`);
+  const head = el('tr', {}, ...heads.map((h) => el('th', { textContent: h })));
   const rows = res.predictions.map((p, i) => {
     const same = p.maxDiff <= 1e-5;
     const tr = el(
       'tr',
       {},
       el('td', { textContent: res.rows[i]!.sentence }),
-      ...[p.value, p.otherSide, p.longer, p.alone].map((v) => {
-        const td = el('td', { className: 'num', textContent: fmt(v) });
-        td.dataset['value'] = v === null ? '' : String(v);
-        return td;
-      }),
+      ...[p.value, p.otherSide, p.longer, p.alone].map((v) => num(v, 'num')),
       el('td', { className: same ? 'ok' : 'bad', textContent: same ? '✓ same' : `✗ changed by ${p.maxDiff.toExponential(1)}` }),
+      ...(p.maskOff === null ? [] : p.maskOff.map((v) => num(v, 'num maskoff'))),
     );
     tr.dataset['pred'] = String(i);
     tr.dataset['same'] = String(same);
     return tr;
   });
   table.replaceChildren(head, ...rows);
+  $<HTMLElement>('#maskoff-note').hidden = demo.unmasked === null;
 }
 
 function options(): { text: string; maxlen: number; padding: Side; truncating: Side } {
@@ -112,7 +117,7 @@ function render(demo: Demo): void {
   const res = run(masque, demo, o.text, o.maxlen, o.padding, o.truncating);
   renderTokens(res, demo);
   renderLayers(res);
-  renderPredictions(res, o.padding);
+  renderPredictions(res, o.padding, demo);
   renders++;
   document.body.dataset['renders'] = String(renders);
   (window as unknown as { masqueLastRun: unknown }).masqueLastRun = { ...o, renders };
@@ -153,7 +158,7 @@ function useDemo(next: Demo): void {
   maxlen.disabled = next.fixedLength !== null;
   if (next.fixedLength !== null) maxlen.value = String(next.fixedLength);
   render(next);
-  if (previous !== null && previous !== next) previous.model.dispose();
+  if (previous !== null && previous !== next) disposeDemo(previous);
 }
 
 /** "Your own model": a .keras file and its vocabulary JSON picked from disk. */
@@ -166,8 +171,14 @@ async function loadPicked(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Fetch the first model's files while the backend starts.
+  const files = candidates();
+  const early = new Map([files[0]!.keras, files[0]!.vocab].map((url) => [url, fetchBytes(url)]));
   const backend = await masque.ready();
-  useDemo(await loadDemo(masque, fetchBytes, candidates()));
+  const backendMs = performance.now();
+  const loaded = await loadDemo(masque, (url) => early.get(url) ?? fetchBytes(url), files);
+  const modelMs = performance.now();
+  useDemo(loaded);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const schedule = () => {
     clearTimeout(timer);
@@ -177,10 +188,11 @@ async function main(): Promise<void> {
   };
   document.querySelectorAll('textarea, #controls .options input').forEach((e) => e.addEventListener('input', schedule));
   document.querySelectorAll('#pick input').forEach((e) => e.addEventListener('change', () => safely(loadPicked)));
+  // Milliseconds since navigation: backend ready, model loaded, first render done.
   const loadMs = performance.now();
-  document.body.dataset['loadMs'] = loadMs.toFixed(0);
+  Object.assign(document.body.dataset, { backendMs: backendMs.toFixed(0), modelMs: modelMs.toFixed(0), loadMs: loadMs.toFixed(0) });
   status.dataset['state'] = 'ready';
-  status.textContent = `Masque on the ${backend} backend · page ready in ${loadMs.toFixed(0)} ms`;
+  status.textContent = `Masque on the ${backend} backend · page ready in ${loadMs.toFixed(0)} ms (backend ${backendMs.toFixed(0)} ms, model loaded ${modelMs.toFixed(0)} ms)`;
 }
 
 function safely(fn: () => void | Promise<void>): void {

@@ -23,7 +23,7 @@ let readyPromise: Promise<string> | null = null;
 export function ready(): Promise<string> {
   if (readyPromise === null) {
     readyPromise = (async () => {
-      if (tf.findBackendFactory('wasm') == null || !(await quietly(() => tf.setBackend('wasm')))) {
+      if (tf.findBackendFactory('wasm') == null || !(await quietly(() => tf.setBackend('wasm'))).ok) {
         await tf.setBackend('cpu');
       }
       await tf.ready();
@@ -35,24 +35,27 @@ export function ready(): Promise<string> {
 
 /** Selects a backend by name ('wasm', 'cpu', or any backend registered with tfjs). */
 export async function setBackend(name: BackendName): Promise<void> {
-  const ok = await quietly(() => tf.setBackend(name));
+  const { ok, reason } = await quietly(() => tf.setBackend(name));
   if (!ok) {
     throw new MasqueError(
       'BACKEND_UNAVAILABLE',
-      `setBackend: the backend "${name}" could not be initialised; registered backends: ${Object.keys(tf.engine().registryFactory).join(', ')}.`,
+      `setBackend: the backend "${name}" could not be initialised${reason ? ` (${reason})` : ''}; registered backends: ${Object.keys(tf.engine().registryFactory).join(', ')}.`,
     );
   }
   await tf.ready();
   readyPromise = Promise.resolve(tf.getBackend());
 }
 
-async function quietly<T>(fn: () => Promise<T>): Promise<T | false> {
+/** Runs a tfjs backend switch with its console warnings captured; returns whether it worked and the first reason tfjs gave. */
+async function quietly(fn: () => Promise<boolean>): Promise<{ ok: boolean; reason: string | null }> {
   const warn = console.warn;
-  console.warn = () => {};
+  const said: string[] = [];
+  console.warn = (...args: unknown[]) => void said.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
   try {
-    return await fn();
-  } catch {
-    return false;
+    const ok = await fn();
+    return { ok: ok !== false, reason: said.map((s) => s.split('\n')[0]!).find((s) => s.length > 0) ?? null };
+  } catch (e) {
+    return { ok: false, reason: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
   } finally {
     console.warn = warn;
   }

@@ -18,7 +18,13 @@ export function expandMask(mask: tf.Tensor, rank: number): tf.Tensor {
 
 /** `x` with masked positions set to exactly 0 (NaN or Inf at masked positions cannot leak). */
 export function zeroMaskedSteps(x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.where(tf.broadcastTo(expandMask(mask, x.rank), x.shape), x, tf.zerosLike(x)));
+  return tf.tidy(() => {
+    // x · m (the binary op broadcasts; tf.broadcastTo is slow on wasm) is
+    // exact when every value is finite; sum(x · 0) is NaN iff one is not.
+    const m = tf.cast(expandMask(mask, x.rank), x.dtype);
+    if (x.dtype !== 'float32' || !Number.isNaN(tf.sum(tf.mul(x, 0)).dataSync()[0]!)) return tf.mul(x, m);
+    return tf.where(tf.cast(tf.mul(tf.onesLike(x), m), 'bool'), x, tf.zerosLike(x));
+  });
 }
 
 /** The mask as a float tensor, broadcastable to a tensor of rank `rank`. */

@@ -1,10 +1,11 @@
 /** Mask arithmetic of the merge layers (conformance README, rules 18-20). */
 import { tf } from '../engine/tfjs.js';
 import { expandMask } from './mask_ops.js';
+import { broadcastFast } from './attention_ops.js';
 
 /** `mask` ([batch, time]) broadcast to the full shape of `x`. */
 export function maskLike(mask: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  return tf.broadcastTo(expandMask(mask, x.rank), x.shape);
+  return broadcastFast(expandMask(mask, x.rank), x.shape);
 }
 
 /** OR of the masks if every one is present, else null (Keras's default merge mask). */

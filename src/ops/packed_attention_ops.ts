@@ -9,6 +9,7 @@
  * has a valid entry, so the result equals the dense computation.
  */
 import { tf } from '../engine/tfjs.js';
+import { broadcastFast, select } from './attention_ops.js';
 
 export type PackingMode = 'auto' | 'always' | 'never';
 let packingMode: PackingMode = 'auto';
@@ -228,8 +229,11 @@ export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.
       });
       const qi = tf.tensor1d(qIdx, 'int32');
       const ki = tf.tensor1d(kIdx, 'int32');
-      const qc = tf.reshape(gatherRows(flatQ, qi), [n, g.wq, ...query.shape.slice(2)]);
-      const kc = flatK.map((fk, m) => tf.reshape(gatherRows(fk, ki), [n, g.wk, ...keys[m]!.shape.slice(2)]));
+      const qRows = gatherRows(flatQ, qi);
+      // Self-attention over the same window gathers the same rows: gather once.
+      const sameRows = qIdx.length === kIdx.length && qIdx.every((v, i) => v === kIdx[i]);
+      const qc = tf.reshape(qRows, [n, g.wq, ...query.shape.slice(2)]);
+      const kc = flatK.map((fk, m) => tf.reshape(sameRows && keys[m] === query ? qRows : gatherRows(fk, ki), [n, g.wk, ...keys[m]!.shape.slice(2)]));
       const mask = tf.tensor3d(g.mask, [n, g.wq, g.wk], 'bool');
       const out = attend(qc, kc, mask);
       outShape = out.shape.slice(2);
@@ -237,11 +241,43 @@ export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.
     }
     const fb = fallback();
     outShape = outShape ?? fb.shape.slice(1);
-    parts.push(tf.reshape(fb, [b, -1]));
-    const all = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
-    const idx = tf.tensor1d(plan.assemble, 'int32');
-    return tf.reshape(gatherRows(all, idx), [b, t, ...outShape]);
+    const width = outShape.reduce((x, y) => x * y, 1);
+    // Every position starts from its row's fallback; the packed rows are
+    // scattered over it (a scatter of the real tokens is far cheaper on wasm
+    // than gathering all B*T positions).
+    const base = tf.reshape(broadcastFast(tf.reshape(fb, [b, 1, width]), [b, t, width]), [b * t, width]);
+    if (parts.length === 0) return tf.reshape(base, [b, t, ...outShape]);
+    const packed = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+    const rows = packed.shape[0]!;
+    const dst = new Int32Array(rows);
+    let offset = 0;
+    for (const g of plan.groups) {
+      g.rows.forEach((r, k) => {
+        for (let i = 0; i < g.wq; i++) dst[offset + k * g.wq + i] = r * t + g.qStart[k]! + i;
+      });
+      offset += g.rows.length * g.wq;
+    }
+    const usePacked = Uint8Array.from(plan.assemble, (a) => (a < rows ? 1 : 0));
+    const scattered = scatterRows(packed, tf.tensor1d(dst, 'int32'), b * t);
+    const out = select(tf.tensor2d(usePacked, [b * t, 1], 'bool'), scattered, base);
+    return tf.reshape(out, [b, t, ...outShape]);
   });
+}
+
+/**
+ * Rows of `x` written to rows `indices` of a zero [n, ...] tensor (indices
+ * distinct), with a gradient that gathers them back.
+ */
+export function scatterRows(x: tf.Tensor, indices: tf.Tensor, n: number): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xv = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([indices]);
+    return {
+      value: tf.scatterND(tf.expandDims(indices, 1), xv, [n, ...xv.shape.slice(1)]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.gather(dy, saved[0]!),
+    };
+  });
+  return f(x);
 }
 
 /** A [B, T] bool mask's values on the CPU (null stays null). */
@@ -249,4 +285,9 @@ export function maskValues(mask: tf.Tensor | null): Uint8Array | null {
   if (mask === null) return null;
   const d = mask.dataSync() as Uint8Array | Int32Array;
   return d instanceof Uint8Array ? d : Uint8Array.from(d);
+}
+
+/** True when `mask` is null or all true (read back to the CPU). */
+export function allValid(mask: tf.Tensor | null): boolean {
+  return mask === null || maskValues(mask)!.every((v) => v !== 0);
 }

@@ -4,6 +4,7 @@
  * reach the result, and a row with no valid step gives 0, never NaN.
  */
 import { tf } from '../engine/tfjs.js';
+import { broadcastFast } from './attention_ops.js';
 
 /**
  * Mean of `x` over `axis`, counting only positions where `mask` (bool,
@@ -12,7 +13,7 @@ import { tf } from '../engine/tfjs.js';
 export function maskedMean(x: tf.Tensor, mask: tf.Tensor | null, axis: number, keepdims: boolean): tf.Tensor {
   return tf.tidy(() => {
     if (mask === null) return tf.mean(x, axis, keepdims);
-    const m = tf.broadcastTo(mask, x.shape);
+    const m = broadcastFast(mask, x.shape);
     const sum = tf.sum(tf.where(m, x, tf.zerosLike(x)), axis, keepdims);
     const count = tf.sum(tf.cast(mask, x.dtype), axis, keepdims);
     // No valid step: the sum is 0, so dividing by max(count, 1) gives 0.
@@ -27,9 +28,9 @@ export function maskedMean(x: tf.Tensor, mask: tf.Tensor | null, axis: number, k
 export function maskedMax(x: tf.Tensor, mask: tf.Tensor | null, axis: number, keepdims: boolean): tf.Tensor {
   return tf.tidy(() => {
     if (mask === null) return tf.max(x, axis, keepdims);
-    const m = tf.broadcastTo(mask, x.shape);
+    const m = broadcastFast(mask, x.shape);
     const best = tf.max(tf.where(m, x, tf.fill(x.shape, -Infinity, x.dtype)), axis, keepdims);
-    const any = tf.broadcastTo(tf.any(mask, axis, keepdims), best.shape);
+    const any = broadcastFast(tf.any(mask, axis, keepdims), best.shape);
     return tf.where(any, best, tf.zerosLike(best));
   });
 }

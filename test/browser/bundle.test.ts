@@ -34,10 +34,10 @@ const WEBGL_CASES = [...CASES.filter((c) => !c.startsWith('mha_')), 'gmp1d_maski
 /** MultiHeadAttention cases with fully masked query rows. */
 const WEBGL_MHA_CASES = ['mha_self_attention_mask_zero', 'mha_cross_attention_query_value_masks'];
 
-function nodePredict(name: string): Out[] {
+/** Node's prediction of a case's masked batch with `model` (disposed afterwards). */
+function predictCase(model: masque.Model, name: string): Out[] {
   const c = readJson<Case>(join(cases, `${name}.json`));
-  const model = masque.modelFromKerasConfig(c.config, c.weights.map((w) => ({ name: w.name, shape: w.shape, data: w.data })));
-  const inputs = c.inputs.map((a) => tf.tensor(a.data, a.shape, a.dtype.startsWith('int') ? 'int32' : 'float32'));
+  const inputs = c.inputs.map((a) => tf.tensor(a.data, a.shape, a.dtype.startsWith('int') ? 'int32' : a.dtype === 'bool' ? 'bool' : 'float32'));
   const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
   const outs = Array.isArray(out) ? out : [out];
   const res = outs.map((t) => {
@@ -49,19 +49,15 @@ function nodePredict(name: string): Out[] {
   return res;
 }
 
-async function nodePredictKeras(name: string): Promise<Out[]> {
+/** Node's prediction with the model built from the case's Keras config and weights. */
+function nodePredict(name: string): Out[] {
   const c = readJson<Case>(join(cases, `${name}.json`));
-  const model = await masque.loadModel(join(cases, `${name}.keras`));
-  const inputs = c.inputs.map((a) => tf.tensor(a.data, a.shape, a.dtype.startsWith('int') ? 'int32' : 'float32'));
-  const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
-  const outs = Array.isArray(out) ? out : [out];
-  const res = outs.map((t) => {
-    const m = getMask(t);
-    return { shape: t.shape, data: Array.from(t.dataSync()), mask: m === null ? null : Array.from(m.dataSync(), Boolean) };
-  });
-  tf.dispose([...outs, ...inputs]);
-  model.dispose();
-  return res;
+  return predictCase(masque.modelFromKerasConfig(c.config, c.weights.map((w) => ({ name: w.name, shape: w.shape, data: w.data }))), name);
+}
+
+/** Node's prediction with the model loaded from the case's .keras file. */
+async function nodePredictKeras(name: string): Promise<Out[]> {
+  return predictCase(await masque.loadModel(join(cases, `${name}.keras`)), name);
 }
 
 function maxDiff(a: number[], b: number[]): number {
@@ -80,7 +76,7 @@ function supported(name: string): boolean {
   }
 }
 
-describe('browser bundle in Chromium', { timeout: 60_000 }, () => {
+describe('browser bundle in Chromium', { timeout: 120_000 }, () => {
   let server: StaticServer;
   let browser: Browser | undefined;
   // Launched by the first test (not in `before`), so a missing Chromium
@@ -194,6 +190,42 @@ describe('browser bundle in Chromium', { timeout: 60_000 }, () => {
     assert.equal(err?.code, 'NODE_ONLY');
     assert.match(err!.message, /loadModelFromBytes/);
     await page.close();
+  });
+
+  test('the ```html example of docs/api.md runs in Chromium and prints what Node predicts', async () => {
+    const doc = readFileSync(join(root, 'docs', 'api.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```html\n([\s\S]*?)```/g)].map((b) => b[1]!);
+    assert.equal(blocks.length, 1, 'docs/api.md should hold one ```html example');
+    // Served as in the docs: the page beside masque.js, with a sentiment.keras (the visualizer's bundled one).
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const html = join(ARTIFACTS, 'docs_example.html');
+    writeFileSync(html, `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">\n${blocks[0]}`);
+    const keras = join(root, 'web', 'bundled', 'sentiment.keras');
+    const docServer = await serveStatic({ '/example/': join(root, 'dist', 'browser'), '/example/index.html': html, '/example/sentiment.keras': keras });
+    try {
+      const page = await (await chrome()).newPage();
+      const logs: string[] = [];
+      const errors: string[] = [];
+      page.on('console', (msg) => (msg.type() === 'log' ? logs : errors).push(msg.text()));
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${docServer.url}/example/index.html`);
+      const deadline = Date.now() + 20_000;
+      while (logs.length === 0 && errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(errors, [], 'the example failed in Chromium');
+      assert.equal(logs.length, 1, `the example should print one line, printed ${JSON.stringify(logs)}`);
+      const got = JSON.parse(logs[0]!) as number[][];
+      const model = await masque.loadModel(keras);
+      const ids = tf.tensor2d([[12, 7, 0, 0], [5, 0, 0, 0]], undefined, 'int32');
+      const out = model.predict(ids) as masque.tf.Tensor;
+      const want = out.arraySync() as number[][];
+      tf.dispose([ids, out]);
+      model.dispose();
+      assert.equal(got.length, 2);
+      assert.ok(maxDiff(got.flat(), want.flat()) <= TOL, `example printed ${logs[0]}, Node predicts ${JSON.stringify(want)}`);
+      await page.close();
+    } finally {
+      await docServer.close();
+    }
   });
 
   /** Runs `names` on WebGL in one page; returns the max |browser - Node| per case and the failures (> TOL). */

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import * as index from '../../src/index.js';
 import { maskRole } from '../../src/models/summary.js';
-import { BUNDLED_FILES, DEMO_FILES, demoFromBytes, encode, run, type Demo, type Masque, type ModelFiles, type Side } from '../../web/demo.js';
+import { BUNDLED_FILES, DEMO_FILES, demoFromBytes, disposeDemo, encode, parseVocabulary, run, type Demo, type Masque, type ModelFiles, type Side } from '../../web/demo.js';
 import { BUNDLED_VOCABULARY, buildBundledModel } from '../../web/bundled_model.js';
 import { ARTIFACTS, launchChromium, serveStatic, type StaticServer } from './harness.js';
 
@@ -26,8 +26,11 @@ interface Shown {
   ids: number[][];
   mask: number[][];
   layers: { name: string; role: string; mask: number[][] | null }[];
-  preds: { values: (number | null)[]; same: boolean }[];
+  preds: { values: (number | null)[]; maskOff: number[]; same: boolean }[];
   model: string;
+  /** Milliseconds since navigation: backend ready, model loaded, first render done. */
+  backendMs: number;
+  modelMs: number;
   loadMs: number;
   numTensors: number;
 }
@@ -41,11 +44,14 @@ const READ_PAGE = `(() => {
     mask: grid(document.querySelector('[data-grid=mask]')),
     layers: [...document.querySelectorAll('#layers .layer')].map((l) => ({ name: l.dataset.layer, role: l.dataset.role, mask: grid(l.querySelector('[data-grid=layer-mask]')) })),
     preds: [...document.querySelectorAll('#predictions tr[data-pred]')].map((tr) => ({
-      values: [...tr.querySelectorAll('td.num')].map((td) => (td.dataset.value === '' ? null : Number(td.dataset.value))),
+      values: [...tr.querySelectorAll('td.num:not(.maskoff)')].map((td) => (td.dataset.value === '' ? null : Number(td.dataset.value))),
+      maskOff: [...tr.querySelectorAll('td.maskoff')].map((td) => Number(td.dataset.value)),
       same: tr.dataset.same === 'true',
     })),
     model: document.body.dataset.model,
     numTensors: Number(document.body.dataset.numTensors),
+    backendMs: Number(document.body.dataset.backendMs),
+    modelMs: Number(document.body.dataset.modelMs),
     loadMs: Number(document.body.dataset.loadMs),
   };
 })()`;
@@ -91,6 +97,18 @@ test('web/bundled/ holds the model and vocabulary that web/bundled_model.ts buil
   built.dispose();
 });
 
+test("the page reads the vocabulary JSON as a token list, as the demo's { vocabulary, config }, or as { token: id }", () => {
+  const tokens = ['', '[UNK]', 'good', 'bad'];
+  const asList = parseVocabulary(m, tokens);
+  assert.deepEqual(asList.tokens, tokens);
+  assert.deepEqual(encode(asList, 'Good, BAD film!'), [2, 3, 1]);
+  // The demo saves the vectorizer's config beside the tokens; the page tokenises with it.
+  const demo = parseVocabulary(m, { vocabulary: tokens, config: { standardize: null }, maxlen: 9 });
+  assert.deepEqual(encode(demo, 'Good good'), [1, 2], 'standardize: null keeps the case');
+  assert.deepEqual(parseVocabulary(m, { '': 0, '[UNK]': 1, good: 2, bad: 3 }).tokens, tokens);
+  assert.throws(() => parseVocabulary(m, 'good bad'), /expected a list of tokens/);
+});
+
 /** Checks the predictions shown against Node's `run` on the same model, and that padding changed none. */
 function checkPredictions(shown: Shown, want: ReturnType<typeof run>): void {
   assert.equal(shown.preds.length, want.predictions.length);
@@ -100,6 +118,8 @@ function checkPredictions(shown: Shown, want: ReturnType<typeof run>): void {
       assert.ok(v === null ? p.values[k] === null : Math.abs(p.values[k]! - v) <= 1e-5, `prediction ${i}, column ${k}: page ${p.values[k]} vs Node ${v}`);
     });
     assert.ok(w.maxDiff <= 1e-5, `sentence ${i}: in Node, padding changed the prediction by ${w.maxDiff}`);
+    assert.equal(p.maskOff.length, w.maskOff === null ? 0 : 2, `sentence ${i}: mask-off columns`);
+    p.maskOff.forEach((v, k) => assert.ok(Math.abs(v - w.maskOff![k]!) <= 1e-5, `sentence ${i}, mask off ${k}: page ${v} vs Node ${w.maskOff![k]}`));
     assert.equal(p.same, true, `sentence ${i}: the page says padding changed the prediction`);
   });
 }
@@ -116,7 +136,7 @@ function maxPredictionDiff(shown: Shown, want: ReturnType<typeof run>): number {
   return d;
 }
 
-describe('mask visualizer page in Chromium', { timeout: 60_000 }, () => {
+describe('mask visualizer page in Chromium', { timeout: 120_000 }, () => {
   let server: StaticServer;
   let browser: Browser | undefined;
   // Launched by the first test (not in `before`), so a missing Chromium
@@ -182,6 +202,13 @@ describe('mask visualizer page in Chromium', { timeout: 60_000 }, () => {
     checkPredictions(pre, want);
     // The bundled model reads the words: positive first sentence, negative second.
     assert.ok(pre.preds[0]!.values[0]! > 0.5 && pre.preds[1]!.values[0]! < 0.5, `predictions ${pre.preds.map((p) => p.values[0])}`);
+    // With the Embedding's mask off, the padding row (not zero in this model) is read as a word:
+    // the predictions move away from the masked ones and depend on the padding side.
+    pre.preds.forEach((p, i) => {
+      const [shown, other] = p.maskOff;
+      assert.ok(Math.abs(shown! - other!) > 1e-3, `sentence ${i}: mask off, pre ${shown} vs post ${other} should differ`);
+      assert.ok(Math.abs(shown! - p.values[0]!) > 1e-3, `sentence ${i}: mask off ${shown} vs masked ${p.values[0]} should differ`);
+    });
 
     // Switch to post-padding: the grids move, the predictions do not.
     await page.check('input[name=padding][value=post]');
@@ -193,11 +220,11 @@ describe('mask visualizer page in Chromium', { timeout: 60_000 }, () => {
     checkPredictions(post, run(m, demo, text, 8, 'post', 'pre'));
 
     assert.ok(pre.loadMs > 0);
-    measured['bundled'] = { loadMs: pre.loadMs, maxDiffVsNode: maxPredictionDiff(pre, want), ids: pre.ids, predictions: pre.preds };
-    console.log(`visualizer: model ${pre.model}, page ready ${pre.loadMs} ms after navigation, page vs Node max |diff| ${maxPredictionDiff(pre, want)}, screenshot ${screenshot.slice(root.length)}`);
+    measured['bundled'] = { backendMs: pre.backendMs, modelMs: pre.modelMs, loadMs: pre.loadMs, maxDiffVsNode: maxPredictionDiff(pre, want), ids: pre.ids, predictions: pre.preds };
+    console.log(`visualizer: model ${pre.model}, page ready ${pre.loadMs} ms after navigation (backend ${pre.backendMs} ms, model ${pre.modelMs} ms), page vs Node max |diff| ${maxPredictionDiff(pre, want)}, screenshot ${screenshot.slice(root.length)}`);
     assert.deepEqual(errors, []);
     assert.ok(existsSync(screenshot));
-    demo.model.dispose();
+    disposeDemo(demo);
     await page.close();
   });
 
@@ -211,10 +238,10 @@ describe('mask visualizer page in Chromium', { timeout: 60_000 }, () => {
     const want = run(m, demo, o.text, o.maxlen, o.padding, o.truncating);
     assert.deepEqual(got.layers.map((l) => [l.name, l.role]), want.layers.map((l) => [l.name, l.role]));
     checkPredictions(got, want);
-    measured['default'] = { model: got.model, loadMs: got.loadMs, maxDiffVsNode: maxPredictionDiff(got, want) };
+    measured['default'] = { model: got.model, backendMs: got.backendMs, modelMs: got.modelMs, loadMs: got.loadMs, maxDiffVsNode: maxPredictionDiff(got, want) };
     console.log(`visualizer default: model ${got.model}, page ready ${got.loadMs} ms after navigation, page vs Node max |diff| ${maxPredictionDiff(got, want)}`);
     assert.deepEqual(errors, []);
-    demo.model.dispose();
+    disposeDemo(demo);
     await page.close();
   });
 });

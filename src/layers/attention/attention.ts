@@ -10,8 +10,7 @@ import { tf } from '../../engine/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
-import { causalMask, finiteAtMasked, subtractMaskedScores } from '../../ops/attention_ops.js';
-import { zeroMaskedSteps } from '../../ops/mask_ops.js';
+import { causalMask, finiteAtMaskedChecked, select, subtractMaskedScores } from '../../ops/attention_ops.js';
 import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
 
 export interface AttentionArgs extends BaseLayerArgs {
@@ -96,9 +95,9 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
     for (const [m, x, what] of [[qm, inputs[0]!, 'query'], [vm, inputs[1]!, 'value']] as const) {
       if (m !== null && m.rank !== 2) throw new MasqueError('MASK_SHAPE_MISMATCH', `${where}: the ${what} mask must be [batch, time] ${formatShape(x.shape.slice(0, 2))}; received ${formatShape(m.shape)}.`);
     }
-    const q = finiteAtMasked(inputs[0]!, qm);
-    const v = finiteAtMasked(inputs[1]!, vm);
-    const k = inputs[2] ? finiteAtMasked(inputs[2], vm) : v;
+    const q = finiteAtMaskedChecked(inputs[0]!, qm);
+    const v = inputs[1] === inputs[0] && vm === qm ? q : finiteAtMaskedChecked(inputs[1]!, vm);
+    const k = inputs[2] ? finiteAtMaskedChecked(inputs[2], vm) : v;
     const causal = args.useCausalMask === true;
     const training = args.training === true;
     const [b, tq] = q.shape as [number, number];
@@ -121,7 +120,7 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
         mask = mask === null ? c : tf.logicalAnd(mask, c);
       }
       ({ out: result, weights } = this.weigh(this.scores(q, k), v, mask, training));
-      if (qm !== null) result = zeroMaskedSteps(result, qm);
+      if (qm !== null) result = select(tf.expandDims(qm, -1), result, 0);
     }
     if (args.returnAttentionScores) return { outputs: [result, weights!], masks: [qm, null] };
     return { outputs: result, masks: qm };

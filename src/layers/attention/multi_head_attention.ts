@@ -19,8 +19,8 @@ import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../../engine/types
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { validateMask } from '../../engine/masks.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
-import { checkAttentionMask, combineAttentionMask, finiteAtMasked, softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops.js';
-import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
+import { broadcastFast, checkAttentionMask, combineAttentionMask, finiteAtMaskedChecked, softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops.js';
+import { allValid, maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
 import { EinsumDense } from './einsum_dense.js';
 
 export interface MultiHeadAttentionArgs extends BaseLayerArgs {
@@ -185,9 +185,9 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     const s = value.shape[1]!;
     if (args.attentionMask) checkAttentionMask(args.attentionMask, b, t, s, where);
     const kv = vm && km ? tf.logicalAnd(vm, km) : (vm ?? km);
-    const q = finiteAtMasked(query, qm);
-    const v = finiteAtMasked(value, kv);
-    const k = key === value ? v : finiteAtMasked(key, kv);
+    const q = finiteAtMaskedChecked(query, qm);
+    const v = value === query && kv === qm ? q : finiteAtMaskedChecked(value, kv);
+    const k = key === value ? v : finiteAtMaskedChecked(key, kv);
     const causal = args.useCausalMask === true;
     const window = this.args.slidingWindow ?? null;
     const zeroPath = args.returnAttentionScores === true || this.args.dropout! > 0;
@@ -197,8 +197,10 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     let scores: tf.Tensor | null = null;
     let scoresMask: tf.Tensor | null = null;
     if (output === null) {
+      // On the default path an all-true padding mask changes nothing: drop it (and its [B, T, S] mask work).
+      if (!zeroPath && allValid(qm) && allValid(vm) && allValid(km)) Object.assign(parts, { queryMask: null, valueMask: null, keyMask: null });
       const combined = combineAttentionMask(parts);
-      const mask4 = combined === null ? null : tf.broadcastTo(tf.expandDims(combined, 1), [b, 1, t, s]);
+      const mask4 = combined === null ? null : broadcastFast(tf.expandDims(combined, 1), [b, 1, t, s]);
       ({ output, scores } = this.dense(q, v, k, mask4, zeroPath, args.training === true));
       scoresMask = mask4;
     }

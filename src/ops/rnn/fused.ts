@@ -6,9 +6,9 @@
  *    processing step.
  * 2. The inputs of the valid tokens only are gathered and projected with ONE
  *    matMul (x W + b), so padding costs neither projection nor recurrence.
- *    The gather is differentiable through a scatter (`gatherRows`), which the
- *    wasm backend supports (tf.gather's own gradient needs
- *    UnsortedSegmentSum, which wasm lacks).
+ *    The gather (in JavaScript) is differentiable through a scatter
+ *    (`gatherRows`); the projection's gradient avoids tfjs's slow transposed
+ *    matMul on wasm (`project`).
  * 3. One kernel call (`asm/rnn_forward.ts`) runs the whole recurrence;
  *    under a gradient tape it saves gate activations, and `tf.customGrad`
  *    routes the backward pass to one call of `asm/rnn_backward.ts`, which
@@ -46,20 +46,86 @@ function tapeOn(): boolean {
   return typeof e.isTapeOn === 'function' ? e.isTapeOn() : true;
 }
 
-const f32 = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
-
-/** Rows `idx` of a [M, F] tensor, differentiable by a scatter-add of the gradient. */
-function gatherRows(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
-  const n = idx.length;
-  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const xt = args[0] as tf.Tensor;
-    return {
-      value: tf.gather(xt, tf.tensor1d(idx, 'int32')),
-      gradFunc: (dy: tf.Tensor) => tf.scatterND(tf.tensor2d(idx, [n, 1], 'int32'), dy, xt.shape),
-    };
-  })(x) as tf.Tensor2D;
+/** What `f32` reads of the wasm backend (tfjs-backend-wasm 4.22 internals). */
+interface WasmBackendView {
+  wasm?: { HEAPU8?: Uint8Array };
+  dataIdMap?: { get(id: object): { memoryOffset: number } | undefined };
 }
 
+/**
+ * The values of a float32 tensor for reading. On the wasm backend this is a
+ * view of the backend's heap (no copy: `dataSync` would copy the whole
+ * tensor, padding included); it is valid until the next tfjs op, so callers
+ * consume it at once. Elsewhere `dataSync` (which the cpu backend does not
+ * copy either).
+ */
+function f32(t: tf.Tensor): Float32Array {
+  const b = tf.backend() as unknown as WasmBackendView;
+  const heap = b.wasm?.HEAPU8;
+  const d = t.dtype === 'float32' && heap !== undefined ? b.dataIdMap?.get(t.dataId) : undefined;
+  if (d !== undefined && heap !== undefined && d.memoryOffset % 4 === 0) return new Float32Array(heap.buffer, d.memoryOffset, t.size);
+  return t.dataSync() as Float32Array;
+}
+
+/** Copies row idx[k] of src ([*, f]) to row k of dst (or the reverse with `scatter`). */
+function copyRows(src: Float32Array, dst: Float32Array, idx: Int32Array, f: number, scatter: boolean): void {
+  for (let k = 0; k < idx.length; k++) {
+    const a = idx[k]! * f;
+    const b = k * f;
+    if (scatter) for (let j = 0; j < f; j++) dst[a + j] = src[b + j]!;
+    else for (let j = 0; j < f; j++) dst[b + j] = src[a + j]!;
+  }
+}
+
+/**
+ * Rows `idx` (distinct) of a [M, F] tensor, gathered in JavaScript (the
+ * fused path runs on backends whose tensors live in CPU memory, where this
+ * is several times faster than tf.gather). With `grad` it is differentiable:
+ * the gradient scatters dy back into a zero [M, F] (tf.gather's own gradient
+ * needs UnsortedSegmentSum, which wasm lacks).
+ */
+function gatherRows(x: tf.Tensor2D, idx: Int32Array, grad: boolean): tf.Tensor2D {
+  const [m, f] = x.shape;
+  const take = (xt: tf.Tensor): tf.Tensor2D => {
+    const out = new Float32Array(idx.length * f);
+    copyRows(f32(xt), out, idx, f, false);
+    return tf.tensor2d(out, [idx.length, f]);
+  };
+  if (!grad) return take(x);
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: take(args[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => {
+      const out = new Float32Array(m * f);
+      copyRows(f32(dy), out, idx, f, true);
+      return tf.tensor2d(out, [m, f]);
+    },
+  }))(x) as tf.Tensor2D;
+}
+
+/**
+ * x W (+ b), differentiable. The gradient transposes explicitly: on the wasm
+ * backend a matMul with a transpose flag (what tfjs's own MatMul gradient
+ * issues) runs about 10x slower than a transpose plus a plain matMul.
+ */
+function project(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
+  const inputs = b === null ? [x, w] : [x, w, b];
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xt, wt, bt] = args as tf.Tensor2D[];
+    const save = args[inputs.length] as tf.GradSaveFunc;
+    save([xt!, wt!]);
+    const xw = tf.matMul(xt!, wt!);
+    return {
+      value: bt === undefined || b === null ? xw : tf.add(xw, bt),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as tf.Tensor2D[];
+        const d2 = dy as tf.Tensor2D;
+        const g = [tf.matMul(d2, tf.transpose(ws!)), tf.matMul(tf.transpose(xs!), d2)];
+        if (b !== null) g.push(tf.sum(d2, 0));
+        return g;
+      },
+    };
+  })(...inputs) as tf.Tensor2D;
+}
 
 /** Runs the recurrence kernel on the projected tokens; returns the packed [B, TOUT + states, U] result. */
 function recurrence(s: KernelSpec, xp: tf.Tensor, r: tf.Tensor2D, rb: tf.Tensor1D | null, init: tf.Tensor2D[], grad: boolean): tf.Tensor3D {
@@ -100,10 +166,15 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
   if (plan.n === 0) return rnnReference(a);
   const grad = tapeOn();
   const x2d = tf.reshape(a.inputs, [b * t, f]) as tf.Tensor2D;
-  let xc: tf.Tensor = grad ? gatherRows(x2d, plan.tokens) : tf.gather(x2d, tf.tensor1d(plan.tokens, 'int32'));
+  let xc: tf.Tensor = gatherRows(x2d, plan.tokens, grad);
   if (a.inputDropoutMask !== null) xc = tf.mul(xc, tf.gather(a.inputDropoutMask, tf.tensor1d(plan.rows, 'int32')));
-  let xp = tf.matMul(xc, a.kernel);
-  if (a.inputBias !== null) xp = tf.add(xp, a.inputBias);
+  let xp: tf.Tensor;
+  if (grad) {
+    xp = project(xc as tf.Tensor2D, a.kernel, a.inputBias);
+  } else {
+    xp = tf.matMul(xc, a.kernel);
+    if (a.inputBias !== null) xp = tf.add(xp, a.inputBias);
+  }
   const spec: KernelSpec = {
     kind: KIND_ID[a.kind],
     resetAfter: a.resetAfter,
@@ -114,7 +185,7 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
     returnSequences: a.returnSequences,
     zeroOutputForMask: a.zeroOutputForMask,
     plan,
-    rdm: a.recurrentDropoutMask === null ? null : f32(a.recurrentDropoutMask),
+    rdm: a.recurrentDropoutMask === null ? null : f32(a.recurrentDropoutMask).slice(),
     hasRecurrentBias: a.recurrentBias !== null,
   };
   const packed = recurrence(spec, xp, a.recurrentKernel, a.recurrentBias, a.initialStates, grad);
