@@ -6,7 +6,8 @@
 // and B and C rows 16-byte aligned. (ars, aps) = (lda, 1) is a plain
 // product; (1, lda) multiplies by A transposed, which is how the backward
 // pass accumulates dR = HS^T dG over all tokens. Tiles are 4 rows x 8
-// columns (8 accumulators), then 4 x 4, then single rows.
+// columns (8 accumulators), then 4 x 4; a last partial tile of rows repeats
+// its last row.
 
 @inline
 function fma(acc: v128, a: v128, b: v128): v128 {
@@ -19,16 +20,23 @@ export function gemm(a: usize, ars: i32, aps: i32, b: usize, ldb: i32, c: usize,
   const ldbB = <usize>ldb << 2;
   const ldcB = <usize>ldc << 2;
   const zero = f32x4.splat(0.0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const a0 = a + <usize>i * arsB;
-    const a1 = a0 + arsB;
-    const a2 = a1 + arsB;
-    const a3 = a2 + arsB;
-    const c0 = c + <usize>i * ldcB;
-    const c1 = c0 + ldcB;
-    const c2 = c1 + ldcB;
-    const c3 = c2 + ldcB;
+  for (let i = 0; i < n; i += 4) {
+    // A last tile of fewer than 4 rows repeats its last row: the repeated
+    // rows compute and store the same values (also when accumulating), so
+    // every row goes through the 4-row tiles.
+    const last = <usize>(n - 1);
+    const i0 = <usize>i;
+    const i1 = min(i0 + 1, last);
+    const i2 = min(i0 + 2, last);
+    const i3 = min(i0 + 3, last);
+    const a0 = a + i0 * arsB;
+    const a1 = a + i1 * arsB;
+    const a2 = a + i2 * arsB;
+    const a3 = a + i3 * arsB;
+    const c0 = c + i0 * ldcB;
+    const c1 = c + i1 * ldcB;
+    const c2 = c + i2 * ldcB;
+    const c3 = c + i3 * ldcB;
     let j = 0;
     for (; j + 8 <= m; j += 8) {
       const jb = <usize>j << 2;
@@ -78,40 +86,6 @@ export function gemm(a: usize, ars: i32, aps: i32, b: usize, ldb: i32, c: usize,
         pb += ldbB;
       }
       v128.store(c0 + jb, x0); v128.store(c1 + jb, x1); v128.store(c2 + jb, x2); v128.store(c3 + jb, x3);
-    }
-  }
-  for (; i < n; i++) {
-    const a0 = a + <usize>i * arsB;
-    const c0 = c + <usize>i * ldcB;
-    let j = 0;
-    for (; j + 8 <= m; j += 8) {
-      const jb = <usize>j << 2;
-      let x0 = zero, x1 = zero;
-      if (accumulate) {
-        x0 = v128.load(c0 + jb); x1 = v128.load(c0 + jb, 16);
-      }
-      let pa: usize = 0;
-      let pb = b + jb;
-      for (let p = 0; p < k; p++) {
-        const s = v128.load32_splat(a0 + pa);
-        x0 = fma(x0, s, v128.load(pb));
-        x1 = fma(x1, s, v128.load(pb, 16));
-        pa += apsB;
-        pb += ldbB;
-      }
-      v128.store(c0 + jb, x0); v128.store(c0 + jb, x1, 16);
-    }
-    for (; j < m; j += 4) {
-      const jb = <usize>j << 2;
-      let x0 = accumulate ? v128.load(c0 + jb) : zero;
-      let pa: usize = 0;
-      let pb = b + jb;
-      for (let p = 0; p < k; p++) {
-        x0 = fma(x0, v128.load32_splat(a0 + pa), v128.load(pb));
-        pa += apsB;
-        pb += ldbB;
-      }
-      v128.store(c0 + jb, x0);
     }
   }
 }

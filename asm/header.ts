@@ -21,6 +21,8 @@ export const H_ZERO = 9;
 export const H_N = 10;
 export const H_NSTATE = 11;
 export const H_TOUT = 12;
+export const H_F = 13; // input features
+export const H_FP = 14; // input features rounded up to a multiple of 4
 // Pointers (0 = absent where optional).
 export const P_XP = 16; // [N, G*U] input projection of the valid tokens, in token order
 export const P_R = 17; // [U, G*U] recurrent kernel
@@ -46,6 +48,13 @@ export const P_DXP = 36; // [N, G*U] gradient of XP
 export const P_DGR = 37; // [N, G*U] gradient of h @ R (+ b) per token (GRU resetAfter; else = DXP)
 export const P_DR = 38; // [U, G*U] gradient of R
 export const P_DRB = 39; // [G*U] gradient of the recurrent bias
+export const P_XC = 40; // [N, F] inputs of the valid tokens (0: XP is given instead of computed)
+export const P_W = 41; // [F, G*U] input kernel
+export const P_B = 42; // [G*U] input bias or 0
+export const P_WT = 43; // [G*U, FP] W transposed, zero-padded columns (backward)
+export const P_DXC = 44; // [N, FP] gradient of XC (backward)
+export const P_DW = 45; // [F, G*U] gradient of W (backward)
+export const P_DB = 46; // [G*U] gradient of the input bias (backward; 0 = none)
 
 let HDR: usize = 0;
 

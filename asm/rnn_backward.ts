@@ -4,13 +4,15 @@
 // passes them through (plus the output gradient where the output repeats the
 // carried h); a valid step backpropagates its gate math, writes the token's
 // input-projection gradient DXP, and adds (dG @ R^T) * rdm to DH. At the end
-// dR = HS^T dG over all tokens and the recurrent-bias gradient are formed.
+// dR = HS^T dG over all tokens and the recurrent-bias gradient are formed,
+// and, when the forward pass projected XC itself, dW, db and dXC.
 // Stored gradients have subnormals flushed to zero (ftz).
 import { gemm } from './gemm';
 import { vdact, ftz } from './simd_math';
 import {
   KIND_LSTM, KIND_GRU, H_KIND, H_RESET_AFTER, H_ACT, H_RACT, H_B, H_T, H_U, H_G, H_RETSEQ, H_ZERO, H_N, H_NSTATE, H_TOUT,
   P_R, P_RB, P_RDM, P_COUNTS, P_ROWS, P_MASK, P_HS, P_GA, P_X1, P_X2, P_SCR, P_SCR2, P_RT, P_DOUT, P_DH, P_DC, P_DXP, P_DGR, P_DR, P_DRB,
+  H_F, H_FP, P_XC, P_W, P_WT, P_DXC, P_DW, P_DB,
   setHeader, hi, hp, addRow,
 } from './header';
 
@@ -34,19 +36,25 @@ function masked(mask: usize, b: i32, T: i32, s: i32): bool {
 const TN_BLOCK = 128;
 
 /**
- * C[U, m] = A^T B for A [N, U] and B [N, m] (rows of ld floats; ldb for B
- * and C), in blocks of TN_BLOCK tokens. One pass over all N tokens per tile
- * of C would stream B from memory once per tile.
+ * C[K, m] = A^T B for A [N, K] (rows of K floats) and B [N, m] (rows of ld
+ * floats, as are C's), in blocks of TN_BLOCK tokens. One pass over all N
+ * tokens per tile of C would stream B from memory once per tile.
  */
-function gemmTN(a: usize, b: usize, c: usize, U: i32, ld: i32, N: i32, m: i32): void {
+function gemmTN(a: usize, K: i32, b: usize, ld: i32, c: usize, N: i32, m: i32): void {
   if (N == 0) {
-    for (let i = 0; i < U; i++) memory.fill(c + ((<usize>i * <usize>ld) << 2), 0, <usize>m << 2);
+    for (let i = 0; i < K; i++) memory.fill(c + ((<usize>i * <usize>ld) << 2), 0, <usize>m << 2);
     return;
   }
   for (let t0 = 0; t0 < N; t0 += TN_BLOCK) {
     const n = min(TN_BLOCK, N - t0);
-    gemm(a + ((<usize>t0 * <usize>U) << 2), 1, U, b + ((<usize>t0 * <usize>ld) << 2), ld, c, ld, U, n, m, t0 > 0);
+    gemm(a + ((<usize>t0 * <usize>K) << 2), 1, K, b + ((<usize>t0 * <usize>ld) << 2), ld, c, ld, K, n, m, t0 > 0);
   }
+}
+
+/** dst[0..m) = sum over N rows (stride ld floats) of src. */
+function columnSums(dst: usize, src: usize, ld: i32, N: i32, m: i32): void {
+  memory.fill(dst, 0, <usize>m << 2);
+  for (let t = 0; t < N; t++) addRow(dst, src + ((<usize>t * <usize>ld) << 2), m);
 }
 
 export function backward(hdr: usize): void {
@@ -154,13 +162,22 @@ export function backward(hdr: usize): void {
   // dR = HS^T dG over all tokens (GRU reset-before: the h block uses r * hs).
   const dgAll = gruAfter ? DGR : DXP;
   if (gruBefore) {
-    gemmTN(HS, dgAll, DR, U, GU, N, 2 * U);
-    gemmTN(X2, dgAll + 2 * uB, DR + 2 * uB, U, GU, N, U);
+    gemmTN(HS, U, dgAll, GU, DR, N, 2 * U);
+    gemmTN(X2, U, dgAll + 2 * uB, GU, DR + 2 * uB, N, U);
   } else {
-    gemmTN(HS, dgAll, DR, U, GU, N, GU);
+    gemmTN(HS, U, dgAll, GU, DR, N, GU);
   }
-  if (RB != 0) {
-    memory.fill(DRB, 0, guB);
-    for (let t = 0; t < N; t++) addRow(DRB, dgAll + <usize>t * guB, GU);
+  if (RB != 0) columnSums(DRB, dgAll, GU, N, GU);
+  // The input projection XP = XC W + b: dW = XC^T dXP, db = column sums of dXP, dXC = dXP W^T.
+  const XC = hp(P_XC);
+  if (XC != 0) {
+    const F = hi(H_F), FP = hi(H_FP), W = hp(P_W), WT = hp(P_WT), DB = hp(P_DB);
+    gemmTN(XC, F, DXP, GU, hp(P_DW), N, GU);
+    if (DB != 0) columnSums(DB, DXP, GU, N, GU);
+    memory.fill(WT, 0, (<usize>GU * <usize>FP) << 2);
+    for (let f = 0; f < F; f++) {
+      for (let j = 0; j < GU; j++) store<f32>(WT + ((<usize>j * <usize>FP + <usize>f) << 2), load<f32>(W + ((<usize>f * <usize>GU + <usize>j) << 2)));
+    }
+    gemm(DXP, GU, 1, WT, FP, hp(P_DXC), FP, N, GU, FP, false);
   }
 }

@@ -1,5 +1,6 @@
 // Forward pass of the masked recurrence (LSTM, GRU, SimpleRNN) over all
-// processing steps in one call. Only the valid tokens of each step are
+// processing steps in one call. First the valid tokens' inputs are projected
+// in one product, XP = XC W + b. Only the valid tokens of each step are
 // computed: the step's active rows are listed in ROWS, their h rows are
 // gathered into HS (times the recurrent dropout mask), multiplied by R in
 // one register-blocked product, and the gate math updates the row states in
@@ -11,7 +12,8 @@ import { vact } from './simd_math';
 import {
   KIND_LSTM, KIND_GRU, H_KIND, H_RESET_AFTER, H_ACT, H_RACT, H_B, H_T, H_U, H_G, H_RETSEQ, H_ZERO, H_NSTATE, H_TOUT,
   P_XP, P_R, P_RB, P_H, P_C, P_RDM, P_COUNTS, P_ROWS, P_MASK, P_OUT, P_HS, P_GA, P_X1, P_X2, P_SCR, P_SCR2,
-  setHeader, hi, hp, mulRow,
+  H_N, H_F, P_XC, P_W, P_B,
+  setHeader, hi, hp, mulRow, addRow,
 } from './header';
 
 @inline
@@ -30,6 +32,13 @@ export function forward(hdr: usize): void {
   const GU = G * U;
   const uB = <usize>U << 2, guB = <usize>GU << 2;
   const slots = tOut + nState;
+  const XC = hp(P_XC), N = hi(H_N);
+  if (XC != 0) {
+    // XP = XC W (+ b) for all valid tokens at once.
+    gemm(XC, hi(H_F), 1, hp(P_W), GU, XP, GU, N, hi(H_F), GU, false);
+    const Bv = hp(P_B);
+    if (Bv != 0) for (let t = 0; t < N; t++) addRow(XP + <usize>t * guB, Bv, GU);
+  }
   let tok0 = 0;
   for (let s = 0; s < T; s++) {
     const n = load<i32>(COUNTS + (<usize>s << 2));

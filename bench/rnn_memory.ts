@@ -2,15 +2,18 @@
  * Memory over many steps: Masque's Masking -> LSTM -> Dense model trains and
  * predicts `steps` times on one batch; live tensors and process memory are
  * read after 10% of the steps (everything allocated lazily exists by then)
- * and at the end.
+ * and at the end. Run first, so the process holds Masque only.
  */
 import { tf } from '../src/index.js';
 import { makeLengths, makeRows, mulberry32, padRows } from './rnn_data.js';
 import { buildMasque } from './rnn_models.js';
 import { sampleMemory } from './rnn_timing.js';
+import { rnnKernel } from '../src/ops/rnn/kernel.js';
 
 export interface MemoryReport {
   steps: number;
+  /** Process rss before the model was built. */
+  rssMiBBefore: number;
   msPerStep: number;
   tensorsAtTenth: number;
   tensorsAtEnd: number;
@@ -18,6 +21,9 @@ export interface MemoryReport {
   rssMiBAtEnd: number;
   arrayBuffersMiBAtTenth: number;
   arrayBuffersMiBAtEnd: number;
+  /** Size of tfjs's wasm heap and of Masque's recurrent-kernel memory at the end (both only grow). */
+  tfjsWasmHeapMiB: number;
+  rnnKernelMemoryMiB: number;
 }
 
 export async function memoryRun(
@@ -25,6 +31,7 @@ export async function memoryRun(
   opt: { seed: number; median: number; sigma: number; vocab: number },
   steps: number,
 ): Promise<MemoryReport> {
+  const rssMiBBefore = sampleMemory().rssMiB;
   const rng = mulberry32(opt.seed + cfg.b * 7919 + cfg.t);
   const rows = makeRows(rng, makeLengths(rng, cfg.b, cfg.t, opt.median, opt.sigma), cfg.f, opt.vocab);
   const { x } = padRows(rows, cfg.t, 'post');
@@ -46,8 +53,10 @@ export async function memoryRun(
   }
   const ms = (performance.now() - t0) / steps;
   const end = sampleMemory();
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length ?? 0;
   const report: MemoryReport = {
     steps,
+    rssMiBBefore,
     msPerStep: ms,
     tensorsAtTenth: at.tensors,
     tensorsAtEnd: tf.memory().numTensors,
@@ -55,6 +64,8 @@ export async function memoryRun(
     rssMiBAtEnd: end.rssMiB,
     arrayBuffersMiBAtTenth: at.ab,
     arrayBuffersMiBAtEnd: end.arrayBuffersMiB,
+    tfjsWasmHeapMiB: heap / 2 ** 20,
+    rnnKernelMemoryMiB: (rnnKernel()?.memory.buffer.byteLength ?? 0) / 2 ** 20,
   };
   model.dispose();
   tf.dispose([xt, yt]);

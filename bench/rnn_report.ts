@@ -29,6 +29,8 @@ export interface Row {
   rssMiB?: number;
   arrayBuffersMiB?: number;
   error?: string;
+  /** Live tensors a failed measurement left behind. */
+  tensorsLeftByFailure?: number;
 }
 
 const fmt = (v: number | undefined, d = 0) => (v === undefined ? '-' : v.toFixed(d));
@@ -87,15 +89,16 @@ export function printTables(
 
   table(['check', 'value'], [
     ['max |Masque - tfjs-layers| of predictions (same weights)', Math.max(...agreement.map((a) => a.maxAbsDiff)).toExponential(1)],
-    ['peak rss (whole process, both libraries)', `${peak.rssMiB.toFixed(0)} MiB`],
-    ['peak arrayBuffers (wasm heaps)', `${peak.arrayBuffersMiB.toFixed(0)} MiB`],
     ...(memory
       ? [
-          [`Masque ${memory.steps} train+predict steps: live tensors at 10% -> end`, `${memory.tensorsAtTenth} -> ${memory.tensorsAtEnd}`],
-          ['  rss at 10% -> end', `${memory.rssMiBAtTenth.toFixed(0)} -> ${memory.rssMiBAtEnd.toFixed(0)} MiB`],
+          [`Masque alone (first), ${memory.steps} train+predict steps: live tensors at 10% -> end`, `${memory.tensorsAtTenth} -> ${memory.tensorsAtEnd}`],
+          ['  rss before the model -> at 10% -> end', `${memory.rssMiBBefore.toFixed(0)} -> ${memory.rssMiBAtTenth.toFixed(0)} -> ${memory.rssMiBAtEnd.toFixed(0)} MiB`],
           ['  arrayBuffers at 10% -> end', `${memory.arrayBuffersMiBAtTenth.toFixed(0)} -> ${memory.arrayBuffersMiBAtEnd.toFixed(0)} MiB`],
+          ['  tfjs wasm heap / RNN kernel memory', `${memory.tfjsWasmHeapMiB.toFixed(0)} / ${memory.rnnKernelMemoryMiB.toFixed(0)} MiB`],
         ]
       : []),
+    ['peak rss, whole run (both libraries share the process and tfjs heap)', `${peak.rssMiB.toFixed(0)} MiB`],
+    ['peak arrayBuffers, whole run', `${peak.arrayBuffersMiB.toFixed(0)} MiB`],
     ['machine', `${machine.cores} cores, ${machine.cpu}`],
   ]);
   return { throughput, paddingSensitivity: sens, embeddingVsMasking: embedding };

@@ -74,7 +74,8 @@ export async function runSentimentDemo(options: DemoOptions = {}): Promise<DemoR
       new Dense({ units: 1, activation: 'sigmoid', kernelInitializer: { className: 'GlorotUniform', config: { seed: seed + 3 } } }),
     ],
   });
-  model.compile({ optimizer: new Adam({ learningRate: 0.01 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  const optimizer = new Adam({ learningRate: 0.01 });
+  model.compile({ optimizer, loss: 'binary_crossentropy', metrics: ['accuracy'] });
   log('Training Embedding(maskZero) → Bidirectional(LSTM) → Dense; each batch is padded (padSequences, post) only to its longest sentence, batches bucketed by length:');
   await model.fit(
     { sequences: trainIds, labels: train.map((r) => r.label), padding: 'post' },
@@ -126,6 +127,7 @@ export async function runSentimentDemo(options: DemoOptions = {}): Promise<DemoR
   }
   tf.dispose([x, p, p2]);
   model.dispose();
+  optimizer.dispose();
   reloaded.dispose();
   const seconds = (performance.now() - t0) / 1000;
   log(`Done in ${seconds.toFixed(1)} s on the ${tf.getBackend()} backend.`);

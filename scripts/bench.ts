@@ -87,6 +87,15 @@ async function main(): Promise<void> {
   console.log(`# lengths log-normal median ${opt.median} sigma ${opt.sigma}, clamped to [1, T]; budget ${opt.budget} s per measurement (median of iterations)`);
   console.log(`# load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}: rates use CPU time per iteration (single-threaded wasm; wall time is also recorded)`);
 
+  // Memory first, before the peer has grown the shared wasm heap: Masque alone over many steps.
+  let memory: MemoryReport | null = null;
+  if (opt.memSteps > 0) {
+    const cfg = opt.configs[0]!;
+    console.log(`# memory: ${opt.memSteps} Masque training steps + predicts on ${cfg.name} post (Masking -> LSTM), before anything else runs`);
+    memory = await memoryRun(cfg, opt, opt.memSteps);
+    console.log(`#   ${JSON.stringify(memory)}`);
+  }
+
   const rows: Row[] = [];
   const record = (r: Row) => {
     rows.push(r);
@@ -94,13 +103,15 @@ async function main(): Promise<void> {
     console.log(r.error ? `#   ${what}: FAILED ${r.error}` : `#   ${what}: ${r.cpuMsMedian!.toFixed(1)} ms CPU (${r.msMedian!.toFixed(1)} wall), ${Math.round(r.realTokPerS!)} real tok/s (x${r.iters})`);
   };
   const time = async (base: Omit<Row, 'msMedian'>, fn: () => unknown): Promise<Timing | null> => {
+    const tensors0 = tf.memory().numTensors;
     try {
       const t = await timeLoop(fn, opt.warmup, opt.budget);
       const mem = sampleMemory();
       record({ ...base, msMedian: t.msMedian, cpuMsMedian: t.cpuMsMedian, iters: t.iters, realTokPerS: base.realTokens / (t.cpuMsMedian / 1000), wallTokPerS: base.realTokens / (t.msMedian / 1000), tensorsBefore: t.tensorsBefore, tensorsAfter: t.tensorsAfter, rssMiB: mem.rssMiB, arrayBuffersMiB: mem.arrayBuffersMiB });
       return t;
     } catch (e) {
-      record({ ...base, error: String((e as Error).message ?? e).split('\n')[0] });
+      // A call that throws part-way (tfjs-layers' Embedding gradient on wasm) leaves its tensors behind.
+      record({ ...base, error: String((e as Error).message ?? e).split('\n')[0], tensorsLeftByFailure: tf.memory().numTensors - tensors0 });
       return null;
     }
   };
@@ -161,13 +172,6 @@ async function main(): Promise<void> {
     }
   }
 
-  let memory: MemoryReport | null = null;
-  if (opt.memSteps > 0) {
-    const cfg = opt.configs[0]!;
-    console.log(`# memory: ${opt.memSteps} Masque training steps + predicts on ${cfg.name} post (Masking -> LSTM)`);
-    memory = await memoryRun(cfg, opt, opt.memSteps);
-    console.log(`#   ${JSON.stringify(memory)}`);
-  }
   const summary = printTables(rows, agreement, memory, peak, machine);
   if (opt.json) {
     writeFileSync(opt.json, `${JSON.stringify({ date: new Date().toISOString(), machine, peer: peerVersion, options: { ...opt, configs: opt.configs.map((c) => c.name) }, summary, agreement, memory, peak, rows }, null, 2)}\n`);

@@ -223,13 +223,13 @@ export class Model extends Layer<CallArgs, boolean> {
    * `y`): each batch is padded only to its longest sequence.
    */
   async fit(x: InputData | SequenceDataset, y?: InputData | FitArgs, args: FitArgs = {}): Promise<History> {
-    if (isSequenceDataset(x)) return this.requireTrainer('fit').fit(x, undefined, (y as FitArgs | undefined) ?? args);
+    if (isSequenceDataset(x) && !isData(y)) return this.requireTrainer('fit').fit(x, undefined, (y as FitArgs | undefined) ?? args);
     return this.requireTrainer('fit').fit(x, y as InputData, args);
   }
 
   /** Loss (and metrics) on data: a number, `[loss, ...metrics]`, or a dict with `returnDict`. */
   async evaluate(x: InputData | SequenceDataset, y?: InputData | EvaluateArgs, args: EvaluateArgs = {}): Promise<number | number[] | Logs> {
-    if (isSequenceDataset(x)) return this.requireTrainer('evaluate').evaluate(x, undefined, (y as EvaluateArgs | undefined) ?? args);
+    if (isSequenceDataset(x) && !isData(y)) return this.requireTrainer('evaluate').evaluate(x, undefined, (y as EvaluateArgs | undefined) ?? args);
     return this.requireTrainer('evaluate').evaluate(x, y as InputData, args);
   }
 
@@ -243,10 +243,10 @@ export class Model extends Layer<CallArgs, boolean> {
     return this.predict(x, { batchSize: Number.MAX_SAFE_INTEGER });
   }
 
-  /** Frees the weights and the compiled optimizer's state. */
+  /** Frees the weights, and the optimizer's state when compile made the optimizer from a name (an Optimizer object you passed is yours to dispose). */
   override dispose(): void {
     super.dispose();
-    this.trainer?.optimizer?.dispose();
+    this.trainer?.dispose();
     this.trainer = null;
   }
 
@@ -334,4 +334,9 @@ export class Model extends Layer<CallArgs, boolean> {
   get outputShape(): Shape | Shape[] {
     return this.singleOutput ? this.outputs[0]!.shape : this.outputs.map((o) => o.shape);
   }
+}
+
+/** True for targets (a tensor or an array), false for an options object or nothing. */
+function isData(v: unknown): boolean {
+  return v instanceof tf.Tensor || Array.isArray(v);
 }

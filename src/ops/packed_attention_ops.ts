@@ -9,7 +9,6 @@
  * has a valid entry, so the result equals the dense computation.
  */
 import { tf } from '../engine/tfjs.js';
-import { broadcastFast, select } from './attention_ops.js';
 
 export type PackingMode = 'auto' | 'always' | 'never';
 let packingMode: PackingMode = 'auto';
@@ -242,11 +241,14 @@ export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.
     const fb = fallback();
     outShape = outShape ?? fb.shape.slice(1);
     const width = outShape.reduce((x, y) => x * y, 1);
-    // Every position starts from its row's fallback; the packed rows are
-    // scattered over it (a scatter of the real tokens is far cheaper on wasm
-    // than gathering all B*T positions).
-    const base = tf.reshape(broadcastFast(tf.reshape(fb, [b, 1, width]), [b, t, width]), [b * t, width]);
-    if (parts.length === 0) return tf.reshape(base, [b, t, ...outShape]);
+    const fb3 = tf.reshape(fb, [b, 1, width]);
+    if (parts.length === 0) return tf.reshape(tf.mul(fb3, tf.ones([b, t, 1])), [b, t, ...outShape]);
+    // The packed rows are scattered into place (a scatter of the real tokens
+    // is far cheaper on wasm than a gather of all B*T positions), and every
+    // other position takes its row's fallback: kept rows scattered + fallback
+    // * (not packed). Window rows a position does not take (a padded query
+    // inside a group's window) are zeroed first; every value is finite (the
+    // inputs' padding is guarded), so each sum has exactly one nonzero term.
     const packed = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
     const rows = packed.shape[0]!;
     const dst = new Int32Array(rows);
@@ -257,9 +259,11 @@ export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.
       });
       offset += g.rows.length * g.wq;
     }
-    const usePacked = Uint8Array.from(plan.assemble, (a) => (a < rows ? 1 : 0));
-    const scattered = scatterRows(packed, tf.tensor1d(dst, 'int32'), b * t);
-    const out = select(tf.tensor2d(usePacked, [b * t, 1], 'bool'), scattered, base);
+    const notPacked = Float32Array.from(plan.assemble, (a) => (a < rows ? 0 : 1));
+    const keep = Float32Array.from(dst, (pos, src) => (plan.assemble[pos] === src ? 1 : 0));
+    const kept = keep.every((k) => k === 1) ? packed : tf.mul(packed, tf.tensor2d(keep, [rows, 1]));
+    const scattered = tf.reshape(scatterRows(kept, tf.tensor1d(dst, 'int32'), b * t), [b, t, width]);
+    const out = tf.add(scattered, tf.mul(fb3, tf.tensor3d(notPacked, [b, t, 1])));
     return tf.reshape(out, [b, t, ...outShape]);
   });
 }

@@ -80,6 +80,15 @@ export function datasetLengths(ds: SequenceDataset, where: string): number[] {
   }
   return ds.sequences.map((s, i) => {
     if (!Array.isArray(s)) throw new MasqueError('INVALID_SEQUENCES', `${where}: sequence ${i} is ${describe(s)}, expected an array.`);
+    if (ds.labelsPerStep) {
+      const l = ds.labels[i];
+      if (!Array.isArray(l) || l.length !== s.length) {
+        throw new MasqueError(
+          'INVALID_SEQUENCES',
+          `${where}: with labelsPerStep, label ${i} must be an array as long as sequence ${i} (${s.length} steps); received ${describe(l)}${Array.isArray(l) ? ` of length ${l.length}` : ''}.`,
+        );
+      }
+    }
     return s.length;
   });
 }

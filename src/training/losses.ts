@@ -206,6 +206,14 @@ function alignTo(values: tf.Tensor, w: tf.Tensor, what: string): tf.Tensor {
   return tf.broadcastTo(x, values.shape);
 }
 
+/** `t` with `value` where the mask (over t's leading axes) is false; `t` unchanged when the mask does not fit its leading axes. */
+function fillMasked(t: tf.Tensor, mask: tf.Tensor, value: number): tf.Tensor {
+  if (mask.rank > t.rank || !mask.shape.every((d, i) => d === t.shape[i])) return t;
+  let m = mask.dtype === 'bool' ? mask : tf.notEqual(mask, 0);
+  while (m.rank < t.rank) m = tf.expandDims(m, -1);
+  return tf.where(tf.broadcastTo(m, t.shape), t, tf.fill(t.shape, value, t.dtype));
+}
+
 /**
  * a / b, and 0 where b == 0. Unlike tf.divNoNan it is differentiable with
  * respect to `a` (tfjs's version routes `a` through Equal, which has no
@@ -239,7 +247,12 @@ export function computeLoss(
     );
   }
   return tf.tidy(() => {
-    const values = fn(yTrue, yPred);
+    // Masked entries of yTrue and yPred are replaced by harmless constants (0
+    // and 0.5, finite for every loss, also for crossentropy's log and
+    // normalisation) before the loss sees them, with a select, whose gradient
+    // is 0 there even when the padding holds NaN (NaN · 0 would still be NaN
+    // in the backward pass).
+    const values = options.mask ? fn(fillMasked(yTrue, options.mask, 0), fillMasked(yPred, options.mask, 0.5)) : fn(yTrue, yPred);
     let weight: tf.Tensor | null = null;
     if (options.mask) {
       let m = alignTo(values, options.mask, 'mask');
@@ -253,7 +266,10 @@ export function computeLoss(
       const w = alignTo(values, options.sampleWeight, 'sampleWeight');
       weight = weight === null ? w : tf.mul(weight, w);
     }
-    const weighted = weight === null ? values : tf.mul(values, weight);
+    // Entries with weight 0 (masked steps) are dropped with a select, not a
+    // product, so NaN or Inf in the padding cannot reach the loss or its
+    // gradient (Keras multiplies, and NaN · 0 is NaN).
+    const weighted = weight === null ? values : tf.where(tf.equal(weight, 0), tf.zerosLike(values), tf.mul(values, weight));
     if (reduction === 'none' || weighted.rank === 0) return weighted;
     const total = tf.sum(weighted);
     if (reduction === 'sum') return total;

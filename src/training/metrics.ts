@@ -78,7 +78,8 @@ export class Mean {
       }
       if (w.rank < v.rank) v = tf.mean(v, Array.from({ length: v.rank - w.rank }, (_, i) => i + w!.rank));
       const wb = tf.broadcastTo(w, v.shape);
-      return [tf.sum(tf.mul(v, wb)), tf.sum(wb)];
+      // A select, not a product, drops entries of weight 0, so NaN in the padding cannot leak.
+      return [tf.sum(tf.where(tf.equal(wb, 0), tf.zerosLike(v), tf.mul(v, wb))), tf.sum(wb)];
     });
     this.total += total.dataSync()[0]!;
     this.count += count.dataSync()[0]!;

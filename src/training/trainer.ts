@@ -14,7 +14,7 @@ import { MasqueError, describe, formatShape } from '../errors.js';
 import { getMask } from '../engine/masks.js';
 import { withTraining } from '../engine/context.js';
 import type { LayerWeight } from '../engine/layer.js';
-import { toInputTensor, type InputData } from '../models/input_data.js';
+import { sliceRows, toInputTensor, type InputData } from '../models/input_data.js';
 import { getLoss, computeLoss, type LossConfig, type LossFunction } from './losses.js';
 import { Mean, getMetric, type Metric } from './metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerSpec } from './optimizers.js';
@@ -25,13 +25,23 @@ import { datasetBatches, datasetLengths, isSequenceDataset, planOrder, shuffled,
 
 export type LossSpec = string | LossConfig | LossFunction | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor);
 
+type MetricEntry = string | Metric;
+export type MetricsSpec = (MetricEntry | MetricEntry[])[] | Record<string, MetricEntry | MetricEntry[]>;
+
 export interface CompileArgs {
   /** 'adam', 'adamw', 'sgd', 'rmsprop', an Optimizer, or `{ className, config }` (default 'rmsprop', as Keras). */
   optimizer?: string | Optimizer | OptimizerSpec;
   /** One loss for every output, or one per output. */
   loss: LossSpec | LossSpec[];
-  /** Metrics for every output ('accuracy', 'binary_accuracy', 'mse', ... or Metric objects). */
-  metrics?: (string | Metric)[];
+  /**
+   * Metrics ('accuracy', 'binary_accuracy', 'mse', ... or Metric objects),
+   * computed without sample weights, as in Keras. One model output: a list.
+   * Several outputs: one entry per output (a metric or a list of them), or
+   * an object keyed by output layer name.
+   */
+  metrics?: MetricsSpec;
+  /** Metrics that also apply the sample weights (Keras's `weighted_metrics`); same forms as `metrics`. */
+  weightedMetrics?: MetricsSpec;
   /** Weights of the per-output losses in the total (default 1 each). */
   lossWeights?: number[];
 }
@@ -42,10 +52,10 @@ export interface FitArgs {
   batchSize?: number;
   /** Shuffle the training samples each epoch (default true). */
   shuffle?: boolean;
-  /** Fraction of the samples, taken from the end before shuffling, held out for validation (as Keras). */
+  /** Fraction of the samples, taken from the end before shuffling, held out for validation: as Keras, the first floor(n·(1 − split)) samples train. */
   validationSplit?: number;
   /** Validation data: `[x, y]` or a SequenceDataset. */
-  validationData?: [InputData, InputData] | SequenceDataset;
+  validationData?: [InputData, InputData] | [InputData, InputData, tf.Tensor | number[]] | SequenceDataset;
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar on a TTY (one line per epoch otherwise), 2 one line per epoch. Default 1. */
   verbose?: 0 | 1 | 2;
@@ -82,9 +92,22 @@ interface Compiled {
   optimizer: Optimizer;
   losses: LossFunction[];
   lossWeights: number[];
-  /** metrics[k] are the metrics of output k. */
-  metrics: Metric[][];
+  /** metrics[k] are the metrics of output k; `weighted` ones get the sample weights. */
+  metrics: { metric: Metric; weighted: boolean }[][];
   lossTracker: Mean;
+  /** Per-output loss trackers (`<output>_loss`), only with several outputs. */
+  outputLossTrackers: Mean[];
+  /** Whether the optimizer was made here (from a name) and is disposed with the model or on recompile. */
+  ownsOptimizer: boolean;
+}
+
+/** Keras's split: the first floor(n·(1 − frac)) samples train, the rest validate; both parts must be non-empty. */
+function splitPoint(n: number, frac: number): number {
+  const nTrain = Math.floor(n * (1 - frac));
+  if (nTrain === 0 || nTrain === n) {
+    throw new MasqueError('INVALID_ARGUMENT', `fit: validationSplit ${frac} of ${n} samples leaves ${nTrain} for training and ${n - nTrain} for validation; both must be at least 1.`);
+  }
+  return nTrain;
 }
 
 function positiveInt(v: unknown): v is number {
@@ -99,6 +122,12 @@ export class Trainer {
 
   get optimizer(): Optimizer | null {
     return this.compiled?.optimizer ?? null;
+  }
+
+  /** Frees the optimizer's state when the trainer made the optimizer (from a name or spec). */
+  dispose(): void {
+    if (this.compiled?.ownsOptimizer) this.compiled.optimizer.dispose();
+    this.compiled = null;
   }
 
   compile(args: CompileArgs): void {
@@ -117,11 +146,45 @@ export class Trainer {
       throw new MasqueError('INVALID_ARGUMENT', `${where}: lossWeights must be ${nOut} finite numbers; received ${describe(args.lossWeights)}.`);
     }
     const losses = lossList.map((l) => getLoss(l as string));
-    const metrics = losses.map((loss) => (args.metrics ?? []).map((m) => (typeof m === 'string' ? getMetric(m, loss.lossName) : m)));
-    if (nOut > 1 && (args.metrics ?? []).some((m) => typeof m !== 'string')) {
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: with ${nOut} outputs, give metrics by name (a Metric object cannot be shared between outputs).`);
+    const plain = this.metricsPerOutput(args.metrics, nOut, losses, 'metrics');
+    const weighted = this.metricsPerOutput(args.weightedMetrics, nOut, losses, 'weightedMetrics');
+    const metrics = plain.map((ms, k) => [...ms.map((metric) => ({ metric, weighted: false })), ...weighted[k]!.map((metric) => ({ metric, weighted: true }))]);
+    const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
+    // Recompiling frees the state of an optimizer this trainer made from a name.
+    if (this.compiled?.ownsOptimizer && this.compiled.optimizer !== optimizer) this.compiled.optimizer.dispose();
+    this.compiled = {
+      optimizer,
+      losses,
+      lossWeights,
+      metrics,
+      lossTracker: new Mean('loss'),
+      outputLossTrackers: nOut > 1 ? losses.map((_, k) => new Mean(`${this.outputName(k)}_loss`)) : [],
+      ownsOptimizer: typeof args.optimizer !== 'object' || args.optimizer === null || !('applyGradients' in args.optimizer),
+    };
+  }
+
+  /** Resolves a metrics spec to one list per output, as Keras's compile does. */
+  private metricsPerOutput(spec: MetricsSpec | undefined, nOut: number, losses: LossFunction[], key: string): Metric[][] {
+    const where = `compile (model '${this.model.name}'): ${key}`;
+    const resolve = (m: unknown, k: number): Metric => {
+      if (typeof m === 'string') return getMetric(m, losses[k]!.lossName);
+      if (m !== null && typeof m === 'object' && typeof (m as Metric).updateState === 'function') return m as Metric;
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: each metric must be a name or a Metric object; received ${describe(m)}.`);
+    };
+    const list = (entry: unknown, k: number): Metric[] => (Array.isArray(entry) ? entry : [entry]).map((m) => resolve(m, k));
+    if (spec === undefined || spec === null) return losses.map(() => []);
+    if (!Array.isArray(spec)) {
+      if (typeof spec !== 'object') throw new MasqueError('INVALID_ARGUMENT', `${where}: expected a list or an object keyed by output name; received ${describe(spec)}.`);
+      const names = losses.map((_, k) => this.outputName(k));
+      const unknown = Object.keys(spec).filter((n) => !names.includes(n));
+      if (unknown.length > 0) throw new MasqueError('INVALID_ARGUMENT', `${where}: unknown output names ${unknown.join(', ')}; the outputs are ${names.join(', ')}.`);
+      return names.map((n, k) => (spec[n] === undefined ? [] : list(spec[n], k)));
     }
-    this.compiled = { optimizer: getOptimizer(args.optimizer ?? 'rmsprop'), losses, lossWeights, metrics, lossTracker: new Mean('loss') };
+    if (nOut === 1) return [spec.flatMap((e) => list(e, 0))];
+    if (spec.length !== nOut) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: the model has ${nOut} outputs, so give one entry per output (a metric or a list of metrics), or an object keyed by output name; received a list of ${spec.length}.`);
+    }
+    return spec.map((e, k) => list(e, k));
   }
 
   private require(where: string): Compiled {
@@ -132,13 +195,27 @@ export class Trainer {
   }
 
   /** Metric names in log order: loss, then each output's metrics (prefixed with the output layer's name when there are several outputs). */
-  private metricNames(c: Compiled): string[] {
-    const multi = c.metrics.length > 1;
-    const names = ['loss'];
-    c.metrics.forEach((ms, k) => {
-      for (const m of ms) names.push(multi ? `${this.outputName(k)}_${m.name}` : m.name);
-    });
-    return names;
+  private metricEntries(c: Compiled): [string, { result(): number }][] {
+    const entries: [string, { result(): number }][] = [['loss', c.lossTracker], ...c.outputLossTrackers.map((t) => [t.name, t] as [string, Mean])];
+    // Keras's CompileMetrics.result: all plain metrics, then all weighted
+    // ones; a repeated name gets `_1`, `_2`, and a weighted metric whose name
+    // is taken becomes `weighted_<name>`.
+    const prefix = (k: number) => (c.metrics.length > 1 ? `${this.outputName(k)}_` : '');
+    const counts = new Map<string, number>();
+    for (const weighted of [false, true]) {
+      c.metrics.forEach((ms, k) => {
+        for (const m of ms) {
+          if (m.weighted !== weighted) continue;
+          let name = `${prefix(k)}${m.metric.name}`;
+          if (counts.has(name) && weighted) name = `${prefix(k)}weighted_${m.metric.name}`;
+          const n = counts.get(name);
+          counts.set(name, (n ?? 0) + 1);
+          if (n !== undefined) name = `${name}_${n}`;
+          entries.push([name, m.metric]);
+        }
+      });
+    }
+    return entries;
   }
 
   private outputName(k: number): string {
@@ -147,14 +224,13 @@ export class Trainer {
 
   private resetMetrics(c: Compiled): void {
     c.lossTracker.resetState();
-    for (const ms of c.metrics) for (const m of ms) m.resetState();
+    for (const t of c.outputLossTrackers) t.resetState();
+    for (const ms of c.metrics) for (const { metric } of ms) metric.resetState();
   }
 
   private logs(c: Compiled): Logs {
-    const names = this.metricNames(c);
-    const values = [c.lossTracker.result(), ...c.metrics.flat().map((m) => m.result())];
     const out: Logs = {};
-    names.forEach((n, i) => (out[n] = values[i]!));
+    for (const [name, m] of this.metricEntries(c)) out[name] = m.result();
     return out;
   }
 
@@ -165,13 +241,15 @@ export class Trainer {
     return Array.isArray(out) ? out : [out];
   }
 
-  private totalLoss(c: Compiled, y: tf.Tensor[], outs: tf.Tensor[], sampleWeight: tf.Tensor | null): tf.Scalar {
+  /** The weighted sum of the per-output losses; `parts` receives each output's (unweighted) loss, kept. */
+  private totalLoss(c: Compiled, y: tf.Tensor[], outs: tf.Tensor[], sampleWeight: tf.Tensor | null, parts: tf.Tensor[]): tf.Scalar {
     if (y.length !== outs.length) {
       throw new MasqueError('INVALID_INPUT', `model '${this.model.name}' has ${outs.length} outputs but received ${y.length} targets.`);
     }
     let total: tf.Tensor | null = null;
     outs.forEach((yPred, k) => {
       const l = computeLoss(c.losses[k]!, y[k]!, yPred, { mask: getMask(yPred), sampleWeight });
+      if (outs.length > 1) parts.push(tf.keep(l));
       const w = c.lossWeights[k]!;
       const term = w === 1 ? l : tf.mul(l, w);
       total = total === null ? term : tf.add(total, term);
@@ -179,14 +257,15 @@ export class Trainer {
     return total as unknown as tf.Scalar;
   }
 
-  private updateMetrics(c: Compiled, y: tf.Tensor[], outs: tf.Tensor[], loss: number, batchSize: number, sampleWeight: tf.Tensor | null): void {
+  private updateMetrics(c: Compiled, y: tf.Tensor[], outs: tf.Tensor[], loss: number, parts: tf.Tensor[], batchSize: number, sampleWeight: tf.Tensor | null): void {
     // Keras weighs each batch's loss by its size.
     const size = tf.scalar(batchSize);
     c.lossTracker.updateState(loss, { sampleWeight: size });
+    parts.forEach((p, k) => c.outputLossTrackers[k]!.updateState(p.dataSync()[0]!, { sampleWeight: size }));
     size.dispose();
     tf.tidy(() => {
       c.metrics.forEach((ms, k) => {
-        for (const m of ms) m.updateState(y[k]!, outs[k]!, { mask: getMask(outs[k]!), sampleWeight });
+        for (const { metric, weighted } of ms) metric.updateState(y[k]!, outs[k]!, { mask: getMask(outs[k]!), sampleWeight: weighted ? sampleWeight : null });
       });
     });
   }
@@ -200,9 +279,10 @@ export class Trainer {
       throw new MasqueError('INVALID_ARGUMENT', `fit: model '${this.model.name}' has no trainable weights.`);
     }
     let outs: tf.Tensor[] = [];
+    const parts: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
       outs = this.forward(b.x, true).map((t) => tf.keep(t));
-      return this.totalLoss(c, b.y, outs, b.sampleWeight);
+      return this.totalLoss(c, b.y, outs, b.sampleWeight, parts);
     }, weights.map((w) => w.variable));
     try {
       const loss = value.dataSync()[0]!;
@@ -210,24 +290,25 @@ export class Trainer {
         throw new MasqueError('INVALID_INPUT', `fit: the loss became ${loss} on a batch of ${b.size} samples; check the inputs and labels for NaN or out-of-range values, or lower the learning rate.`);
       }
       c.optimizer.applyGradients(weights.map((w) => ({ variable: w.variable, gradient: grads[w.variable.name] ?? null, path: w.path })));
-      this.updateMetrics(c, b.y, outs, loss, b.size, b.sampleWeight);
+      this.updateMetrics(c, b.y, outs, loss, parts, b.size, b.sampleWeight);
       return loss;
     } finally {
       value.dispose();
       for (const g of Object.values(grads)) g.dispose();
-      for (const t of outs) t.dispose();
+      tf.dispose([...outs, ...parts]);
     }
   }
 
   private evalBatch(c: Compiled, b: Batch): void {
     const outs = this.forward(b.x, false);
+    const parts: tf.Tensor[] = [];
     try {
-      const loss = tf.tidy(() => this.totalLoss(c, b.y, outs, b.sampleWeight));
+      const loss = tf.tidy(() => this.totalLoss(c, b.y, outs, b.sampleWeight, parts));
       const v = loss.dataSync()[0]!;
       loss.dispose();
-      this.updateMetrics(c, b.y, outs, v, b.size, b.sampleWeight);
+      this.updateMetrics(c, b.y, outs, v, parts, b.size, b.sampleWeight);
     } finally {
-      for (const t of outs) t.dispose();
+      tf.dispose([...outs, ...parts]);
     }
   }
 
@@ -259,13 +340,13 @@ export class Trainer {
       if (sw !== undefined) throw new MasqueError('INVALID_ARGUMENT', `${where}: sampleWeight is not supported with a SequenceDataset.`);
       const ds = x;
       const lengths = datasetLengths(ds, where);
+      if (lengths.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: the dataset is empty (0 sequences).`);
       return {
         n: lengths.length,
         batches: (batchSize: number, shuffle: boolean, bucketing: boolean, rand: () => number) =>
           datasetBatches(ds, planOrder(lengths, batchSize, shuffle, bucketing, rand)),
         split: (frac: number) => {
-          const nVal = Math.floor(lengths.length * frac);
-          const cut = lengths.length - nVal;
+          const cut = splitPoint(lengths.length, frac);
           const part = (a: number, b: number): SequenceDataset => ({ ...ds, sequences: ds.sequences.slice(a, b) as number[][], labels: ds.labels.slice(a, b) as number[] });
           return [part(0, cut), part(cut, lengths.length)] as const;
         },
@@ -283,6 +364,11 @@ export class Trainer {
       throw e;
     }
     const n = xs.tensors[0]!.shape[0]!;
+    if (n === 0) {
+      xs.tensors.forEach((t, i) => xs.owned[i] && t.dispose());
+      ys.tensors.forEach((t, i) => ys.owned[i] && t.dispose());
+      throw new MasqueError('INVALID_INPUT', `${where}: there are no samples (the inputs have 0 rows).`);
+    }
     const bad = [...xs.tensors, ...ys.tensors].find((t) => t.shape[0] !== n);
     const disposeAll = () => {
       xs.tensors.forEach((t, i) => xs.owned[i] && t.dispose());
@@ -305,10 +391,7 @@ export class Trainer {
       n,
       batches: (batchSize: number, shuffle: boolean, _bucketing: boolean, rand: () => number) =>
         tensorBatches(xs.tensors, ys.tensors, w, batchSize, shuffle ? shuffled(n, rand) : null),
-      split: (frac: number) => {
-        const nVal = Math.floor(n * frac);
-        return [nVal, n - nVal] as const;
-      },
+      split: (frac: number) => splitPoint(n, frac),
       dispose: () => {
         disposeAll();
         if (wOwned) w!.dispose();
@@ -375,43 +458,61 @@ export class Trainer {
 
     // Training and validation sources.
     let train = this.source(x, y, args.sampleWeight, where);
-    let val: { x: InputData | SequenceDataset; y: InputData | undefined } | null = null;
+    let val: { x: InputData | SequenceDataset; y: InputData | undefined; sw?: tf.Tensor | number[] } | null = null;
     const toDispose: tf.Tensor[] = [];
     if (split > 0) {
       if (isSequenceDataset(x)) {
-        const [a, b] = train.split(split) as readonly [SequenceDataset, SequenceDataset];
+        let parts: readonly [SequenceDataset, SequenceDataset];
+        try {
+          parts = train.split(split) as readonly [SequenceDataset, SequenceDataset];
+        } finally {
+          train.dispose();
+        }
+        const [a, b] = parts;
         train = this.source(a, undefined, undefined, where);
         val = { x: b, y: undefined };
       } else {
-        const [nVal, nTrain] = train.split(split) as readonly [number, number];
-        if (nVal === 0 || nTrain === 0) {
-          train.dispose();
-          throw new MasqueError('INVALID_ARGUMENT', `fit: validationSplit ${split} of ${train.n} samples leaves ${nTrain} for training and ${nVal} for validation; both must be at least 1.`);
-        }
         const t = train as ReturnType<Trainer['source']> & { xs: tf.Tensor[]; ys: tf.Tensor[]; w: tf.Tensor | null };
-        const head = (u: tf.Tensor) => tf.slice(u, 0, nTrain);
-        const tail = (u: tf.Tensor) => tf.slice(u, nTrain, nVal);
+        let nTrain: number;
+        try {
+          nTrain = t.split(split) as number;
+        } catch (e) {
+          t.dispose();
+          throw e;
+        }
+        const nVal = t.n - nTrain;
+        // Rows are sliced with their masks (sliceRows), and the sample weights are split too.
+        const head = (u: tf.Tensor) => sliceRows(u, 0, nTrain);
+        const tail = (u: tf.Tensor) => sliceRows(u, nTrain, nVal);
         const xa = t.xs.map(head), xb = t.xs.map(tail), ya = t.ys.map(head), yb = t.ys.map(tail);
         const wa = t.w ? head(t.w) : undefined;
-        toDispose.push(...xa, ...xb, ...ya, ...yb, ...(wa ? [wa] : []));
+        const wb = t.w ? tail(t.w) : undefined;
+        toDispose.push(...xa, ...xb, ...ya, ...yb, ...(wa ? [wa] : []), ...(wb ? [wb] : []));
         t.dispose();
         const one = (l: tf.Tensor[]) => (l.length === 1 ? l[0]! : l);
         train = this.source(one(xa) as InputData, one(ya) as InputData, wa, where);
-        val = { x: one(xb) as InputData, y: one(yb) as InputData };
+        val = { x: one(xb) as InputData, y: one(yb) as InputData, sw: wb };
       }
     } else if (args.validationData !== undefined) {
       const vd = args.validationData;
-      val = isSequenceDataset(vd) ? { x: vd, y: undefined } : { x: vd[0], y: vd[1] };
+      if (!isSequenceDataset(vd) && !(Array.isArray(vd) && (vd.length === 2 || vd.length === 3))) {
+        train.dispose();
+        throw new MasqueError('INVALID_ARGUMENT', `fit: validationData must be [x, y], [x, y, sampleWeight] or a SequenceDataset; received ${describe(vd)}.`);
+      }
+      val = isSequenceDataset(vd) ? { x: vd, y: undefined } : { x: vd[0], y: vd[1], sw: vd[2] as tf.Tensor | number[] | undefined };
     }
     const bucketing = args.bucketing ?? train.bucketingDefault;
     const steps = Math.ceil(train.n / batchSize);
 
     const history = new History();
-    const list = new CallbackList([history, ...(args.callbacks ?? [])]);
+    // Keras's order: the user's callbacks, then History, then the progress bar,
+    // so History records what callbacks add to the logs (e.g. learning_rate).
+    const list = new CallbackList([...(args.callbacks ?? []), history]);
     if (verbose !== 0) list.append(new ProgbarLogger(verbose === 2 ? { isTTY: false } : {}));
     list.setModel(this.model);
     list.setParams({ epochs, steps, verbose });
     this.model.stopTraining = false;
+    let lastLogs: Logs = {};
     try {
       await list.onTrainBegin();
       for (let epoch = initialEpoch; epoch < epochs; epoch++) {
@@ -431,13 +532,14 @@ export class Trainer {
         }
         const logs = this.logs(c);
         if (val !== null) {
-          const v = await this.runEvaluation(c, val.x, val.y, batchSize, undefined, 'fit (validation)');
+          const v = await this.runEvaluation(c, val.x, val.y, batchSize, val.sw, 'fit (validation)');
           for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
         }
         await list.onEpochEnd(epoch, logs);
+        lastLogs = logs;
         if (this.model.stopTraining) break;
       }
-      await list.onTrainEnd();
+      await list.onTrainEnd(lastLogs);
     } finally {
       train.dispose();
       toDispose.forEach((t) => t.dispose());

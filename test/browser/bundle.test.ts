@@ -65,16 +65,6 @@ function maxDiff(a: number[], b: number[]): number {
   return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!) / Math.max(1, Math.abs(b[i]!))), 0);
 }
 
-/** Whether Node can build a case (its layers are registered); the browser must then match it. */
-function supported(name: string): boolean {
-  try {
-    nodePredict(name);
-    return true;
-  } catch (err) {
-    if (err instanceof masque.MasqueError && /UNKNOWN|UNSUPPORTED/.test(err.code)) return false;
-    throw err;
-  }
-}
 
 describe('browser bundle in Chromium', { timeout: 120_000 }, () => {
   let server: StaticServer;
@@ -128,8 +118,8 @@ describe('browser bundle in Chromium', { timeout: 120_000 }, () => {
     measured['wasmReadyMs'] = info['readyMs'];
     const wasmFetched = [...server.hits.keys()].filter((p) => p.endsWith('.wasm'));
     assert.ok(wasmFetched.length >= 1 && wasmFetched.every((p) => p.startsWith('/lib/')), `wasm fetched from ${wasmFetched.join(', ')}`);
-    const run = CASES.filter(supported);
-    assert.ok(run.length >= 4, `expected at least 4 runnable cases, got ${run.join(', ')}`);
+    // Every case runs: Node builds all of them, and the browser must match each.
+    const run = CASES;
     const diffs: Record<string, number> = {};
     for (const name of run) {
       const got = await page.evaluate(([n]) => (window as unknown as { runCase: (n: string) => Promise<PageResult> }).runCase(n!), [name]);
@@ -160,18 +150,9 @@ describe('browser bundle in Chromium', { timeout: 120_000 }, () => {
     assert.equal(info['hasLoadModelFromBytes'], true, 'the bundle must export loadModelFromBytes');
     const files = readdirSync(cases).filter((f) => f.endsWith('.keras')).map((f) => f.slice(0, -'.keras'.length));
     const diffs: Record<string, number> = {};
-    const notInNode: string[] = [];
+    assert.equal(files.length, 6, `expected the six shipped .keras files, found ${files.join(', ')}`);
     for (const name of files) {
-      // The browser must match Node; files that Node itself cannot load yet
-      // (unregistered layers, weight layouts) are the Node tests' business.
-      const want = await nodePredictKeras(name).catch((e: unknown) => {
-        if (e instanceof masque.MasqueError) return null;
-        throw e;
-      });
-      if (want === null) {
-        notInNode.push(name);
-        continue;
-      }
+      const want = await nodePredictKeras(name);
       const got = await page.evaluate(([n]) => (window as unknown as { runCase: (n: string, f: string) => Promise<PageResult> }).runCase(n!, 'keras'), [name]);
       let d = 0;
       got.outputs.forEach((o, i) => {
@@ -182,9 +163,9 @@ describe('browser bundle in Chromium', { timeout: 120_000 }, () => {
       assert.ok(d <= TOL, `${name}.keras: browser vs Node max difference ${d} > ${TOL}`);
       diffs[name] = d;
     }
-    assert.ok(Object.keys(diffs).length >= 2, `expected at least 2 loadable .keras files, got ${Object.keys(diffs).join(', ')}`);
+    assert.deepEqual(Object.keys(diffs).sort(), [...files].sort());
     measured['kerasFilesMaxDiffVsNode'] = diffs;
-    console.log(`.keras files, browser vs Node max |diff|: ${JSON.stringify(diffs)}${notInNode.length ? `; not loadable in Node either: ${notInNode.join(', ')}` : ''}`);
+    console.log(`.keras files, browser vs Node max |diff|: ${JSON.stringify(diffs)}`);
     // The Node-only file functions are stubs in the bundle that say what to use instead.
     const err = await page.evaluate(() => (window as unknown as { masque: { loadModel: (p: string) => Promise<unknown> } }).masque.loadModel('x.keras').then(() => null, (e: { code?: string; message: string }) => ({ code: e.code, message: e.message })));
     assert.equal(err?.code, 'NODE_ONLY');
@@ -233,7 +214,7 @@ describe('browser bundle in Chromium', { timeout: 120_000 }, () => {
     const { page, info } = await openPage('webgl');
     assert.equal(info['backend'], 'webgl');
     const diffs: Record<string, number> = {};
-    for (const name of names.filter(supported)) {
+    for (const name of names) {
       const got = await page.evaluate(([n]) => (window as unknown as { runCase: (n: string) => Promise<PageResult> }).runCase(n!), [name]);
       const want = nodePredict(name);
       assert.equal(got.backend, 'webgl', `${name} ran on ${got.backend}`);
@@ -255,7 +236,7 @@ describe('browser bundle in Chromium', { timeout: 120_000 }, () => {
     measured['glRenderer'] = renderer;
     measured['webglMaxDiffVsNode'] = diffs;
     console.log(`browser (webgl on ${renderer}) vs Node max |diff| per case: ${JSON.stringify(diffs)}`);
-    assert.ok(Object.keys(diffs).length >= 8, `expected at least 8 runnable cases, got ${Object.keys(diffs).join(', ')}`);
+    assert.deepEqual(Object.keys(diffs).sort(), [...WEBGL_CASES].sort());
     assert.deepEqual(failures, [], `WebGL differs from Node by more than ${TOL}: ${failures.map((n) => `${n} ${diffs[n]}`).join(', ')}`);
   });
 

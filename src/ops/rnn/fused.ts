@@ -4,16 +4,16 @@
  *
  * 1. The mask becomes a plan (`plan.ts`): the valid tokens of each
  *    processing step.
- * 2. The inputs of the valid tokens only are gathered and projected with ONE
- *    matMul (x W + b), so padding costs neither projection nor recurrence.
- *    The gather (in JavaScript) is differentiable through a scatter
- *    (`gatherRows`); the projection's gradient avoids tfjs's slow transposed
- *    matMul on wasm (`project`).
- * 3. One kernel call (`asm/rnn_forward.ts`) runs the whole recurrence;
- *    under a gradient tape it saves gate activations, and `tf.customGrad`
- *    routes the backward pass to one call of `asm/rnn_backward.ts`, which
- *    returns the gradients of the projection, R, the GRU recurrent bias and
- *    the initial states. tfjs differentiates the projection and the gather.
+ * 2. The inputs of the valid tokens only are gathered (in JavaScript,
+ *    differentiable through a scatter: `gatherRows`), so padding costs
+ *    neither projection nor recurrence.
+ * 3. One kernel call (`asm/rnn_forward.ts`) projects them in one product
+ *    (x W + b) and runs the whole recurrence; under a gradient tape it saves
+ *    gate activations, and `tf.customGrad` routes the backward pass to one
+ *    call of `asm/rnn_backward.ts`, which returns the gradients of the
+ *    gathered inputs, W, b, R, the GRU recurrent bias and the initial
+ *    states. (The kernel's products also beat tfjs's matMul on wasm, whose
+ *    transposed form, used by MatMul's gradient, is ~10x slower still.)
  *
  * The recurrent dropout mask is applied inside the kernel; the input dropout
  * mask multiplies the gathered inputs.
@@ -23,7 +23,7 @@ import { describe } from '../../errors.js';
 import { buildPlan } from './plan.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
-import { kernelBackward, kernelForward, type KernelSpec } from './kernel_call.js';
+import { kernelBackward, kernelForward, type KernelInputs, type KernelSpec } from './kernel_call.js';
 import { fusedActivationId, type RnnPlanArgs, type RnnSequenceResult } from './types.js';
 
 const KIND_ID = { lstm: 0, gru: 1, simple_rnn: 2 } as const;
@@ -103,58 +103,42 @@ function gatherRows(x: tf.Tensor2D, idx: Int32Array, grad: boolean): tf.Tensor2D
 }
 
 /**
- * x W (+ b), differentiable. The gradient transposes explicitly: on the wasm
- * backend a matMul with a transpose flag (what tfjs's own MatMul gradient
- * issues) runs about 10x slower than a transpose plus a plain matMul.
+ * Runs the kernel on the valid tokens' inputs `xc` [N, F]: the projection
+ * xc W + b and the recurrence in one forward call, and, under a gradient
+ * tape, all gradients (xc, W, b, R, the GRU recurrent bias, initial states)
+ * in one backward call. Returns the packed [B, TOUT + states, U] result.
  */
-function project(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
-  const inputs = b === null ? [x, w] : [x, w, b];
-  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xt, wt, bt] = args as tf.Tensor2D[];
-    const save = args[inputs.length] as tf.GradSaveFunc;
-    save([xt!, wt!]);
-    const xw = tf.matMul(xt!, wt!);
-    return {
-      value: bt === undefined || b === null ? xw : tf.add(xw, bt),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as tf.Tensor2D[];
-        const d2 = dy as tf.Tensor2D;
-        const g = [tf.matMul(d2, tf.transpose(ws!)), tf.matMul(tf.transpose(xs!), d2)];
-        if (b !== null) g.push(tf.sum(d2, 0));
-        return g;
-      },
-    };
-  })(...inputs) as tf.Tensor2D;
-}
-
-/** Runs the recurrence kernel on the projected tokens; returns the packed [B, TOUT + states, U] result. */
-function recurrence(s: KernelSpec, xp: tf.Tensor, r: tf.Tensor2D, rb: tf.Tensor1D | null, init: tf.Tensor2D[], grad: boolean): tf.Tensor3D {
+function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D, grad: boolean): tf.Tensor3D {
   const k = rnnKernel()!;
   const { batch: b, n } = s.plan;
-  const u = s.units;
-  const nState = init.length;
-  const shape: [number, number, number] = [b, (s.returnSequences ? s.plan.time : 1) + nState, u];
-  if (!grad) {
-    const fwd = kernelForward(k, s, f32(xp), f32(r), rb === null ? null : f32(rb), f32(init[0]!), nState > 1 ? f32(init[1]!) : null, false);
-    return tf.tensor3d(fwd.packed, shape);
-  }
-  const inputs = [xp, r, ...(rb === null ? [] : [rb]), ...init];
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const ts = args.slice(0, inputs.length) as tf.Tensor[];
-    const at = rb === null ? 2 : 3;
-    const rData = f32(ts[1]!).slice();
-    const fwd = kernelForward(k, s, f32(ts[0]!), rData, rb === null ? null : f32(ts[2]!), f32(ts[at]!), nState > 1 ? f32(ts[at + 1]!) : null, true);
+  const { units: u, features: f } = s;
+  const g = s.gates * u;
+  const shape: [number, number, number] = [b, (s.returnSequences ? s.plan.time : 1) + a.initialStates.length, u];
+  const named: [string, tf.Tensor | null][] = [
+    ['xc', xc], ['w', a.kernel], ['b', a.inputBias], ['r', a.recurrentKernel], ['rb', a.recurrentBias], ['h0', a.initialStates[0]!], ['c0', a.initialStates[1] ?? null],
+  ];
+  const present = named.filter(([, t]) => t !== null) as [keyof KernelInputs, tf.Tensor][];
+  // Views of tfjs memory are read at once by the kernel call; `copy` keeps data for the backward pass.
+  const read = (ts: tf.Tensor[], copy: boolean): KernelInputs => {
+    const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
+    present.forEach(([name], i) => {
+      const v = f32(ts[i]!);
+      x[name] = copy ? v.slice() : v;
+    });
+    return x;
+  };
+  if (!grad) return tf.tensor3d(kernelForward(k, s, read(present.map(([, t]) => t), false), false).packed, shape);
+  const shapes: Record<keyof KernelInputs, number[]> = { xc: [n, f], w: [f, g], b: [g], r: [u, g], rb: [g], h0: [b, u], c0: [b, u] };
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = read(args.slice(0, present.length) as tf.Tensor[], true);
+    const fwd = kernelForward(k, s, x, true);
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
-      const g = kernelBackward(k, s, rData, fwd.saved!, f32(dy));
-      const out: tf.Tensor[] = [tf.tensor2d(g.dxp, [n, s.gates * u]), tf.tensor2d(g.dr, [u, s.gates * u])];
-      if (rb !== null) out.push(tf.tensor1d(g.drb!));
-      out.push(tf.tensor2d(g.dh0, [b, u]));
-      if (nState > 1) out.push(tf.tensor2d(g.dc0!, [b, u]));
-      return out;
+      const d = kernelBackward(k, s, x, fwd.saved!, f32(dy));
+      const byName: Record<keyof KernelInputs, Float32Array | null> = { xc: d.dxc, w: d.dw, b: d.db, r: d.dr, rb: d.drb, h0: d.dh0, c0: d.dc0 };
+      return present.map(([name]) => tf.tensor(byName[name]!, shapes[name]));
     };
     return { value: tf.tensor3d(fwd.packed, shape), gradFunc };
-  });
-  return op(...inputs) as tf.Tensor3D;
+  })(...present.map(([, t]) => t)) as tf.Tensor3D;
 }
 
 /** The fused masked recurrence (call `fusedUnsupportedReason` first). Runs inside the caller's tidy. */
@@ -166,29 +150,24 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
   if (plan.n === 0) return rnnReference(a);
   const grad = tapeOn();
   const x2d = tf.reshape(a.inputs, [b * t, f]) as tf.Tensor2D;
-  let xc: tf.Tensor = gatherRows(x2d, plan.tokens, grad);
-  if (a.inputDropoutMask !== null) xc = tf.mul(xc, tf.gather(a.inputDropoutMask, tf.tensor1d(plan.rows, 'int32')));
-  let xp: tf.Tensor;
-  if (grad) {
-    xp = project(xc as tf.Tensor2D, a.kernel, a.inputBias);
-  } else {
-    xp = tf.matMul(xc, a.kernel);
-    if (a.inputBias !== null) xp = tf.add(xp, a.inputBias);
-  }
+  let xc = gatherRows(x2d, plan.tokens, grad);
+  if (a.inputDropoutMask !== null) xc = tf.mul(xc, gatherRows(a.inputDropoutMask, plan.rows, false));
   const spec: KernelSpec = {
     kind: KIND_ID[a.kind],
     resetAfter: a.resetAfter,
     act: fusedActivationId(a.activation),
     ract: a.kind === 'simple_rnn' ? 0 : fusedActivationId(a.recurrentActivation),
     units: u,
+    features: f,
     gates: a.gates,
     returnSequences: a.returnSequences,
     zeroOutputForMask: a.zeroOutputForMask,
     plan,
     rdm: a.recurrentDropoutMask === null ? null : f32(a.recurrentDropoutMask).slice(),
     hasRecurrentBias: a.recurrentBias !== null,
+    hasInputBias: a.inputBias !== null,
   };
-  const packed = recurrence(spec, xp, a.recurrentKernel, a.recurrentBias, a.initialStates, grad);
+  const packed = recurrence(spec, a, xc, grad);
   const tOut = a.returnSequences ? t : 1;
   const output = a.returnSequences ? tf.slice(packed, [0, 0, 0], [b, t, u]) : tf.reshape(tf.slice(packed, [0, 0, 0], [b, 1, u]), [b, u]);
   const states = a.initialStates.map((_, i) => tf.reshape(tf.slice(packed, [0, tOut + i, 0], [b, 1, u]), [b, u]) as tf.Tensor2D);

@@ -8,10 +8,10 @@ import { KernelArena, type RnnKernel } from './kernel.js';
 import type { StepPlan } from './plan.js';
 
 /** Header indices; mirror asm/header.ts. */
-const H = { KIND: 0, RESET_AFTER: 1, ACT: 2, RACT: 3, B: 4, T: 5, U: 6, G: 7, RETSEQ: 8, ZERO: 9, N: 10, NSTATE: 11, TOUT: 12 } as const;
+const H = { KIND: 0, RESET_AFTER: 1, ACT: 2, RACT: 3, B: 4, T: 5, U: 6, G: 7, RETSEQ: 8, ZERO: 9, N: 10, NSTATE: 11, TOUT: 12, F: 13, FP: 14 } as const;
 const P = {
   XP: 16, R: 17, RB: 18, H: 19, C: 20, RDM: 21, COUNTS: 22, ROWS: 23, MASK: 24, OUT: 25, HS: 26, GA: 27, X1: 28, X2: 29, SCR: 30, SCR2: 31,
-  RT: 32, DOUT: 33, DH: 34, DC: 35, DXP: 36, DGR: 37, DR: 38, DRB: 39,
+  RT: 32, DOUT: 33, DH: 34, DC: 35, DXP: 36, DGR: 37, DR: 38, DRB: 39, XC: 40, W: 41, B: 42, WT: 43, DXC: 44, DW: 45, DB: 46,
 } as const;
 
 /** What the kernel needs to know about one call, besides the tensor data. */
@@ -21,6 +21,8 @@ export interface KernelSpec {
   act: number;
   ract: number;
   units: number;
+  /** Input features (columns of XC, rows of W). */
+  features: number;
   gates: number;
   returnSequences: boolean;
   zeroOutputForMask: boolean;
@@ -28,6 +30,7 @@ export interface KernelSpec {
   /** Unpadded [B, U] recurrent dropout mask, or null. */
   rdm: Float32Array | null;
   hasRecurrentBias: boolean;
+  hasInputBias: boolean;
 }
 
 /** Saved by the forward pass for the backward pass (HS, GA, X1, X2 in one block; padded units). */
@@ -37,7 +40,7 @@ const dims = (s: KernelSpec) => {
   const up = (s.units + 3) & ~3;
   const nState = s.kind === 0 ? 2 : 1;
   const tOut = s.returnSequences ? s.plan.time : 1;
-  return { up, gup: s.gates * up, nState, tOut, slots: tOut + nState };
+  return { up, gup: s.gates * up, nState, tOut, slots: tOut + nState, fp: (s.features + 3) & ~3 };
 };
 
 /** Copies [rows, groups * u] into [rows, groups * up] (zero-filled lanes), or returns src when u === up. */
@@ -57,13 +60,17 @@ export function unpadUnits(src: Float32Array, rows: number, groups: number, u: n
 }
 
 function regions(k: RnnKernel, s: KernelSpec, backward: boolean) {
-  const { up, gup, nState, slots } = dims(s);
+  const { up, gup, nState, slots, fp } = dims(s);
+  const f = s.features;
   const { batch: b, time: t, n } = s.plan;
   const a = new KernelArena(k);
   const F = 4;
   const r = {
     hdr: a.take(64 * 4),
     xp: backward ? 0 : a.take(n * gup * F),
+    xc: a.take(n * f * F),
+    w: a.take(f * gup * F),
+    b: s.hasInputBias ? a.take(gup * F) : 0,
     r: a.take(up * gup * F),
     rb: s.hasRecurrentBias ? a.take(gup * F) : 0,
     h: a.take(b * up * F),
@@ -84,6 +91,10 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean) {
     dgr: backward && s.kind === 1 && s.resetAfter ? a.take(n * gup * F) : 0,
     dr: backward ? a.take(up * gup * F) : 0,
     drb: backward && s.hasRecurrentBias ? a.take(gup * F) : 0,
+    wt: backward ? a.take(gup * fp * F) : 0,
+    dxc: backward ? a.take(n * fp * F) : 0,
+    dw: backward ? a.take(f * gup * F) : 0,
+    db: backward && s.hasInputBias ? a.take(gup * F) : 0,
   };
   const v = a.commit();
   const hs = r.saved;
@@ -93,10 +104,11 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean) {
   const hdr = r.hdr >> 2;
   const ints: [number, number][] = [
     [H.KIND, s.kind], [H.RESET_AFTER, s.resetAfter ? 1 : 0], [H.ACT, s.act], [H.RACT, s.ract], [H.B, b], [H.T, t], [H.U, up], [H.G, s.gates],
-    [H.RETSEQ, s.returnSequences ? 1 : 0], [H.ZERO, s.zeroOutputForMask ? 1 : 0], [H.N, n], [H.NSTATE, nState], [H.TOUT, dims(s).tOut],
+    [H.RETSEQ, s.returnSequences ? 1 : 0], [H.ZERO, s.zeroOutputForMask ? 1 : 0], [H.N, n], [H.NSTATE, nState], [H.TOUT, dims(s).tOut], [H.F, f], [H.FP, fp],
     [P.XP, r.xp], [P.R, r.r], [P.RB, r.rb], [P.H, r.h], [P.C, r.c], [P.RDM, r.rdm], [P.COUNTS, r.counts], [P.ROWS, r.rows], [P.MASK, r.mask],
     [P.OUT, r.out], [P.HS, hs], [P.GA, ga], [P.X1, x1], [P.X2, x2], [P.SCR, r.scr], [P.SCR2, r.scr2], [P.RT, r.rt], [P.DOUT, r.dout],
     [P.DH, r.dh], [P.DC, r.dc], [P.DXP, r.dxp], [P.DGR, r.dgr || r.dxp], [P.DR, r.dr], [P.DRB, r.drb],
+    [P.XC, r.xc], [P.W, r.w], [P.B, r.b], [P.WT, r.wt], [P.DXC, r.dxc], [P.DW, r.dw], [P.DB, r.db],
   ];
   v.i32.fill(0, hdr, hdr + 64);
   for (const [i, x] of ints) v.i32[hdr + i] = x;
@@ -104,27 +116,43 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean) {
   v.i32.set(s.plan.rows, r.rows >> 2);
   if (s.plan.mask !== null) v.u8.set(s.plan.mask, r.mask);
   if (s.rdm !== null) v.f32.set(padUnits(s.rdm, b, 1, s.units, up), r.rdm >> 2);
-  return { r, v, up, gup, nState, slots };
+  return { r, v, up, gup, nState, slots, fp };
+}
+
+/** The recurrence's inputs: XC [N, F] (valid tokens' inputs), W [F, G*U], input bias [G*U] or null, R [U, G*U], GRU recurrent bias or null, h0 and c0 [B, U]. */
+export interface KernelInputs {
+  xc: Float32Array;
+  w: Float32Array;
+  b: Float32Array | null;
+  r: Float32Array;
+  rb: Float32Array | null;
+  h0: Float32Array;
+  c0: Float32Array | null;
+}
+
+/** Copies the inputs both passes read (XC, W, b, R) into kernel memory. */
+function setShared(v: { f32: Float32Array }, at: { xc: number; w: number; b: number; r: number }, s: KernelSpec, x: KernelInputs, up: number): void {
+  const u = s.units;
+  v.f32.set(x.xc, at.xc >> 2);
+  v.f32.set(padUnits(x.w, s.features, s.gates, u, up), at.w >> 2);
+  if (at.b !== 0) v.f32.set(padUnits(x.b!, 1, s.gates, u, up), at.b >> 2);
+  v.f32.set(padUnits(x.r, u, s.gates, u, up), at.r >> 2);
 }
 
 /**
- * Runs the forward recurrence. `xp` is the [N, G*U] input projection of the
- * plan's tokens, `r` the [U, G*U] recurrent kernel, `rb` the GRU recurrent
- * bias or null, `h0`/`c0` [B, U]. Returns the packed [B, TOUT + states, U]
- * result (outputs, then final h and c) and, with `save`, the activations
- * the backward pass needs.
+ * Runs the forward pass: projects the tokens' inputs (XP = XC W + b) and
+ * runs the recurrence. Returns the packed [B, TOUT + states, U] result
+ * (outputs, then final h and c) and, with `save`, the activations the
+ * backward pass needs.
  */
-export function kernelForward(
-  k: RnnKernel, s: KernelSpec, xp: Float32Array, r: Float32Array, rb: Float32Array | null, h0: Float32Array, c0: Float32Array | null, save: boolean,
-): { packed: Float32Array; saved: SavedActivations | null } {
+export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save: boolean): { packed: Float32Array; saved: SavedActivations | null } {
   const { r: at, v, up, nState, slots } = regions(k, s, false);
   const { batch: b, n } = s.plan;
   const u = s.units;
-  v.f32.set(padUnits(xp, n, s.gates, u, up), at.xp >> 2);
-  v.f32.set(padUnits(r, u, s.gates, u, up), at.r >> 2);
-  if (at.rb !== 0) v.f32.set(padUnits(rb!, 1, s.gates, u, up), at.rb >> 2);
-  v.f32.set(padUnits(h0, b, 1, u, up), at.h >> 2);
-  if (nState > 1) v.f32.set(padUnits(c0!, b, 1, u, up), at.c >> 2);
+  setShared(v, at, s, x, up);
+  if (at.rb !== 0) v.f32.set(padUnits(x.rb!, 1, s.gates, u, up), at.rb >> 2);
+  v.f32.set(padUnits(x.h0, b, 1, u, up), at.h >> 2);
+  if (nState > 1) v.f32.set(padUnits(x.c0!, b, 1, u, up), at.c >> 2);
   k.forward(at.hdr);
   const out = new Float32Array(k.memory.buffer, at.out, b * slots * up);
   const packed = unpadUnits(out.slice(), b * slots, 1, u, up);
@@ -134,26 +162,30 @@ export function kernelForward(
 
 /** Gradients of the recurrence inputs, unpadded. */
 export interface KernelGrads {
-  dxp: Float32Array;
+  dxc: Float32Array;
+  dw: Float32Array;
+  db: Float32Array | null;
   dr: Float32Array;
   drb: Float32Array | null;
   dh0: Float32Array;
   dc0: Float32Array | null;
 }
 
-/** Runs the backward pass from the forward's saved activations and the gradient of the packed result. */
-export function kernelBackward(k: RnnKernel, s: KernelSpec, r: Float32Array, saved: SavedActivations, dPacked: Float32Array): KernelGrads {
-  const { r: at, v, up, gup, nState, slots } = regions(k, s, true);
+/** Runs the backward pass from the forward's inputs and saved activations and the gradient of the packed result. */
+export function kernelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, saved: SavedActivations, dPacked: Float32Array): KernelGrads {
+  const { r: at, v, up, gup, nState, slots, fp } = regions(k, s, true);
   const { batch: b, n } = s.plan;
   const u = s.units;
-  v.f32.set(padUnits(r, u, s.gates, u, up), at.r >> 2);
+  setShared(v, at, s, x, up);
   v.f32.set(saved, at.saved >> 2);
   v.f32.set(padUnits(dPacked, b * slots, 1, u, up), at.dout >> 2);
   k.backward(at.hdr);
   const mem = k.memory.buffer;
   const view = (ptr: number, len: number) => new Float32Array(mem, ptr, len).slice();
   return {
-    dxp: unpadUnits(view(at.dxp, n * gup), n, s.gates, u, up),
+    dxc: unpadUnits(view(at.dxc, n * fp), n, 1, s.features, fp),
+    dw: unpadUnits(view(at.dw, s.features * gup), s.features, s.gates, u, up),
+    db: at.db !== 0 ? unpadUnits(view(at.db, gup), 1, s.gates, u, up) : null,
     dr: unpadUnits(view(at.dr, up * gup), u, s.gates, u, up),
     drb: at.drb !== 0 ? unpadUnits(view(at.drb, gup), 1, s.gates, u, up) : null,
     dh0: unpadUnits(view(at.dh, b * up), b, 1, u, up),

@@ -1,0 +1,13 @@
+import { tf, ready } from '../src/index.js';
+import { rnnKernel, KernelArena } from '../src/ops/rnn/kernel.js';
+await ready();
+const time = (name: string, f: () => unknown, n = 15) => { tf.dispose(f() as tf.Tensor); const ts: number[] = []; for (let i = 0; i < n; i++) { const c0 = process.cpuUsage(); const y = f(); if (y instanceof tf.Tensor) { y.dataSync(); y.dispose(); } const c = process.cpuUsage(c0); ts.push((c.user + c.system) / 1000); } ts.sort((a, b) => a - b); console.log(name, 'min', ts[0]!.toFixed(2), 'med', ts[n >> 1]!.toFixed(2)); };
+const xc = tf.tensor2d(Float32Array.from({ length: 3120 * 128 }, () => Math.random() - 0.5), [3120, 128]);
+const W = tf.tensor2d(Float32Array.from({ length: 128 * 512 }, () => Math.random() - 0.5), [128, 512]);
+time('proj matmul 3120x128x512', () => tf.matMul(xc, W));
+const xs = tf.slice(xc, [0, 0], [1598, 64]); const W2 = tf.slice(W, [0, 0], [64, 256]);
+time('proj matmul 1598x64x256', () => tf.matMul(xs, W2));
+const k = rnnKernel()!;
+const a = new KernelArena(k); const pa = a.take(3120 * 128 * 4), pb = a.take(128 * 512 * 4), pc = a.take(3120 * 512 * 4); const v = a.commit();
+v.f32.set(xc.dataSync() as Float32Array, pa >> 2); v.f32.set(W.dataSync() as Float32Array, pb >> 2);
+time('own gemm 3120x128x512', () => { k.gemm(pa, 128, 1, pb, 512, pc, 512, 3120, 128, 512, 0); });
