@@ -1,5 +1,5 @@
 // The call header: one i32 array in kernel memory that JS fills before each
-// call (src/ops/rnn/kernel_layout.ts mirrors these indices). Sizes are in
+// call (src/ops/rnn/kernel_call.ts mirrors these indices). Sizes are in
 // elements; pointers are byte offsets into memory, 16-byte aligned; U is the
 // number of units rounded up to a multiple of 4.
 

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '../generated/tfjs_extras.js';
+import '../ops/wasm_kernels.js';
 import { MasqueError } from '../errors.js';
 
 export { tf };
