@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { tf, loadModel, loadModelFromBytes, MasqueError, getMask, Input, Embedding, Dense, Model } from '../src/index.js';
+import { tf, loadModel, loadModelFromBytes, MasqueError, getMask, Input, Embedding, Dense, Model, MultiHeadAttention, SymbolicTensor } from '../src/index.js';
 import { readKerasArchive, type H5Tree } from '../src/io/keras_archive.js';
 import { compare, loadCase, toTensor, type CaseArray } from './conformance/cases.js';
 
@@ -34,7 +34,8 @@ test('the six shipped .keras files load and give their cases\' outputs and masks
 
 /** Every group of a weights file as 'path: [shape] [shape] (name attr)', sorted. */
 function layout(tree: H5Tree, path = ''): string[] {
-  const own = `${path || '/'}: ${tree.vars.map((v) => `[${v.shape}]`).join(' ')}${tree.varsAttrs ? ` (${String(tree.varsAttrs['name'])})` : ''}`;
+  const parts = [...tree.vars.map((v) => `[${v.shape}]`), ...(tree.varsAttrs ? [`(${String(tree.varsAttrs['name'])})`] : [])];
+  const own = `${path || '/'}: ${parts.join(' ')}`;
   return [own, ...Object.entries(tree.groups).flatMap(([k, g]) => layout(g, `${path}/${k}`))].sort();
 }
 
@@ -75,4 +76,27 @@ test('truncated, corrupt and missing .keras files give clear errors', async () =
     await assert.rejects(loadModel(p), (e: unknown) => e instanceof MasqueError && ['CORRUPT_FILE', 'UNSUPPORTED_FILE'].includes(e.code), `cut at ${cut}`);
   }
   await assert.rejects(loadModel(join(tmp, 'nope.keras')), (e: unknown) => e instanceof MasqueError && e.code === 'CORRUPT_FILE' && e.message.includes('nope.keras'));
+});
+
+test('a gated MultiHeadAttention saves its gate where Keras does (_gate_dense) and loads back', async () => {
+  const x = Input({ shape: [null, 4] });
+  const mha = new MultiHeadAttention({ numHeads: 2, keyDim: 3, useGate: true, name: 'mha' });
+  const model = new Model({ inputs: x, outputs: mha.apply([x, x]) as SymbolicTensor });
+  const bytes = await model.toKerasBytes();
+  const groups = layout((await readKerasArchive(bytes)).weights).filter((l) => l.startsWith('/layers/multi_head_attention'));
+  assert.deepEqual(groups, [
+    '/layers/multi_head_attention: (mha)',
+    '/layers/multi_head_attention/_dropout_layer: (dropout)',
+    '/layers/multi_head_attention/_gate_dense: [4,2,3] [2,3] (gate)',
+    '/layers/multi_head_attention/_softmax: (softmax)',
+    '/layers/multi_head_attention/key_dense: [4,2,3] [2,3] (key)',
+    '/layers/multi_head_attention/output_dense: [2,3,4] [4] (attention_output)',
+    '/layers/multi_head_attention/query_dense: [4,2,3] [2,3] (query)',
+    '/layers/multi_head_attention/value_dense: [4,2,3] [2,3] (value)',
+  ].sort());
+  const back = await loadModelFromBytes(bytes);
+  const input = tf.randomNormal([2, 3, 4]);
+  assert.deepEqual((back.predict(input) as tf.Tensor).arraySync(), (model.predict(input) as tf.Tensor).arraySync());
+  model.dispose();
+  back.dispose();
 });

@@ -36,6 +36,8 @@ export function select(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor | number): tf
   });
 }
 
+const CPU_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
+
 /** float32(-0.7 * 3.38953e38): what Keras's `dot_product_attention` writes into masked logits. */
 export const LARGE_NEGATIVE = Math.fround(-0.7 * 3.38953e38);
 
@@ -125,7 +127,13 @@ export function softmaxReplaceMasked(logits: tf.Tensor, mask: tf.Tensor | null):
   return tf.tidy(() => {
     if (mask === null) return tf.softmax(logits, -1);
     const bias = tf.where(mask, tf.zeros(mask.shape), tf.fill(mask.shape, LARGE_NEGATIVE));
-    return tf.softmax(tf.add(logits, bias), -1);
+    const out = tf.softmax(tf.add(logits, bias), -1);
+    // A row with no valid key is a constant row, so Keras gives it uniform
+    // weights. The wasm and cpu kernels compute exactly that; tfjs-webgl's
+    // Max reduction starts at -1e20, above LARGE_NEGATIVE, and returns a wrong
+    // softmax for that row, so on other backends the row is set to 1/S.
+    if (CPU_MEMORY_BACKENDS.has(tf.getBackend())) return out;
+    return select(tf.any(mask, -1, true), out, 1 / logits.shape[logits.rank - 1]!);
   });
 }
 

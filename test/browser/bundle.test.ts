@@ -241,12 +241,9 @@ describe('browser bundle in Chromium', { timeout: 120_000 }, () => {
   });
 
   // tfjs-backend-webgl's Max reduction starts from -1e20 (reduce_gpu.js), so
-  // the max of a softmax row whose logits are all Keras's large negative
-  // (-0.7 * float32 max, MultiHeadAttention's fully masked query rows) comes
-  // out as -1e20 and the softmax of that row is wrong. Fix: in
-  // src/ops/attention_ops.ts, fill a row with no valid key with 0 instead
-  // (the same uniform weights as Keras); then remove `todo`.
-  test('WebGL: MultiHeadAttention with fully masked query rows matches Node', { todo: 'tfjs webgl Max starts at -1e20; fix in src/ops/attention_ops.ts (see comment)' }, async () => {
+  // a softmax row whose logits are all Keras's large negative (MHA's fully
+  // masked query rows) needs the fix in softmaxReplaceMasked; this checks it.
+  test('WebGL: MultiHeadAttention with fully masked query rows matches Node', async () => {
     const { diffs, failures } = await onWebgl(WEBGL_MHA_CASES);
     measured['webglMhaMaxDiffVsNode'] = diffs;
     assert.deepEqual(failures, [], `WebGL differs from Node by more than ${TOL}: ${failures.map((n) => `${n} ${diffs[n]}`).join(', ')}`);
