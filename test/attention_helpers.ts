@@ -6,22 +6,8 @@
 import assert from 'node:assert/strict';
 import { tf, MasqueError } from '../src/index.js';
 
-/** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng, normals, expectCode } from './helpers.js';
 
-/** `n` standard normal samples. */
-export function normals(r: () => number, n: number, scale = 1): number[] {
-  return Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
-}
 
 export type Layout = 'pre' | 'post' | 'holes';
 export type Garbage = 'random' | 'nan' | 'inf';
@@ -82,18 +68,6 @@ export function pick(values: ArrayLike<number>, row: number, positions: number[]
   return out;
 }
 
-/** Runs `fn`, expecting a MasqueError with `code` whose message mentions every word. */
-export function expectCode(fn: () => unknown, code: string, ...words: string[]): MasqueError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof MasqueError, `expected MasqueError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const w of words) assert.ok(e.message.includes(w), `message should mention ${JSON.stringify(w)}: ${e.message}`);
-    return e;
-  }
-  return assert.fail(`expected ${code}`);
-}
 
 /** A bool [B, T] tensor from row lengths (post-padded). */
 export function lengthMask(lengths: number[], t: number): tf.Tensor {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { expectCode } from './helpers.js';
 import {
   tf, Input, Masking, Embedding, Dense, Flatten, Dropout, Model, Sequential, Layer, Lambda, MasqueError,
   getMask, setMaskPolicy, setWarningHandler, type CallArgs,
@@ -9,17 +10,6 @@ const ids = () => tf.tensor2d([[3, 4, 0, 0], [5, 0, 0, 0]], undefined, 'int32');
 const toBool = (x: unknown): unknown => (Array.isArray(x) ? x.map(toBool) : x === 1 || x === true);
 const rows = (t: tf.Tensor) => (t.dtype === 'bool' ? toBool(t.arraySync()) : t.arraySync());
 
-function expectCode(fn: () => unknown, code: string, ...words: string[]): MasqueError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof MasqueError, `expected MasqueError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const w of words) assert.ok(e.message.includes(w), `message should mention ${JSON.stringify(w)}: ${e.message}`);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 test('Embedding(maskZero) attaches ids != 0 as the mask; Masking marks all-equal steps', () => {
   const e = new Embedding({ inputDim: 10, outputDim: 3, maskZero: true });

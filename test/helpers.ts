@@ -1,0 +1,25 @@
+/** Helpers shared by the test files. */
+import assert from 'node:assert/strict';
+import { MasqueError } from '../src/index.js';
+import { mulberry32 } from '../src/data/bucketing.js';
+
+/** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
+export const rng = mulberry32;
+
+/** `n` standard normal samples (Box–Muller) from a uniform PRNG. */
+export function normals(r: () => number, n: number, scale = 1): number[] {
+  return Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
+}
+
+/** Runs `fn`, which must throw a MasqueError with `code` whose message includes every word. */
+export function expectCode(fn: () => unknown, code: string, ...words: string[]): MasqueError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof MasqueError, `expected MasqueError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    for (const w of words) assert.ok(e.message.includes(w), `message should mention ${JSON.stringify(w)}: ${e.message}`);
+    return e;
+  }
+  return assert.fail(`expected ${code}`);
+}
