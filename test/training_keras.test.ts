@@ -189,3 +189,16 @@ test('departure: fit raises on a model with no trainable weights (Keras only war
   tf.dispose([x, y]);
   model.dispose();
 });
+
+test('a fit that fails inside the loss (targets of the wrong shape) leaks nothing and says what was wrong', async () => {
+  const model = new Sequential({ layers: [new Embedding({ inputDim: 5, outputDim: 2, maskZero: true }), new LSTM({ units: 2, returnSequences: true }), new Dense({ units: 1 })] });
+  model.compile({ optimizer: 'sgd', loss: 'mse' });
+  const x = tf.tensor2d([[1, 2, 0]], undefined, 'int32');
+  const y = tf.zeros([1, 5, 1]);
+  await model.fit(x, tf.zeros([1, 3, 1]), { verbose: 0 }).catch(() => undefined); // builds the model and the optimizer
+  const before = tf.memory().numTensors;
+  await assert.rejects(model.fit(x, y, { verbose: 0 }), (e: unknown) => e instanceof Error && /5/.test(e.message) && /3/.test(e.message));
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+  model.dispose();
+});

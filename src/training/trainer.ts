@@ -101,6 +101,18 @@ interface Compiled {
   ownsOptimizer: boolean;
 }
 
+/**
+ * When the function given to tf.variableGrads throws, tfjs 4.22 leaves its
+ * tape behind, with the tensors it kept for the backward pass; free them
+ * (only outside any enclosing gradient computation).
+ */
+function disposeAbandonedTape(): void {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
+  if (state.gradientDepth !== 0 || state.activeTape === null) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
+
 /** Keras's split: the first floor(n·(1 − frac)) samples train, the rest validate; both parts must be non-empty. */
 function splitPoint(n: number, frac: number): number {
   const nTrain = Math.floor(n * (1 - frac));
@@ -280,10 +292,18 @@ export class Trainer {
     }
     let outs: tf.Tensor[] = [];
     const parts: tf.Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      outs = this.forward(b.x, true).map((t) => tf.keep(t));
-      return this.totalLoss(c, b.y, outs, b.sampleWeight, parts);
-    }, weights.map((w) => w.variable));
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      result = tf.variableGrads(() => {
+        outs = this.forward(b.x, true).map((t) => tf.keep(t));
+        return this.totalLoss(c, b.y, outs, b.sampleWeight, parts);
+      }, weights.map((w) => w.variable));
+    } catch (e) {
+      tf.dispose([...outs, ...parts]);
+      disposeAbandonedTape();
+      throw e;
+    }
+    const { value, grads } = result;
     try {
       const loss = value.dataSync()[0]!;
       if (!Number.isFinite(loss)) {
