@@ -85,3 +85,27 @@ export function buildMasque(kind: ModelKind, s: ModelShape, weights: tf.Tensor[]
   model.compile({ optimizer: new Adam({ learningRate: 1e-3 }), loss: 'binary_crossentropy' });
   return model;
 }
+
+/**
+ * tfjs-layers' Embedding training on wasm as tfjs ships it: Masque registers
+ * an UnsortedSegmentSum kernel for wasm (src/ops/wasm_kernels.ts) into the
+ * registry both libraries share, so the kernel is taken out for this one
+ * small call. Returns the error, or null if the call succeeds.
+ */
+export async function peerEmbeddingTrainAlone(): Promise<string | null> {
+  const kernel = tf.getKernel('UnsortedSegmentSum', 'wasm');
+  if (kernel !== undefined) tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
+  const model = buildPeer('embedding', { t: 5, f: 4, u: 4, vocab: 10 });
+  const x = tf.ones([2, 5], 'int32');
+  const y = tf.ones([2, 1]);
+  try {
+    await model.trainOnBatch(x, y);
+    return null;
+  } catch (e) {
+    return String((e as Error).message ?? e).split('\n')[0]!;
+  } finally {
+    if (kernel !== undefined) tf.registerKernel(kernel);
+    model.dispose();
+    tf.dispose([x, y]);
+  }
+}

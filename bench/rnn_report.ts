@@ -48,6 +48,7 @@ export function printTables(
   memory: MemoryReport | null,
   peak: { rssMiB: number; arrayBuffersMiB: number },
   machine: { cores: number; cpu: string },
+  peerEmbeddingAlone: string | null,
 ) {
   const find = (lib: string, c: string, p: string, m: string, ph: string, paddedTo?: number) =>
     rows.find((r) => r.lib === lib && r.config === c && r.padding === p && r.model === m && r.phase === ph && r.paddedTo === paddedTo);
@@ -83,11 +84,12 @@ export function printTables(
       return { config: r.config, padding: r.padding, embeddingTokPerS: r.masqueTokPerS, maskingTokPerS: masking?.masqueTokPerS, slowdown: r.masqueTokPerS && masking?.masqueTokPerS ? masking.masqueTokPerS / r.masqueTokPerS : undefined, peerError: r.peerError, peerTokPerS: r.peerTokPerS };
     });
   table(
-    ['BxTxFxU', 'padding', 'Masque Embedding->LSTM train tok/s', 'Masking->LSTM train tok/s', 'Masking / Embedding', 'tfjs-layers Embedding train'],
-    embedding.map((r) => [r.config, r.padding, fmt(r.embeddingTokPerS), fmt(r.maskingTokPerS), r.slowdown ? `${r.slowdown.toFixed(2)}x` : '-', r.peerError ? `fails: ${r.peerError}` : r.peerTokPerS !== undefined ? 'runs' : '-']),
+    ['BxTxFxU', 'padding', 'Masque Embedding->LSTM train tok/s', 'Masking->LSTM train tok/s', 'Masking / Embedding', 'tfjs-layers Embedding train (with Masque\'s UnsortedSegmentSum)'],
+    embedding.map((r) => [r.config, r.padding, fmt(r.embeddingTokPerS), fmt(r.maskingTokPerS), r.slowdown ? `${r.slowdown.toFixed(2)}x` : '-', r.peerError ? `fails: ${r.peerError}` : r.peerTokPerS !== undefined ? `${fmt(r.peerTokPerS)} tok/s` : '-']),
   );
 
   table(['check', 'value'], [
+    ['tfjs-layers alone: Embedding training on wasm', peerEmbeddingAlone === null ? 'runs' : `fails: ${peerEmbeddingAlone}`],
     ['max |Masque - tfjs-layers| of predictions (same weights)', Math.max(...agreement.map((a) => a.maxAbsDiff)).toExponential(1)],
     ...(memory
       ? [

@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { tf, ready, LSTM } from '../src/index.js';
 import { lengthStats, makeLengths, makeRows, mulberry32, padMask, padRows, type Padding, type Rows } from '../bench/rnn_data.js';
-import { buildMasque, buildPeer, peerLayers, type ModelKind, type ModelShape } from '../bench/rnn_models.js';
+import { buildMasque, buildPeer, peerEmbeddingTrainAlone, peerLayers, type ModelKind, type ModelShape } from '../bench/rnn_models.js';
 import { peak, sampleMemory, timeLoop, type Timing } from '../bench/rnn_timing.js';
 import { memoryRun, type MemoryReport } from '../bench/rnn_memory.js';
 import { printTables, type Row } from '../bench/rnn_report.js';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const machine = { node: process.version, cores, cpu: cpus()[0]?.model ?? '?', backend, simd: Boolean(simd), loadAverageAtStart: loadavg() };
   const peerVersion = opt.peer ? peerLayers().version_layers : null;
   console.log(`# Masque vs @tensorflow/tfjs-layers ${peerVersion ?? '(skipped)'}; wasm (simd ${simd}); node ${process.version}; ${cores} cores (${machine.cpu})`);
-  console.log(`# lengths log-normal median ${opt.median} sigma ${opt.sigma}, clamped to [1, T]; budget ${opt.budget} s per measurement (median of iterations)`);
+  console.log(`# lengths log-normal median ${opt.median} sigma ${opt.sigma}, clamped to [1, T]; budget ${opt.budget} s and at least 3 iterations per measurement (median)`);
   console.log(`# load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}: rates use CPU time per iteration (single-threaded wasm; wall time is also recorded)`);
 
   // Memory first, before the peer has grown the shared wasm heap: Masque alone over many steps.
@@ -96,6 +96,9 @@ async function main(): Promise<void> {
     console.log(`#   ${JSON.stringify(memory)}`);
   }
 
+  const peerEmbeddingAlone = opt.peer ? await peerEmbeddingTrainAlone() : null;
+  if (opt.peer) console.log(`# tfjs-layers alone, Embedding training on wasm: ${peerEmbeddingAlone === null ? 'runs' : `fails: ${peerEmbeddingAlone}`} (below it uses Masque's wasm UnsortedSegmentSum kernel, shared through tfjs's kernel registry)`);
+
   const rows: Row[] = [];
   const record = (r: Row) => {
     rows.push(r);
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
   const time = async (base: Omit<Row, 'msMedian'>, fn: () => unknown): Promise<Timing | null> => {
     const tensors0 = tf.memory().numTensors;
     try {
-      const t = await timeLoop(fn, opt.warmup, opt.budget);
+      const t = await timeLoop(fn, opt.warmup, opt.budget, 3);
       const mem = sampleMemory();
       record({ ...base, msMedian: t.msMedian, cpuMsMedian: t.cpuMsMedian, iters: t.iters, realTokPerS: base.realTokens / (t.cpuMsMedian / 1000), wallTokPerS: base.realTokens / (t.msMedian / 1000), tensorsBefore: t.tensorsBefore, tensorsAfter: t.tensorsAfter, rssMiB: mem.rssMiB, arrayBuffersMiB: mem.arrayBuffersMiB });
       return t;
@@ -172,9 +175,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const summary = printTables(rows, agreement, memory, peak, machine);
+  const summary = printTables(rows, agreement, memory, peak, machine, peerEmbeddingAlone);
   if (opt.json) {
-    writeFileSync(opt.json, `${JSON.stringify({ date: new Date().toISOString(), machine, peer: peerVersion, options: { ...opt, configs: opt.configs.map((c) => c.name) }, summary, agreement, memory, peak, rows }, null, 2)}\n`);
+    writeFileSync(opt.json, `${JSON.stringify({ date: new Date().toISOString(), machine, peer: peerVersion, peerEmbeddingTrainAloneError: peerEmbeddingAlone, options: { ...opt, configs: opt.configs.map((c) => c.name) }, summary, agreement, memory, peak, rows }, null, 2)}\n`);
     console.log(`\n# wrote ${opt.json}`);
   }
 }

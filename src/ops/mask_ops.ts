@@ -4,6 +4,10 @@ import { tf } from '../engine/tfjs.js';
 /** [B, T] bool: true where some feature on the last axis differs from `value` (NaN matches NaN). */
 export function stepMask(x: tf.Tensor, value: number): tf.Tensor {
   return tf.tidy(() => {
+    // maskValue 0 on floats: a step is padding iff sum(|x|) == 0 (NaN and Inf
+    // stay valid, -0 is padding, as with notEqual); half the cost of
+    // notEqual + any on wasm.
+    if (value === 0 && x.dtype === 'float32') return tf.notEqual(tf.sum(tf.abs(x), -1), 0);
     const differs = Number.isNaN(value) ? tf.logicalNot(tf.isNaN(x)) : tf.notEqual(x, tf.scalar(value, x.dtype));
     return tf.any(differs, -1);
   });

@@ -32,6 +32,13 @@ export class Masking extends Layer<CallArgs> {
     return zeroMaskedSteps(x, stepMask(x, this.maskValue));
   }
 
+  /** One step-mask computation serves both the output and its mask. */
+  protected override callAndMask(inputs: tf.Tensor | tf.Tensor[]): { outputs: tf.Tensor; masks: tf.Tensor } {
+    const x = inputs as tf.Tensor;
+    const m = stepMask(x, this.maskValue);
+    return { outputs: zeroMaskedSteps(x, m), masks: m };
+  }
+
   override computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return stepMask(inputs as tf.Tensor, this.maskValue);
   }
