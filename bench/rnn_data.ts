@@ -5,17 +5,7 @@
  * re-padded to another length with the same tokens.
  */
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../src/data/bucketing.js';
 
 /** `b` lengths drawn log-normal(median, sigma), rounded and clamped to [1, t]. */
 export function makeLengths(rng: () => number, b: number, t: number, median: number, sigma: number): number[] {

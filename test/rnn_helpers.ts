@@ -24,17 +24,10 @@ export function makeRnn(kind: Kind, opts: Record<string, unknown>): RNNLayer {
   }
 }
 
-/** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers.js';
+
+export { rng };
+export { expectCode } from './helpers.js';
 
 /** Standard normal samples from a uniform PRNG. */
 export function normals(r: () => number, n: number, scale = 1): number[] {
@@ -112,18 +105,6 @@ export function assertClose(got: unknown, want: unknown, tol: number, what: stri
   }
 }
 
-/** Runs `fn`, which must throw a MasqueError with `code` whose message includes every word. */
-export function expectCode(fn: () => unknown, code: string, ...words: string[]): MasqueError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof MasqueError, `expected MasqueError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const w of words) assert.ok(e.message.includes(w), `message should mention ${JSON.stringify(w)}: ${e.message}`);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 /** Nested arrays of a tensor (bools as booleans). */
 export function rowsOf(t: tf.Tensor): unknown {

@@ -5,17 +5,10 @@
 import { tf } from '../../engine/tfjs.js';
 import type { RnnCellKind, RnnSequenceArgs } from './types.js';
 
+import { mulberry32 as prng } from '../../data/bucketing.js';
+
 /** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** `n` draws of normal(0, scale). */
 export function randn(r: () => number, n: number, scale = 1): Float32Array {
