@@ -13,6 +13,7 @@
  */
 import { tf } from '../engine/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
+import { f32 } from './heap_view.js';
 
 export interface EmbeddingLookupOptions {
   /** Layer name for error messages. */
@@ -50,7 +51,7 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
     // On wasm and cpu the table is in CPU memory: copying rows in JavaScript
     // is ~5x faster than tfjs's gather kernel on wasm (~1.5 us per row there).
     const value = CPU_MEMORY_BACKENDS.has(tf.getBackend())
-      ? gatherRowsJs(e.dataSync() as Float32Array, idValues, vocab, dim, ids.shape)
+      ? gatherRowsJs(f32(e), idValues, vocab, dim, ids.shape)
       : ids.dtype === 'int32'
         ? tf.gather(e, ids)
         : tf.tidy(() => tf.gather(e, tf.tensor(idValues, ids.shape, 'int32')));
@@ -59,7 +60,7 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
       if (!CPU_MEMORY_BACKENDS.has(backend) && tf.getKernel('UnsortedSegmentSum', backend) !== undefined) {
         return tf.unsortedSegmentSum(tf.reshape(dy, [-1, dim]), tf.tensor1d(idValues, 'int32'), vocab);
       }
-      return scatterAddRows(idValues, dy.dataSync() as Float32Array, vocab, dim);
+      return scatterAddRows(idValues, f32(dy), vocab, dim);
     };
     return { value, gradFunc };
   });

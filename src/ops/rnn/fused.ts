@@ -19,6 +19,7 @@
  * mask multiplies the gathered inputs.
  */
 import { tf } from '../../engine/tfjs.js';
+import { f32 } from '../heap_view.js';
 import { describe } from '../../errors.js';
 import { buildPlan } from './plan.js';
 import { rnnReference } from './reference.js';
@@ -46,26 +47,6 @@ function tapeOn(): boolean {
   return typeof e.isTapeOn === 'function' ? e.isTapeOn() : true;
 }
 
-/** What `f32` reads of the wasm backend (tfjs-backend-wasm 4.22 internals). */
-interface WasmBackendView {
-  wasm?: { HEAPU8?: Uint8Array };
-  dataIdMap?: { get(id: object): { memoryOffset: number } | undefined };
-}
-
-/**
- * The values of a float32 tensor for reading. On the wasm backend this is a
- * view of the backend's heap (no copy: `dataSync` would copy the whole
- * tensor, padding included); it is valid until the next tfjs op, so callers
- * consume it at once. Elsewhere `dataSync` (which the cpu backend does not
- * copy either).
- */
-function f32(t: tf.Tensor): Float32Array {
-  const b = tf.backend() as unknown as WasmBackendView;
-  const heap = b.wasm?.HEAPU8;
-  const d = t.dtype === 'float32' && heap !== undefined ? b.dataIdMap?.get(t.dataId) : undefined;
-  if (d !== undefined && heap !== undefined && d.memoryOffset % 4 === 0) return new Float32Array(heap.buffer, d.memoryOffset, t.size);
-  return t.dataSync() as Float32Array;
-}
 
 /** Copies row idx[k] of src ([*, f]) to row k of dst (or the reverse with `scatter`). */
 function copyRows(src: Float32Array, dst: Float32Array, idx: Int32Array, f: number, scatter: boolean): void {
