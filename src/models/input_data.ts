@@ -1,5 +1,6 @@
 /** Turning what users pass to predict/fit (tensors or nested arrays) into tensors. */
 import { tf } from '../engine/tfjs.js';
+import { sliceRowsFast } from '../ops/heap_view.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { attachMask, cloneMask, getMask } from '../engine/masks.js';
 import type { SymbolicTensor } from '../engine/symbolic.js';
@@ -38,11 +39,9 @@ export function toInputTensor(x: tf.Tensor | ArrayData[], spec: SymbolicTensor |
 
 /** Slices rows [start, start+size) of `t`, slicing its mask too. */
 export function sliceRows(t: tf.Tensor, start: number, size: number): tf.Tensor {
-  const begin = t.shape.map((_, i) => (i === 0 ? start : 0));
-  const sizes = t.shape.map((d, i) => (i === 0 ? size : d));
-  const out = tf.slice(t, begin, sizes);
+  const out = sliceRowsFast(t, start, size);
   const m = getMask(t);
-  if (m !== null) attachMask(out, tf.slice(m, begin.slice(0, m.rank), sizes.slice(0, m.rank)));
+  if (m !== null) attachMask(out, sliceRowsFast(m, start, size));
   return out;
 }
 

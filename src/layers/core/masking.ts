@@ -35,6 +35,15 @@ export class Masking extends Layer<CallArgs> {
   /** One step-mask computation serves both the output and its mask. */
   protected override callAndMask(inputs: tf.Tensor | tf.Tensor[]): { outputs: tf.Tensor; masks: tf.Tensor } {
     const x = inputs as tf.Tensor;
+    if (this.maskValue === 0 && x.dtype === 'float32') {
+      // One reduction gives both the mask (sum |x| != 0) and whether every
+      // value is finite (sum |x| is NaN or Inf at a step otherwise), so the
+      // output is a plain product x · mask unless something is not finite.
+      const s = tf.sum(tf.abs(x), -1);
+      const m = tf.notEqual(s, 0);
+      const finite = tf.all(tf.isFinite(s)).dataSync()[0] === 1;
+      return { outputs: finite ? tf.mul(x, tf.expandDims(tf.cast(m, 'float32'), -1)) : zeroMaskedSteps(x, m), masks: m };
+    }
     const m = stepMask(x, this.maskValue);
     return { outputs: zeroMaskedSteps(x, m), masks: m };
   }
