@@ -15,7 +15,8 @@
  *                    [--budget=2] [--warmup=1] [--mem-steps=1000] [--no-peer]
  *                    [--median=40] [--sigma=0.8] [--vocab=2000] [--seed=1] [--json=bench/results.json]
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { tf, ready, LSTM } from '../src/index.js';
 import { lengthStats, makeLengths, makeRows, mulberry32, padMask, padRows, type Padding, type Rows } from '../bench/rnn_data.js';
@@ -41,7 +42,7 @@ interface Options {
 function parseArgs(argv: string[]): Options {
   const o: Record<string, string> = {
     configs: '32x200x64x64,64x100x128x128', paddings: 'post,pre', budget: '2', warmup: '1', 'mem-steps': '1000',
-    median: '40', sigma: '0.8', vocab: '2000', seed: '1', json: 'bench/results.json', peer: 'true',
+    median: '40', sigma: '0.8', vocab: '2000', seed: '1', json: 'bench/results/latest.json', peer: 'true',
   };
   for (const a of argv) {
     const m = /^--(no-)?([^=]+)(?:=(.*))?$/.exec(a);
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
 
   const summary = printTables(rows, agreement, memory, peak, machine, peerEmbeddingAlone);
   if (opt.json) {
+    mkdirSync(dirname(opt.json), { recursive: true });
     writeFileSync(opt.json, `${JSON.stringify({ date: new Date().toISOString(), machine, peer: peerVersion, peerEmbeddingTrainAloneError: peerEmbeddingAlone, options: { ...opt, configs: opt.configs.map((c) => c.name) }, summary, agreement, memory, peak, rows }, null, 2)}\n`);
     console.log(`\n# wrote ${opt.json}`);
   }

@@ -24,10 +24,15 @@ let readyPromise: Promise<string> | null = null;
 export function ready(): Promise<string> {
   if (readyPromise === null) {
     readyPromise = (async () => {
-      if (tf.findBackendFactory('wasm') == null || !(await quietly(() => tf.setBackend('wasm'))).ok) {
-        await tf.setBackend('cpu');
+      const restore = keepProcessHandlers();
+      try {
+        if (tf.findBackendFactory('wasm') == null || !(await quietly(() => tf.setBackend('wasm'))).ok) {
+          await tf.setBackend('cpu');
+        }
+        await tf.ready();
+      } finally {
+        restore();
       }
-      await tf.ready();
       return tf.getBackend();
     })();
   }
@@ -36,7 +41,14 @@ export function ready(): Promise<string> {
 
 /** Selects a backend by name ('wasm', 'cpu', or any backend registered with tfjs). */
 export async function setBackend(name: BackendName): Promise<void> {
-  const { ok, reason } = await quietly(() => tf.setBackend(name));
+  const restore = keepProcessHandlers();
+  let result: { ok: boolean; reason: string | null };
+  try {
+    result = await quietly(() => tf.setBackend(name));
+  } finally {
+    restore();
+  }
+  const { ok, reason } = result;
   if (!ok) {
     throw new MasqueError(
       'BACKEND_UNAVAILABLE',
@@ -45,6 +57,30 @@ export async function setBackend(name: BackendName): Promise<void> {
   }
   await tf.ready();
   readyPromise = Promise.resolve(tf.getBackend());
+}
+
+type ProcessEvents = {
+  listeners?(event: string): ((...args: unknown[]) => void)[];
+  removeListener?(event: string, fn: (...args: unknown[]) => void): void;
+};
+
+/**
+ * The tfjs wasm backend's Emscripten glue adds process handlers for
+ * uncaughtException and unhandledRejection that re-throw from inside its
+ * one-line minified source, so any later uncaught error prints ~38 KB of
+ * that source and exits with code 7. Returns a function that removes the
+ * handlers added since this call (Node only; a no-op elsewhere).
+ */
+function keepProcessHandlers(): () => void {
+  const p = (typeof process !== 'undefined' ? process : undefined) as unknown as ProcessEvents | undefined;
+  if (!p?.listeners || !p.removeListener) return () => {};
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = events.map((e) => new Set(p.listeners!(e)));
+  return () => {
+    events.forEach((e, i) => {
+      for (const fn of p.listeners!(e)) if (!before[i]!.has(fn)) p.removeListener!(e, fn);
+    });
+  };
 }
 
 /** Runs a tfjs backend switch with its console warnings captured; returns whether it worked and the first reason tfjs gave. */

@@ -54,7 +54,7 @@ export interface MultiHeadAttentionCallArgs extends CallArgs {
   valueMask?: tf.Tensor | null;
   /** [B, S] bool; overrides the key's own mask. */
   keyMask?: tf.Tensor | null;
-  /** [B, T, S]: which keys each query may attend (true = may). */
+  /** `[B, T, S]`: which keys each query may attend (true = may). */
   attentionMask?: tf.Tensor | null;
   useCausalMask?: boolean;
   returnAttentionScores?: boolean;

@@ -9,7 +9,6 @@ import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { MasqueError, describe } from '../../errors.js';
 import { embeddingLookup } from '../../ops/embedding_lookup.js';
-// TODO(lead): switch to ops/embedding_lookup once it lands (wasm gradient).
 
 export interface EmbeddingArgs extends BaseLayerArgs {
   inputDim: number;
