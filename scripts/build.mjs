@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TFJS_EXTRAS_SOURCE } from './tfjs_extras.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const generated = join(root, 'src', 'generated');
@@ -21,10 +22,7 @@ mkdirSync(generated, { recursive: true });
 async function tfjsExtras() {
   await build({
     stdin: {
-      contents: [
-        "import '@tensorflow/tfjs-core/dist/register_all_gradients';",
-        "import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';",
-      ].join('\n'),
+      contents: TFJS_EXTRAS_SOURCE,
       resolveDir: root,
       loader: 'js',
     },

@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TFJS_EXTRAS_SOURCE } from './tfjs_extras.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
@@ -52,10 +53,7 @@ const browserPlugin = {
     // ESM build (the Node build uses a pre-bundled copy in src/generated/).
     b.onResolve({ filter: /generated[\\/]tfjs_extras\.js$/ }, () => ({ path: 'tfjs-extras', namespace: 'masque' }));
     b.onLoad({ filter: /^tfjs-extras$/, namespace: 'masque' }, () => ({
-      contents: [
-        "import '@tensorflow/tfjs-core/dist/register_all_gradients';",
-        "import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';",
-      ].join('\n'),
+      contents: TFJS_EXTRAS_SOURCE,
       resolveDir: root,
       loader: 'js',
     }));
