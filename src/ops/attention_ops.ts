@@ -8,6 +8,7 @@
 import { tf } from '../engine/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
 import { expandMask } from './mask_ops.js';
+import { onCpuMemoryBackend } from './heap_view.js';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -35,8 +36,6 @@ export function select(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor | number): tf
     return tf.where(broadcastFast(cond, shape), broadcastFast(a, shape), other);
   });
 }
-
-const CPU_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
 
 /** float32(-0.7 * 3.38953e38): what Keras's `dot_product_attention` writes into masked logits. */
 export const LARGE_NEGATIVE = Math.fround(-0.7 * 3.38953e38);
@@ -132,7 +131,7 @@ export function softmaxReplaceMasked(logits: tf.Tensor, mask: tf.Tensor | null):
     // weights. The wasm and cpu kernels compute exactly that; tfjs-webgl's
     // Max reduction starts at -1e20, above LARGE_NEGATIVE, and returns a wrong
     // softmax for that row, so on other backends the row is set to 1/S.
-    if (CPU_MEMORY_BACKENDS.has(tf.getBackend())) return out;
+    if (onCpuMemoryBackend()) return out;
     return select(tf.any(mask, -1, true), out, 1 / logits.shape[logits.rank - 1]!);
   });
 }

@@ -13,7 +13,7 @@
  */
 import { tf } from '../engine/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
-import { f32 } from './heap_view.js';
+import { f32, onCpuMemoryBackend } from './heap_view.js';
 
 export interface EmbeddingLookupOptions {
   /** Layer name for error messages. */
@@ -25,8 +25,6 @@ export interface EmbeddingLookupOptions {
    */
   checkIds?: boolean;
 }
-
-const CPU_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
 
 /**
  * `embeddings[ids]`: gathers rows along axis 0. Output shape is
@@ -50,14 +48,14 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
     const e = inputs[0] as tf.Tensor;
     // On wasm and cpu the table is in CPU memory: copying rows in JavaScript
     // is ~5x faster than tfjs's gather kernel on wasm (~1.5 us per row there).
-    const value = CPU_MEMORY_BACKENDS.has(tf.getBackend())
+    const value = onCpuMemoryBackend()
       ? gatherRowsJs(f32(e), idValues, vocab, dim, ids.shape)
       : ids.dtype === 'int32'
         ? tf.gather(e, ids)
         : tf.tidy(() => tf.gather(e, tf.tensor(idValues, ids.shape, 'int32')));
     const gradFunc = (dy: tf.Tensor): tf.Tensor => {
       const backend = tf.getBackend();
-      if (!CPU_MEMORY_BACKENDS.has(backend) && tf.getKernel('UnsortedSegmentSum', backend) !== undefined) {
+      if (!onCpuMemoryBackend() && tf.getKernel('UnsortedSegmentSum', backend) !== undefined) {
         return tf.unsortedSegmentSum(tf.reshape(dy, [-1, dim]), tf.tensor1d(idValues, 'int32'), vocab);
       }
       return scatterAddRows(idValues, f32(dy), vocab, dim);

@@ -5,10 +5,34 @@
  */
 import { tf } from '../engine/tfjs.js';
 
-/** What `f32` reads of the wasm backend (tfjs-backend-wasm 4.22 internals). */
+/** What the views read of the wasm backend (tfjs-backend-wasm 4.22 internals). */
 interface WasmBackendView {
   wasm?: { HEAPU8?: Uint8Array };
   dataIdMap?: { get(id: object): { memoryOffset: number } | undefined };
+}
+
+/** Backends whose tensor data lives in CPU memory, readable from JavaScript. */
+const CPU_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
+
+/** True on the wasm and cpu backends, where JavaScript loops over tensor data beat tfjs kernels such as gather. */
+export function onCpuMemoryBackend(): boolean {
+  return CPU_MEMORY_BACKENDS.has(tf.getBackend());
+}
+
+/**
+ * A view of `t`'s data in the wasm heap (Float32Array, Int32Array, or
+ * Uint8Array for bool), or null when `t` is not on the wasm backend or the
+ * data is not aligned for its type.
+ */
+function wasmView(t: tf.Tensor): Float32Array | Int32Array | Uint8Array | null {
+  const b = tf.backend() as unknown as WasmBackendView;
+  const heap = b.wasm?.HEAPU8;
+  if (heap === undefined || !['float32', 'int32', 'bool'].includes(t.dtype)) return null;
+  const d = b.dataIdMap?.get(t.dataId);
+  if (d === undefined) return null;
+  if (t.dtype === 'bool') return new Uint8Array(heap.buffer, d.memoryOffset, t.size);
+  if (d.memoryOffset % 4 !== 0) return null;
+  return t.dtype === 'float32' ? new Float32Array(heap.buffer, d.memoryOffset, t.size) : new Int32Array(heap.buffer, d.memoryOffset, t.size);
 }
 
 /**
@@ -19,11 +43,8 @@ interface WasmBackendView {
  * copy either).
  */
 export function f32(t: tf.Tensor): Float32Array {
-  const b = tf.backend() as unknown as WasmBackendView;
-  const heap = b.wasm?.HEAPU8;
-  const d = t.dtype === 'float32' && heap !== undefined ? b.dataIdMap?.get(t.dataId) : undefined;
-  if (d !== undefined && heap !== undefined && d.memoryOffset % 4 === 0) return new Float32Array(heap.buffer, d.memoryOffset, t.size);
-  return t.dataSync() as Float32Array;
+  const v = t.dtype === 'float32' ? wasmView(t) : null;
+  return (v ?? t.dataSync()) as Float32Array;
 }
 
 /**
@@ -32,15 +53,7 @@ export function f32(t: tf.Tensor): Float32Array {
  * next tfjs op.
  */
 export function heapView(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
-  if (t.dtype === 'float32') return f32(t);
-  const b = tf.backend() as unknown as WasmBackendView;
-  const heap = b.wasm?.HEAPU8;
-  const d = heap !== undefined && (t.dtype === 'int32' || t.dtype === 'bool') ? b.dataIdMap?.get(t.dataId) : undefined;
-  if (d !== undefined && heap !== undefined) {
-    if (t.dtype === 'bool') return new Uint8Array(heap.buffer, d.memoryOffset, t.size);
-    if (d.memoryOffset % 4 === 0) return new Int32Array(heap.buffer, d.memoryOffset, t.size);
-  }
-  return t.dataSync() as Float32Array | Int32Array | Uint8Array;
+  return wasmView(t) ?? (t.dataSync() as Float32Array | Int32Array | Uint8Array);
 }
 
 /**

@@ -8,7 +8,7 @@ import { tf } from '../../engine/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
-import { stepMask, zeroMaskedSteps } from '../../ops/mask_ops.js';
+import { maskSteps, stepMask } from '../../ops/mask_ops.js';
 
 export interface MaskingArgs extends BaseLayerArgs {
   /** The padding value (default 0). */
@@ -28,24 +28,13 @@ export class Masking extends Layer<CallArgs> {
   }
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = inputs as tf.Tensor;
-    return zeroMaskedSteps(x, stepMask(x, this.maskValue));
+    return maskSteps(inputs as tf.Tensor, this.maskValue).output;
   }
 
   /** One step-mask computation serves both the output and its mask. */
   protected override callAndMask(inputs: tf.Tensor | tf.Tensor[]): { outputs: tf.Tensor; masks: tf.Tensor } {
-    const x = inputs as tf.Tensor;
-    if (this.maskValue === 0 && x.dtype === 'float32') {
-      // One reduction gives both the mask (sum |x| != 0) and whether every
-      // value is finite (sum |x| is NaN or Inf at a step otherwise), so the
-      // output is a plain product x · mask unless something is not finite.
-      const s = tf.sum(tf.abs(x), -1);
-      const m = tf.notEqual(s, 0);
-      const finite = tf.all(tf.isFinite(s)).dataSync()[0] === 1;
-      return { outputs: finite ? tf.mul(x, tf.expandDims(tf.cast(m, 'float32'), -1)) : zeroMaskedSteps(x, m), masks: m };
-    }
-    const m = stepMask(x, this.maskValue);
-    return { outputs: zeroMaskedSteps(x, m), masks: m };
+    const { output, mask } = maskSteps(inputs as tf.Tensor, this.maskValue);
+    return { outputs: output, masks: mask };
   }
 
   override computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

@@ -19,7 +19,7 @@
  * mask multiplies the gathered inputs.
  */
 import { tf } from '../../engine/tfjs.js';
-import { f32 } from '../heap_view.js';
+import { f32, onCpuMemoryBackend } from '../heap_view.js';
 import { describe } from '../../errors.js';
 import { buildPlan } from './plan.js';
 import { rnnReference } from './reference.js';
@@ -31,8 +31,7 @@ const KIND_ID = { lstm: 0, gru: 1, simple_rnn: 2 } as const;
 
 /** Null when the fused kernel can run these arguments here, else the reason it cannot. */
 export function fusedUnsupportedReason(a: Pick<RnnPlanArgs, 'kind' | 'activation' | 'recurrentActivation'>): string | null {
-  const backend = tf.getBackend();
-  if (backend !== 'wasm' && backend !== 'cpu') return `the fused kernel runs on the wasm and cpu backends; the active backend is ${describe(backend)}`;
+  if (!onCpuMemoryBackend()) return `the fused kernel runs on the wasm and cpu backends; the active backend is ${describe(tf.getBackend())}`;
   if (fusedActivationId(a.activation) < 0) return `activation ${describe(a.activation)} is not one of tanh, sigmoid, relu, linear`;
   if (a.kind !== 'simple_rnn' && fusedActivationId(a.recurrentActivation) < 0) {
     return `recurrentActivation ${describe(a.recurrentActivation)} is not one of tanh, sigmoid, relu, linear`;
