@@ -12,7 +12,7 @@ import { attachMask, cloneMask, getMask } from '../engine/masks.js';
 import { checkPolicy, getMaskPolicy, withMaskPolicy, type MaskPolicy } from '../engine/mask_policy.js';
 import { withTraining } from '../engine/context.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../engine/types.js';
-import { concatRows, sliceRows, toInputTensor, type InputData } from './input_data.js';
+import { concatRows, sliceRows, toTensorList, type InputData } from './input_data.js';
 import { formatSummary } from './summary.js';
 import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs } from '../training/trainer.js';
 import type { Optimizer } from '../training/optimizers.js';
@@ -291,17 +291,7 @@ export class Model extends Layer<CallArgs, boolean> {
   /** Converts predict/fit inputs to one tensor per model input; `owned` marks tensors made here. */
   toInputList(x: InputData, where: string): { tensors: tf.Tensor[]; owned: boolean[] } {
     if (!this.built) this.ensureBuiltFor(x);
-    const multi = this.inputs.length > 1;
-    const items: (tf.Tensor | unknown[])[] = multi
-      ? Array.isArray(x)
-        ? (x as (tf.Tensor | unknown[])[])
-        : [x]
-      : [x as tf.Tensor | unknown[]];
-    if (items.length !== this.inputs.length) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: the model has ${this.inputs.length} inputs but received ${items.length}.`);
-    }
-    const tensors = items.map((it, i) => toInputTensor(it as tf.Tensor, this.inputs[i], `${where}, input ${i}`));
-    return { tensors, owned: tensors.map((t, i) => t !== items[i]) };
+    return toTensorList(x, this.inputs.length, where, 'input', this.inputs);
   }
 
   /** Hook for Sequential: build from the first data seen. */

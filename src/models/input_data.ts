@@ -37,6 +37,28 @@ export function toInputTensor(x: tf.Tensor | ArrayData[], spec: SymbolicTensor |
   return tf.tensor(flat as number[], shape, dtype);
 }
 
+/**
+ * Splits data for `count` model inputs (`kind` 'input', checked against
+ * `specs`) or outputs (`kind` 'target') into one tensor each; `owned` marks
+ * tensors made here, which the caller disposes.
+ */
+export function toTensorList(
+  x: InputData,
+  count: number,
+  where: string,
+  kind: 'input' | 'target',
+  specs: readonly (SymbolicTensor | undefined)[] = [],
+): { tensors: tf.Tensor[]; owned: boolean[] } {
+  const items: (tf.Tensor | ArrayData[])[] = count > 1 ? (Array.isArray(x) ? (x as (tf.Tensor | ArrayData[])[]) : [x as tf.Tensor]) : [x as tf.Tensor | ArrayData[]];
+  if (items.length !== count) {
+    throw kind === 'input'
+      ? new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: the model has ${count} inputs but received ${items.length}.`)
+      : new MasqueError('INVALID_INPUT', `${where}: the model has ${count} outputs but received ${items.length} targets.`);
+  }
+  const tensors = items.map((it, i) => toInputTensor(it, specs[i], `${where}, ${kind} ${i}`));
+  return { tensors, owned: tensors.map((t, i) => t !== items[i]) };
+}
+
 /** Slices rows [start, start+size) of `t`, slicing its mask too. */
 export function sliceRows(t: tf.Tensor, start: number, size: number): tf.Tensor {
   const out = sliceRowsFast(t, start, size);

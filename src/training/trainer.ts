@@ -14,7 +14,7 @@ import { MasqueError, describe, formatShape } from '../errors.js';
 import { getMask } from '../engine/masks.js';
 import { withTraining } from '../engine/context.js';
 import type { LayerWeight } from '../engine/layer.js';
-import { sliceRows, toInputTensor, type InputData } from '../models/input_data.js';
+import { sliceRows, toTensorList, type InputData } from '../models/input_data.js';
 import { getLoss, computeLoss, type LossConfig, type LossFunction } from './losses.js';
 import { Mean, getMetric, type Metric } from './metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerSpec } from './optimizers.js';
@@ -332,17 +332,6 @@ export class Trainer {
     }
   }
 
-  /** Converts y (one tensor or array per output) to tensors; `owned` ones are disposed by the caller. */
-  private targets(y: InputData, where: string): { tensors: tf.Tensor[]; owned: boolean[] } {
-    const nOut = Math.max(1, this.model.outputs.length);
-    const items: (tf.Tensor | unknown[])[] = nOut > 1 ? (Array.isArray(y) ? (y as (tf.Tensor | unknown[])[]) : [y]) : [y as tf.Tensor | unknown[]];
-    if (items.length !== nOut) {
-      throw new MasqueError('INVALID_INPUT', `${where}: the model has ${nOut} outputs but received ${items.length} targets.`);
-    }
-    const tensors = items.map((it, i) => toInputTensor(it as tf.Tensor, undefined, `${where}, target ${i}`));
-    return { tensors, owned: tensors.map((t, i) => t !== items[i]) };
-  }
-
   private weightTensor(sw: tf.Tensor | number[] | undefined, n: number, where: string): tf.Tensor | null {
     if (sw === undefined) return null;
     const t = sw instanceof tf.Tensor ? sw : tf.tensor1d(sw, 'float32');
@@ -378,7 +367,7 @@ export class Trainer {
     const xs = this.model.toInputList(x, where);
     let ys: { tensors: tf.Tensor[]; owned: boolean[] };
     try {
-      ys = this.targets(y, where);
+      ys = toTensorList(y, Math.max(1, this.model.outputs.length), where, 'target');
     } catch (e) {
       xs.tensors.forEach((t, i) => xs.owned[i] && t.dispose());
       throw e;
