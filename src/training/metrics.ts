@@ -51,12 +51,16 @@ export class Mean {
   private count = 0;
   constructor(readonly name = 'mean') {}
 
+  /** Adds one number with a weight (no tensors involved). */
+  add(value: number, weight = 1): void {
+    this.total += value * weight;
+    this.count += weight;
+  }
+
   /** Adds `values` (a number or a tensor), weighted by mask·sampleWeight when given. */
   updateState(values: tf.Tensor | number, options: MetricUpdateOptions = {}): void {
     if (typeof values === 'number') {
-      const w = options.sampleWeight ? options.sampleWeight.dataSync()[0]! : 1;
-      this.total += values * w;
-      this.count += w;
+      this.add(values, options.sampleWeight ? options.sampleWeight.dataSync()[0]! : 1);
       return;
     }
     const [total, count] = tf.tidy(() => {

@@ -271,10 +271,8 @@ export class Trainer {
 
   private updateMetrics(c: Compiled, y: tf.Tensor[], outs: tf.Tensor[], loss: number, parts: tf.Tensor[], batchSize: number, sampleWeight: tf.Tensor | null): void {
     // Keras weighs each batch's loss by its size.
-    const size = tf.scalar(batchSize);
-    c.lossTracker.updateState(loss, { sampleWeight: size });
-    parts.forEach((p, k) => c.outputLossTrackers[k]!.updateState(p.dataSync()[0]!, { sampleWeight: size }));
-    size.dispose();
+    c.lossTracker.add(loss, batchSize);
+    parts.forEach((p, k) => c.outputLossTrackers[k]!.add(p.dataSync()[0]!, batchSize));
     tf.tidy(() => {
       c.metrics.forEach((ms, k) => {
         for (const { metric, weighted } of ms) metric.updateState(y[k]!, outs[k]!, { mask: getMask(outs[k]!), sampleWeight: weighted ? sampleWeight : null });
