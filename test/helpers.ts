@@ -1,6 +1,6 @@
 /** Helpers shared by the test files. */
 import assert from 'node:assert/strict';
-import { MasqueError } from '../src/index.js';
+import { MasqueError, tf } from '../src/index.js';
 import { mulberry32 } from '../src/data/bucketing.js';
 
 /** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
@@ -22,4 +22,16 @@ export function expectCode(fn: () => unknown, code: string, ...words: string[]):
     return e;
   }
   return assert.fail(`expected ${code}`);
+}
+
+/** Runs `fn` on the wasm backend (the default here), then on cpu, and returns to wasm. */
+export async function onWasmAndCpu(fn: () => void): Promise<void> {
+  assert.equal(tf.getBackend(), 'wasm');
+  fn();
+  await tf.setBackend('cpu');
+  try {
+    fn();
+  } finally {
+    await tf.setBackend('wasm');
+  }
 }

@@ -104,3 +104,16 @@ describe('embeddingLookup', () => {
     g.dispose();
   });
 });
+
+test('scatterAddRows with the known nonzero rows equals the full scatter when the other rows are zero', () => {
+  const ids = Int32Array.from([0, 2, 0, 1, 2, 0]);
+  const rows = new Float32Array(6 * 2);
+  rows.set([1, 2], 1 * 2);
+  rows.set([3, -4], 4 * 2);
+  rows.set([5, 6], 3 * 2);
+  const full = scatterAddRows(ids, rows, 3, 2);
+  const sparse = scatterAddRows(ids, rows, 3, 2, Int32Array.from([4, 1, 3]));
+  assert.deepEqual(sparse.arraySync(), full.arraySync());
+  assert.deepEqual(full.arraySync(), [[0, 0], [5, 6], [4, -2]]);
+  tf.dispose([full, sparse]);
+});

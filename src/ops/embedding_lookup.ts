@@ -13,7 +13,7 @@
  */
 import { tf } from '../engine/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
-import { f32, onCpuMemoryBackend } from './heap_view.js';
+import { f32, knownNonzeroRows, onCpuMemoryBackend, writeTensor } from './heap_view.js';
 
 export interface EmbeddingLookupOptions {
   /** Layer name for error messages. */
@@ -49,7 +49,7 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
     // On wasm and cpu the table is in CPU memory: copying rows in JavaScript
     // is ~5x faster than tfjs's gather kernel on wasm (~1.5 us per row there).
     const value = onCpuMemoryBackend()
-      ? gatherRowsJs(f32(e), idValues, vocab, dim, ids.shape)
+      ? gatherRowsJs(e, idValues, vocab, dim, ids.shape)
       : ids.dtype === 'int32'
         ? tf.gather(e, ids)
         : tf.tidy(() => tf.gather(e, tf.tensor(idValues, ids.shape, 'int32')));
@@ -58,27 +58,54 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
       if (!onCpuMemoryBackend() && tf.getKernel('UnsortedSegmentSum', backend) !== undefined) {
         return tf.unsortedSegmentSum(tf.reshape(dy, [-1, dim]), tf.tensor1d(idValues, 'int32'), vocab);
       }
-      return scatterAddRows(idValues, f32(dy), vocab, dim);
+      return scatterAddRows(idValues, f32(dy), vocab, dim, knownNonzeroRows(dy, dim));
     };
     return { value, gradFunc };
   });
   return lookup(embeddings);
 }
 
-/** `table[ids]` for a [vocab, dim] table in CPU memory; ids are already range-checked (an id outside [0, vocab) gives a zero row). */
-function gatherRowsJs(table: Float32Array, ids: Int32Array, vocab: number, dim: number, idShape: number[]): tf.Tensor {
-  const out = new Float32Array(ids.length * dim);
-  for (let k = 0; k < ids.length; k++) {
-    const id = ids[k]!;
-    if (id >= 0 && id < vocab) out.set(table.subarray(id * dim, id * dim + dim), k * dim);
-  }
-  return tf.tensor(out, [...idShape, dim], 'float32');
+/**
+ * `table[ids]` for a [vocab, dim] table in CPU memory; ids are already
+ * range-checked (an id outside [0, vocab) gives a zero row). A run of equal
+ * ids (padding is one long run of 0s) copies its first row once and then
+ * doubles the copied block, so padding costs memory bandwidth, not a loop
+ * per row.
+ */
+function gatherRowsJs(embeddings: tf.Tensor, ids: Int32Array, vocab: number, dim: number, idShape: number[]): tf.Tensor {
+  return writeTensor([...idShape, dim], 'float32', (out) => {
+    const table = f32(embeddings);
+    for (let k = 0; k < ids.length; ) {
+      const id = ids[k]!;
+      let end = k + 1;
+      while (end < ids.length && ids[end] === id) end++;
+      const o = k * dim;
+      if (id >= 0 && id < vocab) {
+        const r = id * dim;
+        for (let d = 0; d < dim; d++) out[o + d] = table[r + d]!;
+      } else {
+        out.fill(0, o, o + dim);
+      }
+      for (let done = 1; done < end - k; ) {
+        const n = Math.min(done, end - k - done);
+        out.copyWithin(o + done * dim, o, o + n * dim);
+        done += n;
+      }
+      k = end;
+    }
+  });
 }
 
-/** dense[V, D] with dense[ids[n]] += rows[n] for every n; ids outside [0, V) are skipped. */
-export function scatterAddRows(ids: Int32Array, rows: Float32Array, vocab: number, dim: number): tf.Tensor2D {
+/**
+ * dense[V, D] with dense[ids[n]] += rows[n] for every n; ids outside [0, V)
+ * are skipped. `only`, when given, lists the rows that can be nonzero (the
+ * others are known to be zero and are not read).
+ */
+export function scatterAddRows(ids: Int32Array, rows: Float32Array, vocab: number, dim: number, only: Int32Array | null = null): tf.Tensor2D {
   const out = new Float32Array(vocab * dim);
-  for (let n = 0; n < ids.length; n++) {
+  const count = only === null ? ids.length : only.length;
+  for (let k = 0; k < count; k++) {
+    const n = only === null ? k : only[k]!;
     const id = ids[n]!;
     if (id < 0 || id >= vocab) continue;
     const o = id * dim;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../engine/tfjs.js';
-import { sliceRowsFast, heapView } from './heap_view.js';
+import { onWasmAndCpu } from '../../test/helpers.js';
+import { sliceRowsFast, heapView, writeTensor, f32, markSparseRows, knownNonzeroRows } from './heap_view.js';
 
 test('sliceRowsFast equals tf.slice for float32, int32 and bool on wasm, and on cpu', async () => {
   const check = () => {
@@ -23,14 +24,52 @@ test('sliceRowsFast equals tf.slice for float32, int32 and bool on wasm, and on 
     }
     tf.dispose(ts);
   };
-  assert.equal(tf.getBackend(), 'wasm');
-  const before = tf.memory().numTensors;
-  check();
-  assert.equal(tf.memory().numTensors, before);
-  await tf.setBackend('cpu');
-  try {
+  await onWasmAndCpu(() => {
+    const before = tf.memory().numTensors;
     check();
-  } finally {
-    await tf.setBackend('wasm');
-  }
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+test('writeTensor makes float32, int32 and bool tensors from what fill writes, on wasm (in the heap) and on cpu, without leaks', async () => {
+  const check = () => {
+    const before = tf.memory().numTensors;
+    const a = writeTensor([2, 3], 'float32', (out) => out.set([1, 2, 3, 4, 5, -0]));
+    const b = writeTensor([4], 'int32', (out) => out.set([7, -8, 9, 10]));
+    const c = writeTensor([3], 'bool', (out) => out.set([1, 0, 1]));
+    const empty = writeTensor([0, 5], 'float32', () => {});
+    assert.deepEqual(a.arraySync(), [[1, 2, 3], [4, 5, -0]]);
+    assert.deepEqual(b.arraySync(), [7, -8, 9, 10]);
+    assert.equal(c.dtype, 'bool');
+    assert.deepEqual(Array.from(c.dataSync()), [1, 0, 1]);
+    assert.deepEqual(empty.shape, [0, 5]);
+    tf.dispose([a, b, c, empty]);
+    assert.equal(tf.memory().numTensors, before);
+  };
+  await onWasmAndCpu(check);
+});
+
+test('writeTensor: a view of another tensor taken inside fill survives the heap growing for the output', () => {
+  const src = tf.range(0, 1000, 1, 'float32');
+  // Big enough that allocating it grows the wasm heap.
+  const big = writeTensor([64 * 1024 * 1024], 'float32', (out) => {
+    out.fill(0);
+    out.set(f32(src), 5);
+  });
+  const head = tf.slice(big, 0, 1010);
+  const v = head.dataSync();
+  assert.equal(v[5], 0);
+  assert.equal(v[1004], 999);
+  tf.dispose([src, big, head]);
+});
+
+test('knownNonzeroRows: recorded per tensor data, shared by reshapes, and only for the same row width and size', () => {
+  const t = tf.zeros([4, 3]);
+  markSparseRows(t, Int32Array.from([2]), 3);
+  const r = tf.reshape(t, [12]);
+  assert.deepEqual(Array.from(knownNonzeroRows(r, 3)!), [2]);
+  assert.equal(knownNonzeroRows(t, 4), null);
+  const other = tf.zeros([4, 3]);
+  assert.equal(knownNonzeroRows(other, 3), null);
+  tf.dispose([t, r, other]);
 });

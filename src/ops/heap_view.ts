@@ -9,6 +9,7 @@ import { tf } from '../engine/tfjs.js';
 interface WasmBackendView {
   wasm?: { HEAPU8?: Uint8Array };
   dataIdMap?: { get(id: object): { memoryOffset: number } | undefined };
+  makeOutput?(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
 /** Backends whose tensor data lives in CPU memory, readable from JavaScript. */
@@ -57,6 +58,62 @@ export function heapView(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
 }
 
 /**
+ * A new float32 or int32 tensor whose every element `fill` writes. On the
+ * wasm backend the data is allocated in the backend's heap and written
+ * there: no JavaScript array and no copy into the heap (for a padded
+ * [B, T, D] tensor that copy and the garbage it leaves cost as much as the
+ * writing). `fill` must write every element (the heap memory starts
+ * uninitialized) and must not run tfjs ops. Views of other tensors must be
+ * taken inside `fill`: allocating the output may grow the heap, which
+ * detaches views taken before. Elsewhere a typed array becomes the tensor.
+ */
+export function writeTensor<D extends 'float32' | 'int32' | 'bool'>(shape: number[], dtype: D, fill: (out: TypedFor<D>) => void): tf.Tensor {
+  const size = shape.reduce((a, d) => a * d, 1);
+  const b = tf.backend() as unknown as WasmBackendView;
+  if (tf.getBackend() === 'wasm' && size > 0 && typeof b.makeOutput === 'function') {
+    const t = tf.engine().makeTensorFromTensorInfo(b.makeOutput(shape, dtype));
+    const v = wasmView(t);
+    if (v !== null) {
+      fill(v as TypedFor<D>);
+      return t;
+    }
+    t.dispose();
+  }
+  const out = (dtype === 'float32' ? new Float32Array(size) : dtype === 'int32' ? new Int32Array(size) : new Uint8Array(size)) as TypedFor<D>;
+  fill(out);
+  return tf.tensor(out, shape, dtype);
+}
+
+type TypedFor<D> = D extends 'float32' ? Float32Array : D extends 'int32' ? Int32Array : Uint8Array;
+
+/** The wasm backend's memory (tensor data lives there), or null on other backends. */
+export function wasmHeapMemory(): WebAssembly.Memory | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const mem = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  return mem instanceof WebAssembly.Memory ? mem : null;
+}
+
+/**
+ * Tensors known to be zero outside a few rows: `t` read as [M, f] rows of
+ * its last axis is zero except rows `rows`. Kept per data id (tensor data
+ * never changes, and reshapes share it), so a consumer such as the
+ * Embedding gradient can visit the nonzero rows only: the gradient that a
+ * recurrent layer sends back to a padded batch is zero at every padded step.
+ */
+const sparseRows = new WeakMap<object, { rows: Int32Array; f: number; size: number }>();
+
+/** Records that `t` (as [M, f]) is zero outside rows `rows`. */
+export function markSparseRows(t: tf.Tensor, rows: Int32Array, f: number): void {
+  sparseRows.set(t.dataId, { rows, f, size: t.size });
+}
+
+/** The rows outside which `t` (as [M, f]) is known to be zero, or null when not known. */
+export function knownNonzeroRows(t: tf.Tensor, f: number): Int32Array | null {
+  const e = sparseRows.get(t.dataId);
+  return e !== undefined && e.f === f && e.size === t.size ? e.rows : null;
+}
+
+/**
  * Rows [start, start + size) of `t` (axis 0) as a new tensor. On the wasm
  * backend tf.slice reads the whole input through a copy first; this copies
  * only the rows.
@@ -66,6 +123,9 @@ export function sliceRowsFast(t: tf.Tensor, start: number, size: number): tf.Ten
     return tf.slice(t, t.shape.map((_, i) => (i === 0 ? start : 0)), t.shape.map((d, i) => (i === 0 ? size : d)));
   }
   const row = t.shape.slice(1).reduce((a, d) => a * d, 1);
-  const values = heapView(t).slice(start * row, (start + size) * row);
-  return tf.tensor(values, [size, ...t.shape.slice(1)], t.dtype);
+  const shape = [size, ...t.shape.slice(1)];
+  if (t.dtype === 'float32' || t.dtype === 'int32') {
+    return writeTensor(shape, t.dtype, (out) => out.set(heapView(t).subarray(start * row, (start + size) * row) as Float32Array & Int32Array));
+  }
+  return tf.tensor(heapView(t).slice(start * row, (start + size) * row), shape, t.dtype);
 }

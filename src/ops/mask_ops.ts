@@ -1,5 +1,7 @@
 /** Mask arithmetic shared by layers. */
 import { tf } from '../engine/tfjs.js';
+import { heapView, onCpuMemoryBackend, writeTensor } from './heap_view.js';
+import { heapOps } from './heap_ops.js';
 
 /**
  * Masking with maskValue 0 on float32 input: a step is padding iff
@@ -11,10 +13,57 @@ function usesAbsSum(x: tf.Tensor, value: number): boolean {
   return value === 0 && x.dtype === 'float32';
 }
 
+/**
+ * The maskValue-0 step mask read in JavaScript from CPU memory: a step is
+ * valid as soon as one feature has a nonzero magnitude (its bits without the
+ * sign), so valid steps usually cost one read and only padding is read
+ * whole. Same answer as sum(|x|) != 0, without two passes over the padded
+ * tensor.
+ */
+function zeroStepMaskInMemory(x: tf.Tensor): tf.Tensor {
+  const f = x.shape[x.rank - 1]!;
+  const steps = x.size / f;
+  const ops = heapOps();
+  if (ops !== null) {
+    // In place in the wasm heap, 16 floats at a time (asm/heap_ops.ts).
+    return writeTensor(x.shape.slice(0, -1), 'bool', (out) => ops.nonzeroSteps(heapView(x).byteOffset, steps, f, out.byteOffset));
+  }
+  const v = heapView(x);
+  const bits = new Int32Array(v.buffer, v.byteOffset, v.length);
+  // Pairs of features read as one float64: all-zero bits read as 0 (and
+  // -0 in the high half as -0 === 0); anything else is confirmed by the
+  // exact test below, so a stray -0 in a low half costs a second look only.
+  const pairs = v.byteOffset % 8 === 0 && f % 2 === 0 ? new Float64Array(v.buffer, v.byteOffset, v.length >> 1) : null;
+  const out = new Uint8Array(steps);
+  const half = f >> 1;
+  for (let s = 0, o = 0; s < steps; s++, o += f) {
+    if (pairs !== null) {
+      let any = false;
+      for (let j = o >> 1, e = (o >> 1) + half; j < e; j++) {
+        if (pairs[j] !== 0) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) continue;
+    }
+    for (let j = o; j < o + f; j++) {
+      if ((bits[j]! & 0x7fffffff) !== 0) {
+        out[s] = 1;
+        break;
+      }
+    }
+  }
+  return tf.tensor(out, x.shape.slice(0, -1), 'bool');
+}
+
 /** [B, T] bool: true where some feature on the last axis differs from `value` (NaN matches NaN). */
 export function stepMask(x: tf.Tensor, value: number): tf.Tensor {
   return tf.tidy(() => {
-    if (usesAbsSum(x, value)) return tf.notEqual(tf.sum(tf.abs(x), -1), 0);
+    if (usesAbsSum(x, value)) {
+      if (onCpuMemoryBackend() && x.rank >= 1 && x.shape[x.rank - 1]! > 0) return zeroStepMaskInMemory(x);
+      return tf.notEqual(tf.sum(tf.abs(x), -1), 0);
+    }
     const differs = Number.isNaN(value) ? tf.logicalNot(tf.isNaN(x)) : tf.notEqual(x, tf.scalar(value, x.dtype));
     return tf.any(differs, -1);
   });
@@ -22,20 +71,33 @@ export function stepMask(x: tf.Tensor, value: number): tf.Tensor {
 
 /**
  * The Masking layer's work: the step mask of `x` for `value`, and `x` with
- * its masked steps set to exactly 0. For maskValue 0 one reduction gives both
- * the mask and the finiteness check that `zeroMaskedSteps` needs.
+ * its masked steps set to exactly 0.
+ *
+ * For maskValue 0 a masked step holds only zeros (+0 or -0), and Keras's
+ * x * mask leaves each of them as it is (-0 * 0 = -0), so the output is `x`
+ * itself, bit for bit, and nothing is written: the cost of a padded batch is
+ * the mask alone. The gradient is still Keras's (dy * mask: masked steps get
+ * none).
  */
 export function maskSteps(x: tf.Tensor, value: number): { output: tf.Tensor; mask: tf.Tensor } {
   return tf.tidy(() => {
-    if (!usesAbsSum(x, value)) {
-      const mask = stepMask(x, value);
-      return { output: zeroMaskedSteps(x, mask), mask };
-    }
-    const sums = tf.sum(tf.abs(x), -1);
-    const mask = tf.notEqual(sums, 0);
-    const allFinite = tf.all(tf.isFinite(sums)).dataSync()[0] === 1;
-    return { output: zeroMaskedSteps(x, mask, allFinite), mask };
+    const mask = stepMask(x, value);
+    if (!usesAbsSum(x, value)) return { output: zeroMaskedSteps(x, mask), mask };
+    return { output: identityWithMaskedGradient(x, maskAsFloat(mask, x.rank)), mask };
   });
+}
+
+/** `x` unchanged, with gradient dy * m (m: the float mask, broadcastable to x). */
+function identityWithMaskedGradient(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, mm, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([mm]);
+    return {
+      // A reshape shares x's data (tf.clone copies it on wasm).
+      value: tf.reshape(xx, xx.shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0]!), tf.zerosLike(saved[0]!)],
+    };
+  })(x, m);
 }
 
 /** Broadcasts a mask of shape x.shape[:k] to x's rank by adding trailing axes of size 1. */

@@ -19,7 +19,7 @@
  * mask multiplies the gathered inputs.
  */
 import { tf } from '../../engine/tfjs.js';
-import { f32, onCpuMemoryBackend } from '../heap_view.js';
+import { f32, markSparseRows, onCpuMemoryBackend, writeTensor } from '../heap_view.js';
 import { describe } from '../../errors.js';
 import { buildPlan } from './plan.js';
 import { rnnReference } from './reference.js';
@@ -58,26 +58,28 @@ function copyRows(src: Float32Array, dst: Float32Array, idx: Int32Array, f: numb
 }
 
 /**
- * Rows `idx` (distinct) of a [M, F] tensor, gathered in JavaScript (the
- * fused path runs on backends whose tensors live in CPU memory, where this
- * is several times faster than tf.gather). With `grad` it is differentiable:
- * the gradient scatters dy back into a zero [M, F] (tf.gather's own gradient
- * needs UnsortedSegmentSum, which wasm lacks).
+ * Rows `idx` (distinct) of `x` read as [M, F] rows of its last axis, as an
+ * [N, F] tensor, gathered in JavaScript (the fused path runs on backends
+ * whose tensors live in CPU memory, where this is several times faster than
+ * tf.gather). With `grad` it is differentiable: the gradient scatters dy
+ * back into zeros shaped like `x` (tf.gather's own gradient needs
+ * UnsortedSegmentSum, which wasm lacks). `x` is read in place, not reshaped:
+ * under a tape a reshape would save (copy) the whole padded input.
  */
-function gatherRows(x: tf.Tensor2D, idx: Int32Array, grad: boolean): tf.Tensor2D {
-  const [m, f] = x.shape;
-  const take = (xt: tf.Tensor): tf.Tensor2D => {
-    const out = new Float32Array(idx.length * f);
-    copyRows(f32(xt), out, idx, f, false);
-    return tf.tensor2d(out, [idx.length, f]);
-  };
+function gatherRows(x: tf.Tensor, idx: Int32Array, grad: boolean): tf.Tensor2D {
+  const f = x.shape[x.rank - 1]!;
+  const shape = x.shape;
+  const take = (xt: tf.Tensor): tf.Tensor2D => writeTensor([idx.length, f], 'float32', (out) => copyRows(f32(xt), out, idx, f, false)) as tf.Tensor2D;
   if (!grad) return take(x);
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
     value: take(args[0] as tf.Tensor),
     gradFunc: (dy: tf.Tensor) => {
-      const out = new Float32Array(m * f);
-      copyRows(f32(dy), out, idx, f, true);
-      return tf.tensor2d(out, [m, f]);
+      const dx = writeTensor(shape, 'float32', (out) => {
+        out.fill(0);
+        copyRows(f32(dy), out, idx, f, true);
+      });
+      markSparseRows(dx, idx, f);
+      return dx;
     },
   }))(x) as tf.Tensor2D;
 }
@@ -129,8 +131,7 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
   // the (trivial) result with gradients connected to every argument.
   if (plan.n === 0) return rnnReference(a);
   const grad = tapeOn();
-  const x2d = tf.reshape(a.inputs, [b * t, f]) as tf.Tensor2D;
-  let xc = gatherRows(x2d, plan.tokens, grad);
+  let xc = gatherRows(a.inputs, plan.tokens, grad);
   if (a.inputDropoutMask !== null) xc = tf.mul(xc, gatherRows(a.inputDropoutMask, plan.rows, false));
   const spec: KernelSpec = {
     kind: KIND_ID[a.kind],

@@ -1,0 +1,34 @@
+/**
+ * WebAssembly SIMD kernels that work on tensors in place in the tfjs wasm
+ * backend's heap (asm/heap_ops.ts, instantiated with that backend's own
+ * memory). Null on other backends, or when the backend's memory cannot be
+ * shared (for example the multithreaded browser build, whose memory is a
+ * SharedArrayBuffer); callers then use their JavaScript path.
+ */
+import { heapOpsWasmBase64 } from '../generated/heap_ops_wasm.js';
+import { wasmHeapMemory } from './heap_view.js';
+
+export interface HeapOps {
+  /** out[s] = 1 if a float of step s (f floats at byte offset x + 4 f s) has nonzero magnitude, else 0. */
+  nonzeroSteps(x: number, steps: number, f: number, out: number): void;
+}
+
+let bound: { memory: WebAssembly.Memory; ops: HeapOps | null } | null = null;
+
+/** The kernels bound to the current wasm backend's memory, or null. */
+export function heapOps(): HeapOps | null {
+  const memory = wasmHeapMemory();
+  if (memory === null) return null;
+  if (bound?.memory === memory) return bound.ops;
+  let ops: HeapOps | null = null;
+  try {
+    const bin = atob(heapOpsWasmBase64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    ops = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as HeapOps;
+  } catch {
+    ops = null;
+  }
+  bound = { memory, ops };
+  return ops;
+}
