@@ -1,11 +1,10 @@
 /**
  * Timing and memory sampling for the benchmark: a warm-up, then timed
  * iterations until a time budget is spent; medians are reported. Each
- * iteration is timed twice: wall clock and the process's CPU time (user +
- * system). Both libraries run single-threaded on the wasm backend, so on an
- * idle machine the two agree; on a shared, loaded machine the CPU time is
- * the stable measure of the work done. Process memory (rss, arrayBuffers)
- * is sampled after every iteration.
+ * iteration is timed twice: wall clock (what a user waits for; the rates)
+ * and the process's CPU time over all threads (user + system: the work
+ * done, which Masque spreads over its kernel threads). Process memory (rss,
+ * arrayBuffers) is sampled after every iteration.
  */
 import { tf } from '../src/index.js';
 

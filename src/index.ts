@@ -33,6 +33,7 @@ export { RNNLayer, type RNNArgs, type RNNCallArgs } from './layers/rnn/rnn_base.
 export { RNNCell } from './layers/rnn/rnn_cell.js';
 export { Bidirectional, type BidirectionalArgs, type MergeMode } from './layers/rnn/bidirectional.js';
 export { TimeDistributed, type TimeDistributedArgs } from './layers/rnn/time_distributed.js';
+export { setKernelThreads, kernelThreads } from './ops/rnn/parallel.js';
 
 // attention, pooling, merging, convolution
 export { Attention, type AttentionArgs, type AttentionCallArgs } from './layers/attention/attention.js';

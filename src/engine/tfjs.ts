@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '../generated/tfjs_extras.js';
 import '../ops/wasm_kernels.js';
 import { MasqueError } from '../errors.js';
+import { prepareKernelThreads } from '../ops/rnn/parallel.js';
 
 export { tf };
 
@@ -30,6 +31,7 @@ export function ready(): Promise<string> {
           await tf.setBackend('cpu');
         }
         await tf.ready();
+        await prepareKernelThreads();
       } finally {
         restore();
       }

@@ -24,7 +24,8 @@ import { describe } from '../../errors.js';
 import { buildPlan } from './plan.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
-import { kernelBackward, kernelForward, type KernelInputs, type KernelSpec } from './kernel_call.js';
+import type { KernelInputs, KernelSpec } from './kernel_call.js';
+import { parallelBackward, parallelForward } from './parallel.js';
 import { fusedActivationId, type RnnPlanArgs, type RnnSequenceResult } from './types.js';
 
 const KIND_ID = { lstm: 0, gru: 1, simple_rnn: 2 } as const;
@@ -109,13 +110,13 @@ function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D, grad: boolea
     });
     return x;
   };
-  if (!grad) return tf.tensor3d(kernelForward(k, s, read(present.map(([, t]) => t), false), false).packed, shape);
+  if (!grad) return tf.tensor3d(parallelForward(k, s, read(present.map(([, t]) => t), false), false).packed, shape);
   const shapes: Record<keyof KernelInputs, number[]> = { xc: [n, f], w: [f, g], b: [g], r: [u, g], rb: [g], h0: [b, u], c0: [b, u] };
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = read(args.slice(0, present.length) as tf.Tensor[], true);
-    const fwd = kernelForward(k, s, x, true);
+    const fwd = parallelForward(k, s, x, true);
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
-      const d = kernelBackward(k, s, x, fwd.saved!, f32(dy));
+      const d = parallelBackward(k, s, x, fwd.saved!, f32(dy));
       const byName: Record<keyof KernelInputs, Float32Array | null> = { xc: d.dxc, w: d.dw, b: d.db, r: d.dr, rb: d.drb, h0: d.dh0, c0: d.dc0 };
       return present.map(([name]) => tf.tensor(byName[name]!, shapes[name]));
     };

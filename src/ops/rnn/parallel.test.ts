@@ -1,0 +1,104 @@
+// The recurrence split over threads (helper worker threads) against the same
+// call on one thread: outputs, states and input gradients identical,
+// weight gradients equal up to summation order.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../engine/tfjs.js';
+import { rnnSequence, type RnnCellKind, type RnnSequenceArgs } from './index.js';
+import { kernelThreads, probeHelpers, setKernelThreads, setMinWorkPerThread, splitKernelCalls } from './parallel.js';
+import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from './testing.js';
+import { expectCode } from '../../../test/helpers.js';
+
+/** Outputs, final states, then gradients of a fixed random linear loss w.r.t. inputs, kernel, recurrentKernel, bias, initial states. */
+function run(a: RnnSequenceArgs, seed: number): Float32Array[] {
+  const params = [a.inputs, a.kernel, a.recurrentKernel, ...(a.bias ? [a.bias] : []), ...a.initialStates];
+  return tf.tidy(() => {
+    const call = (p: tf.Tensor[]) =>
+      rnnSequence({ ...a, implementation: 'fused', inputs: p[0] as tf.Tensor3D, kernel: p[1] as tf.Tensor2D, recurrentKernel: p[2] as tf.Tensor2D, bias: a.bias ? p[3]! : null, initialStates: p.slice(a.bias ? 4 : 3) as tf.Tensor2D[] });
+    const plain = call(params);
+    const r = prng(seed);
+    const wOut = tf.tensor(randn(r, plain.output.size), plain.output.shape);
+    const wStates = plain.states.map((s) => tf.tensor(randn(r, s.size), s.shape));
+    const { grads } = tf.valueAndGrads((...p: tf.Tensor[]) => {
+      const res = call(p);
+      return tf.addN([tf.sum(tf.mul(res.output, wOut)), ...res.states.map((s, i) => tf.sum(tf.mul(s, wStates[i]!)))]) as tf.Scalar;
+    })(params);
+    return [plain.output, ...plain.states, ...grads].map((t) => Float32Array.from(t.dataSync() as Float32Array));
+  });
+}
+
+/** Runs `fn` with `threads` threads and every call split, then restores the defaults. */
+function withThreads<T>(threads: number, fn: () => T): T {
+  const before = setMinWorkPerThread(0);
+  setKernelThreads(threads);
+  try {
+    return fn();
+  } finally {
+    setMinWorkPerThread(before);
+    setKernelThreads();
+  }
+}
+
+const kinds: { kind: RnnCellKind; resetAfter?: boolean }[] = [{ kind: 'lstm' }, { kind: 'gru' }, { kind: 'gru', resetAfter: false }, { kind: 'simple_rnn' }];
+
+test('split over 2 and 3 threads: outputs, states and input gradients equal one thread exactly; weight gradients to float32 rounding', () => {
+  assert.ok(kernelThreads() >= 1);
+  const before = tf.memory().numTensors;
+  const splitBefore = splitKernelCalls();
+  let seed = 1;
+  for (const k of kinds) {
+    for (const layout of ['post', 'pre', 'holes', 'none'] as MaskLayout[]) {
+      for (const opts of [{ returnSequences: true, goBackwards: false, zeroOutputForMask: true }, { returnSequences: false, goBackwards: true, zeroOutputForMask: false }]) {
+        const a = randomRnnArgs({ ...k, b: 7, t: 9, f: 5, u: 6, layout, seed: seed++, nonZeroInitial: true, withBias: true });
+        const rdm = tf.tensor2d(Array.from({ length: 7 * 6 }, (_, i) => (i % 5 === 0 ? 0 : 1.25)), [7, 6]);
+        const args = { ...a, ...opts, recurrentDropoutMask: rdm };
+        setKernelThreads(1);
+        const one = run(args, seed);
+        setKernelThreads();
+        for (const threads of [2, 3]) {
+          const many = withThreads(threads, () => run(args, seed));
+          const nStates = k.kind === 'lstm' ? 2 : 1;
+          const what = `${k.kind}${k.resetAfter === false ? ' (reset before)' : ''} ${layout} ${JSON.stringify(opts)} on ${threads} threads`;
+          one.forEach((want, i) => {
+            const exact = i <= nStates || i === nStates + 1; // outputs, states, d inputs
+            if (exact) assert.deepEqual(many[i], want, `${what}: value ${i} differs`);
+            else {
+              const msg = mismatch(many[i]!, want, 1e-5, `${what}: gradient ${i}`, 1e-6);
+              assert.equal(msg, null, msg ?? '');
+            }
+          });
+        }
+        disposeArgs(a);
+        rdm.dispose();
+      }
+    }
+  }
+  assert.ok(splitKernelCalls() - splitBefore >= 2 * 4 * 4 * 2 * 2, 'the calls were split over threads');
+  setKernelThreads();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('setKernelThreads takes an integer >= 1', () => {
+  expectCode(() => setKernelThreads(0), 'INVALID_ARGUMENT', 'setKernelThreads', 'integer >= 1', '0');
+  expectCode(() => setKernelThreads(1.5), 'INVALID_ARGUMENT', '1.5');
+});
+
+test('a helper that fails raises BACKEND_UNAVAILABLE with its message; a failure on the calling thread is raised as is; later calls are not confused by either', () => {
+  setKernelThreads(2);
+  try {
+    expectCode(() => probeHelpers('boom in the helper', null), 'BACKEND_UNAVAILABLE', 'helper thread failed', 'boom in the helper');
+    assert.throws(() => probeHelpers(null, new RangeError('boom here')), (e: unknown) => e instanceof RangeError && e.message === 'boom here');
+    assert.throws(() => probeHelpers('both', new RangeError('here first')), (e: unknown) => e instanceof RangeError);
+    probeHelpers(null, null);
+    // A real split call after the failures gives the one-thread result.
+    const a = randomRnnArgs({ kind: 'lstm', b: 5, t: 7, f: 3, u: 4, layout: 'post', seed: 99, nonZeroInitial: true, withBias: true });
+    const args = { ...a, returnSequences: true, goBackwards: false, zeroOutputForMask: false };
+    setKernelThreads(1);
+    const one = run(args, 3);
+    const many = withThreads(2, () => run(args, 3));
+    assert.deepEqual(many[0], one[0]);
+    disposeArgs(a);
+  } finally {
+    setKernelThreads();
+  }
+});
