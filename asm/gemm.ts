@@ -6,8 +6,11 @@
 // and B and C rows 16-byte aligned. (ars, aps) = (lda, 1) is a plain
 // product; (1, lda) multiplies by A transposed, which is how the backward
 // pass accumulates dR = HS^T dG over all tokens. Tiles are 4 rows x 8
-// columns (8 accumulators), then 4 x 4; a last partial tile of rows repeats
-// its last row.
+// columns (8 accumulators), then 4 x 4; the last n % 4 rows go through
+// 2 x 16 and 1 x 32 tiles (8 accumulators again, so additions still
+// overlap), then 4 columns at a time. (The recurrence multiplies only the active rows at
+// each step; near the end of a ragged batch that is 1-3 rows, which a
+// 4-row tile would compute up to four times.)
 
 @inline
 function fma(acc: v128, a: v128, b: v128): v128 {
@@ -20,15 +23,12 @@ export function gemm(a: usize, ars: i32, aps: i32, b: usize, ldb: i32, c: usize,
   const ldbB = <usize>ldb << 2;
   const ldcB = <usize>ldc << 2;
   const zero = f32x4.splat(0.0);
-  for (let i = 0; i < n; i += 4) {
-    // A last tile of fewer than 4 rows repeats its last row: the repeated
-    // rows compute and store the same values (also when accumulating), so
-    // every row goes through the 4-row tiles.
-    const last = <usize>(n - 1);
+  const full = n & ~3;
+  for (let i = 0; i < full; i += 4) {
     const i0 = <usize>i;
-    const i1 = min(i0 + 1, last);
-    const i2 = min(i0 + 2, last);
-    const i3 = min(i0 + 3, last);
+    const i1 = i0 + 1;
+    const i2 = i0 + 2;
+    const i3 = i0 + 3;
     const a0 = a + i0 * arsB;
     const a1 = a + i1 * arsB;
     const a2 = a + i2 * arsB;
@@ -87,5 +87,89 @@ export function gemm(a: usize, ars: i32, aps: i32, b: usize, ldb: i32, c: usize,
       }
       v128.store(c0 + jb, x0); v128.store(c1 + jb, x1); v128.store(c2 + jb, x2); v128.store(c3 + jb, x3);
     }
+  }
+  let i = full;
+  if (i + 2 <= n) {
+    gemmTwoRows(a + <usize>i * arsB, arsB, apsB, b, ldbB, c + <usize>i * ldcB, ldcB, k, m, accumulate);
+    i += 2;
+  }
+  if (i < n) gemmRow(a + <usize>i * arsB, apsB, b, ldbB, c + <usize>i * ldcB, k, m, accumulate);
+}
+
+/** Two rows of C (A rows a and a + arsB), 16 columns at a time, then 4. */
+@inline
+function gemmTwoRows(a: usize, arsB: usize, apsB: usize, b: usize, ldbB: usize, c: usize, ldcB: usize, k: i32, m: i32, accumulate: bool): void {
+  const zero = f32x4.splat(0.0);
+  const a1 = a + arsB;
+  const c1 = c + ldcB;
+  let j = 0;
+  for (; j + 16 <= m; j += 16) {
+    const jb = <usize>j << 2;
+    let x0 = zero, x1 = zero, x2 = zero, x3 = zero, y0 = zero, y1 = zero, y2 = zero, y3 = zero;
+    if (accumulate) {
+      x0 = v128.load(c + jb); x1 = v128.load(c + jb, 16); x2 = v128.load(c + jb, 32); x3 = v128.load(c + jb, 48);
+      y0 = v128.load(c1 + jb); y1 = v128.load(c1 + jb, 16); y2 = v128.load(c1 + jb, 32); y3 = v128.load(c1 + jb, 48);
+    }
+    let pa: usize = 0;
+    let pb = b + jb;
+    for (let p = 0; p < k; p++) {
+      const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
+      const s = v128.load32_splat(a + pa);
+      const t = v128.load32_splat(a1 + pa);
+      x0 = fma(x0, s, b0); x1 = fma(x1, s, b1); x2 = fma(x2, s, b2); x3 = fma(x3, s, b3);
+      y0 = fma(y0, t, b0); y1 = fma(y1, t, b1); y2 = fma(y2, t, b2); y3 = fma(y3, t, b3);
+      pa += apsB;
+      pb += ldbB;
+    }
+    v128.store(c + jb, x0); v128.store(c + jb, x1, 16); v128.store(c + jb, x2, 32); v128.store(c + jb, x3, 48);
+    v128.store(c1 + jb, y0); v128.store(c1 + jb, y1, 16); v128.store(c1 + jb, y2, 32); v128.store(c1 + jb, y3, 48);
+  }
+  rowTail(a, apsB, b, ldbB, c, k, j, m, accumulate);
+  rowTail(a1, apsB, b, ldbB, c1, k, j, m, accumulate);
+}
+
+/** One row of C: c[j] (+)= sum_p a[p * aps] * B[p, j], 32 columns at a time, then 4. */
+@inline
+function gemmRow(a: usize, apsB: usize, b: usize, ldbB: usize, c: usize, k: i32, m: i32, accumulate: bool): void {
+  const zero = f32x4.splat(0.0);
+  let j = 0;
+  for (; j + 32 <= m; j += 32) {
+    const jb = <usize>j << 2;
+    let x0 = zero, x1 = zero, x2 = zero, x3 = zero, x4 = zero, x5 = zero, x6 = zero, x7 = zero;
+    if (accumulate) {
+      x0 = v128.load(c + jb); x1 = v128.load(c + jb, 16); x2 = v128.load(c + jb, 32); x3 = v128.load(c + jb, 48);
+      x4 = v128.load(c + jb, 64); x5 = v128.load(c + jb, 80); x6 = v128.load(c + jb, 96); x7 = v128.load(c + jb, 112);
+    }
+    let pa: usize = 0;
+    let pb = b + jb;
+    for (let p = 0; p < k; p++) {
+      const s = v128.load32_splat(a + pa);
+      x0 = fma(x0, s, v128.load(pb)); x1 = fma(x1, s, v128.load(pb, 16));
+      x2 = fma(x2, s, v128.load(pb, 32)); x3 = fma(x3, s, v128.load(pb, 48));
+      x4 = fma(x4, s, v128.load(pb, 64)); x5 = fma(x5, s, v128.load(pb, 80));
+      x6 = fma(x6, s, v128.load(pb, 96)); x7 = fma(x7, s, v128.load(pb, 112));
+      pa += apsB;
+      pb += ldbB;
+    }
+    v128.store(c + jb, x0); v128.store(c + jb, x1, 16); v128.store(c + jb, x2, 32); v128.store(c + jb, x3, 48);
+    v128.store(c + jb, x4, 64); v128.store(c + jb, x5, 80); v128.store(c + jb, x6, 96); v128.store(c + jb, x7, 112);
+  }
+  rowTail(a, apsB, b, ldbB, c, k, j, m, accumulate);
+}
+
+/** Columns [j0, m) of one row of C, 4 at a time. */
+@inline
+function rowTail(a: usize, apsB: usize, b: usize, ldbB: usize, c: usize, k: i32, j0: i32, m: i32, accumulate: bool): void {
+  for (let j = j0; j < m; j += 4) {
+    const jb = <usize>j << 2;
+    let x = accumulate ? v128.load(c + jb) : f32x4.splat(0.0);
+    let pa: usize = 0;
+    let pb = b + jb;
+    for (let p = 0; p < k; p++) {
+      x = fma(x, v128.load32_splat(a + pa), v128.load(pb));
+      pa += apsB;
+      pb += ldbB;
+    }
+    v128.store(c + jb, x);
   }
 }

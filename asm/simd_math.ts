@@ -9,11 +9,21 @@ export const ACT_RELU: i32 = 1;
 export const ACT_SIGMOID: i32 = 2;
 export const ACT_TANH: i32 = 3;
 
+/**
+ * x clamped to [lo, hi] with pmin/pmax (one minps/maxps each on x86, where
+ * min/max need several instructions for -0 and NaN). NaN stays NaN: each
+ * compare with NaN is false and keeps x.
+ */
+@inline
+function clamp(x: v128, lo: v128, hi: v128): v128 {
+  return f32x4.pmax(f32x4.pmin(x, hi), lo);
+}
+
 // exp(x) = 2^n * e^r with n = round(x / ln 2), |r| <= ln2 / 2, and a degree-6
 // Taylor polynomial for e^r.
 @inline
 export function vexp(x0: v128): v128 {
-  const x = f32x4.max(f32x4.min(x0, f32x4.splat(88.0)), f32x4.splat(-87.0));
+  const x = clamp(x0, f32x4.splat(-87.0), f32x4.splat(88.0));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145752)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.42860677e-6)));
@@ -24,7 +34,10 @@ export function vexp(x0: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // 2^n from the bits of n + (2^23 + 127): its low mantissa bits are n + 127
+  // (n is a whole number in [-126, 127]), shifted into the exponent field.
+  const biased = i32x4.sub(f32x4.add(n, f32x4.splat(8388735.0)), i32x4.splat(0x4b000000));
+  const scale = i32x4.shl(biased, 23);
   return f32x4.mul(p, scale);
 }
 
@@ -40,7 +53,7 @@ export function vsigmoid(x: v128): v128 {
 @inline
 export function vtanh(x0: v128): v128 {
   const c = f32x4.splat(7.90531110763549805);
-  const x = f32x4.max(f32x4.min(x0, c), f32x4.neg(c));
+  const x = clamp(x0, f32x4.neg(c), c);
   const x2 = f32x4.mul(x, x);
   let p = f32x4.splat(-2.76076847742355e-16);
   p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(2.00018790482477e-13));

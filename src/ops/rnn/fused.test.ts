@@ -150,3 +150,40 @@ test('tensor count stays flat over repeated fused forward + backward', () => {
   tf.dispose(vars);
   disposeArgs(a);
 });
+
+test('the kernel gemm equals a plain product for every row count (4-row, 2-row and 1-row tiles), column count, transposed A and accumulation', () => {
+  const k = rnnKernel()!;
+  const r = prng(21);
+  for (const n of [1, 2, 3, 4, 5, 6, 7, 9, 13]) {
+    for (const kk of [1, 3, 17]) {
+      for (const m of [4, 8, 12, 36, 68]) {
+        for (const transposed of [false, true]) {
+          for (const accumulate of [false, true]) {
+            const a = randn(r, n * kk);
+            const b = randn(r, kk * m);
+            const c0 = randn(r, n * m);
+            // A is [n, kk] (ars = kk, aps = 1) or stored transposed as [kk, n] (ars = 1, aps = n).
+            const aStored = transposed ? Array.from({ length: kk * n }, (_, i) => a[(i % n) * kk + Math.floor(i / n)]!) : a;
+            const base = (k.heapBase() + 15) & ~15;
+            const need = base + 4 * (n * kk + kk * m + n * m) + 64;
+            if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
+            const f = new Float32Array(k.memory.buffer);
+            const pa = base, pb = pa + ((4 * n * kk + 15) & ~15), pc = pb + ((4 * kk * m + 15) & ~15);
+            f.set(aStored, pa >> 2);
+            f.set(b, pb >> 2);
+            f.set(c0, pc >> 2);
+            k.gemm(pa, transposed ? 1 : kk, transposed ? n : 1, pb, m, pc, m, n, kk, m, accumulate ? 1 : 0);
+            const got = new Float32Array(k.memory.buffer, pc, n * m);
+            for (let i = 0; i < n; i++) {
+              for (let j = 0; j < m; j++) {
+                let want = accumulate ? Math.fround(c0[i * m + j]!) : 0;
+                for (let p = 0; p < kk; p++) want += Math.fround(a[i * kk + p]!) * Math.fround(b[p * m + j]!);
+                assert.ok(Math.abs(got[i * m + j]! - want) <= 1e-5 * (1 + Math.abs(want)), `n ${n} k ${kk} m ${m} transposed ${transposed} accumulate ${accumulate}: C[${i}, ${j}] = ${got[i * m + j]}, expected ${want}`);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+});

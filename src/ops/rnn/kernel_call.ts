@@ -8,7 +8,7 @@ import { KernelArena, type RnnKernel } from './kernel.js';
 import type { StepPlan } from './plan.js';
 
 /** Header indices; mirror asm/header.ts. */
-const H = { KIND: 0, RESET_AFTER: 1, ACT: 2, RACT: 3, B: 4, T: 5, U: 6, G: 7, RETSEQ: 8, ZERO: 9, N: 10, NSTATE: 11, TOUT: 12, F: 13, FP: 14 } as const;
+const H = { KIND: 0, RESET_AFTER: 1, ACT: 2, RACT: 3, B: 4, T: 5, U: 6, G: 7, RETSEQ: 8, ZERO: 9, N: 10, NSTATE: 11, TOUT: 12, F: 13, FP: 14, SAVE: 15 } as const;
 const P = {
   XP: 16, R: 17, RB: 18, H: 19, C: 20, RDM: 21, COUNTS: 22, ROWS: 23, MASK: 24, OUT: 25, HS: 26, GA: 27, X1: 28, X2: 29, SCR: 30, SCR2: 31,
   RT: 32, DOUT: 33, DH: 34, DC: 35, DXP: 36, DGR: 37, DR: 38, DRB: 39, XC: 40, W: 41, B: 42, WT: 43, DXC: 44, DW: 45, DB: 46,
@@ -59,7 +59,7 @@ export function unpadUnits(src: Float32Array, rows: number, groups: number, u: n
   return out;
 }
 
-function regions(k: RnnKernel, s: KernelSpec, backward: boolean) {
+function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true) {
   const { up, gup, nState, slots, fp } = dims(s);
   const f = s.features;
   const { batch: b, time: t, n } = s.plan;
@@ -70,7 +70,8 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean) {
     xp: backward ? 0 : a.take(n * gup * F),
     xc: a.take(n * f * F),
     w: a.take(f * gup * F),
-    b: s.hasInputBias ? a.take(gup * F) : 0,
+    // The forward pass adds b at the gates: zeros when the layer has no bias.
+    b: a.take(gup * F),
     r: a.take(up * gup * F),
     rb: s.hasRecurrentBias ? a.take(gup * F) : 0,
     h: a.take(b * up * F),
@@ -104,7 +105,7 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean) {
   const hdr = r.hdr >> 2;
   const ints: [number, number][] = [
     [H.KIND, s.kind], [H.RESET_AFTER, s.resetAfter ? 1 : 0], [H.ACT, s.act], [H.RACT, s.ract], [H.B, b], [H.T, t], [H.U, up], [H.G, s.gates],
-    [H.RETSEQ, s.returnSequences ? 1 : 0], [H.ZERO, s.zeroOutputForMask ? 1 : 0], [H.N, n], [H.NSTATE, nState], [H.TOUT, dims(s).tOut], [H.F, f], [H.FP, fp],
+    [H.RETSEQ, s.returnSequences ? 1 : 0], [H.ZERO, s.zeroOutputForMask ? 1 : 0], [H.N, n], [H.NSTATE, nState], [H.TOUT, dims(s).tOut], [H.F, f], [H.FP, fp], [H.SAVE, save ? 1 : 0],
     [P.XP, r.xp], [P.R, r.r], [P.RB, r.rb], [P.H, r.h], [P.C, r.c], [P.RDM, r.rdm], [P.COUNTS, r.counts], [P.ROWS, r.rows], [P.MASK, r.mask],
     [P.OUT, r.out], [P.HS, hs], [P.GA, ga], [P.X1, x1], [P.X2, x2], [P.SCR, r.scr], [P.SCR2, r.scr2], [P.RT, r.rt], [P.DOUT, r.dout],
     [P.DH, r.dh], [P.DC, r.dc], [P.DXP, r.dxp], [P.DGR, r.dgr || r.dxp], [P.DR, r.dr], [P.DRB, r.drb],
@@ -135,7 +136,8 @@ function setShared(v: { f32: Float32Array }, at: { xc: number; w: number; b: num
   const u = s.units;
   v.f32.set(x.xc, at.xc >> 2);
   v.f32.set(padUnits(x.w, s.features, s.gates, u, up), at.w >> 2);
-  if (at.b !== 0) v.f32.set(padUnits(x.b!, 1, s.gates, u, up), at.b >> 2);
+  if (x.b !== null) v.f32.set(padUnits(x.b, 1, s.gates, u, up), at.b >> 2);
+  else v.f32.fill(0, at.b >> 2, (at.b >> 2) + s.gates * up);
   v.f32.set(padUnits(x.r, u, s.gates, u, up), at.r >> 2);
 }
 
@@ -146,7 +148,7 @@ function setShared(v: { f32: Float32Array }, at: { xc: number; w: number; b: num
  * backward pass needs.
  */
 export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save: boolean): { packed: Float32Array; saved: SavedActivations | null } {
-  const { r: at, v, up, nState, slots } = regions(k, s, false);
+  const { r: at, v, up, nState, slots } = regions(k, s, false, save);
   const { batch: b, n } = s.plan;
   const u = s.units;
   setShared(v, at, s, x, up);

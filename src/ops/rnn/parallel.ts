@@ -229,14 +229,17 @@ function groupCount(s: KernelSpec): number {
  * the work here throws, so that no reply is left for a later call (each
  * carries its call's number, and older ones are dropped).
  */
-function runGroups(requests: HelperRequest[], transfers: ArrayBuffer[][], here: () => void): HelperReply[] {
+function runGroups(requests: (() => { request: HelperRequest; transfer: ArrayBuffer[] })[], here: () => void): HelperReply[] {
   const wt = nodeWorkerThreads()!;
   splitCalls++;
-  const used = requests.map((r, i) => {
+  // Each helper's share is prepared and sent before the next one's (and
+  // before this thread's), so helpers start as early as possible.
+  const used = requests.map((make, i) => {
     const h = helper(i, wt);
+    const { request, transfer } = make();
     h.seq = (h.seq + 1) | 0 || 1;
-    r.seq = h.seq;
-    h.port.postMessage(r, transfers[i]!);
+    request.seq = h.seq;
+    h.port.postMessage(request, transfer);
     return h;
   });
   let failure: unknown = null;
@@ -281,7 +284,7 @@ function awaitReply(wt: WorkerThreads, h: Helper): HelperReply {
 export function probeHelpers(helperMessage: string | null, hereError: Error | null): void {
   if (nodeWorkerThreads() === null || source === null) throw new MasqueError('BACKEND_UNAVAILABLE', 'probeHelpers: helper threads are not available here.');
   const request: HelperRequest = helperMessage === null ? { op: 'fail', seq: 0, message: '' } : { op: 'fail', seq: 0, message: helperMessage };
-  runGroups([request], [[]], () => {
+  runGroups([() => ({ request, transfer: [] })], () => {
     if (hereError !== null) throw hereError;
   });
 }
@@ -297,12 +300,16 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   }
   const groups = splitRows(s.plan, count);
   const shared = sharedWeights(x);
-  const parts = groups.map((g) => groupInputs(s, x, shared, g));
   let mine: ReturnType<typeof kernelForward> | null = null;
   const replies = runGroups(
-    parts.slice(1).map((p) => ({ op: 'forward', seq: 0, spec: p.spec, x: p.x, save })),
-    parts.slice(1).map((p) => ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm)),
-    () => (mine = kernelForward(k, parts[0]!.spec, parts[0]!.x, save)),
+    groups.slice(1).map((g) => () => {
+      const p = groupInputs(s, x, shared, g);
+      return { request: { op: 'forward', seq: 0, spec: p.spec, x: p.x, save }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm) };
+    }),
+    () => {
+      const p = groupInputs(s, x, shared, groups[0]!);
+      mine = kernelForward(k, p.spec, p.x, save);
+    },
   );
   const results = [mine!, ...replies.map((r) => r as Extract<HelperReply, { op: 'forward' }>)];
   const slotWidth = ((s.returnSequences ? s.plan.time : 1) + (s.kind === 0 ? 2 : 1)) * s.units;
@@ -317,13 +324,19 @@ export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, s
   const groups = saved.groups;
   const slotWidth = ((s.returnSequences ? s.plan.time : 1) + (s.kind === 0 ? 2 : 1)) * s.units;
   const shared = sharedWeights(x);
-  const parts = groups.map((g) => groupInputs(s, x, shared, g));
-  const dParts = groups.map((g) => takeRows(dPacked, g.rows, slotWidth));
+  const dPart = (g: Group) => takeRows(dPacked, g.rows, slotWidth);
   let mine: KernelGrads | null = null;
   const replies = runGroups(
-    parts.slice(1).map((p, i) => ({ op: 'backward', seq: 0, spec: p.spec, x: p.x, saved: saved.saved[i + 1]!, dPacked: dParts[i + 1]! })),
-    parts.slice(1).map((p, i) => ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm, dParts[i + 1]!, saved.saved[i + 1]!)),
-    () => (mine = kernelBackward(k, parts[0]!.spec, parts[0]!.x, saved.saved[0]!, dParts[0]!)),
+    groups.slice(1).map((g, i) => () => {
+      const p = groupInputs(s, x, shared, g);
+      const d = dPart(g);
+      const sv = saved.saved[i + 1]!;
+      return { request: { op: 'backward', seq: 0, spec: p.spec, x: p.x, saved: sv, dPacked: d }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm, d, sv) };
+    }),
+    () => {
+      const p = groupInputs(s, x, shared, groups[0]!);
+      mine = kernelBackward(k, p.spec, p.x, saved.saved[0]!, dPart(groups[0]!));
+    },
   );
   const all = [mine!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'backward' }>).grads)];
   const u = s.units;
