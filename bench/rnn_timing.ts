@@ -48,6 +48,32 @@ export async function timeLoop(fn: () => unknown, warmup: number, budgetS: numbe
   return { iters: wall.length, msMedian: median(wall), cpuMsMedian: median(cpu), tensorsBefore, tensorsAfter: tf.memory().numTensors };
 }
 
+/**
+ * Times several calls in turns (a, b, a, b, ...) until the budget is spent,
+ * so that drift in the machine's speed (other jobs, clock changes) affects
+ * each alike; used where their ratio is the result.
+ */
+export async function timeInterleaved(fns: (() => unknown)[], warmup: number, budgetS: number, minIters = 1): Promise<Timing[]> {
+  for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
+  const tensorsBefore = tf.memory().numTensors;
+  const wall: number[][] = fns.map(() => []);
+  const cpu: number[][] = fns.map(() => []);
+  const t0 = performance.now();
+  do {
+    for (let k = 0; k < fns.length; k++) {
+      const s = performance.now();
+      const c = process.cpuUsage();
+      await fns[k]!();
+      const dc = process.cpuUsage(c);
+      wall[k]!.push(performance.now() - s);
+      cpu[k]!.push((dc.user + dc.system) / 1000);
+      sampleMemory();
+    }
+  } while (performance.now() - t0 < budgetS * 1000 || wall[0]!.length < minIters);
+  const tensorsAfter = tf.memory().numTensors;
+  return fns.map((_, k) => ({ iters: wall[k]!.length, msMedian: median(wall[k]!), cpuMsMedian: median(cpu[k]!), tensorsBefore, tensorsAfter }));
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;

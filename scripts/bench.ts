@@ -22,7 +22,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { tf, ready, LSTM, setKernelThreads, kernelThreads } from '../src/index.js';
 import { lengthStats, makeLengths, makeRows, mulberry32, padMask, padRows, type Padding, type Rows } from '../bench/rnn_data.js';
 import { buildMasque, buildPeer, peerEmbeddingTrainAlone, peerLayers, type ModelKind, type ModelShape } from '../bench/rnn_models.js';
-import { peak, sampleMemory, timeLoop, type Timing } from '../bench/rnn_timing.js';
+import { peak, sampleMemory, timeInterleaved, timeLoop, type Timing } from '../bench/rnn_timing.js';
 import { memoryRun, type MemoryReport } from '../bench/rnn_memory.js';
 import { printTables, type Row } from '../bench/rnn_report.js';
 
@@ -110,18 +110,26 @@ async function main(): Promise<void> {
     const what = `${r.lib} ${r.config} ${r.padding} ${r.model}-${r.phase}${r.paddedTo ? ` T=${r.paddedTo}` : ''}`;
     console.log(r.error ? `#   ${what}: FAILED ${r.error}` : `#   ${what}: ${r.msMedian!.toFixed(1)} ms wall (${r.cpuMsMedian!.toFixed(1)} CPU), ${Math.round(r.realTokPerS!)} real tok/s (x${r.iters})`);
   };
+  const rowOf = (base: Omit<Row, 'msMedian'>, t: Timing): Row => {
+    const mem = sampleMemory();
+    return { ...base, msMedian: t.msMedian, cpuMsMedian: t.cpuMsMedian, iters: t.iters, realTokPerS: base.realTokens / (t.msMedian / 1000), cpuTokPerS: base.realTokens / (t.cpuMsMedian / 1000), tensorsBefore: t.tensorsBefore, tensorsAfter: t.tensorsAfter, rssMiB: mem.rssMiB, arrayBuffersMiB: mem.arrayBuffersMiB };
+  };
   const time = async (base: Omit<Row, 'msMedian'>, fn: () => unknown): Promise<Timing | null> => {
     const tensors0 = tf.memory().numTensors;
     try {
       const t = await timeLoop(fn, opt.warmup, opt.budget, 3);
-      const mem = sampleMemory();
-      record({ ...base, msMedian: t.msMedian, cpuMsMedian: t.cpuMsMedian, iters: t.iters, realTokPerS: base.realTokens / (t.msMedian / 1000), cpuTokPerS: base.realTokens / (t.cpuMsMedian / 1000), tensorsBefore: t.tensorsBefore, tensorsAfter: t.tensorsAfter, rssMiB: mem.rssMiB, arrayBuffersMiB: mem.arrayBuffersMiB });
+      record(rowOf(base, t));
       return t;
     } catch (e) {
       // A call that throws part-way (tfjs-layers' Embedding gradient on wasm) leaves its tensors behind.
       record({ ...base, error: String((e as Error).message ?? e).split('\n')[0], tensorsLeftByFailure: tf.memory().numTensors - tensors0 });
       return null;
     }
+  };
+  /** Padding sensitivity: the batch padded to T and to 4T, timed in turns (their ratio is the result). */
+  const timePair = async (bases: Omit<Row, 'msMedian'>[], fns: (() => unknown)[]): Promise<void> => {
+    const ts = await timeInterleaved(fns, opt.warmup, 2 * opt.budget, 3);
+    ts.forEach((t, i) => record(rowOf(bases[i]!, t)));
   };
 
   const agreement: { config: string; padding: string; model: string; maxAbsDiff: number }[] = [];
@@ -150,31 +158,29 @@ async function main(): Promise<void> {
         await time({ ...common, lib: 'masque', phase: 'infer' }, () => predictOnce((t) => model.predict(t), x));
         await time({ ...common, lib: 'masque', phase: 'train' }, () => model.trainOnBatch(x, full.y));
         // Padding sensitivity: the same rows padded to their longest length and to 4x that.
-        for (const t of [st.max, 4 * st.max]) {
-          const p = tensors(data, t, padding);
-          const px = kind === 'masking' ? p.x : p.ids;
-          await time({ ...common, lib: 'masque', phase: 'infer', paddedTo: t }, () => predictOnce((u) => model.predict(u), px));
-          await time({ ...common, lib: 'masque', phase: 'train', paddedTo: t }, () => model.trainOnBatch(px, p.y));
-          p.free();
-        }
+        const padded = [st.max, 4 * st.max].map((t) => ({ t, p: tensors(data, t, padding) }));
+        const input = (q: (typeof padded)[number]) => (kind === 'masking' ? q.p.x : q.p.ids);
+        const bases = (phase: 'infer' | 'train') => padded.map((q) => ({ ...common, lib: 'masque' as const, phase, paddedTo: q.t }));
+        await timePair(bases('infer'), padded.map((q) => () => predictOnce((u) => model.predict(u), input(q))));
+        await timePair(bases('train'), padded.map((q) => () => model.trainOnBatch(input(q), q.p.y)));
+        padded.forEach((q) => q.p.free());
         peerModel.dispose();
         model.dispose();
       }
       // The recurrent layer alone (LSTM on the padded features with their mask): what the fused op costs.
       const lstm = new LSTM({ units: cfg.u });
-      for (const t of [st.max, 4 * st.max]) {
-        const p = tensors(data, t, padding);
-        const mask = tf.tensor2d(padMask(lengths, t, padding), [cfg.b, t], 'bool');
-        const common = { config: cfg.name, padding, model: 'lstm-layer', realTokens: st.real, paddedTo: t };
-        await time({ ...common, lib: 'masque', phase: 'infer' }, () => tf.tidy(() => (lstm.apply(p.x, { mask }) as tf.Tensor).dataSync()));
-        const vars = lstm.weights.map((w) => w.variable);
-        await time({ ...common, lib: 'masque', phase: 'train' }, () => {
-          const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(lstm.apply(p.x, { mask }) as tf.Tensor) as tf.Scalar), vars);
-          tf.dispose([value, ...Object.values(grads)]);
-        });
-        tf.dispose(mask);
-        p.free();
-      }
+      const layerInputs = [st.max, 4 * st.max].map((t) => ({ t, p: tensors(data, t, padding), mask: tf.tensor2d(padMask(lengths, t, padding), [cfg.b, t], 'bool') }));
+      const layerBases = (phase: 'infer' | 'train') => layerInputs.map((q) => ({ config: cfg.name, padding, model: 'lstm-layer', realTokens: st.real, paddedTo: q.t, lib: 'masque' as const, phase }));
+      await timePair(layerBases('infer'), layerInputs.map((q) => () => tf.tidy(() => (lstm.apply(q.p.x, { mask: q.mask }) as tf.Tensor).dataSync())));
+      const vars = () => lstm.weights.map((w) => w.variable);
+      await timePair(layerBases('train'), layerInputs.map((q) => () => {
+        const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(lstm.apply(q.p.x, { mask: q.mask }) as tf.Tensor) as tf.Scalar), vars());
+        tf.dispose([value, ...Object.values(grads)]);
+      }));
+      layerInputs.forEach((q) => {
+        tf.dispose(q.mask);
+        q.p.free();
+      });
       lstm.dispose();
       full.free();
     }
