@@ -58,7 +58,7 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
       if (!onCpuMemoryBackend() && tf.getKernel('UnsortedSegmentSum', backend) !== undefined) {
         return tf.unsortedSegmentSum(tf.reshape(dy, [-1, dim]), tf.tensor1d(idValues, 'int32'), vocab);
       }
-      return scatterAddRows(idValues, f32(dy), vocab, dim, knownNonzeroRows(dy, dim));
+      return scatterAddTensor(idValues, dy, vocab, dim);
     };
     return { value, gradFunc };
   });
@@ -103,6 +103,20 @@ function gatherRowsJs(embeddings: tf.Tensor, ids: Int32Array, vocab: number, dim
  */
 export function scatterAddRows(ids: Int32Array, rows: Float32Array, vocab: number, dim: number, only: Int32Array | null = null): tf.Tensor2D {
   const out = new Float32Array(vocab * dim);
+  scatterAddInto(out, ids, rows, vocab, dim, only);
+  return tf.tensor2d(out, [vocab, dim]);
+}
+
+/** The gradient of the lookup, written in place (in the wasm heap on wasm): zeros, then the rows of dy added. */
+function scatterAddTensor(ids: Int32Array, dy: tf.Tensor, vocab: number, dim: number): tf.Tensor {
+  const only = knownNonzeroRows(dy, dim);
+  return writeTensor([vocab, dim], 'float32', (out) => {
+    out.fill(0);
+    scatterAddInto(out, ids, f32(dy), vocab, dim, only);
+  });
+}
+
+function scatterAddInto(out: Float32Array, ids: Int32Array, rows: Float32Array, vocab: number, dim: number, only: Int32Array | null): void {
   const count = only === null ? ids.length : only.length;
   for (let k = 0; k < count; k++) {
     const n = only === null ? k : only[k]!;
@@ -112,7 +126,6 @@ export function scatterAddRows(ids: Int32Array, rows: Float32Array, vocab: numbe
     const r = n * dim;
     for (let d = 0; d < dim; d++) out[o + d]! += rows[r + d]!;
   }
-  return tf.tensor2d(out, [vocab, dim]);
 }
 
 function checkRange(values: Int32Array, shape: number[], vocab: number, where: string): void {

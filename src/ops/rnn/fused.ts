@@ -110,20 +110,25 @@ function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D, grad: boolea
     ['xc', xc], ['w', a.kernel], ['b', a.inputBias], ['r', a.recurrentKernel], ['rb', a.recurrentBias], ['h0', a.initialStates[0]!], ['c0', a.initialStates[1] ?? null],
   ];
   const present = named.filter(([, t]) => t !== null) as [keyof KernelInputs, tf.Tensor][];
-  // Views of tfjs memory are read at once by the kernel call; `copy` keeps data for the backward pass.
-  const read = (ts: tf.Tensor[], copy: boolean): KernelInputs => {
+  // Views of tfjs memory, valid until the next tfjs op: the kernel call reads them at once.
+  const read = (ts: tf.Tensor[]): KernelInputs => {
     const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
-    present.forEach(([name], i) => {
-      const v = f32(ts[i]!);
-      x[name] = copy ? v.slice() : v;
-    });
+    present.forEach(([name], i) => (x[name] = f32(ts[i]!)));
     return x;
   };
-  if (!grad) return tf.tensor3d(parallelForward(k, s, read(present.map(([, t]) => t), false), false).packed, shape);
+  if (!grad) return tf.tensor3d(parallelForward(k, s, read(present.map(([, t]) => t)), false).packed, shape);
   const shapes: Record<keyof KernelInputs, number[]> = { xc: [n, f], w: [f, g], b: [g], r: [u, g], rb: [g], h0: [b, u], c0: [b, u] };
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const x = read(args.slice(0, present.length) as tf.Tensor[], true);
-    const fwd = parallelForward(k, s, x, true);
+    const views = read(args.slice(0, present.length) as tf.Tensor[]);
+    const fwd = parallelForward(k, s, views, true);
+    // Kept for the backward pass (the views are valid only until the next
+    // tfjs op). A split call kept its groups' inputs itself, so xc is not
+    // copied again then.
+    const x: KernelInputs = { ...views };
+    for (const name of ['xc', 'w', 'b', 'r', 'rb', 'h0', 'c0'] as const) {
+      const v = views[name];
+      if (v !== null) x[name] = name === 'xc' && fwd.saved!.groups !== null ? new Float32Array(0) : v.slice();
+    }
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
       const d = parallelBackward(k, s, x, fwd.saved!, f32(dy));
       const byName: Record<keyof KernelInputs, Float32Array | null> = { xc: d.dxc, w: d.dw, b: d.db, r: d.dr, rb: d.drb, h0: d.dh0, c0: d.dc0 };

@@ -6,6 +6,7 @@
  */
 import { KernelArena, type RnnKernel } from './kernel.js';
 import type { StepPlan } from './plan.js';
+import { savedPool } from './buffer_pool.js';
 
 /** Header indices; mirror asm/header.ts. */
 const H = { KIND: 0, RESET_AFTER: 1, ACT: 2, RACT: 3, B: 4, T: 5, U: 6, G: 7, RETSEQ: 8, ZERO: 9, N: 10, NSTATE: 11, TOUT: 12, F: 13, FP: 14, SAVE: 15 } as const;
@@ -158,7 +159,13 @@ export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save
   k.forward(at.hdr);
   const out = new Float32Array(k.memory.buffer, at.out, b * slots * up);
   const packed = unpadUnits(out.slice(), b * slots, 1, u, up);
-  const saved = save ? new Float32Array(k.memory.buffer, at.saved, n * up * (3 + s.gates)).slice() : null;
+  let saved: Float32Array | null = null;
+  if (save) {
+    // Kept until the backward pass, which returns it to the pool.
+    const len = n * up * (3 + s.gates);
+    saved = savedPool.take(len);
+    saved.set(new Float32Array(k.memory.buffer, at.saved, len));
+  }
   return { packed, saved };
 }
 
@@ -173,13 +180,18 @@ export interface KernelGrads {
   dc0: Float32Array | null;
 }
 
-/** Runs the backward pass from the forward's inputs and saved activations and the gradient of the packed result. */
+/**
+ * Runs the backward pass from the forward's inputs and saved activations and
+ * the gradient of the packed result. Consumes `saved` (its buffer goes back
+ * to this thread's pool for the next forward pass).
+ */
 export function kernelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, saved: SavedActivations, dPacked: Float32Array): KernelGrads {
   const { r: at, v, up, gup, nState, slots, fp } = regions(k, s, true);
   const { batch: b, n } = s.plan;
   const u = s.units;
   setShared(v, at, s, x, up);
   v.f32.set(saved, at.saved >> 2);
+  savedPool.give(saved);
   v.f32.set(padUnits(dPacked, b * slots, 1, u, up), at.dout >> 2);
   k.backward(at.hdr);
   const mem = k.memory.buffer;

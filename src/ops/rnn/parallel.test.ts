@@ -97,6 +97,9 @@ test('a helper that fails raises BACKEND_UNAVAILABLE with its message; a failure
     const one = run(args, 3);
     const many = withThreads(2, () => run(args, 3));
     assert.deepEqual(many[0], one[0]);
+    // Again: the second call reuses the pooled buffers of the first (in both threads).
+    const again = withThreads(2, () => run(args, 3));
+    again.forEach((v, i) => assert.deepEqual(v, many[i], `value ${i} differs on the second split call`));
     disposeArgs(a);
   } finally {
     setKernelThreads();

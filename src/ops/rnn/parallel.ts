@@ -27,7 +27,7 @@ export type HelperRequest =
   | { op: 'backward'; seq: number; spec: KernelSpec; x: KernelInputs; saved: SavedActivations; dPacked: Float32Array };
 
 export type HelperReply = { seq: number } & (
-  | { op: 'forward'; packed: Float32Array; saved: SavedActivations | null }
+  | { op: 'forward'; packed: Float32Array; saved: SavedActivations | null; xc: Float32Array | null }
   | { op: 'backward'; grads: KernelGrads }
   | { op: 'error'; message: string }
 );
@@ -200,12 +200,16 @@ function compact<T extends Float32Array | null>(a: T): T {
   return a === null || (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) ? a : (a.slice() as T);
 }
 
-/** Group g's spec and inputs: its rows and tokens; the weights shared (compacted once, in `shared`). */
-function groupInputs(s: KernelSpec, x: KernelInputs, shared: Pick<KernelInputs, 'w' | 'b' | 'r' | 'rb'>, g: Group): { spec: KernelSpec; x: KernelInputs } {
+/**
+ * Group g's spec and inputs: its rows and tokens; the weights shared
+ * (compacted once, in `shared`); its tokens' inputs `xc` when the forward
+ * pass kept them.
+ */
+function groupInputs(s: KernelSpec, x: KernelInputs, shared: Pick<KernelInputs, 'w' | 'b' | 'r' | 'rb'>, g: Group, xc?: Float32Array): { spec: KernelSpec; x: KernelInputs } {
   const u = s.units;
   return {
     spec: { ...s, plan: g.plan, rdm: s.rdm === null ? null : takeRows(s.rdm, g.rows, u) },
-    x: { ...shared, xc: takeRows(x.xc, g.tokens, s.features), h0: takeRows(x.h0, g.rows, u), c0: x.c0 === null ? null : takeRows(x.c0, g.rows, u) },
+    x: { ...shared, xc: xc ?? takeRows(x.xc, g.tokens, s.features), h0: takeRows(x.h0, g.rows, u), c0: x.c0 === null ? null : takeRows(x.c0, g.rows, u) },
   };
 }
 
@@ -213,8 +217,13 @@ function sharedWeights(x: KernelInputs): Pick<KernelInputs, 'w' | 'b' | 'r' | 'r
   return { w: compact(x.w), b: compact(x.b), r: compact(x.r), rb: compact(x.rb) };
 }
 
-/** Saved activations of a call: one block, or one per group. */
-export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups: Group[]; saved: SavedActivations[] };
+/**
+ * Saved for the backward pass: one block of activations, or, for a split
+ * call, each group's activations and its tokens' inputs (the helpers send
+ * theirs back with their results, so the backward pass copies nothing
+ * again).
+ */
+export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups: Group[]; saved: SavedActivations[]; xc: Float32Array[] };
 
 function groupCount(s: KernelSpec): number {
   const threads = kernelThreads();
@@ -301,6 +310,7 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   const groups = splitRows(s.plan, count);
   const shared = sharedWeights(x);
   let mine: ReturnType<typeof kernelForward> | null = null;
+  let mineXc: Float32Array | null = null;
   const replies = runGroups(
     groups.slice(1).map((g) => () => {
       const p = groupInputs(s, x, shared, g);
@@ -308,6 +318,7 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
     }),
     () => {
       const p = groupInputs(s, x, shared, groups[0]!);
+      mineXc = p.x.xc;
       mine = kernelForward(k, p.spec, p.x, save);
     },
   );
@@ -315,7 +326,7 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   const slotWidth = ((s.returnSequences ? s.plan.time : 1) + (s.kind === 0 ? 2 : 1)) * s.units;
   const packed = new Float32Array(s.plan.batch * slotWidth);
   results.forEach((r, i) => putRows(packed, r.packed, groups[i]!.rows, slotWidth));
-  return { packed, saved: save ? { groups, saved: results.map((r) => r.saved!) } : null };
+  return { packed, saved: save ? { groups, saved: results.map((r) => r.saved!), xc: [mineXc!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'forward' }>).xc!)] } : null };
 }
 
 /** kernelBackward for a call made by parallelForward (the same groups). */
@@ -328,13 +339,13 @@ export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, s
   let mine: KernelGrads | null = null;
   const replies = runGroups(
     groups.slice(1).map((g, i) => () => {
-      const p = groupInputs(s, x, shared, g);
+      const p = groupInputs(s, x, shared, g, saved.xc[i + 1]);
       const d = dPart(g);
       const sv = saved.saved[i + 1]!;
       return { request: { op: 'backward', seq: 0, spec: p.spec, x: p.x, saved: sv, dPacked: d }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm, d, sv) };
     }),
     () => {
-      const p = groupInputs(s, x, shared, groups[0]!);
+      const p = groupInputs(s, x, shared, groups[0]!, saved.xc[0]);
       mine = kernelBackward(k, p.spec, p.x, saved.saved[0]!, dPart(groups[0]!));
     },
   );

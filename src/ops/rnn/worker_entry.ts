@@ -24,11 +24,12 @@ function answer(m: HelperRequest): HelperReply {
   if (m.op === 'fail') {
     // Tests of the failure paths (probeHelpers): an empty message succeeds.
     if (m.message !== '') throw new Error(m.message);
-    return { seq: m.seq, op: 'forward', packed: new Float32Array(0), saved: null };
+    return { seq: m.seq, op: 'forward', packed: new Float32Array(0), saved: null, xc: null };
   }
   const k = rnnKernel();
   if (k === null) throw new Error('the recurrent WebAssembly kernel could not be loaded in the helper thread');
-  if (m.op === 'forward') return { seq: m.seq, op: 'forward', ...kernelForward(k, m.spec, m.x, m.save) };
+  // With `save`, the group's inputs go back too: the backward pass sends them again.
+  if (m.op === 'forward') return { seq: m.seq, op: 'forward', ...kernelForward(k, m.spec, m.x, m.save), xc: m.save ? m.x.xc : null };
   return { seq: m.seq, op: 'backward', grads: kernelBackward(k, m.spec, m.x, m.saved, m.dPacked) };
 }
 
@@ -41,7 +42,7 @@ port.on('message', (m) => {
   }
   // The results' buffers move to the calling thread instead of being copied.
   const buffers = new Set<ArrayBuffer>();
-  const results = reply.op === 'forward' ? [reply.packed, reply.saved] : reply.op === 'backward' ? Object.values(reply.grads) : [];
+  const results = reply.op === 'forward' ? [reply.packed, reply.saved, reply.xc] : reply.op === 'backward' ? Object.values(reply.grads) : [];
   for (const a of results) if (a instanceof Float32Array) buffers.add(a.buffer as ArrayBuffer);
   port.postMessage(reply, [...buffers]);
   Atomics.store(flag, 0, m.seq);

@@ -1,0 +1,40 @@
+/**
+ * Reuses the large Float32Arrays that every training step of a recurrent
+ * layer needs again (the activations saved by the forward pass for the
+ * backward pass: megabytes per call). Allocating them anew each step makes
+ * V8 run a major garbage collection every step or two, whose background
+ * threads compete with the kernel threads for the cores. Each thread (the
+ * calling one, each helper) has its own pool.
+ */
+export class BufferPool {
+  private readonly free: Float32Array[] = [];
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** A Float32Array of length n (a view of a pooled buffer when one is large enough, else a new one). */
+  take(n: number): Float32Array {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const len = this.free[i]!.length;
+      if (len >= n && (best < 0 || len < this.free[best]!.length)) best = i;
+    }
+    if (best < 0) return new Float32Array(n);
+    const buf = this.free.splice(best, 1)[0]!;
+    this.bytes -= buf.byteLength;
+    return buf.subarray(0, n);
+  }
+
+  /** Returns an array's whole buffer to the pool (ignored when detached, or when the pool is full). */
+  give(a: Float32Array): void {
+    // A transferred (detached) buffer has byteLength 0.
+    if (a.buffer.byteLength === 0 || this.bytes + a.buffer.byteLength > this.maxBytes) return;
+    const whole = new Float32Array(a.buffer, 0, a.buffer.byteLength >> 2);
+    if (this.free.some((f) => f.buffer === whole.buffer)) return;
+    this.free.push(whole);
+    this.bytes += whole.byteLength;
+  }
+}
+
+/** This thread's pool for saved activations (at most 256 MiB kept). */
+export const savedPool = new BufferPool(256 * 2 ** 20);
