@@ -36,6 +36,11 @@ function wasmView(t: tf.Tensor): Float32Array | Int32Array | Uint8Array | null {
   return t.dtype === 'float32' ? new Float32Array(heap.buffer, d.memoryOffset, t.size) : new Int32Array(heap.buffer, d.memoryOffset, t.size);
 }
 
+/** Byte offset of `t`'s data in the wasm backend's heap, or null when it is not there (other backend, unaligned, unknown). */
+export function wasmHeapOffset(t: tf.Tensor): number | null {
+  return wasmView(t)?.byteOffset ?? null;
+}
+
 /**
  * The values of a float32 tensor for reading. On the wasm backend this is a
  * view of the backend's heap (no copy: `dataSync` would copy the whole

@@ -1,6 +1,6 @@
 /** Mask arithmetic shared by layers. */
 import { tf } from '../engine/tfjs.js';
-import { heapView, onCpuMemoryBackend, writeTensor } from './heap_view.js';
+import { heapView, onCpuMemoryBackend, wasmHeapMemory, wasmHeapOffset, writeTensor } from './heap_view.js';
 import { heapOps } from './heap_ops.js';
 
 /**
@@ -14,29 +14,35 @@ function usesAbsSum(x: tf.Tensor, value: number): boolean {
 }
 
 /**
- * The maskValue-0 step mask read in JavaScript from CPU memory: a step is
- * valid as soon as one feature has a nonzero magnitude (its bits without the
- * sign), so valid steps usually cost one read and only padding is read
- * whole. Same answer as sum(|x|) != 0, without two passes over the padded
- * tensor.
+ * The maskValue-0 step mask read from CPU memory (by a SIMD kernel in place
+ * in the wasm heap, else in JavaScript): a step is valid as soon as one
+ * feature has a nonzero magnitude (its bits without the sign), so valid
+ * steps usually cost one read and only padding is read whole. Same answer
+ * as sum(|x|) != 0, without two passes over the padded tensor.
  */
 function zeroStepMaskInMemory(x: tf.Tensor): tf.Tensor {
   const f = x.shape[x.rank - 1]!;
   const steps = x.size / f;
-  const ops = heapOps();
-  if (ops !== null) {
-    // In place in the wasm heap, 16 floats at a time (asm/heap_ops.ts).
-    return writeTensor(x.shape.slice(0, -1), 'bool', (out) => ops.nonzeroSteps(heapView(x).byteOffset, steps, f, out.byteOffset));
-  }
-  const v = heapView(x);
+  return writeTensor(x.shape.slice(0, -1), 'bool', (out) => {
+    // In place in the wasm heap, 16 floats at a time (asm/heap_ops.ts), when
+    // both x and the output live there; else in JavaScript.
+    const ops = heapOps();
+    const at = wasmHeapOffset(x);
+    if (ops !== null && at !== null && out.buffer === wasmHeapMemory()?.buffer) ops.nonzeroSteps(at, steps, f, out.byteOffset);
+    else nonzeroStepsJs(heapView(x), steps, f, out);
+  });
+}
+
+/** nonzeroSteps in JavaScript: out[s] = 1 when a value of step s has a nonzero magnitude. */
+function nonzeroStepsJs(v: Float32Array | Int32Array | Uint8Array, steps: number, f: number, out: Uint8Array): void {
   const bits = new Int32Array(v.buffer, v.byteOffset, v.length);
   // Pairs of features read as one float64: all-zero bits read as 0 (and
   // -0 in the high half as -0 === 0); anything else is confirmed by the
   // exact test below, so a stray -0 in a low half costs a second look only.
   const pairs = v.byteOffset % 8 === 0 && f % 2 === 0 ? new Float64Array(v.buffer, v.byteOffset, v.length >> 1) : null;
-  const out = new Uint8Array(steps);
   const half = f >> 1;
   for (let s = 0, o = 0; s < steps; s++, o += f) {
+    out[s] = 0;
     if (pairs !== null) {
       let any = false;
       for (let j = o >> 1, e = (o >> 1) + half; j < e; j++) {
@@ -54,7 +60,6 @@ function zeroStepMaskInMemory(x: tf.Tensor): tf.Tensor {
       }
     }
   }
-  return tf.tensor(out, x.shape.slice(0, -1), 'bool');
 }
 
 /** [B, T] bool: true where some feature on the last axis differs from `value` (NaN matches NaN). */

@@ -105,3 +105,25 @@ test('a helper that fails raises BACKEND_UNAVAILABLE with its message; a failure
     setKernelThreads();
   }
 });
+
+test('split calls where whole groups of rows are fully masked (no tokens in a group) give the one-thread result', () => {
+  // Rows 1 and 2 have no valid step; with 3 threads each row is a group of its own.
+  const a = randomRnnArgs({ kind: 'lstm', b: 3, t: 6, f: 3, u: 4, layout: 'none', seed: 5, nonZeroInitial: true, withBias: true });
+  const mask = tf.tensor2d([[1, 1, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]], [3, 6], 'bool');
+  for (const opts of [{ returnSequences: true, goBackwards: false, zeroOutputForMask: true }, { returnSequences: false, goBackwards: false, zeroOutputForMask: false }]) {
+    const args = { ...a, ...opts, mask };
+    setKernelThreads(1);
+    const one = run(args, 8);
+    const before = splitKernelCalls();
+    const many = withThreads(3, () => run(args, 8));
+    assert.ok(splitKernelCalls() > before, 'the call was split');
+    const nStates = 2;
+    one.forEach((want, i) => {
+      if (i <= nStates + 1) assert.deepEqual(many[i], want, `value ${i}`);
+      else assert.equal(mismatch(many[i]!, want, 1e-5, `gradient ${i}`, 1e-6), null);
+    });
+  }
+  setKernelThreads();
+  disposeArgs(a);
+  mask.dispose();
+});

@@ -225,11 +225,27 @@ function sharedWeights(x: KernelInputs): Pick<KernelInputs, 'w' | 'b' | 'r' | 'r
  */
 export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups: Group[]; saved: SavedActivations[]; xc: Float32Array[] };
 
+/** How many groups a call is split into (1: not split), starting the helpers it needs. */
 function groupCount(s: KernelSpec): number {
   const threads = kernelThreads();
   if (threads < 2 || source === null) return 1;
   const work = 2 * s.plan.n * s.gates * s.units * (s.features + s.units);
-  return Math.max(1, Math.min(threads, s.plan.batch, Math.floor(work / minWorkPerThread)));
+  const count = Math.max(1, Math.min(threads, s.plan.batch, Math.floor(work / minWorkPerThread)));
+  if (count < 2) return 1;
+  try {
+    helper(count - 2, nodeWorkerThreads()!);
+  } catch (e) {
+    // A helper that cannot start (resource limits, a locked-down runtime)
+    // turns threads off; the call runs here.
+    helpersBroken = `a helper thread could not start (${e instanceof Error ? e.message : String(e)})`;
+    return 1;
+  }
+  return count;
+}
+
+/** Why helper threads are off for good in this process, or null. */
+export function kernelThreadsError(): string | null {
+  return helpersBroken;
 }
 
 /**
