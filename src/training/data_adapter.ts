@@ -65,7 +65,8 @@ export function* tensorBatches(x: tf.Tensor[], y: tf.Tensor[], sw: tf.Tensor | n
   const n = x[0]!.shape[0]!;
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const pick = (t: tf.Tensor) => (order ? gatherRows(t, order.slice(start, start + size)) : size === n ? tf.clone(t) : sliceRows(t, start, size));
+    // One batch of all rows shares the caller's data (a reshape; tf.clone copies on wasm).
+    const pick = (t: tf.Tensor) => (order ? gatherRows(t, order.slice(start, start + size)) : size === n ? tf.reshape(t, t.shape) : sliceRows(t, start, size));
     yield { x: x.map(pick), y: y.map(pick), sampleWeight: sw ? pick(sw) : null, size, tokens: 0 };
   }
 }
