@@ -10,6 +10,7 @@ test('BufferPool reuses a returned buffer for a request that fits, prefers the s
   pool.give(a);
   const b = pool.take(60);
   assert.equal(b.length, 60);
+  assert.ok(b.buffer.byteLength >= 240);
   assert.equal(b.buffer, a.buffer, 'the returned buffer is reused');
   const c = pool.take(60);
   assert.notEqual(c.buffer, a.buffer, 'a buffer in use is not handed out twice');
@@ -21,12 +22,15 @@ test('BufferPool reuses a returned buffer for a request that fits, prefers the s
   const big = new Float32Array(300);
   pool.give(big);
   assert.notEqual(pool.take(300).buffer, big.buffer);
-  // Smallest fit first.
+  // Smallest fit first; a buffer more than twice the request is not used for it.
   const small = new Float32Array(20);
   const mid = new Float32Array(50);
   pool.give(mid);
   pool.give(small);
   assert.equal(pool.take(10).buffer, small.buffer);
+  assert.notEqual(pool.take(10).buffer, mid.buffer);
+  assert.equal(pool.take(30).buffer, mid.buffer);
+  assert.equal(pool.take(0).length, 0);
 });
 
 test('BufferPool ignores a buffer that was transferred away (detached)', () => {

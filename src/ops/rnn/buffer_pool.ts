@@ -12,12 +12,16 @@ export class BufferPool {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** A Float32Array of length n (a view of a pooled buffer when one is large enough, else a new one). */
+  /**
+   * A Float32Array of length n: a view of the smallest pooled buffer that
+   * holds it without wasting more than half of itself, else a new array.
+   */
   take(n: number): Float32Array {
+    if (n === 0) return new Float32Array(0);
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const len = this.free[i]!.length;
-      if (len >= n && (best < 0 || len < this.free[best]!.length)) best = i;
+      if (len >= n && len <= 2 * n && (best < 0 || len < this.free[best]!.length)) best = i;
     }
     if (best < 0) return new Float32Array(n);
     const buf = this.free.splice(best, 1)[0]!;
@@ -36,5 +40,5 @@ export class BufferPool {
   }
 }
 
-/** This thread's pool for saved activations (at most 256 MiB kept). */
-export const savedPool = new BufferPool(256 * 2 ** 20);
+/** This thread's pool for saved activations (at most 128 MiB kept). */
+export const savedPool = new BufferPool(128 * 2 ** 20);

@@ -127,3 +127,36 @@ test('split calls where whole groups of rows are fully masked (no tokens in a gr
   disposeArgs(a);
   mask.dispose();
 });
+
+test('threads turned off between a split forward pass and its backward pass: the backward pass runs every group here, with the same gradients', () => {
+  const a = randomRnnArgs({ kind: 'gru', b: 6, t: 7, f: 3, u: 5, layout: 'pre', seed: 17, nonZeroInitial: true, withBias: true });
+  const args = { ...a, returnSequences: true, goBackwards: false, zeroOutputForMask: true };
+  setKernelThreads(1);
+  const one = run(args, 4);
+  const before = setMinWorkPerThread(0);
+  try {
+    const params = [args.inputs, args.kernel, args.recurrentKernel, args.bias!, ...args.initialStates];
+    let splitInBackward = -1;
+    const splitBefore = splitKernelCalls();
+    const grads = tf.tidy(() => {
+      const r = prng(4);
+      const { grads: g } = tf.valueAndGrads((...p: tf.Tensor[]) => {
+        setKernelThreads(2);
+        const res = rnnSequence({ ...args, implementation: 'fused', inputs: p[0] as tf.Tensor3D, kernel: p[1] as tf.Tensor2D, recurrentKernel: p[2] as tf.Tensor2D, bias: p[3]!, initialStates: p.slice(4) as tf.Tensor2D[] });
+        setKernelThreads(1);
+        splitInBackward = splitKernelCalls();
+        const wOut = tf.tensor(randn(r, res.output.size), res.output.shape);
+        const wState = tf.tensor(randn(r, res.states[0]!.size), res.states[0]!.shape);
+        return tf.add(tf.sum(tf.mul(res.output, wOut)), tf.sum(tf.mul(res.states[0]!, wState))) as tf.Scalar;
+      })(params);
+      return g.map((t) => Float32Array.from(t.dataSync() as Float32Array));
+    });
+    assert.ok(splitInBackward > splitBefore, 'the forward pass was split');
+    assert.equal(splitKernelCalls(), splitInBackward, 'the backward pass did not split');
+    grads.forEach((g, i) => assert.equal(mismatch(g, one[2 + i]!, 1e-5, `gradient ${i}`, 1e-6), null));
+  } finally {
+    setMinWorkPerThread(before);
+    setKernelThreads();
+    disposeArgs(a);
+  }
+});

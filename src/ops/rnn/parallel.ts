@@ -33,7 +33,7 @@ export type HelperReply = { seq: number } & (
 );
 
 interface Helper {
-  worker: { terminate(): unknown; unref(): void };
+  worker: { terminate(): unknown; unref(): void; on(event: 'error' | 'exit', fn: (e: unknown) => void): void };
   port: { postMessage(m: HelperRequest, transfer: ArrayBuffer[]): void; unref(): void };
   flag: Int32Array;
   seq: number;
@@ -121,6 +121,16 @@ function helper(i: number, wt: WorkerThreads): Helper {
     const { port1, port2 } = new wt.MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const worker = new wt.Worker(source!, { eval: true, workerData: { port: port2, flag }, transferList: [port2] });
+    // A helper that dies (out of memory, terminated from outside) turns
+    // threads off instead of crashing the process; a call waiting for it
+    // gives up after HELPER_TIMEOUT_MS (the waiting thread cannot see the
+    // event sooner).
+    const fail = (what: string) => (e: unknown) => {
+      if (!helpers.some((h) => h.worker === worker)) return;
+      helpersBroken ??= `a helper thread ${what}${e instanceof Error ? `: ${e.message}` : ''}`;
+    };
+    worker.on('error', fail('failed'));
+    worker.on('exit', fail('exited'));
     worker.unref();
     port1.unref();
     helpers.push({ worker, port: port1, flag, seq: 0 });
@@ -232,15 +242,24 @@ function groupCount(s: KernelSpec): number {
   const work = 2 * s.plan.n * s.gates * s.units * (s.features + s.units);
   const count = Math.max(1, Math.min(threads, s.plan.batch, Math.floor(work / minWorkPerThread)));
   if (count < 2) return 1;
+  return helpersReady(count - 1) ? count : 1;
+}
+
+/**
+ * Starts `n` helpers if they are not running; false when threads are off or
+ * one cannot start (resource limits, a locked-down runtime), which turns
+ * threads off: the work then runs on the calling thread.
+ */
+function helpersReady(n: number): boolean {
+  const wt = nodeWorkerThreads();
+  if (wt === null || source === null || helpersBroken !== null || kernelThreads() - 1 < n) return false;
   try {
-    helper(count - 2, nodeWorkerThreads()!);
+    helper(n - 1, wt);
+    return true;
   } catch (e) {
-    // A helper that cannot start (resource limits, a locked-down runtime)
-    // turns threads off; the call runs here.
     helpersBroken = `a helper thread could not start (${e instanceof Error ? e.message : String(e)})`;
-    return 1;
+    return false;
   }
-  return count;
 }
 
 /** Why helper threads are off for good in this process, or null. */
@@ -352,6 +371,28 @@ export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, s
   const slotWidth = ((s.returnSequences ? s.plan.time : 1) + (s.kind === 0 ? 2 : 1)) * s.units;
   const shared = sharedWeights(x);
   const dPart = (g: Group) => takeRows(dPacked, g.rows, slotWidth);
+  let all: KernelGrads[];
+  if (!helpersReady(groups.length - 1)) {
+    // Threads were turned off (or broke) since the forward pass: every group here.
+    all = groups.map((g, i) => {
+      const p = groupInputs(s, x, shared, g, saved.xc[i]);
+      return kernelBackward(k, p.spec, p.x, saved.saved[i]!, dPart(g));
+    });
+  } else {
+    all = backwardOnThreads(k, s, x, shared, saved, groups, dPart);
+  }
+  return combineGrads(s, groups, all);
+}
+
+function backwardOnThreads(
+  k: RnnKernel,
+  s: KernelSpec,
+  x: KernelInputs,
+  shared: Pick<KernelInputs, 'w' | 'b' | 'r' | 'rb'>,
+  saved: { saved: SavedActivations[]; xc: Float32Array[] },
+  groups: Group[],
+  dPart: (g: Group) => Float32Array,
+): KernelGrads[] {
   let mine: KernelGrads | null = null;
   const replies = runGroups(
     groups.slice(1).map((g, i) => () => {
@@ -365,7 +406,11 @@ export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, s
       mine = kernelBackward(k, p.spec, p.x, saved.saved[0]!, dPart(groups[0]!));
     },
   );
-  const all = [mine!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'backward' }>).grads)];
+  return [mine!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'backward' }>).grads)];
+}
+
+/** The whole call's gradients from its groups': rows and tokens put back in place, weight gradients summed. */
+function combineGrads(s: KernelSpec, groups: Group[], all: KernelGrads[]): KernelGrads {
   const u = s.units;
   const dxc = new Float32Array(s.plan.n * s.features);
   const dh0 = new Float32Array(s.plan.batch * u);

@@ -44,7 +44,11 @@ port.on('message', (m) => {
   const buffers = new Set<ArrayBuffer>();
   const results = reply.op === 'forward' ? [reply.packed, reply.saved, reply.xc] : reply.op === 'backward' ? Object.values(reply.grads) : [];
   for (const a of results) if (a instanceof Float32Array) buffers.add(a.buffer as ArrayBuffer);
-  port.postMessage(reply, [...buffers]);
+  try {
+    port.postMessage(reply, [...buffers]);
+  } catch (e) {
+    port.postMessage({ seq: m.seq, op: 'error', message: `could not send the result: ${e instanceof Error ? e.message : String(e)}` }, []);
+  }
   Atomics.store(flag, 0, m.seq);
   Atomics.notify(flag, 0);
 });
