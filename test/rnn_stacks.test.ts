@@ -141,6 +141,11 @@ function padIds(rows: number[][], t: number, layout: Layout, r: () => number): n
   return padRows(rows.map((row) => row.map((v) => [v])), t, layout, r, 0).x.map((row) => row.map((v) => v[0]!));
 }
 
+/** Random id rows (ids 1-9) of the case's lengths, and the padded length. */
+function randomIdRows(s: { lengths: number[]; extra: number }, r: () => number): { rows: number[][]; t: number } {
+  return { rows: s.lengths.map((l) => Array.from({ length: l }, () => 1 + Math.floor(r() * 9))), t: Math.max(...s.lengths) + s.extra };
+}
+
 const stackArb = fc.record({
   lengths: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }),
   extra: fc.integer({ min: 0, max: 4 }),
@@ -161,8 +166,7 @@ test('stack Embedding -> LSTM(returnSequences) -> LSTM -> Dense: outputs and wei
   fc.assert(
     fc.property(stackArb, (s) => {
       const r = rng(s.seed);
-      const rows = s.lengths.map((l) => Array.from({ length: l }, () => 1 + Math.floor(r() * 9)));
-      const t = Math.max(...s.lengths) + s.extra;
+      const { rows, t } = randomIdRows(s, r);
       tf.tidy(() => {
         const x = tf.tensor2d(padIds(rows, t, s.layout, r), undefined, 'int32');
         const lossOf = (xx: tf.Tensor) => () => tf.sum(tf.mul(model.apply(xx) as tf.Tensor, tf.tensor1d(wOut))) as tf.Scalar;
@@ -232,8 +236,7 @@ test('stack Embedding -> LSTM(returnSequences) -> TimeDistributed(Dense): valid 
   fc.assert(
     fc.property(stackArb, (s) => {
       const r = rng(s.seed);
-      const rows = s.lengths.map((l) => Array.from({ length: l }, () => 1 + Math.floor(r() * 9)));
-      const t = Math.max(...s.lengths) + s.extra;
+      const { rows, t } = randomIdRows(s, r);
       tf.tidy(() => {
         const padded = padIds(rows, t, s.layout, r);
         const y = model.apply(tf.tensor2d(padded, undefined, 'int32')) as tf.Tensor;

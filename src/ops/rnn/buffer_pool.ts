@@ -42,3 +42,8 @@ export class BufferPool {
 
 /** This thread's pool for saved activations (at most 128 MiB kept). */
 export const savedPool = new BufferPool(128 * 2 ** 20);
+
+/** The distinct buffers of the given arrays, for a postMessage transfer list (they move instead of being copied). */
+export function ownBuffers(...arrays: (Float32Array | null | undefined)[]): ArrayBuffer[] {
+  return [...new Set(arrays.filter((a): a is Float32Array => a instanceof Float32Array).map((a) => a.buffer as ArrayBuffer))];
+}

@@ -22,9 +22,10 @@ import { tf } from '../../engine/tfjs.js';
 import { f32, markSparseRows, onCpuMemoryBackend, writeTensor } from '../heap_view.js';
 import { describe } from '../../errors.js';
 import { buildPlan } from './plan.js';
+import { copyRows } from './rows.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
-import type { KernelInputs, KernelSpec } from './kernel_call.js';
+import { packedSlots, type KernelInputs, type KernelSpec } from './kernel_call.js';
 import { parallelBackward, parallelForward } from './parallel.js';
 import { fusedActivationId, type RnnPlanArgs, type RnnSequenceResult } from './types.js';
 
@@ -47,25 +48,6 @@ function tapeOn(): boolean {
   return typeof e.isTapeOn === 'function' ? e.isTapeOn() : true;
 }
 
-
-/** Copies row idx[k] of src ([*, f]) to row k of dst (or the reverse with `scatter`). */
-function copyRows(src: Float32Array, dst: Float32Array, idx: Int32Array, f: number, scatter: boolean): void {
-  if (f >= 16) {
-    // Block copies (memmove) beat an element loop for rows this long.
-    for (let k = 0; k < idx.length; k++) {
-      const a = idx[k]! * f;
-      if (scatter) dst.set(src.subarray(k * f, k * f + f), a);
-      else dst.set(src.subarray(a, a + f), k * f);
-    }
-    return;
-  }
-  for (let k = 0; k < idx.length; k++) {
-    const a = idx[k]! * f;
-    const b = k * f;
-    if (scatter) for (let j = 0; j < f; j++) dst[a + j] = src[b + j]!;
-    else for (let j = 0; j < f; j++) dst[b + j] = src[a + j]!;
-  }
-}
 
 /**
  * Rows `idx` (distinct) of `x` read as [M, F] rows of its last axis, as an
@@ -105,7 +87,7 @@ function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D, grad: boolea
   const { batch: b, n } = s.plan;
   const { units: u, features: f } = s;
   const g = s.gates * u;
-  const shape: [number, number, number] = [b, (s.returnSequences ? s.plan.time : 1) + a.initialStates.length, u];
+  const shape: [number, number, number] = [b, packedSlots(s), u];
   const named: [string, tf.Tensor | null][] = [
     ['xc', xc], ['w', a.kernel], ['b', a.inputBias], ['r', a.recurrentKernel], ['rb', a.recurrentBias], ['h0', a.initialStates[0]!], ['c0', a.initialStates[1] ?? null],
   ];

@@ -37,11 +37,16 @@ export interface KernelSpec {
 /** Saved by the forward pass for the backward pass (HS, GA, X1, X2 in one block; padded units). */
 export type SavedActivations = Float32Array;
 
+/** Rows per batch row of the packed result: the outputs (T with returnSequences, else 1), then the final states (LSTM 2, else 1). */
+export function packedSlots(s: Pick<KernelSpec, 'kind' | 'returnSequences' | 'plan'>): number {
+  return (s.returnSequences ? s.plan.time : 1) + (s.kind === 0 ? 2 : 1);
+}
+
 const dims = (s: KernelSpec) => {
   const up = (s.units + 3) & ~3;
   const nState = s.kind === 0 ? 2 : 1;
   const tOut = s.returnSequences ? s.plan.time : 1;
-  return { up, gup: s.gates * up, nState, tOut, slots: tOut + nState, fp: (s.features + 3) & ~3 };
+  return { up, gup: s.gates * up, nState, tOut, slots: packedSlots(s), fp: (s.features + 3) & ~3 };
 };
 
 /** Copies [rows, groups * u] into [rows, groups * up] (zero-filled lanes), or returns src when u === up. */

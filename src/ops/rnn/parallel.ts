@@ -18,7 +18,9 @@
  */
 import { MasqueError, describe } from '../../errors.js';
 import type { RnnKernel } from './kernel.js';
-import { kernelBackward, kernelForward, type KernelGrads, type KernelInputs, type KernelSpec, type SavedActivations } from './kernel_call.js';
+import { kernelBackward, kernelForward, packedSlots, type KernelGrads, type KernelInputs, type KernelSpec, type SavedActivations } from './kernel_call.js';
+import { ownBuffers } from './buffer_pool.js';
+import { putRows, takeRows } from './rows.js';
 import type { StepPlan } from './plan.js';
 
 export type HelperRequest =
@@ -57,23 +59,22 @@ export function setMinWorkPerThread(flops: number): number {
 /** How long to wait for a helper before giving up on threads. */
 const HELPER_TIMEOUT_MS = 120_000;
 
-function nodeWorkerThreads(): WorkerThreads | null {
+/** A Node built-in module, or null (browsers; Node < 20.16 has no process.getBuiltinModule). */
+function builtin<T>(id: string): T | null {
   const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   try {
-    return (p?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined) ?? null;
+    return (p?.getBuiltinModule?.(id) as T | undefined) ?? null;
   } catch {
     return null;
   }
 }
 
+function nodeWorkerThreads(): WorkerThreads | null {
+  return builtin<WorkerThreads>('node:worker_threads');
+}
+
 function machineCores(): number {
-  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    const os = p?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
-    return os?.availableParallelism?.() ?? 1;
-  } catch {
-    return 1;
-  }
+  return builtin<{ availableParallelism?: () => number }>('node:os')?.availableParallelism?.() ?? 1;
 }
 
 let wantedThreads: number | null = null;
@@ -188,18 +189,6 @@ function splitRows(plan: StepPlan, k: number): Group[] {
     groups.push({ rows, tokens, plan: { batch: rows.length, time, n: tokens.length, counts, rows: subRows, tokens: subTokens, mask } });
   }
   return groups.filter((g) => g.plan.n > 0 || g.rows.length > 0);
-}
-
-/** Rows `idx` of a [*, w] array. */
-function takeRows(src: Float32Array, idx: Int32Array, w: number): Float32Array {
-  const out = new Float32Array(idx.length * w);
-  for (let i = 0; i < idx.length; i++) out.set(src.subarray(idx[i]! * w, idx[i]! * w + w), i * w);
-  return out;
-}
-
-/** dst[idx[i]] = src[i] for [*, w] rows. */
-function putRows(dst: Float32Array, src: Float32Array, idx: Int32Array, w: number): void {
-  for (let i = 0; i < idx.length; i++) dst.set(src.subarray(i * w, i * w + w), idx[i]! * w);
 }
 
 /**
@@ -333,8 +322,6 @@ export function probeHelpers(helperMessage: string | null, hereError: Error | nu
   });
 }
 
-const ownBuffers = (...arrays: (Float32Array | null)[]) => [...new Set(arrays.filter((a): a is Float32Array => a !== null).map((a) => a.buffer as ArrayBuffer))];
-
 /** kernelForward, split over threads when that pays. */
 export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save: boolean): { packed: Float32Array; saved: ParallelSaved | null } {
   const count = groupCount(s);
@@ -358,7 +345,7 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
     },
   );
   const results = [mine!, ...replies.map((r) => r as Extract<HelperReply, { op: 'forward' }>)];
-  const slotWidth = ((s.returnSequences ? s.plan.time : 1) + (s.kind === 0 ? 2 : 1)) * s.units;
+  const slotWidth = packedSlots(s) * s.units;
   const packed = new Float32Array(s.plan.batch * slotWidth);
   results.forEach((r, i) => putRows(packed, r.packed, groups[i]!.rows, slotWidth));
   return { packed, saved: save ? { groups, saved: results.map((r) => r.saved!), xc: [mineXc!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'forward' }>).xc!)] } : null };
@@ -368,7 +355,7 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
 export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, saved: ParallelSaved, dPacked: Float32Array): KernelGrads {
   if (saved.groups === null) return kernelBackward(k, s, x, saved.saved, dPacked);
   const groups = saved.groups;
-  const slotWidth = ((s.returnSequences ? s.plan.time : 1) + (s.kind === 0 ? 2 : 1)) * s.units;
+  const slotWidth = packedSlots(s) * s.units;
   const shared = sharedWeights(x);
   const dPart = (g: Group) => takeRows(dPacked, g.rows, slotWidth);
   let all: KernelGrads[];

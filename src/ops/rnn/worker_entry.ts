@@ -11,6 +11,7 @@
 import { rnnKernel } from './kernel.js';
 import { kernelBackward, kernelForward } from './kernel_call.js';
 import type { HelperRequest, HelperReply } from './parallel.js';
+import { ownBuffers } from './buffer_pool.js';
 
 interface Port {
   on(event: 'message', fn: (m: HelperRequest) => void): void;
@@ -41,11 +42,9 @@ port.on('message', (m) => {
     reply = { seq: m.seq, op: 'error', message: e instanceof Error ? e.message : String(e) };
   }
   // The results' buffers move to the calling thread instead of being copied.
-  const buffers = new Set<ArrayBuffer>();
   const results = reply.op === 'forward' ? [reply.packed, reply.saved, reply.xc] : reply.op === 'backward' ? Object.values(reply.grads) : [];
-  for (const a of results) if (a instanceof Float32Array) buffers.add(a.buffer as ArrayBuffer);
   try {
-    port.postMessage(reply, [...buffers]);
+    port.postMessage(reply, ownBuffers(...results));
   } catch (e) {
     port.postMessage({ seq: m.seq, op: 'error', message: `could not send the result: ${e instanceof Error ? e.message : String(e)}` }, []);
   }

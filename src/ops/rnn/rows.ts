@@ -1,0 +1,32 @@
+/** Row copies between [*, f] Float32Arrays, shared by the fused path and its thread split. */
+
+/** Copies row idx[k] of src ([*, f]) to row k of dst (or, with `scatter`, row k of src to row idx[k] of dst). */
+export function copyRows(src: Float32Array, dst: Float32Array, idx: Int32Array, f: number, scatter: boolean): void {
+  if (f >= 16) {
+    // Block copies (memmove) beat an element loop for rows this long.
+    for (let k = 0; k < idx.length; k++) {
+      const a = idx[k]! * f;
+      if (scatter) dst.set(src.subarray(k * f, k * f + f), a);
+      else dst.set(src.subarray(a, a + f), k * f);
+    }
+    return;
+  }
+  for (let k = 0; k < idx.length; k++) {
+    const a = idx[k]! * f;
+    const b = k * f;
+    if (scatter) for (let j = 0; j < f; j++) dst[a + j] = src[b + j]!;
+    else for (let j = 0; j < f; j++) dst[b + j] = src[a + j]!;
+  }
+}
+
+/** Rows `idx` of a [*, f] array, as a new [idx.length, f] array. */
+export function takeRows(src: Float32Array, idx: Int32Array, f: number): Float32Array {
+  const out = new Float32Array(idx.length * f);
+  copyRows(src, out, idx, f, false);
+  return out;
+}
+
+/** Row i of src ([idx.length, f]) to row idx[i] of dst. */
+export function putRows(dst: Float32Array, src: Float32Array, idx: Int32Array, f: number): void {
+  copyRows(src, dst, idx, f, true);
+}
