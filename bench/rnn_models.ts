@@ -88,7 +88,7 @@ export function buildMasque(kind: ModelKind, s: ModelShape, weights: tf.Tensor[]
 
 /**
  * tfjs-layers' Embedding training on wasm as tfjs ships it: Masque registers
- * an UnsortedSegmentSum kernel for wasm (src/ops/wasm_kernels.ts) into the
+ * an UnsortedSegmentSum kernel for wasm (src/runtime/kernels.ts) into the
  * registry both libraries share, so the kernel is taken out for this one
  * small call. Returns the error, or null if the call succeeds.
  */

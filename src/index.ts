@@ -2,7 +2,7 @@
  * Masque: Keras-exact padding and masking for variable-length sequence
  * models, on TensorFlow.js core. This file is the whole public API.
  */
-export { tf, ready, setBackend, type BackendName } from './engine/tfjs.js';
+export { tf, ready, setBackend, type BackendName } from './runtime/tfjs.js';
 export { MasqueError, type MasqueErrorCode } from './errors.js';
 
 // engine

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/engine/tfjs.js';
+import { tf } from '../src/runtime/tfjs.js';
 
 test('wasm backend is the default and gradients are registered', () => {
   assert.equal(tf.getBackend(), 'wasm');

@@ -1,4 +1,4 @@
 // Loaded before every test file: initialise the default backend (wasm).
-import { ready } from '../src/engine/tfjs.js';
+import { ready } from '../src/runtime/tfjs.js';
 
 await ready();

@@ -7,7 +7,7 @@
  * batches, shuffle the batch order. Pure index arithmetic, deterministic
  * given `seed`; `padBatch` then builds each batch's tensor.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { padSequences } from './pad_sequences.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError } from '../errors.js';
 import { castNumber, padSequences } from './pad_sequences.js';
 import { checkPadSequencesCase, requiredWords } from './pad_sequences_case.js';

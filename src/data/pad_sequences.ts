@@ -26,7 +26,7 @@
  *   wrap); other numbers as Python floats. `bool` gives a bool tensor
  *   (non-zero and NaN are true).
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 
 /** Output dtypes of `padSequences`. */

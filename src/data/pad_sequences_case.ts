@@ -18,7 +18,7 @@
  * when it passes the string `dtype='object'`. Non-finite values written as
  * "NaN" / "Infinity" / "-Infinity" are numbers unless `call_python` quotes them.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError } from '../errors.js';
 import { padSequences, type PadSequencesOptions } from './pad_sequences.js';
 

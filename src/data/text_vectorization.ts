@@ -23,7 +23,7 @@
  *
  * Not supported: ngrams, output modes other than int, tf-idf, ragged output.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { padSequences } from './pad_sequences.js';
 

@@ -4,7 +4,7 @@
  * object `{ className: 'RandomNormal', config: { stddev: 0.1 } }`, or as a
  * function of shape and dtype.
  */
-import { tf } from './tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 
 export type InitializerFn = (shape: number[], dtype: tf.DataType) => tf.Tensor;

@@ -1,5 +1,5 @@
 /** `Input` and `InputLayer`: the entry points of a functional model. */
-import { tf } from './tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { Layer } from './layer.js';
 import { SymbolicTensor, type Node } from './symbolic.js';

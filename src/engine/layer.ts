@@ -5,7 +5,7 @@
  * from the inputs' masks unless one is given, enforces the mask policy,
  * calls the layer inside `tidy`, computes the output masks and attaches them.
  */
-import { tf } from './tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape, describe } from '../errors.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from './types.js';
 import { attachMask, cloneMask, describeOrigin, getMask, maskOrigin, setMaskOrigin, validateMask } from './masks.js';

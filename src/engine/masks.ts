@@ -6,7 +6,7 @@
  *
  * Each mask also remembers which layer made it (for error messages).
  */
-import { tf } from './tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
 
 /** Where a mask came from, for error messages: "'embedding' (Embedding, maskZero)". */

@@ -3,7 +3,7 @@
  * carry a shape (null = unknown), a dtype, the spec of their mask, and the
  * node that produced them.
  */
-import type { tf } from './tfjs.js';
+import type { tf } from '../runtime/tfjs.js';
 import type { Shape } from './types.js';
 import type { MaskOrigin } from './masks.js';
 import type { Layer } from './layer.js';

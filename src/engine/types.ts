@@ -1,4 +1,4 @@
-import type { tf } from './tfjs.js';
+import type { tf } from '../runtime/tfjs.js';
 
 /** A shape with `null` for unknown dimensions (batch, time). */
 export type Shape = (number | null)[];

@@ -3,7 +3,7 @@
  * and Functional (with nested models), then setting weights by their Keras
  * paths (or in `model.weights` order).
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { Input, InputLayer } from '../engine/input_layer.js';
 import { isSymbolic, type SymbolicTensor } from '../engine/symbolic.js';

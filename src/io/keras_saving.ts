@@ -4,7 +4,7 @@
  * runs in browsers too; `keras_file_node.ts` adds file paths for Node.
  * Optimizer state is not saved (Keras loads such files uncompiled).
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError } from '../errors.js';
 import type { LayerWeight, SaveTree } from '../engine/layer.js';
 import { InputLayer } from '../engine/input_layer.js';

@@ -3,7 +3,7 @@
  * the same `apply` as a direct call, so masks propagate identically at every
  * level of nesting. `Model` is itself a layer.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { Layer, type LayerWeight, setWeightList } from '../engine/layer.js';
 import { InputLayer } from '../engine/input_layer.js';

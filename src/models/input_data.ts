@@ -1,5 +1,5 @@
 /** Turning what users pass to predict/fit (tensors or nested arrays) into tensors. */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { sliceRowsFast } from '../ops/heap_view.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { attachMask, cloneMask, getMask } from '../engine/masks.js';

@@ -4,7 +4,7 @@
  * `inputShape`, an added `InputLayer`, or the first call), so it runs through
  * exactly the same path as a functional model.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { Layer, type LayerWeight } from '../engine/layer.js';
 import { Input, InputLayer } from '../engine/input_layer.js';

@@ -1,5 +1,5 @@
 /** Activation functions by Keras name ('relu', 'tanh', 'hard_sigmoid', ...) or as functions. */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 
 export type ActivationFn = (x: tf.Tensor) => tf.Tensor;

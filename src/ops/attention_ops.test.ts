@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import {
   LARGE_NEGATIVE, causalMask, checkAttentionMask, combineAttentionMask, finiteAtMasked, slidingWindowMask,
   softmaxReplaceMasked, softmaxZeroMasked, subtractMaskedScores,

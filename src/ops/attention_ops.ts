@@ -5,7 +5,7 @@
  * Attention layer (rule 17), and the guard that keeps NaN or Inf stored in
  * padding out of every valid output.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
 import { expandMask } from './mask_ops.js';
 import { onCpuMemoryBackend } from './heap_view.js';

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { embeddingLookup, scatterAddRows } from './embedding_lookup.js';
 
 function gradOf(lookup: (e: tf.Tensor, ids: tf.Tensor) => tf.Tensor, emb: number[][], ids: number[][], w: number[][][]): number[][] {
@@ -38,7 +38,7 @@ describe('embeddingLookup', () => {
   test("the wasm gradient equals the cpu backend's tf.gather gradient", async () => {
     assert.equal(tf.getBackend(), 'wasm');
     const wasmGrad = gradOf(embeddingLookup, EMB, IDS, W);
-    // tf.gather's own gradient works on wasm too, through the UnsortedSegmentSum kernel Masque registers (src/ops/wasm_kernels.ts).
+    // tf.gather's own gradient works on wasm too, through the UnsortedSegmentSum kernel Masque registers (src/runtime/kernels.ts).
     const wasmGather = gradOf((e, i) => tf.gather(e, i), EMB, IDS, W);
     await tf.setBackend('cpu');
     let cpuGather: number[][];

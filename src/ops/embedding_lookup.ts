@@ -11,7 +11,8 @@
  * for the range check anyway). On other backends (WebGL, WebGPU) it uses the backend's
  * `UnsortedSegmentSum` kernel when one is registered, to avoid a GPU read.
  */
-import { tf } from '../engine/tfjs.js';
+import { hasKernel } from '../runtime/internals.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { f32, knownNonzeroRows, onCpuMemoryBackend, writeTensor } from './heap_view.js';
 
@@ -55,7 +56,7 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
         : tf.tidy(() => tf.gather(e, tf.tensor(idValues, ids.shape, 'int32')));
     const gradFunc = (dy: tf.Tensor): tf.Tensor => {
       const backend = tf.getBackend();
-      if (!onCpuMemoryBackend() && tf.getKernel('UnsortedSegmentSum', backend) !== undefined) {
+      if (!onCpuMemoryBackend() && hasKernel('UnsortedSegmentSum', backend)) {
         return tf.unsortedSegmentSum(tf.reshape(dy, [-1, dim]), tf.tensor1d(idValues, 'int32'), vocab);
       }
       return scatterAddTensor(idValues, dy, vocab, dim);

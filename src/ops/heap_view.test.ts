@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { onWasmAndCpu } from '../../test/helpers.js';
 import { sliceRowsFast, heapView, writeTensor, f32, markSparseRows, knownNonzeroRows } from './heap_view.js';
 

@@ -3,14 +3,10 @@
  * JavaScript or our own WebAssembly on backends whose tensors live in CPU
  * memory.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
+import { allocateWasmTensor, wasmDataOffset, wasmHeapBytes } from '../runtime/internals.js';
 
-/** What the views read of the wasm backend (tfjs-backend-wasm 4.22 internals). */
-interface WasmBackendView {
-  wasm?: { HEAPU8?: Uint8Array };
-  dataIdMap?: { get(id: object): { memoryOffset: number } | undefined };
-  makeOutput?(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
+export { wasmHeapMemory } from '../runtime/internals.js';
 
 /** Backends whose tensor data lives in CPU memory, readable from JavaScript. */
 const CPU_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
@@ -26,14 +22,13 @@ export function onCpuMemoryBackend(): boolean {
  * data is not aligned for its type.
  */
 function wasmView(t: tf.Tensor): Float32Array | Int32Array | Uint8Array | null {
-  const b = tf.backend() as unknown as WasmBackendView;
-  const heap = b.wasm?.HEAPU8;
-  if (heap === undefined || !['float32', 'int32', 'bool'].includes(t.dtype)) return null;
-  const d = b.dataIdMap?.get(t.dataId);
-  if (d === undefined) return null;
-  if (t.dtype === 'bool') return new Uint8Array(heap.buffer, d.memoryOffset, t.size);
-  if (d.memoryOffset % 4 !== 0) return null;
-  return t.dtype === 'float32' ? new Float32Array(heap.buffer, d.memoryOffset, t.size) : new Int32Array(heap.buffer, d.memoryOffset, t.size);
+  if (!['float32', 'int32', 'bool'].includes(t.dtype)) return null;
+  const heap = wasmHeapBytes();
+  const offset = heap === null ? null : wasmDataOffset(t);
+  if (heap === null || offset === null) return null;
+  if (t.dtype === 'bool') return new Uint8Array(heap.buffer, offset, t.size);
+  if (offset % 4 !== 0) return null;
+  return t.dtype === 'float32' ? new Float32Array(heap.buffer, offset, t.size) : new Int32Array(heap.buffer, offset, t.size);
 }
 
 /** Byte offset of `t`'s data in the wasm backend's heap, or null when it is not there (other backend, unaligned, unknown). */
@@ -74,9 +69,8 @@ export function heapView(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
  */
 export function writeTensor<D extends 'float32' | 'int32' | 'bool'>(shape: number[], dtype: D, fill: (out: TypedFor<D>) => void): tf.Tensor {
   const size = shape.reduce((a, d) => a * d, 1);
-  const b = tf.backend() as unknown as WasmBackendView;
-  if (tf.getBackend() === 'wasm' && size > 0 && typeof b.makeOutput === 'function') {
-    const t = tf.engine().makeTensorFromTensorInfo(b.makeOutput(shape, dtype));
+  const t = size > 0 ? allocateWasmTensor(shape, dtype) : null;
+  if (t !== null) {
     const v = wasmView(t);
     if (v !== null) {
       fill(v as TypedFor<D>);
@@ -90,13 +84,6 @@ export function writeTensor<D extends 'float32' | 'int32' | 'bool'>(shape: numbe
 }
 
 type TypedFor<D> = D extends 'float32' ? Float32Array : D extends 'int32' ? Int32Array : Uint8Array;
-
-/** The wasm backend's memory (tensor data lives there), or null on other backends. */
-export function wasmHeapMemory(): WebAssembly.Memory | null {
-  if (tf.getBackend() !== 'wasm') return null;
-  const mem = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  return mem instanceof WebAssembly.Memory ? mem : null;
-}
 
 /**
  * Tensors known to be zero outside a few rows: `t` read as [M, f] rows of

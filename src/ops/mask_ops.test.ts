@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { maskSteps, stepMask } from './mask_ops.js';
 import { heapOps } from './heap_ops.js';
 import { onWasmAndCpu } from '../../test/helpers.js';

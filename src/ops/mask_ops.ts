@@ -1,5 +1,5 @@
 /** Mask arithmetic shared by layers. */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { heapView, onCpuMemoryBackend, wasmHeapMemory, wasmHeapOffset, writeTensor } from './heap_view.js';
 import { heapOps } from './heap_ops.js';
 

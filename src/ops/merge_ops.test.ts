@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { concatMask, maskedPairwise, maskedProduct, orMasksIfAll } from './merge_ops.js';
 
 const b = (rows: boolean[][]) => tf.tensor2d(rows, undefined, 'bool');

@@ -1,5 +1,5 @@
 /** Mask arithmetic of the merge layers (conformance README, rules 18-20). */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { expandMask } from './mask_ops.js';
 import { broadcastFast } from './attention_ops.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { gatherRows, packedAttention, planPackedAttention, setAttentionPacking, type PlanArgs } from './packed_attention_ops.js';
 import { softmaxReplaceMasked } from './attention_ops.js';
 

@@ -8,7 +8,7 @@
  * Masked keys outside a window contribute exactly 0 to a softmax whose row
  * has a valid entry, so the result equals the dense computation.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 
 export type PackingMode = 'auto' | 'always' | 'never';
 let packingMode: PackingMode = 'auto';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { maskedMax, maskedMean } from './pooling_ops.js';
 
 test('maskedMean and maskedMax use only valid steps; a fully masked row gives 0; NaN padding does not leak', () => {

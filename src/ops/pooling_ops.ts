@@ -3,7 +3,7 @@
  * dropped with `where` (never multiplied), so NaN or Inf in padding cannot
  * reach the result, and a row with no valid step gives 0, never NaN.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { broadcastFast } from './attention_ops.js';
 
 /**

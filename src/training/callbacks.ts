@@ -4,7 +4,7 @@
  * `ModelCheckpoint`, `LearningRateScheduler` and `ReduceLROnPlateau`.
  * Hooks may be async; `CallbackList` awaits them in order.
  */
-import type { tf } from '../engine/tfjs.js';
+import type { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 
 /** Epoch or batch logs: metric name -> value (`loss`, `accuracy`, `val_loss`, `learning_rate`, ...). */

@@ -5,7 +5,7 @@
  *   padded per batch only to that batch's longest sequence (dynamic
  *   padding), optionally bucketed by length.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { getMask, attachMask } from '../engine/masks.js';
 import { planBatches, shuffleInPlace } from '../data/bucketing.js';

@@ -11,7 +11,7 @@
  * - 'mean_with_sample_weight': sum(l·w)/sum(w) (w includes the mask);
  * - 'sum': sum(l·w); 'none': l·w unreduced.
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 
 /** Keras's `backend.epsilon()`. */

@@ -7,7 +7,7 @@
  * in losses): a per-sample weight [B] combines with a [B, T] mask by
  * broadcasting over T. State is kept in JavaScript numbers (float64).
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { meanAbsoluteError, meanSquaredError, squeezeOrExpandToSameRank } from './losses.js';
 

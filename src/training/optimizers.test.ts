@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { Adam, AdamW, getOptimizer, Optimizer, RMSprop, SGD } from './optimizers.js';
 
 // ---- float64 reference of Keras's update rules ----------------------------

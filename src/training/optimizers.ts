@@ -12,7 +12,7 @@
  * Departure: a variable first seen after the first step gets its slots
  * appended (Keras raises).
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 
 /** Learning rate as a function of the iteration count (0 at the first step). */

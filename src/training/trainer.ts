@@ -9,7 +9,8 @@
  * `SequenceDataset`, which is padded per batch to that batch's longest
  * sequence and bucketed by length when shuffling (both on by default).
  */
-import { tf } from '../engine/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
+import { disposeAbandonedTape } from '../runtime/internals.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { getMask } from '../engine/masks.js';
 import { withTraining } from '../engine/context.js';
@@ -99,18 +100,6 @@ interface Compiled {
   outputLossTrackers: Mean[];
   /** Whether the optimizer was made here (from a name) and is disposed with the model or on recompile. */
   ownsOptimizer: boolean;
-}
-
-/**
- * When the function given to tf.variableGrads throws, tfjs 4.22 leaves its
- * tape behind, with the tensors it kept for the backward pass; free them
- * (only outside any enclosing gradient computation).
- */
-function disposeAbandonedTape(): void {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
-  if (state.gradientDepth !== 0 || state.activeTape === null) return;
-  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
-  state.activeTape = null;
 }
 
 /** Keras's split: the first floor(n·(1 − frac)) samples train, the rest validate; both parts must be non-empty. */

@@ -10,7 +10,7 @@
  * (each dimension 1 or equal), so it never pairs a timestep mask with the
  * feature axis because two sizes happen to coincide.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';

@@ -6,7 +6,7 @@
  * weights); query-masked output rows are zeroed but their scores are still
  * computed. Output mask = query mask; the scores output has none.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';

@@ -5,7 +5,7 @@
  * of shape `outputDims` is added. Weights are named like Keras's
  * (`multi_head_attention/query/kernel`).
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { CallArgs } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';

@@ -12,7 +12,7 @@
  * `Add([x, mha(x, x)])` keeps its mask. Padded batches cost about what their
  * real tokens cost (see ops/packed_attention_ops.ts).
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../../engine/types.js';

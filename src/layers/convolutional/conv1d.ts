@@ -4,7 +4,7 @@
  * the default mask policy a masked input raises MASK_NOT_SUPPORTED
  * (departure 1); under 'warn' padded steps are convolved as data (rule 21).
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';

@@ -1,5 +1,5 @@
 /** Activation and ReLU layers; both pass the mask through. */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';

@@ -1,5 +1,5 @@
 /** Dense: `activation(x @ kernel + bias)` on the last axis of any rank; passes the mask through. */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';

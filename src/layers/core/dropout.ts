@@ -1,5 +1,5 @@
 /** Dropout and GaussianNoise: active only when training; both pass the mask through. */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';

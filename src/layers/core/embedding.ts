@@ -3,7 +3,7 @@
  * output mask is `ids != 0`. Token 0 still looks up row 0 (Keras zeroes
  * nothing); layers downstream use the mask.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';

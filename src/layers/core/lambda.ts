@@ -3,7 +3,7 @@
  * function `(inputs, mask) => outputMask`, or the string 'passthrough'.
  * Without it the layer does not support masking (as in Keras).
  */
-import type { tf } from '../../engine/tfjs.js';
+import type { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, MaskArg } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';

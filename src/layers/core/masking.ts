@@ -4,7 +4,7 @@
  * Departure: `maskValue: NaN` matches NaN features (in Keras NaN never
  * equals itself, so NaN steps can never be masked).
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';

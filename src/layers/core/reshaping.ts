@@ -1,5 +1,5 @@
 /** Flatten and Reshape. Neither supports masking, as in Keras. */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';

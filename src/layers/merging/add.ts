@@ -1,5 +1,5 @@
 /** Add: the sum of the inputs; masked positions are included in the arithmetic (rule 18). Output mask: OR of the input masks if every input is masked. */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Merge, type MergeArgs } from './base_merge.js';
 
 export class Add extends Merge {

@@ -6,7 +6,7 @@
  * so NaN in padding cannot reach a valid output; finite values are used as
  * Keras uses them.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../../engine/types.js';
 import { MasqueError, formatShape } from '../../errors.js';

@@ -4,7 +4,7 @@
  * and reduced with any() over the last axis. Along features this is an OR
  * (masked + unmasked gives all true); along time the masks are concatenated.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import type { MaskArg, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { concatMask } from '../../ops/merge_ops.js';

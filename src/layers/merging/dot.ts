@@ -5,7 +5,7 @@
  * layer without mask support, so a masked input raises MASK_NOT_SUPPORTED
  * under the default policy (departure 1) and gives Keras's numbers under 'warn'.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import type { Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { Merge, type MergeArgs } from './base_merge.js';

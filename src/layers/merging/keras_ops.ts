@@ -6,7 +6,7 @@
  * operand (Keras records it among the call's positional arguments) may be
  * given in the inputs list: `notEqual.apply([x, 0])`.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer, type SymbolicArgs } from '../../engine/layer.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';

@@ -3,7 +3,7 @@
  * input is masked it takes the running result, and where the running result
  * is masked it takes the input. Output mask: OR of the masks if all are masked.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { maskedPairwise } from '../../ops/merge_ops.js';
 import { Merge, type MergeArgs } from './base_merge.js';
 

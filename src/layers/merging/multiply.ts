@@ -3,7 +3,7 @@
  * count as 1; when every input is masked, entries outside the OR of the
  * masks are set to 0. Output mask: OR of the input masks if all are masked.
  */
-import type { tf } from '../../engine/tfjs.js';
+import type { tf } from '../../runtime/tfjs.js';
 import { maskedProduct } from '../../ops/merge_ops.js';
 import { Merge, type MergeArgs } from './base_merge.js';
 

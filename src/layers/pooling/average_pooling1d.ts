@@ -1,5 +1,5 @@
 /** AveragePooling1D: the mean over sliding windows of time. No mask support, as in Keras. */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Pooling1D, type Pooling1DArgs } from './base_pooling1d.js';
 
 export type AveragePooling1DArgs = Pooling1DArgs;

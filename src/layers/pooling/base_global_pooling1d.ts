@@ -1,5 +1,5 @@
 /** Shared options and checks of GlobalAveragePooling1D and GlobalMaxPooling1D. */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';

@@ -4,7 +4,7 @@
  * MASK_NOT_SUPPORTED (departure 1). 'same' averaging counts only in-bounds
  * steps, as in Keras.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';

@@ -3,7 +3,7 @@
  * (Keras rule 12), with masked values dropped by `where`. A row with no
  * valid step gives 0, not Keras's NaN (departure 3). No output mask.
  */
-import type { tf } from '../../engine/tfjs.js';
+import type { tf } from '../../runtime/tfjs.js';
 import type { CallArgs } from '../../engine/types.js';
 import { maskedMean } from '../../ops/pooling_ops.js';
 import { GlobalPooling1D, type GlobalPooling1DArgs } from './base_global_pooling1d.js';

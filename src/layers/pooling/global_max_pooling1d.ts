@@ -3,7 +3,7 @@
  * and includes the padding (rule 13); Masque uses it (departure 2). A row
  * with no valid step gives 0. No output mask.
  */
-import type { tf } from '../../engine/tfjs.js';
+import type { tf } from '../../runtime/tfjs.js';
 import type { CallArgs } from '../../engine/types.js';
 import { maskedMax } from '../../ops/pooling_ops.js';
 import { GlobalPooling1D, type GlobalPooling1DArgs } from './base_global_pooling1d.js';

@@ -1,5 +1,5 @@
 /** MaxPooling1D: the max over sliding windows of time. No mask support, as in Keras. */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Pooling1D, type Pooling1DArgs } from './base_pooling1d.js';
 
 export type MaxPooling1DArgs = Pooling1DArgs;

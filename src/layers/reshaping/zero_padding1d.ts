@@ -1,5 +1,5 @@
 /** ZeroPadding1D: adds zero steps at the start and end of the time axis. No mask support, as in Keras. */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
 import { MasqueError, formatShape } from '../../errors.js';

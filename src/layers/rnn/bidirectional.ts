@@ -10,7 +10,7 @@
  * - `mergeMode: null` returns the two outputs; with `returnSequences` each
  *   carries the input mask, otherwise outputs carry no mask.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, MaskArg, Shape } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';

@@ -8,7 +8,7 @@
  * the output mask is the input mask, otherwise null; state outputs carry no
  * mask. Unlike Keras, a call with `initialState` still uses the mask.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';

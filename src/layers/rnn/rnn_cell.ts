@@ -4,7 +4,7 @@
  * order is Keras's: i, f, c, o for LSTM and z, r, h for GRU. Calling a cell
  * runs one step: `cell.call([x, ...states])` returns `[h, ...newStates]`.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { CallArgs, Shape } from '../../engine/types.js';
 import { getInitializer, type InitializerSpec } from '../../engine/initializers.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { getMask } from '../../engine/masks.js';
 import { Dense } from '../core/dense.js';
 import { Embedding } from '../core/embedding.js';

@@ -9,7 +9,7 @@
  * masking; a [batch, time] mask only says which slices are valid, so the
  * inner layer gets none, and it passes through to the output.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';

@@ -2,7 +2,7 @@
 // and every gradient, on random shapes, masks and options.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { fusedUnsupportedReason, rnnSequence, type RnnCellKind, type RnnSequenceArgs } from './index.js';
 import { rnnKernel } from './kernel.js';
 import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from './testing.js';

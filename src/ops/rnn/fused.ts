@@ -18,7 +18,8 @@
  * The recurrent dropout mask is applied inside the kernel; the input dropout
  * mask multiplies the gathered inputs.
  */
-import { tf } from '../../engine/tfjs.js';
+import { isTapeOn } from '../../runtime/internals.js';
+import { tf } from '../../runtime/tfjs.js';
 import { f32, markSparseRows, onCpuMemoryBackend, writeTensor } from '../heap_view.js';
 import { describe } from '../../errors.js';
 import { buildPlan } from './plan.js';
@@ -40,12 +41,6 @@ export function fusedUnsupportedReason(a: Pick<RnnPlanArgs, 'kind' | 'activation
   }
   if (rnnKernel() === null) return `the WebAssembly kernel could not be loaded synchronously (${rnnKernelError()}); await loadRnnKernel() first`;
   return null;
-}
-
-/** True when tfjs is recording a gradient tape (inside tf.grad, variableGrads, minimize). */
-function tapeOn(): boolean {
-  const e = tf.engine() as unknown as { isTapeOn?: () => boolean };
-  return typeof e.isTapeOn === 'function' ? e.isTapeOn() : true;
 }
 
 
@@ -127,7 +122,7 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
   // Every step of every row masked: nothing to compute; the reference gives
   // the (trivial) result with gradients connected to every argument.
   if (plan.n === 0) return rnnReference(a);
-  const grad = tapeOn();
+  const grad = isTapeOn();
   let xc = gatherRows(a.inputs, plan.tokens, grad);
   if (a.inputDropoutMask !== null) xc = tf.mul(xc, gatherRows(a.inputDropoutMask, plan.rows, false));
   const spec: KernelSpec = {

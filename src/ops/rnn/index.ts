@@ -5,7 +5,7 @@
  * WebAssembly SIMD call for the whole forward recurrence and one for its
  * backward pass, skipping masked steps; wasm and cpu backends).
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { MasqueError, describe } from '../../errors.js';
 import { checkRnnArgs, type RnnSequenceArgs, type RnnSequenceResult } from './types.js';
 import { rnnReference } from './reference.js';

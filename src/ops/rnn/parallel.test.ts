@@ -3,7 +3,7 @@
 // weight gradients equal up to summation order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { rnnSequence, type RnnCellKind, type RnnSequenceArgs } from './index.js';
 import { kernelThreads, probeHelpers, setKernelThreads, setMinWorkPerThread, splitKernelCalls } from './parallel.js';
 import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from './testing.js';

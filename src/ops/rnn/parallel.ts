@@ -22,6 +22,7 @@ import { kernelBackward, kernelForward, packedSlots, type KernelGrads, type Kern
 import { ownBuffers } from './buffer_pool.js';
 import { putRows, takeRows } from './rows.js';
 import type { StepPlan } from './plan.js';
+import { rnnWorkerSource } from '../../generated/rnn_worker_source.js';
 
 export type HelperRequest =
   | { op: 'forward'; seq: number; spec: KernelSpec; x: KernelInputs; save: boolean }
@@ -87,7 +88,7 @@ export function splitKernelCalls(): number {
 }
 const helpers: Helper[] = [];
 let helpersBroken: string | null = null;
-let source: string | null = null;
+const source: string | null = rnnWorkerSource;
 
 /**
  * Sets how many threads one recurrent layer call may use (the calling
@@ -108,14 +109,6 @@ export function kernelThreads(): number {
   return wantedThreads ?? Math.min(4, machineCores());
 }
 
-async function workerSource(): Promise<string> {
-  return (await import('../../generated/rnn_worker_source.js')).rnnWorkerSource;
-}
-
-/** Loads the helper's source once (an async import, done by `ready()` in Node). */
-export async function prepareKernelThreads(): Promise<void> {
-  if (source === null && nodeWorkerThreads() !== null) source = await workerSource();
-}
 
 function helper(i: number, wt: WorkerThreads): Helper {
   while (helpers.length <= i) {

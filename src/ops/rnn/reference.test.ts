@@ -2,7 +2,7 @@
 // tfjs gradients against central finite differences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { MasqueError } from '../../errors.js';
 import { rnnSequence, type RnnSequenceArgs } from './index.js';
 import { disposeArgs, prng, randn, randomRnnArgs } from './testing.js';

@@ -13,7 +13,7 @@
  *   initial states leading masked steps output zeros;
  * - the last output is the last element of the output sequence.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { getActivation, type ActivationFn } from '../activations.js';
 import type { RnnPlanArgs, RnnSequenceResult } from './types.js';
 

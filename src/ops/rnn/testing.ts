@@ -2,7 +2,7 @@
  * Helpers for the tests of the recurrent ops: seeded random data, masks of
  * every layout, and a closeness check. Not part of the public API.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import type { RnnCellKind, RnnSequenceArgs } from './types.js';
 
 import { mulberry32 as prng } from '../../data/bucketing.js';

@@ -3,7 +3,7 @@
  * implementations (`reference.ts`, `fused.ts`) receive the checked,
  * normalised form `RnnPlanArgs`.
  */
-import { tf } from '../../engine/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { activationName, type ActivationSpec } from '../activations.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../engine/tfjs.js';
+import { tf } from './tfjs.js';
 
 test('wasm UnsortedSegmentSum: tfjs gather gradients (embedding training) work on wasm and match the cpu backend', async () => {
   assert.equal(tf.getBackend(), 'wasm');
@@ -28,4 +28,14 @@ test('wasm UnsortedSegmentSum: tfjs gather gradients (embedding training) work o
   } finally {
     await tf.setBackend('wasm');
   }
+});
+
+test('the runtime refuses a tfjs version whose internals it was not written for, naming both versions', async () => {
+  const { checkTfjsVersion, TFJS_VERSION } = await import('./internals.js');
+  assert.equal(tf.version_core, TFJS_VERSION);
+  assert.doesNotThrow(() => checkTfjsVersion());
+  assert.throws(
+    () => checkTfjsVersion('4.23.0'),
+    (e: unknown) => (e as { code?: string }).code === 'BACKEND_UNAVAILABLE' && /4\.22\.0/.test((e as Error).message) && /4\.23\.0 is installed/.test((e as Error).message),
+  );
 });

@@ -1,5 +1,6 @@
 /**
- * Kernels the tfjs wasm backend lacks, registered for it at import.
+ * Kernels the tfjs wasm backend lacks, registered for it when the runtime
+ * loads.
  *
  * `UnsortedSegmentSum` is what tfjs's own gradient of `gather` needs (and so
  * `tf.gather`-based embeddings, including tfjs-layers' Embedding): without
@@ -9,13 +10,7 @@
  * scatter-add loop. Masque's Embedding uses `embeddingLookup`, whose
  * gradient does the same without going through tfjs's gather gradient.
  */
-import * as tf from '@tensorflow/tfjs-core';
-
-interface WasmBackendLike {
-  readSync(dataId: unknown): ArrayLike<number>;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
-}
+import { registerWasmKernel } from './internals.js';
 
 /** out[segmentIds[i], ...] += x[i, ...]; ids outside [0, numSegments) are dropped, as in TensorFlow. */
 export function unsortedSegmentSumInto(x: ArrayLike<number>, ids: ArrayLike<number>, numSegments: number, out: Float32Array | Int32Array): void {
@@ -31,20 +26,15 @@ export function unsortedSegmentSumInto(x: ArrayLike<number>, ids: ArrayLike<numb
   }
 }
 
-if (tf.getKernel('UnsortedSegmentSum', 'wasm') === undefined) {
-  tf.registerKernel({
-    kernelName: 'UnsortedSegmentSum',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-      const numSegments = (attrs as { numSegments: number }).numSegments;
-      const b = backend as unknown as WasmBackendLike;
+/** Registers Masque's kernels with tfjs (once; called when the runtime module loads). */
+export function registerMasqueKernels(): void {
+  registerWasmKernel(
+    'UnsortedSegmentSum',
+    ({ x, segmentIds }, attrs) => ({ shape: [attrs['numSegments'] as number, ...x!.shape.slice(segmentIds!.shape.length)], dtype: x!.dtype }),
+    ({ x, segmentIds }, shapes, attrs, out) => {
       // segmentIds has the shape of x's leading axes; the rest of x is summed as rows.
-      const idCount = segmentIds.shape.reduce((a, d) => a * d, 1);
-      const inner = x.shape.slice(segmentIds.shape.length);
-      const out = b.makeOutput([numSegments, ...inner], x.dtype);
-      unsortedSegmentSumInto(b.readSync(x.dataId), Array.from(b.readSync(segmentIds.dataId)).slice(0, idCount), numSegments, b.typedArrayFromHeap(out));
-      return out;
+      const idCount = shapes['segmentIds']!.reduce((a, d) => a * d, 1);
+      unsortedSegmentSumInto(x!, Array.from(segmentIds!).slice(0, idCount), attrs['numSegments'] as number, out);
     },
-  });
+  );
 }

@@ -1,16 +1,19 @@
 /**
  * The tensor engine: TensorFlow.js core with the wasm backend (SIMD) as the
  * default in Node and the cpu backend as fallback. Importing this module
- * registers tfjs's kernels, gradients and chained ops; it does not pick or
- * initialise a backend until `ready()` or the first op.
+ * registers tfjs's kernels, gradients and chained ops, and Masque's own
+ * kernels (runtime/kernels.ts); it does not pick or initialise a backend
+ * until `ready()` or the first op.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '../generated/tfjs_extras.js';
-import '../ops/wasm_kernels.js';
 import { MasqueError } from '../errors.js';
-import { prepareKernelThreads } from '../ops/rnn/parallel.js';
+import { registeredBackends } from './internals.js';
+import { registerMasqueKernels } from './kernels.js';
+
+registerMasqueKernels();
 
 export { tf };
 
@@ -31,7 +34,6 @@ export function ready(): Promise<string> {
           await tf.setBackend('cpu');
         }
         await tf.ready();
-        await prepareKernelThreads();
       } finally {
         restore();
       }
@@ -54,7 +56,7 @@ export async function setBackend(name: BackendName): Promise<void> {
   if (!ok) {
     throw new MasqueError(
       'BACKEND_UNAVAILABLE',
-      `setBackend: the backend "${name}" could not be initialised${reason ? ` (${reason})` : ''}; registered backends: ${Object.keys(tf.engine().registryFactory).join(', ')}.`,
+      `setBackend: the backend "${name}" could not be initialised${reason ? ` (${reason})` : ''}; registered backends: ${registeredBackends().join(', ')}.`,
     );
   }
   await tf.ready();

@@ -1,0 +1,138 @@
+/**
+ * The one module that reads TensorFlow.js internals: the wasm backend's heap
+ * and data map, its output allocation, the engine's gradient tape and its
+ * kernel registry. These are not public API, so every access goes through
+ * here, and the first one checks that the installed tfjs is the version this
+ * file was written for. On another version it fails with a clear error
+ * instead of reading the wrong fields.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { MasqueError } from '../errors.js';
+
+/** The tfjs-core (and tfjs-backend-wasm) version whose internals this file reads. */
+export const TFJS_VERSION = '4.22.0';
+
+let checked = false;
+
+/** Throws BACKEND_UNAVAILABLE unless the installed tfjs-core is TFJS_VERSION. */
+export function checkTfjsVersion(found: string = tf.version_core): void {
+  if (found === TFJS_VERSION) {
+    if (found === tf.version_core) checked = true;
+    return;
+  }
+  throw new MasqueError(
+    'BACKEND_UNAVAILABLE',
+    `Masque reads internals of @tensorflow/tfjs-core ${TFJS_VERSION} (src/runtime/internals.ts), but ${found} is installed. ` +
+      `Install the pinned version (npm ci), or update src/runtime/internals.ts for ${found}.`,
+  );
+}
+
+function internal<T>(read: () => T): T {
+  if (!checked) checkTfjsVersion();
+  return read();
+}
+
+/** The fields of tfjs-backend-wasm 4.22's backend object that Masque reads. */
+interface WasmBackend {
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown } };
+  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  readSync(dataId: unknown): ArrayLike<number>;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
+}
+
+/** The active backend as the wasm backend, or null when another backend is active. */
+function wasmBackend(): WasmBackend | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  return internal(() => {
+    const b = tf.backend() as unknown as Partial<WasmBackend>;
+    return b.wasm?.HEAPU8 !== undefined && b.dataIdMap !== undefined && typeof b.makeOutput === 'function' ? (b as WasmBackend) : null;
+  });
+}
+
+/** The wasm backend's heap bytes, or null on other backends. Detached when the heap grows: take it afresh. */
+export function wasmHeapBytes(): Uint8Array | null {
+  return wasmBackend()?.wasm.HEAPU8 ?? null;
+}
+
+/** The wasm backend's WebAssembly memory (tensor data lives there), or null. */
+export function wasmHeapMemory(): WebAssembly.Memory | null {
+  const mem = wasmBackend()?.wasm.asm?.memory;
+  return mem instanceof WebAssembly.Memory ? mem : null;
+}
+
+/** Byte offset of `t`'s data in the wasm heap, or null when `t` is not in it. */
+export function wasmDataOffset(t: tf.Tensor): number | null {
+  return wasmBackend()?.dataIdMap.get(t.dataId)?.memoryOffset ?? null;
+}
+
+/** A new tensor whose (uninitialised) data is allocated in the wasm heap, or null on other backends. */
+export function allocateWasmTensor(shape: number[], dtype: tf.DataType): tf.Tensor | null {
+  const b = wasmBackend();
+  if (b === null) return null;
+  return internal(() => tf.engine().makeTensorFromTensorInfo(b.makeOutput(shape, dtype)));
+}
+
+/** Whether tfjs is recording operations for a gradient (a forward pass must then keep what its backward pass needs). */
+export function isTapeOn(): boolean {
+  return internal(() => {
+    const e = tf.engine() as unknown as { isTapeOn?: () => boolean };
+    return typeof e.isTapeOn === 'function' ? e.isTapeOn() : true;
+  });
+}
+
+/**
+ * When the function given to tf.variableGrads throws, tfjs 4.22 leaves its
+ * tape behind, with the tensors it kept for the backward pass; frees them
+ * (only outside any enclosing gradient computation).
+ */
+export function disposeAbandonedTape(): void {
+  internal(() => {
+    const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
+    if (state.gradientDepth !== 0 || state.activeTape === null) return;
+    for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+    state.activeTape = null;
+  });
+}
+
+/** Names of the backends registered with tfjs (for error messages). */
+export function registeredBackends(): string[] {
+  return internal(() => Object.keys((tf.engine() as unknown as { registryFactory: Record<string, unknown> }).registryFactory));
+}
+
+/** Whether `kernelName` is registered for `backend`. */
+export function hasKernel(kernelName: string, backend: string): boolean {
+  return tf.getKernel(kernelName, backend) !== undefined;
+}
+
+/**
+ * Registers a kernel for the wasm backend that reads its inputs and writes
+ * its output in the backend's heap, unless one is registered already.
+ * `compute` gets the inputs' values and the output array to fill.
+ */
+export function registerWasmKernel(
+  kernelName: string,
+  outputShape: (inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>) => { shape: number[]; dtype: tf.DataType },
+  compute: (inputs: Record<string, ArrayLike<number>>, shapes: Record<string, number[]>, attrs: Record<string, unknown>, out: Float32Array | Int32Array) => void,
+): void {
+  if (hasKernel(kernelName, 'wasm')) return;
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as WasmBackend;
+      const ins = inputs as Record<string, tf.TensorInfo>;
+      const a = attrs as unknown as Record<string, unknown>;
+      const { shape, dtype } = outputShape(ins, a);
+      const out = b.makeOutput(shape, dtype);
+      const values: Record<string, ArrayLike<number>> = {};
+      const shapes: Record<string, number[]> = {};
+      for (const [k, info] of Object.entries(ins)) {
+        values[k] = b.readSync(info.dataId);
+        shapes[k] = info.shape;
+      }
+      compute(values, shapes, a, b.typedArrayFromHeap(out));
+      return out;
+    },
+  });
+}
