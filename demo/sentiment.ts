@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import {
   tf, Sequential, Embedding, Bidirectional, LSTM, Dense, Adam, TextVectorizer, padSequences, loadModel, type Model,
 } from '../src/index.js';
-import { loadSentimentSentences } from '../src/data/sentiment.js';
+import { loadSentimentSentences } from './sentiment_data.js';
 import { shuffleInPlace, mulberry32 } from '../src/data/bucketing.js';
 
 export interface DemoOptions {

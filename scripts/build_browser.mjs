@@ -8,7 +8,7 @@
 // reader (h5wasm, ~4 MB) is split into a chunk that loads only when a .keras
 // file is read. The build fails if the browser
 // entry reaches a Node built-in (node:*), and Masque's Node-only modules
-// (*_node.ts, data/sentiment.ts) are replaced by stubs that throw NODE_ONLY.
+// (*_node.ts) are replaced by stubs that throw NODE_ONLY.
 import { build } from 'esbuild';
 import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -21,7 +21,7 @@ const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', '
 /** Imports that must never reach the browser bundle (Node built-ins). */
 const NODE_BUILTIN = /^(node:|(fs|fs\/promises|path|os|child_process|worker_threads|url)$)/;
 /** Masque's own Node-only modules: replaced by stubs that throw NODE_ONLY. */
-const NODE_ONLY_MODULE = /(_node|[\\/]data[\\/]sentiment)\.(ts|js)$/;
+const NODE_ONLY_MODULE = /_node\.(ts|js)$/;
 /** What to use in a browser instead of a Node-only function. */
 const BROWSER_ALTERNATIVE = {
   loadModel: 'loadModelFromBytes(new Uint8Array(await (await fetch(url)).arrayBuffer()))',

@@ -13,10 +13,10 @@ export const ALLOWED = {
   runtime: ['.', 'generated'],
   ops: ['.', 'generated', 'runtime'],
   engine: ['.', 'runtime'],
-  data: ['.', 'runtime'],
+  data: ['.', 'runtime', 'ops', 'engine'],
   layers: ['.', 'runtime', 'ops', 'engine'],
-  models: ['.', 'runtime', 'ops', 'engine', 'data'],
-  training: ['.', 'runtime', 'ops', 'engine', 'data', 'models'],
+  training: ['.', 'runtime', 'ops', 'engine', 'data'],
+  models: ['.', 'runtime', 'ops', 'engine', 'data', 'training'],
   io: ['.', 'runtime', 'ops', 'engine', 'data', 'layers', 'models', 'training'],
 };
 /** Files directly in src/ that may import only these folders (errors.ts is imported by all, so it imports nothing). */

@@ -12,7 +12,7 @@ import { attachMask, cloneMask, getMask } from '../engine/masks.js';
 import { checkPolicy, getMaskPolicy, withMaskPolicy, type MaskPolicy } from '../engine/mask_policy.js';
 import { withTraining } from '../engine/context.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../engine/types.js';
-import { concatRows, sliceRows, toTensorList, type InputData } from './input_data.js';
+import { concatRows, sliceRows, toTensorList, type InputData } from '../data/input_data.js';
 import { formatSummary } from './summary.js';
 import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs } from '../training/trainer.js';
 import type { Optimizer } from '../training/optimizers.js';

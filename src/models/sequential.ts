@@ -12,7 +12,7 @@ import type { SymbolicTensor } from '../engine/symbolic.js';
 import type { MaskPolicy } from '../engine/mask_policy.js';
 import type { CallArgs, Shape } from '../engine/types.js';
 import { Model } from './functional.js';
-import type { InputData } from './input_data.js';
+import type { InputData } from '../data/input_data.js';
 
 export interface SequentialArgs {
   layers?: Layer<CallArgs, boolean>[];

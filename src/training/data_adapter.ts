@@ -10,7 +10,7 @@ import { MasqueError, describe } from '../errors.js';
 import { getMask, attachMask } from '../engine/masks.js';
 import { planBatches, shuffleInPlace } from '../data/bucketing.js';
 import { padSequences } from '../data/pad_sequences.js';
-import { sliceRows } from '../models/input_data.js';
+import { sliceRows } from '../data/input_data.js';
 
 /** A dataset of variable-length sequences, padded per batch. */
 export interface SequenceDataset {

@@ -15,7 +15,7 @@ import { MasqueError, describe, formatShape } from '../errors.js';
 import { getMask } from '../engine/masks.js';
 import { withTraining } from '../engine/context.js';
 import type { LayerWeight } from '../engine/layer.js';
-import { sliceRows, toTensorList, type InputData } from '../models/input_data.js';
+import { sliceRows, toTensorList, type InputData } from '../data/input_data.js';
 import { getLoss, computeLoss, type LossConfig, type LossFunction } from './losses.js';
 import { Mean, getMetric, type Metric } from './metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerSpec } from './optimizers.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../runtime/tfjs.js';
 import { fusedUnsupportedReason, rnnSequence, type RnnCellKind, type RnnSequenceArgs } from './index.js';
 import { rnnKernel } from './kernel.js';
-import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from './testing.js';
+import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from '../../../test/rnn_args.js';
 
 const TOL = 1e-5;
 /** Extra absolute tolerance per unit of a tensor's largest value (gradients are long float32 sums). */

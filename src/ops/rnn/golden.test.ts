@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tf } from '../../runtime/tfjs.js';
 import { rnnSequence, type RnnCellKind } from './index.js';
-import { mismatch } from './testing.js';
+import { mismatch } from '../../../test/rnn_args.js';
 
 const dir = fileURLToPath(new URL('../../../test/fixtures/keras-3.15.1/', import.meta.url));
 const files = readdirSync(dir).filter((f) => /^(simplernn|lstm|gru)_.*\.json$/.test(f)).sort();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../runtime/tfjs.js';
 import { rnnSequence, type RnnCellKind, type RnnSequenceArgs } from './index.js';
 import { kernelThreads, probeHelpers, setKernelThreads, setMinWorkPerThread, splitKernelCalls } from './parallel.js';
-import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from './testing.js';
+import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from '../../../test/rnn_args.js';
 import { expectCode } from '../../../test/helpers.js';
 
 /** Outputs, final states, then gradients of a fixed random linear loss w.r.t. inputs, kernel, recurrentKernel, bias, initial states. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../runtime/tfjs.js';
 import { MasqueError } from '../../errors.js';
 import { rnnSequence, type RnnSequenceArgs } from './index.js';
-import { disposeArgs, prng, randn, randomRnnArgs } from './testing.js';
+import { disposeArgs, prng, randn, randomRnnArgs } from '../../../test/rnn_args.js';
 
 const ref = (a: RnnSequenceArgs) => rnnSequence({ ...a, implementation: 'reference' });
 

@@ -2,10 +2,10 @@
  * Helpers for the tests of the recurrent ops: seeded random data, masks of
  * every layout, and a closeness check. Not part of the public API.
  */
-import { tf } from '../../runtime/tfjs.js';
-import type { RnnCellKind, RnnSequenceArgs } from './types.js';
+import { tf } from '../src/runtime/tfjs.js';
+import type { RnnCellKind, RnnSequenceArgs } from '../src/ops/rnn/types.js';
 
-import { mulberry32 as prng } from '../../data/bucketing.js';
+import { mulberry32 as prng } from '../src/data/bucketing.js';
 
 /** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
 export { prng };

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MasqueError, describe } from '../errors.js';
+import { MasqueError, describe } from '../src/errors.js';
 
 export type SentimentSource = 'amazon' | 'imdb' | 'yelp';
 
@@ -22,7 +22,7 @@ export const SENTIMENT_SOURCES: readonly SentimentSource[] = ['amazon', 'imdb', 
 
 /**
  * Finds `data/sentiment/` by walking up from this module's folder, so it works
- * from `src/data/` (tsx) as well as from a build output inside the repository.
+ * from `demo/` (tsx) as well as from any folder inside the repository.
  */
 export function defaultSentimentDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +33,7 @@ export function defaultSentimentDir(): string {
     if (parent === dir) break;
     dir = parent;
   }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'sentiment');
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', 'data', 'sentiment');
 }
 
 /**

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MasqueError } from '../errors.js';
-import { loadSentimentSentences } from './sentiment.js';
+import { MasqueError } from '../src/errors.js';
+import { loadSentimentSentences } from '../demo/sentiment_data.js';
 
 test('loads the 3,000 UCI sentences, 1,500 positive, 1,000 per source', () => {
   const rows = loadSentimentSentences();
