@@ -83,7 +83,7 @@ export class TemporalSplit extends Layer<CallArgs, true> {
 export class CustomEmbedding extends Layer {
   embeddings!: tf.Variable;
 
-  constructor(readonly args: { inputDim: number; outputDim: number; maskZero?: boolean; name?: string }) {
+  constructor(override readonly args: { inputDim: number; outputDim: number; maskZero?: boolean; name?: string }) {
     super(args, 'CustomEmbedding');
   }
 

@@ -53,7 +53,7 @@ export class PositionEmbedding extends Layer {
     return tf.add(x, tf.reshape(tf.matMul(onehot, this.table), x.shape));
   }
 
-  override getConfig(): PositionEmbeddingArgs {
+  override getConfig(): PositionEmbeddingArgs & Record<string, unknown> {
     return { ...super.getConfig(), maxLength: this.maxLength };
   }
 }

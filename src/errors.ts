@@ -19,6 +19,7 @@ export type MasqueErrorCode =
   | 'WEIGHT_SHAPE_MISMATCH'
   | 'WEIGHT_MISSING'
   | 'CORRUPT_FILE'
+  | 'SAVE_FAILED'
   | 'UNSUPPORTED_FILE'
   | 'NOT_COMPILED'
   | 'UNKNOWN_NAME'

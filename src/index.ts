@@ -1,13 +1,22 @@
 /**
  * Masque: Keras-exact padding and masking for variable-length sequence
- * models, on TensorFlow.js core. This file is the whole public API.
+ * models, on TensorFlow.js core. This file is the whole public API. Its one
+ * side effect: it registers src/io's `.keras` writer behind `model.save`
+ * and `model.toKerasBytes` (models do not import io).
  */
+import { registerModelSaver } from './models/saving_port.js';
+import { saveModelToBytes } from './io/keras_saving.js';
+import { saveModel } from './io/keras_file_node.js';
+
+registerModelSaver({ save: saveModel, toBytes: saveModelToBytes });
+
 export { tf, ready, setBackend, type BackendName } from './runtime/tfjs.js';
 export { MasqueError, type MasqueErrorCode } from './errors.js';
 
 // engine
-export { Layer, LayerWeight, type WeightOptions } from './engine/layer.js';
-export type { BaseLayerArgs, CallArgs, MaskArg, Shape } from './engine/types.js';
+export { Layer, LayerWeight, withMasks, MaskedOutputs, type WeightOptions, type LayerClass } from './engine/layer.js';
+export type { BaseLayerArgs, CallArgs, MaskArg, Shape, TensorSpec, MaskSpec, SpecArgs } from './engine/types.js';
+export { opt, type OptionSpec, type OptionTable, type OptionsOf, type Filled } from './engine/options.js';
 export { getMask, attachMask, withMask } from './engine/masks.js';
 export { setMaskPolicy, getMaskPolicy, setWarningHandler, type MaskPolicy } from './engine/mask_policy.js';
 export { Input, InputLayer, type InputArgs } from './engine/input_layer.js';
@@ -57,8 +66,8 @@ export { Cropping1D, type Cropping1DArgs } from './layers/reshaping/cropping1d.j
 export { ZeroPadding1D, type ZeroPadding1DArgs } from './layers/reshaping/zero_padding1d.js';
 
 // models
-export { Model, type ModelArgs, type PredictOptions } from './models/functional.js';
-export { Sequential, type SequentialArgs } from './models/sequential.js';
+export { Model, type ModelArgs, type ModelOptions, type PredictOptions } from './models/functional.js';
+export { Sequential, type SequentialArgs, type SequentialEntry } from './models/sequential.js';
 
 // data
 // training
@@ -80,4 +89,4 @@ export { modelFromKerasConfig, setKerasWeights, type NamedWeight, type WeightsIn
 export { loadModelFromBytes, saveModelToBytes } from './io/keras_saving.js';
 export { loadModel, saveModel } from './io/keras_file_node.js';
 export { exportModel as modelToKerasConfig } from './io/keras_export.js';
-export { registerKerasLayers, kerasLayerClasses, type KerasLayerEntry } from './io/keras_layers.js';
+export { registerKerasLayers, kerasLayerClasses, type KerasLayerEntry } from './io/keras_registry.js';

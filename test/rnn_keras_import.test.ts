@@ -36,7 +36,8 @@ test('LSTM, GRU and the wrappers import their Keras options, nested layers and w
       { module: 'keras.layers', class_name: 'GRU', config: { name: 'gru', units: 2, reset_after: false, recurrent_activation: null, activation: null } },
     ]),
   ) as Model;
-  const [bi, td, gru] = m.layers.slice(1) as [Bidirectional, TimeDistributed, GRU];
+  // As in Keras, a Sequential's layers leave out its InputLayer.
+  const [bi, td, gru] = m.layers as [Bidirectional, TimeDistributed, GRU];
   assert.ok(bi instanceof Bidirectional && td instanceof TimeDistributed && gru instanceof GRU);
   assert.equal(bi.mergeMode, 'concat', 'merge_mode missing: Keras default concat');
   const fwd = bi.forwardLayer as LSTM;

@@ -1,9 +1,9 @@
 /** `Input` and `InputLayer`: the entry points of a functional model. */
-import { tf } from '../runtime/tfjs.js';
-import { MasqueError, describe } from '../errors.js';
+import type { tf } from '../runtime/tfjs.js';
 import { Layer } from './layer.js';
+import { opt, type Filled, type OptionsOf } from './options.js';
 import { SymbolicTensor, type Node } from './symbolic.js';
-import type { BaseLayerArgs, CallArgs, Shape } from './types.js';
+import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from './types.js';
 
 export interface InputArgs {
   /** Shape of one sample, without the batch dimension; `null` for unknown (e.g. time). */
@@ -15,19 +15,21 @@ export interface InputArgs {
 
 /** The layer behind `Input`: passes its input through. */
 export class InputLayer extends Layer<CallArgs> {
-  readonly args: Required<Pick<InputArgs, 'shape' | 'dtype'>> & InputArgs;
+  static override readonly className = 'InputLayer';
+  static override readonly options = {
+    shape: opt.shape(),
+    batchSize: opt.nullableInt({ min: 1, default: null }),
+    dtype: opt.oneOf(['float32', 'int32', 'bool', 'string'] as const, 'float32'),
+  } satisfies OptionsOf<Omit<InputArgs, 'name'>>;
+  declare readonly args: Filled<Omit<InputArgs, 'name'>>;
   readonly output: SymbolicTensor;
 
   constructor(args: InputArgs) {
-    super({ name: args.name }, 'InputLayer');
-    if (!Array.isArray(args.shape) || args.shape.some((d) => d !== null && !(Number.isInteger(d) && d >= 0))) {
-      throw new MasqueError('INVALID_ARGUMENT', `Input: shape must be a list of non-negative integers or null (one sample, no batch dim); received ${describe(args.shape)}.`);
-    }
-    this.args = { ...args, dtype: args.dtype ?? 'float32' };
+    super(args);
     this.supportsMasking = true;
     this.built = true;
     const node: Node = { layer: this, inputs: [], args: {}, outputs: [], multiOutput: false, dropsMask: null };
-    this.output = new SymbolicTensor([args.batchSize ?? null, ...args.shape], this.args.dtype, node, 0, null, this.name);
+    this.output = new SymbolicTensor([this.args.batchSize, ...this.args.shape], this.args.dtype, node, 0, null, this.name);
     node.outputs = [this.output];
     this.inboundNodes.push(node);
   }
@@ -36,8 +38,12 @@ export class InputLayer extends Layer<CallArgs> {
     return inputs;
   }
 
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec | TensorSpec[] {
+    return inputs;
+  }
+
   override getConfig(): BaseLayerArgs & Record<string, unknown> {
-    return { name: this.name, shape: this.args.shape, batchSize: this.args.batchSize ?? null, dtype: this.args.dtype };
+    return { name: this.name, shape: this.args.shape, batchSize: this.args.batchSize, dtype: this.args.dtype };
   }
 }
 

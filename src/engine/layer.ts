@@ -1,18 +1,32 @@
 /**
  * The layer base class and `apply`, the single path every call takes: on
  * real tensors, on symbolic inputs, directly, inside a model, and inside a
- * model nested in another model. `apply` builds on first use, fills the mask
- * from the inputs' masks unless one is given, enforces the mask policy,
- * calls the layer inside `tidy`, computes the output masks and attaches them.
+ * model nested in another model.
+ *
+ * On tensors, `apply` builds on first use, fills the mask from the inputs'
+ * masks unless one is given, enforces the mask policy, calls the layer
+ * inside `tidy`, computes the output masks (or takes those `call` returned
+ * with `withMasks`) and attaches them.
+ *
+ * On symbolic inputs, `apply` builds the layer (its weights) and computes
+ * the output specs (shape, dtype, mask) with `computeOutputSpec`, which
+ * every built-in layer declares; nothing runs. Only a layer that declares no
+ * output spec (Lambda, custom layers) is traced on small made-up tensors.
+ *
+ * A layer class declares its options in a static `options` table
+ * (engine/options.ts): the constructor validates the options object against
+ * it and fills the defaults, and `getConfig` returns the filled options.
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape, describe } from '../errors.js';
-import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from './types.js';
-import { attachMask, cloneMask, describeOrigin, getMask, maskOrigin, setMaskOrigin, validateMask } from './masks.js';
+import { toSnakeCase } from '../names.js';
+import type { BaseLayerArgs, CallArgs, MaskArg, MaskSpec, MaskSpecArg, Shape, SpecArgs, TensorSpec } from './types.js';
+import { attachMask, cloneMask, describeOrigin, getMask, maskOrigin, setMaskOrigin, validateMask, type MaskOrigin } from './masks.js';
 import { getMaskPolicy, warn, withMaskPolicy } from './mask_policy.js';
 import { currentTraining, withTraining } from './context.js';
 import { getInitializer, type InitializerSpec } from './initializers.js';
 import { SymbolicTensor, containsSymbolic, isSymbolic, mapSymbolic, type Node } from './symbolic.js';
+import { BASE_OPTIONS, readOptions, type OptionTable } from './options.js';
 
 /** A layer's weights as grouped in a `.keras` weights file. */
 export interface SaveTree {
@@ -47,14 +61,6 @@ export class LayerWeight {
 
 const nameCounts = new Map<string, number>();
 
-/** Keras's snake_case of a class name: GlobalAveragePooling1D -> global_average_pooling1d. */
-export function toSnakeCase(name: string): string {
-  return name
-    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
-}
-
 /** A unique layer name: `lstm`, `lstm_1`, ... */
 export function uniqueName(base: string): string {
   const n = nameCounts.get(base) ?? 0;
@@ -67,22 +73,77 @@ let variableCounter = 0;
 
 type Out<T, M extends boolean> = M extends true ? T[] : M extends false ? T : T | T[];
 
+/** What a layer class declares besides its code (the statics `apply` and `src/io` read). */
+export interface LayerClass {
+  /** The Keras class name, when it is not the JavaScript class name. */
+  readonly className?: string;
+  /** The declared options (besides the base ones), or null for a layer that declares none (custom layers). */
+  readonly options: OptionTable | null;
+  /** Words added to the origin of the masks this layer makes, for messages ('maskZero'). */
+  maskDetail?(layer: Layer<CallArgs, boolean>): string | undefined;
+  readonly prototype: Layer<CallArgs, boolean>;
+}
+
+/**
+ * Outputs that `call` returns together with their masks (`withMasks`), for
+ * layers whose masks come out of the same computation (Masking, attention,
+ * models). `apply` then attaches these instead of calling `computeMask`.
+ */
+export class MaskedOutputs {
+  constructor(
+    readonly outputs: tf.Tensor | tf.Tensor[],
+    readonly masks: MaskArg,
+  ) {}
+}
+
+/** Returns `outputs` from `call` with their `masks` (one mask, or one per output). */
+export function withMasks(outputs: tf.Tensor | tf.Tensor[], masks: MaskArg): MaskedOutputs {
+  return new MaskedOutputs(outputs, masks);
+}
+
+/** What a call on specs gives: the output specs, whether the layer returns a list, and the mask it dropped (if any). */
+export interface SpecResult {
+  outputs: TensorSpec[];
+  multi: boolean;
+  /** A description of the mask this layer received and cannot use, or null. */
+  dropsMask: string | null;
+}
+
+function ownStatic<T>(cls: object, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(cls, key) ? ((cls as Record<string, unknown>)[key] as T) : undefined;
+}
+
+const BASE_KEYS = Object.keys(BASE_OPTIONS);
+
 /**
  * Base class of every layer. Subclasses implement `call`, and may override
- * `build`, `computeMask`, `getConfig`. Set `supportsMasking = true` in the
- * constructor to accept masks; the default `computeMask` then passes the
- * input mask through unchanged.
+ * `build`, `computeMask`, `computeOutputSpec`. Set `supportsMasking = true`
+ * in the constructor to accept masks; the default `computeMask` then passes
+ * the input mask through unchanged.
+ *
+ * Built-in layers declare `static options` (their option table) and
+ * `static className`; custom layers may pass their class name to `super`
+ * and keep their own options.
  *
  * `A` is the layer's call-argument type; `M` says whether it returns one
  * tensor (false), a list (true) or either, depending on its options (boolean).
  */
 export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = false> {
+  /** The declared options (none: a custom layer that reads its own). */
+  static readonly options: OptionTable | null = null;
+  /** The Keras class name, when it is not the JavaScript class name (subclasses set their own). */
+  static readonly className?: string;
   /** The Keras class name, used in configs, errors and summaries. */
   readonly className: string;
   readonly name: string;
   trainable: boolean;
   supportsMasking = false;
   built = false;
+  /**
+   * The layer's own options: with a declared table, every declared option
+   * filled in (defaults included); otherwise what the constructor received.
+   */
+  readonly args: object;
   /** `[batch, ...inputShape]` when the layer was given `inputShape`. */
   readonly batchInputShape: Shape | null;
   readonly inputDtype: BaseLayerArgs['inputDtype'];
@@ -93,17 +154,33 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   private readonly children: Layer<CallArgs, boolean>[] = [];
   private readonly childSaveNames = new Map<Layer<CallArgs, boolean>, string>();
   private warnedMask = false;
-  private droppedMask: string | null = null;
 
-  constructor(args: BaseLayerArgs = {}, className?: string) {
-    this.className = className ?? new.target.name;
-    if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '' || args.name.includes('/'))) {
-      throw new MasqueError('INVALID_ARGUMENT', `${this.className}: name must be a non-empty string without '/'; received ${describe(args.name)}.`);
+  constructor(args: object = {}, className?: string) {
+    const cls = new.target as unknown as LayerClass;
+    this.className = className ?? ownStatic<string>(cls, 'className') ?? (cls as unknown as { name: string }).name;
+    const table = cls.options;
+    const given = (args ?? {}) as Record<string, unknown>;
+    const named = typeof given['name'] === 'string' && given['name'] !== '' ? ` '${given['name']}'` : '';
+    const where = `${this.className}${named}`;
+    let base: Record<string, unknown>;
+    if (table !== null) {
+      const all = readOptions({ ...BASE_OPTIONS, ...table }, given, where);
+      const own: Record<string, unknown> = {};
+      for (const k of Object.keys(table)) own[k] = all[k];
+      base = all;
+      this.args = own;
+    } else {
+      // A layer without a declaration reads its own options; the base ones are checked here.
+      const picked: Record<string, unknown> = {};
+      if (given !== null && typeof given === 'object') for (const k of BASE_KEYS) if (Object.prototype.hasOwnProperty.call(given, k)) picked[k] = given[k];
+      base = readOptions(BASE_OPTIONS, picked, where);
+      this.args = given;
     }
-    this.name = args.name ?? uniqueName(toSnakeCase(this.className));
-    this.trainable = args.trainable ?? true;
-    this.batchInputShape = args.inputShape ? [args.batchSize ?? null, ...args.inputShape] : null;
-    this.inputDtype = args.inputDtype;
+    this.name = (base['name'] as string | undefined) ?? uniqueName(toSnakeCase(this.className));
+    this.trainable = base['trainable'] as boolean;
+    const inputShape = base['inputShape'] as Shape | undefined;
+    this.batchInputShape = inputShape ? [(base['batchSize'] as number | null | undefined) ?? null, ...inputShape] : null;
+    this.inputDtype = base['inputDtype'] as BaseLayerArgs['inputDtype'];
   }
 
   /** Path used in weight paths: the layer's name, prefixed by its parent's path. */
@@ -114,34 +191,51 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   /** Creates weights. Called once, before the first call, with the input shape(s). */
   build(_inputShape: Shape | Shape[]): void {}
 
-  /** The layer's computation. `args.mask` holds the input mask(s). */
-  abstract call(inputs: tf.Tensor | tf.Tensor[], args: A): tf.Tensor | tf.Tensor[];
+  /**
+   * The layer's computation. `args.mask` holds the input mask(s). Return the
+   * output(s), or `withMasks(outputs, masks)` when the masks come out of the
+   * same computation.
+   */
+  abstract call(inputs: tf.Tensor | tf.Tensor[], args: A): tf.Tensor | tf.Tensor[] | MaskedOutputs;
 
   /**
    * The output mask(s) for these inputs and input mask(s). The default passes
    * the mask through when `supportsMasking`, and returns null otherwise.
    */
-  computeMask(_inputs: tf.Tensor | tf.Tensor[], mask: MaskArg | undefined): MaskArg {
+  computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: MaskArg): MaskArg {
     return this.supportsMasking ? (mask ?? null) : null;
   }
 
-  /** The layer's options, as given to its constructor (Keras names in camelCase). */
-  getConfig(): BaseLayerArgs {
-    const c: BaseLayerArgs = { name: this.name, trainable: this.trainable };
+  /**
+   * The output spec(s) (shape, dtype, mask) for these input specs, without
+   * running anything: `args.mask` holds the mask specs the call would get.
+   * Return an input's mask spec object to pass that mask on, or a new
+   * `{ shape }` for a mask this layer makes. Built-in layers declare it; the
+   * default returns null, and the layer is then traced on made-up tensors.
+   */
+  computeOutputSpec(_inputs: TensorSpec | TensorSpec[], _args: SpecArgs<A>): TensorSpec | TensorSpec[] | null {
+    return null;
+  }
+
+  /** The layer's options, as given to its constructor with the defaults filled in (Keras names in camelCase). */
+  getConfig(): BaseLayerArgs & Record<string, unknown> {
+    const c: BaseLayerArgs & Record<string, unknown> = { name: this.name, trainable: this.trainable };
     if (this.batchInputShape) {
       c.inputShape = this.batchInputShape.slice(1);
       if (this.batchInputShape[0] !== null) c.batchSize = this.batchInputShape[0];
       if (this.inputDtype) c.inputDtype = this.inputDtype;
     }
-    return c;
+    const cls = this.constructor as unknown as LayerClass;
+    return cls.options === null ? c : { ...c, ...(this.args as Record<string, unknown>) };
   }
 
-  /** Output shape(s) for an input shape, found by running the layer on probe inputs. */
+  /** Output shape(s) for an input shape (float32 inputs without masks). */
   computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    const mk = (s: Shape) => new SymbolicTensor(s, 'float32', null, 0, null, 'probe');
+    const mk = (s: Shape): TensorSpec => ({ shape: s, dtype: 'float32', mask: null });
     const ins = Array.isArray(inputShape[0]) || inputShape.length === 0 ? (inputShape as Shape[]).map(mk) : mk(inputShape as Shape);
-    const outs = this.symbolicOutputs(ins, {});
-    return outs.outputs.length === 1 && !outs.multi ? outs.outputs[0]!.shape : outs.outputs.map((o) => o.shape);
+    this.maybeBuild(Array.isArray(ins) ? ins.map((x) => x.shape) : ins.shape);
+    const r = withMaskPolicy('ignore', () => this.outputSpecs(ins, {}));
+    return r.outputs.length === 1 && !r.multi ? r.outputs[0]!.shape : r.outputs.map((o) => o.shape);
   }
 
   // ---- weights ----
@@ -232,30 +326,27 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   apply(inputs: unknown, argsIn?: unknown): unknown {
     const args = (argsIn ?? {}) as Record<string, unknown>;
     if (containsSymbolic(inputs) || containsSymbolic(args)) {
-      const { outputs, multi } = this.symbolicOutputs(inputs as SymbolicTensor | SymbolicTensor[], args, true);
+      const { outputs, multi } = this.symbolicApply(inputs as SymbolicTensor | SymbolicTensor[], args);
       return multi ? outputs : outputs[0];
     }
     return this.applyConcrete(inputs as tf.Tensor | tf.Tensor[], args as A);
   }
 
-  private maybeBuild(shapes: Shape | Shape[]): void {
+  /** Builds the layer for these input shapes unless it is built. */
+  maybeBuild(shapes: Shape | Shape[]): void {
     if (this.built) return;
     this.build(shapes);
     this.built = true;
   }
 
-  /** Hook: sees the first concrete inputs before `build` (Sequential takes its input dtype from them). */
-  protected beforeFirstCall(_inputs: tf.Tensor[]): void {}
-
-  /** Hook for models: run the call and return outputs with their masks. */
-  protected callAndMask(inputs: tf.Tensor | tf.Tensor[], args: A): { outputs: tf.Tensor | tf.Tensor[]; masks: MaskArg } {
-    const outputs = this.call(inputs, args);
-    return { outputs, masks: this.computeMask(inputs, args.mask) };
+  /** Where the masks this layer makes come from, for messages. */
+  private get ownOrigin(): MaskOrigin {
+    const detail = (this.constructor as unknown as LayerClass).maskDetail?.(this as unknown as Layer<CallArgs, boolean>);
+    return detail === undefined ? { layerName: this.name, className: this.className } : { layerName: this.name, className: this.className, detail };
   }
 
   private applyConcrete(inputs: tf.Tensor | tf.Tensor[], args: A): tf.Tensor | tf.Tensor[] {
     const list = checkTensors(inputs, this);
-    if (!this.built) this.beforeFirstCall(list);
     this.maybeBuild(Array.isArray(inputs) ? list.map((t) => t.shape) : list[0]!.shape);
     const explicit = args.mask !== undefined;
     let mask: MaskArg = explicit ? args.mask! : collectMasks(inputs);
@@ -263,13 +354,16 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     if (!this.supportsMasking && hasMask(mask)) mask = this.onUnsupportedMask(mask);
     checkMasks(mask, inputs, this);
     const training = args.training ?? currentTraining() ?? false;
-    const origin = { layerName: this.name, className: this.className, detail: this.maskDetail() };
+    const origin = this.ownOrigin;
     let multi = false;
     let nOut = 0;
     const maskSlots: (number | null)[] = [];
     const flat = withTraining(training, () =>
       tf.tidy(() => {
-        const { outputs, masks } = this.callAndMask(inputs, { ...args, mask, training });
+        const callArgs = { ...args, mask, training };
+        const result = this.call(inputs, callArgs);
+        const outputs = result instanceof MaskedOutputs ? result.outputs : result;
+        const masks = result instanceof MaskedOutputs ? result.masks : this.computeMask(inputs, mask);
         multi = Array.isArray(outputs);
         const outs = checkOutputs(outputs, this);
         nOut = outs.length;
@@ -298,11 +392,6 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     return multi ? outs : outs[0]!;
   }
 
-  /** Extra words for mask-origin messages (e.g. 'maskZero'). */
-  protected maskDetail(): string | undefined {
-    return undefined;
-  }
-
   /** The error raised when this layer, which cannot use masks, receives `from` (a description of the mask). */
   maskNotSupportedError(from: string): MasqueError {
     return new MasqueError(
@@ -315,19 +404,22 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
 
   private onUnsupportedMask(mask: MaskArg): MaskArg {
     const first = (Array.isArray(mask) ? mask : [mask]).find((m): m is tf.Tensor => m !== null && m !== undefined)!;
+    this.dropMask(describeOrigin(maskOrigin(first)));
+    return Array.isArray(mask) ? mask.map(() => null) : null;
+  }
+
+  /** Applies the mask policy to a mask this layer cannot use (`from` describes it): raise, warn once, or drop silently. */
+  private dropMask(from: string): void {
     const policy = getMaskPolicy();
-    const from = describeOrigin(maskOrigin(first));
-    this.droppedMask = from;
     if (policy === 'error') throw this.maskNotSupportedError(from);
     if (policy === 'warn' && !this.warnedMask) {
       this.warnedMask = true;
       warn(`Layer '${this.name}' (${this.className}) does not support masking; dropping ${from}. Padded steps are processed as data.`);
     }
-    return Array.isArray(mask) ? mask.map(() => null) : null;
   }
 
-  /** Builds the node and symbolic outputs by running the layer on two probe sizes. */
-  private symbolicOutputs(inputs: SymbolicTensor | SymbolicTensor[], args: Record<string, unknown>, record = false): { outputs: SymbolicTensor[]; multi: boolean } {
+  /** Builds the layer and records a node whose outputs are symbolic tensors with the specs `outputSpecs` gives. */
+  private symbolicApply(inputs: SymbolicTensor | SymbolicTensor[], args: Record<string, unknown>): { outputs: SymbolicTensor[]; multi: boolean } {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     for (const s of list) {
       if (!isSymbolic(s)) {
@@ -335,50 +427,82 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
       }
     }
     this.maybeBuild(Array.isArray(inputs) ? list.map((s) => s.shape) : list[0]!.shape);
-    // Probes never raise for a dropped mask: the node records it, and the
-    // model that contains the node applies its own mask policy.
-    this.droppedMask = null;
-    const probes = withMaskPolicy('ignore', () => PROBE_SIZES.map((p) => this.probe(inputs, args, p)));
-    const dropsMask = this.droppedMask;
-    const [a, b] = probes as [ProbeResult, ProbeResult];
-    const merge = (x: number[], y: number[]): Shape => x.map((d, i) => (d === y[i] ? d : null));
-    const node: Node = { layer: this as unknown as Layer, inputs, args, outputs: [], multiOutput: a.multi, dropsMask };
-    const outputs = a.shapes.map((s, k) => {
-      const ma = a.masks[k]!;
-      const mb = b.masks[k]!;
-      const maskSpec = ma && mb ? { shape: merge(ma.shape, mb.shape), origin: ma.origin } : null;
-      const nm = a.shapes.length === 1 ? this.name : `${this.name}:${k}`;
-      return new SymbolicTensor(merge(s, b.shapes[k]!), a.dtypes[k]!, record ? node : null, k, maskSpec, nm);
-    });
-    node.outputs = outputs;
-    if (record) this.inboundNodes.push(node);
-    return { outputs, multi: a.multi };
+    const specs = list.map((s) => s.spec);
+    const argSpecs = symbolicArgSpecs(args);
+    // A dropped mask is recorded on the node, not raised: the model that
+    // contains the node applies its own mask policy when it is built.
+    const r = withMaskPolicy('ignore', () => this.outputSpecs(Array.isArray(inputs) ? specs : specs[0]!, argSpecs));
+    const node: Node = { layer: this as unknown as Layer, inputs, args, outputs: [], multiOutput: r.multi, dropsMask: r.dropsMask };
+    node.outputs = r.outputs.map((o, k) => new SymbolicTensor(o.shape, o.dtype, node, k, o.mask, r.outputs.length === 1 ? this.name : `${this.name}:${k}`));
+    this.inboundNodes.push(node);
+    return { outputs: node.outputs, multi: r.multi };
   }
 
-  private probe(inputs: SymbolicTensor | SymbolicTensor[], args: Record<string, unknown>, size: number): ProbeResult {
+  /**
+   * The output specs of a call on inputs with these specs (`args` as the
+   * call would get them, tensors replaced by specs; an explicit `mask` holds
+   * mask specs). Applies the mask policy in force to a mask this layer
+   * cannot use (recording it in `dropsMask`). Runs nothing, unless the
+   * layer declares no `computeOutputSpec`: then it is traced.
+   */
+  outputSpecs(inputs: TensorSpec | TensorSpec[], args: Record<string, unknown>): SpecResult {
+    let mask: MaskSpecArg = args['mask'] !== undefined ? (args['mask'] as MaskSpecArg) : collectMaskSpecs(inputs);
+    let dropsMask: string | null = null;
+    if (!this.supportsMasking && hasMask(mask)) {
+      const first = (Array.isArray(mask) ? mask : [mask]).find((m): m is MaskSpec => m !== null && m !== undefined)!;
+      dropsMask = describeOrigin(first.origin);
+      this.dropMask(dropsMask);
+      mask = Array.isArray(mask) ? mask.map(() => null) : null;
+    }
+    const specArgs = { ...args, mask, training: false } as SpecArgs<A>;
+    const declared = this.computeOutputSpec(inputs, specArgs);
+    const result = declared ?? this.trace(inputs, specArgs);
+    const multi = Array.isArray(result);
+    const origin = this.ownOrigin;
+    // A mask spec without an origin is one this layer makes.
+    const outputs = (multi ? result : [result]).map((o) => (o.mask !== null && o.mask.origin === undefined ? { ...o, mask: { ...o.mask, origin } } : o));
+    return { outputs, multi, dropsMask };
+  }
+
+  /** Output specs found by running the layer on made-up tensors of two time lengths (for layers without `computeOutputSpec`). */
+  private trace(inputs: TensorSpec | TensorSpec[], args: SpecArgs<A>): TensorSpec | TensorSpec[] {
+    const probes = PROBE_SIZES.map((p) => this.probe(inputs, args, p));
+    const [a, b] = probes as [ProbeResult, ProbeResult];
+    const merge = (x: number[], y: number[]): Shape => x.map((d, i) => (d === y[i] ? d : null));
+    const outs = a.shapes.map((s, k): TensorSpec => {
+      const ma = a.masks[k]!;
+      const mb = b.masks[k]!;
+      const mask = ma && mb ? (ma.origin === undefined ? { shape: merge(ma.shape, mb.shape) } : { shape: merge(ma.shape, mb.shape), origin: ma.origin }) : null;
+      return { shape: merge(s, b.shapes[k]!), dtype: a.dtypes[k]!, mask };
+    });
+    return a.multi ? outs : outs[0]!;
+  }
+
+  private probe(inputs: TensorSpec | TensorSpec[], args: SpecArgs<A>, size: number): ProbeResult {
     let result: ProbeResult | undefined;
     tf.tidy(() => {
-      const made = new Map<SymbolicTensor, tf.Tensor>();
-      const make = (s: SymbolicTensor): tf.Tensor => {
-        let t = made.get(s);
-        if (t === undefined) {
-          const shape = s.shape.map((d) => d ?? size);
-          t = s.dtype === 'bool' ? tf.ones(shape, 'bool') : s.dtype === 'string' ? tf.fill(shape, '', 'string') : tf.zeros(shape, s.dtype);
-          if (s.mask) attachMask(t, tf.ones(s.mask.shape.map((d) => d ?? size), 'bool'), s.mask.origin);
-          made.set(s, t);
-        }
+      const make = (s: TensorSpec): tf.Tensor => {
+        const shape = s.shape.map((d) => d ?? size);
+        const t = s.dtype === 'bool' ? tf.ones(shape, 'bool') : s.dtype === 'string' ? tf.fill(shape, '', 'string') : tf.zeros(shape, s.dtype);
+        if (s.mask) attachMask(t, tf.ones(s.mask.shape.map((d) => d ?? size), 'bool'), s.mask.origin);
         return t;
       };
-      const ins = mapSymbolic(inputs, make) as tf.Tensor | tf.Tensor[];
-      const a = mapSymbolic(args, make) as A;
-      const out = withTraining(false, () => this.applyConcrete(ins, { ...a, training: false }));
+      const madeMask = (m: MaskSpec | null) => (m === null ? null : tf.ones(m.shape.map((d) => d ?? size), 'bool'));
+      const ins = Array.isArray(inputs) ? inputs.map(make) : make(inputs);
+      const a: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(args as Record<string, unknown>)) {
+        if (k === 'mask') a[k] = Array.isArray(v) ? v.map((m) => madeMask(m as MaskSpec | null)) : madeMask(v as MaskSpec | null);
+        else a[k] = mapSpecs(v, make);
+      }
+      const out = withTraining(false, () => withMaskPolicy('ignore', () => this.applyConcrete(ins, { ...(a as A), training: false })));
       const outs = Array.isArray(out) ? out : [out];
       result = {
         shapes: outs.map((o) => o.shape),
         dtypes: outs.map((o) => o.dtype),
         masks: outs.map((o) => {
           const m = getMask(o);
-          return m ? { shape: m.shape, origin: maskOrigin(m) } : null;
+          const origin = m ? maskOrigin(m) : undefined;
+          return m ? (origin?.layerName === this.name ? { shape: m.shape } : { shape: m.shape, origin }) : null;
         }),
         multi: Array.isArray(out),
       };
@@ -390,8 +514,46 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
 interface ProbeResult {
   shapes: number[][];
   dtypes: tf.DataType[];
-  masks: ({ shape: number[]; origin: ReturnType<typeof maskOrigin> } | null)[];
+  masks: ({ shape: number[]; origin?: MaskOrigin } | null)[];
   multi: boolean;
+}
+
+function isTensorSpec(v: unknown): v is TensorSpec {
+  return v !== null && typeof v === 'object' && Array.isArray((v as TensorSpec).shape) && typeof (v as TensorSpec).dtype === 'string' && 'mask' in (v as object);
+}
+
+/** Replaces every tensor spec inside `v` (lists and plain objects) with `f(spec)`. */
+function mapSpecs(v: unknown, f: (s: TensorSpec) => tf.Tensor): unknown {
+  if (isTensorSpec(v)) return f(v);
+  if (Array.isArray(v)) return v.map((x) => mapSpecs(x, f));
+  return v;
+}
+
+/** The input masks' specs: one, or a list (null when no input has one). */
+function collectMaskSpecs(inputs: TensorSpec | TensorSpec[]): MaskSpecArg {
+  if (!Array.isArray(inputs)) return inputs.mask;
+  const ms = inputs.map((s) => s.mask);
+  return ms.every((m) => m === null) ? null : ms;
+}
+
+/**
+ * The call arguments of a symbolic call with their symbolic tensors as
+ * specs; an explicit symbolic `mask` becomes mask specs whose origin is the
+ * layer that made the mask tensor.
+ */
+function symbolicArgSpecs(args: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const asMask = (m: unknown): MaskSpec | null => {
+    if (m === null || m === undefined) return null;
+    if (!isSymbolic(m)) throw new MasqueError('MASK_INVALID', `an explicit mask in a symbolic call must be a symbolic tensor (or null); received ${describe(m)}.`);
+    const layer = m.node?.layer;
+    return layer === undefined ? { shape: m.shape } : { shape: m.shape, origin: { layerName: layer.name, className: layer.className, detail: 'explicit mask argument' } };
+  };
+  for (const [k, v] of Object.entries(args)) {
+    if (k === 'mask' && v !== undefined) out[k] = Array.isArray(v) ? v.map(asMask) : asMask(v);
+    else out[k] = mapSymbolic(v, (s) => s.spec);
+  }
+  return out;
 }
 
 /** Call arguments where tensors may be symbolic (explicit masks, initial states). */
@@ -425,7 +587,7 @@ function collectMasks(inputs: tf.Tensor | tf.Tensor[]): MaskArg {
   return ms.every((m) => m === null) ? null : ms;
 }
 
-function hasMask(mask: MaskArg | undefined): boolean {
+function hasMask(mask: MaskArg | MaskSpecArg | undefined): boolean {
   if (mask === null || mask === undefined) return false;
   return Array.isArray(mask) ? mask.some((m) => m !== null && m !== undefined) : true;
 }

@@ -4,14 +4,10 @@
  * node that produced them.
  */
 import type { tf } from '../runtime/tfjs.js';
-import type { Shape } from './types.js';
-import type { MaskOrigin } from './masks.js';
+import type { MaskSpec, Shape, TensorSpec } from './types.js';
 import type { Layer } from './layer.js';
 
-export interface MaskSpec {
-  shape: Shape;
-  origin?: MaskOrigin;
-}
+export type { MaskSpec } from './types.js';
 
 /** One call of a layer on symbolic inputs. */
 export interface Node {
@@ -41,6 +37,11 @@ export class SymbolicTensor {
 
   get rank(): number {
     return this.shape.length;
+  }
+
+  /** Shape, dtype and mask spec, as `computeOutputSpec` sees them. */
+  get spec(): TensorSpec {
+    return { shape: this.shape, dtype: this.dtype, mask: this.mask };
   }
 
   toString(): string {

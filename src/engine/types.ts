@@ -1,4 +1,5 @@
 import type { tf } from '../runtime/tfjs.js';
+import type { MaskOrigin } from './masks.js';
 
 /** A shape with `null` for unknown dimensions (batch, time). */
 export type Shape = (number | null)[];
@@ -25,3 +26,25 @@ export interface BaseLayerArgs {
   /** Input dtype for a first layer given `inputShape` (default float32; int32 for Embedding). */
   inputDtype?: 'float32' | 'int32' | 'bool' | 'string';
 }
+
+/** What is known of a mask before any data: its shape, and the layer that made it. */
+export interface MaskSpec {
+  shape: Shape;
+  origin?: MaskOrigin;
+}
+
+/** What is known of a tensor before any data: shape, dtype and the spec of its mask. */
+export interface TensorSpec {
+  shape: Shape;
+  dtype: tf.DataType;
+  mask: MaskSpec | null;
+}
+
+/** A mask spec argument: one, none, or one per input. */
+export type MaskSpecArg = MaskSpec | null | (MaskSpec | null)[];
+
+/** A call argument with its tensors replaced by their specs. */
+export type SpecOf<T> = T extends tf.Tensor ? TensorSpec : T extends readonly (infer U)[] ? SpecOf<U>[] : T;
+
+/** The call arguments `computeOutputSpec` receives: `mask` holds the mask specs the call would get, other tensors are specs. */
+export type SpecArgs<A> = { [K in keyof A]?: K extends 'mask' ? MaskSpecArg : SpecOf<A[K]> } & { mask: MaskSpecArg; training: boolean };

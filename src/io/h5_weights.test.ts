@@ -2,7 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import h5wasm from 'h5wasm';
 import { MasqueError } from '../errors.js';
-import { readWeightsH5, writeWeightsH5, toSnakeCase, containerGroupNames, type H5Tree } from './h5_weights.js';
+import { readWeightsH5, writeWeightsH5, containerGroupNames, type H5Tree } from './h5_weights.js';
+import { toSnakeCase } from '../names.js';
 
 function sample(): H5Tree {
   return {

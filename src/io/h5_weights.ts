@@ -8,6 +8,7 @@
  * string attribute `name` (the object's name). Uses h5wasm's in-memory
  * Emscripten file system, so it runs in Node and in browsers.
  */
+import { toSnakeCase } from '../names.js';
 import type { Dataset as H5Dataset, Group as H5Group } from 'h5wasm';
 import { MasqueError, formatShape } from '../errors.js';
 
@@ -230,15 +231,6 @@ function writeGroup(g: H5Group, tree: H5Tree): void {
     tree.vars.forEach((v, i) => vg.create_dataset({ name: String(i), data: v.data, shape: v.shape }));
   }
   for (const [k, child] of Object.entries(tree.groups)) writeGroup(g.create_group(k), child);
-}
-
-/** Keras's `naming.to_snake_case`: "MultiHeadAttention" → "multi_head_attention", "LSTM" → "lstm". */
-export function toSnakeCase(name: string): string {
-  return name
-    .replace(/[^\p{L}\p{N}_]+/gu, '')
-    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
 }
 
 /**

@@ -11,10 +11,8 @@ import type { MaskPolicy } from '../engine/mask_policy.js';
 import { withMaskPolicy } from '../engine/mask_policy.js';
 import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
-import { layerFromKerasEntry, type AnyLayer, type ConvertContext } from './keras_layers.js';
+import { layerFromKerasEntry, type AnyLayer, type ConvertContext } from './keras_registry.js';
 import { snakeToCamel } from './keras_names.js';
-import './keras_layers_rnn.js';
-import './keras_layers_attention.js';
 
 /** Weights as the conformance cases and `.keras` readers give them. */
 export interface NamedWeight {
@@ -34,13 +32,23 @@ function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-const ctx: ConvertContext = { layerFromConfig: (e) => layerOrModel(e) };
+/** One import: how nested entries are built, and every layer built so far (disposed if the import fails). */
+interface ImportContext extends ConvertContext {
+  created: AnyLayer[];
+}
 
-function layerOrModel(entry: unknown): AnyLayer {
+function importContext(): ImportContext {
+  const ctx: ImportContext = { created: [], layerFromConfig: (e) => layerOrModel(e, ctx) };
+  return ctx;
+}
+
+function layerOrModel(entry: unknown, ctx: ImportContext): AnyLayer {
   if (isObj(entry) && (entry['class_name'] === 'Functional' || entry['class_name'] === 'Sequential' || entry['class_name'] === 'Model')) {
-    return modelFromEntry(entry, undefined);
+    return modelFromEntry(entry, undefined, ctx);
   }
-  return layerFromKerasEntry(entry, ctx);
+  const layer = layerFromKerasEntry(entry, ctx);
+  ctx.created.push(layer);
+  return layer;
 }
 
 function inputFromConfig(cfg: Obj): SymbolicTensor {
@@ -51,7 +59,7 @@ function inputFromConfig(cfg: Obj): SymbolicTensor {
   return Input({ shape: shape.slice(1), batchSize: shape[0] ?? null, dtype: mapped, name: String(cfg['name']) });
 }
 
-function sequentialFromConfig(cfg: Obj, policy: MaskPolicy | undefined): Sequential {
+function sequentialFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: ImportContext): Sequential {
   const model = new Sequential({ name: String(cfg['name'] ?? 'sequential'), maskPolicy: policy, trainable: cfg['trainable'] !== false });
   const layers = cfg['layers'];
   if (!Array.isArray(layers)) throw new MasqueError('INVALID_CONFIG', `Keras config: Sequential '${String(cfg['name'])}' has no layers list.`);
@@ -59,7 +67,7 @@ function sequentialFromConfig(cfg: Obj, policy: MaskPolicy | undefined): Sequent
     if (isObj(entry) && entry['class_name'] === 'InputLayer') {
       model.add(inputFromConfig(entry['config'] as Obj).node!.layer as InputLayer);
     } else {
-      model.add(layerOrModel(entry));
+      model.add(layerOrModel(entry, ctx));
     }
   }
   const shape = cfg['build_input_shape'];
@@ -86,7 +94,7 @@ function resolve(v: unknown, outputs: Map<string, SymbolicTensor[][]>): unknown 
 
 class Pending extends Error {}
 
-function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined): Model {
+function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: ImportContext): Model {
   const entries = cfg['layers'];
   if (!Array.isArray(entries)) throw new MasqueError('INVALID_CONFIG', `Keras config: Functional '${String(cfg['name'])}' has no layers list.`);
   const layers = new Map<string, AnyLayer>();
@@ -99,7 +107,7 @@ function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined): Model {
       outputs.set(name, [[inputFromConfig(c)]]);
       continue;
     }
-    layers.set(name, layerOrModel(e));
+    layers.set(name, layerOrModel(e, ctx));
     for (const node of (e['inbound_nodes'] as Obj[] | undefined) ?? []) pending.push({ name, node });
   }
   // Run the recorded calls in order; a call whose inputs are not ready yet waits.
@@ -151,15 +159,15 @@ function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined): Model {
   return new Model({ inputs: pick(cfg['input_layers']), outputs: pick(cfg['output_layers']), name: String(cfg['name'] ?? 'functional'), maskPolicy: policy, trainable: cfg['trainable'] !== false });
 }
 
-function modelFromEntry(entry: Obj, policy: MaskPolicy | undefined): Model {
+function modelFromEntry(entry: Obj, policy: MaskPolicy | undefined, ctx: ImportContext): Model {
   const cfg = entry['config'];
   if (!isObj(cfg)) throw new MasqueError('INVALID_CONFIG', `Keras config: '${String(entry['class_name'])}' has no config object.`);
   switch (entry['class_name']) {
     case 'Sequential':
-      return sequentialFromConfig(cfg, policy);
+      return sequentialFromConfig(cfg, policy, ctx);
     case 'Functional':
     case 'Model':
-      return functionalFromConfig(cfg, policy);
+      return functionalFromConfig(cfg, policy, ctx);
     default:
       throw new MasqueError('UNKNOWN_LAYER_CLASS', `Keras config: the top level must be a Sequential or Functional model; received class '${String(entry['class_name'])}'.`);
   }
@@ -180,9 +188,16 @@ export function modelFromKerasConfig(config: string | object, weights?: WeightsI
     }
   }
   if (!isObj(parsed)) throw new MasqueError('INVALID_CONFIG', `modelFromKerasConfig: expected a config object; received ${describe(parsed)}.`);
-  const model = withMaskPolicy(options.maskPolicy, () => modelFromEntry(parsed as Obj, options.maskPolicy));
-  if (weights !== undefined) setKerasWeights(model, weights);
-  return model;
+  const ctx = importContext();
+  try {
+    const model = withMaskPolicy(options.maskPolicy, () => modelFromEntry(parsed as Obj, options.maskPolicy, ctx));
+    if (weights !== undefined) setKerasWeights(model, weights);
+    return model;
+  } catch (e) {
+    // Nothing built by a failed import survives it.
+    for (const l of ctx.created) l.dispose();
+    throw e;
+  }
 }
 
 /** Sets weights given by Keras path (matched by name) or as plain arrays (in order). */

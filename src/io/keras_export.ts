@@ -4,55 +4,23 @@
  * converted camelCase -> snake_case; nested layers and initializers become
  * Keras's serialized objects; functional graphs become `inbound_nodes`.
  */
-import { MasqueError } from '../errors.js';
-import { Layer } from '../engine/layer.js';
+import type { Layer } from '../engine/layer.js';
 import { InputLayer } from '../engine/input_layer.js';
 import { collectSymbolic, isSymbolic, mapSymbolic, type Node, type SymbolicTensor } from '../engine/symbolic.js';
 import type { CallArgs } from '../engine/types.js';
 import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
 import { camelToSnake } from './keras_names.js';
+import { FLOAT32_POLICY, kerasLayerConfig } from './keras_registry.js';
 import { KerasOp } from '../layers/merging/keras_ops.js';
 import { MultiHeadAttention } from '../layers/attention/multi_head_attention.js';
 
 type Obj = Record<string, unknown>;
 type AnyLayer = Layer<CallArgs, boolean>;
 
-/** Masque-only options that have no Keras counterpart. */
-const MASQUE_ONLY = new Set(['inputShape', 'batchSize', 'inputDtype', 'maskPolicy', 'implementation']);
-/** Option values whose Keras form is a snake_case name. */
-const NAME_VALUED = /(initializer|activation)$/i;
-
-function snakeName(v: string): string {
-  return camelToSnake(v);
-}
-
-function exportValue(key: string, v: unknown): unknown {
-  if (v instanceof Layer) return exportLayerEntry(v as AnyLayer, false);
-  if (typeof v === 'string' && NAME_VALUED.test(key)) return snakeName(v);
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'className' in (v as Obj) && /initializer$/i.test(key)) {
-    const o = v as { className: string; config?: Obj };
-    return { module: 'keras.initializers', class_name: o.className, config: o.config ?? {}, registered_name: null };
-  }
-  if (typeof v === 'function') {
-    throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: option '${key}' is a function, which a Keras config cannot hold. Use a named ${key.toLowerCase().includes('init') ? 'initializer' : 'activation'}.`);
-  }
-  return v;
-}
-
 /** A layer's Keras `config` object. */
 export function exportLayerConfig(layer: AnyLayer): Obj {
-  const cfg = layer.getConfig() as unknown as Obj;
-  const out: Obj = { name: layer.name, trainable: layer.trainable, dtype: dtypePolicy() };
-  for (const [k, v] of Object.entries(cfg)) {
-    if (MASQUE_ONLY.has(k) || k === 'name' || k === 'trainable' || v === undefined) continue;
-    out[camelToSnake(k)] = exportValue(k, v);
-  }
-  return out;
-}
-
-function dtypePolicy(): Obj {
-  return { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
+  return kerasLayerConfig(layer, (l) => exportLayerEntry(l, false));
 }
 
 /** A Keras operation's entry: its module, and a config of its name and arguments only. */
@@ -97,7 +65,7 @@ function exportSequential(model: Sequential): Obj {
   return {
     module: 'keras',
     class_name: 'Sequential',
-    config: { name: model.name, trainable: model.trainable, dtype: dtypePolicy(), layers, ...(input ? { build_input_shape: input.shape } : {}) },
+    config: { name: model.name, trainable: model.trainable, dtype: FLOAT32_POLICY, layers, ...(input ? { build_input_shape: input.shape } : {}) },
     registered_name: null,
     ...(input ? { build_config: { input_shape: input.shape } } : {}),
   };

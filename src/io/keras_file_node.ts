@@ -1,51 +1,81 @@
 /**
  * Node-only helpers: read and write `.keras` files by path. Browsers use
- * `readKerasArchive` / `writeKerasArchive` on bytes instead.
+ * `loadModelFromBytes` / `saveModelToBytes` on bytes instead.
+ *
+ * Writes are atomic: the bytes go to a temporary file in the target's
+ * folder, which then replaces the target with one rename. A write that fails
+ * part-way (disk full, a size limit) leaves the previous file untouched and
+ * removes the temporary one.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { MasqueError } from '../errors.js';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { MasqueError, describe } from '../errors.js';
+import type { Model } from '../models/functional.js';
 import { readKerasArchive, writeKerasArchive, type KerasArchive, type KerasArchiveInput } from './keras_archive.js';
+import { loadModelFromBytes, saveModelToBytes } from './keras_saving.js';
+import type { FromConfigOptions } from './keras_config.js';
+
+let tempCounter = 0;
+
+/** Checks that `path` is a string ending in `.keras` (Keras refuses other names). */
+function kerasPath(path: unknown, where: string): string {
+  if (typeof path !== 'string' || path === '') throw new MasqueError('INVALID_ARGUMENT', `${where}: expected a file path (a string ending in ".keras"); received ${describe(path)}.`);
+  if (!path.endsWith('.keras')) throw new MasqueError('INVALID_ARGUMENT', `${where}: the path must end in ".keras" (Keras refuses other names); received ${JSON.stringify(path)}.`);
+  return path;
+}
+
+/**
+ * Writes `bytes` to `path` atomically (temporary file + rename). Errors are
+ * MasqueErrors naming the path and the system's reason.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, where: string): Promise<void> {
+  const dir = dirname(path);
+  const info = await stat(path).catch(() => null);
+  if (info?.isDirectory()) throw new MasqueError('INVALID_ARGUMENT', `${where}: ${JSON.stringify(path)} is a folder, not a file.`);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
+  try {
+    await writeFile(temp, bytes, { flag: 'wx' });
+    await rename(temp, path);
+  } catch (e) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new MasqueError('SAVE_FAILED', `${where}: could not write ${JSON.stringify(path)} (${reason}); the previous file, if any, is unchanged.`);
+  }
+}
 
 /** Reads and parses the `.keras` file at `path`. Errors name the path. */
 export async function readKerasFile(path: string): Promise<KerasArchive> {
-  const bytes = await readFile(path);
+  const bytes = await readBytes(path, 'readKerasFile');
   try {
-    return await readKerasArchive(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return await readKerasArchive(bytes);
   } catch (err) {
     if (err instanceof MasqueError) throw new MasqueError(err.code, `${path}: ${err.message}`);
     throw err;
   }
 }
 
-/** Writes `archive` as a `.keras` file at `path` (the name should end in `.keras` for Keras to load it). */
+/** Writes `archive` as a `.keras` file at `path`, atomically. */
 export async function writeKerasFile(path: string, archive: KerasArchiveInput): Promise<void> {
-  if (!path.endsWith('.keras')) {
-    throw new MasqueError('INVALID_ARGUMENT', `writeKerasFile: expected a path ending in ".keras" (Keras refuses other names); received ${JSON.stringify(path)}.`);
-  }
-  await writeFile(path, await writeKerasArchive(archive));
+  await writeFileAtomic(kerasPath(path, 'writeKerasFile'), await writeKerasArchive(archive), 'writeKerasFile');
 }
 
-/** Saves `model` to a `.keras` file (Node). */
-export async function saveModel(model: import('../models/functional.js').Model, path: string): Promise<void> {
-  const { saveModelToBytes } = await import('./keras_saving.js');
-  if (!path.endsWith('.keras')) {
-    const { MasqueError } = await import('../errors.js');
-    throw new MasqueError('INVALID_ARGUMENT', `saveModel: the path must end in '.keras'; received ${JSON.stringify(path)}.`);
+/** Saves `model` to a `.keras` file (Node), atomically: a failed save leaves the previous file as it was. */
+export async function saveModel(model: Model, path: string): Promise<void> {
+  const p = kerasPath(path, 'saveModel');
+  await writeFileAtomic(p, await saveModelToBytes(model), 'saveModel');
+}
+
+async function readBytes(path: unknown, where: string): Promise<Uint8Array> {
+  if (typeof path !== 'string' || path === '') throw new MasqueError('INVALID_ARGUMENT', `${where}: expected a file path; received ${describe(path)}.`);
+  try {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    throw new MasqueError('CORRUPT_FILE', `${where}: cannot read ${JSON.stringify(path)} (${(e as Error).message}).`);
   }
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(path, await saveModelToBytes(model));
 }
 
 /** Loads a model from a `.keras` file (Node). */
-export async function loadModel(path: string, options: import('./keras_config.js').FromConfigOptions = {}): Promise<import('../models/functional.js').Model> {
-  const { readFile } = await import('node:fs/promises');
-  const { loadModelFromBytes } = await import('./keras_saving.js');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const { MasqueError } = await import('../errors.js');
-    throw new MasqueError('CORRUPT_FILE', `loadModel: cannot read ${JSON.stringify(path)} (${(e as Error).message}).`);
-  }
-  return loadModelFromBytes(bytes, options);
+export async function loadModel(path: string, options: FromConfigOptions = {}): Promise<Model> {
+  return loadModelFromBytes(await readBytes(path, 'loadModel'), options);
 }

@@ -14,7 +14,7 @@ import { readKerasArchive, writeKerasArchive } from './keras_archive.js';
 import { containerGroupNames, type H5Tree, type VarArray } from './h5_weights.js';
 import { exportModel } from './keras_export.js';
 import { modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
-import type { AnyLayer } from './keras_layers.js';
+import type { AnyLayer } from './keras_registry.js';
 
 /** The layers a model saves under `layers/` (Sequential leaves out its InputLayer). */
 function savedLayers(model: Model): AnyLayer[] {

@@ -1,172 +1,146 @@
 /**
- * Functional models: a graph of layer calls on symbolic inputs, run through
- * the same `apply` as a direct call, so masks propagate identically at every
- * level of nesting. `Model` is itself a layer.
+ * Functional models: `new Model({ inputs, outputs })` holds a `Graph` of
+ * layer calls and is itself a layer. Its `call` runs the graph through the
+ * same `apply` as a direct call and returns the outputs with their masks
+ * (`withMasks`); its `computeOutputSpec` propagates specs through the graph,
+ * so a model applied to new symbolic inputs (nested in another model) runs
+ * nothing. Training delegates to `src/training`, saving to `src/io` through
+ * the saver that the package entry registers.
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
-import { Layer, type LayerWeight, setWeightList } from '../engine/layer.js';
-import { InputLayer } from '../engine/input_layer.js';
-import { SymbolicTensor, collectSymbolic, isSymbolic, mapSymbolic, type Node } from '../engine/symbolic.js';
+import { Layer, type LayerWeight, type MaskedOutputs, setWeightList, withMasks } from '../engine/layer.js';
+import type { SymbolicTensor } from '../engine/symbolic.js';
 import { attachMask, cloneMask, getMask } from '../engine/masks.js';
 import { checkPolicy, getMaskPolicy, withMaskPolicy, type MaskPolicy } from '../engine/mask_policy.js';
 import { withTraining } from '../engine/context.js';
-import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../engine/types.js';
+import { opt, readOptions } from '../engine/options.js';
+import type { BaseLayerArgs, CallArgs, MaskSpec, Shape, SpecArgs, TensorSpec } from '../engine/types.js';
 import { concatRows, sliceRows, toTensorList, type InputData } from '../data/input_data.js';
 import { formatSummary } from './summary.js';
+import { Graph, type AnyLayer } from './graph.js';
+import { modelSaver } from './saving_port.js';
 import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs } from '../training/trainer.js';
 import type { Optimizer } from '../training/optimizers.js';
 import type { History, Logs } from '../training/callbacks.js';
 import { isSequenceDataset, type SequenceDataset } from '../training/data_adapter.js';
 
-export interface ModelArgs {
-  inputs: SymbolicTensor | SymbolicTensor[];
-  outputs: SymbolicTensor | SymbolicTensor[];
+/** Options of every model (`Model` and `Sequential`). */
+export interface ModelOptions {
   name?: string;
   trainable?: boolean;
   /** What layers that cannot use a mask do when they receive one inside this model (default: the global policy). */
   maskPolicy?: MaskPolicy;
 }
 
+export interface ModelArgs extends ModelOptions {
+  inputs: SymbolicTensor | SymbolicTensor[];
+  outputs: SymbolicTensor | SymbolicTensor[];
+}
+
 export interface PredictOptions {
   batchSize?: number;
 }
 
+const MODEL_OPTIONS = {
+  name: opt.custom<string | undefined>((v) => v as string, { default: undefined }),
+  trainable: opt.bool(true),
+  maskPolicy: opt.custom<MaskPolicy | undefined>((v, w) => checkPolicy(v, w), { default: undefined }),
+};
+
 /** A functional model: `new Model({ inputs, outputs })`. */
 export class Model extends Layer<CallArgs, boolean> {
-  inputs: SymbolicTensor[] = [];
-  outputs: SymbolicTensor[] = [];
-  /** Layers in graph order (input layers first), as Keras's `model.layers`. */
-  layers: Layer<CallArgs, boolean>[] = [];
+  static override readonly className: string = 'Functional';
   maskPolicy: MaskPolicy | undefined;
-  protected nodes: Node[] = [];
-  protected singleInput = true;
-  protected singleOutput = true;
-  /** True when the input shape was inferred from data (lazily built Sequential). */
-  protected inferredInput = false;
+  /** The model's graph; null until a Sequential knows its input. */
+  protected graph: Graph | null = null;
 
-  constructor(args: ModelArgs, className = 'Functional') {
-    super({ name: args.name, trainable: args.trainable }, className);
-    this.supportsMasking = true;
-    this.maskPolicy = args.maskPolicy === undefined ? undefined : checkPolicy(args.maskPolicy, `${className} '${this.name}'`);
-    if (className === 'Functional' || args.inputs !== undefined) {
-      this.setGraph(args.inputs, args.outputs);
-    }
-  }
-
-  /** Sets the graph from symbolic inputs and outputs; checks it is connected. */
-  protected setGraph(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[]): void {
+  /**
+   * `new Model({ inputs, outputs })`. A subclass that sets its graph once
+   * its input is known (Sequential) passes `'deferred'` and its options.
+   */
+  constructor(args: ModelArgs);
+  constructor(args: ModelOptions, graph: 'deferred');
+  constructor(args: ModelArgs | ModelOptions, graph?: 'deferred') {
+    super({ name: args?.name, trainable: args?.trainable });
     const where = `${this.className} '${this.name}'`;
-    const ins = Array.isArray(inputs) ? inputs : [inputs];
-    const outs = Array.isArray(outputs) ? outputs : [outputs];
-    for (const [what, list] of [['inputs', ins], ['outputs', outs]] as const) {
-      if (list.length === 0 || list.some((s) => !isSymbolic(s))) {
-        throw new MasqueError('INVALID_ARGUMENT', `${where}: ${what} must be symbolic tensors (from Input and layer calls); received ${describe(list.map((s) => (isSymbolic(s) ? s.name : s)))}.`);
-      }
-    }
-    for (const s of ins) {
-      if (!(s.node?.layer instanceof InputLayer)) {
-        throw new MasqueError('INVALID_ARGUMENT', `${where}: every input must come from Input(); '${s.name}' was made by a layer call.`);
-      }
-    }
-    const order: Node[] = [];
-    const seen = new Set<Node>();
-    const visiting = new Set<Node>();
-    const visit = (s: SymbolicTensor, from: string): void => {
-      const node = s.node;
-      if (node === null) throw new MasqueError('GRAPH_DISCONNECTED', `${where}: the tensor '${s.name}' has no producing layer call.`);
-      if (seen.has(node)) return;
-      if (node.layer instanceof InputLayer && !ins.includes(s)) {
-        throw new MasqueError(
-          'GRAPH_DISCONNECTED',
-          `${where}: graph disconnected. '${from}' needs the input '${s.name}', which is not among the model's inputs [${ins.map((i) => i.name).join(', ')}].`,
-        );
-      }
-      if (visiting.has(node)) throw new MasqueError('GRAPH_DISCONNECTED', `${where}: the graph has a cycle at layer '${node.layer.name}'.`);
-      visiting.add(node);
-      for (const t of collectSymbolic([node.inputs, node.args])) visit(t, node.layer.name);
-      visiting.delete(node);
-      seen.add(node);
-      order.push(node);
-    };
-    for (const s of ins) visit(s, s.name);
-    for (const s of outs) visit(s, s.name);
-    const layers: Layer<CallArgs, boolean>[] = [];
-    for (const n of order) if (!layers.includes(n.layer)) layers.push(n.layer);
-    const names = new Set<string>();
-    for (const l of layers) {
-      if (names.has(l.name)) throw new MasqueError('INVALID_ARGUMENT', `${where}: layer names must be unique in a model; '${l.name}' appears twice.`);
-      names.add(l.name);
-    }
-    this.inputs = ins;
-    this.outputs = outs;
-    this.nodes = order;
-    this.layers = layers;
-    this.singleInput = !Array.isArray(inputs);
-    this.singleOutput = !Array.isArray(outputs);
-    this.built = true;
-    this.checkDroppedMasks();
+    const { inputs, outputs, ...options } = (args ?? {}) as Partial<ModelArgs>;
+    this.maskPolicy = readOptions(MODEL_OPTIONS, options, where)['maskPolicy'] as MaskPolicy | undefined;
+    this.supportsMasking = true;
+    if (graph !== 'deferred') this.setGraph(new Graph(inputs!, outputs!, where));
   }
 
-  /** Under the 'error' policy, a node that drops a mask makes the model invalid. */
-  protected checkDroppedMasks(): void {
+  /** Takes `graph` as the model's graph; under the 'error' policy, a node that drops a mask makes the model invalid. */
+  protected setGraph(graph: Graph): void {
     const policy = this.maskPolicy ?? getMaskPolicy();
-    if (policy !== 'error') return;
-    for (const n of this.nodes) if (n.dropsMask !== null) throw n.layer.maskNotSupportedError(n.dropsMask);
+    const dropped = graph.firstDroppedMask();
+    if (policy === 'error' && dropped !== null) throw dropped.layer.maskNotSupportedError(dropped.dropsMask!);
+    this.graph = graph;
+    this.built = true;
+  }
+
+  /** The symbolic inputs (empty until the graph is known). */
+  get inputs(): SymbolicTensor[] {
+    return this.graph?.inputs ?? [];
+  }
+
+  get outputs(): SymbolicTensor[] {
+    return this.graph?.outputs ?? [];
+  }
+
+  /** Layers in graph order (input layers first), as Keras's `model.layers`. */
+  get layers(): AnyLayer[] {
+    return this.graph?.layers ?? [];
   }
 
   /** The graph's nodes in execution order. */
-  get graphNodes(): readonly Node[] {
-    return this.nodes;
+  get graphNodes(): readonly import('../engine/symbolic.js').Node[] {
+    return this.graph?.nodes ?? [];
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], args: CallArgs): tf.Tensor | tf.Tensor[] {
-    return this.callAndMask(inputs, args).outputs;
+  private requireGraph(where: string): Graph {
+    if (this.graph === null) {
+      throw new MasqueError('NOT_BUILT', `${where}: model '${this.name}' is not built yet; call it on data, or give its first layer inputShape (or start it with Input).`);
+    }
+    return this.graph;
   }
 
-  protected override callAndMask(inputs: tf.Tensor | tf.Tensor[], args: CallArgs): { outputs: tf.Tensor | tf.Tensor[]; masks: MaskArg } {
+  call(inputs: tf.Tensor | tf.Tensor[], args: CallArgs): MaskedOutputs {
+    const graph = this.requireGraph(`${this.className} '${this.name}'`);
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    if (list.length !== this.inputs.length) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.className} '${this.name}' expects ${this.inputs.length} input(s) but received ${list.length}.`);
+    if (list.length !== graph.inputs.length) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.className} '${this.name}' expects ${graph.inputs.length} input(s) but received ${list.length}.`);
     }
     const masks: (tf.Tensor | null)[] =
       args.mask === undefined || args.mask === null ? list.map(() => null) : Array.isArray(args.mask) ? args.mask.map((m) => m ?? null) : [args.mask];
-    const outs = withMaskPolicy(this.maskPolicy, () => this.runGraph(list.map((t, i) => this.prepareInput(t, i, masks[i] ?? null))));
-    return { outputs: this.singleOutput ? outs[0]! : outs, masks: this.singleOutput ? getMask(outs[0]!) : outs.map(getMask) };
+    const outs = withMaskPolicy(this.maskPolicy, () => graph.run(list.map((t, i) => this.prepareInput(graph, t, i, masks[i] ?? null)), `${this.className} '${this.name}'`));
+    return withMasks(graph.singleOutput ? outs[0]! : outs, graph.singleOutput ? getMask(outs[0]!) : outs.map(getMask));
   }
 
-  private prepareInput(t: tf.Tensor, i: number, mask: tf.Tensor | null): tf.Tensor {
-    const spec = this.inputs[i]!;
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<CallArgs>): TensorSpec | TensorSpec[] {
+    const graph = this.requireGraph(`${this.className} '${this.name}'`);
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (list.length !== graph.inputs.length) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.className} '${this.name}' expects ${graph.inputs.length} input(s) but received ${list.length}.`);
+    }
+    const masks: (MaskSpec | null)[] = args.mask === null ? list.map(() => null) : Array.isArray(args.mask) ? args.mask : [args.mask];
+    const specs = list.map((s, i) => ({ ...s, dtype: graph.inputs[i]!.dtype, mask: masks[i] ?? null }));
+    const outs = withMaskPolicy(this.maskPolicy, () => graph.outputSpecs(specs));
+    return graph.singleOutput ? outs[0]! : outs;
+  }
+
+  /** Checks input `i` against the graph's input and casts it to the input's dtype, keeping (or setting) its mask. */
+  private prepareInput(graph: Graph, t: tf.Tensor, i: number, mask: tf.Tensor | null): tf.Tensor {
+    const spec = graph.inputs[i]!;
     const where = `${this.className} '${this.name}', input ${i} ('${spec.name}')`;
-    if (t.rank !== spec.rank || (!this.inferredInput && spec.shape.some((d, k) => k > 0 && d !== null && d !== t.shape[k]))) {
+    if (t.rank !== spec.rank || spec.shape.some((d, k) => k > 0 && d !== null && d !== t.shape[k])) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: expected shape ${formatShape(spec.shape)} but received ${formatShape(t.shape)}.`);
     }
     const ownMask = mask ?? getMask(t);
-    if (t.dtype === spec.dtype || spec.dtype === 'string') {
-      if (mask === null) return t;
-    }
+    if ((t.dtype === spec.dtype || spec.dtype === 'string') && mask === null) return t;
     const out = t.dtype === spec.dtype ? tf.clone(t) : tf.cast(t, spec.dtype);
     attachMask(out, ownMask === null ? null : cloneMask(ownMask));
     return out;
-  }
-
-  private runGraph(inputs: tf.Tensor[]): tf.Tensor[] {
-    const values = new Map<SymbolicTensor, tf.Tensor>();
-    this.inputs.forEach((s, i) => values.set(s, inputs[i]!));
-    const get = (s: SymbolicTensor): tf.Tensor => {
-      const v = values.get(s);
-      if (v === undefined) throw new MasqueError('GRAPH_DISCONNECTED', `${this.className} '${this.name}': no value for '${s.name}'.`);
-      return v;
-    };
-    for (const node of this.nodes) {
-      if (node.layer instanceof InputLayer) continue;
-      const ins = mapSymbolic(node.inputs, get) as tf.Tensor | tf.Tensor[];
-      const a = mapSymbolic(node.args, get) as CallArgs;
-      const out = node.layer.apply(ins, a);
-      const flat = Array.isArray(out) ? out : [out];
-      node.outputs.forEach((s, k) => values.set(s, flat[k]!));
-    }
-    return this.outputs.map(get);
   }
 
   // ---- weights ----
@@ -194,7 +168,7 @@ export class Model extends Layer<CallArgs, boolean> {
   }
 
   /** The layer called `name`. */
-  getLayer(name: string): Layer<CallArgs, boolean> {
+  getLayer(name: string): AnyLayer {
     const l = this.layers.find((x) => x.name === name);
     if (!l) throw new MasqueError('UNKNOWN_NAME', `${this.className} '${this.name}' has no layer '${name}'; its layers are ${this.layers.map((x) => x.name).join(', ')}.`);
     return l;
@@ -267,46 +241,52 @@ export class Model extends Layer<CallArgs, boolean> {
     }
     const { tensors: list, owned } = this.toInputList(x, 'predict');
     try {
+      const graph = this.requireGraph('predict');
       const n = list[0]!.shape[0]!;
       if (list.some((t) => t.shape[0] !== n)) {
         throw new MasqueError('INPUT_SHAPE_MISMATCH', `predict: all inputs must have the same batch size; received ${list.map((t) => t.shape[0]).join(', ')}.`);
       }
       const parts: tf.Tensor[][] = [];
-      for (let start = 0; start < n || (n === 0 && start === 0); start += batchSize) {
-        const size = Math.min(batchSize, n - start);
-        const batch = list.map((t) => (size === n ? t : sliceRows(t, start, size)));
-        const out = withTraining(false, () => this.apply(this.singleInput ? batch[0]! : batch, { training: false }));
-        parts.push(Array.isArray(out) ? out : [out]);
-        batch.forEach((b, i) => b !== list[i] && b.dispose());
-        if (n === 0) break;
+      try {
+        for (let start = 0; start < n || (n === 0 && start === 0); start += batchSize) {
+          const size = Math.min(batchSize, n - start);
+          const batch = list.map((t) => (size === n ? t : sliceRows(t, start, size)));
+          try {
+            const out = withTraining(false, () => this.apply(graph.singleInput ? batch[0]! : batch, { training: false }));
+            parts.push(Array.isArray(out) ? out : [out]);
+          } finally {
+            batch.forEach((b, i) => b !== list[i] && b.dispose());
+          }
+          if (n === 0) break;
+        }
+        const outs = parts[0]!.map((_, k) => concatRows(parts.map((p) => p[k]!)));
+        return graph.singleOutput ? outs[0]! : outs;
+      } finally {
+        parts.flat().forEach((t) => t.dispose());
       }
-      const outs = parts[0]!.map((_, k) => concatRows(parts.map((p) => p[k]!)));
-      parts.flat().forEach((t) => t.dispose());
-      return this.singleOutput ? outs[0]! : outs;
     } finally {
       list.forEach((t, i) => owned[i] && t.dispose());
     }
   }
 
-  /** Converts predict/fit inputs to one tensor per model input; `owned` marks tensors made here. */
+  /**
+   * Converts predict/fit inputs to one tensor per model input; `owned` marks
+   * tensors made here. A model that does not know its input yet (a
+   * Sequential without an input shape) is built from the data's shape first.
+   */
   toInputList(x: InputData, where: string): { tensors: tf.Tensor[]; owned: boolean[] } {
-    if (!this.built) this.ensureBuiltFor(x);
+    if (!this.built) this.maybeBuild(dataShape(x));
     return toTensorList(x, this.inputs.length, where, 'input', this.inputs);
   }
 
-  /** Hook for Sequential: build from the first data seen. */
-  protected ensureBuiltFor(_x: InputData): void {}
-
   /** Saves the model as a Keras `.keras` file (Node). In browsers use `toKerasBytes()`. */
   async save(path: string): Promise<void> {
-    const { saveModel } = await import('../io/keras_file_node.js');
-    await saveModel(this, path);
+    await modelSaver('save').save(this, path);
   }
 
   /** The model as `.keras` bytes (config.json, metadata.json, model.weights.h5), for browsers or any storage. */
   async toKerasBytes(): Promise<Uint8Array> {
-    const { saveModelToBytes } = await import('../io/keras_saving.js');
-    return saveModelToBytes(this);
+    return modelSaver('toKerasBytes').toBytes(this);
   }
 
   /** Prints (or returns) a table of layers with output shapes, parameter counts and what each does with the mask. */
@@ -322,8 +302,22 @@ export class Model extends Layer<CallArgs, boolean> {
 
   /** Output shapes of the graph. */
   get outputShape(): Shape | Shape[] {
-    return this.singleOutput ? this.outputs[0]!.shape : this.outputs.map((o) => o.shape);
+    const graph = this.requireGraph('outputShape');
+    return graph.singleOutput ? graph.outputs[0]!.shape : graph.outputs.map((o) => o.shape);
   }
+}
+
+/** The shape of the (first) input in `x` (a tensor, a list starting with one, or a nested array), with the batch axis unknown. */
+function dataShape(x: InputData): Shape {
+  const first = Array.isArray(x) && x[0] instanceof tf.Tensor ? x[0] : x;
+  if (first instanceof tf.Tensor) return [null, ...first.shape.slice(1)];
+  const shape: number[] = [];
+  let v: unknown = first;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = v[0];
+  }
+  return [null, ...shape.slice(1)];
 }
 
 /** True for targets (a tensor or an array), false for an options object or nothing. */

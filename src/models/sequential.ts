@@ -1,115 +1,101 @@
 /**
- * Sequential: a stack of single-input, single-output layers. It builds a
+ * Sequential: a stack of single-input, single-output layers. It builds its
  * functional graph as soon as the input shape is known (from a first layer's
- * `inputShape`, an added `InputLayer`, or the first call), so it runs through
- * exactly the same path as a functional model.
+ * `inputShape`, an `Input` or `InputLayer` at the start, or the first data),
+ * so it runs through exactly the same path as a functional model.
+ *
+ * Keras spellings work: `new Sequential([a, b])` and
+ * `new Sequential([Input({ shape: [null] }), a, b])` as well as
+ * `new Sequential({ layers: [...] })` and `add()`.
  */
-import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import { Layer, type LayerWeight } from '../engine/layer.js';
+import { Layer } from '../engine/layer.js';
 import { Input, InputLayer } from '../engine/input_layer.js';
-import type { SymbolicTensor } from '../engine/symbolic.js';
-import type { MaskPolicy } from '../engine/mask_policy.js';
+import { SymbolicTensor } from '../engine/symbolic.js';
 import type { CallArgs, Shape } from '../engine/types.js';
-import { Model } from './functional.js';
-import type { InputData } from '../data/input_data.js';
+import { Graph, type AnyLayer } from './graph.js';
+import { Model, type ModelOptions } from './functional.js';
 
-export interface SequentialArgs {
-  layers?: Layer<CallArgs, boolean>[];
-  name?: string;
-  trainable?: boolean;
-  maskPolicy?: MaskPolicy;
+/** What a Sequential's layer list may hold: layers, and first an Input (or its InputLayer). */
+export type SequentialEntry = Layer<CallArgs, boolean> | SymbolicTensor;
+
+export interface SequentialArgs extends ModelOptions {
+  layers?: SequentialEntry[];
 }
 
 export class Sequential extends Model {
-  private stack: Layer<CallArgs, boolean>[] = [];
+  static override readonly className: string = 'Sequential';
+  private readonly stack: AnyLayer[] = [];
   private inputLayer: InputLayer | null = null;
 
-  constructor(args: SequentialArgs = {}) {
-    super({ name: args.name, trainable: args.trainable, maskPolicy: args.maskPolicy } as never, 'Sequential');
-    this.built = false;
-    for (const l of args.layers ?? []) this.add(l);
+  /** `new Sequential([layers])` or `new Sequential({ layers, name, maskPolicy })`. */
+  constructor(args: SequentialArgs | SequentialEntry[] = {}) {
+    const opts: SequentialArgs = Array.isArray(args) ? { layers: args } : (args ?? {});
+    if (typeof opts !== 'object' || opts instanceof Layer || opts instanceof SymbolicTensor) {
+      throw new MasqueError('INVALID_ARGUMENT', `Sequential: expected a list of layers or { layers, name, maskPolicy }; received ${describeEntry(opts)}.`);
+    }
+    const { layers, ...options } = opts;
+    super(options, 'deferred');
+    if (layers !== undefined && !Array.isArray(layers)) {
+      throw new MasqueError('INVALID_ARGUMENT', `Sequential '${this.name}': layers must be a list of layers; received ${describeEntry(layers)}.`);
+    }
+    for (const l of layers ?? []) this.add(l);
   }
 
-  /** Appends a layer (or an InputLayer that fixes the input shape). */
-  add(layer: Layer<CallArgs, boolean>): void {
+  /** Appends a layer (or, first, an Input / InputLayer that fixes the input shape). */
+  add(entry: SequentialEntry): void {
+    const layer = entry instanceof SymbolicTensor && entry.node?.layer instanceof InputLayer ? entry.node.layer : entry;
     if (!(layer instanceof Layer)) {
-      throw new MasqueError('INVALID_ARGUMENT', `Sequential '${this.name}': add() expects a layer; received ${describe(layer)}.`);
+      throw new MasqueError('INVALID_ARGUMENT', `Sequential '${this.name}': add() expects a layer (or, first, an Input); received ${describeEntry(entry)}.`);
     }
     if (layer instanceof InputLayer) {
       if (this.stack.length > 0 || this.inputLayer) {
-        throw new MasqueError('INVALID_ARGUMENT', `Sequential '${this.name}': an InputLayer must come first.`);
+        throw new MasqueError('INVALID_ARGUMENT', `Sequential '${this.name}': an Input or InputLayer must come first.`);
       }
       this.inputLayer = layer;
     } else {
       this.stack.push(layer);
     }
-    if (this.built) this.rebuild(this.inputs[0]!);
+    if (this.graph !== null) this.rebuild(this.graph.inputs[0]!);
     else if (this.inputLayer) this.rebuild(this.inputLayer.output);
     else if (this.stack.length === 1 && layer.batchInputShape) {
-      this.rebuild(Input({ shape: layer.batchInputShape.slice(1), batchSize: layer.batchInputShape[0], dtype: layer.inputDtype ?? defaultDtype(layer) }));
+      this.rebuild(Input({ shape: layer.batchInputShape.slice(1), batchSize: layer.batchInputShape[0], dtype: layer.inputDtype ?? 'float32' }));
     }
   }
 
   /** The layers added so far (without the input layer). */
-  get sequentialLayers(): Layer<CallArgs, boolean>[] {
+  get sequentialLayers(): AnyLayer[] {
     return [...this.stack];
   }
 
+  /** As in Keras, a Sequential's `layers` leave out its InputLayer. */
+  override get layers(): AnyLayer[] {
+    return this.graph === null ? [...this.stack] : this.graph.layers.filter((l) => !(l instanceof InputLayer));
+  }
+
+  /**
+   * Builds the graph for inputs of `inputShape`. The time axes (those between
+   * the batch and the feature axis, and axis 1 of integer token ids) stay
+   * unknown, since later batches (dynamic padding) have other lengths. The
+   * input dtype is the first layer's (int32 for Embedding).
+   */
   override build(inputShape: Shape | Shape[]): void {
-    if (this.built) return;
-    let shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
-    // Built from data (the first call or fit/predict): the sequence length of
-    // that first batch must not become fixed, since later batches (dynamic
-    // padding) have other lengths. Time axes are those between the batch and
-    // the feature axis, or axis 1 of integer token ids.
-    if (this.pendingDtype !== undefined) {
-      const ids = this.pendingDtype === 'int32' && shape.length === 2;
-      shape = shape.map((d, i) => (i > 0 && (ids || i < shape.length - 1) ? null : d));
-    }
-    this.inferredInput = true;
-    this.rebuild(Input({ shape: shape.slice(1), dtype: this.pendingDtype ?? 'float32' }));
-  }
-
-  private pendingDtype: 'float32' | 'int32' | 'bool' | 'string' | undefined;
-
-  protected override beforeFirstCall(inputs: tf.Tensor[]): void {
-    const d = inputs[0]!.dtype;
-    this.pendingDtype = d === 'int32' || d === 'bool' || d === 'string' ? d : 'float32';
-  }
-
-  protected override ensureBuiltFor(x: InputData): void {
-    const t = Array.isArray(x) ? x[0] : x;
-    if (t instanceof tf.Tensor) {
-      this.pendingDtype = t.dtype === 'int32' ? 'int32' : 'float32';
-      this.build([null, ...t.shape.slice(1)]);
-    } else if (Array.isArray(x)) {
-      const shape: number[] = [];
-      let v: unknown = x;
-      while (Array.isArray(v)) {
-        shape.push(v.length);
-        v = v[0];
-      }
-      this.pendingDtype = this.stack[0] && defaultDtype(this.stack[0]) === 'int32' ? 'int32' : 'float32';
-      this.build([null, ...shape.slice(1)]);
-    }
+    if (this.graph !== null) return;
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const dtype = this.stack[0]?.inputDtype ?? 'float32';
+    const ids = dtype === 'int32' && shape.length === 2;
+    const general = shape.map((d, i) => (i > 0 && (ids || i < shape.length - 1) ? null : d));
+    this.rebuild(Input({ shape: general.slice(1), dtype }));
   }
 
   private rebuild(input: SymbolicTensor): void {
-    if (this.stack.length === 0) {
-      this.inputs = [input];
-      return;
-    }
+    if (this.stack.length === 0) return;
     // As in Keras, a layer that returns several tensors (an RNN with
     // returnState) hands the whole list to the next layer, and when it is
     // the last layer the model has several outputs.
     let x: SymbolicTensor | SymbolicTensor[] = input;
     for (const l of this.stack) x = l.apply(x);
-    this.setGraph(input, x);
-  }
-
-  override get weights(): LayerWeight[] {
-    return super.weights;
+    this.setGraph(new Graph(input, x, `Sequential '${this.name}'`));
   }
 
   /** Keras prefixes a Sequential model's weight paths with its name (`sequential/lstm/lstm_cell/kernel`). */
@@ -118,6 +104,8 @@ export class Sequential extends Model {
   }
 }
 
-function defaultDtype(layer: Layer<CallArgs, boolean>): 'float32' | 'int32' {
-  return layer.className === 'Embedding' ? 'int32' : 'float32';
+function describeEntry(v: unknown): string {
+  if (v instanceof Layer) return `${v.className} '${v.name}'`;
+  if (v instanceof SymbolicTensor) return v.toString();
+  return describe(v);
 }

@@ -7,7 +7,7 @@ export type ActivationSpec = string | ActivationFn | null;
 
 const erf = (x: tf.Tensor) => tf.erf(x);
 
-const ACTIVATIONS: Record<string, ActivationFn> = {
+const TABLE: Record<string, ActivationFn> = {
   linear: (x) => x,
   relu: (x) => tf.relu(x),
   relu6: (x) => tf.relu6(x),
@@ -27,21 +27,28 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
   leaky_relu: (x) => tf.leakyRelu(x, 0.2),
 };
 
-/** Keras activation names Masque knows, in snake_case. */
-export const activationNames = Object.keys(ACTIVATIONS);
+/** Keras activation names Masque knows (Keras's snake_case spelling). */
+export const activationNames = Object.keys(TABLE);
 
-/** Normalises 'hardSigmoid' / 'hard_sigmoid' / null to a Keras snake_case name. */
-export function activationName(spec: ActivationSpec | undefined): string {
+/** Names compared without case and underscores: 'hardSigmoid', 'hard_sigmoid' and 'HardSigmoid' are one name. */
+const BY_KEY = new Map(activationNames.map((n) => [n.replace(/_/g, '').toLowerCase(), n]));
+
+/**
+ * The Keras name of an activation given by name in any spelling
+ * ('hardSigmoid' -> 'hard_sigmoid'; null -> 'linear'), the function's name
+ * for a function, or null for an unknown name.
+ */
+export function activationName(spec: ActivationSpec | undefined): string | null {
   if (spec === null || spec === undefined) return 'linear';
   if (typeof spec === 'function') return spec.name || 'custom';
-  return spec.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  return typeof spec === 'string' ? (BY_KEY.get(spec.replace(/_/g, '').toLowerCase()) ?? null) : null;
 }
 
 /** Resolves an activation; unknown names raise UNKNOWN_NAME listing the known ones. */
 export function getActivation(spec: ActivationSpec | undefined, where: string): ActivationFn {
   if (typeof spec === 'function') return spec;
   const name = activationName(spec);
-  const fn = ACTIVATIONS[name];
+  const fn = name === null ? undefined : TABLE[name];
   if (fn === undefined) {
     throw new MasqueError('UNKNOWN_NAME', `${where}: unknown activation ${describe(spec)}; expected one of ${activationNames.join(', ')}, or a function.`);
   }

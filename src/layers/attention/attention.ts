@@ -7,8 +7,9 @@
  * computed. Output mask = query mask; the scores output has none.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../../engine/types.js';
+import { Layer, withMasks, type MaskedOutputs } from '../../engine/layer.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import type { BaseLayerArgs, CallArgs, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { causalMask, finiteAtMaskedChecked, select, subtractMaskedScores } from '../../ops/attention_ops.js';
 import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
@@ -31,32 +32,54 @@ export interface AttentionCallArgs extends CallArgs {
 
 const GROUP_COST = 2e5;
 
+type Own = Omit<AttentionArgs, keyof BaseLayerArgs>;
+
 export class Attention extends Layer<AttentionCallArgs, boolean> {
-  readonly args: AttentionArgs;
+  static override readonly className = 'Attention';
+  static override readonly options = {
+    useScale: opt.bool(false),
+    scoreMode: opt.oneOf(['dot', 'concat'] as const, 'dot'),
+    dropout: opt.number({ min: 0, max: 1, maxOpen: true, default: 0 }),
+    seed: opt.seed(),
+  } satisfies OptionsOf<Own>;
+  declare readonly args: Filled<Own>;
   scale: tf.Variable | null = null;
   concatScoreWeight: tf.Variable | null = null;
 
   constructor(args: AttentionArgs = {}) {
-    super(args, 'Attention');
-    const where = `Attention '${this.name}'`;
-    const mode = args.scoreMode ?? 'dot';
-    if (mode !== 'dot' && mode !== 'concat') throw new MasqueError('INVALID_ARGUMENT', `${where}: scoreMode must be 'dot' or 'concat'; received ${describe(args.scoreMode)}.`);
-    const rate = args.dropout ?? 0;
-    if (typeof rate !== 'number' || rate < 0 || rate >= 1) throw new MasqueError('INVALID_ARGUMENT', `${where}: dropout must be in [0, 1); received ${describe(args.dropout)}.`);
-    this.args = { useScale: false, scoreMode: 'dot', dropout: 0, seed: null, ...args };
+    super(args);
     this.supportsMasking = true;
   }
 
+  private get where(): string {
+    return `Attention '${this.name}'`;
+  }
+
+  /** Checks the inputs: [query, value] or [query, value, key], each [batch, time, dim], query and key sharing dim. */
+  private checkShapes(shapes: Shape[] | Shape): void {
+    if (!Array.isArray(shapes[0]) || shapes.length < 2 || shapes.length > 3) {
+      throw new MasqueError('INVALID_INPUT', `${this.where} must be called on a list [query, value] or [query, value, key]; received input shape ${describe(shapes)}.`);
+    }
+    const [q, v] = shapes as [Shape, Shape];
+    const k = (shapes as Shape[])[2] ?? v;
+    if (q.length !== 3 || v.length !== 3 || k.length !== 3 || q[2] !== k[2]) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: query, value and key must be [batch, time, dim] with query and key sharing dim; received ${formatShape(q)}, ${formatShape(v)}, ${formatShape(k)}.`);
+    }
+  }
+
+  /** The query and value masks, which must be [batch, time]. */
+  private checkMasks<M extends { shape: Shape }>(mask: M | null | undefined | (M | null | undefined)[], shapes: Shape[]): [M | null, M | null] {
+    const masks = Array.isArray(mask) ? mask : [mask ?? null];
+    const qm = masks[0] ?? null;
+    const vm = masks[1] ?? null;
+    for (const [m, x, what] of [[qm, shapes[0]!, 'query'], [vm, shapes[1]!, 'value']] as const) {
+      if (m !== null && m.shape.length !== 2) throw new MasqueError('MASK_SHAPE_MISMATCH', `${this.where}: the ${what} mask must be [batch, time] ${formatShape(x.slice(0, 2))}; received ${formatShape(m.shape)}.`);
+    }
+    return [qm, vm];
+  }
+
   override build(inputShape: Shape | Shape[]): void {
-    const where = `Attention '${this.name}'`;
-    if (!Array.isArray(inputShape[0]) || inputShape.length < 2 || inputShape.length > 3) {
-      throw new MasqueError('INVALID_INPUT', `${where} must be called on a list [query, value] or [query, value, key]; received input shape ${describe(inputShape)}.`);
-    }
-    const [q, v] = inputShape as Shape[];
-    const k = (inputShape as Shape[])[2] ?? v!;
-    if (q!.length !== 3 || v!.length !== 3 || k.length !== 3 || q![2] !== k[2]) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: query, value and key must be [batch, time, dim] with query and key sharing dim; received ${formatShape(q!)}, ${formatShape(v!)}, ${formatShape(k)}.`);
-    }
+    this.checkShapes(inputShape);
     if (this.args.useScale) this.scale = this.addWeight('scale', [], { initializer: 'ones' });
     if (this.args.scoreMode === 'concat') this.concatScoreWeight = this.addWeight('concat_score_weight', [], { initializer: 'ones' });
   }
@@ -75,26 +98,17 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
   /** Masked softmax of the scores and the weighted sum of the values. */
   private weigh(scores: tf.Tensor, value: tf.Tensor, mask: tf.Tensor | null, training: boolean): { out: tf.Tensor; weights: tf.Tensor } {
     const weights = tf.softmax(subtractMaskedScores(scores, mask), -1);
-    const rate = this.args.dropout!;
+    const rate = this.args.dropout;
     const w = training && rate > 0 ? tf.dropout(weights, rate, undefined, this.args.seed ?? undefined) : weights;
     return { out: tf.matMul(w, value), weights };
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], args: AttentionCallArgs): tf.Tensor | tf.Tensor[] {
-    return this.callAndMask(inputs, args).outputs;
-  }
-
-  protected override callAndMask(inputs: tf.Tensor | tf.Tensor[], args: AttentionCallArgs): { outputs: tf.Tensor | tf.Tensor[]; masks: MaskArg } {
-    const where = `Attention '${this.name}'`;
+  /** Returns the output (and the scores) with the query mask (the scores carry none). */
+  call(inputs: tf.Tensor[], args: AttentionCallArgs): MaskedOutputs {
     if (!Array.isArray(inputs) || inputs.length < 2 || inputs.length > 3) {
-      throw new MasqueError('INVALID_INPUT', `${where} must be called on a list [query, value] or [query, value, key]; received ${describe(inputs)}.`);
+      throw new MasqueError('INVALID_INPUT', `${this.where} must be called on a list [query, value] or [query, value, key]; received ${describe(inputs)}.`);
     }
-    const masks = Array.isArray(args.mask) ? args.mask : [args.mask ?? null];
-    const qm = masks[0] ?? null;
-    const vm = masks[1] ?? null;
-    for (const [m, x, what] of [[qm, inputs[0]!, 'query'], [vm, inputs[1]!, 'value']] as const) {
-      if (m !== null && m.rank !== 2) throw new MasqueError('MASK_SHAPE_MISMATCH', `${where}: the ${what} mask must be [batch, time] ${formatShape(x.shape.slice(0, 2))}; received ${formatShape(m.shape)}.`);
-    }
+    const [qm, vm] = this.checkMasks(args.mask, inputs.map((x) => x.shape));
     const q = finiteAtMaskedChecked(inputs[0]!, qm);
     const v = inputs[1] === inputs[0] && vm === qm ? q : finiteAtMaskedChecked(inputs[1]!, vm);
     const k = inputs[2] ? finiteAtMaskedChecked(inputs[2], vm) : v;
@@ -104,7 +118,7 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
     const tv = v.shape[1]!;
     let result: tf.Tensor | null = null;
     let weights: tf.Tensor | null = null;
-    if (!args.returnAttentionScores && !(training && this.args.dropout! > 0) && (qm !== null || vm !== null)) {
+    if (!args.returnAttentionScores && !(training && this.args.dropout > 0) && (qm !== null || vm !== null)) {
       const d = q.shape[2]!;
       const costs = { pair: (this.args.scoreMode === 'dot' ? d : 3 * d) + v.shape[2]! + 4, token: d, group: GROUP_COST };
       const plan = planPackedAttention({ b, t: tq, s: tv, qValid: maskValues(qm), kValid: maskValues(vm), causal, slidingWindow: null, noKey: 'full', costs });
@@ -122,11 +136,18 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
       ({ out: result, weights } = this.weigh(this.scores(q, k), v, mask, training));
       if (qm !== null) result = select(tf.expandDims(qm, -1), result, 0);
     }
-    if (args.returnAttentionScores) return { outputs: [result, weights!], masks: [qm, null] };
-    return { outputs: result, masks: qm };
+    if (args.returnAttentionScores) return withMasks([result, weights!], [qm, null]);
+    return withMasks(result, qm);
   }
 
-  override getConfig(): AttentionArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
+  /** Output [batch, Tq, value dim] with the query mask; with returnAttentionScores also the scores [batch, Tq, Tv] (no mask). */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<AttentionCallArgs>): TensorSpec | TensorSpec[] {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    this.checkShapes(Array.isArray(inputs) ? list.map((s) => s.shape) : list[0]!.shape);
+    const [q, v] = list as [TensorSpec, TensorSpec];
+    const [qm] = this.checkMasks<MaskSpec>(args.mask, [q.shape, v.shape]);
+    const out: TensorSpec = { shape: [q.shape[0]!, q.shape[1]!, v.shape[2]!], dtype: 'float32', mask: qm };
+    if (!args.returnAttentionScores) return out;
+    return [out, { shape: [q.shape[0]!, q.shape[1]!, v.shape[1]!], dtype: 'float32', mask: null }];
   }
 }

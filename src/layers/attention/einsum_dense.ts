@@ -7,12 +7,14 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
-import type { CallArgs } from '../../engine/types.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { firstMask, oneSpec } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
-import { MasqueError, formatShape } from '../../errors.js';
+import { MasqueError, describe, formatShape } from '../../errors.js';
 
-export interface EinsumDenseArgs {
+export interface EinsumDenseArgs extends BaseLayerArgs {
   name: string;
   /** Trailing input axes that are contracted, e.g. [dim] or [heads, valueDim]. */
   inputDims: number[];
@@ -24,48 +26,75 @@ export interface EinsumDenseArgs {
   biasInitializer?: InitializerSpec;
 }
 
+type Own = Omit<EinsumDenseArgs, keyof BaseLayerArgs>;
+
+/** A non-empty list of positive integers (Masque's own form; Keras configs describe the projection by an equation). */
+const dims = () =>
+  opt.custom<number[]>(
+    (v, w, n) => {
+      if (Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && d >= 1)) return [...(v as number[])];
+      throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a non-empty list of positive integers; received ${describe(v)}.`);
+    },
+    { kerasKind: 'none' },
+  );
+
 const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
 export class EinsumDense extends Layer<CallArgs> {
-  readonly args: EinsumDenseArgs;
+  static override readonly className = 'EinsumDense';
+  static override readonly options = {
+    inputDims: dims(),
+    outputDims: dims(),
+    useBias: opt.bool(),
+    activation: opt.activation<ActivationSpec>(null),
+    kernelInitializer: opt.initializer<InitializerSpec>('glorotUniform'),
+    biasInitializer: opt.initializer<InitializerSpec>('zeros'),
+  } satisfies OptionsOf<Omit<Own, 'name'>>;
+  declare readonly args: Filled<Omit<Own, 'name'>>;
   kernel!: tf.Variable;
   bias: tf.Variable | null = null;
   private readonly act: (x: tf.Tensor) => tf.Tensor;
 
   constructor(args: EinsumDenseArgs) {
-    super({ name: args.name }, 'EinsumDense');
-    this.args = args;
-    this.act = getActivation(args.activation ?? null, `EinsumDense '${args.name}'`);
+    super(args);
+    this.act = getActivation(this.args.activation, `EinsumDense '${this.name}'`);
     this.supportsMasking = true;
   }
 
   override build(): void {
-    this.kernel = this.addWeight('kernel', [...this.args.inputDims, ...this.args.outputDims], { initializer: this.args.kernelInitializer ?? 'glorotUniform' });
-    if (this.args.useBias) this.bias = this.addWeight('bias', this.args.outputDims, { initializer: this.args.biasInitializer ?? 'zeros' });
+    this.kernel = this.addWeight('kernel', [...this.args.inputDims, ...this.args.outputDims], { initializer: this.args.kernelInitializer });
+    if (this.args.useBias) this.bias = this.addWeight('bias', this.args.outputDims, { initializer: this.args.biasInitializer });
     this.built = true;
+  }
+
+  /** Checks that the input ends in `inputDims`; returns its leading axes. */
+  private lead(shape: Shape): Shape {
+    const { inputDims } = this.args;
+    const k = inputDims.length;
+    const tail = shape.slice(shape.length - k);
+    if (shape.length < k || tail.some((d, i) => d !== inputDims[i])) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `EinsumDense '${this.path}': expected the input to end in ${formatShape(inputDims)}; received shape ${formatShape(shape)}.`);
+    }
+    return shape.slice(0, shape.length - k);
   }
 
   /** The projection of `x` ([...batch, ...inputDims] -> [...batch, ...outputDims]). */
   project(x: tf.Tensor): tf.Tensor {
     const { inputDims, outputDims } = this.args;
-    const k = inputDims.length;
-    const tail = x.shape.slice(x.rank - k);
-    if (tail.some((d, i) => d !== inputDims[i])) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `EinsumDense '${this.path}': expected the input to end in ${formatShape(inputDims)}; received shape ${formatShape(x.shape)}.`);
-    }
+    const lead = this.lead(x.shape) as number[];
     return tf.tidy(() => {
-      const lead = x.shape.slice(0, x.rank - k);
       let y = tf.matMul(tf.reshape(x, [-1, prod(inputDims)]), tf.reshape(this.kernel, [prod(inputDims), prod(outputDims)]));
       if (this.bias) y = tf.add(y, tf.reshape(this.bias, [prod(outputDims)]));
       return this.act(tf.reshape(y, [...lead, ...outputDims]));
     });
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return this.project(inputs as tf.Tensor);
+  call(x: tf.Tensor): tf.Tensor {
+    return this.project(x);
   }
 
-  override getConfig(): EinsumDenseArgs & { name: string } {
-    return { ...this.args };
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<CallArgs>): TensorSpec {
+    const x = oneSpec(inputs, `EinsumDense '${this.path}'`);
+    return { shape: [...this.lead(x.shape), ...this.args.outputDims], dtype: 'float32', mask: firstMask(args.mask) };
   }
 }

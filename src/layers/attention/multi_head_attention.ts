@@ -13,15 +13,17 @@
  * real tokens cost (see ops/packed_attention_ops.ts).
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
+import { Layer, withMasks, type MaskedOutputs, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
-import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../../engine/types.js';
+import type { BaseLayerArgs, CallArgs, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { validateMask } from '../../engine/masks.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { broadcastFast, checkAttentionMask, combineAttentionMask, finiteAtMaskedChecked, softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops.js';
 import { allValid, maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
 import { EinsumDense } from './einsum_dense.js';
+import { checkAttentionMaskSpec, checkMaskSpec } from './attention_specs.js';
 
 export interface MultiHeadAttentionArgs extends BaseLayerArgs {
   numHeads: number;
@@ -31,6 +33,8 @@ export interface MultiHeadAttentionArgs extends BaseLayerArgs {
   /** Dropout rate on the attention weights (training only; > 0 selects Keras's Softmax-layer path). */
   dropout?: number;
   useBias?: boolean;
+  /** Keras's flash attention switch; Masque computes attention one way, so only null or false. */
+  flashAttention?: false | null;
   /** Output feature shape (default: the query's last dimension). */
   outputShape?: number | number[] | null;
   /** Only attention over the time axis (1) is supported. */
@@ -63,8 +67,40 @@ export interface MultiHeadAttentionCallArgs extends CallArgs {
 /** Fixed cost of one packed group, in multiply-adds (about 40 tfjs ops; measured by bench/attention_bench.ts). */
 const GROUP_COST = 4e5;
 
+type Own = Omit<MultiHeadAttentionArgs, keyof BaseLayerArgs>;
+
 export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolean> {
-  readonly args: MultiHeadAttentionArgs;
+  static override readonly className = 'MultiHeadAttention';
+  static override readonly options = {
+    numHeads: opt.int({ min: 1 }),
+    keyDim: opt.int({ min: 1 }),
+    valueDim: opt.nullableInt({ min: 1, default: null }),
+    dropout: opt.number({ min: 0, max: 1, maxOpen: true, default: 0 }),
+    useBias: opt.bool(true),
+    flashAttention: opt.oneOf([null, false] as const, null),
+    outputShape: opt.custom<number | number[] | null>(
+      (v, w, n) => {
+        if (v === null || (Number.isInteger(v) && (v as number) >= 1)) return v as number | null;
+        if (Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && d >= 1)) return [...(v as number[])];
+        throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a positive integer or a list of them; received ${describe(v)}.`);
+      },
+      { default: null },
+    ),
+    attentionAxes: opt.custom<number | number[] | null>(
+      (v, w, n) => {
+        const list = v === null ? [] : Array.isArray(v) ? v : [v];
+        if (list.length <= 1 && list.every((a) => a === 1 || a === -2)) return Array.isArray(v) ? [...(v as number[])] : (v as number | null);
+        throw new MasqueError('INVALID_ARGUMENT', `${w}: only attention over the time axis is supported (${n} null or [1]); received ${describe(v)}.`);
+      },
+      { default: null },
+    ),
+    useGate: opt.bool(false),
+    slidingWindow: opt.nullableInt({ min: 1, default: null }),
+    kernelInitializer: opt.initializer<InitializerSpec>('glorotUniform'),
+    biasInitializer: opt.initializer<InitializerSpec>('zeros'),
+    seed: opt.seed(),
+  } satisfies OptionsOf<Own>;
+  declare readonly args: Filled<Own>;
   queryDense!: EinsumDense;
   keyDense!: EinsumDense;
   gateDense: EinsumDense | null = null;
@@ -74,31 +110,19 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
   private outDims: number[] = [];
 
   constructor(args: MultiHeadAttentionArgs) {
-    super(args, 'MultiHeadAttention');
-    const where = `MultiHeadAttention '${this.name}'`;
-    for (const k of ['numHeads', 'keyDim'] as const) {
-      if (!Number.isInteger(args[k]) || args[k] < 1) throw new MasqueError('INVALID_ARGUMENT', `${where}: ${k} must be a positive integer; received ${describe(args[k])}.`);
-    }
-    if (args.valueDim != null && (!Number.isInteger(args.valueDim) || args.valueDim < 1)) {
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: valueDim must be a positive integer or null; received ${describe(args.valueDim)}.`);
-    }
-    const rate = args.dropout ?? 0;
-    if (typeof rate !== 'number' || rate < 0 || rate >= 1) throw new MasqueError('INVALID_ARGUMENT', `${where}: dropout must be in [0, 1); received ${describe(args.dropout)}.`);
-    const sw = args.slidingWindow ?? null;
-    if (sw !== null && (!Number.isInteger(sw) || sw < 1)) throw new MasqueError('INVALID_ARGUMENT', `${where}: slidingWindow must be a positive integer or null; received ${describe(sw)}.`);
-    const axes = args.attentionAxes ?? null;
-    const axisList = axes === null ? [] : Array.isArray(axes) ? axes : [axes];
-    if (axisList.length > 1 || axisList.some((a) => a !== 1 && a !== -2)) {
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: only attention over the time axis is supported (attentionAxes null or [1]); received ${describe(axes)}.`);
-    }
-    const os = args.outputShape ?? null;
-    const osList = os === null ? null : Array.isArray(os) ? os : [os];
-    if (osList !== null && (osList.length === 0 || osList.some((d) => !Number.isInteger(d) || d < 1))) {
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: outputShape must be a positive integer or a list of them; received ${describe(os)}.`);
-    }
-    this.args = { valueDim: null, dropout: 0, useBias: true, outputShape: null, attentionAxes: null, useGate: false, slidingWindow: null, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros', seed: null, ...args };
-    this.valueDim = args.valueDim ?? args.keyDim;
+    super(args);
+    this.valueDim = this.args.valueDim ?? this.args.keyDim;
     this.supportsMasking = true;
+  }
+
+  private get where(): string {
+    return `MultiHeadAttention '${this.name}'`;
+  }
+
+  /** The output's feature axes: outputShape, or the query's last dimension. */
+  private outputDims(q: Shape): number[] {
+    const os = this.args.outputShape;
+    return os === null ? [q[2] as number] : Array.isArray(os) ? os : [os];
   }
 
   override apply(inputs: SymbolicTensor | SymbolicTensor[], args?: SymbolicArgs<MultiHeadAttentionCallArgs>): SymbolicTensor | SymbolicTensor[];
@@ -121,23 +145,26 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     return super.apply(list as never, rest as never);
   }
 
-  override build(inputShape: Shape | Shape[]): void {
-    const shapes = inputShape as Shape[];
+  /** Checks query, value and key shapes ([batch, time, features], value and key of one length); returns them. */
+  private checkShapes(shapes: Shape[]): [Shape, Shape, Shape] {
     const [q, v] = shapes as [Shape, Shape];
     const k = shapes[2] ?? v;
-    const where = `MultiHeadAttention '${this.name}'`;
     for (const [what, s] of [['query', q], ['value', v], ['key', k]] as const) {
       if (s.length !== 3 || typeof s[2] !== 'number') {
-        throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: ${what} must have shape [batch, time, features] with known features; received ${formatShape(s)}.`);
+        throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: ${what} must have shape [batch, time, features] with known features; received ${formatShape(s)}.`);
       }
     }
     if (v[1] !== null && k[1] !== null && v[1] !== k[1]) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: value and key must have the same length; received value ${formatShape(v)} and key ${formatShape(k)}.`);
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: value and key must have the same length; received value ${formatShape(v)} and key ${formatShape(k)}.`);
     }
+    return [q, v, k];
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const [q, v, k] = this.checkShapes(inputShape as Shape[]);
     const { numHeads: n, keyDim: hk, useBias, kernelInitializer, biasInitializer } = this.args;
-    const common = { useBias: useBias!, kernelInitializer, biasInitializer };
-    const os = this.args.outputShape;
-    this.outDims = os == null ? [q[2] as number] : Array.isArray(os) ? os : [os];
+    const common = { useBias, kernelInitializer, biasInitializer };
+    this.outDims = this.outputDims(q);
     // Keras saves each projection under the attribute that holds it: the public
     // properties query_dense, key_dense, value_dense, output_dense, and the
     // private _gate_dense (saving_lib visits public names first).
@@ -160,24 +187,24 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     return { ...tree, groups: { ...tree.groups, _dropout_layer: empty('dropout'), _softmax: empty('softmax') } };
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], args: MultiHeadAttentionCallArgs): tf.Tensor | tf.Tensor[] {
-    return this.callAndMask(inputs, args).outputs;
+  /** A [batch, time] mask for `what` (an explicit one, or the input's own); `check` validates it against the input. */
+  private maskFor<M extends { shape: Shape }>(named: M | null | undefined, auto: M | null, x: Shape, what: string, check: (m: M) => void): M | null {
+    const m = named !== undefined ? named : auto;
+    if (m !== null) {
+      check(m);
+      if (m.shape.length !== 2) throw new MasqueError('MASK_SHAPE_MISMATCH', `${this.where}, ${what}: expected a [batch, time] mask ${formatShape(x.slice(0, 2))}; received ${formatShape(m.shape)}.`);
+    }
+    return m;
   }
 
-  protected override callAndMask(inputs: tf.Tensor | tf.Tensor[], args: MultiHeadAttentionCallArgs): { outputs: tf.Tensor | tf.Tensor[]; masks: MaskArg } {
-    const list = inputs as tf.Tensor[];
-    const [query, value] = list as [tf.Tensor, tf.Tensor];
-    const key = list[2] ?? value;
-    const where = `MultiHeadAttention '${this.name}'`;
+  /** Returns the output (and the scores) with their masks: the query mask, and the combined [B, 1, T, S] mask on the scores. */
+  call(inputs: tf.Tensor[], args: MultiHeadAttentionCallArgs): MaskedOutputs {
+    const [query, value] = inputs as [tf.Tensor, tf.Tensor];
+    const key = inputs[2] ?? value;
+    const where = this.where;
     const auto = Array.isArray(args.mask) ? args.mask : [args.mask ?? null];
-    const pick = (named: tf.Tensor | null | undefined, i: number, x: tf.Tensor, what: string): tf.Tensor | null => {
-      const m = named !== undefined ? named : (auto[i] ?? null);
-      if (m !== null) {
-        validateMask(m, x, `${where}, ${what}`);
-        if (m.rank !== 2) throw new MasqueError('MASK_SHAPE_MISMATCH', `${where}, ${what}: expected a [batch, time] mask ${formatShape(x.shape.slice(0, 2))}; received ${formatShape(m.shape)}.`);
-      }
-      return m;
-    };
+    const pick = (named: tf.Tensor | null | undefined, i: number, x: tf.Tensor, what: string): tf.Tensor | null =>
+      this.maskFor(named, auto[i] ?? null, x.shape, what, (m) => validateMask(m, x, `${where}, ${what}`));
     const qm = pick(args.queryMask, 0, query, 'queryMask');
     const vm = pick(args.valueMask, 1, value, 'valueMask');
     const km = pick(args.keyMask, 2, key, 'keyMask');
@@ -189,8 +216,8 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     const v = value === query && kv === qm ? q : finiteAtMaskedChecked(value, kv);
     const k = key === value ? v : finiteAtMaskedChecked(key, kv);
     const causal = args.useCausalMask === true;
-    const window = this.args.slidingWindow ?? null;
-    const zeroPath = args.returnAttentionScores === true || this.args.dropout! > 0;
+    const window = this.args.slidingWindow;
+    const zeroPath = args.returnAttentionScores === true || this.args.dropout > 0;
     const parts = { queryMask: qm, valueMask: vm, keyMask: km, attentionMask: args.attentionMask ?? null, causal, slidingWindow: window, t, s };
     let output: tf.Tensor | null = null;
     if (!zeroPath && !this.gateDense && !args.attentionMask && (qm !== null || kv !== null)) output = this.packed(q, v, k, qm, kv, causal, window);
@@ -204,8 +231,33 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
       ({ output, scores } = this.dense(q, v, k, mask4, zeroPath, args.training === true));
       scoresMask = mask4;
     }
-    if (args.returnAttentionScores) return { outputs: [output, scores!], masks: [qm, scoresMask] };
-    return { outputs: output, masks: qm };
+    if (args.returnAttentionScores) return withMasks([output, scores!], [qm, scoresMask]);
+    return withMasks(output, qm);
+  }
+
+  /**
+   * Output [batch, T, ...outputShape] with the query mask; with
+   * returnAttentionScores also the scores [batch, heads, T, S], masked by
+   * the combined [batch, 1, T, S] mask when any mask applies.
+   */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<MultiHeadAttentionCallArgs>): TensorSpec | TensorSpec[] {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const [q, v, k] = this.checkShapes(list.map((x) => x.shape));
+    const where = this.where;
+    const auto = Array.isArray(args.mask) ? args.mask : [args.mask ?? null];
+    // An explicit mask tensor is a mask this layer passes on as its own; an input's mask passes with its origin.
+    const pick = (named: TensorSpec | null | undefined, i: number, x: Shape, what: string): MaskSpec | null =>
+      this.maskFor<MaskSpec>(named === undefined || named === null ? named : { shape: named.shape }, auto[i] ?? null, x, what, (m) => checkMaskSpec(m, named, x, `${where}, ${what}`));
+    const qm = pick(args.queryMask, 0, q, 'queryMask');
+    const vm = pick(args.valueMask, 1, v, 'valueMask');
+    const km = pick(args.keyMask, 2, k, 'keyMask');
+    const [b, t] = q;
+    const s = v[1] ?? k[1]!;
+    if (args.attentionMask) checkAttentionMaskSpec(args.attentionMask.shape, b!, t!, s, where);
+    const out: TensorSpec = { shape: [b!, t!, ...this.outputDims(q)], dtype: 'float32', mask: qm };
+    if (!args.returnAttentionScores) return out;
+    const masked = qm !== null || vm !== null || km !== null || !!args.attentionMask || args.useCausalMask === true || this.args.slidingWindow !== null;
+    return [out, { shape: [b!, this.args.numHeads, t!, s], dtype: 'float32', mask: masked ? { shape: [b!, 1, t!, s] } : null }];
   }
 
   /** Keras's computation on whole tensors; `zeroPath` selects the Softmax-layer path. */
@@ -221,7 +273,7 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     } else {
       probs = softmaxReplaceMasked(tf.mul(tf.matMul(qh, kh, false, true), scale), mask4);
     }
-    const dropped = training && this.args.dropout! > 0 ? tf.dropout(probs, this.args.dropout!, undefined, this.args.seed ?? undefined) : probs;
+    const dropped = training && this.args.dropout > 0 ? tf.dropout(probs, this.args.dropout, undefined, this.args.seed ?? undefined) : probs;
     let o = heads(tf.matMul(dropped, vh));
     if (this.gateDense) o = tf.mul(o, this.gateDense.project(query));
     return { output: this.outputDense.project(o), scores: probs };
@@ -251,8 +303,5 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     const fallback = () => this.outputDense.project(this.valueDense.project(tf.mean(value, 1)));
     return packedAttention(plan, query, key === value ? [value] : [value, key], (qc, ks, m) => attend(qc, [ks[0]!, ks[1] ?? ks[0]!], m), fallback);
   }
-
-  override getConfig(): MultiHeadAttentionArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
-  }
 }
+

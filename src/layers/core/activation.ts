@@ -1,30 +1,42 @@
 /** Activation and ReLU layers; both pass the mask through. */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { firstMask, oneSpec, specLike } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
+
+/** Same shape and dtype out as in, mask passed through (the elementwise layers). */
+export abstract class Elementwise<A extends CallArgs = CallArgs> extends Layer<A> {
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<A>): TensorSpec {
+    return specLike(oneSpec(inputs, `${this.className} '${this.name}'`), firstMask(args.mask));
+  }
+}
 
 export interface ActivationArgs extends BaseLayerArgs {
   activation: ActivationSpec;
 }
 
-export class Activation extends Layer<CallArgs> {
-  readonly activation: ActivationSpec;
+export class Activation extends Elementwise {
+  static override readonly className = 'Activation';
+  static override readonly options = {
+    activation: opt.activation<ActivationSpec>(),
+  } satisfies OptionsOf<Omit<ActivationArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<ActivationArgs, keyof BaseLayerArgs>>;
   private readonly fn: (x: tf.Tensor) => tf.Tensor;
 
   constructor(args: ActivationArgs) {
-    super(args, 'Activation');
-    this.activation = args.activation;
-    this.fn = getActivation(args.activation, `Activation '${this.name}'`);
+    super(args);
+    this.fn = getActivation(this.args.activation, `Activation '${this.name}'`);
     this.supportsMasking = true;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return this.fn(inputs as tf.Tensor);
+  get activation(): ActivationSpec {
+    return this.args.activation;
   }
 
-  override getConfig(): ActivationArgs {
-    return { ...super.getConfig(), activation: this.activation };
+  call(x: tf.Tensor): tf.Tensor {
+    return this.fn(x);
   }
 }
 
@@ -35,25 +47,25 @@ export interface ReLUArgs extends BaseLayerArgs {
 }
 
 /** Keras ReLU: `x >= threshold ? min(x, maxValue) : negativeSlope * (x - threshold)`. */
-export class ReLU extends Layer<CallArgs> {
-  readonly args: ReLUArgs;
+export class ReLU extends Elementwise {
+  static override readonly className = 'ReLU';
+  static override readonly options = {
+    maxValue: opt.nullableNumber({ min: 0, default: null }),
+    negativeSlope: opt.number({ min: 0, default: 0 }),
+    threshold: opt.number({ default: 0 }),
+  } satisfies OptionsOf<Omit<ReLUArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<ReLUArgs, keyof BaseLayerArgs>>;
 
   constructor(args: ReLUArgs = {}) {
-    super(args, 'ReLU');
-    this.args = { maxValue: null, negativeSlope: 0, threshold: 0, ...args };
+    super(args);
     this.supportsMasking = true;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = inputs as tf.Tensor;
-    const { maxValue, negativeSlope, threshold } = this.args as Required<ReLUArgs>;
+  call(x: tf.Tensor): tf.Tensor {
+    const { maxValue, negativeSlope, threshold } = this.args;
     let pos: tf.Tensor = x;
     if (maxValue !== null) pos = tf.minimum(pos, maxValue);
     const neg = negativeSlope === 0 ? tf.zerosLike(x) : tf.mul(tf.sub(x, threshold), negativeSlope);
     return tf.where(tf.greaterEqual(x, threshold), pos, neg);
-  }
-
-  override getConfig(): ReLUArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
   }
 }

@@ -1,10 +1,12 @@
 /** Dense: `activation(x @ kernel + bias)` on the last axis of any rank; passes the mask through. */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { firstMask, oneSpec } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
-import { MasqueError, describe, formatShape } from '../../errors.js';
+import { MasqueError, formatShape } from '../../errors.js';
 
 export interface DenseArgs extends BaseLayerArgs {
   units: number;
@@ -14,18 +16,24 @@ export interface DenseArgs extends BaseLayerArgs {
   biasInitializer?: InitializerSpec;
 }
 
+type Own = Omit<DenseArgs, keyof BaseLayerArgs>;
+
 export class Dense extends Layer<CallArgs> {
-  readonly args: DenseArgs;
+  static override readonly className = 'Dense';
+  static override readonly options = {
+    units: opt.int({ min: 1 }),
+    activation: opt.activation<ActivationSpec>(null),
+    useBias: opt.bool(true),
+    kernelInitializer: opt.initializer<InitializerSpec>('glorotUniform'),
+    biasInitializer: opt.initializer<InitializerSpec>('zeros'),
+  } satisfies OptionsOf<Own>;
+  declare readonly args: Filled<Own>;
   kernel!: tf.Variable;
   bias: tf.Variable | null = null;
   private readonly act: (x: tf.Tensor) => tf.Tensor;
 
   constructor(args: DenseArgs) {
-    super(args, 'Dense');
-    if (!Number.isInteger(args.units) || args.units < 1) {
-      throw new MasqueError('INVALID_ARGUMENT', `Dense: units must be a positive integer; received ${describe(args.units)}.`);
-    }
-    this.args = { activation: null, useBias: true, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros', ...args };
+    super(args);
     this.act = getActivation(this.args.activation, `Dense '${this.name}'`);
     this.supportsMasking = true;
   }
@@ -39,8 +47,7 @@ export class Dense extends Layer<CallArgs> {
     if (this.args.useBias) this.bias = this.addWeight('bias', [this.args.units], { initializer: this.args.biasInitializer });
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = inputs as tf.Tensor;
+  call(x: tf.Tensor): tf.Tensor {
     const k = this.kernel.shape[0]!;
     if (x.shape[x.rank - 1] !== k) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `Dense '${this.name}': expected the last input dimension to be ${k}; received input shape ${formatShape(x.shape)}.`);
@@ -51,7 +58,8 @@ export class Dense extends Layer<CallArgs> {
     return this.act(tf.reshape(y, [...x.shape.slice(0, -1), this.args.units]));
   }
 
-  override getConfig(): DenseArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<CallArgs>): TensorSpec {
+    const x = oneSpec(inputs, `Dense '${this.name}'`);
+    return { shape: [...x.shape.slice(0, -1), this.args.units], dtype: 'float32', mask: firstMask(args.mask) };
   }
 }

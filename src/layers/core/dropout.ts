@@ -1,8 +1,9 @@
 /** Dropout and GaussianNoise: active only when training; both pass the mask through. */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
+import { Elementwise } from './activation.js';
 
 export interface DropoutArgs extends BaseLayerArgs {
   rate: number;
@@ -10,28 +11,34 @@ export interface DropoutArgs extends BaseLayerArgs {
   seed?: number | null;
 }
 
-export class Dropout extends Layer<CallArgs> {
-  readonly args: DropoutArgs;
+export class Dropout extends Elementwise {
+  static override readonly className = 'Dropout';
+  static override readonly options = {
+    rate: opt.number({ min: 0, max: 1 }),
+    noiseShape: opt.custom<(number | null)[] | null>(
+      (v, w, n) => {
+        if (v === null || (Array.isArray(v) && v.every((d) => d === null || (Number.isInteger(d) && d >= 1)))) return v === null ? null : [...v];
+        throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be null or a list of positive integers or null; received ${describe(v)}.`);
+      },
+      { default: null },
+    ),
+    seed: opt.seed(),
+  } satisfies OptionsOf<Omit<DropoutArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<DropoutArgs, keyof BaseLayerArgs>>;
 
   constructor(args: DropoutArgs) {
-    super(args, 'Dropout');
-    if (typeof args.rate !== 'number' || !(args.rate >= 0 && args.rate <= 1)) {
-      throw new MasqueError('INVALID_ARGUMENT', `Dropout: rate must be a number in [0, 1]; received ${describe(args.rate)}.`);
-    }
-    this.args = { noiseShape: null, seed: null, ...args };
+    super(args);
     this.supportsMasking = true;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], args: CallArgs): tf.Tensor {
-    const x = inputs as tf.Tensor;
-    if (!args.training || this.args.rate === 0) return x;
+  call(x: tf.Tensor, args: CallArgs): tf.Tensor {
+    const rate = this.args.rate;
+    if (!args.training || rate === 0) return x;
+    // Keras drops everything at rate 1 (its 1 / (1 - rate) scale would be infinite).
+    if (rate === 1) return tf.zerosLike(x);
     const shape = this.args.noiseShape ? this.args.noiseShape.map((d, i) => d ?? x.shape[i]!) : x.shape;
-    const keep = tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', this.args.seed ?? undefined), this.args.rate), x.dtype);
-    return tf.div(tf.mul(x, keep), 1 - this.args.rate);
-  }
-
-  override getConfig(): DropoutArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
+    const keep = tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', this.args.seed ?? undefined), rate), x.dtype);
+    return tf.div(tf.mul(x, keep), 1 - rate);
   }
 }
 
@@ -40,25 +47,21 @@ export interface GaussianNoiseArgs extends BaseLayerArgs {
   seed?: number | null;
 }
 
-export class GaussianNoise extends Layer<CallArgs> {
-  readonly args: GaussianNoiseArgs;
+export class GaussianNoise extends Elementwise {
+  static override readonly className = 'GaussianNoise';
+  static override readonly options = {
+    stddev: opt.number({ min: 0 }),
+    seed: opt.seed(),
+  } satisfies OptionsOf<Omit<GaussianNoiseArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<GaussianNoiseArgs, keyof BaseLayerArgs>>;
 
   constructor(args: GaussianNoiseArgs) {
-    super(args, 'GaussianNoise');
-    if (typeof args.stddev !== 'number' || !(args.stddev >= 0)) {
-      throw new MasqueError('INVALID_ARGUMENT', `GaussianNoise: stddev must be a non-negative number; received ${describe(args.stddev)}.`);
-    }
-    this.args = { seed: null, ...args };
+    super(args);
     this.supportsMasking = true;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], args: CallArgs): tf.Tensor {
-    const x = inputs as tf.Tensor;
+  call(x: tf.Tensor, args: CallArgs): tf.Tensor {
     if (!args.training || this.args.stddev === 0) return x;
     return tf.add(x, tf.randomNormal(x.shape, 0, this.args.stddev, 'float32', this.args.seed ?? undefined));
-  }
-
-  override getConfig(): GaussianNoiseArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
   }
 }

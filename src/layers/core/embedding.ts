@@ -5,9 +5,11 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { oneSpec } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
-import { MasqueError, describe } from '../../errors.js';
+import { BASE_OPTIONS } from '../../engine/options.js';
 import { embeddingLookup } from '../../ops/embedding_lookup.js';
 
 export interface EmbeddingArgs extends BaseLayerArgs {
@@ -17,41 +19,48 @@ export interface EmbeddingArgs extends BaseLayerArgs {
   maskZero?: boolean;
 }
 
+type Own = Omit<EmbeddingArgs, keyof BaseLayerArgs>;
+
 export class Embedding extends Layer<CallArgs> {
-  readonly args: EmbeddingArgs;
+  static override readonly className = 'Embedding';
+  static override readonly options = {
+    inputDim: opt.int({ min: 1 }),
+    outputDim: opt.int({ min: 1 }),
+    embeddingsInitializer: opt.initializer<InitializerSpec>('uniform'),
+    maskZero: opt.bool(false),
+    // Token ids: a first Embedding given inputShape takes int32 inputs.
+    inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'int32' },
+  } satisfies OptionsOf<Own> & Record<string, unknown>;
+  declare readonly args: Filled<Own>;
   embeddings!: tf.Variable;
 
+  static maskDetail(): string {
+    return 'maskZero';
+  }
+
   constructor(args: EmbeddingArgs) {
-    super({ inputDtype: 'int32', ...args }, 'Embedding');
-    for (const k of ['inputDim', 'outputDim'] as const) {
-      if (!Number.isInteger(args[k]) || args[k] < 1) {
-        throw new MasqueError('INVALID_ARGUMENT', `Embedding: ${k} must be a positive integer; received ${describe(args[k])}.`);
-      }
-    }
-    this.args = { ...args, embeddingsInitializer: args.embeddingsInitializer ?? 'uniform', maskZero: args.maskZero ?? false };
-    this.supportsMasking = this.args.maskZero === true;
+    super(args);
+    this.supportsMasking = this.args.maskZero;
   }
 
   override build(_inputShape: Shape): void {
     this.embeddings = this.addWeight('embeddings', [this.args.inputDim, this.args.outputDim], { initializer: this.args.embeddingsInitializer });
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  call(ids: tf.Tensor): tf.Tensor {
     // embeddingLookup: a gather whose gradient works on wasm (tfjs's needs
     // UnsortedSegmentSum, which that backend lacks) and checks the id range.
-    return embeddingLookup(this.embeddings, inputs as tf.Tensor, { layerName: this.name });
+    return embeddingLookup(this.embeddings, ids, { layerName: this.name });
   }
 
   override computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
     if (!this.args.maskZero) return null;
-    return tf.notEqual(inputs as tf.Tensor, tf.scalar(0, (inputs as tf.Tensor).dtype));
+    const ids = inputs as tf.Tensor;
+    return tf.notEqual(ids, tf.scalar(0, ids.dtype));
   }
 
-  protected override maskDetail(): string {
-    return 'maskZero';
-  }
-
-  override getConfig(): EmbeddingArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const ids = oneSpec(inputs, `Embedding '${this.name}'`);
+    return { shape: [...ids.shape, this.args.outputDim], dtype: 'float32', mask: this.args.maskZero ? { shape: ids.shape } : null };
   }
 }

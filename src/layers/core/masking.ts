@@ -4,10 +4,11 @@
  * Departure: `maskValue: NaN` matches NaN features (in Keras NaN never
  * equals itself, so NaN steps can never be masked).
  */
-import { tf } from '../../runtime/tfjs.js';
-import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
-import { MasqueError, describe } from '../../errors.js';
+import type { tf } from '../../runtime/tfjs.js';
+import { Layer, withMasks, type MaskedOutputs } from '../../engine/layer.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { oneSpec, specLike } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
 import { maskSteps, stepMask } from '../../ops/mask_ops.js';
 
 export interface MaskingArgs extends BaseLayerArgs {
@@ -16,36 +17,37 @@ export interface MaskingArgs extends BaseLayerArgs {
 }
 
 export class Masking extends Layer<CallArgs> {
-  readonly maskValue: number;
+  static override readonly className = 'Masking';
+  static override readonly options = {
+    maskValue: opt.anyNumber({ default: 0 }),
+  } satisfies OptionsOf<Omit<MaskingArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<MaskingArgs, keyof BaseLayerArgs>>;
+
+  static maskDetail(layer: Masking): string {
+    return `maskValue ${layer.args.maskValue}`;
+  }
 
   constructor(args: MaskingArgs = {}) {
-    super(args, 'Masking');
-    this.maskValue = args.maskValue ?? 0;
-    if (typeof this.maskValue !== 'number') {
-      throw new MasqueError('INVALID_ARGUMENT', `Masking: maskValue must be a number; received ${describe(args.maskValue)}.`);
-    }
+    super(args);
     this.supportsMasking = true;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return maskSteps(inputs as tf.Tensor, this.maskValue).output;
+  get maskValue(): number {
+    return this.args.maskValue;
   }
 
   /** One step-mask computation serves both the output and its mask. */
-  protected override callAndMask(inputs: tf.Tensor | tf.Tensor[]): { outputs: tf.Tensor; masks: tf.Tensor } {
-    const { output, mask } = maskSteps(inputs as tf.Tensor, this.maskValue);
-    return { outputs: output, masks: mask };
+  call(x: tf.Tensor): MaskedOutputs {
+    const { output, mask } = maskSteps(x, this.args.maskValue);
+    return withMasks(output, mask);
   }
 
   override computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return stepMask(inputs as tf.Tensor, this.maskValue);
+    return stepMask(inputs as tf.Tensor, this.args.maskValue);
   }
 
-  protected override maskDetail(): string {
-    return `maskValue ${this.maskValue}`;
-  }
-
-  override getConfig(): MaskingArgs {
-    return { ...super.getConfig(), maskValue: this.maskValue };
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = oneSpec(inputs, `Masking '${this.name}'`);
+    return specLike(x, { shape: x.shape.slice(0, -1) });
   }
 }

@@ -1,7 +1,9 @@
 /** Flatten and Reshape. Neither supports masking, as in Keras. */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { knownSize, oneSpec } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 
 export interface FlattenArgs extends BaseLayerArgs {
@@ -9,21 +11,25 @@ export interface FlattenArgs extends BaseLayerArgs {
 }
 
 export class Flatten extends Layer<CallArgs> {
-  readonly dataFormat: 'channels_last' | 'channels_first';
+  static override readonly className = 'Flatten';
+  static override readonly options = {
+    dataFormat: opt.oneOf(['channels_last', 'channels_first'] as const, 'channels_last'),
+  } satisfies OptionsOf<Omit<FlattenArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<FlattenArgs, keyof BaseLayerArgs>>;
 
-  constructor(args: FlattenArgs = {}) {
-    super(args, 'Flatten');
-    this.dataFormat = args.dataFormat ?? 'channels_last';
+  get dataFormat(): 'channels_last' | 'channels_first' {
+    return this.args.dataFormat;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    let x = inputs as tf.Tensor;
-    if (this.dataFormat === 'channels_first' && x.rank > 2) x = tf.transpose(x, [0, ...Array.from({ length: x.rank - 2 }, (_, i) => i + 2), 1]);
+  call(input: tf.Tensor): tf.Tensor {
+    let x = input;
+    if (this.args.dataFormat === 'channels_first' && x.rank > 2) x = tf.transpose(x, [0, ...Array.from({ length: x.rank - 2 }, (_, i) => i + 2), 1]);
     return tf.reshape(x, [x.shape[0]!, -1]);
   }
 
-  override getConfig(): FlattenArgs {
-    return { ...super.getConfig(), dataFormat: this.dataFormat };
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = oneSpec(inputs, `Flatten '${this.name}'`);
+    return { shape: [x.shape[0] ?? null, knownSize(x.shape.slice(1))], dtype: x.dtype, mask: null };
   }
 }
 
@@ -33,27 +39,39 @@ export interface ReshapeArgs extends BaseLayerArgs {
 }
 
 export class Reshape extends Layer<CallArgs> {
-  readonly targetShape: number[];
+  static override readonly className = 'Reshape';
+  static override readonly options = {
+    targetShape: opt.custom<number[]>((v, w, n) => {
+      if (Array.isArray(v) && v.every((d) => Number.isInteger(d) && (d >= 1 || d === -1)) && v.filter((d) => d === -1).length <= 1) return [...v];
+      throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a list of positive integers with at most one -1; received ${describe(v)}.`);
+    }),
+  } satisfies OptionsOf<Omit<ReshapeArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<ReshapeArgs, keyof BaseLayerArgs>>;
 
-  constructor(args: ReshapeArgs) {
-    super(args, 'Reshape');
-    if (!Array.isArray(args.targetShape) || args.targetShape.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) || args.targetShape.filter((d) => d === -1).length > 1) {
-      throw new MasqueError('INVALID_ARGUMENT', `Reshape: targetShape must be a list of positive integers with at most one -1; received ${describe(args.targetShape)}.`);
-    }
-    this.targetShape = args.targetShape;
+  get targetShape(): number[] {
+    return this.args.targetShape;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = inputs as tf.Tensor;
-    const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
-    const known = this.targetShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-    if ((this.targetShape.includes(-1) && per % known !== 0) || (!this.targetShape.includes(-1) && per !== known)) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `Reshape '${this.name}': cannot reshape a sample of shape ${formatShape(x.shape.slice(1))} (${per} values) to ${formatShape(this.targetShape)}.`);
+  /** The target shape with -1 resolved for a sample of `per` values; throws when it cannot hold them. */
+  private resolve(per: number | null, sample: (number | null)[]): (number | null)[] {
+    const target = this.args.targetShape;
+    const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    if (per === null) return target.map((d) => (d === -1 ? null : d));
+    if ((target.includes(-1) && per % known !== 0) || (!target.includes(-1) && per !== known)) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `Reshape '${this.name}': cannot reshape a sample of shape ${formatShape(sample)} (${per} values) to ${formatShape(target)}.`);
     }
-    return tf.reshape(x, [x.shape[0]!, ...this.targetShape]);
+    return target.map((d) => (d === -1 ? per / known : d));
   }
 
-  override getConfig(): ReshapeArgs {
-    return { ...super.getConfig(), targetShape: this.targetShape };
+  call(x: tf.Tensor): tf.Tensor {
+    const sample = x.shape.slice(1);
+    const shape = this.resolve(sample.reduce((a, b) => a * b, 1), sample) as number[];
+    return tf.reshape(x, [x.shape[0]!, ...shape]);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = oneSpec(inputs, `Reshape '${this.name}'`);
+    const sample = x.shape.slice(1);
+    return { shape: [x.shape[0] ?? null, ...this.resolve(knownSize(sample), sample)], dtype: x.dtype, mask: null };
   }
 }

@@ -1,11 +1,9 @@
 /** Add: the sum of the inputs; masked positions are included in the arithmetic (rule 18). Output mask: OR of the input masks if every input is masked. */
 import { tf } from '../../runtime/tfjs.js';
-import { Merge, type MergeArgs } from './base_merge.js';
+import { Merge } from './base_merge.js';
 
 export class Add extends Merge {
-  constructor(args: MergeArgs = {}) {
-    super(args, 'Add');
-  }
+  static override readonly className = 'Add';
 
   protected merge(xs: tf.Tensor[]): tf.Tensor {
     return xs.reduce((a, x) => tf.add(a, x));

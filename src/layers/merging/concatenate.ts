@@ -5,8 +5,9 @@
  * (masked + unmasked gives all true); along time the masks are concatenated.
  */
 import { tf } from '../../runtime/tfjs.js';
-import type { MaskArg, Shape } from '../../engine/types.js';
-import { MasqueError, describe, formatShape } from '../../errors.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import type { BaseLayerArgs, MaskArg, MaskSpec, Shape, TensorSpec } from '../../engine/types.js';
+import { MasqueError, formatShape } from '../../errors.js';
 import { concatMask } from '../../ops/merge_ops.js';
 import { Merge, type MergeArgs } from './base_merge.js';
 
@@ -15,14 +16,22 @@ export interface ConcatenateArgs extends MergeArgs {
   axis?: number;
 }
 
+type Own = Omit<ConcatenateArgs, keyof BaseLayerArgs>;
+
 export class Concatenate extends Merge {
-  readonly axis: number;
+  static override readonly className = 'Concatenate';
+  static override readonly options = {
+    axis: opt.int({ default: -1 }),
+  } satisfies OptionsOf<Own>;
+  declare readonly args: Filled<Own>;
+  protected override readonly alignRanks = false;
 
   constructor(args: ConcatenateArgs = {}) {
-    super(args, 'Concatenate');
-    const axis = args.axis ?? -1;
-    if (!Number.isInteger(axis)) throw new MasqueError('INVALID_ARGUMENT', `Concatenate '${this.name}': axis must be an integer; received ${describe(args.axis)}.`);
-    this.axis = axis;
+    super(args);
+  }
+
+  get axis(): number {
+    return this.args.axis;
   }
 
   private norm(rank: number): number {
@@ -40,6 +49,9 @@ export class Concatenate extends Merge {
     }
   }
 
+  /** Each input's mask is broadcast to it: masks of any rank up to the input's combine. */
+  protected override checkMaskShapes(): void {}
+
   protected merge(xs: tf.Tensor[]): tf.Tensor {
     return tf.concat(xs, this.norm(xs[0]!.rank));
   }
@@ -49,7 +61,19 @@ export class Concatenate extends Merge {
     return concatMask(xs, this.masksOf(mask, xs.length), this.norm(xs[0]!.rank));
   }
 
-  override getConfig(): ConcatenateArgs {
-    return { ...super.getConfig(), axis: this.axis };
+  /** Keras's shape: the first input's, with the sizes along `axis` summed (unknown if one is). */
+  protected override outputShape(shapes: Shape[]): Shape {
+    const axis = this.norm(shapes[0]!.length);
+    const out = [...shapes[0]!];
+    out[axis] = shapes.some((s) => s[axis] === null) ? null : shapes.reduce((n, s) => n + s[axis]!, 0);
+    return out;
+  }
+
+  /** The concatenated masks reduced over the last axis: the output shape without its last axis (origin: the first input mask's). */
+  protected override outputMaskSpec(specs: TensorSpec[], masks: (MaskSpec | null)[]): MaskSpec | null {
+    const first = masks.find((m) => m !== null);
+    if (first === undefined || first === null) return null;
+    const shape = this.outputShape(specs.map((s) => s.shape)).slice(0, -1);
+    return first.origin === undefined ? { shape } : { shape, origin: first.origin };
   }
 }

@@ -6,7 +6,8 @@
  * under the default policy (departure 1) and gives Keras's numbers under 'warn'.
  */
 import { tf } from '../../runtime/tfjs.js';
-import type { Shape } from '../../engine/types.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import type { BaseLayerArgs, MaskSpec, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { Merge, type MergeArgs } from './base_merge.js';
 
@@ -16,15 +17,24 @@ export interface DotArgs extends MergeArgs {
   normalize?: boolean;
 }
 
+type Own = Omit<DotArgs, keyof BaseLayerArgs>;
+
 export class Dot extends Merge {
-  readonly args: DotArgs;
+  static override readonly className = 'Dot';
+  static override readonly options = {
+    axes: opt.custom<number | [number, number]>((v, w, n) => {
+      if (Number.isInteger(v)) return v as number;
+      if (Array.isArray(v) && v.length === 2 && v.every((a) => Number.isInteger(a))) return [v[0], v[1]] as [number, number];
+      throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be an integer or a pair of integers; received ${describe(v)}.`);
+    }),
+    normalize: opt.bool(false),
+  } satisfies OptionsOf<Own>;
+  declare readonly args: Filled<Own>;
   protected override readonly arity = 2;
+  protected override readonly alignRanks = false;
 
   constructor(args: DotArgs) {
-    super(args, 'Dot');
-    const ok = Number.isInteger(args.axes) || (Array.isArray(args.axes) && args.axes.length === 2 && args.axes.every((a) => Number.isInteger(a)));
-    if (!ok) throw new MasqueError('INVALID_ARGUMENT', `Dot '${this.name}': axes must be an integer or a pair of integers; received ${describe(args.axes)}.`);
-    this.args = { ...args, normalize: args.normalize ?? false };
+    super(args);
     this.supportsMasking = false;
   }
 
@@ -80,8 +90,16 @@ export class Dot extends Merge {
     return null;
   }
 
-  override getConfig(): DotArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
+  /** [batch, ...input 0 without its axis, ...input 1 without batch and its axis], at least [batch, 1] (Keras's shape). */
+  protected override outputShape(shapes: Shape[]): Shape {
+    const [s0, s1] = shapes as [Shape, Shape];
+    const [a0, a1] = this.axesFor(s0.length, s1.length);
+    const out = [...s0.filter((_, i) => i !== a0), ...s1.filter((_, i) => i !== 0 && i !== a1)];
+    return out.length === 1 ? [...out, 1] : out;
+  }
+
+  protected override outputMaskSpec(): MaskSpec | null {
+    return null;
   }
 }
 

@@ -8,9 +8,11 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer, type SymbolicArgs } from '../../engine/layer.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { oneSpec } from '../../engine/specs.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
-import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
-import { MasqueError, describe } from '../../errors.js';
+import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
+import { MasqueError, describe, formatShape } from '../../errors.js';
 
 /**
  * A Keras operation recorded as a layer. Keras saves it with module
@@ -18,6 +20,7 @@ import { MasqueError, describe } from '../../errors.js';
  * and its operands as separate positional arguments of the call.
  */
 export abstract class KerasOp extends Layer<CallArgs> {
+  static override readonly options = {} satisfies OptionsOf<Record<never, never>>;
   readonly kerasModule = 'keras.src.ops.numpy';
 
   /** The operation's own arguments (Keras names in camelCase), without name. */
@@ -52,20 +55,48 @@ abstract class Comparison extends KerasOp {
 
   protected abstract compare(a: tf.Tensor, b: tf.Tensor): tf.Tensor;
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  /** The operands' count, checked: two tensors, or one tensor and the scalar. */
+  private checkOperands<T>(inputs: T | T[]): T[] {
     if (Array.isArray(inputs)) {
       if (inputs.length !== 2) throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' compares two tensors; received ${inputs.length}.`);
-      return this.compare(inputs[0]!, inputs[1]!);
+      return inputs;
     }
     if (this.other === null) throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' needs two operands: [x, y] or [x, scalar].`);
-    return this.compare(inputs, tf.scalar(this.other, inputs.dtype === 'bool' ? 'float32' : inputs.dtype));
+    return [inputs];
   }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [a, b] = this.checkOperands(inputs) as [tf.Tensor, tf.Tensor | undefined];
+    return this.compare(a, b ?? tf.scalar(this.other!, a.dtype === 'bool' ? 'float32' : a.dtype));
+  }
+
+  /** A bool tensor of the operands' broadcast shape. */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const [a, b] = this.checkOperands(inputs) as [TensorSpec, TensorSpec | undefined];
+    return { shape: b === undefined ? a.shape : broadcastShapes(a.shape, b.shape, `${this.className} '${this.name}'`), dtype: 'bool', mask: null };
+  }
+}
+
+/** Numpy broadcasting of two shapes (aligned on the right; null is unknown). */
+function broadcastShapes(a: Shape, b: Shape, where: string): Shape {
+  const n = Math.max(a.length, b.length);
+  const pa = [...new Array<number>(n - a.length).fill(1), ...a];
+  const pb = [...new Array<number>(n - b.length).fill(1), ...b];
+  return pa.map((x, i) => {
+    const y = pb[i]!;
+    if (x === y || y === 1) return x;
+    if (x === 1) return y;
+    if (x === null || y === null) return x ?? y;
+    throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: the operands' shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast.`);
+  });
 }
 
 /** `x != y` (Keras's `ops.not_equal`). */
 export class NotEqual extends Comparison {
+  static override readonly className = 'NotEqual';
+
   constructor(args: BaseLayerArgs = {}) {
-    super(args, 'NotEqual');
+    super(args);
   }
 
   protected compare(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
@@ -75,8 +106,10 @@ export class NotEqual extends Comparison {
 
 /** `x == y` (Keras's `ops.equal`). */
 export class Equal extends Comparison {
+  static override readonly className = 'Equal';
+
   constructor(args: BaseLayerArgs = {}) {
-    super(args, 'Equal');
+    super(args);
   }
 
   protected compare(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
@@ -89,29 +122,51 @@ export interface ReduceArgs extends BaseLayerArgs {
   keepdims?: boolean;
 }
 
+type ReduceOwn = Omit<ReduceArgs, keyof BaseLayerArgs>;
+
 /** Logical reduction (Keras's `ops.any` / `ops.all`). */
 abstract class LogicalReduce extends KerasOp {
-  readonly args: ReduceArgs;
+  static override readonly options = {
+    axis: opt.custom<number | number[] | null>(
+      (v, w, n) => {
+        if (v === null || Number.isInteger(v)) return v as number | null;
+        if (Array.isArray(v) && v.every((a) => Number.isInteger(a))) return [...(v as number[])];
+        throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be an integer, a list of integers or null; received ${describe(v)}.`);
+      },
+      { default: null },
+    ),
+    keepdims: opt.bool(false),
+  } satisfies OptionsOf<ReduceOwn>;
+  declare readonly args: Filled<ReduceOwn>;
 
-  constructor(args: ReduceArgs, className: string) {
-    super(args, className);
-    const ax = args.axis ?? null;
-    if (ax !== null && !(Number.isInteger(ax) || (Array.isArray(ax) && ax.every((a) => Number.isInteger(a))))) {
-      throw new MasqueError('INVALID_ARGUMENT', `${className} '${this.name}': axis must be an integer, a list of integers or null; received ${describe(args.axis)}.`);
-    }
-    this.args = { ...args, axis: ax, keepdims: args.keepdims ?? false };
+  constructor(args: ReduceArgs = {}) {
+    super(args);
   }
 
   protected abstract reduce(x: tf.Tensor, axis: number | number[] | undefined, keepdims: boolean): tf.Tensor;
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = inputs as tf.Tensor;
-    const b = x.dtype === 'bool' ? x : tf.notEqual(x, tf.scalar(0, x.dtype));
-    return this.reduce(b, this.args.axis ?? undefined, this.args.keepdims!);
+  /** The reduced axes for an input of this shape, checked. */
+  private axes(shape: Shape): number[] {
+    const given = this.args.axis;
+    const axes = given === null ? shape.map((_, i) => i) : (Array.isArray(given) ? given : [given]).map((a) => (a < 0 ? a + shape.length : a));
+    if (axes.some((a) => a < 0 || a >= shape.length)) {
+      throw new MasqueError('INVALID_ARGUMENT', `${this.className} '${this.name}': axis ${describe(given)} is out of range for an input of shape ${formatShape(shape)}.`);
+    }
+    return axes;
   }
 
-  override getConfig(): ReduceArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
+  call(x: tf.Tensor): tf.Tensor {
+    this.axes(x.shape);
+    const b = x.dtype === 'bool' ? x : tf.notEqual(x, tf.scalar(0, x.dtype));
+    return this.reduce(b, this.args.axis ?? undefined, this.args.keepdims);
+  }
+
+  /** A bool tensor without the reduced axes (or with them as 1 with keepdims). */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = oneSpec(inputs, `${this.className} '${this.name}'`);
+    const axes = this.axes(x.shape);
+    const shape = this.args.keepdims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    return { shape, dtype: 'bool', mask: null };
   }
 
   override opConfig(): Record<string, unknown> {
@@ -120,9 +175,7 @@ abstract class LogicalReduce extends KerasOp {
 }
 
 export class Any extends LogicalReduce {
-  constructor(args: ReduceArgs = {}) {
-    super(args, 'Any');
-  }
+  static override readonly className = 'Any';
 
   protected reduce(x: tf.Tensor, axis: number | number[] | undefined, keepdims: boolean): tf.Tensor {
     return tf.any(x, axis, keepdims);
@@ -130,9 +183,7 @@ export class Any extends LogicalReduce {
 }
 
 export class All extends LogicalReduce {
-  constructor(args: ReduceArgs = {}) {
-    super(args, 'All');
-  }
+  static override readonly className = 'All';
 
   protected reduce(x: tf.Tensor, axis: number | number[] | undefined, keepdims: boolean): tf.Tensor {
     return tf.all(x, axis, keepdims);

@@ -5,12 +5,10 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { maskedPairwise } from '../../ops/merge_ops.js';
-import { Merge, type MergeArgs } from './base_merge.js';
+import { Merge } from './base_merge.js';
 
 export class Minimum extends Merge {
-  constructor(args: MergeArgs = {}) {
-    super(args, 'Minimum');
-  }
+  static override readonly className = 'Minimum';
 
   protected merge(xs: tf.Tensor[], masks: (tf.Tensor | null)[]): tf.Tensor {
     return maskedPairwise(xs, masks, (a, b) => tf.minimum(a, b));

@@ -5,12 +5,10 @@
  */
 import type { tf } from '../../runtime/tfjs.js';
 import { maskedProduct } from '../../ops/merge_ops.js';
-import { Merge, type MergeArgs } from './base_merge.js';
+import { Merge } from './base_merge.js';
 
 export class Multiply extends Merge {
-  constructor(args: MergeArgs = {}) {
-    super(args, 'Multiply');
-  }
+  static override readonly className = 'Multiply';
 
   protected merge(xs: tf.Tensor[], masks: (tf.Tensor | null)[]): tf.Tensor {
     return maskedProduct(xs, masks);

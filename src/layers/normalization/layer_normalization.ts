@@ -1,34 +1,58 @@
 /** LayerNormalization over the last axis (or `axis`); passes the mask through. */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import type { BaseLayerArgs, Shape } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
-import { MasqueError, formatShape } from '../../errors.js';
+import { MasqueError, describe, formatShape } from '../../errors.js';
+import { Elementwise } from '../core/activation.js';
 
 export interface LayerNormalizationArgs extends BaseLayerArgs {
   axis?: number | number[];
   epsilon?: number;
   center?: boolean;
   scale?: boolean;
+  /** Keras's RMS scaling; only false is supported. */
+  rmsScaling?: false;
   gammaInitializer?: InitializerSpec;
   betaInitializer?: InitializerSpec;
 }
 
-export class LayerNormalization extends Layer<CallArgs> {
-  readonly args: LayerNormalizationArgs;
+type Own = Omit<LayerNormalizationArgs, keyof BaseLayerArgs>;
+
+/** An integer or a non-empty list of integers (an axis option). */
+export const axisOption = (dflt: number | number[]) =>
+  opt.custom<number | number[]>(
+    (v, w, n) => {
+      if (Number.isInteger(v) || (Array.isArray(v) && v.length > 0 && v.every((a) => Number.isInteger(a)))) return Array.isArray(v) ? [...v] : (v as number);
+      throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be an integer or a non-empty list of integers; received ${describe(v)}.`);
+    },
+    { default: dflt },
+  );
+
+export class LayerNormalization extends Elementwise {
+  static override readonly className = 'LayerNormalization';
+  static override readonly options = {
+    axis: axisOption(-1),
+    epsilon: opt.number({ min: 0, minOpen: true, default: 1e-3 }),
+    center: opt.bool(true),
+    scale: opt.bool(true),
+    rmsScaling: opt.oneOf([false] as const, false),
+    gammaInitializer: opt.initializer<InitializerSpec>('ones'),
+    betaInitializer: opt.initializer<InitializerSpec>('zeros'),
+  } satisfies OptionsOf<Own>;
+  declare readonly args: Filled<Own>;
   gamma: tf.Variable | null = null;
   beta: tf.Variable | null = null;
   private axes: number[] = [];
 
   constructor(args: LayerNormalizationArgs = {}) {
-    super(args, 'LayerNormalization');
-    this.args = { axis: -1, epsilon: 1e-3, center: true, scale: true, gammaInitializer: 'ones', betaInitializer: 'zeros', ...args };
+    super(args);
     this.supportsMasking = true;
   }
 
   override build(inputShape: Shape): void {
     const rank = inputShape.length;
-    const axes = (Array.isArray(this.args.axis) ? this.args.axis : [this.args.axis!]).map((a) => (a < 0 ? a + rank : a));
+    const axes = (Array.isArray(this.args.axis) ? this.args.axis : [this.args.axis]).map((a) => (a < 0 ? a + rank : a));
     const shape = axes.map((a) => inputShape[a]);
     if (axes.some((a) => a < 1 || a >= rank) || shape.some((d) => typeof d !== 'number')) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `LayerNormalization '${this.name}': axis ${JSON.stringify(this.args.axis)} must name known, non-batch dimensions of the input shape ${formatShape(inputShape)}.`);
@@ -39,18 +63,13 @@ export class LayerNormalization extends Layer<CallArgs> {
     if (this.args.center) this.beta = this.addWeight('beta', paramShape, { initializer: this.args.betaInitializer });
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = inputs as tf.Tensor;
+  call(x: tf.Tensor): tf.Tensor {
     const { mean, variance } = tf.moments(x, this.axes, true);
     const bshape = x.shape.map((d, i) => (this.axes.includes(i) ? d : 1));
-    const inv = tf.rsqrt(tf.add(variance, this.args.epsilon!));
+    const inv = tf.rsqrt(tf.add(variance, this.args.epsilon));
     const scale = this.gamma ? tf.mul(inv, tf.reshape(this.gamma, bshape)) : inv;
     let y = tf.mul(tf.sub(x, mean), scale);
     if (this.beta) y = tf.add(y, tf.reshape(this.beta, bshape));
     return y;
-  }
-
-  override getConfig(): LayerNormalizationArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
   }
 }

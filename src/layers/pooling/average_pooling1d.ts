@@ -5,8 +5,10 @@ import { Pooling1D, type Pooling1DArgs } from './base_pooling1d.js';
 export type AveragePooling1DArgs = Pooling1DArgs;
 
 export class AveragePooling1D extends Pooling1D {
+  static override readonly className = 'AveragePooling1D';
+
   constructor(args: AveragePooling1DArgs = {}) {
-    super(args, 'AveragePooling1D');
+    super(args);
   }
 
   protected pool(x: tf.Tensor4D, size: [number, number], strides: [number, number], padding: 'valid' | 'same'): tf.Tensor4D {

@@ -1,10 +1,15 @@
 /** Shared options and checks of GlobalAveragePooling1D and GlobalMaxPooling1D. */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs, Shape } from '../../engine/types.js';
-import { MasqueError, describe, formatShape } from '../../errors.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { oneSpec } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
+import { MasqueError, formatShape } from '../../errors.js';
 
 export type DataFormat = 'channels_last' | 'channels_first';
+
+/** The dataFormat option of the 1-D layers. */
+export const dataFormatOption = () => opt.oneOf(['channels_last', 'channels_first'] as const, 'channels_last');
 
 export interface GlobalPooling1DArgs extends BaseLayerArgs {
   /** 'channels_last' ([batch, time, features], default) or 'channels_first' ([batch, features, time]). */
@@ -13,21 +18,18 @@ export interface GlobalPooling1DArgs extends BaseLayerArgs {
   keepdims?: boolean;
 }
 
-/** Checks a data format option; returns it with the default filled in. */
-export function checkDataFormat(v: unknown, where: string): DataFormat {
-  if (v === undefined || v === null) return 'channels_last';
-  if (v !== 'channels_last' && v !== 'channels_first') {
-    throw new MasqueError('INVALID_ARGUMENT', `${where}: dataFormat must be 'channels_last' or 'channels_first'; received ${describe(v)}.`);
-  }
-  return v;
-}
+type Own = Omit<GlobalPooling1DArgs, keyof BaseLayerArgs>;
 
 export abstract class GlobalPooling1D extends Layer<CallArgs> {
-  readonly args: GlobalPooling1DArgs;
+  static override readonly options = {
+    dataFormat: dataFormatOption(),
+    keepdims: opt.bool(false),
+  } satisfies OptionsOf<Own>;
+  declare readonly args: Filled<Own>;
 
-  constructor(args: GlobalPooling1DArgs, className: string) {
-    super(args, className);
-    this.args = { ...args, dataFormat: checkDataFormat(args.dataFormat, `${className} '${this.name}'`), keepdims: args.keepdims ?? false };
+  constructor(args: GlobalPooling1DArgs) {
+    super(args);
+    this.supportsMasking = true;
   }
 
   override build(inputShape: Shape): void {
@@ -53,7 +55,10 @@ export abstract class GlobalPooling1D extends Layer<CallArgs> {
     return null;
   }
 
-  override getConfig(): GlobalPooling1DArgs {
-    return { ...super.getConfig(), ...this.args, name: this.name };
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = oneSpec(inputs, `${this.className} '${this.name}'`);
+    const a = this.stepsAxis;
+    const shape = this.args.keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
+    return { shape, dtype: x.dtype, mask: null };
   }
 }

@@ -11,14 +11,14 @@ import { GlobalPooling1D, type GlobalPooling1DArgs } from './base_global_pooling
 export type GlobalAveragePooling1DArgs = GlobalPooling1DArgs;
 
 export class GlobalAveragePooling1D extends GlobalPooling1D {
+  static override readonly className = 'GlobalAveragePooling1D';
+
   constructor(args: GlobalAveragePooling1DArgs = {}) {
-    super(args, 'GlobalAveragePooling1D');
-    this.supportsMasking = true;
+    super(args);
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], args: CallArgs): tf.Tensor {
-    const x = inputs as tf.Tensor;
+  call(x: tf.Tensor, args: CallArgs): tf.Tensor {
     const mask = (args.mask ?? null) as tf.Tensor | null;
-    return maskedMean(x, mask === null ? null : this.expandMask(mask, x), this.stepsAxis, this.args.keepdims!);
+    return maskedMean(x, mask === null ? null : this.expandMask(mask, x), this.stepsAxis, this.args.keepdims);
   }
 }

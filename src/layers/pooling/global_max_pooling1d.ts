@@ -11,14 +11,14 @@ import { GlobalPooling1D, type GlobalPooling1DArgs } from './base_global_pooling
 export type GlobalMaxPooling1DArgs = GlobalPooling1DArgs;
 
 export class GlobalMaxPooling1D extends GlobalPooling1D {
+  static override readonly className = 'GlobalMaxPooling1D';
+
   constructor(args: GlobalMaxPooling1DArgs = {}) {
-    super(args, 'GlobalMaxPooling1D');
-    this.supportsMasking = true;
+    super(args);
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], args: CallArgs): tf.Tensor {
-    const x = inputs as tf.Tensor;
+  call(x: tf.Tensor, args: CallArgs): tf.Tensor {
     const mask = (args.mask ?? null) as tf.Tensor | null;
-    return maskedMax(x, mask === null ? null : this.expandMask(mask, x), this.stepsAxis, this.args.keepdims!);
+    return maskedMax(x, mask === null ? null : this.expandMask(mask, x), this.stepsAxis, this.args.keepdims);
   }
 }

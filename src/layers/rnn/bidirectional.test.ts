@@ -79,3 +79,18 @@ test('a given backwardLayer is used (with its own settings) and initialState spl
   assert.deepEqual((y.arraySync() as number[][]).map((r) => r.slice(0, 2)), fwdAlone.arraySync());
   bi.dispose();
 });
+
+test('a given backwardLayer keeps its own options; it runs with zeroOutputForMask = returnSequences, as in Keras', () => {
+  const back = new GRU({ units: 2, goBackwards: true, returnSequences: true, name: 'back_gru' });
+  const bi = new Bidirectional({ layer: new GRU({ units: 2, returnSequences: true }), backwardLayer: back, mergeMode: null });
+  assert.equal(back.args.zeroOutputForMask, false, 'not changed by Bidirectional');
+  assert.equal(bi.args.layer, bi.forwardLayer);
+  assert.equal(bi.args.backwardLayer, back);
+  // Row 1's first step is masked, and the backward direction reaches it last: zeros, not the carried output.
+  const hole = tf.tensor2d([[true, true, true], [false, true, true]], undefined, 'bool');
+  const [, b] = bi.apply(x(), { mask: hole }) as tf.Tensor[];
+  assert.deepEqual((b!.arraySync() as number[][][])[1]![0], [0, 0]);
+  const alone = back.call(x(), { mask: hole }) as tf.Tensor;
+  assert.notDeepEqual((tf.reverse(alone, 1).arraySync() as number[][][])[1]![0], [0, 0]);
+  bi.dispose();
+});

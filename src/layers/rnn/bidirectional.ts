@@ -3,8 +3,12 @@
  * merges them, as Keras 3.15.1 does:
  * - the sub-layers are `forward_<name>` and `backward_<name>` (weights
  *   `bidirectional/forward_lstm/lstm_cell/kernel`, forward first);
- * - both are forced to `zeroOutputForMask = returnSequences`, so masked
- *   steps of a returned sequence are exact zeros in both halves;
+ * - both run with `zeroOutputForMask = returnSequences`, so masked steps of
+ *   a returned sequence are exact zeros in both halves (the copies are made
+ *   with that option; a given backwardLayer is not changed: the value is
+ *   passed to it at call time);
+ * - its options, once made, name the directions' layers as Keras's config
+ *   does: `layer` is the forward copy and `backwardLayer` the backward layer;
  * - the backward sequence is flipped back into input order before merging;
  * - `returnState` appends the forward states, then the backward states;
  * - `mergeMode: null` returns the two outputs; with `returnSequences` each
@@ -12,12 +16,12 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, MaskArg, Shape } from '../../engine/types.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import type { BaseLayerArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import { RNNLayer, type RNNArgs, type RNNCallArgs } from './rnn_base.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
-const MERGE_MODES: readonly (MergeMode | null)[] = ['concat', 'sum', 'ave', 'mul', null];
 
 export interface BidirectionalArgs extends BaseLayerArgs {
   /** The forward layer's template (SimpleRNN, LSTM or GRU); Bidirectional runs a fresh copy of it (and a reversed copy, unless backwardLayer is given). */
@@ -28,8 +32,15 @@ export interface BidirectionalArgs extends BaseLayerArgs {
   backwardLayer?: RNNLayer | null;
 }
 
+type Own = Omit<BidirectionalArgs, keyof BaseLayerArgs>;
+
 function describeLayer(l: unknown): string {
   return l instanceof Layer ? `${l.className} '${l.name}'` : describe(l);
+}
+
+function rnnLayer(v: unknown, w: string, n: string): RNNLayer {
+  if (v instanceof RNNLayer) return v as RNNLayer;
+  throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a SimpleRNN, LSTM or GRU layer; received ${describeLayer(v)}.`);
 }
 
 function removePrefix(s: string, p: string): string {
@@ -37,31 +48,25 @@ function removePrefix(s: string, p: string): string {
 }
 
 export class Bidirectional extends Layer<RNNCallArgs, boolean> {
+  static override readonly className = 'Bidirectional';
+  static override readonly options = {
+    layer: opt.custom<RNNLayer>(rnnLayer, { kerasKind: 'layer' }),
+    mergeMode: opt.oneOf<MergeMode | null>(['concat', 'sum', 'ave', 'mul', null], 'concat'),
+    backwardLayer: opt.custom<RNNLayer | null>((v, w, n) => (v === null ? null : rnnLayer(v, w, n)), { default: null, kerasKind: 'layer' }),
+  } satisfies OptionsOf<Own>;
+  declare readonly args: Filled<Own>;
   readonly forwardLayer: RNNLayer;
   readonly backwardLayer: RNNLayer;
-  readonly mergeMode: MergeMode | null;
 
   constructor(args: BidirectionalArgs) {
-    super(args, 'Bidirectional');
-    if (!(args?.layer instanceof RNNLayer)) {
-      throw new MasqueError('INVALID_ARGUMENT', `Bidirectional '${this.name}': layer must be a SimpleRNN, LSTM or GRU layer; received ${describeLayer(args?.layer)}.`);
-    }
-    const mode = args.mergeMode === undefined ? 'concat' : args.mergeMode;
-    if (!MERGE_MODES.includes(mode)) {
-      throw new MasqueError('INVALID_ARGUMENT', `Bidirectional '${this.name}': mergeMode must be one of 'concat', 'sum', 'ave', 'mul' or null; received ${describe(mode)}.`);
-    }
-    if (args.backwardLayer !== undefined && args.backwardLayer !== null && !(args.backwardLayer instanceof RNNLayer)) {
-      throw new MasqueError('INVALID_ARGUMENT', `Bidirectional '${this.name}': backwardLayer must be a SimpleRNN, LSTM or GRU layer; received ${describeLayer(args.backwardLayer)}.`);
-    }
-    this.mergeMode = mode;
-    const layer = args.layer;
+    super(args);
+    const layer = this.args.layer;
     const seq = layer.returnSequences;
-    const fwdName = `forward_${removePrefix(layer.name, 'forward_')}`;
-    const fwd = layer.withOptions({ name: fwdName } as Partial<RNNArgs>);
     // As Keras: the forward layer is a fresh copy, a given backward layer is used as is.
-    const bwd = args.backwardLayer
-      ? args.backwardLayer
-      : layer.withOptions({ name: `backward_${removePrefix(layer.name, 'backward_')}`, goBackwards: !layer.goBackwards } as Partial<RNNArgs>);
+    const fwd = layer.withOptions({ name: `forward_${removePrefix(layer.name, 'forward_')}`, zeroOutputForMask: seq } as Partial<RNNArgs>);
+    const bwd =
+      this.args.backwardLayer ??
+      layer.withOptions({ name: `backward_${removePrefix(layer.name, 'backward_')}`, goBackwards: !layer.goBackwards, zeroOutputForMask: seq } as Partial<RNNArgs>);
     if (fwd.goBackwards === bwd.goBackwards) {
       throw new MasqueError(
         'INVALID_ARGUMENT',
@@ -73,12 +78,16 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
         throw new MasqueError('INVALID_ARGUMENT', `Bidirectional '${this.name}': the forward and backward layers must have the same ${k}; received ${fwd[k]} and ${bwd[k]}.`);
       }
     }
-    for (const l of [fwd, bwd]) l.args.zeroOutputForMask = seq;
     this.forwardLayer = this.trackLayer(fwd, 'forward_layer');
     this.backwardLayer = this.trackLayer(bwd, 'backward_layer');
+    // As Keras's config: `layer` is the forward copy and `backwardLayer` the backward layer.
+    (this as unknown as { args: Filled<Own> }).args = { ...this.args, layer: fwd, backwardLayer: bwd };
     this.supportsMasking = true;
   }
 
+  get mergeMode(): MergeMode | null {
+    return this.args.mergeMode;
+  }
   get returnSequences(): boolean {
     return this.forwardLayer.returnSequences;
   }
@@ -95,11 +104,12 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     }
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], args: RNNCallArgs): tf.Tensor | tf.Tensor[] {
+  call(x: tf.Tensor, args: RNNCallArgs): tf.Tensor | tf.Tensor[] {
     const { fwdState, bwdState } = this.splitStates(args.initialState);
-    const common = { mask: args.mask, training: args.training };
-    const yf = this.forwardLayer.call(inputs, { ...common, initialState: fwdState });
-    const yb = this.backwardLayer.call(inputs, { ...common, initialState: bwdState });
+    // Keras forces zero_output_for_mask = return_sequences on both directions.
+    const common = { mask: args.mask, training: args.training, zeroOutputForMask: this.returnSequences };
+    const yf = this.forwardLayer.call(x, { ...common, initialState: fwdState });
+    const yb = this.backwardLayer.call(x, { ...common, initialState: bwdState });
     const y = Array.isArray(yf) ? yf[0]! : yf;
     let yRev = Array.isArray(yb) ? yb[0]! : yb;
     const states = this.returnState ? [...(yf as tf.Tensor[]).slice(1), ...(yb as tf.Tensor[]).slice(1)] : [];
@@ -132,7 +142,29 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     return [...outs, ...new Array<null>(nStates).fill(null)];
   }
 
-  private splitStates(given: RNNCallArgs['initialState']): { fwdState: tf.Tensor[] | null; bwdState: tf.Tensor[] | null } {
+  /** The directions' specs merged as `call` merges them; the outputs carry the input mask with `returnSequences`. */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<RNNCallArgs>): TensorSpec | TensorSpec[] {
+    const { fwdState, bwdState } = this.splitStates(args.initialState);
+    const run = (l: RNNLayer, initialState: TensorSpec[] | null): TensorSpec[] => {
+      const r = l.computeOutputSpec(inputs, { ...args, initialState });
+      return Array.isArray(r) ? r : [r];
+    };
+    const [yf, ...sf] = run(this.forwardLayer, fwdState) as [TensorSpec, ...TensorSpec[]];
+    const [yb, ...sb] = run(this.backwardLayer, bwdState) as [TensorSpec, ...TensorSpec[]];
+    let out: TensorSpec[];
+    if (this.mergeMode === null) {
+      out = [yf, yb];
+    } else if (this.mergeMode === 'concat') {
+      const last = (s: TensorSpec) => s.shape[s.shape.length - 1]!;
+      out = [{ ...yf, shape: [...yf.shape.slice(0, -1), last(yf) + last(yb)] }];
+    } else {
+      out = [yf];
+    }
+    const states = this.returnState ? [...sf, ...sb] : [];
+    return out.length === 1 && states.length === 0 ? out[0]! : [...out, ...states];
+  }
+
+  private splitStates<T>(given: T | T[] | null | undefined): { fwdState: T[] | null; bwdState: T[] | null } {
     if (given === undefined || given === null) return { fwdState: null, bwdState: null };
     const list = Array.isArray(given) ? given : [given];
     const nf = this.forwardLayer.stateCount;
@@ -144,9 +176,5 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
       );
     }
     return { fwdState: list.slice(0, nf), bwdState: list.slice(nf) };
-  }
-
-  override getConfig(): BidirectionalArgs {
-    return { ...super.getConfig(), name: this.name, layer: this.forwardLayer, mergeMode: this.mergeMode, backwardLayer: this.backwardLayer };
   }
 }

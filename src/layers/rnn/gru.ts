@@ -6,8 +6,9 @@
  * is [3U] and the candidate uses `(r * h) @ R_h`. Weights live in the
  * `gru_cell` sub-layer (`gru/gru_cell/kernel`).
  */
+import { opt, type OptionsOf } from '../../engine/options.js';
 import type { ActivationSpec } from '../../ops/activations.js';
-import { RNNLayer, type RNNArgs } from './rnn_base.js';
+import { RNNLayer, RNN_OPTIONS, type RNNArgs, type RNNOwn } from './rnn_base.js';
 
 export interface GRUArgs extends RNNArgs {
   /** Activation of the gates (default 'sigmoid'). */
@@ -17,8 +18,14 @@ export interface GRUArgs extends RNNArgs {
 }
 
 export class GRU extends RNNLayer<GRUArgs> {
+  static override readonly className = 'GRU';
+  static override readonly options = {
+    ...RNN_OPTIONS,
+    recurrentActivation: opt.activation<ActivationSpec>('sigmoid'),
+    resetAfter: opt.bool(true),
+  } satisfies OptionsOf<RNNOwn<GRUArgs>>;
+
   constructor(args: GRUArgs) {
-    const full = { recurrentActivation: 'sigmoid', resetAfter: true, ...args };
-    super(full, 'GRU', 'gru', { recurrentActivation: full.recurrentActivation, resetAfter: full.resetAfter });
+    super(args, 'gru');
   }
 }

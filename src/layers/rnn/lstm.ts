@@ -4,8 +4,9 @@
  * (`lstm/lstm_cell/kernel`, `recurrent_kernel`, `bias`), so Keras weights
  * load unchanged. States are [h, c].
  */
+import { opt, type OptionsOf } from '../../engine/options.js';
 import type { ActivationSpec } from '../../ops/activations.js';
-import { RNNLayer, type RNNArgs } from './rnn_base.js';
+import { RNNLayer, RNN_OPTIONS, type RNNArgs, type RNNOwn } from './rnn_base.js';
 
 export interface LSTMArgs extends RNNArgs {
   /** Activation of the gates (default 'sigmoid'). */
@@ -15,8 +16,14 @@ export interface LSTMArgs extends RNNArgs {
 }
 
 export class LSTM extends RNNLayer<LSTMArgs> {
+  static override readonly className = 'LSTM';
+  static override readonly options = {
+    ...RNN_OPTIONS,
+    recurrentActivation: opt.activation<ActivationSpec>('sigmoid'),
+    unitForgetBias: opt.bool(true),
+  } satisfies OptionsOf<RNNOwn<LSTMArgs>>;
+
   constructor(args: LSTMArgs) {
-    const full = { recurrentActivation: 'sigmoid', unitForgetBias: true, ...args };
-    super(full, 'LSTM', 'lstm', { recurrentActivation: full.recurrentActivation, unitForgetBias: full.unitForgetBias });
+    super(args, 'lstm');
   }
 }

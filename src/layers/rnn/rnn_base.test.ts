@@ -5,7 +5,7 @@ import { getMask } from '../../engine/masks.js';
 import { Input } from '../../engine/input_layer.js';
 import { Model } from '../../models/functional.js';
 import { SimpleRNN } from './simple_rnn.js';
-import { LSTM } from './lstm.js';
+import { LSTM, type LSTMArgs } from './lstm.js';
 import { GRU } from './gru.js';
 
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
@@ -104,7 +104,7 @@ test('getConfig returns the options with Keras defaults, and rebuilds an equal l
   assert.equal(cfg.zeroOutputForMask, false);
   assert.equal(cfg.kernelInitializer, 'glorotUniform');
   assert.equal(cfg.recurrentInitializer, 'orthogonal');
-  assert.deepEqual(new LSTM(cfg).getConfig(), cfg);
+  assert.deepEqual(new LSTM(cfg as unknown as LSTMArgs).getConfig(), cfg);
   assert.equal(new GRU({ units: 1 }).getConfig().resetAfter, true);
 });
 

@@ -10,13 +10,14 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
-import type { BaseLayerArgs, CallArgs, MaskArg, Shape } from '../../engine/types.js';
+import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { firstMask } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
-import type { ActivationSpec } from '../../ops/activations.js';
-import { getActivation } from '../../ops/activations.js';
+import { getActivation, type ActivationSpec } from '../../ops/activations.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
-import { rnnSequence } from '../../ops/rnn/index.js';
-import { RNNCell, type CellSpec, type RNNKind } from './rnn_cell.js';
+import { rnnSequence, type RnnCellKind } from '../../ops/rnn/index.js';
+import { RNNCell } from './rnn_cell.js';
 
 /** Options shared by SimpleRNN, LSTM and GRU (Keras names, camelCase). */
 export interface RNNArgs extends BaseLayerArgs {
@@ -44,79 +45,92 @@ export interface RNNArgs extends BaseLayerArgs {
 export interface RNNCallArgs extends CallArgs {
   /** Initial states, [batch, units] each (LSTM: [h, c]). Masked steps still carry them over. */
   initialState?: tf.Tensor | tf.Tensor[] | null;
+  /**
+   * @internal Overrides the layer's `zeroOutputForMask` for this call
+   * (Bidirectional forces `returnSequences` on both directions, as Keras
+   * does, without changing the layers' options).
+   */
+  zeroOutputForMask?: boolean;
 }
 
-type Filled<A extends RNNArgs> = A & Required<Omit<RNNArgs, keyof BaseLayerArgs | 'seed'>>;
+/** The options of a recurrent layer `A`, besides the base ones. */
+export type RNNOwn<A extends RNNArgs = RNNArgs> = Omit<A, keyof BaseLayerArgs>;
 
-/** Base class of the recurrent layers; subclasses give the kind and defaults. */
+/** The option table of SimpleRNN; LSTM and GRU add theirs. */
+export const RNN_OPTIONS = {
+  units: opt.int({ min: 1 }),
+  activation: opt.activation<ActivationSpec>('tanh'),
+  useBias: opt.bool(true),
+  kernelInitializer: opt.initializer<InitializerSpec>('glorotUniform'),
+  recurrentInitializer: opt.initializer<InitializerSpec>('orthogonal'),
+  biasInitializer: opt.initializer<InitializerSpec>('zeros'),
+  returnSequences: opt.bool(false),
+  returnState: opt.bool(false),
+  goBackwards: opt.bool(false),
+  zeroOutputForMask: opt.bool(false),
+  dropout: opt.number({ min: 0, max: 1, default: 0 }),
+  recurrentDropout: opt.number({ min: 0, max: 1, default: 0 }),
+  unroll: opt.bool(false),
+  seed: opt.seed(),
+} satisfies OptionsOf<RNNOwn>;
+
+/** Extra cell options some kinds have (LSTM: recurrentActivation, unitForgetBias; GRU: recurrentActivation, resetAfter). */
+interface CellExtras {
+  recurrentActivation?: ActivationSpec;
+  unitForgetBias?: boolean;
+  resetAfter?: boolean;
+}
+
+function isSpec(s: unknown): s is TensorSpec {
+  return s !== null && typeof s === 'object' && Array.isArray((s as TensorSpec).shape);
+}
+
+/** Base class of the recurrent layers; subclasses give the kind and their option table. */
 export abstract class RNNLayer<A extends RNNArgs = RNNArgs> extends Layer<RNNCallArgs, boolean> {
-  readonly args: Filled<A>;
+  static override readonly options = RNN_OPTIONS;
+  declare readonly args: Filled<RNNOwn<A>>;
   readonly cell: RNNCell;
   private dropoutCalls = 0;
 
-  protected constructor(args: A, className: string, kind: RNNKind, extra: Partial<CellSpec> & { recurrentActivation?: ActivationSpec }) {
-    super(args, className);
-    const where = `${className}${args.name ? ` '${args.name}'` : ''}`;
-    if (args === null || typeof args !== 'object' || !Number.isInteger(args.units) || args.units < 1) {
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: units must be a positive integer; received ${describe(args?.units)}.`);
-    }
-    for (const k of ['dropout', 'recurrentDropout'] as const) {
-      const v = args[k];
-      if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) {
-        throw new MasqueError('INVALID_ARGUMENT', `${where}: ${k} must be a number in [0, 1]; received ${describe(v)}.`);
-      }
-    }
-    this.args = {
-      activation: 'tanh',
-      useBias: true,
-      kernelInitializer: 'glorotUniform',
-      recurrentInitializer: 'orthogonal',
-      biasInitializer: 'zeros',
-      returnSequences: false,
-      returnState: false,
-      goBackwards: false,
-      zeroOutputForMask: false,
-      dropout: 0,
-      recurrentDropout: 0,
-      unroll: false,
-      seed: null,
-      ...args,
-    } as Filled<A>;
-    const a = this.args;
-    getActivation(a.activation, `${className} '${this.name}' activation`);
-    if (extra.recurrentActivation !== undefined) getActivation(extra.recurrentActivation, `${className} '${this.name}' recurrentActivation`);
+  protected constructor(args: A, kind: RnnCellKind) {
+    super(args);
+    const a = this.args as Filled<RNNOwn> & CellExtras;
+    getActivation(a.activation, `${this.where} activation`);
+    if (a.recurrentActivation !== undefined) getActivation(a.recurrentActivation, `${this.where} recurrentActivation`);
     this.cell = this.trackLayer(
-      new RNNCell(
-        {
-          kind,
-          units: a.units,
-          activation: a.activation,
-          recurrentActivation: extra.recurrentActivation === undefined ? 'sigmoid' : extra.recurrentActivation,
-          useBias: a.useBias,
-          kernelInitializer: a.kernelInitializer,
-          recurrentInitializer: a.recurrentInitializer,
-          biasInitializer: a.biasInitializer,
-          unitForgetBias: extra.unitForgetBias ?? false,
-          resetAfter: extra.resetAfter ?? false,
-        },
-        this.trainable,
-      ),
+      RNNCell.forKind({
+        kind,
+        trainable: this.trainable,
+        units: a.units,
+        activation: a.activation,
+        // SimpleRNN has none; null (linear) is a valid choice for LSTM and GRU.
+        recurrentActivation: a.recurrentActivation === undefined ? 'sigmoid' : a.recurrentActivation,
+        useBias: a.useBias,
+        kernelInitializer: a.kernelInitializer,
+        recurrentInitializer: a.recurrentInitializer,
+        biasInitializer: a.biasInitializer,
+        unitForgetBias: a.unitForgetBias ?? false,
+        resetAfter: a.resetAfter ?? false,
+      }),
       'cell',
     );
     this.supportsMasking = true;
   }
 
+  private get own(): Filled<RNNOwn> {
+    return this.args as Filled<RNNOwn>;
+  }
   get units(): number {
-    return this.args.units;
+    return this.own.units;
   }
   get returnSequences(): boolean {
-    return this.args.returnSequences;
+    return this.own.returnSequences;
   }
   get returnState(): boolean {
-    return this.args.returnState;
+    return this.own.returnState;
   }
   get goBackwards(): boolean {
-    return this.args.goBackwards;
+    return this.own.goBackwards;
   }
   /** Number of states (LSTM 2, GRU and SimpleRNN 1). */
   get stateCount(): number {
@@ -126,16 +140,13 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs> extends Layer<RNNCal
   /** A new, unbuilt layer of the same class with these options changed (Bidirectional uses it). */
   withOptions(overrides: Partial<A>): this {
     const Ctor = this.constructor as new (a: A) => this;
-    return new Ctor({ ...this.getConfig(), ...overrides } as A);
+    return new Ctor({ ...this.getConfig(), ...overrides } as unknown as A);
   }
 
   override build(inputShape: Shape | Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     if (shape.length !== 3 || typeof shape[2] !== 'number') {
-      throw new MasqueError(
-        'INPUT_SHAPE_MISMATCH',
-        `${this.className} '${this.name}': expected an input of shape [batch, time, features] with known features; received ${formatShape(shape)}.`,
-      );
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: expected an input of shape [batch, time, features] with known features; received ${formatShape(shape)}.`);
     }
     if (!this.cell.built) {
       this.cell.build([shape[0]!, shape[2]]);
@@ -143,103 +154,124 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs> extends Layer<RNNCal
     }
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], args: RNNCallArgs): tf.Tensor | tf.Tensor[] {
-    const x0 = this.checkInput(inputs);
-    const x = x0.dtype === 'float32' ? x0 : tf.cast(x0, 'float32');
-    const mask = this.checkMask(args.mask, x);
-    const batch = x.shape[0]!;
+  call(x: tf.Tensor, args: RNNCallArgs): tf.Tensor | tf.Tensor[] {
+    this.checkInput(x as tf.Tensor | tf.Tensor[]);
+    const a = this.own;
+    const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+    const mask = this.checkMask(args.mask, xf);
+    const batch = xf.shape[0]!;
     const initialStates = this.initialStates(args.initialState, batch);
     const training = args.training === true;
-    const dropout = training && this.args.dropout > 0 && this.args.dropout < 1;
-    const recDropout = training && this.args.recurrentDropout > 0 && this.args.recurrentDropout < 1;
+    const dropout = training && a.dropout > 0 && a.dropout < 1;
+    const recDropout = training && a.recurrentDropout > 0 && a.recurrentDropout < 1;
     const r = rnnSequence({
       ...this.cell.opWeights(),
-      inputs: x,
+      inputs: xf,
       mask,
       initialStates,
-      goBackwards: this.args.goBackwards,
-      zeroOutputForMask: this.args.zeroOutputForMask,
-      returnSequences: this.args.returnSequences,
-      inputDropoutMask: dropout ? this.dropoutMask([batch, x.shape[2]!], this.args.dropout) : null,
-      recurrentDropoutMask: recDropout ? this.dropoutMask([batch, this.units], this.args.recurrentDropout) : null,
+      goBackwards: a.goBackwards,
+      zeroOutputForMask: args.zeroOutputForMask ?? a.zeroOutputForMask,
+      returnSequences: a.returnSequences,
+      inputDropoutMask: dropout ? this.dropoutMask([batch, xf.shape[2]!], a.dropout) : null,
+      recurrentDropoutMask: recDropout ? this.dropoutMask([batch, this.units], a.recurrentDropout) : null,
       implementation: 'auto',
     });
-    return this.args.returnState ? [r.output, ...r.states] : r.output;
+    return a.returnState ? [r.output, ...r.states] : r.output;
   }
 
   /** Output mask: the input mask with `returnSequences`, else null; states carry none. */
   override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask: MaskArg | undefined): MaskArg {
     const m = Array.isArray(mask) ? (mask[0] ?? null) : (mask ?? null);
-    const out = this.args.returnSequences ? m : null;
-    return this.args.returnState ? [out, ...this.cell.stateSize.map(() => null)] : out;
+    const out = this.returnSequences ? m : null;
+    return this.returnState ? [out, ...this.cell.stateSize.map(() => null)] : out;
   }
 
-  override getConfig(): A {
-    return { ...super.getConfig(), ...this.args, name: this.name } as A;
+  /** [batch, time, units] with `returnSequences` (carrying the input mask), else [batch, units]; then the states. */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<RNNCallArgs>): TensorSpec | TensorSpec[] {
+    const x = this.checkInput(inputs);
+    const mask = firstMask(args.mask);
+    if (mask !== null) this.checkMaskShape(mask.shape, x.shape);
+    const [b, t] = x.shape;
+    this.checkStateShapes(args.initialState, b!, isSpec);
+    const out: TensorSpec = this.returnSequences ? { shape: [b!, t!, this.units], dtype: 'float32', mask } : { shape: [b!, this.units], dtype: 'float32', mask: null };
+    if (!this.returnState) return out;
+    return [out, ...this.cell.stateSize.map((u): TensorSpec => ({ shape: [b!, u], dtype: 'float32', mask: null }))];
   }
 
   private get where(): string {
     return `${this.className} '${this.name}'`;
   }
 
-  private checkInput(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  /** Checks one sequence input [batch, time, features] (a tensor or a spec). */
+  private checkInput<T extends { shape: Shape }>(inputs: T | T[]): T {
     if (Array.isArray(inputs)) {
       throw new MasqueError(
         'INVALID_INPUT',
         `${this.where}: expected one sequence tensor [batch, time, features]; received a list of ${inputs.length} tensors. Pass initial states as { initialState: [...] }.`,
       );
     }
+    const s = inputs.shape;
     const f = this.cell.kernel.shape[0]!;
-    if (inputs.rank !== 3 || inputs.shape[2] !== f) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: expected an input of shape [batch, time, ${f}]; received ${formatShape(inputs.shape)}.`);
+    if (s.length !== 3 || s[2] !== f) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: expected an input of shape [batch, time, ${f}]; received ${formatShape(s)}.`);
     }
-    if (inputs.shape[1] === 0) {
+    if (s[1] === 0) {
       // Keras fails too (its loop takes the last output of an empty sequence).
       throw new MasqueError(
         'INPUT_SHAPE_MISMATCH',
-        `${this.where}: expected at least one time step; received ${formatShape(inputs.shape)}. A batch padded to length 0 has no last output (Keras raises as well); pad to length >= 1 and mask the empty rows, which then output their initial state (or zeros).`,
+        `${this.where}: expected at least one time step; received ${formatShape(s)}. A batch padded to length 0 has no last output (Keras raises as well); pad to length >= 1 and mask the empty rows, which then output their initial state (or zeros).`,
       );
     }
     return inputs;
   }
 
+  private checkMaskShape(mask: Shape, x: Shape, got: string = formatShape(mask)): void {
+    const fits = (d: number | null, want: number | null) => d === null || want === null || d === want;
+    if (mask.length !== 2 || !fits(mask[0]!, x[0]!) || !fits(mask[1]!, x[1]!)) {
+      throw new MasqueError('MASK_SHAPE_MISMATCH', `${this.where}: expected a mask of shape [batch, time] = ${formatShape(x.slice(0, 2))}; received ${got}.`);
+    }
+  }
+
   private checkMask(maskArg: MaskArg | undefined, x: tf.Tensor): tf.Tensor | null {
     const mask = Array.isArray(maskArg) ? (maskArg[0] ?? null) : (maskArg ?? null);
     if (mask === null) return null;
-    if (mask.rank !== 2 || mask.shape[0] !== x.shape[0] || mask.shape[1] !== x.shape[1]) {
-      throw new MasqueError(
-        'MASK_SHAPE_MISMATCH',
-        `${this.where}: expected a mask of shape [batch, time] = ${formatShape(x.shape.slice(0, 2))}; received ${describe(mask)}.`,
-      );
-    }
+    this.checkMaskShape(mask.shape, x.shape, describe(mask));
     return mask.dtype === 'bool' ? mask : tf.cast(mask, 'bool');
   }
 
-  private initialStates(given: RNNCallArgs['initialState'], batch: number): tf.Tensor[] {
+  /** Checks the number of initial states and their shapes [batch, units]; `isState` tells a tensor (or spec) from anything else. */
+  private checkStateShapes(given: unknown, batch: number | null, isState: (s: unknown) => s is { shape: Shape }): void {
+    if (given === undefined || given === null) return;
     const sizes = this.cell.stateSize;
-    const names = sizes.length === 2 ? ' (h, c)' : ' (h)';
-    if (given === undefined || given === null) return sizes.map((u) => tf.zeros([batch, u]));
-    const list = Array.isArray(given) ? given : [given];
-    if (list.length !== sizes.length || list.some((s) => !(s instanceof tf.Tensor))) {
+    const list: unknown[] = Array.isArray(given) ? given : [given];
+    if (list.length !== sizes.length || !list.every(isState)) {
+      const names = sizes.length === 2 ? ' (h, c)' : ' (h)';
       throw new MasqueError(
         'INVALID_ARGUMENT',
         `${this.where}: initialState must be ${sizes.length} tensor(s) of shape [batch, ${this.units}]${names}; received ${describe(list)}.`,
       );
     }
-    return list.map((s, i) => {
-      if (s.rank !== 2 || s.shape[0] !== batch || s.shape[1] !== sizes[i]) {
+    (list as { shape: Shape }[]).forEach((s, i) => {
+      const fits = s.shape.length === 2 && (s.shape[0] === batch || s.shape[0] === null || batch === null) && s.shape[1] === sizes[i];
+      if (!fits) {
         throw new MasqueError(
           'INPUT_SHAPE_MISMATCH',
           `${this.where}: initialState[${i}] must have shape [batch, units] = ${formatShape([batch, sizes[i]!])}; received ${formatShape(s.shape)}.`,
         );
       }
-      return s.dtype === 'float32' ? s : tf.cast(s, 'float32');
     });
+  }
+
+  private initialStates(given: RNNCallArgs['initialState'], batch: number): tf.Tensor[] {
+    if (given === undefined || given === null) return this.cell.stateSize.map((u) => tf.zeros([batch, u]));
+    this.checkStateShapes(given, batch, (s): s is tf.Tensor => s instanceof tf.Tensor);
+    const list = Array.isArray(given) ? given : [given];
+    return list.map((s) => (s.dtype === 'float32' ? s : tf.cast(s, 'float32')));
   }
 
   /** Keras's dropout mask: ones dropped with probability `rate`, scaled by 1 / (1 - rate). */
   private dropoutMask(shape: number[], rate: number): tf.Tensor {
-    const seed = this.args.seed === null || this.args.seed === undefined ? undefined : this.args.seed + this.dropoutCalls++;
+    const seed = this.own.seed === null ? undefined : this.own.seed + this.dropoutCalls++;
     const keep = tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', seed), rate);
     return tf.div(tf.cast(keep, 'float32'), 1 - rate);
   }

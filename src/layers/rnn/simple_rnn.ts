@@ -8,7 +8,9 @@ import { RNNLayer, type RNNArgs } from './rnn_base.js';
 export type SimpleRNNArgs = RNNArgs;
 
 export class SimpleRNN extends RNNLayer<SimpleRNNArgs> {
+  static override readonly className = 'SimpleRNN';
+
   constructor(args: SimpleRNNArgs) {
-    super(args, 'SimpleRNN', 'simple_rnn', {});
+    super(args, 'simple_rnn');
   }
 }

@@ -177,5 +177,6 @@ export const FUSED_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, s
 /** The fused kernel's id for an activation, or -1 when only the reference path can run it. */
 export function fusedActivationId(spec: ActivationSpec): number {
   if (typeof spec === 'function') return -1;
-  return FUSED_ACTIVATIONS[activationName(spec)] ?? -1;
+  const name = activationName(spec);
+  return name !== null && Object.prototype.hasOwnProperty.call(FUSED_ACTIVATIONS, name) ? FUSED_ACTIVATIONS[name]! : -1;
 }

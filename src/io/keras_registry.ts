@@ -1,0 +1,220 @@
+/**
+ * The one registry of the Keras layer classes Masque can import and export,
+ * listed explicitly, and the conversion between a Keras layer config
+ * (snake_case keys, Keras's serialized values) and a layer's declared
+ * options (camelCase). Both directions read each class's `options` table
+ * (engine/options.ts): its Keras key (the snake_case of the option name
+ * unless declared) and its kind (plain value, initializer, activation,
+ * nested layer). Custom layers are added with `registerKerasLayers`.
+ */
+import { MasqueError, describe } from '../errors.js';
+import { Layer, type LayerClass } from '../engine/layer.js';
+import { BASE_OPTIONS, type KerasKind, type OptionTable } from '../engine/options.js';
+import type { CallArgs } from '../engine/types.js';
+import { activationName } from '../ops/activations.js';
+import { camelToSnake, snakeToCamel } from './keras_names.js';
+import { Masking } from '../layers/core/masking.js';
+import { Embedding } from '../layers/core/embedding.js';
+import { Dense } from '../layers/core/dense.js';
+import { Activation, ReLU } from '../layers/core/activation.js';
+import { Dropout, GaussianNoise } from '../layers/core/dropout.js';
+import { Flatten, Reshape } from '../layers/core/reshaping.js';
+import { LayerNormalization } from '../layers/normalization/layer_normalization.js';
+import { SimpleRNN } from '../layers/rnn/simple_rnn.js';
+import { LSTM } from '../layers/rnn/lstm.js';
+import { GRU } from '../layers/rnn/gru.js';
+import { Bidirectional } from '../layers/rnn/bidirectional.js';
+import { TimeDistributed } from '../layers/rnn/time_distributed.js';
+import { Attention } from '../layers/attention/attention.js';
+import { MultiHeadAttention } from '../layers/attention/multi_head_attention.js';
+import { GlobalAveragePooling1D } from '../layers/pooling/global_average_pooling1d.js';
+import { GlobalMaxPooling1D } from '../layers/pooling/global_max_pooling1d.js';
+import { AveragePooling1D } from '../layers/pooling/average_pooling1d.js';
+import { MaxPooling1D } from '../layers/pooling/max_pooling1d.js';
+import { Add } from '../layers/merging/add.js';
+import { Subtract } from '../layers/merging/subtract.js';
+import { Multiply } from '../layers/merging/multiply.js';
+import { Average } from '../layers/merging/average.js';
+import { Maximum } from '../layers/merging/maximum.js';
+import { Minimum } from '../layers/merging/minimum.js';
+import { Concatenate } from '../layers/merging/concatenate.js';
+import { Dot } from '../layers/merging/dot.js';
+import { All, Any, Equal, NotEqual } from '../layers/merging/keras_ops.js';
+import { Softmax } from '../layers/activations/softmax.js';
+import { Conv1D } from '../layers/convolutional/conv1d.js';
+import { Cropping1D } from '../layers/reshaping/cropping1d.js';
+import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
+
+export type AnyLayer = Layer<CallArgs, boolean>;
+
+/** A layer class Masque can build from options (every built-in one). */
+export type BuiltinClass = LayerClass & (new (args: never) => AnyLayer);
+
+/** Every built-in layer class that Keras configs can name, by Keras class name. */
+export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
+  Masking, Embedding, Dense, Activation, ReLU, Dropout, GaussianNoise, Flatten, Reshape, LayerNormalization,
+  SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed,
+  Attention, MultiHeadAttention,
+  GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D,
+  Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+  Softmax, Conv1D, Cropping1D, ZeroPadding1D,
+  NotEqual, Equal, Any, All,
+] as unknown as readonly BuiltinClass[];
+
+/** A custom layer for import: a class that declares its options, or a function from its camelCase config. */
+export type KerasLayerEntry = BuiltinClass | { create(config: Record<string, unknown>): AnyLayer };
+
+/** The Keras class name of a layer class. */
+export function kerasClassName(cls: LayerClass): string {
+  return Object.prototype.hasOwnProperty.call(cls, 'className') && cls.className !== undefined ? cls.className : (cls as unknown as { name: string }).name;
+}
+
+const registry = new Map<string, KerasLayerEntry>(BUILTIN_LAYERS.map((c) => [kerasClassName(c), c]));
+
+/**
+ * Registers custom layers for Keras import: `registerKerasLayers({ MyLayer })`
+ * with a layer class that declares `static options` (its config is checked
+ * and converted like a built-in's), or `{ MyLayer: { create(config) } }`
+ * (config keys in camelCase, values as Keras wrote them).
+ */
+export function registerKerasLayers(entries: Record<string, KerasLayerEntry>): void {
+  for (const [name, entry] of Object.entries(entries)) {
+    const ok = (typeof entry === 'function' && entry.prototype instanceof Layer) || (entry !== null && typeof entry === 'object' && typeof (entry as { create?: unknown }).create === 'function');
+    if (!ok) throw new MasqueError('INVALID_ARGUMENT', `registerKerasLayers: '${name}' must be a layer class or { create(config) }; received ${describe(entry)}.`);
+    registry.set(name, entry);
+  }
+}
+
+export function kerasLayerClasses(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/** Context for nested layers (Bidirectional, TimeDistributed): builds a layer or model from its Keras entry. */
+export interface ConvertContext {
+  layerFromConfig(entry: unknown): AnyLayer;
+}
+
+type Obj = Record<string, unknown>;
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Keras's float32 dtype policy, as every layer config of a float32 model holds it. */
+export const FLOAT32_POLICY: Obj = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
+
+/** Keys Keras always writes that Masque ignores when they hold these values. */
+const IGNORABLE = new Map<string, (v: unknown) => boolean>([
+  ['dtype', (v) => v === 'float32' || v === null || (isObj(v) && isObj(v['config']) && v['config']['name'] === 'float32')],
+  ['build_config', () => true],
+  ['sparse', (v) => v === false],
+  ['ragged', (v) => v === false],
+  ['optional', (v) => v === false],
+  ['stateful', (v) => v === false],
+  ['input_length', () => true],
+  ['lora_rank', (v) => v === null || v === undefined],
+  ['lora_alpha', (v) => v === null || v === undefined],
+  ['quantization_config', (v) => v === null],
+  ['autocast', () => true],
+]);
+
+/** The Keras key of each option in `table` (declared, or the snake_case of its name), Masque-only options left out. */
+function kerasKeys(table: OptionTable): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [name, spec] of Object.entries(table)) if (spec.kerasKind !== 'none') m.set(spec.kerasName ?? camelToSnake(name), name);
+  return m;
+}
+
+/** A Keras config value as the option of `kind` takes it. */
+function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
+  if (kind === 'initializer' && isObj(v) && typeof v['class_name'] === 'string') return { className: v['class_name'], config: isObj(v['config']) ? v['config'] : {} };
+  if (kind === 'layer' && isObj(v)) return ctx.layerFromConfig(v);
+  return v;
+}
+
+/** An option value of `kind` as Keras writes it. */
+export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: AnyLayer) => Obj): unknown {
+  if (typeof v === 'function') {
+    throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is a function, which a Keras config cannot hold. Use a named ${kind === 'initializer' ? 'initializer' : 'activation'}.`);
+  }
+  if (kind === 'activation') return activationName(v as string | null) ?? v;
+  if (kind === 'initializer') {
+    if (typeof v === 'string') return camelToSnake(v);
+    if (isObj(v) && typeof v['className'] === 'string') return { module: 'keras.initializers', class_name: v['className'], config: v['config'] ?? {}, registered_name: null };
+  }
+  if (kind === 'layer' && v instanceof Layer) return nested(v as AnyLayer);
+  return v;
+}
+
+/** Options for `cls` from a Keras config, rejecting settings Masque does not support. */
+function optionsFromKeras(className: string, table: OptionTable, cfg: Obj, ctx: ConvertContext): Obj {
+  const keys = kerasKeys(table);
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(cfg)) {
+    if (k === 'name' || k === 'trainable') {
+      out[k] = v;
+      continue;
+    }
+    const name = keys.get(k);
+    if (name !== undefined) {
+      out[name] = fromKeras(table[name]!.kerasKind, v, ctx);
+      continue;
+    }
+    if (IGNORABLE.get(k)?.(v) === true) continue;
+    if ((k.endsWith('_regularizer') || k.endsWith('_constraint')) && v === null) continue;
+    throw new MasqueError('UNSUPPORTED_CONFIG', `Keras config of ${className} '${String(cfg['name'])}': Masque does not support ${k}=${JSON.stringify(v)}.`);
+  }
+  return out;
+}
+
+/** Builds a layer from one Keras layer entry `{ class_name, config }`. */
+export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLayer {
+  if (!isObj(entry) || typeof entry['class_name'] !== 'string' || !isObj(entry['config'])) {
+    throw new MasqueError('INVALID_CONFIG', `Keras config: expected a layer entry { class_name, config }; received ${describe(entry)}.`);
+  }
+  const className = entry['class_name'];
+  const cfg = entry['config'];
+  const found = registry.get(className);
+  if (found === undefined) {
+    throw new MasqueError(
+      'UNKNOWN_LAYER_CLASS',
+      `Keras config: unknown layer class '${className}' (layer '${String(cfg['name'])}'). Masque can import: ${kerasLayerClasses().join(', ')}. For a custom layer, register it with registerKerasLayers.`,
+    );
+  }
+  if (typeof found === 'function' && found.options !== null) {
+    const table: OptionTable = { ...BASE_OPTIONS, ...found.options };
+    const where = `Keras config of ${className} '${String(cfg['name'])}'`;
+    const missing = Object.keys(table).filter((k) => table[k]!.required && table[k]!.kerasKind !== 'none' && !((table[k]!.kerasName ?? camelToSnake(k)) in cfg));
+    if (missing.length > 0) throw new MasqueError('INVALID_CONFIG', `${where}: the config has no ${missing.map((k) => `'${table[k]!.kerasName ?? camelToSnake(k)}'`).join(', ')}.`);
+    const args = optionsFromKeras(className, table, cfg, ctx);
+    try {
+      return new found(args as never);
+    } catch (e) {
+      // A value Keras wrote that Masque's layer refuses is a setting Masque does not support.
+      if (e instanceof MasqueError && e.code === 'INVALID_ARGUMENT') throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${e.message}`);
+      throw e;
+    }
+  }
+  const camel: Obj = {};
+  for (const [k, v] of Object.entries(cfg)) if (!(IGNORABLE.get(k)?.(v) === true)) camel[snakeToCamel(k)] = v;
+  return typeof found === 'function' ? new found(camel as never) : (found as { create(c: Obj): AnyLayer }).create(camel);
+}
+
+/** A layer's Keras `config` object: its declared options under their Keras keys (custom layers: `getConfig()` in snake_case). */
+export function kerasLayerConfig(layer: AnyLayer, nested: (l: AnyLayer) => Obj): Obj {
+  const out: Obj = { name: layer.name, trainable: layer.trainable, dtype: FLOAT32_POLICY };
+  const table = (layer.constructor as unknown as LayerClass).options;
+  if (table === null) {
+    for (const [k, v] of Object.entries(layer.getConfig() as Obj)) {
+      if (k in BASE_OPTIONS || v === undefined) continue;
+      out[camelToSnake(k)] = toKeras(/(initializer)$/i.test(k) ? 'initializer' : /activation$/i.test(k) ? 'activation' : 'value', v, `option '${k}' of ${layer.className} '${layer.name}'`, nested);
+    }
+    return out;
+  }
+  const args = layer.args as Obj;
+  for (const [key, name] of kerasKeys(table)) {
+    const v = args[name];
+    if (v === undefined) continue;
+    out[key] = toKeras(table[name]!.kerasKind, v, `option '${name}' of ${layer.className} '${layer.name}'`, nested);
+  }
+  return out;
+}
