@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError } from '../errors.js';
 import { castNumber, padSequences } from './pad_sequences.js';
-import { checkPadSequencesCase, requiredWords } from './pad_sequences_case.js';
+import { checkPadSequencesCase, requiredWords } from '../../test/conformance/pad_sequences_case.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/keras-3.15.1/', import.meta.url));
 const caseFiles = readdirSync(fixtures).filter((f) => f.startsWith('pad_sequences_') && f.endsWith('.json')).sort();

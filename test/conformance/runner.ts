@@ -131,7 +131,7 @@ async function checkPadCase(c: Case): Promise<CaseResult> {
   const name = c['name'] as string;
   let mod: { checkPadSequencesCase?: (c: Case) => { pass: boolean; maxDiff: number; message: string } };
   try {
-    mod = (await import('../../src/data/pad_sequences_case.js')) as typeof mod;
+    mod = (await import('./pad_sequences_case.js')) as typeof mod;
   } catch {
     return skip(name, 'padSequences is not available yet');
   }

@@ -18,9 +18,9 @@
  * when it passes the string `dtype='object'`. Non-finite values written as
  * "NaN" / "Infinity" / "-Infinity" are numbers unless `call_python` quotes them.
  */
-import { tf } from '../runtime/tfjs.js';
-import { MasqueError } from '../errors.js';
-import { padSequences, type PadSequencesOptions } from './pad_sequences.js';
+import { tf } from '../../src/runtime/tfjs.js';
+import { MasqueError } from '../../src/errors.js';
+import { padSequences, type PadSequencesOptions } from '../../src/data/pad_sequences.js';
 
 export interface PadCaseResult {
   pass: boolean;
