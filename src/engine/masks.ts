@@ -76,7 +76,7 @@ export function withMask(t: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
 
 /**
  * Checks that `mask` can describe `input`: bool, rank at most the input's,
- * each dim equal to the input's (batch must match), and returns it as bool.
+ * each dim equal to the input's or 1 (it broadcasts there).
  */
 export function validateMask(mask: tf.Tensor, input: tf.Tensor, where: string): void {
   if (mask.dtype !== 'bool') {
@@ -85,10 +85,8 @@ export function validateMask(mask: tf.Tensor, input: tf.Tensor, where: string): 
       `${where}: a mask must be a bool tensor (true = valid step), but received a ${mask.dtype} tensor of shape ${formatShape(mask.shape)}. Convert it with tf.cast(mask, 'bool') or tf.notEqual(x, 0).`,
     );
   }
-  const ok =
-    mask.rank >= 1 &&
-    mask.rank <= input.rank &&
-    mask.shape.every((d, i) => d === input.shape[i] || (i > 0 && d === 1));
+  // A mask may broadcast over axes of size 1 (an attention-scores mask is [1, 1, T, S] when only causal).
+  const ok = mask.rank >= 1 && mask.rank <= input.rank && mask.shape.every((d, i) => d === input.shape[i] || d === 1);
   if (!ok) {
     throw new MasqueError(
       'MASK_SHAPE_MISMATCH',

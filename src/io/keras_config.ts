@@ -200,6 +200,27 @@ export function modelFromKerasConfig(config: string | object, weights?: WeightsI
   }
 }
 
+/**
+ * Matches each model weight path with a given name: the same path, or else
+ * the one given name that is the path's tail at a '/' (Keras names the
+ * weights of a reloaded model without its enclosing layers:
+ * `forward_lstm/lstm_cell/kernel` for `sequential/bidirectional/forward_lstm/lstm_cell/kernel`).
+ * Returns the name for each path, or undefined where none fits.
+ */
+function matchWeightNames(paths: string[], names: string[]): (string | undefined)[] {
+  const free = new Set(names);
+  const out: (string | undefined)[] = paths.map((p) => (free.delete(p) ? p : undefined));
+  paths.forEach((p, i) => {
+    if (out[i] !== undefined) return;
+    const tails = [...free].filter((n) => p.endsWith(`/${n}`));
+    if (tails.length === 1) {
+      out[i] = tails[0]!;
+      free.delete(tails[0]!);
+    }
+  });
+  return out;
+}
+
 /** Sets weights given by Keras path (matched by name) or as plain arrays (in order). */
 export function setKerasWeights(model: Model, weights: WeightsInput): void {
   const named = weights.length > 0 && isObj(weights[0]) && typeof (weights[0] as NamedWeight).name === 'string' && !(weights[0] instanceof tf.Tensor);
@@ -210,9 +231,11 @@ export function setKerasWeights(model: Model, weights: WeightsInput): void {
   const list = weights as NamedWeight[];
   const byName = new Map(list.map((w) => [w.name, w]));
   const paths = model.weightPaths();
-  const missing = paths.filter((p) => !byName.has(p));
+  const matched = matchWeightNames(paths, [...byName.keys()]);
+  const missing = paths.filter((_, i) => matched[i] === undefined);
   if (missing.length > 0 || list.length !== paths.length) {
-    const extra = list.map((w) => w.name).filter((n) => !paths.includes(n));
+    const used = new Set(matched);
+    const extra = list.map((w) => w.name).filter((n) => !used.has(n));
     throw new MasqueError(
       missing.length > 0 ? 'WEIGHT_MISSING' : 'WEIGHT_COUNT_MISMATCH',
       `setKerasWeights: the model has ${paths.length} weights and ${list.length} were given.` +
@@ -220,5 +243,5 @@ export function setKerasWeights(model: Model, weights: WeightsInput): void {
         (extra.length ? ` Not in the model: ${extra.join(', ')}.` : ''),
     );
   }
-  model.setWeights(paths.map((p) => Float32Array.from(byName.get(p)!.data as ArrayLike<number>)));
+  model.setWeights(matched.map((n) => Float32Array.from(byName.get(n!)!.data as ArrayLike<number>)));
 }

@@ -12,7 +12,7 @@ import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
 import { camelToSnake } from './keras_names.js';
 import { FLOAT32_POLICY, kerasLayerConfig } from './keras_registry.js';
-import { KerasOp } from '../layers/merging/keras_ops.js';
+import { KerasOp } from '../layers/ops/keras_op.js';
 import { MultiHeadAttention } from '../layers/attention/multi_head_attention.js';
 
 type Obj = Record<string, unknown>;
@@ -25,8 +25,7 @@ export function exportLayerConfig(layer: AnyLayer): Obj {
 
 /** A Keras operation's entry: its module, and a config of its name and arguments only. */
 function exportOpEntry(op: KerasOp, withName: boolean): Obj {
-  const config: Obj = { name: op.name };
-  for (const [k, v] of Object.entries(op.opConfig())) config[camelToSnake(k)] = v;
+  const { trainable: _t, dtype: _d, ...config } = exportLayerConfig(op);
   return { module: op.kerasModule, class_name: op.className, config, registered_name: op.className, ...(withName ? { name: op.name } : {}) };
 }
 
@@ -95,7 +94,7 @@ function exportFunctional(model: Model): Obj {
         const kwargs: Obj = {};
         for (const [k, v] of Object.entries(n.args)) if (v !== undefined) kwargs[camelToSnake(k)] = mapSymbolic(v, kerasTensor);
         const inputs = Array.isArray(n.inputs) ? n.inputs.map(kerasTensor) : kerasTensor(n.inputs);
-        if (!positionalInputs(l)) return { args: [inputs], kwargs };
+        if (!positionalInputs(l) || (l instanceof KerasOp && (l.constructor as typeof KerasOp).listOperand)) return { args: [inputs], kwargs };
         const extra = l instanceof KerasOp ? l.extraOperands() : [];
         return { args: [...(Array.isArray(inputs) ? inputs : [inputs]), ...extra], kwargs };
       });

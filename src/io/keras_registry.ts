@@ -39,7 +39,10 @@ import { Maximum } from '../layers/merging/maximum.js';
 import { Minimum } from '../layers/merging/minimum.js';
 import { Concatenate } from '../layers/merging/concatenate.js';
 import { Dot } from '../layers/merging/dot.js';
-import { All, Any, Equal, NotEqual } from '../layers/merging/keras_ops.js';
+import { Equal, Greater, GreaterEqual, Less, LessEqual, NotEqual } from '../layers/ops/comparison.js';
+import { All, Any, LogicalAnd, LogicalNot, LogicalOr, LogicalXor } from '../layers/ops/logical.js';
+import { Cast, ConcatenateOp, ConvertToTensor, ExpandDims, OnesLike, Squeeze, ZerosLike } from '../layers/ops/array_ops.js';
+import { KerasOp } from '../layers/ops/keras_op.js';
 import { Softmax } from '../layers/activations/softmax.js';
 import { Conv1D } from '../layers/convolutional/conv1d.js';
 import { Cropping1D } from '../layers/reshaping/cropping1d.js';
@@ -58,7 +61,17 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
   Softmax, Conv1D, Cropping1D, ZeroPadding1D,
-  NotEqual, Equal, Any, All,
+] as unknown as readonly BuiltinClass[];
+
+/**
+ * The Keras operations Masque imports (the ones Keras records for masks and
+ * the usual mask idioms), by module and class name: Keras names the op
+ * `Concatenate` like the layer and tells them apart by module.
+ */
+export const BUILTIN_OPS: readonly BuiltinClass[] = [
+  NotEqual, Equal, Greater, GreaterEqual, Less, LessEqual,
+  LogicalOr, LogicalAnd, LogicalXor, LogicalNot, Any, All,
+  ExpandDims, Squeeze, ZerosLike, OnesLike, ConcatenateOp, Cast, ConvertToTensor,
 ] as unknown as readonly BuiltinClass[];
 
 /** A custom layer for import: a class that declares its options, or a function from its camelCase config. */
@@ -70,6 +83,16 @@ export function kerasClassName(cls: LayerClass): string {
 }
 
 const registry = new Map<string, KerasLayerEntry>(BUILTIN_LAYERS.map((c) => [kerasClassName(c), c]));
+const ops = new Map<string, BuiltinClass>(BUILTIN_OPS.map((c) => [opKey((c as unknown as typeof KerasOp).kerasModule, kerasClassName(c)), c]));
+
+function opKey(module: string, className: string): string {
+  return `${module}.${className}`;
+}
+
+/** True for an entry whose module is one of Keras's op modules (keras.src.ops.*). */
+function isOpEntry(entry: Obj): boolean {
+  return typeof entry['module'] === 'string' && entry['module'].startsWith('keras.src.ops.');
+}
 
 /**
  * Registers custom layers for Keras import: `registerKerasLayers({ MyLayer })`
@@ -166,13 +189,39 @@ function optionsFromKeras(className: string, table: OptionTable, cfg: Obj, ctx: 
   return out;
 }
 
-/** Builds a layer from one Keras layer entry `{ class_name, config }`. */
+/** A declared class built from a Keras config: options converted, required ones present, refused values reported as unsupported. */
+function construct(cls: BuiltinClass, className: string, cfg: Obj, ctx: ConvertContext): AnyLayer {
+  const table: OptionTable = { ...BASE_OPTIONS, ...cls.options };
+  const where = `Keras config of ${className} '${String(cfg['name'])}'`;
+  const missing = Object.keys(table).filter((k) => table[k]!.required && table[k]!.kerasKind !== 'none' && !((table[k]!.kerasName ?? camelToSnake(k)) in cfg));
+  if (missing.length > 0) throw new MasqueError('INVALID_CONFIG', `${where}: the config has no ${missing.map((k) => `'${table[k]!.kerasName ?? camelToSnake(k)}'`).join(', ')}.`);
+  const args = optionsFromKeras(className, table, cfg, ctx);
+  try {
+    return new cls(args as never);
+  } catch (e) {
+    // A value Keras wrote that Masque's layer refuses is a setting Masque does not support.
+    if (e instanceof MasqueError && e.code === 'INVALID_ARGUMENT') throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Builds a layer (or an operation) from one Keras entry `{ module, class_name, config }`. */
 export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLayer {
   if (!isObj(entry) || typeof entry['class_name'] !== 'string' || !isObj(entry['config'])) {
     throw new MasqueError('INVALID_CONFIG', `Keras config: expected a layer entry { class_name, config }; received ${describe(entry)}.`);
   }
   const className = entry['class_name'];
   const cfg = entry['config'];
+  if (isOpEntry(entry)) {
+    const op = ops.get(opKey(entry['module'] as string, className));
+    if (op === undefined) {
+      throw new MasqueError(
+        'UNKNOWN_LAYER_CLASS',
+        `Keras config: unknown operation '${className}' of module ${String(entry['module'])} (node '${String(cfg['name'])}'). Masque can import the operations ${[...ops.keys()].join(', ')}.`,
+      );
+    }
+    return construct(op, className, cfg, ctx);
+  }
   const found = registry.get(className);
   if (found === undefined) {
     throw new MasqueError(
@@ -180,20 +229,7 @@ export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLay
       `Keras config: unknown layer class '${className}' (layer '${String(cfg['name'])}'). Masque can import: ${kerasLayerClasses().join(', ')}. For a custom layer, register it with registerKerasLayers.`,
     );
   }
-  if (typeof found === 'function' && found.options !== null) {
-    const table: OptionTable = { ...BASE_OPTIONS, ...found.options };
-    const where = `Keras config of ${className} '${String(cfg['name'])}'`;
-    const missing = Object.keys(table).filter((k) => table[k]!.required && table[k]!.kerasKind !== 'none' && !((table[k]!.kerasName ?? camelToSnake(k)) in cfg));
-    if (missing.length > 0) throw new MasqueError('INVALID_CONFIG', `${where}: the config has no ${missing.map((k) => `'${table[k]!.kerasName ?? camelToSnake(k)}'`).join(', ')}.`);
-    const args = optionsFromKeras(className, table, cfg, ctx);
-    try {
-      return new found(args as never);
-    } catch (e) {
-      // A value Keras wrote that Masque's layer refuses is a setting Masque does not support.
-      if (e instanceof MasqueError && e.code === 'INVALID_ARGUMENT') throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${e.message}`);
-      throw e;
-    }
-  }
+  if (typeof found === 'function' && found.options !== null) return construct(found, className, cfg, ctx);
   const camel: Obj = {};
   for (const [k, v] of Object.entries(cfg)) if (!(IGNORABLE.get(k)?.(v) === true)) camel[snakeToCamel(k)] = v;
   return typeof found === 'function' ? new found(camel as never) : (found as { create(c: Obj): AnyLayer }).create(camel);

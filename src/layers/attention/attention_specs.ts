@@ -12,7 +12,7 @@ export function checkMaskSpec(m: MaskSpec, tensor: TensorSpec | null | undefined
   if (tensor && tensor.dtype !== 'bool') {
     throw new MasqueError('MASK_INVALID', `${where}: a mask must be a bool tensor (true = valid step), but received a ${tensor.dtype} tensor of shape ${formatShape(m.shape)}. Convert it with tf.cast(mask, 'bool') or tf.notEqual(x, 0).`);
   }
-  const ok = m.shape.length >= 1 && m.shape.length <= x.length && m.shape.every((d, i) => d === null || x[i] === null || d === x[i] || (i > 0 && d === 1));
+  const ok = m.shape.length >= 1 && m.shape.length <= x.length && m.shape.every((d, i) => d === null || x[i] === null || d === x[i] || d === 1);
   if (!ok) {
     throw new MasqueError(
       'MASK_SHAPE_MISMATCH',

@@ -229,7 +229,8 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
       const combined = combineAttentionMask(parts);
       const mask4 = combined === null ? null : broadcastFast(tf.expandDims(combined, 1), [b, 1, t, s]);
       ({ output, scores } = this.dense(q, v, k, mask4, zeroPath, args.training === true));
-      scoresMask = mask4;
+      // As in Keras, the scores' mask keeps the combined mask's own shape: [B, 1, T, 1] for a query mask alone, [B, 1, 1, S] for a value mask, [1, 1, T, S] for causal.
+      scoresMask = combined === null ? null : tf.expandDims(combined, 1);
     }
     if (args.returnAttentionScores) return withMasks([output, scores!], [qm, scoresMask]);
     return withMasks(output, qm);
@@ -256,8 +257,14 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     if (args.attentionMask) checkAttentionMaskSpec(args.attentionMask.shape, b!, t!, s, where);
     const out: TensorSpec = { shape: [b!, t!, ...this.outputDims(q)], dtype: 'float32', mask: qm };
     if (!args.returnAttentionScores) return out;
-    const masked = qm !== null || vm !== null || km !== null || !!args.attentionMask || args.useCausalMask === true || this.args.slidingWindow !== null;
-    return [out, { shape: [b!, this.args.numHeads, t!, s], dtype: 'float32', mask: masked ? { shape: [b!, 1, t!, s] } : null }];
+    // The scores' mask has the combined mask's own shape (see call): each axis is 1 unless a mask part spans it.
+    const am = args.attentionMask?.shape ?? null;
+    const banded = args.useCausalMask === true || this.args.slidingWindow !== null;
+    const masked = qm !== null || vm !== null || km !== null || am !== null || banded;
+    const batch = qm !== null || vm !== null || km !== null || (am !== null && am.length === 3 && am[0] !== 1) ? b! : 1;
+    const rows = qm !== null || am !== null || banded ? t! : 1;
+    const cols = vm !== null || km !== null || am !== null || banded ? s : 1;
+    return [out, { shape: [b!, this.args.numHeads, t!, s], dtype: 'float32', mask: masked ? { shape: [batch, 1, rows, cols] } : null }];
   }
 
   /** Keras's computation on whole tensors; `zeroPath` selects the Softmax-layer path. */

@@ -46,7 +46,13 @@ export interface ReLUArgs extends BaseLayerArgs {
   threshold?: number;
 }
 
-/** Keras ReLU: `x >= threshold ? min(x, maxValue) : negativeSlope * (x - threshold)`. */
+/**
+ * Keras ReLU, as Keras computes it (keras.activations.relu): the positive
+ * part keeps x where x > threshold (strictly: Keras's docstring says >=, its
+ * code and numbers say >), else 0; with maxValue it is clipped to
+ * [0, maxValue]; with negativeSlope, `negativeSlope * relu(threshold - x)`
+ * is subtracted.
+ */
 export class ReLU extends Elementwise {
   static override readonly className = 'ReLU';
   static override readonly options = {
@@ -63,9 +69,9 @@ export class ReLU extends Elementwise {
 
   call(x: tf.Tensor): tf.Tensor {
     const { maxValue, negativeSlope, threshold } = this.args;
-    let pos: tf.Tensor = x;
-    if (maxValue !== null) pos = tf.minimum(pos, maxValue);
-    const neg = negativeSlope === 0 ? tf.zerosLike(x) : tf.mul(tf.sub(x, threshold), negativeSlope);
-    return tf.where(tf.greaterEqual(x, threshold), pos, neg);
+    let y = threshold !== 0 ? tf.where(tf.greater(x, threshold), x, tf.zerosLike(x)) : tf.relu(x);
+    if (maxValue !== null) y = tf.clipByValue(y, 0, maxValue);
+    if (negativeSlope !== 0) y = tf.sub(y, tf.mul(tf.relu(threshold !== 0 ? tf.sub(threshold, x) : tf.neg(x)), negativeSlope));
+    return y;
   }
 }

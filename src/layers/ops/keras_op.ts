@@ -1,0 +1,89 @@
+/**
+ * Keras operations (`keras.ops.not_equal`, `logical_or`, `expand_dims`, ...)
+ * as they appear in Functional configs: graph nodes between layers, often
+ * making the explicit `mask=` a consumer receives. Masque runs them as
+ * layers. As in Keras, they take no part in mask propagation: a masked
+ * input is accepted (no MASK_NOT_SUPPORTED) and the output carries no mask.
+ * Keras saves an op with its module, a config of its name and its own
+ * arguments, and its operands as positional arguments of the call.
+ */
+import type { tf } from '../../runtime/tfjs.js';
+import { Layer } from '../../engine/layer.js';
+import type { OptionTable } from '../../engine/options.js';
+import type { CallArgs, Shape, TensorSpec } from '../../engine/types.js';
+import { MasqueError, formatShape } from '../../errors.js';
+
+export abstract class KerasOp extends Layer<CallArgs> {
+  static override readonly options: OptionTable = {};
+  /** The Python module Keras records for the op. */
+  static readonly kerasModule: string = 'keras.src.ops.numpy';
+  /** True when Keras passes the operands as one positional list (ops.concatenate) rather than one argument each. */
+  static readonly listOperand: boolean = false;
+
+  constructor(args: object = {}) {
+    super(args);
+    // Ops ignore masks (Keras's ops never read them): accepted, never passed on.
+    this.supportsMasking = true;
+  }
+
+  get kerasModule(): string {
+    return (this.constructor as typeof KerasOp).kerasModule;
+  }
+
+  /** Non-tensor operands that follow the tensor inputs in the call (a comparison's scalar). */
+  extraOperands(): unknown[] {
+    return [];
+  }
+
+  override computeMask(): null {
+    return null;
+  }
+
+  /** The input tensors as a list of `count` (or any number when null), checked. */
+  protected operands<T>(inputs: T | T[], count: number | null): T[] {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (count !== null && list.length !== count) {
+      throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' takes ${count} operand(s); received ${list.length}.`);
+    }
+    return list;
+  }
+}
+
+/** Numpy broadcasting of shapes (aligned on the right; null is unknown). */
+export function broadcastShapes(shapes: Shape[], where: string): Shape {
+  const n = Math.max(...shapes.map((s) => s.length));
+  const padded = shapes.map((s) => [...new Array<number>(n - s.length).fill(1), ...s]);
+  return Array.from({ length: n }, (_, i) => {
+    let out: number | null = 1;
+    for (const s of padded) {
+      const d = s[i]!;
+      if (d === 1 || d === out) continue;
+      if (out === 1) out = d;
+      else if (d === null || out === null) out = out ?? d;
+      else throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: the operands' shapes ${shapes.map(formatShape).join(', ')} do not broadcast.`);
+    }
+    return out;
+  });
+}
+
+/** Masque's dtype for a Keras dtype name ('int64' -> int32, 'float64' -> float32), or null for none. */
+export function kerasDtype(d: string | null): tf.DataType | null {
+  if (d === null) return null;
+  if (d === 'bool') return 'bool';
+  if (/^u?int\d*$/.test(d)) return 'int32';
+  if (/^(b?float\d*|half|double)$/.test(d)) return 'float32';
+  if (d === 'string') return 'string';
+  throw new MasqueError('UNSUPPORTED_CONFIG', `dtype '${d}' is not supported; Masque computes in float32, int32 and bool.`);
+}
+
+/** numpy's result dtype of combining `dtypes` (bool < int32 < float32). */
+export function promoteDtypes(dtypes: tf.DataType[]): tf.DataType {
+  if (dtypes.includes('float32')) return 'float32';
+  if (dtypes.includes('int32')) return 'int32';
+  return dtypes[0] ?? 'float32';
+}
+
+/** Spec of an op output: `shape`, `dtype`, no mask. */
+export function opSpec(shape: Shape, dtype: tf.DataType): TensorSpec {
+  return { shape, dtype, mask: null };
+}
