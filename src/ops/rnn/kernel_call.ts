@@ -2,7 +2,7 @@
  * Marshals one forward or backward call of the recurrent kernel: lays out
  * kernel memory (asm/header.ts documents every region), copies typed arrays
  * in and out, and pads the unit axis to a multiple of 4 when needed (padded
- * lanes of R are zero, so they never reach the real lanes).
+ * rows and columns of R are zero, so padded lanes never reach the real ones).
  */
 import { KernelArena, type RnnKernel } from './kernel.js';
 import type { StepPlan } from './plan.js';
@@ -144,7 +144,11 @@ function setShared(v: { f32: Float32Array }, at: { xc: number; w: number; b: num
   v.f32.set(padUnits(x.w, s.features, s.gates, u, up), at.w >> 2);
   if (x.b !== null) v.f32.set(padUnits(x.b, 1, s.gates, u, up), at.b >> 2);
   else v.f32.fill(0, at.b >> 2, (at.b >> 2) + s.gates * up);
+  // R is read as [up, G*up]: its padded rows are zeroed too. Padded lanes of
+  // h are act(0), which is not 0 for sigmoid; over rows left from an earlier
+  // call they would reach the real lanes.
   v.f32.set(padUnits(x.r, u, s.gates, u, up), at.r >> 2);
+  if (up !== u) v.f32.fill(0, (at.r >> 2) + u * s.gates * up, (at.r >> 2) + up * s.gates * up);
 }
 
 /**
