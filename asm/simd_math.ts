@@ -1,13 +1,9 @@
 // Vector (f32x4) activations and their derivatives for the recurrent kernel.
-// Activation ids (mirrored in src/ops/rnn/types.ts FUSED_ACTIVATIONS):
-//   0 linear, 1 relu, 2 sigmoid, 3 tanh.
+// Activation ids: asm/kernel_abi.json (activations).
 // Accuracy: exp has a relative error of about 2e-7 on [-87, 88]; tanh (a
 // rational approximation) an absolute error below 4e-7.
 
-export const ACT_LINEAR: i32 = 0;
-export const ACT_RELU: i32 = 1;
-export const ACT_SIGMOID: i32 = 2;
-export const ACT_TANH: i32 = 3;
+import { ACT_RELU, ACT_SIGMOID, ACT_TANH } from './generated/abi';
 
 /**
  * x clamped to [lo, hi] with pmin/pmax (one minps/maxps each on x86, where

@@ -7,6 +7,7 @@
  */
 import { heapOpsWasmBase64 } from '../generated/heap_ops_wasm.js';
 import { wasmHeapMemory } from './heap_view.js';
+import { instantiateSync } from '../runtime/wasm_module.js';
 
 export interface HeapOps {
   /** out[s] = 1 if a float of step s (f floats at byte offset x + 4 f s) has nonzero magnitude, else 0. */
@@ -22,10 +23,7 @@ export function heapOps(): HeapOps | null {
   if (bound?.memory === memory) return bound.ops;
   let ops: HeapOps | null = null;
   try {
-    const bin = atob(heapOpsWasmBase64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    ops = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as HeapOps;
+    ops = instantiateSync<HeapOps>(heapOpsWasmBase64, { env: { memory } });
   } catch {
     ops = null;
   }

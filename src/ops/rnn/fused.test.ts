@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../runtime/tfjs.js';
 import { fusedUnsupportedReason, rnnSequence, type RnnCellKind, type RnnSequenceArgs } from './index.js';
 import { rnnKernel } from './kernel.js';
+import { FUSED_ACTIVATIONS } from './types.js';
 import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from '../../../test/rnn_args.js';
 
 const TOL = 1e-5;
@@ -182,6 +183,41 @@ test('the kernel gemm equals a plain product for every row count (4-row, 2-row a
               }
             }
           }
+        }
+      }
+    }
+  }
+});
+
+test('every activation pair is right after a call of any other kind and configuration (no state survives between kernel calls)', () => {
+  // Units that are not a multiple of 4 leave padded lanes in the kernel's
+  // layout; activations with act(0) != 0 (sigmoid) make those lanes of h
+  // nonzero, so whatever sits in the padded rows of R reaches the real lanes.
+  const acts = Object.keys(FUSED_ACTIVATIONS);
+  const previous: { kind: RnnCellKind; resetAfter?: boolean }[] = KINDS;
+  let seed = 2000;
+  for (const prev of previous) {
+    for (const training of [false, true]) {
+      for (const next of KINDS) {
+        const pairs = next.kind === 'simple_rnn' ? acts.map((a) => [a, 'sigmoid']) : acts.flatMap((a) => acts.map((ra) => [a, ra]));
+        for (const [activation, recurrentActivation] of pairs) {
+          // The previous call: larger, with other data, forward only or forward and backward.
+          const p = randomRnnArgs({ ...prev, b: 6, t: 7, f: 5, u: 7, layout: 'holes', seed: seed++, nonZeroInitial: true, withBias: true });
+          const pArgs: RnnSequenceArgs = { ...p, implementation: 'fused', goBackwards: seed % 2 === 0, zeroOutputForMask: false, returnSequences: true };
+          if (training) runWithGrads(pArgs, seed);
+          else tf.tidy(() => void rnnSequence(pArgs).output.dataSync());
+          disposeArgs(p);
+          const a = randomRnnArgs({ ...next, b: 3, t: 4, f: 2, u: [1, 3, 5][seed % 3]!, layout: 'post', seed: seed++, nonZeroInitial: true, withBias: true, recurrentScale: 0.3 });
+          const args: RnnSequenceArgs = { ...a, activation, recurrentActivation, goBackwards: seed % 3 === 0, zeroOutputForMask: false, returnSequences: seed % 2 === 0 };
+          const what = `${next.kind}${next.resetAfter === undefined ? '' : ` resetAfter=${next.resetAfter}`} ${activation}/${recurrentActivation} after ${prev.kind}${prev.resetAfter === undefined ? '' : ` resetAfter=${prev.resetAfter}`} (${training ? 'forward and backward' : 'forward'})`;
+          // The fused call first: the reference must not run between the two kernel calls.
+          const fused = runWithGrads({ ...args, implementation: 'fused' }, seed);
+          const ref = runWithGrads({ ...args, implementation: 'reference' }, seed);
+          ref.forEach((want, i) => {
+            const msg = mismatch(fused[i]!, want, TOL, `${what}: value ${i}`, SCALE_TOL);
+            assert.equal(msg, null, msg ?? '');
+          });
+          disposeArgs(a);
         }
       }
     }

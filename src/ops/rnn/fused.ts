@@ -29,8 +29,7 @@ import { rnnKernel, rnnKernelError } from './kernel.js';
 import { packedSlots, type KernelInputs, type KernelSpec } from './kernel_call.js';
 import { parallelBackward, parallelForward } from './parallel.js';
 import { fusedActivationId, type RnnPlanArgs, type RnnSequenceResult } from './types.js';
-
-const KIND_ID = { lstm: 0, gru: 1, simple_rnn: 2 } as const;
+import { KIND } from '../../generated/rnn_kernel_abi.js';
 
 /** Null when the fused kernel can run these arguments here, else the reason it cannot. */
 export function fusedUnsupportedReason(a: Pick<RnnPlanArgs, 'kind' | 'activation' | 'recurrentActivation'>): string | null {
@@ -126,7 +125,7 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
   let xc = gatherRows(a.inputs, plan.tokens, grad);
   if (a.inputDropoutMask !== null) xc = tf.mul(xc, gatherRows(a.inputDropoutMask, plan.rows, false));
   const spec: KernelSpec = {
-    kind: KIND_ID[a.kind],
+    kind: KIND[a.kind],
     resetAfter: a.resetAfter,
     act: fusedActivationId(a.activation),
     ract: a.kind === 'simple_rnn' ? 0 : fusedActivationId(a.recurrentActivation),

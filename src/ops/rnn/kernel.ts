@@ -8,6 +8,7 @@
  * implementation).
  */
 import { rnnKernelWasmBase64 } from '../../generated/rnn_kernel_wasm.js';
+import { EmbeddedWasm } from '../../runtime/wasm_module.js';
 
 /** The kernel's exports (see asm/index.ts). */
 export interface RnnKernel {
@@ -19,44 +20,21 @@ export interface RnnKernel {
   heapBase(): number;
 }
 
-let kernel: RnnKernel | null = null;
-let loadError: string | null = null;
-
-function wasmBytes(): Uint8Array {
-  const bin = atob(rnnKernelWasmBase64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-function adopt(inst: WebAssembly.Instance): RnnKernel {
-  kernel = inst.exports as unknown as RnnKernel;
-  loadError = null;
-  return kernel;
-}
+const embedded = new EmbeddedWasm<RnnKernel>(rnnKernelWasmBase64);
 
 /** The kernel, compiled synchronously on first use; null (see `rnnKernelError()`) when that is impossible here. */
 export function rnnKernel(): RnnKernel | null {
-  if (kernel !== null || loadError !== null) return kernel;
-  try {
-    if (typeof WebAssembly === 'undefined') throw new Error('WebAssembly is not available');
-    return adopt(new WebAssembly.Instance(new WebAssembly.Module(wasmBytes() as BufferSource), {}));
-  } catch (e) {
-    loadError = e instanceof Error ? e.message : String(e);
-    return null;
-  }
+  return embedded.get();
 }
 
 /** Why the kernel could not be loaded synchronously, or null. */
 export function rnnKernelError(): string | null {
-  return kernel === null ? loadError : null;
+  return embedded.error();
 }
 
 /** Compiles the kernel asynchronously (needed once in browsers before the fused path can run). */
 export async function loadRnnKernel(): Promise<void> {
-  if (kernel !== null) return;
-  const { instance } = await WebAssembly.instantiate(wasmBytes() as BufferSource, {});
-  adopt(instance);
+  await embedded.load();
 }
 
 /**

@@ -1,23 +1,18 @@
 /**
  * Marshals one forward or backward call of the recurrent kernel: lays out
- * kernel memory (asm/header.ts documents every region), copies typed arrays
+ * kernel memory and fills the call header (asm/kernel_abi.json documents
+ * every entry; the indices come from the code generated from it), copies typed arrays
  * in and out, and pads the unit axis to a multiple of 4 when needed (padded
- * lanes of R are zero, so they never reach the real lanes).
+ * rows and columns of R are zero, so padded lanes never reach the real ones).
  */
 import { KernelArena, type RnnKernel } from './kernel.js';
 import type { StepPlan } from './plan.js';
 import { savedPool } from './buffer_pool.js';
-
-/** Header indices; mirror asm/header.ts. */
-const H = { KIND: 0, RESET_AFTER: 1, ACT: 2, RACT: 3, B: 4, T: 5, U: 6, G: 7, RETSEQ: 8, ZERO: 9, N: 10, NSTATE: 11, TOUT: 12, F: 13, FP: 14, SAVE: 15 } as const;
-const P = {
-  XP: 16, R: 17, RB: 18, H: 19, C: 20, RDM: 21, COUNTS: 22, ROWS: 23, MASK: 24, OUT: 25, HS: 26, GA: 27, X1: 28, X2: 29, SCR: 30, SCR2: 31,
-  RT: 32, DOUT: 33, DH: 34, DC: 35, DXP: 36, DGR: 37, DR: 38, DRB: 39, XC: 40, W: 41, B: 42, WT: 43, DXC: 44, DW: 45, DB: 46,
-} as const;
+import { H, HEADER_SIZE, KIND, P } from '../../generated/rnn_kernel_abi.js';
 
 /** What the kernel needs to know about one call, besides the tensor data. */
 export interface KernelSpec {
-  kind: 0 | 1 | 2;
+  kind: (typeof KIND)[keyof typeof KIND];
   resetAfter: boolean;
   act: number;
   ract: number;
@@ -39,12 +34,12 @@ export type SavedActivations = Float32Array;
 
 /** Rows per batch row of the packed result: the outputs (T with returnSequences, else 1), then the final states (LSTM 2, else 1). */
 export function packedSlots(s: Pick<KernelSpec, 'kind' | 'returnSequences' | 'plan'>): number {
-  return (s.returnSequences ? s.plan.time : 1) + (s.kind === 0 ? 2 : 1);
+  return (s.returnSequences ? s.plan.time : 1) + (s.kind === KIND.lstm ? 2 : 1);
 }
 
 const dims = (s: KernelSpec) => {
   const up = (s.units + 3) & ~3;
-  const nState = s.kind === 0 ? 2 : 1;
+  const nState = s.kind === KIND.lstm ? 2 : 1;
   const tOut = s.returnSequences ? s.plan.time : 1;
   return { up, gup: s.gates * up, nState, tOut, slots: packedSlots(s), fp: (s.features + 3) & ~3 };
 };
@@ -72,7 +67,7 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true) {
   const a = new KernelArena(k);
   const F = 4;
   const r = {
-    hdr: a.take(64 * 4),
+    hdr: a.take(HEADER_SIZE * 4),
     xp: backward ? 0 : a.take(n * gup * F),
     xc: a.take(n * f * F),
     w: a.take(f * gup * F),
@@ -95,7 +90,7 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true) {
     dh: backward ? a.take(b * up * F) : 0,
     dc: backward ? a.take(b * up * F) : 0,
     dxp: backward ? a.take(n * gup * F) : 0,
-    dgr: backward && s.kind === 1 && s.resetAfter ? a.take(n * gup * F) : 0,
+    dgr: backward && s.kind === KIND.gru && s.resetAfter ? a.take(n * gup * F) : 0,
     dr: backward ? a.take(up * gup * F) : 0,
     drb: backward && s.hasRecurrentBias ? a.take(gup * F) : 0,
     wt: backward ? a.take(gup * fp * F) : 0,
@@ -109,16 +104,20 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true) {
   const x1 = ga + n * gup * F;
   const x2 = x1 + n * up * F;
   const hdr = r.hdr >> 2;
-  const ints: [number, number][] = [
-    [H.KIND, s.kind], [H.RESET_AFTER, s.resetAfter ? 1 : 0], [H.ACT, s.act], [H.RACT, s.ract], [H.B, b], [H.T, t], [H.U, up], [H.G, s.gates],
-    [H.RETSEQ, s.returnSequences ? 1 : 0], [H.ZERO, s.zeroOutputForMask ? 1 : 0], [H.N, n], [H.NSTATE, nState], [H.TOUT, dims(s).tOut], [H.F, f], [H.FP, fp], [H.SAVE, save ? 1 : 0],
-    [P.XP, r.xp], [P.R, r.r], [P.RB, r.rb], [P.H, r.h], [P.C, r.c], [P.RDM, r.rdm], [P.COUNTS, r.counts], [P.ROWS, r.rows], [P.MASK, r.mask],
-    [P.OUT, r.out], [P.HS, hs], [P.GA, ga], [P.X1, x1], [P.X2, x2], [P.SCR, r.scr], [P.SCR2, r.scr2], [P.RT, r.rt], [P.DOUT, r.dout],
-    [P.DH, r.dh], [P.DC, r.dc], [P.DXP, r.dxp], [P.DGR, r.dgr || r.dxp], [P.DR, r.dr], [P.DRB, r.drb],
-    [P.XC, r.xc], [P.W, r.w], [P.B, r.b], [P.WT, r.wt], [P.DXC, r.dxc], [P.DW, r.dw], [P.DB, r.db],
-  ];
-  v.i32.fill(0, hdr, hdr + 64);
-  for (const [i, x] of ints) v.i32[hdr + i] = x;
+  // Every entry of the header, by name (the types make both lists complete).
+  const scalars: Record<keyof typeof H, number> = {
+    KIND: s.kind, RESET_AFTER: s.resetAfter ? 1 : 0, ACT: s.act, RACT: s.ract, B: b, T: t, U: up, G: s.gates,
+    RETSEQ: s.returnSequences ? 1 : 0, ZERO: s.zeroOutputForMask ? 1 : 0, N: n, NSTATE: nState, TOUT: dims(s).tOut, F: f, FP: fp, SAVE: save ? 1 : 0,
+  };
+  const pointers: Record<keyof typeof P, number> = {
+    XP: r.xp, R: r.r, RB: r.rb, H: r.h, C: r.c, RDM: r.rdm, COUNTS: r.counts, ROWS: r.rows, MASK: r.mask,
+    OUT: r.out, HS: hs, GA: ga, X1: x1, X2: x2, SCR: r.scr, SCR2: r.scr2, RT: r.rt, DOUT: r.dout,
+    DH: r.dh, DC: r.dc, DXP: r.dxp, DGR: r.dgr || r.dxp, DR: r.dr, DRB: r.drb,
+    XC: r.xc, W: r.w, B: r.b, WT: r.wt, DXC: r.dxc, DW: r.dw, DB: r.db,
+  };
+  v.i32.fill(0, hdr, hdr + HEADER_SIZE);
+  for (const [name, x] of Object.entries(scalars)) v.i32[hdr + H[name as keyof typeof H]] = x;
+  for (const [name, x] of Object.entries(pointers)) v.i32[hdr + P[name as keyof typeof P]] = x;
   v.i32.set(s.plan.counts, r.counts >> 2);
   v.i32.set(s.plan.rows, r.rows >> 2);
   if (s.plan.mask !== null) v.u8.set(s.plan.mask, r.mask);
@@ -144,7 +143,11 @@ function setShared(v: { f32: Float32Array }, at: { xc: number; w: number; b: num
   v.f32.set(padUnits(x.w, s.features, s.gates, u, up), at.w >> 2);
   if (x.b !== null) v.f32.set(padUnits(x.b, 1, s.gates, u, up), at.b >> 2);
   else v.f32.fill(0, at.b >> 2, (at.b >> 2) + s.gates * up);
+  // R is read as [up, G*up]: its padded rows are zeroed too. Padded lanes of
+  // h are act(0), which is not 0 for sigmoid; over rows left from an earlier
+  // call they would reach the real lanes.
   v.f32.set(padUnits(x.r, u, s.gates, u, up), at.r >> 2);
+  if (up !== u) v.f32.fill(0, (at.r >> 2) + u * s.gates * up, (at.r >> 2) + up * s.gates * up);
 }
 
 /**

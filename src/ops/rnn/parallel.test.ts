@@ -3,9 +3,10 @@
 // weight gradients equal up to summation order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { tf } from '../../runtime/tfjs.js';
 import { rnnSequence, type RnnCellKind, type RnnSequenceArgs } from './index.js';
-import { kernelThreads, probeHelpers, setKernelThreads, setMinWorkPerThread, splitKernelCalls } from './parallel.js';
+import { kernelThreads, setKernelThreads, splitKernelCalls, withForcedSplit } from './parallel.js';
 import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from '../../../test/rnn_args.js';
 import { expectCode } from '../../../test/helpers.js';
 
@@ -27,17 +28,8 @@ function run(a: RnnSequenceArgs, seed: number): Float32Array[] {
   });
 }
 
-/** Runs `fn` with `threads` threads and every call split, then restores the defaults. */
-function withThreads<T>(threads: number, fn: () => T): T {
-  const before = setMinWorkPerThread(0);
-  setKernelThreads(threads);
-  try {
-    return fn();
-  } finally {
-    setMinWorkPerThread(before);
-    setKernelThreads();
-  }
-}
+/** Runs `fn` with every call split over `threads` groups, then restores the settings. */
+const withThreads = withForcedSplit;
 
 const kinds: { kind: RnnCellKind; resetAfter?: boolean }[] = [{ kind: 'lstm' }, { kind: 'gru' }, { kind: 'gru', resetAfter: false }, { kind: 'simple_rnn' }];
 
@@ -78,31 +70,36 @@ test('split over 2 and 3 threads: outputs, states and input gradients equal one 
   assert.equal(tf.memory().numTensors, before);
 });
 
-test('setKernelThreads takes an integer >= 1', () => {
+test('setKernelThreads takes an integer >= 1, caps it at the machine\'s cores and returns the number calls will use', () => {
   expectCode(() => setKernelThreads(0), 'INVALID_ARGUMENT', 'setKernelThreads', 'integer >= 1', '0');
   expectCode(() => setKernelThreads(1.5), 'INVALID_ARGUMENT', '1.5');
-});
-
-test('a helper that fails raises BACKEND_UNAVAILABLE with its message; a failure on the calling thread is raised as is; later calls are not confused by either', () => {
-  setKernelThreads(2);
+  const cores = availableParallelism();
   try {
-    expectCode(() => probeHelpers('boom in the helper', null), 'BACKEND_UNAVAILABLE', 'helper thread failed', 'boom in the helper');
-    assert.throws(() => probeHelpers(null, new RangeError('boom here')), (e: unknown) => e instanceof RangeError && e.message === 'boom here');
-    assert.throws(() => probeHelpers('both', new RangeError('here first')), (e: unknown) => e instanceof RangeError);
-    probeHelpers(null, null);
-    // A real split call after the failures gives the one-thread result.
-    const a = randomRnnArgs({ kind: 'lstm', b: 5, t: 7, f: 3, u: 4, layout: 'post', seed: 99, nonZeroInitial: true, withBias: true });
-    const args = { ...a, returnSequences: true, goBackwards: false, zeroOutputForMask: false };
-    setKernelThreads(1);
-    const one = run(args, 3);
-    const many = withThreads(2, () => run(args, 3));
-    assert.deepEqual(many[0], one[0]);
-    // Again: the second call reuses the pooled buffers of the first (in both threads).
-    const again = withThreads(2, () => run(args, 3));
-    again.forEach((v, i) => assert.deepEqual(v, many[i], `value ${i} differs on the second split call`));
-    disposeArgs(a);
+    assert.equal(setKernelThreads(1), 1);
+    assert.equal(kernelThreads(), 1);
+    assert.equal(setKernelThreads(cores + 5), cores);
+    assert.equal(kernelThreads(), cores);
+    assert.equal(setKernelThreads(), Math.min(4, cores));
   } finally {
     setKernelThreads();
+  }
+});
+
+test('a second split call, which reuses the pooled buffers of the first (in both threads), gives the same result', () => {
+  const a = randomRnnArgs({ kind: 'lstm', b: 5, t: 7, f: 3, u: 4, layout: 'post', seed: 99, nonZeroInitial: true, withBias: true });
+  const args = { ...a, returnSequences: true, goBackwards: false, zeroOutputForMask: false };
+  try {
+    setKernelThreads(1);
+    const one = run(args, 3);
+    const before = splitKernelCalls();
+    const many = withThreads(2, () => run(args, 3));
+    assert.ok(splitKernelCalls() > before, 'the calls were split');
+    assert.deepEqual(many[0], one[0]);
+    const again = withThreads(2, () => run(args, 3));
+    again.forEach((v, i) => assert.deepEqual(v, many[i], `value ${i} differs on the second split call`));
+  } finally {
+    setKernelThreads();
+    disposeArgs(a);
   }
 });
 
@@ -133,15 +130,13 @@ test('threads turned off between a split forward pass and its backward pass: the
   const args = { ...a, returnSequences: true, goBackwards: false, zeroOutputForMask: true };
   setKernelThreads(1);
   const one = run(args, 4);
-  const before = setMinWorkPerThread(0);
-  try {
+  withThreads(2, () => {
     const params = [args.inputs, args.kernel, args.recurrentKernel, args.bias!, ...args.initialStates];
     let splitInBackward = -1;
     const splitBefore = splitKernelCalls();
     const grads = tf.tidy(() => {
       const r = prng(4);
       const { grads: g } = tf.valueAndGrads((...p: tf.Tensor[]) => {
-        setKernelThreads(2);
         const res = rnnSequence({ ...args, implementation: 'fused', inputs: p[0] as tf.Tensor3D, kernel: p[1] as tf.Tensor2D, recurrentKernel: p[2] as tf.Tensor2D, bias: p[3]!, initialStates: p.slice(4) as tf.Tensor2D[] });
         setKernelThreads(1);
         splitInBackward = splitKernelCalls();
@@ -154,9 +149,7 @@ test('threads turned off between a split forward pass and its backward pass: the
     assert.ok(splitInBackward > splitBefore, 'the forward pass was split');
     assert.equal(splitKernelCalls(), splitInBackward, 'the backward pass did not split');
     grads.forEach((g, i) => assert.equal(mismatch(g, one[2 + i]!, 1e-5, `gradient ${i}`, 1e-6), null));
-  } finally {
-    setMinWorkPerThread(before);
-    setKernelThreads();
-    disposeArgs(a);
-  }
+  });
+  setKernelThreads();
+  disposeArgs(a);
 });

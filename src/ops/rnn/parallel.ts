@@ -1,11 +1,14 @@
 /**
- * Runs the fused recurrence on several threads (Node): the rows of a batch
- * are independent, so they are split into groups of about equal token
- * counts, the calling thread runs one group with its own kernel and helper
- * threads (worker_threads, each with its own kernel instance) run the
- * others, all at once. The calling thread then waits for the helpers
- * (Atomics.wait) and takes their results synchronously
- * (receiveMessageOnPort), so the op stays synchronous like every tfjs op.
+ * Runs the fused recurrence on several threads (Node): split, run, merge.
+ *
+ * - Split: the rows of a batch are independent, so they are split into
+ *   groups of about equal token counts, each with its own sub-plan.
+ * - Run: the calling thread runs group 0 with its own kernel while helper
+ *   threads (the worker pool of src/runtime/worker_pool.ts, each helper with
+ *   its own kernel instance, worker_entry.ts) run the others; the call stays
+ *   synchronous like every tfjs op.
+ * - Merge: the groups' rows and tokens are put back in place and the weight
+ *   gradients summed.
  *
  * Every row's outputs, states and input gradients are computed exactly as on
  * one thread (a row's arithmetic never mixes with other rows'); only the
@@ -16,120 +19,71 @@
  * more than one core, and the call has enough work to pay for the hand-off
  * (about 0.1 ms). `setKernelThreads(1)` turns them off.
  */
-import { MasqueError, describe } from '../../errors.js';
 import type { RnnKernel } from './kernel.js';
 import { kernelBackward, kernelForward, packedSlots, type KernelGrads, type KernelInputs, type KernelSpec, type SavedActivations } from './kernel_call.js';
 import { ownBuffers } from './buffer_pool.js';
 import { putRows, takeRows } from './rows.js';
 import type { StepPlan } from './plan.js';
+import { WorkerPool, type Job } from '../../runtime/worker_pool.js';
 import { rnnWorkerSource } from '../../generated/rnn_worker_source.js';
 
+/** What a helper thread computes (worker_entry.ts): its group's forward or backward pass. */
 export type HelperRequest =
-  | { op: 'forward'; seq: number; spec: KernelSpec; x: KernelInputs; save: boolean }
-  | { op: 'fail'; seq: number; message: string }
-  | { op: 'backward'; seq: number; spec: KernelSpec; x: KernelInputs; saved: SavedActivations; dPacked: Float32Array };
+  | { op: 'forward'; spec: KernelSpec; x: KernelInputs; save: boolean }
+  | { op: 'backward'; spec: KernelSpec; x: KernelInputs; saved: SavedActivations; dPacked: Float32Array };
 
-export type HelperReply = { seq: number } & (
+export type HelperReply =
   | { op: 'forward'; packed: Float32Array; saved: SavedActivations | null; xc: Float32Array | null }
-  | { op: 'backward'; grads: KernelGrads }
-  | { op: 'error'; message: string }
-);
+  | { op: 'backward'; grads: KernelGrads };
 
-interface Helper {
-  worker: { terminate(): unknown; unref(): void; on(event: 'error' | 'exit', fn: (e: unknown) => void): void };
-  port: { postMessage(m: HelperRequest, transfer: ArrayBuffer[]): void; unref(): void };
-  flag: Int32Array;
-  seq: number;
-}
-
-interface WorkerThreads {
-  Worker: new (src: string, o: object) => Helper['worker'];
-  MessageChannel: new () => { port1: Helper['port']; port2: unknown };
-  receiveMessageOnPort(port: unknown): { message: HelperReply } | undefined;
-}
+const pool = new WorkerPool<HelperRequest, HelperReply>({ name: 'recurrent kernel', source: rnnWorkerSource, setter: 'setKernelThreads', defaultThreads: 4 });
 
 /** Floating-point work (about 2 G U (F + U) per token) below which a call stays on one thread. */
-let minWorkPerThread = 4e6;
-
-/** For tests: the work per thread below which calls stay on one thread (returns the previous value). */
-export function setMinWorkPerThread(flops: number): number {
-  const before = minWorkPerThread;
-  minWorkPerThread = flops;
-  return before;
-}
-/** How long to wait for a helper before giving up on threads. */
-const HELPER_TIMEOUT_MS = 120_000;
-
-/** A Node built-in module, or null (browsers; Node < 20.16 has no process.getBuiltinModule). */
-function builtin<T>(id: string): T | null {
-  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    return (p?.getBuiltinModule?.(id) as T | undefined) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function nodeWorkerThreads(): WorkerThreads | null {
-  return builtin<WorkerThreads>('node:worker_threads');
-}
-
-function machineCores(): number {
-  return builtin<{ availableParallelism?: () => number }>('node:os')?.availableParallelism?.() ?? 1;
-}
-
-let wantedThreads: number | null = null;
-/** Calls split over threads so far (read by tests). */
-let splitCalls = 0;
-
-/** How many kernel calls (forward or backward) ran on more than one thread in this process. */
-export function splitKernelCalls(): number {
-  return splitCalls;
-}
-const helpers: Helper[] = [];
-let helpersBroken: string | null = null;
-const source: string | null = rnnWorkerSource;
+const MIN_WORK_PER_THREAD = 4e6;
+let minWorkPerThread = MIN_WORK_PER_THREAD;
 
 /**
  * Sets how many threads one recurrent layer call may use (the calling
- * thread included). Default (also `setKernelThreads()`): the machine's
- * cores, at most 4, where Node's worker_threads are available; 1 elsewhere.
- * 1 keeps every call on the calling thread.
+ * thread included) and returns the number calls will use: `n` capped at
+ * the machine's cores, and 1 where Node's worker_threads are unavailable
+ * (browsers). Default (also `setKernelThreads()`): the machine's cores, at
+ * most 4. 1 keeps every call on the calling thread. Throws INVALID_ARGUMENT
+ * unless `n` is an integer >= 1.
  */
-export function setKernelThreads(n?: number): void {
-  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new MasqueError('INVALID_ARGUMENT', `setKernelThreads: expected an integer >= 1 (or nothing, for the default); received ${describe(n)}.`);
-  wantedThreads = n ?? null;
-  const keep = kernelThreads() - 1;
-  while (helpers.length > keep) void helpers.pop()!.worker.terminate();
+export function setKernelThreads(n?: number): number {
+  return pool.setThreads(n);
 }
 
 /** The number of threads a recurrent call may use here (1 when helpers are unavailable). */
 export function kernelThreads(): number {
-  if (helpersBroken !== null || nodeWorkerThreads() === null) return 1;
-  return wantedThreads ?? Math.min(4, machineCores());
+  return pool.threads();
 }
 
+/** Why helper threads are off for good in this process, or null. */
+export function kernelThreadsError(): string | null {
+  return pool.error();
+}
 
-function helper(i: number, wt: WorkerThreads): Helper {
-  while (helpers.length <= i) {
-    const { port1, port2 } = new wt.MessageChannel();
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new wt.Worker(source!, { eval: true, workerData: { port: port2, flag }, transferList: [port2] });
-    // A helper that dies (out of memory, terminated from outside) turns
-    // threads off instead of crashing the process; a call waiting for it
-    // gives up after HELPER_TIMEOUT_MS (the waiting thread cannot see the
-    // event sooner).
-    const fail = (what: string) => (e: unknown) => {
-      if (!helpers.some((h) => h.worker === worker)) return;
-      helpersBroken ??= `a helper thread ${what}${e instanceof Error ? `: ${e.message}` : ''}`;
-    };
-    worker.on('error', fail('failed'));
-    worker.on('exit', fail('exited'));
-    worker.unref();
-    port1.unref();
-    helpers.push({ worker, port: port1, flag, seq: 0 });
+/** How many kernel calls (forward or backward) ran on more than one thread in this process. */
+export function splitKernelCalls(): number {
+  return pool.calls();
+}
+
+/**
+ * For tests: runs `fn` with every call of two rows or more split into
+ * `threads` groups (no minimum of work per thread; more threads than cores
+ * allowed), then restores the settings.
+ */
+export function withForcedSplit<T>(threads: number, fn: () => T): T {
+  const before = pool.settings();
+  minWorkPerThread = 0;
+  pool.setThreads(threads, { beyondCores: true });
+  try {
+    return fn();
+  } finally {
+    minWorkPerThread = MIN_WORK_PER_THREAD;
+    pool.setThreads(before.threads, { beyondCores: before.beyondCores });
   }
-  return helpers[i]!;
 }
 
 /** One group of rows: the sub-plan and where its rows and tokens sit in the whole call. */
@@ -219,100 +173,12 @@ export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups
 
 /** How many groups a call is split into (1: not split), starting the helpers it needs. */
 function groupCount(s: KernelSpec): number {
-  const threads = kernelThreads();
-  if (threads < 2 || source === null) return 1;
+  const threads = pool.threads();
+  if (threads < 2) return 1;
   const work = 2 * s.plan.n * s.gates * s.units * (s.features + s.units);
   const count = Math.max(1, Math.min(threads, s.plan.batch, Math.floor(work / minWorkPerThread)));
   if (count < 2) return 1;
-  return helpersReady(count - 1) ? count : 1;
-}
-
-/**
- * Starts `n` helpers if they are not running; false when threads are off or
- * one cannot start (resource limits, a locked-down runtime), which turns
- * threads off: the work then runs on the calling thread.
- */
-function helpersReady(n: number): boolean {
-  const wt = nodeWorkerThreads();
-  if (wt === null || source === null || helpersBroken !== null || kernelThreads() - 1 < n) return false;
-  try {
-    helper(n - 1, wt);
-    return true;
-  } catch (e) {
-    helpersBroken = `a helper thread could not start (${e instanceof Error ? e.message : String(e)})`;
-    return false;
-  }
-}
-
-/** Why helper threads are off for good in this process, or null. */
-export function kernelThreadsError(): string | null {
-  return helpersBroken;
-}
-
-/**
- * Sends the helpers their groups, runs group 0 here, and collects the
- * helpers' replies in group order. Replies are always collected, also when
- * the work here throws, so that no reply is left for a later call (each
- * carries its call's number, and older ones are dropped).
- */
-function runGroups(requests: (() => { request: HelperRequest; transfer: ArrayBuffer[] })[], here: () => void): HelperReply[] {
-  const wt = nodeWorkerThreads()!;
-  splitCalls++;
-  // Each helper's share is prepared and sent before the next one's (and
-  // before this thread's), so helpers start as early as possible.
-  const used = requests.map((make, i) => {
-    const h = helper(i, wt);
-    const { request, transfer } = make();
-    h.seq = (h.seq + 1) | 0 || 1;
-    request.seq = h.seq;
-    h.port.postMessage(request, transfer);
-    return h;
-  });
-  let failure: unknown = null;
-  try {
-    here();
-  } catch (e) {
-    failure = e;
-  }
-  const replies = used.map((h) => awaitReply(wt, h));
-  if (failure !== null) throw failure;
-  const bad = replies.find((r) => r.op === 'error');
-  if (bad !== undefined) throw new MasqueError('BACKEND_UNAVAILABLE', `recurrent kernel: a helper thread failed: ${(bad as { message: string }).message}`);
-  return replies;
-}
-
-/** Blocks until helper `h` has answered its current call; returns the reply. */
-function awaitReply(wt: WorkerThreads, h: Helper): HelperReply {
-  const start = Date.now();
-  for (let seen = Atomics.load(h.flag, 0); seen !== h.seq; seen = Atomics.load(h.flag, 0)) {
-    if (Date.now() - start > HELPER_TIMEOUT_MS) {
-      helpersBroken = `a helper thread did not answer within ${HELPER_TIMEOUT_MS / 1000} s`;
-      while (helpers.length > 0) void helpers.pop()!.worker.terminate();
-      throw new MasqueError('BACKEND_UNAVAILABLE', `recurrent kernel: ${helpersBroken}; threads are now off (setKernelThreads(1) avoids them).`);
-    }
-    Atomics.wait(h.flag, 0, seen, 1000);
-  }
-  // The reply was posted before the flag was set; take it (dropping any
-  // reply of an older call).
-  for (let tries = 0; tries < 1000; tries++) {
-    const got = wt.receiveMessageOnPort(h.port);
-    if (got === undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    else if (got.message.seq === h.seq) return got.message;
-  }
-  throw new MasqueError('BACKEND_UNAVAILABLE', 'recurrent kernel: a helper thread finished without a result.');
-}
-
-/**
- * For tests of the failure paths: one helper call that fails in the helper
- * (with `helperMessage`) or succeeds, while the calling thread's share
- * throws `hereError` or not. Throws what a real call would throw.
- */
-export function probeHelpers(helperMessage: string | null, hereError: Error | null): void {
-  if (nodeWorkerThreads() === null || source === null) throw new MasqueError('BACKEND_UNAVAILABLE', 'probeHelpers: helper threads are not available here.');
-  const request: HelperRequest = helperMessage === null ? { op: 'fail', seq: 0, message: '' } : { op: 'fail', seq: 0, message: helperMessage };
-  runGroups([() => ({ request, transfer: [] })], () => {
-    if (hereError !== null) throw hereError;
-  });
+  return pool.ready(count - 1) ? count : 1;
 }
 
 /** kernelForward, split over threads when that pays. */
@@ -326,10 +192,10 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   const shared = sharedWeights(x);
   let mine: ReturnType<typeof kernelForward> | null = null;
   let mineXc: Float32Array | null = null;
-  const replies = runGroups(
-    groups.slice(1).map((g) => () => {
+  const replies = pool.run(
+    groups.slice(1).map((g) => (): Job<HelperRequest> => {
       const p = groupInputs(s, x, shared, g);
-      return { request: { op: 'forward', seq: 0, spec: p.spec, x: p.x, save }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm) };
+      return { request: { op: 'forward', spec: p.spec, x: p.x, save }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm) };
     }),
     () => {
       const p = groupInputs(s, x, shared, groups[0]!);
@@ -352,7 +218,7 @@ export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, s
   const shared = sharedWeights(x);
   const dPart = (g: Group) => takeRows(dPacked, g.rows, slotWidth);
   let all: KernelGrads[];
-  if (!helpersReady(groups.length - 1)) {
+  if (!pool.ready(groups.length - 1)) {
     // Threads were turned off (or broke) since the forward pass: every group here.
     all = groups.map((g, i) => {
       const p = groupInputs(s, x, shared, g, saved.xc[i]);
@@ -374,12 +240,12 @@ function backwardOnThreads(
   dPart: (g: Group) => Float32Array,
 ): KernelGrads[] {
   let mine: KernelGrads | null = null;
-  const replies = runGroups(
-    groups.slice(1).map((g, i) => () => {
+  const replies = pool.run(
+    groups.slice(1).map((g, i) => (): Job<HelperRequest> => {
       const p = groupInputs(s, x, shared, g, saved.xc[i + 1]);
       const d = dPart(g);
       const sv = saved.saved[i + 1]!;
-      return { request: { op: 'backward', seq: 0, spec: p.spec, x: p.x, saved: sv, dPacked: d }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm, d, sv) };
+      return { request: { op: 'backward', spec: p.spec, x: p.x, saved: sv, dPacked: d }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm, d, sv) };
     }),
     () => {
       const p = groupInputs(s, x, shared, groups[0]!, saved.xc[0]);

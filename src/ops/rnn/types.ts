@@ -6,6 +6,7 @@
 import { tf } from '../../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { activationName, type ActivationSpec } from '../activations.js';
+import { ACT } from '../../generated/rnn_kernel_abi.js';
 
 export type RnnCellKind = 'lstm' | 'gru' | 'simple_rnn';
 
@@ -171,12 +172,12 @@ export function checkRnnArgs(a: RnnSequenceArgs): RnnPlanArgs {
   };
 }
 
-/** Activation names the fused kernel implements, with their kernel ids. */
-export const FUSED_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+/** Activation names the fused kernel implements, with their kernel ids (asm/kernel_abi.json). */
+export const FUSED_ACTIVATIONS: Readonly<Record<string, number>> = ACT;
 
 /** The fused kernel's id for an activation, or -1 when only the reference path can run it. */
 export function fusedActivationId(spec: ActivationSpec): number {
   if (typeof spec === 'function') return -1;
   const name = activationName(spec);
-  return name !== null && Object.prototype.hasOwnProperty.call(FUSED_ACTIVATIONS, name) ? FUSED_ACTIVATIONS[name]! : -1;
+  return name !== null && Object.hasOwn(FUSED_ACTIVATIONS, name) ? FUSED_ACTIVATIONS[name]! : -1;
 }

@@ -1,0 +1,145 @@
+// The worker pool with a helper program of its own (bundled here from a few
+// lines that call serveRequests): replies in order with their buffers moved,
+// helper errors, errors on the calling thread, helpers that exit, hang or
+// cannot start, and the thread-count setting.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildSync } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { WorkerPool, type Job } from './worker_pool.js';
+import { expectCode } from '../../test/helpers.js';
+
+type Req = { op: 'double'; data: Float32Array } | { op: 'throw'; message: string } | { op: 'exit' } | { op: 'hang' };
+type Rep = { data: Float32Array; thread: number };
+
+/** The helper: doubles its array in place and sends it back (moved), or throws, exits or hangs. */
+const HELPER = `
+import { serveRequests } from './worker_pool.ts';
+serveRequests((m) => {
+  if (m.op === 'throw') throw new Error(m.message);
+  if (m.op === 'exit') process.exit(3);
+  if (m.op === 'hang') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  for (let i = 0; i < m.data.length; i++) m.data[i] *= 2;
+  return { reply: { data: m.data, thread: process.getBuiltinModule('node:worker_threads').threadId }, transfer: [m.data.buffer] };
+});
+`;
+
+const source = buildSync({
+  stdin: { contents: HELPER, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'ts' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  write: false,
+  logLevel: 'silent',
+}).outputFiles[0]!.text;
+
+function pool(o: { timeoutMs?: number; cores?: number; source?: string | null } = {}): WorkerPool<Req, Rep> {
+  const p = new WorkerPool<Req, Rep>({ name: 'test pool', source: o.source === undefined ? source : o.source, setter: 'setTestThreads', timeoutMs: o.timeoutMs, cores: o.cores ?? 8 });
+  p.setThreads(4);
+  return p;
+}
+
+function doubleJob(values: number[]): () => Job<Req> {
+  return () => {
+    const data = Float32Array.from(values);
+    return { request: { op: 'double', data }, transfer: [data.buffer as ArrayBuffer] };
+  };
+}
+
+test('requests go to the helpers with their buffers moved; replies come back in order, from different threads; calls repeat', () => {
+  const p = pool();
+  assert.equal(p.threads(), 4);
+  assert.ok(p.ready(3));
+  assert.equal(p.running(), 3);
+  for (let call = 0; call < 3; call++) {
+    const sent: Float32Array[] = [];
+    let here = false;
+    const replies = p.run(
+      [1, 2, 3].map((v) => () => {
+        const job = doubleJob([v, 10 * v])();
+        sent.push((job.request as { data: Float32Array }).data);
+        return job;
+      }),
+      () => (here = true),
+    );
+    assert.ok(here);
+    assert.deepEqual(replies.map((r) => Array.from(r.data)), [[2, 20], [4, 40], [6, 60]]);
+    assert.equal(new Set(replies.map((r) => r.thread)).size, 3);
+    assert.ok(sent.every((a) => a.buffer.byteLength === 0), 'the requests\' buffers moved to the helpers');
+  }
+  assert.equal(p.calls(), 3);
+  assert.equal(p.error(), null);
+  p.setThreads(1);
+  assert.equal(p.running(), 0);
+});
+
+test('a helper that throws gives BACKEND_UNAVAILABLE with its message; an error on the calling thread is raised as is; later calls are not confused by either', () => {
+  const p = pool();
+  assert.ok(p.ready(2));
+  expectCode(() => p.run([doubleJob([1]), () => ({ request: { op: 'throw', message: 'boom in the helper' }, transfer: [] })], () => {}), 'BACKEND_UNAVAILABLE', 'test pool', 'helper thread failed', 'boom in the helper');
+  assert.throws(
+    () => p.run([doubleJob([1]), doubleJob([2])], () => {
+      throw new RangeError('boom here');
+    }),
+    (e: unknown) => e instanceof RangeError && e.message === 'boom here',
+  );
+  assert.throws(
+    () => p.run([() => ({ request: { op: 'throw', message: 'both' }, transfer: [] })], () => {
+      throw new RangeError('here first');
+    }),
+    (e: unknown) => e instanceof RangeError,
+  );
+  // Every reply of those calls was collected: the next call gets its own.
+  assert.deepEqual(p.run([doubleJob([5]), doubleJob([7])], () => {}).map((r) => Array.from(r.data)), [[10], [14]]);
+  assert.equal(p.error(), null);
+  assert.equal(p.threads(), 4);
+  p.setThreads(1);
+});
+
+test('a helper that exits while working turns threads off at once, with BACKEND_UNAVAILABLE', () => {
+  const p = pool();
+  assert.ok(p.ready(2));
+  const start = Date.now();
+  expectCode(() => p.run([doubleJob([1]), () => ({ request: { op: 'exit' }, transfer: [] })], () => {}), 'BACKEND_UNAVAILABLE', 'test pool', 'exited', 'threads are now off', 'setTestThreads(1)');
+  assert.ok(Date.now() - start < 10_000, 'the caller did not wait for the timeout');
+  assert.match(String(p.error()), /exited/);
+  assert.equal(p.threads(), 1);
+  assert.equal(p.running(), 0);
+  assert.equal(p.ready(1), false);
+  assert.equal(p.setThreads(3), 1, 'threads stay off');
+});
+
+test('a helper that does not answer within the timeout turns threads off', () => {
+  const p = pool({ timeoutMs: 300 });
+  assert.ok(p.ready(1));
+  expectCode(() => p.run([() => ({ request: { op: 'hang' }, transfer: [] })], () => {}), 'BACKEND_UNAVAILABLE', 'did not answer within 0.3 s', 'threads are now off');
+  assert.match(String(p.error()), /did not answer/);
+  assert.equal(p.threads(), 1);
+});
+
+test('a helper that cannot start turns threads off; a program that fails at start is caught by the timeout', () => {
+  const bad = pool({ source: 42 as unknown as string });
+  assert.equal(bad.ready(1), false);
+  assert.match(String(bad.error()), /could not start/);
+  assert.equal(bad.threads(), 1);
+  const broken = pool({ source: 'this is not javascript', timeoutMs: 300 });
+  assert.ok(broken.ready(1));
+  expectCode(() => broken.run([doubleJob([1])], () => {}), 'BACKEND_UNAVAILABLE', 'test pool');
+  assert.equal(broken.threads(), 1);
+});
+
+test('the thread count: capped at the cores unless asked, 1 without a helper program, checked', () => {
+  const p = pool({ cores: 2 });
+  assert.equal(p.setThreads(8), 2);
+  assert.equal(p.setThreads(8, { beyondCores: true }), 8);
+  assert.deepEqual(p.settings(), { threads: 8, beyondCores: true });
+  assert.equal(p.setThreads(), 2, 'the default: min(4, cores)');
+  assert.deepEqual(p.settings(), { threads: undefined, beyondCores: false });
+  assert.equal(pool({ cores: 16 }).setThreads(), 4);
+  assert.equal(pool({ source: null }).threads(), 1);
+  assert.equal(pool({ source: null }).ready(1), false);
+  expectCode(() => p.setThreads(0), 'INVALID_ARGUMENT', 'setTestThreads', 'integer >= 1', '0');
+  expectCode(() => p.setThreads(2.5), 'INVALID_ARGUMENT', '2.5');
+  expectCode(() => p.run([doubleJob([1])], () => {}), 'BACKEND_UNAVAILABLE', 'ready()');
+});

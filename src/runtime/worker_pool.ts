@@ -1,0 +1,303 @@
+/**
+ * A pool of helper threads for synchronous callers (Node only). The caller
+ * hands each helper a request (its buffers moved, not copied), does its own
+ * share of the work, then blocks until every helper has answered: it waits
+ * on a shared flag (Atomics.wait) and takes each reply from its port
+ * synchronously (receiveMessageOnPort). So an op that uses the pool stays
+ * synchronous, like every tfjs op.
+ *
+ * Helpers are Node worker threads started from a source string (a CommonJS
+ * script run with `eval: true`, so no file path is needed) that calls
+ * `serveRequests` with its handler. The pool knows nothing of what they
+ * compute.
+ *
+ * Failures: a helper whose handler throws sends an error reply, and `run`
+ * raises BACKEND_UNAVAILABLE with its message. A helper that cannot start,
+ * dies, or does not answer within the timeout turns the pool's threads off
+ * for the process (`threads()` is then 1 and `error()` says why); callers
+ * then do all the work on their own thread.
+ */
+import { MasqueError, describe } from '../errors.js';
+
+/** A request as a helper receives it: numbered by the pool. */
+export interface Envelope<Req> {
+  seq: number;
+  request: Req;
+}
+
+/** A helper's answer to the request numbered `seq`. */
+export type Answer<Rep> = { seq: number; ok: true; reply: Rep } | { seq: number; ok: false; message: string };
+
+/** A request with the buffers that move to the helper with it. */
+export interface Job<Req> {
+  request: Req;
+  transfer: ArrayBuffer[];
+}
+
+/** A handler's reply with the buffers that move back to the caller with it. */
+export interface Reply<Rep> {
+  reply: Rep;
+  transfer: ArrayBuffer[];
+}
+
+export interface WorkerPoolOptions {
+  /** Names the pool's work in errors, for example 'recurrent kernel'. */
+  name: string;
+  /** The helper's program (a CommonJS script that calls `serveRequests`), or null: no helpers, one thread. */
+  source: string | null;
+  /** The public function that sets the thread count, named in errors (for example 'setKernelThreads'). */
+  setter: string;
+  /** Threads by default, the calling thread included (capped at the machine's cores). Default 4. */
+  defaultThreads?: number;
+  /** How long a call waits for a helper before threads are turned off, in ms. Default 120 s. */
+  timeoutMs?: number;
+  /** The machine's cores (default: what Node reports). */
+  cores?: number;
+}
+
+interface Port {
+  postMessage(m: unknown, transfer: ArrayBuffer[]): void;
+  on(event: 'message', fn: (m: unknown) => void): void;
+  unref(): void;
+}
+
+interface WorkerThreads {
+  Worker: new (src: string, o: object) => { terminate(): unknown; unref(): void; on(event: 'error' | 'exit', fn: (e: unknown) => void): void };
+  MessageChannel: new () => { port1: Port; port2: unknown };
+  receiveMessageOnPort(port: unknown): { message: unknown } | undefined;
+  workerData: unknown;
+}
+
+/**
+ * The flag a helper and the caller share: [ANSWERED] holds the number of
+ * the last request the helper answered; [DEAD] becomes 1 when the helper's
+ * thread exits.
+ */
+const ANSWERED = 0;
+const DEAD = 1;
+
+interface Helper {
+  worker: InstanceType<WorkerThreads['Worker']>;
+  port: Port;
+  flag: Int32Array;
+  seq: number;
+}
+
+/** A Node built-in module, or null (browsers; Node < 20.16 has no process.getBuiltinModule). */
+function builtin<T>(id: string): T | null {
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    return (p?.getBuiltinModule?.(id) as T | undefined) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function workerThreads(): WorkerThreads | null {
+  return builtin<WorkerThreads>('node:worker_threads');
+}
+
+function machineCores(): number {
+  return builtin<{ availableParallelism?: () => number }>('node:os')?.availableParallelism?.() ?? 1;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class WorkerPool<Req, Rep> {
+  private readonly helpers: Helper[] = [];
+  private broken: string | null = null;
+  private wanted: number | null = null;
+  private beyondCores = false;
+  private runs = 0;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly o: WorkerPoolOptions) {
+    this.timeoutMs = o.timeoutMs ?? 120_000;
+  }
+
+  /**
+   * Sets how many threads a call may use, the calling thread included, and
+   * returns the number it will use: `n` capped at the machine's cores
+   * (unless `beyondCores`, for tests), and 1 where helpers are unavailable.
+   * No `n`: the default (`defaultThreads`, at most the cores). Helpers
+   * beyond the new count are stopped.
+   */
+  setThreads(n?: number, opts: { beyondCores?: boolean } = {}): number {
+    if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
+      throw new MasqueError('INVALID_ARGUMENT', `${this.o.setter}: expected an integer >= 1 (or nothing, for the default); received ${describe(n)}.`);
+    }
+    this.wanted = n ?? null;
+    this.beyondCores = opts.beyondCores === true;
+    const keep = this.threads() - 1;
+    while (this.helpers.length > keep) void this.helpers.pop()!.worker.terminate();
+    return this.threads();
+  }
+
+  /** The setting made by the last `setThreads` (undefined: the default). */
+  settings(): { threads: number | undefined; beyondCores: boolean } {
+    return { threads: this.wanted ?? undefined, beyondCores: this.beyondCores };
+  }
+
+  /** The number of threads a call may use here (1 when helpers are unavailable or broken). */
+  threads(): number {
+    if (this.broken !== null || this.o.source === null || workerThreads() === null) return 1;
+    const cores = this.o.cores ?? machineCores();
+    const n = this.wanted ?? Math.min(this.o.defaultThreads ?? 4, cores);
+    return this.beyondCores ? n : Math.max(1, Math.min(n, cores));
+  }
+
+  /** Why helpers are off for good in this process, or null. */
+  error(): string | null {
+    return this.broken;
+  }
+
+  /** How many calls ran on helpers so far. */
+  calls(): number {
+    return this.runs;
+  }
+
+  /** How many helpers are running. */
+  running(): number {
+    return this.helpers.length;
+  }
+
+  /**
+   * Starts `n` helpers if they are not running. False when the setting
+   * allows fewer, helpers are unavailable, or one cannot start (resource
+   * limits, a locked-down runtime), which turns threads off.
+   */
+  ready(n: number): boolean {
+    const wt = workerThreads();
+    if (wt === null || this.threads() - 1 < n) return false;
+    try {
+      while (this.helpers.length < n) this.start(wt);
+      return true;
+    } catch (e) {
+      this.broken = `a helper thread could not start (${message(e)})`;
+      this.stopAll();
+      return false;
+    }
+  }
+
+  private start(wt: WorkerThreads): void {
+    const { port1, port2 } = new wt.MessageChannel();
+    const flag = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new wt.Worker(this.o.source!, { eval: true, workerData: { port: port2, flag }, transferList: [port2] });
+    // A helper that dies (out of memory, terminated from outside) turns
+    // threads off instead of crashing the process. (A caller blocked on it
+    // sees its DEAD flag, or gives up after the timeout: it cannot see these
+    // events while it waits.)
+    const fail = (what: string) => (e: unknown) => {
+      if (!this.helpers.some((h) => h.worker === worker)) return;
+      this.broken ??= `a helper thread ${what}${e instanceof Error ? `: ${e.message}` : ''}`;
+    };
+    worker.on('error', fail('failed'));
+    worker.on('exit', fail('exited'));
+    worker.unref();
+    port1.unref();
+    this.helpers.push({ worker, port: port1, flag, seq: 0 });
+  }
+
+  private stopAll(): void {
+    while (this.helpers.length > 0) void this.helpers.pop()!.worker.terminate();
+  }
+
+  /**
+   * Runs one call: job i goes to helper i (call `ready(jobs.length)`
+   * first), `here` runs on this thread meanwhile, and the helpers' replies
+   * come back in job order. Each job is made just before it is sent, so
+   * helpers start as early as possible. Replies are always collected, also
+   * when `here` throws, so that none is left for a later call (each carries
+   * its call's number, and older ones are dropped). Throws what `here`
+   * threw, else BACKEND_UNAVAILABLE when a helper failed.
+   */
+  run(jobs: (() => Job<Req>)[], here: () => void): Rep[] {
+    const wt = workerThreads();
+    if (wt === null || this.helpers.length < jobs.length) {
+      throw new MasqueError('BACKEND_UNAVAILABLE', `${this.o.name}: ${jobs.length} helper thread(s) are needed but ${this.helpers.length} are running (call ready() first).`);
+    }
+    this.runs++;
+    const used = jobs.map((make, i) => {
+      const h = this.helpers[i]!;
+      const { request, transfer } = make();
+      h.seq = (h.seq + 1) | 0 || 1;
+      h.port.postMessage({ seq: h.seq, request } satisfies Envelope<Req>, transfer);
+      return h;
+    });
+    let failure: unknown = null;
+    try {
+      here();
+    } catch (e) {
+      failure = e;
+    }
+    const answers = used.map((h) => this.awaitAnswer(wt, h));
+    if (failure !== null) throw failure;
+    return answers.map((a) => {
+      if (!a.ok) throw new MasqueError('BACKEND_UNAVAILABLE', `${this.o.name}: a helper thread failed: ${a.message}`);
+      return a.reply;
+    });
+  }
+
+  /** Blocks until helper `h` has answered its current request; returns the answer. */
+  private awaitAnswer(wt: WorkerThreads, h: Helper): Answer<Rep> {
+    const start = Date.now();
+    for (let seen = Atomics.load(h.flag, ANSWERED); seen !== h.seq; seen = Atomics.load(h.flag, ANSWERED)) {
+      const waited = Date.now() - start;
+      if (Atomics.load(h.flag, DEAD) !== 0) this.giveUp('a helper thread exited without answering');
+      if (waited > this.timeoutMs) this.giveUp(`a helper thread did not answer within ${this.timeoutMs / 1000} s`);
+      Atomics.wait(h.flag, ANSWERED, seen, Math.min(1000, this.timeoutMs - waited + 1));
+    }
+    // The answer was posted before the flag was set; take it (dropping any
+    // answer to an older request).
+    for (let tries = 0; tries < 1000; tries++) {
+      const got = wt.receiveMessageOnPort(h.port);
+      if (got === undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      else if ((got.message as Answer<Rep>).seq === h.seq) return got.message as Answer<Rep>;
+    }
+    throw new MasqueError('BACKEND_UNAVAILABLE', `${this.o.name}: a helper thread finished without a result.`);
+  }
+
+  private giveUp(why: string): never {
+    this.broken ??= why;
+    this.stopAll();
+    throw new MasqueError('BACKEND_UNAVAILABLE', `${this.o.name}: ${why}; threads are now off (${this.o.setter}(1) avoids them).`);
+  }
+}
+
+/**
+ * The body of a helper (call it once from the helper's program): answers
+ * each request with `handle`'s reply, or with an error reply when it
+ * throws, then sets the shared flag to the request's number and wakes the
+ * caller. The reply's `transfer` buffers move to the caller.
+ */
+export function serveRequests<Req, Rep>(handle: (request: Req) => Reply<Rep>): void {
+  const wt = workerThreads();
+  if (wt === null) throw new Error('serveRequests: node:worker_threads is not available');
+  const { port, flag } = wt.workerData as { port: Port; flag: Int32Array };
+  const proc = (globalThis as { process?: { on(event: 'exit', fn: () => void): void } }).process;
+  proc?.on('exit', () => {
+    Atomics.store(flag, DEAD, 1);
+    Atomics.notify(flag, ANSWERED);
+  });
+  port.on('message', (m) => {
+    const { seq, request } = m as Envelope<Req>;
+    let answer: Answer<Rep>;
+    let transfer: ArrayBuffer[] = [];
+    try {
+      const r = handle(request);
+      answer = { seq, ok: true, reply: r.reply };
+      transfer = r.transfer;
+    } catch (e) {
+      answer = { seq, ok: false, message: message(e) };
+    }
+    try {
+      port.postMessage(answer, transfer);
+    } catch (e) {
+      port.postMessage({ seq, ok: false, message: `could not send the result: ${message(e)}` } satisfies Answer<Rep>, []);
+    }
+    Atomics.store(flag, ANSWERED, seq);
+    Atomics.notify(flag, ANSWERED);
+  });
+}
