@@ -133,6 +133,8 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   static readonly options: OptionTable | null = null;
   /** The Keras class name, when it is not the JavaScript class name (subclasses set their own). */
   static readonly className?: string;
+  /** True for Keras operations (ops.not_equal, ...) run as layers: graph nodes, but not among a model's `layers`, as in Keras. */
+  static readonly isOperation: boolean = false;
   /** The Keras class name, used in configs, errors and summaries. */
   readonly className: string;
   readonly name: string;
