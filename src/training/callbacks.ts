@@ -100,7 +100,11 @@ export class History extends Callback {
   }
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     this.epoch.push(epoch);
-    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(logs)) {
+      // Own properties only: a log named 'constructor' is a log like any other.
+      if (!Object.hasOwn(this.history, k)) Object.defineProperty(this.history, k, { value: [], enumerable: true, writable: true, configurable: true });
+      this.history[k]!.push(v);
+    }
   }
 }
 
@@ -120,7 +124,7 @@ function autoDirection(who: string, monitor: string, mode: Mode): 'min' | 'max' 
 }
 
 function monitored(who: string, monitor: string, logs: Logs): number | null {
-  const v = logs[monitor];
+  const v = Object.hasOwn(logs, monitor) ? logs[monitor] : undefined;
   if (v === undefined) {
     console.warn(`${who} is conditioned on '${monitor}', which is not available. Available: ${Object.keys(logs).join(', ')}.`);
     return null;
@@ -223,7 +227,7 @@ export interface ModelCheckpointArgs {
 /** Python-style placeholders: {name}, {name:0Nd}, {name:.Nf}. */
 export function formatFilepath(template: string, values: Logs): string {
   return template.replace(/\{(\w+)(?::([^}]*))?\}/g, (whole, key: string, spec: string | undefined) => {
-    const v = values[key];
+    const v = Object.hasOwn(values, key) ? values[key] : undefined;
     if (v === undefined) {
       throw new MasqueError('INVALID_ARGUMENT', `ModelCheckpoint: filepath ${describe(template)} refers to '${key}', which is not in the logs (${Object.keys(values).join(', ')}).`);
     }

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Sequential, Dense } from '../index.js';
+import { expectCode } from '../../test/helpers.js';
+import { History, type Logs } from './callbacks.js';
+import { getLoss } from './losses.js';
+import { getMetric } from './metrics.js';
+import { getOptimizer } from './optimizers.js';
+import { NameTable } from './names.js';
+
+function dense(): Sequential {
+  return new Sequential({ layers: [new Dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' })] });
+}
+
+test('NameTable: any Keras spelling finds the entry; a hint only for a close name', () => {
+  const t = new NameTable([['mean_squared_error', 1], ['mse', 2]]);
+  assert.equal(t.get('MeanSquaredError'), 1);
+  assert.equal(t.get('meanSquaredError'), 1);
+  assert.equal(t.get('MSE'), 2);
+  assert.equal(t.get('constructor'), undefined);
+  assert.equal(t.hint('mean_squared_eror'), " Did you mean 'mean_squared_error'?");
+  assert.equal(t.hint('xyz'), '');
+});
+
+test("names like 'constructor', '__proto__' and 'toString' are unknown losses, metrics and optimizers, with the usual error and a hint for typos", () => {
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__']) {
+    expectCode(() => getLoss(name), 'UNKNOWN_NAME', 'unknown loss', 'Known:');
+    expectCode(() => getMetric(name), 'UNKNOWN_NAME', 'unknown metric', 'Known:');
+    expectCode(() => getOptimizer(name), 'UNKNOWN_NAME', 'unknown optimizer', 'Known:');
+    expectCode(() => getOptimizer({ className: name }), 'UNKNOWN_NAME', 'unknown optimizer');
+    expectCode(() => getLoss({ name }), 'UNKNOWN_NAME', 'unknown loss');
+    const model = dense();
+    expectCode(() => model.compile({ optimizer: name, loss: 'mse' }), 'UNKNOWN_NAME');
+    expectCode(() => model.compile({ optimizer: 'sgd', loss: name }), 'UNKNOWN_NAME');
+    expectCode(() => model.compile({ optimizer: 'sgd', loss: 'mse', metrics: [name] }), 'UNKNOWN_NAME');
+    model.dispose();
+  }
+  expectCode(() => getLoss('mean_squared_eror'), 'UNKNOWN_NAME', "Did you mean 'mean_squared_error'?");
+  expectCode(() => getLoss('binaryCrossEntropi'), 'UNKNOWN_NAME', "Did you mean 'binary_crossentropy'?");
+  expectCode(() => getMetric('acuracy'), 'UNKNOWN_NAME', "Did you mean 'accuracy'?");
+  expectCode(() => getOptimizer('adan'), 'UNKNOWN_NAME', "Did you mean 'adam'?");
+  expectCode(() => getOptimizer('zzzzzz'), 'UNKNOWN_NAME', 'Known:');
+  assert.ok(!/Did you mean/.test(expectCode(() => getOptimizer('zzzzzz'), 'UNKNOWN_NAME').message));
+  // Logs and History keep a metric called 'constructor' as an ordinary entry.
+  const h = new History();
+  h.onEpochEnd(0, Object.defineProperty({ loss: 1 }, 'constructor', { value: 2, enumerable: true }) as Logs);
+  assert.deepEqual(h.history['constructor'], [2]);
+  assert.deepEqual(h.history['loss'], [1]);
+});
