@@ -11,6 +11,7 @@ import { getMask, attachMask } from '../engine/masks.js';
 import { planBatches, shuffleInPlace } from '../data/bucketing.js';
 import { padSequences } from '../data/pad_sequences.js';
 import { sliceRows } from '../data/input_data.js';
+import { building } from './dispose_scope.js';
 
 /** A dataset of variable-length sequences, padded per batch. */
 export interface SequenceDataset {
@@ -41,6 +42,15 @@ export interface Batch {
   size: number;
   /** Number of real (unpadded) steps, when known. */
   tokens: number;
+  /** Where each row of the batch comes from: its sample index in the data the user passed. */
+  rows: number[];
+  /** Frees the batch's tensors. */
+  dispose(): void;
+}
+
+/** A batch whose `dispose()` frees its tensors. */
+function batch(fields: Omit<Batch, 'dispose'>): Batch {
+  return { ...fields, dispose: () => tf.dispose([...fields.x, ...fields.y, ...(fields.sampleWeight ? [fields.sampleWeight] : [])]) };
 }
 
 /** 0..n-1 in a random order drawn from `rand`. */
@@ -60,14 +70,21 @@ export function gatherRows(t: tf.Tensor, idx: number[]): tf.Tensor {
   return out;
 }
 
-/** Batches of in-memory tensors, in order or shuffled. The caller disposes each batch. */
-export function* tensorBatches(x: tf.Tensor[], y: tf.Tensor[], sw: tf.Tensor | null, batchSize: number, order: number[] | null): Generator<Batch> {
+/**
+ * Batches of in-memory tensors, in order or shuffled; `offset` is the sample
+ * index of row 0 in the user's data. The caller disposes each batch.
+ */
+export function* tensorBatches(x: tf.Tensor[], y: tf.Tensor[], sw: tf.Tensor | null, batchSize: number, order: number[] | null, offset = 0): Generator<Batch> {
   const n = x[0]!.shape[0]!;
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
+    const rows = order ? order.slice(start, start + size) : Array.from({ length: size }, (_, i) => start + i);
     // One batch of all rows shares the caller's data (a reshape; tf.clone copies on wasm).
-    const pick = (t: tf.Tensor) => (order ? gatherRows(t, order.slice(start, start + size)) : size === n ? tf.reshape(t, t.shape) : sliceRows(t, start, size));
-    yield { x: x.map(pick), y: y.map(pick), sampleWeight: sw ? pick(sw) : null, size, tokens: 0 };
+    const pick = (t: tf.Tensor) => (order ? gatherRows(t, rows) : size === n ? tf.reshape(t, t.shape) : sliceRows(t, start, size));
+    yield building((scope) => {
+      const take = (t: tf.Tensor) => scope.track(pick(t));
+      return batch({ x: x.map(take), y: y.map(take), sampleWeight: sw ? take(sw) : null, size, tokens: 0, rows: rows.map((r) => r + offset) });
+    });
   }
 }
 
@@ -99,8 +116,8 @@ export function planOrder(lengths: number[], batchSize: number, shuffle: boolean
   return planBatches(lengths, { batchSize, shuffle, bucketing, seed: Math.floor(rand() * 2 ** 31) });
 }
 
-/** Batches of a variable-length dataset, each padded to its own longest sequence. */
-export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[]): Generator<Batch> {
+/** Batches of a variable-length dataset, each padded to its own longest sequence; `offset` as in `tensorBatches`. */
+export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[], offset = 0): Generator<Batch> {
   const padding = ds.padding ?? 'post';
   const value = ds.value ?? 0;
   for (const rows of plan) {
@@ -108,14 +125,15 @@ export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[]):
     const seqs = idx.map((i) => ds.sequences[i]!) as (number[] | number[][])[];
     const len = Math.max(1, ...seqs.map((s) => s.length));
     const featureVectors = seqs.some((s) => Array.isArray(s[0]));
-    const x = padSequences(seqs, { maxlen: len, padding, value, dtype: ds.dtype ?? (featureVectors ? 'float32' : 'int32') });
     const labels = idx.map((i) => ds.labels[i]!);
-    let y: tf.Tensor;
-    if (ds.labelsPerStep) {
-      y = padSequences(labels as number[][], { maxlen: len, padding, value: 0, dtype: 'float32' });
-    } else {
-      y = labels.every((l) => typeof l === 'number') ? tf.tensor1d(labels as number[], 'float32') : tf.tensor(labels as number[][], undefined, 'float32');
-    }
-    yield { x: [x], y: [y], sampleWeight: null, size: idx.length, tokens: seqs.reduce((a, s) => a + s.length, 0) };
+    yield building((scope) => {
+      const x = scope.track(padSequences(seqs, { maxlen: len, padding, value, dtype: ds.dtype ?? (featureVectors ? 'float32' : 'int32') }));
+      const y = scope.track(
+        ds.labelsPerStep ? padSequences(labels as number[][], { maxlen: len, padding, value: 0, dtype: 'float32' })
+        : labels.every((l) => typeof l === 'number') ? tf.tensor1d(labels as number[], 'float32')
+        : tf.tensor(labels as number[][], undefined, 'float32'),
+      );
+      return batch({ x: [x], y: [y], sampleWeight: null, size: idx.length, tokens: seqs.reduce((a, s) => a + s.length, 0), rows: idx.map((i) => i + offset) });
+    });
   }
 }

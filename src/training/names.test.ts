@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sequential, Dense } from '../index.js';
+import { tf, Sequential, Dense, SGD } from '../index.js';
 import { expectCode } from '../../test/helpers.js';
 import { History, type Logs } from './callbacks.js';
 import { getLoss } from './losses.js';
-import { getMetric } from './metrics.js';
+import { getMetric, type Metric } from './metrics.js';
 import { getOptimizer } from './optimizers.js';
 import { NameTable } from './names.js';
 
@@ -46,4 +46,23 @@ test("names like 'constructor', '__proto__' and 'toString' are unknown losses, m
   h.onEpochEnd(0, Object.defineProperty({ loss: 1 }, 'constructor', { value: 2, enumerable: true }) as Logs);
   assert.deepEqual(h.history['constructor'], [2]);
   assert.deepEqual(h.history['loss'], [1]);
+});
+
+test("a custom metric named 'constructor' or '__proto__' is an ordinary log entry", async () => {
+  const model = dense();
+  const named = (name: string): Metric => {
+    const m = getMetric('mae');
+    Object.defineProperty(m, 'name', { value: name });
+    return m;
+  };
+  model.compile({ optimizer: new SGD({ learningRate: 0 }), loss: 'mse', metrics: [named('constructor'), named('__proto__')] });
+  const x = tf.ones([2, 2]);
+  const y = tf.tensor2d([[2], [4]]);
+  const r = (await model.evaluate(x, y, { returnDict: true })) as Logs;
+  assert.deepEqual(Object.keys(r), ['loss', 'constructor', '__proto__']);
+  assert.equal(r['constructor'], 1);
+  const h = await model.fit(x, y, { verbose: 0 });
+  assert.deepEqual(Object.keys(h.history), ['loss', 'constructor', '__proto__']);
+  tf.dispose([x, y]);
+  model.dispose();
 });
