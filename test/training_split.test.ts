@@ -4,7 +4,7 @@
 // data, which must leave the tensor count where it was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, Sequential, Embedding, GlobalAveragePooling1D, Dense, Input, Model, Masking, Callback, SGD, MasqueError, type Logs } from '../src/index.js';
+import { tf, Sequential, Embedding, GlobalAveragePooling1D, Dense, Input, Model, Masking, Callback, SGD, MasqueError, attachMask, type Logs } from '../src/index.js';
 
 const isCode = (code: string, re?: RegExp) => (e: unknown) => e instanceof MasqueError && e.code === code && (!re || re.test(e.message));
 
@@ -76,6 +76,26 @@ test('validationSplit of tensors with sample weights: rows and weights are split
   tf.dispose([xv, yv]);
   // During fit the two parts' slices (x, y, weights) and the weight tensor made from the list are alive; after it, nothing.
   assert.ok(probe.counts.every((c) => c === before + 7), `tensor counts ${probe.counts} (before ${before})`);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+test('a masked input keeps its mask in every batch, also when one batch holds all rows (trainOnBatch, a large batchSize)', async () => {
+  const inp = Input({ shape: [3, 1] });
+  const out = new Dense({ units: 1, kernelInitializer: 'ones', useBias: false }).apply(new GlobalAveragePooling1D().apply(inp));
+  const model = new Model({ inputs: inp, outputs: out });
+  model.compile({ optimizer: new SGD({ learningRate: 0 }), loss: 'mse' });
+  // Row 0 is [1, 1, 9] with the 9 masked: its pooled value is 1, not 11/3.
+  const x = tf.tensor3d([[[1], [1], [9]], [[2], [2], [2]]]);
+  attachMask(x, tf.tensor2d([[true, true, false], [true, true, true]], undefined, 'bool'));
+  const y = tf.tensor2d([[1], [2]]);
+  const before = tf.memory().numTensors;
+  assert.equal(model.trainOnBatch(x, y), 0);
+  assert.equal(await model.evaluate(x, y, { batchSize: 100 }), 0);
+  assert.equal(await model.evaluate(x, y, { batchSize: 1 }), 0);
+  const h = await model.fit(x, y, { epochs: 1, batchSize: 100, shuffle: false, verbose: 0 });
+  assert.equal(h.history['loss']![0], 0);
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, y]);
   model.dispose();

@@ -7,7 +7,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import { getMask, attachMask } from '../engine/masks.js';
+import { getMask, attachMask, cloneMask } from '../engine/masks.js';
 import { planBatches, shuffleInPlace } from '../data/bucketing.js';
 import { padSequences } from '../data/pad_sequences.js';
 import { sliceRows } from '../data/input_data.js';
@@ -70,6 +70,14 @@ export function gatherRows(t: tf.Tensor, idx: number[]): tf.Tensor {
   return out;
 }
 
+/** All rows of `t` as a new handle on the same data (a reshape; tf.clone copies on wasm), with a copy of its mask. */
+function allRows(t: tf.Tensor): tf.Tensor {
+  const out = tf.reshape(t, t.shape);
+  const m = getMask(t);
+  if (m) attachMask(out, cloneMask(m));
+  return out;
+}
+
 /**
  * Batches of in-memory tensors, in order or shuffled; `offset` is the sample
  * index of row 0 in the user's data. The caller disposes each batch.
@@ -79,8 +87,7 @@ export function* tensorBatches(x: tf.Tensor[], y: tf.Tensor[], sw: tf.Tensor | n
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
     const rows = order ? order.slice(start, start + size) : Array.from({ length: size }, (_, i) => start + i);
-    // One batch of all rows shares the caller's data (a reshape; tf.clone copies on wasm).
-    const pick = (t: tf.Tensor) => (order ? gatherRows(t, rows) : size === n ? tf.reshape(t, t.shape) : sliceRows(t, start, size));
+    const pick = (t: tf.Tensor) => (order ? gatherRows(t, rows) : size === n ? allRows(t) : sliceRows(t, start, size));
     yield building((scope) => {
       const take = (t: tf.Tensor) => scope.track(pick(t));
       return batch({ x: x.map(take), y: y.map(take), sampleWeight: sw ? take(sw) : null, size, tokens: 0, rows: rows.map((r) => r + offset) });
