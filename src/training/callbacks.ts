@@ -47,6 +47,12 @@ export class Callback {
   onEpochEnd(_epoch: number, _logs: Logs = {}): Hook {}
   onBatchBegin(_batch: number, _logs: Logs = {}): Hook {}
   onBatchEnd(_batch: number, _logs: Logs = {}): Hook {}
+  /**
+   * Called instead of `onTrainEnd` when `fit` fails after `onTrainBegin`
+   * (a Masque extension): free what the callback holds. Errors raised here
+   * are ignored; `fit` rethrows the original error.
+   */
+  onTrainError(_error: unknown): Hook {}
 
   protected requireModel(who: string): TrainingModelLike {
     if (this.model === null) {
@@ -88,6 +94,16 @@ export class CallbackList {
   }
   async onBatchEnd(batch: number, logs: Logs = {}): Promise<void> {
     for (const c of this.callbacks) await c.onBatchEnd(batch, logs);
+  }
+  /** Tells every callback that training failed; their own errors are ignored so that the original one wins. */
+  async onTrainError(error: unknown): Promise<void> {
+    for (const c of this.callbacks) {
+      try {
+        await c.onTrainError?.(error);
+      } catch {
+        // The error that stopped training is the one to report.
+      }
+    }
   }
 }
 
@@ -206,6 +222,10 @@ export class EarlyStopping extends Callback {
     if (this.args.restoreBestWeights && this.bestWeights !== null) {
       this.requireModel('EarlyStopping').setWeights(this.bestWeights);
     }
+    this.keepWeights(null);
+  }
+
+  override onTrainError(): void {
     this.keepWeights(null);
   }
 

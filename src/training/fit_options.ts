@@ -6,6 +6,7 @@ import type { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import type { InputData } from '../data/input_data.js';
 import type { Callback } from './callbacks.js';
+import { toCallbacks, type CallbackLike } from './custom_callback.js';
 import type { SequenceDataset } from './data_adapter.js';
 
 export interface FitArgs {
@@ -18,7 +19,8 @@ export interface FitArgs {
   validationSplit?: number;
   /** Validation data: `[x, y]`, `[x, y, sampleWeight]` or a SequenceDataset. */
   validationData?: [InputData, InputData] | [InputData, InputData, tf.Tensor | number[]] | SequenceDataset;
-  callbacks?: Callback[];
+  /** Callback objects, or plain objects with hook methods (`{ onEpochEnd(epoch, logs) {...} }`); one or a list. */
+  callbacks?: CallbackLike | CallbackLike[];
   /** 0 silent, 1 progress bar on a TTY (one line per epoch otherwise), 2 one line per epoch. Default 1. */
   verbose?: 0 | 1 | 2;
   /** Per-sample weights `[N]` (tensor inputs only). */
@@ -82,7 +84,7 @@ export function checkFitArgs(args: FitArgs): FitPlan {
     shuffle: args.shuffle ?? true,
     validationSplit: split,
     validationData: args.validationData,
-    callbacks: args.callbacks ?? [],
+    callbacks: toCallbacks(args.callbacks, where),
     verbose: args.verbose ?? 1,
     sampleWeight: args.sampleWeight,
     seed: args.seed ?? Math.floor(Math.random() * 2 ** 31),

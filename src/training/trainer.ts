@@ -133,7 +133,12 @@ export class Trainer {
     list.setModel(this.model);
     list.setParams({ epochs: plan.epochs, steps: Math.ceil(train.n / plan.batchSize), verbose: plan.verbose });
     this.model.stopTraining = false;
-    await this.epochs(c, plan, list, train, val, batches);
+    try {
+      await this.epochs(c, plan, list, train, val, batches);
+    } catch (e) {
+      await list.onTrainError(e);
+      throw e;
+    }
     return history;
   }
 
