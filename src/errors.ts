@@ -21,6 +21,7 @@ export type MasqueErrorCode =
   | 'CORRUPT_FILE'
   | 'UNSUPPORTED_FILE'
   | 'NOT_COMPILED'
+  | 'MODEL_BUSY'
   | 'UNKNOWN_NAME'
   | 'BACKEND_UNAVAILABLE'
   | 'NODE_ONLY';

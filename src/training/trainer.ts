@@ -52,9 +52,11 @@ export interface TrainableModel extends TrainingModelLike {
   toInputList(x: InputData, where: string): { tensors: tf.Tensor[]; owned: boolean[] };
 }
 
-/** Runs Keras-style training for one model. */
+/** Runs Keras-style training for one model; one fit, evaluate or trainOnBatch at a time. */
 export class Trainer {
   private compiled: Compiled | null = null;
+  /** The call in progress ('fit', 'evaluate', 'trainOnBatch'), or null. */
+  private busy: string | null = null;
 
   constructor(private readonly model: TrainableModel) {}
 
@@ -69,6 +71,7 @@ export class Trainer {
   }
 
   compile(args: CompileArgs): void {
+    this.refuseWhileBusy('compile');
     const nOut = Math.max(1, this.model.outputs.length); // an unbuilt Sequential has no outputs yet; it will have one
     const names = Array.from({ length: nOut }, (_, k) => this.model.outputs[k]?.node?.layer.name ?? `output_${k}`);
     const next = compileSpec(args, names, `compile (model '${this.model.name}')`);
@@ -77,38 +80,47 @@ export class Trainer {
     this.compiled = next;
   }
 
-  /** Trains for `epochs`. Callbacks run in Keras's order (the user's, then History, then the progress bar). */
+  /**
+   * Trains for `epochs`. Callbacks run in Keras's order (the user's, then
+   * History, then the progress bar). Only one fit, evaluate or trainOnBatch
+   * runs at a time on a model: a second call before the first settles (from
+   * other code, or from a callback) raises MODEL_BUSY; await the first.
+   */
   async fit(x: InputData | SequenceDataset, y: InputData | undefined, args: FitArgs = {}): Promise<History> {
     const c = this.require('fit');
     const plan = checkFitArgs(args);
-    return withScopeAsync((scope) => this.runFit(c, plan, x, y, scope));
+    return this.exclusive('fit', () => withScopeAsync((scope) => this.runFit(c, plan, x, y, scope)));
   }
 
-  /** Loss (and metrics) on data: a number, `[loss, ...metrics]`, or a dict with `returnDict`. */
+  /** Loss (and metrics) on data: a number, `[loss, ...metrics]`, or a dict with `returnDict`. Refused (MODEL_BUSY) while another call runs. */
   async evaluate(x: InputData | SequenceDataset, y?: InputData, args: EvaluateArgs = {}): Promise<number | number[] | Logs> {
     const c = this.require('evaluate');
     const o = checkEvaluateArgs(args);
-    return withScopeAsync(async (scope) => {
-      const logs = this.evaluateSource(c, scope.track(this.source(x, y, o.sampleWeight, 'evaluate')), o.batchSize);
-      if (o.returnDict) return logs;
-      const values = Object.values(logs);
-      return values.length === 1 ? values[0]! : values;
-    });
+    return this.exclusive('evaluate', () =>
+      withScopeAsync(async (scope) => {
+        const logs = this.evaluateSource(c, scope.track(this.source(x, y, o.sampleWeight, 'evaluate')), o.batchSize);
+        if (o.returnDict) return logs;
+        const values = Object.values(logs);
+        return values.length === 1 ? values[0]! : values;
+      }),
+    );
   }
 
-  /** One optimizer step on one batch; returns the loss, or [loss, ...metrics] with metrics. Metrics are reset first, as in Keras. */
+  /** One optimizer step on one batch; returns the loss, or [loss, ...metrics] with metrics. Metrics are reset first, as in Keras. Refused (MODEL_BUSY) while another call runs. */
   trainOnBatch(x: InputData, y: InputData, options: TrainOnBatchArgs = {}): number | number[] {
     const c = this.require('trainOnBatch');
     const o = checkTrainOnBatchArgs(options);
-    return withScope((scope) => {
-      const src = scope.track(this.source(x, y, o.sampleWeight, 'trainOnBatch'));
-      resetMetrics(c);
-      for (const b of src.batches({ batchSize: src.n, shuffle: false, bucketing: false, rand: Math.random })) {
-        withScope((s) => trainStep(this.model, c, s.track(b), 'trainOnBatch'));
-      }
-      const values = Object.values(currentLogs(c));
-      return values.length === 1 ? values[0]! : values;
-    });
+    return this.exclusive('trainOnBatch', () =>
+      withScope((scope) => {
+        const src = scope.track(this.source(x, y, o.sampleWeight, 'trainOnBatch'));
+        resetMetrics(c);
+        for (const b of src.batches({ batchSize: src.n, shuffle: false, bucketing: false, rand: Math.random })) {
+          withScope((s) => trainStep(this.model, c, s.track(b), 'trainOnBatch'));
+        }
+        const values = Object.values(currentLogs(c));
+        return values.length === 1 ? values[0]! : values;
+      }),
+    );
   }
 
   // ---- the loop ----
@@ -200,4 +212,30 @@ export class Trainer {
     }
     return this.compiled;
   }
+
+  private refuseWhileBusy(where: string): void {
+    if (this.busy !== null) {
+      throw new MasqueError(
+        'MODEL_BUSY',
+        `${where}: model '${this.model.name}' is already training (a ${this.busy}() call has not finished); await the first call before starting another. Callbacks cannot call fit, evaluate or trainOnBatch on the model being trained either.`,
+      );
+    }
+  }
+
+  /** Runs `fn` as the one call in progress on this model (sync or async). */
+  private exclusive<T>(where: string, fn: () => T): T {
+    this.refuseWhileBusy(where);
+    this.busy = where;
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.busy = null;
+      throw e;
+    }
+    if (result instanceof Promise) return result.finally(() => (this.busy = null)) as T;
+    this.busy = null;
+    return result;
+  }
 }
+
