@@ -3,10 +3,10 @@
  * - tensors or nested arrays (`x`, `y`), cut into batches of `batchSize`;
  * - a variable-length dataset `{ sequences, labels }` of token-id arrays,
  *   padded per batch only to that batch's longest sequence (dynamic
- *   padding), optionally bucketed by length.
+ *   padding), optionally bucketed by length. `checkDataset` checks every
+ *   sample before the first step, so a bad sample fails at once and by name.
  */
 import { tf } from '../runtime/tfjs.js';
-import { MasqueError, describe } from '../errors.js';
 import { getMask, attachMask, cloneMask } from '../engine/masks.js';
 import { planBatches, shuffleInPlace } from '../data/bucketing.js';
 import { padSequences } from '../data/pad_sequences.js';
@@ -93,29 +93,6 @@ export function* tensorBatches(x: tf.Tensor[], y: tf.Tensor[], sw: tf.Tensor | n
       return batch({ x: x.map(take), y: y.map(take), sampleWeight: sw ? take(sw) : null, size, tokens: 0, rows: rows.map((r) => r + offset) });
     });
   }
-}
-
-/** Validates a dataset and returns its lengths. */
-export function datasetLengths(ds: SequenceDataset, where: string): number[] {
-  if (!Array.isArray(ds.sequences) || !Array.isArray(ds.labels)) {
-    throw new MasqueError('INVALID_INPUT', `${where}: a dataset needs arrays 'sequences' and 'labels'; received ${describe(ds.sequences)} and ${describe(ds.labels)}.`);
-  }
-  if (ds.sequences.length !== ds.labels.length) {
-    throw new MasqueError('INVALID_INPUT', `${where}: the dataset has ${ds.sequences.length} sequences but ${ds.labels.length} labels.`);
-  }
-  return ds.sequences.map((s, i) => {
-    if (!Array.isArray(s)) throw new MasqueError('INVALID_SEQUENCES', `${where}: sequence ${i} is ${describe(s)}, expected an array.`);
-    if (ds.labelsPerStep) {
-      const l = ds.labels[i];
-      if (!Array.isArray(l) || l.length !== s.length) {
-        throw new MasqueError(
-          'INVALID_SEQUENCES',
-          `${where}: with labelsPerStep, label ${i} must be an array as long as sequence ${i} (${s.length} steps); received ${describe(l)}${Array.isArray(l) ? ` of length ${l.length}` : ''}.`,
-        );
-      }
-    }
-    return s.length;
-  });
 }
 
 /** The batches of one epoch (sample indices): shuffled, and with bucketing sorted by length within pools of batches (see planBatches). */

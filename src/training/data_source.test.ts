@@ -31,7 +31,7 @@ describe('data sources', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
-  test('sequences: split keeps sample indices for error messages', () => {
+  test('sequences: checked whole when made; split keeps sample indices for error messages', () => {
     const src = makeSource(model, { sequences: [[1], [2, 3], [4], [5, 6, 7]], labels: [0, 1, 0, 1] }, undefined, undefined, 'fit');
     assert.equal(src.kind, 'sequences');
     assert.equal(src.bucketingDefault, true);
@@ -49,6 +49,7 @@ describe('data sources', () => {
     const bad = (y: InputData, sw?: number[]) => assert.throws(() => makeSource(model, [[1], [2]], y, sw, 'fit'), (e: unknown) => e instanceof MasqueError);
     bad([1, 2, 3]);
     bad([1, 2], [1]);
+    bad([1, 2], [1, NaN]);
     assert.throws(() => makeSource(model, [[1], [2]], undefined, undefined, 'fit'), /pass targets y/);
     assert.equal(tf.memory().numTensors, before);
   });

@@ -4,7 +4,8 @@
  *   { kind: 'tensors' }    inputs, targets and sample weights as tensors
  *                          (the ones made here from nested arrays are owned
  *                          and freed by `dispose()`);
- *   { kind: 'sequences' }  a SequenceDataset, padded per batch.
+ *   { kind: 'sequences' }  a SequenceDataset, checked whole when the source
+ *                          is made, padded per batch.
  *
  * Both kinds give `batches()` for one pass, `split(frac)` into the training
  * and validation parts (Keras: the first floor(n·(1 − frac)) samples train),
@@ -12,10 +13,11 @@
  * user passed, so errors can name it.
  */
 import { tf } from '../runtime/tfjs.js';
-import { MasqueError, formatShape } from '../errors.js';
+import { MasqueError, describe, formatShape } from '../errors.js';
 import { sliceRows, toTensorList, type InputData } from '../data/input_data.js';
 import { DisposeScope, building } from './dispose_scope.js';
-import { datasetBatches, datasetLengths, isSequenceDataset, planOrder, shuffled, tensorBatches, type Batch, type SequenceDataset } from './data_adapter.js';
+import { datasetBatches, isSequenceDataset, planOrder, shuffled, tensorBatches, type Batch, type SequenceDataset } from './data_adapter.js';
+import { checkDataset } from './dataset_check.js';
 
 /** How one pass cuts its batches. */
 export interface BatchOptions {
@@ -86,7 +88,7 @@ export class TensorSource {
   }
 }
 
-/** A variable-length dataset, padded per batch. */
+/** A variable-length dataset (checked whole), padded per batch. */
 export class SequenceSource {
   readonly kind = 'sequences';
   readonly n: number;
@@ -125,7 +127,7 @@ export function makeSource(model: SourceModel, x: InputData | SequenceDataset, y
   if (isSequenceDataset(x)) {
     if (y !== undefined) throw new MasqueError('INVALID_ARGUMENT', `${where}: a SequenceDataset carries its labels; do not pass y as well.`);
     if (sampleWeight !== undefined) throw new MasqueError('INVALID_ARGUMENT', `${where}: sampleWeight is not supported with a SequenceDataset.`);
-    const lengths = datasetLengths(x, where);
+    const lengths = checkDataset(x, where);
     if (lengths.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: the dataset is empty (0 sequences).`);
     return new SequenceSource(x, lengths);
   }
@@ -145,9 +147,14 @@ export function makeSource(model: SourceModel, x: InputData | SequenceDataset, y
   });
 }
 
-/** Sample weights as a `[n]` tensor (made ones are tracked by `scope`). */
+/** Sample weights as a `[n]` tensor (made ones are tracked by `scope`); a list must hold finite numbers. */
 function weightTensor(sw: SampleWeightData | undefined, n: number, where: string, scope: DisposeScope): tf.Tensor | null {
   if (sw === undefined) return null;
+  if (!(sw instanceof tf.Tensor)) {
+    if (!Array.isArray(sw)) throw new MasqueError('INVALID_ARGUMENT', `${where}: sampleWeight must be a tensor or a list of numbers; received ${describe(sw)}.`);
+    const bad = sw.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+    if (bad >= 0) throw new MasqueError('INVALID_INPUT', `${where}: sampleWeight of sample ${bad} must be a finite number; received ${describe(sw[bad])}.`);
+  }
   const t = sw instanceof tf.Tensor ? sw : scope.track(tf.tensor1d(sw, 'float32'));
   if (t.shape[0] !== n) {
     throw new MasqueError('INVALID_INPUT', `${where}: sampleWeight must have one value per sample (${n}); received ${formatShape(t.shape)}.`);

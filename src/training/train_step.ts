@@ -14,6 +14,7 @@ import { computeLoss } from './losses.js';
 import type { Compiled } from './compile.js';
 import type { Batch } from './data_adapter.js';
 import { DisposeScope, withScope } from './dispose_scope.js';
+import { nonFiniteLossError } from './batch_check.js';
 import type { TrainableModel } from './trainer.js';
 
 /** What a step uses of the model. */
@@ -42,9 +43,7 @@ export function trainStep(model: StepModel, c: Compiled, b: Batch, where: string
     scope.track(value);
     scope.trackAll(Object.values(grads));
     const loss = value.dataSync()[0]!;
-    if (!Number.isFinite(loss)) {
-      throw new MasqueError('INVALID_INPUT', `${where}: the loss became ${loss} on a batch of ${b.size} samples; check the inputs and labels for NaN or out-of-range values, or lower the learning rate.`);
-    }
+    if (!Number.isFinite(loss)) throw nonFiniteLossError(loss, b, outs, where);
     c.optimizer.applyGradients(weights.map((w) => ({ variable: w.variable, gradient: grads[w.variable.name] ?? null, path: w.path })));
     updateMetrics(c, b, outs, loss, parts);
     return loss;
