@@ -126,6 +126,18 @@ export class History extends Callback {
 
 export type Mode = 'auto' | 'min' | 'max';
 
+/** Checks numeric callback options: `integer` counts are integers >= min; others finite numbers >= min (any finite number when min is -Infinity). */
+function checkNumbers(who: string, values: Record<string, unknown>, integer: readonly string[], min: Record<string, number>): void {
+  for (const [key, v] of Object.entries(values)) {
+    const lo = min[key] ?? 0;
+    const isInt = integer.includes(key);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (isInt && !Number.isInteger(v))) {
+      const expected = isInt ? `an integer >= ${lo}` : lo === -Infinity ? 'a finite number' : `a finite number >= ${lo}`;
+      throw new MasqueError('INVALID_ARGUMENT', `${who}: ${key} must be ${expected}; received ${describe(v)}.`);
+    }
+  }
+}
+
 /** 'auto' → min or max from the metric name (Keras asks the metric; Masque knows its own metric names). */
 function autoDirection(who: string, monitor: string, mode: Mode): 'min' | 'max' {
   if (mode === 'min' || mode === 'max') return mode;
@@ -179,6 +191,8 @@ export class EarlyStopping extends Callback {
       restoreBestWeights: args.restoreBestWeights ?? false,
       startFromEpoch: args.startFromEpoch ?? 0,
     };
+    const { minDelta, patience, startFromEpoch, baseline } = this.args;
+    checkNumbers('EarlyStopping', { minDelta, patience, startFromEpoch, ...(baseline === null ? {} : { baseline }) }, ['patience', 'startFromEpoch'], { baseline: -Infinity });
   }
 
   private improves(value: number, reference: number): boolean {
@@ -307,6 +321,9 @@ export class ModelCheckpoint extends Callback {
 export class LearningRateScheduler extends Callback {
   constructor(readonly schedule: (epoch: number, lr: number) => number) {
     super();
+    if (typeof schedule !== 'function') {
+      throw new MasqueError('INVALID_ARGUMENT', `LearningRateScheduler: schedule must be a function (epoch, lr) => lr; received ${describe(schedule)}.`);
+    }
   }
   private optimizer(): { learningRate: number } {
     const opt = this.requireModel('LearningRateScheduler').optimizer;
@@ -358,6 +375,9 @@ export class ReduceLROnPlateau extends Callback {
     if (!(this.args.factor < 1)) {
       throw new MasqueError('INVALID_ARGUMENT', `ReduceLROnPlateau: factor must be < 1; received ${describe(this.args.factor)}.`);
     }
+    const { factor, patience, minDelta, cooldown, minLr, mode } = this.args;
+    checkNumbers('ReduceLROnPlateau', { factor, patience, minDelta, cooldown, minLr }, ['patience', 'cooldown'], {});
+    if (!['auto', 'min', 'max'].includes(mode)) throw new MasqueError('INVALID_ARGUMENT', `ReduceLROnPlateau: mode must be 'auto', 'min' or 'max'; received ${describe(mode)}.`);
     this.greater = this.args.mode === 'max' || (this.args.mode === 'auto' && this.args.monitor.includes('acc'));
     this.best = this.greater ? -Infinity : Infinity;
   }

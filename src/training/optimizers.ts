@@ -144,6 +144,9 @@ export abstract class Optimizer<A extends OptimizerArgs = OptimizerArgs> {
     }
     this.build(live.map((p) => p.variable), live.map((p) => p.path ?? p.variable.name));
     const lr = this.learningRate;
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+      throw new MasqueError('INVALID_ARGUMENT', `${this.name} optimizer: the learning rate schedule must return a finite number >= 0; it returned ${describe(lr)} at iteration ${this.iter}.`);
+    }
     const step = this.iter + 1;
     tf.tidy(() => {
       const grads = this.clip(live.map((p) => p.gradient!));
