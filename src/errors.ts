@@ -22,6 +22,7 @@ export type MasqueErrorCode =
   | 'SAVE_FAILED'
   | 'UNSUPPORTED_FILE'
   | 'NOT_COMPILED'
+  | 'MODEL_BUSY'
   | 'UNKNOWN_NAME'
   | 'BACKEND_UNAVAILABLE'
   | 'NODE_ONLY';

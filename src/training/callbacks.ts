@@ -47,6 +47,12 @@ export class Callback {
   onEpochEnd(_epoch: number, _logs: Logs = {}): Hook {}
   onBatchBegin(_batch: number, _logs: Logs = {}): Hook {}
   onBatchEnd(_batch: number, _logs: Logs = {}): Hook {}
+  /**
+   * Called instead of `onTrainEnd` when `fit` fails after `onTrainBegin`
+   * (a Masque extension): free what the callback holds. Errors raised here
+   * are ignored; `fit` rethrows the original error.
+   */
+  onTrainError(_error: unknown): Hook {}
 
   protected requireModel(who: string): TrainingModelLike {
     if (this.model === null) {
@@ -89,6 +95,16 @@ export class CallbackList {
   async onBatchEnd(batch: number, logs: Logs = {}): Promise<void> {
     for (const c of this.callbacks) await c.onBatchEnd(batch, logs);
   }
+  /** Tells every callback that training failed; their own errors are ignored so that the original one wins. */
+  async onTrainError(error: unknown): Promise<void> {
+    for (const c of this.callbacks) {
+      try {
+        await c.onTrainError?.(error);
+      } catch {
+        // The error that stopped training is the one to report.
+      }
+    }
+  }
 }
 
 /** Records the epoch logs: `history.history.loss[i]`, `history.epoch[i]`. */
@@ -100,11 +116,27 @@ export class History extends Callback {
   }
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     this.epoch.push(epoch);
-    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(logs)) {
+      // Own properties only: a log named 'constructor' is a log like any other.
+      if (!Object.hasOwn(this.history, k)) Object.defineProperty(this.history, k, { value: [], enumerable: true, writable: true, configurable: true });
+      this.history[k]!.push(v);
+    }
   }
 }
 
 export type Mode = 'auto' | 'min' | 'max';
+
+/** Checks numeric callback options: `integer` counts are integers >= min; others finite numbers >= min (any finite number when min is -Infinity). */
+function checkNumbers(who: string, values: Record<string, unknown>, integer: readonly string[], min: Record<string, number>): void {
+  for (const [key, v] of Object.entries(values)) {
+    const lo = min[key] ?? 0;
+    const isInt = integer.includes(key);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (isInt && !Number.isInteger(v))) {
+      const expected = isInt ? `an integer >= ${lo}` : lo === -Infinity ? 'a finite number' : `a finite number >= ${lo}`;
+      throw new MasqueError('INVALID_ARGUMENT', `${who}: ${key} must be ${expected}; received ${describe(v)}.`);
+    }
+  }
+}
 
 /** 'auto' → min or max from the metric name (Keras asks the metric; Masque knows its own metric names). */
 function autoDirection(who: string, monitor: string, mode: Mode): 'min' | 'max' {
@@ -120,7 +152,7 @@ function autoDirection(who: string, monitor: string, mode: Mode): 'min' | 'max' 
 }
 
 function monitored(who: string, monitor: string, logs: Logs): number | null {
-  const v = logs[monitor];
+  const v = Object.hasOwn(logs, monitor) ? logs[monitor] : undefined;
   if (v === undefined) {
     console.warn(`${who} is conditioned on '${monitor}', which is not available. Available: ${Object.keys(logs).join(', ')}.`);
     return null;
@@ -159,6 +191,8 @@ export class EarlyStopping extends Callback {
       restoreBestWeights: args.restoreBestWeights ?? false,
       startFromEpoch: args.startFromEpoch ?? 0,
     };
+    const { minDelta, patience, startFromEpoch, baseline } = this.args;
+    checkNumbers('EarlyStopping', { minDelta, patience, startFromEpoch, ...(baseline === null ? {} : { baseline }) }, ['patience', 'startFromEpoch'], { baseline: -Infinity });
   }
 
   private improves(value: number, reference: number): boolean {
@@ -205,6 +239,10 @@ export class EarlyStopping extends Callback {
     this.keepWeights(null);
   }
 
+  override onTrainError(): void {
+    this.keepWeights(null);
+  }
+
   private keepWeights(weights: tf.Tensor[] | null): void {
     for (const w of this.bestWeights ?? []) w.dispose();
     this.bestWeights = weights;
@@ -223,7 +261,7 @@ export interface ModelCheckpointArgs {
 /** Python-style placeholders: {name}, {name:0Nd}, {name:.Nf}. */
 export function formatFilepath(template: string, values: Logs): string {
   return template.replace(/\{(\w+)(?::([^}]*))?\}/g, (whole, key: string, spec: string | undefined) => {
-    const v = values[key];
+    const v = Object.hasOwn(values, key) ? values[key] : undefined;
     if (v === undefined) {
       throw new MasqueError('INVALID_ARGUMENT', `ModelCheckpoint: filepath ${describe(template)} refers to '${key}', which is not in the logs (${Object.keys(values).join(', ')}).`);
     }
@@ -283,6 +321,9 @@ export class ModelCheckpoint extends Callback {
 export class LearningRateScheduler extends Callback {
   constructor(readonly schedule: (epoch: number, lr: number) => number) {
     super();
+    if (typeof schedule !== 'function') {
+      throw new MasqueError('INVALID_ARGUMENT', `LearningRateScheduler: schedule must be a function (epoch, lr) => lr; received ${describe(schedule)}.`);
+    }
   }
   private optimizer(): { learningRate: number } {
     const opt = this.requireModel('LearningRateScheduler').optimizer;
@@ -334,6 +375,9 @@ export class ReduceLROnPlateau extends Callback {
     if (!(this.args.factor < 1)) {
       throw new MasqueError('INVALID_ARGUMENT', `ReduceLROnPlateau: factor must be < 1; received ${describe(this.args.factor)}.`);
     }
+    const { factor, patience, minDelta, cooldown, minLr, mode } = this.args;
+    checkNumbers('ReduceLROnPlateau', { factor, patience, minDelta, cooldown, minLr }, ['patience', 'cooldown'], {});
+    if (!['auto', 'min', 'max'].includes(mode)) throw new MasqueError('INVALID_ARGUMENT', `ReduceLROnPlateau: mode must be 'auto', 'min' or 'max'; received ${describe(mode)}.`);
     this.greater = this.args.mode === 'max' || (this.args.mode === 'auto' && this.args.monitor.includes('acc'));
     this.best = this.greater ? -Infinity : Infinity;
   }

@@ -3,14 +3,15 @@
  * - tensors or nested arrays (`x`, `y`), cut into batches of `batchSize`;
  * - a variable-length dataset `{ sequences, labels }` of token-id arrays,
  *   padded per batch only to that batch's longest sequence (dynamic
- *   padding), optionally bucketed by length.
+ *   padding), optionally bucketed by length. `checkDataset` checks every
+ *   sample before the first step, so a bad sample fails at once and by name.
  */
 import { tf } from '../runtime/tfjs.js';
-import { MasqueError, describe } from '../errors.js';
-import { getMask, attachMask } from '../engine/masks.js';
+import { getMask, attachMask, cloneMask } from '../engine/masks.js';
 import { planBatches, shuffleInPlace } from '../data/bucketing.js';
 import { padSequences } from '../data/pad_sequences.js';
 import { sliceRows } from '../data/input_data.js';
+import { building } from './dispose_scope.js';
 
 /** A dataset of variable-length sequences, padded per batch. */
 export interface SequenceDataset {
@@ -41,6 +42,15 @@ export interface Batch {
   size: number;
   /** Number of real (unpadded) steps, when known. */
   tokens: number;
+  /** Where each row of the batch comes from: its sample index in the data the user passed. */
+  rows: number[];
+  /** Frees the batch's tensors. */
+  dispose(): void;
+}
+
+/** A batch whose `dispose()` frees its tensors. */
+function batch(fields: Omit<Batch, 'dispose'>): Batch {
+  return { ...fields, dispose: () => tf.dispose([...fields.x, ...fields.y, ...(fields.sampleWeight ? [fields.sampleWeight] : [])]) };
 }
 
 /** 0..n-1 in a random order drawn from `rand`. */
@@ -60,38 +70,29 @@ export function gatherRows(t: tf.Tensor, idx: number[]): tf.Tensor {
   return out;
 }
 
-/** Batches of in-memory tensors, in order or shuffled. The caller disposes each batch. */
-export function* tensorBatches(x: tf.Tensor[], y: tf.Tensor[], sw: tf.Tensor | null, batchSize: number, order: number[] | null): Generator<Batch> {
+/** All rows of `t` as a new handle on the same data (a reshape; tf.clone copies on wasm), with a copy of its mask. */
+function allRows(t: tf.Tensor): tf.Tensor {
+  const out = tf.reshape(t, t.shape);
+  const m = getMask(t);
+  if (m) attachMask(out, cloneMask(m));
+  return out;
+}
+
+/**
+ * Batches of in-memory tensors, in order or shuffled; `offset` is the sample
+ * index of row 0 in the user's data. The caller disposes each batch.
+ */
+export function* tensorBatches(x: tf.Tensor[], y: tf.Tensor[], sw: tf.Tensor | null, batchSize: number, order: number[] | null, offset = 0): Generator<Batch> {
   const n = x[0]!.shape[0]!;
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    // One batch of all rows shares the caller's data (a reshape; tf.clone copies on wasm).
-    const pick = (t: tf.Tensor) => (order ? gatherRows(t, order.slice(start, start + size)) : size === n ? tf.reshape(t, t.shape) : sliceRows(t, start, size));
-    yield { x: x.map(pick), y: y.map(pick), sampleWeight: sw ? pick(sw) : null, size, tokens: 0 };
+    const rows = order ? order.slice(start, start + size) : Array.from({ length: size }, (_, i) => start + i);
+    const pick = (t: tf.Tensor) => (order ? gatherRows(t, rows) : size === n ? allRows(t) : sliceRows(t, start, size));
+    yield building((scope) => {
+      const take = (t: tf.Tensor) => scope.track(pick(t));
+      return batch({ x: x.map(take), y: y.map(take), sampleWeight: sw ? take(sw) : null, size, tokens: 0, rows: rows.map((r) => r + offset) });
+    });
   }
-}
-
-/** Validates a dataset and returns its lengths. */
-export function datasetLengths(ds: SequenceDataset, where: string): number[] {
-  if (!Array.isArray(ds.sequences) || !Array.isArray(ds.labels)) {
-    throw new MasqueError('INVALID_INPUT', `${where}: a dataset needs arrays 'sequences' and 'labels'; received ${describe(ds.sequences)} and ${describe(ds.labels)}.`);
-  }
-  if (ds.sequences.length !== ds.labels.length) {
-    throw new MasqueError('INVALID_INPUT', `${where}: the dataset has ${ds.sequences.length} sequences but ${ds.labels.length} labels.`);
-  }
-  return ds.sequences.map((s, i) => {
-    if (!Array.isArray(s)) throw new MasqueError('INVALID_SEQUENCES', `${where}: sequence ${i} is ${describe(s)}, expected an array.`);
-    if (ds.labelsPerStep) {
-      const l = ds.labels[i];
-      if (!Array.isArray(l) || l.length !== s.length) {
-        throw new MasqueError(
-          'INVALID_SEQUENCES',
-          `${where}: with labelsPerStep, label ${i} must be an array as long as sequence ${i} (${s.length} steps); received ${describe(l)}${Array.isArray(l) ? ` of length ${l.length}` : ''}.`,
-        );
-      }
-    }
-    return s.length;
-  });
 }
 
 /** The batches of one epoch (sample indices): shuffled, and with bucketing sorted by length within pools of batches (see planBatches). */
@@ -99,8 +100,8 @@ export function planOrder(lengths: number[], batchSize: number, shuffle: boolean
   return planBatches(lengths, { batchSize, shuffle, bucketing, seed: Math.floor(rand() * 2 ** 31) });
 }
 
-/** Batches of a variable-length dataset, each padded to its own longest sequence. */
-export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[]): Generator<Batch> {
+/** Batches of a variable-length dataset, each padded to its own longest sequence; `offset` as in `tensorBatches`. */
+export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[], offset = 0): Generator<Batch> {
   const padding = ds.padding ?? 'post';
   const value = ds.value ?? 0;
   for (const rows of plan) {
@@ -108,14 +109,15 @@ export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[]):
     const seqs = idx.map((i) => ds.sequences[i]!) as (number[] | number[][])[];
     const len = Math.max(1, ...seqs.map((s) => s.length));
     const featureVectors = seqs.some((s) => Array.isArray(s[0]));
-    const x = padSequences(seqs, { maxlen: len, padding, value, dtype: ds.dtype ?? (featureVectors ? 'float32' : 'int32') });
     const labels = idx.map((i) => ds.labels[i]!);
-    let y: tf.Tensor;
-    if (ds.labelsPerStep) {
-      y = padSequences(labels as number[][], { maxlen: len, padding, value: 0, dtype: 'float32' });
-    } else {
-      y = labels.every((l) => typeof l === 'number') ? tf.tensor1d(labels as number[], 'float32') : tf.tensor(labels as number[][], undefined, 'float32');
-    }
-    yield { x: [x], y: [y], sampleWeight: null, size: idx.length, tokens: seqs.reduce((a, s) => a + s.length, 0) };
+    yield building((scope) => {
+      const x = scope.track(padSequences(seqs, { maxlen: len, padding, value, dtype: ds.dtype ?? (featureVectors ? 'float32' : 'int32') }));
+      const y = scope.track(
+        ds.labelsPerStep ? padSequences(labels as number[][], { maxlen: len, padding, value: 0, dtype: 'float32' })
+        : labels.every((l) => typeof l === 'number') ? tf.tensor1d(labels as number[], 'float32')
+        : tf.tensor(labels as number[][], undefined, 'float32'),
+      );
+      return batch({ x: [x], y: [y], sampleWeight: null, size: idx.length, tokens: seqs.reduce((a, s) => a + s.length, 0), rows: idx.map((i) => i + offset) });
+    });
   }
 }

@@ -13,6 +13,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
+import { NameTable } from './names.js';
 
 /** Keras's `backend.epsilon()`. */
 export const EPSILON = 1e-7;
@@ -149,15 +150,15 @@ export function sparseCategoricalCrossentropy(
   });
 }
 
-const FACTORIES: Record<string, (o: CrossentropyOptions) => LossFunction> = {
-  meansquarederror: () => meanSquaredError,
-  mse: () => meanSquaredError,
-  meanabsoluteerror: () => meanAbsoluteError,
-  mae: () => meanAbsoluteError,
-  binarycrossentropy: (o) => named('binary_crossentropy', (t, p) => binaryCrossentropy(t, p, o)),
-  categoricalcrossentropy: (o) => named('categorical_crossentropy', (t, p) => categoricalCrossentropy(t, p, o)),
-  sparsecategoricalcrossentropy: (o) => named('sparse_categorical_crossentropy', (t, p) => sparseCategoricalCrossentropy(t, p, o)),
-};
+const FACTORIES = new NameTable<(o: CrossentropyOptions) => LossFunction>([
+  ['mean_squared_error', () => meanSquaredError],
+  ['mse', () => meanSquaredError],
+  ['mean_absolute_error', () => meanAbsoluteError],
+  ['mae', () => meanAbsoluteError],
+  ['binary_crossentropy', (o) => named('binary_crossentropy', (t, p) => binaryCrossentropy(t, p, o))],
+  ['categorical_crossentropy', (o) => named('categorical_crossentropy', (t, p) => categoricalCrossentropy(t, p, o))],
+  ['sparse_categorical_crossentropy', (o) => named('sparse_categorical_crossentropy', (t, p) => sparseCategoricalCrossentropy(t, p, o))],
+]);
 
 /** A loss named in Keras style, plus crossentropy options. */
 export interface LossConfig extends CrossentropyOptions {
@@ -175,11 +176,11 @@ export function getLoss(identifier: string | LossConfig | ((yTrue: tf.Tensor, yP
     return 'lossName' in identifier ? (identifier as LossFunction) : named(identifier.name || 'custom', identifier);
   }
   const name = typeof identifier === 'string' ? identifier : identifier?.name;
-  const factory = typeof name === 'string' ? FACTORIES[name.replace(/_/g, '').toLowerCase()] : undefined;
+  const factory = typeof name === 'string' ? FACTORIES.get(name) : undefined;
   if (factory === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
-      `getLoss: unknown loss ${describe(name ?? identifier)}. Known: mean_squared_error (mse), mean_absolute_error (mae), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy (any of snake_case, camelCase or the Keras class name), or a function (yTrue, yPred) => Tensor.`,
+      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy (any of snake_case, camelCase or the Keras class name), or a function (yTrue, yPred) => Tensor.`,
     );
   }
   return factory(typeof identifier === 'string' ? {} : identifier);

@@ -9,6 +9,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
+import { NameTable } from './names.js';
 import { meanAbsoluteError, meanSquaredError, squeezeOrExpandToSameRank } from './losses.js';
 
 export interface MetricUpdateOptions {
@@ -174,15 +175,17 @@ export class Accuracy extends MeanMetricWrapper {
   }
 }
 
-const FUNCTIONS: Record<string, MetricFunction> = {
-  binaryaccuracy: binaryAccuracy,
-  categoricalaccuracy: categoricalAccuracy,
-  sparsecategoricalaccuracy: sparseCategoricalAccuracy,
-  meansquarederror: meanSquaredError,
-  mse: meanSquaredError,
-  meanabsoluteerror: meanAbsoluteError,
-  mae: meanAbsoluteError,
-};
+const FUNCTIONS = new NameTable<MetricFunction | 'accuracy'>([
+  ['accuracy', 'accuracy'],
+  ['acc', 'accuracy'],
+  ['binary_accuracy', binaryAccuracy],
+  ['categorical_accuracy', categoricalAccuracy],
+  ['sparse_categorical_accuracy', sparseCategoricalAccuracy],
+  ['mean_squared_error', meanSquaredError],
+  ['mse', meanSquaredError],
+  ['mean_absolute_error', meanAbsoluteError],
+  ['mae', meanAbsoluteError],
+]);
 
 /**
  * Resolves a metric by Keras name in any style ('accuracy', 'acc',
@@ -195,13 +198,12 @@ const FUNCTIONS: Record<string, MetricFunction> = {
 export function getMetric(identifier: string | Metric, lossName?: string): Metric {
   void lossName;
   if (typeof identifier !== 'string') return identifier;
-  const key = identifier.replace(/_/g, '').toLowerCase();
-  if (key === 'accuracy' || key === 'acc') return new Accuracy(identifier);
-  const fn = FUNCTIONS[key];
+  const fn = FUNCTIONS.get(identifier);
+  if (fn === 'accuracy') return new Accuracy(identifier);
   if (fn === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
-      `getMetric: unknown metric ${describe(identifier)}. Known: accuracy (acc), binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, mean_squared_error (mse), mean_absolute_error (mae), or a Metric object.`,
+      `getMetric: unknown metric ${describe(identifier)}.${FUNCTIONS.hint(identifier)} Known: accuracy (acc), binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, mean_squared_error (mse), mean_absolute_error (mae), or a Metric object.`,
     );
   }
   return new MeanMetricWrapper(fn, identifier);

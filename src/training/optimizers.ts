@@ -14,6 +14,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
+import { NameTable } from './names.js';
 
 /** Learning rate as a function of the iteration count (0 at the first step). */
 export type LearningRateSchedule = (iteration: number) => number;
@@ -143,6 +144,9 @@ export abstract class Optimizer<A extends OptimizerArgs = OptimizerArgs> {
     }
     this.build(live.map((p) => p.variable), live.map((p) => p.path ?? p.variable.name));
     const lr = this.learningRate;
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+      throw new MasqueError('INVALID_ARGUMENT', `${this.name} optimizer: the learning rate schedule must return a finite number >= 0; it returned ${describe(lr)} at iteration ${this.iter}.`);
+    }
     const step = this.iter + 1;
     tf.tidy(() => {
       const grads = this.clip(live.map((p) => p.gradient!));
@@ -333,12 +337,12 @@ export class RMSprop extends Optimizer<RMSpropArgs> {
   }
 }
 
-const OPTIMIZERS: Record<string, (config: OptimizerArgs) => Optimizer> = {
-  sgd: (c) => new SGD(c),
-  adam: (c) => new Adam(c),
-  adamw: (c) => new AdamW(c),
-  rmsprop: (c) => new RMSprop(c),
-};
+const OPTIMIZERS = new NameTable<(config: OptimizerArgs) => Optimizer>([
+  ['sgd', (c) => new SGD(c)],
+  ['adam', (c) => new Adam(c)],
+  ['adamw', (c) => new AdamW(c)],
+  ['rmsprop', (c) => new RMSprop(c)],
+]);
 
 /** A serialized optimizer: Keras's `{class_name, config}` with camelCase keys. */
 export interface OptimizerSpec {
@@ -354,9 +358,10 @@ export interface OptimizerSpec {
 export function getOptimizer(identifier: string | Optimizer | OptimizerSpec): Optimizer {
   if (identifier instanceof Optimizer) return identifier;
   const name = typeof identifier === 'string' ? identifier : identifier?.className;
-  const make = typeof name === 'string' ? OPTIMIZERS[name.replace(/_/g, '').toLowerCase()] : undefined;
+  const make = typeof name === 'string' ? OPTIMIZERS.get(name) : undefined;
   if (make === undefined) {
-    throw new MasqueError('UNKNOWN_NAME', `getOptimizer: unknown optimizer ${describe(name ?? identifier)}. Known: 'sgd', 'adam', 'adamw', 'rmsprop', an Optimizer instance, or { className, config }.`);
+    const hint = typeof name === 'string' ? OPTIMIZERS.hint(name) : '';
+    throw new MasqueError('UNKNOWN_NAME', `getOptimizer: unknown optimizer ${describe(name ?? identifier)}.${hint} Known: 'sgd', 'adam', 'adamw', 'rmsprop', an Optimizer instance, or { className, config }.`);
   }
   return make(typeof identifier === 'string' ? {} : (identifier.config ?? {}));
 }

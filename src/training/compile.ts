@@ -1,0 +1,151 @@
+/**
+ * `compile`'s half of training: `CompileArgs` resolved, once, into a
+ * `Compiled` spec (the optimizer, one loss, loss weight and list of metrics
+ * per output, and the loss trackers), and the log names Keras 3 gives them.
+ * The output names are passed in; nothing here knows about models.
+ */
+import type { tf } from '../runtime/tfjs.js';
+import { MasqueError, describe } from '../errors.js';
+import { getLoss, type LossConfig, type LossFunction } from './losses.js';
+import { Mean, getMetric, type Metric } from './metrics.js';
+import { Optimizer, getOptimizer, type OptimizerSpec } from './optimizers.js';
+import type { Logs } from './callbacks.js';
+
+export type LossSpec = string | LossConfig | LossFunction | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor);
+
+type MetricEntry = string | Metric;
+export type MetricsSpec = (MetricEntry | MetricEntry[])[] | Record<string, MetricEntry | MetricEntry[]>;
+
+export interface CompileArgs {
+  /** 'adam', 'adamw', 'sgd', 'rmsprop', an Optimizer, or `{ className, config }` (default 'rmsprop', as Keras). */
+  optimizer?: string | Optimizer | OptimizerSpec;
+  /** One loss for every output, or one per output. */
+  loss: LossSpec | LossSpec[];
+  /**
+   * Metrics ('accuracy', 'binary_accuracy', 'mse', ... or Metric objects),
+   * computed without sample weights, as in Keras. One model output: a list.
+   * Several outputs: one entry per output (a metric or a list of them), or
+   * an object keyed by output layer name.
+   */
+  metrics?: MetricsSpec;
+  /** Metrics that also apply the sample weights (Keras's `weighted_metrics`); same forms as `metrics`. */
+  weightedMetrics?: MetricsSpec;
+  /** Weights of the per-output losses in the total (default 1 each). */
+  lossWeights?: number[];
+}
+
+/** A compiled training spec; `k` indexes the model's outputs everywhere. */
+export interface Compiled {
+  optimizer: Optimizer;
+  /** Whether the optimizer was made here (from a name or spec); its owner disposes it with the model or on recompile. */
+  ownsOptimizer: boolean;
+  outputNames: string[];
+  losses: LossFunction[];
+  lossWeights: number[];
+  /** metrics[k] are the metrics of output k; `weighted` ones get the sample weights. */
+  metrics: { metric: Metric; weighted: boolean }[][];
+  lossTracker: Mean;
+  /** Per-output loss trackers (`<output>_loss`), only with several outputs. */
+  outputLossTrackers: Mean[];
+}
+
+/**
+ * Resolves `args` for a model whose outputs are named `outputNames` (one
+ * name per output; an unbuilt Sequential passes one placeholder name).
+ * `where` starts error messages ("compile (model 'm')").
+ */
+export function compileSpec(args: CompileArgs, outputNames: string[], where: string): Compiled {
+  if (args === null || typeof args !== 'object' || args.loss === undefined) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: pass { optimizer, loss, metrics }; received ${describe(args)}.`);
+  }
+  const nOut = outputNames.length;
+  const lossList = Array.isArray(args.loss) ? args.loss : new Array<LossSpec>(nOut).fill(args.loss);
+  if (lossList.length !== nOut) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: the model has ${nOut} outputs, so loss must be one loss or a list of ${nOut}; received a list of ${lossList.length}.`);
+  }
+  const lossWeights = args.lossWeights ?? new Array<number>(nOut).fill(1);
+  if (!Array.isArray(lossWeights) || lossWeights.length !== nOut || lossWeights.some((w) => typeof w !== 'number' || !Number.isFinite(w))) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: lossWeights must be ${nOut} finite numbers; received ${describe(args.lossWeights)}.`);
+  }
+  const losses = lossList.map((l) => getLoss(l as string));
+  const plain = metricsPerOutput(args.metrics, outputNames, losses, `${where}: metrics`);
+  const weighted = metricsPerOutput(args.weightedMetrics, outputNames, losses, `${where}: weightedMetrics`);
+  const metrics = plain.map((ms, k) => [...ms.map((metric) => ({ metric, weighted: false })), ...weighted[k]!.map((metric) => ({ metric, weighted: true }))]);
+  const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
+  return {
+    optimizer,
+    ownsOptimizer: !(args.optimizer instanceof Optimizer),
+    outputNames,
+    losses,
+    lossWeights,
+    metrics,
+    lossTracker: new Mean('loss'),
+    outputLossTrackers: nOut > 1 ? outputNames.map((name) => new Mean(`${name}_loss`)) : [],
+  };
+}
+
+/** Resolves a metrics spec to one list per output, as Keras's compile does. */
+function metricsPerOutput(spec: MetricsSpec | undefined, names: string[], losses: LossFunction[], where: string): Metric[][] {
+  const resolve = (m: unknown, k: number): Metric => {
+    if (typeof m === 'string') return getMetric(m, losses[k]!.lossName);
+    if (m !== null && typeof m === 'object' && typeof (m as Metric).updateState === 'function') return m as Metric;
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: each metric must be a name or a Metric object; received ${describe(m)}.`);
+  };
+  const list = (entry: unknown, k: number): Metric[] => (Array.isArray(entry) ? entry : [entry]).map((m) => resolve(m, k));
+  if (spec === undefined || spec === null) return names.map(() => []);
+  if (!Array.isArray(spec)) {
+    if (typeof spec !== 'object') throw new MasqueError('INVALID_ARGUMENT', `${where}: expected a list or an object keyed by output name; received ${describe(spec)}.`);
+    const unknown = Object.keys(spec).filter((n) => !names.includes(n));
+    if (unknown.length > 0) throw new MasqueError('INVALID_ARGUMENT', `${where}: unknown output names ${unknown.join(', ')}; the outputs are ${names.join(', ')}.`);
+    return names.map((n, k) => (Object.hasOwn(spec, n) && spec[n] !== undefined ? list(spec[n], k) : []));
+  }
+  if (names.length === 1) return [spec.flatMap((e) => list(e, 0))];
+  if (spec.length !== names.length) {
+    throw new MasqueError(
+      'INVALID_ARGUMENT',
+      `${where}: the model has ${names.length} outputs, so give one entry per output (a metric or a list of metrics), or an object keyed by output name; received a list of ${spec.length}.`,
+    );
+  }
+  return spec.map((e, k) => list(e, k));
+}
+
+/**
+ * The log names in log order: loss, the per-output losses, then each
+ * output's metrics (prefixed with the output's name when there are several).
+ * As Keras's CompileMetrics.result: all plain metrics, then all weighted
+ * ones; a repeated name gets `_1`, `_2`, and a weighted metric whose name is
+ * taken becomes `weighted_<name>`.
+ */
+export function logEntries(c: Compiled): [string, { result(): number }][] {
+  const entries: [string, { result(): number }][] = [['loss', c.lossTracker], ...c.outputLossTrackers.map((t) => [t.name, t] as [string, Mean])];
+  const prefix = (k: number) => (c.metrics.length > 1 ? `${c.outputNames[k]}_` : '');
+  const counts = new Map<string, number>();
+  for (const weighted of [false, true]) {
+    c.metrics.forEach((ms, k) => {
+      for (const m of ms) {
+        if (m.weighted !== weighted) continue;
+        let name = `${prefix(k)}${m.metric.name}`;
+        if (counts.has(name) && weighted) name = `${prefix(k)}weighted_${m.metric.name}`;
+        const n = counts.get(name);
+        counts.set(name, (n ?? 0) + 1);
+        if (n !== undefined) name = `${name}_${n}`;
+        entries.push([name, m.metric]);
+      }
+    });
+  }
+  return entries;
+}
+
+/** The current value of every tracker and metric, by log name. */
+export function currentLogs(c: Compiled): Logs {
+  const out: Logs = {};
+  for (const [name, m] of logEntries(c)) Object.defineProperty(out, name, { value: m.result(), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** Resets every tracker and metric (at the start of each epoch and evaluation). */
+export function resetMetrics(c: Compiled): void {
+  c.lossTracker.resetState();
+  for (const t of c.outputLossTrackers) t.resetState();
+  for (const ms of c.metrics) for (const { metric } of ms) metric.resetState();
+}
