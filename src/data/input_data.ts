@@ -8,12 +8,16 @@ import type { SymbolicTensor } from '../engine/symbolic.js';
 export type ArrayData = number | boolean | string | ArrayData[];
 export type InputData = tf.Tensor | ArrayData[] | (tf.Tensor | ArrayData[])[];
 
-function inferShape(x: ArrayData, where: string, path = ''): number[] {
+/** Nesting deeper than this is not data (a tensor has at most a handful of axes); it is usually an array that contains itself. */
+const MAX_RANK = 16;
+
+function inferShape(x: ArrayData, where: string, path = '', depth = 0): number[] {
   if (!Array.isArray(x)) return [];
+  if (depth >= MAX_RANK) throw new MasqueError('INVALID_INPUT', `${where}: the nested arrays are more than ${MAX_RANK} levels deep at ${path || 'the top'} (an array that contains itself?); expected data of rank at most ${MAX_RANK}.`);
   if (x.length === 0) return [0];
-  const first = inferShape(x[0]!, where, `${path}[0]`);
+  const first = inferShape(x[0]!, where, `${path}[0]`, depth + 1);
   for (let i = 1; i < x.length; i++) {
-    const s = inferShape(x[i]!, where, `${path}[${i}]`);
+    const s = inferShape(x[i]!, where, `${path}[${i}]`, depth + 1);
     if (s.length !== first.length || s.some((d, k) => d !== first[k])) {
       throw new MasqueError(
         'INVALID_INPUT',
@@ -27,7 +31,11 @@ function inferShape(x: ArrayData, where: string, path = ''): number[] {
 /** Converts one model input to a tensor of the input's dtype (checking rank). */
 export function toInputTensor(x: tf.Tensor | ArrayData[], spec: SymbolicTensor | undefined, where: string): tf.Tensor {
   const dtype = (spec?.dtype ?? 'float32') as tf.DataType;
-  if (x instanceof tf.Tensor) return x;
+  if (x instanceof tf.Tensor) {
+    if (x.isDisposed) throw new MasqueError('INVALID_INPUT', `${where}: the tensor of shape ${formatShape(x.shape)} has been disposed.`);
+    if (x.dtype === 'string' && dtype !== 'string') throw new MasqueError('INVALID_INPUT', `${where}: expected a ${dtype} tensor; received a string tensor of shape ${formatShape(x.shape)}. Map text to ids first (TextVectorizer).`);
+    return x;
+  }
   if (!Array.isArray(x)) throw new MasqueError('INVALID_INPUT', `${where}: expected a tensor or a nested array; received ${describe(x)}.`);
   const shape = inferShape(x, where);
   const flat = (x as unknown[]).flat(Infinity) as (number | boolean | string)[];
@@ -55,7 +63,14 @@ export function toTensorList(
       ? new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: the model has ${count} inputs but received ${items.length}.`)
       : new MasqueError('INVALID_INPUT', `${where}: the model has ${count} outputs but received ${items.length} targets.`);
   }
-  const tensors = items.map((it, i) => toInputTensor(it, specs[i], `${where}, ${kind} ${i}`));
+  const tensors: tf.Tensor[] = [];
+  try {
+    items.forEach((it, i) => tensors.push(toInputTensor(it, specs[i], `${where}, ${kind} ${i}`)));
+  } catch (e) {
+    // Nothing converted before the bad item outlives the error.
+    tensors.forEach((t, i) => t !== items[i] && t.dispose());
+    throw e;
+  }
   return { tensors, owned: tensors.map((t, i) => t !== items[i]) };
 }
 

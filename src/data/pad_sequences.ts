@@ -28,6 +28,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
+import { opt, readOptions } from '../engine/options.js';
 
 /** Output dtypes of `padSequences`. */
 export type PadSequencesDtype = 'int32' | 'int16' | 'int8' | 'uint16' | 'uint8' | 'float32' | 'bool' | 'string';
@@ -56,6 +57,20 @@ export interface PaddedSequences {
   /** Valid (copied) length of each row after truncation. */
   lengths: Int32Array;
 }
+
+/** The most values a padded result may hold (512 MiB of float32): a larger one is refused before anything is allocated. */
+export const MAX_PADDED_ELEMENTS = 2 ** 27;
+/** The deepest nesting of one step's features (deeper is not data, usually an array that contains itself). */
+const MAX_STEP_RANK = 16;
+
+const PAD_OPTIONS = {
+  maxlen: opt.custom<number | null | undefined>((v) => v as number | null, { default: undefined }),
+  dtype: opt.custom<PadSequencesDtype | undefined>((v) => v as PadSequencesDtype, { default: undefined }),
+  padding: opt.custom<string | undefined>((v) => v as string, { default: undefined }),
+  truncating: opt.custom<string | undefined>((v) => v as string, { default: undefined }),
+  value: opt.custom<unknown>((v) => v, { default: undefined }),
+  returnLengths: opt.custom<unknown>((v) => v, { default: undefined }),
+};
 
 const WIDTH: Partial<Record<PadSequencesDtype, (i: number) => number>> = {
   int32: (i) => i | 0,
@@ -87,6 +102,7 @@ export function padSequences(sequences: Iterable<SequenceLike>, options: PadSequ
 export function padSequences(sequences: Iterable<SequenceLike>, options?: PadSequencesOptions & { returnLengths?: false }): tf.Tensor;
 export function padSequences(sequences: Iterable<SequenceLike>, options?: PadSequencesOptions): tf.Tensor | PaddedSequences;
 export function padSequences(sequences: Iterable<SequenceLike>, options: PadSequencesOptions = {}): tf.Tensor | PaddedSequences {
+  options = readOptions(PAD_OPTIONS, options, 'padSequences') as PadSequencesOptions;
   const seqs = checkContainer(sequences);
   // Keras: lengths of every item, feature shape from the first non-empty one.
   const lengths: number[] = [];
@@ -113,6 +129,12 @@ export function padSequences(sequences: Iterable<SequenceLike>, options: PadSequ
 
   const n = seqs.length;
   const rowSize = maxlen * featureSize;
+  if (n * rowSize > MAX_PADDED_ELEMENTS) {
+    throw new MasqueError(
+      'INVALID_ARGUMENT',
+      `padSequences: the padded result would hold ${n} x ${maxlen}${featureSize > 1 ? ` x ${featureSize}` : ''} = ${n * rowSize} values (${((n * rowSize * 4) / 2 ** 20).toFixed(0)} MiB), more than the limit of ${MAX_PADDED_ELEMENTS} values; nothing was allocated. Use a smaller maxlen, or pad per batch (fit({ sequences }) pads each batch to its own longest sequence).`,
+    );
+  }
   const out: Int32Array | Float32Array | Uint8Array | string[] =
     dtype === 'string' ? new Array<string>(n * rowSize).fill(value as string)
     : dtype === 'float32' ? new Float32Array(n * rowSize).fill(value as number)
@@ -179,11 +201,14 @@ function stepShapeOf(s: ArrayLike<unknown>, idx: number, count: number, expected
   return first ?? [];
 }
 
-function valueShape(v: unknown, idx: number, t: number): number[] {
+function valueShape(v: unknown, idx: number, t: number, depth = 0): number[] {
   if (!isArrayLike(v) || v.length === 0) return isArrayLike(v) ? [0] : [];
-  const inner = valueShape(v[0], idx, t);
+  if (depth >= MAX_STEP_RANK) {
+    throw new MasqueError('INVALID_SEQUENCES', `padSequences: step ${t} of the sequence at position ${idx} is nested more than ${MAX_STEP_RANK} levels deep (an array that contains itself?); expected a number, a string, or a rectangular array.`);
+  }
+  const inner = valueShape(v[0], idx, t, depth + 1);
   for (let i = 1; i < v.length; i++) {
-    if (!sameShape(valueShape(v[i], idx, t), inner)) {
+    if (!sameShape(valueShape(v[i], idx, t, depth + 1), inner)) {
       throw new MasqueError('INVALID_SEQUENCES', `padSequences: step ${t} of the sequence at position ${idx} is a ragged nested array (its entries have different shapes); expected a number, a string, or a rectangular array.`);
     }
   }

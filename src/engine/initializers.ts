@@ -5,7 +5,7 @@
  * function of shape and dtype.
  */
 import { tf } from '../runtime/tfjs.js';
-import { MasqueError, describe } from '../errors.js';
+import { MasqueError, describe, formatShape } from '../errors.js';
 
 export type InitializerFn = (shape: number[], dtype: tf.DataType) => tf.Tensor;
 export interface InitializerObject {
@@ -44,10 +44,38 @@ function orthogonal(shape: number[], gain: number, seed?: number): tf.Tensor {
   });
 }
 
-const BUILDERS: Record<string, (cfg: Record<string, unknown>) => InitializerFn> = {
+/**
+ * Keras's Constant: `value` (a number or a nested array, such as pretrained
+ * embeddings) broadcast to the weight's shape. A value that does not
+ * broadcast, or is not numeric, is an error naming the weight.
+ */
+function constant(cfg: Record<string, unknown>, where: string): InitializerFn {
+  const value = cfg['value'] ?? 0;
+  if (typeof value === 'number') return (s, d) => tf.fill(s, value, d);
+  if (value instanceof tf.Tensor || Array.isArray(value)) {
+    return (s, d) =>
+      tf.tidy(() => {
+        let t: tf.Tensor;
+        try {
+          t = value instanceof tf.Tensor ? value : tf.tensor(value as number[], undefined, 'float32');
+        } catch (e) {
+          throw new MasqueError('INVALID_ARGUMENT', `${where}: the Constant initializer's value must be a number or a rectangular array of numbers; received ${describe(value)} (${(e as Error).message}).`);
+        }
+        if (t.dtype === 'string') throw new MasqueError('INVALID_ARGUMENT', `${where}: the Constant initializer's value must be numeric; received strings.`);
+        const fits = t.rank <= s.length && t.shape.every((dim, i) => dim === 1 || dim === s[s.length - t.rank + i]);
+        if (!fits) {
+          throw new MasqueError('WEIGHT_SHAPE_MISMATCH', `${where}: the Constant initializer's value of shape ${formatShape(t.shape)} does not fit (broadcast to) the weight's shape ${formatShape(s)}.`);
+        }
+        return tf.cast(tf.broadcastTo(t, s), d);
+      });
+  }
+  throw new MasqueError('INVALID_ARGUMENT', `${where}: the Constant initializer's value must be a number or an array of numbers; received ${describe(value)}.`);
+}
+
+const BUILDERS: Record<string, (cfg: Record<string, unknown>, where: string) => InitializerFn> = {
   zeros: () => (s, d) => tf.zeros(s, d),
   ones: () => (s, d) => tf.ones(s, d),
-  constant: (c) => (s, d) => tf.fill(s, num(c, 'value', 0), d),
+  constant: (c, where) => constant(c, where),
   randomnormal: (c) => (s, d) => tf.randomNormal(s, num(c, 'mean', 0), num(c, 'stddev', 0.05), d as 'float32', seedOf(c)),
   randomuniform: (c) => (s, d) => tf.randomUniform(s, num(c, 'minval', -0.05), num(c, 'maxval', 0.05), d, seedOf(c)),
   truncatednormal: (c) => (s, d) => tf.truncatedNormal(s, num(c, 'mean', 0), num(c, 'stddev', 0.05), d as 'float32', seedOf(c)),
@@ -68,6 +96,8 @@ const BUILDERS: Record<string, (cfg: Record<string, unknown>) => InitializerFn> 
 };
 BUILDERS['uniform'] = BUILDERS['randomuniform']!;
 BUILDERS['normal'] = BUILDERS['randomnormal']!;
+/** Own-property lookups only: 'constructor' or '__proto__' is an unknown initializer, not Object's. */
+const BY_NAME = new Map(Object.entries(BUILDERS));
 
 /** Resolves an initializer spec to a function. */
 export function getInitializer(spec: InitializerSpec, where: string): InitializerFn {
@@ -75,14 +105,14 @@ export function getInitializer(spec: InitializerSpec, where: string): Initialize
   const name = typeof spec === 'string' ? spec : spec?.className;
   const cfg = typeof spec === 'object' && spec !== null ? (spec.config ?? {}) : {};
   const key = typeof name === 'string' ? name.replace(/_/g, '').toLowerCase() : '';
-  const builder = BUILDERS[key];
+  const builder = BY_NAME.get(key);
   if (builder === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
       `${where}: unknown initializer ${describe(name ?? spec)}; expected one of zeros, ones, constant, glorotUniform, glorotNormal, heUniform, orthogonal, randomNormal, randomUniform, truncatedNormal, uniform, or a function (shape, dtype) => Tensor.`,
     );
   }
-  return builder(cfg);
+  return builder(cfg, where);
 }
 
 /** A JSON-friendly form of an initializer spec for getConfig(). */

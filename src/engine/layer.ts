@@ -135,6 +135,12 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   static readonly className?: string;
   /** True for Keras operations (ops.not_equal, ...) run as layers: graph nodes, but not among a model's `layers`, as in Keras. */
   static readonly isOperation: boolean = false;
+  /**
+   * Whether a call on tensors first checks its inputs with
+   * `computeOutputSpec` (shapes, dtypes, masks, before tfjs sees them).
+   * Models check their inputs themselves and their layers check theirs.
+   */
+  static readonly checksInputSpecs: boolean = true;
   /** The Keras class name, used in configs, errors and summaries. */
   readonly className: string;
   readonly name: string;
@@ -355,6 +361,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     if (explicit) markExplicit(mask, this);
     if (!this.supportsMasking && hasMask(mask)) mask = this.onUnsupportedMask(mask);
     checkMasks(mask, inputs, this);
+    if ((this.constructor as unknown as { checksInputSpecs: boolean }).checksInputSpecs) this.checkInputSpecs(inputs, mask, args);
     const training = args.training ?? currentTraining() ?? false;
     const origin = this.ownOrigin;
     let multi = false;
@@ -392,6 +399,21 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
       else attachMask(o, flat[slot]!);
     });
     return multi ? outs : outs[0]!;
+  }
+
+  /**
+   * Checks a call's inputs at the door: the declared output spec of these
+   * inputs must be computable, so shape and dtype errors are MasqueErrors
+   * naming this layer, raised before any tfjs op runs.
+   */
+  private checkInputSpecs(inputs: tf.Tensor | tf.Tensor[], mask: MaskArg, args: A): void {
+    const spec = (t: tf.Tensor): TensorSpec => ({ shape: t.shape, dtype: t.dtype, mask: null });
+    const maskSpec = (m: tf.Tensor | null | undefined): MaskSpec | null => (m ? { shape: m.shape } : null);
+    const specArgs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(args as Record<string, unknown>)) if (k !== 'mask') specArgs[k] = mapTensors(v, spec);
+    specArgs['mask'] = Array.isArray(mask) ? mask.map(maskSpec) : maskSpec(mask);
+    specArgs['training'] = false;
+    this.computeOutputSpec(Array.isArray(inputs) ? inputs.map(spec) : spec(inputs), specArgs as SpecArgs<A>);
   }
 
   /** The error raised when this layer, which cannot use masks, receives `from` (a description of the mask). */
@@ -522,6 +544,13 @@ interface ProbeResult {
 
 function isTensorSpec(v: unknown): v is TensorSpec {
   return v !== null && typeof v === 'object' && Array.isArray((v as TensorSpec).shape) && typeof (v as TensorSpec).dtype === 'string' && 'mask' in (v as object);
+}
+
+/** Replaces every tensor inside `v` (lists) with `f(tensor)`. */
+function mapTensors(v: unknown, f: (t: tf.Tensor) => TensorSpec): unknown {
+  if (v instanceof tf.Tensor) return f(v);
+  if (Array.isArray(v)) return v.map((x) => mapTensors(x, f));
+  return v;
 }
 
 /** Replaces every tensor spec inside `v` (lists and plain objects) with `f(spec)`. */

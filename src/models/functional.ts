@@ -51,6 +51,7 @@ const MODEL_OPTIONS = {
 /** A functional model: `new Model({ inputs, outputs })`. */
 export class Model extends Layer<CallArgs, boolean> {
   static override readonly className: string = 'Functional';
+  static override readonly checksInputSpecs = false;
   maskPolicy: MaskPolicy | undefined;
   /** The model's graph; null until a Sequential knows its input. */
   protected graph: Graph | null = null;

@@ -39,6 +39,13 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
     throw new MasqueError('INVALID_ARGUMENT', `${where}: embeddings must be a 2-D [inputDim, outputDim] tensor; received ${describe(embeddings)}.`);
   }
   const [vocab, dim] = embeddings.shape as [number, number];
+  if (ids.dtype === 'string' || ids.dtype === 'complex64') {
+    throw new MasqueError('INVALID_INPUT', `${where}: ids must be a numeric tensor (int32 token ids); received a ${ids.dtype} tensor of shape ${formatShape(ids.shape)}. Map strings to ids first (TextVectorization, StringLookup).`);
+  }
+  // Departure from Keras, which truncates float ids to int32: an id that is
+  // NaN, infinite or not an integer is an error, not row 0 (or a truncated
+  // row) that the mask would mark valid.
+  if (ids.dtype === 'float32') checkIntegral(ids.dataSync() as Float32Array, ids.shape, where);
   const idsInt = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
   // The ids are read once, here: for the range check and for the gradient
   // (so the gradient never depends on a tensor that a tidy may have freed).
@@ -129,16 +136,33 @@ function scatterAddInto(out: Float32Array, ids: Int32Array, rows: Float32Array, 
   }
 }
 
+/** The index of flat element `n` in a tensor of `shape`. */
+function positionOf(n: number, shape: number[]): number[] {
+  const position: number[] = [];
+  let rest = n;
+  for (let a = shape.length - 1; a >= 0; a--) {
+    position.unshift(rest % shape[a]!);
+    rest = Math.floor(rest / shape[a]!);
+  }
+  return position;
+}
+
+function checkIntegral(values: Float32Array, shape: number[], where: string): void {
+  for (let n = 0; n < values.length; n++) {
+    const v = values[n]!;
+    if (Number.isInteger(v)) continue;
+    throw new MasqueError(
+      'INVALID_INPUT',
+      `${where}: id ${v} at position ${formatShape(positionOf(n, shape))} is not an integer; token ids must be whole numbers (NaN and Infinity are not ids). Pad with 0 and mask, or fix the ids.`,
+    );
+  }
+}
+
 function checkRange(values: Int32Array, shape: number[], vocab: number, where: string): void {
   for (let n = 0; n < values.length; n++) {
     const id = values[n]!;
     if (id >= 0 && id < vocab) continue;
-    const position: number[] = [];
-    let rest = n;
-    for (let a = shape.length - 1; a >= 0; a--) {
-      position.unshift(rest % shape[a]!);
-      rest = Math.floor(rest / shape[a]!);
-    }
+    const position = positionOf(n, shape);
     throw new MasqueError(
       'INVALID_INPUT',
       `${where}: id ${id} at position ${formatShape(position)} is out of range for inputDim ${vocab}; ids must be in [0, ${vocab - 1}]. Increase inputDim (the vocabulary size) or fix the ids.`,
