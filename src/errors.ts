@@ -37,19 +37,21 @@ export class MasqueError extends Error {
   }
 }
 
-/** Formats a value for an error message: short, unambiguous. */
-export function describe(value: unknown): string {
+/** Formats a value for an error message: short, unambiguous (nested lists are cut at depth 3, so a list that contains itself is fine). */
+export function describe(value: unknown, depth = 0): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
   if (Array.isArray(value)) {
-    const inner = value.slice(0, 6).map(describe).join(', ');
+    if (depth >= 3) return `[… (${value.length} items)]`;
+    const inner = value.slice(0, 6).map((v) => describe(v, depth + 1)).join(', ');
     return `[${inner}${value.length > 6 ? `, … (${value.length} items)` : ''}]`;
   }
-  if (typeof value === 'object' && value !== null && 'shape' in value && 'dtype' in value) {
+  if (typeof value === 'object' && 'shape' in value && 'dtype' in value) {
     const t = value as { shape: unknown; dtype: unknown };
-    return `a ${String(t.dtype)} tensor of shape ${formatShape(t.shape as (number | null)[])}`;
+    return Array.isArray(t.shape) ? `a ${String(t.dtype)} tensor of shape ${formatShape(t.shape as (number | null)[])}` : 'an object with shape and dtype fields';
   }
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   return `a value of type ${typeof value}`;

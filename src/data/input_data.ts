@@ -34,6 +34,7 @@ export function toInputTensor(x: tf.Tensor | ArrayData[], spec: SymbolicTensor |
   if (x instanceof tf.Tensor) {
     if (x.isDisposed) throw new MasqueError('INVALID_INPUT', `${where}: the tensor of shape ${formatShape(x.shape)} has been disposed.`);
     if (x.dtype === 'string' && dtype !== 'string') throw new MasqueError('INVALID_INPUT', `${where}: expected a ${dtype} tensor; received a string tensor of shape ${formatShape(x.shape)}. Map text to ids first (TextVectorizer).`);
+    if (x.rank === 0) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: expected a batch of samples (a tensor with a batch axis); received a scalar.`);
     return x;
   }
   if (!Array.isArray(x)) throw new MasqueError('INVALID_INPUT', `${where}: expected a tensor or a nested array; received ${describe(x)}.`);

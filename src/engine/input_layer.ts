@@ -16,6 +16,7 @@ export interface InputArgs {
 /** The layer behind `Input`: passes its input through. */
 export class InputLayer extends Layer<CallArgs> {
   static override readonly className = 'InputLayer';
+  static override readonly floatInputs = false;
   static override readonly options = {
     shape: opt.shape(),
     batchSize: opt.nullableInt({ min: 1, default: null }),

@@ -141,6 +141,15 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
    * Models check their inputs themselves and their layers check theirs.
    */
   static readonly checksInputSpecs: boolean = true;
+  /** Whether the layer takes string tensors (text layers); others refuse them at the door. */
+  static readonly acceptsStrings: boolean = false;
+  /**
+   * Whether integer and bool inputs are cast to float32 before `call` (the
+   * built-in layers that compute in float: numpy computes them in float, and
+   * tfjs kernels such as softmax and pooling refuse int32). Embedding, the
+   * Keras operations and layers without declared options keep their inputs.
+   */
+  static readonly floatInputs: boolean = true;
   /** The Keras class name, used in configs, errors and summaries. */
   readonly className: string;
   readonly name: string;
@@ -370,7 +379,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     const flat = withTraining(training, () =>
       tf.tidy(() => {
         const callArgs = { ...args, mask, training };
-        const result = this.call(inputs, callArgs);
+        const result = this.call(this.floatInputs(inputs), callArgs);
         const outputs = result instanceof MaskedOutputs ? result.outputs : result;
         const masks = result instanceof MaskedOutputs ? result.masks : this.computeMask(inputs, mask);
         multi = Array.isArray(outputs);
@@ -401,12 +410,27 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     return multi ? outs : outs[0]!;
   }
 
+  /** The inputs as `call` gets them: float32 where the class computes in float (see `floatInputs`). */
+  private floatInputs(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    const cls = this.constructor as unknown as LayerClass & { floatInputs: boolean };
+    if (!cls.floatInputs || cls.options === null) return inputs;
+    const cast = (t: tf.Tensor) => (t.dtype === 'int32' || t.dtype === 'bool' ? tf.cast(t, 'float32') : t);
+    return Array.isArray(inputs) ? inputs.map(cast) : cast(inputs);
+  }
+
   /**
    * Checks a call's inputs at the door: the declared output spec of these
    * inputs must be computable, so shape and dtype errors are MasqueErrors
    * naming this layer, raised before any tfjs op runs.
    */
   private checkInputSpecs(inputs: tf.Tensor | tf.Tensor[], mask: MaskArg, args: A): void {
+    const cls = this.constructor as unknown as { acceptsStrings: boolean };
+    for (const t of Array.isArray(inputs) ? inputs : [inputs]) {
+      if (t.rank === 0) throw new MasqueError('INPUT_SHAPE_MISMATCH', `Layer '${this.name}' (${this.className}) expects inputs with a batch axis; received a scalar (shape []).`);
+      if (t.dtype === 'string' && !cls.acceptsStrings) {
+        throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received a string tensor of shape ${formatShape(t.shape)}. Map text to ids first.`);
+      }
+    }
     const spec = (t: tf.Tensor): TensorSpec => ({ shape: t.shape, dtype: t.dtype, mask: null });
     const maskSpec = (m: tf.Tensor | null | undefined): MaskSpec | null => (m ? { shape: m.shape } : null);
     const specArgs: Record<string, unknown> = {};

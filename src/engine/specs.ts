@@ -38,3 +38,9 @@ export function knownSize(dims: Shape): number | null {
   }
   return n;
 }
+
+/** Keras's rule for layers that combine several inputs: their batch sizes agree (unknown ones aside). */
+export function checkBatchSizes(shapes: Shape[], where: string): void {
+  const sizes = new Set(shapes.map((s) => s[0]).filter((d) => d !== null && d !== undefined));
+  if (sizes.size > 1) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: the inputs have different batch sizes; received ${shapes.map(formatShape).join(', ')}.`);
+}

@@ -51,9 +51,12 @@ function layerOrModel(entry: unknown, ctx: ImportContext): AnyLayer {
   return layer;
 }
 
-function inputFromConfig(cfg: Obj): SymbolicTensor {
+function inputFromConfig(cfg: unknown): SymbolicTensor {
+  if (!isObj(cfg)) throw new MasqueError('INVALID_CONFIG', `Keras config: an InputLayer entry has no config object; received ${describe(cfg)}.`);
   const shape = (cfg['batch_shape'] ?? cfg['batch_input_shape']) as (number | null)[] | undefined;
-  if (!Array.isArray(shape)) throw new MasqueError('INVALID_CONFIG', `Keras config: InputLayer '${String(cfg['name'])}' has no batch_shape.`);
+  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => d !== null && !(Number.isInteger(d) && d >= 0))) {
+    throw new MasqueError('INVALID_CONFIG', `Keras config: InputLayer '${String(cfg['name'])}' needs batch_shape, a list of non-negative integers or null (batch first); received ${describe(shape)}.`);
+  }
   const dtype = String(cfg['dtype'] ?? 'float32');
   const mapped = dtype.startsWith('int') || dtype.startsWith('uint') ? 'int32' : dtype === 'bool' ? 'bool' : dtype === 'string' ? 'string' : 'float32';
   return Input({ shape: shape.slice(1), batchSize: shape[0] ?? null, dtype: mapped, name: String(cfg['name']) });
@@ -65,7 +68,7 @@ function sequentialFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: Imp
   if (!Array.isArray(layers)) throw new MasqueError('INVALID_CONFIG', `Keras config: Sequential '${String(cfg['name'])}' has no layers list.`);
   for (const entry of layers) {
     if (isObj(entry) && entry['class_name'] === 'InputLayer') {
-      model.add(inputFromConfig(entry['config'] as Obj).node!.layer as InputLayer);
+      model.add(inputFromConfig(entry['config']).node!.layer as InputLayer);
     } else {
       model.add(layerOrModel(entry, ctx));
     }
@@ -75,10 +78,19 @@ function sequentialFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: Imp
   return model;
 }
 
+/** A `keras_history` reference `[layer name, node index, tensor index]`, checked. */
+function historyOf(v: unknown, what: string): [string, number, number] {
+  const h = isObj(v) && isObj(v['config']) ? v['config']['keras_history'] : v;
+  if (!Array.isArray(h) || h.length !== 3 || typeof h[0] !== 'string' || !Number.isInteger(h[1]) || !Number.isInteger(h[2])) {
+    throw new MasqueError('INVALID_CONFIG', `Keras config: ${what} must be [layer name, node index, tensor index]; received ${describe(h)}.`);
+  }
+  return h as [string, number, number];
+}
+
 /** Resolves `__keras_tensor__` references in node args/kwargs to symbolic tensors. */
 function resolve(v: unknown, outputs: Map<string, SymbolicTensor[][]>): unknown {
   if (isObj(v) && v['class_name'] === '__keras_tensor__') {
-    const hist = (v['config'] as Obj)['keras_history'] as [string, number, number];
+    const hist = historyOf(v, 'a tensor reference (keras_history)');
     const t = outputs.get(hist[0])?.[hist[1]]?.[hist[2]];
     if (t === undefined) throw new Pending();
     return t;
@@ -100,15 +112,21 @@ function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: Imp
   const layers = new Map<string, AnyLayer>();
   const outputs = new Map<string, SymbolicTensor[][]>();
   const pending: { name: string; node: Obj }[] = [];
-  for (const e of entries as Obj[]) {
-    const c = e['config'] as Obj;
+  for (const e of entries as unknown[]) {
+    if (!isObj(e) || !isObj(e['config'])) throw new MasqueError('INVALID_CONFIG', `Keras config: Functional '${String(cfg['name'])}': each layer entry needs a config object; received ${describe(e)}.`);
+    const c = e['config'];
     const name = String(e['name'] ?? c['name']);
+    if (layers.has(name) || outputs.has(name)) throw new MasqueError('INVALID_CONFIG', `Keras config: Functional '${String(cfg['name'])}' has two layers named '${name}'.`);
     if (e['class_name'] === 'InputLayer') {
       outputs.set(name, [[inputFromConfig(c)]]);
       continue;
     }
+    const nodes = e['inbound_nodes'] ?? [];
+    if (!Array.isArray(nodes) || nodes.some((n) => !isObj(n) || (n['args'] !== undefined && !Array.isArray(n['args'])) || (n['kwargs'] !== undefined && !isObj(n['kwargs'])))) {
+      throw new MasqueError('INVALID_CONFIG', `Keras config: layer '${name}' has malformed inbound_nodes (expected a list of { args: [...], kwargs: {...} }); received ${describe(nodes)}.`);
+    }
     layers.set(name, layerOrModel(e, ctx));
-    for (const node of (e['inbound_nodes'] as Obj[] | undefined) ?? []) pending.push({ name, node });
+    for (const node of nodes as Obj[]) pending.push({ name, node });
   }
   // Run the recorded calls in order; a call whose inputs are not ready yet waits.
   let progress = true;
@@ -146,7 +164,7 @@ function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: Imp
   }
   const pick = (spec: unknown): SymbolicTensor | SymbolicTensor[] => {
     const one = (s: unknown): SymbolicTensor => {
-      const [n, ni, ti] = s as [string, number, number];
+      const [n, ni, ti] = historyOf(s, 'a model input or output');
       const t = outputs.get(n)?.[ni]?.[ti];
       if (!isSymbolic(t)) throw new MasqueError('INVALID_CONFIG', `Keras config: model input/output ${describe(s)} does not name a layer output.`);
       return t;

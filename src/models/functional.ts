@@ -40,7 +40,14 @@ export interface ModelArgs extends ModelOptions {
 
 export interface PredictOptions {
   batchSize?: number;
+  /** Accepted for Keras compatibility; predict prints nothing. */
+  verbose?: 0 | 1 | 2;
 }
+
+const PREDICT_OPTIONS = {
+  batchSize: opt.int({ min: 1, default: 32 }),
+  verbose: opt.oneOf([0, 1, 2] as const, 0),
+};
 
 const MODEL_OPTIONS = {
   name: opt.custom<string | undefined>((v) => v as string, { default: undefined }),
@@ -236,10 +243,8 @@ export class Model extends Layer<CallArgs, boolean> {
 
   /** Runs the model in inference mode, in batches. Returns one tensor per output (with its mask attached). */
   predict(x: InputData, options: PredictOptions = {}): tf.Tensor | tf.Tensor[] {
-    const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new MasqueError('INVALID_ARGUMENT', `predict: batchSize must be a positive integer; received ${describe(options.batchSize)}.`);
-    }
+    options = readOptions(PREDICT_OPTIONS, options, 'predict') as PredictOptions;
+    const batchSize = options.batchSize!;
     const { tensors: list, owned } = this.toInputList(x, 'predict');
     try {
       const graph = this.requireGraph('predict');

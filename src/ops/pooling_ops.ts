@@ -11,6 +11,7 @@ import { broadcastFast } from './attention_ops.js';
  * broadcastable to `x`) is true; a slice with no valid position gives 0.
  */
 export function maskedMean(x: tf.Tensor, mask: tf.Tensor | null, axis: number, keepdims: boolean): tf.Tensor {
+  if (x.size === 0) return emptyReduction(x, axis, keepdims);
   return tf.tidy(() => {
     if (mask === null) return tf.mean(x, axis, keepdims);
     const m = broadcastFast(mask, x.shape);
@@ -26,6 +27,7 @@ export function maskedMean(x: tf.Tensor, mask: tf.Tensor | null, axis: number, k
  * to `x`) is true; a slice with no valid position gives 0.
  */
 export function maskedMax(x: tf.Tensor, mask: tf.Tensor | null, axis: number, keepdims: boolean): tf.Tensor {
+  if (x.size === 0) return emptyReduction(x, axis, keepdims);
   return tf.tidy(() => {
     if (mask === null) return tf.max(x, axis, keepdims);
     const m = broadcastFast(mask, x.shape);
@@ -33,4 +35,13 @@ export function maskedMax(x: tf.Tensor, mask: tf.Tensor | null, axis: number, ke
     const any = broadcastFast(tf.any(mask, axis, keepdims), best.shape);
     return tf.where(any, best, tf.zerosLike(best));
   });
+}
+
+/**
+ * The reduction of a tensor with no elements: zeros of the result's shape
+ * (an empty batch gives an empty result; a row with no steps gives 0, as a
+ * fully masked row does). tfjs's wasm kernels fail on empty inputs.
+ */
+function emptyReduction(x: tf.Tensor, axis: number, keepdims: boolean): tf.Tensor {
+  return tf.zeros(keepdims ? x.shape.map((d, i) => (i === axis ? 1 : d)) : x.shape.filter((_, i) => i !== axis), x.dtype);
 }

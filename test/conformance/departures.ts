@@ -9,6 +9,7 @@ import type { Case, CaseArray } from './cases.js';
 import { decodeNumbers } from './cases.js';
 import { buildCaseModel, checkModelCase, fail, type CaseResult } from './runner.js';
 import { attentionDepartures } from './departures_attention.js';
+import { float64Departures } from './departures_float64.js';
 
 export interface Departure {
   id: string;
@@ -108,4 +109,5 @@ const softmaxError: Departure = {
   },
 };
 
-export const departures: Departure[] = [nonMasking, gmpMasked, gapNoNaN, softmaxError, ...attentionDepartures];
+// Departures 7 and 8 come before the attention ones: their layer-by-layer check applies departures 3 and 4 too.
+export const departures: Departure[] = [nonMasking, gmpMasked, gapNoNaN, softmaxError, ...float64Departures, ...attentionDepartures];

@@ -65,13 +65,13 @@ function derivedMasks(c: Case): Map<string, Mask[]> {
   return masks;
 }
 
-interface Expected {
+export interface Expected {
   outputs: CaseArray[];
   masks: Mask[];
   layerMasks: Map<string, Mask[]>;
 }
 
-function expectedFor(c: Case): Expected | null {
+export function expectedFor(c: Case): Expected | null {
   const cfg = c['config']?.['config'];
   if (c['model_class'] !== 'Functional' || !Array.isArray(cfg?.['layers'])) return null;
   const entries = new Map(((c['layer_outputs'] ?? []) as Case[]).map((e) => [String(e['layer']), e]));

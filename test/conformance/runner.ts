@@ -7,10 +7,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf, MasqueError, Model as ModelClass, modelFromKerasConfig, getMask, setWarningHandler, type Model, type MaskPolicy, type SymbolicTensor } from '../../src/index.js';
+import { tf, MasqueError, Model as ModelClass, modelFromKerasConfig, getMask, setWarningHandler, type LayerWeight, type Model, type MaskPolicy, type SymbolicTensor } from '../../src/index.js';
 import { compare, loadCase, nestedToTensor, toTensor, type Case, type CaseArray } from './cases.js';
 import { scoped } from './cases.js';
-import { departures } from './departures.js';
 import { runCustomCase } from './custom_cases.js';
 
 export type Status = 'pass' | 'fail' | 'skip';
@@ -57,7 +56,7 @@ function toTensorData(a: CaseArray): Float32Array {
 export function runCaseModel(model: Model, c: Case): { outputs: tf.Tensor[]; inputs: tf.Tensor[] } {
   const inputs = (c['inputs'] as CaseArray[]).map(toTensor);
   const kw = (c['call_kwargs'] ?? {}) as Record<string, unknown>;
-  const args: { training: boolean; mask?: tf.Tensor | (tf.Tensor | null)[] } = { training: false };
+  const args: { training: boolean; mask?: tf.Tensor | (tf.Tensor | null)[] } = { training: kw['training'] === true };
   if (kw['mask'] !== undefined && kw['mask'] !== null) {
     const m = kw['mask'];
     args.mask = inputs.length > 1 && Array.isArray(m) && m.length === inputs.length && Array.isArray((m as unknown[])[0]) && Array.isArray(((m as unknown[])[0] as unknown[])[0])
@@ -89,7 +88,9 @@ export function checkModelCase(c: Case, opts: ModelCheckOptions = {}): CaseResul
         const dm = compare(getMask(outputs[i]!), wm, 0, `output mask ${i}`);
         if (!dm.ok) return fail(name, dm.message);
       }
-      if (c['call_kwargs'] === undefined) {
+      const w = checkWeightsAfterCall(model, c, tol);
+      if (w !== null) return fail(name, w.message, w.maxDiff);
+      if (layerOutputsComparable(c)) {
         const r = checkLayerOutputs(model, c, tol, opts);
         if (r !== null) return fail(name, r.message, r.maxDiff);
       }
@@ -100,17 +101,65 @@ export function checkModelCase(c: Case, opts: ModelCheckOptions = {}): CaseResul
   });
 }
 
-/** Compares each layer's outputs (Keras computed them with sub-models cut after the layer). */
+/**
+ * Whether the case's layer_outputs describe this call: Keras's sub-models
+ * get the model's inputs only, so not with an explicit `mask` call argument;
+ * with `training` they must have been made in training mode too
+ * (`layer_outputs_training`).
+ */
+export function layerOutputsComparable(c: Case): boolean {
+  const kw = (c['call_kwargs'] ?? {}) as Record<string, unknown>;
+  if (!Array.isArray(c['layer_outputs'])) return false;
+  if (Object.keys(kw).some((k) => k !== 'training')) return false;
+  return (kw['training'] === true) === (c['layer_outputs_training'] === true);
+}
+
+/** The model's weight for a case weight name: same path, or the same path without a model-name prefix on either side. */
+function weightByPath(model: Model, path: string): LayerWeight | undefined {
+  const ws = model.weights;
+  const exact = ws.find((w) => w.path === path);
+  if (exact !== undefined) return exact;
+  const tail = ws.filter((w) => w.path.endsWith(`/${path}`) || path.endsWith(`/${w.path}`));
+  return tail.length === 1 ? tail[0] : undefined;
+}
+
+/** Sets the model's weights back to the case's `weights` (before the call), by path. */
+export function resetCaseWeights(model: Model, c: Case): void {
+  for (const w of (c['weights'] ?? []) as (CaseArray & { name: string })[]) {
+    const v = weightByPath(model, w.name);
+    if (v === undefined) throw new Error(`weights: no weight '${w.name}' in the model`);
+    v.variable.assign(tf.tensor(Array.from(toTensorData(w)), w.shape, v.variable.dtype));
+  }
+}
+
+/** `weights_after_call` (training-mode cases): each named weight's value after the one call. */
+export function checkWeightsAfterCall(model: Model, c: Case, tol: number): { message: string; maxDiff: number } | null {
+  const after = c['weights_after_call'] as (CaseArray & { name: string })[] | undefined;
+  if (after === undefined) return null;
+  if (!Array.isArray(after)) return { message: 'weights_after_call is not a list', maxDiff: Infinity };
+  for (const w of after) {
+    const v = weightByPath(model, w.name);
+    if (v === undefined) return { message: `weights_after_call: no weight '${w.name}' in the model (weights: ${model.weights.map((x) => x.path).join(', ')})`, maxDiff: Infinity };
+    const d = compare(v.variable, { ...w, dtype: w.dtype ?? 'float32' }, tol, `weight '${w.name}' after the call`);
+    if (!d.ok) return d;
+  }
+  return null;
+}
+
+/** Compares each layer's outputs (Keras computed them with sub-models cut after the layer, each from `weights`). */
 function checkLayerOutputs(model: Model, c: Case, tol: number, opts: ModelCheckOptions): { message: string; maxDiff: number } | null {
   const entries = (c['layer_outputs'] ?? []) as Case[];
   const inputs = (c['inputs'] as CaseArray[]).map(toTensor);
+  const training = c['layer_outputs_training'] === true;
   for (const raw of entries) {
     const e = opts.expectLayer ? opts.expectLayer(raw) : raw;
     if (e === null) continue;
     const node = model.graphNodes.find((n) => n.layer.name === e['layer']);
     if (node === undefined) return { message: `layer_outputs: no layer '${String(e['layer'])}' in the model`, maxDiff: Infinity };
+    // A training call can change state (moving statistics): each sub-model starts from the case's weights, as Keras's did.
+    if (training) resetCaseWeights(model, c);
     const sub = subModel(model, node.outputs);
-    const outs = flatOutputs(sub.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: false }));
+    const outs = flatOutputs(sub.apply(inputs.length === 1 ? inputs[0]! : inputs, { training }));
     const wantOut = e['outputs'] as CaseArray[];
     const wantMasks = e['masks'] as (CaseArray | null)[];
     for (let i = 0; i < wantOut.length; i++) {
@@ -141,12 +190,16 @@ async function checkPadCase(c: Case): Promise<CaseResult> {
 
 /** Runs one case file and returns its result; never throws. */
 export async function runCase(c: Case): Promise<CaseResult> {
-  const name = String(c['name']);
+  const name = String(c?.['name']);
+  const bad = invalidCase(c, `case '${name}'`);
+  if (bad !== null) return fail(name, bad);
   const restore = setWarningHandler(() => {});
   try {
     if (c['kind'] === 'pad_sequences') return await checkPadCase(c);
     if (c['kind'] === 'custom') return runCustomCase(c);
     if (c['kind'] !== 'model') return fail(name, `unknown case kind ${JSON.stringify(c['kind'])}`);
+    // Imported here: departure modules import this one, so any of them can be a program's first import.
+    const { departures } = await import('./departures.js');
     const dep = departures.find((d) => d.appliesTo(c));
     const result = dep ? await dep.run(c) : checkModelCase(c);
     if (result.status === 'pass' && c['loss'] !== undefined) return await checkLoss(c, result);
@@ -192,8 +245,28 @@ export async function runConformance(dir: string, opts: RunOptions = {}): Promis
     .filter((f) => !opts.only || opts.only.some((p) => f.startsWith(p)))
     .sort();
   const results: CaseResult[] = [];
-  for (const f of files) results.push(await runCase(loadCase(join(dir, f))));
+  for (const f of files) {
+    let c: Case;
+    try {
+      c = loadCase(join(dir, f));
+    } catch (e) {
+      results.push(fail(f.replace(/\.json$/, ''), `cannot read case file ${f}: ${e instanceof Error ? e.message : String(e)}`));
+      continue;
+    }
+    const bad = invalidCase(c, `case file ${f}`);
+    results.push(bad !== null ? fail(typeof c?.['name'] === 'string' ? c['name'] : f.replace(/\.json$/, ''), bad) : await runCase(c));
+  }
   return results;
+}
+
+/** Why a parsed case cannot be run (`where` names it: "case file x.json"), or null. */
+export function invalidCase(c: unknown, where: string): string | null {
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) return `${where} does not hold a JSON object`;
+  const tol = (c as Case)['tolerance'];
+  if ('tolerance' in c && !(typeof tol === 'number' && Number.isFinite(tol) && tol > 0)) {
+    return `${where}: tolerance must be a positive finite number, received ${JSON.stringify(tol) ?? String(tol)}`;
+  }
+  return null;
 }
 
 export function summarize(results: CaseResult[]): string {

@@ -10,7 +10,7 @@
  * (each dimension 1 or equal), so it never pairs a timestep mask with the
  * feature axis because two sizes happen to coincide.
  */
-import type { tf } from '../../runtime/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
 import type { Filled, OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
@@ -64,7 +64,8 @@ export class Softmax extends Elementwise {
     const mask = (args.mask ?? null) as tf.Tensor | null;
     const axes = this.axes(x.shape);
     this.checkMask(mask === null ? null : mask.shape, x.shape);
-    return softmaxZeroMasked(x, mask, axes);
+    // As in Keras (numpy computes integer logits in float), integer and bool inputs count as float32.
+    return softmaxZeroMasked(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), mask, axes);
   }
 
   /** Keras builds a model whatever the mask; a mask that does not broadcast fails at the call (checked in `call`). */

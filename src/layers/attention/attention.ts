@@ -10,6 +10,7 @@ import { tf } from '../../runtime/tfjs.js';
 import { Layer, withMasks, type MaskedOutputs } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, CallArgs, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
+import { checkBatchSizes } from '../../engine/specs.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { causalMask, finiteAtMaskedChecked, select, subtractMaskedScores } from '../../ops/attention_ops.js';
 import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
@@ -65,6 +66,10 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
     if (q.length !== 3 || v.length !== 3 || k.length !== 3 || q[2] !== k[2]) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: query, value and key must be [batch, time, dim] with query and key sharing dim; received ${formatShape(q)}, ${formatShape(v)}, ${formatShape(k)}.`);
     }
+    if (v[1] !== null && k[1] !== null && v[1] !== k[1]) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: value and key must have the same length; received value ${formatShape(v)} and key ${formatShape(k)}.`);
+    }
+    checkBatchSizes([q, v, k], this.where);
   }
 
   /** The query and value masks, which must be [batch, time]. */

@@ -83,7 +83,7 @@ export class EinsumDense extends Layer<CallArgs> {
     const { inputDims, outputDims } = this.args;
     const lead = this.lead(x.shape) as number[];
     return tf.tidy(() => {
-      let y = tf.matMul(tf.reshape(x, [-1, prod(inputDims)]), tf.reshape(this.kernel, [prod(inputDims), prod(outputDims)]));
+      let y = tf.matMul(tf.reshape(x, [prod(lead), prod(inputDims)]), tf.reshape(this.kernel, [prod(inputDims), prod(outputDims)]));
       if (this.bias) y = tf.add(y, tf.reshape(this.bias, [prod(outputDims)]));
       return this.act(tf.reshape(y, [...lead, ...outputDims]));
     });

@@ -19,6 +19,7 @@ import type { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { validateMask } from '../../engine/masks.js';
+import { checkBatchSizes } from '../../engine/specs.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { broadcastFast, checkAttentionMask, combineAttentionMask, finiteAtMaskedChecked, softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops.js';
 import { allValid, maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
@@ -156,6 +157,14 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     }
     if (v[1] !== null && k[1] !== null && v[1] !== k[1]) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: value and key must have the same length; received value ${formatShape(v)} and key ${formatShape(k)}.`);
+    }
+    checkBatchSizes([q, v, k], this.where);
+    if (this.built) {
+      // Built: the feature sizes are those the projections were made for.
+      for (const [what, s, dense] of [['query', q, this.queryDense], ['value', v, this.valueDense], ['key', k, this.keyDense]] as const) {
+        const want = dense.args.inputDims[0];
+        if (s[2] !== want) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: the ${what} must have ${want} features (as when the layer was built); received ${formatShape(s)}.`);
+      }
     }
     return [q, v, k];
   }

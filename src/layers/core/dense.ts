@@ -52,7 +52,7 @@ export class Dense extends Layer<CallArgs> {
     if (x.shape[x.rank - 1] !== k) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `Dense '${this.name}': expected the last input dimension to be ${k}; received input shape ${formatShape(x.shape)}.`);
     }
-    const flat = tf.reshape(x, [-1, k]);
+    const flat = tf.reshape(x, [x.shape.slice(0, -1).reduce((a, b) => a * b, 1), k]);
     let y = tf.matMul(flat, this.kernel);
     if (this.bias) y = tf.add(y, this.bias);
     return this.act(tf.reshape(y, [...x.shape.slice(0, -1), this.args.units]));

@@ -23,6 +23,7 @@ type Own = Omit<EmbeddingArgs, keyof BaseLayerArgs>;
 
 export class Embedding extends Layer<CallArgs> {
   static override readonly className = 'Embedding';
+  static override readonly floatInputs = false;
   static override readonly options = {
     inputDim: opt.int({ min: 1 }),
     outputDim: opt.int({ min: 1 }),

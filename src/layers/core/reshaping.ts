@@ -24,7 +24,7 @@ export class Flatten extends Layer<CallArgs> {
   call(input: tf.Tensor): tf.Tensor {
     let x = input;
     if (this.args.dataFormat === 'channels_first' && x.rank > 2) x = tf.transpose(x, [0, ...Array.from({ length: x.rank - 2 }, (_, i) => i + 2), 1]);
-    return tf.reshape(x, [x.shape[0]!, -1]);
+    return tf.reshape(x, [x.shape[0]!, x.shape.slice(1).reduce((a, b) => a * b, 1)]);
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {

@@ -20,7 +20,7 @@
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { OptionsOf } from '../../engine/options.js';
-import { specList } from '../../engine/specs.js';
+import { checkBatchSizes, specList } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, formatShape } from '../../errors.js';
 import { finiteAtMasked } from '../../ops/attention_ops.js';
@@ -84,6 +84,7 @@ export abstract class Merge extends Layer<CallArgs> {
 
   /** Elementwise layers: shapes must broadcast (after aligning ranks at axis 1). */
   protected checkShapes(shapes: Shape[]): void {
+    checkBatchSizes(shapes, this.where);
     const rank = Math.max(...shapes.map((s) => s.length));
     const aligned = shapes.map((s) => [s[0] ?? null, ...new Array<number>(rank - s.length).fill(1), ...s.slice(1)]);
     for (let d = 1; d < rank; d++) {

@@ -10,6 +10,7 @@ import type { BaseLayerArgs, MaskArg, MaskSpec, Shape, TensorSpec } from '../../
 import { MasqueError, formatShape } from '../../errors.js';
 import { concatMask } from '../../ops/merge_ops.js';
 import { Merge, type MergeArgs } from './base_merge.js';
+import { checkBatchSizes } from '../../engine/specs.js';
 
 export interface ConcatenateArgs extends MergeArgs {
   /** Axis to concatenate along (default -1, the features). */
@@ -41,6 +42,7 @@ export class Concatenate extends Merge {
   }
 
   protected override checkShapes(shapes: Shape[]): void {
+    checkBatchSizes(shapes, this.where);
     const rank = shapes[0]!.length;
     const axis = this.norm(rank);
     const bad = shapes.some((s) => s.length !== rank || s.some((d, i) => i !== 0 && i !== axis && d !== null && shapes[0]![i] !== null && d !== shapes[0]![i]));

@@ -10,6 +10,7 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, MaskSpec, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { Merge, type MergeArgs } from './base_merge.js';
+import { checkBatchSizes } from '../../engine/specs.js';
 
 export interface DotArgs extends MergeArgs {
   /** One axis for both inputs, or [axis of input 0, axis of input 1]. */
@@ -49,6 +50,7 @@ export class Dot extends Merge {
   }
 
   protected override checkShapes(shapes: Shape[]): void {
+    checkBatchSizes(shapes, this.where);
     const [s0, s1] = shapes as [Shape, Shape];
     if (s0.length < 2 || s1.length < 2) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where} needs inputs of rank >= 2; received ${formatShape(s0)}, ${formatShape(s1)}.`);
     const [a0, a1] = this.axesFor(s0.length, s1.length);
@@ -80,7 +82,7 @@ export class Dot extends Merge {
     const trail = y.shape.slice(2);
     const b = x.shape[0]!;
     const d = x.shape[x.rank - 1]!;
-    let out = tf.reshape(tf.matMul(tf.reshape(x, [b, -1, d]), tf.reshape(y, [b, d, -1])), [b, ...mid, ...trail]);
+    let out = tf.reshape(tf.matMul(tf.reshape(x, [b, prod(mid), d]), tf.reshape(y, [b, d, prod(trail)])), [b, ...mid, ...trail]);
     if (r0 === 2) out = tf.squeeze(out, [1]);
     else if (r1 === 2) out = tf.squeeze(out, [out.rank - 1]);
     return out.rank === 1 ? tf.expandDims(out, 1) : out;
@@ -102,6 +104,8 @@ export class Dot extends Merge {
     return null;
   }
 }
+
+const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
 /** Keras's L2 normalisation: `x * min(rsqrt(sum(x^2)), 1 / 1e-7)` along `axis`. */
 function l2Normalize(x: tf.Tensor, axis: number): tf.Tensor {

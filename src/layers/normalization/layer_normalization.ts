@@ -1,7 +1,7 @@
 /** LayerNormalization over the last axis (or `axis`); passes the mask through. */
 import { tf } from '../../runtime/tfjs.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
-import type { BaseLayerArgs, Shape } from '../../engine/types.js';
+import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { Elementwise } from '../core/activation.js';
@@ -63,8 +63,28 @@ export class LayerNormalization extends Elementwise {
     if (this.args.center) this.beta = this.addWeight('beta', paramShape, { initializer: this.args.betaInitializer });
   }
 
+  /** Built: the normalized axes must have the sizes the layer was built for. */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<CallArgs>): TensorSpec {
+    const spec = super.computeOutputSpec(inputs, args);
+    const param = this.gamma?.shape ?? this.beta?.shape ?? null;
+    if (this.built && this.axes.length > 0 && (spec.shape.length <= Math.max(...this.axes) || (param !== null && this.axes.some((a, i) => spec.shape[a] !== null && spec.shape[a] !== param[i])))) {
+      throw new MasqueError(
+        'INPUT_SHAPE_MISMATCH',
+        `LayerNormalization '${this.name}': the normalized axes ${JSON.stringify(this.axes)} must have sizes ${formatShape(param ?? [])} (as when the layer was built); received input shape ${formatShape(spec.shape)}.`,
+      );
+    }
+    return spec;
+  }
+
   call(x: tf.Tensor): tf.Tensor {
-    const { mean, variance } = tf.moments(x, this.axes, true);
+    // The moments of x - c, for c the first element of each normalized slice:
+    // the same mean (plus c) and variance, without float32's cancellation on
+    // nearly constant rows with a large mean (mean 0.59, std 0.0035 loses 1e-5).
+    const c = tf.slice(x, x.shape.map(() => 0), x.shape.map((d, i) => (this.axes.includes(i) ? 1 : d)));
+    const shifted = tf.sub(x, c);
+    const moments = tf.moments(shifted, this.axes, true);
+    const mean = tf.add(moments.mean, c);
+    const variance = moments.variance;
     const bshape = x.shape.map((d, i) => (this.axes.includes(i) ? d : 1));
     const inv = tf.rsqrt(tf.add(variance, this.args.epsilon));
     const scale = this.gamma ? tf.mul(inv, tf.reshape(this.gamma, bshape)) : inv;

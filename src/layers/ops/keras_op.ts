@@ -16,6 +16,7 @@ import { MasqueError, formatShape } from '../../errors.js';
 export abstract class KerasOp extends Layer<CallArgs> {
   static override readonly options: OptionTable = {};
   static override readonly isOperation = true;
+  static override readonly floatInputs = false;
   /** The Python module Keras records for the op. */
   static readonly kerasModule: string = 'keras.src.ops.numpy';
   /** True when Keras passes the operands as one positional list (ops.concatenate) rather than one argument each. */

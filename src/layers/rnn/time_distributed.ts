@@ -25,6 +25,8 @@ type Own = Omit<TimeDistributedArgs, keyof BaseLayerArgs>;
 
 export class TimeDistributed extends Layer<CallArgs> {
   static override readonly className = 'TimeDistributed';
+  // The wrapped layer decides what it takes (token ids for an inner Embedding).
+  static override readonly floatInputs = false;
   static override readonly options = {
     layer: opt.custom<Layer<CallArgs, boolean>>(
       (v, w, n) => {

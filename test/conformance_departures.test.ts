@@ -1,0 +1,127 @@
+// Departures 7 (unroll ignores zero_output_for_mask) and 8 (LayerNormalization
+// variance) in the conformance runner: cases with such a layer are checked
+// layer by layer, the flagged layers against float64 references
+// (test/conformance/reference64.ts). Fixtures: the fuzz repro cases (a copy
+// of ../shared/conformance/keras-3.15.1-fuzz-repro) and
+// keras-3.15.1-float64, made by
+//   /work/oracle/py /work/oracle/tools/gen_float64_cases.py --out <dir>
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tf, attachMask, getMask } from '../src/index.js';
+import { decodeNumbers, loadCase, type Case, type CaseArray } from './conformance/cases.js';
+import { runCase, runConformance } from './conformance/runner.js';
+import { departures } from './conformance/departures.js';
+import { checkFloat64Departures, departureOf, reference64 } from './conformance/departures_float64.js';
+import { checkLayerByLayer } from './conformance/layerwise.js';
+import { activation, erf } from './conformance/reference64.js';
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const repro = (name: string): Case => loadCase(join(fixtures, 'keras-3.15.1-fuzz-repro', `${name}.json`));
+const caseFiles = (folder: string): string[] => readdirSync(join(fixtures, folder)).filter((f) => f.endsWith('.json') && f !== 'index.json').sort();
+const departureId = (c: Case): string | undefined => departures.find((d) => d.appliesTo(c))?.id;
+
+/** Layers of `c` that fall under departure 7 or 8. */
+const flagged = (c: Case): string[] =>
+  (c['config']['config']['layers'] as { class_name: string; config: Case }[]).filter((l) => departureOf(l) !== null).map((l) => String(l.config['name']));
+
+/** A tensor holding `a`, with the mask of `like` (so only the values differ from Masque's). */
+function keeping(like: tf.Tensor, a: CaseArray): tf.Tensor {
+  const t = tf.tensor(Array.from(decodeNumbers(a)), a.shape, 'float32');
+  const m = getMask(like);
+  if (m !== null) attachMask(t, tf.clone(m));
+  return t;
+}
+
+test('the repro cases of departures 7 and 8 pass through the runner, routed to their departures', async () => {
+  const results = await runConformance(join(fixtures, 'keras-3.15.1-fuzz-repro'));
+  console.log(results.map((r) => `${r.status} ${r.name} ${r.message}`).join('\n'));
+  for (const [name, id] of [['repro_unroll_zero_output_for_mask', 'unroll-zero-output-for-mask'], ['repro_layernorm_low_variance', 'layernorm-variance']] as const) {
+    assert.equal(departureId(repro(name)), id);
+    const r = results.find((x) => x.name === name);
+    assert.equal(r?.status, 'pass', `${name}: ${r?.message}`);
+  }
+});
+
+test('the check fails when Masque reproduces Keras defect at a flagged layer', async () => {
+  const cases = [repro('repro_unroll_zero_output_for_mask'), repro('repro_layernorm_low_variance')];
+  for (const f of caseFiles('keras-3.15.1-float64').filter((n) => n.startsWith('f64_unroll_') || n.startsWith('f64_ln_flat') || n.startsWith('f64_ln_time'))) {
+    cases.push(loadCase(join(fixtures, 'keras-3.15.1-float64', f)));
+  }
+  for (const c of cases) {
+    const names = flagged(c);
+    assert.ok(names.length > 0, String(c['name']));
+    const r = checkFloat64Departures(c, { substitute: (layer, outs, keras) => (names.includes(layer) ? outs.map((o, i) => keeping(o, keras[i]!)) : outs) });
+    assert.equal(r.status, 'fail', `${String(c['name'])}: Keras's own numbers should fail the float64 check`);
+    assert.match(r.message, /float64 reference, departure [78]/);
+  }
+});
+
+test("the repro cases' hand references pass the float64 check in place of Masque's outputs", () => {
+  for (const name of ['repro_unroll_zero_output_for_mask', 'repro_layernorm_low_variance']) {
+    const c = repro(name);
+    const hand = (c['hand_reference'] as Case)['outputs'] as CaseArray[];
+    const layer = flagged(c)[0]!;
+    const r = checkFloat64Departures(c, { substitute: (l, outs) => (l === layer ? outs.map((o, i) => keeping(o, hand[i]!)) : outs) });
+    assert.equal(r.status, 'pass', `${name}: ${r.message}`);
+  }
+});
+
+test('the float64 references match Keras wherever Keras is right (every RNN, Bidirectional and LayerNormalization layer)', () => {
+  // Keras's outputs stand in for Masque's at every layer except the defective ones, so the references are compared with Keras.
+  let layers = 0;
+  for (const folder of ['keras-3.15.1', 'keras-3.15.1-float64']) {
+    for (const f of caseFiles(folder)) {
+      const c = loadCase(join(fixtures, folder, f));
+      if (c['kind'] !== 'model' || c['call_kwargs'] !== undefined || c['call_error_type'] !== undefined || String(c['name']).startsWith('nonmasking_')) continue;
+      if (!/"class_name":"(SimpleRNN|LSTM|GRU|Bidirectional|LayerNormalization)"/.test(JSON.stringify(c['config']))) continue;
+      const defective = flagged(c).filter((l) => isDefective(c, l));
+      const r = checkLayerByLayer(c, {
+        substitute: (l, outs, keras) => (defective.includes(l) ? outs : outs.map((o, i) => keeping(o, keras[i]!))),
+        reference: (l, call) => {
+          const ref = reference64(c, l, call, true);
+          if (ref !== null && !defective.includes(l)) layers++;
+          return ref;
+        },
+      });
+      assert.equal(r.status, 'pass', `${folder}/${f}: ${r.message}`);
+    }
+  }
+  assert.ok(layers >= 130, `only ${layers} layers compared`);
+});
+
+/** Keras's numbers are wrong at this flagged layer (departure 7 layers; departure 8 only on the flat-row fixtures). */
+function isDefective(c: Case, layer: string): boolean {
+  const l = (c['config']['config']['layers'] as { class_name: string; config: Case }[]).find((x) => x.config['name'] === layer)!;
+  return departureOf(l) === 'unroll' || /flat/.test(String(c['name']));
+}
+
+test('the float64 fixture set passes through the runner; defective layers are routed to departures 7 and 8', async () => {
+  const dir = join(fixtures, 'keras-3.15.1-float64');
+  const results = await runConformance(dir);
+  const bad = results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.name}: ${r.message}`);
+  assert.deepEqual(bad, []);
+  for (const f of caseFiles('keras-3.15.1-float64')) {
+    const c = loadCase(join(dir, f));
+    const want = f.startsWith('f64_unroll_') ? 'unroll-zero-output-for-mask' : f.startsWith('f64_ln_') ? 'layernorm-variance' : undefined;
+    assert.equal(departureId(c), want, f);
+  }
+  assert.equal((await runCase(loadCase(join(dir, 'f64_unroll_lstm_sequences.json')))).message, "float64 at 'lstm_2'");
+});
+
+test('float64 activations follow Keras 3.15.1', () => {
+  const row = (name: string, v: number[]) => {
+    const r = Float64Array.from(v);
+    activation(name)(r);
+    return Array.from(r);
+  };
+  assert.deepEqual(row('hard_sigmoid', [-3, 0, 1.5, 3]), [0, 0.5, 0.75, 1]);
+  assert.deepEqual(row('leaky_relu', [-1, 2]), [-0.2, 2]);
+  assert.deepEqual(row('relu6', [-1, 7, 3]), [0, 6, 3]);
+  assert.ok(Math.abs(erf(0.5) - 0.5204998778130465) < 1e-15 && Math.abs(erf(3) - 0.9999779095030014) < 1e-15 && Math.abs(erf(-4) + 0.9999999845827421) < 1e-15);
+  const sm = row('softmax', [1, 2, 3]);
+  assert.ok(Math.abs(sm.reduce((p, q) => p + q) - 1) < 1e-15);
+  assert.throws(() => activation('mish'), /unknown activation/);
+});
