@@ -362,8 +362,21 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     return detail === undefined ? { layerName: this.name, className: this.className } : { layerName: this.name, className: this.className, detail };
   }
 
+  /** Inputs every declared layer refuses, checked before it builds: scalars (no batch axis) and, unless it takes text, strings. */
+  private checkInputKinds(list: tf.Tensor[]): void {
+    const cls = this.constructor as unknown as { acceptsStrings: boolean; checksInputSpecs: boolean };
+    if (!cls.checksInputSpecs) return;
+    for (const t of list) {
+      if (t.rank === 0) throw new MasqueError('INPUT_SHAPE_MISMATCH', `Layer '${this.name}' (${this.className}) expects inputs with a batch axis; received a scalar (shape []).`);
+      if (t.dtype === 'string' && !cls.acceptsStrings) {
+        throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received a string tensor of shape ${formatShape(t.shape)}. Map text to ids first.`);
+      }
+    }
+  }
+
   private applyConcrete(inputs: tf.Tensor | tf.Tensor[], args: A): tf.Tensor | tf.Tensor[] {
     const list = checkTensors(inputs, this);
+    this.checkInputKinds(list);
     this.maybeBuild(Array.isArray(inputs) ? list.map((t) => t.shape) : list[0]!.shape);
     const explicit = args.mask !== undefined;
     let mask: MaskArg = explicit ? args.mask! : collectMasks(inputs);
@@ -424,13 +437,6 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
    * naming this layer, raised before any tfjs op runs.
    */
   private checkInputSpecs(inputs: tf.Tensor | tf.Tensor[], mask: MaskArg, args: A): void {
-    const cls = this.constructor as unknown as { acceptsStrings: boolean };
-    for (const t of Array.isArray(inputs) ? inputs : [inputs]) {
-      if (t.rank === 0) throw new MasqueError('INPUT_SHAPE_MISMATCH', `Layer '${this.name}' (${this.className}) expects inputs with a batch axis; received a scalar (shape []).`);
-      if (t.dtype === 'string' && !cls.acceptsStrings) {
-        throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received a string tensor of shape ${formatShape(t.shape)}. Map text to ids first.`);
-      }
-    }
     const spec = (t: tf.Tensor): TensorSpec => ({ shape: t.shape, dtype: t.dtype, mask: null });
     const maskSpec = (m: tf.Tensor | null | undefined): MaskSpec | null => (m ? { shape: m.shape } : null);
     const specArgs: Record<string, unknown> = {};

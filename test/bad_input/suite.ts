@@ -1,0 +1,398 @@
+/**
+ * The bad-input suite: random, unusual and malformed input thrown at the
+ * public API (padSequences, every layer constructor, layer calls, model
+ * predict/fit/evaluate, Keras config import, `.keras` bytes). Every outcome
+ * must be a result or a MasqueError with a code; the process and the wasm
+ * backend must survive; the tensor count must not grow.
+ *
+ * `runBadInputSuite(runs)` is used by test/bad_input.test.ts (a short run in
+ * `npm test`) and by `npm run fuzz:bad-input` (a long one).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import * as masque from '../../src/index.js';
+import { tf, MasqueError, Layer } from '../../src/index.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/keras-3.15.1/', import.meta.url));
+
+/** Codes a MasqueError may carry (src/errors.ts). */
+const CODES = new Set<string>([
+  'MASK_NOT_SUPPORTED', 'MASK_SHAPE_MISMATCH', 'MASK_INVALID', 'INVALID_ARGUMENT', 'INVALID_SEQUENCES', 'INVALID_INPUT', 'INPUT_SHAPE_MISMATCH',
+  'NOT_BUILT', 'GRAPH_DISCONNECTED', 'UNKNOWN_LAYER_CLASS', 'UNSUPPORTED_CONFIG', 'INVALID_CONFIG', 'WEIGHT_COUNT_MISMATCH', 'WEIGHT_SHAPE_MISMATCH',
+  'WEIGHT_MISSING', 'CORRUPT_FILE', 'SAVE_FAILED', 'UNSUPPORTED_FILE', 'NOT_COMPILED', 'UNKNOWN_NAME', 'BACKEND_UNAVAILABLE', 'NODE_ONLY', 'MODEL_BUSY',
+]);
+
+export interface Tally {
+  results: number;
+  errors: Map<string, number>;
+  /** Anything that is not a result or a coded MasqueError, with the input that caused it. */
+  bad: string[];
+}
+
+function newTally(): Tally {
+  return { results: 0, errors: new Map(), bad: [] };
+}
+
+/** Values that break naive code: wrong types, special numbers, prototype names, cycles. */
+function oddValue(): fc.Arbitrary<unknown> {
+  const cyclic = (): unknown[] => {
+    const a: unknown[] = [1];
+    a.push(a);
+    return a;
+  };
+  return fc.oneof(
+    fc.constantFrom<unknown>(null, undefined, NaN, Infinity, -Infinity, -1, 0, 1.5, 1e9, -0, '', 'abc', '__proto__', 'constructor', 'toString', true, false, [], [[]], {}, () => 1),
+    fc.integer({ min: -3, max: 8 }),
+    fc.double({ min: -10, max: 10, noNaN: false }),
+    fc.array(fc.integer({ min: -2, max: 6 }), { maxLength: 4 }),
+    fc.constant(null).map(cyclic),
+    fc.string({ maxLength: 6 }),
+  );
+}
+
+/**
+ * Runs `fn`; records a result, a coded MasqueError, or a bad outcome (with
+ * `what` for the report). `owned` counts tensors that legitimately outlive
+ * the call (the weights a layer builds on its first call).
+ */
+function outcome(t: Tally, what: () => string, fn: () => unknown, owned: () => number = () => 0): void {
+  const before = tf.memory().numTensors;
+  let value: unknown;
+  try {
+    value = fn();
+    t.results++;
+  } catch (e) {
+    if (e instanceof MasqueError && CODES.has(e.code) && e.message.length > 0) t.errors.set(e.code, (t.errors.get(e.code) ?? 0) + 1);
+    else t.bad.push(`${what()}: ${e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e)}`);
+  }
+  disposeAll(value);
+  const after = tf.memory().numTensors;
+  if (after - before !== owned()) t.bad.push(`${what()}: the tensor count went from ${before} to ${after}${owned() > 0 ? ` (${owned()} new weights)` : ''}`);
+  checkBackendAlive(t, what);
+}
+
+async function outcomeAsync(t: Tally, what: () => string, fn: () => Promise<unknown>): Promise<void> {
+  const before = tf.memory().numTensors;
+  let value: unknown;
+  try {
+    value = await fn();
+    t.results++;
+  } catch (e) {
+    if (e instanceof MasqueError && CODES.has(e.code) && e.message.length > 0) t.errors.set(e.code, (t.errors.get(e.code) ?? 0) + 1);
+    else t.bad.push(`${what()}: ${e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e)}`);
+  }
+  disposeAll(value);
+  const after = tf.memory().numTensors;
+  if (after !== before) t.bad.push(`${what()}: the tensor count went from ${before} to ${after}`);
+  checkBackendAlive(t, what);
+}
+
+function disposeAll(v: unknown): void {
+  if (v instanceof tf.Tensor) v.dispose();
+  else if (Array.isArray(v)) v.forEach(disposeAll);
+  else if (v instanceof Layer) v.dispose();
+  else if (v !== null && typeof v === 'object' && 'padded' in (v as object)) disposeAll((v as { padded: unknown }).padded);
+}
+
+/** A wasm trap can leave the backend dead: every op after it fails. */
+function checkBackendAlive(t: Tally, what: () => string): void {
+  try {
+    const x = tf.tensor1d([1, 2]);
+    const y = tf.add(x, x);
+    const ok = (y.dataSync() as Float32Array)[1] === 4;
+    tf.dispose([x, y]);
+    if (!ok) throw new Error('wrong sum');
+  } catch (e) {
+    t.bad.push(`${what()}: the backend no longer works afterwards (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`backend dead after ${what()}`);
+  }
+}
+
+const show = (v: unknown): string => {
+  const seen = new WeakSet<object>();
+  try {
+    const text = JSON.stringify(v, (_k, x: unknown) => {
+      if (x instanceof tf.Tensor) return `tensor(${x.dtype}, [${x.shape}])`;
+      if (typeof x === 'function') return 'fn';
+      if (typeof x === 'number' && !Number.isFinite(x)) return String(x);
+      if (x !== null && typeof x === 'object') {
+        if (seen.has(x)) return '[cyclic]';
+        seen.add(x);
+      }
+      return x;
+    });
+    return (text ?? String(v)).slice(0, 200);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+};
+
+// ---- padSequences ----
+
+function padSequencesCases(t: Tally, runs: number, seed: number): void {
+  const seq = fc.oneof(fc.array(fc.oneof(fc.integer({ min: -5, max: 30 }), fc.double(), fc.string({ maxLength: 2 }), oddValue()), { maxLength: 5 }), oddValue());
+  const options = fc.oneof(
+    fc.constant(undefined),
+    oddValue(),
+    fc.record(
+      {
+        maxlen: oddValue(),
+        dtype: fc.oneof(fc.constantFrom('int32', 'float32', 'bool', 'string', 'int8', 'uint8', 'object', 'float64'), oddValue()),
+        padding: fc.oneof(fc.constantFrom('pre', 'post'), oddValue()),
+        truncating: fc.oneof(fc.constantFrom('pre', 'post'), oddValue()),
+        value: oddValue(),
+        max_len: oddValue(),
+      },
+      { requiredKeys: [] },
+    ),
+  );
+  fc.assert(
+    fc.property(fc.oneof(fc.array(seq, { maxLength: 4 }), oddValue()), options, (seqs, opts) => {
+      outcome(t, () => `padSequences(${show(seqs)}, ${show(opts)})`, () => masque.padSequences(seqs as number[][], opts as masque.PadSequencesOptions));
+    }),
+    { numRuns: runs, seed },
+  );
+  outcome(t, () => 'padSequences maxlen 3e8', () => masque.padSequences([[1, 2, 3]], { maxlen: 3e8 }));
+}
+
+// ---- layers ----
+
+/** Valid options for each exported layer class (the rest are built from {}). */
+const VALID: Record<string, () => object> = {
+  Embedding: () => ({ inputDim: 10, outputDim: 3 }),
+  Dense: () => ({ units: 2 }),
+  Activation: () => ({ activation: 'relu' }),
+  Dropout: () => ({ rate: 0.5 }),
+  GaussianNoise: () => ({ stddev: 0.1 }),
+  Reshape: () => ({ targetShape: [-1] }),
+  SimpleRNN: () => ({ units: 2 }),
+  LSTM: () => ({ units: 2 }),
+  GRU: () => ({ units: 2 }),
+  Bidirectional: () => ({ layer: new masque.LSTM({ units: 2 }) }),
+  TimeDistributed: () => ({ layer: new masque.Dense({ units: 2 }) }),
+  MultiHeadAttention: () => ({ numHeads: 2, keyDim: 2 }),
+  Conv1D: () => ({ filters: 2, kernelSize: 3 }),
+  Dot: () => ({ axes: 1 }),
+  Lambda: () => ({ fn: (x: tf.Tensor | tf.Tensor[]) => (Array.isArray(x) ? x[0]! : tf.mul(x, 2)) }),
+  InputLayer: () => ({ shape: [null, 3] }),
+};
+
+function layerClasses(): [string, new (a: object) => Layer][] {
+  return Object.entries(masque)
+    .filter(([name, v]) => typeof v === 'function' && v.prototype instanceof Layer && !(v === masque.Model || v.prototype instanceof masque.Model) && name !== 'RNNLayer' && name !== 'RNNCell')
+    .map(([name, v]) => [name, v as unknown as new (a: object) => Layer]);
+}
+
+function constructorCases(t: Tally, runs: number, seed: number): void {
+  const classes = layerClasses();
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: classes.length - 1 }), fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('units', 'rate', 'axis', 'name', 'inputShape', 'activation', 'kernelInitializer', 'maskZero', 'returnSequences', 'poolSize', 'numHeads', 'layer', 'padding', 'value')), oddValue(), { maxKeys: 3 }), fc.boolean(), (k, extra, base) => {
+      const [name, Cls] = classes[k]!;
+      const args = { ...(base ? (VALID[name]?.() ?? {}) : {}), ...extra };
+      outcome(t, () => `new ${name}(${show(args)})`, () => new Cls(args));
+    }),
+    { numRuns: runs, seed },
+  );
+  // Every option of every class, given an odd value.
+  for (const [name, Cls] of classes) {
+    const table = (Cls as unknown as { options: Record<string, unknown> | null }).options ?? {};
+    for (const option of Object.keys(table)) {
+      for (const v of [null, NaN, -1, 'constructor', {}, [[1]]]) {
+        const args = { ...(VALID[name]?.() ?? {}), [option]: v };
+        outcome(t, () => `new ${name}(${show(args)})`, () => new Cls(args));
+      }
+    }
+  }
+}
+
+/** A random tensor: rank 0-4, dims 0-5, a dtype, values with NaN and large numbers. */
+function tensorSpecArb(): fc.Arbitrary<{ shape: number[]; dtype: 'float32' | 'int32' | 'bool' | 'string'; values: number[] }> {
+  return fc.record({
+    shape: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 4 }),
+    dtype: fc.constantFrom<'float32' | 'int32' | 'bool' | 'string'>('float32', 'float32', 'float32', 'int32', 'int32', 'bool', 'string'),
+    values: fc.array(fc.oneof(fc.integer({ min: -3, max: 12 }), fc.constantFrom(NaN, Infinity, 0.5, 1e6)), { minLength: 1, maxLength: 8 }),
+  });
+}
+
+function makeTensor(s: { shape: number[]; dtype: string; values: number[] }): tf.Tensor {
+  const size = s.shape.reduce((a, b) => a * b, 1);
+  const vals = Array.from({ length: size }, (_, i) => s.values[i % s.values.length]!);
+  if (s.dtype === 'string') return tf.tensor(vals.map(String), s.shape, 'string');
+  if (s.dtype === 'bool') return tf.tensor(vals.map((v) => v > 1), s.shape, 'bool');
+  return tf.tensor(vals, s.shape, s.dtype as 'float32' | 'int32');
+}
+
+function layerCallCases(t: Tally, runs: number, seed: number): void {
+  const classes = layerClasses().filter(([name]) => name !== 'InputLayer');
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: classes.length - 1 }),
+      fc.array(tensorSpecArb(), { minLength: 1, maxLength: 3 }),
+      fc.boolean(),
+      fc.option(tensorSpecArb(), { nil: null }),
+      fc.boolean(),
+      (k, specs, asList, maskSpec, training) => {
+        const [name, Cls] = classes[k]!;
+        let layer: Layer | null = null;
+        try {
+          layer = new Cls(VALID[name]?.() ?? {});
+        } catch {
+          return;
+        }
+        const made: tf.Tensor[] = [];
+        try {
+          const inputs = specs.map((s) => {
+            const x = makeTensor(s);
+            made.push(x);
+            return x;
+          });
+          let mask: tf.Tensor | undefined;
+          if (maskSpec !== null) {
+            mask = makeTensor({ ...maskSpec, dtype: 'bool' });
+            made.push(mask);
+          }
+          const x = asList || inputs.length > 1 ? inputs : inputs[0]!;
+          const weightsBefore = layer.weights.length;
+          outcome(
+            t,
+            () => `${name}.apply(${show(x)}, mask ${mask ? `[${mask.shape}]` : 'none'}, training ${training})`,
+            () => layer!.apply(x as tf.Tensor, mask === undefined ? { training } : { training, mask }),
+            () => layer!.weights.length - weightsBefore,
+          );
+        } finally {
+          tf.dispose(made);
+          layer.dispose();
+        }
+      },
+    ),
+    { numRuns: runs, seed },
+  );
+}
+
+// ---- models ----
+
+function smallModels(): masque.Model[] {
+  const seq = new masque.Sequential([masque.Input({ shape: [null], dtype: 'int32' }), new masque.Embedding({ inputDim: 12, outputDim: 4, maskZero: true }), new masque.LSTM({ units: 3 }), new masque.Dense({ units: 2, activation: 'softmax' })]);
+  seq.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const a = masque.Input({ shape: [null, 3] });
+  const b = masque.Input({ shape: [null], dtype: 'int32' });
+  const ea = new masque.Masking().apply(a) as masque.SymbolicTensor;
+  const eb = new masque.Embedding({ inputDim: 9, outputDim: 3, maskZero: true }).apply(b) as masque.SymbolicTensor;
+  const merged = new masque.Concatenate({ axis: 1 }).apply([ea, eb]);
+  const two = new masque.Model({ inputs: [a, b], outputs: new masque.GlobalAveragePooling1D().apply(merged) });
+  two.compile({ optimizer: 'sgd', loss: 'mse' });
+  return [seq, two];
+}
+
+async function modelCases(t: Tally, runs: number, seed: number): Promise<void> {
+  const models = smallModels();
+  // One good step each first: the optimizers' state (created by the first
+  // update) is not a leak of the calls that follow.
+  await models[0]!.fit({ sequences: [[1, 2], [3]], labels: [0, 1] }, { verbose: 0 });
+  const x2 = [tf.ones([2, 3, 3]), tf.ones([2, 2], 'int32')];
+  const y2 = tf.ones([2, 3]);
+  await models[1]!.fit(x2, y2, { verbose: 0 });
+  tf.dispose([...x2, y2]);
+  try {
+    const data = fc.oneof(
+      fc.array(fc.array(fc.oneof(fc.integer({ min: -2, max: 14 }), fc.constantFrom(NaN, Infinity, 1.5)), { minLength: 0, maxLength: 5 }), { minLength: 0, maxLength: 4 }),
+      tensorSpecArb().map((s) => ({ tensor: s })),
+      oddValue(),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: models.length - 1 }), fc.array(data, { minLength: 1, maxLength: 2 }), data, fc.oneof(fc.constant({}), fc.record({ batchSize: oddValue(), epochs: oddValue(), verbose: fc.constant(0 as const) }, { requiredKeys: ['verbose'] })), fc.constantFrom('predict', 'fit', 'evaluate', 'fitSequences'), async (m, xs, y, opts, what) => {
+        const model = models[m]!;
+        const made: tf.Tensor[] = [];
+        const mk = (d: unknown): unknown => {
+          if (d !== null && typeof d === 'object' && 'tensor' in (d as object)) {
+            const x = makeTensor((d as { tensor: { shape: number[]; dtype: string; values: number[] } }).tensor);
+            made.push(x);
+            return x;
+          }
+          return d;
+        };
+        const x = xs.length === 1 ? mk(xs[0]) : xs.map(mk);
+        const yv = mk(y);
+        try {
+          if (what === 'predict') outcome(t, () => `predict(${show(x)}, ${show(opts)})`, () => model.predict(x as tf.Tensor, opts as masque.PredictOptions));
+          else if (what === 'fit') await outcomeAsync(t, () => `fit(${show(x)}, ${show(yv)}, ${show(opts)})`, () => model.fit(x as tf.Tensor, yv as tf.Tensor, { verbose: 0, ...(opts as object) }));
+          else if (what === 'evaluate') await outcomeAsync(t, () => `evaluate(${show(x)}, ${show(yv)}, ${show(opts)})`, () => model.evaluate(x as tf.Tensor, yv as tf.Tensor, { verbose: 0, ...(opts as object) }));
+          else await outcomeAsync(t, () => `fit({ sequences: ${show(xs[0])}, labels: ${show(y)} })`, () => model.fit({ sequences: xs[0] as number[][], labels: y as number[] }, { verbose: 0, ...(opts as object) }));
+        } finally {
+          tf.dispose(made);
+        }
+      }),
+      { numRuns: runs, seed },
+    );
+  } finally {
+    models.forEach((m) => m.dispose());
+  }
+}
+
+// ---- Keras configs and .keras bytes ----
+
+function configCases(t: Tally, runs: number, seed: number): void {
+  const configs = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')) as Record<string, unknown>)
+    .filter((c) => c['kind'] === 'model')
+    .map((c) => c['config'] as object);
+  /** Replaces the value at a random path of `o` (deep copy) with `v`. */
+  const mutate = (o: unknown, path: number[], v: unknown): unknown => {
+    const copy = JSON.parse(JSON.stringify(o)) as unknown;
+    let node = copy;
+    for (let i = 0; i < path.length; i++) {
+      if (node === null || typeof node !== 'object') break;
+      const keys = Object.keys(node as object);
+      if (keys.length === 0) break;
+      const key = keys[path[i]! % keys.length]!;
+      if (i === path.length - 1 || (node as Record<string, unknown>)[key] === null || typeof (node as Record<string, unknown>)[key] !== 'object') {
+        (node as Record<string, unknown>)[key] = v;
+        break;
+      }
+      node = (node as Record<string, unknown>)[key];
+    }
+    return copy;
+  };
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: configs.length - 1 }), fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), oddValue(), (k, path, v) => {
+      const cfg = mutate(configs[k], path, typeof v === 'function' || Array.isArray(v) && v.includes(v) ? null : v);
+      outcome(t, () => `modelFromKerasConfig(case ${k} with ${path.join('.')} = ${show(v)})`, () => masque.modelFromKerasConfig(cfg as object));
+    }),
+    { numRuns: runs, seed },
+  );
+  outcome(t, () => 'modelFromKerasConfig("{not json")', () => masque.modelFromKerasConfig('{not json'));
+  outcome(t, () => 'modelFromKerasConfig(null)', () => masque.modelFromKerasConfig(null as never));
+}
+
+async function bytesCases(t: Tally, runs: number, seed: number): Promise<void> {
+  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.keras')).map((f) => new Uint8Array(readFileSync(join(FIXTURES, f))));
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: files.length - 1 }), fc.constantFrom('truncate', 'flip', 'zero'), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 255 }), async (k, how, where, byte) => {
+      const bytes = files[k]!.slice();
+      const at = Math.floor(where * bytes.length);
+      const damaged = how === 'truncate' ? bytes.slice(0, at) : how === 'flip' ? ((bytes[at] = bytes[at]! ^ (byte || 1)), bytes) : (bytes.fill(0, at, at + 64), bytes);
+      await outcomeAsync(t, () => `loadModelFromBytes(${how} at ${at} of file ${k})`, () => masque.loadModelFromBytes(damaged));
+    }),
+    { numRuns: runs, seed },
+  );
+}
+
+/** Runs every part with `runs` random cases each. */
+export async function runBadInputSuite(runs: number, seed = 1): Promise<Tally> {
+  const t = newTally();
+  const restore = masque.setWarningHandler(() => {});
+  try {
+    padSequencesCases(t, runs, seed);
+    constructorCases(t, runs, seed);
+    layerCallCases(t, runs, seed);
+    await modelCases(t, Math.max(10, Math.floor(runs / 4)), seed);
+    configCases(t, runs, seed);
+    await bytesCases(t, Math.max(10, Math.floor(runs / 4)), seed);
+  } finally {
+    masque.setWarningHandler(restore);
+  }
+  return t;
+}
