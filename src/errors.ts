@@ -23,6 +23,7 @@ export type MasqueErrorCode =
   | 'UNSUPPORTED_FILE'
   | 'NOT_COMPILED'
   | 'MODEL_BUSY'
+  | 'LAYER_CALL_FAILED'
   | 'UNKNOWN_NAME'
   | 'BACKEND_UNAVAILABLE'
   | 'NODE_ONLY';
@@ -30,8 +31,8 @@ export type MasqueErrorCode =
 export class MasqueError extends Error {
   readonly code: MasqueErrorCode;
 
-  constructor(code: MasqueErrorCode, message: string) {
-    super(message);
+  constructor(code: MasqueErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'MasqueError';
     this.code = code;
   }

@@ -141,6 +141,8 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
    * Models check their inputs themselves and their layers check theirs.
    */
   static readonly checksInputSpecs: boolean = true;
+  /** Whether `call` runs user code (Lambda): its non-Masque errors are rethrown naming the layer, as for custom layers. */
+  static readonly runsUserCode: boolean = false;
   /** Whether the layer takes string tensors (text layers); others refuse them at the door. */
   static readonly acceptsStrings: boolean = false;
   /**
@@ -392,7 +394,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     const flat = withTraining(training, () =>
       tf.tidy(() => {
         const callArgs = { ...args, mask, training };
-        const result = this.call(this.floatInputs(inputs), callArgs);
+        const result = this.callWithContext(this.floatInputs(inputs), callArgs);
         const outputs = result instanceof MaskedOutputs ? result.outputs : result;
         const masks = result instanceof MaskedOutputs ? result.masks : this.computeMask(inputs, mask);
         multi = Array.isArray(outputs);
@@ -421,6 +423,25 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
       else attachMask(o, flat[slot]!);
     });
     return multi ? outs : outs[0]!;
+  }
+
+  /**
+   * Runs `call`. A layer with user code (a custom layer, Lambda) that
+   * throws something other than a MasqueError gets it rethrown as
+   * LAYER_CALL_FAILED naming the layer, its class and the input shapes, with
+   * the original error as `cause` (Keras: "Exception encountered when
+   * calling MyLayer.call()").
+   */
+  private callWithContext(inputs: tf.Tensor | tf.Tensor[], args: A): tf.Tensor | tf.Tensor[] | MaskedOutputs {
+    const cls = this.constructor as unknown as LayerClass & { runsUserCode: boolean };
+    if (cls.options !== null && !cls.runsUserCode) return this.call(inputs, args);
+    try {
+      return this.call(inputs, args);
+    } catch (e) {
+      if (e instanceof MasqueError) throw e;
+      const shapes = (Array.isArray(inputs) ? inputs : [inputs]).map((t) => formatShape(t.shape)).join(', ');
+      throw new MasqueError('LAYER_CALL_FAILED', `Layer '${this.name}' (${this.className}) failed in call() on inputs of shape ${shapes}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
   }
 
   /** The inputs as `call` gets them: float32 where the class computes in float (see `floatInputs`). */
@@ -541,7 +562,13 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
         if (s.mask) attachMask(t, tf.ones(s.mask.shape.map((d) => d ?? size), 'bool'), s.mask.origin);
         return t;
       };
-      const madeMask = (m: MaskSpec | null) => (m === null ? null : tf.ones(m.shape.map((d) => d ?? size), 'bool'));
+      const madeMask = (m: MaskSpec | null) => {
+        if (m === null) return null;
+        const t = tf.ones(m.shape.map((d) => d ?? size), 'bool');
+        // The made-up mask stands for the real one: it keeps its origin (a layer that passes it on is not its maker).
+        if (m.origin !== undefined) setMaskOrigin(t, m.origin);
+        return t;
+      };
       const ins = Array.isArray(inputs) ? inputs.map(make) : make(inputs);
       const a: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(args as Record<string, unknown>)) {

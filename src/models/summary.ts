@@ -3,6 +3,7 @@ import type { Node, SymbolicTensor } from '../engine/symbolic.js';
 import { collectSymbolic } from '../engine/symbolic.js';
 import { InputLayer } from '../engine/input_layer.js';
 import type { Model } from './functional.js';
+import { MasqueError } from '../errors.js';
 
 export type MaskRole = 'makes' | 'passes' | 'consumes' | 'drops' | '-';
 
@@ -23,13 +24,23 @@ function shapeText(outs: SymbolicTensor[]): string {
 }
 
 export function formatSummary(model: Model): string {
+  if (!model.built) {
+    throw new MasqueError('NOT_BUILT', `summary: model '${model.name}' is not built yet, so its layers' shapes are unknown; call it on data, call model.build(inputShape), or start it with Input (as Keras: "This model has not yet been built").`);
+  }
   const rows: string[][] = [['Layer (type)', 'Output Shape', 'Param #', 'Mask']];
-  const nodes = model.graphNodes.filter((n) => !(n.layer instanceof InputLayer) || model.className !== 'Sequential');
-  for (const n of nodes) {
-    const inputs = collectSymbolic(n.inputs).map((s) => s.node?.layer.name ?? s.name);
-    const role = n.layer instanceof InputLayer ? '-' : maskRole(n);
-    const label = `${n.layer.name} (${n.layer.className})`;
-    rows.push([model.className === 'Sequential' || inputs.length <= 1 ? label : `${label} <- ${inputs.join(', ')}`, shapeText(n.outputs), String(n.layer.countParams()), role]);
+  const sequential = model.className === 'Sequential';
+  // One row per layer, as Keras lists a shared layer once; its calls' inputs follow the arrow.
+  const byLayer = new Map<Node['layer'], Node[]>();
+  for (const n of model.graphNodes) {
+    if (n.layer instanceof InputLayer && sequential) continue;
+    byLayer.set(n.layer, [...(byLayer.get(n.layer) ?? []), n]);
+  }
+  for (const [layer, nodes] of byLayer) {
+    const calls = nodes.map((n) => collectSymbolic(n.inputs).map((s) => s.node?.layer.name ?? s.name).join(', ')).filter((c) => c !== '');
+    const roles = [...new Set(nodes.map((n) => (layer instanceof InputLayer ? '-' : maskRole(n))))];
+    const label = `${layer.name} (${layer.className})`;
+    const connected = sequential || (calls.length <= 1 && nodes.every((n) => collectSymbolic(n.inputs).length <= 1)) ? label : `${label} <- ${calls.join(' | ')}`;
+    rows.push([connected, shapeText(nodes[0]!.outputs), String(layer.countParams()), roles.join('/')]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();

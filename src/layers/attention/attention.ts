@@ -7,10 +7,11 @@
  * computed. Output mask = query mask; the scores output has none.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer, withMasks, type MaskedOutputs } from '../../engine/layer.js';
+import { Layer, type SymbolicArgs, withMasks, type MaskedOutputs } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, CallArgs, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { checkBatchSizes } from '../../engine/specs.js';
+import type { SymbolicTensor } from '../../engine/symbolic.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { causalMask, finiteAtMaskedChecked, select, subtractMaskedScores } from '../../ops/attention_ops.js';
 import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
@@ -46,6 +47,17 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
   declare readonly args: Filled<Own>;
   scale: tf.Variable | null = null;
   concatScoreWeight: tf.Variable | null = null;
+
+  /** One output, or `[output, scores]` with `returnAttentionScores: true`. */
+  override apply(inputs: SymbolicTensor[], args: SymbolicArgs<AttentionCallArgs> & { returnAttentionScores: true }): SymbolicTensor[];
+  override apply(inputs: SymbolicTensor[], args?: SymbolicArgs<AttentionCallArgs> & { returnAttentionScores?: false }): SymbolicTensor;
+  override apply(inputs: SymbolicTensor | SymbolicTensor[], args?: SymbolicArgs<AttentionCallArgs>): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: tf.Tensor[], args: AttentionCallArgs & { returnAttentionScores: true }): tf.Tensor[];
+  override apply(inputs: tf.Tensor[], args?: AttentionCallArgs & { returnAttentionScores?: false }): tf.Tensor;
+  override apply(inputs: tf.Tensor | tf.Tensor[], args?: AttentionCallArgs): tf.Tensor | tf.Tensor[];
+  override apply(inputs: unknown, args?: unknown): unknown {
+    return super.apply(inputs as never, args as never);
+  }
 
   constructor(args: AttentionArgs = {}) {
     super(args);

@@ -126,11 +126,16 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     return os === null ? [q[2] as number] : Array.isArray(os) ? os : [os];
   }
 
+  /** One output, or `[output, scores]` with `returnAttentionScores: true`. */
+  override apply(inputs: SymbolicTensor | SymbolicTensor[], args: SymbolicArgs<MultiHeadAttentionCallArgs> & { returnAttentionScores: true }): SymbolicTensor[];
+  override apply(inputs: SymbolicTensor | SymbolicTensor[], args?: SymbolicArgs<MultiHeadAttentionCallArgs> & { returnAttentionScores?: false }): SymbolicTensor;
   override apply(inputs: SymbolicTensor | SymbolicTensor[], args?: SymbolicArgs<MultiHeadAttentionCallArgs>): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: tf.Tensor | tf.Tensor[], args: MultiHeadAttentionCallArgs & { returnAttentionScores: true }): tf.Tensor[];
+  override apply(inputs: tf.Tensor | tf.Tensor[], args?: MultiHeadAttentionCallArgs & { returnAttentionScores?: false }): tf.Tensor;
   override apply(inputs: tf.Tensor | tf.Tensor[], args?: MultiHeadAttentionCallArgs): tf.Tensor | tf.Tensor[];
-  override apply(inputs: unknown, args: Record<string, unknown> = {}): unknown {
+  override apply(inputs: unknown, argsIn?: unknown): unknown {
     // Accept mha.apply(query, { value, key }) as well as mha.apply([query, value, key]).
-    const { value, key, ...rest } = args;
+    const { value, key, ...rest } = (argsIn ?? {}) as Record<string, unknown>;
     const list = Array.isArray(inputs) ? [...(inputs as unknown[])] : [inputs];
     if (value !== undefined) {
       if (list.length !== 1) throw new MasqueError('INVALID_INPUT', `MultiHeadAttention '${this.name}': value was given both in the inputs list and as an argument.`);

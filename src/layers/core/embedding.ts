@@ -7,7 +7,7 @@ import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
-import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
+import type { BaseLayerArgs, CallArgs, MaskArg, Shape, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { BASE_OPTIONS } from '../../engine/options.js';
 import { embeddingLookup } from '../../ops/embedding_lookup.js';
@@ -54,7 +54,7 @@ export class Embedding extends Layer<CallArgs> {
     return embeddingLookup(this.embeddings, ids, { layerName: this.name });
   }
 
-  override computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
+  override computeMask(inputs: tf.Tensor | tf.Tensor[], _mask?: MaskArg): tf.Tensor | null {
     if (!this.args.maskZero) return null;
     const ids = inputs as tf.Tensor;
     return tf.notEqual(ids, tf.scalar(0, ids.dtype));

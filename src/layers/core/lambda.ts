@@ -20,6 +20,7 @@ type Own = Omit<LambdaArgs, keyof BaseLayerArgs>;
 
 export class Lambda extends Layer<CallArgs, boolean> {
   static override readonly className = 'Lambda';
+  static override readonly runsUserCode = true;
   static override readonly options = {
     fn: opt.custom<Own['fn']>((v, w, n) => {
       if (typeof v === 'function') return v as Own['fn'];
@@ -41,7 +42,7 @@ export class Lambda extends Layer<CallArgs, boolean> {
     return this.args.fn(inputs, args);
   }
 
-  override computeMask(inputs: tf.Tensor | tf.Tensor[], mask: MaskArg | undefined): MaskArg {
+  override computeMask(inputs: tf.Tensor | tf.Tensor[], mask?: MaskArg): MaskArg {
     const m = this.args.mask;
     if (m === null) return null;
     if (m === 'passthrough') return mask ?? null;

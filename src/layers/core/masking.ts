@@ -8,7 +8,7 @@ import type { tf } from '../../runtime/tfjs.js';
 import { Layer, withMasks, type MaskedOutputs } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec, specLike } from '../../engine/specs.js';
-import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
+import type { BaseLayerArgs, CallArgs, MaskArg, TensorSpec } from '../../engine/types.js';
 import { maskSteps, stepMask } from '../../ops/mask_ops.js';
 
 export interface MaskingArgs extends BaseLayerArgs {
@@ -42,7 +42,7 @@ export class Masking extends Layer<CallArgs> {
     return withMasks(output, mask);
   }
 
-  override computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override computeMask(inputs: tf.Tensor | tf.Tensor[], _mask?: MaskArg): tf.Tensor {
     return stepMask(inputs as tf.Tensor, this.args.maskValue);
   }
 

@@ -134,7 +134,7 @@ export abstract class Merge extends Layer<CallArgs> {
   /** The merge itself, on inputs of equal rank with the masks Keras uses in it. */
   protected abstract merge(xs: tf.Tensor[], masks: (tf.Tensor | null)[]): tf.Tensor;
 
-  override computeMask(inputs: tf.Tensor | tf.Tensor[], mask: MaskArg | undefined): tf.Tensor | null {
+  override computeMask(inputs: tf.Tensor | tf.Tensor[], mask?: MaskArg): tf.Tensor | null {
     const n = Array.isArray(inputs) ? inputs.length : 1;
     return orMasksIfAll(this.masksOf(mask, n));
   }

@@ -58,7 +58,7 @@ export class Concatenate extends Merge {
     return tf.concat(xs, this.norm(xs[0]!.rank));
   }
 
-  override computeMask(inputs: tf.Tensor | tf.Tensor[], mask: MaskArg | undefined): tf.Tensor | null {
+  override computeMask(inputs: tf.Tensor | tf.Tensor[], mask?: MaskArg): tf.Tensor | null {
     const xs = Array.isArray(inputs) ? inputs : [inputs];
     return concatMask(xs, this.masksOf(mask, xs.length), this.norm(xs[0]!.rank));
   }

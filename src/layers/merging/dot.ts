@@ -7,7 +7,7 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
-import type { BaseLayerArgs, MaskSpec, Shape } from '../../engine/types.js';
+import type { BaseLayerArgs, MaskArg, MaskSpec, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { Merge, type MergeArgs } from './base_merge.js';
 import { checkBatchSizes } from '../../engine/specs.js';
@@ -88,7 +88,7 @@ export class Dot extends Merge {
     return out.rank === 1 ? tf.expandDims(out, 1) : out;
   }
 
-  override computeMask(): null {
+  override computeMask(_inputs?: tf.Tensor | tf.Tensor[], _mask?: MaskArg): null {
     return null;
   }
 

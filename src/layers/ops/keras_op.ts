@@ -10,7 +10,7 @@
 import type { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import type { OptionTable } from '../../engine/options.js';
-import type { CallArgs, Shape, TensorSpec } from '../../engine/types.js';
+import type { CallArgs, MaskArg, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, formatShape } from '../../errors.js';
 
 export abstract class KerasOp extends Layer<CallArgs> {
@@ -37,7 +37,7 @@ export abstract class KerasOp extends Layer<CallArgs> {
     return [];
   }
 
-  override computeMask(): null {
+  override computeMask(_inputs?: tf.Tensor | tf.Tensor[], _mask?: MaskArg): null {
     return null;
   }
 

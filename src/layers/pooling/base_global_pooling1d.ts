@@ -3,7 +3,7 @@ import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
-import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
+import type { BaseLayerArgs, CallArgs, MaskArg, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, formatShape } from '../../errors.js';
 
 export type DataFormat = 'channels_last' | 'channels_first';
@@ -51,7 +51,7 @@ export abstract class GlobalPooling1D extends Layer<CallArgs> {
     return tf.expandDims(mask, this.stepsAxis === 1 ? 2 : 1);
   }
 
-  override computeMask(): null {
+  override computeMask(_inputs?: tf.Tensor | tf.Tensor[], _mask?: MaskArg): null {
     return null;
   }
 

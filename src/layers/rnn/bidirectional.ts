@@ -133,7 +133,7 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     }
   }
 
-  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask: MaskArg | undefined): MaskArg {
+  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: MaskArg): MaskArg {
     const m = Array.isArray(mask) ? (mask[0] ?? null) : (mask ?? null);
     const outMask = this.returnSequences ? m : null;
     const outs = this.mergeMode === null ? [outMask, outMask] : [outMask];

@@ -17,7 +17,7 @@ export interface GRUArgs extends RNNArgs {
   resetAfter?: boolean;
 }
 
-export class GRU extends RNNLayer<GRUArgs> {
+export class GRU<S extends boolean = false> extends RNNLayer<GRUArgs, S> {
   static override readonly className = 'GRU';
   static override readonly options = {
     ...RNN_OPTIONS,
@@ -25,7 +25,7 @@ export class GRU extends RNNLayer<GRUArgs> {
     resetAfter: opt.bool(true),
   } satisfies OptionsOf<RNNOwn<GRUArgs>>;
 
-  constructor(args: GRUArgs) {
+  constructor(args: GRUArgs & { returnState?: S }) {
     super(args, 'gru');
   }
 }

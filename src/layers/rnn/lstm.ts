@@ -15,7 +15,7 @@ export interface LSTMArgs extends RNNArgs {
   unitForgetBias?: boolean;
 }
 
-export class LSTM extends RNNLayer<LSTMArgs> {
+export class LSTM<S extends boolean = false> extends RNNLayer<LSTMArgs, S> {
   static override readonly className = 'LSTM';
   static override readonly options = {
     ...RNN_OPTIONS,
@@ -23,7 +23,7 @@ export class LSTM extends RNNLayer<LSTMArgs> {
     unitForgetBias: opt.bool(true),
   } satisfies OptionsOf<RNNOwn<LSTMArgs>>;
 
-  constructor(args: LSTMArgs) {
+  constructor(args: LSTMArgs & { returnState?: S }) {
     super(args, 'lstm');
   }
 }

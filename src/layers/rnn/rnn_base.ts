@@ -85,8 +85,13 @@ function isSpec(s: unknown): s is TensorSpec {
   return s !== null && typeof s === 'object' && Array.isArray((s as TensorSpec).shape);
 }
 
-/** Base class of the recurrent layers; subclasses give the kind and their option table. */
-export abstract class RNNLayer<A extends RNNArgs = RNNArgs> extends Layer<RNNCallArgs, boolean> {
+/**
+ * Base class of the recurrent layers; subclasses give the kind and their
+ * option table. `S` is `returnState` as the types know it: `new LSTM({ units })`
+ * returns one tensor from `apply`, `new LSTM({ units, returnState: true })` a
+ * list (output, then the states).
+ */
+export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = boolean> extends Layer<RNNCallArgs, S> {
   static override readonly options = RNN_OPTIONS;
   declare readonly args: Filled<RNNOwn<A>>;
   readonly cell: RNNCell;
@@ -180,7 +185,7 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs> extends Layer<RNNCal
   }
 
   /** Output mask: the input mask with `returnSequences`, else null; states carry none. */
-  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask: MaskArg | undefined): MaskArg {
+  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: MaskArg): MaskArg {
     const m = Array.isArray(mask) ? (mask[0] ?? null) : (mask ?? null);
     const out = this.returnSequences ? m : null;
     return this.returnState ? [out, ...this.cell.stateSize.map(() => null)] : out;

@@ -7,10 +7,10 @@ import { RNNLayer, type RNNArgs } from './rnn_base.js';
 
 export type SimpleRNNArgs = RNNArgs;
 
-export class SimpleRNN extends RNNLayer<SimpleRNNArgs> {
+export class SimpleRNN<S extends boolean = false> extends RNNLayer<SimpleRNNArgs, S> {
   static override readonly className = 'SimpleRNN';
 
-  constructor(args: SimpleRNNArgs) {
+  constructor(args: SimpleRNNArgs & { returnState?: S }) {
     super(args, 'simple_rnn');
   }
 }
