@@ -107,3 +107,19 @@ test('a model of Masking -> LSTM built in Keras style prints its summary with th
   m.dispose();
   void ({} as CallArgs);
 });
+
+test('Keras spellings of the wrappers: new Bidirectional(layer, options) and new TimeDistributed(layer)', async () => {
+  const { Bidirectional, TimeDistributed, Sequential: Seq } = await import('../src/index.js');
+  const m = new Seq([
+    Input({ shape: [null], dtype: 'int32' }),
+    new Embedding({ inputDim: 10, outputDim: 4, maskZero: true }),
+    new Bidirectional(new LSTM({ units: 3, returnSequences: true }), { mergeMode: 'sum' }),
+    new TimeDistributed(new Dense({ units: 2 })),
+  ]);
+  const y = m.predict([[1, 2, 0]]) as tf.Tensor;
+  assert.deepEqual(y.shape, [1, 3, 2]);
+  assert.equal((m.layers[1] as InstanceType<typeof Bidirectional>).mergeMode, 'sum');
+  assert.throws(() => new Bidirectional(new Dense({ units: 2 }) as never), (e: unknown) => e instanceof MasqueError && e.code === 'INVALID_ARGUMENT');
+  y.dispose();
+  m.dispose();
+});

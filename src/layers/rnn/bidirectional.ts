@@ -58,8 +58,11 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
   readonly forwardLayer: RNNLayer;
   readonly backwardLayer: RNNLayer;
 
-  constructor(args: BidirectionalArgs) {
-    super(args);
+  /** `new Bidirectional({ layer, mergeMode })`, or as in Keras `new Bidirectional(layer, { mergeMode })`. */
+  constructor(args: BidirectionalArgs);
+  constructor(layer: RNNLayer, options?: Omit<BidirectionalArgs, 'layer'>);
+  constructor(args: BidirectionalArgs | RNNLayer, options?: Omit<BidirectionalArgs, 'layer'>) {
+    super(args instanceof Layer ? { ...options, layer: args } : args);
     const layer = this.args.layer;
     const seq = layer.returnSequences;
     // As Keras: the forward layer is a fresh copy, a given backward layer is used as is.

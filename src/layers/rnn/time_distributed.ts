@@ -38,8 +38,11 @@ export class TimeDistributed extends Layer<CallArgs> {
   } satisfies OptionsOf<Own>;
   declare readonly args: Filled<Own>;
 
-  constructor(args: TimeDistributedArgs) {
-    super(args);
+  /** `new TimeDistributed({ layer })`, or as in Keras `new TimeDistributed(layer)`. */
+  constructor(args: TimeDistributedArgs);
+  constructor(layer: Layer<CallArgs, boolean>, options?: Omit<TimeDistributedArgs, 'layer'>);
+  constructor(args: TimeDistributedArgs | Layer<CallArgs, boolean>, options?: Omit<TimeDistributedArgs, 'layer'>) {
+    super(args instanceof Layer ? { ...options, layer: args } : args);
     this.trackLayer(this.args.layer, 'layer');
     this.supportsMasking = true;
   }
