@@ -1,6 +1,6 @@
 /** Helpers shared by the test files. */
 import assert from 'node:assert/strict';
-import { MasqueError, tf } from '../src/index.js';
+import { Dense, MasqueError, Sequential, tf } from '../src/index.js';
 import { mulberry32 } from '../src/data/bucketing.js';
 
 /** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
@@ -34,4 +34,23 @@ export async function onWasmAndCpu(fn: () => void): Promise<void> {
   } finally {
     await tf.setBackend('wasm');
   }
+}
+
+/**
+ * A predicate for assert.throws / assert.rejects: a MasqueError with `code`
+ * whose message contains each word (string) or matches each pattern.
+ */
+export const isCode = (code: string, ...words: (string | RegExp | undefined)[]) => (e: unknown): true => {
+  assert.ok(e instanceof MasqueError, `expected a MasqueError, got ${String(e)}`);
+  assert.equal(e.code, code, e.message);
+  for (const w of words) {
+    if (w === undefined) continue;
+    assert.ok(typeof w === 'string' ? e.message.includes(w) : w.test(e.message), `message should mention ${String(w)}: ${e.message}`);
+  }
+  return true;
+};
+
+/** A one-layer model for training tests: Dense(units) on 2 features, kernel of ones. */
+export function denseModel(units = 1): Sequential {
+  return new Sequential({ layers: [new Dense({ units, inputShape: [2], kernelInitializer: 'ones' })] });
 }

@@ -4,17 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, Sequential, Dense, EarlyStopping, SGD, MasqueError, type Logs } from '../src/index.js';
+import { isCode, denseModel } from './helpers.js';
 
-const isCode = (code: string, ...words: (string | RegExp)[]) => (e: unknown) => {
-  assert.ok(e instanceof MasqueError, `expected a MasqueError, got ${String(e)}`);
-  assert.equal(e.code, code, e.message);
-  for (const w of words) assert.ok(typeof w === 'string' ? e.message.includes(w) : w.test(e.message), `message should mention ${String(w)}: ${e.message}`);
-  return true;
-};
-
-function dense(): Sequential {
-  return new Sequential({ layers: [new Dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' })] });
-}
+const dense = denseModel;
 
 test('callbacks: plain objects with hook methods work (alone or in a list, own or class methods); other values get a clear error', async () => {
   const model = dense();

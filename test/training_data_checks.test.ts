@@ -3,17 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, Sequential, Embedding, GlobalAveragePooling1D, Dense, SGD, MasqueError } from '../src/index.js';
+import { isCode, denseModel } from './helpers.js';
 
-const isCode = (code: string, ...words: (string | RegExp)[]) => (e: unknown) => {
-  assert.ok(e instanceof MasqueError, `expected a MasqueError, got ${String(e)}`);
-  assert.equal(e.code, code, e.message);
-  for (const w of words) assert.ok(typeof w === 'string' ? e.message.includes(w) : w.test(e.message), `message should mention ${String(w)}: ${e.message}`);
-  return true;
-};
-
-function dense(): Sequential {
-  return new Sequential({ layers: [new Dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' })] });
-}
+const dense = denseModel;
 
 function bag(): Sequential {
   return new Sequential({ layers: [new Embedding({ inputDim: 10, outputDim: 3, maskZero: true }), new GlobalAveragePooling1D(), new Dense({ units: 1, activation: 'sigmoid' })] });

@@ -6,13 +6,9 @@ import {
   tf, Sequential, Embedding, LSTM, GRU, Dense, Input, Model, Bidirectional, Callback, SGD, Adam, MasqueError,
   LearningRateScheduler, padSequences, type Logs,
 } from '../src/index.js';
+import { isCode, denseModel } from './helpers.js';
 
-const isCode = (code: string, re?: RegExp) => (e: unknown) => e instanceof MasqueError && e.code === code && (!re || re.test(e.message));
-
-function dense(units = 1): Sequential {
-  const m = new Sequential({ layers: [new Dense({ units, inputShape: [2], kernelInitializer: 'ones' })] });
-  return m;
-}
+const dense = denseModel;
 
 test('validationSplit: as Keras, the first floor(n·(1 − split)) samples train and the rest validate', async () => {
   for (const [n, split, nTrain] of [[10, 0.25, 7], [7, 0.2, 5], [3, 0.5, 1]] as const) {

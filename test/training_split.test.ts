@@ -5,12 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, Sequential, Embedding, GlobalAveragePooling1D, Dense, Input, Model, Masking, Callback, SGD, MasqueError, attachMask, type Logs } from '../src/index.js';
+import { isCode, denseModel } from './helpers.js';
 
-const isCode = (code: string, re?: RegExp) => (e: unknown) => e instanceof MasqueError && e.code === code && (!re || re.test(e.message));
-
-function dense(): Sequential {
-  return new Sequential({ layers: [new Dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' })] });
-}
+const dense = denseModel;
 
 function bag(): Sequential {
   return new Sequential({

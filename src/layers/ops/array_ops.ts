@@ -27,6 +27,21 @@ const dtypeOption = () =>
     { default: null },
   );
 
+/** An op that only reshapes its one operand (expand_dims, squeeze): the output shape is `outShape(input shape)`. */
+abstract class ReshapeOp extends KerasOp {
+  protected abstract outShape(shape: Shape): Shape;
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    return tf.reshape(x, this.outShape(x.shape) as number[]);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    return opSpec(this.outShape(x.shape), x.dtype);
+  }
+}
+
 export interface ExpandDimsArgs extends BaseLayerArgs {
   axis: number | number[];
 }
@@ -37,7 +52,7 @@ function expandedAxes(axis: number | number[], rank: number, where: string): num
   return resolveAxes(axis, out, where).sort((a, b) => a - b);
 }
 
-export class ExpandDims extends KerasOp {
+export class ExpandDims extends ReshapeOp {
   static override readonly className = 'ExpandDims';
   static override readonly options = {
     axis: opt.custom<number | number[]>((v, w, n) => {
@@ -51,20 +66,10 @@ export class ExpandDims extends KerasOp {
     super(args);
   }
 
-  private outShape(shape: Shape): Shape {
+  protected outShape(shape: Shape): Shape {
     const out = [...shape];
     for (const a of expandedAxes(this.args.axis, shape.length, `ExpandDims '${this.name}'`)) out.splice(a, 0, 1);
     return out;
-  }
-
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = this.operands(inputs, 1)[0]!;
-    return tf.reshape(x, this.outShape(x.shape) as number[]);
-  }
-
-  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
-    const x = this.operands(inputs, 1)[0]!;
-    return opSpec(this.outShape(x.shape), x.dtype);
   }
 }
 
@@ -72,7 +77,7 @@ export interface SqueezeArgs extends BaseLayerArgs {
   axis?: number | number[] | null;
 }
 
-export class Squeeze extends KerasOp {
+export class Squeeze extends ReshapeOp {
   static override readonly className = 'Squeeze';
   static override readonly options = { axis: nullableAxes(null) } satisfies OptionsOf<Omit<SqueezeArgs, keyof BaseLayerArgs>>;
   declare readonly args: Filled<Omit<SqueezeArgs, keyof BaseLayerArgs>>;
@@ -81,23 +86,13 @@ export class Squeeze extends KerasOp {
     super(args);
   }
 
-  private outShape(shape: Shape): Shape {
+  protected outShape(shape: Shape): Shape {
     const where = `Squeeze '${this.name}'`;
     const axes = this.args.axis === null ? shape.flatMap((d, i) => (d === 1 ? [i] : [])) : resolveAxes(this.args.axis, shape.length, where);
     for (const a of axes) {
       if (shape[a] !== 1 && shape[a] !== null) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: axis ${a} of shape ${formatShape(shape)} has size ${shape[a]}, not 1.`);
     }
     return shape.filter((_, i) => !axes.includes(i));
-  }
-
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = this.operands(inputs, 1)[0]!;
-    return tf.reshape(x, this.outShape(x.shape) as number[]);
-  }
-
-  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
-    const x = this.operands(inputs, 1)[0]!;
-    return opSpec(this.outShape(x.shape), x.dtype);
   }
 }
 
