@@ -3,12 +3,15 @@
 // ../shared/conformance/keras-3.15.1-more (copied into
 // test/fixtures/keras-3.15.1-more) through the conformance runner, and the
 // departures' checks: routed to the right departure, and failing when Masque
-// reproduces Keras's defect.
+// reproduces Keras's defect. Also test/fixtures/keras-3.15.1-norm-extra: more
+// options of the family, made by the gen_norm_extra.py beside them
+//   /work/oracle/py gen_norm_extra.py --seed 0 --out <dir>
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tf, getMask, BatchNormalization, attachMask } from '../src/index.js';
+import { tf, getMask, BatchNormalization, attachMask, loadModelFromBytes } from '../src/index.js';
 import { decodeNumbers, loadCase, type Case, type CaseArray } from './conformance/cases.js';
 import { runCase, runConformance, summarize, buildCaseModel, runCaseModel } from './conformance/runner.js';
 import { departures } from './conformance/departures.js';
@@ -24,6 +27,27 @@ test('the normalization cases of keras-3.15.1-more: 35 pass, none skipped', asyn
   console.log(summarize(results));
   assert.deepEqual(results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.name}: ${r.message}`), []);
   assert.equal(results.length, 35);
+});
+
+const extra = fileURLToPath(new URL('./fixtures/keras-3.15.1-norm-extra/', import.meta.url));
+
+test('more options of the family (keras-3.15.1-norm-extra): 19 pass, none skipped; a Keras-adapted Normalization loads from its .keras file', async () => {
+  const results = await runConformance(extra);
+  console.log(summarize(results));
+  assert.deepEqual(results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.name}: ${r.message}`), []);
+  assert.equal(results.length, 19);
+  const c = loadCase(join(extra, 'norm_normalization_adapted.json'));
+  const model = await loadModelFromBytes(readFileSync(join(extra, 'norm_normalization_adapted.keras')));
+  try {
+    assert.deepEqual(model.weights.map((w) => `${w.path}:${w.variable.dtype}`).slice(0, 3), ['normalization/mean:float32', 'normalization/variance:float32', 'normalization/count:int32']);
+    tf.tidy(() => {
+      const y = model.apply(tf.tensor(c['inputs'][0]['data'], c['inputs'][0]['shape'])) as tf.Tensor;
+      const want = decodeNumbers(c['outputs'][0] as CaseArray);
+      y.dataSync().forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= 1e-5 * Math.max(1, Math.abs(want[i]!)), `element ${i}: ${v} vs ${want[i]}`));
+    });
+  } finally {
+    model.dispose();
+  }
 });
 
 test('departure routing: GroupNormalization and UnitNormalization over time to the valid-moments check, the one-channel error to the BatchNormalization check, Softmax errors still to theirs', () => {
