@@ -136,6 +136,8 @@ export class BatchNormalization extends Layer<CallArgs> {
   }
 
   call(x: tf.Tensor, args: CallArgs): tf.Tensor {
+    // An empty batch normalizes nothing and moves no statistic (numpy's moments of nothing are NaN).
+    if (x.size === 0) return tf.zerosLike(x);
     const bshape = x.shape.map((d, i) => (i === this.channel ? d : 1));
     const param = (v: tf.Variable | null) => (v === null ? null : tf.reshape(v, bshape));
     let gamma: tf.Tensor | null = param(this.gamma);
