@@ -64,6 +64,13 @@ export { Softmax, type SoftmaxArgs } from './layers/activations/softmax.js';
 export { Conv1D, type Conv1DArgs } from './layers/convolutional/conv1d.js';
 export { Cropping1D, type Cropping1DArgs } from './layers/reshaping/cropping1d.js';
 export { ZeroPadding1D, type ZeroPadding1DArgs } from './layers/reshaping/zero_padding1d.js';
+// normalization family (issue 14)
+export { BatchNormalization, type BatchNormalizationArgs, type RenormClipping } from './layers/normalization/batch_normalization.js';
+export { GroupNormalization, type GroupNormalizationArgs } from './layers/normalization/group_normalization.js';
+export { UnitNormalization, type UnitNormalizationArgs } from './layers/normalization/unit_normalization.js';
+export { RMSNormalization, type RMSNormalizationArgs } from './layers/normalization/rms_normalization.js';
+export { Normalization, type NormalizationArgs, type AdaptOptions } from './layers/preprocessing/normalization.js';
+export { Rescaling, type RescalingArgs } from './layers/preprocessing/rescaling.js';
 
 // models
 export { Model, type ModelArgs, type ModelOptions, type PredictOptions } from './models/functional.js';

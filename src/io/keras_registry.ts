@@ -47,6 +47,13 @@ import { Softmax } from '../layers/activations/softmax.js';
 import { Conv1D } from '../layers/convolutional/conv1d.js';
 import { Cropping1D } from '../layers/reshaping/cropping1d.js';
 import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
+// normalization family (issue 14)
+import { BatchNormalization } from '../layers/normalization/batch_normalization.js';
+import { GroupNormalization } from '../layers/normalization/group_normalization.js';
+import { UnitNormalization } from '../layers/normalization/unit_normalization.js';
+import { RMSNormalization } from '../layers/normalization/rms_normalization.js';
+import { Normalization } from '../layers/preprocessing/normalization.js';
+import { Rescaling } from '../layers/preprocessing/rescaling.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -61,6 +68,8 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
   Softmax, Conv1D, Cropping1D, ZeroPadding1D,
+  // normalization family (issue 14)
+  BatchNormalization, GroupNormalization, UnitNormalization, RMSNormalization, Normalization, Rescaling,
 ] as unknown as readonly BuiltinClass[];
 
 /**

@@ -177,6 +177,8 @@ const VALID: Record<string, () => object> = {
   Dot: () => ({ axes: 1 }),
   Lambda: () => ({ fn: (x: tf.Tensor | tf.Tensor[]) => (Array.isArray(x) ? x[0]! : tf.mul(x, 2)) }),
   InputLayer: () => ({ shape: [null, 3] }),
+  // normalization family (issue 14)
+  Rescaling: () => ({ scale: 0.5 }),
 };
 
 function layerClasses(): [string, new (a: object) => Layer][] {

@@ -10,6 +10,7 @@ import { decodeNumbers } from './cases.js';
 import { buildCaseModel, checkModelCase, fail, type CaseResult } from './runner.js';
 import { attentionDepartures } from './departures_attention.js';
 import { float64Departures } from './departures_float64.js';
+import { normDepartures } from './departures_norm.js';
 
 export interface Departure {
   id: string;
@@ -87,10 +88,15 @@ const gapNoNaN: Departure = {
   },
 };
 
-/** Keras's Softmax raises when a [B, T] mask meets a [B, T, D] input (rule 22); Masque raises MASK_SHAPE_MISMATCH. */
+/**
+ * Keras's Softmax raises when a [B, T] mask meets a [B, T, D] input (rule
+ * 22); Masque raises MASK_SHAPE_MISMATCH. The fallback for error cases
+ * (`call_error_type`): an error case that a departure answers with a result
+ * (the one-channel BatchNormalization) is routed to it first.
+ */
 const softmaxError: Departure = {
   id: 'softmax-mask-error',
-  appliesTo: (c) => c['call_error_type'] !== undefined,
+  appliesTo: (c) => c['call_error_type'] !== undefined && !normDepartures.some((d) => d.appliesTo(c)),
   run(c) {
     try {
       const m = buildCaseModel(c);
@@ -110,4 +116,5 @@ const softmaxError: Departure = {
 };
 
 // Departures 7 and 8 come before the attention ones: their layer-by-layer check applies departures 3 and 4 too.
-export const departures: Departure[] = [nonMasking, gmpMasked, gapNoNaN, softmaxError, ...float64Departures, ...attentionDepartures];
+// The normalization departures come before them: their layer-by-layer check keeps the float64 references of 7 and 8.
+export const departures: Departure[] = [nonMasking, gmpMasked, gapNoNaN, ...normDepartures, softmaxError, ...float64Departures, ...attentionDepartures];
