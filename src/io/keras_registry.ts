@@ -47,6 +47,7 @@ import { Softmax } from '../layers/activations/softmax.js';
 import { Conv1D } from '../layers/convolutional/conv1d.js';
 import { Cropping1D } from '../layers/reshaping/cropping1d.js';
 import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
+import { Lambda } from '../layers/core/lambda.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -223,6 +224,14 @@ export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLay
     return construct(op, className, cfg, ctx);
   }
   const found = registry.get(className);
+  if (found === undefined && className === 'Lambda') {
+    throw new MasqueError(
+      'UNSUPPORTED_CONFIG',
+      `Keras config: layer '${String(cfg['name'])}' is a Lambda layer, whose function Keras saves as Python bytecode, which Masque cannot run. ` +
+        `Write the computation as a custom layer (a Layer subclass) and register it for this layer with registerKerasLayers({ Lambda: { create: (config) => new MyLayer({ name: config.name }) } }), ` +
+        `or replace the Lambda in Keras by a custom layer registered with keras.saving.register_keras_serializable and register the same class name in Masque.`,
+    );
+  }
   if (found === undefined) {
     throw new MasqueError(
       'UNKNOWN_LAYER_CLASS',
@@ -237,6 +246,14 @@ export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLay
 
 /** A layer's Keras `config` object: its declared options under their Keras keys (custom layers: `getConfig()` in snake_case). */
 export function kerasLayerConfig(layer: AnyLayer, nested: (l: AnyLayer) => Obj): Obj {
+  if (layer instanceof Lambda) {
+    throw new MasqueError(
+      'UNSUPPORTED_CONFIG',
+      `Saving to Keras format: layer '${layer.name}' (Lambda) holds a JavaScript function, which a .keras file cannot hold (Keras saves a Lambda's function as Python bytecode). ` +
+        `Write the computation as a custom layer (a Layer subclass with static className and options), register it with registerKerasLayers to load it in Masque, ` +
+        `and register a layer of the same class name in Keras (keras.saving.register_keras_serializable) to load it there.`,
+    );
+  }
   const out: Obj = { name: layer.name, trainable: layer.trainable, dtype: FLOAT32_POLICY };
   const table = (layer.constructor as unknown as LayerClass).options;
   if (table === null) {
