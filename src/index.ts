@@ -5,10 +5,10 @@
  * and `model.toKerasBytes` (models do not import io).
  */
 import { registerModelSaver } from './models/saving_port.js';
-import { saveModelToBytes } from './io/keras_saving.js';
+import { saveModelToBytesWithAssets } from './io/keras_assets.js';
 import { saveModel } from './io/keras_file_node.js';
 
-registerModelSaver({ save: saveModel, toBytes: saveModelToBytes });
+registerModelSaver({ save: saveModel, toBytes: saveModelToBytesWithAssets });
 
 export { tf, ready, setBackend, type BackendName } from './runtime/tfjs.js';
 export { MasqueError, type MasqueErrorCode } from './errors.js';
@@ -65,6 +65,12 @@ export { Conv1D, type Conv1DArgs } from './layers/convolutional/conv1d.js';
 export { Cropping1D, type Cropping1DArgs } from './layers/reshaping/cropping1d.js';
 export { ZeroPadding1D, type ZeroPadding1DArgs } from './layers/reshaping/zero_padding1d.js';
 
+// text preprocessing (string tensors in, token ids out)
+export { TextVectorization, type TextVectorizationArgs } from './layers/preprocessing/text_vectorization.js';
+export { StringLookup, type StringLookupArgs } from './layers/preprocessing/string_lookup.js';
+export { IntegerLookup, type IntegerLookupArgs } from './layers/preprocessing/integer_lookup.js';
+export type { StandardizeSpec, SplitSpec } from './ops/text_ops.js';
+
 // models
 export { Model, type ModelArgs, type ModelOptions, type PredictOptions } from './models/functional.js';
 export { Sequential, type SequentialArgs, type SequentialEntry } from './models/sequential.js';
@@ -86,7 +92,7 @@ export { planBatches, padBatch, type PlanBatchesOptions } from './data/bucketing
 
 // io
 export { modelFromKerasConfig, setKerasWeights, type NamedWeight, type WeightsInput } from './io/keras_config.js';
-export { loadModelFromBytes, saveModelToBytes } from './io/keras_saving.js';
+export { loadModelFromBytesWithAssets as loadModelFromBytes, saveModelToBytesWithAssets as saveModelToBytes } from './io/keras_assets.js';
 export { loadModel, saveModel } from './io/keras_file_node.js';
 export { exportModel as modelToKerasConfig } from './io/keras_export.js';
 export { registerKerasLayers, kerasLayerClasses, type KerasLayerEntry } from './io/keras_registry.js';

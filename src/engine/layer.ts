@@ -369,7 +369,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     for (const t of list) {
       if (t.rank === 0) throw new MasqueError('INPUT_SHAPE_MISMATCH', `Layer '${this.name}' (${this.className}) expects inputs with a batch axis; received a scalar (shape []).`);
       if (t.dtype === 'string' && !cls.acceptsStrings) {
-        throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received a string tensor of shape ${formatShape(t.shape)}. Map text to ids first.`);
+        throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received a string tensor of shape ${formatShape(t.shape)}. Map text to ids first (TextVectorization, StringLookup).`);
       }
     }
   }
@@ -479,6 +479,11 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
       if (!isSymbolic(s)) {
         throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}): cannot mix symbolic inputs (from Input) and tensors in one call; received ${describe(s)}.`);
       }
+    }
+    const cls = this.constructor as unknown as { acceptsStrings: boolean; checksInputSpecs: boolean };
+    const text = list.find((s) => s.dtype === 'string');
+    if (text !== undefined && cls.checksInputSpecs && !cls.acceptsStrings) {
+      throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received the string tensor '${text.name}' of shape ${formatShape(text.shape)}. Map text to ids first (TextVectorization, StringLookup).`);
     }
     this.maybeBuild(Array.isArray(inputs) ? list.map((s) => s.shape) : list[0]!.shape);
     const specs = list.map((s) => s.spec);

@@ -48,6 +48,9 @@ import { Conv1D } from '../layers/convolutional/conv1d.js';
 import { Cropping1D } from '../layers/reshaping/cropping1d.js';
 import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
 import { Lambda } from '../layers/core/lambda.js';
+import { TextVectorization } from '../layers/preprocessing/text_vectorization.js';
+import { StringLookup } from '../layers/preprocessing/string_lookup.js';
+import { IntegerLookup } from '../layers/preprocessing/integer_lookup.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -62,6 +65,7 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
   Softmax, Conv1D, Cropping1D, ZeroPadding1D,
+  TextVectorization, StringLookup, IntegerLookup,
 ] as unknown as readonly BuiltinClass[];
 
 /**
@@ -158,7 +162,8 @@ function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
 /** An option value of `kind` as Keras writes it. */
 export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: AnyLayer) => Obj): unknown {
   if (typeof v === 'function') {
-    throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is a function, which a Keras config cannot hold. Use a named ${kind === 'initializer' ? 'initializer' : 'activation'}.`);
+    const named = kind === 'initializer' ? 'a named initializer' : kind === 'activation' ? 'a named activation' : "one of the option's named values (e.g. standardize: 'lower_and_strip_punctuation')";
+    throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is a function, which a Keras config cannot hold. Use ${named}.`);
   }
   if (kind === 'activation') return activationName(v as string | null) ?? v;
   if (kind === 'initializer') {
