@@ -438,7 +438,10 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
    */
   private checkInputSpecs(inputs: tf.Tensor | tf.Tensor[], mask: MaskArg, args: A): void {
     const spec = (t: tf.Tensor): TensorSpec => ({ shape: t.shape, dtype: t.dtype, mask: null });
-    const maskSpec = (m: tf.Tensor | null | undefined): MaskSpec | null => (m ? { shape: m.shape } : null);
+    const maskSpec = (m: tf.Tensor | null | undefined): MaskSpec | null => {
+      const origin = m ? maskOrigin(m) : undefined;
+      return m ? (origin === undefined ? { shape: m.shape } : { shape: m.shape, origin }) : null;
+    };
     const specArgs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(args as Record<string, unknown>)) if (k !== 'mask') specArgs[k] = mapTensors(v, spec);
     specArgs['mask'] = Array.isArray(mask) ? mask.map(maskSpec) : maskSpec(mask);

@@ -75,3 +75,18 @@ test('TimeDistributed: a [batch, time] mask limits an inner-made mask to the val
   masking.dispose();
   dense.dispose();
 });
+
+test('TimeDistributed: a word mask reaching an inner layer without mask support is the inner layer\'s drop, under the model\'s mask policy', async () => {
+  const { Model } = await import('../../models/functional.js');
+  const { Conv1D } = await import('../convolutional/conv1d.js');
+  const ids = Input({ shape: [null, 5], dtype: 'int32' });
+  const words = new Embedding({ inputDim: 10, outputDim: 3, maskZero: true, name: 'emb' }).apply(ids);
+  const out = new TimeDistributed({ layer: new Conv1D({ filters: 2, kernelSize: 2, name: 'conv' }), name: 'td' }).apply(words);
+  assert.throws(
+    () => new Model({ inputs: ids, outputs: out }),
+    (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'MASK_NOT_SUPPORTED' && /'conv' \(Conv1D\)/.test(e.message) && /'emb' \(Embedding, maskZero\)/.test(e.message),
+  );
+  const relaxed = new Model({ inputs: ids, outputs: out, maskPolicy: 'ignore' });
+  assert.deepEqual((relaxed.predict(tf.ones([1, 2, 5], 'int32')) as tf.Tensor).shape, [1, 2, 4, 2]);
+  relaxed.dispose();
+});

@@ -22,7 +22,7 @@
  * positions however many padding words and padding sentences they carry.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer, MaskedOutputs, withMasks, type LayerClass } from '../../engine/layer.js';
+import { Layer, MaskedOutputs, withMasks, type LayerClass, type SpecResult } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { firstMask, oneSpec } from '../../engine/specs.js';
 import { maskOrigin, setMaskOrigin, type MaskOrigin } from '../../engine/masks.js';
@@ -55,6 +55,8 @@ export class TimeDistributed extends Layer<CallArgs> {
     ),
   } satisfies OptionsOf<Own>;
   declare readonly args: Filled<Own>;
+  /** The mask the inner layer could not use in the last spec computation (described), or null. */
+  private innerDrop: string | null = null;
 
   constructor(args: TimeDistributedArgs) {
     super(args);
@@ -134,6 +136,22 @@ export class TimeDistributed extends Layer<CallArgs> {
     return withMasks(out, mask === null ? null : anyValidPerStep(mask));
   }
 
+  /**
+   * Records on this layer's graph node a mask the inner layer cannot use (a
+   * word mask reaching Conv1D), so a model applies its mask policy when it
+   * is built, as for any layer.
+   */
+  override outputSpecs(inputs: TensorSpec | TensorSpec[], args: Record<string, unknown>): SpecResult {
+    this.innerDrop = null;
+    const r = super.outputSpecs(inputs, args);
+    return this.innerDrop !== null && r.dropsMask === null ? { ...r, dropsMask: this.innerDrop } : r;
+  }
+
+  /** TimeDistributed takes every mask: a mask that cannot be used is the inner layer's, and the error names it. */
+  override maskNotSupportedError(from: string): MasqueError {
+    return this.layer.maskNotSupportedError(from);
+  }
+
   /** The inner layer's spec on one slice, with [batch, time] in front; the mask as described at the top of the file. */
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<CallArgs>): TensorSpec {
     const x = oneSpec(inputs, this.where);
@@ -147,6 +165,7 @@ export class TimeDistributed extends Layer<CallArgs> {
     const innerMask: MaskSpec | null = deep ? { ...mask, shape: [bt, ...mask.shape.slice(2)] } : null;
     const r = this.layer.outputSpecs({ shape: [bt, ...x.shape.slice(2)], dtype: x.dtype, mask: innerMask }, { mask: innerMask });
     if (r.multi) throw this.singleOutputError(r.outputs.length);
+    if (r.dropsMask !== null) this.innerDrop = r.dropsMask;
     const y = r.outputs[0]!;
     const shape = [b, t, ...y.shape.slice(1)];
     if (y.mask !== null) {
