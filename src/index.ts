@@ -5,10 +5,10 @@
  * and `model.toKerasBytes` (models do not import io).
  */
 import { registerModelSaver } from './models/saving_port.js';
-import { saveModelToBytes } from './io/keras_saving.js';
+import { saveModelToBytesWithAssets } from './io/keras_assets.js';
 import { saveModel } from './io/keras_file_node.js';
 
-registerModelSaver({ save: saveModel, toBytes: saveModelToBytes });
+registerModelSaver({ save: saveModel, toBytes: saveModelToBytesWithAssets });
 
 export { tf, ready, setBackend, type BackendName } from './runtime/tfjs.js';
 export { MasqueError, type MasqueErrorCode } from './errors.js';
@@ -72,6 +72,12 @@ export { RMSNormalization, type RMSNormalizationArgs } from './layers/normalizat
 export { Normalization, type NormalizationArgs, type AdaptOptions } from './layers/preprocessing/normalization.js';
 export { Rescaling, type RescalingArgs } from './layers/preprocessing/rescaling.js';
 
+// text preprocessing (string tensors in, token ids out)
+export { TextVectorization, type TextVectorizationArgs } from './layers/preprocessing/text_vectorization.js';
+export { StringLookup, type StringLookupArgs } from './layers/preprocessing/string_lookup.js';
+export { IntegerLookup, type IntegerLookupArgs } from './layers/preprocessing/integer_lookup.js';
+export type { StandardizeSpec, SplitSpec } from './ops/text_ops.js';
+
 // models
 export { Model, type ModelArgs, type ModelOptions, type PredictOptions } from './models/functional.js';
 export { Sequential, type SequentialArgs, type SequentialEntry } from './models/sequential.js';
@@ -93,7 +99,7 @@ export { planBatches, padBatch, type PlanBatchesOptions } from './data/bucketing
 
 // io
 export { modelFromKerasConfig, setKerasWeights, type NamedWeight, type WeightsInput } from './io/keras_config.js';
-export { loadModelFromBytes, saveModelToBytes } from './io/keras_saving.js';
+export { loadModelFromBytesWithAssets as loadModelFromBytes, saveModelToBytesWithAssets as saveModelToBytes } from './io/keras_assets.js';
 export { loadModel, saveModel } from './io/keras_file_node.js';
 export { exportModel as modelToKerasConfig } from './io/keras_export.js';
 export { registerKerasLayers, kerasLayerClasses, type KerasLayerEntry } from './io/keras_registry.js';

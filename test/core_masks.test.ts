@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { expectCode } from './helpers.js';
 import {
   tf, Input, Masking, Embedding, Dense, Flatten, Dropout, Model, Sequential, Layer, Lambda, MasqueError,
-  getMask, setMaskPolicy, setWarningHandler, type CallArgs,
+  getMask, setMaskPolicy, setWarningHandler, type CallArgs, type SymbolicTensor,
 } from '../src/index.js';
 
 const ids = () => tf.tensor2d([[3, 4, 0, 0], [5, 0, 0, 0]], undefined, 'int32');
@@ -175,4 +175,24 @@ test('NaN in padding does not leak through Masking (and maskValue NaN matches Na
   assert.deepEqual(rows(getMask(y)!), [[true, false]]);
   assert.deepEqual(rows(y), [[[1, 2], [0, 0]]]);
   tf.dispose([x, y]);
+});
+
+test('a mask that does not fit its tensor is reported with the real sizes and the layer that made the mask, not with tracing sizes', () => {
+  // A custom layer (traced: it declares no output spec) that drops the word axis but passes the [B, S, W] mask on.
+  class SumWords extends Layer {
+    constructor() {
+      super({ name: 'sum_words' });
+      this.supportsMasking = true;
+    }
+    call(x: tf.Tensor | tf.Tensor[]): tf.Tensor {
+      return tf.sum(x as tf.Tensor, 2);
+    }
+  }
+  const input = Input({ shape: [null, null], dtype: 'int32' });
+  const h = new SumWords().apply(new Embedding({ inputDim: 10, outputDim: 3, maskZero: true, name: 'embedding' }).apply(input)) as SymbolicTensor;
+  const out = new Lambda({ fn: (x) => tf.mul(x as tf.Tensor, 2), mask: 'passthrough', name: 'double' }).apply(h) as SymbolicTensor;
+  const model = new Model({ inputs: input, outputs: out });
+  const e = expectCode(() => model.predict(tf.tensor3d([[[1, 2, 0, 0, 0]]], undefined, 'int32')), 'MASK_SHAPE_MISMATCH', "'double'", '[1, 1, 5]', '[1, 1, 3]', "'embedding' (Embedding, maskZero)");
+  assert.doesNotMatch(e.message, /\[4, 4|\[6, 6/);
+  model.dispose();
 });

@@ -33,7 +33,7 @@ export function toInputTensor(x: tf.Tensor | ArrayData[], spec: SymbolicTensor |
   const dtype = (spec?.dtype ?? 'float32') as tf.DataType;
   if (x instanceof tf.Tensor) {
     if (x.isDisposed) throw new MasqueError('INVALID_INPUT', `${where}: the tensor of shape ${formatShape(x.shape)} has been disposed.`);
-    if (x.dtype === 'string' && dtype !== 'string') throw new MasqueError('INVALID_INPUT', `${where}: expected a ${dtype} tensor; received a string tensor of shape ${formatShape(x.shape)}. Map text to ids first (TextVectorizer).`);
+    if (x.dtype === 'string' && dtype !== 'string') throw new MasqueError('INVALID_INPUT', `${where}: expected a ${dtype} tensor; received a string tensor of shape ${formatShape(x.shape)}. Map text to ids first (TextVectorization, StringLookup).`);
     if (x.rank === 0) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: expected a batch of samples (a tensor with a batch axis); received a scalar.`);
     return x;
   }

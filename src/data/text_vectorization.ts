@@ -26,9 +26,9 @@
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { padSequences } from './pad_sequences.js';
+import { compareUtf8, sortByCount, splitText, standardizeText, type SplitSpec, type StandardizeSpec } from '../ops/text_ops.js';
 
-export type StandardizeSpec = 'lower_and_strip_punctuation' | 'lower' | 'strip_punctuation' | null | ((text: string) => string);
-export type SplitSpec = 'whitespace' | 'character' | null | ((text: string) => string[]);
+export { compareUtf8, type SplitSpec, type StandardizeSpec };
 
 export interface TextVectorizerArgs {
   /** Vocabulary size including the mask and OOV tokens; null = unlimited. */
@@ -53,21 +53,6 @@ export interface EncodeToTensorOptions {
 
 export const MASK_TOKEN = '';
 export const OOV_TOKEN = '[UNK]';
-const PUNCTUATION = /[!"#$%&()*+,\-./:;<=>?@[\\\]^_`{|}~']/g;
-const ASCII_WHITESPACE = /[ \t\n\v\f\r]+/;
-
-/** Compares strings by Unicode code points, which is the order of their UTF-8 bytes. */
-export function compareUtf8(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
-    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-}
 
 export class TextVectorizer {
   private readonly args: Required<Omit<TextVectorizerArgs, 'vocabulary'>> & { vocabulary: readonly string[] | null };
@@ -103,16 +88,7 @@ export class TextVectorizer {
   tokenize(text: string): string[] {
     if (typeof text !== 'string') throw new MasqueError('INVALID_INPUT', `TextVectorizer: expected a string text; received ${describe(text)}.`);
     const { standardize, split } = this.args;
-    let s = text;
-    if (typeof standardize === 'function') s = standardize(s);
-    else {
-      if (standardize === 'lower' || standardize === 'lower_and_strip_punctuation') s = s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-      if (standardize === 'strip_punctuation' || standardize === 'lower_and_strip_punctuation') s = s.replace(PUNCTUATION, '');
-    }
-    if (split === null) return [s];
-    if (split === 'character') return Array.from(s);
-    if (split === 'whitespace') return s.split(ASCII_WHITESPACE).filter((t) => t !== '');
-    return split(s);
+    return splitText(standardizeText(text, standardize, 'TextVectorizer'), split, 'TextVectorizer');
   }
 
   /** Learns the vocabulary from texts (each text is one document). Replaces any previous vocabulary. */
@@ -124,7 +100,7 @@ export class TextVectorizer {
     for (const text of texts) for (const t of this.tokenize(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
     counts.delete(MASK_TOKEN);
     counts.delete(OOV_TOKEN);
-    const sorted = [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || compareUtf8(b, a));
+    const sorted = sortByCount(counts, compareUtf8);
     const { maxTokens } = this.args;
     this.build(maxTokens === null ? sorted : sorted.slice(0, maxTokens - 2));
   }

@@ -21,7 +21,7 @@ import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape, describe } from '../errors.js';
 import { toSnakeCase } from '../names.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, MaskSpec, MaskSpecArg, Shape, SpecArgs, TensorSpec } from './types.js';
-import { attachMask, cloneMask, describeOrigin, getMask, maskOrigin, setMaskOrigin, validateMask, type MaskOrigin } from './masks.js';
+import { attachMask, checkMaskShape, cloneMask, describeOrigin, getMask, maskOrigin, setMaskOrigin, validateMask, type MaskOrigin } from './masks.js';
 import { getMaskPolicy, warn, withMaskPolicy } from './mask_policy.js';
 import { currentTraining, withTraining } from './context.js';
 import { getInitializer, type InitializerSpec } from './initializers.js';
@@ -371,7 +371,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     for (const t of list) {
       if (t.rank === 0) throw new MasqueError('INPUT_SHAPE_MISMATCH', `Layer '${this.name}' (${this.className}) expects inputs with a batch axis; received a scalar (shape []).`);
       if (t.dtype === 'string' && !cls.acceptsStrings) {
-        throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received a string tensor of shape ${formatShape(t.shape)}. Map text to ids first.`);
+        throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received a string tensor of shape ${formatShape(t.shape)}. Map text to ids first (TextVectorization, StringLookup).`);
       }
     }
   }
@@ -459,7 +459,10 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
    */
   private checkInputSpecs(inputs: tf.Tensor | tf.Tensor[], mask: MaskArg, args: A): void {
     const spec = (t: tf.Tensor): TensorSpec => ({ shape: t.shape, dtype: t.dtype, mask: null });
-    const maskSpec = (m: tf.Tensor | null | undefined): MaskSpec | null => (m ? { shape: m.shape } : null);
+    const maskSpec = (m: tf.Tensor | null | undefined): MaskSpec | null => {
+      const origin = m ? maskOrigin(m) : undefined;
+      return m ? (origin === undefined ? { shape: m.shape } : { shape: m.shape, origin }) : null;
+    };
     const specArgs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(args as Record<string, unknown>)) if (k !== 'mask') specArgs[k] = mapTensors(v, spec);
     specArgs['mask'] = Array.isArray(mask) ? mask.map(maskSpec) : maskSpec(mask);
@@ -501,6 +504,11 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
         throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}): cannot mix symbolic inputs (from Input) and tensors in one call; received ${describe(s)}.`);
       }
     }
+    const cls = this.constructor as unknown as { acceptsStrings: boolean; checksInputSpecs: boolean };
+    const text = list.find((s) => s.dtype === 'string');
+    if (text !== undefined && cls.checksInputSpecs && !cls.acceptsStrings) {
+      throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received the string tensor '${text.name}' of shape ${formatShape(text.shape)}. Map text to ids first (TextVectorization, StringLookup).`);
+    }
     this.maybeBuild(Array.isArray(inputs) ? list.map((s) => s.shape) : list[0]!.shape);
     const specs = list.map((s) => s.spec);
     const argSpecs = symbolicArgSpecs(args);
@@ -541,6 +549,13 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
 
   /** Output specs found by running the layer on made-up tensors of two time lengths (for layers without `computeOutputSpec`). */
   private trace(inputs: TensorSpec | TensorSpec[], args: SpecArgs<A>): TensorSpec | TensorSpec[] {
+    // A mask that cannot describe its input is reported on the specs (unknown dims as null), naming its maker, not on made-up probe sizes.
+    const ins = Array.isArray(inputs) ? inputs : [inputs];
+    const masks = Array.isArray(args.mask) ? args.mask : ins.map(() => args.mask as MaskSpec | null);
+    ins.forEach((s, i) => {
+      const m = masks[i];
+      if (m) checkMaskShape(m.shape, s.shape, `Layer '${this.name}' (${this.className})${ins.length > 1 ? `, input ${i}` : ''}`, describeOrigin(m.origin));
+    });
     const probes = PROBE_SIZES.map((p) => this.probe(inputs, args, p));
     const [a, b] = probes as [ProbeResult, ProbeResult];
     const merge = (x: number[], y: number[]): Shape => x.map((d, i) => (d === y[i] ? d : null));
@@ -559,12 +574,14 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
       const make = (s: TensorSpec): tf.Tensor => {
         const shape = s.shape.map((d) => d ?? size);
         const t = s.dtype === 'bool' ? tf.ones(shape, 'bool') : s.dtype === 'string' ? tf.fill(shape, '', 'string') : tf.zeros(shape, s.dtype);
-        if (s.mask) attachMask(t, tf.ones(s.mask.shape.map((d) => d ?? size), 'bool'), s.mask.origin);
+        // An unknown mask dim takes the input's dim where that is known, so a mask that fits the input fits the probe.
+        if (s.mask) attachMask(t, tf.ones(s.mask.shape.map((d, i) => d ?? s.shape[i] ?? size), 'bool'), s.mask.origin);
         return t;
       };
-      const madeMask = (m: MaskSpec | null) => {
+      const list = Array.isArray(inputs) ? inputs : [inputs];
+      const madeMask = (m: MaskSpec | null, i: number) => {
         if (m === null) return null;
-        const t = tf.ones(m.shape.map((d) => d ?? size), 'bool');
+        const t = tf.ones(m.shape.map((d, k) => d ?? list[i]?.shape[k] ?? size), 'bool');
         // The made-up mask stands for the real one: it keeps its origin (a layer that passes it on is not its maker).
         if (m.origin !== undefined) setMaskOrigin(t, m.origin);
         return t;
@@ -572,7 +589,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
       const ins = Array.isArray(inputs) ? inputs.map(make) : make(inputs);
       const a: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(args as Record<string, unknown>)) {
-        if (k === 'mask') a[k] = Array.isArray(v) ? v.map((m) => madeMask(m as MaskSpec | null)) : madeMask(v as MaskSpec | null);
+        if (k === 'mask') a[k] = Array.isArray(v) ? v.map((m, i) => madeMask(m as MaskSpec | null, i)) : madeMask(v as MaskSpec | null, 0);
         else a[k] = mapSpecs(v, make);
       }
       const out = withTraining(false, () => withMaskPolicy('ignore', () => this.applyConcrete(ins, { ...(a as A), training: false })));
@@ -708,7 +725,7 @@ function checkMasks(mask: MaskArg, inputs: tf.Tensor | tf.Tensor[], layer: Layer
 function checkOneMask(m: unknown, input: tf.Tensor, where: string): void {
   if (!(m instanceof tf.Tensor)) throw new MasqueError('MASK_INVALID', `${where}: a mask must be a bool tensor or null; received ${describe(m)}.`);
   if (m.isDisposed) throw new MasqueError('MASK_INVALID', `${where}: the mask tensor has been disposed.`);
-  validateMask(m, input, where);
+  validateMask(m, input, where, describeOrigin(maskOrigin(m)));
 }
 
 function spreadMasks(masks: MaskArg | undefined, n: number, layer: Layer<CallArgs, boolean>): (tf.Tensor | null)[] {

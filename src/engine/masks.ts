@@ -78,19 +78,28 @@ export function withMask(t: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
  * Checks that `mask` can describe `input`: bool, rank at most the input's,
  * each dim equal to the input's or 1 (it broadcasts there).
  */
-export function validateMask(mask: tf.Tensor, input: tf.Tensor, where: string): void {
+export function validateMask(mask: tf.Tensor, input: tf.Tensor, where: string, from?: string): void {
   if (mask.dtype !== 'bool') {
     throw new MasqueError(
       'MASK_INVALID',
       `${where}: a mask must be a bool tensor (true = valid step), but received a ${mask.dtype} tensor of shape ${formatShape(mask.shape)}. Convert it with tf.cast(mask, 'bool') or tf.notEqual(x, 0).`,
     );
   }
+  checkMaskShape(mask.shape, input.shape, where, from);
+}
+
+/**
+ * The shape check of `validateMask` on shapes that may hold null (unknown)
+ * dims, as a model sees them before any data: `from` describes the mask's
+ * maker for the message.
+ */
+export function checkMaskShape(mask: (number | null)[], input: (number | null)[], where: string, from?: string): void {
   // A mask may broadcast over axes of size 1 (an attention-scores mask is [1, 1, T, S] when only causal).
-  const ok = mask.rank >= 1 && mask.rank <= input.rank && mask.shape.every((d, i) => d === input.shape[i] || d === 1);
+  const ok = mask.length >= 1 && mask.length <= input.length && mask.every((d, i) => d === null || input[i] === null || d === input[i] || d === 1);
   if (!ok) {
     throw new MasqueError(
       'MASK_SHAPE_MISMATCH',
-      `${where}: the mask of shape ${formatShape(mask.shape)} does not match the input of shape ${formatShape(input.shape)}; expected a mask whose dims match the leading dims of the input (for a sequence: [batch, time] = ${formatShape(input.shape.slice(0, 2))}).`,
+      `${where}: the mask of shape ${formatShape(mask)}${from ? ` (${from})` : ''} does not match the input of shape ${formatShape(input)}; expected a mask whose dims match the leading dims of the input (for a sequence: [batch, time] = ${formatShape(input.slice(0, 2))}).`,
     );
   }
 }

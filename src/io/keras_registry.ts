@@ -54,6 +54,11 @@ import { UnitNormalization } from '../layers/normalization/unit_normalization.js
 import { RMSNormalization } from '../layers/normalization/rms_normalization.js';
 import { Normalization } from '../layers/preprocessing/normalization.js';
 import { Rescaling } from '../layers/preprocessing/rescaling.js';
+// text family (issue 16)
+import { Lambda } from '../layers/core/lambda.js';
+import { TextVectorization } from '../layers/preprocessing/text_vectorization.js';
+import { StringLookup } from '../layers/preprocessing/string_lookup.js';
+import { IntegerLookup } from '../layers/preprocessing/integer_lookup.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -70,6 +75,8 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   Softmax, Conv1D, Cropping1D, ZeroPadding1D,
   // normalization family (issue 14)
   BatchNormalization, GroupNormalization, UnitNormalization, RMSNormalization, Normalization, Rescaling,
+  // text family (issue 16)
+  TextVectorization, StringLookup, IntegerLookup,
 ] as unknown as readonly BuiltinClass[];
 
 /**
@@ -166,7 +173,8 @@ function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
 /** An option value of `kind` as Keras writes it. */
 export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: AnyLayer) => Obj): unknown {
   if (typeof v === 'function') {
-    throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is a function, which a Keras config cannot hold. Use a named ${kind === 'initializer' ? 'initializer' : 'activation'}.`);
+    const named = kind === 'initializer' ? 'a named initializer' : kind === 'activation' ? 'a named activation' : "one of the option's named values (e.g. standardize: 'lower_and_strip_punctuation')";
+    throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is a function, which a Keras config cannot hold. Use ${named}.`);
   }
   if (kind === 'activation') return activationName(v as string | null) ?? v;
   if (kind === 'initializer') {
@@ -232,6 +240,14 @@ export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLay
     return construct(op, className, cfg, ctx);
   }
   const found = registry.get(className);
+  if (found === undefined && className === 'Lambda') {
+    throw new MasqueError(
+      'UNSUPPORTED_CONFIG',
+      `Keras config: layer '${String(cfg['name'])}' is a Lambda layer, whose function Keras saves as Python bytecode, which Masque cannot run. ` +
+        `Write the computation as a custom layer (a Layer subclass) and register it for this layer with registerKerasLayers({ Lambda: { create: (config) => new MyLayer({ name: config.name }) } }), ` +
+        `or replace the Lambda in Keras by a custom layer registered with keras.saving.register_keras_serializable and register the same class name in Masque.`,
+    );
+  }
   if (found === undefined) {
     throw new MasqueError(
       'UNKNOWN_LAYER_CLASS',
@@ -246,6 +262,14 @@ export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLay
 
 /** A layer's Keras `config` object: its declared options under their Keras keys (custom layers: `getConfig()` in snake_case). */
 export function kerasLayerConfig(layer: AnyLayer, nested: (l: AnyLayer) => Obj): Obj {
+  if (layer instanceof Lambda) {
+    throw new MasqueError(
+      'UNSUPPORTED_CONFIG',
+      `Saving to Keras format: layer '${layer.name}' (Lambda) holds a JavaScript function, which a .keras file cannot hold (Keras saves a Lambda's function as Python bytecode). ` +
+        `Write the computation as a custom layer (a Layer subclass with static className and options), register it with registerKerasLayers to load it in Masque, ` +
+        `and register a layer of the same class name in Keras (keras.saving.register_keras_serializable) to load it there.`,
+    );
+  }
   const out: Obj = { name: layer.name, trainable: layer.trainable, dtype: FLOAT32_POLICY };
   const table = (layer.constructor as unknown as LayerClass).options;
   if (table === null) {

@@ -132,3 +132,23 @@ export function zeroMaskedSteps(x: tf.Tensor, mask: tf.Tensor, allFinite?: boole
 export function maskAsFloat(mask: tf.Tensor, rank: number, dtype: tf.DataType = 'float32'): tf.Tensor {
   return tf.tidy(() => tf.cast(expandMask(mask, rank), dtype));
 }
+
+/**
+ * A mask of shape [batch, time, ...] reduced to [batch, time]: a step is
+ * valid when any of its inner positions is (a sentence with one valid word).
+ * A [batch, time] mask is returned as is.
+ */
+export function anyValidPerStep(mask: tf.Tensor): tf.Tensor {
+  if (mask.rank <= 2) return mask;
+  const axes = Array.from({ length: mask.rank - 2 }, (_, i) => i + 2);
+  return tf.any(mask, axes);
+}
+
+/**
+ * An inner mask `inner` of shape [batch, time, ...] limited to the steps that
+ * `outer` ([batch, time]) marks valid: inner AND outer, broadcast over the
+ * inner axes.
+ */
+export function andStepMask(inner: tf.Tensor, outer: tf.Tensor): tf.Tensor {
+  return tf.logicalAnd(inner, expandMask(outer, inner.rank));
+}

@@ -2,18 +2,32 @@
  * TimeDistributed: applies a layer to every time slice of a [batch, time,
  * ...] input (weights shared across steps; paths `time_distributed/dense/kernel`).
  *
- * Masks as in Keras 3.15.1: the output mask is the input mask, unchanged.
- * The inner layer sees the slice of the mask that describes one step only
- * when that slice is itself a mask of the step (a mask of rank 3 or more,
- * e.g. [batch, time, tokens] for an inner RNN) and the inner layer supports
- * masking; a [batch, time] mask only says which slices are valid, so the
- * inner layer gets none, and it passes through to the output.
+ * Masks. The inner layer sees the slice of the mask that describes one step
+ * when that slice is itself a mask of the step: a mask of rank 3 or more,
+ * e.g. [batch, sentences, words] for an inner LSTM. A [batch, time] mask
+ * only says which slices are valid, so the inner layer gets none.
+ *
+ * The output mask is the inner layer's own output mask, slice by slice, as
+ * tf.keras 2 gave it (Keras 3.15.1 never asks the inner layer, so it loses
+ * these masks; a documented departure):
+ * - the inner layer makes or keeps a mask (Embedding with maskZero, Masking,
+ *   an RNN with returnSequences): that mask with [batch, time] in front
+ *   ([batch, sentences, words]), limited to the valid slices of a [batch,
+ *   time] input mask;
+ * - it makes none (an LSTM without returnSequences, a pooling layer): a
+ *   [batch, time] mask where a slice is valid when any of its positions was
+ *   (a sentence with one valid word); a [batch, time] input mask passes
+ *   through unchanged, as in Keras.
+ * With these, documents of sentences of words give the same answers at valid
+ * positions however many padding words and padding sentences they carry.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer, MaskedOutputs } from '../../engine/layer.js';
+import { Layer, MaskedOutputs, withMasks, type LayerClass, type SpecResult } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { firstMask, oneSpec } from '../../engine/specs.js';
-import type { BaseLayerArgs, CallArgs, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
+import { maskOrigin, setMaskOrigin, type MaskOrigin } from '../../engine/masks.js';
+import type { BaseLayerArgs, CallArgs, MaskArg, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
+import { andStepMask, anyValidPerStep } from '../../ops/mask_ops.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 
 export interface TimeDistributedArgs extends BaseLayerArgs {
@@ -22,6 +36,10 @@ export interface TimeDistributedArgs extends BaseLayerArgs {
 }
 
 type Own = Omit<TimeDistributedArgs, keyof BaseLayerArgs>;
+
+function firstOf(m: MaskArg | undefined): tf.Tensor | null {
+  return Array.isArray(m) ? (m.find((x) => x !== null && x !== undefined) ?? null) : (m ?? null);
+}
 
 export class TimeDistributed extends Layer<CallArgs> {
   static override readonly className = 'TimeDistributed';
@@ -37,6 +55,8 @@ export class TimeDistributed extends Layer<CallArgs> {
     ),
   } satisfies OptionsOf<Own>;
   declare readonly args: Filled<Own>;
+  /** The mask the inner layer could not use in the last spec computation (described), or null. */
+  private innerDrop: string | null = null;
 
   /** `new TimeDistributed({ layer })`, or as in Keras `new TimeDistributed(layer)`. */
   constructor(args: TimeDistributedArgs);
@@ -54,6 +74,13 @@ export class TimeDistributed extends Layer<CallArgs> {
 
   private get where(): string {
     return `TimeDistributed '${this.name}'`;
+  }
+
+  /** Where a mask made by the inner layer comes from, for messages ('embedding' (Embedding, maskZero)). */
+  private get innerOrigin(): MaskOrigin {
+    const inner = this.layer;
+    const detail = (inner.constructor as unknown as LayerClass).maskDetail?.(inner);
+    return detail === undefined ? { layerName: inner.name, className: inner.className } : { layerName: inner.name, className: inner.className, detail };
   }
 
   private checkRank(shape: Shape): void {
@@ -82,34 +109,73 @@ export class TimeDistributed extends Layer<CallArgs> {
     }
   }
 
-  call(x: tf.Tensor, args: CallArgs): tf.Tensor {
+  call(x: tf.Tensor, args: CallArgs): MaskedOutputs {
     if (Array.isArray(x)) {
       throw new MasqueError('INVALID_INPUT', `${this.where}: expected one tensor [batch, time, ...]; received a list of ${(x as tf.Tensor[]).length} tensors.`);
     }
     this.checkRank(x.shape);
     const [b, t] = x.shape as [number, number];
-    const mask = Array.isArray(args.mask) ? (args.mask[0] ?? null) : (args.mask ?? null);
+    const mask = firstOf(args.mask);
     if (mask !== null) this.checkMaskRank(mask.shape, b, t);
+    const deep = mask !== null && mask.rank >= 3;
     const flat = tf.reshape(x, [b * t, ...x.shape.slice(2)]);
-    const innerMask = mask !== null && mask.rank >= 3 && this.layer.supportsMasking ? tf.reshape(mask, [b * t, ...mask.shape.slice(2)]) : null;
+    let innerMask: tf.Tensor | null = null;
+    if (deep && this.layer.supportsMasking) {
+      innerMask = tf.reshape(mask, [b * t, ...mask.shape.slice(2)]);
+      const o = maskOrigin(mask);
+      if (o !== undefined) setMaskOrigin(innerMask, o);
+    }
     const r = this.layer.call(flat, { training: args.training, mask: innerMask });
     const y = r instanceof MaskedOutputs ? r.outputs : r;
     if (Array.isArray(y)) throw this.singleOutputError(y.length);
-    return tf.reshape(y, [b, t, ...y.shape.slice(1)]);
+    const innerOut = firstOf(r instanceof MaskedOutputs ? r.masks : this.layer.computeMask(flat, innerMask));
+    const out = tf.reshape(y, [b, t, ...y.shape.slice(1)]);
+    if (innerOut !== null) {
+      let m = tf.reshape(innerOut, [b, t, ...innerOut.shape.slice(1)]);
+      if (mask !== null && !deep) m = andStepMask(m, mask);
+      setMaskOrigin(m, maskOrigin(innerOut) ?? this.innerOrigin);
+      return withMasks(out, m);
+    }
+    return withMasks(out, mask === null ? null : anyValidPerStep(mask));
   }
 
-  /** The inner layer's spec on one slice, with [batch, time] in front; the input mask passes through. */
+  /**
+   * Records on this layer's graph node a mask the inner layer cannot use (a
+   * word mask reaching Conv1D), so a model applies its mask policy when it
+   * is built, as for any layer.
+   */
+  override outputSpecs(inputs: TensorSpec | TensorSpec[], args: Record<string, unknown>): SpecResult {
+    this.innerDrop = null;
+    const r = super.outputSpecs(inputs, args);
+    return this.innerDrop !== null && r.dropsMask === null ? { ...r, dropsMask: this.innerDrop } : r;
+  }
+
+  /** TimeDistributed takes every mask: a mask that cannot be used is the inner layer's, and the error names it. */
+  override maskNotSupportedError(from: string): MasqueError {
+    return this.layer.maskNotSupportedError(from);
+  }
+
+  /** The inner layer's spec on one slice, with [batch, time] in front; the mask as described at the top of the file. */
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<CallArgs>): TensorSpec {
     const x = oneSpec(inputs, this.where);
     this.checkRank(x.shape);
     const [b, t] = x.shape as [number | null, number | null];
     const mask = firstMask(args.mask);
     if (mask !== null) this.checkMaskRank(mask.shape, b, t);
+    const deep = mask !== null && mask.shape.length >= 3;
     const bt = b === null || t === null ? null : b * t;
-    const innerMask: MaskSpec | null = mask !== null && mask.shape.length >= 3 && this.layer.supportsMasking ? { ...mask, shape: [bt, ...mask.shape.slice(2)] } : null;
+    // A deep mask goes to the inner layer's spec even when it cannot use it, so the mask policy applies there.
+    const innerMask: MaskSpec | null = deep ? { ...mask, shape: [bt, ...mask.shape.slice(2)] } : null;
     const r = this.layer.outputSpecs({ shape: [bt, ...x.shape.slice(2)], dtype: x.dtype, mask: innerMask }, { mask: innerMask });
     if (r.multi) throw this.singleOutputError(r.outputs.length);
+    if (r.dropsMask !== null) this.innerDrop = r.dropsMask;
     const y = r.outputs[0]!;
-    return { shape: [b, t, ...y.shape.slice(1)], dtype: y.dtype, mask };
+    const shape = [b, t, ...y.shape.slice(1)];
+    if (y.mask !== null) {
+      const inner = y.mask.origin ?? this.innerOrigin;
+      return { shape, dtype: y.dtype, mask: { shape: [b, t, ...y.mask.shape.slice(1)], origin: inner } };
+    }
+    if (mask === null) return { shape, dtype: y.dtype, mask: null };
+    return { shape, dtype: y.dtype, mask: deep ? { shape: [b, t] } : mask };
   }
 }

@@ -1,0 +1,109 @@
+/**
+ * Layer assets in `.keras` files: the files a layer saves beside its
+ * weights, at `assets/<layer path>/<name>` in the zip, where the layer path
+ * is the one its weights have in `model.weights.h5` (`layers/text_vectorization`,
+ * `layers/text_vectorization/_lookup_layer`). Keras's text layers save their
+ * adapted vocabulary there (`vocabulary.txt`; `IndexLookup.save_assets`).
+ *
+ * A layer has assets when it has `saveAssets()` (files by name, or null) and
+ * `loadAssets(files, where)`. `modelAssets` collects them for a writer;
+ * `loadModelAssets` hands each layer the files of its folder.
+ *
+ * Wiring: `saveModelToBytes` should pass `otherFiles: modelAssets(model)` to
+ * `writeKerasArchive`, and `loadModelFromBytes` should call
+ * `loadModelAssets(model, archive.otherFiles ?? {})` after the weights. Until
+ * then the two functions at the end of this file wrap them (re-reading the
+ * zip), and the package entry and keras_file_node.ts use the wrappers.
+ */
+import { MasqueError } from '../errors.js';
+import type { Layer } from '../engine/layer.js';
+import type { CallArgs } from '../engine/types.js';
+import { Model } from '../models/functional.js';
+import { Sequential } from '../models/sequential.js';
+import { containerGroupNames } from './h5_weights.js';
+import { loadModelFromBytes, saveModelToBytes } from './keras_saving.js';
+import type { FromConfigOptions } from './keras_config.js';
+import { readZip, writeZip } from './zip.js';
+
+type AnyLayer = Layer<CallArgs, boolean>;
+
+/** Files by name. */
+export type AssetFiles = Record<string, Uint8Array>;
+
+/** A layer that saves files beside its weights. */
+export interface LayerWithAssets {
+  saveAssets(): AssetFiles | null;
+  loadAssets(files: AssetFiles, where: string): void;
+}
+
+export function hasAssets(l: unknown): l is LayerWithAssets {
+  return typeof (l as Partial<LayerWithAssets>).saveAssets === 'function' && typeof (l as Partial<LayerWithAssets>).loadAssets === 'function';
+}
+
+const ASSETS = 'assets';
+
+/** Every layer of `model` (nested models and sub-layers included) with its path in the `.keras` file. */
+export function layerPaths(model: Model, prefix = ''): { layer: AnyLayer; path: string }[] {
+  const out: { layer: AnyLayer; path: string }[] = [];
+  const layers = model instanceof Sequential ? model.sequentialLayers : model.layers;
+  const names = containerGroupNames(layers.map((l) => l.className));
+  const visitLayer = (l: AnyLayer, path: string): void => {
+    out.push({ layer: l, path });
+    // Sub-layers are saved under the names saveTree gives them, in the same order.
+    const groups = Object.keys(l.saveTree().groups);
+    l.subLayers.forEach((c, k) => visitLayer(c, `${path}/${groups[k]}`));
+  };
+  layers.forEach((l, i) => {
+    const path = `${prefix}layers/${names[i]}`;
+    if (l instanceof Model) out.push(...layerPaths(l, `${path}/`));
+    else visitLayer(l, path);
+  });
+  return out;
+}
+
+/** The asset members of the model's `.keras` zip: `assets/<layer path>/<file>` -> bytes. */
+export function modelAssets(model: Model): AssetFiles {
+  const files: AssetFiles = {};
+  for (const { layer, path } of layerPaths(model)) {
+    if (!hasAssets(layer)) continue;
+    for (const [name, data] of Object.entries(layer.saveAssets() ?? {})) files[`${ASSETS}/${path}/${name}`] = data;
+  }
+  return files;
+}
+
+/** Gives each layer with assets the files of its folder (`assets/<layer path>/`) from the zip members `files`. */
+export function loadModelAssets(model: Model, files: AssetFiles | Map<string, Uint8Array>, where = 'loadModel'): void {
+  const entries = files instanceof Map ? [...files.entries()] : Object.entries(files);
+  for (const { layer, path } of layerPaths(model)) {
+    if (!hasAssets(layer)) continue;
+    const folder = `${ASSETS}/${path}/`;
+    const own: AssetFiles = {};
+    for (const [name, data] of entries) {
+      if (name.startsWith(folder) && !name.slice(folder.length).includes('/') && name.length > folder.length) own[name.slice(folder.length)] = data;
+    }
+    layer.loadAssets(own, `${where}, layer '${layer.name}' (${layer.className}) at ${folder}`);
+  }
+}
+
+/** `saveModelToBytes` with the layers' assets added to the zip (see the wiring note above). */
+export async function saveModelToBytesWithAssets(model: Model): Promise<Uint8Array> {
+  const assets = modelAssets(model);
+  const bytes = await saveModelToBytes(model);
+  if (Object.keys(assets).length === 0) return bytes;
+  const members = readZip(bytes, 'saveModelToBytes');
+  return writeZip([...[...members.entries()].map(([name, data]) => ({ name, data })), ...Object.entries(assets).map(([name, data]) => ({ name, data, mtime: new Date() }))]);
+}
+
+/** `loadModelFromBytes` that also reads the layers' assets (see the wiring note above). */
+export async function loadModelFromBytesWithAssets(bytes: Uint8Array | ArrayBuffer, options: FromConfigOptions = {}): Promise<Model> {
+  const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const model = await loadModelFromBytes(data, options);
+  try {
+    if (layerPaths(model).some(({ layer }) => hasAssets(layer))) loadModelAssets(model, readZip(data, 'the .keras archive'));
+  } catch (e) {
+    model.dispose();
+    if (e instanceof MasqueError) throw e;
+    throw new MasqueError('CORRUPT_FILE', `loadModel: could not read the layers' assets (${(e as Error).message}).`);
+  }
+  return model;
+}

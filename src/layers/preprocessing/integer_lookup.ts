@@ -1,0 +1,162 @@
+/**
+ * IntegerLookup: integer tokens -> contiguous ids, as Keras 3.15.1's
+ * `keras.layers.IntegerLookup` in `output_mode="int"` (see index_lookup.ts
+ * for the id layout, adapt and the vocabulary rules). The OOV token defaults
+ * to -1 and there is no mask token unless `maskToken` is given (e.g. 0).
+ * With several OOV ids an unknown token t goes to `t mod numOovIndices`
+ * (floor modulo, Keras's default `oovMethod: 'floormod'`). Takes int32
+ * tokens of any shape (float32 holding whole numbers is accepted too) and
+ * returns int32 ids of the same shape (Keras: int64); `invert` maps ids back.
+ *
+ * No mask comes out, as in Keras: an `Embedding({ maskZero: true })` after
+ * it makes one from the mask token's id 0.
+ */
+import { tf } from '../../runtime/tfjs.js';
+import { Layer } from '../../engine/layer.js';
+import { BASE_OPTIONS, opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { oneSpec } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
+import { MasqueError, describe } from '../../errors.js';
+import {
+  VOCABULARY_FILE, VocabularyTable, adaptValues, checkLookupOptions, countTokens, dtypeError, readVocabularyFile, showToken,
+  type AssetFiles, type IndexLookupOptions,
+} from './index_lookup.js';
+
+export interface IntegerLookupArgs extends BaseLayerArgs {
+  /** Number of ids in all (special ones included); null = unlimited. Keras: must be > 1. */
+  maxTokens?: number | null;
+  /** Number of ids for unknown tokens (default 1; 0 = unknown tokens raise). */
+  numOovIndices?: number;
+  /** A token that maps to id 0 (e.g. 0 for padding); null (default) = none. */
+  maskToken?: number | null;
+  /** The token `invert` gives for unknown ids (default -1). */
+  oovToken?: number;
+  /** A fixed vocabulary (with or without the special tokens in front) instead of adapt(). */
+  vocabulary?: readonly number[] | null;
+  /** Only 'int64' (Keras's only choice; Masque computes in int32). */
+  vocabularyDtype?: 'int64';
+  invert?: boolean;
+  outputMode?: 'int';
+  padToMaxTokens?: boolean;
+  idfWeights?: null;
+  sparse?: boolean;
+  /** Keras's record of the vocabulary size, kept for its configs. */
+  vocabularySize?: number | null;
+  /** 'floormod' only ('farmhash' hashes OOV integers, which Masque does not implement). */
+  oovMethod?: 'floormod' | 'farmhash';
+  salt?: null;
+}
+
+type Own = Omit<IntegerLookupArgs, keyof BaseLayerArgs>;
+
+const INT32_MAX = 2 ** 31 - 1;
+const isToken = (v: unknown): v is number => Number.isInteger(v) && Math.abs(v as number) <= INT32_MAX;
+
+const intList = (v: unknown, w: string, n: string): readonly number[] | null => {
+  if (v === null) return null;
+  if (!Array.isArray(v) || !v.every(isToken)) throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a list of int32 integers or null; received ${describe(v)}.`);
+  return [...v] as number[];
+};
+const intOrNull = (v: unknown, w: string, n: string): number | null => {
+  if (v === null || isToken(v)) return v as number | null;
+  throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be an int32 integer or null; received ${describe(v)}.`);
+};
+
+export class IntegerLookup extends Layer<CallArgs> {
+  static override readonly className = 'IntegerLookup';
+  static override readonly floatInputs = false;
+  static override readonly options = {
+    maxTokens: opt.nullableInt({ min: 2, default: null }),
+    numOovIndices: opt.int({ min: 0, default: 1 }),
+    maskToken: opt.custom<number | null>(intOrNull, { default: null }),
+    oovToken: opt.custom<number>((v, w, n) => intOrNull(v, w, n) ?? -1, { default: -1 }),
+    vocabulary: opt.custom<readonly number[] | null>(intList, { default: null }),
+    vocabularyDtype: opt.oneOf(['int64'] as const, 'int64'),
+    invert: opt.bool(false),
+    outputMode: opt.custom<'int'>((v) => v as 'int', { default: 'int' }),
+    padToMaxTokens: opt.bool(false),
+    idfWeights: opt.custom<null>((v) => v as null, { default: null }),
+    sparse: opt.bool(false),
+    vocabularySize: opt.nullableInt({ min: 0, default: null }),
+    oovMethod: opt.oneOf(['floormod', 'farmhash'] as const, 'floormod'),
+    salt: opt.custom<null>((v) => v as null, { default: null }),
+    inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'int32' },
+  } satisfies OptionsOf<Own> & Record<string, unknown>;
+  declare readonly args: Filled<Own>;
+  private readonly table: VocabularyTable<number>;
+
+  constructor(args: IntegerLookupArgs = {}) {
+    super(args);
+    const where = `IntegerLookup '${this.name}'`;
+    checkLookupOptions(this.args as IndexLookupOptions<unknown>, where);
+    if (this.args.oovMethod === 'farmhash' && this.args.numOovIndices > 1) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: oovMethod 'farmhash' (FarmHash64 OOV buckets) is not supported; use 'floormod' (the default) or numOovIndices <= 1.`);
+    }
+    this.table = new VocabularyTable<number>(this.args as IndexLookupOptions<number>, where, (a, b) => a - b);
+    if (this.args.vocabulary !== null) this.setVocabulary(this.args.vocabulary);
+  }
+
+  /** Learns the vocabulary from integer tokens: nested arrays, a tensor, or an iterable of batches. */
+  adapt(data: unknown): void {
+    const where = `IntegerLookup '${this.name}'`;
+    if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: cannot adapt a layer created with a fixed vocabulary.`);
+    this.table.adapt(countTokens(adaptValues(data, where, isToken, 'int32 integers') as number[]));
+    this.recordSize();
+  }
+
+  /** Sets the vocabulary (with or without the special tokens in front). */
+  setVocabulary(vocabulary: readonly number[]): void {
+    this.table.set(intList(vocabulary, `IntegerLookup '${this.name}'`, 'vocabulary')!);
+    if (this.args.vocabulary !== null) (this.args as { vocabulary: readonly number[] | null }).vocabulary = [...vocabulary];
+    this.recordSize();
+  }
+
+  /** The vocabulary; id i is entry i. */
+  getVocabulary(includeSpecialTokens = true): number[] {
+    return this.table.vocabulary(includeSpecialTokens);
+  }
+
+  /** Number of ids, special ones included. */
+  vocabularySize(): number {
+    return this.table.size;
+  }
+
+  private recordSize(): void {
+    (this.args as { vocabularySize: number | null }).vocabularySize = this.table.size;
+  }
+
+  call(x: tf.Tensor): tf.Tensor {
+    const values = Array.from(x.dataSync() as ArrayLike<number>);
+    const bad = values.find((v) => !isToken(v));
+    if (bad !== undefined) throw new MasqueError('INVALID_INPUT', `IntegerLookup '${this.name}' expects whole numbers; received ${showToken(bad)}.`);
+    if (this.args.invert) return tf.tensor(this.table.invert(values) as number[], x.shape, 'int32');
+    const n = this.args.numOovIndices;
+    return tf.tensor(this.table.lookup(values, (t) => ((t % n) + n) % n), x.shape, 'int32');
+  }
+
+  /** The input's shape; int32 ids; no mask. */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = oneSpec(inputs, `IntegerLookup '${this.name}'`);
+    if (x.dtype !== 'int32' && x.dtype !== 'float32') throw dtypeError(this, 'integer tokens (an int32 tensor)', x);
+    return { shape: x.shape, dtype: 'int32', mask: null };
+  }
+
+  /** `vocabulary.txt` when the vocabulary is not in the config (adapted or set later), as Keras saves it. */
+  saveAssets(): AssetFiles | null {
+    if (this.args.vocabulary !== null) return null;
+    return { [VOCABULARY_FILE]: this.table.file((t) => String(t)) };
+  }
+
+  /** Reads the vocabulary saved by `saveAssets` (or by Keras: one integer a line). */
+  loadAssets(files: AssetFiles, where: string): void {
+    if (this.args.vocabulary !== null) return;
+    const bytes = files[VOCABULARY_FILE];
+    if (bytes === undefined) throw new MasqueError('CORRUPT_FILE', `${where}: IntegerLookup '${this.name}' has no vocabulary in its config and the file has no ${VOCABULARY_FILE} for it.`);
+    const lines = readVocabularyFile(bytes, where);
+    const ints = lines.map((l) => (/^\s*[+-]?\d+\s*$/.test(l) ? Number(l) : NaN));
+    const badAt = ints.findIndex((v) => !isToken(v));
+    if (badAt >= 0) throw new MasqueError('CORRUPT_FILE', `${where}: line ${badAt + 1} of ${VOCABULARY_FILE} is not an int32 integer: ${JSON.stringify(lines[badAt])}.`);
+    this.table.set(ints);
+    this.recordSize();
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * StringLookup: string tokens -> integer ids, as Keras 3.15.1's
+ * `keras.layers.StringLookup` in `output_mode="int"` (see index_lookup.ts
+ * for the id layout, adapt and the vocabulary rules). Takes a string tensor
+ * of any shape, e.g. `Input({ shape: [null], dtype: 'string' })` of tokens,
+ * and returns int32 ids of the same shape (Keras: int64). With `invert` it
+ * maps ids back to strings.
+ *
+ * No mask comes out, as in Keras, even with a `maskToken`: the mask token's
+ * id is 0, so an `Embedding({ maskZero: true })` after it makes the mask.
+ *
+ * Not supported (refused with a clear error): output modes other than
+ * 'int', `numOovIndices` above 1 (Keras hashes OOV strings into buckets with
+ * FarmHash64), `salt`, a vocabulary file path.
+ */
+import { tf } from '../../runtime/tfjs.js';
+import { Layer } from '../../engine/layer.js';
+import { BASE_OPTIONS, opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { oneSpec } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
+import { MasqueError, describe } from '../../errors.js';
+import { compareUtf8 } from '../../ops/text_ops.js';
+import {
+  VOCABULARY_FILE, VocabularyTable, adaptValues, checkLookupOptions, countTokens, dtypeError, readVocabularyFile,
+  type AssetFiles, type IndexLookupOptions,
+} from './index_lookup.js';
+
+export interface StringLookupArgs extends BaseLayerArgs {
+  /** Number of ids in all (special ones included); null = unlimited. Keras: must be > 1. */
+  maxTokens?: number | null;
+  /** Number of ids for unknown tokens: 0 (unknown tokens raise) or 1 (default). */
+  numOovIndices?: number;
+  /** A token that maps to id 0 (e.g. '' for padding); null (default) = no mask token. */
+  maskToken?: string | null;
+  /** The token `invert` gives for unknown ids (default '[UNK]'). */
+  oovToken?: string;
+  /** A fixed vocabulary (with or without the special tokens in front) instead of adapt(). */
+  vocabulary?: readonly string[] | null;
+  /** Map ids to tokens instead. */
+  invert?: boolean;
+  /** Only 'int'. */
+  outputMode?: 'int';
+  /** Keras accepts it with maxTokens; it changes nothing in 'int' mode. */
+  padToMaxTokens?: boolean;
+  /** Only null (tf-idf is not supported). */
+  idfWeights?: null;
+  /** Only false. */
+  sparse?: boolean;
+  /** Keras's record of the vocabulary size, kept for its configs (no effect in 'int' mode). */
+  vocabularySize?: number | null;
+  /** Keras's OOV hashing method for integer inputs; either value is accepted (strings use one OOV id). */
+  oovMethod?: 'floormod' | 'farmhash';
+  /** Only null. */
+  salt?: null;
+  /** Only 'utf-8'. */
+  encoding?: 'utf-8';
+}
+
+type Own = Omit<StringLookupArgs, keyof BaseLayerArgs>;
+
+const stringList = (v: unknown, w: string, n: string): readonly string[] | null => {
+  if (v === null) return null;
+  if (typeof v === 'string') {
+    throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a list of strings; received the string ${JSON.stringify(v)} (Masque does not read vocabulary files by path: read the file and pass its lines).`);
+  }
+  if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a list of strings or null; received ${describe(v)}.`);
+  return [...v] as string[];
+};
+
+/** The option table of a string lookup (shared with TextVectorization's inner layer). */
+export const STRING_LOOKUP_OPTIONS = {
+  maxTokens: opt.nullableInt({ min: 2, default: null }),
+  numOovIndices: opt.int({ min: 0, default: 1 }),
+  maskToken: opt.custom<string | null>((v, w, n) => (v === null || typeof v === 'string' ? v : (() => { throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a string or null; received ${describe(v)}.`); })()), { default: null }),
+  oovToken: opt.string({ default: '[UNK]' }),
+  vocabulary: opt.custom<readonly string[] | null>(stringList, { default: null }),
+  invert: opt.bool(false),
+  outputMode: opt.custom<'int'>((v) => v as 'int', { default: 'int' }),
+  padToMaxTokens: opt.bool(false),
+  idfWeights: opt.custom<null>((v) => v as null, { default: null }),
+  sparse: opt.bool(false),
+  vocabularySize: opt.nullableInt({ min: 0, default: null }),
+  oovMethod: opt.oneOf(['floormod', 'farmhash'] as const, 'floormod'),
+  salt: opt.custom<null>((v) => v as null, { default: null }),
+  encoding: opt.custom<'utf-8'>((v, w, n) => (v === 'utf-8' ? v : (() => { throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be 'utf-8' (Masque's strings are Unicode); received ${describe(v)}.`); })()), { default: 'utf-8' }),
+  inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'string' },
+} satisfies OptionsOf<Own> & Record<string, unknown>;
+
+export class StringLookup extends Layer<CallArgs> {
+  static override readonly className = 'StringLookup';
+  static override readonly acceptsStrings = true;
+  static override readonly floatInputs = false;
+  static override readonly options = STRING_LOOKUP_OPTIONS;
+  declare readonly args: Filled<Own>;
+  private readonly table: VocabularyTable<string>;
+
+  constructor(args: StringLookupArgs = {}) {
+    super(args);
+    const where = `StringLookup '${this.name}'`;
+    checkLookupOptions(this.args as IndexLookupOptions<unknown>, where);
+    if (this.args.numOovIndices > 1) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: numOovIndices must be 0 or 1; received ${this.args.numOovIndices} (Keras spreads unknown strings over several OOV ids with FarmHash64, which Masque does not implement).`);
+    }
+    this.table = new VocabularyTable<string>(this.args as IndexLookupOptions<string>, where, compareUtf8);
+    if (this.args.vocabulary !== null) this.setVocabulary(this.args.vocabulary);
+  }
+
+  /** Learns the vocabulary from string tokens: nested arrays, a string tensor, or an iterable of batches. */
+  adapt(data: unknown): void {
+    const where = `StringLookup '${this.name}'`;
+    if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: cannot adapt a layer created with a fixed vocabulary.`);
+    this.table.adapt(countTokens(adaptValues(data, where, (v) => typeof v === 'string', 'strings') as string[]));
+    this.recordSize();
+  }
+
+  /** Sets the vocabulary (with or without the special tokens in front). */
+  setVocabulary(vocabulary: readonly string[]): void {
+    this.table.set(stringList(vocabulary, `StringLookup '${this.name}'`, 'vocabulary')!);
+    // A vocabulary given to the constructor lives in the config: keep the config's copy current.
+    if (this.args.vocabulary !== null) (this.args as { vocabulary: readonly string[] | null }).vocabulary = [...vocabulary];
+    this.recordSize();
+  }
+
+  /** The vocabulary; id i is entry i. */
+  getVocabulary(includeSpecialTokens = true): string[] {
+    return this.table.vocabulary(includeSpecialTokens);
+  }
+
+  /** Number of ids, special ones included. */
+  vocabularySize(): number {
+    return this.table.size;
+  }
+
+  private recordSize(): void {
+    (this.args as { vocabularySize: number | null }).vocabularySize = this.table.size;
+  }
+
+  /** The ids of tokens, as `call` gives them (for TextVectorization, which tokenizes first). */
+  idsOf(tokens: readonly string[]): Int32Array {
+    return this.table.lookup(tokens, () => 0);
+  }
+
+  call(x: tf.Tensor): tf.Tensor {
+    if (this.args.invert) {
+      const tokens = this.table.invert(x.dataSync() as ArrayLike<number>);
+      return tf.tensor(tokens as string[], x.shape, 'string');
+    }
+    return tf.tensor(this.idsOf(x.dataSync() as unknown as string[]), x.shape, 'int32');
+  }
+
+  /** The input's shape; int32 ids (strings with `invert`); no mask. */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = oneSpec(inputs, `StringLookup '${this.name}'`);
+    if (this.args.invert) {
+      if (x.dtype !== 'int32') throw dtypeError(this, 'int32 ids (invert: true)', x);
+      return { shape: x.shape, dtype: 'string', mask: null };
+    }
+    if (x.dtype !== 'string') throw dtypeError(this, "a string tensor of tokens (Input({ shape: [null], dtype: 'string' }))", x);
+    return { shape: x.shape, dtype: 'int32', mask: null };
+  }
+
+  /** `vocabulary.txt` when the vocabulary is not in the config (adapted or set later), as Keras saves it. */
+  saveAssets(): AssetFiles | null {
+    if (this.args.vocabulary !== null) return null;
+    return { [VOCABULARY_FILE]: this.table.file((t) => t) };
+  }
+
+  /** Reads the vocabulary saved by `saveAssets` (or by Keras). */
+  loadAssets(files: AssetFiles, where: string): void {
+    if (this.args.vocabulary !== null) return;
+    const bytes = files[VOCABULARY_FILE];
+    if (bytes === undefined) throw new MasqueError('CORRUPT_FILE', `${where}: StringLookup '${this.name}' has no vocabulary in its config and the file has no ${VOCABULARY_FILE} for it.`);
+    this.table.set(readVocabularyFile(bytes, where));
+    this.recordSize();
+  }
+}

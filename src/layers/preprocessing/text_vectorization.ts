@@ -1,0 +1,201 @@
+/**
+ * TextVectorization: raw strings -> token ids, as Keras 3.15.1's
+ * `keras.layers.TextVectorization` with `output_mode="int"`. A first layer
+ * of a model: `Input({ shape: [], dtype: 'string' })` (one text a row; [B, 1]
+ * works too), output int32 ids `[batch, outputSequenceLength]` (Keras:
+ * int64), or `[batch, longest text]` when `outputSequenceLength` is null.
+ *
+ * - standardize (default 'lower_and_strip_punctuation'), split (default
+ *   'whitespace') and their functions: see ops/text_ops.ts for TensorFlow's
+ *   exact semantics (ASCII-only lowercasing, the 32 ASCII punctuation marks,
+ *   ASCII whitespace, code points). A function standardize takes and returns
+ *   one string; a function split returns the tokens of one string.
+ * - ids: 0 is the padding/mask token '', 1 is '[UNK]', then the vocabulary
+ *   (adapted: by count, ties by the token's UTF-8 bytes, descending; maxTokens
+ *   counts '' and '[UNK]'). Rows are cut to their first
+ *   `outputSequenceLength` tokens and padded with 0 at the end.
+ * - No mask comes out, as in Keras: put `Embedding({ maskZero: true })`
+ *   after it, and the padding is masked from there on.
+ * - The ids come from an inner StringLookup with maskToken '' (Keras's
+ *   `_lookup_layer`), which a `.keras` file saves as its own group; an
+ *   adapted vocabulary is saved as the asset `vocabulary.txt` of both, as
+ *   Keras saves it, so a saved text model takes raw strings after loading,
+ *   in Masque and in Keras.
+ *
+ * With `split: null` each text is one token and the ids keep the input's
+ * shape, as in Keras: [batch] for [batch] texts, [batch, 1] (or [batch,
+ * outputSequenceLength]) for [batch, 1] texts. Keras cuts the batch axis
+ * when it is also given an outputSequenceLength on [batch] texts; Masque
+ * refuses that combination.
+ *
+ * Not supported (refused with a clear error): ngrams, output modes other
+ * than 'int', tf-idf, sparse and ragged outputs, encodings other than UTF-8.
+ */
+import { tf } from '../../runtime/tfjs.js';
+import { Layer } from '../../engine/layer.js';
+import { BASE_OPTIONS, opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { oneSpec } from '../../engine/specs.js';
+import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
+import { MasqueError, describe, formatShape } from '../../errors.js';
+import { SPLIT_NAMES, STANDARDIZE_NAMES, splitText, standardizeText, type SplitSpec, type StandardizeSpec } from '../../ops/text_ops.js';
+import { StringLookup } from './string_lookup.js';
+import { adaptValues, checkLookupOptions, dtypeError, type AssetFiles, type IndexLookupOptions } from './index_lookup.js';
+
+export interface TextVectorizationArgs extends BaseLayerArgs {
+  /** Vocabulary size including '' and '[UNK]'; null = unlimited. Keras: must be > 1. */
+  maxTokens?: number | null;
+  /** 'lower_and_strip_punctuation' (default), 'lower', 'strip_punctuation', null, or a function of one text. */
+  standardize?: StandardizeSpec;
+  /** 'whitespace' (default), 'character', null (the whole text), or a function of one text returning its tokens. */
+  split?: SplitSpec;
+  /** Only null (n-grams are not supported). */
+  ngrams?: null;
+  /** Only 'int'. */
+  outputMode?: 'int';
+  /** Row length of the output: longer texts are cut, shorter padded with 0 at the end; null = the longest text of the batch. */
+  outputSequenceLength?: number | null;
+  /** Keras accepts it with maxTokens; it changes nothing in 'int' mode. */
+  padToMaxTokens?: boolean;
+  /** A fixed vocabulary (with or without '' and '[UNK]' in front) instead of adapt(). */
+  vocabulary?: readonly string[] | null;
+  /** Only null. */
+  idfWeights?: null;
+  /** Only false. */
+  sparse?: boolean;
+  /** Only false (Masque pads rows to one length). */
+  ragged?: boolean;
+  /** Only 'utf-8'. */
+  encoding?: 'utf-8';
+  /** Keras's record of the vocabulary size, kept for its configs. */
+  vocabularySize?: number | null;
+}
+
+type Own = Omit<TextVectorizationArgs, keyof BaseLayerArgs>;
+
+function refuse(w: string, n: string, v: unknown, why: string): never {
+  throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} ${why}; received ${describe(v)}.`);
+}
+
+export class TextVectorization extends Layer<CallArgs> {
+  static override readonly className = 'TextVectorization';
+  static override readonly acceptsStrings = true;
+  static override readonly floatInputs = false;
+  static override readonly options = {
+    maxTokens: opt.nullableInt({ min: 2, default: null }),
+    standardize: opt.custom<StandardizeSpec>(
+      (v, w, n) => (v === null || typeof v === 'function' || (STANDARDIZE_NAMES as readonly unknown[]).includes(v) ? (v as StandardizeSpec) : refuse(w, n, v, `must be ${STANDARDIZE_NAMES.map((s) => `'${s}'`).join(', ')}, null or a function`)),
+      { default: 'lower_and_strip_punctuation' },
+    ),
+    split: opt.custom<SplitSpec>(
+      (v, w, n) => (v === null || typeof v === 'function' || (SPLIT_NAMES as readonly unknown[]).includes(v) ? (v as SplitSpec) : refuse(w, n, v, "must be 'whitespace', 'character', null or a function")),
+      { default: 'whitespace' },
+    ),
+    ngrams: opt.custom<null>((v, w, n) => (v === null ? null : refuse(w, n, v, 'must be null: Masque does not build n-grams (Keras\'s ngrams option)')), { default: null }),
+    outputMode: opt.custom<'int'>((v) => v as 'int', { default: 'int' }),
+    outputSequenceLength: opt.nullableInt({ min: 0, default: null }),
+    padToMaxTokens: opt.bool(false),
+    vocabulary: opt.custom<readonly string[] | null>(
+      (v, w, n) => (v === null ? null : Array.isArray(v) && v.every((t) => typeof t === 'string') ? [...v] : refuse(w, n, v, 'must be a list of strings or null (Masque does not read vocabulary files by path)')),
+      { default: null },
+    ),
+    idfWeights: opt.custom<null>((v) => v as null, { default: null }),
+    sparse: opt.bool(false),
+    ragged: opt.bool(false),
+    encoding: opt.custom<'utf-8'>((v, w, n) => (v === 'utf-8' ? v : refuse(w, n, v, "must be 'utf-8'")), { default: 'utf-8' }),
+    vocabularySize: opt.nullableInt({ min: 0, default: null }),
+    inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'string' },
+  } satisfies OptionsOf<Own> & Record<string, unknown>;
+  declare readonly args: Filled<Own>;
+  /** The inner StringLookup (maskToken ''), Keras's `_lookup_layer`. */
+  readonly lookup: StringLookup;
+
+  constructor(args: TextVectorizationArgs = {}) {
+    super(args);
+    const where = this.where;
+    const a = this.args;
+    checkLookupOptions({ ...a, numOovIndices: 1, maskToken: '', oovToken: '[UNK]', invert: false, oovMethod: 'floormod', salt: null } as IndexLookupOptions<unknown>, where);
+    if (a.ragged) throw new MasqueError('INVALID_ARGUMENT', `${where}: ragged must be false (Masque pads every row to one length); received true.`);
+    this.lookup = this.trackLayer(
+      new StringLookup({ maxTokens: a.maxTokens, vocabulary: a.vocabulary, padToMaxTokens: a.padToMaxTokens, maskToken: '', vocabularySize: a.vocabularySize }),
+      '_lookup_layer',
+    );
+    this.recordSize();
+  }
+
+  private get where(): string {
+    return `TextVectorization '${this.name}'`;
+  }
+
+  /** Standardizes and splits one text into its tokens. */
+  tokenize(text: string): string[] {
+    if (typeof text !== 'string') throw new MasqueError('INVALID_INPUT', `${this.where}: expected a string text; received ${describe(text)}.`);
+    return splitText(standardizeText(text, this.args.standardize, this.where), this.args.split, this.where);
+  }
+
+  /** Learns the vocabulary from texts: an array of strings, a string tensor, or an iterable of batches. Replaces any previous vocabulary. */
+  adapt(data: unknown): void {
+    if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
+    const texts = adaptValues(data, this.where, (v) => typeof v === 'string', 'texts (strings)') as string[];
+    this.lookup.adapt(texts.map((t) => this.tokenize(t)));
+    this.recordSize();
+  }
+
+  /** Sets the vocabulary directly (with or without '' and '[UNK]' in front). */
+  setVocabulary(vocabulary: readonly string[]): void {
+    this.lookup.setVocabulary(vocabulary);
+    if (this.args.vocabulary !== null) (this.args as { vocabulary: readonly string[] | null }).vocabulary = [...vocabulary];
+    this.recordSize();
+  }
+
+  /** The vocabulary; id i is entry i ('' and '[UNK]' first unless asked otherwise). */
+  getVocabulary(includeSpecialTokens = true): string[] {
+    return this.lookup.getVocabulary(includeSpecialTokens);
+  }
+
+  /** Number of ids, '' and '[UNK]' included. */
+  vocabularySize(): number {
+    return this.lookup.vocabularySize();
+  }
+
+  private recordSize(): void {
+    (this.args as { vocabularySize: number | null }).vocabularySize = this.lookup.vocabularySize();
+  }
+
+  call(x: tf.Tensor): tf.Tensor {
+    const texts = x.dataSync() as unknown as string[];
+    if (this.args.split === null && x.rank === 1) return tf.tensor1d(this.lookup.idsOf(texts.map((t) => this.tokenize(t)[0]!)), 'int32');
+    const rows = texts.map((t) => this.lookup.idsOf(this.tokenize(t)));
+    const len = this.args.outputSequenceLength ?? rows.reduce((m, r) => Math.max(m, r.length), 0);
+    const out = new Int32Array(rows.length * len);
+    rows.forEach((r, i) => out.set(r.length > len ? r.subarray(0, len) : r, i * len));
+    return tf.tensor2d(out, [rows.length, len], 'int32');
+  }
+
+  /** [batch, outputSequenceLength] int32 ids from [batch] (or [batch, 1]) strings; no mask. */
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = oneSpec(inputs, this.where);
+    if (x.dtype !== 'string') throw dtypeError(this, "texts: a string tensor (Input({ shape: [], dtype: 'string' }))", x);
+    if (!(x.shape.length === 1 || (x.shape.length === 2 && (x.shape[1] === 1 || x.shape[1] === null)))) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: expects one text a row, [batch] or [batch, 1] (Keras: "the input rank must be 1 or the last shape dimension must be 1"); received ${formatShape(x.shape)}.`);
+    }
+    const len = this.args.outputSequenceLength;
+    if (this.args.split === null && x.shape.length === 1) {
+      if (len !== null) {
+        throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: with split null and outputSequenceLength ${len}, give the texts as [batch, 1] (on [batch] texts Keras would cut the batch axis); received ${formatShape(x.shape)}.`);
+      }
+      return { shape: [x.shape[0]!], dtype: 'int32', mask: null };
+    }
+    return { shape: [x.shape[0]!, len ?? (this.args.split === null ? 1 : null)], dtype: 'int32', mask: null };
+  }
+
+  /** `vocabulary.txt` when the vocabulary is not in the config, as Keras's TextVectorization saves it (its inner lookup saves one too). */
+  saveAssets(): AssetFiles | null {
+    return this.lookup.saveAssets();
+  }
+
+  /** Reads the vocabulary saved by `saveAssets` (or by Keras). */
+  loadAssets(files: AssetFiles, where: string): void {
+    this.lookup.loadAssets(files, where);
+    this.recordSize();
+  }
+}
