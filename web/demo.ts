@@ -148,6 +148,9 @@ export function maskOff(m: Masque, model: Model): Model | null {
         c['mask_zero'] = false;
         changed = true;
       }
+      // A functional config records the masks Keras passed as call arguments (made by op nodes such as NotEqual): drop them too.
+      const kwargs = r['kwargs'] as Record<string, unknown> | undefined;
+      if (Array.isArray(r['args']) && kwargs !== null && typeof kwargs === 'object' && 'mask' in kwargs) delete kwargs['mask'];
       Object.values(r).forEach(visit);
     }
   };

@@ -21,7 +21,7 @@ import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape, describe } from '../errors.js';
 import { toSnakeCase } from '../names.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, MaskSpec, MaskSpecArg, Shape, SpecArgs, TensorSpec } from './types.js';
-import { attachMask, checkMaskShape, cloneMask, describeOrigin, getMask, maskOrigin, setMaskOrigin, validateMask, type MaskOrigin } from './masks.js';
+import { attachMask, checkMaskShape, cloneMask, maskFits, describeOrigin, getMask, maskOrigin, setMaskOrigin, validateMask, type MaskOrigin } from './masks.js';
 import { getMaskPolicy, warn, withMaskPolicy } from './mask_policy.js';
 import { currentTraining, withTraining } from './context.js';
 import { getInitializer, type InitializerSpec } from './initializers.js';
@@ -542,8 +542,8 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     const result = declared ?? this.trace(inputs, specArgs);
     const multi = Array.isArray(result);
     const origin = this.ownOrigin;
-    // A mask spec without an origin is one this layer makes.
-    const outputs = (multi ? result : [result]).map((o) => (o.mask !== null && o.mask.origin === undefined ? { ...o, mask: { ...o.mask, origin } } : o));
+    // A mask spec without an origin is one this layer makes; so is a mask it passes on that no longer fits its output (the layer is to blame, not the mask's first maker).
+    const outputs = (multi ? result : [result]).map((o) => (o.mask !== null && (o.mask.origin === undefined || !maskFits(o.mask.shape, o.shape)) ? { ...o, mask: { ...o.mask, origin } } : o));
     return { outputs, multi, dropsMask };
   }
 

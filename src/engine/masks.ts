@@ -93,10 +93,14 @@ export function validateMask(mask: tf.Tensor, input: tf.Tensor, where: string, f
  * dims, as a model sees them before any data: `from` describes the mask's
  * maker for the message.
  */
-export function checkMaskShape(mask: (number | null)[], input: (number | null)[], where: string, from?: string): void {
+/** Whether a mask of this shape can describe a tensor of that shape (its dims lead the tensor's; size 1 broadcasts; null is unknown). */
+export function maskFits(mask: (number | null)[], input: (number | null)[]): boolean {
   // A mask may broadcast over axes of size 1 (an attention-scores mask is [1, 1, T, S] when only causal).
-  const ok = mask.length >= 1 && mask.length <= input.length && mask.every((d, i) => d === null || input[i] === null || d === input[i] || d === 1);
-  if (!ok) {
+  return mask.length >= 1 && mask.length <= input.length && mask.every((d, i) => d === null || input[i] === null || d === input[i] || d === 1);
+}
+
+export function checkMaskShape(mask: (number | null)[], input: (number | null)[], where: string, from?: string): void {
+  if (!maskFits(mask, input)) {
     throw new MasqueError(
       'MASK_SHAPE_MISMATCH',
       `${where}: the mask of shape ${formatShape(mask)}${from ? ` (${from})` : ''} does not match the input of shape ${formatShape(input)}; expected a mask whose dims match the leading dims of the input (for a sequence: [batch, time] = ${formatShape(input.slice(0, 2))}).`,

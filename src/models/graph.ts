@@ -12,6 +12,7 @@ import type { Layer } from '../engine/layer.js';
 import { InputLayer } from '../engine/input_layer.js';
 import { SymbolicTensor, collectSymbolic, isSymbolic, mapSymbolic, type Node } from '../engine/symbolic.js';
 import type { CallArgs, MaskSpec, TensorSpec } from '../engine/types.js';
+import { kerasGraphOrder } from './graph_order.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -20,7 +21,9 @@ export class Graph {
   readonly outputs: SymbolicTensor[];
   /** Layer calls in execution order (input layers first). */
   readonly nodes: Node[];
-  /** Layers in graph order (input layers first), as Keras's `model.layers`. */
+  /** Every layer and operation of the graph in Keras's order (`model.operations`; see graph_order.ts). */
+  readonly operations: AnyLayer[];
+  /** The layers in Keras's order, operations left out, as Keras's `model.layers`. */
   readonly layers: AnyLayer[];
   /** Whether the model was given one input (not a list) and one output. */
   readonly singleInput: boolean;
@@ -62,17 +65,21 @@ export class Graph {
     };
     for (const s of ins) visit(s, s.name);
     for (const s of outs) visit(s, s.name);
-    const layers: AnyLayer[] = [];
-    for (const n of order) if (!layers.includes(n.layer)) layers.push(n.layer);
+    const { operations } = kerasGraphOrder(
+      outs.map((s) => s.node!),
+      ins.map((s) => s.node!),
+      { operation: (n: Node) => n.layer as AnyLayer, parents: (n: Node) => kerasArgumentTensors(n).map((s) => s.node!) },
+    );
     const names = new Set<string>();
-    for (const l of layers) {
+    for (const l of operations) {
       if (names.has(l.name)) throw new MasqueError('INVALID_ARGUMENT', `${where}: layer names must be unique in a model; '${l.name}' appears twice.`);
       names.add(l.name);
     }
     this.inputs = ins;
     this.outputs = outs;
     this.nodes = order;
-    this.layers = layers;
+    this.operations = operations;
+    this.layers = operations.filter((l) => !isOperation(l));
     this.singleInput = !Array.isArray(inputs);
     this.singleOutput = !Array.isArray(outputs);
   }
@@ -128,6 +135,22 @@ export class Graph {
     }
     return this.outputs.map(get);
   }
+}
+
+/** True for a Keras operation (ops.not_equal, ...) run as a layer: a graph node, but not one of a model's `layers`. */
+export function isOperation(layer: AnyLayer): boolean {
+  return (layer.constructor as unknown as { isOperation?: boolean }).isOperation === true;
+}
+
+/**
+ * The symbolic tensors a node was called on, in Keras's argument order:
+ * the inputs (positional arguments), then the call arguments with their
+ * keys sorted, as `keras.tree.flatten` orders a dict. (The camelCase keys
+ * that can hold tensors sort as their snake_case Keras names do.)
+ */
+export function kerasArgumentTensors(node: Node): SymbolicTensor[] {
+  const keys = Object.keys(node.args).sort();
+  return collectSymbolic([node.inputs, ...keys.map((k) => node.args[k])]);
 }
 
 /** The spec of an explicit mask argument: the mask tensor's shape, made by the layer that made the tensor. */

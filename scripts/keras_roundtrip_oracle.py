@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Keras side of the Keras round-trip fixtures (test/fixtures/keras-roundtrip).
+
+Runs only when the fixtures are regenerated (see the README there), never in
+`npm test`. Needs Keras 3.15.1 (the oracle: /work/oracle/py, numpy backend).
+
+  keras_roundtrip_oracle.py all DIR            every step below, each in a fresh process
+  keras_roundtrip_oracle.py load DIR NAME      load NAME.keras (written by Masque) in Keras,
+                                               run it on NAME.inputs.json -> NAME.keras_outputs.json
+  keras_roundtrip_oracle.py native DIR NAME    build the same architecture natively in Keras
+                                               (own seeded weights), save NAME.native.keras and
+                                               its outputs -> NAME.native_outputs.json
+
+One model per process: Keras names auto-made ops from a process-wide counter,
+so a load can succeed only because an earlier load in the same process moved
+that counter (notes/keras_export.md).
+"""
+import json
+import os
+import subprocess
+import sys
+import warnings
+
+NAMES = [
+    'seq_embedding_bilstm_dense', 'seq_masking_gru_timedistributed', 'fn_core_chain', 'fn_rnn_family', 'fn_initial_state',
+    'fn_attention_concatenate', 'fn_mha_preln', 'fn_mha_cross_key', 'fn_conv_pooling_reshaping', 'fn_merging',
+    'fn_ops_explicit_masks', 'fn_nested_functional', 'fn_nested_sequential', 'seq_nested_functional', 'fn_shared_layers',
+    'fn_same_class_depths',
+]
+
+
+def native(name):
+    """The architecture of test/keras_roundtrip_models.ts, built with Keras's own API and the same layer names."""
+    import keras
+    from keras import layers as L
+    from keras.src.ops import numpy as knp
+
+    if name == 'seq_embedding_bilstm_dense':
+        return keras.Sequential([
+            keras.Input((None,), dtype='int32', name='ids'),
+            L.Embedding(10, 4, mask_zero=True, name='emb'),
+            L.Bidirectional(L.LSTM(3, name='lstm'), name='bidi'),
+            L.Dense(2, name='head'),
+        ], name='seq_bilstm')
+    if name == 'seq_masking_gru_timedistributed':
+        return keras.Sequential([
+            keras.Input((None, 3), name='seq_in'),
+            L.Masking(name='masking'),
+            L.GRU(4, return_sequences=True, name='gru'),
+            L.TimeDistributed(L.Dense(2, activation='tanh', name='td_dense'), name='td'),
+        ], name='seq_gru_td')
+    if name == 'fn_core_chain':
+        x = keras.Input((None, 3), name='x')
+        h = L.Masking(mask_value=0.0, name='masking')(x)
+        h = L.Dense(4, name='dense')(h)
+        h = L.Activation('tanh', name='activation')(h)
+        h = L.ReLU(name='re_lu')(h)
+        h = L.Dropout(0.3, name='dropout')(h)
+        h = L.GaussianNoise(0.1, name='gaussian_noise')(h)
+        h = L.LayerNormalization(name='layer_normalization')(h)
+        seq = L.SimpleRNN(3, return_sequences=True, name='simple_rnn')(h)
+        g = L.GlobalAveragePooling1D(name='gap')(seq)
+        p = L.Softmax(name='softmax')(g)
+        return keras.Model(x, [p, seq], name='core_chain')
+    if name == 'fn_rnn_family':
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        e = L.Embedding(10, 4, mask_zero=True, name='embedding')(ids)
+        s = L.SimpleRNN(4, return_sequences=True, go_backwards=True, name='simple_rnn')(e)
+        seq, h, c = L.LSTM(3, return_sequences=True, return_state=True, name='lstm')(s)
+        last = L.GRU(3, reset_after=False, name='gru')(seq)
+        fw, bw = L.Bidirectional(L.GRU(2, return_sequences=True, name='gru_b'), merge_mode=None, name='bidirectional')(seq)
+        td = L.TimeDistributed(L.Dense(2, name='td_dense'), name='time_distributed')(fw)
+        hc = L.Add(name='add_states')([h, c])
+        return keras.Model(ids, [last, td, bw, hc], name='rnn_family')
+    if name == 'fn_initial_state':
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        ctx = keras.Input((5,), name='ctx')
+        e = L.Embedding(10, 4, mask_zero=True, name='embedding')(ids)
+        h0 = L.Dense(3, activation='tanh', name='init_h')(ctx)
+        c0 = L.Dense(3, name='init_c')(ctx)
+        seq = L.LSTM(3, return_sequences=True, name='lstm')(e, initial_state=[h0, c0])
+        g = L.GRU(3, name='gru')(seq, initial_state=[h0])
+        return keras.Model([ids, ctx], [g, seq], name='initial_state')
+    if name == 'fn_attention_concatenate':
+        fin = keras.Input((None, 3), name='floats')
+        tin = keras.Input((None,), dtype='int32', name='tokens')
+        s = L.LSTM(4, return_sequences=True, name='lstm')(L.Masking(name='masking')(fin))
+        e = L.Embedding(10, 4, mask_zero=True, name='embedding')(tin)
+        att = L.Attention(use_scale=True, name='attention')([s, e])
+        cat = L.Concatenate()([s, att])  # auto-named 'concatenate' (an explicit name would collide with its mask op's)
+        o = L.Dense(3, name='dense')(L.GlobalAveragePooling1D(name='global_average_pooling1d')(cat))
+        return keras.Model([fin, tin], [o, cat], name='attention_concat')
+    if name == 'fn_mha_preln':
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        x = L.Embedding(10, 4, mask_zero=True, name='embedding')(ids)
+        h = L.LayerNormalization(name='layer_normalization')(x)
+        a = L.MultiHeadAttention(num_heads=2, key_dim=2, name='mha')(h, h)
+        r = L.Add(name='add')([x, a])
+        o = L.Dense(2, name='dense')(L.GlobalAveragePooling1D(name='gap')(r))
+        return keras.Model(ids, [o, r], name='mha_preln')
+    if name == 'fn_mha_cross_key':
+        q = keras.Input((None,), dtype='int32', name='q_ids')
+        v = keras.Input((None,), dtype='int32', name='v_ids')
+        qe = L.Embedding(10, 4, mask_zero=True, name='q_emb')(q)
+        ve = L.Embedding(10, 4, mask_zero=True, name='v_emb')(v)
+        qd = L.Dense(4, name='q_proj')(qe)
+        kd = L.Dense(4, name='k_proj')(ve)
+        vd = L.Dense(4, name='v_proj')(ve)
+        a = L.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2, name='cross_mha')(qd, vd, kd)
+        g = L.GlobalAveragePooling1D(name='gap')(a)
+        return keras.Model([q, v], g, name='mha_cross')
+    if name == 'fn_conv_pooling_reshaping':
+        x = keras.Input((6, 3), name='x')
+        h = L.ZeroPadding1D(1, name='zero_padding1d')(x)
+        h = L.Conv1D(4, 3, activation='relu', name='conv1d')(h)
+        h = L.Cropping1D((1, 1), name='cropping1d')(h)
+        h = L.MaxPooling1D(2, name='max_pooling1d')(h)
+        p = L.AveragePooling1D(2, strides=1, padding='same', name='average_pooling1d')(h)
+        gmax = L.GlobalMaxPooling1D(name='global_max_pooling1d')(p)
+        f = L.Flatten(name='flatten')(p)
+        r = L.Reshape((2, 2), name='reshape')(L.Dense(4, name='dense')(f))
+        return keras.Model(x, [gmax, r], name='conv_pooling')
+    if name == 'fn_merging':
+        a_ids = keras.Input((6,), dtype='int32', name='a_ids')
+        b_ids = keras.Input((6,), dtype='int32', name='b_ids')
+        c_in = keras.Input((6, 4), name='c_in')
+        a = L.Embedding(10, 4, mask_zero=True, name='emb_a')(a_ids)
+        b = L.Embedding(10, 4, mask_zero=True, name='emb_b')(b_ids)
+        c = L.Dense(4, name='c_dense')(c_in)
+        add = L.Add(name='add')([a, b])
+        sub = L.Subtract(name='subtract')([a, b])
+        mul = L.Multiply(name='multiply')([a, b, c])
+        avg = L.Average(name='average')([add, sub])
+        mx = L.Maximum(name='maximum')([avg, c])
+        mn = L.Minimum(name='minimum')([a, b, add])
+        time = L.Concatenate(axis=1, name='concat_time')([mn, c])
+        feat = L.Concatenate(axis=-1, name='concat_features')([avg, b])
+        lstm = L.LSTM(3, name='lstm_time')(time)
+        g1 = L.GlobalAveragePooling1D(name='gap_feat')(feat)
+        g2 = L.GlobalAveragePooling1D(name='gap_mul')(mul)
+        dot = L.Dot(axes=2, name='dot')([c, mx])
+        return keras.Model([a_ids, b_ids, c_in], [lstm, g1, g2, mx, dot], name='merging')
+    if name == 'fn_ops_explicit_masks':
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        ids2 = keras.Input((None,), dtype='int32', name='ids2')
+        e = L.Embedding(10, 4, name='embedding')(ids)
+        m1 = knp.NotEqual(name='ids_not_pad')(ids, 0)
+        m2 = knp.NotEqual(name='ids2_not_pad')(ids2, 0)
+        both = knp.LogicalAnd(name='both_valid')(m1, m2)
+        seq = L.LSTM(3, return_sequences=True, name='lstm')(e, mask=m1)
+        last = L.GRU(2, name='gru')(seq, mask=both)
+        g = L.GlobalAveragePooling1D(name='gap')(seq)
+        return keras.Model([ids, ids2], [last, g], name='ops_masks')
+    if name == 'fn_nested_functional':
+        inner_in = keras.Input((None, 4), name='inner_in')
+        inner_seq = L.LSTM(3, return_sequences=True, name='inner_lstm')(inner_in)
+        inner = keras.Model(inner_in, L.Dense(2, name='inner_dense')(inner_seq), name='inner')
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        e = L.Embedding(10, 4, mask_zero=True, name='embedding')(ids)
+        y = inner(e)
+        o = L.Dense(2, name='dense')(L.GlobalAveragePooling1D(name='gap')(y))
+        return keras.Model(ids, [o, y], name='nested_functional')
+    if name == 'fn_nested_sequential':
+        inner = keras.Sequential([keras.Input((None, 3), name='inner_in'), L.GRU(4, return_sequences=True, name='inner_gru'), L.Dense(3, name='inner_dense')], name='inner_seq')
+        x = keras.Input((None, 3), name='x')
+        m = L.Masking(name='masking')(x)
+        y = inner(m)
+        o = L.LSTM(2, name='lstm')(y)
+        return keras.Model(x, [o, y], name='nested_sequential')
+    if name == 'seq_nested_functional':
+        inner_in = keras.Input((None, 4), name='inner_in')
+        inner = keras.Model(inner_in, L.LSTM(3, return_sequences=True, name='inner_lstm')(inner_in), name='inner_fn')
+        return keras.Sequential([keras.Input((None,), dtype='int32', name='ids'), L.Embedding(10, 4, mask_zero=True, name='embedding'), inner, L.GlobalAveragePooling1D(name='gap')], name='seq_outer')
+    if name == 'fn_shared_layers':
+        a_ids = keras.Input((None,), dtype='int32', name='a_ids')
+        b_ids = keras.Input((None,), dtype='int32', name='b_ids')
+        emb = L.Embedding(10, 4, mask_zero=True, name='shared_emb')
+        proj = L.Dense(4, name='shared_proj')
+        lstm = L.LSTM(3, return_sequences=True, name='shared_lstm')
+        a = lstm(emb(a_ids))
+        b = lstm(proj(proj(emb(b_ids))))
+        s = L.Add(name='add')([a, b])
+        g = L.GlobalAveragePooling1D(name='gap')(s)
+        return keras.Model([a_ids, b_ids], [g, s], name='shared')
+    if name == 'fn_same_class_depths':
+        t1 = keras.Input((None,), dtype='int32', name='t1')
+        t2 = keras.Input((None,), dtype='int32', name='t2')
+        e1 = L.Embedding(10, 4, mask_zero=True, name='emb_shallow')(t1)
+        e2 = L.Embedding(10, 4, mask_zero=True, name='emb_deep')(t2)
+        d2 = L.Dense(4, name='dense_deep')(L.Dense(4, name='dense_deeper')(e2))
+        d1 = L.Dense(4, name='dense_shallow')(e1)
+        s = L.Add(name='add')([d1, d2])
+        o = L.GlobalAveragePooling1D(name='gap')(s)
+        return keras.Model([t1, t2], o, name='same_class_depths')
+    raise KeyError(name)
+
+
+def arr(a):
+    import numpy as np
+    a = np.asarray(a)
+    if a.dtype == bool:
+        return {'shape': list(a.shape), 'dtype': 'bool', 'data': [bool(v) for v in a.reshape(-1)]}
+    data = [None if np.isnan(v) else float(v) for v in a.astype(np.float32).reshape(-1)]
+    return {'shape': list(a.shape), 'dtype': 'float32', 'data': data}
+
+
+def run(model, case):
+    import numpy as np
+    from keras.src.backend.common.masking import get_keras_mask
+    xs = [np.array(a['data'], dtype=a['dtype']).reshape(a['shape']) for a in case['inputs']]
+    ys = model(xs[0] if len(xs) == 1 else xs, training=False)
+    ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
+    masks = [get_keras_mask(y) for y in ys]
+    return {'outputs': [arr(y) for y in ys], 'output_masks': [None if m is None else arr(np.asarray(m).astype(bool)) for m in masks]}
+
+
+def describe(model):
+    """Keras's model.layers (names, in its order) and every weight by path, as Keras holds them."""
+    import keras
+    return {
+        'keras_version': keras.__version__,
+        'layers': [l.name for l in model.layers],
+        'weights': [dict(path=w.path, **arr(w.numpy())) for w in model.weights],
+    }
+
+
+def cmd_load(d, name):
+    import keras
+    case = json.load(open(os.path.join(d, f'{name}.inputs.json')))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = keras.saving.load_model(os.path.join(d, f'{name}.keras'))
+        res = run(model, case)
+    res['name'] = name
+    res.update(describe(model))
+    json.dump(res, open(os.path.join(d, f'{name}.keras_outputs.json'), 'w'))
+    print(f'{name}: loaded in Keras, {len(res["outputs"])} output(s)')
+
+
+def cmd_native(d, name):
+    import keras
+    import numpy as np
+    case = json.load(open(os.path.join(d, f'{name}.inputs.json')))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = native(name)
+        rng = np.random.RandomState(NAMES.index(name) + 101)
+        model.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype(np.float32) for w in model.get_weights()])
+        model.save(os.path.join(d, f'{name}.native.keras'))
+        res = run(model, case)
+    res['name'] = name
+    res.update(describe(model))
+    json.dump(res, open(os.path.join(d, f'{name}.native_outputs.json'), 'w'))
+    print(f'{name}: native Keras model saved, {len(res["outputs"])} output(s)')
+
+
+def cmd_all(d, names):
+    bad = 0
+    for name in names:
+        for step in ('load', 'native'):
+            r = subprocess.run([sys.executable, os.path.abspath(__file__), step, d, name], capture_output=True, text=True)
+            print(r.stdout.strip() or f'{name} {step}: FAILED\n{r.stderr.strip()[-2000:]}')
+            bad += r.returncode != 0
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == '__main__':
+    what, d, *rest = sys.argv[1:]
+    if what == 'all':
+        cmd_all(d, rest or NAMES)
+    elif what == 'load':
+        cmd_load(d, rest[0])
+    elif what == 'native':
+        cmd_native(d, rest[0])
+    else:
+        raise SystemExit(__doc__)
