@@ -47,6 +47,9 @@ import { Softmax } from '../layers/activations/softmax.js';
 import { Conv1D } from '../layers/convolutional/conv1d.js';
 import { Cropping1D } from '../layers/reshaping/cropping1d.js';
 import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
+import { RNN } from '../layers/rnn/rnn.js';
+import { SimpleRNNCell, LSTMCell, GRUCell } from '../layers/rnn/rnn_cell.js';
+import { StackedRNNCells } from '../layers/rnn/stacked_rnn_cells.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -61,6 +64,8 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
   Softmax, Conv1D, Cropping1D, ZeroPadding1D,
+  // recurrent cells (issue 14): RNN(cell) and the cells it runs
+  RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
 ] as unknown as readonly BuiltinClass[];
 
 /**
@@ -151,6 +156,7 @@ function kerasKeys(table: OptionTable): Map<string, string> {
 function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
   if (kind === 'initializer' && isObj(v) && typeof v['class_name'] === 'string') return { className: v['class_name'], config: isObj(v['config']) ? v['config'] : {} };
   if (kind === 'layer' && isObj(v)) return ctx.layerFromConfig(v);
+  if (kind === 'layers' && Array.isArray(v)) return v.map((e) => ctx.layerFromConfig(e));
   return v;
 }
 
@@ -165,6 +171,7 @@ export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: 
     if (isObj(v) && typeof v['className'] === 'string') return { module: 'keras.initializers', class_name: v['className'], config: v['config'] ?? {}, registered_name: null };
   }
   if (kind === 'layer' && v instanceof Layer) return nested(v as AnyLayer);
+  if (kind === 'layers' && Array.isArray(v)) return v.map((l) => (l instanceof Layer ? nested(l as AnyLayer) : l));
   return v;
 }
 
