@@ -71,6 +71,13 @@ function leafCells(cell: AbstractRNNCell): AbstractRNNCell[] {
   return plainStack ? cell.cells.flatMap(leafCells) : [cell];
 }
 
+/** The flat index of the state that starts the output: a stack's last cell's first state (Keras: `states[-1][0]`), else the first. */
+function outputStateIndex(cell: AbstractRNNCell): number {
+  if (!(cell instanceof StackedRNNCells)) return 0;
+  const last = cell.cells[cell.cells.length - 1]!;
+  return flatStateSizes(cell.stateSize).length - flatStateSizes(last.stateSize).length;
+}
+
 /** True for a built-in cell whose step is the fused kernel's (a subclass that overrides `call` runs its own). */
 function isFusedCell(cell: AbstractRNNCell): cell is RNNCell {
   return cell instanceof RNNCell && cell.call === RNNCell.prototype.call;
@@ -158,7 +165,8 @@ export class RNN extends Layer<RNNCallArgs, boolean> {
       features = cellOutputSize(c, this.where);
       if (isFusedCell(c)) return { fused: { ...c.opWeights(), initialStates: own, ...c.dropoutMasks(batch, inFeatures, training) } };
       const where = `${c.className} '${c.name}' of ${this.where}`;
-      return { step: (xt, st) => c.call(xt, st, { training }) as CellOutput as [tf.Tensor, tf.Tensor[]], initialStates: own, outputSize: features, where };
+      const step = (xt: tf.Tensor2D, st: tf.Tensor[]) => c.call(xt, st, { training }) as CellOutput as [tf.Tensor, tf.Tensor[]];
+      return { step, initialStates: own, outputSize: features, outputStateIndex: outputStateIndex(c), where };
     });
     const r = rnnChain({
       inputs: xf,

@@ -26,11 +26,12 @@ export interface FusedStage {
   fused: Pick<RnnSequenceArgs, 'kind' | 'kernel' | 'recurrentKernel' | 'bias' | 'resetAfter' | 'activation' | 'recurrentActivation' | 'initialStates' | 'inputDropoutMask' | 'recurrentDropoutMask'>;
 }
 
-/** Any other cell: its step function, initial states (flat), output size and name for messages. */
+/** Any other cell: its step function, initial states (flat), output size, the state that starts the output, and name for messages. */
 export interface StepStage {
   step: CellStepFn;
   initialStates: tf.Tensor[];
   outputSize: number;
+  outputStateIndex?: number;
   where: string;
 }
 

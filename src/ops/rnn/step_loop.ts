@@ -8,8 +8,9 @@
  *   is returned in processing order;
  * - at a masked step every state is carried over and the output repeats
  *   the previous output, or is zero with `zeroOutputForMask`; before the
- *   first valid step the previous output is the first initial state when
- *   it has the output's shape (zeros by default), else zeros. For a cell
+ *   first valid step the previous output is the first initial state (of the
+ *   last cell, for a stack) when it has the output's shape (zeros by
+ *   default), else zeros. For a cell
  *   whose output is its first state (SimpleRNN, LSTM, GRU, most custom
  *   cells) this is Keras's rule "the output of a masked step is the carried
  *   first state";
@@ -38,6 +39,12 @@ export interface StepLoopArgs {
   returnSequences: boolean;
   /** Size of the cell's output (its last axis). */
   outputSize: number;
+  /**
+   * The state whose initial value is the output before the first valid step
+   * (default 0; for a stack, the last cell's first state, as Keras takes
+   * `states[-1][0]`). Used when it has the output's shape, else zeros.
+   */
+  outputStateIndex?: number;
   /** The cell, for error messages ("LSTMCell 'lstm_cell' of RNN 'rnn'"). */
   where: string;
 }
@@ -84,10 +91,11 @@ export function rnnStepLoop(a: StepLoopArgs): { output: tf.Tensor; states: tf.Te
     }
     const xs = timeSlices(x);
     const zeros = tf.zeros([b, a.outputSize]);
-    const h0 = a.initialStates[0];
+    const h0 = a.initialStates[a.outputStateIndex ?? 0];
     let prev: tf.Tensor = h0 !== undefined && h0.rank === 2 && h0.shape[0] === b && h0.shape[1] === a.outputSize ? h0 : zeros;
     let states = a.initialStates;
     const outs: tf.Tensor[] = [];
+    let calls = 0;
     for (let s = 0; s < t; s++) {
       const ti = a.goBackwards ? t - 1 - s : s;
       let n = b;
@@ -101,6 +109,7 @@ export function rnnStepLoop(a: StepLoopArgs): { output: tf.Tensor; states: tf.Te
         out = carried;
       } else {
         const [o, ns] = checkStep(a.step(xs[ti]!, states), states, b, a.outputSize, a.where);
+        calls++;
         if (n === b) {
           out = o;
           states = ns;
@@ -113,7 +122,9 @@ export function rnnStepLoop(a: StepLoopArgs): { output: tf.Tensor; states: tf.Te
       prev = out;
       if (a.returnSequences || s === t - 1) outs.push(out);
     }
-    const output = a.returnSequences ? tf.stack(outs, 1) : tf.clone(outs[outs.length - 1]!);
+    let output = a.returnSequences ? tf.stack(outs, 1) : tf.clone(outs[outs.length - 1]!);
+    // No valid step (or a zero last output): the output depends on neither the inputs nor the initial states; keep them connected (gradient zero) as the fused path does.
+    if (calls === 0 || (!a.returnSequences && outs[0] === zeros)) output = tf.add(output, tf.mul(tf.addN([tf.sum(x), ...a.initialStates.map((st) => tf.sum(st))]), 0));
     return { output, states: states.map((st) => (a.initialStates.includes(st) ? tf.clone(st) : st)) };
   });
 }
