@@ -14,6 +14,9 @@ Run it through the Keras oracle:
 `custom` kind of the conformance README (custom_layers_python, inputs,
 outputs, output_masks), plus
   weights  [{name, shape, data}] in model.weights order, Keras paths;
+  config   model.to_json() (the custom cells appear as class_name
+           MinimalRNNCell, ... with registered_name "masque>..."), for
+           importers that register the custom cells;
   spec     how to rebuild the model: model ("sequential" | "functional"),
            source ("masking" | "embedding"), input_shape, embedding
            {input_dim, output_dim}, rnn {name, return_sequences, return_state,
@@ -228,6 +231,8 @@ def build_case(ctx, name, cell_spec, suffix, padding, kw, source, zero_row, func
         "name": name, "about": about, "kind": "custom", **keras_info(), "backend": keras.backend.backend(), "seed": ctx.seed,
         "custom_layers_python": {c: inspect.getsource(CUSTOM[c]) for c in sorted(set(cell_classes(cell_spec)))},
         "spec": spec,
+        "model_class": m.__class__.__name__,
+        "config": json.loads(m.to_json()),
         "weights": [{"name": w.path, "shape": list(w.shape), "data": arr(np.asarray(w.numpy()))["data"]} for w in m.weights],
         "inputs": [arr(x)],
         "outputs": [arr(o) for o in flat],

@@ -174,5 +174,30 @@ test('Sequential with RNN(cell) builds from specs and summarises; unroll is acce
   const m = new Sequential({ layers: [Input({ shape: [null], dtype: 'int32' }), new Embedding({ inputDim: 5, outputDim: 2, maskZero: true }), new RNN({ cell: new GRUCell({ units: 4 }), unroll: true })] });
   assert.deepEqual(m.outputs[0]!.shape, [null, 4]);
   assert.equal(m.countParams(), 5 * 2 + 2 * 12 + 4 * 12 + 2 * 12);
+  assert.match(m.summary(() => {}), /rnn\S* \(RNN\) +\(None, 4\) +96 +consumes/);
   m.dispose();
+});
+
+test('cell dropout acts inside RNN in training only (one mask per sequence), with the seed', () => {
+  const mk = () => new RNN({ cell: [new LSTMCell({ units: 3, dropout: 0.5, recurrentDropout: 0.3, seed: 4 }), new GRUCell({ units: 2, dropout: 0.2, seed: 5 })], returnSequences: true });
+  const a = mk();
+  const b = mk();
+  tf.tidy(() => {
+    a.apply(x());
+    b.apply(x());
+    randomizeWeights(a, 2);
+    b.setWeights(a.getWeights());
+    const inference = (a.apply(x(), { mask: mask() }) as tf.Tensor).arraySync();
+    const plain = new RNN({ cell: [new LSTMCell({ units: 3 }), new GRUCell({ units: 2 })], returnSequences: true });
+    plain.apply(x());
+    plain.setWeights(a.getWeights());
+    assertClose(inference, (plain.apply(x(), { mask: mask() }) as tf.Tensor).arraySync(), 1e-6, 'no dropout at inference');
+    const train = (a.apply(x(), { mask: mask(), training: true }) as tf.Tensor).arraySync() as number[][][];
+    assert.ok(train.flat(2).every(Number.isFinite));
+    assert.notDeepEqual(train, inference, 'dropout changes the training outputs');
+    assertClose(train, (b.apply(x(), { mask: mask(), training: true }) as tf.Tensor).arraySync(), 1e-6, 'seeded masks repeat');
+    plain.dispose();
+  });
+  a.dispose();
+  b.dispose();
 });

@@ -50,6 +50,7 @@ import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
 import { RNN } from '../layers/rnn/rnn.js';
 import { SimpleRNNCell, LSTMCell, GRUCell } from '../layers/rnn/rnn_cell.js';
 import { StackedRNNCells } from '../layers/rnn/stacked_rnn_cells.js';
+import type { AbstractRNNCell } from '../layers/rnn/abstract_rnn_cell.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -79,8 +80,8 @@ export const BUILTIN_OPS: readonly BuiltinClass[] = [
   ExpandDims, Squeeze, ZerosLike, OnesLike, ConcatenateOp, Cast, ConvertToTensor,
 ] as unknown as readonly BuiltinClass[];
 
-/** A custom layer for import: a class that declares its options, or a function from its camelCase config. */
-export type KerasLayerEntry = BuiltinClass | { create(config: Record<string, unknown>): AnyLayer };
+/** A custom layer for import: a class that declares its options, or a function from its camelCase config (a layer, or a recurrent cell for RNN configs). */
+export type KerasLayerEntry = BuiltinClass | { create(config: Record<string, unknown>): AnyLayer | AbstractRNNCell };
 
 /** The Keras class name of a layer class. */
 export function kerasClassName(cls: LayerClass): string {
@@ -239,7 +240,7 @@ export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLay
   if (typeof found === 'function' && found.options !== null) return construct(found, className, cfg, ctx);
   const camel: Obj = {};
   for (const [k, v] of Object.entries(cfg)) if (!(IGNORABLE.get(k)?.(v) === true)) camel[snakeToCamel(k)] = v;
-  return typeof found === 'function' ? new found(camel as never) : (found as { create(c: Obj): AnyLayer }).create(camel);
+  return typeof found === 'function' ? new found(camel as never) : ((found as { create(c: Obj): AnyLayer | AbstractRNNCell }).create(camel) as AnyLayer);
 }
 
 /** A layer's Keras `config` object: its declared options under their Keras keys (custom layers: `getConfig()` in snake_case). */
