@@ -53,7 +53,6 @@ export abstract class AbstractRNNCell extends Layer<CallArgs, true> implements R
    * state; returns `[output, newStates]`. (Typed loosely here so that
    * subclasses can declare the cell protocol in place of Layer's `call`.)
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   abstract override call(x: tf.Tensor, states?: unknown, args?: unknown): any;
 
   /** Cells run inside RNN, not through `apply`. */
