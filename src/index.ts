@@ -43,6 +43,11 @@ export { RNNCell } from './layers/rnn/rnn_cell.js';
 export { Bidirectional, type BidirectionalArgs, type MergeMode } from './layers/rnn/bidirectional.js';
 export { TimeDistributed, type TimeDistributedArgs } from './layers/rnn/time_distributed.js';
 export { setKernelThreads, kernelThreads } from './ops/rnn/parallel.js';
+// recurrent cells (issue 14): RNN(cell), the built-in cells, StackedRNNCells and the base of custom cells
+export { RNN, type GenericRNNArgs } from './layers/rnn/rnn.js';
+export { SimpleRNNCell, LSTMCell, GRUCell, type SimpleRNNCellArgs, type LSTMCellArgs, type GRUCellArgs } from './layers/rnn/rnn_cell.js';
+export { StackedRNNCells, type StackedRNNCellsArgs } from './layers/rnn/stacked_rnn_cells.js';
+export { AbstractRNNCell, type RecurrentCell, type CellCallArgs, type CellOutput, type StateSize } from './layers/rnn/abstract_rnn_cell.js';
 
 // attention, pooling, merging, convolution
 export { Attention, type AttentionArgs, type AttentionCallArgs } from './layers/attention/attention.js';

@@ -47,7 +47,7 @@ function exportedLayerClasses(): [string, typeof Layer][] {
   const out: [string, typeof Layer][] = [];
   for (const [name, v] of Object.entries(masque)) {
     if (typeof v !== 'function' || !(v.prototype instanceof Layer)) continue;
-    if (v === masque.Model || v.prototype instanceof masque.Model || name === 'RNNLayer' || name === 'RNNCell') continue;
+    if (v === masque.Model || v.prototype instanceof masque.Model || name === 'RNNLayer' || name === 'RNNCell' || name === 'AbstractRNNCell') continue;
     out.push([name, v as unknown as typeof Layer]);
   }
   return out;

@@ -21,6 +21,8 @@ export type KerasKind =
   | 'activation'
   /** A nested layer <-> Keras's serialized layer. */
   | 'layer'
+  /** A list of nested layers <-> a list of Keras's serialized layers (StackedRNNCells' cells). */
+  | 'layers'
   /** Not in Keras configs (Masque only); never exported, never imported. */
   | 'none';
 

@@ -169,10 +169,14 @@ function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: Imp
       if (!isSymbolic(t)) throw new MasqueError('INVALID_CONFIG', `Keras config: model input/output ${describe(s)} does not name a layer output.`);
       return t;
     };
-    if (Array.isArray(spec) && typeof spec[0] === 'string') return one(spec);
-    if (Array.isArray(spec)) return spec.map(one);
-    if (isObj(spec)) return Object.values(spec).map(one);
-    throw new MasqueError('INVALID_CONFIG', `Keras config: expected input_layers/output_layers; received ${describe(spec)}.`);
+    // Keras nests the references as it nests the outputs (an RNN's states per cell); Masque's are flat.
+    const all = (s: unknown): SymbolicTensor[] => {
+      if (Array.isArray(s) && typeof s[0] === 'string') return [one(s)];
+      if (Array.isArray(s)) return s.flatMap(all);
+      if (isObj(s)) return Object.values(s).flatMap(all);
+      throw new MasqueError('INVALID_CONFIG', `Keras config: expected input_layers/output_layers; received ${describe(spec)}.`);
+    };
+    return Array.isArray(spec) && typeof spec[0] === 'string' ? one(spec) : all(spec);
   };
   return new Model({ inputs: pick(cfg['input_layers']), outputs: pick(cfg['output_layers']), name: String(cfg['name'] ?? 'functional'), maskPolicy: policy, trainable: cfg['trainable'] !== false });
 }

@@ -59,6 +59,10 @@ import { Lambda } from '../layers/core/lambda.js';
 import { TextVectorization } from '../layers/preprocessing/text_vectorization.js';
 import { StringLookup } from '../layers/preprocessing/string_lookup.js';
 import { IntegerLookup } from '../layers/preprocessing/integer_lookup.js';
+import { RNN } from '../layers/rnn/rnn.js';
+import { SimpleRNNCell, LSTMCell, GRUCell } from '../layers/rnn/rnn_cell.js';
+import { StackedRNNCells } from '../layers/rnn/stacked_rnn_cells.js';
+import type { AbstractRNNCell } from '../layers/rnn/abstract_rnn_cell.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -77,6 +81,8 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   BatchNormalization, GroupNormalization, UnitNormalization, RMSNormalization, Normalization, Rescaling,
   // text family (issue 16)
   TextVectorization, StringLookup, IntegerLookup,
+  // recurrent cells (issue 14): RNN(cell) and the cells it runs
+  RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
 ] as unknown as readonly BuiltinClass[];
 
 /**
@@ -90,8 +96,8 @@ export const BUILTIN_OPS: readonly BuiltinClass[] = [
   ExpandDims, Squeeze, ZerosLike, OnesLike, ConcatenateOp, Cast, ConvertToTensor,
 ] as unknown as readonly BuiltinClass[];
 
-/** A custom layer for import: a class that declares its options, or a function from its camelCase config. */
-export type KerasLayerEntry = BuiltinClass | { create(config: Record<string, unknown>): AnyLayer };
+/** A custom layer for import: a class that declares its options, or a function from its camelCase config (a layer, or a recurrent cell for RNN configs). */
+export type KerasLayerEntry = BuiltinClass | { create(config: Record<string, unknown>): AnyLayer | AbstractRNNCell };
 
 /** The Keras class name of a layer class. */
 export function kerasClassName(cls: LayerClass): string {
@@ -167,6 +173,7 @@ function kerasKeys(table: OptionTable): Map<string, string> {
 function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
   if (kind === 'initializer' && isObj(v) && typeof v['class_name'] === 'string') return { className: v['class_name'], config: isObj(v['config']) ? v['config'] : {} };
   if (kind === 'layer' && isObj(v)) return ctx.layerFromConfig(v);
+  if (kind === 'layers' && Array.isArray(v)) return v.map((e) => ctx.layerFromConfig(e));
   return v;
 }
 
@@ -182,6 +189,7 @@ export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: 
     if (isObj(v) && typeof v['className'] === 'string') return { module: 'keras.initializers', class_name: v['className'], config: v['config'] ?? {}, registered_name: null };
   }
   if (kind === 'layer' && v instanceof Layer) return nested(v as AnyLayer);
+  if (kind === 'layers' && Array.isArray(v)) return v.map((l) => (l instanceof Layer ? nested(l as AnyLayer) : l));
   return v;
 }
 
@@ -257,7 +265,7 @@ export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLay
   if (typeof found === 'function' && found.options !== null) return construct(found, className, cfg, ctx);
   const camel: Obj = {};
   for (const [k, v] of Object.entries(cfg)) if (!(IGNORABLE.get(k)?.(v) === true)) camel[snakeToCamel(k)] = v;
-  return typeof found === 'function' ? new found(camel as never) : (found as { create(c: Obj): AnyLayer }).create(camel);
+  return typeof found === 'function' ? new found(camel as never) : ((found as { create(c: Obj): AnyLayer | AbstractRNNCell }).create(camel) as AnyLayer);
 }
 
 /** A layer's Keras `config` object: its declared options under their Keras keys (custom layers: `getConfig()` in snake_case). */

@@ -1,12 +1,15 @@
 /**
  * The `custom` cases: the seed notes' custom layers (examples/seed_layers.ts)
- * in the models the case files describe. Sizes come from the case's data.
+ * in the models the case files describe, and the custom recurrent cells
+ * (examples/custom_cells.ts, cases with a `spec`: custom_cells_case.ts).
+ * Sizes come from the case's data.
  */
 import { tf, Input, Masking, Embedding, Model, getMask } from '../../src/index.js';
 import { MaskedMeanPool, FlattenWithMask, MaskedSum, TemporalSplit } from '../../examples/seed_layers.js';
 import { compare, toTensor, type Case, type CaseArray } from './cases.js';
 import { scoped } from './cases.js';
 import type { CaseResult } from './runner.js';
+import { customCellModel } from './custom_cells_case.js';
 
 type Builder = (x: tf.Tensor, c: Case) => Model;
 
@@ -37,7 +40,8 @@ const BUILDERS: Record<string, Builder> = {
 
 export function runCustomCase(c: Case): CaseResult {
   const name = String(c['name']);
-  const build = BUILDERS[name];
+  // Custom recurrent cells (rnncell_custom_*): rebuilt from the case's spec, with its weights.
+  const build = BUILDERS[name] ?? (c['spec'] !== undefined ? (_x: tf.Tensor, cc: Case) => customCellModel(cc)! : undefined);
   if (build === undefined) return { name, status: 'fail', maxDiff: Infinity, message: `no TypeScript version of the custom case '${name}' (known: ${Object.keys(BUILDERS).join(', ')})` };
   return scoped(() => {
     const x = toTensor((c['inputs'] as CaseArray[])[0]!);

@@ -20,16 +20,20 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import { RNNLayer, type RNNArgs, type RNNCallArgs } from './rnn_base.js';
+import { RNN } from './rnn.js';
+
+/** A layer Bidirectional can run in both directions: SimpleRNN, LSTM, GRU or RNN(cell). */
+export type RecurrentLayer = RNNLayer | RNN;
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
 
 export interface BidirectionalArgs extends BaseLayerArgs {
-  /** The forward layer's template (SimpleRNN, LSTM or GRU); Bidirectional runs a fresh copy of it (and a reversed copy, unless backwardLayer is given). */
-  layer: RNNLayer;
+  /** The forward layer's template (SimpleRNN, LSTM, GRU or RNN); Bidirectional runs a fresh copy of it (and a reversed copy, unless backwardLayer is given). */
+  layer: RecurrentLayer;
   /** How the two directions are combined (default 'concat'); null returns both outputs. */
   mergeMode?: MergeMode | null;
   /** A layer to use as is for the backward direction (it must have `goBackwards: true`). */
-  backwardLayer?: RNNLayer | null;
+  backwardLayer?: RecurrentLayer | null;
 }
 
 type Own = Omit<BidirectionalArgs, keyof BaseLayerArgs>;
@@ -38,9 +42,9 @@ function describeLayer(l: unknown): string {
   return l instanceof Layer ? `${l.className} '${l.name}'` : describe(l);
 }
 
-function rnnLayer(v: unknown, w: string, n: string): RNNLayer {
-  if (v instanceof RNNLayer) return v as RNNLayer;
-  throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a SimpleRNN, LSTM or GRU layer; received ${describeLayer(v)}.`);
+function rnnLayer(v: unknown, w: string, n: string): RecurrentLayer {
+  if (v instanceof RNNLayer || v instanceof RNN) return v as RecurrentLayer;
+  throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a SimpleRNN, LSTM, GRU or RNN layer; received ${describeLayer(v)}.`);
 }
 
 function removePrefix(s: string, p: string): string {
@@ -50,13 +54,13 @@ function removePrefix(s: string, p: string): string {
 export class Bidirectional extends Layer<RNNCallArgs, boolean> {
   static override readonly className = 'Bidirectional';
   static override readonly options = {
-    layer: opt.custom<RNNLayer>(rnnLayer, { kerasKind: 'layer' }),
+    layer: opt.custom<RecurrentLayer>(rnnLayer, { kerasKind: 'layer' }),
     mergeMode: opt.oneOf<MergeMode | null>(['concat', 'sum', 'ave', 'mul', null], 'concat'),
-    backwardLayer: opt.custom<RNNLayer | null>((v, w, n) => (v === null ? null : rnnLayer(v, w, n)), { default: null, kerasKind: 'layer' }),
+    backwardLayer: opt.custom<RecurrentLayer | null>((v, w, n) => (v === null ? null : rnnLayer(v, w, n)), { default: null, kerasKind: 'layer' }),
   } satisfies OptionsOf<Own>;
   declare readonly args: Filled<Own>;
-  readonly forwardLayer: RNNLayer;
-  readonly backwardLayer: RNNLayer;
+  readonly forwardLayer: RecurrentLayer;
+  readonly backwardLayer: RecurrentLayer;
 
   /** `new Bidirectional({ layer, mergeMode })`, or as in Keras `new Bidirectional(layer, { mergeMode })`. */
   constructor(args: BidirectionalArgs);
@@ -148,7 +152,7 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
   /** The directions' specs merged as `call` merges them; the outputs carry the input mask with `returnSequences`. */
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<RNNCallArgs>): TensorSpec | TensorSpec[] {
     const { fwdState, bwdState } = this.splitStates(args.initialState);
-    const run = (l: RNNLayer, initialState: TensorSpec[] | null): TensorSpec[] => {
+    const run = (l: RecurrentLayer, initialState: TensorSpec[] | null): TensorSpec[] => {
       const r = l.computeOutputSpec(inputs, { ...args, initialState });
       return Array.isArray(r) ? r : [r];
     };

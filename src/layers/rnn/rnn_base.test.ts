@@ -48,9 +48,10 @@ test('one step matches the Keras cell formulas (gate order i, f, c, o and z, r, 
   const f = [sig(z[2]!), sig(z[3]!)];
   const cc = [0, 1].map((u) => f[u]! * c[u]! + i[u]! * Math.tanh(z[4 + u]!));
   const hh = [0, 1].map((u) => sig(z[6 + u]!) * Math.tanh(cc[u]!));
-  const out = lstm.cell.call([tf.tensor2d([x]), tf.tensor2d([h]), tf.tensor2d([c])]);
-  close(Array.from(out[0]!.dataSync()), hh, 'lstm h');
-  close(Array.from(out[2]!.dataSync()), cc, 'lstm c');
+  const [out, [hNew, cNew]] = lstm.cell.call(tf.tensor2d([x]), [tf.tensor2d([h]), tf.tensor2d([c])]) as [tf.Tensor, tf.Tensor[]];
+  close(Array.from(out.dataSync()), hh, 'lstm h');
+  close(Array.from(hNew!.dataSync()), hh, 'lstm state h');
+  close(Array.from(cNew!.dataSync()), cc, 'lstm c');
   // GRU, both conventions.
   for (const resetAfter of [true, false]) {
     const gru = new GRU({ units: 2, resetAfter });
@@ -69,7 +70,7 @@ test('one step matches the Keras cell formulas (gate order i, f, c, o and z, r, 
       return Math.tanh(xk[4 + u]! + rh[0]! * gr[4 + u]! + rh[1]! * gr[6 + 4 + u]!);
     });
     const want = [0, 1].map((u) => zg[u]! * h[u]! + (1 - zg[u]!) * cand[u]!);
-    const got = gru.cell.call([tf.tensor2d([x]), tf.tensor2d([h])]);
+    const got = gru.cell.call(tf.tensor2d([x]), [tf.tensor2d([h])]);
     close(Array.from(got[0]!.dataSync()), want, `gru resetAfter=${resetAfter}`);
     gru.dispose();
   }
@@ -78,7 +79,7 @@ test('one step matches the Keras cell formulas (gate order i, f, c, o and z, r, 
   const [sk, sr, sb] = [mk(4, 6), mk(4, 7), mk(2, 8)];
   rnn.setWeights([sk, sr, sb]);
   const want = [0, 1].map((u) => Math.max(0, x[0]! * sk[u]! + x[1]! * sk[2 + u]! + h[0]! * sr[u]! + h[1]! * sr[2 + u]! + sb[u]!));
-  close(Array.from(rnn.cell.call([tf.tensor2d([x]), tf.tensor2d([h])])[0]!.dataSync()), want, 'simple rnn');
+  close(Array.from(rnn.cell.call(tf.tensor2d([x]), [tf.tensor2d([h])])[0].dataSync()), want, 'simple rnn');
   lstm.dispose();
   rnn.dispose();
 });

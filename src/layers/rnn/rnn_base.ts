@@ -15,9 +15,10 @@ import { firstMask } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
-import { MasqueError, describe, formatShape } from '../../errors.js';
 import { rnnSequence, type RnnCellKind } from '../../ops/rnn/index.js';
 import { RNNCell } from './rnn_cell.js';
+import { cellLayer } from './abstract_rnn_cell.js';
+import { checkMaskShape, checkSequenceInput, checkStateShapes, initialStates as makeInitialStates, isSpec, sequenceFeatures, sequenceMask } from './rnn_checks.js';
 
 /** Options shared by SimpleRNN, LSTM and GRU (Keras names, camelCase). */
 export interface RNNArgs extends BaseLayerArgs {
@@ -81,10 +82,6 @@ interface CellExtras {
   resetAfter?: boolean;
 }
 
-function isSpec(s: unknown): s is TensorSpec {
-  return s !== null && typeof s === 'object' && Array.isArray((s as TensorSpec).shape);
-}
-
 /**
  * Base class of the recurrent layers; subclasses give the kind and their
  * option table. `S` is `returnState` as the types know it: `new LSTM({ units })`
@@ -102,23 +99,21 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
     const a = this.args as Filled<RNNOwn> & CellExtras;
     getActivation(a.activation, `${this.where} activation`);
     if (a.recurrentActivation !== undefined) getActivation(a.recurrentActivation, `${this.where} recurrentActivation`);
-    this.cell = this.trackLayer(
-      RNNCell.forKind({
-        kind,
-        trainable: this.trainable,
-        units: a.units,
-        activation: a.activation,
-        // SimpleRNN has none; null (linear) is a valid choice for LSTM and GRU.
-        recurrentActivation: a.recurrentActivation === undefined ? 'sigmoid' : a.recurrentActivation,
-        useBias: a.useBias,
-        kernelInitializer: a.kernelInitializer,
-        recurrentInitializer: a.recurrentInitializer,
-        biasInitializer: a.biasInitializer,
-        unitForgetBias: a.unitForgetBias ?? false,
-        resetAfter: a.resetAfter ?? false,
-      }),
-      'cell',
-    );
+    this.cell = RNNCell.forKind(kind, {
+      name: `${kind}_cell`,
+      trainable: this.trainable,
+      units: a.units,
+      activation: a.activation,
+      // SimpleRNN has none; null (linear) is a valid choice for LSTM and GRU.
+      recurrentActivation: a.recurrentActivation,
+      useBias: a.useBias,
+      kernelInitializer: a.kernelInitializer,
+      recurrentInitializer: a.recurrentInitializer,
+      biasInitializer: a.biasInitializer,
+      unitForgetBias: a.unitForgetBias,
+      resetAfter: a.resetAfter,
+    });
+    this.trackLayer(cellLayer(this.cell), 'cell');
     this.supportsMasking = true;
   }
 
@@ -139,7 +134,7 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
   }
   /** Number of states (LSTM 2, GRU and SimpleRNN 1). */
   get stateCount(): number {
-    return this.cell.stateSize.length;
+    return this.cell.stateSizes.length;
   }
 
   /** A new, unbuilt layer of the same class with these options changed (Bidirectional uses it). */
@@ -149,23 +144,18 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
   }
 
   override build(inputShape: Shape | Shape[]): void {
+    const f = sequenceFeatures(inputShape, this.where);
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
-    if (shape.length !== 3 || typeof shape[2] !== 'number') {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: expected an input of shape [batch, time, features] with known features; received ${formatShape(shape)}.`);
-    }
-    if (!this.cell.built) {
-      this.cell.build([shape[0]!, shape[2]]);
-      this.cell.built = true;
-    }
+    this.cell.maybeBuild([shape[0]!, f]);
   }
 
   call(x: tf.Tensor, args: RNNCallArgs): tf.Tensor | tf.Tensor[] {
     this.checkInput(x as tf.Tensor | tf.Tensor[]);
     const a = this.own;
     const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
-    const mask = this.checkMask(args.mask, xf);
+    const mask = sequenceMask(args.mask, xf, this.where);
     const batch = xf.shape[0]!;
-    const initialStates = this.initialStates(args.initialState, batch);
+    const initialStates = makeInitialStates(args.initialState, this.cell.stateSizes, batch, this.where, this.stateNames);
     const training = args.training === true;
     const dropout = training && a.dropout > 0 && a.dropout < 1;
     const recDropout = training && a.recurrentDropout > 0 && a.recurrentDropout < 1;
@@ -188,19 +178,19 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
   override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: MaskArg): MaskArg {
     const m = Array.isArray(mask) ? (mask[0] ?? null) : (mask ?? null);
     const out = this.returnSequences ? m : null;
-    return this.returnState ? [out, ...this.cell.stateSize.map(() => null)] : out;
+    return this.returnState ? [out, ...this.cell.stateSizes.map(() => null)] : out;
   }
 
   /** [batch, time, units] with `returnSequences` (carrying the input mask), else [batch, units]; then the states. */
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<RNNCallArgs>): TensorSpec | TensorSpec[] {
     const x = this.checkInput(inputs);
     const mask = firstMask(args.mask);
-    if (mask !== null) this.checkMaskShape(mask.shape, x.shape);
+    if (mask !== null) checkMaskShape(mask.shape, x.shape, this.where);
     const [b, t] = x.shape;
-    this.checkStateShapes(args.initialState, b!, isSpec);
+    checkStateShapes(args.initialState, this.cell.stateSizes, b!, isSpec, this.where, this.stateNames);
     const out: TensorSpec = this.returnSequences ? { shape: [b!, t!, this.units], dtype: 'float32', mask } : { shape: [b!, this.units], dtype: 'float32', mask: null };
     if (!this.returnState) return out;
-    return [out, ...this.cell.stateSize.map((u): TensorSpec => ({ shape: [b!, u], dtype: 'float32', mask: null }))];
+    return [out, ...this.cell.stateSizes.map((u): TensorSpec => ({ shape: [b!, u], dtype: 'float32', mask: null }))];
   }
 
   private get where(): string {
@@ -209,69 +199,11 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
 
   /** Checks one sequence input [batch, time, features] (a tensor or a spec). */
   private checkInput<T extends { shape: Shape }>(inputs: T | T[]): T {
-    if (Array.isArray(inputs)) {
-      throw new MasqueError(
-        'INVALID_INPUT',
-        `${this.where}: expected one sequence tensor [batch, time, features]; received a list of ${inputs.length} tensors. Pass initial states as { initialState: [...] }.`,
-      );
-    }
-    const s = inputs.shape;
-    const f = this.cell.kernel.shape[0]!;
-    if (s.length !== 3 || s[2] !== f) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: expected an input of shape [batch, time, ${f}]; received ${formatShape(s)}.`);
-    }
-    if (s[1] === 0) {
-      // Keras fails too (its loop takes the last output of an empty sequence).
-      throw new MasqueError(
-        'INPUT_SHAPE_MISMATCH',
-        `${this.where}: expected at least one time step; received ${formatShape(s)}. A batch padded to length 0 has no last output (Keras raises as well); pad to length >= 1 and mask the empty rows, which then output their initial state (or zeros).`,
-      );
-    }
-    return inputs;
+    return checkSequenceInput(inputs, this.cell.kernel.shape[0]!, this.where);
   }
 
-  private checkMaskShape(mask: Shape, x: Shape, got: string = formatShape(mask)): void {
-    const fits = (d: number | null, want: number | null) => d === null || want === null || d === want;
-    if (mask.length !== 2 || !fits(mask[0]!, x[0]!) || !fits(mask[1]!, x[1]!)) {
-      throw new MasqueError('MASK_SHAPE_MISMATCH', `${this.where}: expected a mask of shape [batch, time] = ${formatShape(x.slice(0, 2))}; received ${got}.`);
-    }
-  }
-
-  private checkMask(maskArg: MaskArg | undefined, x: tf.Tensor): tf.Tensor | null {
-    const mask = Array.isArray(maskArg) ? (maskArg[0] ?? null) : (maskArg ?? null);
-    if (mask === null) return null;
-    this.checkMaskShape(mask.shape, x.shape, describe(mask));
-    return mask.dtype === 'bool' ? mask : tf.cast(mask, 'bool');
-  }
-
-  /** Checks the number of initial states and their shapes [batch, units]; `isState` tells a tensor (or spec) from anything else. */
-  private checkStateShapes(given: unknown, batch: number | null, isState: (s: unknown) => s is { shape: Shape }): void {
-    if (given === undefined || given === null) return;
-    const sizes = this.cell.stateSize;
-    const list: unknown[] = Array.isArray(given) ? given : [given];
-    if (list.length !== sizes.length || !list.every(isState)) {
-      const names = sizes.length === 2 ? ' (h, c)' : ' (h)';
-      throw new MasqueError(
-        'INVALID_ARGUMENT',
-        `${this.where}: initialState must be ${sizes.length} tensor(s) of shape [batch, ${this.units}]${names}; received ${describe(list)}.`,
-      );
-    }
-    (list as { shape: Shape }[]).forEach((s, i) => {
-      const fits = s.shape.length === 2 && (s.shape[0] === batch || s.shape[0] === null || batch === null) && s.shape[1] === sizes[i];
-      if (!fits) {
-        throw new MasqueError(
-          'INPUT_SHAPE_MISMATCH',
-          `${this.where}: initialState[${i}] must have shape [batch, units] = ${formatShape([batch, sizes[i]!])}; received ${formatShape(s.shape)}.`,
-        );
-      }
-    });
-  }
-
-  private initialStates(given: RNNCallArgs['initialState'], batch: number): tf.Tensor[] {
-    if (given === undefined || given === null) return this.cell.stateSize.map((u) => tf.zeros([batch, u]));
-    this.checkStateShapes(given, batch, (s): s is tf.Tensor => s instanceof tf.Tensor);
-    const list = Array.isArray(given) ? given : [given];
-    return list.map((s) => (s.dtype === 'float32' ? s : tf.cast(s, 'float32')));
+  private get stateNames(): string {
+    return this.stateCount === 2 ? ' (h, c)' : ' (h)';
   }
 
   /** Keras's dropout mask: ones dropped with probability `rate`, scaled by 1 / (1 - rate). */
