@@ -64,6 +64,21 @@ export { Softmax, type SoftmaxArgs } from './layers/activations/softmax.js';
 export { Conv1D, type Conv1DArgs } from './layers/convolutional/conv1d.js';
 export { Cropping1D, type Cropping1DArgs } from './layers/reshaping/cropping1d.js';
 export { ZeroPadding1D, type ZeroPadding1DArgs } from './layers/reshaping/zero_padding1d.js';
+// layers: attention, activations and regularization (issue 14)
+export { GroupQueryAttention, GroupedQueryAttention, type GroupQueryAttentionArgs, type GroupQueryAttentionCallArgs } from './layers/attention/grouped_query_attention.js';
+export { AdditiveAttention, type AdditiveAttentionArgs } from './layers/attention/additive_attention.js';
+export { ELU, type ELUArgs } from './layers/activations/elu.js';
+export { LeakyReLU, type LeakyReLUArgs } from './layers/activations/leaky_relu.js';
+export { PReLU, type PReLUArgs } from './layers/activations/prelu.js';
+export { Identity, type IdentityArgs } from './layers/core/identity.js';
+export { GaussianDropout, type GaussianDropoutArgs } from './layers/regularization/gaussian_dropout.js';
+export { AlphaDropout, type AlphaDropoutArgs } from './layers/regularization/alpha_dropout.js';
+export { SpatialDropout1D, type SpatialDropout1DArgs } from './layers/regularization/spatial_dropout.js';
+export { ActivityRegularization, type ActivityRegularizationArgs } from './layers/regularization/activity_regularization.js';
+export { ReversibleEmbedding, type ReversibleEmbeddingArgs, type ReversibleEmbeddingCallArgs } from './layers/core/reversible_embedding.js';
+export { EinsumDense, type EinsumDenseArgs } from './layers/core/einsum_dense.js';
+export { collectLosses } from './engine/context.js';
+export type { RegularizerSpec, ConstraintSpec, RegularizerFn, ConstraintFn } from './engine/regularizers.js';
 
 // models
 export { Model, type ModelArgs, type ModelOptions, type PredictOptions } from './models/functional.js';

@@ -14,6 +14,7 @@ import { camelToSnake } from './keras_names.js';
 import { FLOAT32_POLICY, kerasLayerConfig } from './keras_registry.js';
 import { KerasOp } from '../layers/ops/keras_op.js';
 import { MultiHeadAttention } from '../layers/attention/multi_head_attention.js';
+import { GroupQueryAttention } from '../layers/attention/grouped_query_attention.js';
 
 type Obj = Record<string, unknown>;
 type AnyLayer = Layer<CallArgs, boolean>;
@@ -31,7 +32,14 @@ function exportOpEntry(op: KerasOp, withName: boolean): Obj {
 
 /** Layers whose Keras call takes its inputs as separate positional arguments, not one list. */
 function positionalInputs(layer: AnyLayer): boolean {
-  return layer instanceof KerasOp || layer instanceof MultiHeadAttention;
+  return layer instanceof KerasOp || layer instanceof MultiHeadAttention || layer instanceof GroupQueryAttention;
+}
+
+/** Keras's build_config of a layer whose build takes named shapes (GroupQueryAttention: query_shape, value_shape, key_shape). */
+function shapesDict(layer: AnyLayer, shapes: unknown[]): Obj | null {
+  if (!(layer instanceof GroupQueryAttention)) return null;
+  const names = ['query_shape', 'value_shape', 'key_shape'];
+  return { shapes_dict: Object.fromEntries(shapes.map((s, i) => [names[i]!, s])) };
 }
 
 function exportLayerEntry(layer: AnyLayer, withName: boolean): Obj {
@@ -41,7 +49,7 @@ function exportLayerEntry(layer: AnyLayer, withName: boolean): Obj {
   const node = layer.inboundNodes.find((n) => n.layer === layer);
   if (node && !(layer instanceof InputLayer)) {
     const shapes = collectSymbolic(node.inputs).map((s) => s.shape);
-    entry['build_config'] = { input_shape: Array.isArray(node.inputs) ? shapes : shapes[0] };
+    entry['build_config'] = shapesDict(layer, shapes) ?? { input_shape: Array.isArray(node.inputs) ? shapes : shapes[0] };
   }
   if (withName) entry['name'] = layer.name;
   return entry;

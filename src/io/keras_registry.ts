@@ -47,6 +47,18 @@ import { Softmax } from '../layers/activations/softmax.js';
 import { Conv1D } from '../layers/convolutional/conv1d.js';
 import { Cropping1D } from '../layers/reshaping/cropping1d.js';
 import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
+import { GroupQueryAttention } from '../layers/attention/grouped_query_attention.js';
+import { AdditiveAttention } from '../layers/attention/additive_attention.js';
+import { ELU } from '../layers/activations/elu.js';
+import { LeakyReLU } from '../layers/activations/leaky_relu.js';
+import { PReLU } from '../layers/activations/prelu.js';
+import { Identity } from '../layers/core/identity.js';
+import { GaussianDropout } from '../layers/regularization/gaussian_dropout.js';
+import { AlphaDropout } from '../layers/regularization/alpha_dropout.js';
+import { SpatialDropout1D } from '../layers/regularization/spatial_dropout.js';
+import { ActivityRegularization } from '../layers/regularization/activity_regularization.js';
+import { ReversibleEmbedding } from '../layers/core/reversible_embedding.js';
+import { EinsumDense } from '../layers/core/einsum_dense.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -61,6 +73,9 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
   Softmax, Conv1D, Cropping1D, ZeroPadding1D,
+  // attention, activations and regularization (issue 14)
+  GroupQueryAttention, AdditiveAttention, ELU, LeakyReLU, PReLU, Identity,
+  GaussianDropout, AlphaDropout, SpatialDropout1D, ActivityRegularization, ReversibleEmbedding, EinsumDense,
 ] as unknown as readonly BuiltinClass[];
 
 /**
@@ -149,7 +164,9 @@ function kerasKeys(table: OptionTable): Map<string, string> {
 
 /** A Keras config value as the option of `kind` takes it. */
 function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
-  if (kind === 'initializer' && isObj(v) && typeof v['class_name'] === 'string') return { className: v['class_name'], config: isObj(v['config']) ? v['config'] : {} };
+  if ((kind === 'initializer' || kind === 'regularizer' || kind === 'constraint') && isObj(v) && typeof v['class_name'] === 'string') {
+    return { className: v['class_name'], config: isObj(v['config']) ? v['config'] : {} };
+  }
   if (kind === 'layer' && isObj(v)) return ctx.layerFromConfig(v);
   return v;
 }
@@ -157,7 +174,14 @@ function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
 /** An option value of `kind` as Keras writes it. */
 export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: AnyLayer) => Obj): unknown {
   if (typeof v === 'function') {
-    throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is a function, which a Keras config cannot hold. Use a named ${kind === 'initializer' ? 'initializer' : 'activation'}.`);
+    throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is a function, which a Keras config cannot hold. Use a named ${kind === 'value' || kind === 'none' || kind === 'layer' ? 'activation' : kind}.`);
+  }
+  if (kind === 'regularizer' || kind === 'constraint') {
+    if (v === null) return null;
+    const module = kind === 'regularizer' ? 'keras.regularizers' : 'keras.constraints';
+    // A name becomes Keras's class of that name with its default config.
+    if (typeof v === 'string') return { module, class_name: kerasObjectName(kind, v), config: {}, registered_name: null };
+    if (isObj(v) && typeof v['className'] === 'string') return { module, class_name: v['className'], config: v['config'] ?? {}, registered_name: null };
   }
   if (kind === 'activation') return activationName(v as string | null) ?? v;
   if (kind === 'initializer') {
@@ -166,6 +190,13 @@ export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: 
   }
   if (kind === 'layer' && v instanceof Layer) return nested(v as AnyLayer);
   return v;
+}
+
+/** Keras's class name for a regularizer or constraint name ('l2' -> 'L2', 'non_neg' or 'nonNeg' -> 'NonNeg'). */
+function kerasObjectName(kind: 'regularizer' | 'constraint', name: string): string {
+  const key = name.replace(/_/g, '').toLowerCase();
+  const names = kind === 'regularizer' ? ['L1', 'L2', 'L1L2'] : ['NonNeg', 'MaxNorm', 'UnitNorm', 'MinMaxNorm'];
+  return names.find((n) => n.toLowerCase() === key) ?? name;
 }
 
 /** Options for `cls` from a Keras config, rejecting settings Masque does not support. */
@@ -238,6 +269,8 @@ export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLay
 /** A layer's Keras `config` object: its declared options under their Keras keys (custom layers: `getConfig()` in snake_case). */
 export function kerasLayerConfig(layer: AnyLayer, nested: (l: AnyLayer) => Obj): Obj {
   const out: Obj = { name: layer.name, trainable: layer.trainable, dtype: FLOAT32_POLICY };
+  // A few Keras classes write fewer base keys (SpatialDropout1D has no `trainable`: its constructor refuses it).
+  for (const k of (layer.constructor as { kerasOmits?: readonly string[] }).kerasOmits ?? []) delete out[k];
   const table = (layer.constructor as unknown as LayerClass).options;
   if (table === null) {
     for (const [k, v] of Object.entries(layer.getConfig() as Obj)) {
