@@ -10,6 +10,7 @@ import { decodeNumbers } from './cases.js';
 import { buildCaseModel, checkModelCase, fail, type CaseResult } from './runner.js';
 import { attentionDepartures } from './departures_attention.js';
 import { float64Departures } from './departures_float64.js';
+import { attnactDepartures } from './departures_attnact.js';
 
 export interface Departure {
   id: string;
@@ -110,4 +111,4 @@ const softmaxError: Departure = {
 };
 
 // Departures 7 and 8 come before the attention ones: their layer-by-layer check applies departures 3 and 4 too.
-export const departures: Departure[] = [nonMasking, gmpMasked, gapNoNaN, softmaxError, ...float64Departures, ...attentionDepartures];
+export const departures: Departure[] = [nonMasking, gmpMasked, gapNoNaN, softmaxError, ...float64Departures, ...attentionDepartures, ...attnactDepartures];
