@@ -1,9 +1,14 @@
-/** ELU: `x` where `x >= 0`, else `alpha * (exp(x) - 1)` (Keras's ELU layer); passes the mask through. */
+/**
+ * ELU: `x` where `x >= 0`, else `alpha * (exp(x) - 1)` (Keras's ELU layer);
+ * passes the mask through. NaN or Inf at masked steps is read as 0, so it
+ * cannot make the gradients NaN (0 * exp(NaN)).
+ */
 import type { tf } from '../../runtime/tfjs.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
-import type { BaseLayerArgs } from '../../engine/types.js';
+import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
+import { finiteAtMaskedChecked } from '../../ops/attention_ops.js';
 import { elu } from '../../ops/activation_ops.js';
-import { Elementwise } from '../core/activation.js';
+import { Elementwise, firstMaskOf } from '../core/activation.js';
 
 export interface ELUArgs extends BaseLayerArgs {
   /** Scale of the negative part (default 1). */
@@ -22,7 +27,7 @@ export class ELU extends Elementwise {
     this.supportsMasking = true;
   }
 
-  call(x: tf.Tensor): tf.Tensor {
-    return elu(x, this.args.alpha);
+  call(x: tf.Tensor, args: CallArgs): tf.Tensor {
+    return elu(finiteAtMaskedChecked(x, firstMaskOf(args)), this.args.alpha);
   }
 }

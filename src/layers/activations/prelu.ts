@@ -4,7 +4,8 @@
  * the mask through. Without `sharedAxes: [1]` a sequence gets one alpha per
  * time step, so its output depends on where a token sits (pre- or
  * post-padding moves it), as in Keras; share the time axis for
- * padding-invariant sequences.
+ * padding-invariant sequences. NaN or Inf at masked steps is read as 0, so
+ * it cannot reach alpha's gradient.
  */
 import type { tf } from '../../runtime/tfjs.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
@@ -14,7 +15,8 @@ import { getConstraint, getRegularizer, type ConstraintSpec, type RegularizerSpe
 import { firstMask, oneSpec, specLike } from '../../engine/specs.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { prelu } from '../../ops/activation_ops.js';
-import { Elementwise } from '../core/activation.js';
+import { Elementwise, firstMaskOf } from '../core/activation.js';
+import { finiteAtMaskedChecked } from '../../ops/attention_ops.js';
 
 export interface PReLUArgs extends BaseLayerArgs {
   /** Initial alpha (default zeros). */
@@ -74,8 +76,8 @@ export class PReLU extends Elementwise {
     this.alpha = this.addWeight('alpha', shape, { initializer: alphaInitializer, regularizer: alphaRegularizer, constraint: alphaConstraint });
   }
 
-  call(x: tf.Tensor): tf.Tensor {
-    return prelu(x, this.alpha);
+  call(x: tf.Tensor, args: CallArgs): tf.Tensor {
+    return prelu(finiteAtMaskedChecked(x, firstMaskOf(args)), this.alpha);
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<CallArgs>): TensorSpec {

@@ -18,6 +18,7 @@ import type { InitializerSpec } from '../../engine/initializers.js';
 import { getConstraint, getRegularizer, type ConstraintSpec, type RegularizerSpec } from '../../engine/regularizers.js';
 import { MasqueError, formatShape } from '../../errors.js';
 import { embeddingLookup } from '../../ops/embedding_lookup.js';
+import { finiteAtMaskedChecked } from '../../ops/attention_ops.js';
 
 export interface ReversibleEmbeddingArgs extends BaseLayerArgs {
   inputDim: number;
@@ -85,7 +86,8 @@ export class ReversibleEmbedding extends Layer<ReversibleEmbeddingCallArgs> {
       const out = embeddingLookup(this.embeddings, x, { layerName: this.name });
       return withMasks(out, this.args.maskZero ? tf.notEqual(x, tf.scalar(0, x.dtype)) : given);
     }
-    const v = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+    // NaN or Inf at masked steps is read as 0: it cannot reach the embeddings' gradient.
+    const v = finiteAtMaskedChecked(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), given);
     const kernel = this.reverseEmbeddings ?? tf.transpose(this.embeddings);
     const lead = v.shape.slice(0, -1);
     let logits = tf.reshape(tf.matMul(tf.reshape(v, [-1, this.args.outputDim]), kernel), [...lead, this.args.inputDim]);

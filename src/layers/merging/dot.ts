@@ -118,7 +118,11 @@ export class Dot extends Merge {
 const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
 
-/** Keras's L2 normalisation: `x * min(rsqrt(sum(x^2)), 1 / 1e-7)` along `axis`. */
+/**
+ * Keras's L2 normalisation, `x * min(rsqrt(sum(x^2)), 1 / 1e-7)` along
+ * `axis`, computed as `x * rsqrt(max(sum(x^2), 1e-14))`: the same values,
+ * and a zero vector (a row with no valid step) gets gradient 0, not NaN.
+ */
 function l2Normalize(x: tf.Tensor, axis: number): tf.Tensor {
-  return tf.mul(x, tf.minimum(tf.rsqrt(tf.sum(tf.square(x), axis, true)), 1e7));
+  return tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), axis, true), 1e-14)));
 }

@@ -10,7 +10,7 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
 import { l1l2 } from '../../engine/regularizers.js';
 import { activityPenalty } from '../../ops/noise_ops.js';
-import { Elementwise } from '../core/activation.js';
+import { Elementwise, firstMaskOf } from '../core/activation.js';
 
 export interface ActivityRegularizationArgs extends BaseLayerArgs {
   /** L1 factor, >= 0 (default 0). */
@@ -33,8 +33,7 @@ export class ActivityRegularization extends Elementwise {
   }
 
   call(x: tf.Tensor, args: CallArgs): tf.Tensor {
-    const mask = Array.isArray(args.mask) ? (args.mask[0] ?? null) : (args.mask ?? null);
-    this.addLoss(() => activityPenalty(x, mask, l1l2(this.args.l1, this.args.l2)));
+    this.addLoss(() => activityPenalty(x, firstMaskOf(args), l1l2(this.args.l1, this.args.l2)));
     return x;
   }
 }
