@@ -125,6 +125,15 @@ function ownStatic<T>(cls: object, key: string): T | undefined {
 const BASE_KEYS = Object.keys(BASE_OPTIONS);
 
 /**
+ * The Python class name of a Keras class whose exported name differs
+ * (`keras.layers.GroupQueryAttention` is the class GroupedQueryAttention):
+ * Keras names default layer names and `.keras` weight groups after it.
+ */
+export function pythonClassName(cls: object): string | undefined {
+  return ownStatic<string>(cls, 'pythonClassName');
+}
+
+/**
  * Base class of every layer. Subclasses implement `call`, and may override
  * `build`, `computeMask`, `computeOutputSpec`. Set `supportsMasking = true`
  * in the constructor to accept masks; the default `computeMask` then passes
@@ -202,7 +211,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
       base = readOptions(BASE_OPTIONS, picked, where);
       this.args = given;
     }
-    this.name = (base['name'] as string | undefined) ?? uniqueName(toSnakeCase(this.className));
+    this.name = (base['name'] as string | undefined) ?? uniqueName(toSnakeCase(pythonClassName(cls as unknown as object) ?? this.className));
     this.trainable = base['trainable'] as boolean;
     const inputShape = base['inputShape'] as Shape | undefined;
     this.batchInputShape = inputShape ? [(base['batchSize'] as number | null | undefined) ?? null, ...inputShape] : null;

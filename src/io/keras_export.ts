@@ -35,9 +35,9 @@ function positionalInputs(layer: AnyLayer): boolean {
   return layer instanceof KerasOp || layer instanceof MultiHeadAttention || layer instanceof GroupQueryAttention;
 }
 
-/** Keras's build_config of a layer whose build takes named shapes (GroupQueryAttention: query_shape, value_shape, key_shape). */
+/** Keras's build_config of a layer whose build takes named shapes (the attention layers: query_shape, value_shape, key_shape). */
 function shapesDict(layer: AnyLayer, shapes: unknown[]): Obj | null {
-  if (!(layer instanceof GroupQueryAttention)) return null;
+  if (!(layer instanceof GroupQueryAttention || layer instanceof MultiHeadAttention)) return null;
   const names = ['query_shape', 'value_shape', 'key_shape'];
   return { shapes_dict: Object.fromEntries(shapes.map((s, i) => [names[i]!, s])) };
 }

@@ -269,8 +269,12 @@ export function layerFromKerasEntry(entry: unknown, ctx: ConvertContext): AnyLay
 /** A layer's Keras `config` object: its declared options under their Keras keys (custom layers: `getConfig()` in snake_case). */
 export function kerasLayerConfig(layer: AnyLayer, nested: (l: AnyLayer) => Obj): Obj {
   const out: Obj = { name: layer.name, trainable: layer.trainable, dtype: FLOAT32_POLICY };
-  // A few Keras classes write fewer base keys (SpatialDropout1D has no `trainable`: its constructor refuses it).
-  for (const k of (layer.constructor as { kerasOmits?: readonly string[] }).kerasOmits ?? []) delete out[k];
+  // A few Keras classes write their base keys differently (SpatialDropout1D: no `trainable`, which its
+  // constructor refuses, and `dtype` as a plain string); `kerasExtras` are keys Keras writes that Masque
+  // fixes (null regularizers and quantization configs), added so the config has Keras's keys.
+  const statics = layer.constructor as { kerasOmits?: readonly string[]; kerasBase?: Obj; kerasExtras?: Obj };
+  for (const k of statics.kerasOmits ?? []) delete out[k];
+  Object.assign(out, statics.kerasBase ?? {});
   const table = (layer.constructor as unknown as LayerClass).options;
   if (table === null) {
     for (const [k, v] of Object.entries(layer.getConfig() as Obj)) {
@@ -285,5 +289,6 @@ export function kerasLayerConfig(layer: AnyLayer, nested: (l: AnyLayer) => Obj):
     if (v === undefined) continue;
     out[key] = toKeras(table[name]!.kerasKind, v, `option '${name}' of ${layer.className} '${layer.name}'`, nested);
   }
+  for (const [k, v] of Object.entries(statics.kerasExtras ?? {})) if (!(k in out)) out[k] = v;
   return out;
 }

@@ -17,7 +17,7 @@
  * so they cost their real tokens.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer, uniqueName, withMasks, type MaskedOutputs, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
+import { Layer, withMasks, type MaskedOutputs, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
@@ -77,6 +77,8 @@ type Own = Omit<GroupQueryAttentionArgs, keyof BaseLayerArgs>;
 
 export class GroupQueryAttention extends Layer<GroupQueryAttentionCallArgs, boolean> {
   static override readonly className = 'GroupQueryAttention';
+  /** Keras's Python class: default names (`grouped_query_attention`) and `.keras` groups come from it. */
+  static readonly pythonClassName = 'GroupedQueryAttention';
   static override readonly options = {
     headDim: opt.int({ min: 1 }),
     numQueryHeads: opt.int({ min: 1 }),
@@ -94,6 +96,8 @@ export class GroupQueryAttention extends Layer<GroupQueryAttentionCallArgs, bool
     seed: opt.seed(),
     flashAttention: opt.oneOf([null, false] as const, null, { kerasKind: 'none' }),
   } satisfies OptionsOf<Own>;
+  /** Keys Keras's config holds that Masque fixes (null), written on export so the config has Keras's keys. */
+  static readonly kerasExtras = { activity_regularizer: null };
   declare readonly args: Filled<Own>;
   queryDense!: EinsumDense;
   keyDense!: EinsumDense;
@@ -102,8 +106,7 @@ export class GroupQueryAttention extends Layer<GroupQueryAttentionCallArgs, bool
   outputDense!: EinsumDense;
 
   constructor(args: GroupQueryAttentionArgs) {
-    // Keras's default name comes from its Python class, GroupedQueryAttention.
-    super(args && typeof args === 'object' && args.name === undefined ? { ...args, name: uniqueName('grouped_query_attention') } : args);
+    super(args);
     if (this.args.numQueryHeads % this.args.numKeyValueHeads !== 0) {
       throw new MasqueError('INVALID_ARGUMENT', `${this.where}: numQueryHeads (${this.args.numQueryHeads}) must be divisible by numKeyValueHeads (${this.args.numKeyValueHeads}).`);
     }

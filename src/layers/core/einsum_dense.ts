@@ -60,6 +60,8 @@ export class EinsumDense extends Layer<CallArgs> {
     kernelConstraint: opt.constraint<ConstraintSpec | null>(),
     biasConstraint: opt.constraint<ConstraintSpec | null>(),
   } satisfies OptionsOf<Own>;
+  /** Keys Keras's config holds that Masque fixes (null), written on export so the config has Keras's keys. */
+  static readonly kerasExtras = { quantization_config: null };
   declare readonly args: Filled<Own>;
   kernel!: tf.Variable;
   bias: tf.Variable | null = null;

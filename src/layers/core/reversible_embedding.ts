@@ -58,6 +58,8 @@ export class ReversibleEmbedding extends Layer<ReversibleEmbeddingCallArgs> {
     // Token ids: a first ReversibleEmbedding given inputShape takes int32 inputs.
     inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'int32' },
   } satisfies OptionsOf<Own> & Record<string, unknown>;
+  /** Keys Keras's config holds that Masque fixes (null), written on export so the config has Keras's keys. */
+  static readonly kerasExtras = { activity_regularizer: null, quantization_config: null };
   declare readonly args: Filled<Own>;
   embeddings!: tf.Variable;
   reverseEmbeddings: tf.Variable | null = null;

@@ -24,8 +24,9 @@ export class SpatialDropout1D extends Elementwise {
     rate: opt.number({ min: 0, max: 1 }),
     seed: opt.seed(),
   } satisfies OptionsOf<Omit<SpatialDropout1DArgs, keyof BaseLayerArgs>>;
-  /** Keras's config of this class has no `trainable` (its constructor takes rate, seed, name and dtype only). */
+  /** Keras's config of this class has no `trainable` (its constructor takes rate, seed, name and dtype only) and a plain dtype. */
   static readonly kerasOmits = ['trainable'] as const;
+  static readonly kerasBase = { dtype: 'float32' };
   declare readonly args: Filled<Omit<SpatialDropout1DArgs, keyof BaseLayerArgs>>;
 
   constructor(args: SpatialDropout1DArgs) {
