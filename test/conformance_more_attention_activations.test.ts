@@ -1,7 +1,7 @@
 // Runs the conformance runner on the Keras 3.15.1 "more" cases of the
 // attention, activation, regularization, Dot and merge families (a copy of
 // those files of ../shared/conformance/keras-3.15.1-more) and fails on any
-// failed or skipped case. Departures 12-14 are checked inside the runner
+// failed or skipped case. Departures 13-15 (docs/keras.md) are checked inside the runner
 // against answers computed from the cases (test/conformance/departures_attnact.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,16 +1,16 @@
 /**
  * Departure checks of the attention, activation and regularization layers
- * of issue 14 (docs/keras.md, departures 12-14). Each computes Masque's
+ * of issue 14 (docs/keras.md, departures 13-15). Each computes Masque's
  * documented answer from the case itself, in float64: the inputs of the
  * departing layer come from the case's inputs, layer_outputs and outputs,
  * which Keras computed, so only the departing step is Masque's own.
  *
- * 12. ActivityRegularization counts valid steps only: its loss is
+ * 13. ActivityRegularization counts valid steps only: its loss is
  *     `(l1 * sum(|y| m) + l2 * sum(y^2 m)) / batch` over the layer's
  *     output y and mask m (Keras sums every entry, padding included).
- * 13. Dot contracting a masked time axis sums over the valid steps only (a
+ * 14. Dot contracting a masked time axis sums over the valid steps only (a
  *     step masked in either input counts as 0 in both, before normalising).
- * 14. ReversibleEmbedding keeps masks: a reverse call's output carries its
+ * 15. ReversibleEmbedding keeps masks: a reverse call's output carries its
  *     input's mask (Keras gives none).
  */
 import type { Case, CaseArray } from './cases.js';
@@ -55,7 +55,7 @@ function tensorOf(c: Case, [layer, node, k]: History): { value: CaseArray; mask:
   return { value: (e['outputs'] as CaseArray[])[k]!, mask: (e['masks'] as Mask[])[k] ?? null };
 }
 
-/** Departure 12: ActivityRegularization's loss over valid steps. */
+/** Departure 13: ActivityRegularization's loss over valid steps. */
 const activityValidSteps: Departure = {
   id: 'activity-regularization-valid-steps',
   appliesTo: (c) => c['model_losses'] !== undefined && layersOf(c).some((l) => l['class_name'] === 'ActivityRegularization'),
@@ -63,7 +63,7 @@ const activityValidSteps: Departure = {
     const want: number[] = [];
     for (const l of layersOf(c).filter((x) => x['class_name'] === 'ActivityRegularization')) {
       const e = entryOf(c, String(l['config']['name']));
-      if (e === undefined) return fail(name(c), `departure 12: no layer_outputs for '${String(l['config']['name'])}'`);
+      if (e === undefined) return fail(name(c), `departure 13: no layer_outputs for '${String(l['config']['name'])}'`);
       const y = (e['outputs'] as CaseArray[])[0]!;
       const m = (e['masks'] as Mask[])[0] ?? null;
       const v = decodeNumbers(y);
@@ -87,7 +87,7 @@ function dotValid(x: CaseArray, mx: Mask, y: CaseArray, my: Mask, [a0, a1]: [num
   const [b] = x.shape as [number];
   const xs = x.shape.slice(1);
   const ys = y.shape.slice(1);
-  if (xs.length !== 2 || ys.length !== 2) throw new Error('departure 13 reference: inputs must be [batch, time, features]');
+  if (xs.length !== 2 || ys.length !== 2) throw new Error('departure 14 reference: inputs must be [batch, time, features]');
   const X = decodeNumbers(x);
   const Y = decodeNumbers(y);
   const [xi, yi] = [a0 - 1, a1 - 1];
@@ -128,7 +128,7 @@ const dotAxes = (l: Case): [number, number] => {
   return [a0 < 0 ? a0 + 3 : a0, a1 < 0 ? a1 + 3 : a1];
 };
 
-/** Departure 13: Dot over a masked time axis counts valid steps only. */
+/** Departure 14: Dot over a masked time axis counts valid steps only. */
 const dotValidSteps: Departure = {
   id: 'dot-time-axis-valid-steps',
   appliesTo: (c) =>
@@ -140,7 +140,7 @@ const dotValidSteps: Departure = {
     const expected = new Map<string, CaseArray>();
     for (const l of layersOf(c).filter((x) => x['class_name'] === 'Dot')) {
       const ins = nodeTensors(l['inbound_nodes']?.[0]).map((h) => tensorOf(c, h));
-      if (ins.length !== 2 || ins.some((x) => x === null)) return fail(name(c), `departure 13: cannot find the inputs of Dot '${String(l['config']['name'])}'`);
+      if (ins.length !== 2 || ins.some((x) => x === null)) return fail(name(c), `departure 14: cannot find the inputs of Dot '${String(l['config']['name'])}'`);
       const [p, q] = ins as [{ value: CaseArray; mask: Mask }, { value: CaseArray; mask: Mask }];
       expected.set(String(l['config']['name']), dotValid(p.value, p.mask, q.value, q.mask, dotAxes(l), l['config']['normalize'] === true));
     }
@@ -157,7 +157,7 @@ function outputLayers(c: Case): History[] {
   return Array.isArray(spec) && typeof spec[0] === 'string' ? [spec as History] : (spec as History[]);
 }
 
-/** Departure 14: a reverse call of ReversibleEmbedding keeps its input's mask. */
+/** Departure 15: a reverse call of ReversibleEmbedding keeps its input's mask. */
 const reversibleKeepsMask: Departure = {
   id: 'reversible-embedding-reverse-mask',
   appliesTo: (c) => layersOf(c).some((l) => l['class_name'] === 'ReversibleEmbedding' && ((l['inbound_nodes'] ?? []) as Case[]).some((n) => n['kwargs']?.['reverse'] === true)),

@@ -23,8 +23,8 @@ export interface PReLUArgs extends BaseLayerArgs {
   alphaInitializer?: InitializerSpec;
   alphaRegularizer?: RegularizerSpec | null;
   alphaConstraint?: ConstraintSpec | null;
-  /** Axes (1 = time for a sequence) along which one alpha is shared; Keras stores them as a list. */
-  sharedAxes?: number[] | null;
+  /** Axes (1 = time for a sequence) along which one alpha is shared: an axis or a list (Keras stores a list). */
+  sharedAxes?: number | number[] | null;
 }
 
 type Own = Omit<PReLUArgs, keyof BaseLayerArgs>;
@@ -35,7 +35,7 @@ export class PReLU extends Elementwise {
     alphaInitializer: opt.initializer<InitializerSpec>('zeros'),
     alphaRegularizer: opt.regularizer<RegularizerSpec | null>(),
     alphaConstraint: opt.constraint<ConstraintSpec | null>(),
-    sharedAxes: opt.custom<number[] | null>(
+    sharedAxes: opt.custom<number | number[] | null>(
       (v, w, n) => {
         if (v === null) return null;
         const list = Number.isInteger(v) ? [v as number] : v;
@@ -55,9 +55,14 @@ export class PReLU extends Elementwise {
     this.supportsMasking = true;
   }
 
+  /** The shared axes as a list (the option is normalised to one). */
+  private get shared(): number[] {
+    return (this.args.sharedAxes ?? []) as number[];
+  }
+
   /** The alpha shape for an input shape: the input without its batch axis, 1 along the shared axes. */
   private alphaShape(shape: Shape): number[] {
-    const shared = this.args.sharedAxes ?? [];
+    const shared = this.shared;
     const bad = shared.find((a) => a >= shape.length);
     if (bad !== undefined) throw new MasqueError('INPUT_SHAPE_MISMATCH', `PReLU '${this.name}': shared axis ${bad} is out of range for an input of shape ${formatShape(shape)}.`);
     return shape.slice(1).map((d, i) => {
@@ -86,7 +91,7 @@ export class PReLU extends Elementwise {
       // The input must fit the alpha it was built for (Keras's input_spec).
       const want = this.alpha.shape;
       const ok = x.shape.length === want.length + 1 && want.every((d, i) => d === 1 || x.shape[i + 1] === null || x.shape[i + 1] === d);
-      if (!ok) throw new MasqueError('INPUT_SHAPE_MISMATCH', `PReLU '${this.name}': the input ${formatShape(x.shape)} does not fit alpha of shape ${formatShape(want)} (built for [batch, ${want.map((d, i) => (d === 1 && (this.args.sharedAxes ?? []).includes(i + 1) ? 'any' : d)).join(', ')}]).`);
+      if (!ok) throw new MasqueError('INPUT_SHAPE_MISMATCH', `PReLU '${this.name}': the input ${formatShape(x.shape)} does not fit alpha of shape ${formatShape(want)} (built for [batch, ${want.map((d, i) => (d === 1 && this.shared.includes(i + 1) ? 'any' : d)).join(', ')}]).`);
     }
     return specLike(x, firstMask(args.mask));
   }

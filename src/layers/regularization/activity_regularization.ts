@@ -2,7 +2,7 @@
  * ActivityRegularization: returns its input (and its mask) and adds the
  * loss `(l1 * sum(|x|) + l2 * sum(x^2)) / batch` to training, as Keras
  * does, but summed over the valid steps only: Keras counts the padded
- * steps too, so its penalty grows with the padding (departure 12 in
+ * steps too, so its penalty grows with the padding (departure 13 in
  * docs/keras.md). Without a mask every entry counts, as in Keras.
  */
 import type { tf } from '../../runtime/tfjs.js';
