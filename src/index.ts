@@ -82,6 +82,21 @@ export { TextVectorization, type TextVectorizationArgs } from './layers/preproce
 export { StringLookup, type StringLookupArgs } from './layers/preprocessing/string_lookup.js';
 export { IntegerLookup, type IntegerLookupArgs } from './layers/preprocessing/integer_lookup.js';
 export type { StandardizeSpec, SplitSpec } from './ops/text_ops.js';
+// layers: attention, activations and regularization (issue 14)
+export { GroupQueryAttention, GroupedQueryAttention, type GroupQueryAttentionArgs, type GroupQueryAttentionCallArgs } from './layers/attention/grouped_query_attention.js';
+export { AdditiveAttention, type AdditiveAttentionArgs } from './layers/attention/additive_attention.js';
+export { ELU, type ELUArgs } from './layers/activations/elu.js';
+export { LeakyReLU, type LeakyReLUArgs } from './layers/activations/leaky_relu.js';
+export { PReLU, type PReLUArgs } from './layers/activations/prelu.js';
+export { Identity, type IdentityArgs } from './layers/core/identity.js';
+export { GaussianDropout, type GaussianDropoutArgs } from './layers/regularization/gaussian_dropout.js';
+export { AlphaDropout, type AlphaDropoutArgs } from './layers/regularization/alpha_dropout.js';
+export { SpatialDropout1D, type SpatialDropout1DArgs } from './layers/regularization/spatial_dropout.js';
+export { ActivityRegularization, type ActivityRegularizationArgs } from './layers/regularization/activity_regularization.js';
+export { ReversibleEmbedding, type ReversibleEmbeddingArgs, type ReversibleEmbeddingCallArgs } from './layers/core/reversible_embedding.js';
+export { EinsumDense, type EinsumDenseArgs } from './layers/core/einsum_dense.js';
+export { collectLosses } from './engine/context.js';
+export type { RegularizerSpec, ConstraintSpec, RegularizerFn, ConstraintFn } from './engine/regularizers.js';
 
 // models
 export { Model, type ModelArgs, type ModelOptions, type PredictOptions } from './models/functional.js';

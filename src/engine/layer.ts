@@ -23,8 +23,9 @@ import { toSnakeCase } from '../names.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, MaskSpec, MaskSpecArg, Shape, SpecArgs, TensorSpec } from './types.js';
 import { attachMask, checkMaskShape, cloneMask, maskFits, describeOrigin, getMask, maskOrigin, setMaskOrigin, validateMask, type MaskOrigin } from './masks.js';
 import { getMaskPolicy, warn, withMaskPolicy } from './mask_policy.js';
-import { currentTraining, withTraining } from './context.js';
+import { collectingLosses, currentTraining, recordLoss, withTraining } from './context.js';
 import { getInitializer, type InitializerSpec } from './initializers.js';
+import { getConstraint, getRegularizer, type ConstraintFn, type ConstraintSpec, type RegularizerFn, type RegularizerSpec } from './regularizers.js';
 import { SymbolicTensor, containsSymbolic, isSymbolic, mapSymbolic, type Node } from './symbolic.js';
 import { BASE_OPTIONS, readOptions, type OptionTable } from './options.js';
 
@@ -40,6 +41,10 @@ export interface WeightOptions {
   initializer?: InitializerSpec;
   trainable?: boolean;
   dtype?: tf.DataType;
+  /** A penalty on the weight that training adds to the loss (Keras's weight regularizer). */
+  regularizer?: RegularizerSpec | null;
+  /** A projection applied to the weight after each optimizer step (Keras's constraint). */
+  constraint?: ConstraintSpec | null;
 }
 
 /** A weight owned by a layer, with its Keras-style path (`lstm/lstm_cell/kernel`). */
@@ -49,6 +54,10 @@ export class LayerWeight {
     readonly name: string,
     readonly variable: tf.Variable,
     readonly trainable: boolean,
+    /** The weight's regularizer (its penalty joins the training loss), or null. */
+    readonly regularizer: RegularizerFn | null = null,
+    /** The weight's constraint (applied after each optimizer step), or null. */
+    readonly constraint: ConstraintFn | null = null,
   ) {}
   get shape(): number[] {
     return this.variable.shape;
@@ -114,6 +123,15 @@ function ownStatic<T>(cls: object, key: string): T | undefined {
 }
 
 const BASE_KEYS = Object.keys(BASE_OPTIONS);
+
+/**
+ * The Python class name of a Keras class whose exported name differs
+ * (`keras.layers.GroupQueryAttention` is the class GroupedQueryAttention):
+ * Keras names default layer names and `.keras` weight groups after it.
+ */
+export function pythonClassName(cls: object): string | undefined {
+  return ownStatic<string>(cls, 'pythonClassName');
+}
 
 /**
  * Base class of every layer. Subclasses implement `call`, and may override
@@ -195,7 +213,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
       base = readOptions(BASE_OPTIONS, picked, where);
       this.args = given;
     }
-    this.name = (base['name'] as string | undefined) ?? uniqueName(toSnakeCase(this.className));
+    this.name = (base['name'] as string | undefined) ?? uniqueName(toSnakeCase(pythonClassName(cls as unknown as object) ?? this.className));
     this.trainable = base['trainable'] as boolean;
     const inputShape = base['inputShape'] as Shape | undefined;
     this.batchInputShape = inputShape ? [(base['batchSize'] as number | null | undefined) ?? null, ...inputShape] : null;
@@ -263,6 +281,8 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   addWeight(name: string, shape: number[], opts: WeightOptions = {}): tf.Variable {
     const dtype = opts.dtype ?? 'float32';
     const init = getInitializer(opts.initializer ?? 'glorotUniform', `${this.name}.${name}`);
+    const regularizer = getRegularizer(opts.regularizer ?? null, `${this.name}.${name}`);
+    const constraint = getConstraint(opts.constraint ?? null, `${this.name}.${name}`);
     const value = tf.tidy(() => {
       const v = init(shape, dtype);
       return v.dtype === dtype ? v : tf.cast(v, dtype);
@@ -270,8 +290,22 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     const trainable = opts.trainable ?? true;
     const variable = tf.variable(value, trainable, `masque/${this.name}/${name}_${++variableCounter}`, dtype);
     value.dispose();
-    this.ownWeights.push(new LayerWeight(this as unknown as Layer, name, variable, trainable));
+    this.ownWeights.push(new LayerWeight(this as unknown as Layer, name, variable, trainable, regularizer, constraint));
     return variable;
+  }
+
+  /**
+   * Adds a scalar loss of this call (activity regularization), as Keras's
+   * `add_loss`. It counts only where losses are collected (training,
+   * evaluation, `collectLosses`); elsewhere `loss` is not even computed.
+   */
+  protected addLoss(loss: () => tf.Tensor): void {
+    if (collectingLosses()) recordLoss(loss());
+  }
+
+  /** The penalties of the trainable weights that have a regularizer (Keras's weight regularization losses), one scalar each. */
+  regularizationLosses(): tf.Scalar[] {
+    return this.trainableWeights.filter((w) => w.regularizer !== null).map((w) => w.regularizer!(w.variable));
   }
 
   /** Registers a sub-layer (weights and paths nest under this layer, as in Keras). */

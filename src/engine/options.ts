@@ -19,6 +19,10 @@ export type KerasKind =
   | 'initializer'
   /** An activation name <-> Keras's snake_case name. */
   | 'activation'
+  /** A regularizer: a name or `{ className, config }` <-> Keras's serialized regularizer (null stays null). */
+  | 'regularizer'
+  /** A constraint: a name or `{ className, config }` <-> Keras's serialized constraint (null stays null). */
+  | 'constraint'
   /** A nested layer <-> Keras's serialized layer. */
   | 'layer'
   /** A list of nested layers <-> a list of Keras's serialized layers (StackedRNNCells' cells). */
@@ -145,6 +149,26 @@ export const opt = {
           ? (v as T)
           : fail(w, n, "an initializer name (e.g. 'glorotUniform'), { className, config }, or a function (shape, dtype) => Tensor", v),
       { default: dflt, kerasKind: 'initializer' },
+    );
+  },
+  /** A weight or activity regularizer: null, a name ('l2'), `{ className, config }`, or a function (x) => scalar. */
+  regularizer<T>(): OptionSpec<T> {
+    return option(
+      (v, w, n) =>
+        v === null || typeof v === 'string' || typeof v === 'function' || (v !== null && typeof v === 'object' && typeof (v as { className?: unknown }).className === 'string')
+          ? (v as T)
+          : fail(w, n, "null, a regularizer name (e.g. 'l2'), { className, config }, or a function (x) => scalar", v),
+      { default: null as T, kerasKind: 'regularizer' },
+    );
+  },
+  /** A weight constraint: null, a name ('nonNeg'), `{ className, config }`, or a function (w) => w. */
+  constraint<T>(): OptionSpec<T> {
+    return option(
+      (v, w, n) =>
+        v === null || typeof v === 'string' || typeof v === 'function' || (v !== null && typeof v === 'object' && typeof (v as { className?: unknown }).className === 'string')
+          ? (v as T)
+          : fail(w, n, "null, a constraint name (e.g. 'nonNeg'), { className, config }, or a function (w) => w", v),
+      { default: null as T, kerasKind: 'constraint' },
     );
   },
   /** An activation: a name (e.g. 'relu'), a function, or null (linear); required when no default is given. Names are checked by the layer. */

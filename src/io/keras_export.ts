@@ -30,6 +30,14 @@ import { RNNLayer } from '../layers/rnn/rnn_base.js';
 import { Bidirectional } from '../layers/rnn/bidirectional.js';
 import { TimeDistributed } from '../layers/rnn/time_distributed.js';
 import { buildExportGraph, flattenTensors, isSynthetic, XTensor, type XOperation } from './keras_export_graph.js';
+import { GroupQueryAttention } from '../layers/attention/grouped_query_attention.js';
+import { ELU } from '../layers/activations/elu.js';
+import { LeakyReLU } from '../layers/activations/leaky_relu.js';
+import { Identity } from '../layers/core/identity.js';
+import { GaussianDropout } from '../layers/regularization/gaussian_dropout.js';
+import { AlphaDropout } from '../layers/regularization/alpha_dropout.js';
+import { SpatialDropout1D } from '../layers/regularization/spatial_dropout.js';
+import { ActivityRegularization } from '../layers/regularization/activity_regularization.js';
 
 type Obj = Record<string, unknown>;
 type AnyLayer = Layer<CallArgs, boolean>;
@@ -64,6 +72,7 @@ function exportLayerEntry(layer: AnyLayer, withName: boolean): Obj {
 const NO_BUILD: readonly (abstract new (...a: never[]) => AnyLayer)[] = [
   InputLayer, Masking, Activation, ReLU, Dropout, GaussianNoise, Reshape, Softmax,
   GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D,
+  ELU, LeakyReLU, Identity, GaussianDropout, AlphaDropout, SpatialDropout1D, ActivityRegularization,
 ];
 
 /**
@@ -86,7 +95,7 @@ function wrappedBuildConfig(layer: AnyLayer, entry: Obj): void {
 /**
  * Keras's `get_build_config()`: the shapes of the first call, as `build()`
  * received them; `{"input_shape": ...}` when `build` took one argument,
- * `{"shapes_dict": {...}}` when it took several (MultiHeadAttention's
+ * `{"shapes_dict": {...}}` when it took several (the attention layers'
  * query/value/key, a recurrent layer's sequences and initial state).
  */
 function buildConfig(layer: AnyLayer): Obj | undefined {
@@ -94,7 +103,7 @@ function buildConfig(layer: AnyLayer): Obj | undefined {
   if (node === undefined || NO_BUILD.some((c) => layer instanceof c)) return undefined;
   const shapes = collectSymbolic(node.inputs).map((s) => s.shape);
   const shapeOf = (v: unknown): unknown => mapSymbolic(v, (s) => s.shape);
-  if (layer instanceof MultiHeadAttention) {
+  if (layer instanceof MultiHeadAttention || layer instanceof GroupQueryAttention) {
     const value = shapes[1] ?? shapeOf(node.args['value']);
     const key = shapes[2] ?? (node.args['key'] === undefined || node.args['key'] === null ? undefined : shapeOf(node.args['key']));
     return { shapes_dict: { query_shape: shapes[0], value_shape: value, ...(key !== undefined ? { key_shape: key } : {}) } };

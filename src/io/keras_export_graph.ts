@@ -18,6 +18,7 @@ import { toSnakeCase } from '../names.js';
 import { KerasOp } from '../layers/ops/keras_op.js';
 import { Comparison } from '../layers/ops/comparison.js';
 import { MultiHeadAttention } from '../layers/attention/multi_head_attention.js';
+import { GroupQueryAttention } from '../layers/attention/grouped_query_attention.js';
 import { RNNLayer } from '../layers/rnn/rnn_base.js';
 import { Bidirectional } from '../layers/rnn/bidirectional.js';
 import { camelToSnake } from './keras_names.js';
@@ -74,7 +75,7 @@ export function isSynthetic(op: XOperation): op is SyntheticOp {
 
 /** Layers whose Keras call takes the inputs as separate positional arguments rather than one list. */
 function positionalInputs(layer: AnyLayer): boolean {
-  return (layer instanceof KerasOp && !(layer.constructor as typeof KerasOp).listOperand) || layer instanceof MultiHeadAttention;
+  return (layer instanceof KerasOp && !(layer.constructor as typeof KerasOp).listOperand) || layer instanceof MultiHeadAttention || layer instanceof GroupQueryAttention;
 }
 
 /** The XTensors in `v` in Keras's flattening order (lists in order, dict values by sorted key). */

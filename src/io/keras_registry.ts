@@ -63,6 +63,18 @@ import { RNN } from '../layers/rnn/rnn.js';
 import { SimpleRNNCell, LSTMCell, GRUCell } from '../layers/rnn/rnn_cell.js';
 import { StackedRNNCells } from '../layers/rnn/stacked_rnn_cells.js';
 import type { AbstractRNNCell } from '../layers/rnn/abstract_rnn_cell.js';
+import { GroupQueryAttention } from '../layers/attention/grouped_query_attention.js';
+import { AdditiveAttention } from '../layers/attention/additive_attention.js';
+import { ELU } from '../layers/activations/elu.js';
+import { LeakyReLU } from '../layers/activations/leaky_relu.js';
+import { PReLU } from '../layers/activations/prelu.js';
+import { Identity } from '../layers/core/identity.js';
+import { GaussianDropout } from '../layers/regularization/gaussian_dropout.js';
+import { AlphaDropout } from '../layers/regularization/alpha_dropout.js';
+import { SpatialDropout1D } from '../layers/regularization/spatial_dropout.js';
+import { ActivityRegularization } from '../layers/regularization/activity_regularization.js';
+import { ReversibleEmbedding } from '../layers/core/reversible_embedding.js';
+import { EinsumDense } from '../layers/core/einsum_dense.js';
 
 export type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -83,6 +95,9 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   TextVectorization, StringLookup, IntegerLookup,
   // recurrent cells (issue 14): RNN(cell) and the cells it runs
   RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
+  // attention, activations and regularization (issue 14)
+  GroupQueryAttention, AdditiveAttention, ELU, LeakyReLU, PReLU, Identity,
+  GaussianDropout, AlphaDropout, SpatialDropout1D, ActivityRegularization, ReversibleEmbedding, EinsumDense,
 ] as unknown as readonly BuiltinClass[];
 
 /**
@@ -171,7 +186,9 @@ function kerasKeys(table: OptionTable): Map<string, string> {
 
 /** A Keras config value as the option of `kind` takes it. */
 function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
-  if (kind === 'initializer' && isObj(v) && typeof v['class_name'] === 'string') return { className: v['class_name'], config: isObj(v['config']) ? v['config'] : {} };
+  if ((kind === 'initializer' || kind === 'regularizer' || kind === 'constraint') && isObj(v) && typeof v['class_name'] === 'string') {
+    return { className: v['class_name'], config: isObj(v['config']) ? v['config'] : {} };
+  }
   if (kind === 'layer' && isObj(v)) return ctx.layerFromConfig(v);
   if (kind === 'layers' && Array.isArray(v)) return v.map((e) => ctx.layerFromConfig(e));
   return v;
@@ -180,8 +197,15 @@ function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
 /** An option value of `kind` as Keras writes it. */
 export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: AnyLayer) => Obj): unknown {
   if (typeof v === 'function') {
-    const named = kind === 'initializer' ? 'a named initializer' : kind === 'activation' ? 'a named activation' : "one of the option's named values (e.g. standardize: 'lower_and_strip_punctuation')";
+    const named = kind === 'initializer' || kind === 'activation' || kind === 'regularizer' || kind === 'constraint' ? `a named ${kind}` : "one of the option's named values (e.g. standardize: 'lower_and_strip_punctuation')";
     throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is a function, which a Keras config cannot hold. Use ${named}.`);
+  }
+  if (kind === 'regularizer' || kind === 'constraint') {
+    if (v === null) return null;
+    const module = kind === 'regularizer' ? 'keras.regularizers' : 'keras.constraints';
+    // A name becomes Keras's class of that name with its default config.
+    if (typeof v === 'string') return { module, class_name: kerasObjectName(kind, v), config: {}, registered_name: null };
+    if (isObj(v) && typeof v['className'] === 'string') return { module, class_name: v['className'], config: v['config'] ?? {}, registered_name: null };
   }
   if (kind === 'activation') return activationName(v as string | null) ?? v;
   if (kind === 'initializer') {
@@ -191,6 +215,13 @@ export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: 
   if (kind === 'layer' && v instanceof Layer) return nested(v as AnyLayer);
   if (kind === 'layers' && Array.isArray(v)) return v.map((l) => (l instanceof Layer ? nested(l as AnyLayer) : l));
   return v;
+}
+
+/** Keras's class name for a regularizer or constraint name ('l2' -> 'L2', 'non_neg' or 'nonNeg' -> 'NonNeg'). */
+function kerasObjectName(kind: 'regularizer' | 'constraint', name: string): string {
+  const key = name.replace(/_/g, '').toLowerCase();
+  const names = kind === 'regularizer' ? ['L1', 'L2', 'L1L2'] : ['NonNeg', 'MaxNorm', 'UnitNorm', 'MinMaxNorm'];
+  return names.find((n) => n.toLowerCase() === key) ?? name;
 }
 
 /** Options for `cls` from a Keras config, rejecting settings Masque does not support. */
@@ -279,6 +310,12 @@ export function kerasLayerConfig(layer: AnyLayer, nested: (l: AnyLayer) => Obj):
     );
   }
   const out: Obj = { name: layer.name, trainable: layer.trainable, dtype: FLOAT32_POLICY };
+  // A few Keras classes write their base keys differently (SpatialDropout1D: no `trainable`, which its
+  // constructor refuses, and `dtype` as a plain string); `kerasExtras` are keys Keras writes that Masque
+  // fixes (null regularizers and quantization configs), added so the config has Keras's keys.
+  const statics = layer.constructor as { kerasOmits?: readonly string[]; kerasBase?: Obj; kerasExtras?: Obj };
+  for (const k of statics.kerasOmits ?? []) delete out[k];
+  Object.assign(out, statics.kerasBase ?? {});
   const table = (layer.constructor as unknown as LayerClass).options;
   if (table === null) {
     for (const [k, v] of Object.entries(layer.getConfig() as Obj)) {
@@ -293,5 +330,6 @@ export function kerasLayerConfig(layer: AnyLayer, nested: (l: AnyLayer) => Obj):
     if (v === undefined) continue;
     out[key] = toKeras(table[name]!.kerasKind, v, `option '${name}' of ${layer.className} '${layer.name}'`, nested);
   }
+  for (const [k, v] of Object.entries(statics.kerasExtras ?? {})) if (!(k in out)) out[k] = v;
   return out;
 }

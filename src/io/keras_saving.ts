@@ -6,7 +6,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError } from '../errors.js';
-import type { LayerWeight, SaveTree } from '../engine/layer.js';
+import { pythonClassName, type LayerWeight, type SaveTree } from '../engine/layer.js';
 import { InputLayer } from '../engine/input_layer.js';
 import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
@@ -32,7 +32,7 @@ type Walk = { name: string; vars: LayerWeight[]; groups: Record<string, Walk> };
 
 function modelWalk(model: Model, order: LayerOrder): Walk {
   const layers = order(model);
-  const names = containerGroupNames(layers.map((l) => l.className));
+  const names = containerGroupNames(layers.map((l) => pythonClassName(l.constructor) ?? l.className));
   const groups: Record<string, Walk> = {};
   layers.forEach((l, i) => {
     groups[names[i]!] = l instanceof Model ? modelWalk(l, order) : (l.saveTree() as SaveTree as Walk);

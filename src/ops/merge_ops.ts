@@ -1,6 +1,6 @@
 /** Mask arithmetic of the merge layers (conformance README, rules 18-20). */
 import { tf } from '../runtime/tfjs.js';
-import { expandMask } from './mask_ops.js';
+import { expandMask, zeroMaskedSteps } from './mask_ops.js';
 import { broadcastFast } from './attention_ops.js';
 
 /** `mask` ([batch, time]) broadcast to the full shape of `x`. */
@@ -73,4 +73,21 @@ export function concatMask(xs: tf.Tensor[], masks: (tf.Tensor | null)[], axis: n
     });
     return tf.any(tf.concat(full, axis), -1);
   });
+}
+
+/**
+ * Dot's inputs with the steps that are not valid set to 0 along each
+ * contracted time axis (axis 1 of an input with a [batch, time] mask). When
+ * both inputs contract their time axes, a step must be valid in both.
+ */
+export function dotValidSteps(xs: [tf.Tensor, tf.Tensor], axes: [number, number], masks: (tf.Tensor | null)[]): [tf.Tensor, tf.Tensor] {
+  const timeMask = (i: number) => (axes[i] === 1 && masks[i] && masks[i]!.rank === 2 && xs[i]!.rank >= 2 ? masks[i]! : null);
+  const [m0, m1] = [timeMask(0), timeMask(1)];
+  if (m0 === null && m1 === null) return xs;
+  const both = axes[0] === 1 && axes[1] === 1;
+  const valid = both && m0 && m1 ? tf.logicalAnd(m0, m1) : null;
+  const zeroed = (i: number, m: tf.Tensor | null) => (m === null ? xs[i]! : zeroMaskedSteps(xs[i]!, m));
+  if (valid) return [zeroed(0, valid), zeroed(1, valid)];
+  const m = m0 ?? m1;
+  return [zeroed(0, m0 ?? (both ? m : null)), zeroed(1, m1 ?? (both ? m : null))];
 }

@@ -9,7 +9,8 @@ import { tf } from '../runtime/tfjs.js';
 import { disposeAbandonedTape } from '../runtime/internals.js';
 import { MasqueError } from '../errors.js';
 import { getMask } from '../engine/masks.js';
-import { withTraining } from '../engine/context.js';
+import { collectLosses, withTraining } from '../engine/context.js';
+import type { LayerWeight } from '../engine/layer.js';
 import { computeLoss } from './losses.js';
 import type { Compiled } from './compile.js';
 import type { Batch } from './data_adapter.js';
@@ -18,7 +19,7 @@ import { nonFiniteLossError } from './batch_check.js';
 import type { TrainableModel } from './trainer.js';
 
 /** What a step uses of the model. */
-export type StepModel = Pick<TrainableModel, 'name' | 'inputs' | 'built' | 'trainableWeights' | 'apply'>;
+export type StepModel = Pick<TrainableModel, 'name' | 'inputs' | 'built' | 'trainableWeights' | 'apply' | 'regularizationLosses'>;
 
 /** One optimizer step on batch `b`; returns the batch loss. `where` names the caller in errors. */
 export function trainStep(model: StepModel, c: Compiled, b: Batch, where: string): number {
@@ -32,8 +33,9 @@ export function trainStep(model: StepModel, c: Compiled, b: Batch, where: string
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
     try {
       result = tf.variableGrads(() => {
-        outs = scope.trackAll(forward(model, b.x, true).map((t) => tf.keep(t)));
-        return totalLoss(model, c, b, outs, parts, scope);
+        const { result: fwd, losses } = collectLosses(() => forward(model, b.x, true));
+        outs = scope.trackAll(fwd.map((t) => tf.keep(t)));
+        return totalLoss(model, c, b, outs, parts, scope, scope.trackAll(losses));
       }, weights.map((w) => w.variable));
     } catch (e) {
       disposeAbandonedTape();
@@ -45,6 +47,7 @@ export function trainStep(model: StepModel, c: Compiled, b: Batch, where: string
     const loss = value.dataSync()[0]!;
     if (!Number.isFinite(loss)) throw nonFiniteLossError(loss, b, outs, where);
     c.optimizer.applyGradients(weights.map((w) => ({ variable: w.variable, gradient: grads[w.variable.name] ?? null, path: w.path })));
+    applyConstraints(weights);
     updateMetrics(c, b, outs, loss, parts);
     return loss;
   });
@@ -53,9 +56,10 @@ export function trainStep(model: StepModel, c: Compiled, b: Batch, where: string
 /** Loss and metric updates on batch `b`, without training. */
 export function evalStep(model: StepModel, c: Compiled, b: Batch): void {
   withScope((scope) => {
-    const outs = scope.trackAll(forward(model, b.x, false));
+    const { result: fwd, losses } = collectLosses(() => forward(model, b.x, false));
+    const outs = scope.trackAll(fwd);
     const parts: tf.Tensor[] = [];
-    const loss = scope.track(tf.tidy(() => totalLoss(model, c, b, outs, parts, scope)));
+    const loss = scope.track(tf.tidy(() => totalLoss(model, c, b, outs, parts, scope, scope.trackAll(losses))));
     updateMetrics(c, b, outs, loss.dataSync()[0]!, parts);
   });
 }
@@ -67,8 +71,19 @@ function forward(model: StepModel, x: tf.Tensor[], training: boolean): tf.Tensor
   return Array.isArray(out) ? out : [out];
 }
 
-/** The weighted sum of the per-output losses; with several outputs, `parts` receives each output's (unweighted) loss, kept and tracked by `scope`. */
-function totalLoss(model: StepModel, c: Compiled, b: Batch, outs: tf.Tensor[], parts: tf.Tensor[], scope: DisposeScope): tf.Scalar {
+/** Keras's constraints: each constrained weight projected back after the optimizer step. */
+function applyConstraints(weights: readonly LayerWeight[]): void {
+  for (const w of weights) if (w.constraint !== null) tf.tidy(() => w.variable.assign(w.constraint!(w.variable)));
+}
+
+/**
+ * The weighted sum of the per-output losses, plus the layers' own losses
+ * (`layerLosses`, recorded during the forward pass) and the weight
+ * regularization penalties, as Keras's `compute_loss` adds `model.losses`;
+ * with several outputs, `parts` receives each output's (unweighted) loss,
+ * kept and tracked by `scope`.
+ */
+function totalLoss(model: StepModel, c: Compiled, b: Batch, outs: tf.Tensor[], parts: tf.Tensor[], scope: DisposeScope, layerLosses: tf.Tensor[]): tf.Scalar {
   if (b.y.length !== outs.length) {
     throw new MasqueError('INVALID_INPUT', `model '${model.name}' has ${outs.length} outputs but received ${b.y.length} targets.`);
   }
@@ -80,6 +95,8 @@ function totalLoss(model: StepModel, c: Compiled, b: Batch, outs: tf.Tensor[], p
     const term = w === 1 ? l : tf.mul(l, w);
     total = total === null ? term : tf.add(total, term);
   });
+  const extra = [...layerLosses, ...(model.regularizationLosses?.() ?? [])];
+  for (const e of extra) total = total === null ? e : tf.add(total, e);
   return total as unknown as tf.Scalar;
 }
 

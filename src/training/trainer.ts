@@ -46,6 +46,8 @@ export interface TrainableModel extends TrainingModelLike {
   readonly trainableWeights: readonly LayerWeight[];
   /** False for a Sequential without an input shape until its first call. */
   readonly built: boolean;
+  /** The trainable weights' regularization penalties, one scalar each (added to the loss). */
+  regularizationLosses?(): tf.Tensor[];
   /** The forward pass; outputs carry their masks. */
   apply(inputs: tf.Tensor | tf.Tensor[], args?: { training?: boolean }): unknown;
   /** User inputs (tensors or nested arrays) as one tensor per input; `owned` marks tensors made here. */

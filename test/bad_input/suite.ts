@@ -179,6 +179,16 @@ const VALID: Record<string, () => object> = {
   InputLayer: () => ({ shape: [null, 3] }),
   // normalization family (issue 14)
   Rescaling: () => ({ scale: 0.5 }),
+  // attention, activations and regularization (issue 14)
+  GroupQueryAttention: () => ({ headDim: 2, numQueryHeads: 2, numKeyValueHeads: 1 }),
+  GroupedQueryAttention: () => ({ headDim: 2, numQueryHeads: 2, numKeyValueHeads: 2, useGate: true }),
+  GaussianDropout: () => ({ rate: 0.5 }),
+  AlphaDropout: () => ({ rate: 0.5 }),
+  SpatialDropout1D: () => ({ rate: 0.5 }),
+  ActivityRegularization: () => ({ l1: 0.01, l2: 0.01 }),
+  ReversibleEmbedding: () => ({ inputDim: 10, outputDim: 3, maskZero: true }),
+  EinsumDense: () => ({ equation: '...b,bc->...c', outputShape: 2, biasAxes: 'c' }),
+  PReLU: () => ({ sharedAxes: [1] }),
 };
 
 function layerClasses(): [string, new (a: object) => Layer][] {

@@ -11,6 +11,7 @@ import { buildCaseModel, checkModelCase, fail, type CaseResult } from './runner.
 import { attentionDepartures } from './departures_attention.js';
 import { float64Departures } from './departures_float64.js';
 import { normDepartures } from './departures_norm.js';
+import { attnactDepartures } from './departures_attnact.js';
 
 export interface Departure {
   id: string;
@@ -117,4 +118,4 @@ const softmaxError: Departure = {
 
 // Departures 7 and 8 come before the attention ones: their layer-by-layer check applies departures 3 and 4 too.
 // The normalization departures come before them: their layer-by-layer check keeps the float64 references of 7 and 8.
-export const departures: Departure[] = [nonMasking, gmpMasked, gapNoNaN, ...normDepartures, softmaxError, ...float64Departures, ...attentionDepartures];
+export const departures: Departure[] = [nonMasking, gmpMasked, gapNoNaN, ...normDepartures, softmaxError, ...float64Departures, ...attentionDepartures, ...attnactDepartures];

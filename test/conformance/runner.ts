@@ -7,7 +7,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf, MasqueError, Model as ModelClass, modelFromKerasConfig, getMask, setWarningHandler, type LayerWeight, type Model, type MaskPolicy, type SymbolicTensor } from '../../src/index.js';
+import { tf, MasqueError, Model as ModelClass, modelFromKerasConfig, getMask, setWarningHandler, collectLosses, type LayerWeight, type Model, type MaskPolicy, type SymbolicTensor } from '../../src/index.js';
 import { compare, loadCase, nestedToTensor, toTensor, type Case, type CaseArray } from './cases.js';
 import { scoped } from './cases.js';
 import { runCustomCase } from './custom_cases.js';
@@ -28,6 +28,8 @@ export interface ModelCheckOptions {
   expectMask?: (i: number, want: CaseArray | null) => CaseArray | null;
   /** Replaces a layer's expected outputs in layer_outputs (departures); return null to skip that layer. */
   expectLayer?: (entry: Case) => Case | null;
+  /** Replaces the expected `model_losses` (departures). */
+  expectLosses?: (want: number[]) => number[];
 }
 
 const pass = (name: string, maxDiff: number, message = ''): CaseResult => ({ name, status: 'pass', maxDiff, message });
@@ -74,7 +76,9 @@ export function checkModelCase(c: Case, opts: ModelCheckOptions = {}): CaseResul
   return scoped(() => {
     const model = buildCaseModel(c, opts.maskPolicy);
     try {
-      const { outputs } = runCaseModel(model, c);
+      const { result: { outputs }, losses } = collectLosses(() => runCaseModel(model, c));
+      const lossCheck = checkModelLosses(model, c, losses, tol, opts);
+      if (lossCheck !== null) return fail(name, lossCheck.message, lossCheck.maxDiff);
       const wantOut = c['outputs'] as CaseArray[];
       const wantMasks = c['output_masks'] as (CaseArray | null)[];
       if (outputs.length !== wantOut.length) return fail(name, `got ${outputs.length} outputs, expected ${wantOut.length}`);
@@ -99,6 +103,27 @@ export function checkModelCase(c: Case, opts: ModelCheckOptions = {}): CaseResul
       model.dispose();
     }
   });
+}
+
+/**
+ * `model_losses` (Keras's `model.losses` after the call): the layers' losses
+ * collected during the call, then the weight regularization penalties.
+ */
+function checkModelLosses(model: Model, c: Case, losses: tf.Tensor[], tol: number, opts: ModelCheckOptions): { message: string; maxDiff: number } | null {
+  const penalties = model.regularizationLosses();
+  const got = [...losses, ...penalties].map((t) => t.dataSync()[0]!);
+  tf.dispose([...losses, ...penalties]);
+  if (c['model_losses'] === undefined) return null;
+  const raw = (c['model_losses'] as (number | string)[]).map((v) => Number(v));
+  const want = opts.expectLosses ? opts.expectLosses(raw) : raw;
+  if (got.length !== want.length) return { message: `model_losses: got ${got.length} losses [${got.join(', ')}], expected ${want.length} [${want.join(', ')}]`, maxDiff: Infinity };
+  let maxDiff = 0;
+  for (let i = 0; i < got.length; i++) {
+    const d = Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!));
+    if (!(d <= tol)) return { message: `model_losses[${i}]: got ${got[i]}, expected ${want[i]}`, maxDiff: d };
+    maxDiff = Math.max(maxDiff, d);
+  }
+  return null;
 }
 
 /**

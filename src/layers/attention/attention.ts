@@ -8,7 +8,7 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer, type SymbolicArgs, withMasks, type MaskedOutputs } from '../../engine/layer.js';
-import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
+import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, CallArgs, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { checkBatchSizes } from '../../engine/specs.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
@@ -37,8 +37,8 @@ const GROUP_COST = 2e5;
 type Own = Omit<AttentionArgs, keyof BaseLayerArgs>;
 
 export class Attention extends Layer<AttentionCallArgs, boolean> {
-  static override readonly className = 'Attention';
-  static override readonly options = {
+  static override readonly className: string = 'Attention';
+  static override readonly options: OptionTable = {
     useScale: opt.bool(false),
     scoreMode: opt.oneOf(['dot', 'concat'] as const, 'dot'),
     dropout: opt.number({ min: 0, max: 1, maxOpen: true, default: 0 }),
@@ -64,12 +64,12 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
     this.supportsMasking = true;
   }
 
-  private get where(): string {
-    return `Attention '${this.name}'`;
+  protected get where(): string {
+    return `${this.className} '${this.name}'`;
   }
 
   /** Checks the inputs: [query, value] or [query, value, key], each [batch, time, dim], query and key sharing dim. */
-  private checkShapes(shapes: Shape[] | Shape): void {
+  protected checkShapes(shapes: Shape[] | Shape): void {
     if (!Array.isArray(shapes[0]) || shapes.length < 2 || shapes.length > 3) {
       throw new MasqueError('INVALID_INPUT', `${this.where} must be called on a list [query, value] or [query, value, key]; received input shape ${describe(shapes)}.`);
     }
@@ -101,8 +101,13 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
     if (this.args.scoreMode === 'concat') this.concatScoreWeight = this.addWeight('concat_score_weight', [], { initializer: 'ones' });
   }
 
+  /** Multiply-adds of one (query, key) score for feature size `d` (the packing cost model). */
+  protected scoreCost(d: number): number {
+    return this.args.scoreMode === 'dot' ? d : 3 * d;
+  }
+
   /** Scores [..., Tq, Tv] for query [..., Tq, d] and key [..., Tv, d]. */
-  private scores(q: tf.Tensor, k: tf.Tensor): tf.Tensor {
+  protected scores(q: tf.Tensor, k: tf.Tensor): tf.Tensor {
     if (this.args.scoreMode === 'dot') {
       const s = tf.matMul(q, k, false, true);
       return this.scale ? tf.mul(s, this.scale) : s;
@@ -137,7 +142,7 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
     let weights: tf.Tensor | null = null;
     if (!args.returnAttentionScores && !(training && this.args.dropout > 0) && (qm !== null || vm !== null)) {
       const d = q.shape[2]!;
-      const costs = { pair: (this.args.scoreMode === 'dot' ? d : 3 * d) + v.shape[2]! + 4, token: d, group: GROUP_COST };
+      const costs = { pair: this.scoreCost(d) + v.shape[2]! + 4, token: d, group: GROUP_COST };
       const plan = planPackedAttention({ b, t: tq, s: tv, qValid: maskValues(qm), kValid: maskValues(vm), causal, slidingWindow: null, noKey: 'full', costs });
       if (plan !== null) {
         const attend = (qc: tf.Tensor, [vc, kc]: tf.Tensor[], mask: tf.Tensor) => this.weigh(this.scores(qc, kc ?? vc!), vc!, mask, false).out;

@@ -1,10 +1,13 @@
 /**
- * Checks of the attention layers' mask arguments on specs (shapes with
+ * Shared pieces of the attention layers: the inputs and masks of a call,
+ * and checks of their mask arguments on specs (shapes with
  * unknown dims), for `computeOutputSpec`: the same rules and messages as
  * `validateMask` (engine/masks.ts) and `checkAttentionMask`
  * (ops/attention_ops.ts) give on tensors.
  */
+import type { tf } from '../../runtime/tfjs.js';
 import type { MaskSpec, Shape, TensorSpec } from '../../engine/types.js';
+import { validateMask } from '../../engine/masks.js';
 import { MasqueError, formatShape } from '../../errors.js';
 
 /** `validateMask` for a mask spec: an explicit mask must be bool; its dims must match the input's leading dims (or be 1). */
@@ -28,4 +31,89 @@ export function checkAttentionMaskSpec(m: Shape, b: number | null, t: number | n
   if (!ok) {
     throw new MasqueError('MASK_SHAPE_MISMATCH', `${where}: attentionMask must have shape [batch, T, S] = ${formatShape([b, t, s])} (or [T, S]); received shape ${formatShape(m)}.`);
   }
+}
+
+/**
+ * The inputs of a layer called on `[query, value]`, `[query, value, key]`,
+ * or `query` with `{ value, key }` call arguments (MultiHeadAttention's and
+ * GroupQueryAttention's forms): the list, and the other call arguments.
+ */
+export function attentionInputs(inputs: unknown, args: Record<string, unknown>, where: string): { list: unknown[]; rest: Record<string, unknown> } {
+  const { value, key, ...rest } = args;
+  const list = Array.isArray(inputs) ? [...(inputs as unknown[])] : [inputs];
+  if (value !== undefined) {
+    if (list.length !== 1) throw new MasqueError('INVALID_INPUT', `${where}: value was given both in the inputs list and as an argument.`);
+    list.push(value);
+  }
+  if (key !== undefined) {
+    if (list.length !== 2) throw new MasqueError('INVALID_INPUT', `${where}: key was given both in the inputs list and as an argument, or without a value.`);
+    list.push(key);
+  }
+  if (list.length < 2 || list.length > 3) throw new MasqueError('INVALID_INPUT', `${where} expects [query, value] or [query, value, key]; received ${list.length} input(s).`);
+  return { list, rest };
+}
+
+interface NamedMasks<M> {
+  mask?: M | null | (M | null | undefined)[];
+  queryMask?: M | null;
+  valueMask?: M | null;
+  keyMask?: M | null;
+}
+
+/** One [batch, time] mask: the explicit one if given (even null), else the input's own; `check` validates it. */
+function maskFor<M extends { shape: Shape }>(named: M | null | undefined, auto: M | null, x: Shape, what: string, where: string, check: (m: M) => void): M | null {
+  const m = named !== undefined ? named : auto;
+  if (m !== null) {
+    check(m);
+    if (m.shape.length !== 2) throw new MasqueError('MASK_SHAPE_MISMATCH', `${where}, ${what}: expected a [batch, time] mask ${formatShape(x.slice(0, 2))}; received ${formatShape(m.shape)}.`);
+  }
+  return m;
+}
+
+/** The query, value and key masks of a call on tensors: explicit `queryMask` / `valueMask` / `keyMask`, else the inputs' own masks. */
+export function pickMasks(args: NamedMasks<tf.Tensor>, inputs: [tf.Tensor, tf.Tensor, tf.Tensor], where: string): { qm: tf.Tensor | null; vm: tf.Tensor | null; km: tf.Tensor | null } {
+  const auto = Array.isArray(args.mask) ? args.mask : [args.mask ?? null];
+  const one = (named: tf.Tensor | null | undefined, i: number, what: string) =>
+    maskFor(named, auto[i] ?? null, inputs[i]!.shape, what, where, (m) => validateMask(m, inputs[i]!, `${where}, ${what}`));
+  return { qm: one(args.queryMask, 0, 'queryMask'), vm: one(args.valueMask, 1, 'valueMask'), km: one(args.keyMask, 2, 'keyMask') };
+}
+
+/**
+ * The output spec [batch, T, ...] (masked by the query mask) and, with
+ * returnAttentionScores, the scores spec [batch, heads, T, S], whose mask
+ * has the combined mask's own shape as Keras gives it: each axis is 1
+ * unless a mask part spans it.
+ */
+export function outputAndScoresSpecs(
+  list: TensorSpec[],
+  args: NamedMasks<MaskSpec> & { attentionMask?: TensorSpec | null; returnAttentionScores?: boolean; useCausalMask?: boolean; queryMask?: unknown; valueMask?: unknown; keyMask?: unknown },
+  outShape: Shape,
+  heads: number,
+  slidingWindow: boolean,
+  where: string,
+): TensorSpec | TensorSpec[] {
+  const shapes = list.map((x) => x.shape);
+  const [q, v] = shapes as [Shape, Shape];
+  const k = shapes[2] ?? v;
+  const auto = Array.isArray(args.mask) ? args.mask : [args.mask ?? null];
+  // An explicit mask tensor is a mask this layer passes on as its own; an input's mask passes with its origin.
+  const pick = (named: unknown, i: number, x: Shape, what: string): MaskSpec | null => {
+    const t = named as TensorSpec | null | undefined;
+    return maskFor<MaskSpec>(t === undefined || t === null ? t : { shape: t.shape }, auto[i] ?? null, x, what, where, (m) => checkMaskSpec(m, t, x, `${where}, ${what}`));
+  };
+  const qm = pick(args.queryMask, 0, q, 'queryMask');
+  const vm = pick(args.valueMask, 1, v, 'valueMask');
+  const km = pick(args.keyMask, 2, k, 'keyMask');
+  const [b, t] = q;
+  const s = v[1] ?? k[1]!;
+  if (args.attentionMask) checkAttentionMaskSpec(args.attentionMask.shape, b!, t!, s, where);
+  const out: TensorSpec = { shape: outShape, dtype: 'float32', mask: qm };
+  if (!args.returnAttentionScores) return out;
+  const am = args.attentionMask?.shape ?? null;
+  const banded = args.useCausalMask === true || slidingWindow;
+  const masked = qm !== null || vm !== null || km !== null || am !== null || banded;
+  const batch = qm !== null || vm !== null || km !== null || (am !== null && am.length === 3 && am[0] !== 1) ? b! : 1;
+  const rows = qm !== null || am !== null || banded ? t! : 1;
+  const cols = vm !== null || km !== null || am !== null || banded ? s : 1;
+  return [out, { shape: [b!, heads, t!, s], dtype: 'float32', mask: masked ? { shape: [batch, 1, rows, cols] } : null }];
 }

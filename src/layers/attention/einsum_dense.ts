@@ -1,6 +1,7 @@
 /**
- * The projection sub-layers of MultiHeadAttention (Keras's EinsumDense in
- * the forms MHA uses): the last `inputDims.length` axes of the input are
+ * The projection sub-layers of MultiHeadAttention and GroupQueryAttention
+ * (Keras's EinsumDense in the forms they use; the general, public
+ * EinsumDense is layers/core/einsum_dense.ts): the last `inputDims.length` axes of the input are
  * contracted with a kernel of shape [...inputDims, ...outputDims], and a bias
  * of shape `outputDims` is added. Weights are named like Keras's
  * (`multi_head_attention/query/kernel`).
@@ -11,6 +12,7 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { firstMask, oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
+import type { ConstraintSpec, RegularizerSpec } from '../../engine/regularizers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 
@@ -24,6 +26,10 @@ export interface EinsumDenseArgs extends BaseLayerArgs {
   activation?: ActivationSpec;
   kernelInitializer?: InitializerSpec;
   biasInitializer?: InitializerSpec;
+  kernelRegularizer?: RegularizerSpec | null;
+  biasRegularizer?: RegularizerSpec | null;
+  kernelConstraint?: ConstraintSpec | null;
+  biasConstraint?: ConstraintSpec | null;
 }
 
 type Own = Omit<EinsumDenseArgs, keyof BaseLayerArgs>;
@@ -49,6 +55,11 @@ export class EinsumDense extends Layer<CallArgs> {
     activation: opt.activation<ActivationSpec>(null),
     kernelInitializer: opt.initializer<InitializerSpec>('glorotUniform'),
     biasInitializer: opt.initializer<InitializerSpec>('zeros'),
+    // The attention layers' regularizers and constraints, given to each projection (as Keras does).
+    kernelRegularizer: { ...opt.regularizer<RegularizerSpec | null>(), kerasKind: 'none' },
+    biasRegularizer: { ...opt.regularizer<RegularizerSpec | null>(), kerasKind: 'none' },
+    kernelConstraint: { ...opt.constraint<ConstraintSpec | null>(), kerasKind: 'none' },
+    biasConstraint: { ...opt.constraint<ConstraintSpec | null>(), kerasKind: 'none' },
   } satisfies OptionsOf<Omit<Own, 'name'>>;
   declare readonly args: Filled<Omit<Own, 'name'>>;
   kernel!: tf.Variable;
@@ -62,8 +73,9 @@ export class EinsumDense extends Layer<CallArgs> {
   }
 
   override build(): void {
-    this.kernel = this.addWeight('kernel', [...this.args.inputDims, ...this.args.outputDims], { initializer: this.args.kernelInitializer });
-    if (this.args.useBias) this.bias = this.addWeight('bias', this.args.outputDims, { initializer: this.args.biasInitializer });
+    const a = this.args;
+    this.kernel = this.addWeight('kernel', [...a.inputDims, ...a.outputDims], { initializer: a.kernelInitializer, regularizer: a.kernelRegularizer, constraint: a.kernelConstraint });
+    if (a.useBias) this.bias = this.addWeight('bias', a.outputDims, { initializer: a.biasInitializer, regularizer: a.biasRegularizer, constraint: a.biasConstraint });
     this.built = true;
   }
 

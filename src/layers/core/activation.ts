@@ -6,6 +6,11 @@ import { firstMask, oneSpec, specLike } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
 
+/** The one mask of a single-input call (null when none). */
+export function firstMaskOf(args: CallArgs): tf.Tensor | null {
+  return Array.isArray(args.mask) ? (args.mask.find((m) => m !== null) ?? null) : (args.mask ?? null);
+}
+
 /** Same shape and dtype out as in, mask passed through (the elementwise layers). */
 export abstract class Elementwise<A extends CallArgs = CallArgs> extends Layer<A> {
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<A>): TensorSpec {

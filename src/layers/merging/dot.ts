@@ -1,9 +1,14 @@
 /**
  * Dot: the batchwise dot product of two inputs along `axes`, optionally of
- * L2-normalised inputs (cosine proximity). Keras declares mask support but
- * drops the mask and computes over padded steps; Masque treats Dot as a
- * layer without mask support, so a masked input raises MASK_NOT_SUPPORTED
- * under the default policy (departure 1) and gives Keras's numbers under 'warn'.
+ * L2-normalised inputs (cosine proximity). As in Keras it takes masked
+ * inputs and its output has no mask. Contracting the feature axis (e.g.
+ * `axes: 2`, attention-like scores [batch, Tq, Tv]) gives Keras's numbers.
+ *
+ * Departure (docs/keras.md): when a contracted axis is the time axis of a
+ * masked input (`axes: 1`), Keras sums (and normalises) over the padded
+ * steps too, so the answer depends on the padding; Masque contracts over
+ * the valid steps only: a step masked in either input counts as 0 in both,
+ * before normalising.
  */
 import { tf } from '../../runtime/tfjs.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
@@ -11,6 +16,7 @@ import type { BaseLayerArgs, MaskArg, MaskSpec, Shape } from '../../engine/types
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { Merge, type MergeArgs } from './base_merge.js';
 import { checkBatchSizes } from '../../engine/specs.js';
+import { dotValidSteps } from '../../ops/merge_ops.js';
 
 export interface DotArgs extends MergeArgs {
   /** One axis for both inputs, or [axis of input 0, axis of input 1]. */
@@ -36,7 +42,7 @@ export class Dot extends Merge {
 
   constructor(args: DotArgs) {
     super(args);
-    this.supportsMasking = false;
+    this.supportsMasking = true;
   }
 
   private axesFor(r0: number, r1: number): [number, number] {
@@ -59,11 +65,12 @@ export class Dot extends Merge {
     }
   }
 
-  protected merge(xs: tf.Tensor[]): tf.Tensor {
+  protected merge(xs: tf.Tensor[], masks: (tf.Tensor | null)[]): tf.Tensor {
     let [x, y] = xs as [tf.Tensor, tf.Tensor];
     const r0 = x.rank;
     const r1 = y.rank;
     let [a0, a1] = this.axesFor(r0, r1);
+    [x, y] = dotValidSteps([x, y], [a0, a1], masks);
     if (this.args.normalize) {
       x = l2Normalize(x, a0);
       y = l2Normalize(y, a1);
@@ -92,6 +99,9 @@ export class Dot extends Merge {
     return null;
   }
 
+  /** Dot's output has no mask, so its inputs' masks need not combine. */
+  protected override checkMaskShapes(): void {}
+
   /** [batch, ...input 0 without its axis, ...input 1 without batch and its axis], at least [batch, 1] (Keras's shape). */
   protected override outputShape(shapes: Shape[]): Shape {
     const [s0, s1] = shapes as [Shape, Shape];
@@ -107,7 +117,12 @@ export class Dot extends Merge {
 
 const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
-/** Keras's L2 normalisation: `x * min(rsqrt(sum(x^2)), 1 / 1e-7)` along `axis`. */
+
+/**
+ * Keras's L2 normalisation, `x * min(rsqrt(sum(x^2)), 1 / 1e-7)` along
+ * `axis`, computed as `x * rsqrt(max(sum(x^2), 1e-14))`: the same values,
+ * and a zero vector (a row with no valid step) gets gradient 0, not NaN.
+ */
 function l2Normalize(x: tf.Tensor, axis: number): tf.Tensor {
-  return tf.mul(x, tf.minimum(tf.rsqrt(tf.sum(tf.square(x), axis, true)), 1e7));
+  return tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), axis, true), 1e-14)));
 }
