@@ -73,7 +73,8 @@ export { Sequential, type SequentialArgs, type SequentialEntry } from './models/
 // training
 export { type CompileArgs, type FitArgs, type EvaluateArgs, type LossSpec } from './training/trainer.js';
 export { type SequenceDataset } from './training/data_adapter.js';
-export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, type LossFunction, type LossConfig, type Reduction, type ComputeLossOptions } from './training/losses.js';
+export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, huber, logCosh, type LossFunction, type LossConfig, type LossObject, type Reduction, type ComputeLossOptions } from './training/losses.js';
+export { Loss, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, Huber, LogCosh, type LossArgs, type CrossentropyArgs, type HuberArgs } from './training/loss_classes.js';
 export { Optimizer, SGD, Adam, AdamW, RMSprop, getOptimizer, type OptimizerArgs, type SGDArgs, type AdamArgs, type RMSpropArgs, type OptimizerSpec, type LearningRateSchedule } from './training/optimizers.js';
 export { Mean, MeanMetricWrapper, Accuracy, getMetric, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric, type MetricUpdateOptions } from './training/metrics.js';
 export { Callback, CallbackList, History, EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, type Logs, type EarlyStoppingArgs, type ModelCheckpointArgs, type ReduceLROnPlateauArgs } from './training/callbacks.js';

@@ -10,7 +10,7 @@ import type { InputData } from '../data/input_data.js';
 import type { Callback } from './callbacks.js';
 import { toCallbacks, type CallbackLike } from './custom_callback.js';
 import type { SequenceDataset } from './data_adapter.js';
-import { didYouMean, normalizeName } from './names.js';
+import { checkKeys } from './option_check.js';
 
 export interface FitArgs {
   /** Index of the last epoch + 1, as in Keras (with `initialEpoch`, the epochs run are initialEpoch..epochs-1). Default 1. */
@@ -67,23 +67,6 @@ export interface FitPlan {
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'callbacks', 'verbose', 'sampleWeight', 'seed', 'initialEpoch', 'bucketing'] as const;
 const EVALUATE_KEYS = ['batchSize', 'verbose', 'sampleWeight', 'returnDict'] as const;
 const TRAIN_ON_BATCH_KEYS = ['sampleWeight'] as const;
-
-/** Checks that `args` is an options object with only `keys` (own properties only). */
-function checkKeys(args: unknown, keys: readonly string[], where: string): Record<string, unknown> {
-  if (args === undefined || args === null) return {};
-  if (typeof args !== 'object' || Array.isArray(args)) {
-    throw new MasqueError('INVALID_ARGUMENT', `${where}: options must be an object such as { ${keys.slice(0, 2).join(', ')} }; received ${describe(args)}.`);
-  }
-  for (const key of Object.keys(args)) {
-    if (!keys.includes(key)) {
-      const hint = didYouMean(normalizeName(key), keys.map((k) => [normalizeName(k), k] as const));
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: unknown option '${key}'.${hint} The options are ${keys.join(', ')}.`);
-    }
-  }
-  const own: Record<string, unknown> = {};
-  for (const key of keys) if (Object.hasOwn(args, key)) own[key] = (args as Record<string, unknown>)[key];
-  return own;
-}
 
 function integer(where: string, key: string, v: unknown, fallback: number, min: number): number {
   if (v === undefined) return fallback;

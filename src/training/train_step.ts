@@ -74,7 +74,9 @@ function totalLoss(model: StepModel, c: Compiled, b: Batch, outs: tf.Tensor[], p
   }
   let total: tf.Tensor | null = null;
   outs.forEach((yPred, k) => {
-    const l = computeLoss(c.losses[k]!, b.y[k]!, yPred, { mask: getMask(yPred), sampleWeight: b.sampleWeight });
+    const raw = computeLoss(c.losses[k]!, b.y[k]!, yPred, { mask: getMask(yPred), sampleWeight: b.sampleWeight });
+    // A loss object with reduction 'none' gives per-entry values; Keras's compiled loss averages them.
+    const l = raw.rank > 0 ? tf.mean(raw) : raw;
     if (outs.length > 1) parts.push(scope.track(tf.keep(l)));
     const w = c.lossWeights[k]!;
     const term = w === 1 ? l : tf.mul(l, w);
