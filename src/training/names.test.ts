@@ -5,7 +5,7 @@ import { expectCode } from '../../test/helpers.js';
 import { History, type Logs } from './callbacks.js';
 import { getLoss } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
-import { getOptimizer } from './optimizers.js';
+import { getOptimizer } from './optimizer_registry.js';
 import { NameTable } from './names.js';
 
 function dense(): Sequential {
