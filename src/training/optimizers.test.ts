@@ -239,7 +239,7 @@ describe('optimizers: state, config, memory', () => {
     assert.equal(getOptimizer(adam), adam);
     assert.deepEqual(new AdamW().getConfig(), { learningRate: 0.001, weightDecay: 0.004, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, amsgrad: false, name: 'adamw' });
     assert.equal(getOptimizer('adagrad').className, 'Adagrad');
-    assert.equal(getOptimizer({ className: 'Nadam', config: { beta1: 0.8 } }).getConfig().beta1, 0.8);
+    assert.equal((getOptimizer({ className: 'Nadam', config: { beta1: 0.8 } }).getConfig() as { beta1?: number }).beta1, 0.8);
     assert.throws(() => getOptimizer('adadelta'), { code: 'UNKNOWN_NAME' });
     // Option names are checked: snake_case Keras names and typos raise with the camelCase name.
     assert.throws(() => new Adam({ learning_rate: 0.1 } as never), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && /unknown option 'learning_rate'\. Did you mean 'learningRate'\?/.test(e.message));
