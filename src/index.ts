@@ -79,7 +79,11 @@ export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerArgs, type SGDArgs,
 export { Adagrad, type AdagradArgs } from './training/adagrad.js';
 export { Nadam, type NadamArgs } from './training/nadam.js';
 export { getOptimizer, type OptimizerSpec } from './training/optimizer_registry.js';
-export { Mean, MeanMetricWrapper, Accuracy, getMetric, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric, type MetricUpdateOptions } from './training/metrics.js';
+export { Mean, MeanMetricWrapper, Accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric, type MetricUpdateOptions } from './training/metrics.js';
+export { getMetric } from './training/metric_registry.js';
+export { BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, topKCategoricalAccuracy, sparseTopKCategoricalAccuracy, type TopKArgs } from './training/accuracy_metrics.js';
+export { Precision, Recall, AUC, type PrecisionRecallArgs, type AUCArgs } from './training/confusion_metrics.js';
+export { FBetaScore, F1Score, type FBetaScoreArgs, type F1ScoreArgs, type FScoreAverage } from './training/f_score_metrics.js';
 export { Callback, CallbackList, History, EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, type Logs, type EarlyStoppingArgs, type ModelCheckpointArgs, type ReduceLROnPlateauArgs } from './training/callbacks.js';
 export { ProgressBar, ProgbarLogger, type ProgressBarOptions } from './training/progress.js';
 export { embeddingLookup } from './ops/embedding_lookup.js';

@@ -7,7 +7,8 @@
 import type { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { getLoss, type LossConfig, type LossFunction, type LossObject } from './losses.js';
-import { Mean, getMetric, type Metric } from './metrics.js';
+import { Mean, type Metric } from './metrics.js';
+import { getMetric } from './metric_registry.js';
 import { Optimizer } from './optimizers.js';
 import { getOptimizer, type OptimizerSpec } from './optimizer_registry.js';
 import type { Logs } from './callbacks.js';

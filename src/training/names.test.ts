@@ -4,7 +4,8 @@ import { tf, Sequential, Dense, SGD } from '../index.js';
 import { expectCode } from '../../test/helpers.js';
 import { History, type Logs } from './callbacks.js';
 import { getLoss } from './losses.js';
-import { getMetric, type Metric } from './metrics.js';
+import type { Metric } from './metrics.js';
+import { getMetric } from './metric_registry.js';
 import { getOptimizer } from './optimizer_registry.js';
 import { NameTable } from './names.js';
 
