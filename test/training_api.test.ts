@@ -1,0 +1,65 @@
+// Training as Keras users expect (issue 16): per-step labels without a flag,
+// evaluate's output, predict on variable-length sequences, and evaluate or
+// predict from inside a running fit's callbacks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf, Sequential, Embedding, GRU, Dense, SGD, MasqueError, type Logs } from '../src/index.js';
+
+const isCode = (code: string, ...words: string[]) => (e: unknown) => {
+  assert.ok(e instanceof MasqueError, `expected a MasqueError, got ${String(e)}`);
+  assert.equal(e.code, code, e.message);
+  for (const w of words) assert.ok(e.message.includes(w), `message should mention ${JSON.stringify(w)}: ${e.message}`);
+  return true;
+};
+
+/** A masked tagger with fixed weights: Embedding(maskZero) -> GRU(returnSequences) -> Dense(3, softmax). */
+function tagger(seed = 3): Sequential {
+  const model = new Sequential({
+    layers: [
+      new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, inputShape: [null], embeddingsInitializer: { className: 'RandomUniform', config: { seed } } }),
+      new GRU({ units: 3, returnSequences: true, kernelInitializer: { className: 'GlorotUniform', config: { seed } }, recurrentInitializer: { className: 'Orthogonal', config: { seed } } }),
+      new Dense({ units: 3, activation: 'softmax', kernelInitializer: { className: 'GlorotUniform', config: { seed } } }),
+    ],
+  });
+  return model;
+}
+
+const seqs = [[3, 1, 4, 1, 5], [9, 2], [6, 5, 3], [5], [8, 9, 7, 9]];
+const tags = seqs.map((s) => s.map((t) => t % 3));
+
+test('per-step labels are recognised without labelsPerStep: fit and evaluate give what labelsPerStep: true gives', async () => {
+  const results: { history: number[]; evaluated: number[] }[] = [];
+  for (const labelsPerStep of [undefined, true]) {
+    const model = tagger();
+    model.compile({ optimizer: new SGD({ learningRate: 0.5 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    const ds = { sequences: seqs, labels: tags, ...(labelsPerStep ? { labelsPerStep } : {}) };
+    const h = await model.fit(ds, { epochs: 2, batchSize: 2, seed: 7, verbose: 0 });
+    const evaluated = (await model.evaluate(ds, { batchSize: 2, verbose: 0 })) as number[];
+    results.push({ history: [...h.history['loss']!, ...h.history['accuracy']!], evaluated });
+    model.dispose();
+  }
+  assert.deepEqual(results[0], results[1]);
+  assert.ok(results[0]!.evaluated.every(Number.isFinite));
+});
+
+test('per-step labels: a wrong length is named; labelsPerStep: false reads labels per sample; equal lengths read either way', async () => {
+  const model = tagger();
+  model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+  const bad = tags.map((t, i) => (i === 3 ? [0, 1] : t));
+  await assert.rejects(model.fit({ sequences: seqs, labels: bad }, { verbose: 0 }), isCode('INVALID_SEQUENCES', 'label 3 has 2 entries while sequence 3 has 1 steps', 'one label per step'));
+  await assert.rejects(model.evaluate({ sequences: seqs, labels: bad }, { verbose: 0 }), isCode('INVALID_SEQUENCES', 'label 3 has 2 entries'));
+  await assert.rejects(model.fit({ sequences: seqs, labels: tags, labelsPerStep: false }, { verbose: 0 }), isCode('INVALID_SEQUENCES', 'label 1 is a vector of 2 numbers but label 0 is a vector of 5 numbers'));
+  // One label per sequence still works (a sequence classifier).
+  const clf = new Sequential({ layers: [new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, inputShape: [null] }), new GRU({ units: 3 }), new Dense({ units: 2, activation: 'softmax' })] });
+  clf.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+  const h = await clf.fit({ sequences: seqs, labels: [0, 1, 1, 0, 1] }, { verbose: 0 });
+  assert.equal(h.history['loss']!.length, 1);
+  // Equal lengths: per-step and per-sample readings are the same [batch, L] targets.
+  const same = [[1, 2, 3], [4, 5, 6]];
+  const l = [[0, 1, 2], [2, 1, 0]];
+  const a = (await model.evaluate({ sequences: same, labels: l }, { verbose: 0 })) as number;
+  const b = (await model.evaluate({ sequences: same, labels: l, labelsPerStep: true }, { verbose: 0 })) as number;
+  assert.equal(a, b);
+  model.dispose();
+  clf.dispose();
+});
