@@ -20,7 +20,7 @@ import { concatRows, sliceRows, toTensorList, type InputData } from '../data/inp
 import { formatSummary } from './summary.js';
 import { Graph, type AnyLayer } from './graph.js';
 import { modelSaver } from './saving_port.js';
-import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs } from '../training/trainer.js';
+import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs, type TrainOnBatchArgs } from '../training/trainer.js';
 import type { Optimizer } from '../training/optimizers.js';
 import type { History, Logs } from '../training/callbacks.js';
 import { isSequenceDataset, type SequenceDataset } from '../training/data_adapter.js';
@@ -216,7 +216,7 @@ export class Model extends Layer<CallArgs, boolean> {
   }
 
   /** One optimizer step on one batch. */
-  trainOnBatch(x: InputData, y: InputData, options: { sampleWeight?: tf.Tensor | number[] } = {}): number | number[] {
+  trainOnBatch(x: InputData, y: InputData, options: TrainOnBatchArgs = {}): number | number[] {
     return this.requireTrainer('trainOnBatch').trainOnBatch(x, y, options);
   }
 

@@ -20,10 +20,15 @@ import type { TrainableModel } from './trainer.js';
 /** What a step uses of the model. */
 export type StepModel = Pick<TrainableModel, 'name' | 'inputs' | 'built' | 'trainableWeights' | 'apply'>;
 
+/** Builds a model that is not built yet (a Sequential without an input shape) by calling it on batch `b`. */
+export function ensureBuilt(model: StepModel, b: Batch): void {
+  if (!model.built) tf.dispose(forward(model, b.x, false));
+}
+
 /** One optimizer step on batch `b`; returns the batch loss. `where` names the caller in errors. */
 export function trainStep(model: StepModel, c: Compiled, b: Batch, where: string): number {
   // A Sequential without an input shape builds on its first call.
-  if (!model.built) tf.dispose(forward(model, b.x, false));
+  ensureBuilt(model, b);
   const weights = model.trainableWeights;
   if (weights.length === 0) throw new MasqueError('INVALID_ARGUMENT', `${where}: model '${model.name}' has no trainable weights.`);
   return withScope((scope) => {

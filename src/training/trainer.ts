@@ -22,13 +22,15 @@ import { CallbackList, History, type Logs, type TrainingModelLike } from './call
 import { ProgbarLogger } from './progress.js';
 import { compileSpec, currentLogs, resetMetrics, type Compiled, type CompileArgs } from './compile.js';
 import { checkEvaluateArgs, checkFitArgs, checkTrainOnBatchArgs, type EvaluateArgs, type FitArgs, type FitPlan, type TrainOnBatchArgs } from './fit_options.js';
-import { isSequenceDataset, type SequenceDataset } from './data_adapter.js';
+import { isSequenceDataset, type Batch, type SequenceDataset } from './data_adapter.js';
 import { makeSource, type BatchOptions, type DataSource, type SampleWeightData } from './data_source.js';
 import { withScope, withScopeAsync, type DisposeScope } from './dispose_scope.js';
-import { evalStep, trainStep } from './train_step.js';
+import { ensureBuilt, evalStep, trainStep } from './train_step.js';
+import { classWeightsFor } from './class_weight.js';
 
 export type { CompileArgs, LossSpec, MetricsSpec } from './compile.js';
 export type { EvaluateArgs, FitArgs, TrainOnBatchArgs } from './fit_options.js';
+export type { ClassWeight } from './class_weight.js';
 
 /**
  * All the trainer knows of a model (Model implements it): what callbacks may
@@ -38,8 +40,8 @@ export type { EvaluateArgs, FitArgs, TrainOnBatchArgs } from './fit_options.js';
 export interface TrainableModel extends TrainingModelLike {
   /** For error messages. */
   readonly name: string;
-  /** One entry per output: the count, and the layer names that prefix per-output logs. */
-  readonly outputs: readonly { node?: { layer: { name: string } } | null }[];
+  /** One entry per output: the count, the layer names that prefix per-output logs, and the output shapes (for classWeight). */
+  readonly outputs: readonly { node?: { layer: { name: string } } | null; readonly shape?: readonly (number | null)[] }[];
   /** One entry per input: one input is passed to `apply` as a tensor, several as a list. */
   readonly inputs: readonly unknown[];
   /** The variables a step updates, with their Keras paths (to name optimizer slots). */
@@ -114,8 +116,9 @@ export class Trainer {
       withScope((scope) => {
         const src = scope.track(this.source(x, y, o.sampleWeight, 'trainOnBatch'));
         resetMetrics(c);
+        this.refuseClassWeightForOutputs(o.classWeight, 'trainOnBatch');
         for (const b of src.batches({ batchSize: src.n, shuffle: false, bucketing: false, rand: Math.random })) {
-          withScope((s) => trainStep(this.model, c, s.track(b), 'trainOnBatch'));
+          withScope((s) => trainStep(this.model, c, o.classWeight === null ? s.track(b) : this.withClassWeights(s.track(b), o.classWeight, s), 'trainOnBatch'));
         }
         const values = Object.values(currentLogs(c));
         return values.length === 1 ? values[0]! : values;
@@ -127,6 +130,7 @@ export class Trainer {
 
   private async runFit(c: Compiled, plan: FitPlan, x: InputData | SequenceDataset, y: InputData | undefined, scope: DisposeScope): Promise<History> {
     const where = 'fit';
+    this.refuseClassWeightForOutputs(plan.classWeight, where);
     let train = scope.track(this.source(x, y, plan.sampleWeight, where));
     let val: DataSource | null = null;
     if (plan.validationSplit > 0) {
@@ -166,7 +170,7 @@ export class Trainer {
         await withScopeAsync(async (s) => {
           s.track(b);
           await list.onBatchBegin(i, { size: b.size });
-          trainStep(this.model, c, b, 'fit');
+          trainStep(this.model, c, plan.classWeight === null ? b : this.withClassWeights(b, plan.classWeight, s), 'fit');
         });
         await list.onBatchEnd(i, currentLogs(c));
         i++;
@@ -191,6 +195,19 @@ export class Trainer {
   }
 
   // ---- data and state ----
+
+  private refuseClassWeightForOutputs(table: Map<number, number> | null, where: string): void {
+    if (table !== null && this.model.outputs.length > 1) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: classWeight is only supported for models with a single output (as in Keras); model '${this.model.name}' has ${this.model.outputs.length}. Pass sampleWeight instead.`);
+    }
+  }
+
+  /** Batch `b` with its class weights as sample weights (tracked by `scope`). */
+  private withClassWeights(b: Batch, table: Map<number, number>, scope: DisposeScope): Batch {
+    ensureBuilt(this.model, b);
+    const shape = this.model.outputs[0]?.shape ?? null;
+    return { ...b, sampleWeight: scope.track(classWeightsFor(b.y[0]!, shape, table, 'fit')) };
+  }
 
   private source(x: InputData | SequenceDataset, y: InputData | undefined, sw: SampleWeightData | undefined, where: string): DataSource {
     const model = this.model;
