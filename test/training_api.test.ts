@@ -63,3 +63,42 @@ test('per-step labels: a wrong length is named; labelsPerStep: false reads label
   model.dispose();
   clf.dispose();
 });
+
+/** Runs `fn` with process.stdout.write captured (and isTTY set as given); returns what was written. */
+async function captureStdout(isTTY: boolean, fn: () => Promise<unknown>): Promise<string> {
+  const out = process.stdout as unknown as { write: (s: string) => boolean; isTTY: boolean | undefined };
+  const [write, tty] = [out.write, out.isTTY];
+  let text = '';
+  out.write = (s: string) => ((text += s), true);
+  out.isTTY = isTTY;
+  try {
+    await fn();
+  } finally {
+    out.write = write;
+    out.isTTY = tty;
+  }
+  return text;
+}
+
+test('evaluate prints as Keras does: verbose 1 a progress bar on a terminal (one line elsewhere), 2 one line, 0 nothing; default 1', async () => {
+  const model = tagger();
+  model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const ds = { sequences: seqs, labels: tags };
+  const line = /^3 steps - \d+\.\ds - loss: \d\.\d{4} - accuracy: \d\.\d{4}\n$/;
+  assert.match(await captureStdout(false, () => model.evaluate(ds, { batchSize: 2, verbose: 2 })), line);
+  assert.match(await captureStdout(false, () => model.evaluate(ds, { batchSize: 2, verbose: 1 })), line);
+  assert.match(await captureStdout(false, () => model.evaluate(ds, { batchSize: 2 })), line);
+  assert.equal(await captureStdout(false, () => model.evaluate(ds, { batchSize: 2, verbose: 0 })), '');
+  const bar = await captureStdout(true, () => model.evaluate(ds, { batchSize: 2, verbose: 1 }));
+  assert.match(bar, /\r3\/3 \[={30}\] [\d.]+ steps\/s [\d.]+s loss: \d\.\d{4} accuracy: \d\.\d{4} *\n$/);
+  assert.ok(!bar.includes('Epoch'), bar);
+  // What it prints is what it returns.
+  let printed = '';
+  const values = (await (async () => {
+    let r: unknown;
+    printed = await captureStdout(false, async () => (r = await model.evaluate(ds, { batchSize: 2, verbose: 2, returnDict: true })));
+    return r;
+  })()) as Logs;
+  assert.ok(printed.includes(`loss: ${values['loss']!.toFixed(4)}`), printed);
+  model.dispose();
+});

@@ -202,6 +202,19 @@ export function currentLogs(c: Compiled): Logs {
   return out;
 }
 
+/**
+ * Saves the state of every tracker and metric that can save it (every
+ * Masque metric can); the returned function puts it back. Lets an evaluate
+ * called from fit's callbacks leave fit's running metrics as they were.
+ */
+export function saveMetricStates(c: Compiled): () => void {
+  const all: { saveState?(): unknown; restoreState?(s: unknown): void }[] = [c.lossTracker, ...c.outputLossTrackers, ...c.metrics.flatMap((ms) => ms.map((m) => m.metric))];
+  const saved = all.map((m) => (typeof m.saveState === 'function' && typeof m.restoreState === 'function' ? { m, state: m.saveState() } : null));
+  return () => {
+    for (const s of saved) if (s !== null) s.m.restoreState!(s.state);
+  };
+}
+
 /** Resets every tracker and metric (at the start of each epoch and evaluation). */
 export function resetMetrics(c: Compiled): void {
   c.lossTracker.resetState();

@@ -19,8 +19,9 @@ import { mulberry32 } from '../data/bucketing.js';
 import type { InputData } from '../data/input_data.js';
 import type { Optimizer } from './optimizers.js';
 import { CallbackList, History, type Logs, type TrainingModelLike } from './callbacks.js';
-import { ProgbarLogger } from './progress.js';
-import { compileSpec, currentLogs, resetMetrics, type Compiled, type CompileArgs } from './compile.js';
+import { ProgbarLogger, ProgressBar } from './progress.js';
+import { compileSpec, currentLogs, resetMetrics, saveMetricStates, type Compiled, type CompileArgs } from './compile.js';
+import { HookScope } from './hook_scope.js';
 import { checkEvaluateArgs, checkFitArgs, checkTrainOnBatchArgs, type EvaluateArgs, type FitArgs, type FitPlan, type TrainOnBatchArgs } from './fit_options.js';
 import { isSequenceDataset, type Batch, type SequenceDataset } from './data_adapter.js';
 import { makeSource, type BatchOptions, type DataSource, type SampleWeightData } from './data_source.js';
@@ -59,6 +60,8 @@ export class Trainer {
   private compiled: Compiled | null = null;
   /** The call in progress ('fit', 'evaluate', 'trainOnBatch'), or null. */
   private busy: string | null = null;
+  /** The running fit's callback hooks (to let them evaluate the model), or null. */
+  private hooks: HookScope | null = null;
 
   constructor(private readonly model: TrainableModel) {}
 
@@ -85,8 +88,10 @@ export class Trainer {
   /**
    * Trains for `epochs`. Callbacks run in Keras's order (the user's, then
    * History, then the progress bar). Only one fit, evaluate or trainOnBatch
-   * runs at a time on a model: a second call before the first settles (from
-   * other code, or from a callback) raises MODEL_BUSY; await the first.
+   * runs at a time on a model: a second call before the first settles raises
+   * MODEL_BUSY; await the first. The exception, as in Keras: the running
+   * fit's own callbacks may call `evaluate` (and `predict`), which leaves
+   * fit's running metrics and logs as they were.
    */
   async fit(x: InputData | SequenceDataset, y: InputData | undefined, args: FitArgs = {}): Promise<History> {
     const c = this.require('fit');
@@ -94,18 +99,38 @@ export class Trainer {
     return this.exclusive('fit', () => withScopeAsync((scope) => this.runFit(c, plan, x, y, scope)));
   }
 
-  /** Loss (and metrics) on data: a number, `[loss, ...metrics]`, or a dict with `returnDict`. Refused (MODEL_BUSY) while another call runs. */
+  /**
+   * Loss (and metrics) on data: a number, `[loss, ...metrics]`, or a dict
+   * with `returnDict`; `verbose` 1 draws a progress bar (one line when not
+   * on a terminal), 2 prints one line. Refused (MODEL_BUSY) while another
+   * call runs, except from a callback of the running fit: then the compiled
+   * metrics are used and put back as they were, so fit's logs do not change.
+   */
   async evaluate(x: InputData | SequenceDataset, y?: InputData, args: EvaluateArgs = {}): Promise<number | number[] | Logs> {
     const c = this.require('evaluate');
     const o = checkEvaluateArgs(args);
-    return this.exclusive('evaluate', () =>
-      withScopeAsync(async (scope) => {
-        const logs = this.evaluateSource(c, scope.track(this.source(x, y, o.sampleWeight, 'evaluate')), o.batchSize);
-        if (o.returnDict) return logs;
-        const values = Object.values(logs);
-        return values.length === 1 ? values[0]! : values;
-      }),
-    );
+    if (this.busy === 'fit' && this.hooks !== null && this.hooks.active) {
+      const restore = saveMetricStates(c);
+      try {
+        return this.runEvaluate(c, x, y, o);
+      } finally {
+        restore();
+      }
+    }
+    return this.exclusive('evaluate', () => this.runEvaluate(c, x, y, o));
+  }
+
+  private runEvaluate(c: Compiled, x: InputData | SequenceDataset, y: InputData | undefined, o: ReturnType<typeof checkEvaluateArgs>): number | number[] | Logs {
+    return withScope((scope) => {
+      const src = scope.track(this.source(x, y, o.sampleWeight, 'evaluate'));
+      const bar = o.verbose === 0 ? null : new ProgressBar({ epochs: null, steps: Math.ceil(src.n / o.batchSize), ...(o.verbose === 2 ? { isTTY: false } : {}) });
+      bar?.onEpochBegin(0);
+      const logs = this.evaluateSource(c, src, o.batchSize, bar === null ? undefined : (step) => bar.update(step, currentLogs(c)));
+      bar?.onEpochEnd(0, logs);
+      if (o.returnDict) return logs;
+      const values = Object.values(logs);
+      return values.length === 1 ? values[0]! : values;
+    });
   }
 
   /** One optimizer step on one batch; returns the loss, or [loss, ...metrics] with metrics. Metrics are reset first, as in Keras. Refused (MODEL_BUSY) while another call runs. */
@@ -149,30 +174,35 @@ export class Trainer {
     list.setModel(this.model);
     list.setParams({ epochs: plan.epochs, steps: Math.ceil(train.n / plan.batchSize), verbose: plan.verbose });
     this.model.stopTraining = false;
+    const hooks = new HookScope();
+    this.hooks = hooks;
     try {
-      await this.epochs(c, plan, list, train, val, batches);
+      await this.epochs(c, plan, list, train, val, batches, hooks);
     } catch (e) {
-      await list.onTrainError(e);
+      await hooks.run(() => list.onTrainError(e));
       throw e;
+    } finally {
+      this.hooks = null;
     }
     return history;
   }
 
-  /** onTrainBegin, the epochs (each: batches, then validation), onTrainEnd. */
-  private async epochs(c: Compiled, plan: FitPlan, list: CallbackList, train: DataSource, val: DataSource | null, batches: BatchOptions): Promise<void> {
+  /** onTrainBegin, the epochs (each: batches, then validation), onTrainEnd; every hook runs in `hooks`. */
+  private async epochs(c: Compiled, plan: FitPlan, list: CallbackList, train: DataSource, val: DataSource | null, batches: BatchOptions, hooks: HookScope): Promise<void> {
     let lastLogs: Logs = {};
-    await list.onTrainBegin();
+    await hooks.run(() => list.onTrainBegin());
     for (let epoch = plan.initialEpoch; epoch < plan.epochs; epoch++) {
       resetMetrics(c);
-      await list.onEpochBegin(epoch);
+      await hooks.run(() => list.onEpochBegin(epoch));
       let i = 0;
       for (const b of train.batches(batches)) {
         await withScopeAsync(async (s) => {
           s.track(b);
-          await list.onBatchBegin(i, { size: b.size });
+          await hooks.run(() => list.onBatchBegin(i, { size: b.size }));
           trainStep(this.model, c, plan.classWeight === null ? b : this.withClassWeights(b, plan.classWeight, s), 'fit');
         });
-        await list.onBatchEnd(i, currentLogs(c));
+        const batchLogs = currentLogs(c);
+        await hooks.run(() => list.onBatchEnd(i, batchLogs));
         i++;
         if (this.model.stopTraining) break;
       }
@@ -180,17 +210,21 @@ export class Trainer {
       if (val !== null) {
         for (const [k, v] of Object.entries(this.evaluateSource(c, val, plan.batchSize))) logs[`val_${k}`] = v;
       }
-      await list.onEpochEnd(epoch, logs);
+      await hooks.run(() => list.onEpochEnd(epoch, logs));
       lastLogs = logs;
       if (this.model.stopTraining) break;
     }
-    await list.onTrainEnd(lastLogs);
+    await hooks.run(() => list.onTrainEnd(lastLogs));
   }
 
-  /** Loss and metrics over one pass of `src`; the metrics' state is reset first. */
-  private evaluateSource(c: Compiled, src: DataSource, batchSize: number): Logs {
+  /** Loss and metrics over one pass of `src`; the metrics' state is reset first. `onStep(n)` runs after n batches. */
+  private evaluateSource(c: Compiled, src: DataSource, batchSize: number, onStep?: (step: number) => void): Logs {
     resetMetrics(c);
-    for (const b of src.batches({ batchSize, shuffle: false, bucketing: false, rand: Math.random })) withScope((s) => evalStep(this.model, c, s.track(b)));
+    let step = 0;
+    for (const b of src.batches({ batchSize, shuffle: false, bucketing: false, rand: Math.random })) {
+      withScope((s) => evalStep(this.model, c, s.track(b)));
+      onStep?.(++step);
+    }
     return currentLogs(c);
   }
 
@@ -234,7 +268,7 @@ export class Trainer {
     if (this.busy !== null) {
       throw new MasqueError(
         'MODEL_BUSY',
-        `${where}: model '${this.model.name}' is already training (a ${this.busy}() call has not finished); await the first call before starting another. Callbacks cannot call fit, evaluate or trainOnBatch on the model being trained either.`,
+        `${where}: model '${this.model.name}' is already training (a ${this.busy}() call has not finished); await the first call before starting another. The callbacks of a running fit may call evaluate and predict on its model, not fit or trainOnBatch.`,
       );
     }
   }
