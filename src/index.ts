@@ -73,6 +73,7 @@ export { Sequential, type SequentialArgs, type SequentialEntry } from './models/
 // training
 export { type CompileArgs, type FitArgs, type EvaluateArgs, type TrainOnBatchArgs, type ClassWeight, type LossSpec } from './training/trainer.js';
 export { type SequenceDataset } from './training/data_adapter.js';
+export { type PredictDataset } from './training/predict_dataset.js';
 export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, huber, logCosh, type LossFunction, type LossConfig, type LossObject, type Reduction, type ComputeLossOptions } from './training/losses.js';
 export { Loss, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, Huber, LogCosh, type LossArgs, type CrossentropyArgs, type HuberArgs } from './training/loss_classes.js';
 export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerArgs, type SGDArgs, type AdamArgs, type RMSpropArgs, type LearningRateSchedule } from './training/optimizers.js';

@@ -3,7 +3,7 @@
 // predict from inside a running fit's callbacks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, Sequential, Embedding, GRU, Dense, SGD, MasqueError, type Logs } from '../src/index.js';
+import { tf, Sequential, Embedding, GRU, Dense, SGD, MasqueError, getMask, type Logs } from '../src/index.js';
 
 const isCode = (code: string, ...words: string[]) => (e: unknown) => {
   assert.ok(e instanceof MasqueError, `expected a MasqueError, got ${String(e)}`);
@@ -64,6 +64,11 @@ test('per-step labels: a wrong length is named; labelsPerStep: false reads label
   clf.dispose();
 });
 
+/** The largest absolute difference between two tensors. */
+function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
 /** Runs `fn` with process.stdout.write captured (and isTTY set as given); returns what was written. */
 async function captureStdout(isTTY: boolean, fn: () => Promise<unknown>): Promise<string> {
   const out = process.stdout as unknown as { write: (s: string) => boolean; isTTY: boolean | undefined };
@@ -100,5 +105,58 @@ test('evaluate prints as Keras does: verbose 1 a progress bar on a terminal (one
     return r;
   })()) as Logs;
   assert.ok(printed.includes(`loss: ${values['loss']!.toFixed(4)}`), printed);
+  model.dispose();
+});
+
+test('predict({ sequences }) pads per batch as fit does and returns one padded tensor in input order, with the mask of the valid steps', () => {
+  const model = tagger();
+  const many = [[3, 1, 4, 1, 5, 9, 2], [6], [5, 3], [5, 8, 9, 7], [9], [3, 2, 3, 8, 4], [6, 2, 6]];
+  const before = tf.memory().numTensors;
+  const out = model.predict({ sequences: many }, { batchSize: 3 }) as tf.Tensor;
+  assert.deepEqual(out.shape, [7, 7, 3]);
+  const mask = getMask(out)!;
+  assert.equal(mask.dtype, 'bool');
+  assert.deepEqual(mask.arraySync(), many.map((s) => Array.from({ length: 7 }, (_, t) => (t < s.length ? 1 : 0))));
+  // Each row's valid steps are what the model gives for that sequence alone; padded steps are 0.
+  const rows = out.arraySync() as number[][][];
+  many.forEach((s, i) => {
+    const ids = tf.tensor2d([s], undefined, 'int32');
+    const alone = model.predict(ids) as tf.Tensor;
+    const want = alone.arraySync() as number[][][];
+    ids.dispose();
+    for (let t = 0; t < 7; t++) {
+      for (let c = 0; c < 3; c++) {
+        const expected = t < s.length ? want[0]![t]![c]! : 0;
+        assert.ok(Math.abs(rows[i]![t]![c]! - expected) < 1e-5, `row ${i} step ${t}: ${rows[i]![t]![c]} vs ${expected}`);
+      }
+    }
+    alone.dispose();
+  });
+  // Without bucketing, with another batch size, with labels present (ignored): the same numbers.
+  for (const [ds, batchSize] of [[{ sequences: many, bucketing: false }, 2], [{ sequences: many, labels: many.map((s) => s.map(() => 1)) }, 32]] as const) {
+    const again = model.predict(ds, { batchSize }) as tf.Tensor;
+    assert.ok(maxDiff(again, out) < 1e-5);
+    again.dispose();
+  }
+  // padding 'pre': the valid steps are at the end of each row.
+  const pre = model.predict({ sequences: many, padding: 'pre' }, { batchSize: 3 }) as tf.Tensor;
+  assert.deepEqual(getMask(pre)!.arraySync(), many.map((s) => Array.from({ length: 7 }, (_, t) => (t >= 7 - s.length ? 1 : 0))));
+  const preRows = pre.arraySync() as number[][][];
+  many.forEach((s, i) => assert.ok(Math.abs(preRows[i]![6]![0]! - rows[i]![s.length - 1]![0]!) < 1e-5, `pre row ${i}`));
+  tf.dispose([out, pre]);
+  // A sequence classifier: one row per sequence, in input order.
+  const clf = new Sequential({ layers: [new Embedding({ inputDim: 10, outputDim: 4, maskZero: true }), new GRU({ units: 3 }), new Dense({ units: 2 })] });
+  const scores = clf.predict({ sequences: many }, { batchSize: 2 }) as tf.Tensor;
+  assert.deepEqual(scores.shape, [7, 2]);
+  const ids = tf.tensor2d([many[3]!], undefined, 'int32');
+  const alone = clf.predict(ids) as tf.Tensor;
+  ids.dispose();
+  assert.ok(tf.tidy(() => maxDiff(tf.slice(scores, [3, 0], [1, 2]), alone)) < 1e-5);
+  tf.dispose([scores, alone]);
+  clf.dispose();
+  assert.equal(tf.memory().numTensors, before, 'no leak');
+  assert.throws(() => model.predict({ sequences: [] }), isCode('INVALID_INPUT', 'empty'));
+  assert.throws(() => model.predict({ sequences: [[1, -2]] }), isCode('INVALID_SEQUENCES', 'sequence 0, step 1'));
+  assert.throws(() => model.predict({ sequences: many }, { batch_size: 2 } as never), isCode('INVALID_ARGUMENT', 'Did you mean batchSize?'));
   model.dispose();
 });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   tf, Precision, Recall, AUC, F1Score, FBetaScore, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, getMetric, MasqueError,
+  Sequential, Embedding, Dense, padSequences, getMask,
   type Metric,
 } from '../src/index.js';
 
@@ -118,4 +119,24 @@ test('metric classes resolve by Keras name (named as given) and check their opti
     [() => new TopKCategoricalAccuracy({ k: 0 }), 'k must be a positive integer'],
   ];
   for (const [fn, words] of bad) assert.throws(fn, (e: unknown) => e instanceof MasqueError && e.code === 'INVALID_ARGUMENT' && e.message.includes(words), words);
+});
+
+test('compiled metric objects and names honour the output mask in evaluate (padding counts nowhere)', async () => {
+  const model = new Sequential({ layers: [new Embedding({ inputDim: 9, outputDim: 3, maskZero: true, inputShape: [null] }), new Dense({ units: 1, activation: 'sigmoid' })] });
+  model.compile({ optimizer: 'sgd', loss: 'binary_crossentropy', metrics: [new Precision(), new Recall({ thresholds: 0.4 }), new AUC(), 'f1_score'] });
+  const sequences = [[1, 4, 2, 7], [5, 6], [8, 2, 2], [3]];
+  const labels = [[1, 0, 1, 1], [0, 1], [1, 1, 0], [0]];
+  // One [1]-vector per step, so the targets [B, T, 1] match the output (as Keras's binary crossentropy needs).
+  const logs = (await model.evaluate({ sequences, labels: labels.map((l) => l.map((v) => [v])) }, { batchSize: 2, verbose: 0, returnDict: true })) as Record<string, number>;
+  assert.deepEqual(Object.keys(logs), ['loss', 'precision', 'recall', 'auc', 'f1_score']);
+  // The same metrics fed directly with the predictions and the mask.
+  const probs = model.predict({ sequences }) as tf.Tensor;
+  const y = padSequences(labels, { padding: 'post', dtype: 'float32' });
+  const mask = getMask(probs)!;
+  for (const [name, m] of [['precision', new Precision()], ['recall', new Recall({ thresholds: 0.4 })], ['auc', new AUC()]] as const) {
+    m.updateState(y, probs, { mask });
+    near(logs[name]!, m.result(), name, 1e-6);
+  }
+  tf.dispose([probs, y]);
+  model.dispose();
 });

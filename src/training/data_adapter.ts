@@ -108,18 +108,24 @@ export function planOrder(lengths: number[], batchSize: number, shuffle: boolean
   return planBatches(lengths, { batchSize, shuffle, bucketing, seed: Math.floor(rand() * 2 ** 31) });
 }
 
+/** The sequences `idx` of `ds` padded to the longest of them (at least 1 step), as `[x, that length]`. */
+export function padInputs(ds: Pick<SequenceDataset, 'sequences' | 'padding' | 'value' | 'dtype'>, idx: number[]): [tf.Tensor, number] {
+  const seqs = idx.map((i) => ds.sequences[i]!) as (number[] | number[][])[];
+  const len = Math.max(1, ...seqs.map((s) => s.length));
+  const featureVectors = seqs.some((s) => Array.isArray(s[0]));
+  return [padSequences(seqs, { maxlen: len, padding: ds.padding ?? 'post', value: ds.value ?? 0, dtype: ds.dtype ?? (featureVectors ? 'float32' : 'int32') }), len];
+}
+
 /** Batches of a variable-length dataset, each padded to its own longest sequence (per-step labels too); `offset` as in `tensorBatches`. */
 export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[], perStep: boolean, offset = 0): Generator<Batch> {
   const padding = ds.padding ?? 'post';
-  const value = ds.value ?? 0;
   for (const rows of plan) {
     const idx = Array.from(rows);
     const seqs = idx.map((i) => ds.sequences[i]!) as (number[] | number[][])[];
-    const len = Math.max(1, ...seqs.map((s) => s.length));
-    const featureVectors = seqs.some((s) => Array.isArray(s[0]));
     const labels = idx.map((i) => ds.labels[i]!);
     yield building((scope) => {
-      const x = scope.track(padSequences(seqs, { maxlen: len, padding, value, dtype: ds.dtype ?? (featureVectors ? 'float32' : 'int32') }));
+      const [x, len] = padInputs(ds, idx);
+      scope.track(x);
       const y = scope.track(
         perStep ? padSequences(labels as number[][], { maxlen: len, padding, value: 0, dtype: 'float32' })
         : labels.every((l) => typeof l === 'number') ? tf.tensor1d(labels as number[], 'float32')

@@ -83,9 +83,14 @@ function looksPerStep(sequences: unknown[], labels: unknown[]): boolean {
   return sequences.length > 0 && labels.every((l, i) => Array.isArray(l) && Array.isArray(sequences[i]) && l.length === (sequences[i] as unknown[]).length);
 }
 
-/** Checks every sample of `ds` (see the file comment); returns the sequence lengths and whether the labels are per step. */
-export function checkDataset(ds: SequenceDataset, where: string): DatasetInfo {
-  const { sequences, labels } = ds;
+/**
+ * Checks every sample of `ds` (see the file comment); returns the sequence
+ * lengths and whether the labels are per step. With `withLabels` false
+ * (predict) the labels are not needed and not read.
+ */
+export function checkDataset(ds: SequenceDataset, where: string, withLabels = true): DatasetInfo {
+  const { sequences } = ds;
+  const labels: unknown[] = withLabels ? ds.labels : Array.isArray(sequences) ? sequences.map(() => 0) : [];
   if (!Array.isArray(sequences) || !Array.isArray(labels)) {
     throw new MasqueError('INVALID_INPUT', `${where}: a dataset needs arrays 'sequences' and 'labels'; received ${describe(sequences)} and ${describe(labels)}.`);
   }
@@ -93,10 +98,10 @@ export function checkDataset(ds: SequenceDataset, where: string): DatasetInfo {
     throw new MasqueError('INVALID_INPUT', `${where}: the dataset has ${sequences.length} sequences but ${labels.length} labels.`);
   }
   checkOptions(ds, where);
-  const perStep = ds.labelsPerStep ?? looksPerStep(sequences, labels);
+  const perStep = withLabels && (ds.labelsPerStep ?? looksPerStep(sequences, labels));
   // Labels of several lengths that are not all per step: name the first one whose length is not its sequence's.
   const lengthsDiffer = !perStep && labels.every((l) => Array.isArray(l)) && new Set(labels.map((l) => (Array.isArray(l) ? l.length : -1))).size > 1;
-  if (lengthsDiffer && ds.labelsPerStep === undefined) {
+  if (withLabels && lengthsDiffer && ds.labelsPerStep === undefined) {
     const i = labels.findIndex((l, k) => !Array.isArray(l) || !Array.isArray(sequences[k]) || l.length !== (sequences[k] as unknown[]).length);
     const seq: unknown = sequences[i];
     fail(
