@@ -104,11 +104,20 @@ export { Sequential, type SequentialArgs, type SequentialEntry } from './models/
 
 // data
 // training
-export { type CompileArgs, type FitArgs, type EvaluateArgs, type LossSpec } from './training/trainer.js';
+export { type CompileArgs, type FitArgs, type EvaluateArgs, type TrainOnBatchArgs, type ClassWeight, type LossSpec } from './training/trainer.js';
 export { type SequenceDataset } from './training/data_adapter.js';
-export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, type LossFunction, type LossConfig, type Reduction, type ComputeLossOptions } from './training/losses.js';
-export { Optimizer, SGD, Adam, AdamW, RMSprop, getOptimizer, type OptimizerArgs, type SGDArgs, type AdamArgs, type RMSpropArgs, type OptimizerSpec, type LearningRateSchedule } from './training/optimizers.js';
-export { Mean, MeanMetricWrapper, Accuracy, getMetric, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric, type MetricUpdateOptions } from './training/metrics.js';
+export { type PredictDataset } from './training/predict_dataset.js';
+export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, huber, logCosh, type LossFunction, type LossConfig, type LossObject, type Reduction, type ComputeLossOptions } from './training/losses.js';
+export { Loss, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, Huber, LogCosh, type LossArgs, type CrossentropyArgs, type HuberArgs } from './training/loss_classes.js';
+export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerArgs, type SGDArgs, type AdamArgs, type RMSpropArgs, type LearningRateSchedule } from './training/optimizers.js';
+export { Adagrad, type AdagradArgs } from './training/adagrad.js';
+export { Nadam, type NadamArgs } from './training/nadam.js';
+export { getOptimizer, type OptimizerSpec } from './training/optimizer_registry.js';
+export { Mean, MeanMetricWrapper, Accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric, type MetricUpdateOptions } from './training/metrics.js';
+export { getMetric } from './training/metric_registry.js';
+export { BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, topKCategoricalAccuracy, sparseTopKCategoricalAccuracy, type TopKArgs } from './training/accuracy_metrics.js';
+export { Precision, Recall, AUC, type PrecisionRecallArgs, type AUCArgs } from './training/confusion_metrics.js';
+export { FBetaScore, F1Score, type FBetaScoreArgs, type F1ScoreArgs, type FScoreAverage } from './training/f_score_metrics.js';
 export { Callback, CallbackList, History, EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, type Logs, type EarlyStoppingArgs, type ModelCheckpointArgs, type ReduceLROnPlateauArgs } from './training/callbacks.js';
 export { ProgressBar, ProgbarLogger, type ProgressBarOptions } from './training/progress.js';
 export { embeddingLookup } from './ops/embedding_lookup.js';

@@ -43,21 +43,64 @@ test('one call at a time: a second fit, evaluate, trainOnBatch or compile while 
   model.dispose();
 });
 
-test('one call at a time: a callback cannot evaluate the model it is training (MODEL_BUSY), and two fits started together cannot interleave', async () => {
+test('a callback of the running fit may evaluate and predict its model (Keras allows it); fit and trainOnBatch from a callback, and two fits started together, are refused', async () => {
   const model = dense();
-  model.compile({ optimizer: 'sgd', loss: 'mse' });
-  const x = tf.ones([4, 2]);
-  const y = tf.zeros([4, 1]);
+  model.compile({ optimizer: new SGD({ learningRate: 0.05 }), loss: 'mse', metrics: ['mae'] });
+  const x = tf.tensor2d([[1, 2], [0, 1], [2, 2], [1, 0]]);
+  const y = tf.tensor2d([[1], [0], [3], [2]]);
+  const xv = tf.tensor2d([[5, 5]]);
+  const yv = tf.tensor2d([[0]]);
+  // The same training without the evaluating callback: the reference logs.
+  const ref = dense();
+  ref.compile({ optimizer: new SGD({ learningRate: 0.05 }), loss: 'mse', metrics: ['mae'] });
+  const want = await ref.fit(x, y, { epochs: 3, batchSize: 2, shuffle: false, verbose: 0 });
+  const seen: number[] = [];
+  const inside: (number | string)[] = [];
   class Evaluates extends Callback {
+    // Mid-epoch too: the evaluate resets and uses the compiled metrics, which must come back as they were.
+    override async onBatchEnd(): Promise<void> {
+      seen.push((await model.evaluate(xv, yv, { verbose: 0 })) as unknown as number);
+    }
     override async onEpochEnd(): Promise<void> {
-      await model.evaluate(x, y);
+      const p = model.predict(xv) as tf.Tensor;
+      inside.push(p.dataSync()[0]!);
+      p.dispose();
+      await model.evaluate(xv, yv, { verbose: 0 });
+      await assert.rejects(model.fit(x, y, { verbose: 0 }), isCode('MODEL_BUSY', 'may call evaluate and predict'));
+      assert.throws(() => model.trainOnBatch(x, y), isCode('MODEL_BUSY', 'trainOnBatch'));
+      inside.push('checked');
     }
   }
-  await assert.rejects(model.fit(x, y, { verbose: 0, callbacks: [new Evaluates()] }), isCode('MODEL_BUSY', 'Callbacks cannot call'));
+  const got = await model.fit(x, y, { epochs: 3, batchSize: 2, shuffle: false, verbose: 0, callbacks: [new Evaluates()] });
+  assert.deepEqual(got.history, want.history, "fit's logs are the same with and without the evaluating callback");
+  assert.equal(seen.length, 6);
+  assert.ok(seen.every((v) => Array.isArray(v) && v.length === 2 && v.every(Number.isFinite)));
+  assert.equal(inside.filter((v) => v === 'checked').length, 3);
   const results = await Promise.allSettled([model.fit(x, y, { verbose: 0 }), model.fit(x, y, { verbose: 0 })]);
   assert.equal(results[0].status, 'fulfilled');
   assert.equal(results[1].status, 'rejected');
   assert.ok((results[1] as PromiseRejectedResult).reason instanceof MasqueError);
+  tf.dispose([x, y, xv, yv]);
+  model.dispose();
+  ref.dispose();
+});
+
+test('an evaluate from other code while a callback of the fit is waiting is still refused', async () => {
+  const model = dense();
+  model.compile({ optimizer: 'sgd', loss: 'mse' });
+  const x = tf.ones([4, 2]);
+  const y = tf.zeros([4, 1]);
+  const paused = gate();
+  const resume = gate();
+  const first = model.fit(x, y, {
+    epochs: 1, verbose: 0,
+    // The callback evaluates (allowed), then waits; meanwhile other code tries.
+    callbacks: [{ onEpochEnd: async () => { await model.evaluate(x, y, { verbose: 0 }); paused.open(); await resume.wait; await model.evaluate(x, y, { verbose: 0 }); } }],
+  });
+  await paused.wait;
+  await assert.rejects(model.evaluate(x, y, { verbose: 0 }), isCode('MODEL_BUSY', 'evaluate'));
+  resume.open();
+  await first;
   tf.dispose([x, y]);
   model.dispose();
 });

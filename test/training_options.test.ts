@@ -2,7 +2,7 @@
 // checked at the door: ranges, integers, flags, and unknown keys.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, Sequential, Dense, SGD, Adam, RMSprop, MasqueError, EarlyStopping, ReduceLROnPlateau, LearningRateScheduler } from '../src/index.js';
+import { tf, Sequential, Dense, SGD, Adam, RMSprop, MasqueError, EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, ModelCheckpoint, ProgbarLogger } from '../src/index.js';
 import { expectCode, isCode, denseModel } from './helpers.js';
 
 const dense = denseModel;
@@ -75,4 +75,56 @@ test('numeric and other options are checked with clear errors (fit, evaluate, tr
   expectCode(() => new ReduceLROnPlateau({ minLr: -1 }), 'INVALID_ARGUMENT', 'minLr must be a finite number >= 0');
   expectCode(() => new ReduceLROnPlateau({ mode: 'up' as never }), 'INVALID_ARGUMENT', "mode must be 'auto', 'min' or 'max'");
   expectCode(() => new LearningRateScheduler(0.1 as never), 'INVALID_ARGUMENT', 'schedule must be a function');
+});
+
+test('option names are checked everywhere: compile, predict and every callback raise INVALID_ARGUMENT with the camelCase name to use', () => {
+  const model = dense();
+  const cases: [() => unknown, string][] = [
+    [() => model.compile({ optimizer: 'sgd', loss: 'mse', loss_weights: [1] } as never), "compile (model 'sequential"],
+    [() => model.compile({ optimizer: 'sgd', loss: 'mse', loss_weights: [1] } as never), "unknown option 'loss_weights'. Did you mean 'lossWeights'?"],
+    [() => model.compile({ optimizer: 'sgd', loss: 'mse', weighted_metrics: ['mae'] } as never), "Did you mean 'weightedMetrics'?"],
+    [() => model.compile({ optimizer: 'sgd', loss: 'mse', metric: ['mae'] } as never), "Did you mean 'metrics'?"],
+    [() => model.compile({ optimizer: 'sgd', loss: 'mse', run_eagerly: true } as never), 'The options are optimizer, loss, metrics, weightedMetrics, lossWeights'],
+    [() => model.predict(tf.ones([1, 2]), { batch_size: 2 } as never), 'Did you mean batchSize?'],
+    [() => new EarlyStopping({ restore_best_weights: true } as never), "EarlyStopping: unknown option 'restore_best_weights'. Did you mean 'restoreBestWeights'?"],
+    [() => new EarlyStopping({ patients: 2 } as never), "Did you mean 'patience'?"],
+    [() => new EarlyStopping({ verbose: 2 } as never), 'EarlyStopping: verbose must be 0 (silent) or 1'],
+    [() => new ReduceLROnPlateau({ min_lr: 0.001 } as never), "ReduceLROnPlateau: unknown option 'min_lr'. Did you mean 'minLr'?"],
+    [() => new ReduceLROnPlateau({ epsilon: 0.001 } as never), "unknown option 'epsilon'"],
+    [() => new ModelCheckpoint({ filepath: 'm.keras', save_best_only: true } as never), "ModelCheckpoint: unknown option 'save_best_only'. Did you mean 'saveBestOnly'?"],
+    [() => new ModelCheckpoint({ filepath: 'm.keras', saveWeightsOnly: true } as never), "unknown option 'saveWeightsOnly'"],
+    [() => new LearningRateScheduler((_e, lr) => lr, { verbos: 1 } as never), "LearningRateScheduler: unknown option 'verbos'. Did you mean 'verbose'?"],
+    [() => new ProgbarLogger({ is_tty: false } as never), "ProgbarLogger: unknown option 'is_tty'. Did you mean 'isTTY'?"],
+  ];
+  for (const [fn, words] of cases) assert.throws(fn, isCode('INVALID_ARGUMENT', words), words);
+  model.dispose();
+});
+
+test("callbacks' verbose: 1 prints Keras's messages", async () => {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => lines.push(a.map(String).join(' '));
+  try {
+    const model = dense();
+    model.compile({ optimizer: new SGD({ learningRate: 0.1 }), loss: 'mse' });
+    const x = tf.ones([4, 2]);
+    const y = tf.zeros([4, 1]);
+    // minDelta 10: only the first epoch counts as an improvement, so EarlyStopping stops at epoch 2 and ReduceLROnPlateau reduces there.
+    await model.fit(x, y, {
+      epochs: 4, verbose: 0,
+      callbacks: [
+        new LearningRateScheduler((epoch, lr) => (epoch === 0 ? 0.1 : lr), { verbose: 1 }),
+        new EarlyStopping({ monitor: 'loss', patience: 1, verbose: 1, minDelta: 10 }),
+        new ReduceLROnPlateau({ monitor: 'loss', patience: 1, factor: 0.5, verbose: 1, minDelta: 10 }),
+      ],
+    });
+    tf.dispose([x, y]);
+    model.dispose();
+  } finally {
+    console.log = log;
+  }
+  const text = lines.join('\n');
+  assert.match(text, /Epoch 1: LearningRateScheduler setting learning rate to 0\.1\./);
+  assert.match(text, /Epoch 2: ReduceLROnPlateau reducing learning rate to 0\.05\./);
+  assert.match(text, /Epoch 2: early stopping/);
 });

@@ -20,10 +20,11 @@ import { concatRows, sliceRows, toTensorList, type InputData } from '../data/inp
 import { formatSummary } from './summary.js';
 import { Graph, type AnyLayer } from './graph.js';
 import { modelSaver } from './saving_port.js';
-import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs } from '../training/trainer.js';
+import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs, type TrainOnBatchArgs } from '../training/trainer.js';
 import type { Optimizer } from '../training/optimizers.js';
 import type { History, Logs } from '../training/callbacks.js';
 import { isSequenceDataset, type SequenceDataset } from '../training/data_adapter.js';
+import { predictDataset, type PredictDataset } from '../training/predict_dataset.js';
 
 /** Options of every model (`Model` and `Sequential`). */
 export interface ModelOptions {
@@ -216,12 +217,12 @@ export class Model extends Layer<CallArgs, boolean> {
   }
 
   /** One optimizer step on one batch. */
-  trainOnBatch(x: InputData, y: InputData, options: { sampleWeight?: tf.Tensor | number[] } = {}): number | number[] {
+  trainOnBatch(x: InputData, y: InputData, options: TrainOnBatchArgs = {}): number | number[] {
     return this.requireTrainer('trainOnBatch').trainOnBatch(x, y, options);
   }
 
   /** `predict` on one batch, without splitting it. */
-  predictOnBatch(x: InputData): tf.Tensor | tf.Tensor[] {
+  predictOnBatch(x: InputData | PredictDataset): tf.Tensor | tf.Tensor[] {
     return this.predict(x, { batchSize: Number.MAX_SAFE_INTEGER });
   }
 
@@ -241,11 +242,20 @@ export class Model extends Layer<CallArgs, boolean> {
 
   // ---- inference ----
 
-  /** Runs the model in inference mode, in batches. Returns one tensor per output (with its mask attached). */
-  predict(x: InputData, options: PredictOptions = {}): tf.Tensor | tf.Tensor[] {
+  /**
+   * Runs the model in inference mode, in batches. Returns one tensor per
+   * output (with its mask attached). `x` may also be variable-length
+   * sequences, `{ sequences, padding?, value?, dtype?, bucketing? }` (labels,
+   * if present, are ignored): each batch is padded only to its longest
+   * sequence, as fit does, and the result is in input order, the time axis
+   * padded to the longest sequence, with the output's mask (see
+   * training/predict_dataset.ts).
+   */
+  predict(x: InputData | PredictDataset, options: PredictOptions = {}): tf.Tensor | tf.Tensor[] {
     options = readOptions(PREDICT_OPTIONS, options, 'predict') as PredictOptions;
     const batchSize = options.batchSize!;
-    const { tensors: list, owned } = this.toInputList(x, 'predict');
+    if (isSequenceDataset(x)) return this.predictSequences(x as PredictDataset, batchSize);
+    const { tensors: list, owned } = this.toInputList(x as InputData, 'predict');
     try {
       const graph = this.requireGraph('predict');
       const n = list[0]!.shape[0]!;
@@ -273,6 +283,18 @@ export class Model extends Layer<CallArgs, boolean> {
     } finally {
       list.forEach((t, i) => owned[i] && t.dispose());
     }
+  }
+
+  private predictSequences(ds: PredictDataset, batchSize: number): tf.Tensor | tf.Tensor[] {
+    // A Sequential without an input shape builds on its first batch.
+    if (this.graph !== null && !this.graph.singleInput) {
+      throw new MasqueError('INVALID_ARGUMENT', `predict: model '${this.name}' has ${this.graph.inputs.length} inputs; a { sequences } dataset feeds one. Pad the inputs yourself and pass a list of tensors.`);
+    }
+    const outs = predictDataset(ds, batchSize, (xb) => {
+      const out = withTraining(false, () => this.apply(xb, { training: false }));
+      return Array.isArray(out) ? out : [out];
+    }, 'predict');
+    return this.requireGraph('predict').singleOutput ? outs[0]! : outs;
   }
 
   /**

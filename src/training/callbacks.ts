@@ -6,6 +6,7 @@
  */
 import type { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
+import { checkKeys } from './option_check.js';
 
 /** Epoch or batch logs: metric name -> value (`loss`, `accuracy`, `val_loss`, `learning_rate`, ...). */
 export type Logs = Record<string, number>;
@@ -151,6 +152,17 @@ function autoDirection(who: string, monitor: string, mode: Mode): 'min' | 'max' 
   );
 }
 
+/** Keras's `verbose: 1` messages of EarlyStopping, ModelCheckpoint, ReduceLROnPlateau and LearningRateScheduler. */
+function printMessage(message: string): void {
+  console.log(message);
+}
+
+function checkVerbose(who: string, v: unknown): 0 | 1 {
+  if (v === undefined) return 0;
+  if (v !== 0 && v !== 1) throw new MasqueError('INVALID_ARGUMENT', `${who}: verbose must be 0 (silent) or 1 (print a message when it acts); received ${describe(v)}.`);
+  return v;
+}
+
 function monitored(who: string, monitor: string, logs: Logs): number | null {
   const v = Object.hasOwn(logs, monitor) ? logs[monitor] : undefined;
   if (v === undefined) {
@@ -168,7 +180,11 @@ export interface EarlyStoppingArgs {
   baseline?: number | null;
   restoreBestWeights?: boolean;
   startFromEpoch?: number;
+  /** 1 prints "Epoch N: early stopping" (and the restore) as Keras does; default 0. */
+  verbose?: 0 | 1;
 }
+
+const EARLY_STOPPING_KEYS = ['monitor', 'minDelta', 'patience', 'verbose', 'mode', 'baseline', 'restoreBestWeights', 'startFromEpoch'] as const;
 
 /** Stops training when `monitor` has not improved by more than `minDelta` for `patience` epochs (Keras semantics). */
 export class EarlyStopping extends Callback {
@@ -182,6 +198,7 @@ export class EarlyStopping extends Callback {
 
   constructor(args: EarlyStoppingArgs = {}) {
     super();
+    checkKeys(args, EARLY_STOPPING_KEYS, 'EarlyStopping');
     this.args = {
       monitor: args.monitor ?? 'val_loss',
       minDelta: Math.abs(args.minDelta ?? 0),
@@ -190,6 +207,7 @@ export class EarlyStopping extends Callback {
       baseline: args.baseline ?? null,
       restoreBestWeights: args.restoreBestWeights ?? false,
       startFromEpoch: args.startFromEpoch ?? 0,
+      verbose: checkVerbose('EarlyStopping', args.verbose),
     };
     const { minDelta, patience, startFromEpoch, baseline } = this.args;
     checkNumbers('EarlyStopping', { minDelta, patience, startFromEpoch, ...(baseline === null ? {} : { baseline }) }, ['patience', 'startFromEpoch'], { baseline: -Infinity });
@@ -233,7 +251,9 @@ export class EarlyStopping extends Callback {
   }
 
   override onTrainEnd(): void {
+    if (this.stoppedEpoch > 0 && this.args.verbose > 0) printMessage(`Epoch ${this.stoppedEpoch + 1}: early stopping`);
     if (this.args.restoreBestWeights && this.bestWeights !== null) {
+      if (this.args.verbose > 0) printMessage(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
       this.requireModel('EarlyStopping').setWeights(this.bestWeights);
     }
     this.keepWeights(null);
@@ -256,7 +276,11 @@ export interface ModelCheckpointArgs {
   saveBestOnly?: boolean;
   mode?: Mode;
   initialValueThreshold?: number | null;
+  /** 1 prints Keras's messages (improved / did not improve / saving model to); default 0. */
+  verbose?: 0 | 1;
 }
+
+const MODEL_CHECKPOINT_KEYS = ['filepath', 'monitor', 'verbose', 'saveBestOnly', 'mode', 'initialValueThreshold'] as const;
 
 /** Python-style placeholders: {name}, {name:0Nd}, {name:.Nf}. */
 export function formatFilepath(template: string, values: Logs): string {
@@ -284,6 +308,7 @@ export class ModelCheckpoint extends Callback {
 
   constructor(args: ModelCheckpointArgs) {
     super();
+    checkKeys(args, MODEL_CHECKPOINT_KEYS, 'ModelCheckpoint');
     if (typeof args?.filepath !== 'string' || args.filepath === '') {
       throw new MasqueError('INVALID_ARGUMENT', `ModelCheckpoint: filepath must be a non-empty string; received ${describe(args?.filepath)}.`);
     }
@@ -293,6 +318,7 @@ export class ModelCheckpoint extends Callback {
       saveBestOnly: args.saveBestOnly ?? false,
       mode: args.mode ?? 'auto',
       initialValueThreshold: args.initialValueThreshold ?? null,
+      verbose: checkVerbose('ModelCheckpoint', args.verbose),
     };
     const m = this.args.mode;
     if (!['auto', 'min', 'max'].includes(m)) throw new MasqueError('INVALID_ARGUMENT', `ModelCheckpoint: mode must be 'auto', 'min' or 'max'; received ${describe(m)}.`);
@@ -306,12 +332,21 @@ export class ModelCheckpoint extends Callback {
     if (typeof model.save !== 'function') {
       throw new MasqueError('INVALID_ARGUMENT', 'ModelCheckpoint: the model has no save(path) method; it cannot be checkpointed.');
     }
+    const path = formatFilepath(this.args.filepath, { ...logs, epoch: epoch + 1 });
+    const say = (message: string) => this.args.verbose > 0 && printMessage(`\nEpoch ${epoch + 1}: ${message}`);
     if (this.args.saveBestOnly) {
       const current = monitored('ModelCheckpoint', this.args.monitor, logs);
-      if (current === null || !(this.greater ? current > this.best : current < this.best)) return;
+      if (current === null) return;
+      const best = Number.isFinite(this.best) ? this.best.toFixed(5) : String(this.best).replace('Infinity', 'inf');
+      if (!(this.greater ? current > this.best : current < this.best)) {
+        say(`${this.args.monitor} did not improve from ${best}`);
+        return;
+      }
+      say(`${this.args.monitor} improved from ${best} to ${current.toFixed(5)}, saving model to ${path}`);
       this.best = current;
+    } else {
+      say(`saving model to ${path}`);
     }
-    const path = formatFilepath(this.args.filepath, { ...logs, epoch: epoch + 1 });
     await model.save(path);
     this.saved.push(path);
   }
@@ -319,11 +354,17 @@ export class ModelCheckpoint extends Callback {
 
 /** Sets the learning rate at the start of each epoch to `schedule(epoch, currentLr)`; logs it as `learning_rate`. */
 export class LearningRateScheduler extends Callback {
-  constructor(readonly schedule: (epoch: number, lr: number) => number) {
+  readonly verbose: 0 | 1;
+  /** `options.verbose: 1` prints "Epoch N: LearningRateScheduler setting learning rate to x." as Keras does. */
+  constructor(
+    readonly schedule: (epoch: number, lr: number) => number,
+    options: { verbose?: 0 | 1 } = {},
+  ) {
     super();
     if (typeof schedule !== 'function') {
       throw new MasqueError('INVALID_ARGUMENT', `LearningRateScheduler: schedule must be a function (epoch, lr) => lr; received ${describe(schedule)}.`);
     }
+    this.verbose = checkVerbose('LearningRateScheduler', checkKeys(options, ['verbose'], 'LearningRateScheduler')['verbose']);
   }
   private optimizer(): { learningRate: number } {
     const opt = this.requireModel('LearningRateScheduler').optimizer;
@@ -337,6 +378,7 @@ export class LearningRateScheduler extends Callback {
       throw new MasqueError('INVALID_ARGUMENT', `LearningRateScheduler: the schedule must return a finite number; it returned ${describe(lr)} at epoch ${epoch}.`);
     }
     opt.learningRate = lr;
+    if (this.verbose > 0) printMessage(`\nEpoch ${epoch + 1}: LearningRateScheduler setting learning rate to ${lr}.`);
   }
   override onEpochEnd(_epoch: number, logs: Logs = {}): void {
     logs.learning_rate = this.optimizer().learningRate;
@@ -351,7 +393,11 @@ export interface ReduceLROnPlateauArgs {
   minDelta?: number;
   cooldown?: number;
   minLr?: number;
+  /** 1 prints "Epoch N: ReduceLROnPlateau reducing learning rate to x." as Keras does; default 0. */
+  verbose?: 0 | 1;
 }
+
+const REDUCE_LR_KEYS = ['monitor', 'factor', 'patience', 'verbose', 'mode', 'minDelta', 'cooldown', 'minLr'] as const;
 
 /** Multiplies the learning rate by `factor` when `monitor` stops improving for `patience` epochs (Keras semantics). */
 export class ReduceLROnPlateau extends Callback {
@@ -363,6 +409,7 @@ export class ReduceLROnPlateau extends Callback {
 
   constructor(args: ReduceLROnPlateauArgs = {}) {
     super();
+    checkKeys(args, REDUCE_LR_KEYS, 'ReduceLROnPlateau');
     this.args = {
       monitor: args.monitor ?? 'val_loss',
       factor: args.factor ?? 0.1,
@@ -371,6 +418,7 @@ export class ReduceLROnPlateau extends Callback {
       minDelta: args.minDelta ?? 1e-4,
       cooldown: args.cooldown ?? 0,
       minLr: args.minLr ?? 0,
+      verbose: checkVerbose('ReduceLROnPlateau', args.verbose),
     };
     if (!(this.args.factor < 1)) {
       throw new MasqueError('INVALID_ARGUMENT', `ReduceLROnPlateau: factor must be < 1; received ${describe(this.args.factor)}.`);
@@ -388,7 +436,7 @@ export class ReduceLROnPlateau extends Callback {
     this.cooldownCounter = 0;
   }
 
-  override onEpochEnd(_epoch: number, logs: Logs = {}): void {
+  override onEpochEnd(epoch: number, logs: Logs = {}): void {
     const opt = this.requireModel('ReduceLROnPlateau').optimizer;
     if (opt === null) throw new MasqueError('INVALID_ARGUMENT', 'ReduceLROnPlateau: the model has no optimizer; compile it first.');
     logs.learning_rate = opt.learningRate;
@@ -408,6 +456,7 @@ export class ReduceLROnPlateau extends Callback {
         const old = opt.learningRate;
         if (old > this.args.minLr) {
           opt.learningRate = Math.max(old * this.args.factor, this.args.minLr);
+          if (this.args.verbose > 0) printMessage(`\nEpoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${opt.learningRate}.`);
           this.cooldownCounter = this.args.cooldown;
           this.wait = 0;
         }

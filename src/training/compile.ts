@@ -6,12 +6,15 @@
  */
 import type { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import { getLoss, type LossConfig, type LossFunction } from './losses.js';
-import { Mean, getMetric, type Metric } from './metrics.js';
-import { Optimizer, getOptimizer, type OptimizerSpec } from './optimizers.js';
+import { getLoss, type LossConfig, type LossFunction, type LossObject } from './losses.js';
+import { Mean, type Metric } from './metrics.js';
+import { getMetric } from './metric_registry.js';
+import { Optimizer } from './optimizers.js';
+import { getOptimizer, type OptimizerSpec } from './optimizer_registry.js';
 import type { Logs } from './callbacks.js';
+import { checkKeys } from './option_check.js';
 
-export type LossSpec = string | LossConfig | LossFunction | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor);
+export type LossSpec = string | LossConfig | LossObject | LossFunction | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor);
 
 type MetricEntry = string | Metric;
 export type MetricsSpec = (MetricEntry | MetricEntry[])[] | Record<string, MetricEntry | MetricEntry[]>;
@@ -19,8 +22,15 @@ export type MetricsSpec = (MetricEntry | MetricEntry[])[] | Record<string, Metri
 export interface CompileArgs {
   /** 'adam', 'adamw', 'sgd', 'rmsprop', an Optimizer, or `{ className, config }` (default 'rmsprop', as Keras). */
   optimizer?: string | Optimizer | OptimizerSpec;
-  /** One loss for every output, or one per output. */
-  loss: LossSpec | LossSpec[];
+  /**
+   * One loss for every output, one per output (a list), or an object keyed
+   * by output layer name, as Keras's compile takes them. A loss is a Keras
+   * name ('sparse_categorical_crossentropy', 'huber', ...), a loss object
+   * (`new SparseCategoricalCrossentropy({ fromLogits: true })`; its
+   * reduction applies), `{ name, fromLogits, labelSmoothing }`, or a
+   * function (yTrue, yPred) => per-element losses.
+   */
+  loss: LossSpec | LossSpec[] | Record<string, LossSpec>;
   /**
    * Metrics ('accuracy', 'binary_accuracy', 'mse', ... or Metric objects),
    * computed without sample weights, as in Keras. One model output: a list.
@@ -30,9 +40,11 @@ export interface CompileArgs {
   metrics?: MetricsSpec;
   /** Metrics that also apply the sample weights (Keras's `weighted_metrics`); same forms as `metrics`. */
   weightedMetrics?: MetricsSpec;
-  /** Weights of the per-output losses in the total (default 1 each). */
-  lossWeights?: number[];
+  /** Weights of the per-output losses in the total: one per output, an object keyed by output name (missing names weigh 1), or one number for a single output. Default 1 each. */
+  lossWeights?: number[] | Record<string, number> | number;
 }
+
+const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'weightedMetrics', 'lossWeights'] as const;
 
 /** A compiled training spec; `k` indexes the model's outputs everywhere. */
 export interface Compiled {
@@ -55,18 +67,13 @@ export interface Compiled {
  * `where` starts error messages ("compile (model 'm')").
  */
 export function compileSpec(args: CompileArgs, outputNames: string[], where: string): Compiled {
-  if (args === null || typeof args !== 'object' || args.loss === undefined) {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
     throw new MasqueError('INVALID_ARGUMENT', `${where}: pass { optimizer, loss, metrics }; received ${describe(args)}.`);
   }
-  const nOut = outputNames.length;
-  const lossList = Array.isArray(args.loss) ? args.loss : new Array<LossSpec>(nOut).fill(args.loss);
-  if (lossList.length !== nOut) {
-    throw new MasqueError('INVALID_ARGUMENT', `${where}: the model has ${nOut} outputs, so loss must be one loss or a list of ${nOut}; received a list of ${lossList.length}.`);
-  }
-  const lossWeights = args.lossWeights ?? new Array<number>(nOut).fill(1);
-  if (!Array.isArray(lossWeights) || lossWeights.length !== nOut || lossWeights.some((w) => typeof w !== 'number' || !Number.isFinite(w))) {
-    throw new MasqueError('INVALID_ARGUMENT', `${where}: lossWeights must be ${nOut} finite numbers; received ${describe(args.lossWeights)}.`);
-  }
+  checkKeys(args, COMPILE_KEYS, where);
+  if (args.loss === undefined) throw new MasqueError('INVALID_ARGUMENT', `${where}: pass { optimizer, loss, metrics }; the loss is missing.`);
+  const lossList = lossesPerOutput(args.loss, outputNames, where);
+  const lossWeights = lossWeightsPerOutput(args.lossWeights, outputNames, where);
   const losses = lossList.map((l) => getLoss(l as string));
   const plain = metricsPerOutput(args.metrics, outputNames, losses, `${where}: metrics`);
   const weighted = metricsPerOutput(args.weightedMetrics, outputNames, losses, `${where}: weightedMetrics`);
@@ -80,8 +87,60 @@ export function compileSpec(args: CompileArgs, outputNames: string[], where: str
     lossWeights,
     metrics,
     lossTracker: new Mean('loss'),
-    outputLossTrackers: nOut > 1 ? outputNames.map((name) => new Mean(`${name}_loss`)) : [],
+    outputLossTrackers: outputNames.length > 1 ? outputNames.map((name) => new Mean(`${name}_loss`)) : [],
   };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** One loss spec per output: one for all, a list, or an object keyed by output name (every output needs one, as in Keras). */
+function lossesPerOutput(spec: CompileArgs['loss'], names: string[], where: string): LossSpec[] {
+  const n = names.length;
+  if (Array.isArray(spec)) {
+    if (spec.length !== n) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: the model has ${n} outputs, so loss must be one loss, a list of ${n}, or an object keyed by output name (${names.join(', ')}); received a list of ${spec.length}.`);
+    }
+    return spec;
+  }
+  if (isPlainObject(spec)) {
+    const keys = Object.keys(spec);
+    const byOutput = keys.length > 0 && keys.every((k) => names.includes(k));
+    if (!byOutput) {
+      if (typeof spec['name'] === 'string') return new Array<LossSpec>(n).fill(spec as unknown as LossSpec);
+      throw new MasqueError(
+        'INVALID_ARGUMENT',
+        `${where}: loss: an object must be a loss config { name, fromLogits, labelSmoothing } or losses keyed by output name (${names.join(', ')}); received keys ${keys.join(', ') || 'none'}.`,
+      );
+    }
+    const missing = names.filter((k) => spec[k] === undefined || spec[k] === null);
+    if (missing.length > 0) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: loss: every output needs a loss; the object has none for ${missing.join(', ')} (the outputs are ${names.join(', ')}).`);
+    }
+    return names.map((k) => spec[k] as LossSpec);
+  }
+  return new Array<LossSpec>(n).fill(spec as LossSpec);
+}
+
+/** One weight per output from a list, an object keyed by output name (missing ones weigh 1) or a number (one output). */
+function lossWeightsPerOutput(spec: CompileArgs['lossWeights'], names: string[], where: string): number[] {
+  const n = names.length;
+  const bad = (w: unknown) => typeof w !== 'number' || !Number.isFinite(w);
+  if (spec === undefined) return new Array<number>(n).fill(1);
+  if (typeof spec === 'number' && n === 1 && !bad(spec)) return [spec];
+  if (Array.isArray(spec) && spec.length === n && !spec.some(bad)) return [...spec];
+  if (isPlainObject(spec)) {
+    const unknown = Object.keys(spec).filter((k) => !names.includes(k));
+    if (unknown.length > 0) throw new MasqueError('INVALID_ARGUMENT', `${where}: lossWeights: unknown output names ${unknown.join(', ')}; the outputs are ${names.join(', ')}.`);
+    const weights = names.map((k) => (spec[k] === undefined ? 1 : spec[k]));
+    const i = weights.findIndex(bad);
+    if (i < 0) return weights as number[];
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: lossWeights: the weight of output '${names[i]}' must be a finite number; received ${describe(weights[i])}.`);
+  }
+  throw new MasqueError('INVALID_ARGUMENT', `${where}: lossWeights must be ${n} finite numbers (a list, or an object keyed by output name${n === 1 ? ', or one number' : ''}); received ${describe(spec)}.`);
 }
 
 /** Resolves a metrics spec to one list per output, as Keras's compile does. */
@@ -141,6 +200,19 @@ export function currentLogs(c: Compiled): Logs {
   const out: Logs = {};
   for (const [name, m] of logEntries(c)) Object.defineProperty(out, name, { value: m.result(), enumerable: true, writable: true, configurable: true });
   return out;
+}
+
+/**
+ * Saves the state of every tracker and metric that can save it (every
+ * Masque metric can); the returned function puts it back. Lets an evaluate
+ * called from fit's callbacks leave fit's running metrics as they were.
+ */
+export function saveMetricStates(c: Compiled): () => void {
+  const all: { saveState?(): unknown; restoreState?(s: unknown): void }[] = [c.lossTracker, ...c.outputLossTrackers, ...c.metrics.flatMap((ms) => ms.map((m) => m.metric))];
+  const saved = all.map((m) => (typeof m.saveState === 'function' && typeof m.restoreState === 'function' ? { m, state: m.saveState() } : null));
+  return () => {
+    for (const s of saved) if (s !== null) s.m.restoreState!(s.state);
+  };
 }
 
 /** Resets every tracker and metric (at the start of each epoch and evaluation). */

@@ -13,12 +13,12 @@ type Hook = void | Promise<void>;
 
 /** The hooks a plain-object callback may define; each is optional and may be async. */
 export interface CallbackHooks {
-  onTrainBegin?(logs: Logs): Hook;
-  onTrainEnd?(logs: Logs): Hook;
-  onEpochBegin?(epoch: number, logs: Logs): Hook;
-  onEpochEnd?(epoch: number, logs: Logs): Hook;
-  onBatchBegin?(batch: number, logs: Logs): Hook;
-  onBatchEnd?(batch: number, logs: Logs): Hook;
+  onTrainBegin?(logs?: Logs): Hook;
+  onTrainEnd?(logs?: Logs): Hook;
+  onEpochBegin?(epoch: number, logs?: Logs): Hook;
+  onEpochEnd?(epoch: number, logs?: Logs): Hook;
+  onBatchBegin?(batch: number, logs?: Logs): Hook;
+  onBatchEnd?(batch: number, logs?: Logs): Hook;
   /** Called instead of onTrainEnd when fit fails (see Callback.onTrainError). */
   onTrainError?(error: unknown): Hook;
 }

@@ -17,15 +17,23 @@ import { building } from './dispose_scope.js';
 export interface SequenceDataset {
   /** Token ids (or feature vectors) per sample; lengths vary. */
   sequences: number[][] | number[][][];
-  /** One label per sample (a number or a vector), or one label sequence per sample (padded like `sequences`). */
-  labels: number[] | number[][];
+  /**
+   * One label per sample (a number or a vector), or one label per step: a
+   * list as long as its sequence (of numbers or vectors), padded like
+   * `sequences`. Per-step labels are recognised without a flag.
+   */
+  labels: number[] | number[][] | number[][][];
   /** Padding side for each batch (default 'post'). */
   padding?: 'pre' | 'post';
   /** Padding value (default 0). */
   value?: number;
   /** Sort samples by length within pools of batches, then shuffle the batches (default true when shuffling). */
   bucketing?: boolean;
-  /** True when each label is a sequence as long as its sample (per-step targets); they are padded like `sequences`. */
+  /**
+   * Per-step targets: true forces reading each label as a sequence as long
+   * as its sample, false forbids it; by default labels are per step when
+   * every label is a list as long as its sequence.
+   */
   labelsPerStep?: boolean;
   /** Input dtype (default int32 for 2-D id sequences, float32 for feature vectors). */
   dtype?: 'int32' | 'float32';
@@ -100,20 +108,26 @@ export function planOrder(lengths: number[], batchSize: number, shuffle: boolean
   return planBatches(lengths, { batchSize, shuffle, bucketing, seed: Math.floor(rand() * 2 ** 31) });
 }
 
-/** Batches of a variable-length dataset, each padded to its own longest sequence; `offset` as in `tensorBatches`. */
-export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[], offset = 0): Generator<Batch> {
+/** The sequences `idx` of `ds` padded to the longest of them (at least 1 step), as `[x, that length]`. */
+export function padInputs(ds: Pick<SequenceDataset, 'sequences' | 'padding' | 'value' | 'dtype'>, idx: number[]): [tf.Tensor, number] {
+  const seqs = idx.map((i) => ds.sequences[i]!) as (number[] | number[][])[];
+  const len = Math.max(1, ...seqs.map((s) => s.length));
+  const featureVectors = seqs.some((s) => Array.isArray(s[0]));
+  return [padSequences(seqs, { maxlen: len, padding: ds.padding ?? 'post', value: ds.value ?? 0, dtype: ds.dtype ?? (featureVectors ? 'float32' : 'int32') }), len];
+}
+
+/** Batches of a variable-length dataset, each padded to its own longest sequence (per-step labels too); `offset` as in `tensorBatches`. */
+export function* datasetBatches(ds: SequenceDataset, plan: ArrayLike<number>[], perStep: boolean, offset = 0): Generator<Batch> {
   const padding = ds.padding ?? 'post';
-  const value = ds.value ?? 0;
   for (const rows of plan) {
     const idx = Array.from(rows);
     const seqs = idx.map((i) => ds.sequences[i]!) as (number[] | number[][])[];
-    const len = Math.max(1, ...seqs.map((s) => s.length));
-    const featureVectors = seqs.some((s) => Array.isArray(s[0]));
     const labels = idx.map((i) => ds.labels[i]!);
     yield building((scope) => {
-      const x = scope.track(padSequences(seqs, { maxlen: len, padding, value, dtype: ds.dtype ?? (featureVectors ? 'float32' : 'int32') }));
+      const [x, len] = padInputs(ds, idx);
+      scope.track(x);
       const y = scope.track(
-        ds.labelsPerStep ? padSequences(labels as number[][], { maxlen: len, padding, value: 0, dtype: 'float32' })
+        perStep ? padSequences(labels as number[][], { maxlen: len, padding, value: 0, dtype: 'float32' })
         : labels.every((l) => typeof l === 'number') ? tf.tensor1d(labels as number[], 'float32')
         : tf.tensor(labels as number[][], undefined, 'float32'),
       );

@@ -96,6 +96,8 @@ export class SequenceSource {
   constructor(
     readonly dataset: SequenceDataset,
     private readonly lengths: number[],
+    /** Whether the labels are per step (as checkDataset decided). */
+    readonly perStep: boolean,
     readonly offset = 0,
   ) {
     this.n = lengths.length;
@@ -106,14 +108,14 @@ export class SequenceSource {
   }
 
   batches(o: BatchOptions): Generator<Batch> {
-    return datasetBatches(this.dataset, planOrder(this.lengths, o.batchSize, o.shuffle, o.bucketing, o.rand), this.offset);
+    return datasetBatches(this.dataset, planOrder(this.lengths, o.batchSize, o.shuffle, o.bucketing, o.rand), this.perStep, this.offset);
   }
 
   split(frac: number, where: string): [SequenceSource, SequenceSource] {
     const cut = splitPoint(this.n, frac, where);
     const ds = this.dataset;
     const part = (a: number, b: number) =>
-      new SequenceSource({ ...ds, sequences: ds.sequences.slice(a, b) as SequenceDataset['sequences'], labels: ds.labels.slice(a, b) as SequenceDataset['labels'] }, this.lengths.slice(a, b), this.offset + a);
+      new SequenceSource({ ...ds, sequences: ds.sequences.slice(a, b) as SequenceDataset['sequences'], labels: ds.labels.slice(a, b) as SequenceDataset['labels'] }, this.lengths.slice(a, b), this.perStep, this.offset + a);
     return [part(0, cut), part(cut, this.n)];
   }
 
@@ -127,9 +129,9 @@ export function makeSource(model: SourceModel, x: InputData | SequenceDataset, y
   if (isSequenceDataset(x)) {
     if (y !== undefined) throw new MasqueError('INVALID_ARGUMENT', `${where}: a SequenceDataset carries its labels; do not pass y as well.`);
     if (sampleWeight !== undefined) throw new MasqueError('INVALID_ARGUMENT', `${where}: sampleWeight is not supported with a SequenceDataset.`);
-    const lengths = checkDataset(x, where);
+    const { lengths, perStep } = checkDataset(x, where);
     if (lengths.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: the dataset is empty (0 sequences).`);
-    return new SequenceSource(x, lengths);
+    return new SequenceSource(x, lengths, perStep);
   }
   if (y === undefined) throw new MasqueError('INVALID_ARGUMENT', `${where}: pass targets y (or a SequenceDataset).`);
   return building((scope) => {

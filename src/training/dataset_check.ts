@@ -7,8 +7,13 @@
  * - token ids (dtype int32, the default for scalar steps) are integers >= 0;
  *   float32 steps and feature vectors hold finite numbers; every step of
  *   every sample has one shape (a number, or a vector of one width);
- * - labels are finite numbers, or vectors of one width; with `labelsPerStep`
- *   each label is a list as long as its sequence, of such values;
+ * - labels are finite numbers, or vectors of one width (one label per
+ *   sample), or per-step labels: each label a list as long as its sequence,
+ *   of such values. Per-step labels are recognised without a flag: when
+ *   every label is a list as long as its sequence, they are per step
+ *   (`labelsPerStep: true` forces that reading and `false` forbids it). When
+ *   every sequence has one length L and the labels are lists of L numbers,
+ *   both readings give the same [batch, L] targets;
  * - the options (`padding`, `value`, `dtype`, `labelsPerStep`, `bucketing`)
  *   have their documented types.
  */
@@ -67,9 +72,25 @@ function checkOptions(ds: SequenceDataset, where: string): void {
   }
 }
 
-/** Checks every sample of `ds` (see the file comment) and returns the sequence lengths. */
-export function checkDataset(ds: SequenceDataset, where: string): number[] {
-  const { sequences, labels } = ds;
+/** What `checkDataset` found: the sequence lengths and whether the labels are per step. */
+export interface DatasetInfo {
+  lengths: number[];
+  perStep: boolean;
+}
+
+/** Per-step labels unless the dataset says otherwise: every label a list as long as its sequence. */
+function looksPerStep(sequences: unknown[], labels: unknown[]): boolean {
+  return sequences.length > 0 && labels.every((l, i) => Array.isArray(l) && Array.isArray(sequences[i]) && l.length === (sequences[i] as unknown[]).length);
+}
+
+/**
+ * Checks every sample of `ds` (see the file comment); returns the sequence
+ * lengths and whether the labels are per step. With `withLabels` false
+ * (predict) the labels are not needed and not read.
+ */
+export function checkDataset(ds: SequenceDataset, where: string, withLabels = true): DatasetInfo {
+  const { sequences } = ds;
+  const labels: unknown[] = withLabels ? ds.labels : Array.isArray(sequences) ? sequences.map(() => 0) : [];
   if (!Array.isArray(sequences) || !Array.isArray(labels)) {
     throw new MasqueError('INVALID_INPUT', `${where}: a dataset needs arrays 'sequences' and 'labels'; received ${describe(sequences)} and ${describe(labels)}.`);
   }
@@ -77,6 +98,17 @@ export function checkDataset(ds: SequenceDataset, where: string): number[] {
     throw new MasqueError('INVALID_INPUT', `${where}: the dataset has ${sequences.length} sequences but ${labels.length} labels.`);
   }
   checkOptions(ds, where);
+  const perStep = withLabels && (ds.labelsPerStep ?? looksPerStep(sequences, labels));
+  // Labels of several lengths that are not all per step: name the first one whose length is not its sequence's.
+  const lengthsDiffer = !perStep && labels.every((l) => Array.isArray(l)) && new Set(labels.map((l) => (Array.isArray(l) ? l.length : -1))).size > 1;
+  if (withLabels && lengthsDiffer && ds.labelsPerStep === undefined) {
+    const i = labels.findIndex((l, k) => !Array.isArray(l) || !Array.isArray(sequences[k]) || l.length !== (sequences[k] as unknown[]).length);
+    const seq: unknown = sequences[i];
+    fail(
+      where,
+      `the labels are lists of different lengths, so they read as per-step labels, but label ${i} has ${Array.isArray(labels[i]) ? `${(labels[i] as unknown[]).length} entries` : describe(labels[i])} while sequence ${i} has ${Array.isArray(seq) ? `${seq.length} steps` : describe(seq)}; give each sequence one label per step, or one label (a number or a vector of one width) per sequence.`,
+    );
+  }
   // Scalar steps are token ids unless the dataset says float32; feature vectors are float32 unless it says int32.
   const idsFor = (w: Width) => (ds.dtype ?? (w === SCALAR ? 'int32' : 'float32')) === 'int32';
   let step: Width | null = null;
@@ -91,9 +123,9 @@ export function checkDataset(ds: SequenceDataset, where: string): number[] {
       if (step === null) [step, stepAt] = [w, at];
     });
     const l: unknown = labels[i];
-    if (ds.labelsPerStep) {
+    if (perStep) {
       if (!Array.isArray(l) || l.length !== s.length) {
-        fail(where, `with labelsPerStep, label ${i} must be an array as long as sequence ${i} (${s.length} steps); received ${describe(l)}${Array.isArray(l) ? ` of length ${l.length}` : ''}.`);
+        fail(where, `with per-step labels (labelsPerStep), label ${i} must be an array as long as sequence ${i} (${s.length} steps); received ${describe(l)}${Array.isArray(l) ? ` of length ${l.length}` : ''}.`);
       }
       l.forEach((v: unknown, t) => {
         const at = `label ${i}, step ${t}`;
@@ -107,5 +139,5 @@ export function checkDataset(ds: SequenceDataset, where: string): number[] {
     }
     return s.length;
   });
-  return lengths;
+  return { lengths, perStep };
 }

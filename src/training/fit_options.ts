@@ -10,7 +10,8 @@ import type { InputData } from '../data/input_data.js';
 import type { Callback } from './callbacks.js';
 import { toCallbacks, type CallbackLike } from './custom_callback.js';
 import type { SequenceDataset } from './data_adapter.js';
-import { didYouMean, normalizeName } from './names.js';
+import { checkKeys } from './option_check.js';
+import { checkClassWeight, type ClassWeight } from './class_weight.js';
 
 export interface FitArgs {
   /** Index of the last epoch + 1, as in Keras (with `initialEpoch`, the epochs run are initialEpoch..epochs-1). Default 1. */
@@ -29,6 +30,12 @@ export interface FitArgs {
   verbose?: 0 | 1 | 2;
   /** Per-sample weights `[N]` (tensor inputs only). */
   sampleWeight?: tf.Tensor | number[];
+  /**
+   * Weights by class, `{ 0: 1, 1: 5 }` (Keras's class_weight): each training
+   * target weighs the weight of its class (per step for per-step targets;
+   * masked steps stay 0). One model output only; not with sampleWeight.
+   */
+  classWeight?: ClassWeight;
   /** Seed for shuffling (an integer); fixed seeds give the same batches. Default: random. */
   seed?: number;
   /** Epoch to start counting from (for resumed training); less than `epochs`. */
@@ -47,6 +54,8 @@ export interface EvaluateArgs {
 
 export interface TrainOnBatchArgs {
   sampleWeight?: tf.Tensor | number[];
+  /** As fit's classWeight. */
+  classWeight?: ClassWeight;
 }
 
 /** FitArgs with every default filled in and every value checked. */
@@ -60,30 +69,14 @@ export interface FitPlan {
   callbacks: Callback[];
   verbose: 0 | 1 | 2;
   sampleWeight: FitArgs['sampleWeight'];
+  classWeight: Map<number, number> | null;
   seed: number;
   bucketing: boolean | undefined;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'callbacks', 'verbose', 'sampleWeight', 'seed', 'initialEpoch', 'bucketing'] as const;
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'callbacks', 'verbose', 'sampleWeight', 'classWeight', 'seed', 'initialEpoch', 'bucketing'] as const;
 const EVALUATE_KEYS = ['batchSize', 'verbose', 'sampleWeight', 'returnDict'] as const;
-const TRAIN_ON_BATCH_KEYS = ['sampleWeight'] as const;
-
-/** Checks that `args` is an options object with only `keys` (own properties only). */
-function checkKeys(args: unknown, keys: readonly string[], where: string): Record<string, unknown> {
-  if (args === undefined || args === null) return {};
-  if (typeof args !== 'object' || Array.isArray(args)) {
-    throw new MasqueError('INVALID_ARGUMENT', `${where}: options must be an object such as { ${keys.slice(0, 2).join(', ')} }; received ${describe(args)}.`);
-  }
-  for (const key of Object.keys(args)) {
-    if (!keys.includes(key)) {
-      const hint = didYouMean(normalizeName(key), keys.map((k) => [normalizeName(k), k] as const));
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: unknown option '${key}'.${hint} The options are ${keys.join(', ')}.`);
-    }
-  }
-  const own: Record<string, unknown> = {};
-  for (const key of keys) if (Object.hasOwn(args, key)) own[key] = (args as Record<string, unknown>)[key];
-  return own;
-}
+const TRAIN_ON_BATCH_KEYS = ['sampleWeight', 'classWeight'] as const;
 
 function integer(where: string, key: string, v: unknown, fallback: number, min: number): number {
   if (v === undefined) return fallback;
@@ -125,6 +118,9 @@ export function checkFitArgs(args: unknown): FitPlan {
   if (split > 0 && a['validationData'] !== undefined) {
     throw new MasqueError('INVALID_ARGUMENT', `${where}: pass either validationSplit or validationData, not both.`);
   }
+  if (a['classWeight'] !== undefined && a['sampleWeight'] !== undefined) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: pass either classWeight or sampleWeight, not both (as in Keras); to combine them, multiply the class weights into the sample weights.`);
+  }
   const seed = a['seed'];
   if (seed !== undefined && (typeof seed !== 'number' || !Number.isInteger(seed))) {
     throw new MasqueError('INVALID_ARGUMENT', `${where}: seed must be an integer; received ${describe(seed)}.`);
@@ -139,6 +135,7 @@ export function checkFitArgs(args: unknown): FitPlan {
     callbacks: toCallbacks(a['callbacks'], where),
     verbose: verbosity(where, a['verbose']),
     sampleWeight: a['sampleWeight'] as FitArgs['sampleWeight'],
+    classWeight: a['classWeight'] === undefined ? null : checkClassWeight(a['classWeight'], where),
     seed: seed ?? Math.floor(Math.random() * 2 ** 31),
     bucketing: flag(where, 'bucketing', a['bucketing'], undefined),
   };
@@ -155,7 +152,14 @@ export function checkEvaluateArgs(args: unknown): Required<Omit<EvaluateArgs, 's
   };
 }
 
-export function checkTrainOnBatchArgs(args: unknown): TrainOnBatchArgs {
-  const a = checkKeys(args, TRAIN_ON_BATCH_KEYS, 'trainOnBatch');
-  return { sampleWeight: a['sampleWeight'] as TrainOnBatchArgs['sampleWeight'] };
+export function checkTrainOnBatchArgs(args: unknown): { sampleWeight: TrainOnBatchArgs['sampleWeight']; classWeight: Map<number, number> | null } {
+  const where = 'trainOnBatch';
+  const a = checkKeys(args, TRAIN_ON_BATCH_KEYS, where);
+  if (a['classWeight'] !== undefined && a['sampleWeight'] !== undefined) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: pass either classWeight or sampleWeight, not both (as in Keras).`);
+  }
+  return {
+    sampleWeight: a['sampleWeight'] as TrainOnBatchArgs['sampleWeight'],
+    classWeight: a['classWeight'] === undefined ? null : checkClassWeight(a['classWeight'], where),
+  };
 }

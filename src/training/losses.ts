@@ -22,6 +22,24 @@ export const EPSILON = 1e-7;
 export interface LossFunction {
   (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
   readonly lossName: string;
+  /** The reduction a loss object asks for (computeLoss's default when set; otherwise 'sum_over_batch_size'). */
+  readonly reduction?: Reduction;
+}
+
+/**
+ * A Keras-style loss object (`new Huber({ delta })`, `new
+ * SparseCategoricalCrossentropy({ fromLogits: true })`; see loss_classes.ts):
+ * its `call` gives the per-element losses, `reduction` how they are reduced.
+ * `getLoss`, `computeLoss` and `compile` take one wherever they take a loss name.
+ */
+export interface LossObject {
+  readonly name: string;
+  readonly reduction: Reduction;
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
+}
+
+function isLossObject(v: unknown): v is LossObject {
+  return typeof v === 'object' && v !== null && typeof (v as LossObject).call === 'function' && typeof (v as LossObject).reduction === 'string';
 }
 
 export interface CrossentropyOptions {
@@ -42,8 +60,8 @@ export interface ComputeLossOptions {
   reduction?: Reduction;
 }
 
-function named(name: string, fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor): LossFunction {
-  return Object.assign(fn, { lossName: name }) as LossFunction;
+function named(name: string, fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor, reduction?: Reduction): LossFunction {
+  return Object.assign(fn, reduction === undefined ? { lossName: name } : { lossName: name, reduction }) as LossFunction;
 }
 
 /** Keras's squeeze_or_expand_to_same_rank: fixes a rank difference of one caused by a trailing axis of size 1. */
@@ -86,6 +104,27 @@ export const meanAbsoluteError = named('mean_absolute_error', (yTrue, yPred) =>
     return tf.mean(tf.abs(tf.sub(t, p)), -1);
   }),
 );
+
+/** Huber (Keras): mean over the last axis of ½e² where |e| <= delta, else delta·|e| - ½delta² (e = yPred - yTrue). */
+export function huber(yTrue: tf.Tensor, yPred: tf.Tensor, delta = 1): tf.Tensor {
+  return tf.tidy(() => {
+    const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+    const error = tf.sub(p, t);
+    const abs = tf.abs(error);
+    const quadratic = tf.mul(tf.square(error), 0.5);
+    const linear = tf.sub(tf.mul(abs, delta), 0.5 * delta * delta);
+    return tf.mean(tf.where(tf.lessEqual(abs, delta), quadratic, linear), -1);
+  });
+}
+
+/** Log-cosh (Keras): mean over the last axis of x + softplus(-2x) - log 2, x = yPred - yTrue (log(cosh x) without overflow). */
+export function logCosh(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+    const x = tf.sub(p, t);
+    return tf.mean(tf.sub(tf.add(x, tf.softplus(tf.mul(x, -2))), Math.log(2)), -1);
+  });
+}
 
 /**
  * Binary crossentropy, mean over the last axis. Probabilities are clipped to
@@ -158,6 +197,8 @@ const FACTORIES = new NameTable<(o: CrossentropyOptions) => LossFunction>([
   ['binary_crossentropy', (o) => named('binary_crossentropy', (t, p) => binaryCrossentropy(t, p, o))],
   ['categorical_crossentropy', (o) => named('categorical_crossentropy', (t, p) => categoricalCrossentropy(t, p, o))],
   ['sparse_categorical_crossentropy', (o) => named('sparse_categorical_crossentropy', (t, p) => sparseCategoricalCrossentropy(t, p, o))],
+  ['huber', () => named('huber', (t, p) => huber(t, p))],
+  ['log_cosh', () => named('log_cosh', (t, p) => logCosh(t, p))],
 ]);
 
 /** A loss named in Keras style, plus crossentropy options. */
@@ -168,22 +209,25 @@ export interface LossConfig extends CrossentropyOptions {
 /**
  * Resolves a loss: a Keras name in either style ('mse', 'mean_squared_error',
  * 'meanSquaredError', 'MeanSquaredError', 'sparse_categorical_crossentropy',
- * ...), a `{ name, fromLogits, labelSmoothing }` config, or a function
- * (returned as is; named 'custom' if it has no `lossName`).
+ * 'huber', 'log_cosh', ...), a `{ name, fromLogits, labelSmoothing }`
+ * config, a loss object (`new Huber({ delta: 2 })`; its reduction comes
+ * along), or a function (returned as is; named 'custom' if it has no
+ * `lossName`).
  */
-export function getLoss(identifier: string | LossConfig | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor)): LossFunction {
+export function getLoss(identifier: string | LossConfig | LossObject | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor)): LossFunction {
   if (typeof identifier === 'function') {
     return 'lossName' in identifier ? (identifier as LossFunction) : named(identifier.name || 'custom', identifier);
   }
+  if (isLossObject(identifier)) return named(identifier.name, (t, p) => identifier.call(t, p), identifier.reduction);
   const name = typeof identifier === 'string' ? identifier : identifier?.name;
   const factory = typeof name === 'string' ? FACTORIES.get(name) : undefined;
   if (factory === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
-      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy (any of snake_case, camelCase or the Keras class name), or a function (yTrue, yPred) => Tensor.`,
+      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber, log_cosh (any of snake_case, camelCase or the Keras class name), a loss object such as new Huber({ delta }), or a function (yTrue, yPred) => Tensor.`,
     );
   }
-  return factory(typeof identifier === 'string' ? {} : identifier);
+  return factory(typeof identifier === 'string' ? {} : (identifier as LossConfig));
 }
 
 /**
@@ -234,13 +278,13 @@ function divNoNan(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * Keras accepts the shapes.
  */
 export function computeLoss(
-  loss: string | LossConfig | LossFunction,
+  loss: string | LossConfig | LossObject | LossFunction,
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
   options: ComputeLossOptions = {},
 ): tf.Tensor {
   const fn = getLoss(loss);
-  const reduction = options.reduction ?? 'sum_over_batch_size';
+  const reduction = options.reduction ?? fn.reduction ?? 'sum_over_batch_size';
   if (!['sum_over_batch_size', 'mean', 'sum', 'mean_with_sample_weight', 'none'].includes(reduction)) {
     throw new MasqueError(
       'INVALID_ARGUMENT',

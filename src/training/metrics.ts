@@ -9,8 +9,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
-import { NameTable } from './names.js';
-import { meanAbsoluteError, meanSquaredError, squeezeOrExpandToSameRank } from './losses.js';
+import { squeezeOrExpandToSameRank } from './losses.js';
 
 export interface MetricUpdateOptions {
   /** Bool mask over the leading axes of the values (e.g. [B, T]); true = counted. */
@@ -25,6 +24,14 @@ export interface Metric {
   updateState(yTrue: tf.Tensor, yPred: tf.Tensor, options?: MetricUpdateOptions): void;
   result(): number;
   resetState(): void;
+  /**
+   * Optional: a copy of the running state, and putting one back. `fit` uses
+   * them to keep its epoch's running metrics when a callback calls
+   * `evaluate` (which resets and reuses the compiled metrics); every Masque
+   * metric has them.
+   */
+  saveState?(): unknown;
+  restoreState?(state: unknown): void;
 }
 
 /** Per-element metric values from (yTrue, yPred). */
@@ -99,6 +106,14 @@ export class Mean {
     this.total = 0;
     this.count = 0;
   }
+
+  saveState(): unknown {
+    return [this.total, this.count];
+  }
+
+  restoreState(state: unknown): void {
+    [this.total, this.count] = state as [number, number];
+  }
 }
 
 /** A `Mean` of a per-element function of (yTrue, yPred) (Keras `MeanMetricWrapper`). */
@@ -123,6 +138,12 @@ export class MeanMetricWrapper implements Metric {
   }
   resetState(): void {
     this.mean.resetState();
+  }
+  saveState(): unknown {
+    return this.mean.saveState();
+  }
+  restoreState(state: unknown): void {
+    this.mean.restoreState(state);
   }
 }
 
@@ -173,38 +194,4 @@ export class Accuracy extends MeanMetricWrapper {
     if (this.chosen === null) return null;
     return this.chosen === binaryAccuracy ? 'binary' : this.chosen === sparseCategoricalAccuracy ? 'sparse_categorical' : 'categorical';
   }
-}
-
-const FUNCTIONS = new NameTable<MetricFunction | 'accuracy'>([
-  ['accuracy', 'accuracy'],
-  ['acc', 'accuracy'],
-  ['binary_accuracy', binaryAccuracy],
-  ['categorical_accuracy', categoricalAccuracy],
-  ['sparse_categorical_accuracy', sparseCategoricalAccuracy],
-  ['mean_squared_error', meanSquaredError],
-  ['mse', meanSquaredError],
-  ['mean_absolute_error', meanAbsoluteError],
-  ['mae', meanAbsoluteError],
-]);
-
-/**
- * Resolves a metric by Keras name in any style ('accuracy', 'acc',
- * 'binary_accuracy', 'sparseCategoricalAccuracy', 'mse', ...); the metric is
- * named with the identifier as given, as in Keras logs. A Metric object is
- * returned as is. `lossName` is accepted for symmetry with compile(): Keras
- * 3.15.1 resolves 'accuracy' from the shapes of yTrue and yPred, not from the
- * loss, and so does Masque (see `resolveAccuracy`).
- */
-export function getMetric(identifier: string | Metric, lossName?: string): Metric {
-  void lossName;
-  if (typeof identifier !== 'string') return identifier;
-  const fn = FUNCTIONS.get(identifier);
-  if (fn === 'accuracy') return new Accuracy(identifier);
-  if (fn === undefined) {
-    throw new MasqueError(
-      'UNKNOWN_NAME',
-      `getMetric: unknown metric ${describe(identifier)}.${FUNCTIONS.hint(identifier)} Known: accuracy (acc), binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, mean_squared_error (mse), mean_absolute_error (mae), or a Metric object.`,
-    );
-  }
-  return new MeanMetricWrapper(fn, identifier);
 }

@@ -4,8 +4,9 @@ import { tf, Sequential, Dense, SGD } from '../index.js';
 import { expectCode } from '../../test/helpers.js';
 import { History, type Logs } from './callbacks.js';
 import { getLoss } from './losses.js';
-import { getMetric, type Metric } from './metrics.js';
-import { getOptimizer } from './optimizers.js';
+import type { Metric } from './metrics.js';
+import { getMetric } from './metric_registry.js';
+import { getOptimizer } from './optimizer_registry.js';
 import { NameTable } from './names.js';
 
 function dense(): Sequential {

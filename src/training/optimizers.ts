@@ -1,20 +1,23 @@
 /**
- * Optimizers with Keras 3 update rules (keras/src/optimizers/*.py): SGD,
- * Adam, AdamW, RMSprop. Each step: drop pairs without a gradient, clip
+ * Optimizers with Keras 3 update rules (keras/src/optimizers/*.py): the
+ * base class, SGD, Adam, AdamW, RMSprop (Adagrad and Nadam are in their own
+ * files; names resolve in optimizer_registry.ts). Each step: drop pairs without a gradient, clip
  * (clipnorm per gradient, else globalClipnorm, else clipvalue), apply
  * decoupled weight decay `v -= v·wd·lr`, run the update, then count the
  * iteration. The learning rate is a number or a function of the iteration.
  *
  * State mirrors Keras for saving: `variables()` lists `iteration`, then
  * `learning_rate` (absent with a schedule), then the slot variables, created
- * at the first step in Keras's order (all slots of one kind, variable by
- * variable, then the next kind) and named `<optimizer>/<var path with / -> _>_<slot>`.
+ * at the first step in Keras 3.15's order (each group of `slotNames()` in
+ * turn; within a group, variable by variable, all the group's kinds for one
+ * variable together, as `add_optimizer_variables` interleaves them) and named
+ * `<optimizer>/<var path with / -> _>_<slot>`.
  * Departure: a variable first seen after the first step gets its slots
  * appended (Keras raises).
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import { NameTable } from './names.js';
+import { checkKeys } from './option_check.js';
 
 /** Learning rate as a function of the iteration count (0 at the first step). */
 export type LearningRateSchedule = (iteration: number) => number;
@@ -42,8 +45,12 @@ export interface OptimizerVariable {
   variable: tf.Variable;
 }
 
+/** The options every optimizer takes. */
+const BASE_KEYS = ['learningRate', 'name', 'weightDecay', 'clipnorm', 'clipvalue', 'globalClipnorm'] as const;
+
 let counter = 0;
-function newVariable(value: tf.Tensor, path: string): tf.Variable {
+/** A state variable holding `value` (which it takes over). */
+export function newVariable(value: tf.Tensor, path: string): tf.Variable {
   const v = tf.variable(value, false, `masque/optimizer/${path}_${++counter}`);
   value.dispose();
   return v;
@@ -68,8 +75,10 @@ export abstract class Optimizer<A extends OptimizerArgs = OptimizerArgs> {
   private readonly slots = new Map<tf.Variable, tf.Variable[]>();
   private readonly slotList: OptimizerVariable[] = [];
 
-  constructor(args: A, defaultName: string, defaultLearningRate: number) {
+  /** `keys` are the subclass's own option names; any other key (a typo, a snake_case Keras name) raises. */
+  constructor(args: A, defaultName: string, defaultLearningRate: number, keys: readonly string[] = []) {
     const where = `${defaultName} optimizer`;
+    checkKeys(args, [...BASE_KEYS, ...keys], where);
     const clips = (['clipnorm', 'clipvalue', 'globalClipnorm'] as const).filter((k) => args[k] !== null && args[k] !== undefined);
     if (clips.length > 1) {
       throw new MasqueError('INVALID_ARGUMENT', `${where}: set at most one of clipnorm, clipvalue and globalClipnorm; received ${clips.join(' and ')}.`);
@@ -107,24 +116,47 @@ export abstract class Optimizer<A extends OptimizerArgs = OptimizerArgs> {
     this.args.learningRate = value;
   }
 
-  /** Slot kinds in Keras's creation order. */
-  protected abstract slotNames(): string[];
+  /**
+   * Slot kinds in Keras's creation order; a list inside is one Keras
+   * `add_optimizer_variables` call, whose kinds are interleaved per variable.
+   * `updateStep` gets the slots in the flattened order.
+   */
+  protected abstract slotNames(): (string | string[])[];
 
   /** One Keras `update_step` for one variable. `step` is iterations + 1. */
   protected abstract updateStep(gradient: tf.Tensor, variable: tf.Variable, slots: tf.Variable[], lr: number, step: number): void;
+
+  /** The initial value of a slot kind (Keras: zeros, except e.g. Adagrad's accumulator). */
+  protected slotInitialValue(_slot: string): number {
+    return 0;
+  }
+
+  /** Runs once per step before the per-variable updates (Keras's `_backend_update_step`; Nadam's u_product). */
+  protected beforeUpdateSteps(_step: number): void {}
+
+  /** Lists a state variable that is not a slot (created by a subclass's `build`) after the slots made so far. */
+  protected trackVariable(path: string, variable: tf.Variable): void {
+    this.slotList.push({ path, variable });
+  }
 
   /** Creates the slot variables (Keras order); called by the first `applyGradients`. */
   build(variables: tf.Variable[], paths?: string[]): void {
     const fresh = variables.map((v, i) => ({ v, path: paths?.[i] ?? v.name })).filter(({ v }) => !this.slots.has(v));
     for (const { v } of fresh) this.slots.set(v, []);
-    for (const slot of this.slotNames()) {
+    const groups = this.slotNames().map((g) => (Array.isArray(g) ? g : [g]));
+    const made = new Map<tf.Variable, Map<string, tf.Variable>>(fresh.map(({ v }) => [v, new Map()]));
+    for (const group of groups) {
       for (const { v, path } of fresh) {
-        const full = `${this.name}/${path.replace(/\//g, '_')}_${slot}`;
-        const s = newVariable(tf.zerosLike(v), full);
-        this.slots.get(v)!.push(s);
-        this.slotList.push({ path: full, variable: s });
+        for (const slot of group) {
+          const full = `${this.name}/${path.replace(/\//g, '_')}_${slot}`;
+          const init = this.slotInitialValue(slot);
+          const s = newVariable(init === 0 ? tf.zerosLike(v) : tf.fill(v.shape, init, v.dtype), full);
+          made.get(v)!.set(slot, s);
+          this.slotList.push({ path: full, variable: s });
+        }
       }
     }
+    for (const { v } of fresh) this.slots.get(v)!.push(...groups.flat().map((slot) => made.get(v)!.get(slot)!));
   }
 
   /** Applies one step to every pair with a gradient. Tensors are not disposed; the caller owns them. */
@@ -152,6 +184,7 @@ export abstract class Optimizer<A extends OptimizerArgs = OptimizerArgs> {
       const grads = this.clip(live.map((p) => p.gradient!));
       const wd = this.args.weightDecay;
       if (wd) for (const p of live) p.variable.assign(tf.sub(p.variable, tf.mul(p.variable, wd * lr)));
+      this.beforeUpdateSteps(step);
       live.forEach((p, i) => this.updateStep(grads[i]!, p.variable, this.slots.get(p.variable)!, lr, step));
       this.iterationVar.assign(tf.scalar(step, 'int32'));
     });
@@ -236,7 +269,7 @@ export class SGD extends Optimizer<SGDArgs> {
   readonly className = 'SGD';
   constructor(args: SGDArgs = {}) {
     checkNumber('SGD optimizer', 'momentum', args.momentum, 0, 1);
-    super({ ...args, momentum: args.momentum ?? 0, nesterov: args.nesterov ?? false }, 'SGD', 0.01);
+    super({ ...args, momentum: args.momentum ?? 0, nesterov: args.nesterov ?? false }, 'SGD', 0.01, ['momentum', 'nesterov']);
   }
   protected slotNames(): string[] {
     return this.args.momentum ? ['momentum'] : [];
@@ -266,10 +299,10 @@ export class Adam extends Optimizer<AdamArgs> {
   constructor(args: AdamArgs = {}, defaultName = 'adam') {
     for (const k of ['beta1', 'beta2'] as const) checkNumber(`${defaultName} optimizer`, k, args[k], 0, 1);
     checkNumber(`${defaultName} optimizer`, 'epsilon', args.epsilon, 0);
-    super({ ...args, beta1: args.beta1 ?? 0.9, beta2: args.beta2 ?? 0.999, epsilon: args.epsilon ?? 1e-7, amsgrad: args.amsgrad ?? false }, defaultName, 0.001);
+    super({ ...args, beta1: args.beta1 ?? 0.9, beta2: args.beta2 ?? 0.999, epsilon: args.epsilon ?? 1e-7, amsgrad: args.amsgrad ?? false }, defaultName, 0.001, ['beta1', 'beta2', 'epsilon', 'amsgrad']);
   }
-  protected slotNames(): string[] {
-    return this.args.amsgrad ? ['momentum', 'velocity', 'velocity_hat'] : ['momentum', 'velocity'];
+  protected slotNames(): (string | string[])[] {
+    return this.args.amsgrad ? [['momentum', 'velocity'], 'velocity_hat'] : [['momentum', 'velocity']];
   }
   protected updateStep(g: tf.Tensor, w: tf.Variable, slots: tf.Variable[], lr: number, step: number): void {
     const { beta1, beta2, epsilon, amsgrad } = this.args as Required<AdamArgs>;
@@ -309,7 +342,7 @@ export class RMSprop extends Optimizer<RMSpropArgs> {
     checkNumber('rmsprop optimizer', 'rho', args.rho, 0, 1);
     checkNumber('rmsprop optimizer', 'momentum', args.momentum, 0, 1);
     checkNumber('rmsprop optimizer', 'epsilon', args.epsilon, 0);
-    super({ ...args, rho: args.rho ?? 0.9, momentum: args.momentum ?? 0, epsilon: args.epsilon ?? 1e-7, centered: args.centered ?? false }, 'rmsprop', 0.001);
+    super({ ...args, rho: args.rho ?? 0.9, momentum: args.momentum ?? 0, epsilon: args.epsilon ?? 1e-7, centered: args.centered ?? false }, 'rmsprop', 0.001, ['rho', 'momentum', 'epsilon', 'centered']);
   }
   protected slotNames(): string[] {
     return ['velocity', ...(this.args.momentum! > 0 ? ['momentum'] : []), ...(this.args.centered ? ['average_gradient'] : [])];
@@ -335,33 +368,4 @@ export class RMSprop extends Optimizer<RMSpropArgs> {
       w.assign(tf.sub(w, increment));
     }
   }
-}
-
-const OPTIMIZERS = new NameTable<(config: OptimizerArgs) => Optimizer>([
-  ['sgd', (c) => new SGD(c)],
-  ['adam', (c) => new Adam(c)],
-  ['adamw', (c) => new AdamW(c)],
-  ['rmsprop', (c) => new RMSprop(c)],
-]);
-
-/** A serialized optimizer: Keras's `{class_name, config}` with camelCase keys. */
-export interface OptimizerSpec {
-  className: string;
-  config?: OptimizerArgs & Record<string, unknown>;
-}
-
-/**
- * Resolves an optimizer: an instance (returned as is), a name ('adam',
- * 'sgd', 'rmsprop', 'adamw'; any case) with Keras defaults, or
- * `{ className, config }`.
- */
-export function getOptimizer(identifier: string | Optimizer | OptimizerSpec): Optimizer {
-  if (identifier instanceof Optimizer) return identifier;
-  const name = typeof identifier === 'string' ? identifier : identifier?.className;
-  const make = typeof name === 'string' ? OPTIMIZERS.get(name) : undefined;
-  if (make === undefined) {
-    const hint = typeof name === 'string' ? OPTIMIZERS.hint(name) : '';
-    throw new MasqueError('UNKNOWN_NAME', `getOptimizer: unknown optimizer ${describe(name ?? identifier)}.${hint} Known: 'sgd', 'adam', 'adamw', 'rmsprop', an Optimizer instance, or { className, config }.`);
-  }
-  return make(typeof identifier === 'string' ? {} : (identifier.config ?? {}));
 }

@@ -3,12 +3,17 @@
  *   Epoch 3/10  45/94 [=============>................] 12.3 steps/s ETA 4s loss: 0.5123 accuracy: 0.7421
  * otherwise (pipes, CI logs, browsers) one line per epoch:
  *   Epoch 3/10 - 94 steps - 7.6s - loss: 0.5123 - accuracy: 0.7421 - val_loss: 0.6012
+ * With `epochs: null` (evaluate) the "Epoch" part is left out:
+ *   45/94 [=============>................] 12.3 steps/s ETA 4s loss: 0.5123
+ *   94 steps - 7.6s - loss: 0.5123 - accuracy: 0.7421
  * Output goes through a `write(s)` sink so tests can capture it.
  */
 import { Callback, type Logs } from './callbacks.js';
+import { checkKeys } from './option_check.js';
 
 export interface ProgressBarOptions {
-  epochs: number;
+  /** Number of epochs, or null for a single pass without "Epoch i/n" (evaluate). */
+  epochs: number | null;
   /** Steps per epoch; null when unknown (no bar, no ETA). */
   steps?: number | null;
   /** Output sink; default process.stdout.write in Node, console.log elsewhere. */
@@ -59,8 +64,10 @@ function formatEta(seconds: number): string {
   return m < 60 ? `${m}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
+const PROGRESS_BAR_KEYS = ['epochs', 'steps', 'write', 'isTTY', 'now', 'interval', 'width'] as const;
+
 export class ProgressBar {
-  readonly epochs: number;
+  readonly epochs: number | null;
   readonly steps: number | null;
   readonly isTTY: boolean;
   private readonly write: (s: string) => void;
@@ -74,6 +81,7 @@ export class ProgressBar {
   private step = 0;
 
   constructor(options: ProgressBarOptions) {
+    checkKeys(options, PROGRESS_BAR_KEYS, 'ProgressBar');
     this.epochs = options.epochs;
     this.steps = options.steps ?? null;
     this.write = options.write ?? defaultWrite();
@@ -114,12 +122,13 @@ export class ProgressBar {
       this.redraw(`${this.head(steps)} ${rate.toFixed(1)} steps/s ${formatDuration(elapsed)}${this.values(logs, ' ')}`);
       this.write('\n');
     } else {
-      this.write(`Epoch ${epoch + 1}/${this.epochs} - ${steps} steps - ${formatDuration(elapsed)}${this.values(logs, ' - ')}\n`);
+      const title = this.epochs === null ? '' : `Epoch ${epoch + 1}/${this.epochs} - `;
+      this.write(`${title}${steps} steps - ${formatDuration(elapsed)}${this.values(logs, ' - ')}\n`);
     }
   }
 
   private head(step: number): string {
-    const prefix = `Epoch ${this.epoch + 1}/${this.epochs}  `;
+    const prefix = this.epochs === null ? '' : `Epoch ${this.epoch + 1}/${this.epochs}  `;
     if (this.steps === null || this.steps <= 0) return `${prefix}${step}/?`;
     const done = Math.min(this.width, Math.floor((this.width * step) / this.steps));
     const bar = step >= this.steps ? '='.repeat(this.width) : `${'='.repeat(Math.max(0, done - 1))}>${'.'.repeat(this.width - Math.max(done, 1))}`;
@@ -145,6 +154,7 @@ export class ProgbarLogger extends Callback {
   private bar: ProgressBar | null = null;
   constructor(private readonly options: Omit<ProgressBarOptions, 'epochs' | 'steps'> = {}) {
     super();
+    checkKeys(options, PROGRESS_BAR_KEYS.slice(2), 'ProgbarLogger');
   }
   override onTrainBegin(): void {
     this.bar = new ProgressBar({ ...this.options, epochs: this.params?.epochs ?? 1, steps: this.params?.steps ?? null });

@@ -21,10 +21,15 @@ import type { TrainableModel } from './trainer.js';
 /** What a step uses of the model. */
 export type StepModel = Pick<TrainableModel, 'name' | 'inputs' | 'built' | 'trainableWeights' | 'apply' | 'regularizationLosses'>;
 
+/** Builds a model that is not built yet (a Sequential without an input shape) by calling it on batch `b`. */
+export function ensureBuilt(model: StepModel, b: Batch): void {
+  if (!model.built) tf.dispose(forward(model, b.x, false));
+}
+
 /** One optimizer step on batch `b`; returns the batch loss. `where` names the caller in errors. */
 export function trainStep(model: StepModel, c: Compiled, b: Batch, where: string): number {
   // A Sequential without an input shape builds on its first call.
-  if (!model.built) tf.dispose(forward(model, b.x, false));
+  ensureBuilt(model, b);
   const weights = model.trainableWeights;
   if (weights.length === 0) throw new MasqueError('INVALID_ARGUMENT', `${where}: model '${model.name}' has no trainable weights.`);
   return withScope((scope) => {
@@ -89,7 +94,9 @@ function totalLoss(model: StepModel, c: Compiled, b: Batch, outs: tf.Tensor[], p
   }
   let total: tf.Tensor | null = null;
   outs.forEach((yPred, k) => {
-    const l = computeLoss(c.losses[k]!, b.y[k]!, yPred, { mask: getMask(yPred), sampleWeight: b.sampleWeight });
+    const raw = computeLoss(c.losses[k]!, b.y[k]!, yPred, { mask: getMask(yPred), sampleWeight: b.sampleWeight });
+    // A loss object with reduction 'none' gives per-entry values; Keras's compiled loss averages them.
+    const l = raw.rank > 0 ? tf.mean(raw) : raw;
     if (outs.length > 1) parts.push(scope.track(tf.keep(l)));
     const w = c.lossWeights[k]!;
     const term = w === 1 ? l : tf.mul(l, w);

@@ -19,16 +19,19 @@ import { mulberry32 } from '../data/bucketing.js';
 import type { InputData } from '../data/input_data.js';
 import type { Optimizer } from './optimizers.js';
 import { CallbackList, History, type Logs, type TrainingModelLike } from './callbacks.js';
-import { ProgbarLogger } from './progress.js';
-import { compileSpec, currentLogs, resetMetrics, type Compiled, type CompileArgs } from './compile.js';
+import { ProgbarLogger, ProgressBar } from './progress.js';
+import { compileSpec, currentLogs, resetMetrics, saveMetricStates, type Compiled, type CompileArgs } from './compile.js';
+import { HookScope } from './hook_scope.js';
 import { checkEvaluateArgs, checkFitArgs, checkTrainOnBatchArgs, type EvaluateArgs, type FitArgs, type FitPlan, type TrainOnBatchArgs } from './fit_options.js';
-import { isSequenceDataset, type SequenceDataset } from './data_adapter.js';
+import { isSequenceDataset, type Batch, type SequenceDataset } from './data_adapter.js';
 import { makeSource, type BatchOptions, type DataSource, type SampleWeightData } from './data_source.js';
 import { withScope, withScopeAsync, type DisposeScope } from './dispose_scope.js';
-import { evalStep, trainStep } from './train_step.js';
+import { ensureBuilt, evalStep, trainStep } from './train_step.js';
+import { classWeightsFor } from './class_weight.js';
 
 export type { CompileArgs, LossSpec, MetricsSpec } from './compile.js';
 export type { EvaluateArgs, FitArgs, TrainOnBatchArgs } from './fit_options.js';
+export type { ClassWeight } from './class_weight.js';
 
 /**
  * All the trainer knows of a model (Model implements it): what callbacks may
@@ -38,8 +41,8 @@ export type { EvaluateArgs, FitArgs, TrainOnBatchArgs } from './fit_options.js';
 export interface TrainableModel extends TrainingModelLike {
   /** For error messages. */
   readonly name: string;
-  /** One entry per output: the count, and the layer names that prefix per-output logs. */
-  readonly outputs: readonly { node?: { layer: { name: string } } | null }[];
+  /** One entry per output: the count, the layer names that prefix per-output logs, and the output shapes (for classWeight). */
+  readonly outputs: readonly { node?: { layer: { name: string } } | null; readonly shape?: readonly (number | null)[] }[];
   /** One entry per input: one input is passed to `apply` as a tensor, several as a list. */
   readonly inputs: readonly unknown[];
   /** The variables a step updates, with their Keras paths (to name optimizer slots). */
@@ -59,6 +62,8 @@ export class Trainer {
   private compiled: Compiled | null = null;
   /** The call in progress ('fit', 'evaluate', 'trainOnBatch'), or null. */
   private busy: string | null = null;
+  /** The running fit's callback hooks (to let them evaluate the model), or null. */
+  private hooks: HookScope | null = null;
 
   constructor(private readonly model: TrainableModel) {}
 
@@ -85,8 +90,10 @@ export class Trainer {
   /**
    * Trains for `epochs`. Callbacks run in Keras's order (the user's, then
    * History, then the progress bar). Only one fit, evaluate or trainOnBatch
-   * runs at a time on a model: a second call before the first settles (from
-   * other code, or from a callback) raises MODEL_BUSY; await the first.
+   * runs at a time on a model: a second call before the first settles raises
+   * MODEL_BUSY; await the first. The exception, as in Keras: the running
+   * fit's own callbacks may call `evaluate` (and `predict`), which leaves
+   * fit's running metrics and logs as they were.
    */
   async fit(x: InputData | SequenceDataset, y: InputData | undefined, args: FitArgs = {}): Promise<History> {
     const c = this.require('fit');
@@ -94,18 +101,38 @@ export class Trainer {
     return this.exclusive('fit', () => withScopeAsync((scope) => this.runFit(c, plan, x, y, scope)));
   }
 
-  /** Loss (and metrics) on data: a number, `[loss, ...metrics]`, or a dict with `returnDict`. Refused (MODEL_BUSY) while another call runs. */
+  /**
+   * Loss (and metrics) on data: a number, `[loss, ...metrics]`, or a dict
+   * with `returnDict`; `verbose` 1 draws a progress bar (one line when not
+   * on a terminal), 2 prints one line. Refused (MODEL_BUSY) while another
+   * call runs, except from a callback of the running fit: then the compiled
+   * metrics are used and put back as they were, so fit's logs do not change.
+   */
   async evaluate(x: InputData | SequenceDataset, y?: InputData, args: EvaluateArgs = {}): Promise<number | number[] | Logs> {
     const c = this.require('evaluate');
     const o = checkEvaluateArgs(args);
-    return this.exclusive('evaluate', () =>
-      withScopeAsync(async (scope) => {
-        const logs = this.evaluateSource(c, scope.track(this.source(x, y, o.sampleWeight, 'evaluate')), o.batchSize);
-        if (o.returnDict) return logs;
-        const values = Object.values(logs);
-        return values.length === 1 ? values[0]! : values;
-      }),
-    );
+    if (this.busy === 'fit' && this.hooks !== null && this.hooks.active) {
+      const restore = saveMetricStates(c);
+      try {
+        return this.runEvaluate(c, x, y, o);
+      } finally {
+        restore();
+      }
+    }
+    return this.exclusive('evaluate', () => this.runEvaluate(c, x, y, o));
+  }
+
+  private runEvaluate(c: Compiled, x: InputData | SequenceDataset, y: InputData | undefined, o: ReturnType<typeof checkEvaluateArgs>): number | number[] | Logs {
+    return withScope((scope) => {
+      const src = scope.track(this.source(x, y, o.sampleWeight, 'evaluate'));
+      const bar = o.verbose === 0 ? null : new ProgressBar({ epochs: null, steps: Math.ceil(src.n / o.batchSize), ...(o.verbose === 2 ? { isTTY: false } : {}) });
+      bar?.onEpochBegin(0);
+      const logs = this.evaluateSource(c, src, o.batchSize, bar === null ? undefined : (step) => bar.update(step, currentLogs(c)));
+      bar?.onEpochEnd(0, logs);
+      if (o.returnDict) return logs;
+      const values = Object.values(logs);
+      return values.length === 1 ? values[0]! : values;
+    });
   }
 
   /** One optimizer step on one batch; returns the loss, or [loss, ...metrics] with metrics. Metrics are reset first, as in Keras. Refused (MODEL_BUSY) while another call runs. */
@@ -116,8 +143,9 @@ export class Trainer {
       withScope((scope) => {
         const src = scope.track(this.source(x, y, o.sampleWeight, 'trainOnBatch'));
         resetMetrics(c);
+        this.refuseClassWeightForOutputs(o.classWeight, 'trainOnBatch');
         for (const b of src.batches({ batchSize: src.n, shuffle: false, bucketing: false, rand: Math.random })) {
-          withScope((s) => trainStep(this.model, c, s.track(b), 'trainOnBatch'));
+          withScope((s) => trainStep(this.model, c, o.classWeight === null ? s.track(b) : this.withClassWeights(s.track(b), o.classWeight, s), 'trainOnBatch'));
         }
         const values = Object.values(currentLogs(c));
         return values.length === 1 ? values[0]! : values;
@@ -129,6 +157,7 @@ export class Trainer {
 
   private async runFit(c: Compiled, plan: FitPlan, x: InputData | SequenceDataset, y: InputData | undefined, scope: DisposeScope): Promise<History> {
     const where = 'fit';
+    this.refuseClassWeightForOutputs(plan.classWeight, where);
     let train = scope.track(this.source(x, y, plan.sampleWeight, where));
     let val: DataSource | null = null;
     if (plan.validationSplit > 0) {
@@ -147,30 +176,35 @@ export class Trainer {
     list.setModel(this.model);
     list.setParams({ epochs: plan.epochs, steps: Math.ceil(train.n / plan.batchSize), verbose: plan.verbose });
     this.model.stopTraining = false;
+    const hooks = new HookScope();
+    this.hooks = hooks;
     try {
-      await this.epochs(c, plan, list, train, val, batches);
+      await this.epochs(c, plan, list, train, val, batches, hooks);
     } catch (e) {
-      await list.onTrainError(e);
+      await hooks.run(() => list.onTrainError(e));
       throw e;
+    } finally {
+      this.hooks = null;
     }
     return history;
   }
 
-  /** onTrainBegin, the epochs (each: batches, then validation), onTrainEnd. */
-  private async epochs(c: Compiled, plan: FitPlan, list: CallbackList, train: DataSource, val: DataSource | null, batches: BatchOptions): Promise<void> {
+  /** onTrainBegin, the epochs (each: batches, then validation), onTrainEnd; every hook runs in `hooks`. */
+  private async epochs(c: Compiled, plan: FitPlan, list: CallbackList, train: DataSource, val: DataSource | null, batches: BatchOptions, hooks: HookScope): Promise<void> {
     let lastLogs: Logs = {};
-    await list.onTrainBegin();
+    await hooks.run(() => list.onTrainBegin());
     for (let epoch = plan.initialEpoch; epoch < plan.epochs; epoch++) {
       resetMetrics(c);
-      await list.onEpochBegin(epoch);
+      await hooks.run(() => list.onEpochBegin(epoch));
       let i = 0;
       for (const b of train.batches(batches)) {
         await withScopeAsync(async (s) => {
           s.track(b);
-          await list.onBatchBegin(i, { size: b.size });
-          trainStep(this.model, c, b, 'fit');
+          await hooks.run(() => list.onBatchBegin(i, { size: b.size }));
+          trainStep(this.model, c, plan.classWeight === null ? b : this.withClassWeights(b, plan.classWeight, s), 'fit');
         });
-        await list.onBatchEnd(i, currentLogs(c));
+        const batchLogs = currentLogs(c);
+        await hooks.run(() => list.onBatchEnd(i, batchLogs));
         i++;
         if (this.model.stopTraining) break;
       }
@@ -178,21 +212,38 @@ export class Trainer {
       if (val !== null) {
         for (const [k, v] of Object.entries(this.evaluateSource(c, val, plan.batchSize))) logs[`val_${k}`] = v;
       }
-      await list.onEpochEnd(epoch, logs);
+      await hooks.run(() => list.onEpochEnd(epoch, logs));
       lastLogs = logs;
       if (this.model.stopTraining) break;
     }
-    await list.onTrainEnd(lastLogs);
+    await hooks.run(() => list.onTrainEnd(lastLogs));
   }
 
-  /** Loss and metrics over one pass of `src`; the metrics' state is reset first. */
-  private evaluateSource(c: Compiled, src: DataSource, batchSize: number): Logs {
+  /** Loss and metrics over one pass of `src`; the metrics' state is reset first. `onStep(n)` runs after n batches. */
+  private evaluateSource(c: Compiled, src: DataSource, batchSize: number, onStep?: (step: number) => void): Logs {
     resetMetrics(c);
-    for (const b of src.batches({ batchSize, shuffle: false, bucketing: false, rand: Math.random })) withScope((s) => evalStep(this.model, c, s.track(b)));
+    let step = 0;
+    for (const b of src.batches({ batchSize, shuffle: false, bucketing: false, rand: Math.random })) {
+      withScope((s) => evalStep(this.model, c, s.track(b)));
+      onStep?.(++step);
+    }
     return currentLogs(c);
   }
 
   // ---- data and state ----
+
+  private refuseClassWeightForOutputs(table: Map<number, number> | null, where: string): void {
+    if (table !== null && this.model.outputs.length > 1) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: classWeight is only supported for models with a single output (as in Keras); model '${this.model.name}' has ${this.model.outputs.length}. Pass sampleWeight instead.`);
+    }
+  }
+
+  /** Batch `b` with its class weights as sample weights (tracked by `scope`). */
+  private withClassWeights(b: Batch, table: Map<number, number>, scope: DisposeScope): Batch {
+    ensureBuilt(this.model, b);
+    const shape = this.model.outputs[0]?.shape ?? null;
+    return { ...b, sampleWeight: scope.track(classWeightsFor(b.y[0]!, shape, table, 'fit')) };
+  }
 
   private source(x: InputData | SequenceDataset, y: InputData | undefined, sw: SampleWeightData | undefined, where: string): DataSource {
     const model = this.model;
@@ -219,7 +270,7 @@ export class Trainer {
     if (this.busy !== null) {
       throw new MasqueError(
         'MODEL_BUSY',
-        `${where}: model '${this.model.name}' is already training (a ${this.busy}() call has not finished); await the first call before starting another. Callbacks cannot call fit, evaluate or trainOnBatch on the model being trained either.`,
+        `${where}: model '${this.model.name}' is already training (a ${this.busy}() call has not finished); await the first call before starting another. The callbacks of a running fit may call evaluate and predict on its model, not fit or trainOnBatch.`,
       );
     }
   }

@@ -1,0 +1,191 @@
+/**
+ * Keras's loss classes (keras/src/losses/losses.py): `new
+ * SparseCategoricalCrossentropy({ fromLogits: true })`, `new Huber({ delta
+ * })`, `new BinaryCrossentropy({ labelSmoothing })`, ... Each holds its
+ * options, a `name` and a `reduction`, and gives
+ * - `call(yTrue, yPred)`: the per-element losses (Keras's `Loss.call`);
+ * - `apply(yTrue, yPred, { sampleWeight, mask })`: the reduced loss (Keras's
+ *   `loss(y_true, y_pred, sample_weight)`); the mask defaults to yPred's, as
+ *   Keras reads `_keras_mask`.
+ * `compile({ loss })`, `getLoss` and `computeLoss` take these objects
+ * wherever they take a loss name; compile uses the object's reduction.
+ * Options are checked: an unknown or snake_case key raises INVALID_ARGUMENT
+ * with the camelCase name to use.
+ */
+import type { tf } from '../runtime/tfjs.js';
+import { MasqueError, describe } from '../errors.js';
+import { getMask } from '../engine/masks.js';
+import { checkKeys } from './option_check.js';
+import {
+  binaryCrossentropy,
+  categoricalCrossentropy,
+  computeLoss,
+  huber,
+  logCosh,
+  meanAbsoluteError,
+  meanSquaredError,
+  sparseCategoricalCrossentropy,
+  type LossObject,
+  type Reduction,
+} from './losses.js';
+
+/** Options every loss class takes. */
+export interface LossArgs {
+  /** Default: Keras's name for the class ('mean_squared_error', 'huber_loss', ...). */
+  name?: string;
+  /** 'sum_over_batch_size' (default), 'sum', 'mean', 'mean_with_sample_weight' or 'none'. */
+  reduction?: Reduction;
+}
+
+const REDUCTIONS: readonly Reduction[] = ['sum_over_batch_size', 'sum', 'mean', 'mean_with_sample_weight', 'none'];
+
+/** Base class of the loss classes; subclass it (override `call`) for a custom loss object. */
+export abstract class Loss implements LossObject {
+  readonly name: string;
+  readonly reduction: Reduction;
+
+  /** `keys` are the subclass's own option names (besides name and reduction); `who` names the class in errors. */
+  constructor(args: LossArgs | undefined, defaultName: string, who: string, keys: readonly string[] = []) {
+    const a = checkKeys(args, ['name', 'reduction', ...keys], who);
+    const name = a['name'] ?? defaultName;
+    if (typeof name !== 'string' || name === '') throw new MasqueError('INVALID_ARGUMENT', `${who}: name must be a non-empty string; received ${describe(name)}.`);
+    const reduction = a['reduction'] ?? 'sum_over_batch_size';
+    if (!REDUCTIONS.includes(reduction as Reduction)) {
+      throw new MasqueError('INVALID_ARGUMENT', `${who}: reduction must be one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}; received ${describe(reduction)}.`);
+    }
+    this.name = name;
+    this.reduction = reduction as Reduction;
+  }
+
+  /** The per-element losses (the last axis reduced, as the Keras function does). */
+  abstract call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
+
+  /** The loss reduced with `reduction`, weighted by `sampleWeight` and by `mask` (default: the mask attached to yPred). */
+  apply(yTrue: tf.Tensor, yPred: tf.Tensor, options: { sampleWeight?: tf.Tensor | null; mask?: tf.Tensor | null } = {}): tf.Tensor {
+    const o = checkKeys(options, ['sampleWeight', 'mask'], `${this.name}.apply`) as { sampleWeight?: tf.Tensor | null; mask?: tf.Tensor | null };
+    return computeLoss(this, yTrue, yPred, { sampleWeight: o.sampleWeight ?? null, mask: o.mask === undefined ? getMask(yPred) : o.mask, reduction: this.reduction });
+  }
+
+  /** The options (camelCase), as Keras's get_config. */
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, reduction: this.reduction };
+  }
+}
+
+function checkFlag(who: string, key: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `${who}: ${key} must be true or false; received ${describe(v)}.`);
+  return v;
+}
+
+function checkNumber(who: string, key: string, v: unknown, fallback: number, ok: (x: number) => boolean, expected: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new MasqueError('INVALID_ARGUMENT', `${who}: ${key} must be ${expected}; received ${describe(v)}.`);
+  return v;
+}
+
+/** mean((yTrue - yPred)², axis=-1). */
+export class MeanSquaredError extends Loss {
+  constructor(args: LossArgs = {}) {
+    super(args, 'mean_squared_error', 'MeanSquaredError');
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return meanSquaredError(yTrue, yPred);
+  }
+}
+
+/** mean(|yTrue - yPred|, axis=-1). */
+export class MeanAbsoluteError extends Loss {
+  constructor(args: LossArgs = {}) {
+    super(args, 'mean_absolute_error', 'MeanAbsoluteError');
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return meanAbsoluteError(yTrue, yPred);
+  }
+}
+
+export interface CrossentropyArgs extends LossArgs {
+  /** True when yPred holds logits (default false). */
+  fromLogits?: boolean;
+  /** In [0, 1]; default 0. */
+  labelSmoothing?: number;
+}
+
+/** Binary crossentropy (see `binaryCrossentropy`), with `fromLogits` and `labelSmoothing`. */
+export class BinaryCrossentropy extends Loss {
+  readonly fromLogits: boolean;
+  readonly labelSmoothing: number;
+  constructor(args: CrossentropyArgs = {}) {
+    super(args, 'binary_crossentropy', 'BinaryCrossentropy', ['fromLogits', 'labelSmoothing']);
+    this.fromLogits = checkFlag('BinaryCrossentropy', 'fromLogits', args.fromLogits);
+    this.labelSmoothing = checkNumber('BinaryCrossentropy', 'labelSmoothing', args.labelSmoothing, 0, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return binaryCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing };
+  }
+}
+
+/** Categorical crossentropy over one-hot (or soft) targets, with `fromLogits` and `labelSmoothing`. */
+export class CategoricalCrossentropy extends Loss {
+  readonly fromLogits: boolean;
+  readonly labelSmoothing: number;
+  constructor(args: CrossentropyArgs = {}) {
+    super(args, 'categorical_crossentropy', 'CategoricalCrossentropy', ['fromLogits', 'labelSmoothing']);
+    this.fromLogits = checkFlag('CategoricalCrossentropy', 'fromLogits', args.fromLogits);
+    this.labelSmoothing = checkNumber('CategoricalCrossentropy', 'labelSmoothing', args.labelSmoothing, 0, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return categoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing };
+  }
+}
+
+/** Sparse categorical crossentropy over integer class ids, with `fromLogits`. (Keras's `ignoreClass` is not supported: mask the steps instead.) */
+export class SparseCategoricalCrossentropy extends Loss {
+  readonly fromLogits: boolean;
+  constructor(args: Omit<CrossentropyArgs, 'labelSmoothing'> = {}) {
+    super(args, 'sparse_categorical_crossentropy', 'SparseCategoricalCrossentropy', ['fromLogits']);
+    this.fromLogits = checkFlag('SparseCategoricalCrossentropy', 'fromLogits', args.fromLogits);
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return sparseCategoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits });
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), fromLogits: this.fromLogits };
+  }
+}
+
+export interface HuberArgs extends LossArgs {
+  /** Where the loss turns from quadratic to linear (> 0; default 1). */
+  delta?: number;
+}
+
+/** Huber: quadratic for errors up to `delta`, linear beyond (Keras name 'huber_loss'). */
+export class Huber extends Loss {
+  readonly delta: number;
+  constructor(args: HuberArgs = {}) {
+    super(args, 'huber_loss', 'Huber', ['delta']);
+    this.delta = checkNumber('Huber', 'delta', args.delta, 1, (x) => x > 0, 'a number > 0');
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return huber(yTrue, yPred, this.delta);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), delta: this.delta };
+  }
+}
+
+/** log(cosh(yPred - yTrue)), mean over the last axis. */
+export class LogCosh extends Loss {
+  constructor(args: LossArgs = {}) {
+    super(args, 'log_cosh', 'LogCosh');
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return logCosh(yTrue, yPred);
+  }
+}
