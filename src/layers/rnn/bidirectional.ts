@@ -20,6 +20,7 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import { RNNLayer, type RNNArgs, type RNNCallArgs } from './rnn_base.js';
+import { concatReversed, reverseSteps } from '../../ops/sequence_ops.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
 
@@ -111,10 +112,13 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     const yf = this.forwardLayer.call(x, { ...common, initialState: fwdState });
     const yb = this.backwardLayer.call(x, { ...common, initialState: bwdState });
     const y = Array.isArray(yf) ? yf[0]! : yf;
-    let yRev = Array.isArray(yb) ? yb[0]! : yb;
+    const yBack = Array.isArray(yb) ? yb[0]! : yb;
     const states = this.returnState ? [...(yf as tf.Tensor[]).slice(1), ...(yb as tf.Tensor[]).slice(1)] : [];
-    if (this.returnSequences) yRev = tf.reverse(yRev, 1);
-    const out = this.merge(y, yRev);
+    // The backward sequence goes back into input order: for 'concat' in the same copy that merges.
+    const out =
+      this.returnSequences && this.mergeMode === 'concat'
+        ? [concatReversed(y, yBack)]
+        : this.merge(y, this.returnSequences ? reverseSteps(yBack) : yBack);
     return out.length === 1 && states.length === 0 ? out[0]! : [...out, ...states];
   }
 

@@ -23,6 +23,7 @@ import { tf } from '../../runtime/tfjs.js';
 import { f32, markSparseRows, onCpuMemoryBackend, writeTensor } from '../heap_view.js';
 import { describe } from '../../errors.js';
 import { buildPlan } from './plan.js';
+import { sliceSteps } from '../sequence_ops.js';
 import { copyRows } from './rows.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
@@ -141,7 +142,8 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
   };
   const packed = recurrence(spec, a, xc, grad);
   const tOut = a.returnSequences ? t : 1;
-  const output = a.returnSequences ? tf.slice(packed, [0, 0, 0], [b, t, u]) : tf.reshape(tf.slice(packed, [0, 0, 0], [b, 1, u]), [b, u]);
-  const states = a.initialStates.map((_, i) => tf.reshape(tf.slice(packed, [0, tOut + i, 0], [b, 1, u]), [b, u]) as tf.Tensor2D);
+  // Copies of the steps (ops/sequence_ops.ts): tf.slice on wasm copies the whole packed tensor first.
+  const output = a.returnSequences ? sliceSteps(packed, 0, t) : tf.reshape(sliceSteps(packed, 0, 1), [b, u]);
+  const states = a.initialStates.map((_, i) => tf.reshape(sliceSteps(packed, tOut + i, 1), [b, u]) as tf.Tensor2D);
   return { output, states };
 }
