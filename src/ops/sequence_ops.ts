@@ -38,23 +38,29 @@ function copySteps(
   }
 }
 
-/** Steps [start, start + size) of x [B, T, F] (the tfjs reference: tf.slice). */
-export function sliceStepsReference(x: tf.Tensor, start: number, size: number): tf.Tensor {
-  return tf.slice(x, [0, start, 0], [x.shape[0]!, size, x.shape[2]!]);
+/** Steps [start, start + size) of x [B, T, F], optionally of some rows only (the tfjs reference: tf.slice). */
+export function sliceStepsReference(x: tf.Tensor, start: number, size: number, rows?: { start: number; count: number }): tf.Tensor {
+  return tf.slice(x, [rows?.start ?? 0, start, 0], [rows?.count ?? x.shape[0]!, size, x.shape[2]!]);
 }
 
-/** Steps [start, start + size) of x [B, T, F]. */
-export function sliceSteps(x: tf.Tensor, start: number, size: number): tf.Tensor {
+/**
+ * Steps [start, start + size) of x [B, T, F]; with `rows`, of rows
+ * [rows.start, rows.start + rows.count) only.
+ */
+export function sliceSteps(x: tf.Tensor, start: number, size: number, rows?: { start: number; count: number }): tf.Tensor {
   check3d('sliceSteps', x);
   const [b, t, f] = x.shape as [number, number, number];
+  const r0 = rows?.start ?? 0;
+  const nb = rows?.count ?? b;
   if (start < 0 || size < 0 || start + size > t) throw new MasqueError('INVALID_ARGUMENT', `sliceSteps: steps [${start}, ${start + size}) are outside [0, ${t}).`);
-  if (!fast(x) || x.size === 0 || size === 0) return sliceStepsReference(x, start, size);
+  if (r0 < 0 || nb < 0 || r0 + nb > b) throw new MasqueError('INVALID_ARGUMENT', `sliceSteps: rows [${r0}, ${r0 + nb}) are outside [0, ${b}).`);
+  if (!fast(x) || x.size === 0 || size === 0 || nb === 0) return tf.slice(x, [r0, start, 0], [nb, size, f]);
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: writeTensor([b, size, f], 'float32', (out) => copySteps(f32(args[0] as tf.Tensor), t, f, 0, start, out, size, f, 0, 0, b, size, f, false)),
+    value: writeTensor([nb, size, f], 'float32', (out) => copySteps(f32(args[0] as tf.Tensor).subarray(r0 * t * f), t, f, 0, start, out, size, f, 0, 0, nb, size, f, false)),
     gradFunc: (dy: tf.Tensor) =>
       writeTensor([b, t, f], 'float32', (out) => {
         out.fill(0);
-        copySteps(f32(dy), size, f, 0, 0, out, t, f, 0, start, b, size, f, false);
+        copySteps(f32(dy), size, f, 0, 0, out.subarray(r0 * t * f), t, f, 0, start, nb, size, f, false);
       }),
   }))(x);
 }

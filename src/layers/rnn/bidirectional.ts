@@ -21,6 +21,7 @@ import type { BaseLayerArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../
 import { MasqueError, describe } from '../../errors.js';
 import { RNNLayer, type RNNArgs, type RNNCallArgs } from './rnn_base.js';
 import { concatReversed, reverseSteps } from '../../ops/sequence_ops.js';
+import { rnnSequences } from '../../ops/rnn/index.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
 
@@ -109,8 +110,13 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     const { fwdState, bwdState } = this.splitStates(args.initialState);
     // Keras forces zero_output_for_mask = return_sequences on both directions.
     const common = { mask: args.mask, training: args.training, zeroOutputForMask: this.returnSequences };
-    const yf = this.forwardLayer.call(x, { ...common, initialState: fwdState });
-    const yb = this.backwardLayer.call(x, { ...common, initialState: bwdState });
+    // Both directions' recurrences in one op: their kernel calls run at once, one per thread, where that pays.
+    const [rf, rb] = rnnSequences([
+      this.forwardLayer.sequenceArgs(x, { ...common, initialState: fwdState }),
+      this.backwardLayer.sequenceArgs(x, { ...common, initialState: bwdState }),
+    ]);
+    const yf = this.forwardLayer.outputsOf(rf!);
+    const yb = this.backwardLayer.outputsOf(rb!);
     const y = Array.isArray(yf) ? yf[0]! : yf;
     const yBack = Array.isArray(yb) ? yb[0]! : yb;
     const states = this.returnState ? [...(yf as tf.Tensor[]).slice(1), ...(yb as tf.Tensor[]).slice(1)] : [];
