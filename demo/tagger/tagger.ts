@@ -14,10 +14,10 @@
  *   to its longest, and returns one tag id per real token.
  * - Choices (see docs/tagger.md): Keras's default initializers (embedding
  *   uniform ±0.05, Glorot kernels, orthogonal recurrent kernels, unit
- *   forget bias), seeded; Adam with learning rate 0.01 (Keras's 0.001
- *   reaches 0.940 after one epoch and 0.957 only after four; 0.01 reaches
- *   0.95 in one); batch 32; 64 embedding dimensions and 64 units per
- *   direction; two epochs.
+ *   forget bias), seeded; one epoch of Adam whose learning rate falls from
+ *   0.01 to 0.0005 along a half cosine (Keras's constant 0.001 reaches
+ *   0.940 after one epoch, a constant 0.01 0.952, this schedule 0.958);
+ *   batch 32; 64 embedding dimensions and 64 units per direction.
  */
 import { cpus } from 'node:os';
 import { tf, Sequential, Embedding, Bidirectional, LSTM, Dense, Adam, padSequences, kernelThreads } from '../../src/index.js';
@@ -27,17 +27,23 @@ export const EMBED = 64;
 export const UNITS = 64;
 export const BATCH = 32;
 export const INFER_BATCH = 256;
-export const LEARNING_RATE = 0.01;
+/** The learning rate's start and end (a half cosine between them over the training steps). */
+export const LEARNING_RATE = { start: 0.01, end: 0.0005 };
+
+/** A learning rate falling from `start` to `end` along a half cosine over `steps` steps (then `end`). */
+export function cosineDecay(start: number, end: number, steps: number): (iteration: number) => number {
+  return (i) => end + 0.5 * (start - end) * (1 + Math.cos(Math.PI * Math.min(1, i / Math.max(1, steps))));
+}
 
 export interface TaggerDemoOptions {
-  /** Epochs (default 2). */
+  /** Epochs (default 1). */
   epochs?: number;
   /** Train on the first N training sentences only (default: all; `--quick` uses 8,000). */
   trainLimit?: number;
   /** Evaluate on the first N held-out sentences only (default: all). */
   testLimit?: number;
   seed?: number;
-  /** A number, or a function of the step (default 0.01). */
+  /** A number, or a function of the step (default: `cosineDecay` from 0.01 to 0.0005 over all steps). */
   learningRate?: number | ((iteration: number) => number);
   /** Example sentences to print (default 3). */
   examples?: number;
@@ -64,7 +70,7 @@ export interface TaggerDemoResult {
 }
 
 /** The tagger model, compiled. */
-export function buildTaggerModel(vocab: number, nTags: number, seed = 1234, learningRate: number | ((iteration: number) => number) = LEARNING_RATE): Sequential {
+export function buildTaggerModel(vocab: number, nTags: number, seed = 1234, learningRate: number | ((iteration: number) => number) = LEARNING_RATE.start): Sequential {
   const model = new Sequential({
     name: 'tagger',
     layers: [
@@ -121,7 +127,7 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
 export async function runTaggerDemo(options: TaggerDemoOptions = {}): Promise<TaggerDemoResult> {
   const log = options.log ?? console.log;
   const seed = options.seed ?? 1234;
-  const epochs = options.epochs ?? 2;
+  const epochs = options.epochs ?? 1;
   let t0 = performance.now();
   const data: TaggerData = loadTagger(options.trainLimit === undefined ? {} : { trainLimit: options.trainLimit });
   const testIds = options.testLimit === undefined ? data.test.ids : data.test.ids.slice(0, options.testLimit);
@@ -134,7 +140,8 @@ export async function runTaggerDemo(options: TaggerDemoOptions = {}): Promise<Ta
   );
   log(`Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, wasm backend, recurrent kernel on ${kernelThreads()} thread(s).`);
 
-  const model = buildTaggerModel(data.words.length, data.tags.length, seed, options.learningRate ?? LEARNING_RATE);
+  const steps = epochs * Math.ceil(trainSentences / BATCH);
+  const model = buildTaggerModel(data.words.length, data.tags.length, seed, options.learningRate ?? cosineDecay(LEARNING_RATE.start, LEARNING_RATE.end, steps));
   const train = { sequences: data.train.ids, labels: data.train.labels, labelsPerStep: true, padding: 'post' as const };
   const losses: number[] = [];
   let trainSeconds = 0, trainCpuSeconds = 0;
