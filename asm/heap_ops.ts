@@ -46,3 +46,46 @@ export function nonzeroSteps(x: usize, steps: i32, f: i32, out: usize): void {
     store<u8>(out + <usize>s, any ? 1 : 0);
   }
 }
+
+/**
+ * One Adam step over n floats, written to new buffers (Keras's update; each
+ * operation rounded to float32 in the order the tfjs ops of the reference
+ * take, so the results are the same bits):
+ *   m' = m + (g - m) c1;  v' = v + (g g - v) c2;  vh' = max(vh, v') (amsgrad, vh != 0)
+ *   w' = w - (m' alpha) / (sqrt(v' or vh') + eps)
+ */
+export function adam(w: usize, m: usize, v: usize, g: usize, vh: usize, wo: usize, mo: usize, vo: usize, vho: usize, n: i32, c1: f32, c2: f32, alpha: f32, eps: f32): void {
+  const c1v = f32x4.splat(c1), c2v = f32x4.splat(c2), av = f32x4.splat(alpha), ev = f32x4.splat(eps);
+  const full = n & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    const mv = v128.load(m + o);
+    const vv = v128.load(v + o);
+    const mn = f32x4.add(mv, f32x4.mul(f32x4.sub(gv, mv), c1v));
+    let vn = f32x4.add(vv, f32x4.mul(f32x4.sub(f32x4.mul(gv, gv), vv), c2v));
+    v128.store(mo + o, mn);
+    v128.store(vo + o, vn);
+    if (vh != 0) {
+      vn = f32x4.max(v128.load(vh + o), vn);
+      v128.store(vho + o, vn);
+    }
+    const step = f32x4.div(f32x4.mul(mn, av), f32x4.add(f32x4.sqrt(vn), ev));
+    v128.store(wo + o, f32x4.sub(v128.load(w + o), step));
+  }
+  for (let i = full; i < n; i++) {
+    const o = <usize>i << 2;
+    const gs = load<f32>(g + o);
+    const ms = load<f32>(m + o);
+    const vs = load<f32>(v + o);
+    const mn: f32 = ms + (gs - ms) * c1;
+    let vn: f32 = vs + (gs * gs - vs) * c2;
+    store<f32>(mo + o, mn);
+    store<f32>(vo + o, vn);
+    if (vh != 0) {
+      vn = max(load<f32>(vh + o), vn);
+      store<f32>(vho + o, vn);
+    }
+    store<f32>(wo + o, load<f32>(w + o) - (mn * alpha) / (sqrt<f32>(vn) + eps));
+  }
+}

@@ -2,7 +2,7 @@
  * Masque on the Brown part-of-speech job (issue 17), through the public API,
  * the counterpart of bench/tagger_torch.py (same data, same JSON shape):
  *
- *   npx tsx bench/tagger_masque.ts [--epochs N] [--train-limit N] [--json] [--seed S] [--metrics] [--init keras|torch]
+ *   npx tsx bench/tagger_masque.ts [--epochs N] [--train-limit N] [--json] [--seed S] [--metrics] [--init keras|torch] [--lr 0.001]
  *
  * Model: Embedding(V, 64, maskZero) -> Bidirectional(LSTM(64,
  * returnSequences)) -> Dense(n_tags, softmax) at every step; Keras's default
@@ -40,6 +40,7 @@ export interface TaggerOptions {
   metrics: boolean;
   json: boolean;
   init: 'keras' | 'torch';
+  lr: number;
 }
 
 export function parseArgs(argv: string[]): TaggerOptions {
@@ -50,13 +51,13 @@ export function parseArgs(argv: string[]): TaggerOptions {
   const i = argv.indexOf('--init');
   const init = i >= 0 ? argv[i + 1] : 'keras';
   if (init !== 'keras' && init !== 'torch') throw new Error(`--init must be keras or torch; received ${init}`);
-  const opts: TaggerOptions = { epochs: value('--epochs') ?? 1, seed: value('--seed') ?? 1234, metrics: argv.includes('--metrics'), json: argv.includes('--json'), init };
+  const opts: TaggerOptions = { epochs: value('--epochs') ?? 1, seed: value('--seed') ?? 1234, metrics: argv.includes('--metrics'), json: argv.includes('--json'), init, lr: value('--lr') ?? 1e-3 };
   const limit = value('--train-limit');
   if (limit !== undefined) opts.trainLimit = limit;
   return opts;
 }
 
-export function buildTagger(vocab: number, nTags: number, seed: number, metrics: boolean, init: 'keras' | 'torch' = 'keras'): Sequential {
+export function buildTagger(vocab: number, nTags: number, seed: number, metrics: boolean, init: 'keras' | 'torch' = 'keras', lr = 1e-3): Sequential {
   const uniform = (limit: number, k: number) => ({ className: 'RandomUniform', config: { minval: -limit, maxval: limit, seed: seed + k } });
   const torch = init === 'torch';
   const model = new Sequential({
@@ -85,7 +86,7 @@ export function buildTagger(vocab: number, nTags: number, seed: number, metrics:
       }),
     ],
   });
-  model.compile({ optimizer: new Adam({ learningRate: 1e-3 }), loss: 'sparse_categorical_crossentropy', metrics: metrics ? ['accuracy'] : [] });
+  model.compile({ optimizer: new Adam({ learningRate: lr }), loss: 'sparse_categorical_crossentropy', metrics: metrics ? ['accuracy'] : [] });
   return model;
 }
 
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
       `${testSentences} held out (${testTokens} tokens); V=${vocab}, ${nTags} tags; prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 
-  const model = buildTagger(vocab, nTags, opts.seed, opts.metrics, opts.init);
+  const model = buildTagger(vocab, nTags, opts.seed, opts.metrics, opts.init, opts.lr);
   const train = { sequences: data.train.ids, labels: data.train.labels, labelsPerStep: true, padding: 'post' as const };
   const loadBefore = loadavg()[0]!;
   const epochSeconds: number[] = [], epochCpu: number[] = [], losses: number[] = [], accs: number[] = [];

@@ -76,6 +76,17 @@ def length_batches(ids, labels, size):
     return out
 
 
+def plan_batches(ids, labels, plan):
+    """The batches of a plan (lists of sentence indices, in order), each sorted by length for pack_padded_sequence."""
+    out = []
+    for rows in plan:
+        rows = sorted(rows, key=lambda i: (-len(ids[i]), i))
+        out.append(([torch.tensor(ids[i], dtype=torch.long) for i in rows],
+                    [torch.tensor(labels[i], dtype=torch.long) for i in rows],
+                    torch.tensor([len(ids[i]) for i in rows], dtype=torch.long)))
+    return out
+
+
 def pad(batch):
     xs, ys, lengths = batch
     return pad_sequence(xs, batch_first=True, padding_value=0), pad_sequence(ys, batch_first=True, padding_value=-100), lengths
@@ -109,6 +120,8 @@ def main():
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2, as the issue)')
     ap.add_argument('--json', action='store_true')
+    ap.add_argument('--warmup', type=int, default=0, help='train on the first N batches before the timed epochs (default 0)')
+    ap.add_argument('--plan', default=None, help='JSON file: the training batches (lists of training-sentence indices) in order, used as given instead of the sort-and-shuffle batching (scripts/bench_tagger.ts passes the batches Masque trains on)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -117,7 +130,11 @@ def main():
     t0 = time.perf_counter()
     data = load_tagger(train_limit=args.train_limit)
     vocab, n_tags = len(data['words']), len(data['tags'])
-    train = length_batches(data['train']['ids'], data['train']['labels'], BATCH)
+    if args.plan is not None:
+        with open(args.plan) as f:
+            train = plan_batches(data['train']['ids'], data['train']['labels'], json.load(f))
+    else:
+        train = length_batches(data['train']['ids'], data['train']['labels'], BATCH)
     test = length_batches(data['test']['ids'], data['test']['labels'], INFER_BATCH)
     train_tokens = data['counts']['trainTokens']
     test_tokens = data['counts']['testTokens']
@@ -129,12 +146,21 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
     rng = random.Random(args.seed)
+    model.train()
+    for k in range(min(args.warmup, len(train))):
+        x, y, lengths = pad(train[k])
+        loss = loss_fn(model(x, lengths).reshape(-1, n_tags), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        float(loss)
     load_before = os.getloadavg()[0]
     epoch_seconds, epoch_cpu, losses, accs = [], [], [], []
     for epoch in range(args.epochs):
         model.train()
         order = list(range(len(train)))
-        rng.shuffle(order)
+        if args.plan is None:
+            rng.shuffle(order)
         loss_sum = 0.0
         t0 = time.perf_counter()
         c0 = time.process_time()

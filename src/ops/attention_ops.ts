@@ -22,8 +22,9 @@ export function broadcastFast(x: tf.Tensor, shape: number[]): tf.Tensor {
   if (sameShape(x.shape, shape)) return x;
   return tf.tidy(() => {
     // Float, not int32: wasm's broadcasting Add is fast only for float32.
-    if (x.dtype === 'bool') return tf.greater(tf.add(tf.zeros(shape), tf.cast(x, 'float32')), tf.scalar(0));
-    return tf.add(tf.zeros(shape, x.dtype), x);
+    // tf.fill runs in the backend; tf.zeros would build a JavaScript array of the full shape and copy it in.
+    if (x.dtype === 'bool') return tf.greater(tf.add(tf.fill(shape, 0), tf.cast(x, 'float32')), tf.scalar(0));
+    return tf.add(tf.fill(shape, 0, x.dtype), x);
   });
 }
 

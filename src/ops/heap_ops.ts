@@ -12,6 +12,8 @@ import { instantiateSync } from '../runtime/wasm_module.js';
 export interface HeapOps {
   /** out[s] = 1 if a float of step s (f floats at byte offset x + 4 f s) has nonzero magnitude, else 0. */
   nonzeroSteps(x: number, steps: number, f: number, out: number): void;
+  /** One Adam step over n floats (byte offsets; vh and vho 0 without amsgrad): see asm/heap_ops.ts. */
+  adam(w: number, m: number, v: number, g: number, vh: number, wo: number, mo: number, vo: number, vho: number, n: number, c1: number, c2: number, alpha: number, eps: number): void;
 }
 
 let bound: { memory: WebAssembly.Memory; ops: HeapOps | null } | null = null;

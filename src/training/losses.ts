@@ -14,6 +14,8 @@
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { NameTable } from './names.js';
+import { broadcastFast } from '../ops/attention_ops.js';
+import { maskFitsSteps, sparseCrossentropyMasked } from '../ops/loss_ops.js';
 
 /** Keras's `backend.epsilon()`. */
 export const EPSILON = 1e-7;
@@ -24,6 +26,12 @@ export interface LossFunction {
   readonly lossName: string;
   /** The reduction a loss object asks for (computeLoss's default when set; otherwise 'sum_over_batch_size'). */
   readonly reduction?: Reduction;
+  /**
+   * Optional fast path with a mask of yPred's leading shape: the same
+   * per-element losses at valid entries and 0 at masked ones, computed
+   * without filling the masked entries of the whole prediction.
+   */
+  readonly maskedValues?: (yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor) => tf.Tensor;
 }
 
 /**
@@ -196,7 +204,13 @@ const FACTORIES = new NameTable<(o: CrossentropyOptions) => LossFunction>([
   ['mae', () => meanAbsoluteError],
   ['binary_crossentropy', (o) => named('binary_crossentropy', (t, p) => binaryCrossentropy(t, p, o))],
   ['categorical_crossentropy', (o) => named('categorical_crossentropy', (t, p) => categoricalCrossentropy(t, p, o))],
-  ['sparse_categorical_crossentropy', (o) => named('sparse_categorical_crossentropy', (t, p) => sparseCategoricalCrossentropy(t, p, o))],
+  [
+    'sparse_categorical_crossentropy',
+    (o) => {
+      const fn = named('sparse_categorical_crossentropy', (t, p) => sparseCategoricalCrossentropy(t, p, o));
+      return o.fromLogits ? fn : Object.assign(fn, { maskedValues: sparseCrossentropyMasked });
+    },
+  ],
   ['huber', () => named('huber', (t, p) => huber(t, p))],
   ['log_cosh', () => named('log_cosh', (t, p) => logCosh(t, p))],
 ]);
@@ -248,7 +262,7 @@ function alignTo(values: tf.Tensor, w: tf.Tensor, what: string): tf.Tensor {
     );
   }
   while (x.rank < values.rank) x = tf.expandDims(x, -1);
-  return tf.broadcastTo(x, values.shape);
+  return broadcastFast(x, values.shape);
 }
 
 /** `t` with `value` where the mask (over t's leading axes) is false; `t` unchanged when the mask does not fit its leading axes. */
@@ -256,7 +270,7 @@ function fillMasked(t: tf.Tensor, mask: tf.Tensor, value: number): tf.Tensor {
   if (mask.rank > t.rank || !mask.shape.every((d, i) => d === t.shape[i])) return t;
   let m = mask.dtype === 'bool' ? mask : tf.notEqual(mask, 0);
   while (m.rank < t.rank) m = tf.expandDims(m, -1);
-  return tf.where(tf.broadcastTo(m, t.shape), t, tf.fill(t.shape, value, t.dtype));
+  return tf.where(broadcastFast(m, t.shape), t, tf.fill(t.shape, value, t.dtype));
 }
 
 /**
@@ -297,7 +311,13 @@ export function computeLoss(
     // normalisation) before the loss sees them, with a select, whose gradient
     // is 0 there even when the padding holds NaN (NaN · 0 would still be NaN
     // in the backward pass).
-    const values = options.mask ? fn(fillMasked(yTrue, options.mask, 0), fillMasked(yPred, options.mask, 0.5)) : fn(yTrue, yPred);
+    const mask = options.mask ?? null;
+    const values =
+      mask === null
+        ? fn(yTrue, yPred)
+        : fn.maskedValues !== undefined && maskFitsSteps(mask, yPred)
+          ? fn.maskedValues(yTrue, yPred, mask)
+          : fn(fillMasked(yTrue, mask, 0), fillMasked(yPred, mask, 0.5));
     let weight: tf.Tensor | null = null;
     if (options.mask) {
       let m = alignTo(values, options.mask, 'mask');

@@ -18,6 +18,7 @@
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { checkKeys } from './option_check.js';
+import { adamUpdate } from '../ops/optimizer_ops.js';
 
 /** Learning rate as a function of the iteration count (0 at the first step). */
 export type LearningRateSchedule = (iteration: number) => number;
@@ -307,16 +308,15 @@ export class Adam extends Optimizer<AdamArgs> {
   protected updateStep(g: tf.Tensor, w: tf.Variable, slots: tf.Variable[], lr: number, step: number): void {
     const { beta1, beta2, epsilon, amsgrad } = this.args as Required<AdamArgs>;
     const m = slotOf(slots, 0);
-    let v: tf.Variable = slotOf(slots, 1);
+    const v = slotOf(slots, 1);
     const alpha = (lr * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
-    m.assign(tf.add(m, tf.mul(tf.sub(g, m), 1 - beta1)));
-    v.assign(tf.add(v, tf.mul(tf.sub(tf.square(g), v), 1 - beta2)));
-    if (amsgrad) {
-      const vHat = slotOf(slots, 2);
-      vHat.assign(tf.maximum(vHat, v));
-      v = vHat;
-    }
-    w.assign(tf.sub(w, tf.div(tf.mul(m, alpha), tf.add(tf.sqrt(v), epsilon))));
+    // One fused op (ops/optimizer_ops.ts: a single SIMD pass on wasm, the same bits as the tfjs ops).
+    const vHat = amsgrad ? slotOf(slots, 2) : null;
+    const r = adamUpdate(w, g, { m, v, vHat }, { beta1, beta2, epsilon, alpha });
+    m.assign(r.m);
+    v.assign(r.v);
+    if (vHat !== null) vHat.assign(r.vHat!);
+    w.assign(r.w);
   }
 }
 

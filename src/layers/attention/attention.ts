@@ -15,6 +15,7 @@ import type { SymbolicTensor } from '../../engine/symbolic.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { causalMask, finiteAtMaskedChecked, select, subtractMaskedScores } from '../../ops/attention_ops.js';
 import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
+import { matMul } from '../../ops/matmul.js';
 
 export interface AttentionArgs extends BaseLayerArgs {
   /** Learn a scalar that scales the scores. */
@@ -109,7 +110,7 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
   /** Scores [..., Tq, Tv] for query [..., Tq, d] and key [..., Tv, d]. */
   protected scores(q: tf.Tensor, k: tf.Tensor): tf.Tensor {
     if (this.args.scoreMode === 'dot') {
-      const s = tf.matMul(q, k, false, true);
+      const s = matMul(q, k, false, true);
       return this.scale ? tf.mul(s, this.scale) : s;
     }
     let sum = tf.add(tf.expandDims(q, -2), tf.expandDims(k, -3));
@@ -122,7 +123,7 @@ export class Attention extends Layer<AttentionCallArgs, boolean> {
     const weights = tf.softmax(subtractMaskedScores(scores, mask), -1);
     const rate = this.args.dropout;
     const w = training && rate > 0 ? tf.dropout(weights, rate, undefined, this.args.seed ?? undefined) : weights;
-    return { out: tf.matMul(w, value), weights };
+    return { out: matMul(w, value), weights };
   }
 
   /** Returns the output (and the scores) with the query mask (the scores carry none). */

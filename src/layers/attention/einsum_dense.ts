@@ -15,6 +15,7 @@ import type { InitializerSpec } from '../../engine/initializers.js';
 import type { ConstraintSpec, RegularizerSpec } from '../../engine/regularizers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
+import { matMul } from '../../ops/matmul.js';
 
 export interface EinsumDenseArgs extends BaseLayerArgs {
   name: string;
@@ -95,7 +96,7 @@ export class EinsumDense extends Layer<CallArgs> {
     const { inputDims, outputDims } = this.args;
     const lead = this.lead(x.shape) as number[];
     return tf.tidy(() => {
-      let y = tf.matMul(tf.reshape(x, [prod(lead), prod(inputDims)]), tf.reshape(this.kernel, [prod(inputDims), prod(outputDims)]));
+      let y = matMul(tf.reshape(x, [prod(lead), prod(inputDims)]), tf.reshape(this.kernel, [prod(inputDims), prod(outputDims)]));
       if (this.bias) y = tf.add(y, tf.reshape(this.bias, [prod(outputDims)]));
       return this.act(tf.reshape(y, [...lead, ...outputDims]));
     });

@@ -25,6 +25,7 @@ import { broadcastFast, checkAttentionMask, combineAttentionMask, finiteAtMasked
 import { allValid, maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
 import { EinsumDense } from './einsum_dense.js';
 import { checkAttentionMaskSpec, checkMaskSpec } from './attention_specs.js';
+import { matMul } from '../../ops/matmul.js';
 
 export interface MultiHeadAttentionArgs extends BaseLayerArgs {
   numHeads: number;
@@ -290,12 +291,12 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     const vh = heads(this.valueDense.project(value));
     let probs: tf.Tensor;
     if (zeroPath) {
-      probs = softmaxZeroMasked(tf.matMul(tf.mul(qh, scale), kh, false, true), mask4);
+      probs = softmaxZeroMasked(matMul(tf.mul(qh, scale), kh, false, true), mask4);
     } else {
-      probs = softmaxReplaceMasked(tf.mul(tf.matMul(qh, kh, false, true), scale), mask4);
+      probs = softmaxReplaceMasked(tf.mul(matMul(qh, kh, false, true), scale), mask4);
     }
     const dropped = training && this.args.dropout > 0 ? tf.dropout(probs, this.args.dropout, undefined, this.args.seed ?? undefined) : probs;
-    let o = heads(tf.matMul(dropped, vh));
+    let o = heads(matMul(dropped, vh));
     if (this.gateDense) o = tf.mul(o, this.gateDense.project(query));
     return { output: this.outputDense.project(o), scores: probs };
   }
@@ -317,8 +318,8 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
       const qh = heads(this.queryDense.project(qc));
       const kh = heads(this.keyDense.project(kc!));
       const vh = heads(this.valueDense.project(vc!));
-      const probs = softmaxReplaceMasked(tf.mul(tf.matMul(qh, kh, false, true), scale), tf.expandDims(mask, 1));
-      return this.outputDense.project(heads(tf.matMul(probs, vh)));
+      const probs = softmaxReplaceMasked(tf.mul(matMul(qh, kh, false, true), scale), tf.expandDims(mask, 1));
+      return this.outputDense.project(heads(matMul(probs, vh)));
     };
     // A query with nothing to attend attends uniformly to all S keys (Keras).
     const fallback = () => this.outputDense.project(this.valueDense.project(tf.mean(value, 1)));

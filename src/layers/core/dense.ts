@@ -7,6 +7,7 @@ import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../..
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
 import { MasqueError, formatShape } from '../../errors.js';
+import { matMul } from '../../ops/matmul.js';
 
 export interface DenseArgs extends BaseLayerArgs {
   units: number;
@@ -53,7 +54,7 @@ export class Dense extends Layer<CallArgs> {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `Dense '${this.name}': expected the last input dimension to be ${k}; received input shape ${formatShape(x.shape)}.`);
     }
     const flat = tf.reshape(x, [x.shape.slice(0, -1).reduce((a, b) => a * b, 1), k]);
-    let y = tf.matMul(flat, this.kernel);
+    let y = matMul(flat, this.kernel);
     if (this.bias) y = tf.add(y, this.bias);
     return this.act(tf.reshape(y, [...x.shape.slice(0, -1), this.args.units]));
   }

@@ -17,6 +17,7 @@ import { MasqueError, describe, formatShape } from '../../errors.js';
 import { Merge, type MergeArgs } from './base_merge.js';
 import { checkBatchSizes } from '../../engine/specs.js';
 import { dotValidSteps } from '../../ops/merge_ops.js';
+import { matMul } from '../../ops/matmul.js';
 
 export interface DotArgs extends MergeArgs {
   /** One axis for both inputs, or [axis of input 0, axis of input 1]. */
@@ -89,7 +90,7 @@ export class Dot extends Merge {
     const trail = y.shape.slice(2);
     const b = x.shape[0]!;
     const d = x.shape[x.rank - 1]!;
-    let out = tf.reshape(tf.matMul(tf.reshape(x, [b, prod(mid), d]), tf.reshape(y, [b, d, prod(trail)])), [b, ...mid, ...trail]);
+    let out = tf.reshape(matMul(tf.reshape(x, [b, prod(mid), d]), tf.reshape(y, [b, d, prod(trail)])), [b, ...mid, ...trail]);
     if (r0 === 2) out = tf.squeeze(out, [1]);
     else if (r1 === 2) out = tf.squeeze(out, [out.rank - 1]);
     return out.rank === 1 ? tf.expandDims(out, 1) : out;

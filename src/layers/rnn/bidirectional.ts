@@ -24,6 +24,8 @@ import { RNN } from './rnn.js';
 
 /** A layer Bidirectional can run in both directions: SimpleRNN, LSTM, GRU or RNN(cell). */
 export type RecurrentLayer = RNNLayer | RNN;
+import { concatReversed, reverseSteps } from '../../ops/sequence_ops.js';
+import { rnnSequences } from '../../ops/rnn/index.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
 
@@ -115,13 +117,28 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     const { fwdState, bwdState } = this.splitStates(args.initialState);
     // Keras forces zero_output_for_mask = return_sequences on both directions.
     const common = { mask: args.mask, training: args.training, zeroOutputForMask: this.returnSequences };
-    const yf = this.forwardLayer.call(x, { ...common, initialState: fwdState });
-    const yb = this.backwardLayer.call(x, { ...common, initialState: bwdState });
+    const f = this.forwardLayer;
+    const b = this.backwardLayer;
+    let yf: tf.Tensor | tf.Tensor[];
+    let yb: tf.Tensor | tf.Tensor[];
+    if (f instanceof RNNLayer && b instanceof RNNLayer) {
+      // Both directions' recurrences in one op: their kernel calls run at once, one per thread, where that pays.
+      const [rf, rb] = rnnSequences([f.sequenceArgs(x, { ...common, initialState: fwdState }), b.sequenceArgs(x, { ...common, initialState: bwdState })]);
+      yf = f.outputsOf(rf!);
+      yb = b.outputsOf(rb!);
+    } else {
+      // RNN(cell): each direction runs its own loop.
+      yf = f.call(x, { ...common, initialState: fwdState });
+      yb = b.call(x, { ...common, initialState: bwdState });
+    }
     const y = Array.isArray(yf) ? yf[0]! : yf;
-    let yRev = Array.isArray(yb) ? yb[0]! : yb;
+    const yBack = Array.isArray(yb) ? yb[0]! : yb;
     const states = this.returnState ? [...(yf as tf.Tensor[]).slice(1), ...(yb as tf.Tensor[]).slice(1)] : [];
-    if (this.returnSequences) yRev = tf.reverse(yRev, 1);
-    const out = this.merge(y, yRev);
+    // The backward sequence goes back into input order: for 'concat' in the same copy that merges.
+    const out =
+      this.returnSequences && this.mergeMode === 'concat'
+        ? [concatReversed(y, yBack)]
+        : this.merge(y, this.returnSequences ? reverseSteps(yBack) : yBack);
     return out.length === 1 && states.length === 0 ? out[0]! : [...out, ...states];
   }
 

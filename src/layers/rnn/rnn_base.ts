@@ -15,7 +15,8 @@ import { firstMask } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
-import { rnnSequence, type RnnCellKind } from '../../ops/rnn/index.js';
+import { MasqueError, describe, formatShape } from '../../errors.js';
+import { rnnSequence, type RnnCellKind, type RnnSequenceArgs, type RnnSequenceResult } from '../../ops/rnn/index.js';
 import { RNNCell } from './rnn_cell.js';
 import { cellLayer } from './abstract_rnn_cell.js';
 import { checkMaskShape, checkSequenceInput, checkStateShapes, initialStates as makeInitialStates, isSpec, sequenceFeatures, sequenceMask } from './rnn_checks.js';
@@ -150,6 +151,16 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
   }
 
   call(x: tf.Tensor, args: RNNCallArgs): tf.Tensor | tf.Tensor[] {
+    return this.outputsOf(rnnSequence(this.sequenceArgs(x, args)));
+  }
+
+  /**
+   * @internal The arguments of this layer's recurrence for a call (inputs
+   * checked, dropout masks drawn). Bidirectional runs both directions'
+   * recurrences together (`rnnSequences`) and takes each one's outputs with
+   * `outputsOf`.
+   */
+  sequenceArgs(x: tf.Tensor, args: RNNCallArgs): RnnSequenceArgs {
     this.checkInput(x as tf.Tensor | tf.Tensor[]);
     const a = this.own;
     const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
@@ -159,7 +170,7 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
     const training = args.training === true;
     const dropout = training && a.dropout > 0 && a.dropout < 1;
     const recDropout = training && a.recurrentDropout > 0 && a.recurrentDropout < 1;
-    const r = rnnSequence({
+    return {
       ...this.cell.opWeights(),
       inputs: xf,
       mask,
@@ -170,8 +181,12 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
       inputDropoutMask: dropout ? this.dropoutMask([batch, xf.shape[2]!], a.dropout) : null,
       recurrentDropoutMask: recDropout ? this.dropoutMask([batch, this.units], a.recurrentDropout) : null,
       implementation: 'auto',
-    });
-    return a.returnState ? [r.output, ...r.states] : r.output;
+    };
+  }
+
+  /** @internal The layer's outputs from its recurrence's result: the output, then the states with `returnState`. */
+  outputsOf(r: RnnSequenceResult): tf.Tensor | tf.Tensor[] {
+    return this.own.returnState ? [r.output, ...r.states] : r.output;
   }
 
   /** Output mask: the input mask with `returnSequences`, else null; states carry none. */

@@ -22,12 +22,13 @@ import { isTapeOn } from '../../runtime/internals.js';
 import { tf } from '../../runtime/tfjs.js';
 import { f32, markSparseRows, onCpuMemoryBackend, writeTensor } from '../heap_view.js';
 import { describe } from '../../errors.js';
-import { buildPlan } from './plan.js';
+import { buildPlan, type StepPlan } from './plan.js';
+import { sliceSteps } from '../sequence_ops.js';
 import { copyRows } from './rows.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
 import { packedSlots, type KernelInputs, type KernelSpec } from './kernel_call.js';
-import { parallelBackward, parallelForward } from './parallel.js';
+import { parallelBackward, parallelBackwardCalls, parallelForward, parallelForwardCalls, type KernelCall } from './parallel.js';
 import { fusedActivationId, type RnnPlanArgs, type RnnSequenceResult } from './types.js';
 import { KIND } from '../../generated/rnn_kernel_abi.js';
 
@@ -114,14 +115,14 @@ function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D, grad: boolea
   })(...present.map(([, t]) => t)) as tf.Tensor3D;
 }
 
-/** The fused masked recurrence (call `fusedUnsupportedReason` first). Runs inside the caller's tidy. */
-export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
-  const { batch: b, time: t, features: f, units: u } = a;
-  const plan = buildPlan(a.mask === null ? null : a.mask.dataSync(), b, t, a.goBackwards);
-  // Every step of every row masked: nothing to compute; the reference gives
-  // the (trivial) result with gradients connected to every argument.
-  if (plan.n === 0) return rnnReference(a);
-  const grad = isTapeOn();
+/** One call made ready for the kernel: its spec and the valid tokens' inputs. */
+interface Prepared {
+  a: RnnPlanArgs;
+  spec: KernelSpec;
+  xc: tf.Tensor2D;
+}
+
+function prepare(a: RnnPlanArgs, plan: StepPlan, grad: boolean): Prepared {
   let xc = gatherRows(a.inputs, plan.tokens, grad);
   if (a.inputDropoutMask !== null) xc = tf.mul(xc, gatherRows(a.inputDropoutMask, plan.rows, false));
   const spec: KernelSpec = {
@@ -129,8 +130,8 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
     resetAfter: a.resetAfter,
     act: fusedActivationId(a.activation),
     ract: a.kind === 'simple_rnn' ? 0 : fusedActivationId(a.recurrentActivation),
-    units: u,
-    features: f,
+    units: a.units,
+    features: a.features,
     gates: a.gates,
     returnSequences: a.returnSequences,
     zeroOutputForMask: a.zeroOutputForMask,
@@ -139,9 +140,103 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
     hasRecurrentBias: a.recurrentBias !== null,
     hasInputBias: a.inputBias !== null,
   };
-  const packed = recurrence(spec, a, xc, grad);
+  return { a, spec, xc };
+}
+
+/**
+ * The output and states of a call from its packed result: rows
+ * [row0, row0 + B) of `packed` (copies of the steps, ops/sequence_ops.ts:
+ * tf.slice on wasm copies the whole packed tensor first).
+ */
+function results(a: RnnPlanArgs, packed: tf.Tensor3D, row0: number): RnnSequenceResult {
+  const { batch: b, time: t, units: u } = a;
+  const rows = { start: row0, count: b };
   const tOut = a.returnSequences ? t : 1;
-  const output = a.returnSequences ? tf.slice(packed, [0, 0, 0], [b, t, u]) : tf.reshape(tf.slice(packed, [0, 0, 0], [b, 1, u]), [b, u]);
-  const states = a.initialStates.map((_, i) => tf.reshape(tf.slice(packed, [0, tOut + i, 0], [b, 1, u]), [b, u]) as tf.Tensor2D);
+  const output = a.returnSequences ? sliceSteps(packed, 0, t, rows) : tf.reshape(sliceSteps(packed, 0, 1, rows), [b, u]);
+  const states = a.initialStates.map((_, i) => tf.reshape(sliceSteps(packed, tOut + i, 1, rows), [b, u]) as tf.Tensor2D);
   return { output, states };
+}
+
+const planOf = (a: RnnPlanArgs): StepPlan => buildPlan(a.mask === null ? null : a.mask.dataSync(), a.batch, a.time, a.goBackwards);
+
+/** The fused masked recurrence (call `fusedUnsupportedReason` first). Runs inside the caller's tidy. */
+export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
+  const plan = planOf(a);
+  // Every step of every row masked: nothing to compute; the reference gives
+  // the (trivial) result with gradients connected to every argument.
+  if (plan.n === 0) return rnnReference(a);
+  const p = prepare(a, plan, isTapeOn());
+  return results(a, recurrence(p.spec, a, p.xc, isTapeOn()), 0);
+}
+
+/**
+ * Several independent fused recurrences (the two directions of a
+ * Bidirectional layer) over the same batch and units: their kernel calls
+ * run at once, one per thread, when there are threads and work enough
+ * (`parallelForwardCalls`), forward and backward. Same results as
+ * `rnnFused` on each.
+ */
+export function rnnFusedMany(list: RnnPlanArgs[]): RnnSequenceResult[] {
+  const plans = list.map(planOf);
+  const first = list[0]!;
+  const alike = list.every((a) => a.batch === first.batch && a.units === first.units && a.kind === first.kind && a.returnSequences === first.returnSequences && a.time === first.time);
+  if (list.length < 2 || !alike || plans.some((p) => p.n === 0)) return list.map(rnnFused);
+  const grad = isTapeOn();
+  const preps = list.map((a, i) => prepare(a, plans[i]!, grad));
+  const packed = recurrenceMany(preps, grad);
+  return preps.map((p, i) => results(p.a, packed, i * first.batch));
+}
+
+/** A call's input tensors that are present, by name. */
+function presentInputs(a: RnnPlanArgs, xc: tf.Tensor2D): [keyof KernelInputs, tf.Tensor][] {
+  const named: [keyof KernelInputs, tf.Tensor | null][] = [
+    ['xc', xc], ['w', a.kernel], ['b', a.inputBias], ['r', a.recurrentKernel], ['rb', a.recurrentBias], ['h0', a.initialStates[0]!], ['c0', a.initialStates[1] ?? null],
+  ];
+  return named.filter(([, t]) => t !== null) as [keyof KernelInputs, tf.Tensor][];
+}
+
+/** Owned copies (not heap views) of a call's inputs. */
+function ownedInputs(names: (keyof KernelInputs)[], ts: tf.Tensor[]): KernelInputs {
+  const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
+  names.forEach((name, i) => (x[name] = f32(ts[i]!).slice()));
+  return x;
+}
+
+/** The kernel calls of `preps` (same batch, slots and units), at once where that pays; returns their packed results stacked: [calls * B, slots, U]. */
+function recurrenceMany(preps: Prepared[], grad: boolean): tf.Tensor3D {
+  const k = rnnKernel()!;
+  const { batch: b, units: u } = preps[0]!.a;
+  const slots = packedSlots(preps[0]!.spec);
+  const shape: [number, number, number] = [preps.length * b, slots, u];
+  const each = b * slots * u;
+  const inputs = preps.map((p) => presentInputs(p.a, p.xc));
+  const names = inputs.map((list) => list.map(([name]) => name));
+  const stack = (packed: Float32Array[]) => writeTensor(shape, 'float32', (out) => packed.forEach((pk, i) => out.set(pk, i * each))) as tf.Tensor3D;
+  const callsOf = (ts: tf.Tensor[]): KernelCall[] => {
+    let at = 0;
+    return preps.map((p, i) => {
+      const x = ownedInputs(names[i]!, ts.slice(at, at + names[i]!.length));
+      at += names[i]!.length;
+      return { spec: p.spec, x };
+    });
+  };
+  const flat = inputs.flatMap((list) => list.map(([, t]) => t));
+  if (!grad) return stack(parallelForwardCalls(k, callsOf(flat), false).packed);
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const calls = callsOf(args.slice(0, flat.length) as tf.Tensor[]);
+    const fwd = parallelForwardCalls(k, calls, true);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+      const d = f32(dy);
+      const grads = parallelBackwardCalls(k, calls, fwd, preps.map((_, i) => d.slice(i * each, (i + 1) * each)));
+      return preps.flatMap((p, i) => {
+        const { features: f, units: uu, gates, batch } = p.a;
+        const g = gates * uu;
+        const shapes: Record<keyof KernelInputs, number[]> = { xc: [p.spec.plan.n, f], w: [f, g], b: [g], r: [uu, g], rb: [g], h0: [batch, uu], c0: [batch, uu] };
+        const gr = grads[i]!;
+        const byName: Record<keyof KernelInputs, Float32Array | null> = { xc: gr.dxc, w: gr.dw, b: gr.db, r: gr.dr, rb: gr.drb, h0: gr.dh0, c0: gr.dc0 };
+        return names[i]!.map((name) => tf.tensor(byName[name]!, shapes[name]));
+      });
+    };
+    return { value: stack(fwd.packed), gradFunc };
+  })(...flat) as tf.Tensor3D;
 }

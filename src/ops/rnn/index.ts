@@ -9,7 +9,7 @@ import { tf } from '../../runtime/tfjs.js';
 import { MasqueError, describe } from '../../errors.js';
 import { checkRnnArgs, type RnnSequenceArgs, type RnnSequenceResult } from './types.js';
 import { rnnReference } from './reference.js';
-import { fusedUnsupportedReason, rnnFused } from './fused.js';
+import { fusedUnsupportedReason, rnnFused, rnnFusedMany } from './fused.js';
 
 export type { RnnCellKind, RnnSequenceArgs, RnnSequenceResult } from './types.js';
 export { rnnReference } from './reference.js';
@@ -39,4 +39,22 @@ export function rnnSequence(a: RnnSequenceArgs): RnnSequenceResult {
     if (impl === 'fused') throw new MasqueError('INVALID_ARGUMENT', `rnnSequence: implementation 'fused' is not available here: ${why}.`);
     return rnnReference(p);
   });
+}
+
+/**
+ * Runs several independent recurrences over the same inputs' batch (the two
+ * directions of a Bidirectional layer); the same results as `rnnSequence`
+ * on each. When all take the fused kernel with the same batch, length,
+ * units and kind, their kernel calls run at once, one per thread (forward
+ * and backward).
+ */
+export function rnnSequences(list: RnnSequenceArgs[]): RnnSequenceResult[] {
+  return tf.tidy(() => {
+    const checked = list.map((a) => {
+      const impl = a.implementation ?? 'auto';
+      return impl === 'auto' || impl === 'fused' ? checkRnnArgs(a) : null;
+    });
+    if (list.length < 2 || checked.some((p) => p === null || fusedUnsupportedReason(p) !== null)) return list.map(rnnSequence);
+    return rnnFusedMany(checked as NonNullable<(typeof checked)[number]>[]);
+  }) as RnnSequenceResult[];
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { tf } from '../../runtime/tfjs.js';
-import { rnnSequence, type RnnCellKind, type RnnSequenceArgs } from './index.js';
+import { rnnSequence, rnnSequences, type RnnCellKind, type RnnSequenceArgs } from './index.js';
 import { kernelThreads, setKernelThreads, splitKernelCalls, withForcedSplit } from './parallel.js';
 import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from '../../../test/rnn_args.js';
 import { expectCode } from '../../../test/helpers.js';
@@ -152,4 +152,52 @@ test('threads turned off between a split forward pass and its backward pass: the
   });
   setKernelThreads();
   disposeArgs(a);
+});
+
+test('two recurrences at once (rnnSequences, one per thread): outputs, states and every gradient equal each run alone on one thread, exactly', () => {
+  const before = tf.memory().numTensors;
+  for (const k of kinds) {
+    for (const layout of ['post', 'pre', 'holes'] as MaskLayout[]) {
+      const fa = randomRnnArgs({ ...k, b: 6, t: 8, f: 5, u: 4, layout, seed: 31, nonZeroInitial: true, withBias: true });
+      const ba = randomRnnArgs({ ...k, b: 6, t: 8, f: 5, u: 4, layout: 'none', seed: 32, nonZeroInitial: true, withBias: true });
+      const rdm = tf.tensor2d(Array.from({ length: 6 * 4 }, (_, i) => (i % 3 === 0 ? 0 : 1.5)), [6, 4]);
+      const dirs: RnnSequenceArgs[] = [
+        { ...fa, returnSequences: true, goBackwards: false, zeroOutputForMask: true, recurrentDropoutMask: rdm },
+        { ...ba, inputs: fa.inputs, mask: fa.mask, returnSequences: true, goBackwards: true, zeroOutputForMask: true },
+      ];
+      // One flat list of parameters: the shared inputs, then each direction's weights and states.
+      const own = (a: RnnSequenceArgs) => [a.kernel, a.recurrentKernel, a.bias!, ...a.initialStates];
+      const params = [fa.inputs, ...own(dirs[0]!), ...own(dirs[1]!)];
+      const n = own(dirs[0]!).length;
+      const rebuild = (p: tf.Tensor[]) =>
+        dirs.map((a, d) => {
+          const q = p.slice(1 + d * n, 1 + (d + 1) * n);
+          return { ...a, inputs: p[0]!, kernel: q[0]!, recurrentKernel: q[1]!, bias: q[2]!, initialStates: q.slice(3) };
+        });
+      const runBoth = (together: boolean): Float32Array[] =>
+        tf.tidy(() => {
+          const call = (p: tf.Tensor[]) => (together ? rnnSequences(rebuild(p)) : rebuild(p).map((a) => rnnSequence(a)));
+          const outs = call(params);
+          const r = prng(5);
+          const ws = outs.flatMap((o) => [o.output, ...o.states]).map((t) => tf.tensor(randn(r, t.size), t.shape));
+          const { grads } = tf.valueAndGrads((...p: tf.Tensor[]) => tf.addN(call(p).flatMap((o) => [o.output, ...o.states]).map((t, i) => tf.sum(tf.mul(t, ws[i]!)))) as tf.Scalar)(params);
+          return [...outs.flatMap((o) => [o.output, ...o.states]), ...grads].map((t) => Float32Array.from(t.dataSync() as Float32Array));
+        });
+      setKernelThreads(1);
+      const alone = runBoth(false);
+      const togetherOne = runBoth(true);
+      const calls = splitKernelCalls();
+      const together = withThreads(2, () => runBoth(true));
+      assert.ok(splitKernelCalls() >= calls + 2, 'the forward and backward passes ran on two threads');
+      alone.forEach((want, i) => {
+        assert.deepEqual(togetherOne[i], want, `${k.kind} ${layout}: value ${i} (one thread)`);
+        assert.deepEqual(together[i], want, `${k.kind} ${layout}: value ${i} (two threads)`);
+      });
+      setKernelThreads();
+      disposeArgs(fa);
+      disposeArgs(ba);
+      rdm.dispose();
+    }
+  }
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -278,3 +278,79 @@ function combineGrads(s: KernelSpec, groups: Group[], all: KernelGrads[]): Kerne
   };
   return { dxc, dw: sum((g) => g.dw)!, db: sum((g) => g.db), dr: sum((g) => g.dr)!, drb: sum((g) => g.drb), dh0, dc0 };
 }
+
+/** One of several independent kernel calls (the two directions of a Bidirectional layer). */
+export interface KernelCall {
+  spec: KernelSpec;
+  /** Owned arrays (not views of the tfjs heap): they may be posted to a helper. */
+  x: KernelInputs;
+}
+
+/** What several calls' forward passes return, and what their backward pass needs. */
+export interface CallsForward {
+  /** Each call's packed result. */
+  packed: Float32Array[];
+  /** Each call's saved state (null without `save`). */
+  saved: (ParallelSaved | null)[];
+  /** Whether the calls ran at once, one per thread (their backward pass does too). */
+  concurrent: boolean;
+}
+
+/** Whether independent calls run at once here: threads for all of them, and enough work in each to pay for a hand-off. */
+function concurrentCalls(calls: KernelCall[]): boolean {
+  if (calls.length < 2 || pool.threads() < calls.length) return false;
+  const work = (s: KernelSpec) => 2 * s.plan.n * s.gates * s.units * (s.features + s.units);
+  if (!calls.every((c) => work(c.spec) >= minWorkPerThread)) return false;
+  return pool.ready(calls.length - 1);
+}
+
+/**
+ * Forward passes of independent calls. With a thread per call they run at
+ * once, call 0 on this thread and call i on helper i (no call is split by
+ * rows: half the hand-offs of splitting each call, and no gradients to
+ * combine); else one after another through `parallelForward`. A call run
+ * by a helper gets its inputs back with its result (its `x.xc` is replaced).
+ */
+export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: boolean): CallsForward {
+  if (!concurrentCalls(calls)) {
+    const rs = calls.map((c) => parallelForward(k, c.spec, c.x, save));
+    return { packed: rs.map((r) => r.packed), saved: rs.map((r) => r.saved), concurrent: false };
+  }
+  let mine: ReturnType<typeof kernelForward> | null = null;
+  const replies = pool.run(
+    calls.slice(1).map((c) => (): Job<HelperRequest> => ({ request: { op: 'forward', spec: c.spec, x: c.x, save }, transfer: ownBuffers(c.x.xc, c.x.h0, c.x.c0) })),
+    () => {
+      mine = kernelForward(k, calls[0]!.spec, calls[0]!.x, save);
+    },
+  ) as Extract<HelperReply, { op: 'forward' }>[];
+  const results = [mine!, ...replies];
+  replies.forEach((r, i) => {
+    if (r.xc !== null) calls[i + 1]!.x.xc = r.xc;
+  });
+  return {
+    packed: results.map((r) => r.packed),
+    saved: results.map((r) => (r.saved === null ? null : { groups: null, saved: r.saved })),
+    concurrent: true,
+  };
+}
+
+/** Backward passes of calls made by `parallelForwardCalls` (at once when the forward passes were); `dPacked` arrays are owned (a helper may take them). */
+export function parallelBackwardCalls(k: RnnKernel, calls: KernelCall[], fwd: CallsForward, dPacked: Float32Array[]): KernelGrads[] {
+  // Calls that ran at once were not split: each saved one block.
+  const one = (saved: ParallelSaved | null): SavedActivations => (saved as { saved: SavedActivations }).saved;
+  if (!fwd.concurrent || !pool.ready(calls.length - 1)) return calls.map((c, i) => parallelBackward(k, c.spec, c.x, fwd.saved[i]!, dPacked[i]!));
+  let mine: KernelGrads | null = null;
+  const replies = pool.run(
+    calls.slice(1).map((c, j) => (): Job<HelperRequest> => {
+      const saved = one(fwd.saved[j + 1]!);
+      const d = dPacked[j + 1]!;
+      // h0 and c0 went to the helper with the forward pass (the backward pass reads its saved states instead).
+      const x: KernelInputs = { ...c.x, h0: new Float32Array(0), c0: null };
+      return { request: { op: 'backward', spec: c.spec, x, saved, dPacked: d }, transfer: ownBuffers(c.x.xc, saved, d) };
+    }),
+    () => {
+      mine = kernelBackward(k, calls[0]!.spec, calls[0]!.x, one(fwd.saved[0]!), dPacked[0]!);
+    },
+  ) as Extract<HelperReply, { op: 'backward' }>[];
+  return [mine!, ...replies.map((r) => r.grads)];
+}

@@ -1,0 +1,270 @@
+/**
+ * npm run bench:tagger: the Brown part-of-speech tagger, Masque against
+ * PyTorch (bench/tagger_torch.py), same model, same batches, one run.
+ *
+ * Model: Embedding(V, 64, padding id 0 / maskZero) -> bidirectional LSTM
+ * (64 units per direction) -> Linear/Dense(132) at every step; Adam (lr
+ * 1e-3); crossentropy over the valid steps. Training batches: Masque's
+ * `planBatches` (batch 32, shuffled, bucketed by length in pools of 50
+ * batches), written to a file that the PyTorch script reads, so both train
+ * on exactly the same batches in the same order, each padded to its own
+ * longest sentence inside the timed loop (Masque: padSequences +
+ * trainOnBatch; PyTorch: pad_sequence + pack_padded_sequence, forward,
+ * backward, step). The first `--warmup` batches are trained untimed by both.
+ * Inference: the held-out sentences sorted by length, batches of 256,
+ * forward + argmax + readback (median of 3 passes). PyTorch runs with 1 and
+ * with 2 threads (`--torch-threads`); ratios are against its faster setting.
+ * Also: the fused BiLSTM layer alone (GFLOP/s, and the fraction of the
+ * kernel's own matrix-product peak on this machine's cores).
+ *
+ *   npm run bench:tagger -- [--train-limit 8000] [--warmup 10] [--torch-threads 1,2] [--no-torch]
+ *                           [--threads N] [--json bench/results/tagger.json]
+ *
+ * Without a working `/usr/bin/python3 -c 'import torch'` it says so and
+ * measures Masque alone. A benchmark, not a test.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ready, tf, padSequences, planBatches, setKernelThreads, kernelThreads, Bidirectional, LSTM } from '../src/index.js';
+import { loadTagger } from '../demo/tagger/brown.js';
+import { buildTagger, inferPass, sortedBatches, BATCH, INFER_BATCH } from '../bench/tagger_masque.js';
+import { rnnKernel, KernelArena } from '../src/ops/rnn/kernel.js';
+
+interface Opts {
+  trainLimit: number;
+  warmup: number;
+  torchThreads: number[];
+  torch: boolean;
+  threads: number | null;
+  json: string;
+  seed: number;
+}
+
+function parseArgs(argv: string[]): Opts {
+  const o: Record<string, string> = { 'train-limit': '8000', warmup: '10', 'torch-threads': '1,2', torch: 'true', threads: '', json: 'bench/results/tagger.json', seed: '1234' };
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(argv[i]!);
+    if (!m || !(m[2]! in o)) throw new Error(`bench:tagger: unknown argument ${argv[i]} (known: ${Object.keys(o).map((k) => `--${k}`).join(', ')})`);
+    o[m[2]!] = m[1] ? 'false' : (m[3] ?? (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') ? argv[++i]! : 'true'));
+  }
+  return {
+    trainLimit: Number(o['train-limit']),
+    warmup: Number(o['warmup']),
+    torchThreads: o['torch-threads']!.split(',').map(Number),
+    torch: o['torch'] === 'true',
+    threads: o['threads'] === '' ? null : Number(o['threads']),
+    json: o['json']!,
+    seed: Number(o['seed']),
+  };
+}
+
+export interface RunResult {
+  framework: string;
+  threads: number;
+  trainTokens: number;
+  epochSeconds: number[];
+  epochCpuSeconds: number[];
+  trainTokensPerSec: number;
+  inferTokensPerSec: number;
+  inferCpuSeconds: number;
+  heldOutAccuracy: number;
+  loadAverage: number[];
+}
+
+function cpuSec(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+}
+
+/** The torch check: null when `/usr/bin/python3 -c 'import torch'` works, else why not. */
+function torchMissing(): string | null {
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.error) return `/usr/bin/python3 could not run (${r.error.message})`;
+  if (r.status !== 0) return `/usr/bin/python3 -c 'import torch' failed: ${(r.stderr || '').trim().split('\n').pop()}`;
+  return null;
+}
+
+/** Floating-point operations per real token: [inference, training] (the BiLSTM's matrix products and the output layer; training adds the backward products, twice the forward). */
+function flopsPerToken(e: number, u: number, c: number): { lstmInfer: number; infer: number; train: number } {
+  const lstm = 2 * 2 * 4 * u * (e + u); // two directions, x W and h R
+  const dense = 2 * 2 * u * c;
+  return { lstmInfer: lstm, infer: lstm + dense, train: 3 * (lstm + dense) };
+}
+
+/** The recurrent kernel's register-blocked matrix product on in-cache data, one core: the best GFLOP/s of many calls. */
+function gemmPeak(): number {
+  const k = rnnKernel()!;
+  const n = 64, kk = 64, m = 256;
+  const a = new KernelArena(k);
+  const pa = a.take(n * kk * 4), pb = a.take(kk * m * 4), pc = a.take(n * m * 4);
+  const v = a.commit();
+  for (let i = 0; i < n * kk; i++) v.f32[(pa >> 2) + i] = Math.sin(i);
+  for (let i = 0; i < kk * m; i++) v.f32[(pb >> 2) + i] = Math.cos(i);
+  let best = Infinity;
+  const reps = 200;
+  for (let round = 0; round < 30; round++) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) k.gemm(pa, kk, 1, pb, m, pc, m, n, kk, m, 0);
+    best = Math.min(best, (performance.now() - t0) / reps);
+  }
+  return (2 * n * kk * m) / (best * 1e6);
+}
+
+/** The Bidirectional(LSTM) layer alone on a batch of real lengths: GFLOP/s of inference and of forward + backward. */
+function bilstmRate(lengths: number[], e: number, u: number): { infer: number; train: number } {
+  const b = lengths.length, t = Math.max(...lengths);
+  const layer = new Bidirectional({ layer: new LSTM({ units: u, returnSequences: true }) });
+  const x = tf.randomNormal([b, t, e]);
+  const mask = tf.tensor2d(lengths.flatMap((l) => Array.from({ length: t }, (_, i) => i < l)), [b, t], 'bool');
+  const tokens = lengths.reduce((s, l) => s + l, 0);
+  const best = (f: () => void) => {
+    for (let i = 0; i < 3; i++) f();
+    let m = Infinity;
+    const end = performance.now() + 1500;
+    for (let i = 0; i < 5 || performance.now() < end; i++) {
+      const t0 = performance.now();
+      f();
+      m = Math.min(m, performance.now() - t0);
+    }
+    return m;
+  };
+  const inferMs = best(() => tf.tidy(() => void (layer.apply(x, { mask }) as tf.Tensor).dataSync()));
+  const vars = () => layer.weights.map((w) => w.variable);
+  const trainMs = best(() => {
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(layer.apply(x, { mask }) as tf.Tensor) as tf.Scalar), vars());
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const f = 2 * 2 * 4 * u * (e + u) * tokens;
+  tf.dispose([x, mask]);
+  layer.dispose();
+  return { infer: f / (inferMs * 1e6), train: (3 * f) / (trainMs * 1e6) };
+}
+
+async function main(): Promise<void> {
+  const opt = parseArgs(process.argv.slice(2));
+  await ready();
+  if (opt.threads !== null) setKernelThreads(opt.threads);
+  const machine = { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, node: process.version, masqueThreads: kernelThreads() };
+  const data = loadTagger({ trainLimit: opt.trainLimit });
+  const { trainTokens, testTokens } = data.counts;
+  const lengths = data.train.ids.map((s) => s.length);
+  const plan = planBatches(lengths, { batchSize: BATCH, shuffle: true, bucketing: true, seed: opt.seed });
+  const padded = plan.reduce((a, rows) => a + rows.length * Math.max(...Array.from(rows, (i) => lengths[i]!)), 0);
+  console.log(`# Brown tagger, ${data.counts.trainSentences} training sentences (${trainTokens} real tokens in ${plan.length} batches of ${BATCH}, ${(trainTokens / padded).toFixed(3)} of the padded cells real), ${data.counts.testSentences} held out (${testTokens} tokens)`);
+  console.log(`# machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; Masque's recurrent kernel on ${machine.masqueThreads} thread(s); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+
+  // ---- Masque: the plan's batches through trainOnBatch.
+  const model = buildTagger(data.words.length, data.tags.length, opt.seed, false);
+  const batch = (rows: Int32Array) => {
+    const ids = Array.from(rows, (i) => data.train.ids[i]!);
+    const longest = Math.max(...ids.map((s) => s.length));
+    return { x: padSequences(ids, { maxlen: longest, padding: 'post' }), y: padSequences(Array.from(rows, (i) => data.train.labels[i]!), { maxlen: longest, padding: 'post', dtype: 'float32' }) };
+  };
+  const step = (rows: Int32Array) => {
+    const { x, y } = batch(rows);
+    model.trainOnBatch(x, y);
+    tf.dispose([x, y]);
+  };
+  for (let k = 0; k < Math.min(opt.warmup, plan.length); k++) step(plan[k]!);
+  const loadBefore = loadavg()[0]!;
+  let t0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (const rows of plan) step(rows);
+  const epochSeconds = (performance.now() - t0) / 1000;
+  const epochCpu = cpuSec(c0);
+  const testBatches = sortedBatches(data.test.ids, INFER_BATCH);
+  const passes = [0, 1, 2, 3].map(() => inferPass(model, data, testBatches)).slice(1);
+  const mid = passes.map((p) => p.seconds).sort((a, b) => a - b)[1]!;
+  const masque: RunResult = {
+    framework: 'masque',
+    threads: kernelThreads(),
+    trainTokens,
+    epochSeconds: [epochSeconds],
+    epochCpuSeconds: [epochCpu],
+    trainTokensPerSec: trainTokens / epochSeconds,
+    inferTokensPerSec: testTokens / mid,
+    inferCpuSeconds: passes.map((p) => p.cpuSeconds).sort((a, b) => a - b)[1]!,
+    heldOutAccuracy: passes[0]!.correct / passes[0]!.total,
+    loadAverage: [loadBefore, loadavg()[0]!],
+  };
+  model.dispose();
+  console.log(`#   masque: train ${Math.round(masque.trainTokensPerSec)} tok/s (${epochSeconds.toFixed(1)} s, ${epochCpu.toFixed(1)} CPU s), infer ${Math.round(masque.inferTokensPerSec)} tok/s, acc ${masque.heldOutAccuracy.toFixed(4)}`);
+
+  // ---- PyTorch on the same batches.
+  const torch: RunResult[] = [];
+  const missing = opt.torch ? torchMissing() : 'skipped (--no-torch)';
+  if (missing !== null) {
+    console.log(`# PyTorch: NOT MEASURED: ${missing}. Masque alone below; no ratios.`);
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'masque-tagger-'));
+    const planFile = join(dir, 'plan.json');
+    writeFileSync(planFile, JSON.stringify(plan.map((rows) => Array.from(rows))));
+    try {
+      for (const th of opt.torchThreads) {
+        const r = spawnSync('/usr/bin/python3', ['bench/tagger_torch.py', '--plan', planFile, '--train-limit', String(opt.trainLimit), '--threads', String(th), '--warmup', String(opt.warmup), '--seed', String(opt.seed), '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+        const line = r.stdout.trim().split('\n').pop() ?? '';
+        if (r.status !== 0 || !line.startsWith('{')) {
+          console.log(`# PyTorch (${th} thread(s)) failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+          continue;
+        }
+        const j = JSON.parse(line) as RunResult & { version: string };
+        torch.push({ ...j, framework: `pytorch ${j.version}` });
+        console.log(`#   pytorch, ${th} thread(s): train ${Math.round(j.trainTokensPerSec)} tok/s (${j.epochSeconds[0]!.toFixed(1)} s, ${j.epochCpuSeconds[0]!.toFixed(1)} CPU s), infer ${Math.round(j.inferTokensPerSec)} tok/s, acc ${j.heldOutAccuracy.toFixed(4)}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  // ---- The fused BiLSTM alone, against the kernel's matrix-product peak.
+  const peak = gemmPeak();
+  const trainLens = Array.from(plan[Math.floor(plan.length / 2)]!, (i) => lengths[i]!);
+  const inferLens = testBatches[Math.floor(testBatches.length / 2)]!.map((i) => data.test.ids[i]!.length);
+  const trainRate = bilstmRate(trainLens, 64, 64).train;
+  const inferRate = bilstmRate(inferLens, 64, 64).infer;
+  const cores = kernelThreads();
+  const fl = flopsPerToken(64, 64, data.tags.length);
+
+  // ---- Report.
+  const best = (key: 'trainTokensPerSec' | 'inferTokensPerSec') => torch.reduce<RunResult | null>((a, r) => (a === null || r[key] > a[key] ? r : a), null);
+  const ratio = (m: number, p: RunResult | null, key: 'trainTokensPerSec' | 'inferTokensPerSec') => (p === null ? 'n/a' : `${(m / p[key]).toFixed(2)}x`);
+  const lines: string[] = [];
+  const out = (s: string) => {
+    lines.push(s);
+    console.log(s);
+  };
+  out('');
+  out(`| library | threads | train real tok/s | train tok per CPU-s | infer tok/s (batch 256) | held-out acc (1 epoch) |`);
+  out(`| --- | --- | --- | --- | --- | --- |`);
+  for (const r of [masque, ...torch]) {
+    out(`| ${r.framework} | ${r.threads} | ${Math.round(r.trainTokensPerSec)} | ${Math.round(r.trainTokens / r.epochCpuSeconds[0]!)} | ${Math.round(r.inferTokensPerSec)} | ${r.heldOutAccuracy.toFixed(4)} |`);
+  }
+  const bt = best('trainTokensPerSec'), bi = best('inferTokensPerSec');
+  out('');
+  out(`| ratio (Masque / PyTorch's faster setting) | value | target |`);
+  out(`| --- | --- | --- |`);
+  out(`| training, real tokens/s | ${ratio(masque.trainTokensPerSec, bt, 'trainTokensPerSec')}${bt ? ` (PyTorch ${bt.threads} thread(s))` : ''} | >= 5x |`);
+  out(`| inference, tokens/s | ${ratio(masque.inferTokensPerSec, bi, 'inferTokensPerSec')}${bi ? ` (PyTorch ${bi.threads} thread(s))` : ''} | >= 3x |`);
+  out('');
+  out(`| kernel | GFLOP/s | fraction of peak |`);
+  out(`| --- | --- | --- |`);
+  out(`| matrix product (asm/gemm.ts), in cache, one core: the peak | ${peak.toFixed(1)} | 1 core |`);
+  out(`| BiLSTM layer alone, training step (${trainLens.length}x${Math.max(...trainLens)}, fwd + bwd) | ${trainRate.toFixed(1)} | ${((100 * trainRate) / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
+  out(`| BiLSTM layer alone, inference (${inferLens.length}x${Math.max(...inferLens)}) | ${inferRate.toFixed(1)} | ${((100 * inferRate) / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
+  out(`| whole Masque training step (${(fl.train / 1e3).toFixed(0)} kFLOP per token) | ${((masque.trainTokensPerSec * fl.train) / 1e9).toFixed(1)} | ${((100 * masque.trainTokensPerSec * fl.train) / 1e9 / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
+  out(`| whole Masque inference (${(fl.infer / 1e3).toFixed(0)} kFLOP per token) | ${((masque.inferTokensPerSec * fl.infer) / 1e9).toFixed(1)} | ${((100 * masque.inferTokensPerSec * fl.infer) / 1e9 / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
+  out('');
+  out(`# load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other jobs on the machine slow wall-clock rates; compare the CPU-time column)`);
+  if (opt.json) {
+    mkdirSync(dirname(opt.json), { recursive: true });
+    writeFileSync(opt.json, `${JSON.stringify({ date: new Date().toISOString(), machine, options: opt, masque, torch, torchMissing: missing, peakGflops: peak, bilstm: { trainGflops: trainRate, inferGflops: inferRate }, table: lines }, null, 1)}\n`);
+    console.log(`# wrote ${opt.json}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
