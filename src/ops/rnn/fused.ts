@@ -28,7 +28,7 @@ import { copyRows } from './rows.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
 import { packedSlots, type KernelInputs, type KernelSpec } from './kernel_call.js';
-import { parallelBackward, parallelBackwardCalls, parallelForward, parallelForwardCalls, type KernelCall } from './parallel.js';
+import { forwardCallsParts, forwardParts, parallelBackward, parallelBackwardCalls, parallelForward, parallelForwardCalls, type KernelCall, type PackedPart } from './parallel.js';
 import { fusedActivationId, type RnnPlanArgs, type RnnSequenceResult } from './types.js';
 import { KIND } from '../../generated/rnn_kernel_abi.js';
 
@@ -72,12 +72,12 @@ function gatherRows(x: tf.Tensor, idx: Int32Array, grad: boolean): tf.Tensor2D {
 }
 
 /**
- * Runs the kernel on the valid tokens' inputs `xc` [N, F]: the projection
- * xc W + b and the recurrence in one forward call, and, under a gradient
- * tape, all gradients (xc, W, b, R, the GRU recurrent bias, initial states)
+ * Runs the kernel on the valid tokens' inputs `xc` [N, F] under a gradient
+ * tape (inference takes `inferFused`): the projection xc W + b and the
+ * recurrence in one forward call, and all gradients (xc, W, b, R, the GRU recurrent bias, initial states)
  * in one backward call. Returns the packed [B, TOUT + states, U] result.
  */
-function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D, grad: boolean): tf.Tensor3D {
+function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D): tf.Tensor3D {
   const k = rnnKernel()!;
   const { batch: b, n } = s.plan;
   const { units: u, features: f } = s;
@@ -93,7 +93,6 @@ function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D, grad: boolea
     present.forEach(([name], i) => (x[name] = f32(ts[i]!)));
     return x;
   };
-  if (!grad) return tf.tensor3d(parallelForward(k, s, read(present.map(([, t]) => t)), false).packed, shape);
   const shapes: Record<keyof KernelInputs, number[]> = { xc: [n, f], w: [f, g], b: [g], r: [u, g], rb: [g], h0: [b, u], c0: [b, u] };
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const views = read(args.slice(0, present.length) as tf.Tensor[]);
@@ -157,6 +156,39 @@ function results(a: RnnPlanArgs, packed: tf.Tensor3D, row0: number): RnnSequence
   return { output, states };
 }
 
+/**
+ * The output and states of an inference call from its packed parts, each
+ * part's rows copied straight to their place (one block per row and
+ * tensor): no packed tensor, no step-by-step slicing.
+ */
+function resultsFromParts(a: RnnPlanArgs, s: KernelSpec, parts: PackedPart[]): RnnSequenceResult {
+  const { batch: b, units: u } = a;
+  const slots = packedSlots(s);
+  const tOut = a.returnSequences ? a.time : 1;
+  // Slots [first, first + count) of every row into out ([B, count, U]).
+  const rowsInto = (first: number, count: number) => (out: Float32Array) => {
+    const w = count * u;
+    for (const p of parts) {
+      const n = p.rows === null ? b : p.rows.length;
+      for (let i = 0; i < n; i++) {
+        const at = (i * slots + first) * u;
+        out.set(p.packed.subarray(at, at + w), (p.rows === null ? i : p.rows[i]!) * w);
+      }
+    }
+  };
+  const output = writeTensor(a.returnSequences ? [b, a.time, u] : [b, u], 'float32', rowsInto(0, tOut));
+  const states = a.initialStates.map((_, j) => writeTensor([b, u], 'float32', rowsInto(tOut + j, 1)) as tf.Tensor2D);
+  return { output, states };
+}
+
+/** Inference (no tape): the kernel's forward pass on views of the inputs, in parts. */
+function inferFused(p: Prepared): RnnSequenceResult {
+  const views = presentInputs(p.a, p.xc).map(([name, t]) => [name, f32(t)] as const);
+  const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
+  for (const [name, v] of views) x[name] = v;
+  return resultsFromParts(p.a, p.spec, forwardParts(rnnKernel()!, p.spec, x));
+}
+
 const planOf = (a: RnnPlanArgs): StepPlan => buildPlan(a.mask === null ? null : a.mask.dataSync(), a.batch, a.time, a.goBackwards);
 
 /** The fused masked recurrence (call `fusedUnsupportedReason` first). Runs inside the caller's tidy. */
@@ -165,8 +197,10 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
   // Every step of every row masked: nothing to compute; the reference gives
   // the (trivial) result with gradients connected to every argument.
   if (plan.n === 0) return rnnReference(a);
-  const p = prepare(a, plan, isTapeOn());
-  return results(a, recurrence(p.spec, a, p.xc, isTapeOn()), 0);
+  const grad = isTapeOn();
+  const p = prepare(a, plan, grad);
+  if (!grad) return inferFused(p);
+  return results(a, recurrence(p.spec, a, p.xc), 0);
 }
 
 /**
@@ -183,7 +217,15 @@ export function rnnFusedMany(list: RnnPlanArgs[]): RnnSequenceResult[] {
   if (list.length < 2 || !alike || plans.some((p) => p.n === 0)) return list.map(rnnFused);
   const grad = isTapeOn();
   const preps = list.map((a, i) => prepare(a, plans[i]!, grad));
-  const packed = recurrenceMany(preps, grad);
+  if (!grad) {
+    const calls = preps.map((p) => {
+      const inputs = presentInputs(p.a, p.xc);
+      return { spec: p.spec, x: ownedInputs(inputs.map(([name]) => name), inputs.map(([, t]) => t)) };
+    });
+    const parts = forwardCallsParts(rnnKernel()!, calls);
+    return preps.map((p, i) => resultsFromParts(p.a, p.spec, parts[i]!));
+  }
+  const packed = recurrenceMany(preps);
   return preps.map((p, i) => results(p.a, packed, i * first.batch));
 }
 
@@ -202,8 +244,8 @@ function ownedInputs(names: (keyof KernelInputs)[], ts: tf.Tensor[]): KernelInpu
   return x;
 }
 
-/** The kernel calls of `preps` (same batch, slots and units), at once where that pays; returns their packed results stacked: [calls * B, slots, U]. */
-function recurrenceMany(preps: Prepared[], grad: boolean): tf.Tensor3D {
+/** The kernel calls of `preps` under a gradient tape (same batch, slots and units), at once where that pays; returns their packed results stacked: [calls * B, slots, U]. */
+function recurrenceMany(preps: Prepared[]): tf.Tensor3D {
   const k = rnnKernel()!;
   const { batch: b, units: u } = preps[0]!.a;
   const slots = packedSlots(preps[0]!.spec);
@@ -221,7 +263,6 @@ function recurrenceMany(preps: Prepared[], grad: boolean): tf.Tensor3D {
     });
   };
   const flat = inputs.flatMap((list) => list.map(([, t]) => t));
-  if (!grad) return stack(parallelForwardCalls(k, callsOf(flat), false).packed);
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const calls = callsOf(args.slice(0, flat.length) as tf.Tensor[]);
     const fwd = parallelForwardCalls(k, calls, true);

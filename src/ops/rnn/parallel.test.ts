@@ -201,3 +201,34 @@ test('two recurrences at once (rnnSequences, one per thread): outputs, states an
   }
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('inference on a large batch (cut into chunks of rows, on 1 and 2 threads) gives the outputs and states of the forward pass under a tape, exactly', () => {
+  const before = tf.memory().numTensors;
+  for (const k of kinds) {
+    const a = randomRnnArgs({ ...k, b: 600, t: 6, f: 3, u: 4, layout: 'post', seed: 41, nonZeroInitial: true, withBias: true });
+    for (const opts of [{ returnSequences: true, goBackwards: false, zeroOutputForMask: true }, { returnSequences: false, goBackwards: true, zeroOutputForMask: false }]) {
+      const args: RnnSequenceArgs = { ...a, ...opts, implementation: 'fused' };
+      const read = (r: { output: tf.Tensor; states: tf.Tensor[] }) => [r.output, ...r.states].map((t) => Float32Array.from(t.dataSync() as Float32Array));
+      // Under a tape the call runs whole (not in chunks): the reference for the chunked inference.
+      const taped = tf.tidy(() => {
+        let out: Float32Array[] = [];
+        tf.valueAndGrads((...p: tf.Tensor[]) => {
+          const r = rnnSequence({ ...args, kernel: p[0] as tf.Tensor2D });
+          out = read(r);
+          return tf.sum(r.output) as tf.Scalar;
+        })([a.kernel]);
+        return out;
+      });
+      for (const threads of [1, 2]) {
+        const got = threads === 1 ? (setKernelThreads(1), tf.tidy(() => read(rnnSequence(args)))) : withThreads(2, () => tf.tidy(() => read(rnnSequence(args))));
+        setKernelThreads();
+        got.forEach((v, i) => assert.deepEqual(v, taped[i], `${k.kind} ${JSON.stringify(opts)} on ${threads} thread(s): value ${i}`));
+      }
+      const both = tf.tidy(() => rnnSequences([args, { ...args, goBackwards: !args.goBackwards }]).flatMap(read));
+      const alone = tf.tidy(() => [rnnSequence(args), rnnSequence({ ...args, goBackwards: !args.goBackwards })].flatMap(read));
+      both.forEach((v, i) => assert.deepEqual(v, alone[i], `${k.kind} rnnSequences: value ${i}`));
+    }
+    disposeArgs(a);
+  }
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -107,33 +107,39 @@ function splitRows(plan: StepPlan, k: number): Group[] {
     groupOf[b] = g;
     load[g]! += len[b]! + 1;
   }
+  // One pass over the tokens, each to its group's lists (in step order).
+  const local = new Int32Array(batch);
+  const rowsOf: number[][] = Array.from({ length: k }, () => []);
+  for (let b = 0; b < batch; b++) {
+    const list = rowsOf[groupOf[b]!]!;
+    local[b] = list.length;
+    list.push(b);
+  }
+  const counts = Array.from({ length: k }, () => new Int32Array(time));
+  const toks: number[][] = Array.from({ length: k }, () => []);
+  let k0 = 0;
+  for (let s = 0; s < time; s++) {
+    const c = plan.counts[s]!;
+    for (let i = 0; i < c; i++) {
+      const tok = k0 + i;
+      const g = groupOf[plan.rows[tok]!]!;
+      counts[g]![s]!++;
+      toks[g]!.push(tok);
+    }
+    k0 += c;
+  }
   const groups: Group[] = [];
   for (let g = 0; g < k; g++) {
-    const rows = Int32Array.from({ length: batch }, (_, b) => b).filter((b) => groupOf[b] === g);
-    const local = new Int32Array(batch).fill(-1);
-    rows.forEach((b, i) => (local[b] = i));
-    const counts = new Int32Array(time);
-    const toks: number[] = [];
-    let k0 = 0;
-    for (let s = 0; s < time; s++) {
-      for (let i = 0; i < plan.counts[s]!; i++) {
-        const tok = k0 + i;
-        if (groupOf[plan.rows[tok]!] === g) {
-          counts[s]!++;
-          toks.push(tok);
-        }
-      }
-      k0 += plan.counts[s]!;
-    }
-    const tokens = Int32Array.from(toks);
-    const subRows = Int32Array.from(toks, (t) => local[plan.rows[t]!]!);
-    const subTokens = Int32Array.from(toks, (t) => local[plan.rows[t]!]! * time + (plan.tokens[t]! % time));
+    const rows = Int32Array.from(rowsOf[g]!);
+    const tokens = Int32Array.from(toks[g]!);
+    const subRows = tokens.map((t) => local[plan.rows[t]!]!);
+    const subTokens = tokens.map((t) => local[plan.rows[t]!]! * time + (plan.tokens[t]! % time));
     let mask: Uint8Array | null = null;
     if (plan.mask !== null) {
       mask = new Uint8Array(rows.length * time);
       rows.forEach((b, i) => mask!.set(plan.mask!.subarray(b * time, (b + 1) * time), i * time));
     }
-    groups.push({ rows, tokens, plan: { batch: rows.length, time, n: tokens.length, counts, rows: subRows, tokens: subTokens, mask } });
+    groups.push({ rows, tokens, plan: { batch: rows.length, time, n: tokens.length, counts: counts[g]!, rows: subRows, tokens: subTokens, mask } });
   }
   return groups.filter((g) => g.plan.n > 0 || g.rows.length > 0);
 }
@@ -208,6 +214,69 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   const packed = new Float32Array(s.plan.batch * slotWidth);
   results.forEach((r, i) => putRows(packed, r.packed, groups[i]!.rows, slotWidth));
   return { packed, saved: save ? { groups, saved: results.map((r) => r.saved!), xc: [mineXc!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'forward' }>).xc!)] } : null };
+}
+
+/** Rows of a call's packed result ([rows, slots, U]): the call's rows `rows` in that order, or null: all its rows in order. */
+export interface PackedPart {
+  rows: Int32Array | null;
+  packed: Float32Array;
+}
+
+/**
+ * Rows per kernel call above which an inference call is cut into chunks.
+ * A call's kernel memory holds the projected inputs of all its tokens and
+ * its whole padded output ([B, T + states, U]); for thousands of rows that
+ * is hundreds of megabytes, streamed through the caches several times, and
+ * as many fresh pages to fault in. Chunks of this many rows keep it small.
+ */
+const CHUNK_ROWS = 256;
+
+/**
+ * The forward pass without saving (inference), in parts: large batches are
+ * cut into chunks of about CHUNK_ROWS rows, which run in rounds, one per
+ * thread where that pays; the parts are not merged (the caller copies
+ * each part's rows straight to where they go). Rows are computed exactly as
+ * by one call.
+ */
+export function forwardParts(k: RnnKernel, s: KernelSpec, x: KernelInputs): PackedPart[] {
+  const threads = groupCount(s);
+  const chunks = Math.min(s.plan.batch, Math.max(threads, Math.ceil(s.plan.batch / CHUNK_ROWS)));
+  if (chunks < 2) return [{ rows: null, packed: kernelForward(k, s, x, false).packed }];
+  const groups = splitRows(s.plan, chunks);
+  const shared = sharedWeights(x);
+  const parts: PackedPart[] = [];
+  for (let at = 0; at < groups.length; at += threads) {
+    const round = groups.slice(at, at + threads);
+    let mine: Float32Array | null = null;
+    const replies = round.length < 2 ? [] : pool.run(
+      round.slice(1).map((g) => (): Job<HelperRequest> => {
+        const p = groupInputs(s, x, shared, g);
+        return { request: { op: 'forward', spec: p.spec, x: p.x, save: false }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm) };
+      }),
+      () => {
+        const p = groupInputs(s, x, shared, round[0]!);
+        mine = kernelForward(k, p.spec, p.x, false).packed;
+      },
+    );
+    if (round.length < 2) {
+      const p = groupInputs(s, x, shared, round[0]!);
+      mine = kernelForward(k, p.spec, p.x, false).packed;
+    }
+    parts.push({ rows: round[0]!.rows, packed: mine! });
+    replies.forEach((r, i) => parts.push({ rows: round[i + 1]!.rows, packed: (r as Extract<HelperReply, { op: 'forward' }>).packed }));
+  }
+  return parts;
+}
+
+/**
+ * Forward passes of independent calls without saving (inference), each in
+ * parts (see forwardParts): at once, one per thread, when
+ * `parallelForwardCalls` would run them so; else one after another.
+ */
+export function forwardCallsParts(k: RnnKernel, calls: KernelCall[]): PackedPart[][] {
+  if (!concurrentCalls(calls) || calls.some((c) => c.spec.plan.batch > CHUNK_ROWS)) return calls.map((c) => forwardParts(k, c.spec, c.x));
+  const r = parallelForwardCalls(k, calls, false);
+  return r.packed.map((packed) => [{ rows: null, packed }]);
 }
 
 /** kernelBackward for a call made by parallelForward (the same groups). */

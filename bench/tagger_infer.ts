@@ -1,0 +1,54 @@
+/**
+ * Inference of the Brown tagger alone (issue 17): predict + argmax over the
+ * held-out sentences at batch 256 (sorted by length), and evaluate() at 256,
+ * on an untrained model (the cost does not depend on the weights). For
+ * profiling (`node --cpu-prof --import tsx bench/tagger_infer.ts`) and for
+ * before/after ratios: prints wall and CPU seconds of each pass and the load
+ * average.
+ *
+ *   npx tsx bench/tagger_infer.ts [--passes 5] [--threads N] [--no-evaluate]
+ */
+import { loadavg } from 'node:os';
+import { ready, tf, setKernelThreads, kernelThreads } from '../src/index.js';
+import { loadTagger } from '../demo/tagger/brown.js';
+import { buildTagger, inferPass, sortedBatches, INFER_BATCH } from './tagger_masque.js';
+
+const argv = process.argv.slice(2);
+const val = (n: string) => {
+  const i = argv.indexOf(n);
+  return i >= 0 ? Number(argv[i + 1]) : undefined;
+};
+await ready();
+const th = val('--threads');
+if (th !== undefined) setKernelThreads(th);
+const passes = val('--passes') ?? 5;
+const data = loadTagger({ trainLimit: 2000 });
+const model = buildTagger(data.words.length, data.tags.length, 1234, false);
+const batches = sortedBatches(data.test.ids, INFER_BATCH);
+const tokens = data.counts.testTokens;
+console.log(`# ${tokens} held-out tokens, ${batches.length} batches of ${INFER_BATCH}; kernel threads ${kernelThreads()}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+inferPass(model, data, batches);
+const walls: number[] = [], cpus: number[] = [];
+for (let p = 0; p < passes; p++) {
+  const r = inferPass(model, data, batches);
+  walls.push(r.seconds);
+  cpus.push(r.cpuSeconds);
+  console.log(`predict pass ${p}: ${r.seconds.toFixed(3)} s wall, ${r.cpuSeconds.toFixed(3)} CPU s, ${Math.round(tokens / r.seconds)} tok/s, checksum ${r.correct}`);
+}
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`predict median: ${med(walls).toFixed(3)} s wall (${Math.round(tokens / med(walls))} tok/s), ${med(cpus).toFixed(3)} CPU s; min ${Math.min(...walls).toFixed(3)} s`);
+if (!argv.includes('--no-evaluate')) {
+  const order = batches.flat();
+  for (let p = 0; p < 3; p++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const ev = (await model.evaluate(
+      { sequences: order.map((i) => data.test.ids[i]!), labels: order.map((i) => data.test.labels[i]!), labelsPerStep: true, padding: 'post' },
+      { batchSize: INFER_BATCH, verbose: 0 },
+    )) as number;
+    const c = process.cpuUsage(c0);
+    console.log(`evaluate pass ${p}: ${((performance.now() - t0) / 1000).toFixed(3)} s wall, ${((c.user + c.system) / 1e6).toFixed(3)} CPU s, loss ${ev}`);
+  }
+}
+console.log(`# load at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}; tensors ${tf.memory().numTensors}`);
+model.dispose();
