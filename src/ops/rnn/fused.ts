@@ -181,12 +181,16 @@ function resultsFromParts(a: RnnPlanArgs, s: KernelSpec, parts: PackedPart[]): R
   return { output, states };
 }
 
+/** Views of tfjs memory of a call's inputs: valid until the next tfjs op. */
+function inputViews(inputs: [keyof KernelInputs, tf.Tensor][]): KernelInputs {
+  const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
+  for (const [name, t] of inputs) x[name] = f32(t);
+  return x;
+}
+
 /** Inference (no tape): the kernel's forward pass on views of the inputs, in parts. */
 function inferFused(p: Prepared): RnnSequenceResult {
-  const views = presentInputs(p.a, p.xc).map(([name, t]) => [name, f32(t)] as const);
-  const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
-  for (const [name, v] of views) x[name] = v;
-  return resultsFromParts(p.a, p.spec, forwardParts(rnnKernel()!, p.spec, x));
+  return resultsFromParts(p.a, p.spec, forwardParts(rnnKernel()!, p.spec, inputViews(presentInputs(p.a, p.xc))));
 }
 
 const planOf = (a: RnnPlanArgs): StepPlan => buildPlan(a.mask === null ? null : a.mask.dataSync(), a.batch, a.time, a.goBackwards);
@@ -218,9 +222,12 @@ export function rnnFusedMany(list: RnnPlanArgs[]): RnnSequenceResult[] {
   const grad = isTapeOn();
   const preps = list.map((a, i) => prepare(a, plans[i]!, grad));
   if (!grad) {
-    const calls = preps.map((p) => {
+    // Call 0 runs on this thread (or is split, which copies its rows): views
+    // of tfjs memory do (no tfjs op runs before the kernels). The others
+    // may go to a helper, which needs arrays of their own.
+    const calls = preps.map((p, i) => {
       const inputs = presentInputs(p.a, p.xc);
-      return { spec: p.spec, x: ownedInputs(inputs.map(([name]) => name), inputs.map(([, t]) => t)) };
+      return { spec: p.spec, x: i === 0 ? inputViews(inputs) : ownedInputs(inputs.map(([name]) => name), inputs.map(([, t]) => t)) };
     });
     const parts = forwardCallsParts(rnnKernel()!, calls);
     return preps.map((p, i) => resultsFromParts(p.a, p.spec, parts[i]!));
