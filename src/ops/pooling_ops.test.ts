@@ -22,3 +22,20 @@ test('maskedMean and maskedMax have finite gradients that vanish at masked steps
     assert.deepEqual(Array.from(tf.grad((a: tf.Tensor) => tf.sum(maskedMax(a, m, 1, false)))(x).dataSync()), [0, 1, 0]);
   });
 });
+
+test('maskedMean in inference (one pass over the valid steps) equals the tfjs ops exactly, holes, empty rows and NaN padding included', () => {
+  tf.tidy(() => {
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const [b, t, f] = [6, 11, 13];
+    const xs = Array.from({ length: b * t * f }, () => (rnd() - 0.5) * 10);
+    const ms = Array.from({ length: b * t }, (_, i) => (Math.floor(i / t) === 2 ? false : rnd() < 0.6));
+    xs.forEach((_, i) => (ms[Math.floor(i / f)] ? 0 : (xs[i] = NaN)));
+    const x = tf.tensor3d(xs, [b, t, f]);
+    const m = tf.tensor3d(ms, [b, t, 1], 'bool');
+    const ref = tf.div(tf.sum(tf.where(tf.tile(m, [1, 1, f]), x, tf.zerosLike(x)), 1), tf.maximum(tf.sum(tf.cast(m, 'float32'), 1), 1));
+    assert.deepEqual(Array.from(maskedMean(x, m, 1, false).dataSync()), Array.from(ref.dataSync()));
+    assert.deepEqual(maskedMean(x, m, 1, true).shape, [b, 1, f]);
+    assert.deepEqual(Array.from(maskedMean(x, m, 1, true).dataSync()), Array.from(ref.dataSync()));
+  });
+});

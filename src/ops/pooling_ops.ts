@@ -4,7 +4,39 @@
  * reach the result, and a row with no valid step gives 0, never NaN.
  */
 import { tf } from '../runtime/tfjs.js';
+import { isTapeOn } from '../runtime/internals.js';
 import { broadcastFast } from './attention_ops.js';
+import { f32, heapView, onCpuMemoryBackend, writeTensor } from './heap_view.js';
+
+/**
+ * maskedMean over the steps of x [B, T, F] with a [B, T, 1] bool mask, in
+ * inference on the wasm and cpu backends: one pass over the valid steps
+ * only, reading the tensors in place. The same float32 sums as the tfjs
+ * path (each row's valid steps added in step order, then one division).
+ * Null where it does not apply (another layout, a gradient tape).
+ */
+function maskedMeanSteps(x: tf.Tensor, mask: tf.Tensor, keepdims: boolean): tf.Tensor | null {
+  if (x.rank !== 3 || x.dtype !== 'float32' || mask.dtype !== 'bool' || !onCpuMemoryBackend() || isTapeOn()) return null;
+  const [b, t, f] = x.shape as [number, number, number];
+  if (mask.rank !== 3 || mask.shape[0] !== b || mask.shape[1] !== t || mask.shape[2] !== 1) return null;
+  return writeTensor(keepdims ? [b, 1, f] : [b, f], 'float32', (out) => {
+    const xv = f32(x);
+    const mv = heapView(mask);
+    const acc = new Float32Array(f);
+    for (let i = 0; i < b; i++) {
+      acc.fill(0);
+      let n = 0;
+      for (let s = 0; s < t; s++) {
+        if (!mv[i * t + s]) continue;
+        n++;
+        const o = (i * t + s) * f;
+        for (let j = 0; j < f; j++) acc[j]! += xv[o + j]!;
+      }
+      const d = Math.max(n, 1);
+      for (let j = 0; j < f; j++) out[i * f + j] = acc[j]! / d;
+    }
+  });
+}
 
 /**
  * Mean of `x` over `axis`, counting only positions where `mask` (bool,
@@ -14,6 +46,8 @@ export function maskedMean(x: tf.Tensor, mask: tf.Tensor | null, axis: number, k
   if (x.size === 0) return emptyReduction(x, axis, keepdims);
   return tf.tidy(() => {
     if (mask === null) return tf.mean(x, axis, keepdims);
+    const fast = axis === 1 ? maskedMeanSteps(x, mask, keepdims) : null;
+    if (fast !== null) return fast;
     const m = broadcastFast(mask, x.shape);
     const sum = tf.sum(tf.where(m, x, tf.zerosLike(x)), axis, keepdims);
     const count = tf.sum(tf.cast(mask, x.dtype), axis, keepdims);
