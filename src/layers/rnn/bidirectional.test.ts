@@ -94,3 +94,32 @@ test('a given backwardLayer keeps its own options; it runs with zeroOutputForMas
   assert.notDeepEqual((tf.reverse(alone, 1).arraySync() as number[][][])[1]![0], [0, 0]);
   bi.dispose();
 });
+
+test('concat with sequences in inference (both directions written straight into the merged output) equals the forward pass under a tape and tf.concat of the directions, exactly', () => {
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  for (const [b, layer] of [[5, new LSTM({ units: 3, returnSequences: true, returnState: true })], [300, new GRU({ units: 4, returnSequences: true })]] as const) {
+    const t = 7;
+    const bi = new Bidirectional({ layer });
+    const xs = tf.tensor3d(Array.from({ length: b * t * 2 }, rnd), [b, t, 2]);
+    const m = tf.tensor2d(Array.from({ length: b * t }, (_, i) => i % t < 1 + ((Math.floor(i / t) * 3) % t)), [b, t], 'bool');
+    const read = (o: tf.Tensor | tf.Tensor[]) => (Array.isArray(o) ? o : [o]).map((v) => Array.from(v.dataSync()));
+    const inference = tf.tidy(() => read(bi.apply(xs, { mask: m }) as tf.Tensor | tf.Tensor[]));
+    let taped: number[][] = [];
+    tf.tidy(() => tf.valueAndGrads((...p: tf.Tensor[]) => {
+      const o = bi.apply(p[0]!, { mask: m }) as tf.Tensor | tf.Tensor[];
+      taped = read(o);
+      return tf.sum(Array.isArray(o) ? o[0]! : o) as tf.Scalar;
+    })([xs]));
+    assert.deepEqual(inference, taped, `batch ${b}`);
+    const dirs = tf.tidy(() => {
+      const f = bi.forwardLayer.apply(xs, { mask: m, zeroOutputForMask: true } as never) as tf.Tensor | tf.Tensor[];
+      const r = bi.backwardLayer.apply(xs, { mask: m, zeroOutputForMask: true } as never) as tf.Tensor | tf.Tensor[];
+      const y = (o: tf.Tensor | tf.Tensor[]) => (Array.isArray(o) ? o[0]! : o);
+      return Array.from(tf.concat([y(f), tf.reverse(y(r), 1)], -1).dataSync());
+    });
+    assert.deepEqual(inference[0], dirs, `batch ${b}: tf.concat of the directions`);
+    tf.dispose([xs, m]);
+    bi.dispose();
+  }
+});

@@ -25,7 +25,7 @@ import { RNN } from './rnn.js';
 /** A layer Bidirectional can run in both directions: SimpleRNN, LSTM, GRU or RNN(cell). */
 export type RecurrentLayer = RNNLayer | RNN;
 import { concatReversed, reverseSteps } from '../../ops/sequence_ops.js';
-import { rnnSequences } from '../../ops/rnn/index.js';
+import { rnnSequences, rnnSequencesConcatReversed } from '../../ops/rnn/index.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
 
@@ -121,6 +121,12 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     const b = this.backwardLayer;
     let yf: tf.Tensor | tf.Tensor[];
     let yb: tf.Tensor | tf.Tensor[];
+    if (f instanceof RNNLayer && b instanceof RNNLayer && this.returnSequences && this.mergeMode === 'concat') {
+      // Both directions and the merge in one op (in inference the kernels' rows go straight into the merged output).
+      const r = rnnSequencesConcatReversed([f.sequenceArgs(x, { ...common, initialState: fwdState }), b.sequenceArgs(x, { ...common, initialState: bwdState })]);
+      const states = this.returnState ? [...r.states[0]!, ...r.states[1]!] : [];
+      return states.length === 0 ? r.output : [r.output, ...states];
+    }
     if (f instanceof RNNLayer && b instanceof RNNLayer) {
       // Both directions' recurrences in one op: their kernel calls run at once, one per thread, where that pays.
       const [rf, rb] = rnnSequences([f.sequenceArgs(x, { ...common, initialState: fwdState }), b.sequenceArgs(x, { ...common, initialState: bwdState })]);

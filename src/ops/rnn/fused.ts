@@ -165,8 +165,14 @@ function resultsFromParts(a: RnnPlanArgs, s: KernelSpec, parts: PackedPart[]): R
   const { batch: b, units: u } = a;
   const slots = packedSlots(s);
   const tOut = a.returnSequences ? a.time : 1;
-  // Slots [first, first + count) of every row into out ([B, count, U]).
-  const rowsInto = (first: number, count: number) => (out: Float32Array) => {
+  const output = writeTensor(a.returnSequences ? [b, a.time, u] : [b, u], 'float32', slotsInto(parts, b, slots, u, 0, tOut));
+  const states = a.initialStates.map((_, j) => writeTensor([b, u], 'float32', slotsInto(parts, b, slots, u, tOut + j, 1)) as tf.Tensor2D);
+  return { output, states };
+}
+
+/** A writer of slots [first, first + count) of every row of packed parts ([B, slots, U] in all) into [B, count, U]. */
+function slotsInto(parts: PackedPart[], b: number, slots: number, u: number, first: number, count: number): (out: Float32Array) => void {
+  return (out) => {
     const w = count * u;
     for (const p of parts) {
       const n = p.rows === null ? b : p.rows.length;
@@ -176,9 +182,6 @@ function resultsFromParts(a: RnnPlanArgs, s: KernelSpec, parts: PackedPart[]): R
       }
     }
   };
-  const output = writeTensor(a.returnSequences ? [b, a.time, u] : [b, u], 'float32', rowsInto(0, tOut));
-  const states = a.initialStates.map((_, j) => writeTensor([b, u], 'float32', rowsInto(tOut + j, 1)) as tf.Tensor2D);
-  return { output, states };
 }
 
 /** Views of tfjs memory of a call's inputs: valid until the next tfjs op. */
@@ -234,6 +237,47 @@ export function rnnFusedMany(list: RnnPlanArgs[]): RnnSequenceResult[] {
   }
   const packed = recurrenceMany(preps);
   return preps.map((p, i) => results(p.a, packed, i * first.batch));
+}
+
+/**
+ * Two recurrences as in `rnnFusedMany` (a Bidirectional layer's directions,
+ * returning sequences), in inference, with the output merged as
+ * `concatReversed(first output, second output)`: each part's rows are
+ * copied straight into [B, T, U1 + U2], the second sequence flipped in
+ * time. Null where that does not apply (a gradient tape, unlike calls, a
+ * call with no valid token): then run `rnnFusedMany` and merge.
+ */
+export function rnnFusedConcatReversed(list: [RnnPlanArgs, RnnPlanArgs]): { output: tf.Tensor; states: tf.Tensor2D[][] } | null {
+  if (isTapeOn()) return null;
+  const first = list[0];
+  if (!list.every((a) => a.returnSequences && a.batch === first.batch && a.units === first.units && a.kind === first.kind && a.time === first.time)) return null;
+  const plans = list.map(planOf);
+  if (plans.some((p) => p.n === 0)) return null;
+  const preps = list.map((a, i) => prepare(a, plans[i]!, false));
+  const calls = preps.map((p, i) => {
+    const inputs = presentInputs(p.a, p.xc);
+    return { spec: p.spec, x: i === 0 ? inputViews(inputs) : ownedInputs(inputs.map(([name]) => name), inputs.map(([, t]) => t)) };
+  });
+  const parts = forwardCallsParts(rnnKernel()!, calls);
+  const { batch: b, time: t, units: u } = first;
+  const slots = packedSlots(preps[0]!.spec);
+  const w = 2 * u;
+  const output = writeTensor([b, t, w], 'float32', (out) => {
+    parts.forEach((list, d) => {
+      for (const p of list) {
+        const n = p.rows === null ? b : p.rows.length;
+        for (let i = 0; i < n; i++) {
+          const g = p.rows === null ? i : p.rows[i]!;
+          for (let s = 0; s < t; s++) {
+            const at = (i * slots + s) * u;
+            out.set(p.packed.subarray(at, at + u), (g * t + (d === 0 ? s : t - 1 - s)) * w + d * u);
+          }
+        }
+      }
+    });
+  });
+  const states = preps.map((p, d) => p.a.initialStates.map((_, k) => writeTensor([b, u], 'float32', slotsInto(parts[d]!, b, slots, u, t + k, 1)) as tf.Tensor2D));
+  return { output, states };
 }
 
 /** A call's input tensors that are present, by name. */

@@ -9,7 +9,8 @@ import { tf } from '../../runtime/tfjs.js';
 import { MasqueError, describe } from '../../errors.js';
 import { checkRnnArgs, type RnnSequenceArgs, type RnnSequenceResult } from './types.js';
 import { rnnReference } from './reference.js';
-import { fusedUnsupportedReason, rnnFused, rnnFusedMany } from './fused.js';
+import { fusedUnsupportedReason, rnnFused, rnnFusedConcatReversed, rnnFusedMany } from './fused.js';
+import { concatReversed } from '../sequence_ops.js';
 
 export type { RnnCellKind, RnnSequenceArgs, RnnSequenceResult } from './types.js';
 export { rnnReference } from './reference.js';
@@ -57,4 +58,24 @@ export function rnnSequences(list: RnnSequenceArgs[]): RnnSequenceResult[] {
     if (list.length < 2 || checked.some((p) => p === null || fusedUnsupportedReason(p) !== null)) return list.map(rnnSequence);
     return rnnFusedMany(checked as NonNullable<(typeof checked)[number]>[]);
   }) as RnnSequenceResult[];
+}
+
+/**
+ * Two recurrences returning sequences (a Bidirectional layer's directions)
+ * merged as `concatReversed(first.output, second.output)`: the second
+ * sequence flipped in time and concatenated on the last axis. The same
+ * numbers as `rnnSequences` then `concatReversed`; in inference on the
+ * fused kernel the kernels' rows are copied straight into the merged
+ * output. Returns the merged output and each recurrence's final states.
+ */
+export function rnnSequencesConcatReversed(list: [RnnSequenceArgs, RnnSequenceArgs]): { output: tf.Tensor; states: tf.Tensor[][] } {
+  return tf.tidy(() => {
+    const checked = list.map((a) => ((a.implementation ?? 'auto') === 'reference' ? null : checkRnnArgs(a)));
+    if (checked.every((p) => p !== null && fusedUnsupportedReason(p) === null)) {
+      const r = rnnFusedConcatReversed(checked as [NonNullable<(typeof checked)[0]>, NonNullable<(typeof checked)[0]>]);
+      if (r !== null) return r;
+    }
+    const [f, b] = rnnSequences(list);
+    return { output: concatReversed(f!.output, b!.output), states: [f!.states, b!.states] };
+  });
 }
