@@ -8,7 +8,7 @@
  * threads. Prints wall and process CPU ms (median of `--reps`) and the load
  * average. A benchmark, not a test.
  *
- *   npx tsx bench/predict_scaling.ts [--rows 4096] [--time 100] [--features 32] [--units 64] [--reps 5] [--batches 64,128,512,4096]
+ *   npm run bench:scaling -- [--rows 4096] [--time 100] [--features 32] [--units 64] [--reps 5] [--batches 64,128,512,4096]
  */
 import { loadavg } from 'node:os';
 import { ready, tf, Sequential, Masking, GRU, GlobalAveragePooling1D, Dense, setKernelThreads, kernelThreads } from '../src/index.js';
