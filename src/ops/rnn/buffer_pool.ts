@@ -43,6 +43,13 @@ export class BufferPool {
 /** This thread's pool for saved activations (at most 128 MiB kept). */
 export const savedPool = new BufferPool(128 * 2 ** 20);
 
+/**
+ * This thread's pool for the packed results of forward passes (at most 64
+ * MiB kept): inference copies them to their tensors at once and gives them
+ * back, so the next call reuses the memory instead of faulting in new pages.
+ */
+export const packedPool = new BufferPool(64 * 2 ** 20);
+
 /** The distinct buffers of the given arrays, for a postMessage transfer list (they move instead of being copied). */
 export function ownBuffers(...arrays: (Float32Array | null | undefined)[]): ArrayBuffer[] {
   return [...new Set(arrays.filter((a): a is Float32Array => a instanceof Float32Array).map((a) => a.buffer as ArrayBuffer))];

@@ -25,6 +25,7 @@ import { describe } from '../../errors.js';
 import { buildPlan, type StepPlan } from './plan.js';
 import { sliceSteps } from '../sequence_ops.js';
 import { copyRows } from './rows.js';
+import { packedPool } from './buffer_pool.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
 import { packedSlots, type KernelInputs, type KernelSpec } from './kernel_call.js';
@@ -167,6 +168,7 @@ function resultsFromParts(a: RnnPlanArgs, s: KernelSpec, parts: PackedPart[]): R
   const tOut = a.returnSequences ? a.time : 1;
   const output = writeTensor(a.returnSequences ? [b, a.time, u] : [b, u], 'float32', slotsInto(parts, b, slots, u, 0, tOut));
   const states = a.initialStates.map((_, j) => writeTensor([b, u], 'float32', slotsInto(parts, b, slots, u, tOut + j, 1)) as tf.Tensor2D);
+  for (const p of parts) packedPool.give(p.packed);
   return { output, states };
 }
 
@@ -277,6 +279,7 @@ export function rnnFusedConcatReversed(list: [RnnPlanArgs, RnnPlanArgs]): { outp
     });
   });
   const states = preps.map((p, d) => p.a.initialStates.map((_, k) => writeTensor([b, u], 'float32', slotsInto(parts[d]!, b, slots, u, t + k, 1)) as tf.Tensor2D));
+  for (const p of parts.flat()) packedPool.give(p.packed);
   return { output, states };
 }
 

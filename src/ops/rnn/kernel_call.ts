@@ -7,7 +7,7 @@
  */
 import { KernelArena, type RnnKernel } from './kernel.js';
 import type { StepPlan } from './plan.js';
-import { savedPool } from './buffer_pool.js';
+import { packedPool, savedPool } from './buffer_pool.js';
 import { H, HEADER_SIZE, KIND, P } from '../../generated/rnn_kernel_abi.js';
 
 /** What the kernel needs to know about one call, besides the tensor data. */
@@ -166,7 +166,12 @@ export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save
   if (nState > 1) v.f32.set(padUnits(x.c0!, b, 1, u, up), at.c >> 2);
   k.forward(at.hdr);
   const out = new Float32Array(k.memory.buffer, at.out, b * slots * up);
-  const packed = unpadUnits(out.slice(), b * slots, 1, u, up);
+  // From this thread's pool (inference gives it back once copied out).
+  let packed: Float32Array;
+  if (u === up) {
+    packed = packedPool.take(out.length);
+    packed.set(out);
+  } else packed = unpadUnits(out, b * slots, 1, u, up);
   let saved: Float32Array | null = null;
   if (save) {
     // Kept until the backward pass, which returns it to the pool.
