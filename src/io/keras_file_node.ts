@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { MasqueError, describe } from '../errors.js';
 import type { Model } from '../models/functional.js';
 import { readKerasArchive, writeKerasArchive, type KerasArchive, type KerasArchiveInput } from './keras_archive.js';
-import { loadModelFromBytesWithAssets as loadModelFromBytes, saveModelToBytesWithAssets as saveModelToBytes } from './keras_assets.js';
+import { loadModelFromBytes, saveModelToBytes } from './keras_saving.js';
 import type { FromConfigOptions } from './keras_config.js';
 
 let tempCounter = 0;

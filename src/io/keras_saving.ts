@@ -15,6 +15,7 @@ import { containerGroupNames, type H5Tree, type VarArray } from './h5_weights.js
 import { exportModel, kerasSavedLayers } from './keras_export.js';
 import { modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import type { AnyLayer } from './keras_registry.js';
+import { loadModelAssets, modelAssets } from './keras_assets.js';
 
 /**
  * The layers a model's weights file holds under `layers/`, in Keras's
@@ -50,7 +51,7 @@ function toH5(w: Walk, container = false): H5Tree {
 /** The model as `.keras` bytes. */
 export async function saveModelToBytes(model: Model): Promise<Uint8Array> {
   const config = exportModel(model);
-  return writeKerasArchive({ config, weights: toH5(modelWalk(model, kerasSavedLayers)) });
+  return writeKerasArchive({ config, weights: toH5(modelWalk(model, kerasSavedLayers)), otherFiles: modelAssets(model) });
 }
 
 function strip(v: unknown): unknown {
@@ -127,9 +128,11 @@ export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, option
   const model = modelFromKerasConfig(nestedFunctionalFromZero(strip(archive.config)) as object, undefined, options);
   try {
     assign(modelWalk(model, loadedOrder), archive.weights, '');
+    loadModelAssets(model, archive.otherFiles ?? {});
   } catch (e) {
     model.dispose();
-    throw e;
+    if (e instanceof MasqueError) throw e;
+    throw new MasqueError('CORRUPT_FILE', `loadModel: could not read the weights or the layers' assets (${(e as Error).message}).`);
   }
   return model;
 }
