@@ -128,7 +128,7 @@ export { planBatches, padBatch, type PlanBatchesOptions } from './data/bucketing
 
 // io
 export { modelFromKerasConfig, setKerasWeights, type NamedWeight, type WeightsInput } from './io/keras_config.js';
-export { loadModelFromBytes, saveModelToBytes } from './io/keras_saving.js';
+export { loadModelFromBytes, saveModelToBytes, type LoadModelOptions } from './io/keras_saving.js';
 export { loadModel, saveModel } from './io/keras_file_node.js';
 export { exportModel as modelToKerasConfig } from './io/keras_export.js';
 export { registerKerasLayers, kerasLayerClasses, type KerasLayerEntry } from './io/keras_registry.js';

@@ -2,7 +2,9 @@
  * Saving and loading whole models in Keras's `.keras` format (a zip with
  * config.json, metadata.json and model.weights.h5). Works on bytes, so it
  * runs in browsers too; `keras_file_node.ts` adds file paths for Node.
- * Optimizer state is not saved (Keras loads such files uncompiled).
+ * A compiled model keeps its compile settings (`compile_config`) and its
+ * optimizer state (`optimizer/vars` in the weights), as Keras writes them;
+ * see keras_compile.ts.
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError } from '../errors.js';
@@ -16,6 +18,7 @@ import { exportModel, kerasSavedLayers } from './keras_export.js';
 import { modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import type { AnyLayer } from './keras_registry.js';
 import { loadModelAssets, modelAssets } from './keras_assets.js';
+import { compileConfigToKeras, compileFromKeras, optimizerToH5 } from './keras_compile.js';
 
 /**
  * The layers a model's weights file holds under `layers/`, in Keras's
@@ -50,8 +53,14 @@ function toH5(w: Walk, container = false): H5Tree {
 
 /** The model as `.keras` bytes. */
 export async function saveModelToBytes(model: Model): Promise<Uint8Array> {
-  const config = exportModel(model);
-  return writeKerasArchive({ config, weights: toH5(modelWalk(model, kerasSavedLayers)), otherFiles: modelAssets(model) });
+  const config = exportModel(model) as Record<string, unknown>;
+  const weights = toH5(modelWalk(model, kerasSavedLayers));
+  const compileConfig = compileConfigToKeras(model);
+  if (compileConfig !== null) {
+    config['compile_config'] = compileConfig;
+    weights.groups['optimizer'] = optimizerToH5(model.optimizer!);
+  }
+  return writeKerasArchive({ config, weights, otherFiles: modelAssets(model) });
 }
 
 function strip(v: unknown): unknown {
@@ -122,15 +131,35 @@ function nestedFunctionalFromZero(v: unknown): unknown {
   return out;
 }
 
-/** Builds a model from `.keras` bytes (an ArrayBuffer works too). */
-export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, options: FromConfigOptions = {}): Promise<Model> {
+export interface LoadModelOptions extends FromConfigOptions {
+  /**
+   * Compile the model from the file's `compile_config` and restore the
+   * optimizer state (default true, as Keras's `load_model(compile=True)`).
+   * A compile config Masque cannot honour (an unknown loss, optimizer or
+   * metric) raises UNSUPPORTED_CONFIG naming it; pass false to load the
+   * model uncompiled instead.
+   */
+  compile?: boolean;
+}
+
+/** Builds a model from `.keras` bytes (an ArrayBuffer works too); compiled when the file has compile settings. */
+export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Promise<Model> {
+  if (options === null || typeof options !== 'object') throw new MasqueError('INVALID_ARGUMENT', `loadModel: options must be an object such as { compile: false }; received ${options === null ? 'null' : typeof options}.`);
+  const { compile = true, ...fromConfig } = options;
+  if (typeof compile !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `loadModel: the option compile must be true or false; received ${JSON.stringify(compile)}.`);
   const archive = await readKerasArchive(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
-  const model = modelFromKerasConfig(nestedFunctionalFromZero(strip(archive.config)) as object, undefined, options);
+  const model = modelFromKerasConfig(nestedFunctionalFromZero(strip(archive.config)) as object, undefined, fromConfig);
   try {
     assign(modelWalk(model, loadedOrder), archive.weights, '');
     loadModelAssets(model, archive.otherFiles ?? {});
+    const compileConfig = (archive.config as Record<string, unknown> | null)?.['compile_config'];
+    const nonEmpty = compileConfig !== null && typeof compileConfig === 'object' && Object.keys(compileConfig).length > 0;
+    if (compile && nonEmpty) compileFromKeras(model, compileConfig, archive.weights.groups['optimizer'], `loadModel (model '${model.name}'), compile_config`);
   } catch (e) {
     model.dispose();
+    if (e instanceof MasqueError && e.code === 'UNSUPPORTED_CONFIG' && e.message.includes('compile_config')) {
+      throw new MasqueError(e.code, `${e.message.replace(/\.?$/, '.')} Load with { compile: false } to get the model uncompiled, then compile it yourself.`, { cause: e });
+    }
     if (e instanceof MasqueError) throw e;
     throw new MasqueError('CORRUPT_FILE', `loadModel: could not read the weights or the layers' assets (${(e as Error).message}).`);
   }

@@ -1,0 +1,353 @@
+/**
+ * A model's compile settings and optimizer state in `.keras` files, as
+ * Keras 3.15.1 writes them (keras/src/trainers/trainer.py `get_compile_config`,
+ * `compile_from_config`; keras/src/optimizers/base_optimizer.py
+ * `save_own_variables`):
+ *
+ * - config.json gets `compile_config`: `{optimizer, loss, loss_weights,
+ *   metrics, weighted_metrics, run_eagerly, steps_per_execution,
+ *   jit_compile}`. The optimizer is serialized with its full config (the
+ *   learning rate read back from its float32 variable); a loss object as
+ *   `{module: "keras.losses", class_name, config}`; names stay names.
+ * - model.weights.h5 gets the group `optimizer/vars` (attribute `name`: the
+ *   optimizer's name) with datasets "0", "1", ... in the optimizer's
+ *   variable order: iteration (int32), learning_rate, then the slots.
+ *
+ * Loading compiles the model from `compile_config`, builds the optimizer on
+ * the trainable weights (Keras's compile_from_config), and restores its
+ * variables, so the next step is the one the saving process would take.
+ *
+ * Not every compile can be written: a loss or metric given as a function or
+ * object that Keras cannot rebuild by name, a learning-rate schedule, or a
+ * custom optimizer. Such a model is saved without compile settings and
+ * optimizer state (it loads uncompiled), with a warning naming the part.
+ */
+import { tf } from '../runtime/tfjs.js';
+import { MasqueError, describe } from '../errors.js';
+import { warn } from '../engine/mask_policy.js';
+import { toSnakeCase } from '../names.js';
+import { normalizeName } from '../training/names.js';
+import type { Model } from '../models/functional.js';
+import type { CompileArgs, LossSpec, MetricsSpec } from '../training/compile.js';
+import { getLoss } from '../training/losses.js';
+import { getMetric } from '../training/metric_registry.js';
+import { Adam, AdamW, Optimizer, RMSprop, SGD } from '../training/optimizers.js';
+import { Adagrad } from '../training/adagrad.js';
+import { Nadam } from '../training/nadam.js';
+import type { OptimizerSpec } from '../training/optimizer_registry.js';
+import { BinaryCrossentropy, CategoricalCrossentropy, Huber, LogCosh, Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy } from '../training/loss_classes.js';
+import type { H5Tree, VarArray } from './h5_weights.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isPlain = (v: unknown): v is Obj => isObj(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+
+/** A part of the compile settings that Keras cannot rebuild. */
+class Unwritable extends Error {}
+
+// ---------------------------------------------------------------- optimizers
+
+/** Keras's config keys after the base ones, in Keras's order, with Masque's option names. */
+const OPTIMIZER_KEYS: [new (...a: never[]) => Optimizer, string, [string, string][]][] = [
+  [SGD, 'SGD', [['momentum', 'momentum'], ['nesterov', 'nesterov']]],
+  [Adam, 'Adam', [['beta_1', 'beta1'], ['beta_2', 'beta2'], ['epsilon', 'epsilon'], ['amsgrad', 'amsgrad']]],
+  [AdamW, 'AdamW', [['beta_1', 'beta1'], ['beta_2', 'beta2'], ['epsilon', 'epsilon'], ['amsgrad', 'amsgrad']]],
+  [RMSprop, 'RMSprop', [['rho', 'rho'], ['momentum', 'momentum'], ['epsilon', 'epsilon'], ['centered', 'centered']]],
+  [Adagrad, 'Adagrad', [['initial_accumulator_value', 'initialAccumulatorValue'], ['epsilon', 'epsilon']]],
+  [Nadam, 'Nadam', [['beta_1', 'beta1'], ['beta_2', 'beta2'], ['epsilon', 'epsilon']]],
+];
+const BASE_KEYS: [string, string][] = [['weight_decay', 'weightDecay'], ['clipnorm', 'clipnorm'], ['global_clipnorm', 'globalClipnorm'], ['clipvalue', 'clipvalue']];
+/** Keras options Masque does not have, with the values that mean "off". */
+const KERAS_ONLY_OPTIMIZER: Obj = { use_ema: false, ema_momentum: 0.99, ema_overwrite_frequency: null, loss_scale_factor: null, gradient_accumulation_steps: null };
+
+function optimizerToKeras(opt: Optimizer): Obj {
+  const entry = OPTIMIZER_KEYS.find(([cls]) => Object.getPrototypeOf(opt) === cls.prototype);
+  if (entry === undefined) throw new Unwritable(`the optimizer '${opt.name}' (${opt.constructor.name}) is not one of Keras's built-in optimizers`);
+  const args = opt.getConfig() as unknown as Obj;
+  if (typeof args['learningRate'] === 'function') throw new Unwritable(`optimizer '${opt.name}' has a learning-rate schedule (a function), which Keras cannot rebuild`);
+  const config: Obj = { name: opt.name, learning_rate: Math.fround(opt.learningRate) };
+  for (const [k, m] of BASE_KEYS) config[k] = args[m] ?? null;
+  Object.assign(config, KERAS_ONLY_OPTIMIZER);
+  for (const [k, m] of entry[2]) config[k] = args[m];
+  return { module: 'keras.optimizers', class_name: entry[1], config, registered_name: null };
+}
+
+/** Keras's serialized optimizer as Masque's `{ className, config }` (compile makes the optimizer, and owns it). */
+function optimizerFromKeras(spec: unknown, where: string): string | OptimizerSpec {
+  if (typeof spec === 'string') return spec;
+  if (!isObj(spec) || typeof spec['class_name'] !== 'string' || !isObj(spec['config'] ?? {})) {
+    throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the optimizer must be a name or {class_name, config}; received ${describe(spec)}.`);
+  }
+  const className = spec['class_name'];
+  const entry = OPTIMIZER_KEYS.find(([, name]) => name === className);
+  if (entry === undefined || (spec['registered_name'] !== null && spec['registered_name'] !== undefined)) {
+    throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the optimizer '${className}' is not one Masque has (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam).`);
+  }
+  const config = (spec['config'] ?? {}) as Obj;
+  const args: Obj = {};
+  const known = new Map<string, string>([['name', 'name'], ['learning_rate', 'learningRate'], ...BASE_KEYS, ...entry[2]]);
+  for (const [k, v] of Object.entries(config)) {
+    if (Object.hasOwn(KERAS_ONLY_OPTIMIZER, k)) {
+      if (v !== KERAS_ONLY_OPTIMIZER[k] && !(k === 'ema_momentum' && config['use_ema'] !== true)) {
+        throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: optimizer '${className}' sets ${k}=${JSON.stringify(v)}, which Masque does not support (it supports ${k}=${JSON.stringify(KERAS_ONLY_OPTIMIZER[k])}).`);
+      }
+      continue;
+    }
+    const m = known.get(k);
+    if (m === undefined) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: optimizer '${className}' has the option '${k}', which Masque does not know.`);
+    if (k === 'learning_rate' && typeof v !== 'number') {
+      throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: optimizer '${className}' has a learning-rate schedule (${describe(v)}); Masque reads only a constant learning rate from a file.`);
+    }
+    if (v !== null) args[m] = v;
+  }
+  return { className, config: args };
+}
+
+// -------------------------------------------------------------------- losses
+
+/** Keras's loss classes that Masque has: class, Keras class name, and Keras's config keys after name and reduction (with their defaults). */
+const LOSS_CLASSES: [new (a: never) => Loss, string, [string, string, unknown][]][] = [
+  [MeanSquaredError, 'MeanSquaredError', []],
+  [MeanAbsoluteError, 'MeanAbsoluteError', []],
+  [BinaryCrossentropy, 'BinaryCrossentropy', [['from_logits', 'fromLogits', false], ['label_smoothing', 'labelSmoothing', 0], ['axis', '', -1]]],
+  [CategoricalCrossentropy, 'CategoricalCrossentropy', [['from_logits', 'fromLogits', false], ['label_smoothing', 'labelSmoothing', 0], ['axis', '', -1]]],
+  [SparseCategoricalCrossentropy, 'SparseCategoricalCrossentropy', [['from_logits', 'fromLogits', false], ['ignore_class', '', null]]],
+  // Keras 3.15.1's Huber.get_config leaves delta out; it is written when it is not 1 (Keras's Huber takes it).
+  [Huber, 'Huber', [['delta', 'delta', 1]]],
+  [LogCosh, 'LogCosh', []],
+];
+/** Loss names in the configs Masque writes for `{ name, fromLogits, labelSmoothing }`. */
+const LOSS_BY_NAME = new Map<string, string>([
+  ['binarycrossentropy', 'BinaryCrossentropy'],
+  ['categoricalcrossentropy', 'CategoricalCrossentropy'],
+  ['sparsecategoricalcrossentropy', 'SparseCategoricalCrossentropy'],
+]);
+
+function lossObjectToKeras(className: string, values: Obj): Obj {
+  const entry = LOSS_CLASSES.find(([, n]) => n === className)!;
+  const config: Obj = { name: values['name'], reduction: values['reduction'] ?? 'sum_over_batch_size' };
+  for (const [k, m, d] of entry[2]) {
+    const v = m === '' ? d : (values[m] ?? d);
+    if (className === 'Huber' && v === d) continue;
+    config[k] = v;
+  }
+  return { module: 'keras.losses', class_name: className, config, registered_name: null };
+}
+
+function knownLoss(name: string): unknown {
+  try {
+    return getLoss(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function lossToKeras(spec: unknown, what: string): unknown {
+  if (typeof spec === 'string') {
+    const fn = getLoss(spec);
+    return /^[a-z0-9_]+$/.test(spec) || LOSS_CLASSES.some(([, n]) => n === spec) ? spec : fn.lossName;
+  }
+  if (typeof spec === 'function') {
+    const name = (spec as { lossName?: unknown }).lossName;
+    if (typeof name === 'string' && knownLoss(name) === spec) return name;
+    throw new Unwritable(`${what} is a function, which Keras cannot rebuild (use a loss name or a loss class such as new MeanSquaredError())`);
+  }
+  if (spec instanceof Loss) {
+    const entry = LOSS_CLASSES.find(([cls]) => Object.getPrototypeOf(spec) === cls.prototype);
+    if (entry === undefined) throw new Unwritable(`${what} is a custom loss object (${spec.constructor.name}), which Keras cannot rebuild`);
+    return lossObjectToKeras(entry[1], spec.getConfig());
+  }
+  if (isObj(spec) && typeof spec['name'] === 'string') {
+    const className = LOSS_BY_NAME.get(normalizeName(spec['name']));
+    const opts = Object.keys(spec).filter((k) => k !== 'name');
+    if (opts.length === 0) return lossToKeras(spec['name'], what);
+    if (className === undefined) throw new Unwritable(`${what} ${describe(spec)} has options Keras's '${spec['name']}' does not take`);
+    return lossObjectToKeras(className, { ...spec, name: toSnakeCase(className) });
+  }
+  throw new Unwritable(`${what} ${describe(spec)} is not a loss Keras can rebuild`);
+}
+
+function lossFromKeras(spec: unknown, where: string): LossSpec {
+  const unsupported = (why: string) => new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${why}.`);
+  if (typeof spec === 'string') {
+    try {
+      getLoss(spec);
+    } catch {
+      throw unsupported(`the loss '${spec}' is not one Masque has`);
+    }
+    return spec;
+  }
+  if (!isObj(spec) || typeof spec['class_name'] !== 'string') throw unsupported(`the loss ${describe(spec)} is not a name or {class_name, config}`);
+  const className = spec['class_name'];
+  if (className === 'function' && typeof spec['config'] === 'string') return lossFromKeras(spec['config'], where);
+  const entry = LOSS_CLASSES.find(([, n]) => n === className);
+  if (entry === undefined || (spec['registered_name'] !== null && spec['registered_name'] !== undefined)) {
+    throw unsupported(`the loss '${spec['registered_name'] ?? className}' is not one Masque has`);
+  }
+  const config = isObj(spec['config']) ? spec['config'] : {};
+  const args: Obj = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (k === 'name' || k === 'reduction') {
+      if (v !== null) args[k] = v;
+      continue;
+    }
+    const key = entry[2].find(([kk]) => kk === k);
+    if (key === undefined) throw unsupported(`loss '${className}' has the option '${k}', which Masque does not know`);
+    if (key[1] === '') {
+      if (v !== key[2]) throw unsupported(`loss '${className}' sets ${k}=${JSON.stringify(v)}, which Masque does not support (only ${JSON.stringify(key[2])})`);
+      continue;
+    }
+    args[key[1]] = v;
+  }
+  return new entry[0](args as never) as unknown as LossSpec;
+}
+
+// ------------------------------------------------------------------- metrics
+
+function metricNameToKeras(m: unknown, what: string): string {
+  if (typeof m !== 'string') throw new Unwritable(`${what} has a Metric object (${describe(m)}); only metrics given by name are written to the file`);
+  return /^[a-z]+[A-Z]/.test(m) ? toSnakeCase(m) : m;
+}
+
+function metricsToKeras(spec: MetricsSpec | undefined, what: string): unknown {
+  if (spec === undefined || spec === null) return null;
+  const entry = (e: unknown): unknown => (Array.isArray(e) ? e.map((x) => metricNameToKeras(x, what)) : metricNameToKeras(e, what));
+  if (Array.isArray(spec)) return spec.map(entry);
+  return Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, entry(v)]));
+}
+
+function metricFromKeras(m: unknown, where: string): string {
+  if (typeof m === 'string') {
+    try {
+      getMetric(m);
+    } catch {
+      throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the metric '${m}' is not one Masque has.`);
+    }
+    return m;
+  }
+  // A Keras metric object with only its name (and the float32 dtype) is the metric of that name.
+  if (isObj(m) && typeof m['class_name'] === 'string' && isObj(m['config'])) {
+    const { name, dtype, ...rest } = m['config'];
+    const plain = Object.values(rest).every((v) => v === null) && (dtype === undefined || dtype === 'float32');
+    if (typeof name === 'string' && plain && normalizeName(name) === normalizeName(m['class_name'])) return metricFromKeras(name, where);
+    throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the metric object '${m['class_name']}' (${JSON.stringify(m['config'])}) cannot be rebuilt by Masque; only metrics by name are.`);
+  }
+  throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the metric ${describe(m)} is not a name or {class_name, config}.`);
+}
+
+function metricsFromKeras(spec: unknown, where: string): MetricsSpec | undefined {
+  if (spec === null || spec === undefined) return undefined;
+  const entry = (e: unknown): string | string[] => (Array.isArray(e) ? e.map((x) => metricFromKeras(x, where)) : metricFromKeras(e, where));
+  if (Array.isArray(spec)) return spec.map(entry);
+  if (isObj(spec)) return Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, entry(v)]));
+  throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: metrics must be a list or an object keyed by output name; received ${describe(spec)}.`);
+}
+
+// ---------------------------------------------------------------- the config
+
+/**
+ * Keras's `compile_config` for a compiled model, or null when the model is
+ * not compiled or its compile settings cannot be written (a warning then
+ * names the part; the file loads uncompiled, as a Keras file without them).
+ */
+export function compileConfigToKeras(model: Model): Obj | null {
+  const args = model.compileArgs;
+  const optimizer = model.optimizer;
+  if (args === null || optimizer === null) return null;
+  const outputs = model.outputs.map((o) => o.node?.layer.name ?? '');
+  try {
+    let loss: unknown;
+    const spec = args.loss as unknown;
+    if (Array.isArray(spec)) loss = spec.map((l, k) => lossToKeras(l, `the loss of output ${k}`));
+    else if (isPlain(spec) && Object.keys(spec).length > 0 && Object.keys(spec).every((k) => outputs.includes(k))) {
+      loss = Object.fromEntries(Object.entries(spec).map(([k, l]) => [k, lossToKeras(l, `the loss of output '${k}'`)]));
+    } else loss = lossToKeras(spec, 'the loss');
+    const lw = args.lossWeights;
+    return {
+      optimizer: optimizerToKeras(optimizer),
+      loss,
+      loss_weights: lw === undefined ? null : typeof lw === 'number' ? [lw] : Array.isArray(lw) ? [...lw] : { ...lw },
+      metrics: metricsToKeras(args.metrics, 'metrics'),
+      weighted_metrics: metricsToKeras(args.weightedMetrics, 'weightedMetrics'),
+      run_eagerly: false,
+      steps_per_execution: 1,
+      jit_compile: true,
+    };
+  } catch (e) {
+    if (!(e instanceof Unwritable)) throw e;
+    warn(`saveModel: model '${model.name}' is saved without its compile settings and optimizer state (it will load uncompiled): ${e.message}.`);
+    return null;
+  }
+}
+
+/** The optimizer's variables as Keras's `optimizer` group of model.weights.h5. */
+export function optimizerToH5(optimizer: Optimizer): H5Tree {
+  const vars: VarArray[] = optimizer.variables().map(({ variable }) => {
+    const values = variable.dataSync();
+    return variable.dtype === 'int32'
+      ? { shape: [...variable.shape], dtype: 'int32', data: Int32Array.from(values as Int32Array) }
+      : { shape: [...variable.shape], dtype: 'float32', data: Float32Array.from(values as Float32Array) };
+  });
+  return { groups: {}, vars, varsAttrs: { name: optimizer.name } };
+}
+
+/** CompileArgs from Keras's `compile_config`; UNSUPPORTED_CONFIG names the part Masque cannot honour. */
+export function compileArgsFromKeras(config: unknown, where: string): CompileArgs {
+  if (!isObj(config)) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: compile_config must be an object; received ${describe(config)}.`);
+  const loss = config['loss'];
+  if (loss === null || loss === undefined) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the model was compiled without a loss, which Masque's compile requires.`);
+  const args: CompileArgs = {
+    optimizer: optimizerFromKeras(config['optimizer'] ?? 'rmsprop', where),
+    loss: Array.isArray(loss)
+      ? loss.map((l) => lossFromKeras(l, where))
+      : isObj(loss) && !('class_name' in loss)
+        ? Object.fromEntries(Object.entries(loss).map(([k, l]) => [k, lossFromKeras(l, where)]))
+        : lossFromKeras(loss, where),
+  };
+  const metrics = metricsFromKeras(config['metrics'], where);
+  const weighted = metricsFromKeras(config['weighted_metrics'], where);
+  if (metrics !== undefined) args.metrics = metrics;
+  if (weighted !== undefined) args.weightedMetrics = weighted;
+  const lw = config['loss_weights'];
+  if (lw !== null && lw !== undefined) args.lossWeights = lw as CompileArgs['lossWeights'];
+  return args;
+}
+
+/**
+ * Compiles `model` from Keras's `compile_config`, builds the optimizer on
+ * the trainable weights (Keras's order) and restores its variables from the
+ * weights file's `optimizer` group. A file whose optimizer variables do not
+ * match in number is loaded without them, with a warning, as Keras does.
+ */
+export function compileFromKeras(model: Model, config: unknown, tree: H5Tree | undefined, where: string): void {
+  const args = compileArgsFromKeras(config, where);
+  try {
+    model.compile(args);
+  } catch (e) {
+    if (e instanceof MasqueError) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: Masque cannot compile the model from it: ${e.message}`, { cause: e });
+    throw e;
+  }
+  const opt = model.optimizer!;
+  const weights = model.trainableWeights;
+  if (model.built && weights.length > 0) opt.build(weights.map((w) => w.variable), weights.map((w) => w.path));
+  const saved = tree?.vars ?? [];
+  if (saved.length === 0) return;
+  const vars = opt.variables();
+  if (saved.length !== vars.length) {
+    const untrained = saved.length <= 2 && Number(saved[0]?.data[0] ?? 0) === 0;
+    if (!untrained) warn(`${where}: skipped the optimizer state: optimizer '${opt.name}' has ${vars.length} variables but the file has ${saved.length} (as Keras, the model loads compiled with a fresh optimizer).`);
+    return;
+  }
+  vars.forEach(({ path, variable }, i) => {
+    const a = saved[i]!;
+    if (a.shape.join() !== variable.shape.join()) {
+      throw new MasqueError('WEIGHT_SHAPE_MISMATCH', `${where}: 'optimizer/vars/${i}' has shape [${a.shape}] but the optimizer variable '${path}' has shape [${variable.shape}].`);
+    }
+  });
+  const values = saved.map((a, i) => tf.tensor(Array.from(a.data as ArrayLike<number | bigint>, Number), a.shape, vars[i]!.variable.dtype));
+  try {
+    opt.setWeights(values);
+  } finally {
+    for (const v of values) v.dispose();
+  }
+}
