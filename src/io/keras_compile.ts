@@ -17,9 +17,9 @@
  * the trainable weights (Keras's compile_from_config), and restores its
  * variables, so the next step is the one the saving process would take.
  *
- * Not every compile can be written: a loss or metric given as a function or
- * object that Keras cannot rebuild by name, a learning-rate schedule, or a
- * custom optimizer. Such a model is saved without compile settings and
+ * Not every compile can be written: a loss given as a function or custom
+ * object, a Metric object without a Keras class here (AUC, F-scores, custom
+ * metrics), a learning-rate schedule, or a custom optimizer. Such a model is saved without compile settings and
  * optimizer state (it loads uncompiled), with a warning naming the part.
  */
 import { tf } from '../runtime/tfjs.js';
@@ -31,6 +31,9 @@ import type { Model } from '../models/functional.js';
 import type { CompileArgs, LossSpec, MetricsSpec } from '../training/compile.js';
 import { getLoss } from '../training/losses.js';
 import { getMetric } from '../training/metric_registry.js';
+import { Accuracy, type Metric } from '../training/metrics.js';
+import { BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy } from '../training/accuracy_metrics.js';
+import { Precision, Recall } from '../training/confusion_metrics.js';
 import { Adam, AdamW, Optimizer, RMSprop, SGD } from '../training/optimizers.js';
 import { Adagrad } from '../training/adagrad.js';
 import { Nadam } from '../training/nadam.js';
@@ -204,8 +207,32 @@ function lossFromKeras(spec: unknown, where: string): LossSpec {
 
 // ------------------------------------------------------------------- metrics
 
-function metricNameToKeras(m: unknown, what: string): string {
-  if (typeof m !== 'string') throw new Unwritable(`${what} has a Metric object (${describe(m)}); only metrics given by name are written to the file`);
+/** Keras's metric classes that Masque has, with Keras's config keys after name and dtype. */
+const METRIC_CLASSES: [new (a: never) => Metric, string, [string, string][]][] = [
+  [Precision, 'Precision', [['thresholds', 'thresholds'], ['top_k', 'topK'], ['class_id', 'classId']]],
+  [Recall, 'Recall', [['thresholds', 'thresholds'], ['top_k', 'topK'], ['class_id', 'classId']]],
+  [BinaryAccuracy, 'BinaryAccuracy', [['threshold', 'threshold']]],
+  [CategoricalAccuracy, 'CategoricalAccuracy', []],
+  [SparseCategoricalAccuracy, 'SparseCategoricalAccuracy', []],
+  [TopKCategoricalAccuracy, 'TopKCategoricalAccuracy', [['k', 'k']]],
+  [SparseTopKCategoricalAccuracy, 'SparseTopKCategoricalAccuracy', [['k', 'k']]],
+];
+
+function metricNameToKeras(m: unknown, what: string): unknown {
+  if (m instanceof Accuracy && (m.name === 'accuracy' || m.name === 'acc')) return m.name;
+  const entry = METRIC_CLASSES.find(([cls]) => m !== null && typeof m === 'object' && Object.getPrototypeOf(m) === cls.prototype);
+  if (entry !== undefined) {
+    const fields = m as unknown as Obj;
+    const config: Obj = { name: fields['name'], dtype: 'float32' };
+    for (const [k, f] of entry[2]) {
+      const v = fields[f];
+      // Precision and Recall: Keras writes null for the default threshold (0.5; with topK, Keras's NEG_INF).
+      const byDefault = k === 'thresholds' && (typeof v !== 'number' || !Number.isFinite(v) || (fields['topK'] === null ? v === 0.5 : v <= -1e10));
+      config[k] = byDefault ? null : (v ?? null);
+    }
+    return { module: 'keras.metrics', class_name: entry[1], config, registered_name: null };
+  }
+  if (typeof m !== 'string') throw new Unwritable(`${what} has a Metric object (${m !== null && typeof m === 'object' ? `'${(m as Metric).name}', ${m.constructor.name}` : describe(m)}) that Keras cannot rebuild; give it by name, or use one of ${METRIC_CLASSES.map(([, n]) => n).join(', ')}`);
   return /^[a-z]+[A-Z]/.test(m) ? toSnakeCase(m) : m;
 }
 
@@ -216,7 +243,7 @@ function metricsToKeras(spec: MetricsSpec | undefined, what: string): unknown {
   return Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, entry(v)]));
 }
 
-function metricFromKeras(m: unknown, where: string): string {
+function metricFromKeras(m: unknown, where: string): string | Metric {
   if (typeof m === 'string') {
     try {
       getMetric(m);
@@ -225,9 +252,25 @@ function metricFromKeras(m: unknown, where: string): string {
     }
     return m;
   }
-  // A Keras metric object with only its name (and the float32 dtype) is the metric of that name.
   if (isObj(m) && typeof m['class_name'] === 'string' && isObj(m['config'])) {
-    const { name, dtype, ...rest } = m['config'];
+    const entry = METRIC_CLASSES.find(([, n]) => n === m['class_name']);
+    const config = m['config'];
+    if (entry !== undefined && (m['registered_name'] ?? null) === null && (config['dtype'] ?? 'float32') === 'float32') {
+      const args: Obj = {};
+      for (const [k, v] of Object.entries(config)) {
+        if (k === 'dtype') continue;
+        const key = k === 'name' ? 'name' : entry[2].find(([kk]) => kk === k)?.[1];
+        if (key === undefined) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: metric '${entry[1]}' has the option '${k}', which Masque does not know.`);
+        if (v !== null) args[key] = v;
+      }
+      try {
+        return new entry[0](args as never);
+      } catch (e) {
+        throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: metric '${entry[1]}' ${JSON.stringify(config)}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    // Any other Keras metric object with only its name (and the float32 dtype) is the metric of that name.
+    const { name, dtype, ...rest } = config;
     const plain = Object.values(rest).every((v) => v === null) && (dtype === undefined || dtype === 'float32');
     if (typeof name === 'string' && plain && normalizeName(name) === normalizeName(m['class_name'])) return metricFromKeras(name, where);
     throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the metric object '${m['class_name']}' (${JSON.stringify(m['config'])}) cannot be rebuilt by Masque; only metrics by name are.`);
@@ -237,7 +280,7 @@ function metricFromKeras(m: unknown, where: string): string {
 
 function metricsFromKeras(spec: unknown, where: string): MetricsSpec | undefined {
   if (spec === null || spec === undefined) return undefined;
-  const entry = (e: unknown): string | string[] => (Array.isArray(e) ? e.map((x) => metricFromKeras(x, where)) : metricFromKeras(e, where));
+  const entry = (e: unknown): string | Metric | (string | Metric)[] => (Array.isArray(e) ? e.map((x) => metricFromKeras(x, where)) : metricFromKeras(e, where));
   if (Array.isArray(spec)) return spec.map(entry);
   if (isObj(spec)) return Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, entry(v)]));
   throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: metrics must be a list or an object keyed by output name; received ${describe(spec)}.`);
