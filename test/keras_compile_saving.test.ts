@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   tf, Input, Embedding, GlobalAveragePooling1D, Dense, Model, Sequential, Adam, Nadam, SGD,
-  loadModel, loadModelFromBytes, saveModelToBytes, setWarningHandler, SparseCategoricalCrossentropy, SparseTopKCategoricalAccuracy, Precision, AUC,
+  loadModel, loadModelFromBytes, saveModelToBytes, setWarningHandler, SparseCategoricalCrossentropy, SparseTopKCategoricalAccuracy, Precision, AUC, RMSprop, Huber, type CompileArgs,
 } from '../src/index.js';
 import { readKerasArchive } from '../src/io/keras_archive.js';
 
@@ -287,4 +287,42 @@ test('compile settings Keras cannot rebuild: saved without them, with a warning;
   }
   assert.equal(tf.memory().numTensors, before, 'a refused load frees what it built');
   await assert.rejects(() => loadModelFromBytes(bytes, { compile: 'yes' as unknown as boolean }), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && e.message.includes('compile'));
+});
+
+test('several outputs: losses, loss weights and metrics keyed by output name survive the round trip (same logs after loading)', async () => {
+  const inp = Input({ shape: [2] });
+  const a = new Dense({ units: 1, name: 'out_a', kernelInitializer: 'ones' }).apply(inp);
+  const b = new Dense({ units: 1, name: 'out_b', kernelInitializer: 'zeros' }).apply(inp);
+  const model = new Model({ inputs: inp, outputs: [a, b] as never });
+  const x = tf.tensor2d([[1, 2], [0.5, -1]]);
+  const ya = tf.tensor2d([[0], [1]]);
+  const yb = tf.tensor2d([[1], [3]]);
+  try {
+    for (const args of [
+      { optimizer: new RMSprop({ learningRate: 0.05, momentum: 0.3 }), loss: { out_a: 'mse', out_b: new Huber({ delta: 0.5 }) }, lossWeights: { out_a: 1, out_b: 0.5 }, metrics: { out_b: ['mae'] } },
+      { optimizer: 'adagrad', loss: ['mse', 'mae'], lossWeights: [1, 0.25], metrics: ['mae', ['mse', 'mae']] },
+    ] as CompileArgs[]) {
+      model.compile(args);
+      model.trainOnBatch(x, [ya, yb]);
+      const bytes = await saveModelToBytes(model);
+      const cc = ((await readKerasArchive(bytes)).config as Record<string, Record<string, unknown>>)['compile_config']!;
+      if (!Array.isArray(args.loss)) {
+        assert.deepEqual(cc['loss'], { out_a: 'mse', out_b: { module: 'keras.losses', class_name: 'Huber', config: { name: 'huber_loss', reduction: 'sum_over_batch_size', delta: 0.5 }, registered_name: null } });
+        assert.deepEqual(cc['loss_weights'], { out_a: 1, out_b: 0.5 });
+      }
+      const back = await loadModelFromBytes(bytes);
+      try {
+        const want = model.trainOnBatch(x, [ya, yb]) as number[];
+        const got = back.trainOnBatch(x, [ya, yb]) as number[];
+        assert.equal(got.length, want.length);
+        got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-6, `log ${i}: ${v} vs ${want[i]}`));
+        assert.deepEqual(await back.evaluate(x, [ya, yb], { returnDict: true }), await model.evaluate(x, [ya, yb], { returnDict: true }));
+      } finally {
+        back.dispose();
+      }
+    }
+  } finally {
+    tf.dispose([x, ya, yb]);
+    model.dispose();
+  }
 });
