@@ -326,3 +326,33 @@ test('several outputs: losses, loss weights and metrics keyed by output name sur
     model.dispose();
   }
 });
+
+test('a two-input Masque model with AdamW(amsgrad): Keras restores every optimizer slot to its own variable (check_masque_files.py)', () => {
+  const check = json('masque_adamw_branches.keras_check.json');
+  const state = json('masque_adamw_branches.masque_state.json');
+  assert.equal(check.compiled, true);
+  assert.equal(check.optimizer_class, 'AdamW');
+  assert.equal(check.optimizer_config.amsgrad, true);
+  assert.deepEqual(check.load_warnings, []);
+  assert.equal(check.optimizer_variables.length, state.optimizer_variables.length);
+  for (const v of check.optimizer_variables as { path: string; in_masque_state: boolean; max_abs_diff: number | null }[]) {
+    assert.ok(v.in_masque_state, `${v.path}: Masque has a variable of that path`);
+    assert.equal(v.max_abs_diff, 0, `${v.path}: Keras's value is the one Masque saved`);
+  }
+});
+
+test('optimizer/vars follow Keras\'s build order even when Masque built the slots in two goes', async () => {
+  const [v1, v2] = [tf.variable(tf.zeros([2])), tf.variable(tf.zeros([3]))];
+  const opt = new Adam({ amsgrad: true });
+  try {
+    opt.build([v1], ['a/kernel']);
+    opt.build([v2], ['b/kernel']);
+    const slots = (o: readonly tf.Variable[]) => opt.variablesInOrder(o).map((v) => v.path.replace('adam/', ''));
+    assert.deepEqual(slots([v1, v2]), ['iteration', 'learning_rate', 'a_kernel_momentum', 'a_kernel_velocity', 'b_kernel_momentum', 'b_kernel_velocity', 'a_kernel_velocity_hat', 'b_kernel_velocity_hat']);
+    assert.deepEqual(slots([v2, v1]).slice(2, 4), ['b_kernel_momentum', 'b_kernel_velocity']);
+    assert.equal(new Set(opt.variablesInOrder([v1, v2]).map((v) => v.variable)).size, opt.variables().length);
+  } finally {
+    opt.dispose();
+    tf.dispose([v1, v2]);
+  }
+});

@@ -323,9 +323,9 @@ export function compileConfigToKeras(model: Model): Obj | null {
   }
 }
 
-/** The optimizer's variables as Keras's `optimizer` group of model.weights.h5. */
-export function optimizerToH5(optimizer: Optimizer): H5Tree {
-  const vars: VarArray[] = optimizer.variables().map(({ variable }) => {
+/** The optimizer's variables as Keras's `optimizer` group of model.weights.h5; `order`: the model's trainable variables in Keras's order. */
+export function optimizerToH5(optimizer: Optimizer, order: readonly tf.Variable[]): H5Tree {
+  const vars: VarArray[] = optimizer.variablesInOrder(order).map(({ variable }) => {
     const values = variable.dataSync();
     return variable.dtype === 'int32'
       ? { shape: [...variable.shape], dtype: 'int32', data: Int32Array.from(values as Int32Array) }
@@ -358,11 +358,12 @@ export function compileArgsFromKeras(config: unknown, where: string): CompileArg
 
 /**
  * Compiles `model` from Keras's `compile_config`, builds the optimizer on
- * the trainable weights (Keras's order) and restores its variables from the
- * weights file's `optimizer` group. A file whose optimizer variables do not
+ * the trainable weights and restores its variables from the weights file's
+ * `optimizer` group, whose slots follow `order` (the trainable variables in
+ * Keras's order). A file whose optimizer variables do not
  * match in number is loaded without them, with a warning, as Keras does.
  */
-export function compileFromKeras(model: Model, config: unknown, tree: H5Tree | undefined, where: string): void {
+export function compileFromKeras(model: Model, config: unknown, tree: H5Tree | undefined, order: readonly tf.Variable[], where: string): void {
   const args = compileArgsFromKeras(config, where);
   try {
     model.compile(args);
@@ -375,7 +376,7 @@ export function compileFromKeras(model: Model, config: unknown, tree: H5Tree | u
   if (model.built && weights.length > 0) opt.build(weights.map((w) => w.variable), weights.map((w) => w.path));
   const saved = tree?.vars ?? [];
   if (saved.length === 0) return;
-  const vars = opt.variables();
+  const vars = opt.variablesInOrder(order);
   if (saved.length !== vars.length) {
     const untrained = saved.length <= 2 && Number(saved[0]?.data[0] ?? 0) === 0;
     if (!untrained) warn(`${where}: skipped the optimizer state: optimizer '${opt.name}' has ${vars.length} variables but the file has ${saved.length} (as Keras, the model loads compiled with a fresh optimizer).`);
@@ -387,7 +388,12 @@ export function compileFromKeras(model: Model, config: unknown, tree: H5Tree | u
       throw new MasqueError('WEIGHT_SHAPE_MISMATCH', `${where}: 'optimizer/vars/${i}' has shape [${a.shape}] but the optimizer variable '${path}' has shape [${variable.shape}].`);
     }
   });
-  const values = saved.map((a, i) => tf.tensor(Array.from(a.data as ArrayLike<number | bigint>, Number), a.shape, vars[i]!.variable.dtype));
+  // setWeights takes the values in variables() order.
+  const index = new Map(vars.map((v, i) => [v.variable, i]));
+  const values = opt.variables().map(({ variable }) => {
+    const a = saved[index.get(variable)!]!;
+    return tf.tensor(Array.from(a.data as ArrayLike<number | bigint>, Number), a.shape, variable.dtype);
+  });
   try {
     opt.setWeights(values);
   } finally {

@@ -31,6 +31,16 @@ import { compileConfigToKeras, compileFromKeras, optimizerToH5 } from './keras_c
 type LayerOrder = (model: Model) => AnyLayer[];
 const loadedOrder: LayerOrder = (model) => (model instanceof Sequential ? model.sequentialLayers : model.layers);
 
+/** The model's trainable variables in Keras's `trainable_variables` order (its layers in `order`, nested models recursing); the optimizer's slots follow it in files. */
+function kerasTrainableOrder(model: Model, order: LayerOrder): tf.Variable[] {
+  const out: tf.Variable[] = [];
+  for (const l of order(model)) {
+    const vars = l instanceof Model ? kerasTrainableOrder(l, order) : l.trainableWeights.map((w) => w.variable);
+    for (const v of vars) if (!out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
 /** Group tree (SaveTree for plain layers; nested models recurse). */
 type Walk = { name: string; vars: LayerWeight[]; groups: Record<string, Walk> };
 
@@ -58,7 +68,7 @@ export async function saveModelToBytes(model: Model): Promise<Uint8Array> {
   const compileConfig = compileConfigToKeras(model);
   if (compileConfig !== null) {
     config['compile_config'] = compileConfig;
-    weights.groups['optimizer'] = optimizerToH5(model.optimizer!);
+    weights.groups['optimizer'] = optimizerToH5(model.optimizer!, kerasTrainableOrder(model, kerasSavedLayers));
   }
   return writeKerasArchive({ config, weights, otherFiles: modelAssets(model) });
 }
@@ -154,7 +164,7 @@ export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, option
     loadModelAssets(model, archive.otherFiles ?? {});
     const compileConfig = (archive.config as Record<string, unknown> | null)?.['compile_config'];
     const nonEmpty = compileConfig !== null && typeof compileConfig === 'object' && Object.keys(compileConfig).length > 0;
-    if (compile && nonEmpty) compileFromKeras(model, compileConfig, archive.weights.groups['optimizer'], `loadModel (model '${model.name}'), compile_config`);
+    if (compile && nonEmpty) compileFromKeras(model, compileConfig, archive.weights.groups['optimizer'], kerasTrainableOrder(model, loadedOrder), `loadModel (model '${model.name}'), compile_config`);
   } catch (e) {
     model.dispose();
     if (e instanceof MasqueError && e.code === 'UNSUPPORTED_CONFIG' && e.message.includes('compile_config')) {
