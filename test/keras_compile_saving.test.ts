@@ -356,3 +356,40 @@ test('optimizer/vars follow Keras\'s build order even when Masque built the slot
     tf.dispose([v1, v2]);
   }
 });
+
+test('optimizer state as other Keras files hold it: an int64 iteration (TensorFlow backend) loads; a file with an unbuilt optimizer loads compiled with fresh slots, warning only when steps are lost', async () => {
+  const doc = json('keras_adam_functional.json') as StepDoc;
+  const bytes = new Uint8Array(readFileSync(`${dir}keras_adam_functional.keras`));
+  const archive = await readKerasArchive(bytes);
+  const { writeKerasArchive } = await import('../src/io/keras_archive.js');
+  const opt = archive.weights.groups['optimizer']!;
+  const withVars = (vars: typeof opt.vars) => writeKerasArchive({ ...archive, weights: { ...archive.weights, groups: { ...archive.weights.groups, optimizer: { ...opt, vars } } } });
+
+  const int64 = await withVars([{ shape: [], dtype: 'int64', data: BigInt64Array.from([3n]) }, ...opt.vars.slice(1)]);
+  const model = await loadModelFromBytes(int64);
+  try {
+    assert.equal(model.optimizer!.iterations, 3);
+    expectKerasStep(model, doc, 'int64 iteration');
+  } finally {
+    model.dispose();
+  }
+
+  const warnings: string[] = [];
+  const prev = setWarningHandler((m) => warnings.push(m));
+  try {
+    for (const [iteration, warns] of [[0, false], [3, true]] as const) {
+      warnings.length = 0;
+      const head = [{ shape: [], dtype: 'int32' as const, data: Int32Array.from([iteration]) }, opt.vars[1]!];
+      const m = await loadModelFromBytes(await withVars(head));
+      try {
+        assert.equal(m.optimizer!.iterations, 0, 'the state was not loaded');
+        assert.equal(m.optimizer!.variables().length, opt.vars.length, 'the slots exist (built at load, as Keras)');
+        assert.equal(warnings.some((w) => /skipped the optimizer state.*2/.test(w)), warns, `iteration ${iteration}: ${warnings.join(' | ')}`);
+      } finally {
+        m.dispose();
+      }
+    }
+  } finally {
+    setWarningHandler(prev);
+  }
+});
