@@ -287,6 +287,7 @@ test('compile settings Keras cannot rebuild: saved without them, with a warning;
   }
   assert.equal(tf.memory().numTensors, before, 'a refused load frees what it built');
   await assert.rejects(() => loadModelFromBytes(bytes, { compile: 'yes' as unknown as boolean }), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && e.message.includes('compile'));
+  await assert.rejects(() => loadModelFromBytes(bytes, { compiled: false } as never), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && /unknown option 'compiled'.*Did you mean 'compile'/.test(e.message));
 });
 
 test('several outputs: losses, loss weights and metrics keyed by output name survive the round trip (same logs after loading)', async () => {

@@ -18,6 +18,7 @@ import { exportModel, kerasSavedLayers } from './keras_export.js';
 import { modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import type { AnyLayer } from './keras_registry.js';
 import { loadModelAssets, modelAssets } from './keras_assets.js';
+import { checkKeys } from '../training/option_check.js';
 import { compileConfigToKeras, compileFromKeras, optimizerToH5 } from './keras_compile.js';
 
 /**
@@ -154,8 +155,7 @@ export interface LoadModelOptions extends FromConfigOptions {
 
 /** Builds a model from `.keras` bytes (an ArrayBuffer works too); compiled when the file has compile settings. */
 export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Promise<Model> {
-  if (options === null || typeof options !== 'object') throw new MasqueError('INVALID_ARGUMENT', `loadModel: options must be an object such as { compile: false }; received ${options === null ? 'null' : typeof options}.`);
-  const { compile = true, ...fromConfig } = options;
+  const { compile = true, ...fromConfig } = checkKeys(options ?? {}, ['compile', 'maskPolicy'], 'loadModel') as LoadModelOptions;
   if (typeof compile !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `loadModel: the option compile must be true or false; received ${JSON.stringify(compile)}.`);
   const archive = await readKerasArchive(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
   const model = modelFromKerasConfig(nestedFunctionalFromZero(strip(archive.config)) as object, undefined, fromConfig);
