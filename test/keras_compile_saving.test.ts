@@ -72,6 +72,13 @@ for (const [name, optimizer] of [['keras_adam_functional', 'Adam'], ['keras_rmsp
       assert.ok(model.optimizer !== null, 'compiled');
       assert.equal(model.optimizer.constructor.name, optimizer);
       assert.equal(model.optimizer.iterations, 3);
+      // evaluate works at once: Keras's loss and accuracy at the saved weights.
+      const b = doc.batches[3]!;
+      const [x, y] = [tf.tensor2d(b.x, undefined, 'int32'), tf.tensor1d(b.y, 'int32')];
+      const [loss, acc] = (await model.evaluate(x, y)) as number[];
+      tf.dispose([x, y]);
+      assert.ok(Math.abs(loss! - doc.step4.loss) < 1e-5, `evaluate: ${loss} vs Keras ${doc.step4.loss}`);
+      assert.equal(acc, doc.step4.accuracy);
       expectKerasStep(model, doc, name);
       assert.equal(model.optimizer.iterations, 4);
     } finally {
