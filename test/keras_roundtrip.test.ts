@@ -58,8 +58,8 @@ function checkOutputs(model: Model, name: string, want: KerasRun, what: string):
 /**
  * Checks that `model` holds Keras's weights. Keras's paths of a reloaded
  * model leave out some enclosing layers (`forward_lstm/lstm_cell/kernel` for
- * `seq/bidi/forward_lstm/...`), so a Keras path matches the one Masque path
- * that equals it or ends with it (or that it ends with).
+ * `seq/bidi/forward_lstm/...`), so a Keras path matches the Masque path
+ * that equals it, or else the first free one that ends with it (or that it ends with).
  */
 function checkWeights(model: Model, want: KerasRun, what: string): void {
   const paths = model.weightPaths();
@@ -68,8 +68,11 @@ function checkWeights(model: Model, want: KerasRun, what: string): void {
   for (const w of want.weights) {
     const fits = [...free].filter((i) => paths[i] === w.path || paths[i]!.endsWith(`/${w.path}`) || w.path.endsWith(`/${paths[i]}`));
     const exact = fits.filter((i) => paths[i] === w.path);
-    const i = exact.length === 1 ? exact[0]! : fits.length === 1 ? fits[0]! : -1;
-    assert.ok(i >= 0, `${what}: Keras's weight ${w.path} matches ${fits.length} of Masque's weights (${paths.join(', ')})`);
+    // Keras's reloaded Bidirectional(RNN(cell)) names its forward cell's weights by the cell alone
+    // (`bi_cell/kernel`, which also ends the backward cell's path): weights come in the same order
+    // on both sides, so the first free one that fits is the one.
+    const i = exact.length === 1 ? exact[0]! : fits.length >= 1 ? Math.min(...fits) : -1;
+    assert.ok(i >= 0, `${what}: Keras's weight ${w.path} matches none of Masque's free weights (${paths.join(', ')})`);
     free.delete(i);
     const d = compare(model.weights[i]!.variable, w, 0, `${what} weight ${w.path}`);
     assert.ok(d.ok, d.message);

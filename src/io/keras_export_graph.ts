@@ -20,6 +20,7 @@ import { Comparison } from '../layers/ops/comparison.js';
 import { MultiHeadAttention } from '../layers/attention/multi_head_attention.js';
 import { GroupQueryAttention } from '../layers/attention/grouped_query_attention.js';
 import { RNNLayer } from '../layers/rnn/rnn_base.js';
+import { RNN } from '../layers/rnn/rnn.js';
 import { Bidirectional } from '../layers/rnn/bidirectional.js';
 import { camelToSnake } from './keras_names.js';
 import type { AnyLayer } from './keras_registry.js';
@@ -110,7 +111,7 @@ function recordedKwargs(layer: AnyLayer, inputs: XTensor | XTensor[], args: unkn
   }
   // Masque departs from Keras here (an RNN called with initial states still uses its input's mask):
   // writing the mask makes Keras compute what Masque does.
-  if ((layer instanceof RNNLayer || layer instanceof Bidirectional) && user['initial_state'] !== undefined && userMask === undefined && single) {
+  if ((layer instanceof RNNLayer || layer instanceof RNN || layer instanceof Bidirectional) && user['initial_state'] !== undefined && userMask === undefined && single) {
     const m = masks.get(inputs) ?? null;
     if (m !== null) kwargs['mask'] = m;
   }
