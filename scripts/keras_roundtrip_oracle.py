@@ -26,6 +26,7 @@ NAMES = [
     'fn_attention_concatenate', 'fn_mha_preln', 'fn_mha_cross_key', 'fn_conv_pooling_reshaping', 'fn_merging',
     'fn_ops_explicit_masks', 'fn_nested_functional', 'fn_nested_sequential', 'seq_nested_functional', 'fn_shared_layers',
     'fn_same_class_depths', 'fn_rnn_cells', 'fn_normalization', 'fn_attention_gqa_additive', 'fn_activations_regularization',
+    'fn_rnn_cells_states', 'fn_layer_options',
 ]
 
 
@@ -241,6 +242,33 @@ def native(name):
         d = L.EinsumDense('ab,bc->ac', output_shape=4, bias_axes='c', activation='tanh', name='einsum_dense')(g)
         logits = emb(d, reverse=True)
         return keras.Model(ids, [logits, h], name='activations_regularization')
+    if name == 'fn_rnn_cells_states':
+        from keras.src import tree
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        ctx = keras.Input((5,), name='ctx')
+        e = L.Embedding(10, 4, mask_zero=True, name='embedding')(ids)
+        stacked = L.StackedRNNCells([L.LSTMCell(3, name='st_lstm'), L.GRUCell(2, name='st_gru')], name='stacked')
+        outs = L.RNN(stacked, return_sequences=True, return_state=True, name='rnn_stacked_states')(e)
+        seq, states = outs[0], tree.flatten(outs[1:])
+        h0 = L.Dense(3, activation='tanh', name='init_h')(ctx)
+        c0 = L.Dense(3, name='init_c')(ctx)
+        last = L.RNN(L.LSTMCell(3, name='init_cell'), go_backwards=True, name='rnn_init')(seq, initial_state=[h0, c0])
+        return keras.Model([ids, ctx], [last, seq, *states], name='rnn_cells_states')
+    if name == 'fn_layer_options':
+        ids = keras.Input((6,), dtype='int32', name='ids')
+        x = keras.Input((6, 4), name='x')
+        h = L.Masking(name='masking')(x)
+        h = L.BatchNormalization(renorm=True, center=False, momentum=0.9, epsilon=0.01, name='bn_renorm')(h)
+        h = L.PReLU(name='p_re_lu')(h)
+        h = L.Normalization(mean=[0.1, -0.2, 0.3, 0], variance=[1, 2, 0.5, 4], invert=True, name='normalization_invert')(h)
+        h = L.Rescaling([0.5, 1, 2, -1], offset=0.25, name='rescaling')(h)
+        g = L.GroupQueryAttention(head_dim=3, num_query_heads=2, num_key_value_heads=1, use_bias=False, name='gqa')(h, h, h, use_causal_mask=True)
+        a = L.AdditiveAttention(use_scale=False, name='additive_attention')([h, h, h])
+        emb = L.ReversibleEmbedding(10, 4, mask_zero=True, tie_weights=False, logit_soft_cap=5.0, name='reversible_embedding')
+        s = L.Add(name='add')([g, emb(ids)])
+        logits = emb(L.GlobalAveragePooling1D(name='gap')(s), reverse=True)
+        ed = L.EinsumDense('abc,cde->abde', output_shape=(6, 2, 2), bias_axes='de', name='einsum_dense')(x)
+        return keras.Model([ids, x], [logits, a, ed], name='layer_options')
     raise KeyError(name)
 
 
@@ -257,8 +285,9 @@ def run(model, case):
     import numpy as np
     from keras.src.backend.common.masking import get_keras_mask
     xs = [np.array(a['data'], dtype=a['dtype']).reshape(a['shape']) for a in case['inputs']]
+    from keras.src import tree
     ys = model(xs[0] if len(xs) == 1 else xs, training=False)
-    ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
+    ys = tree.flatten(ys)
     masks = [get_keras_mask(y) for y in ys]
     return {'outputs': [arr(y) for y in ys], 'output_masks': [None if m is None else arr(np.asarray(m).astype(bool)) for m in masks]}
 

@@ -394,6 +394,41 @@ const builders: [string, string, () => { model: Model; inputs: tf.Tensor[] }][] 
       return { model: new Model({ inputs: ids, outputs: [logits, h], name: 'activations_regularization' }), inputs: [tokens()] };
     },
   ],
+  [
+    'fn_rnn_cells_states',
+    'RNN(StackedRNNCells) returning its states (Keras nests them per cell), and RNN(LSTMCell) with goBackwards called with initial states from a second input',
+    () => {
+      const ids = Input({ shape: [null], dtype: 'int32', name: 'ids' });
+      const ctx = Input({ shape: [5], name: 'ctx' });
+      const e = one(new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, name: 'embedding' }).apply(ids));
+      const stacked = new StackedRNNCells({ cells: [new LSTMCell({ units: 3, name: 'st_lstm' }), new GRUCell({ units: 2, name: 'st_gru' })], name: 'stacked' });
+      const [seq, h1, c1, h2] = many(new RNN({ cell: stacked, returnSequences: true, returnState: true, name: 'rnn_stacked_states' }).apply(e)) as [S, S, S, S];
+      const h0 = one(new Dense({ units: 3, activation: 'tanh', name: 'init_h' }).apply(ctx));
+      const c0 = one(new Dense({ units: 3, name: 'init_c' }).apply(ctx));
+      const last = one(new RNN({ cell: new LSTMCell({ units: 3, name: 'init_cell' }), goBackwards: true, name: 'rnn_init' }).apply(seq, { initialState: [h0, c0] }));
+      return { model: new Model({ inputs: [ids, ctx], outputs: [last, seq, h1, c1, h2], name: 'rnn_cells_states' }), inputs: [tokens(), tf.tensor2d(values(13, 20), [4, 5])] };
+    },
+  ],
+  [
+    'fn_layer_options',
+    'non-default options: BatchNormalization(renorm, center false), PReLU per step, Normalization(invert), Rescaling by a vector, GroupQueryAttention(query, value, key, causal), AdditiveAttention(key, no scale), ReversibleEmbedding(untied, soft cap), EinsumDense to two axes',
+    () => {
+      const ids = Input({ shape: [6], dtype: 'int32', name: 'ids' });
+      const x = Input({ shape: [6, 4], name: 'x' });
+      let h = one(new Masking({ name: 'masking' }).apply(x));
+      h = one(new BatchNormalization({ renorm: true, center: false, momentum: 0.9, epsilon: 0.01, name: 'bn_renorm' }).apply(h));
+      h = one(new PReLU({ name: 'p_re_lu' }).apply(h));
+      h = one(new Normalization({ mean: [0.1, -0.2, 0.3, 0], variance: [1, 2, 0.5, 4], invert: true, name: 'normalization_invert' }).apply(h));
+      h = one(new Rescaling({ scale: [0.5, 1, 2, -1], offset: 0.25, name: 'rescaling' }).apply(h));
+      const g = one(new GroupQueryAttention({ headDim: 3, numQueryHeads: 2, numKeyValueHeads: 1, useBias: false, name: 'gqa' }).apply([h, h, h], { useCausalMask: true }));
+      const a = one(new AdditiveAttention({ useScale: false, name: 'additive_attention' }).apply([h, h, h]));
+      const emb = new ReversibleEmbedding({ inputDim: 10, outputDim: 4, maskZero: true, tieWeights: false, logitSoftCap: 5, name: 'reversible_embedding' });
+      const s = one(new Add({ name: 'add' }).apply([g, one(emb.apply(ids))]));
+      const logits = one(emb.apply(one(new GlobalAveragePooling1D({ name: 'gap' }).apply(s)), { reverse: true }));
+      const ed = one(new EinsumDense({ equation: 'abc,cde->abde', outputShape: [6, 2, 2], biasAxes: 'de', name: 'einsum_dense' }).apply(x));
+      return { model: new Model({ inputs: [ids, x], outputs: [logits, a, ed], name: 'layer_options' }), inputs: [tokens(), floats(4, 9)] };
+    },
+  ],
 ];
 
 /** Names of the fixture models, in order. */
