@@ -268,7 +268,16 @@ def native(name):
         s = L.Add(name='add')([g, emb(ids)])
         logits = emb(L.GlobalAveragePooling1D(name='gap')(s), reverse=True)
         ed = L.EinsumDense('abc,cde->abde', output_shape=(6, 2, 2), bias_axes='de', name='einsum_dense')(x)
-        return keras.Model([ids, x], [logits, a, ed], name='layer_options')
+        c = L.ELU(alpha=0.7, name='elu')(h)
+        c = L.LeakyReLU(negative_slope=0.05, name='leaky_re_lu')(c)
+        c = L.Identity(name='identity')(c)
+        c = L.GaussianDropout(0.1, name='gaussian_dropout')(c)
+        c = L.AlphaDropout(0.1, name='alpha_dropout')(c)
+        c = L.SpatialDropout1D(0.1, name='spatial_dropout1d')(c)
+        c = L.ActivityRegularization(l2=0.01, name='activity_regularization')(c)
+        c = L.GroupNormalization(groups=2, name='group_normalization')(c)
+        seq = L.LSTM(3, return_sequences=True, name='lstm')(c)
+        return keras.Model([ids, x], [logits, a, ed, seq], name='layer_options')
     raise KeyError(name)
 
 

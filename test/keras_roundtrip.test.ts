@@ -35,6 +35,13 @@ const NATIVE_DEPARTURES: Record<string, { why: string; outputs: number[] }> = {
   // (Masque's own file records the mask, so Keras computes Masque's numbers from it.)
   fn_initial_state: { why: 'an RNN called with initial states still uses its mask', outputs: [0, 1] },
   fn_rnn_cells_states: { why: 'an RNN(cell) called with initial states still uses its mask', outputs: [0] },
+  // Departure 13: Keras's GroupNormalization takes its statistics over padded steps too.
+  fn_layer_options: { why: 'GroupNormalization takes its statistics over valid steps', outputs: [3] },
+};
+
+/** Departures that Keras computes from Masque's own files too (the file cannot tell Keras to count valid steps only). */
+const LOAD_DEPARTURES: Record<string, { why: string; outputs: number[] }> = {
+  fn_layer_options: NATIVE_DEPARTURES['fn_layer_options']!,
 };
 
 const json = <T>(f: string): T => JSON.parse(readFileSync(join(dir, f), 'utf8')) as T;
@@ -181,7 +188,7 @@ test('Keras loads Masque\'s files with Masque\'s outputs, masks, layer order and
     for (const name of ROUND_TRIP_NAMES) {
       const keras = json<KerasRun>(`${name}.keras_outputs.json`);
       const { model, inputs } = buildRoundTripModel(name);
-      checkOutputs(model, name, keras, `${name} (Masque model vs Keras on Masque's file)`);
+      checkOutputs(model, name, keras, `${name} (Masque model vs Keras on Masque's file)`, LOAD_DEPARTURES[name]?.outputs);
       checkWeights(model, keras, name);
       // The order Keras gives the loaded layers is the order Masque named the weight groups in.
       const saved = kerasSavedLayers(model).map((l) => l.name);
@@ -202,7 +209,7 @@ test('Masque loads its own files back with Keras\'s outputs and layer order', as
       const model = await loadModelFromBytes(bytes(`${name}.keras`));
       assert.deepEqual(layerNames(model), keras.layers, `${name}: layer order`);
       checkWeights(model, keras, `${name} (reloaded)`);
-      checkOutputs(model, name, keras, `${name} (Masque's file reloaded)`);
+      checkOutputs(model, name, keras, `${name} (Masque's file reloaded)`, LOAD_DEPARTURES[name]?.outputs);
       model.dispose();
     }
   } finally {

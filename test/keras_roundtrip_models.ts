@@ -411,7 +411,7 @@ const builders: [string, string, () => { model: Model; inputs: tf.Tensor[] }][] 
   ],
   [
     'fn_layer_options',
-    'non-default options: BatchNormalization(renorm, center false), PReLU per step, Normalization(invert), Rescaling by a vector, GroupQueryAttention(query, value, key, causal), AdditiveAttention(key, no scale), ReversibleEmbedding(untied, soft cap), EinsumDense to two axes',
+    'non-default options: BatchNormalization(renorm, center false), PReLU per step, Normalization(invert), Rescaling by a vector, GroupQueryAttention(query, value, key, causal), AdditiveAttention(key, no scale), ReversibleEmbedding(untied, soft cap), EinsumDense to two axes; activations, dropouts and GroupNormalization on a masked sequence',
     () => {
       const ids = Input({ shape: [6], dtype: 'int32', name: 'ids' });
       const x = Input({ shape: [6, 4], name: 'x' });
@@ -426,7 +426,17 @@ const builders: [string, string, () => { model: Model; inputs: tf.Tensor[] }][] 
       const s = one(new Add({ name: 'add' }).apply([g, one(emb.apply(ids))]));
       const logits = one(emb.apply(one(new GlobalAveragePooling1D({ name: 'gap' }).apply(s)), { reverse: true }));
       const ed = one(new EinsumDense({ equation: 'abc,cde->abde', outputShape: [6, 2, 2], biasAxes: 'de', name: 'einsum_dense' }).apply(x));
-      return { model: new Model({ inputs: [ids, x], outputs: [logits, a, ed], name: 'layer_options' }), inputs: [tokens(), floats(4, 9)] };
+      // The elementwise and dropout layers on a masked sequence, then GroupNormalization over valid steps (departure 13) -> LSTM.
+      let c = one(new ELU({ alpha: 0.7, name: 'elu' }).apply(h));
+      c = one(new LeakyReLU({ negativeSlope: 0.05, name: 'leaky_re_lu' }).apply(c));
+      c = one(new Identity({ name: 'identity' }).apply(c));
+      c = one(new GaussianDropout({ rate: 0.1, name: 'gaussian_dropout' }).apply(c));
+      c = one(new AlphaDropout({ rate: 0.1, name: 'alpha_dropout' }).apply(c));
+      c = one(new SpatialDropout1D({ rate: 0.1, name: 'spatial_dropout1d' }).apply(c));
+      c = one(new ActivityRegularization({ l2: 0.01, name: 'activity_regularization' }).apply(c));
+      c = one(new GroupNormalization({ groups: 2, name: 'group_normalization' }).apply(c));
+      const seq = one(new LSTM({ units: 3, returnSequences: true, name: 'lstm' }).apply(c));
+      return { model: new Model({ inputs: [ids, x], outputs: [logits, a, ed, seq], name: 'layer_options' }), inputs: [tokens(), floats(4, 9)] };
     },
   ],
 ];
