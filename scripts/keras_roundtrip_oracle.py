@@ -26,7 +26,7 @@ NAMES = [
     'fn_attention_concatenate', 'fn_mha_preln', 'fn_mha_cross_key', 'fn_conv_pooling_reshaping', 'fn_merging',
     'fn_ops_explicit_masks', 'fn_nested_functional', 'fn_nested_sequential', 'seq_nested_functional', 'fn_shared_layers',
     'fn_same_class_depths', 'fn_rnn_cells', 'fn_normalization', 'fn_attention_gqa_additive', 'fn_activations_regularization',
-    'fn_rnn_cells_states', 'fn_layer_options',
+    'fn_rnn_cells_states', 'fn_layer_options', 'seq_cells_norm',
 ]
 
 
@@ -278,6 +278,17 @@ def native(name):
         c = L.GroupNormalization(groups=2, name='group_normalization')(c)
         seq = L.LSTM(3, return_sequences=True, name='lstm')(c)
         return keras.Model([ids, x], [logits, a, ed, seq], name='layer_options')
+    if name == 'seq_cells_norm':
+        return keras.Sequential([
+            keras.Input((None,), dtype='int32', name='ids'),
+            L.Embedding(10, 4, mask_zero=True, name='emb'),
+            L.BatchNormalization(name='batch_normalization'),
+            L.RNN(L.GRUCell(3, name='gru_cell'), return_sequences=True, name='rnn_gru'),
+            L.UnitNormalization(name='unit_normalization'),
+            L.PReLU(shared_axes=[1], name='p_re_lu'),
+            L.RNN(L.StackedRNNCells([L.SimpleRNNCell(3, name='st_simple'), L.LSTMCell(2, name='st_lstm')], name='stacked'), name='rnn_stacked'),
+            L.Dense(2, name='head'),
+        ], name='seq_cells_norm')
     raise KeyError(name)
 
 

@@ -439,6 +439,26 @@ const builders: [string, string, () => { model: Model; inputs: tf.Tensor[] }][] 
       return { model: new Model({ inputs: [ids, x], outputs: [logits, a, ed, seq], name: 'layer_options' }), inputs: [tokens(), floats(4, 9)] };
     },
   ],
+  [
+    'seq_cells_norm',
+    'Sequential: Embedding(maskZero) -> BatchNormalization -> RNN(GRUCell, returnSequences) -> UnitNormalization -> PReLU -> RNN(StackedRNNCells) -> Dense',
+    () => ({
+      model: new Sequential({
+        name: 'seq_cells_norm',
+        layers: [
+          Input({ shape: [null], dtype: 'int32', name: 'ids' }),
+          new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, name: 'emb' }),
+          new BatchNormalization({ name: 'batch_normalization' }),
+          new RNN({ cell: new GRUCell({ units: 3, name: 'gru_cell' }), returnSequences: true, name: 'rnn_gru' }),
+          new UnitNormalization({ name: 'unit_normalization' }),
+          new PReLU({ sharedAxes: [1], name: 'p_re_lu' }),
+          new RNN({ cell: new StackedRNNCells({ cells: [new SimpleRNNCell({ units: 3, name: 'st_simple' }), new LSTMCell({ units: 2, name: 'st_lstm' })], name: 'stacked' }), name: 'rnn_stacked' }),
+          new Dense({ units: 2, name: 'head' }),
+        ],
+      }),
+      inputs: [tokens()],
+    }),
+  ],
 ];
 
 /** Names of the fixture models, in order. */
