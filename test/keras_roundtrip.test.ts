@@ -15,6 +15,7 @@ import { readKerasArchive, type H5Tree } from '../src/io/keras_archive.js';
 import { kerasSavedLayers } from '../src/io/keras_export.js';
 import { compare, toTensor, type CaseArray } from './conformance/cases.js';
 import { ROUND_TRIP_NAMES, buildRoundTripModel } from './keras_roundtrip_models.js';
+import { structure } from './keras_config_structure.js';
 
 const dir = fileURLToPath(new URL('./fixtures/keras-roundtrip', import.meta.url));
 const TOL = 1e-5;
@@ -125,43 +126,6 @@ test('Masque writes the fixture files again: same config and weights', async () 
     model.dispose();
   }
 });
-
-/**
- * A config's structure: every entry's module, class, name, build config and
- * recorded calls, in order, and the ops' own configs; op names replaced by
- * their order of appearance (Keras names its ops from a process-wide
- * counter). Layer options are left out: Masque writes initializers by name
- * and leaves out null regularizers, which Keras reads the same.
- */
-function structure(config: unknown): unknown {
-  const ops = new Map<string, string>();
-  const findOps = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(findOps);
-    else if (v !== null && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      if (typeof o['module'] === 'string' && o['module'].startsWith('keras.src.ops') && typeof o['name'] === 'string') ops.set(o['name'], `op_${ops.size}`);
-      Object.values(o).forEach(findOps);
-    }
-  };
-  findOps(config);
-  const walk = (v: unknown, key = ''): unknown => {
-    if (typeof v === 'string') return ops.get(v) ?? v;
-    if (Array.isArray(v)) return v.map((x) => walk(x));
-    if (v === null || typeof v !== 'object') return v;
-    const o = v as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(o)) {
-      if (k === 'shared_object_id' || k === 'compile_config') continue;
-      const layerOptions = k === 'config' && o['module'] === 'keras.layers' && o['class_name'] !== 'InputLayer' && key !== 'layers';
-      if (layerOptions) {
-        const c = x as Record<string, unknown>;
-        out[k] = { name: c['name'], ...(c['layer'] !== undefined ? { layer: walk(c['layer']) } : {}) };
-      } else out[k] = walk(x, k);
-    }
-    return out;
-  };
-  return walk(config);
-}
 
 /** Masque records a mask where Keras records none (departure 5), so there the configs are compared without op entries and mask arguments. */
 const CONFIG_DEPARTURES = new Set(['fn_initial_state', 'fn_rnn_cells_states']);

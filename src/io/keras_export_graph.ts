@@ -24,7 +24,7 @@ import { RNN } from '../layers/rnn/rnn.js';
 import { Bidirectional } from '../layers/rnn/bidirectional.js';
 import { camelToSnake } from './keras_names.js';
 import type { AnyLayer } from './keras_registry.js';
-import { kerasCallSignature, kerasOutputMasks, type KMask, type OpClass } from './keras_mask_ops.js';
+import { RECORDED_TRAINING_FALSE, kerasCallSignature, kerasOutputMasks, type KMask, type OpClass } from './keras_mask_ops.js';
 
 type Obj = Record<string, unknown>;
 
@@ -98,8 +98,8 @@ function maskOf(v: XTensor | XTensor[], masks: Map<XTensor, KMask>): KMask {
  * Functional model: on anything), `training=False` where `call`'s default is
  * False and `mask=<the input's mask>` where `call` takes a mask.
  */
-function recordedKwargs(layer: AnyLayer, inputs: XTensor | XTensor[], args: unknown[], user: Obj, masks: Map<XTensor, KMask>): Obj {
-  const kwargs: Obj = { ...user };
+function recordedKwargs(layer: AnyLayer, inputs: XTensor | XTensor[], args: unknown[], user: Obj, masks: Map<XTensor, KMask>, importedTrainingFalse: boolean): Obj {
+  const kwargs: Obj = importedTrainingFalse && !('training' in user) ? { training: false, ...user } : { ...user };
   const sig = kerasCallSignature(layer);
   const single = !Array.isArray(inputs);
   const copies = sig.convertsInputs && (Object.keys(user).length > 0 || !single || inputs.dtype !== 'float32');
@@ -154,7 +154,7 @@ export function buildExportGraph(model: Model): ExportGraph {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const args: unknown[] = !positionalInputs(layer) ? [inputs] : [...list, ...(layer instanceof KerasOp ? layer.extraOperands() : [])];
     const firstArg = positionalInputs(layer) ? list[0]! : inputs;
-    const kwargs = layer instanceof KerasOp ? user : recordedKwargs(layer, inputs, args, user, masks);
+    const kwargs = layer instanceof KerasOp ? user : recordedKwargs(layer, inputs, args, user, masks, RECORDED_TRAINING_FALSE.has(n));
     const userMask = user['mask'];
     const node: XNode = { operation: layer, source: n, args, kwargs, outputs };
     n.outputs.forEach((s, k) => outputs.push(new XTensor(s.shape, s.dtype, node, k)));

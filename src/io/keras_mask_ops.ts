@@ -78,6 +78,15 @@ export interface KerasCallSignature {
   convertsInputs: boolean;
 }
 
+/**
+ * Graph nodes imported from a Keras config whose recorded call held
+ * `training=False` (Keras writes it when it filled the mask itself, and a
+ * Keras model loaded from such a config passes it on as given). Masque's
+ * import drops `training` from the call; the export writes it back for these
+ * nodes, so a Keras config imported and exported again records the same call.
+ */
+export const RECORDED_TRAINING_FALSE = new WeakSet<object>();
+
 /** The Keras call signature of a Masque layer (for ops: none of these). */
 export function kerasCallSignature(layer: AnyLayer): KerasCallSignature {
   const sig = (mask: boolean, trainingFalse = false, convertsInputs = true): KerasCallSignature => ({ mask, trainingFalse, convertsInputs });
