@@ -1,5 +1,6 @@
-// Keras's own configs of the issue-14 cases (keras-3.15.1-more), imported
-// into Masque and exported again, give Keras's structure back: the same
+// Keras's own configs of the golden cases (keras-3.15.1 and the issue-14
+// cases of keras-3.15.1-more), imported into Masque and exported again,
+// give Keras's structure back: the same
 // entries in the same order, the same recorded calls (the `mask` and
 // `training=False` arguments Keras wrote), the same op nodes and build
 // configs (test/keras_config_structure.ts). Two differences are Masque's
@@ -12,13 +13,13 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Input, Embedding, LSTM, Model, modelFromKerasConfig, modelToKerasConfig, setWarningHandler, type SymbolicTensor } from '../src/index.js';
+import { Input, Embedding, LSTM, Dense, Dropout, TimeDistributed, Model, modelFromKerasConfig, modelToKerasConfig, setWarningHandler, type SymbolicTensor } from '../src/index.js';
 import { loadCase } from './conformance/cases.js';
 import { structure } from './keras_config_structure.js';
 import { NotEqual } from '../src/layers/ops/comparison.js';
 
 type Obj = Record<string, unknown>;
-const dir = fileURLToPath(new URL('./fixtures/keras-3.15.1-more', import.meta.url));
+const dirs = ['keras-3.15.1', 'keras-3.15.1-more'].map((d) => fileURLToPath(new URL(`./fixtures/${d}`, import.meta.url)));
 
 /** Flat output_layers (Masque's outputs are flat), and GroupQueryAttention's keyword key as its third input. */
 function normalized(config: unknown): unknown {
@@ -37,12 +38,13 @@ function normalized(config: unknown): unknown {
   return c;
 }
 
-test('Keras configs of the issue-14 cases export again with the calls, masks and ops Keras recorded', () => {
+test('Keras configs of the golden cases export again with the calls, masks and ops Keras recorded', () => {
   const restore = setWarningHandler(() => {});
   let functional = 0;
   try {
-    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json') && x !== 'index.json')) {
-      const c = loadCase(join(dir, f));
+    for (const f of dirs.flatMap((d) => readdirSync(d).filter((x) => x.endsWith('.json') && x !== 'index.json').map((x) => join(d, x)))) {
+      const c = loadCase(f);
+      if (c['kind'] !== undefined && c['kind'] !== 'model') continue;
       const config = c['config'] as { class_name?: string } | undefined;
       if (config === undefined || c['call_error_type'] !== undefined) continue;
       const model = modelFromKerasConfig(config, undefined, { maskPolicy: 'ignore' });
@@ -54,7 +56,7 @@ test('Keras configs of the issue-14 cases export again with the calls, masks and
   } finally {
     setWarningHandler(restore);
   }
-  assert.ok(functional >= 40, `found only ${functional} functional cases`);
+  assert.ok(functional >= 60, `found only ${functional} functional cases`);
 });
 
 test('training=False is recorded where Keras recorded it, and not for a mask the user gives', () => {
@@ -77,4 +79,16 @@ test('training=False is recorded where Keras recorded it, and not for a mask the
   assert.deepEqual(kwargsOf(again, 'explicit'), ['mask']);
   model.dispose();
   back.dispose();
+});
+
+test('a layer Keras builds at init has no build config inside TimeDistributed either', () => {
+  const x = Input({ shape: [null, 3], name: 'x' });
+  const d = new TimeDistributed({ layer: new Dropout({ rate: 0.5, name: 'dropout' }), name: 'td_dropout' }).apply(x) as SymbolicTensor;
+  const y = new TimeDistributed({ layer: new Dense({ units: 2, name: 'dense' }), name: 'td_dense' }).apply(d) as SymbolicTensor;
+  const model = new Model({ inputs: x, outputs: y });
+  const inner = (name: string): Obj =>
+    ((modelToKerasConfig(model) as { config: { layers: Obj[] } }).config.layers.find((l) => (l['config'] as Obj)['name'] === name)!['config'] as Obj)['layer'] as Obj;
+  assert.equal(inner('td_dropout')['build_config'], undefined);
+  assert.deepEqual(inner('td_dense')['build_config'], { input_shape: [null, 3] });
+  model.dispose();
 });

@@ -84,6 +84,8 @@ const NO_BUILD: readonly (abstract new (...a: never[]) => AnyLayer)[] = [
  */
 function wrappedBuildConfig(layer: AnyLayer, entry: Obj): void {
   if (!(layer instanceof Bidirectional || layer instanceof TimeDistributed)) return;
+  // A layer Keras builds at init (Dropout, Activation, ...) has no build config, wrapped or not.
+  if (layer instanceof TimeDistributed && NO_BUILD.some((c) => layer.layer instanceof c)) return;
   const inner = (entry['config'] as Obj)['layer'] as Obj | undefined;
   const node = layer.inboundNodes[0];
   if (inner === undefined || node === undefined || inner['build_config'] !== undefined || inner['module'] !== 'keras.layers') return;
