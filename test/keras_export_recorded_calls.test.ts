@@ -3,11 +3,10 @@
 // give Keras's structure back: the same
 // entries in the same order, the same recorded calls (the `mask` and
 // `training=False` arguments Keras wrote), the same op nodes and build
-// configs (test/keras_config_structure.ts). Two differences are Masque's
-// on purpose and are normalized away: Masque lists a model's outputs flat
-// (Keras nests an RNN's states per cell), and a key given to
-// GroupQueryAttention as a keyword is recorded as the third positional input
-// (Keras reads both the same way).
+// configs (test/keras_config_structure.ts), a key given to an attention
+// layer as a keyword given so again. One difference is Masque's on purpose
+// and is normalized away: Masque lists a model's outputs flat (Keras nests
+// an RNN's states per cell; it reads both the same way).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -21,20 +20,11 @@ import { NotEqual } from '../src/layers/ops/comparison.js';
 type Obj = Record<string, unknown>;
 const dirs = ['keras-3.15.1', 'keras-3.15.1-more'].map((d) => fileURLToPath(new URL(`./fixtures/${d}`, import.meta.url)));
 
-/** Flat output_layers (Masque's outputs are flat), and GroupQueryAttention's keyword key as its third input. */
+/** Flat output_layers (Masque's outputs are flat). */
 function normalized(config: unknown): unknown {
-  const c = structuredClone(config) as { config: Obj & { layers: Obj[] } };
+  const c = structuredClone(config) as { config: Obj };
   const flat = (v: unknown): unknown[] => (Array.isArray(v) && typeof v[0] === 'string' ? [v] : Array.isArray(v) ? v.flatMap(flat) : [v]);
   if (Array.isArray(c.config['output_layers']) && typeof c.config['output_layers'][0] !== 'string') c.config['output_layers'] = flat(c.config['output_layers']);
-  for (const e of c.config.layers) {
-    if (e['class_name'] !== 'GroupQueryAttention') continue;
-    for (const n of (e['inbound_nodes'] as { args: unknown[]; kwargs: Obj }[]) ?? []) {
-      if (n.kwargs['key'] !== undefined && n.args.length === 2) {
-        n.args.push(n.kwargs['key']);
-        delete n.kwargs['key'];
-      }
-    }
-  }
   return c;
 }
 

@@ -24,7 +24,7 @@ import { RNN } from '../layers/rnn/rnn.js';
 import { Bidirectional } from '../layers/rnn/bidirectional.js';
 import { camelToSnake } from './keras_names.js';
 import type { AnyLayer } from './keras_registry.js';
-import { RECORDED_TRAINING_FALSE, kerasCallSignature, kerasOutputMasks, type KMask, type OpClass } from './keras_mask_ops.js';
+import { KEY_AS_KEYWORD, RECORDED_TRAINING_FALSE, kerasCallSignature, kerasOutputMasks, type KMask, type OpClass } from './keras_mask_ops.js';
 
 type Obj = Record<string, unknown>;
 
@@ -152,7 +152,12 @@ export function buildExportGraph(model: Model): ExportGraph {
     const user: Obj = {};
     for (const [k, v] of Object.entries(n.args)) if (v !== undefined) user[camelToSnake(k)] = mapSymbolic(v, x);
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const args: unknown[] = !positionalInputs(layer) ? [inputs] : [...list, ...(layer instanceof KerasOp ? layer.extraOperands() : [])];
+    let args: unknown[] = !positionalInputs(layer) ? [inputs] : [...list, ...(layer instanceof KerasOp ? layer.extraOperands() : [])];
+    // An imported attention call that gave the key as a keyword gives it so again.
+    if (KEY_AS_KEYWORD.has(n) && positionalInputs(layer) && args.length === 3 && user['key'] === undefined) {
+      user['key'] = args[2];
+      args = args.slice(0, 2);
+    }
     const firstArg = positionalInputs(layer) ? list[0]! : inputs;
     const kwargs = layer instanceof KerasOp ? user : recordedKwargs(layer, inputs, args, user, masks, RECORDED_TRAINING_FALSE.has(n));
     const userMask = user['mask'];

@@ -87,6 +87,13 @@ export interface KerasCallSignature {
  */
 export const RECORDED_TRAINING_FALSE = new WeakSet<object>();
 
+/**
+ * Attention calls imported from a Keras config that gave the key as a
+ * keyword (`mha(query, value, key=k)`). Masque's attention layers take the
+ * key as their third input; the export writes it back as the keyword.
+ */
+export const KEY_AS_KEYWORD = new WeakSet<object>();
+
 /** The Keras call signature of a Masque layer (for ops: none of these). */
 export function kerasCallSignature(layer: AnyLayer): KerasCallSignature {
   const sig = (mask: boolean, trainingFalse = false, convertsInputs = true): KerasCallSignature => ({ mask, trainingFalse, convertsInputs });
