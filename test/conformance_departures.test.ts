@@ -165,3 +165,24 @@ test("departure 22: Keras's functional structure (4 outputs) fails the check", (
   assert.equal(r.status, 'fail');
   assert.match(r.message, /4 outputs, the float64 reference, departure 22: Bidirectional returns every state of both directions has 5/);
 });
+
+test("the float64 reference merges directions of different widths with Keras's broadcasting", async () => {
+  // Bidirectional(GRU(4, unroll), backwardLayer: GRU(1), mergeMode 'sum'): [B, T, 4] + [B, T, 1].
+  const c = repro('repro_bidirectional_merge_broadcast_units');
+  assert.equal(departureId(c), 'unroll-zero-output-for-mask');
+  const r = await runCase(c);
+  assert.equal(r.status, 'pass', r.message);
+  assert.equal(r.message, "float64 at 'bidirectional'");
+  // The reference itself: finite, 4 wide, and equal to Keras where Keras is right (no masked step in row 0).
+  const x = (c['layer_outputs'] as Case[]).find((e) => e['layer'] === 'masking')!;
+  const t = tf.tensor(Array.from(decodeNumbers(x['outputs'][0])), x['outputs'][0].shape, 'float32');
+  const m = tf.tensor(x['masks'][0].data.map(Number), x['masks'][0].shape, 'bool');
+  attachMask(t, m);
+  const ref = reference64(c, 'bidirectional', { inputs: [t], args: {} })!;
+  tf.dispose([t, m]);
+  const out = ref.outputs[0]!;
+  assert.deepEqual(out.shape, [4, 5, 4]);
+  assert.ok(out.data.every(Number.isFinite));
+  const keras = decodeNumbers((c['layer_outputs'] as Case[]).find((e) => e['layer'] === 'bidirectional')!['outputs'][0]);
+  for (let i = 0; i < 5 * 4; i++) assert.ok(Math.abs(out.data[i]! - keras[i]!) < 1e-5, `row 0, element ${i}: ${out.data[i]} vs ${keras[i]}`);
+});
