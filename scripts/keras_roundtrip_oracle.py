@@ -25,7 +25,8 @@ NAMES = [
     'seq_embedding_bilstm_dense', 'seq_masking_gru_timedistributed', 'fn_core_chain', 'fn_rnn_family', 'fn_initial_state',
     'fn_attention_concatenate', 'fn_mha_preln', 'fn_mha_cross_key', 'fn_conv_pooling_reshaping', 'fn_merging',
     'fn_ops_explicit_masks', 'fn_nested_functional', 'fn_nested_sequential', 'seq_nested_functional', 'fn_shared_layers',
-    'fn_same_class_depths',
+    'fn_same_class_depths', 'fn_rnn_cells', 'fn_normalization', 'fn_attention_gqa_additive', 'fn_activations_regularization',
+    'fn_rnn_cells_states', 'fn_layer_options', 'seq_cells_norm',
 ]
 
 
@@ -192,6 +193,102 @@ def native(name):
         s = L.Add(name='add')([d1, d2])
         o = L.GlobalAveragePooling1D(name='gap')(s)
         return keras.Model([t1, t2], o, name='same_class_depths')
+    if name == 'fn_rnn_cells':
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        e = L.Embedding(10, 4, mask_zero=True, name='embedding')(ids)
+        s = L.RNN(L.SimpleRNNCell(4, name='simple_cell'), return_sequences=True, name='rnn_simple')(e)
+        seq, h, c = L.RNN(L.LSTMCell(3, name='lstm_cell'), return_sequences=True, return_state=True, name='rnn_lstm')(s)
+        g = L.RNN(L.GRUCell(3, reset_after=False, name='gru_cell'), go_backwards=True, name='rnn_gru')(seq)
+        stacked = L.StackedRNNCells([L.LSTMCell(3, name='stack_lstm'), L.GRUCell(2, name='stack_gru')], name='stacked')
+        st = L.RNN(stacked, return_sequences=True, zero_output_for_mask=True, name='rnn_stacked')(e)
+        bi = L.Bidirectional(L.RNN(L.GRUCell(2, name='bi_cell'), return_sequences=True, name='rnn_bi'), name='bidirectional')(st)
+        return keras.Model(ids, [g, bi, h, c], name='rnn_cells')
+    if name == 'fn_normalization':
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        x = keras.Input((6, 4), name='x')
+        h = L.Embedding(10, 4, mask_zero=True, name='embedding')(ids)
+        h = L.BatchNormalization(name='batch_normalization')(h)
+        h = L.Rescaling(0.5, offset=0.1, name='rescaling')(h)
+        h = L.Normalization(mean=[0.1, -0.2, 0.3, 0], variance=[1, 2, 0.5, 4], name='normalization')(h)
+        h = L.Normalization(name='normalization_adapted')(h)
+        h = L.UnitNormalization(name='unit_normalization')(h)
+        seq = L.LSTM(3, return_sequences=True, name='lstm')(h)
+        u = L.GroupNormalization(groups=2, name='group_normalization')(x)
+        u = L.RMSNormalization(name='rms_normalization')(u)
+        return keras.Model([ids, x], [seq, h, u], name='normalization')
+    if name == 'fn_attention_gqa_additive':
+        q = keras.Input((None,), dtype='int32', name='q_ids')
+        v = keras.Input((None,), dtype='int32', name='v_ids')
+        qe = L.Embedding(10, 4, mask_zero=True, name='q_emb')(q)
+        ve = L.Embedding(10, 4, mask_zero=True, name='v_emb')(v)
+        gqa = L.GroupQueryAttention(head_dim=2, num_query_heads=4, num_key_value_heads=2, use_gate=True, name='gqa')(qe, ve)
+        add = L.AdditiveAttention(name='additive_attention')([qe, ve])
+        cat = L.Concatenate(name='concat')([gqa, add])
+        o = L.Dense(2, name='dense')(L.GlobalAveragePooling1D(name='gap')(cat))
+        return keras.Model([q, v], [o, gqa, add], name='gqa_additive')
+    if name == 'fn_activations_regularization':
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        emb = L.ReversibleEmbedding(10, 4, mask_zero=True, name='reversible_embedding')
+        h = emb(ids)
+        h = L.ELU(alpha=0.5, name='elu')(h)
+        h = L.LeakyReLU(negative_slope=0.2, name='leaky_re_lu')(h)
+        h = L.PReLU(shared_axes=[1], name='p_re_lu')(h)
+        h = L.Identity(name='identity')(h)
+        h = L.GaussianDropout(0.2, name='gaussian_dropout')(h)
+        h = L.AlphaDropout(0.1, name='alpha_dropout')(h)
+        h = L.SpatialDropout1D(0.2, name='spatial_dropout1d')(h)
+        h = L.ActivityRegularization(l1=0.01, l2=0.001, name='activity_regularization')(h)
+        g = L.GlobalAveragePooling1D(name='gap')(h)
+        d = L.EinsumDense('ab,bc->ac', output_shape=4, bias_axes='c', activation='tanh', name='einsum_dense')(g)
+        logits = emb(d, reverse=True)
+        return keras.Model(ids, [logits, h], name='activations_regularization')
+    if name == 'fn_rnn_cells_states':
+        from keras.src import tree
+        ids = keras.Input((None,), dtype='int32', name='ids')
+        ctx = keras.Input((5,), name='ctx')
+        e = L.Embedding(10, 4, mask_zero=True, name='embedding')(ids)
+        stacked = L.StackedRNNCells([L.LSTMCell(3, name='st_lstm'), L.GRUCell(2, name='st_gru')], name='stacked')
+        outs = L.RNN(stacked, return_sequences=True, return_state=True, name='rnn_stacked_states')(e)
+        seq, states = outs[0], tree.flatten(outs[1:])
+        h0 = L.Dense(3, activation='tanh', name='init_h')(ctx)
+        c0 = L.Dense(3, name='init_c')(ctx)
+        last = L.RNN(L.LSTMCell(3, name='init_cell'), go_backwards=True, name='rnn_init')(seq, initial_state=[h0, c0])
+        return keras.Model([ids, ctx], [last, seq, *states], name='rnn_cells_states')
+    if name == 'fn_layer_options':
+        ids = keras.Input((6,), dtype='int32', name='ids')
+        x = keras.Input((6, 4), name='x')
+        h = L.Masking(name='masking')(x)
+        h = L.BatchNormalization(renorm=True, center=False, momentum=0.9, epsilon=0.01, name='bn_renorm')(h)
+        h = L.PReLU(name='p_re_lu')(h)
+        h = L.Normalization(mean=[0.1, -0.2, 0.3, 0], variance=[1, 2, 0.5, 4], invert=True, name='normalization_invert')(h)
+        h = L.Rescaling([0.5, 1, 2, -1], offset=0.25, name='rescaling')(h)
+        g = L.GroupQueryAttention(head_dim=3, num_query_heads=2, num_key_value_heads=1, use_bias=False, name='gqa')(h, h, h, use_causal_mask=True)
+        a = L.AdditiveAttention(use_scale=False, name='additive_attention')([h, h, h])
+        emb = L.ReversibleEmbedding(10, 4, mask_zero=True, tie_weights=False, logit_soft_cap=5.0, name='reversible_embedding')
+        s = L.Add(name='add')([g, emb(ids)])
+        logits = emb(L.GlobalAveragePooling1D(name='gap')(s), reverse=True)
+        ed = L.EinsumDense('abc,cde->abde', output_shape=(6, 2, 2), bias_axes='de', name='einsum_dense')(x)
+        c = L.ELU(alpha=0.7, name='elu')(h)
+        c = L.LeakyReLU(negative_slope=0.05, name='leaky_re_lu')(c)
+        c = L.Identity(name='identity')(c)
+        c = L.GaussianDropout(0.1, name='gaussian_dropout')(c)
+        c = L.AlphaDropout(0.1, name='alpha_dropout')(c)
+        c = L.SpatialDropout1D(0.1, name='spatial_dropout1d')(c)
+        c = L.ActivityRegularization(l2=0.01, name='activity_regularization')(c)
+        c = L.GroupNormalization(groups=2, name='group_normalization')(c)
+        seq = L.LSTM(3, return_sequences=True, name='lstm')(c)
+        return keras.Model([ids, x], [logits, a, ed, seq], name='layer_options')
+    if name == 'seq_cells_norm':
+        return keras.Sequential([
+            keras.Input((None,), dtype='int32', name='ids'),
+            L.Embedding(10, 4, mask_zero=True, name='emb'),
+            L.BatchNormalization(name='batch_normalization'),
+            L.RNN(L.GRUCell(3, name='gru_cell'), return_sequences=True, name='rnn_gru'),
+            L.UnitNormalization(name='unit_normalization'),
+            L.PReLU(shared_axes=[1], name='p_re_lu'),
+            L.RNN(L.StackedRNNCells([L.SimpleRNNCell(3, name='st_simple'), L.LSTMCell(2, name='st_lstm')], name='stacked'), name='rnn_stacked'),
+            L.Dense(2, name='head'),
+        ], name='seq_cells_norm')
     raise KeyError(name)
 
 
@@ -208,8 +305,9 @@ def run(model, case):
     import numpy as np
     from keras.src.backend.common.masking import get_keras_mask
     xs = [np.array(a['data'], dtype=a['dtype']).reshape(a['shape']) for a in case['inputs']]
+    from keras.src import tree
     ys = model(xs[0] if len(xs) == 1 else xs, training=False)
-    ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
+    ys = tree.flatten(ys)
     masks = [get_keras_mask(y) for y in ys]
     return {'outputs': [arr(y) for y in ys], 'output_masks': [None if m is None else arr(np.asarray(m).astype(bool)) for m in masks]}
 
@@ -245,7 +343,22 @@ def cmd_native(d, name):
         warnings.simplefilter('ignore')
         model = native(name)
         rng = np.random.RandomState(NAMES.index(name) + 101)
-        model.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype(np.float32) for w in model.get_weights()])
+        # Variances (BatchNormalization's moving variance, an adapted Normalization's) take absolute values,
+        # integer weights (an adapted Normalization's count) a count from 1 to 10.
+        values = []
+        for v in model.weights:
+            a = rng.uniform(-0.6, 0.6, v.shape).astype(np.float32)
+            if 'int' in str(v.dtype):
+                a = (np.floor(np.abs(a) * 15) + 1).astype(v.dtype)
+            elif v.path.endswith('variance'):
+                a = np.abs(a)
+            values.append(a)
+        model.set_weights(values)
+        # set_weights does not refresh an adapted Normalization's mean and variance (Keras computes them
+        # from its weights in finalize_state, which load_model calls but set_weights does not).
+        for layer in model._flatten_layers():
+            if layer.__class__.__name__ == 'Normalization':
+                layer.finalize_state()
         model.save(os.path.join(d, f'{name}.native.keras'))
         res = run(model, case)
     res['name'] = name

@@ -5,10 +5,10 @@
  * and `model.toKerasBytes` (models do not import io).
  */
 import { registerModelSaver } from './models/saving_port.js';
-import { saveModelToBytesWithAssets } from './io/keras_assets.js';
+import { saveModelToBytes } from './io/keras_saving.js';
 import { saveModel } from './io/keras_file_node.js';
 
-registerModelSaver({ save: saveModel, toBytes: saveModelToBytesWithAssets });
+registerModelSaver({ save: saveModel, toBytes: saveModelToBytes });
 
 export { tf, ready, setBackend, type BackendName } from './runtime/tfjs.js';
 export { MasqueError, type MasqueErrorCode } from './errors.js';
@@ -128,7 +128,7 @@ export { planBatches, padBatch, type PlanBatchesOptions } from './data/bucketing
 
 // io
 export { modelFromKerasConfig, setKerasWeights, type NamedWeight, type WeightsInput } from './io/keras_config.js';
-export { loadModelFromBytesWithAssets as loadModelFromBytes, saveModelToBytesWithAssets as saveModelToBytes } from './io/keras_assets.js';
+export { loadModelFromBytes, saveModelToBytes, type LoadModelOptions } from './io/keras_saving.js';
 export { loadModel, saveModel } from './io/keras_file_node.js';
 export { exportModel as modelToKerasConfig } from './io/keras_export.js';
 export { registerKerasLayers, kerasLayerClasses, type KerasLayerEntry } from './io/keras_registry.js';

@@ -3,9 +3,9 @@
 // values as Keras's get_config wrote), regularizers and constraints convert
 // both ways, and a GroupQueryAttention model's .keras file has Keras's
 // layout (group `grouped_query_attention`, sub-layers `_query_dense`, …)
-// and reloads with the same outputs. (Loading Masque's files in Keras
-// itself was checked with the Keras oracle: every case loads and gives
-// Masque's outputs, except where the departures differ.)
+// and reloads with the same outputs. (Real Keras loading Masque's files of
+// these layers: test/keras_roundtrip.test.ts, fixtures fn_attention_gqa_additive,
+// fn_activations_regularization and fn_layer_options.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';

@@ -11,8 +11,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tf, attachMask, getMask } from '../src/index.js';
-import { decodeNumbers, loadCase, type Case, type CaseArray } from './conformance/cases.js';
-import { runCase, runConformance } from './conformance/runner.js';
+import { compare, decodeNumbers, loadCase, type Case, type CaseArray } from './conformance/cases.js';
+import { buildCaseModel, runCase, runConformance } from './conformance/runner.js';
 import { departures } from './conformance/departures.js';
 import { checkFloat64Departures, departureOf, reference64 } from './conformance/departures_float64.js';
 import { checkLayerByLayer } from './conformance/layerwise.js';
@@ -124,4 +124,65 @@ test('float64 activations follow Keras 3.15.1', () => {
   const sm = row('softmax', [1, 2, 3]);
   assert.ok(Math.abs(sm.reduce((p, q) => p + q) - 1) < 1e-15);
   assert.throws(() => activation('mish'), /unknown activation/);
+});
+
+// Departure 22: Bidirectional(SimpleRNN(returnState), backwardLayer: LSTM) in Keras 3.15.1 returns
+// [y, y_rev, h_fwd, h_bwd, c_bwd] when called, but a functional model has only 4 outputs (the
+// forward layer's state structure, twice), so Keras drops the backward cell state. Masque returns 5.
+test('departure 22: Bidirectional with different cells returns every state, as Keras called eagerly does', async () => {
+  const c = repro('repro_bidirectional_states_simplernn_lstm');
+  assert.equal(departureId(c), 'bidirectional-every-state');
+  assert.deepEqual(flagged(c), ['bidirectional']);
+  const r = await runCase(c);
+  assert.equal(r.status, 'pass', r.message);
+  assert.equal(r.message, "float64 at 'bidirectional'");
+
+  // Keras's own eager call of the same layer: 5 tensors, the first 4 are the model's outputs.
+  const eager = c['keras_eager_outputs'] as CaseArray[];
+  assert.equal(eager.length, 5);
+  assert.equal((c['outputs'] as CaseArray[]).length, 4);
+  const model = buildCaseModel(c);
+  try {
+    tf.tidy(() => {
+      const x = tf.tensor(Array.from(decodeNumbers((c['inputs'] as CaseArray[])[0]!)), (c['inputs'] as CaseArray[])[0]!.shape, 'float32');
+      const masked = model.getLayer('masking').apply(x) as tf.Tensor;
+      const outs = model.getLayer('bidirectional').apply(masked) as tf.Tensor[];
+      assert.equal(outs.length, 5);
+      outs.forEach((o, i) => {
+        const d = compare(o, eager[i]!, 1e-5, `output ${i}`);
+        assert.ok(d.ok, d.message);
+      });
+      assert.deepEqual(outs.map((o) => o.shape), eager.map((e) => e.shape));
+    });
+  } finally {
+    model.dispose();
+  }
+});
+
+test("departure 22: Keras's functional structure (4 outputs) fails the check", () => {
+  const c = repro('repro_bidirectional_states_simplernn_lstm');
+  const r = checkFloat64Departures(c, { substitute: (layer, outs, keras) => (layer === 'bidirectional' ? keras.map((k, i) => keeping(outs[i]!, k)) : outs) });
+  assert.equal(r.status, 'fail');
+  assert.match(r.message, /4 outputs, the float64 reference, departure 22: Bidirectional returns every state of both directions has 5/);
+});
+
+test("the float64 reference merges directions of different widths with Keras's broadcasting", async () => {
+  // Bidirectional(GRU(4, unroll), backwardLayer: GRU(1), mergeMode 'sum'): [B, T, 4] + [B, T, 1].
+  const c = repro('repro_bidirectional_merge_broadcast_units');
+  assert.equal(departureId(c), 'unroll-zero-output-for-mask');
+  const r = await runCase(c);
+  assert.equal(r.status, 'pass', r.message);
+  assert.equal(r.message, "float64 at 'bidirectional'");
+  // The reference itself: finite, 4 wide, and equal to Keras where Keras is right (no masked step in row 0).
+  const x = (c['layer_outputs'] as Case[]).find((e) => e['layer'] === 'masking')!;
+  const t = tf.tensor(Array.from(decodeNumbers(x['outputs'][0])), x['outputs'][0].shape, 'float32');
+  const m = tf.tensor(x['masks'][0].data.map(Number), x['masks'][0].shape, 'bool');
+  attachMask(t, m);
+  const ref = reference64(c, 'bidirectional', { inputs: [t], args: {} })!;
+  tf.dispose([t, m]);
+  const out = ref.outputs[0]!;
+  assert.deepEqual(out.shape, [4, 5, 4]);
+  assert.ok(out.data.every(Number.isFinite));
+  const keras = decodeNumbers((c['layer_outputs'] as Case[]).find((e) => e['layer'] === 'bidirectional')!['outputs'][0]);
+  for (let i = 0; i < 5 * 4; i++) assert.ok(Math.abs(out.data[i]! - keras[i]!) < 1e-5, `row 0, element ${i}: ${out.data[i]} vs ${keras[i]}`);
 });

@@ -8,7 +8,9 @@ import {
   tf, Input, Model, Sequential, SymbolicTensor, Embedding, Masking, Dense, Activation, ReLU, Dropout, GaussianNoise, Flatten, Reshape,
   LayerNormalization, SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, Attention, MultiHeadAttention, GlobalAveragePooling1D,
   GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, Softmax,
-  Conv1D, Cropping1D, ZeroPadding1D,
+  Conv1D, Cropping1D, ZeroPadding1D, RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, BatchNormalization, GroupNormalization,
+  UnitNormalization, RMSNormalization, Normalization, Rescaling, GroupQueryAttention, AdditiveAttention, ELU, LeakyReLU, PReLU, Identity,
+  GaussianDropout, AlphaDropout, SpatialDropout1D, ActivityRegularization, ReversibleEmbedding, EinsumDense,
 } from '../src/index.js';
 import { NotEqual } from '../src/layers/ops/comparison.js';
 import { LogicalAnd } from '../src/layers/ops/logical.js';
@@ -53,12 +55,23 @@ export function floats(d = 3, seed = 7): tf.Tensor {
   return tf.tensor3d(v, [4, 6, d]);
 }
 
-/** Sets every weight from a seeded generator, in the order of the sorted weight paths (independent of any layer order). */
+/**
+ * Sets every weight from a seeded generator, in the order of the sorted
+ * weight paths (independent of any layer order). Variances (BatchNormalization's
+ * moving variance, an adapted Normalization's variance) take absolute values,
+ * and integer weights (an adapted Normalization's count) a count from 1 to 10.
+ */
 export function setDeterministicWeights(model: Model, seed: number): void {
   const weights = [...model.weights].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   weights.forEach((w, i) => {
     const n = w.shape.reduce((a, b) => a * b, 1);
-    w.variable.assign(tf.tensor(values(seed * 1000 + i + 1, n, 0.6), w.shape));
+    const v = values(seed * 1000 + i + 1, n, 0.6);
+    if (w.variable.dtype === 'int32') {
+      w.variable.assign(tf.tensor(Array.from(v, (x) => Math.floor(Math.abs(x) * 15) + 1), w.shape, 'int32'));
+      return;
+    }
+    if (/variance$/.test(w.path)) for (let k = 0; k < n; k++) v[k] = Math.abs(v[k]!);
+    w.variable.assign(tf.tensor(v, w.shape));
   });
 }
 
@@ -311,6 +324,140 @@ const builders: [string, string, () => { model: Model; inputs: tf.Tensor[] }][] 
       const o = one(new GlobalAveragePooling1D({ name: 'gap' }).apply(s));
       return { model: new Model({ inputs: [t1, t2], outputs: o, name: 'same_class_depths' }), inputs: [tokens(), tokens2()] };
     },
+  ],
+  [
+    'fn_rnn_cells',
+    'RNN(cell) with SimpleRNNCell (returnSequences), LSTMCell (returnState), GRUCell (goBackwards, resetAfter false), StackedRNNCells (zeroOutputForMask), Bidirectional(RNN(GRUCell))',
+    () => {
+      const ids = Input({ shape: [null], dtype: 'int32', name: 'ids' });
+      const e = one(new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, name: 'embedding' }).apply(ids));
+      const s = one(new RNN({ cell: new SimpleRNNCell({ units: 4, name: 'simple_cell' }), returnSequences: true, name: 'rnn_simple' }).apply(e));
+      const [seq, h, c] = many(new RNN({ cell: new LSTMCell({ units: 3, name: 'lstm_cell' }), returnSequences: true, returnState: true, name: 'rnn_lstm' }).apply(s)) as [S, S, S];
+      const g = one(new RNN({ cell: new GRUCell({ units: 3, resetAfter: false, name: 'gru_cell' }), goBackwards: true, name: 'rnn_gru' }).apply(seq));
+      const stacked = new StackedRNNCells({ cells: [new LSTMCell({ units: 3, name: 'stack_lstm' }), new GRUCell({ units: 2, name: 'stack_gru' })], name: 'stacked' });
+      const st = one(new RNN({ cell: stacked, returnSequences: true, zeroOutputForMask: true, name: 'rnn_stacked' }).apply(e));
+      const bi = one(new Bidirectional({ layer: new RNN({ cell: new GRUCell({ units: 2, name: 'bi_cell' }), returnSequences: true, name: 'rnn_bi' }), name: 'bidirectional' }).apply(st));
+      return { model: new Model({ inputs: ids, outputs: [g, bi, h, c], name: 'rnn_cells' }), inputs: [tokens()] };
+    },
+  ],
+  [
+    'fn_normalization',
+    'masked: BatchNormalization, Rescaling, Normalization (given and adapted), UnitNormalization -> LSTM; unmasked: GroupNormalization, RMSNormalization',
+    () => {
+      const ids = Input({ shape: [null], dtype: 'int32', name: 'ids' });
+      const x = Input({ shape: [6, 4], name: 'x' });
+      let h = one(new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, name: 'embedding' }).apply(ids));
+      h = one(new BatchNormalization({ name: 'batch_normalization' }).apply(h));
+      h = one(new Rescaling({ scale: 0.5, offset: 0.1, name: 'rescaling' }).apply(h));
+      h = one(new Normalization({ mean: [0.1, -0.2, 0.3, 0], variance: [1, 2, 0.5, 4], name: 'normalization' }).apply(h));
+      h = one(new Normalization({ name: 'normalization_adapted' }).apply(h));
+      h = one(new UnitNormalization({ name: 'unit_normalization' }).apply(h));
+      const seq = one(new LSTM({ units: 3, returnSequences: true, name: 'lstm' }).apply(h));
+      let u = one(new GroupNormalization({ groups: 2, name: 'group_normalization' }).apply(x));
+      u = one(new RMSNormalization({ name: 'rms_normalization' }).apply(u));
+      return { model: new Model({ inputs: [ids, x], outputs: [seq, h, u], name: 'normalization' }), inputs: [tokens(), floats(4, 5)] };
+    },
+  ],
+  [
+    'fn_attention_gqa_additive',
+    'GroupQueryAttention (gate) and AdditiveAttention on two masked sequences -> Concatenate -> GAP -> Dense',
+    () => {
+      const q = Input({ shape: [null], dtype: 'int32', name: 'q_ids' });
+      const v = Input({ shape: [null], dtype: 'int32', name: 'v_ids' });
+      const qe = one(new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, name: 'q_emb' }).apply(q));
+      const ve = one(new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, name: 'v_emb' }).apply(v));
+      const gqa = one(new GroupQueryAttention({ headDim: 2, numQueryHeads: 4, numKeyValueHeads: 2, useGate: true, name: 'gqa' }).apply([qe, ve]));
+      const add = one(new AdditiveAttention({ name: 'additive_attention' }).apply([qe, ve]));
+      const cat = one(new Concatenate({ name: 'concat' }).apply([gqa, add]));
+      const o = one(new Dense({ units: 2, name: 'dense' }).apply(one(new GlobalAveragePooling1D({ name: 'gap' }).apply(cat))));
+      return { model: new Model({ inputs: [q, v], outputs: [o, gqa, add], name: 'gqa_additive' }), inputs: [tokens(), tokens2()] };
+    },
+  ],
+  [
+    'fn_activations_regularization',
+    'ReversibleEmbedding (forward and reverse), ELU, LeakyReLU, PReLU(sharedAxes), Identity, GaussianDropout, AlphaDropout, SpatialDropout1D, ActivityRegularization, EinsumDense',
+    () => {
+      const ids = Input({ shape: [null], dtype: 'int32', name: 'ids' });
+      const emb = new ReversibleEmbedding({ inputDim: 10, outputDim: 4, maskZero: true, name: 'reversible_embedding' });
+      let h = one(emb.apply(ids));
+      h = one(new ELU({ alpha: 0.5, name: 'elu' }).apply(h));
+      h = one(new LeakyReLU({ negativeSlope: 0.2, name: 'leaky_re_lu' }).apply(h));
+      h = one(new PReLU({ sharedAxes: [1], name: 'p_re_lu' }).apply(h));
+      h = one(new Identity({ name: 'identity' }).apply(h));
+      h = one(new GaussianDropout({ rate: 0.2, name: 'gaussian_dropout' }).apply(h));
+      h = one(new AlphaDropout({ rate: 0.1, name: 'alpha_dropout' }).apply(h));
+      h = one(new SpatialDropout1D({ rate: 0.2, name: 'spatial_dropout1d' }).apply(h));
+      h = one(new ActivityRegularization({ l1: 0.01, l2: 0.001, name: 'activity_regularization' }).apply(h));
+      const g = one(new GlobalAveragePooling1D({ name: 'gap' }).apply(h));
+      const d = one(new EinsumDense({ equation: 'ab,bc->ac', outputShape: 4, biasAxes: 'c', activation: 'tanh', name: 'einsum_dense' }).apply(g));
+      const logits = one(emb.apply(d, { reverse: true }));
+      return { model: new Model({ inputs: ids, outputs: [logits, h], name: 'activations_regularization' }), inputs: [tokens()] };
+    },
+  ],
+  [
+    'fn_rnn_cells_states',
+    'RNN(StackedRNNCells) returning its states (Keras nests them per cell), and RNN(LSTMCell) with goBackwards called with initial states from a second input',
+    () => {
+      const ids = Input({ shape: [null], dtype: 'int32', name: 'ids' });
+      const ctx = Input({ shape: [5], name: 'ctx' });
+      const e = one(new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, name: 'embedding' }).apply(ids));
+      const stacked = new StackedRNNCells({ cells: [new LSTMCell({ units: 3, name: 'st_lstm' }), new GRUCell({ units: 2, name: 'st_gru' })], name: 'stacked' });
+      const [seq, h1, c1, h2] = many(new RNN({ cell: stacked, returnSequences: true, returnState: true, name: 'rnn_stacked_states' }).apply(e)) as [S, S, S, S];
+      const h0 = one(new Dense({ units: 3, activation: 'tanh', name: 'init_h' }).apply(ctx));
+      const c0 = one(new Dense({ units: 3, name: 'init_c' }).apply(ctx));
+      const last = one(new RNN({ cell: new LSTMCell({ units: 3, name: 'init_cell' }), goBackwards: true, name: 'rnn_init' }).apply(seq, { initialState: [h0, c0] }));
+      return { model: new Model({ inputs: [ids, ctx], outputs: [last, seq, h1, c1, h2], name: 'rnn_cells_states' }), inputs: [tokens(), tf.tensor2d(values(13, 20), [4, 5])] };
+    },
+  ],
+  [
+    'fn_layer_options',
+    'non-default options: BatchNormalization(renorm, center false), PReLU per step, Normalization(invert), Rescaling by a vector, GroupQueryAttention(query, value, key, causal), AdditiveAttention(key, no scale), ReversibleEmbedding(untied, soft cap), EinsumDense to two axes; activations, dropouts and GroupNormalization on a masked sequence',
+    () => {
+      const ids = Input({ shape: [6], dtype: 'int32', name: 'ids' });
+      const x = Input({ shape: [6, 4], name: 'x' });
+      let h = one(new Masking({ name: 'masking' }).apply(x));
+      h = one(new BatchNormalization({ renorm: true, center: false, momentum: 0.9, epsilon: 0.01, name: 'bn_renorm' }).apply(h));
+      h = one(new PReLU({ name: 'p_re_lu' }).apply(h));
+      h = one(new Normalization({ mean: [0.1, -0.2, 0.3, 0], variance: [1, 2, 0.5, 4], invert: true, name: 'normalization_invert' }).apply(h));
+      h = one(new Rescaling({ scale: [0.5, 1, 2, -1], offset: 0.25, name: 'rescaling' }).apply(h));
+      const g = one(new GroupQueryAttention({ headDim: 3, numQueryHeads: 2, numKeyValueHeads: 1, useBias: false, name: 'gqa' }).apply([h, h, h], { useCausalMask: true }));
+      const a = one(new AdditiveAttention({ useScale: false, name: 'additive_attention' }).apply([h, h, h]));
+      const emb = new ReversibleEmbedding({ inputDim: 10, outputDim: 4, maskZero: true, tieWeights: false, logitSoftCap: 5, name: 'reversible_embedding' });
+      const s = one(new Add({ name: 'add' }).apply([g, one(emb.apply(ids))]));
+      const logits = one(emb.apply(one(new GlobalAveragePooling1D({ name: 'gap' }).apply(s)), { reverse: true }));
+      const ed = one(new EinsumDense({ equation: 'abc,cde->abde', outputShape: [6, 2, 2], biasAxes: 'de', name: 'einsum_dense' }).apply(x));
+      // The elementwise and dropout layers on a masked sequence, then GroupNormalization over valid steps (departure 13) -> LSTM.
+      let c = one(new ELU({ alpha: 0.7, name: 'elu' }).apply(h));
+      c = one(new LeakyReLU({ negativeSlope: 0.05, name: 'leaky_re_lu' }).apply(c));
+      c = one(new Identity({ name: 'identity' }).apply(c));
+      c = one(new GaussianDropout({ rate: 0.1, name: 'gaussian_dropout' }).apply(c));
+      c = one(new AlphaDropout({ rate: 0.1, name: 'alpha_dropout' }).apply(c));
+      c = one(new SpatialDropout1D({ rate: 0.1, name: 'spatial_dropout1d' }).apply(c));
+      c = one(new ActivityRegularization({ l2: 0.01, name: 'activity_regularization' }).apply(c));
+      c = one(new GroupNormalization({ groups: 2, name: 'group_normalization' }).apply(c));
+      const seq = one(new LSTM({ units: 3, returnSequences: true, name: 'lstm' }).apply(c));
+      return { model: new Model({ inputs: [ids, x], outputs: [logits, a, ed, seq], name: 'layer_options' }), inputs: [tokens(), floats(4, 9)] };
+    },
+  ],
+  [
+    'seq_cells_norm',
+    'Sequential: Embedding(maskZero) -> BatchNormalization -> RNN(GRUCell, returnSequences) -> UnitNormalization -> PReLU -> RNN(StackedRNNCells) -> Dense',
+    () => ({
+      model: new Sequential({
+        name: 'seq_cells_norm',
+        layers: [
+          Input({ shape: [null], dtype: 'int32', name: 'ids' }),
+          new Embedding({ inputDim: 10, outputDim: 4, maskZero: true, name: 'emb' }),
+          new BatchNormalization({ name: 'batch_normalization' }),
+          new RNN({ cell: new GRUCell({ units: 3, name: 'gru_cell' }), returnSequences: true, name: 'rnn_gru' }),
+          new UnitNormalization({ name: 'unit_normalization' }),
+          new PReLU({ sharedAxes: [1], name: 'p_re_lu' }),
+          new RNN({ cell: new StackedRNNCells({ cells: [new SimpleRNNCell({ units: 3, name: 'st_simple' }), new LSTMCell({ units: 2, name: 'st_lstm' })], name: 'stacked' }), name: 'rnn_stacked' }),
+          new Dense({ units: 2, name: 'head' }),
+        ],
+      }),
+      inputs: [tokens()],
+    }),
   ],
 ];
 

@@ -174,3 +174,23 @@ test('a function standardize or split works in Masque and cannot be saved to Ker
   const model = new Model({ inputs: texts, outputs: tv.apply(texts) });
   await assert.rejects(model.toKerasBytes(), (e: unknown) => e instanceof MasqueError && e.code === 'UNSUPPORTED_CONFIG' && /standardize/.test(e.message));
 });
+
+test('a vocabulary asset that is missing or holds a line that is not a token is a CORRUPT_FILE naming the line', () => {
+  const ints = new IntegerLookup();
+  ints.adapt([[3, 5, 5, 7]]);
+  const saved = ints.saveAssets()!;
+  // One token a line in id order, the OOV token first (the layout of the Keras-made fixture files).
+  assert.deepEqual(new TextDecoder().decode(saved['vocabulary.txt']).split('\n').filter(Boolean), ints.getVocabulary().map(String));
+  assert.equal(ints.getVocabulary()[0], -1);
+  const back = new IntegerLookup();
+  back.loadAssets(saved, 'test.keras');
+  assert.deepEqual(back.getVocabulary(), ints.getVocabulary());
+  expectCode(() => new IntegerLookup().loadAssets({ 'vocabulary.txt': new TextEncoder().encode('5\nfive\n') }, 'test.keras'), 'CORRUPT_FILE', 'line 2', 'five', 'int32 integers');
+  expectCode(() => new StringLookup().loadAssets({}, 'test.keras'), 'CORRUPT_FILE', 'vocabulary.txt');
+  const strings = new StringLookup({ maskToken: '' });
+  strings.adapt([['b', 'a', 'b']]);
+  const copy = new StringLookup({ maskToken: '' });
+  copy.loadAssets(strings.saveAssets()!, 'test.keras');
+  assert.deepEqual(copy.getVocabulary(), strings.getVocabulary());
+  expectCode(() => new StringLookup({ vocabulary: ['a'] }).adapt([['a']]), 'INVALID_ARGUMENT', 'fixed vocabulary');
+});

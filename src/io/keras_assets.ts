@@ -9,21 +9,15 @@
  * `loadAssets(files, where)`. `modelAssets` collects them for a writer;
  * `loadModelAssets` hands each layer the files of its folder.
  *
- * Wiring: `saveModelToBytes` should pass `otherFiles: modelAssets(model)` to
- * `writeKerasArchive`, and `loadModelFromBytes` should call
- * `loadModelAssets(model, archive.otherFiles ?? {})` after the weights. Until
- * then the two functions at the end of this file wrap them (re-reading the
- * zip), and the package entry and keras_file_node.ts use the wrappers.
+ * `saveModelToBytes` (keras_saving.ts) passes `modelAssets(model)` to the
+ * archive writer, and `loadModelFromBytes` calls `loadModelAssets` after the
+ * weights.
  */
-import { MasqueError } from '../errors.js';
 import type { Layer } from '../engine/layer.js';
 import type { CallArgs } from '../engine/types.js';
 import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
 import { containerGroupNames } from './h5_weights.js';
-import { loadModelFromBytes, saveModelToBytes } from './keras_saving.js';
-import type { FromConfigOptions } from './keras_config.js';
-import { readZip, writeZip } from './zip.js';
 
 type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -83,27 +77,4 @@ export function loadModelAssets(model: Model, files: AssetFiles | Map<string, Ui
     }
     layer.loadAssets(own, `${where}, layer '${layer.name}' (${layer.className}) at ${folder}`);
   }
-}
-
-/** `saveModelToBytes` with the layers' assets added to the zip (see the wiring note above). */
-export async function saveModelToBytesWithAssets(model: Model): Promise<Uint8Array> {
-  const assets = modelAssets(model);
-  const bytes = await saveModelToBytes(model);
-  if (Object.keys(assets).length === 0) return bytes;
-  const members = readZip(bytes, 'saveModelToBytes');
-  return writeZip([...[...members.entries()].map(([name, data]) => ({ name, data })), ...Object.entries(assets).map(([name, data]) => ({ name, data, mtime: new Date() }))]);
-}
-
-/** `loadModelFromBytes` that also reads the layers' assets (see the wiring note above). */
-export async function loadModelFromBytesWithAssets(bytes: Uint8Array | ArrayBuffer, options: FromConfigOptions = {}): Promise<Model> {
-  const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  const model = await loadModelFromBytes(data, options);
-  try {
-    if (layerPaths(model).some(({ layer }) => hasAssets(layer))) loadModelAssets(model, readZip(data, 'the .keras archive'));
-  } catch (e) {
-    model.dispose();
-    if (e instanceof MasqueError) throw e;
-    throw new MasqueError('CORRUPT_FILE', `loadModel: could not read the layers' assets (${(e as Error).message}).`);
-  }
-  return model;
 }

@@ -13,6 +13,7 @@ import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
 import { layerFromKerasEntry, type AnyLayer, type ConvertContext } from './keras_registry.js';
 import { snakeToCamel } from './keras_names.js';
+import { KEY_AS_KEYWORD, RECORDED_TRAINING_FALSE } from './keras_mask_ops.js';
 
 /** Weights as the conformance cases and `.keras` readers give them. */
 export interface NamedWeight {
@@ -152,6 +153,9 @@ function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: Imp
       const inputs = args.length === 1 ? args[0] : args;
       const out = (layers.get(name)! as AnyLayer).apply(inputs as SymbolicTensor, callArgs as never);
       const list = Array.isArray(out) ? out : [out];
+      const made = (list as SymbolicTensor[])[0]?.node;
+      if (kwargs['training'] === false && made) RECORDED_TRAINING_FALSE.add(made);
+      if (kwargs['key'] !== undefined && kwargs['key'] !== null && made) KEY_AS_KEYWORD.add(made);
       if (!outputs.has(name)) outputs.set(name, []);
       outputs.get(name)!.push(list as SymbolicTensor[]);
       pending.splice(i, 1);

@@ -27,6 +27,7 @@ import { GlobalMaxPooling1D } from '../layers/pooling/global_max_pooling1d.js';
 import { AveragePooling1D } from '../layers/pooling/average_pooling1d.js';
 import { MaxPooling1D } from '../layers/pooling/max_pooling1d.js';
 import { RNNLayer } from '../layers/rnn/rnn_base.js';
+import { RNN } from '../layers/rnn/rnn.js';
 import { Bidirectional } from '../layers/rnn/bidirectional.js';
 import { TimeDistributed } from '../layers/rnn/time_distributed.js';
 import { buildExportGraph, flattenTensors, isSynthetic, XTensor, type XOperation } from './keras_export_graph.js';
@@ -38,6 +39,7 @@ import { GaussianDropout } from '../layers/regularization/gaussian_dropout.js';
 import { AlphaDropout } from '../layers/regularization/alpha_dropout.js';
 import { SpatialDropout1D } from '../layers/regularization/spatial_dropout.js';
 import { ActivityRegularization } from '../layers/regularization/activity_regularization.js';
+import { UnitNormalization } from '../layers/normalization/unit_normalization.js';
 
 type Obj = Record<string, unknown>;
 type AnyLayer = Layer<CallArgs, boolean>;
@@ -72,7 +74,7 @@ function exportLayerEntry(layer: AnyLayer, withName: boolean): Obj {
 const NO_BUILD: readonly (abstract new (...a: never[]) => AnyLayer)[] = [
   InputLayer, Masking, Activation, ReLU, Dropout, GaussianNoise, Reshape, Softmax,
   GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D,
-  ELU, LeakyReLU, Identity, GaussianDropout, AlphaDropout, SpatialDropout1D, ActivityRegularization,
+  ELU, LeakyReLU, Identity, GaussianDropout, AlphaDropout, SpatialDropout1D, ActivityRegularization, UnitNormalization,
 ];
 
 /**
@@ -82,6 +84,8 @@ const NO_BUILD: readonly (abstract new (...a: never[]) => AnyLayer)[] = [
  */
 function wrappedBuildConfig(layer: AnyLayer, entry: Obj): void {
   if (!(layer instanceof Bidirectional || layer instanceof TimeDistributed)) return;
+  // A layer Keras builds at init (Dropout, Activation, ...) has no build config, wrapped or not.
+  if (layer instanceof TimeDistributed && NO_BUILD.some((c) => layer.layer instanceof c)) return;
   const inner = (entry['config'] as Obj)['layer'] as Obj | undefined;
   const node = layer.inboundNodes[0];
   if (inner === undefined || node === undefined || inner['build_config'] !== undefined || inner['module'] !== 'keras.layers') return;
@@ -109,7 +113,7 @@ function buildConfig(layer: AnyLayer): Obj | undefined {
     return { shapes_dict: { query_shape: shapes[0], value_shape: value, ...(key !== undefined ? { key_shape: key } : {}) } };
   }
   const state = node.args['initialState'];
-  if ((layer instanceof RNNLayer || layer instanceof Bidirectional) && state !== undefined && state !== null) {
+  if ((layer instanceof RNNLayer || layer instanceof RNN || layer instanceof Bidirectional) && state !== undefined && state !== null) {
     return { shapes_dict: { sequences_shape: shapes[0], initial_state_shape: shapeOf(state) } };
   }
   return { input_shape: Array.isArray(node.inputs) ? shapes : shapes[0] };

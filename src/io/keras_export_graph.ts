@@ -20,10 +20,11 @@ import { Comparison } from '../layers/ops/comparison.js';
 import { MultiHeadAttention } from '../layers/attention/multi_head_attention.js';
 import { GroupQueryAttention } from '../layers/attention/grouped_query_attention.js';
 import { RNNLayer } from '../layers/rnn/rnn_base.js';
+import { RNN } from '../layers/rnn/rnn.js';
 import { Bidirectional } from '../layers/rnn/bidirectional.js';
 import { camelToSnake } from './keras_names.js';
 import type { AnyLayer } from './keras_registry.js';
-import { kerasCallSignature, kerasOutputMasks, type KMask, type OpClass } from './keras_mask_ops.js';
+import { KEY_AS_KEYWORD, RECORDED_TRAINING_FALSE, kerasCallSignature, kerasOutputMasks, type KMask, type OpClass } from './keras_mask_ops.js';
 
 type Obj = Record<string, unknown>;
 
@@ -97,8 +98,8 @@ function maskOf(v: XTensor | XTensor[], masks: Map<XTensor, KMask>): KMask {
  * Functional model: on anything), `training=False` where `call`'s default is
  * False and `mask=<the input's mask>` where `call` takes a mask.
  */
-function recordedKwargs(layer: AnyLayer, inputs: XTensor | XTensor[], args: unknown[], user: Obj, masks: Map<XTensor, KMask>): Obj {
-  const kwargs: Obj = { ...user };
+function recordedKwargs(layer: AnyLayer, inputs: XTensor | XTensor[], args: unknown[], user: Obj, masks: Map<XTensor, KMask>, importedTrainingFalse: boolean): Obj {
+  const kwargs: Obj = importedTrainingFalse && !('training' in user) ? { training: false, ...user } : { ...user };
   const sig = kerasCallSignature(layer);
   const single = !Array.isArray(inputs);
   const copies = sig.convertsInputs && (Object.keys(user).length > 0 || !single || inputs.dtype !== 'float32');
@@ -110,7 +111,7 @@ function recordedKwargs(layer: AnyLayer, inputs: XTensor | XTensor[], args: unkn
   }
   // Masque departs from Keras here (an RNN called with initial states still uses its input's mask):
   // writing the mask makes Keras compute what Masque does.
-  if ((layer instanceof RNNLayer || layer instanceof Bidirectional) && user['initial_state'] !== undefined && userMask === undefined && single) {
+  if ((layer instanceof RNNLayer || layer instanceof RNN || layer instanceof Bidirectional) && user['initial_state'] !== undefined && userMask === undefined && single) {
     const m = masks.get(inputs) ?? null;
     if (m !== null) kwargs['mask'] = m;
   }
@@ -151,9 +152,14 @@ export function buildExportGraph(model: Model): ExportGraph {
     const user: Obj = {};
     for (const [k, v] of Object.entries(n.args)) if (v !== undefined) user[camelToSnake(k)] = mapSymbolic(v, x);
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const args: unknown[] = !positionalInputs(layer) ? [inputs] : [...list, ...(layer instanceof KerasOp ? layer.extraOperands() : [])];
+    let args: unknown[] = !positionalInputs(layer) ? [inputs] : [...list, ...(layer instanceof KerasOp ? layer.extraOperands() : [])];
+    // An imported attention call that gave the key as a keyword gives it so again.
+    if (KEY_AS_KEYWORD.has(n) && positionalInputs(layer) && args.length === 3 && user['key'] === undefined) {
+      user['key'] = args[2];
+      args = args.slice(0, 2);
+    }
     const firstArg = positionalInputs(layer) ? list[0]! : inputs;
-    const kwargs = layer instanceof KerasOp ? user : recordedKwargs(layer, inputs, args, user, masks);
+    const kwargs = layer instanceof KerasOp ? user : recordedKwargs(layer, inputs, args, user, masks, RECORDED_TRAINING_FALSE.has(n));
     const userMask = user['mask'];
     const node: XNode = { operation: layer, source: n, args, kwargs, outputs };
     n.outputs.forEach((s, k) => outputs.push(new XTensor(s.shape, s.dtype, node, k)));

@@ -12,8 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { MasqueError, describe } from '../errors.js';
 import type { Model } from '../models/functional.js';
 import { readKerasArchive, writeKerasArchive, type KerasArchive, type KerasArchiveInput } from './keras_archive.js';
-import { loadModelFromBytesWithAssets as loadModelFromBytes, saveModelToBytesWithAssets as saveModelToBytes } from './keras_assets.js';
-import type { FromConfigOptions } from './keras_config.js';
+import { loadModelFromBytes, saveModelToBytes, type LoadModelOptions } from './keras_saving.js';
 
 let tempCounter = 0;
 
@@ -75,7 +74,7 @@ async function readBytes(path: unknown, where: string): Promise<Uint8Array> {
   }
 }
 
-/** Loads a model from a `.keras` file (Node). */
-export async function loadModel(path: string, options: FromConfigOptions = {}): Promise<Model> {
+/** Loads a model from a `.keras` file (Node); compiled, with its optimizer state, when the file has compile settings (`{ compile: false }` skips them). */
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
   return loadModelFromBytes(await readBytes(path, 'loadModel'), options);
 }

@@ -24,6 +24,7 @@ import { Activation, ReLU } from '../layers/core/activation.js';
 import { Dropout, GaussianNoise } from '../layers/core/dropout.js';
 import { LayerNormalization } from '../layers/normalization/layer_normalization.js';
 import { RNNLayer } from '../layers/rnn/rnn_base.js';
+import { RNN } from '../layers/rnn/rnn.js';
 import { Bidirectional } from '../layers/rnn/bidirectional.js';
 import { TimeDistributed } from '../layers/rnn/time_distributed.js';
 import { Attention } from '../layers/attention/attention.js';
@@ -37,6 +38,20 @@ import { KerasOp } from '../layers/ops/keras_op.js';
 import { NotEqual } from '../layers/ops/comparison.js';
 import { Any, LogicalOr } from '../layers/ops/logical.js';
 import { ConcatenateOp, ConvertToTensor, ExpandDims, OnesLike, ZerosLike } from '../layers/ops/array_ops.js';
+import { BatchNormalization } from '../layers/normalization/batch_normalization.js';
+import { GroupNormalization } from '../layers/normalization/group_normalization.js';
+import { UnitNormalization } from '../layers/normalization/unit_normalization.js';
+import { Normalization } from '../layers/preprocessing/normalization.js';
+import { Rescaling } from '../layers/preprocessing/rescaling.js';
+import { GroupQueryAttention } from '../layers/attention/grouped_query_attention.js';
+import { ELU } from '../layers/activations/elu.js';
+import { LeakyReLU } from '../layers/activations/leaky_relu.js';
+import { PReLU } from '../layers/activations/prelu.js';
+import { Identity } from '../layers/core/identity.js';
+import { GaussianDropout } from '../layers/regularization/gaussian_dropout.js';
+import { AlphaDropout } from '../layers/regularization/alpha_dropout.js';
+import { SpatialDropout1D } from '../layers/regularization/spatial_dropout.js';
+import { ActivityRegularization } from '../layers/regularization/activity_regularization.js';
 
 /** A tensor of the graph Keras records: its shape, dtype, and where it comes from (opaque here). */
 export interface KTensor {
@@ -63,14 +78,33 @@ export interface KerasCallSignature {
   convertsInputs: boolean;
 }
 
+/**
+ * Graph nodes imported from a Keras config whose recorded call held
+ * `training=False` (Keras writes it when it filled the mask itself, and a
+ * Keras model loaded from such a config passes it on as given). Masque's
+ * import drops `training` from the call; the export writes it back for these
+ * nodes, so a Keras config imported and exported again records the same call.
+ */
+export const RECORDED_TRAINING_FALSE = new WeakSet<object>();
+
+/**
+ * Attention calls imported from a Keras config that gave the key as a
+ * keyword (`mha(query, value, key=k)`). Masque's attention layers take the
+ * key as their third input; the export writes it back as the keyword.
+ */
+export const KEY_AS_KEYWORD = new WeakSet<object>();
+
 /** The Keras call signature of a Masque layer (for ops: none of these). */
 export function kerasCallSignature(layer: AnyLayer): KerasCallSignature {
   const sig = (mask: boolean, trainingFalse = false, convertsInputs = true): KerasCallSignature => ({ mask, trainingFalse, convertsInputs });
   if (layer instanceof Sequential) return sig(true);
   if (layer instanceof Model) return sig(true, false, false);
-  if (layer instanceof RNNLayer) return sig(true, true);
-  if (layer instanceof Bidirectional || layer instanceof TimeDistributed || layer instanceof GlobalAveragePooling1D || layer instanceof Softmax) return sig(true);
-  if (layer instanceof Dropout || layer instanceof GaussianNoise) return sig(false, true);
+  // call(sequences, initial_state=None, mask=None, training=False)
+  if (layer instanceof RNNLayer || layer instanceof RNN) return sig(true, true);
+  // call(inputs, mask=None) or BatchNormalization's call(inputs, training=None, mask=None)
+  if (layer instanceof Bidirectional || layer instanceof TimeDistributed || layer instanceof GlobalAveragePooling1D || layer instanceof Softmax || layer instanceof BatchNormalization) return sig(true);
+  // call(inputs, training=False): the dropout family (SpatialDropout1D is a Dropout in Keras)
+  if (layer instanceof Dropout || layer instanceof GaussianNoise || layer instanceof GaussianDropout || layer instanceof AlphaDropout || layer instanceof SpatialDropout1D) return sig(false, true);
   return sig(false);
 }
 
@@ -79,6 +113,12 @@ function passesMask(layer: AnyLayer): boolean {
   return (
     layer instanceof Dense || layer instanceof Activation || layer instanceof ReLU || layer instanceof Dropout || layer instanceof GaussianNoise ||
     layer instanceof LayerNormalization || layer instanceof Softmax || layer instanceof TimeDistributed || layer instanceof MultiHeadAttention ||
+    // issue 14's layers with supports_masking and the default compute_mask (RMSNormalization and EinsumDense have no mask support;
+    // ReversibleEmbedding's compute_mask is None: it sets the mask inside call, which Keras's symbolic graph never sees)
+    layer instanceof BatchNormalization || layer instanceof GroupNormalization || layer instanceof UnitNormalization || layer instanceof Normalization ||
+    layer instanceof Rescaling || layer instanceof GroupQueryAttention || layer instanceof ELU || layer instanceof LeakyReLU || layer instanceof PReLU ||
+    layer instanceof Identity || layer instanceof GaussianDropout || layer instanceof AlphaDropout || layer instanceof SpatialDropout1D ||
+    layer instanceof ActivityRegularization ||
     // A custom layer that says it supports masks is taken to keep Keras's default compute_mask.
     (!isBuiltin(layer) && layer.supportsMasking)
   );
@@ -126,7 +166,7 @@ export function kerasOutputMasks(layer: AnyLayer, firstArg: KTensor | KTensor[],
     const q = Array.isArray(previous) ? first(previous[0] ?? null) : null;
     return zip([q === null ? null : record(ConvertToTensor, { dtype: null, sparse: null, ragged: null }, [q])]);
   }
-  if (layer instanceof RNNLayer) {
+  if (layer instanceof RNNLayer || layer instanceof RNN) {
     const out = layer.returnSequences ? first(previous) : null;
     return zip([out]);
   }

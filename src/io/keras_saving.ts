@@ -2,7 +2,9 @@
  * Saving and loading whole models in Keras's `.keras` format (a zip with
  * config.json, metadata.json and model.weights.h5). Works on bytes, so it
  * runs in browsers too; `keras_file_node.ts` adds file paths for Node.
- * Optimizer state is not saved (Keras loads such files uncompiled).
+ * A compiled model keeps its compile settings (`compile_config`) and its
+ * optimizer state (`optimizer/vars` in the weights), as Keras writes them;
+ * see keras_compile.ts.
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError } from '../errors.js';
@@ -15,6 +17,9 @@ import { containerGroupNames, type H5Tree, type VarArray } from './h5_weights.js
 import { exportModel, kerasSavedLayers } from './keras_export.js';
 import { modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import type { AnyLayer } from './keras_registry.js';
+import { loadModelAssets, modelAssets } from './keras_assets.js';
+import { checkKeys } from '../training/option_check.js';
+import { compileConfigToKeras, compileFromKeras, optimizerToH5 } from './keras_compile.js';
 
 /**
  * The layers a model's weights file holds under `layers/`, in Keras's
@@ -26,6 +31,16 @@ import type { AnyLayer } from './keras_registry.js';
  */
 type LayerOrder = (model: Model) => AnyLayer[];
 const loadedOrder: LayerOrder = (model) => (model instanceof Sequential ? model.sequentialLayers : model.layers);
+
+/** The model's trainable variables in Keras's `trainable_variables` order (its layers in `order`, nested models recursing); the optimizer's slots follow it in files. */
+function kerasTrainableOrder(model: Model, order: LayerOrder): tf.Variable[] {
+  const out: tf.Variable[] = [];
+  for (const l of order(model)) {
+    const vars = l instanceof Model ? kerasTrainableOrder(l, order) : l.trainableWeights.map((w) => w.variable);
+    for (const v of vars) if (!out.includes(v)) out.push(v);
+  }
+  return out;
+}
 
 /** Group tree (SaveTree for plain layers; nested models recurse). */
 type Walk = { name: string; vars: LayerWeight[]; groups: Record<string, Walk> };
@@ -49,8 +64,14 @@ function toH5(w: Walk, container = false): H5Tree {
 
 /** The model as `.keras` bytes. */
 export async function saveModelToBytes(model: Model): Promise<Uint8Array> {
-  const config = exportModel(model);
-  return writeKerasArchive({ config, weights: toH5(modelWalk(model, kerasSavedLayers)) });
+  const config = exportModel(model) as Record<string, unknown>;
+  const weights = toH5(modelWalk(model, kerasSavedLayers));
+  const compileConfig = compileConfigToKeras(model);
+  if (compileConfig !== null) {
+    config['compile_config'] = compileConfig;
+    weights.groups['optimizer'] = optimizerToH5(model.optimizer!, kerasTrainableOrder(model, kerasSavedLayers));
+  }
+  return writeKerasArchive({ config, weights, otherFiles: modelAssets(model) });
 }
 
 function strip(v: unknown): unknown {
@@ -121,15 +142,36 @@ function nestedFunctionalFromZero(v: unknown): unknown {
   return out;
 }
 
-/** Builds a model from `.keras` bytes (an ArrayBuffer works too). */
-export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, options: FromConfigOptions = {}): Promise<Model> {
+export interface LoadModelOptions extends FromConfigOptions {
+  /**
+   * Compile the model from the file's `compile_config` and restore the
+   * optimizer state (default true, as Keras's `load_model(compile=True)`).
+   * A compile config Masque cannot honour (an unknown loss, optimizer or
+   * metric) raises UNSUPPORTED_CONFIG naming it; pass false to load the
+   * model uncompiled instead.
+   */
+  compile?: boolean;
+}
+
+/** Builds a model from `.keras` bytes (an ArrayBuffer works too); compiled when the file has compile settings. */
+export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Promise<Model> {
+  const { compile = true, ...fromConfig } = checkKeys(options ?? {}, ['compile', 'maskPolicy'], 'loadModel') as LoadModelOptions;
+  if (typeof compile !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `loadModel: the option compile must be true or false; received ${JSON.stringify(compile)}.`);
   const archive = await readKerasArchive(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
-  const model = modelFromKerasConfig(nestedFunctionalFromZero(strip(archive.config)) as object, undefined, options);
+  const model = modelFromKerasConfig(nestedFunctionalFromZero(strip(archive.config)) as object, undefined, fromConfig);
   try {
     assign(modelWalk(model, loadedOrder), archive.weights, '');
+    loadModelAssets(model, archive.otherFiles ?? {});
+    const compileConfig = (archive.config as Record<string, unknown> | null)?.['compile_config'];
+    const nonEmpty = compileConfig !== null && typeof compileConfig === 'object' && Object.keys(compileConfig).length > 0;
+    if (compile && nonEmpty) compileFromKeras(model, compileConfig, archive.weights.groups['optimizer'], kerasTrainableOrder(model, loadedOrder), `loadModel (model '${model.name}'), compile_config`);
   } catch (e) {
     model.dispose();
-    throw e;
+    if (e instanceof MasqueError && e.code === 'UNSUPPORTED_CONFIG' && e.message.includes('compile_config')) {
+      throw new MasqueError(e.code, `${e.message.replace(/\.?$/, '.')} Load with { compile: false } to get the model uncompiled, then compile it yourself.`, { cause: e });
+    }
+    if (e instanceof MasqueError) throw e;
+    throw new MasqueError('CORRUPT_FILE', `loadModel: could not read the weights or the layers' assets (${(e as Error).message}).`);
   }
   return model;
 }

@@ -200,6 +200,11 @@ export class Model extends Layer<CallArgs, boolean> {
     return this.trainer?.optimizer ?? null;
   }
 
+  /** The arguments given to `compile`, or null when the model is not compiled (saving writes them as Keras's `compile_config`). */
+  get compileArgs(): Readonly<CompileArgs> | null {
+    return this.trainer?.compileArgs ?? null;
+  }
+
   /**
    * Trains the model. `x`/`y` are tensors or nested arrays (one per
    * input/output), or `x` is a variable-length `SequenceDataset` (then omit

@@ -117,11 +117,11 @@ export const meanAbsoluteError = named('mean_absolute_error', (yTrue, yPred) =>
 export function huber(yTrue: tf.Tensor, yPred: tf.Tensor, delta = 1): tf.Tensor {
   return tf.tidy(() => {
     const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
-    const error = tf.sub(p, t);
-    const abs = tf.abs(error);
-    const quadratic = tf.mul(tf.square(error), 0.5);
-    const linear = tf.sub(tf.mul(abs, delta), 0.5 * delta * delta);
-    return tf.mean(tf.where(tf.lessEqual(abs, delta), quadratic, linear), -1);
+    const abs = tf.abs(tf.sub(p, t));
+    // ½·min(|e|, δ)² + δ·(|e| - min(|e|, δ)): Keras's two branches without a where on
+    // a comparison, which tfjs cannot differentiate through (no gradient for LessEqual).
+    const small = tf.minimum(abs, delta);
+    return tf.mean(tf.add(tf.mul(tf.square(small), 0.5), tf.mul(tf.sub(abs, small), delta)), -1);
   });
 }
 

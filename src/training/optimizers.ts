@@ -219,6 +219,34 @@ export abstract class Optimizer<A extends OptimizerArgs = OptimizerArgs> {
     return [...head, ...this.slotList];
   }
 
+  /**
+   * `variables()` in the order Keras creates them when it builds on the
+   * variables `order` all at once (its `trainable_variables`): iteration,
+   * learning_rate, each slot group over `order`, then other state (Nadam's
+   * u_product). Slots of variables missing from `order` follow those of
+   * `order`. A file's `optimizer/vars` are in this order.
+   */
+  variablesInOrder(order: readonly tf.Variable[]): OptimizerVariable[] {
+    const all = this.variables();
+    const out = all.slice(0, all.length - this.slotList.length);
+    const entry = new Map(this.slotList.map((s) => [s.variable, s]));
+    const groups = this.slotNames().map((g) => (Array.isArray(g) ? g : [g]));
+    const kinds = groups.flat();
+    const vars = [...order.filter((v) => this.slots.has(v)), ...[...this.slots.keys()].filter((v) => !order.includes(v))];
+    const placed = new Set<OptimizerVariable>();
+    for (const group of groups) {
+      for (const v of vars) {
+        for (const kind of group) {
+          const s = entry.get(this.slots.get(v)![kinds.indexOf(kind)]!)!;
+          out.push(s);
+          placed.add(s);
+        }
+      }
+    }
+    for (const s of this.slotList) if (!placed.has(s)) out.push(s);
+    return out;
+  }
+
   /** Copies of the state values, in `variables()` order. */
   getWeights(): tf.Tensor[] {
     return this.variables().map((v) => tf.clone(v.variable));

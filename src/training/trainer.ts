@@ -60,6 +60,8 @@ export interface TrainableModel extends TrainingModelLike {
 /** Runs Keras-style training for one model; one fit, evaluate or trainOnBatch at a time. */
 export class Trainer {
   private compiled: Compiled | null = null;
+  /** The arguments of the last compile (saving writes them as Keras's compile_config). */
+  private args: CompileArgs | null = null;
   /** The call in progress ('fit', 'evaluate', 'trainOnBatch'), or null. */
   private busy: string | null = null;
   /** The running fit's callback hooks (to let them evaluate the model), or null. */
@@ -71,10 +73,16 @@ export class Trainer {
     return this.compiled?.optimizer ?? null;
   }
 
+  /** The arguments given to the last `compile`, or null. */
+  get compileArgs(): Readonly<CompileArgs> | null {
+    return this.args;
+  }
+
   /** Frees the optimizer's state when the trainer made the optimizer (from a name or spec). */
   dispose(): void {
     if (this.compiled?.ownsOptimizer) this.compiled.optimizer.dispose();
     this.compiled = null;
+    this.args = null;
   }
 
   compile(args: CompileArgs): void {
@@ -85,6 +93,7 @@ export class Trainer {
     // Recompiling frees the state of an optimizer this trainer made from a name.
     if (this.compiled?.ownsOptimizer && this.compiled.optimizer !== next.optimizer) this.compiled.optimizer.dispose();
     this.compiled = next;
+    this.args = { ...args };
   }
 
   /**

@@ -6,7 +6,7 @@
  * once into the temp folder); Debian's /usr/bin/chromium. A missing
  * Chromium is a test failure with a clear message, never a skip.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -85,18 +85,20 @@ function npmChromiumPackage(): { dir: string; version: string } | null {
  */
 async function unpackNpmChromium(pkg: { dir: string; version: string }): Promise<string> {
   const target = join(tmpdir(), `masque-chromium-${pkg.version}`);
-  const complete = (dir: string): boolean => existsSync(join(dir, 'chromium')) && existsSync(join(dir, 'libGLESv2.so'));
+  const complete = (dir: string): boolean => ['chromium', 'libGLESv2.so', join('al2023', 'lib', 'libnss3.so')].every((f) => existsSync(join(dir, f)));
   if (complete(target)) return join(target, 'chromium');
   const staging = mkdtempSync(`${target}.unpacking-`);
   try {
     const script = `const c = (await import(${JSON.stringify(NPM_CHROMIUM)})).default; process.stdout.write(await c.executablePath());`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
       cwd: HERE,
-      env: { ...process.env, TMPDIR: staging },
+      // The Lambda runtime name makes the package also unpack al2023.tar.br (NSS, NSPR, expat: the
+      // libraries Chromium needs beyond glibc) into <staging>/al2023/lib, used when the system lacks them.
+      env: { ...process.env, TMPDIR: staging, AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x' },
       timeout: 120_000,
     });
     if (stdout !== join(staging, 'chromium') || !complete(staging)) {
-      throw new Error(`it reported ${JSON.stringify(stdout)} and left ${staging} without chromium and libGLESv2.so`);
+      throw new Error(`it reported ${JSON.stringify(stdout)} and left ${staging} without chromium, libGLESv2.so or al2023/lib/libnss3.so`);
     }
     try {
       renameSync(staging, target);
@@ -198,11 +200,41 @@ export const CHROMIUM_ARGS = [...BASE_ARGS, '--use-gl=angle', '--use-angle=swift
 /** Flags that leave a page without any WebGL context. */
 export const NO_GL_ARGS = [...BASE_ARGS, '--disable-gpu', '--disable-software-rasterizer'];
 
+/**
+ * The environment Chromium starts in: unchanged when it starts as it is;
+ * when the system lacks a library it links (a machine with only Node may
+ * have no NSS), the libraries unpacked beside the npm Chromium come first
+ * on LD_LIBRARY_PATH.
+ */
+export function chromiumEnv(path: string, run: (env: NodeJS.ProcessEnv) => string = (env) => probeVersion(path, env)): NodeJS.ProcessEnv | undefined {
+  const bundled = join(dirname(path), 'al2023', 'lib');
+  const problem = run(process.env);
+  if (problem === '' || !/error while loading shared libraries/.test(problem) || !existsSync(bundled)) return undefined;
+  const env = { ...process.env, LD_LIBRARY_PATH: [bundled, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':') };
+  const still = run(env);
+  if (still !== '') throw new Error(`Chromium (${path}) cannot load its libraries, even with ${bundled} first on LD_LIBRARY_PATH: ${still}`);
+  return env;
+}
+
+/** '' when `chromium --version` runs in env, else what went wrong. */
+function probeVersion(path: string, env: NodeJS.ProcessEnv): string {
+  try {
+    execFileSync(path, ['--version'], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    return '';
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    return `${err.stderr?.toString() ?? ''} ${err.message}`.trim();
+  }
+}
+
+let launchEnv: NodeJS.ProcessEnv | undefined | null = null;
+
 /** Launches headless Chromium; throws a clear error (failing the test) when there is none. */
 export async function launchChromium(args: string[] = CHROMIUM_ARGS): Promise<Browser> {
   const { path, source } = await findChromium();
+  if (launchEnv === null) launchEnv = chromiumEnv(path);
   try {
-    return await chromium.launch({ executablePath: path, headless: true, args });
+    return await chromium.launch({ executablePath: path, headless: true, args, ...(launchEnv ? { env: launchEnv } : {}) });
   } catch (e) {
     throw new Error(`Chromium (${path}, from ${source}) did not start: ${(e as Error).message}`);
   }

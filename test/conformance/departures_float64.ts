@@ -13,6 +13,13 @@
  *    digits on nearly constant rows. Flagged: every LayerNormalization and
  *    TimeDistributed(LayerNormalization).
  *
+ * 22. `Bidirectional states` (docs/keras.md departure 22): with return_state
+ *    and directions of different state counts (SimpleRNN/GRU one way, LSTM
+ *    the other), Keras's functional outputs repeat the forward layer's state
+ *    structure for both directions, so a state is dropped (or named and never
+ *    computed); Masque returns every state, as Keras's own `call` does.
+ *    Flagged: such a Bidirectional; its reference has every output.
+ *
  * A case with a flagged layer is checked layer by layer (layerwise.ts):
  * every layer against Keras given Keras's inputs, each flagged layer against
  * the float64 reference (reference64.ts) of the same inputs and the case's
@@ -38,13 +45,19 @@ function layerConfigs(c: Case): Map<string, LayerConfig> {
   return new Map(list.map((l) => [String(l.config['name']), l]));
 }
 
+type Kind = 'unroll' | 'layernorm' | 'states';
+
+/** How many states a recurrent layer config carries (LSTM: h and c). */
+const stateCount = (l: LayerConfig): number => (l.class_name === 'LSTM' ? 2 : 1);
+
 /** The departure a layer config falls under, or null. */
-export function departureOf(l: LayerConfig): 'unroll' | 'layernorm' | null {
+export function departureOf(l: LayerConfig): Kind | null {
   const k = l.config;
   if (RNN_CLASSES.has(l.class_name)) return k['unroll'] === true && k['zero_output_for_mask'] === true ? 'unroll' : null;
   if (l.class_name === 'Bidirectional') {
     const fwd = k['layer'] as LayerConfig;
     const bwd = (k['backward_layer'] ?? fwd) as LayerConfig;
+    if (fwd.config['return_state'] === true && stateCount(fwd) !== stateCount(bwd)) return 'states';
     return fwd.config['return_sequences'] === true && (fwd.config['unroll'] === true || bwd.config['unroll'] === true) ? 'unroll' : null;
   }
   if (l.class_name === 'LayerNormalization') return 'layernorm';
@@ -52,7 +65,7 @@ export function departureOf(l: LayerConfig): 'unroll' | 'layernorm' | null {
   return null;
 }
 
-const hasDeparture = (c: Case, kind: 'unroll' | 'layernorm'): boolean =>
+const hasDeparture = (c: Case, kind: Kind): boolean =>
   c['kind'] === 'model' && layerOutputsComparable(c) && [...layerConfigs(c).values()].some((l) => departureOf(l) === kind);
 
 // -- weights ---------------------------------------------------------------
@@ -95,7 +108,7 @@ function maskOf(call: LayerCall): boolean[] | null {
 }
 
 /** The float64 reference kind of any layer it covers (flagged or not). */
-function coveredKind(l: LayerConfig): 'unroll' | 'layernorm' | null {
+function coveredKind(l: LayerConfig): Kind | null {
   if (RNN_CLASSES.has(l.class_name) || l.class_name === 'Bidirectional') return 'unroll';
   return departureOf(l);
 }
@@ -125,7 +138,13 @@ export function reference64(c: Case, layerName: string, call: LayerCall, all = f
     return { outputs: [layerNorm64(spec, x, find('gamma'), find('beta'))], label: 'float64 reference, departure 8: LayerNormalization variance' };
   }
   const mask = maskOf(call);
-  const label = departureOf(l) === null ? 'float64 reference' : 'float64 reference, departure 7: unroll ignores zero_output_for_mask';
+  const flaggedAs = departureOf(l);
+  const label =
+    flaggedAs === 'states'
+      ? 'float64 reference, departure 22: Bidirectional returns every state of both directions'
+      : flaggedAs === 'unroll'
+        ? 'float64 reference, departure 7: unroll ignores zero_output_for_mask'
+        : 'float64 reference';
   if (l.class_name !== 'Bidirectional') return { outputs: rnn64(rnnSpec(l), rnnWeights(ws, layerName), x, mask), label };
   const fwdCfg = l.config['layer'] as LayerConfig;
   const bwdCfg = (l.config['backward_layer'] as LayerConfig | undefined) ?? { ...fwdCfg, config: { ...fwdCfg.config, go_backwards: true } };
@@ -154,4 +173,11 @@ export const layerNormVariance: Departure = {
   run: (c) => checkFloat64Departures(c),
 };
 
-export const float64Departures: Departure[] = [unrollZeroOutput, layerNormVariance];
+/** Departure 22 (docs/keras.md): a Bidirectional whose directions have different states returns all of them. */
+export const bidirectionalStates: Departure = {
+  id: 'bidirectional-every-state',
+  appliesTo: (c) => hasDeparture(c, 'states'),
+  run: (c) => checkFloat64Departures(c),
+};
+
+export const float64Departures: Departure[] = [unrollZeroOutput, layerNormVariance, bidirectionalStates];

@@ -271,8 +271,16 @@ export function bidirectional64(fwd: RnnSpec, bwd: RnnSpec, wf: RnnWeights, wb: 
     }
     merged = { shape: [...y.shape.slice(0, -1), da + db], data };
   } else {
+    // Keras merges with numpy broadcasting: directions of 4 and 1 units give 4 (a backward_layer may differ).
     const op = { sum: (p: number, q: number) => p + q, ave: (p: number, q: number) => (p + q) / 2, mul: (p: number, q: number) => p * q }[mergeMode];
-    merged = { shape: y.shape, data: y.data.map((v, i) => op(v, yr.data[i]!)) };
+    const da = y.shape[y.shape.length - 1]!;
+    const db = yr.shape[yr.shape.length - 1]!;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`float64 reference: cannot merge ${da} and ${db} units with '${mergeMode}'`);
+    const d = Math.max(da, db);
+    const rows = y.data.length / da;
+    const data = new Float64Array(rows * d);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) data[r * d + j] = op(y.data[r * da + (da === 1 ? 0 : j)]!, yr.data[r * db + (db === 1 ? 0 : j)]!);
+    merged = { shape: [...y.shape.slice(0, -1), d], data };
   }
   return [merged, ...states];
 }

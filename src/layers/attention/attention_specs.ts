@@ -1,12 +1,16 @@
 /**
  * Shared pieces of the attention layers: the inputs and masks of a call,
+ * the call of the multi-head layers (runAttention),
  * and checks of their mask arguments on specs (shapes with
  * unknown dims), for `computeOutputSpec`: the same rules and messages as
  * `validateMask` (engine/masks.ts) and `checkAttentionMask`
  * (ops/attention_ops.ts) give on tensors.
  */
-import type { tf } from '../../runtime/tfjs.js';
+import { tf } from '../../runtime/tfjs.js';
+import { withMasks, type MaskedOutputs } from '../../engine/layer.js';
 import type { MaskSpec, Shape, TensorSpec } from '../../engine/types.js';
+import { broadcastFast, checkAttentionMask, combineAttentionMask, finiteAtMaskedChecked } from '../../ops/attention_ops.js';
+import { allValid } from '../../ops/packed_attention_ops.js';
 import { validateMask } from '../../engine/masks.js';
 import { MasqueError, formatShape } from '../../errors.js';
 
@@ -116,4 +120,58 @@ export function outputAndScoresSpecs(
   const rows = qm !== null || am !== null || banded ? t! : 1;
   const cols = vm !== null || km !== null || am !== null || banded ? s : 1;
   return [out, { shape: [b!, heads, t!, s], dtype: 'float32', mask: masked ? { shape: [batch, 1, rows, cols] } : null }];
+}
+
+/** The two ways a multi-head attention layer computes (MultiHeadAttention, GroupQueryAttention). */
+export interface AttentionPaths {
+  /** Whether the packed path may run (no gate, no dropout inside). */
+  readonly packable: boolean;
+  readonly dropout: number;
+  readonly slidingWindow: number | null;
+  /** Valid rows only, packed (null when the plan does not pay). */
+  packed(q: tf.Tensor, v: tf.Tensor, k: tf.Tensor, qm: tf.Tensor | null, kv: tf.Tensor | null, causal: boolean, window: number | null): tf.Tensor | null;
+  /** Keras's computation on whole tensors; `zeroPath` selects the Softmax-layer path. */
+  dense(q: tf.Tensor, v: tf.Tensor, k: tf.Tensor, mask4: tf.Tensor | null, zeroPath: boolean, training: boolean): { output: tf.Tensor; scores: tf.Tensor };
+}
+
+/** What `runAttention` reads of a call's arguments. */
+export type AttentionCallArgs = NamedMasks<tf.Tensor> & { attentionMask?: tf.Tensor | null; useCausalMask?: boolean; returnAttentionScores?: boolean; training?: boolean };
+
+/**
+ * A call of a multi-head attention layer on `[query, value, key?]`: picks
+ * the masks, reads non-finite values at masked positions as 0, takes the
+ * packed path when it applies and else Keras's dense one, and returns the
+ * output with the query mask (and the scores with the combined mask, in
+ * its own shape as Keras gives it: [B, 1, T, 1] for a query mask alone,
+ * [B, 1, 1, S] for a value mask, [1, 1, T, S] for causal).
+ */
+export function runAttention(paths: AttentionPaths, inputs: tf.Tensor[], args: AttentionCallArgs, where: string): MaskedOutputs {
+  const [query, value] = inputs as [tf.Tensor, tf.Tensor];
+  const key = inputs[2] ?? value;
+  const { qm, vm, km } = pickMasks(args, [query, value, key], where);
+  const [b, t] = query.shape as [number, number];
+  const s = value.shape[1]!;
+  if (args.attentionMask) checkAttentionMask(args.attentionMask, b, t, s, where);
+  const kv = vm && km ? tf.logicalAnd(vm, km) : (vm ?? km);
+  const q = finiteAtMaskedChecked(query, qm);
+  const v = value === query && kv === qm ? q : finiteAtMaskedChecked(value, kv);
+  const k = key === value ? v : finiteAtMaskedChecked(key, kv);
+  const causal = args.useCausalMask === true;
+  const window = paths.slidingWindow;
+  const zeroPath = args.returnAttentionScores === true || paths.dropout > 0;
+  const parts = { queryMask: qm, valueMask: vm, keyMask: km, attentionMask: args.attentionMask ?? null, causal, slidingWindow: window, t, s };
+  let output: tf.Tensor | null = null;
+  if (!zeroPath && paths.packable && !args.attentionMask && (qm !== null || kv !== null)) output = paths.packed(q, v, k, qm, kv, causal, window);
+  let scores: tf.Tensor | null = null;
+  let scoresMask: tf.Tensor | null = null;
+  if (output === null) {
+    // On the default path an all-true padding mask changes nothing: drop it (and its [B, T, S] mask work).
+    if (!zeroPath && allValid(qm) && allValid(vm) && allValid(km)) Object.assign(parts, { queryMask: null, valueMask: null, keyMask: null });
+    const combined = combineAttentionMask(parts);
+    const mask4 = combined === null ? null : broadcastFast(tf.expandDims(combined, 1), [b, 1, t, s]);
+    ({ output, scores } = paths.dense(q, v, k, mask4, zeroPath, args.training === true));
+    scoresMask = combined === null ? null : tf.expandDims(combined, 1);
+  }
+  if (args.returnAttentionScores) return withMasks([output, scores!], [qm, scoresMask]);
+  return withMasks(output, qm);
 }

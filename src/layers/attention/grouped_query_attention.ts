@@ -17,7 +17,7 @@
  * so they cost their real tokens.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer, withMasks, type MaskedOutputs, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
+import { Layer, type MaskedOutputs, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
@@ -25,11 +25,11 @@ import type { InitializerSpec } from '../../engine/initializers.js';
 import type { ConstraintSpec, RegularizerSpec } from '../../engine/regularizers.js';
 import { checkBatchSizes } from '../../engine/specs.js';
 import { MasqueError, formatShape } from '../../errors.js';
-import { broadcastFast, checkAttentionMask, combineAttentionMask, finiteAtMaskedChecked, softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops.js';
+import { softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops.js';
 import { groupedCombine, groupedLogits, repeatHeads } from '../../ops/grouped_attention_ops.js';
-import { allValid, maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
+import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
 import { EinsumDense } from './einsum_dense.js';
-import { attentionInputs, outputAndScoresSpecs, pickMasks } from './attention_specs.js';
+import { attentionInputs, outputAndScoresSpecs, runAttention, type AttentionPaths } from './attention_specs.js';
 
 export interface GroupQueryAttentionArgs extends BaseLayerArgs {
   headDim: number;
@@ -174,34 +174,14 @@ export class GroupQueryAttention extends Layer<GroupQueryAttentionCallArgs, bool
 
   /** Returns the output (and the scores) with their masks: the query mask, and the combined [B, 1, T, S] mask on the scores. */
   call(inputs: tf.Tensor[], args: GroupQueryAttentionCallArgs): MaskedOutputs {
-    const [query, value] = inputs as [tf.Tensor, tf.Tensor];
-    const key = inputs[2] ?? value;
-    const { qm, vm, km } = pickMasks(args, [query, value, key], this.where);
-    const [b, t] = query.shape as [number, number];
-    const s = value.shape[1]!;
-    if (args.attentionMask) checkAttentionMask(args.attentionMask, b, t, s, this.where);
-    const kv = vm && km ? tf.logicalAnd(vm, km) : (vm ?? km);
-    const q = finiteAtMaskedChecked(query, qm);
-    const v = value === query && kv === qm ? q : finiteAtMaskedChecked(value, kv);
-    const k = key === value ? v : finiteAtMaskedChecked(key, kv);
-    const causal = args.useCausalMask === true;
-    const window = this.args.slidingWindow;
-    const zeroPath = args.returnAttentionScores === true || this.args.dropout > 0;
-    const parts = { queryMask: qm, valueMask: vm, keyMask: km, attentionMask: args.attentionMask ?? null, causal, slidingWindow: window, t, s };
-    let output: tf.Tensor | null = null;
-    if (!zeroPath && !this.gateDense && !args.attentionMask && (qm !== null || kv !== null)) output = this.packed(q, v, k, qm, kv, causal, window);
-    let scores: tf.Tensor | null = null;
-    let scoresMask: tf.Tensor | null = null;
-    if (output === null) {
-      // On the default path an all-true padding mask changes nothing: drop it.
-      if (!zeroPath && allValid(qm) && allValid(vm) && allValid(km)) Object.assign(parts, { queryMask: null, valueMask: null, keyMask: null });
-      const combined = combineAttentionMask(parts);
-      const mask4 = combined === null ? null : broadcastFast(tf.expandDims(combined, 1), [b, 1, t, s]);
-      ({ output, scores } = this.dense(q, v, k, mask4, zeroPath, args.training === true));
-      scoresMask = combined === null ? null : tf.expandDims(combined, 1);
-    }
-    if (args.returnAttentionScores) return withMasks([output, scores!], [qm, scoresMask]);
-    return withMasks(output, qm);
+    const paths: AttentionPaths = {
+      packable: this.gateDense === null,
+      dropout: this.args.dropout,
+      slidingWindow: this.args.slidingWindow,
+      packed: (q, v, k, qm, kv, causal, window) => this.packed(q, v, k, qm, kv, causal, window),
+      dense: (q, v, k, mask4, zeroPath, training) => this.dense(q, v, k, mask4, zeroPath, training),
+    };
+    return runAttention(paths, inputs, args, this.where);
   }
 
   /** Output [batch, T, query features] with the query mask; with returnAttentionScores also the scores [batch, numQueryHeads, T, S]. */

@@ -13,18 +13,17 @@
  * real tokens cost (see ops/packed_attention_ops.ts).
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer, withMasks, type MaskedOutputs, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
+import { Layer, type MaskedOutputs, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
-import type { BaseLayerArgs, CallArgs, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
+import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
-import { validateMask } from '../../engine/masks.js';
 import { checkBatchSizes } from '../../engine/specs.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
-import { broadcastFast, checkAttentionMask, combineAttentionMask, finiteAtMaskedChecked, softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops.js';
-import { allValid, maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
+import { softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops.js';
+import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
 import { EinsumDense } from './einsum_dense.js';
-import { checkAttentionMaskSpec, checkMaskSpec } from './attention_specs.js';
+import { outputAndScoresSpecs, runAttention, type AttentionPaths } from './attention_specs.js';
 import { matMul } from '../../ops/matmul.js';
 
 export interface MultiHeadAttentionArgs extends BaseLayerArgs {
@@ -202,53 +201,16 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     return { ...tree, groups: { ...tree.groups, _dropout_layer: empty('dropout'), _softmax: empty('softmax') } };
   }
 
-  /** A [batch, time] mask for `what` (an explicit one, or the input's own); `check` validates it against the input. */
-  private maskFor<M extends { shape: Shape }>(named: M | null | undefined, auto: M | null, x: Shape, what: string, check: (m: M) => void): M | null {
-    const m = named !== undefined ? named : auto;
-    if (m !== null) {
-      check(m);
-      if (m.shape.length !== 2) throw new MasqueError('MASK_SHAPE_MISMATCH', `${this.where}, ${what}: expected a [batch, time] mask ${formatShape(x.slice(0, 2))}; received ${formatShape(m.shape)}.`);
-    }
-    return m;
-  }
-
   /** Returns the output (and the scores) with their masks: the query mask, and the combined [B, 1, T, S] mask on the scores. */
   call(inputs: tf.Tensor[], args: MultiHeadAttentionCallArgs): MaskedOutputs {
-    const [query, value] = inputs as [tf.Tensor, tf.Tensor];
-    const key = inputs[2] ?? value;
-    const where = this.where;
-    const auto = Array.isArray(args.mask) ? args.mask : [args.mask ?? null];
-    const pick = (named: tf.Tensor | null | undefined, i: number, x: tf.Tensor, what: string): tf.Tensor | null =>
-      this.maskFor(named, auto[i] ?? null, x.shape, what, (m) => validateMask(m, x, `${where}, ${what}`));
-    const qm = pick(args.queryMask, 0, query, 'queryMask');
-    const vm = pick(args.valueMask, 1, value, 'valueMask');
-    const km = pick(args.keyMask, 2, key, 'keyMask');
-    const [b, t] = query.shape as [number, number];
-    const s = value.shape[1]!;
-    if (args.attentionMask) checkAttentionMask(args.attentionMask, b, t, s, where);
-    const kv = vm && km ? tf.logicalAnd(vm, km) : (vm ?? km);
-    const q = finiteAtMaskedChecked(query, qm);
-    const v = value === query && kv === qm ? q : finiteAtMaskedChecked(value, kv);
-    const k = key === value ? v : finiteAtMaskedChecked(key, kv);
-    const causal = args.useCausalMask === true;
-    const window = this.args.slidingWindow;
-    const zeroPath = args.returnAttentionScores === true || this.args.dropout > 0;
-    const parts = { queryMask: qm, valueMask: vm, keyMask: km, attentionMask: args.attentionMask ?? null, causal, slidingWindow: window, t, s };
-    let output: tf.Tensor | null = null;
-    if (!zeroPath && !this.gateDense && !args.attentionMask && (qm !== null || kv !== null)) output = this.packed(q, v, k, qm, kv, causal, window);
-    let scores: tf.Tensor | null = null;
-    let scoresMask: tf.Tensor | null = null;
-    if (output === null) {
-      // On the default path an all-true padding mask changes nothing: drop it (and its [B, T, S] mask work).
-      if (!zeroPath && allValid(qm) && allValid(vm) && allValid(km)) Object.assign(parts, { queryMask: null, valueMask: null, keyMask: null });
-      const combined = combineAttentionMask(parts);
-      const mask4 = combined === null ? null : broadcastFast(tf.expandDims(combined, 1), [b, 1, t, s]);
-      ({ output, scores } = this.dense(q, v, k, mask4, zeroPath, args.training === true));
-      // As in Keras, the scores' mask keeps the combined mask's own shape: [B, 1, T, 1] for a query mask alone, [B, 1, 1, S] for a value mask, [1, 1, T, S] for causal.
-      scoresMask = combined === null ? null : tf.expandDims(combined, 1);
-    }
-    if (args.returnAttentionScores) return withMasks([output, scores!], [qm, scoresMask]);
-    return withMasks(output, qm);
+    const paths: AttentionPaths = {
+      packable: this.gateDense === null,
+      dropout: this.args.dropout,
+      slidingWindow: this.args.slidingWindow,
+      packed: (q, v, k, qm, kv, causal, window) => this.packed(q, v, k, qm, kv, causal, window),
+      dense: (q, v, k, mask4, zeroPath, training) => this.dense(q, v, k, mask4, zeroPath, training),
+    };
+    return runAttention(paths, inputs, args, this.where);
   }
 
   /**
@@ -259,27 +221,7 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<MultiHeadAttentionCallArgs>): TensorSpec | TensorSpec[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const [q, v, k] = this.checkShapes(list.map((x) => x.shape));
-    const where = this.where;
-    const auto = Array.isArray(args.mask) ? args.mask : [args.mask ?? null];
-    // An explicit mask tensor is a mask this layer passes on as its own; an input's mask passes with its origin.
-    const pick = (named: TensorSpec | null | undefined, i: number, x: Shape, what: string): MaskSpec | null =>
-      this.maskFor<MaskSpec>(named === undefined || named === null ? named : { shape: named.shape }, auto[i] ?? null, x, what, (m) => checkMaskSpec(m, named, x, `${where}, ${what}`));
-    const qm = pick(args.queryMask, 0, q, 'queryMask');
-    const vm = pick(args.valueMask, 1, v, 'valueMask');
-    const km = pick(args.keyMask, 2, k, 'keyMask');
-    const [b, t] = q;
-    const s = v[1] ?? k[1]!;
-    if (args.attentionMask) checkAttentionMaskSpec(args.attentionMask.shape, b!, t!, s, where);
-    const out: TensorSpec = { shape: [b!, t!, ...this.outputDims(q)], dtype: 'float32', mask: qm };
-    if (!args.returnAttentionScores) return out;
-    // The scores' mask has the combined mask's own shape (see call): each axis is 1 unless a mask part spans it.
-    const am = args.attentionMask?.shape ?? null;
-    const banded = args.useCausalMask === true || this.args.slidingWindow !== null;
-    const masked = qm !== null || vm !== null || km !== null || am !== null || banded;
-    const batch = qm !== null || vm !== null || km !== null || (am !== null && am.length === 3 && am[0] !== 1) ? b! : 1;
-    const rows = qm !== null || am !== null || banded ? t! : 1;
-    const cols = vm !== null || km !== null || am !== null || banded ? s : 1;
-    return [out, { shape: [b!, this.args.numHeads, t!, s], dtype: 'float32', mask: masked ? { shape: [batch, 1, rows, cols] } : null }];
+    return outputAndScoresSpecs(list, args, [q[0]!, q[1]!, ...this.outputDims(q)], this.args.numHeads, this.args.slidingWindow !== null, this.where);
   }
 
   /** Keras's computation on whole tensors; `zeroPath` selects the Softmax-layer path. */

@@ -225,3 +225,75 @@ export function countTokens<K>(values: readonly K[]): Map<K, number> {
 export function dtypeError(layer: Layer<CallArgs, boolean>, expected: string, received: { dtype: string; shape: Shape }): MasqueError {
   return new MasqueError('INVALID_INPUT', `Layer '${layer.name}' (${layer.className}) expects ${expected}; received a ${received.dtype} tensor of shape ${formatShape(received.shape)}.`);
 }
+
+/** How a lookup layer reads its tokens: the test of one token, its name in messages, and the vocabulary check. */
+export interface TokenKind<K> {
+  isToken: (v: unknown) => v is K;
+  what: string;
+  list: (v: unknown, where: string, name: string) => readonly K[] | null;
+  /** One line of a vocabulary file -> a token, or undefined when the line is not one. */
+  fromLine: (line: string) => K | undefined;
+  toLine: (t: K) => string;
+}
+
+/**
+ * What StringLookup and IntegerLookup share: adapt, the vocabulary, its size
+ * as Keras records it, and the `vocabulary.txt` asset of a `.keras` file.
+ */
+export abstract class LookupLayer<K extends string | number> extends Layer<CallArgs> {
+  declare readonly args: Readonly<{ vocabulary: readonly K[] | null; vocabularySize: number | null }> & Record<string, unknown>;
+  protected abstract readonly table: VocabularyTable<K>;
+  protected abstract readonly kind: TokenKind<K>;
+
+  protected get where(): string {
+    return `${this.className} '${this.name}'`;
+  }
+
+  /** Learns the vocabulary from tokens: nested arrays, a tensor, or an iterable of batches. */
+  adapt(data: unknown): void {
+    if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
+    this.table.adapt(countTokens(adaptValues(data, this.where, this.kind.isToken, this.kind.what) as K[]));
+    this.recordSize();
+  }
+
+  /** Sets the vocabulary (with or without the special tokens in front). */
+  setVocabulary(vocabulary: readonly K[]): void {
+    this.table.set(this.kind.list(vocabulary, this.where, 'vocabulary')!);
+    // A vocabulary given to the constructor lives in the config: keep the config's copy current.
+    if (this.args.vocabulary !== null) (this.args as { vocabulary: readonly K[] | null }).vocabulary = [...vocabulary];
+    this.recordSize();
+  }
+
+  /** The vocabulary; id i is entry i. */
+  getVocabulary(includeSpecialTokens = true): K[] {
+    return this.table.vocabulary(includeSpecialTokens);
+  }
+
+  /** Number of ids, special ones included. */
+  vocabularySize(): number {
+    return this.table.size;
+  }
+
+  protected recordSize(): void {
+    (this.args as { vocabularySize: number | null }).vocabularySize = this.table.size;
+  }
+
+  /** `vocabulary.txt` when the vocabulary is not in the config (adapted or set later), as Keras saves it. */
+  saveAssets(): AssetFiles | null {
+    if (this.args.vocabulary !== null) return null;
+    return { [VOCABULARY_FILE]: this.table.file(this.kind.toLine) };
+  }
+
+  /** Reads the vocabulary saved by `saveAssets` (or by Keras: one token a line). */
+  loadAssets(files: AssetFiles, where: string): void {
+    if (this.args.vocabulary !== null) return;
+    const bytes = files[VOCABULARY_FILE];
+    if (bytes === undefined) throw new MasqueError('CORRUPT_FILE', `${where}: ${this.where} has no vocabulary in its config and the file has no ${VOCABULARY_FILE} for it.`);
+    const lines = readVocabularyFile(bytes, where);
+    const tokens = lines.map(this.kind.fromLine);
+    const badAt = tokens.findIndex((t) => t === undefined);
+    if (badAt >= 0) throw new MasqueError('CORRUPT_FILE', `${where}: line ${badAt + 1} of ${VOCABULARY_FILE} is not one of ${this.kind.what}: ${JSON.stringify(lines[badAt])}.`);
+    this.table.set(tokens as K[]);
+    this.recordSize();
+  }
+}

@@ -12,14 +12,12 @@
  * it makes one from the mask token's id 0.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer } from '../../engine/layer.js';
 import { BASE_OPTIONS, opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
-import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
+import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import {
-  VOCABULARY_FILE, VocabularyTable, adaptValues, checkLookupOptions, countTokens, dtypeError, readVocabularyFile, showToken,
-  type AssetFiles, type IndexLookupOptions,
+  LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, showToken, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
 
 export interface IntegerLookupArgs extends BaseLayerArgs {
@@ -62,7 +60,7 @@ const intOrNull = (v: unknown, w: string, n: string): number | null => {
   throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be an int32 integer or null; received ${describe(v)}.`);
 };
 
-export class IntegerLookup extends Layer<CallArgs> {
+export class IntegerLookup extends LookupLayer<number> {
   static override readonly className = 'IntegerLookup';
   static override readonly floatInputs = false;
   static override readonly options = {
@@ -83,7 +81,14 @@ export class IntegerLookup extends Layer<CallArgs> {
     inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'int32' },
   } satisfies OptionsOf<Own> & Record<string, unknown>;
   declare readonly args: Filled<Own>;
-  private readonly table: VocabularyTable<number>;
+  protected readonly table: VocabularyTable<number>;
+  protected readonly kind: TokenKind<number> = {
+    isToken,
+    what: 'int32 integers',
+    list: intList,
+    fromLine: (l) => (/^\s*[+-]?\d+\s*$/.test(l) && isToken(Number(l)) ? Number(l) : undefined),
+    toLine: String,
+  };
 
   constructor(args: IntegerLookupArgs = {}) {
     super(args);
@@ -94,35 +99,6 @@ export class IntegerLookup extends Layer<CallArgs> {
     }
     this.table = new VocabularyTable<number>(this.args as IndexLookupOptions<number>, where, (a, b) => a - b);
     if (this.args.vocabulary !== null) this.setVocabulary(this.args.vocabulary);
-  }
-
-  /** Learns the vocabulary from integer tokens: nested arrays, a tensor, or an iterable of batches. */
-  adapt(data: unknown): void {
-    const where = `IntegerLookup '${this.name}'`;
-    if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: cannot adapt a layer created with a fixed vocabulary.`);
-    this.table.adapt(countTokens(adaptValues(data, where, isToken, 'int32 integers') as number[]));
-    this.recordSize();
-  }
-
-  /** Sets the vocabulary (with or without the special tokens in front). */
-  setVocabulary(vocabulary: readonly number[]): void {
-    this.table.set(intList(vocabulary, `IntegerLookup '${this.name}'`, 'vocabulary')!);
-    if (this.args.vocabulary !== null) (this.args as { vocabulary: readonly number[] | null }).vocabulary = [...vocabulary];
-    this.recordSize();
-  }
-
-  /** The vocabulary; id i is entry i. */
-  getVocabulary(includeSpecialTokens = true): number[] {
-    return this.table.vocabulary(includeSpecialTokens);
-  }
-
-  /** Number of ids, special ones included. */
-  vocabularySize(): number {
-    return this.table.size;
-  }
-
-  private recordSize(): void {
-    (this.args as { vocabularySize: number | null }).vocabularySize = this.table.size;
   }
 
   call(x: tf.Tensor): tf.Tensor {
@@ -139,24 +115,5 @@ export class IntegerLookup extends Layer<CallArgs> {
     const x = oneSpec(inputs, `IntegerLookup '${this.name}'`);
     if (x.dtype !== 'int32' && x.dtype !== 'float32') throw dtypeError(this, 'integer tokens (an int32 tensor)', x);
     return { shape: x.shape, dtype: 'int32', mask: null };
-  }
-
-  /** `vocabulary.txt` when the vocabulary is not in the config (adapted or set later), as Keras saves it. */
-  saveAssets(): AssetFiles | null {
-    if (this.args.vocabulary !== null) return null;
-    return { [VOCABULARY_FILE]: this.table.file((t) => String(t)) };
-  }
-
-  /** Reads the vocabulary saved by `saveAssets` (or by Keras: one integer a line). */
-  loadAssets(files: AssetFiles, where: string): void {
-    if (this.args.vocabulary !== null) return;
-    const bytes = files[VOCABULARY_FILE];
-    if (bytes === undefined) throw new MasqueError('CORRUPT_FILE', `${where}: IntegerLookup '${this.name}' has no vocabulary in its config and the file has no ${VOCABULARY_FILE} for it.`);
-    const lines = readVocabularyFile(bytes, where);
-    const ints = lines.map((l) => (/^\s*[+-]?\d+\s*$/.test(l) ? Number(l) : NaN));
-    const badAt = ints.findIndex((v) => !isToken(v));
-    if (badAt >= 0) throw new MasqueError('CORRUPT_FILE', `${where}: line ${badAt + 1} of ${VOCABULARY_FILE} is not an int32 integer: ${JSON.stringify(lines[badAt])}.`);
-    this.table.set(ints);
-    this.recordSize();
   }
 }

@@ -14,15 +14,13 @@
  * FarmHash64), `salt`, a vocabulary file path.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer } from '../../engine/layer.js';
 import { BASE_OPTIONS, opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
-import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
+import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import { compareUtf8 } from '../../ops/text_ops.js';
 import {
-  VOCABULARY_FILE, VocabularyTable, adaptValues, checkLookupOptions, countTokens, dtypeError, readVocabularyFile,
-  type AssetFiles, type IndexLookupOptions,
+  LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
 
 export interface StringLookupArgs extends BaseLayerArgs {
@@ -86,13 +84,20 @@ export const STRING_LOOKUP_OPTIONS = {
   inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'string' },
 } satisfies OptionsOf<Own> & Record<string, unknown>;
 
-export class StringLookup extends Layer<CallArgs> {
+export class StringLookup extends LookupLayer<string> {
   static override readonly className = 'StringLookup';
   static override readonly acceptsStrings = true;
   static override readonly floatInputs = false;
   static override readonly options = STRING_LOOKUP_OPTIONS;
   declare readonly args: Filled<Own>;
-  private readonly table: VocabularyTable<string>;
+  protected readonly table: VocabularyTable<string>;
+  protected readonly kind: TokenKind<string> = {
+    isToken: (v): v is string => typeof v === 'string',
+    what: 'strings',
+    list: stringList,
+    fromLine: (l) => l,
+    toLine: (t) => t,
+  };
 
   constructor(args: StringLookupArgs = {}) {
     super(args);
@@ -103,36 +108,6 @@ export class StringLookup extends Layer<CallArgs> {
     }
     this.table = new VocabularyTable<string>(this.args as IndexLookupOptions<string>, where, compareUtf8);
     if (this.args.vocabulary !== null) this.setVocabulary(this.args.vocabulary);
-  }
-
-  /** Learns the vocabulary from string tokens: nested arrays, a string tensor, or an iterable of batches. */
-  adapt(data: unknown): void {
-    const where = `StringLookup '${this.name}'`;
-    if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: cannot adapt a layer created with a fixed vocabulary.`);
-    this.table.adapt(countTokens(adaptValues(data, where, (v) => typeof v === 'string', 'strings') as string[]));
-    this.recordSize();
-  }
-
-  /** Sets the vocabulary (with or without the special tokens in front). */
-  setVocabulary(vocabulary: readonly string[]): void {
-    this.table.set(stringList(vocabulary, `StringLookup '${this.name}'`, 'vocabulary')!);
-    // A vocabulary given to the constructor lives in the config: keep the config's copy current.
-    if (this.args.vocabulary !== null) (this.args as { vocabulary: readonly string[] | null }).vocabulary = [...vocabulary];
-    this.recordSize();
-  }
-
-  /** The vocabulary; id i is entry i. */
-  getVocabulary(includeSpecialTokens = true): string[] {
-    return this.table.vocabulary(includeSpecialTokens);
-  }
-
-  /** Number of ids, special ones included. */
-  vocabularySize(): number {
-    return this.table.size;
-  }
-
-  private recordSize(): void {
-    (this.args as { vocabularySize: number | null }).vocabularySize = this.table.size;
   }
 
   /** The ids of tokens, as `call` gives them (for TextVectorization, which tokenizes first). */
@@ -157,20 +132,5 @@ export class StringLookup extends Layer<CallArgs> {
     }
     if (x.dtype !== 'string') throw dtypeError(this, "a string tensor of tokens (Input({ shape: [null], dtype: 'string' }))", x);
     return { shape: x.shape, dtype: 'int32', mask: null };
-  }
-
-  /** `vocabulary.txt` when the vocabulary is not in the config (adapted or set later), as Keras saves it. */
-  saveAssets(): AssetFiles | null {
-    if (this.args.vocabulary !== null) return null;
-    return { [VOCABULARY_FILE]: this.table.file((t) => t) };
-  }
-
-  /** Reads the vocabulary saved by `saveAssets` (or by Keras). */
-  loadAssets(files: AssetFiles, where: string): void {
-    if (this.args.vocabulary !== null) return;
-    const bytes = files[VOCABULARY_FILE];
-    if (bytes === undefined) throw new MasqueError('CORRUPT_FILE', `${where}: StringLookup '${this.name}' has no vocabulary in its config and the file has no ${VOCABULARY_FILE} for it.`);
-    this.table.set(readVocabularyFile(bytes, where));
-    this.recordSize();
   }
 }

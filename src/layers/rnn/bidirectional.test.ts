@@ -5,6 +5,9 @@ import { getMask } from '../../engine/masks.js';
 import { LSTM } from './lstm.js';
 import { GRU } from './gru.js';
 import { Bidirectional } from './bidirectional.js';
+import { Input } from '../../engine/input_layer.js';
+import type { SymbolicTensor } from '../../engine/symbolic.js';
+import { MasqueError } from '../../errors.js';
 
 const x = () => tf.tensor3d([[[1, 0], [0.5, -1], [2, 2]], [[-1, 1], [0.3, 0.3], [0, 0]]]);
 const mask = () => tf.tensor2d([[true, true, true], [true, true, false]], undefined, 'bool');
@@ -122,4 +125,37 @@ test('concat with sequences in inference (both directions written straight into 
     tf.dispose([xs, m]);
     bi.dispose();
   }
+});
+
+test("'sum', 'ave' and 'mul' of directions of different widths broadcast a 1-unit direction, as Keras does; other widths raise", () => {
+  // Keras adds [B, T, 4] and [B, T, 1] with numpy broadcasting (its output shape says the forward width, 1, where
+  // the tensor has 4); Masque's spec says what call returns.
+  for (const [fu, bu] of [[1, 3], [3, 1]] as const) {
+    for (const mergeMode of ['sum', 'ave', 'mul'] as const) {
+      const bi = new Bidirectional({
+        layer: new GRU({ units: fu, returnSequences: true }),
+        backwardLayer: new GRU({ units: bu, returnSequences: true, goBackwards: true }),
+        mergeMode,
+      });
+      const spec = bi.apply(Input({ shape: [3, 2] })) as SymbolicTensor;
+      assert.deepEqual(spec.shape, [null, 3, 3], `${fu}/${bu} ${mergeMode}`);
+      tf.tidy(() => {
+        const out = bi.apply(x(), { mask: mask() }) as tf.Tensor;
+        const f = bi.forwardLayer.apply(x(), { mask: mask(), zeroOutputForMask: true } as never) as tf.Tensor;
+        const b = tf.reverse(bi.backwardLayer.apply(x(), { mask: mask(), zeroOutputForMask: true } as never) as tf.Tensor, 1);
+        const want = { sum: tf.add(f, b), ave: tf.div(tf.add(f, b), 2), mul: tf.mul(f, b) }[mergeMode];
+        assert.deepEqual(out.shape, [2, 3, 3]);
+        assert.ok(tf.max(tf.abs(tf.sub(out, want))).dataSync()[0]! < 1e-6, `${fu}/${bu} ${mergeMode}`);
+      });
+      bi.dispose();
+    }
+  }
+  const bad = new Bidirectional({
+    layer: new GRU({ units: 2, returnSequences: true }),
+    backwardLayer: new GRU({ units: 4, returnSequences: true, goBackwards: true }),
+    mergeMode: 'sum',
+  });
+  assert.throws(() => bad.apply(Input({ shape: [3, 2] })), (e: MasqueError) => e.code === 'INVALID_ARGUMENT' && /forward layer gives 2 units and the backward layer 4/.test(e.message));
+  assert.throws(() => bad.apply(x()), (e: MasqueError) => e.code === 'INVALID_ARGUMENT');
+  bad.dispose();
 });

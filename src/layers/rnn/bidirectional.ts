@@ -141,6 +141,7 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     const yBack = Array.isArray(yb) ? yb[0]! : yb;
     const states = this.returnState ? [...(yf as tf.Tensor[]).slice(1), ...(yb as tf.Tensor[]).slice(1)] : [];
     // The backward sequence goes back into input order: for 'concat' in the same copy that merges.
+    if (this.mergeMode !== null && this.mergeMode !== 'concat') this.mergedUnits(y.shape[y.rank - 1]!, yBack.shape[yBack.rank - 1]!);
     const out =
       this.returnSequences && this.mergeMode === 'concat'
         ? [concatReversed(y, yBack)]
@@ -188,10 +189,22 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
       const last = (s: TensorSpec) => s.shape[s.shape.length - 1]!;
       out = [{ ...yf, shape: [...yf.shape.slice(0, -1), last(yf) + last(yb)] }];
     } else {
-      out = [yf];
+      // Keras merges with broadcasting: a 1-unit direction spreads over the other one's units.
+      const last = (sp: TensorSpec) => sp.shape[sp.shape.length - 1]!;
+      out = [{ ...yf, shape: [...yf.shape.slice(0, -1), this.mergedUnits(last(yf), last(yb))] }];
     }
     const states = this.returnState ? [...sf, ...sb] : [];
     return out.length === 1 && states.length === 0 ? out[0]! : [...out, ...states];
+  }
+
+  /** The width of 'sum', 'ave' or 'mul' of directions with `f` and `b` units (equal, or one of them 1, as numpy broadcasts). */
+  private mergedUnits(f: number, b: number): number {
+    if (f === b || b === 1) return f;
+    if (f === 1) return b;
+    throw new MasqueError(
+      'INVALID_ARGUMENT',
+      `Bidirectional '${this.name}': mergeMode '${this.mergeMode}' needs directions of the same width (or one of width 1); the forward layer gives ${f} units and the backward layer ${b}. Use mergeMode 'concat' or null, or give both layers the same units.`,
+    );
   }
 
   private splitStates<T>(given: T | T[] | null | undefined): { fwdState: T[] | null; bwdState: T[] | null } {
