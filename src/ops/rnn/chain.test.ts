@@ -9,9 +9,9 @@ import { tf } from '../../runtime/tfjs.js';
 import { rnnSequence, type RnnCellKind } from './index.js';
 import { rnnChain, type FusedStage } from './chain.js';
 import { rnnStepLoop } from './step_loop.js';
+import { GATES } from './types.js';
 import { prng, randn, randomMask, type MaskLayout } from '../../../test/rnn_args.js';
 
-const GATES = { lstm: 4, gru: 3, simple_rnn: 1 } as const;
 
 function stage(r: () => number, kind: RnnCellKind, f: number, u: number, b: number, init: boolean): FusedStage {
   const g = GATES[kind];
