@@ -18,6 +18,7 @@
  *
  *   npm run bench:attention -- [--b=32] [--median=40] [--sigma=0.8] [--max=200]
  *        [--dim=64] [--heads=4] [--vocab=2000] [--budget=4] [--paddings=post,pre] [--seed=1]
+ *        [--workloads=model,layer]
  */
 import { loadavg } from 'node:os';
 import { tf, ready, Input, Model, Embedding, MultiHeadAttention, GlobalAveragePooling1D, Dense, Adam, SymbolicTensor } from '../src/index.js';
@@ -25,14 +26,14 @@ import { lengthStats, makeLengths, makeRows, mulberry32, padMask, padRows, type 
 import { timeInterleaved } from './rnn_timing.js';
 
 function parseArgs(argv: string[]) {
-  const o: Record<string, string> = { b: '32', median: '40', sigma: '0.8', max: '200', dim: '64', heads: '4', vocab: '2000', budget: '4', paddings: 'post,pre', seed: '1' };
+  const o: Record<string, string> = { b: '32', median: '40', sigma: '0.8', max: '200', dim: '64', heads: '4', vocab: '2000', budget: '4', paddings: 'post,pre', seed: '1', workloads: 'model,layer' };
   for (const a of argv) {
     const m = /^--([^=]+)=(.*)$/.exec(a);
     if (!m || !(m[1]! in o)) throw new Error(`bench:attention: unknown argument ${a}`);
     o[m[1]!] = m[2]!;
   }
   const n = (k: string) => Number(o[k]);
-  return { b: n('b'), median: n('median'), sigma: n('sigma'), max: n('max'), dim: n('dim'), heads: n('heads'), vocab: n('vocab'), budget: n('budget'), seed: n('seed'), paddings: o['paddings']!.split(',') as Padding[] };
+  return { b: n('b'), median: n('median'), sigma: n('sigma'), max: n('max'), dim: n('dim'), heads: n('heads'), vocab: n('vocab'), budget: n('budget'), seed: n('seed'), paddings: o['paddings']!.split(',') as Padding[], workloads: o['workloads']!.split(',') };
 }
 
 function buildModel(vocab: number, dim: number, heads: number): Model {
@@ -83,13 +84,16 @@ async function main(): Promise<void> {
         lines.push(`| ${cells.join(' | ')} |`);
         console.log(lines[lines.length - 1]);
       });
+    if (o.workloads.includes('model')) {
     await add('model', 'infer', batches.map((q) => async () => {
       const y = model.predict(q.ids) as tf.Tensor;
       await y.data();
       y.dispose();
     }));
     await add('model', 'train', batches.map((q) => () => model.trainOnBatch(q.ids, q.y)));
+    }
     model.dispose();
+    if (o.workloads.includes('layer')) {
     const mha = new MultiHeadAttention({ numHeads: o.heads, keyDim: o.dim / o.heads });
     tf.tidy(() => void mha.apply([batches[0]!.x, batches[0]!.x]));
     const pool = new GlobalAveragePooling1D();
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
       tf.dispose([value, ...Object.values(grads)]);
     }));
     mha.dispose();
+    }
     batches.forEach((q) => tf.dispose([q.ids, q.x, q.mask, q.y]));
   }
   console.log('\n' + lines.join('\n'));
