@@ -8,7 +8,7 @@
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
 import { expandMask } from './mask_ops.js';
-import { onCpuMemoryBackend } from './heap_view.js';
+import { f32, heapView, onCpuMemoryBackend } from './heap_view.js';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -193,6 +193,25 @@ export function finiteAtMasked(x: tf.Tensor, mask: tf.Tensor | null): tf.Tensor 
  */
 export function finiteAtMaskedChecked(x: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
   if (mask === null) return x;
+  const [b, t] = x.shape as [number, number];
+  if (onCpuMemoryBackend() && x.dtype === 'float32' && x.rank >= 3 && mask.dtype === 'bool' && mask.rank === 2 && mask.shape[0] === b && mask.shape[1] === t) {
+    // In CPU memory: read the masked positions only, in place (only their
+    // non-finite values would change), instead of summing the whole batch.
+    const mv = heapView(mask);
+    const xv = f32(x);
+    const f = x.size / (b * t);
+    for (let p = 0; p < b * t; p++) {
+      if (mv[p]) continue;
+      // v * 0 is 0 for finite v and NaN for NaN or Inf: z is NaN when any is.
+      let z = 0;
+      let k = p * f;
+      const end = k + f;
+      for (; k + 4 <= end; k += 4) z += xv[k]! * 0 + xv[k + 1]! * 0 + xv[k + 2]! * 0 + xv[k + 3]! * 0;
+      for (; k < end; k++) z += xv[k]! * 0;
+      if (z !== 0) return finiteAtMasked(x, mask);
+    }
+    return x;
+  }
   const total = tf.tidy(() => tf.sum(x));
   const finite = Number.isFinite(total.dataSync()[0]!);
   total.dispose();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
-import { gatherRows, packedAttention, planPackedAttention, setAttentionPacking, type PlanArgs } from './packed_attention_ops.js';
+import { gatherRows, gatherRowsAndMean, packedAttention, planPackedAttention, setAttentionPacking, type PlanArgs } from './packed_attention_ops.js';
 import { softmaxReplaceMasked } from './attention_ops.js';
 
 const valid = (lengths: number[], t: number, pre = false) =>
@@ -103,4 +103,29 @@ test('packedAttention equals dense masked attention at every valid query, with f
   } finally {
     setAttentionPacking(prev);
   }
+});
+
+test('gatherRowsAndMean: the same bits as tf.gather and tf.mean over axis 1, and as their gradients; zero outside the rows when the mean gets none', () => {
+  tf.tidy(() => {
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 7;
+    const [b, s, f] = [3, 9, 6];
+    const x = tf.tensor3d(Float32Array.from({ length: b * s * f }, rnd), [b, s, f]);
+    const idx = Int32Array.from([1, 2, 3, 9, 10, 20, 21, 22, 23]);
+    const n = idx.length;
+    const ref = (a: tf.Tensor) => tf.concat([tf.gather(tf.reshape(a, [b * s, f]), tf.tensor1d(idx, 'int32')), tf.mean(a, 1)], 0);
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    assert.deepEqual(bits(gatherRowsAndMean(x, idx, true)), bits(ref(x)));
+    assert.deepEqual(bits(gatherRowsAndMean(x, idx, false)), bits(ref(x)).slice(0, n * f));
+    const w = tf.tensor2d(Float32Array.from({ length: (n + b) * f }, rnd), [n + b, f]);
+    const mine = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gatherRowsAndMean(a, idx, true), w)))(x);
+    // tf.gather's gradient needs UnsortedSegmentSum (missing on wasm): the reference scatters by hand, then adds the mean's.
+    const theirs = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.concat([gatherRows(tf.reshape(a, [b * s, f]), tf.tensor1d(idx, 'int32')), tf.mean(a, 1)], 0), w)))(x);
+    assert.deepEqual(bits(mine), bits(theirs));
+    // No gradient into the mean rows: only the gathered rows are nonzero.
+    const wRows = tf.concat([tf.slice(w, [0, 0], [n, f]), tf.zeros([b, f])], 0);
+    const sparse = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gatherRowsAndMean(a, idx, true), wRows)))(x);
+    const flat = tf.reshape(sparse, [b * s, f]).arraySync() as number[][];
+    flat.forEach((row, r) => assert.ok(idx.includes(r) || row.every((v) => v === 0), `row ${r}`));
+  });
 });

@@ -7,8 +7,15 @@
  * or no valid key) take a per-row fallback (Keras's uniform attention, or 0).
  * Masked keys outside a window contribute exactly 0 to a softmax whose row
  * has a valid entry, so the result equals the dense computation.
+ *
+ * What padding still costs is a few passes over the padded batch, written
+ * in JavaScript on the tensors in place on the wasm and cpu backends: the
+ * fallback's mean over all steps (read with the gather, in one op), the
+ * assembled output (one write), and in training one write of the input's
+ * gradient; every other op works on the real tokens only.
  */
 import { tf } from '../runtime/tfjs.js';
+import { f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, sliceRowsFast, writeTensor } from './heap_view.js';
 
 export type PackingMode = 'auto' | 'always' | 'never';
 let packingMode: PackingMode = 'auto';
@@ -206,65 +213,285 @@ export function gatherRows(x: tf.Tensor, indices: tf.Tensor): tf.Tensor {
 export type AttendFn = (query: tf.Tensor, keys: tf.Tensor[], mask: tf.Tensor) => tf.Tensor;
 
 /**
+ * Row from[k] of `src` to row to[k] of `dst` for k < count (a null list
+ * stands for 0, 1, 2, ...), rows of f values: one block copy per run of
+ * consecutive rows on both sides (a batch row's window is one run).
+ */
+function copyRowRuns(src: Float32Array, dst: Float32Array, from: Int32Array | null, to: Int32Array | null, count: number, f: number): void {
+  for (let k = 0; k < count; ) {
+    let e = k + 1;
+    while (e < count && (from === null || from[e] === from[e - 1]! + 1) && (to === null || to[e] === to[e - 1]! + 1)) e++;
+    const a = (from === null ? k : from[k]!) * f;
+    dst.set(src.subarray(a, a + (e - k) * f), (to === null ? k : to[k]!) * f);
+    k = e;
+  }
+}
+
+/**
+ * Rows [start, start + size) of a float32 [M, F] tensor, differentiable.
+ * On the wasm backend the rows are copied alone (tf.slice there reads the
+ * whole input first, once per group) and the gradient writes dy into zeros.
+ */
+function sliceRows(x: tf.Tensor, start: number, size: number): tf.Tensor {
+  if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32') return tf.slice(x, [start, 0], [size, x.shape[1]!]);
+  const shape = x.shape;
+  const f = x.shape[1]!;
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: sliceRowsFast(args[0] as tf.Tensor, start, size),
+    gradFunc: (dy: tf.Tensor) =>
+      writeTensor(shape, 'float32', (out) => {
+        out.fill(0);
+        out.set(f32(dy), start * f);
+      }),
+  }))(x);
+}
+
+/**
+ * Rows `idx` of `x` read as [M, F] rows of its last axis (F = the product
+ * of its axes after the first two), and with `withMean` then the B rows of
+ * its mean over axis 1 (x is [B, S, ...]): an [N (+ B), F] tensor. On the
+ * wasm and cpu backends it is written in JavaScript, reading `x` in place,
+ * and so is its gradient, in one tensor: zeros, the mean rows' gradient
+ * (dy / S at every step of the row, skipped when it is zero), and the
+ * gathered rows' gradients added in. When the mean's gradient is zero the
+ * result is marked as zero outside the gathered rows, so that the Embedding
+ * gradient visits the real tokens only. The same float32 values as
+ * tf.gather, tf.mean (each (row, feature) summed in step order, then one
+ * division) and their gradients. Elsewhere the tfjs ops.
+ */
+export function gatherRowsAndMean(x: tf.Tensor, idx: Int32Array, withMean: boolean): tf.Tensor {
+  const [b, s] = x.shape as [number, number];
+  const f = x.shape.slice(2).reduce((p, d) => p * d, 1);
+  const n = idx.length;
+  // (The cpu backend's tf.mean divides before it sums: its numbers differ, so it keeps the tfjs ops.)
+  if (!onCpuMemoryBackend() || x.dtype !== 'float32' || (withMean && tf.getBackend() !== 'wasm')) {
+    return tf.tidy(() => {
+      const rows = gatherRows(tf.reshape(x, [b * s, f]), tf.tensor1d(idx, 'int32'));
+      return withMean ? tf.concat([rows, tf.reshape(tf.mean(x, 1), [b, f])], 0) : rows;
+    });
+  }
+  const shape = x.shape;
+  const forward = (xt: tf.Tensor) =>
+    writeTensor([n + (withMean ? b : 0), f], 'float32', (out) => {
+      const xv = f32(xt);
+      copyRowRuns(xv, out, idx, null, n, f);
+      if (!withMean) return;
+      const acc = new Float32Array(f);
+      const f4 = f - (f % 4);
+      for (let r = 0; r < b; r++) {
+        acc.fill(0);
+        for (let a = r * s * f, end = (r + 1) * s * f; a < end; a += f) {
+          let k = 0;
+          for (; k < f4; k += 4) {
+            acc[k]! += xv[a + k]!;
+            acc[k + 1]! += xv[a + k + 1]!;
+            acc[k + 2]! += xv[a + k + 2]!;
+            acc[k + 3]! += xv[a + k + 3]!;
+          }
+          for (; k < f; k++) acc[k]! += xv[a + k]!;
+        }
+        const o = (n + r) * f;
+        for (let k = 0; k < f; k++) out[o + k] = acc[k]! / s;
+      }
+    });
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: forward(args[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => {
+      let dense = false;
+      const dx = writeTensor(shape, 'float32', (out) => {
+        const g = f32(dy);
+        out.fill(0);
+        if (withMean) {
+          for (let r = 0; r < b; r++) {
+            const o = (n + r) * f;
+            let nonzero = false;
+            for (let k = 0; k < f; k++) nonzero ||= g[o + k] !== 0;
+            if (!nonzero) continue;
+            dense = true;
+            const row = out.subarray(r * s * f, r * s * f + f);
+            for (let k = 0; k < f; k++) row[k] = g[o + k]! / s;
+            for (let j = 1; j < s; j++) out.copyWithin((r * s + j) * f, r * s * f, r * s * f + f);
+          }
+        }
+        if (!dense) {
+          copyRowRuns(g, out, null, idx, n, f);
+          return;
+        }
+        for (let i = 0; i < n; i++) {
+          const a = idx[i]! * f;
+          for (let k = 0; k < f; k++) out[a + k]! += g[i * f + k]!;
+        }
+      });
+      if (!dense) markSparseRows(dx, idx, f);
+      return dx;
+    },
+  }))(x);
+}
+
+/**
+ * The [B, T, W] output from the packed rows [N, W] and the fallback rows
+ * [B, W]: packed row i goes to position dst[i] when keep[i], every position
+ * that no packed row takes gets its batch row's fallback. On the wasm and
+ * cpu backends written in JavaScript (one write of the output), with a
+ * gradient that reads the packed rows' positions of dy and, for the
+ * fallback rows, the other positions (only those that can be nonzero when
+ * dy is known to be zero elsewhere). The same values as
+ * scatter(packed * keep) + fallback * notPacked and its gradient.
+ */
+function assembleRows(packed: tf.Tensor, fb: tf.Tensor, dst: Int32Array, keep: Uint8Array, notPacked: Uint8Array, b: number, t: number): tf.Tensor {
+  const w = packed.shape[1]!;
+  const n = dst.length;
+  if (!onCpuMemoryBackend() || packed.dtype !== 'float32' || fb.dtype !== 'float32') {
+    return tf.tidy(() => {
+      const kept = keep.every((k) => k === 1) ? packed : tf.mul(packed, tf.tensor2d(Float32Array.from(keep), [n, 1]));
+      const scattered = tf.reshape(scatterRows(kept, tf.tensor1d(dst, 'int32'), b * t), [b, t, w]);
+      return tf.add(scattered, tf.mul(tf.reshape(fb, [b, 1, w]), tf.tensor3d(Float32Array.from(notPacked), [b, t, 1])));
+    });
+  }
+  // The packed rows that are kept, and where they go.
+  let kept = 0;
+  for (let i = 0; i < n; i++) kept += keep[i]!;
+  const keptSrc = new Int32Array(kept);
+  for (let i = 0, j = 0; i < n; i++) if (keep[i]) keptSrc[j++] = i;
+  const keptDst = Int32Array.from(keptSrc, (i) => dst[i]!);
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: writeTensor([b, t, w], 'float32', (out) => {
+      const pv = f32(args[0] as tf.Tensor);
+      const fv = f32(args[1] as tf.Tensor);
+      // Each run of positions that take the fallback: its first row, then doubling block copies.
+      for (let r = 0; r < b; r++) {
+        for (let p = r * t, end = (r + 1) * t; p < end; ) {
+          if (!notPacked[p]) {
+            p++;
+            continue;
+          }
+          let q = p + 1;
+          while (q < end && notPacked[q]) q++;
+          for (let k = 0; k < w; k++) out[p * w + k] = fv[r * w + k]!;
+          for (let done = 1; done < q - p; ) {
+            const m = Math.min(done, q - p - done);
+            out.copyWithin((p + done) * w, p * w, (p + m) * w);
+            done += m;
+          }
+          p = q;
+        }
+      }
+      copyRowRuns(pv, out, keptSrc, keptDst, keptSrc.length, w);
+    }),
+    gradFunc: (dy: tf.Tensor) => {
+      const only = knownNonzeroRows(dy, w);
+      const sorted = only !== null && only.every((v, i) => i === 0 || v > only[i - 1]!);
+      const dPacked = writeTensor([n, w], 'float32', (out) => {
+        const g = f32(dy);
+        out.fill(0);
+        copyRowRuns(g, out, keptDst, keptSrc, keptSrc.length, w);
+      });
+      const dFb = writeTensor([b, w], 'float32', (out) => {
+        const g = f32(dy);
+        out.fill(0);
+        const add = (p: number) => {
+          if (!notPacked[p]) return;
+          const o = Math.floor(p / t) * w;
+          for (let k = 0; k < w; k++) out[o + k]! += g[p * w + k]!;
+        };
+        if (sorted) for (const p of only!) add(p);
+        else for (let p = 0; p < b * t; p++) add(p);
+      });
+      return [dPacked, dFb];
+    },
+  }))(packed, fb);
+}
+
+/**
  * Runs `attend` on each group of `plan` and assembles the [B, T, ...F]
- * result; positions without work take `fallback()` ([B, ...F]).
+ * result; positions without work take `fallback(mean)` ([B, ...F]), where
+ * `mean` is the mean over axis 1 of `meanOf` (one of `query` and `keys`,
+ * or null when the fallback needs none).
  * `query` is [B, T, ...], each of `keys` is [B, S, ...].
  */
-export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.Tensor[], attend: AttendFn, fallback: () => tf.Tensor): tf.Tensor {
+export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.Tensor[], attend: AttendFn, fallback: (mean: tf.Tensor | null) => tf.Tensor, meanOf: tf.Tensor | null = null): tf.Tensor {
   return tf.tidy(() => {
     const [b, t] = query.shape as [number, number];
     const s = keys[0]!.shape[1]!;
-    const flatQ = tf.reshape(query, [b * t, ...query.shape.slice(2)]);
-    const flatK = keys.map((k) => tf.reshape(k, [b * s, ...k.shape.slice(2)]));
+    // All groups' rows are gathered at once (one gradient into each input).
+    let nq = 0;
+    let nk = 0;
+    for (const g of plan.groups) {
+      nq += g.rows.length * g.wq;
+      nk += g.rows.length * g.wk;
+    }
+    const qIdx = new Int32Array(nq);
+    const kIdx = new Int32Array(nk);
+    let qo = 0;
+    let ko = 0;
+    for (const g of plan.groups) {
+      g.rows.forEach((r, k) => {
+        for (let i = 0; i < g.wq; i++) qIdx[qo + k * g.wq + i] = r * t + g.qStart[k]! + i;
+        for (let j = 0; j < g.wk; j++) kIdx[ko + k * g.wk + j] = r * s + g.kStart[k]! + j;
+      });
+      qo += g.rows.length * g.wq;
+      ko += g.rows.length * g.wk;
+    }
+    // Positions no packed row takes: they need the fallback (and so its mean) only if there are any.
+    const rows = nq;
+    const notPacked = new Uint8Array(b * t);
+    let needFallback = plan.groups.length === 0;
+    for (let p = 0; p < b * t; p++) {
+      if (plan.assemble[p]! >= rows) {
+        notPacked[p] = 1;
+        needFallback = true;
+      }
+    }
+    // Self-attention over the same windows gathers the same rows: gather once.
+    let sameRows = qIdx.length === kIdx.length;
+    for (let i = 0; sameRows && i < qIdx.length; i++) sameRows = qIdx[i] === kIdx[i];
+    const gathered = new Map<tf.Tensor, { rows: tf.Tensor; idx: Int32Array }>();
+    let mean: tf.Tensor | null = null;
+    const take = (x: tf.Tensor, idx: Int32Array): tf.Tensor => {
+      const known = gathered.get(x);
+      if (known !== undefined && known.idx === idx) return known.rows;
+      const withMean = needFallback && meanOf === x && mean === null;
+      const all = gatherRowsAndMean(x, idx, withMean);
+      const f = all.shape[1]!;
+      const part = withMean ? sliceRows(all, 0, idx.length) : all;
+      if (withMean) mean = tf.reshape(sliceRows(all, idx.length, b), [b, ...x.shape.slice(2)]);
+      gathered.set(x, { rows: part, idx });
+      return part;
+    };
+    // The tensor whose mean is needed is gathered first, so its rows and its mean come from one op.
+    const any = plan.groups.length > 0;
+    const qAll = any ? take(query, qIdx) : query;
+    const kAll = any ? keys.map((k) => take(k, k === query && sameRows ? qIdx : kIdx)) : [];
     const parts: tf.Tensor[] = [];
     let outShape: number[] | null = null;
+    qo = 0;
+    ko = 0;
     for (const g of plan.groups) {
       const n = g.rows.length;
-      const qIdx = new Int32Array(n * g.wq);
-      const kIdx = new Int32Array(n * g.wk);
-      g.rows.forEach((r, k) => {
-        for (let i = 0; i < g.wq; i++) qIdx[k * g.wq + i] = r * t + g.qStart[k]! + i;
-        for (let j = 0; j < g.wk; j++) kIdx[k * g.wk + j] = r * s + g.kStart[k]! + j;
-      });
-      const qi = tf.tensor1d(qIdx, 'int32');
-      const ki = tf.tensor1d(kIdx, 'int32');
-      const qRows = gatherRows(flatQ, qi);
-      // Self-attention over the same window gathers the same rows: gather once.
-      const sameRows = qIdx.length === kIdx.length && qIdx.every((v, i) => v === kIdx[i]);
-      const qc = tf.reshape(qRows, [n, g.wq, ...query.shape.slice(2)]);
-      const kc = flatK.map((fk, m) => tf.reshape(sameRows && keys[m] === query ? qRows : gatherRows(fk, ki), [n, g.wk, ...keys[m]!.shape.slice(2)]));
+      const qc = tf.reshape(plan.groups.length === 1 ? qAll : sliceRows(qAll, qo, n * g.wq), [n, g.wq, ...query.shape.slice(2)]);
+      const kc = kAll.map((ka, m) => tf.reshape(plan.groups.length === 1 ? ka : sliceRows(ka, ko, n * g.wk), [n, g.wk, ...keys[m]!.shape.slice(2)]));
+      qo += n * g.wq;
+      ko += n * g.wk;
       const mask = tf.tensor3d(g.mask, [n, g.wq, g.wk], 'bool');
       const out = attend(qc, kc, mask);
       outShape = out.shape.slice(2);
       parts.push(tf.reshape(out, [n * g.wq, -1]));
     }
-    const fb = fallback();
-    outShape = outShape ?? fb.shape.slice(1);
+    if (meanOf !== null && mean === null && needFallback) mean = tf.mean(meanOf, 1);
+    const fb = needFallback ? fallback(mean) : null;
+    outShape = outShape ?? fb!.shape.slice(1);
     const width = outShape.reduce((x, y) => x * y, 1);
-    const fb3 = tf.reshape(fb, [b, 1, width]);
-    if (parts.length === 0) return tf.reshape(tf.mul(fb3, tf.ones([b, t, 1])), [b, t, ...outShape]);
-    // The packed rows are scattered into place (a scatter of the real tokens
-    // is far cheaper on wasm than a gather of all B*T positions), and every
-    // other position takes its row's fallback: kept rows scattered + fallback
-    // * (not packed). Window rows a position does not take (a padded query
-    // inside a group's window) are zeroed first; every value is finite (the
-    // inputs' padding is guarded), so each sum has exactly one nonzero term.
+    // No position takes the fallback: it is not computed (its rows would be multiplied by 0).
+    const fb2 = fb === null ? tf.zeros([b, width]) : tf.reshape(fb, [b, width]);
+    if (parts.length === 0) return tf.reshape(tf.mul(tf.reshape(fb2, [b, 1, width]), tf.ones([b, t, 1])), [b, t, ...outShape]);
+    // The packed rows go into place, and every other position takes its
+    // row's fallback. Window rows a position does not take (a padded query
+    // inside a group's window) are dropped.
     const packed = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
-    const rows = packed.shape[0]!;
-    const dst = new Int32Array(rows);
-    let offset = 0;
-    for (const g of plan.groups) {
-      g.rows.forEach((r, k) => {
-        for (let i = 0; i < g.wq; i++) dst[offset + k * g.wq + i] = r * t + g.qStart[k]! + i;
-      });
-      offset += g.rows.length * g.wq;
-    }
-    const notPacked = Float32Array.from(plan.assemble, (a) => (a < rows ? 0 : 1));
-    const keep = Float32Array.from(dst, (pos, src) => (plan.assemble[pos] === src ? 1 : 0));
-    const kept = keep.every((k) => k === 1) ? packed : tf.mul(packed, tf.tensor2d(keep, [rows, 1]));
-    const scattered = tf.reshape(scatterRows(kept, tf.tensor1d(dst, 'int32'), b * t), [b, t, width]);
-    const out = tf.add(scattered, tf.mul(fb3, tf.tensor3d(notPacked, [b, t, 1])));
-    return tf.reshape(out, [b, t, ...outShape]);
+    const dst = qIdx;
+    const keep = new Uint8Array(dst.length);
+    for (let i = 0; i < dst.length; i++) keep[i] = plan.assemble[dst[i]!] === i ? 1 : 0;
+    return tf.reshape(assembleRows(packed, fb2, dst, keep, notPacked, b, t), [b, t, ...outShape]);
   });
 }
 

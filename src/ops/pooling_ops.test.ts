@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
 import { maskedMax, maskedMean } from './pooling_ops.js';
+import { knownNonzeroRows, onCpuMemoryBackend } from './heap_view.js';
 
 test('maskedMean and maskedMax use only valid steps; a fully masked row gives 0; NaN padding does not leak', () => {
   tf.tidy(() => {
@@ -37,5 +38,27 @@ test('maskedMean in inference (one pass over the valid steps) equals the tfjs op
     assert.deepEqual(Array.from(maskedMean(x, m, 1, false).dataSync()), Array.from(ref.dataSync()));
     assert.deepEqual(maskedMean(x, m, 1, true).shape, [b, 1, f]);
     assert.deepEqual(Array.from(maskedMean(x, m, 1, true).dataSync()), Array.from(ref.dataSync()));
+  });
+});
+
+test('maskedMean under a gradient tape: the tfjs ops\' values and gradient exactly, and the gradient is marked zero outside the valid steps', () => {
+  tf.tidy(() => {
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const [b, t, f] = [5, 9, 7];
+    const xs = Array.from({ length: b * t * f }, () => (rnd() - 0.5) * 10);
+    const ms = Array.from({ length: b * t }, (_, i) => (Math.floor(i / t) === 1 ? false : rnd() < 0.6));
+    const x = tf.tensor3d(xs, [b, t, f]);
+    const m = tf.tensor3d(ms, [b, t, 1], 'bool');
+    const w = tf.tensor2d(Array.from({ length: b * f }, () => rnd() * 3), [b, f]);
+    const ref = (a: tf.Tensor) => tf.div(tf.sum(tf.where(tf.tile(m, [1, 1, f]), a, tf.zerosLike(a)), 1), tf.maximum(tf.sum(tf.cast(m, 'float32'), 1), 1));
+    const mineG = tf.valueAndGrad((a: tf.Tensor) => tf.sum(tf.mul(maskedMean(a, m, 1, false), w)) as tf.Scalar)(x);
+    const refG = tf.valueAndGrad((a: tf.Tensor) => tf.sum(tf.mul(ref(a), w)) as tf.Scalar)(x);
+    assert.deepEqual(Array.from(mineG.value.dataSync()), Array.from(refG.value.dataSync()));
+    assert.deepEqual(Array.from(mineG.grad.dataSync()), Array.from(refG.grad.dataSync()));
+    if (onCpuMemoryBackend()) {
+      const rows = knownNonzeroRows(mineG.grad, f);
+      assert.deepEqual(Array.from(rows!), ms.flatMap((v, i) => (v ? [i] : [])));
+    }
   });
 });

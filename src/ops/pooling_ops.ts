@@ -6,36 +6,65 @@
 import { tf } from '../runtime/tfjs.js';
 import { isTapeOn } from '../runtime/internals.js';
 import { broadcastFast } from './attention_ops.js';
-import { f32, heapView, onCpuMemoryBackend, writeTensor } from './heap_view.js';
+import { f32, heapView, markSparseRows, onCpuMemoryBackend, writeTensor } from './heap_view.js';
 
 /**
- * maskedMean over the steps of x [B, T, F] with a [B, T, 1] bool mask, in
- * inference on the wasm and cpu backends: one pass over the valid steps
- * only, reading the tensors in place. The same float32 sums as the tfjs
- * path (each row's valid steps added in step order, then one division).
- * Null where it does not apply (another layout, a gradient tape).
+ * maskedMean over the steps of x [B, T, F] with a [B, T, 1] bool mask on
+ * the wasm and cpu backends: one pass over the valid steps only, reading
+ * the tensors in place. The same float32 sums as the tfjs path (each row's
+ * valid steps added in step order, then one division). Under a gradient
+ * tape its gradient is written the same way (dy / count at the valid steps,
+ * 0 elsewhere, as the tfjs path's) and marked as zero outside the valid
+ * steps, so that the layers below (packed attention, the Embedding
+ * gradient) visit the real tokens only. Null where it does not apply
+ * (another layout or backend).
  */
 function maskedMeanSteps(x: tf.Tensor, mask: tf.Tensor, keepdims: boolean): tf.Tensor | null {
-  if (x.rank !== 3 || x.dtype !== 'float32' || mask.dtype !== 'bool' || !onCpuMemoryBackend() || isTapeOn()) return null;
+  if (x.rank !== 3 || x.dtype !== 'float32' || mask.dtype !== 'bool' || !onCpuMemoryBackend()) return null;
   const [b, t, f] = x.shape as [number, number, number];
   if (mask.rank !== 3 || mask.shape[0] !== b || mask.shape[1] !== t || mask.shape[2] !== 1) return null;
-  return writeTensor(keepdims ? [b, 1, f] : [b, f], 'float32', (out) => {
-    const xv = f32(x);
-    const mv = heapView(mask);
-    const acc = new Float32Array(f);
-    for (let i = 0; i < b; i++) {
-      acc.fill(0);
-      let n = 0;
-      for (let s = 0; s < t; s++) {
-        if (!mv[i * t + s]) continue;
-        n++;
-        const o = (i * t + s) * f;
-        for (let j = 0; j < f; j++) acc[j]! += xv[o + j]!;
+  const valid = heapView(mask).slice();
+  const forward = (xt: tf.Tensor) =>
+    writeTensor(keepdims ? [b, 1, f] : [b, f], 'float32', (out) => {
+      const xv = f32(xt);
+      const acc = new Float32Array(f);
+      for (let i = 0; i < b; i++) {
+        acc.fill(0);
+        let n = 0;
+        for (let s = 0; s < t; s++) {
+          if (!valid[i * t + s]) continue;
+          n++;
+          const o = (i * t + s) * f;
+          for (let j = 0; j < f; j++) acc[j]! += xv[o + j]!;
+        }
+        const d = Math.max(n, 1);
+        for (let j = 0; j < f; j++) out[i * f + j] = acc[j]! / d;
       }
-      const d = Math.max(n, 1);
-      for (let j = 0; j < f; j++) out[i * f + j] = acc[j]! / d;
-    }
-  });
+    });
+  if (!isTapeOn()) return forward(x);
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: forward(args[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => {
+      const rows: number[] = [];
+      const dx = writeTensor([b, t, f], 'float32', (out) => {
+        const g = f32(dy);
+        out.fill(0);
+        for (let i = 0; i < b; i++) {
+          let n = 0;
+          for (let s = 0; s < t; s++) n += valid[i * t + s] ? 1 : 0;
+          const d = Math.max(n, 1);
+          for (let s = 0; s < t; s++) {
+            if (!valid[i * t + s]) continue;
+            rows.push(i * t + s);
+            const o = (i * t + s) * f;
+            for (let j = 0; j < f; j++) out[o + j] = g[i * f + j]! / d;
+          }
+        }
+      });
+      markSparseRows(dx, Int32Array.from(rows), f);
+      return dx;
+    },
+  }))(x);
 }
 
 /**

@@ -217,8 +217,8 @@ export class GroupQueryAttention extends Layer<GroupQueryAttentionCallArgs, bool
       return this.outputDense.project(groupedCombine(probs, this.valueDense.project(vc!)));
     };
     // A query with nothing to attend attends uniformly to all S keys (Keras): the mean value, projected.
-    const fallback = () => this.outputDense.project(repeatHeads(this.valueDense.project(tf.mean(value, 1)), this.repeats));
-    return packedAttention(plan, query, key === value ? [value] : [value, key], attend, fallback);
+    const fallback = (mean: tf.Tensor | null) => this.outputDense.project(repeatHeads(this.valueDense.project(mean!), this.repeats));
+    return packedAttention(plan, query, key === value ? [value] : [value, key], attend, fallback, value);
   }
 }
 

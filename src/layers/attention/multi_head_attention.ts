@@ -264,8 +264,8 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
       return this.outputDense.project(heads(matMul(probs, vh)));
     };
     // A query with nothing to attend attends uniformly to all S keys (Keras).
-    const fallback = () => this.outputDense.project(this.valueDense.project(tf.mean(value, 1)));
-    return packedAttention(plan, query, key === value ? [value] : [value, key], (qc, ks, m) => attend(qc, [ks[0]!, ks[1] ?? ks[0]!], m), fallback);
+    const fallback = (mean: tf.Tensor | null) => this.outputDense.project(this.valueDense.project(mean!));
+    return packedAttention(plan, query, key === value ? [value] : [value, key], (qc, ks, m) => attend(qc, [ks[0]!, ks[1] ?? ks[0]!], m), fallback, value);
   }
 }
 
