@@ -24,7 +24,8 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import {
-  ready, tf, Sequential, Embedding, Bidirectional, LSTM, Dense, Adam, padSequences, planBatches, kernelThreads,
+  ready, tf, Sequential, Model, Input, Embedding, Bidirectional, LSTM, Dense, Adam, MultiHeadAttention, Add, LayerNormalization,
+  padSequences, planBatches, kernelThreads, type SymbolicTensor,
 } from '../src/index.js';
 import { loadTagger, type TaggerData } from '../demo/tagger/brown.js';
 
@@ -90,6 +91,31 @@ export function buildTagger(vocab: number, nTags: number, seed: number, metrics:
   return model;
 }
 
+/**
+ * The transformer-encoder variant (issue 17; `npm run bench:tagger -- --model
+ * transformer`), a functional model whose masks flow from the embedding:
+ * Embedding(V, 64, maskZero) -> x + MultiHeadAttention(2 heads, keyDim 32)(x, x)
+ * -> LayerNormalization -> x + Dense(64)(Dense(128, relu)(x)) ->
+ * LayerNormalization -> Dense(n_tags, softmax) at every step: one post-norm
+ * encoder block, the same sizes as PyTorch's
+ * nn.TransformerEncoderLayer(d_model=64, nhead=2, dim_feedforward=128,
+ * dropout=0). No positional encoding (nor on the PyTorch side). Keras's
+ * default initializers (PyTorch uses its own); Adam `lr`.
+ */
+export function buildTransformerTagger(vocab: number, nTags: number, seed: number, lr = 1e-3): Model {
+  const one = (t: SymbolicTensor | SymbolicTensor[]) => t as SymbolicTensor;
+  const ids = Input({ shape: [null], dtype: 'int32' });
+  const x = one(new Embedding({ inputDim: vocab, outputDim: EMBED, maskZero: true, embeddingsInitializer: { className: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed } } }).apply(ids));
+  const att = one(new MultiHeadAttention({ numHeads: 2, keyDim: EMBED / 2 }).apply([x, x]));
+  const h1 = one(new LayerNormalization({}).apply(one(new Add().apply([x, att]))));
+  const ff = one(new Dense({ units: EMBED }).apply(one(new Dense({ units: 128, activation: 'relu' }).apply(h1))));
+  const h2 = one(new LayerNormalization({}).apply(one(new Add().apply([h1, ff]))));
+  const y = one(new Dense({ units: nTags, activation: 'softmax' }).apply(h2));
+  const model = new Model({ inputs: ids, outputs: y, name: 'transformer_tagger' });
+  model.compile({ optimizer: new Adam({ learningRate: lr }), loss: 'sparse_categorical_crossentropy', metrics: [] });
+  return model;
+}
+
 /** Indices sorted by length, longest first, ties by index; cut into batches of `size`. */
 export function sortedBatches(ids: number[][], size: number): number[][] {
   const order = ids.map((_, i) => i).sort((a, b) => ids[b]!.length - ids[a]!.length || a - b);
@@ -99,7 +125,7 @@ export function sortedBatches(ids: number[][], size: number): number[][] {
 }
 
 /** Forward + argmax over the held-out batches; returns the counts and the time. */
-export function inferPass(model: Sequential, data: TaggerData, batches: number[][]): { correct: number; total: number; seconds: number; cpuSeconds: number } {
+export function inferPass(model: Model, data: TaggerData, batches: number[][]): { correct: number; total: number; seconds: number; cpuSeconds: number } {
   let correct = 0, total = 0;
   const t0 = performance.now();
   const c0 = process.cpuUsage();

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch reference for the Brown part-of-speech tagger (issue 17).
 
-    /usr/bin/python3 bench/tagger_torch.py [--epochs N] [--train-limit N] [--json] [--seed S] [--threads 2]
+    /usr/bin/python3 bench/tagger_torch.py [--epochs N] [--train-limit N] [--json] [--seed S] [--threads 2] [--model bilstm|transformer]
 
 (Debian's python3-torch lives in the system Python, /usr/bin/python3.)
 
@@ -64,6 +64,28 @@ class Tagger(nn.Module):
         return self.out(h)
 
 
+class TransformerTagger(nn.Module):
+    """--model transformer: Embedding(V, 64, padding_idx=0) -> one post-norm
+    nn.TransformerEncoderLayer(d_model=64, nhead=2, dim_feedforward=128,
+    dropout=0, relu, batch_first) with src_key_padding_mask (inside an
+    nn.TransformerEncoder of 1 layer, enable_nested_tensor=True, so that in
+    eval mode under torch.no_grad the fast path packs the batch into a nested
+    tensor) -> Linear(64, n_tags) at every step. No positional encoding
+    (neither has the Masque model)."""
+
+    def __init__(self, vocab, n_tags):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, EMBED, padding_idx=0)
+        layer = nn.TransformerEncoderLayer(d_model=EMBED, nhead=2, dim_feedforward=128, dropout=0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 1, enable_nested_tensor=True)
+        self.out = nn.Linear(EMBED, n_tags)
+
+    def forward(self, x, lengths):
+        pad_mask = torch.arange(x.shape[1])[None, :] >= lengths[:, None]
+        h = self.encoder(self.embed(x), src_key_padding_mask=pad_mask)
+        return self.out(h)
+
+
 def length_batches(ids, labels, size):
     """Sentences sorted by length (longest first, ties by index), cut into batches of `size`."""
     order = sorted(range(len(ids)), key=lambda i: (-len(ids[i]), i))
@@ -120,6 +142,7 @@ def main():
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2, as the issue)')
     ap.add_argument('--json', action='store_true')
+    ap.add_argument('--model', choices=['bilstm', 'transformer'], default='bilstm', help='bilstm (default) or transformer (one post-norm TransformerEncoderLayer, 2 heads, FFN 128)')
     ap.add_argument('--warmup', type=int, default=0, help='train on the first N batches before the timed epochs (default 0)')
     ap.add_argument('--plan', default=None, help='JSON file: the training batches (lists of training-sentence indices) in order, used as given instead of the sort-and-shuffle batching (scripts/bench_tagger.ts passes the batches Masque trains on)')
     args = ap.parse_args()
@@ -142,7 +165,7 @@ def main():
     log(f'data: {data["counts"]["trainSentences"]} training sentences ({train_tokens} tokens, {train_tokens / padded:.3f} of the padded cells real), '
         f'{data["counts"]["testSentences"]} held out ({test_tokens} tokens); V={vocab}, {n_tags} tags; prepared in {time.perf_counter() - t0:.1f} s')
 
-    model = Tagger(vocab, n_tags)
+    model = TransformerTagger(vocab, n_tags) if args.model == 'transformer' else Tagger(vocab, n_tags)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
     rng = random.Random(args.seed)
@@ -185,6 +208,7 @@ def main():
     infer_cpu = sorted(p[3] for p in passes)[1]
     result = {
         'framework': 'pytorch',
+        'model': args.model,
         'version': torch.__version__,
         'threads': torch.get_num_threads(),
         'machine': machine(),

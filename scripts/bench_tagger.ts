@@ -17,7 +17,17 @@
  * Also: the fused BiLSTM layer alone (GFLOP/s, and the fraction of the
  * kernel's own matrix-product peak on this machine's cores).
  *
- *   npm run bench:tagger -- [--train-limit 8000] [--warmup 10] [--torch-threads 1,2] [--no-torch]
+ * `--model transformer`: instead of the BiLSTM, one post-norm transformer
+ * encoder block (bench/tagger_masque.ts buildTransformerTagger: a functional
+ * model, Embedding(maskZero) -> MultiHeadAttention(2 heads, keyDim 32) + Add
+ * -> LayerNormalization -> Dense(128, relu) -> Dense(64) + Add ->
+ * LayerNormalization -> Dense(132, softmax)) against PyTorch's
+ * nn.TransformerEncoderLayer(64, 2, 128, dropout 0, batch_first) with
+ * src_key_padding_mask (nested-tensor fast path in eval + no_grad); no
+ * positional encoding on either side; same batches, same protocol; the
+ * BiLSTM kernel table is skipped.
+ *
+ *   npm run bench:tagger -- [--model bilstm|transformer] [--train-limit 8000] [--warmup 10] [--torch-threads 1,2] [--no-torch]
  *                           [--threads N] [--json bench/results/tagger.json]
  *
  * Without a working `/usr/bin/python3 -c 'import torch'` it says so and
@@ -29,7 +39,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ready, tf, padSequences, planBatches, setKernelThreads, kernelThreads, Bidirectional, LSTM } from '../src/index.js';
 import { loadTagger } from '../demo/tagger/brown.js';
-import { buildTagger, inferPass, sortedBatches, BATCH, INFER_BATCH } from '../bench/tagger_masque.js';
+import { buildTagger, buildTransformerTagger, inferPass, sortedBatches, BATCH, INFER_BATCH } from '../bench/tagger_masque.js';
 import { rnnKernel, KernelArena } from '../src/ops/rnn/kernel.js';
 
 interface Opts {
@@ -40,15 +50,18 @@ interface Opts {
   threads: number | null;
   json: string;
   seed: number;
+  model: 'bilstm' | 'transformer';
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Record<string, string> = { 'train-limit': '8000', warmup: '10', 'torch-threads': '1,2', torch: 'true', threads: '', json: 'bench/results/tagger.json', seed: '1234' };
+  const o: Record<string, string> = { 'train-limit': '8000', warmup: '10', 'torch-threads': '1,2', torch: 'true', threads: '', json: '', seed: '1234', model: 'bilstm' };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(argv[i]!);
     if (!m || !(m[2]! in o)) throw new Error(`bench:tagger: unknown argument ${argv[i]} (known: ${Object.keys(o).map((k) => `--${k}`).join(', ')})`);
     o[m[2]!] = m[1] ? 'false' : (m[3] ?? (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') ? argv[++i]! : 'true'));
   }
+  if (o['model'] !== 'bilstm' && o['model'] !== 'transformer') throw new Error(`bench:tagger: --model must be bilstm or transformer; received ${o['model']}`);
+  if (o['json'] === '') o['json'] = o['model'] === 'transformer' ? 'bench/results/tagger_transformer.json' : 'bench/results/tagger.json';
   return {
     trainLimit: Number(o['train-limit']),
     warmup: Number(o['warmup']),
@@ -57,6 +70,7 @@ function parseArgs(argv: string[]): Opts {
     threads: o['threads'] === '' ? null : Number(o['threads']),
     json: o['json']!,
     seed: Number(o['seed']),
+    model: o['model'] === 'transformer' ? 'transformer' : 'bilstm',
   };
 }
 
@@ -152,11 +166,11 @@ async function main(): Promise<void> {
   const lengths = data.train.ids.map((s) => s.length);
   const plan = planBatches(lengths, { batchSize: BATCH, shuffle: true, bucketing: true, seed: opt.seed });
   const padded = plan.reduce((a, rows) => a + rows.length * Math.max(...Array.from(rows, (i) => lengths[i]!)), 0);
-  console.log(`# Brown tagger, ${data.counts.trainSentences} training sentences (${trainTokens} real tokens in ${plan.length} batches of ${BATCH}, ${(trainTokens / padded).toFixed(3)} of the padded cells real), ${data.counts.testSentences} held out (${testTokens} tokens)`);
+  console.log(`# Brown tagger, model ${opt.model === 'transformer' ? 'transformer encoder (1 post-norm block, 2 heads x 32, FFN 128, no positional encoding)' : 'BiLSTM'}, ${data.counts.trainSentences} training sentences (${trainTokens} real tokens in ${plan.length} batches of ${BATCH}, ${(trainTokens / padded).toFixed(3)} of the padded cells real), ${data.counts.testSentences} held out (${testTokens} tokens)`);
   console.log(`# machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; Masque's recurrent kernel on ${machine.masqueThreads} thread(s); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
   // ---- Masque: the plan's batches through trainOnBatch.
-  const model = buildTagger(data.words.length, data.tags.length, opt.seed, false);
+  const model = opt.model === 'transformer' ? buildTransformerTagger(data.words.length, data.tags.length, opt.seed) : buildTagger(data.words.length, data.tags.length, opt.seed, false);
   const batch = (rows: Int32Array) => {
     const ids = Array.from(rows, (i) => data.train.ids[i]!);
     const longest = Math.max(...ids.map((s) => s.length));
@@ -203,7 +217,7 @@ async function main(): Promise<void> {
     writeFileSync(planFile, JSON.stringify(plan.map((rows) => Array.from(rows))));
     try {
       for (const th of opt.torchThreads) {
-        const r = spawnSync('/usr/bin/python3', ['bench/tagger_torch.py', '--plan', planFile, '--train-limit', String(opt.trainLimit), '--threads', String(th), '--warmup', String(opt.warmup), '--seed', String(opt.seed), '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+        const r = spawnSync('/usr/bin/python3', ['bench/tagger_torch.py', '--plan', planFile, '--train-limit', String(opt.trainLimit), '--threads', String(th), '--warmup', String(opt.warmup), '--seed', String(opt.seed), '--model', opt.model, '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
         const line = r.stdout.trim().split('\n').pop() ?? '';
         if (r.status !== 0 || !line.startsWith('{')) {
           console.log(`# PyTorch (${th} thread(s)) failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
@@ -218,12 +232,13 @@ async function main(): Promise<void> {
     }
   }
 
-  // ---- The fused BiLSTM alone, against the kernel's matrix-product peak.
-  const peak = gemmPeak();
+  // ---- The fused BiLSTM alone, against the kernel's matrix-product peak (BiLSTM model only).
+  const lstm = opt.model === 'bilstm';
+  const peak = lstm ? gemmPeak() : NaN;
   const trainLens = Array.from(plan[Math.floor(plan.length / 2)]!, (i) => lengths[i]!);
   const inferLens = testBatches[Math.floor(testBatches.length / 2)]!.map((i) => data.test.ids[i]!.length);
-  const trainRate = bilstmRate(trainLens, 64, 64).train;
-  const inferRate = bilstmRate(inferLens, 64, 64).infer;
+  const trainRate = lstm ? bilstmRate(trainLens, 64, 64).train : NaN;
+  const inferRate = lstm ? bilstmRate(inferLens, 64, 64).infer : NaN;
   const cores = kernelThreads();
   const fl = flopsPerToken(64, 64, data.tags.length);
 
@@ -247,14 +262,16 @@ async function main(): Promise<void> {
   out(`| --- | --- | --- |`);
   out(`| training, real tokens/s | ${ratio(masque.trainTokensPerSec, bt, 'trainTokensPerSec')}${bt ? ` (PyTorch ${bt.threads} thread(s))` : ''} | >= 5x |`);
   out(`| inference, tokens/s | ${ratio(masque.inferTokensPerSec, bi, 'inferTokensPerSec')}${bi ? ` (PyTorch ${bi.threads} thread(s))` : ''} | >= 3x |`);
-  out('');
-  out(`| kernel | GFLOP/s | fraction of peak |`);
-  out(`| --- | --- | --- |`);
-  out(`| matrix product (asm/gemm.ts), in cache, one core: the peak | ${peak.toFixed(1)} | 1 core |`);
-  out(`| BiLSTM layer alone, training step (${trainLens.length}x${Math.max(...trainLens)}, fwd + bwd) | ${trainRate.toFixed(1)} | ${((100 * trainRate) / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
-  out(`| BiLSTM layer alone, inference (${inferLens.length}x${Math.max(...inferLens)}) | ${inferRate.toFixed(1)} | ${((100 * inferRate) / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
-  out(`| whole Masque training step (${(fl.train / 1e3).toFixed(0)} kFLOP per token) | ${((masque.trainTokensPerSec * fl.train) / 1e9).toFixed(1)} | ${((100 * masque.trainTokensPerSec * fl.train) / 1e9 / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
-  out(`| whole Masque inference (${(fl.infer / 1e3).toFixed(0)} kFLOP per token) | ${((masque.inferTokensPerSec * fl.infer) / 1e9).toFixed(1)} | ${((100 * masque.inferTokensPerSec * fl.infer) / 1e9 / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
+  if (lstm) {
+    out('');
+    out(`| kernel | GFLOP/s | fraction of peak |`);
+    out(`| --- | --- | --- |`);
+    out(`| matrix product (asm/gemm.ts), in cache, one core: the peak | ${peak.toFixed(1)} | 1 core |`);
+    out(`| BiLSTM layer alone, training step (${trainLens.length}x${Math.max(...trainLens)}, fwd + bwd) | ${trainRate.toFixed(1)} | ${((100 * trainRate) / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
+    out(`| BiLSTM layer alone, inference (${inferLens.length}x${Math.max(...inferLens)}) | ${inferRate.toFixed(1)} | ${((100 * inferRate) / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
+    out(`| whole Masque training step (${(fl.train / 1e3).toFixed(0)} kFLOP per token) | ${((masque.trainTokensPerSec * fl.train) / 1e9).toFixed(1)} | ${((100 * masque.trainTokensPerSec * fl.train) / 1e9 / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
+    out(`| whole Masque inference (${(fl.infer / 1e3).toFixed(0)} kFLOP per token) | ${((masque.inferTokensPerSec * fl.infer) / 1e9).toFixed(1)} | ${((100 * masque.inferTokensPerSec * fl.infer) / 1e9 / (peak * cores)).toFixed(0)}% of ${cores} cores |`);
+  }
   out('');
   out(`# load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other jobs on the machine slow wall-clock rates; compare the CPU-time column)`);
   if (opt.json) {
