@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   tf, getMask, collectLosses, Input, Model, Masking, Dense, GlobalAveragePooling1D, MultiHeadAttention, GroupQueryAttention, GroupedQueryAttention,
-  AdditiveAttention, EinsumDense, PReLU, ActivityRegularization, Dot, ReversibleEmbedding, SpatialDropout1D, LeakyReLU, ELU, type SymbolicTensor,
+  AdditiveAttention, EinsumDense, PReLU, ActivityRegularization, Dot, ReversibleEmbedding, SpatialDropout1D, LeakyReLU, ELU, Dropout, AlphaDropout, type SymbolicTensor,
 } from '../src/index.js';
 import { einsumDense, einsumDenseShapes, parseEinsum } from '../src/ops/einsum_ops.js';
 import { repeatHeads } from '../src/ops/grouped_attention_ops.js';
@@ -214,4 +214,17 @@ test('training adds layer losses and weight penalties to the loss and applies co
   assert.ok(Array.from(prelu.alpha.dataSync()).every((v) => v >= 0), 'NonNeg keeps alpha >= 0');
   tf.dispose([x, y, result as tf.Tensor, ...losses]);
   model.dispose();
+});
+
+test('Dropout and AlphaDropout share the noiseShape rules: null entries take the input size, a shape that does not broadcast is INPUT_SHAPE_MISMATCH naming the layer', () => {
+  const x = tf.ones([2, 3, 4]);
+  for (const make of [(a: { noiseShape: (number | null)[] }) => new Dropout({ rate: 0.5, ...a, name: 'd' }), (a: { noiseShape: (number | null)[] }) => new AlphaDropout({ rate: 0.5, ...a, name: 'd' })]) {
+    // One pattern per sample and feature, shared over time: every step of a row is dropped alike.
+    const y = make({ noiseShape: [null, 1, null] }).apply(x, { training: true }) as tf.Tensor;
+    const v = y.arraySync() as number[][][];
+    for (const row of v) for (let t = 1; t < 3; t++) assert.deepEqual(row[t], row[0]);
+    const layer = make({ noiseShape: [2, 2, 4] });
+    expectCode(() => layer.apply(x, { training: true }), 'INPUT_SHAPE_MISMATCH', `'d'`, 'noiseShape', 'shape [2, 3, 4]');
+    expectCode(() => make({ noiseShape: [0] as never }), 'INVALID_ARGUMENT', 'noiseShape');
+  }
 });

@@ -7,9 +7,9 @@
 import type { tf } from '../../runtime/tfjs.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, CallArgs } from '../../engine/types.js';
-import { MasqueError, describe, formatShape } from '../../errors.js';
 import { alphaDropout } from '../../ops/noise_ops.js';
 import { Elementwise } from '../core/activation.js';
+import { NOISE_SHAPE_OPTION, noiseShapeOf } from '../core/dropout.js';
 
 export interface AlphaDropoutArgs extends BaseLayerArgs {
   /** Drop probability, in [0, 1]. */
@@ -24,13 +24,7 @@ export class AlphaDropout extends Elementwise {
   static override readonly options = {
     rate: opt.number({ min: 0, max: 1 }),
     seed: opt.seed(),
-    noiseShape: opt.custom<(number | null)[] | null>(
-      (v, w, n) => {
-        if (v === null || (Array.isArray(v) && v.every((d) => d === null || (Number.isInteger(d) && d >= 1)))) return v === null ? null : [...v];
-        throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be null or a list of positive integers or null; received ${describe(v)}.`);
-      },
-      { default: null },
-    ),
+    noiseShape: NOISE_SHAPE_OPTION,
   } satisfies OptionsOf<Omit<AlphaDropoutArgs, keyof BaseLayerArgs>>;
   declare readonly args: Filled<Omit<AlphaDropoutArgs, keyof BaseLayerArgs>>;
 
@@ -41,11 +35,7 @@ export class AlphaDropout extends Elementwise {
 
   call(x: tf.Tensor, args: CallArgs): tf.Tensor {
     if (!args.training || this.args.rate === 0) return x;
-    const ns = this.args.noiseShape;
-    if (ns !== null && (ns.length !== x.rank || ns.some((d, i) => d !== null && d !== 1 && d !== x.shape[i]))) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `AlphaDropout '${this.name}': noiseShape ${describe(ns)} does not broadcast to the input of shape ${formatShape(x.shape)}.`);
-    }
-    const shape = ns === null ? x.shape : ns.map((d, i) => d ?? x.shape[i]!);
+    const shape = noiseShapeOf(this.args.noiseShape, x, `AlphaDropout '${this.name}'`);
     return alphaDropout(x, this.args.rate, shape, this.args.seed ?? undefined);
   }
 }
