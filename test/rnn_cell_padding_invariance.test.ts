@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { tf, getMask, RNN, LSTMCell, GRUCell, SimpleRNNCell, StackedRNNCells, type AbstractRNNCell } from '../src/index.js';
 import { MinimalRNNCell, PeepholeLSTMCell, ProjectedRNNCell } from '../examples/custom_cells.js';
-import { assertClose, kerasSequence, normals, padRows, randomizeWeights, rng, rowsOf, type Layout } from './rnn_helpers.js';
+import { assertClose, kerasSequence, normals, padRows, randomizeWeights, rng, rowsOf, RNN_SETUP_ARBS, type RnnSetup } from './rnn_helpers.js';
 
 const CELLS = {
   simple: (u: number): AbstractRNNCell => new SimpleRNNCell({ units: u }),
@@ -27,34 +27,13 @@ const CELLS = {
 };
 type CellKind = keyof typeof CELLS;
 
-interface Setup {
+interface Setup extends RnnSetup {
   cell: CellKind;
-  units: number;
-  features: number;
-  lengths: number[];
-  extra: number;
-  layout: Layout;
-  returnSequences: boolean;
-  returnState: boolean;
-  goBackwards: boolean;
-  zeroOutputForMask: boolean;
-  initialState: boolean;
-  seed: number;
 }
 
 const setupArb: fc.Arbitrary<Setup> = fc.record({
   cell: fc.constantFrom(...(Object.keys(CELLS) as CellKind[])),
-  units: fc.integer({ min: 1, max: 3 }),
-  features: fc.integer({ min: 1, max: 3 }),
-  lengths: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 3 }),
-  extra: fc.integer({ min: 0, max: 4 }),
-  layout: fc.constantFrom<Layout>('pre', 'post', 'holes'),
-  returnSequences: fc.boolean(),
-  returnState: fc.boolean(),
-  goBackwards: fc.boolean(),
-  zeroOutputForMask: fc.boolean(),
-  initialState: fc.boolean(),
-  seed: fc.integer({ min: 1, max: 1 << 30 }),
+  ...RNN_SETUP_ARBS,
 });
 
 const TOL = 2e-5;

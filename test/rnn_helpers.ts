@@ -3,6 +3,7 @@
  * padding rows into a batch, and Keras's rule for where a row's valid step
  * outputs land in a masked output sequence.
  */
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { tf, MasqueError, LSTM, GRU, SimpleRNN, type Layer, type CallArgs, type RNNLayer } from '../src/index.js';
 
@@ -111,3 +112,33 @@ export function rowsOf(t: tf.Tensor): unknown {
   const toBool = (x: unknown): unknown => (Array.isArray(x) ? x.map(toBool) : x === 1 || x === true);
   return t.dtype === 'bool' ? toBool(t.arraySync()) : t.arraySync();
 }
+
+/** The options a padding-invariance property draws for a recurrent layer (with the layer kind beside them). */
+export interface RnnSetup {
+  units: number;
+  features: number;
+  lengths: number[];
+  extra: number;
+  layout: Layout;
+  returnSequences: boolean;
+  returnState: boolean;
+  goBackwards: boolean;
+  zeroOutputForMask: boolean;
+  initialState: boolean;
+  seed: number;
+}
+
+/** fast-check arbitraries of every RnnSetup field, to spread into fc.record with the kind. */
+export const RNN_SETUP_ARBS: { [K in keyof RnnSetup]: fc.Arbitrary<RnnSetup[K]> } = {
+  units: fc.integer({ min: 1, max: 3 }),
+  features: fc.integer({ min: 1, max: 3 }),
+  lengths: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 3 }),
+  extra: fc.integer({ min: 0, max: 4 }),
+  layout: fc.constantFrom<Layout>('pre', 'post', 'holes'),
+  returnSequences: fc.boolean(),
+  returnState: fc.boolean(),
+  goBackwards: fc.boolean(),
+  zeroOutputForMask: fc.boolean(),
+  initialState: fc.boolean(),
+  seed: fc.integer({ min: 1, max: 1 << 30 }),
+};

@@ -9,36 +9,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { tf, LSTM, getMask } from '../src/index.js';
-import { KINDS, makeRnn, type Kind, assertClose, kerasSequence, normals, padRows, randomizeWeights, rng, rowsOf, type Layout } from './rnn_helpers.js';
+import { KINDS, makeRnn, type Kind, assertClose, kerasSequence, normals, padRows, randomizeWeights, rng, rowsOf, RNN_SETUP_ARBS, type RnnSetup } from './rnn_helpers.js';
 
-interface Setup {
+interface Setup extends RnnSetup {
   kind: Kind;
-  units: number;
-  features: number;
-  lengths: number[];
-  extra: number;
-  layout: Layout;
-  returnSequences: boolean;
-  returnState: boolean;
-  goBackwards: boolean;
-  zeroOutputForMask: boolean;
-  initialState: boolean;
-  seed: number;
 }
 
 const setupArb: fc.Arbitrary<Setup> = fc.record({
   kind: fc.constantFrom(...KINDS),
-  units: fc.integer({ min: 1, max: 3 }),
-  features: fc.integer({ min: 1, max: 3 }),
-  lengths: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 3 }),
-  extra: fc.integer({ min: 0, max: 4 }),
-  layout: fc.constantFrom<Layout>('pre', 'post', 'holes'),
-  returnSequences: fc.boolean(),
-  returnState: fc.boolean(),
-  goBackwards: fc.boolean(),
-  zeroOutputForMask: fc.boolean(),
-  initialState: fc.boolean(),
-  seed: fc.integer({ min: 1, max: 1 << 30 }),
+  ...RNN_SETUP_ARBS,
 });
 
 const TOL = 2e-5;
