@@ -5,8 +5,9 @@
  * each row's valid outputs and input gradients must equal those of the row
  * run alone without padding, padded steps must get zero gradient, the
  * output mask must be the expected one, and no tensor may leak.
- * (test/attention_padding_invariance.test.ts has the same check for the
- * layers of the first attention issue.)
+ * The attention, merge and pooling properties use it
+ * (test/attention_padding_invariance.test.ts,
+ * test/attention_activations_padding_invariance.test.ts).
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
