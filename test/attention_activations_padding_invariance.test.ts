@@ -12,20 +12,8 @@ import {
   tf, getMask, collectLosses, GroupQueryAttention, AdditiveAttention, ELU, LeakyReLU, PReLU, Identity, GaussianDropout, AlphaDropout, SpatialDropout1D,
   ActivityRegularization, Dot, ReversibleEmbedding, type Layer,
 } from '../src/index.js';
-import { setAttentionPacking, type PackingMode } from '../src/ops/packed_attention_ops.js';
 import { assertClose, normals, padRows, pick, rng } from './attention_helpers.js';
-import { RUNS, TOL, checkInvariance, garbageArb, layoutArb, sideArb, type Run } from './invariance_harness.js';
-
-const modeArb = fc.constantFrom<PackingMode>('auto', 'always', 'never');
-
-function withPacking<T>(mode: PackingMode, body: () => T): T {
-  const prev = setAttentionPacking(mode);
-  try {
-    return body();
-  } finally {
-    setAttentionPacking(prev);
-  }
-}
+import { RUNS, TOL, checkInvariance, garbageArb, layoutArb, sideArb, type Run, built, modeArb, withPacking } from './invariance_harness.js';
 
 const ELEMENTWISE = ['ELU', 'LeakyReLU', 'PReLU', 'Identity', 'GaussianDropout', 'AlphaDropout', 'SpatialDropout1D', 'ActivityRegularization'] as const;
 
@@ -107,12 +95,6 @@ test('ActivityRegularization: the loss and its gradient count valid steps only (
     { numRuns: RUNS },
   );
 });
-
-/** Builds an attention layer once on a dummy batch of feature size f, so every run shares its weights. */
-function built<L extends { apply(x: tf.Tensor[]): unknown }>(layer: L, f: number): L {
-  tf.tidy(() => void layer.apply([tf.zeros([1, 1, f]), tf.zeros([1, 1, f])]));
-  return layer;
-}
 
 test('GroupQueryAttention is padding-invariant: self, causal, sliding window, cross-attention with a key mask, gate, scores path', () => {
   const arb = fc.integer({ min: 1, max: 4 }).chain((f) =>

@@ -11,27 +11,8 @@ import {
   tf, getMask, Attention, MultiHeadAttention, GlobalAveragePooling1D, GlobalMaxPooling1D, Softmax,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
 } from '../src/index.js';
-import { setAttentionPacking, type PackingMode } from '../src/ops/packed_attention_ops.js';
-import { RUNS, TOL, checkInvariance, fill, garbageArb, layoutArb, sideArb, type Run, type Side } from './invariance_harness.js';
+import { RUNS, TOL, checkInvariance, fill, garbageArb, layoutArb, sideArb, type Run, type Side, built, modeArb, withPacking } from './invariance_harness.js';
 import { assertClose, normals, padRows, pick, rng } from './attention_helpers.js';
-
-const modeArb = fc.constantFrom<PackingMode>('auto', 'always', 'never');
-
-/** Runs `body` under a packing mode, restoring the previous one. */
-function withPacking<T>(mode: PackingMode, body: () => T): T {
-  const prev = setAttentionPacking(mode);
-  try {
-    return body();
-  } finally {
-    setAttentionPacking(prev);
-  }
-}
-
-/** Builds a two-input attention layer once on a dummy batch, so that every run shares its weights. */
-function built<L extends Attention | MultiHeadAttention>(layer: L, f: number): L {
-  tf.tidy(() => void layer.apply([tf.zeros([1, 1, f]), tf.zeros([1, 1, f])]));
-  return layer;
-}
 
 test('GlobalAveragePooling1D and GlobalMaxPooling1D are padding-invariant (keepdims too)', () => {
   fc.assert(

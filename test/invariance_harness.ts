@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { tf, getMask } from '../src/index.js';
+import { setAttentionPacking, type PackingMode } from '../src/ops/packed_attention_ops.js';
 import { assertClose, normals, padRows, pick, rng, type Garbage, type Layout } from './attention_helpers.js';
 
 export const TOL = 3e-5;
@@ -104,4 +105,23 @@ export function checkInvariance(c: Check): void {
     }
   });
   assert.equal(tf.memory().numTensors, before, `${c.what}: tensors leaked`);
+}
+
+/** The attention packing modes a property runs under: forced on, forced off, and chosen by the cost model. */
+export const modeArb = fc.constantFrom<PackingMode>('auto', 'always', 'never');
+
+/** Runs `body` under a packing mode, restoring the previous one. */
+export function withPacking<T>(mode: PackingMode, body: () => T): T {
+  const prev = setAttentionPacking(mode);
+  try {
+    return body();
+  } finally {
+    setAttentionPacking(prev);
+  }
+}
+
+/** Builds a two-input attention layer once on a dummy batch of feature size f, so every run shares its weights. */
+export function built<L extends { apply(x: tf.Tensor[]): unknown }>(layer: L, f: number): L {
+  tf.tidy(() => void layer.apply([tf.zeros([1, 1, f]), tf.zeros([1, 1, f])]));
+  return layer;
 }
