@@ -20,7 +20,8 @@ import { tf } from '../../runtime/tfjs.js';
 import { Layer, type MaskedOutputs, type SaveTree, type SymbolicArgs } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
-import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
+import type { BaseLayerArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
+import { GROUP_COST, type MultiHeadAttentionCallArgs } from './multi_head_attention.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import type { ConstraintSpec, RegularizerSpec } from '../../engine/regularizers.js';
 import { checkBatchSizes } from '../../engine/specs.js';
@@ -54,24 +55,8 @@ export interface GroupQueryAttentionArgs extends BaseLayerArgs {
   seed?: number | null;
 }
 
-export interface GroupQueryAttentionCallArgs extends CallArgs {
-  /** Value (and key) may be given here instead of in the inputs list. */
-  value?: tf.Tensor;
-  key?: tf.Tensor;
-  /** [B, T] bool; overrides the query's own mask and becomes the output mask. */
-  queryMask?: tf.Tensor | null;
-  /** [B, S] bool; overrides the value's own mask. */
-  valueMask?: tf.Tensor | null;
-  /** [B, S] bool; overrides the key's own mask. */
-  keyMask?: tf.Tensor | null;
-  /** [B, T, S] (or [T, S]): which keys each query may attend. */
-  attentionMask?: tf.Tensor | null;
-  useCausalMask?: boolean;
-  returnAttentionScores?: boolean;
-}
-
-/** Fixed cost of one packed group, in multiply-adds (as MultiHeadAttention's). */
-const GROUP_COST = 4e5;
+/** The call arguments are MultiHeadAttention's (value/key in place of the list, the three masks, attentionMask, useCausalMask, returnAttentionScores). */
+export type GroupQueryAttentionCallArgs = MultiHeadAttentionCallArgs;
 
 type Own = Omit<GroupQueryAttentionArgs, keyof BaseLayerArgs>;
 

@@ -53,7 +53,7 @@ export interface MultiHeadAttentionCallArgs extends CallArgs {
   /** Value (and key) may also be given here instead of in the inputs list. */
   value?: tf.Tensor;
   key?: tf.Tensor;
-  /** [B, T] bool; overrides the query's own mask (Keras ignores this argument). */
+  /** [B, T] bool; overrides the query's own mask and becomes the output mask (Keras ignores this argument for MultiHeadAttention and attaches the query's own mask for GroupQueryAttention). */
   queryMask?: tf.Tensor | null;
   /** [B, S] bool; overrides the value's own mask. */
   valueMask?: tf.Tensor | null;
@@ -66,7 +66,7 @@ export interface MultiHeadAttentionCallArgs extends CallArgs {
 }
 
 /** Fixed cost of one packed group, in multiply-adds (about 40 tfjs ops; measured by bench/attention_bench.ts). */
-const GROUP_COST = 4e5;
+export const GROUP_COST = 4e5;
 
 type Own = Omit<MultiHeadAttentionArgs, keyof BaseLayerArgs>;
 
