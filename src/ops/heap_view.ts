@@ -113,7 +113,19 @@ export function knownNonzeroRows(t: tf.Tensor, f: number): Int32Array | null {
  */
 export function dataWrittenInPlace(t: tf.Tensor): void {
   sparseRows.delete(t.dataId);
+  inPlaceWrites.set(t.dataId, (inPlaceWrites.get(t.dataId) ?? 0) + 1);
   wasmDataChanged(t);
+}
+
+const inPlaceWrites = new WeakMap<object, number>();
+
+/**
+ * How many times `t`'s data was overwritten in place. A cache of values
+ * computed from a weight is valid while both the weight's data id
+ * (`assign` gives it a new one) and this count are unchanged.
+ */
+export function inPlaceWriteCount(t: tf.Tensor): number {
+  return inPlaceWrites.get(t.dataId) ?? 0;
 }
 
 /**

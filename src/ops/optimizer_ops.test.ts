@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
 import { adamUpdate, adamUpdateInPlace, adamUpdateReference, type AdamResult } from './optimizer_ops.js';
-import { knownNonzeroRows, markSparseRows } from './heap_view.js';
+import { inPlaceWriteCount, knownNonzeroRows, markSparseRows } from './heap_view.js';
 
 const K = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, alpha: (1e-3 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3) };
 
@@ -127,12 +127,15 @@ describe('adamUpdate (one SIMD pass on the wasm heap)', () => {
       tf.dispose([w2, g1, inp, g, m, v, fresh]);
     });
 
-    test('forgets sparse-row marks of the data it wrote', () => {
+    test('forgets sparse-row marks of the data it wrote and counts the write (inPlaceWriteCount)', () => {
       const x = vars(8 * 4, false, 7);
       markSparseRows(x.m, Int32Array.from([1]), 4);
       assert.ok(knownNonzeroRows(x.m, 4) !== null);
+      const before = inPlaceWriteCount(x.w);
       assert.equal(adamUpdateInPlace(x.w, x.g, { m: x.m, v: x.v, vHat: null }, K), true);
       assert.equal(knownNonzeroRows(x.m, 4), null);
+      assert.equal(inPlaceWriteCount(x.w), before + 1);
+      assert.equal(inPlaceWriteCount(x.g), 0);
       disposeAll(x);
     });
   });
