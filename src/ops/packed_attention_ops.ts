@@ -60,6 +60,8 @@ export interface PlanArgs {
    */
   noKey: 'fallback' | 'full';
   costs: AttentionCosts;
+  /** Return a plan even when it does not save work over the dense computation (the caller's packed path is the faster one). */
+  force?: boolean;
 }
 
 export interface AttentionGroup {
@@ -129,16 +131,25 @@ export function planPackedAttention(a: PlanArgs): AttentionPlan | null {
     rows.push({ row: r, qf, wq: ql - qf + 1, kf, wk: kl - kf + 1 });
   }
   const denseCost = b * (t * s * costs.pair + (t + s) * costs.token) + costs.group;
-  // Partition rows (sorted by key window, then query window) into contiguous groups.
+  // Partition rows (sorted by key window, then query window) into contiguous
+  // groups. Cuts are only considered between rows of different windows:
+  // splitting a run of equal windows never lowers the cost (each part costs
+  // what its rows cost in the whole, plus a group), and a batch sorted by
+  // length has few runs.
   rows.sort((x, y) => y.wk - x.wk || y.wq - x.wq);
   const n = rows.length;
+  const ends: number[] = [0];
+  for (let i = 1; i <= n; i++) if (i === n || rows[i]!.wk !== rows[i - 1]!.wk || rows[i]!.wq !== rows[i - 1]!.wq) ends.push(i);
   const best = new Float64Array(n + 1);
   const cut = new Int32Array(n + 1);
-  for (let i = 1; i <= n; i++) {
+  for (let e = 1; e < ends.length; e++) {
+    const i = ends[e]!;
     best[i] = Infinity;
     let wq = 0;
     let wk = 0;
-    for (let j = i - 1; j >= 0; j--) {
+    for (let f = e - 1; f >= 0; f--) {
+      const j = ends[f]!;
+      // Rows j .. ends[f + 1] - 1 share one window: the first of them has it.
       wq = Math.max(wq, rows[j]!.wq);
       wk = Math.max(wk, rows[j]!.wk);
       const g = i - j;
@@ -150,7 +161,7 @@ export function planPackedAttention(a: PlanArgs): AttentionPlan | null {
     }
   }
   const cost = best[n]! + costs.group; // + gathering and assembling
-  if (cost >= denseCost && packingMode !== 'always') return null;
+  if (cost >= denseCost && packingMode !== 'always' && a.force !== true) return null;
   const groups: AttentionGroup[] = [];
   for (let i = n; i > 0; i = cut[i]!) groups.unshift(makeGroup(rows.slice(cut[i]!, i), a));
   const assemble = new Int32Array(b * t);
@@ -211,6 +222,20 @@ export function gatherRows(x: tf.Tensor, indices: tf.Tensor): tf.Tensor {
 
 /** One group's attention: q [G, Wq, ...], keys [G, Wk, ...], mask [G, Wq, Wk] bool; returns [G, Wq, ...F]. */
 export type AttendFn = (query: tf.Tensor, keys: tf.Tensor[], mask: tf.Tensor) => tf.Tensor;
+
+/** Where a group's rows are in the gathered rows: its queries from row `qRow`, its keys from row `kRow`. */
+export interface GroupSpan {
+  group: AttentionGroup;
+  qRow: number;
+  kRow: number;
+}
+
+/**
+ * Every group's attention at once: `query` is the gathered query rows
+ * [Nq, ...], each of `keys` the gathered key rows [Nk, ...], `spans` the
+ * groups in order; returns [Nq, ...F].
+ */
+export type AttendAllFn = (query: tf.Tensor, keys: tf.Tensor[], spans: GroupSpan[]) => tf.Tensor;
 
 /**
  * Row from[k] of `src` to row to[k] of `dst` for k < count (a null list
@@ -407,9 +432,11 @@ function assembleRows(packed: tf.Tensor, fb: tf.Tensor, dst: Int32Array, keep: U
  * result; positions without work take `fallback(mean)` ([B, ...F]), where
  * `mean` is the mean over axis 1 of `meanOf` (one of `query` and `keys`,
  * or null when the fallback needs none).
- * `query` is [B, T, ...], each of `keys` is [B, S, ...].
+ * `query` is [B, T, ...], each of `keys` is [B, S, ...]. With `attendAll`,
+ * the groups are computed by one call of it on all the gathered rows
+ * instead of `attend` on each group.
  */
-export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.Tensor[], attend: AttendFn, fallback: (mean: tf.Tensor | null) => tf.Tensor, meanOf: tf.Tensor | null = null): tf.Tensor {
+export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.Tensor[], attend: AttendFn, fallback: (mean: tf.Tensor | null) => tf.Tensor, meanOf: tf.Tensor | null = null, attendAll: AttendAllFn | null = null): tf.Tensor {
   return tf.tidy(() => {
     const [b, t] = query.shape as [number, number];
     const s = keys[0]!.shape[1]!;
@@ -466,7 +493,18 @@ export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.
     let outShape: number[] | null = null;
     qo = 0;
     ko = 0;
-    for (const g of plan.groups) {
+    if (any && attendAll !== null) {
+      const spans: GroupSpan[] = plan.groups.map((g) => {
+        const span = { group: g, qRow: qo, kRow: ko };
+        qo += g.rows.length * g.wq;
+        ko += g.rows.length * g.wk;
+        return span;
+      });
+      const out = attendAll(qAll, kAll, spans);
+      outShape = out.shape.slice(1);
+      parts.push(tf.reshape(out, [nq, -1]));
+    }
+    for (const g of attendAll !== null ? [] : plan.groups) {
       const n = g.rows.length;
       const qc = tf.reshape(plan.groups.length === 1 ? qAll : sliceRows(qAll, qo, n * g.wq), [n, g.wq, ...query.shape.slice(2)]);
       const kc = kAll.map((ka, m) => tf.reshape(plan.groups.length === 1 ? ka : sliceRows(ka, ko, n * g.wk), [n, g.wk, ...keys[m]!.shape.slice(2)]));
