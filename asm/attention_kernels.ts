@@ -155,3 +155,55 @@ export function layerNormRows(x: usize, out: usize, rows: i32, f: i32, gamma: us
     }
   }
 }
+
+/**
+ * Whether a value of a masked step is NaN or infinite: x is [steps, f]
+ * floats, mask u8 [steps] (0 = masked). Reads the masked steps only.
+ * Returns 1 if one is, else 0.
+ */
+export function maskedNonFinite(x: usize, mask: usize, steps: i32, f: i32): i32 {
+  const zero = f32x4.splat(0);
+  const f4 = f & ~3;
+  for (let p = 0; p < steps; p++) {
+    if (load<u8>(mask + <usize>p) != 0) continue;
+    const row = x + (<usize>(p * f) << 2);
+    // v - v is 0 for finite v, NaN for NaN and Inf.
+    let bad = v128.splat<i32>(0);
+    let d = 0;
+    for (; d < f4; d += 4) {
+      const v = v128.load(row + (<usize>d << 2));
+      bad = v128.or(bad, f32x4.ne(f32x4.sub(v, v), zero));
+    }
+    if (v128.any_true(bad)) return 1;
+    for (; d < f; d++) {
+      const v = load<f32>(row + (<usize>d << 2));
+      if (v - v != 0) return 1;
+    }
+  }
+  return 0;
+}
+
+/**
+ * The mean over axis 1 of x [b, s, f] into out [b, f]: each (row, feature)
+ * summed in step order in float32, then divided by s once (the same
+ * float32 operations as tfjs's mean on the wasm backend).
+ */
+export function meanOverSteps(x: usize, b: i32, s: i32, f: i32, out: usize): void {
+  const f4 = f & ~3;
+  const sv = f32x4.splat(<f32>s);
+  for (let r = 0; r < b; r++) {
+    const o = out + (<usize>(r * f) << 2);
+    const base = x + (<usize>(r * s * f) << 2);
+    let d = 0;
+    for (; d < f4; d += 4) {
+      let acc = f32x4.splat(0);
+      for (let j = 0; j < s; j++) acc = f32x4.add(acc, v128.load(base + (<usize>((j * f + d)) << 2)));
+      v128.store(o + (<usize>d << 2), f32x4.div(acc, sv));
+    }
+    for (; d < f; d++) {
+      let acc: f32 = 0;
+      for (let j = 0; j < s; j++) acc += load<f32>(base + (<usize>(j * f + d) << 2));
+      store<f32>(o + (<usize>d << 2), acc / <f32>s);
+    }
+  }
+}

@@ -90,4 +90,4 @@ export function adam(w: usize, m: usize, v: usize, g: usize, vh: usize, wo: usiz
   }
 }
 
-export { attendGroup, layerNormRows } from './attention_kernels';
+export { attendGroup, layerNormRows, maskedNonFinite, meanOverSteps } from './attention_kernels';

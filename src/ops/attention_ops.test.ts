@@ -104,6 +104,17 @@ test('finiteAtMaskedFast returns x itself when its masked positions are finite, 
     assert.ok(Number.isNaN(out[0]));
     assert.deepEqual(out.slice(1), [2, 3, 0, 5, 0, 7, 8]);
     assert.equal(finiteAtMaskedFast(dirty, null), dirty);
+    // Six features (four read as a vector, two after): NaN or Inf in either part of a masked step is found.
+    for (const at of [1, 5]) {
+      for (const bad of [NaN, -Infinity]) {
+        const v = Array.from({ length: 2 * 3 * 6 }, (_, i) => i + 0.5);
+        v[(1 * 3 + 2) * 6 + at] = bad; // row 1, step 2 (masked)
+        const m3 = tf.tensor2d([[true, true, false], [true, true, false]], [2, 3], 'bool');
+        const got = Array.from(finiteAtMaskedFast(tf.tensor3d(v, [2, 3, 6]), m3).dataSync());
+        assert.equal(got[(1 * 3 + 2) * 6 + at], 0, `a ${bad} at feature ${at}`);
+        assert.equal(got[0], 0.5);
+      }
+    }
     // A mask that does not fit [B, T] of a rank-3 tensor: the tfjs ops.
     const x2 = tf.tensor2d([[NaN, Infinity], [2, 3]]);
     assert.deepEqual(Array.from(finiteAtMaskedFast(x2, m).dataSync()), [NaN, 0, 2, 3]);

@@ -8,7 +8,8 @@
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
 import { expandMask } from './mask_ops.js';
-import { f32, heapView, onCpuMemoryBackend } from './heap_view.js';
+import { f32, heapView, onCpuMemoryBackend, wasmHeapOffset } from './heap_view.js';
+import { heapOps } from './heap_ops.js';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -194,9 +195,13 @@ export function finiteAtMasked(x: tf.Tensor, mask: tf.Tensor | null): tf.Tensor 
 function maskedPositionsFinite(x: tf.Tensor, mask: tf.Tensor): boolean | null {
   const [b, t] = x.shape as [number, number];
   if (!onCpuMemoryBackend() || x.dtype !== 'float32' || x.rank < 3 || mask.dtype !== 'bool' || mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] !== t) return null;
+  const f = x.size / (b * t);
+  const ops = heapOps();
+  const [xo, mo] = [wasmHeapOffset(x), wasmHeapOffset(mask)];
+  // On the wasm backend: one SIMD pass over the masked steps (asm/attention_kernels.ts).
+  if (ops !== null && xo !== null && mo !== null) return ops.maskedNonFinite(xo, mo, b * t, f) === 0;
   const mv = heapView(mask);
   const xv = f32(x);
-  const f = x.size / (b * t);
   for (let p = 0; p < b * t; p++) {
     if (mv[p]) continue;
     // v * 0 is 0 for finite v and NaN for NaN or Inf: z is NaN when any is.

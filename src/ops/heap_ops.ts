@@ -18,6 +18,10 @@ export interface HeapOps {
   attendGroup(q: number, qStride: number, k: number, kStride: number, v: number, vStride: number, mask: number, out: number, outStride: number, rows: number, wq: number, wk: number, heads: number, dk: number, dv: number, scale: number, scratch: number): void;
   /** Layer normalization of rows of f floats (gamma, beta 0 for none): see asm/attention_kernels.ts. */
   layerNormRows(x: number, out: number, rows: number, f: number, gamma: number, beta: number, eps: number): void;
+  /** 1 if a masked step (mask byte 0) of x [steps, f] holds NaN or Inf, else 0. */
+  maskedNonFinite(x: number, mask: number, steps: number, f: number): number;
+  /** out [b, f] = the mean over axis 1 of x [b, s, f], summed in step order in float32. */
+  meanOverSteps(x: number, b: number, s: number, f: number, out: number): void;
 }
 
 let bound: { memory: WebAssembly.Memory; ops: HeapOps | null } | null = null;

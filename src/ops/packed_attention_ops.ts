@@ -15,7 +15,8 @@
  * gradient; every other op works on the real tokens only.
  */
 import { tf } from '../runtime/tfjs.js';
-import { f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, sliceRowsFast, writeTensor } from './heap_view.js';
+import { f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, sliceRowsFast, wasmHeapOffset, writeTensor } from './heap_view.js';
+import { heapOps } from './heap_ops.js';
 
 export type PackingMode = 'auto' | 'always' | 'never';
 let packingMode: PackingMode = 'auto';
@@ -301,6 +302,13 @@ export function gatherRowsAndMean(x: tf.Tensor, idx: Int32Array, withMean: boole
       const xv = f32(xt);
       copyRowRuns(xv, out, idx, null, n, f);
       if (!withMean) return;
+      const ops = heapOps();
+      const xo = wasmHeapOffset(xt);
+      if (ops !== null && xo !== null) {
+        // One SIMD pass (asm/attention_kernels.ts meanOverSteps), the same float32 sums in the same order.
+        ops.meanOverSteps(xo, b, s, f, out.byteOffset + 4 * n * f);
+        return;
+      }
       const acc = new Float32Array(f);
       const f4 = f - (f % 4);
       for (let r = 0; r < b; r++) {
