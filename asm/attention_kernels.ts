@@ -30,25 +30,39 @@ function hsum(v: v128): f32 {
 export function attendGroup(q: usize, qStride: i32, k: usize, kStride: i32, v: usize, vStride: i32, mask: usize, out: usize, outStride: i32, rows: i32, wq: i32, wk: i32, heads: i32, dk: i32, dv: i32, scale: f32, scratch: usize): void {
   const wkp = (wk + 3) & ~3;
   const kt = scratch;
+  // One row of weights, each splat to four lanes.
   const w = scratch + (<usize>(dk * wkp) << 2);
   const sv = f32x4.splat(scale);
   const ninf = f32x4.splat(-Infinity);
   const dv4 = dv & ~3;
+  const ktRow = <usize>wkp << 2;
+  const vStep = <usize>vStride << 2;
   for (let r = 0; r < rows; r++) {
     for (let h = 0; h < heads; h++) {
       // Keys of this row and head, transposed: kt[d wkp + j] (0 past wk).
       for (let j = 0; j < wkp; j++) {
         const kj = k + (<usize>((r * wk + j) * kStride + h * dk) << 2);
-        for (let d = 0; d < dk; d++) store<f32>(kt + (<usize>(d * wkp + j) << 2), j < wk ? load<f32>(kj + (<usize>d << 2)) : 0);
+        let dst = kt + (<usize>j << 2);
+        for (let d = 0; d < dk; d++) {
+          store<f32>(dst, j < wk ? load<f32>(kj + (<usize>d << 2)) : 0);
+          dst += ktRow;
+        }
       }
+      const vRow0 = v + (<usize>(r * wk * vStride + h * dv) << 2);
       for (let i = 0; i < wq; i++) {
         const m = mask + <usize>((r * wq + i) * wk);
         const qi = q + (<usize>((r * wq + i) * qStride + h * dk) << 2);
-        // Logits of four keys at a time, masked ones -inf; their maximum.
+        // Logits of four keys at a time (masked ones -inf) into w's first wkp floats; their maximum.
         let mxv = ninf;
         for (let j = 0; j < wkp; j += 4) {
           let acc = f32x4.splat(0);
-          for (let d = 0; d < dk; d++) acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(qi + (<usize>d << 2))), v128.load(kt + (<usize>(d * wkp + j) << 2))));
+          let kp = kt + (<usize>j << 2);
+          let qp = qi;
+          for (let d = 0; d < dk; d++) {
+            acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(qp), v128.load(kp)));
+            qp += 4;
+            kp += ktRow;
+          }
           const keep = i32x4(
             j < wk && load<u8>(m + <usize>j) != 0 ? -1 : 0,
             j + 1 < wk && load<u8>(m + <usize>j + 1) != 0 ? -1 : 0,
@@ -60,13 +74,14 @@ export function attendGroup(q: usize, qStride: i32, k: usize, kStride: i32, v: u
           mxv = f32x4.max(mxv, l);
         }
         const mx = Mathf.max(Mathf.max(f32x4.extract_lane(mxv, 0), f32x4.extract_lane(mxv, 1)), Mathf.max(f32x4.extract_lane(mxv, 2), f32x4.extract_lane(mxv, 3)));
-        const o = out + (<usize>((r * wq + i) * outStride + h * dv) << 2);
+        let inv: f32 = 0;
         if (mx == -Infinity) {
           // No valid key: uniform weights over all wk keys.
-          const u: f32 = 1.0 / <f32>wk;
-          for (let j = 0; j < wkp; j++) store<f32>(w + (<usize>j << 2), j < wk ? u : 0);
+          const u = f32x4.splat(1.0 / <f32>wk);
+          for (let j = 0; j < wkp; j += 4) v128.store(w + (<usize>j << 2), u);
+          inv = 1;
         } else {
-          // exp(l - max) (0 where masked, as exp(-inf)), their sum, then the weights.
+          // exp(l - max) (0 where masked, as exp(-inf)) and their sum.
           const m4 = f32x4.splat(mx);
           let sumv = f32x4.splat(0);
           for (let j = 0; j < wkp; j += 4) {
@@ -76,26 +91,27 @@ export function attendGroup(q: usize, qStride: i32, k: usize, kStride: i32, v: u
             v128.store(p, e);
             sumv = f32x4.add(sumv, e);
           }
-          const inv = f32x4.splat(1.0 / hsum(sumv));
-          for (let j = 0; j < wkp; j += 4) {
-            const p = w + (<usize>j << 2);
-            v128.store(p, f32x4.mul(v128.load(p), inv));
-          }
+          inv = 1.0 / hsum(sumv);
         }
-        // The weighted sum of the values, four features at a time.
-        let d = 0;
-        for (; d < dv4; d += 4) {
-          let acc = f32x4.splat(0);
-          for (let j = 0; j < wk; j++) {
-            const pj = load<f32>(w + (<usize>j << 2));
-            if (pj != 0) acc = f32x4.add(acc, f32x4.mul(f32x4.splat(pj), v128.load(v + (<usize>((r * wk + j) * vStride + h * dv + d) << 2))));
+        // The weighted sum of the values: each (nonzero) weight times the value row, four features at a time.
+        const o = out + (<usize>((r * wq + i) * outStride + h * dv) << 2);
+        for (let d = 0; d < dv; d++) store<f32>(o + (<usize>d << 2), 0);
+        let vp = vRow0;
+        for (let j = 0; j < wk; j++) {
+          const pj = load<f32>(w + (<usize>j << 2)) * inv;
+          if (pj != 0) {
+            const pv = f32x4.splat(pj);
+            let d = 0;
+            for (; d < dv4; d += 4) {
+              const od = o + (<usize>d << 2);
+              v128.store(od, f32x4.add(v128.load(od), f32x4.mul(pv, v128.load(vp + (<usize>d << 2)))));
+            }
+            for (; d < dv; d++) {
+              const od = o + (<usize>d << 2);
+              store<f32>(od, load<f32>(od) + pj * load<f32>(vp + (<usize>d << 2)));
+            }
           }
-          v128.store(o + (<usize>d << 2), acc);
-        }
-        for (; d < dv; d++) {
-          let acc: f32 = 0;
-          for (let j = 0; j < wk; j++) acc += load<f32>(w + (<usize>j << 2)) * load<f32>(v + (<usize>((r * wk + j) * vStride + h * dv + d) << 2));
-          store<f32>(o + (<usize>d << 2), acc);
+          vp += vStep;
         }
       }
     }
