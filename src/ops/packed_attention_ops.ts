@@ -183,24 +183,34 @@ export function planPackedAttention(a: PlanArgs): AttentionPlan | null {
 }
 
 function makeGroup(members: { row: number; qf: number; wq: number; kf: number; wk: number }[], a: PlanArgs): AttentionGroup {
-  const wq = Math.max(...members.map((m) => m.wq));
-  const wk = Math.max(...members.map((m) => m.wk));
+  let wq = 0;
+  let wk = 0;
+  for (const m of members) {
+    wq = Math.max(wq, m.wq);
+    wk = Math.max(wk, m.wk);
+  }
   const qStart = members.map((m) => Math.min(m.qf, a.t - wq));
   const kStart = members.map((m) => Math.min(m.kf, a.s - wk));
   const mask = new Uint8Array(members.length * wq * wk);
-  members.forEach((m, g) => {
+  const { kValid, causal, slidingWindow: w, s } = a;
+  const banded = causal || w !== null;
+  for (let g = 0; g < members.length; g++) {
+    const k0 = kStart[g]!;
+    const keys = members[g]!.row * s + k0;
+    const first = g * wq * wk;
+    // The key validity of this row's window, the same for each of its queries.
+    for (let j = 0; j < wk; j++) mask[first + j] = kValid === null || kValid[keys + j] === 1 ? 1 : 0;
+    for (let i = 1; i < wq; i++) mask.copyWithin(first + i * wk, first, first + wk);
+    if (!banded) continue;
     for (let i = 0; i < wq; i++) {
       const qi = qStart[g]! + i;
+      const o = first + i * wk;
       for (let j = 0; j < wk; j++) {
-        const kj = kStart[g]! + j;
-        const ok =
-          (a.kValid === null || a.kValid[m.row * a.s + kj] === 1) &&
-          (!a.causal || qi >= kj) &&
-          (a.slidingWindow === null || Math.abs(qi - kj) < a.slidingWindow);
-        mask[(g * wq + i) * wk + j] = ok ? 1 : 0;
+        const kj = k0 + j;
+        if ((causal && qi < kj) || (w !== null && Math.abs(qi - kj) >= w)) mask[o + j] = 0;
       }
     }
-  });
+  }
   return { rows: members.map((m) => m.row), wq, wk, qStart, kStart, mask };
 }
 
