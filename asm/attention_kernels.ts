@@ -12,6 +12,24 @@ function hsum(v: v128): f32 {
 }
 
 /**
+ * Four logits (acc * scale) of keys j..j+3 of a query whose mask row is m
+ * (keys at or past wk, and masked keys, become -inf), stored at w + 4 j;
+ * returns them.
+ */
+@inline
+function maskedLogits(acc: v128, sv: v128, m: usize, j: i32, wk: i32, w: usize): v128 {
+  const keep = i32x4(
+    j < wk && load<u8>(m + <usize>j) != 0 ? -1 : 0,
+    j + 1 < wk && load<u8>(m + <usize>j + 1) != 0 ? -1 : 0,
+    j + 2 < wk && load<u8>(m + <usize>j + 2) != 0 ? -1 : 0,
+    j + 3 < wk && load<u8>(m + <usize>j + 3) != 0 ? -1 : 0,
+  );
+  const l = v128.bitselect(f32x4.mul(acc, sv), f32x4.splat(-Infinity), keep);
+  v128.store(w + (<usize>j << 2), l);
+  return l;
+}
+
+/**
  * Masked scaled dot-product attention of one packed group of `rows` batch
  * rows, each with `wq` queries and `wk` keys, `heads` heads of key size
  * `dk` and value size `dv`. Query (r, i) of head h is the `dk` floats at
@@ -52,9 +70,25 @@ export function attendGroup(q: usize, qStride: i32, k: usize, kStride: i32, v: u
       for (let i = 0; i < wq; i++) {
         const m = mask + <usize>((r * wq + i) * wk);
         const qi = q + (<usize>((r * wq + i) * qStride + h * dk) << 2);
-        // Logits of four keys at a time (masked ones -inf) into w's first wkp floats; their maximum.
+        // Logits of eight (then four) keys at a time, masked ones -inf, into w's first wkp floats; their maximum.
         let mxv = ninf;
-        for (let j = 0; j < wkp; j += 4) {
+        let j = 0;
+        for (; j + 8 <= wkp; j += 8) {
+          let a0 = f32x4.splat(0);
+          let a1 = f32x4.splat(0);
+          let kp = kt + (<usize>j << 2);
+          let qp = qi;
+          for (let d = 0; d < dk; d++) {
+            const qd = v128.load32_splat(qp);
+            a0 = f32x4.add(a0, f32x4.mul(qd, v128.load(kp)));
+            a1 = f32x4.add(a1, f32x4.mul(qd, v128.load(kp, 16)));
+            qp += 4;
+            kp += ktRow;
+          }
+          mxv = f32x4.max(mxv, maskedLogits(a0, sv, m, j, wk, w));
+          mxv = f32x4.max(mxv, maskedLogits(a1, sv, m, j + 4, wk, w));
+        }
+        for (; j < wkp; j += 4) {
           let acc = f32x4.splat(0);
           let kp = kt + (<usize>j << 2);
           let qp = qi;
@@ -63,15 +97,7 @@ export function attendGroup(q: usize, qStride: i32, k: usize, kStride: i32, v: u
             qp += 4;
             kp += ktRow;
           }
-          const keep = i32x4(
-            j < wk && load<u8>(m + <usize>j) != 0 ? -1 : 0,
-            j + 1 < wk && load<u8>(m + <usize>j + 1) != 0 ? -1 : 0,
-            j + 2 < wk && load<u8>(m + <usize>j + 2) != 0 ? -1 : 0,
-            j + 3 < wk && load<u8>(m + <usize>j + 3) != 0 ? -1 : 0,
-          );
-          const l = v128.bitselect(f32x4.mul(acc, sv), ninf, keep);
-          v128.store(w + (<usize>j << 2), l);
-          mxv = f32x4.max(mxv, l);
+          mxv = f32x4.max(mxv, maskedLogits(acc, sv, m, j, wk, w));
         }
         const mx = Mathf.max(Mathf.max(f32x4.extract_lane(mxv, 0), f32x4.extract_lane(mxv, 1)), Mathf.max(f32x4.extract_lane(mxv, 2), f32x4.extract_lane(mxv, 3)));
         let inv: f32 = 0;
@@ -93,25 +119,51 @@ export function attendGroup(q: usize, qStride: i32, k: usize, kStride: i32, v: u
           }
           inv = 1.0 / hsum(sumv);
         }
-        // The weighted sum of the values: each (nonzero) weight times the value row, four features at a time.
+        // The weighted sum of the values: sixteen features at a time in four
+        // accumulators over the keys (nonzero weights only), then four, then one.
         const o = out + (<usize>((r * wq + i) * outStride + h * dv) << 2);
-        for (let d = 0; d < dv; d++) store<f32>(o + (<usize>d << 2), 0);
-        let vp = vRow0;
-        for (let j = 0; j < wk; j++) {
-          const pj = load<f32>(w + (<usize>j << 2)) * inv;
-          if (pj != 0) {
-            const pv = f32x4.splat(pj);
-            let d = 0;
-            for (; d < dv4; d += 4) {
-              const od = o + (<usize>d << 2);
-              v128.store(od, f32x4.add(v128.load(od), f32x4.mul(pv, v128.load(vp + (<usize>d << 2)))));
+        let d = 0;
+        for (; d + 16 <= dv; d += 16) {
+          let a0 = f32x4.splat(0);
+          let a1 = f32x4.splat(0);
+          let a2 = f32x4.splat(0);
+          let a3 = f32x4.splat(0);
+          let vp = vRow0 + (<usize>d << 2);
+          for (let j = 0; j < wk; j++) {
+            const pj = load<f32>(w + (<usize>j << 2));
+            if (pj != 0) {
+              const pv = f32x4.splat(pj * inv);
+              a0 = f32x4.add(a0, f32x4.mul(pv, v128.load(vp)));
+              a1 = f32x4.add(a1, f32x4.mul(pv, v128.load(vp, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(pv, v128.load(vp, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(pv, v128.load(vp, 48)));
             }
-            for (; d < dv; d++) {
-              const od = o + (<usize>d << 2);
-              store<f32>(od, load<f32>(od) + pj * load<f32>(vp + (<usize>d << 2)));
-            }
+            vp += vStep;
           }
-          vp += vStep;
+          const od = o + (<usize>d << 2);
+          v128.store(od, a0);
+          v128.store(od, a1, 16);
+          v128.store(od, a2, 32);
+          v128.store(od, a3, 48);
+        }
+        for (; d < dv4; d += 4) {
+          let acc = f32x4.splat(0);
+          let vp = vRow0 + (<usize>d << 2);
+          for (let j = 0; j < wk; j++) {
+            const pj = load<f32>(w + (<usize>j << 2));
+            if (pj != 0) acc = f32x4.add(acc, f32x4.mul(f32x4.splat(pj * inv), v128.load(vp)));
+            vp += vStep;
+          }
+          v128.store(o + (<usize>d << 2), acc);
+        }
+        for (; d < dv; d++) {
+          let acc: f32 = 0;
+          let vp = vRow0 + (<usize>d << 2);
+          for (let j = 0; j < wk; j++) {
+            acc += load<f32>(w + (<usize>j << 2)) * inv * load<f32>(vp);
+            vp += vStep;
+          }
+          store<f32>(o + (<usize>d << 2), acc);
         }
       }
     }
