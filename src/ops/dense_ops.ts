@@ -70,16 +70,21 @@ const isF32Matrix = (t: tf.Tensor) => t.rank === 2 && t.dtype === 'float32';
 const MIN_KERNEL_WORK = 2e5;
 
 /**
- * Floating-point work per thread (n k m for a product split in two) below
- * which a product stays on the calling thread: the hand-off (about 0.1 ms,
- * more when the machine is busy and the helper waits for a core) and the
- * copies of the helper's rows cost more than its half of the work saves.
+ * Floating-point work per thread (n k m for a forward product split in
+ * two, twice that for its backward pass) below which a product stays on
+ * the calling thread. The hand-off costs about 0.1 ms plus the copies of
+ * the helper's rows on a quiet machine, but on a busy one the helper waits
+ * for a core: measured on the shared 2-core machine (load 5-9,
+ * bench/dense_ab.ts and bench/dense_split.ts), splitting the tagger's
+ * training products ([32 T, 128] x [128, 132]) did not beat the kernel
+ * alone, so only large products split (forward from about 1,800 rows at
+ * that shape, backward from about 900).
  */
-const MIN_SPLIT_WORK = 4e6;
+const MIN_SPLIT_WORK = 3e7;
 
 const thresholds = { kernel: MIN_KERNEL_WORK, split: MIN_SPLIT_WORK };
 
-/** For bench/dense_split.ts: sets the two thresholds above (omitted: the default). */
+/** For the benchmarks (bench/dense_split.ts, bench/dense_ab.ts): sets the two thresholds above (omitted: the default). */
 export function setDenseThresholds(t: { kernel?: number; split?: number } = {}): void {
   thresholds.kernel = t.kernel ?? MIN_KERNEL_WORK;
   thresholds.split = t.split ?? MIN_SPLIT_WORK;
