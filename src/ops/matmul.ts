@@ -10,11 +10,15 @@
  *
  *   C = A B:   dA = dC (B^T),   dB = (A^T) dC
  *
- * with the transposes materialised. Same numbers as `tf.matMul` up to float
- * rounding (the sums run in another order). On other backends, and for
- * batched products whose batch axes broadcast, it is `tf.matMul` itself.
+ * with the transposes materialised. Where helper threads are on, 2-D
+ * products that are not tiny run in the recurrent kernel's gemm instead,
+ * split over two threads when large (`fusedDenseProduct`,
+ * src/ops/dense_ops.ts). Same numbers as `tf.matMul` up to float rounding
+ * (the sums run in another order). On other backends, and for batched
+ * products whose batch axes broadcast, it is `tf.matMul` itself.
  */
 import { tf } from '../runtime/tfjs.js';
+import { fusedDenseProduct } from './dense_ops.js';
 
 /** Swaps the last two axes. */
 function swapLast(x: tf.Tensor): tf.Tensor {
@@ -50,7 +54,11 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transpose
   if (tf.getBackend() !== 'wasm' || a.rank < 2 || !sameBatch(a, b) || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return tf.matMul(a, b, transposeA, transposeB);
   }
-  return tf.tidy(() => plainProduct(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b));
+  return tf.tidy(() => {
+    const a2 = transposeA ? swapLast(a) : a;
+    const b2 = transposeB ? swapLast(b) : b;
+    return (a.rank === 2 ? fusedDenseProduct(a2, b2, null, false) : null) ?? plainProduct(a2, b2);
+  });
 }
 
 /** The plain tfjs product, the reference the tests compare `matMul` with. */

@@ -5,9 +5,10 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { firstMask, oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
-import { getActivation, type ActivationSpec } from '../../ops/activations.js';
+import { activationName, getActivation, type ActivationSpec } from '../../ops/activations.js';
 import { MasqueError, formatShape } from '../../errors.js';
 import { matMul } from '../../ops/matmul.js';
+import { fusedDenseProduct } from '../../ops/dense_ops.js';
 
 export interface DenseArgs extends BaseLayerArgs {
   units: number;
@@ -32,10 +33,13 @@ export class Dense extends Layer<CallArgs> {
   kernel!: tf.Variable;
   bias: tf.Variable | null = null;
   private readonly act: (x: tf.Tensor) => tf.Tensor;
+  /** Whether the activation is the softmax, which the split product applies itself. */
+  private readonly softmax: boolean;
 
   constructor(args: DenseArgs) {
     super(args);
     this.act = getActivation(this.args.activation, `Dense '${this.name}'`);
+    this.softmax = typeof this.args.activation === 'string' && activationName(this.args.activation) === 'softmax';
     this.supportsMasking = true;
   }
 
@@ -54,9 +58,13 @@ export class Dense extends Layer<CallArgs> {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `Dense '${this.name}': expected the last input dimension to be ${k}; received input shape ${formatShape(x.shape)}.`);
     }
     const flat = tf.reshape(x, [x.shape.slice(0, -1).reduce((a, b) => a * b, 1), k]);
+    const outShape = [...x.shape.slice(0, -1), this.args.units];
+    // In the kernel where that pays (two threads for large products), with the bias and a softmax in the same pass.
+    const split = fusedDenseProduct(flat, this.kernel, this.bias, this.softmax);
+    if (split !== null) return this.softmax ? tf.reshape(split, outShape) : this.act(tf.reshape(split, outShape));
     let y = matMul(flat, this.kernel);
     if (this.bias) y = tf.add(y, this.bias);
-    return this.act(tf.reshape(y, [...x.shape.slice(0, -1), this.args.units]));
+    return this.act(tf.reshape(y, outShape));
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<CallArgs>): TensorSpec {

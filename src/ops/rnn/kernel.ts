@@ -17,6 +17,8 @@ export interface RnnKernel {
   backward(hdr: number): void;
   gemm(a: number, ars: number, aps: number, b: number, ldb: number, c: number, ldc: number, n: number, k: number, m: number, accumulate: number): void;
   applyActivation(id: number, x: number, out: number, n: number): void;
+  softmaxRows(c: number, ldc: number, n: number, m: number): void;
+  denseGradRows(g: number, y: number, ld: number, n: number, db: number): void;
   heapBase(): number;
 }
 

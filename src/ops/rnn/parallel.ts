@@ -26,15 +26,18 @@ import { putRows, takeRows } from './rows.js';
 import type { StepPlan } from './plan.js';
 import { WorkerPool, type Job } from '../../runtime/worker_pool.js';
 import { rnnWorkerSource } from '../../generated/rnn_worker_source.js';
+import type { DenseReply, DenseRequest } from './dense_call.js';
 
-/** What a helper thread computes (worker_entry.ts): its group's forward or backward pass. */
+/** What a helper thread computes (worker_entry.ts): its group's forward or backward pass, or a block of a Dense product (dense_call.ts). */
 export type HelperRequest =
   | { op: 'forward'; spec: KernelSpec; x: KernelInputs; save: boolean }
-  | { op: 'backward'; spec: KernelSpec; x: KernelInputs; saved: SavedActivations; dPacked: Float32Array };
+  | { op: 'backward'; spec: KernelSpec; x: KernelInputs; saved: SavedActivations; dPacked: Float32Array }
+  | DenseRequest;
 
 export type HelperReply =
   | { op: 'forward'; packed: Float32Array; saved: SavedActivations | null; xc: Float32Array | null }
-  | { op: 'backward'; grads: KernelGrads };
+  | { op: 'backward'; grads: KernelGrads }
+  | DenseReply;
 
 const pool = new WorkerPool<HelperRequest, HelperReply>({ name: 'recurrent kernel', source: rnnWorkerSource, setter: 'setKernelThreads', defaultThreads: 4 });
 
@@ -422,4 +425,21 @@ export function parallelBackwardCalls(k: RnnKernel, calls: KernelCall[], fwd: Ca
     },
   ) as Extract<HelperReply, { op: 'backward' }>[];
   return [mine!, ...replies.map((r) => r.grads)];
+}
+
+/**
+ * Whether a Dense product with `work` floating-point operations per thread
+ * is split with a helper thread (src/ops/dense_ops.ts): threads on, at
+ * least `minWork` (any amount under `withForcedSplit`), and the helper
+ * started.
+ */
+export function denseHelperReady(work: number, minWork: number): boolean {
+  if (pool.threads() < 2) return false;
+  if (work < (minWorkPerThread === 0 ? 0 : minWork)) return false;
+  return pool.ready(1);
+}
+
+/** Runs one block of a Dense product on a helper (call `denseHelperReady` first) while `here` runs on this thread; returns the helper's reply. */
+export function runDenseOnHelper<R extends DenseRequest>(job: () => Job<R>, here: () => void): Extract<DenseReply, { op: R['op'] }> {
+  return pool.run([job], here)[0] as Extract<DenseReply, { op: R['op'] }>;
 }

@@ -12,16 +12,23 @@ import { kernelBackward, kernelForward } from './kernel_call.js';
 import type { HelperRequest, HelperReply } from './parallel.js';
 import { ownBuffers } from './buffer_pool.js';
 import { serveRequests, type Reply } from '../../runtime/worker_pool.js';
+import { answerDense } from './dense_call.js';
 
-function answer(m: HelperRequest): HelperReply {
+function kernel() {
   const k = rnnKernel();
   if (k === null) throw new Error('the recurrent WebAssembly kernel could not be loaded in the helper thread');
+  return k;
+}
+
+function answer(m: Exclude<HelperRequest, { op: 'denseForward' | 'denseBackward' }>): Exclude<HelperReply, { op: 'denseForward' | 'denseBackward' }> {
+  const k = kernel();
   // With `save`, the group's inputs go back too: the backward pass sends them again.
   if (m.op === 'forward') return { op: 'forward', ...kernelForward(k, m.spec, m.x, m.save), xc: m.save ? m.x.xc : null };
   return { op: 'backward', grads: kernelBackward(k, m.spec, m.x, m.saved, m.dPacked) };
 }
 
 serveRequests<HelperRequest, HelperReply>((m): Reply<HelperReply> => {
+  if (m.op === 'denseForward' || m.op === 'denseBackward') return answerDense(kernel(), m);
   const reply = answer(m);
   // The results' buffers move to the calling thread instead of being copied.
   const results = reply.op === 'forward' ? [reply.packed, reply.saved, reply.xc] : Object.values(reply.grads);

@@ -1,0 +1,213 @@
+/**
+ * A Dense layer's product in the kernel, on one or two cores: `act(x W + b)`
+ * for 2-D x, with act linear or softmax, forward and backward.
+ *
+ * The product runs in the recurrent kernel's register-blocked gemm
+ * (src/ops/rnn/dense_call.ts) with the bias added and the softmax taken in
+ * the same pass. Rows of x are independent, so a large product is split:
+ * the calling thread computes the first rows and a helper thread of the
+ * recurrent kernel's worker pool (src/ops/rnn/parallel.ts) the rest. The
+ * backward pass splits the same way: each thread turns its rows of dY into
+ * G (the softmax gradient, or dY), then computes its rows of dX = G W^T and
+ * its share of dW = X^T G and db = colsum(G); the two shares are added.
+ *
+ * Same numbers as `tf.matMul` + `tf.add` + `tf.softmax` up to float
+ * rounding (the sums run in another order; exp is the kernel's, within
+ * 1.3 ulp). Used on the wasm backend in Node when helper threads are on
+ * (`setKernelThreads`): products of at least MIN_KERNEL_WORK run in the
+ * kernel, split from MIN_SPLIT_WORK per thread on. Elsewhere (other
+ * backends, browsers, `setKernelThreads(1)`, small products)
+ * `fusedDenseProduct` returns null and callers take their tfjs ops.
+ */
+import { tf } from '../runtime/tfjs.js';
+import { f32, writeTensor } from './heap_view.js';
+import { rnnKernel, type RnnKernel } from './rnn/kernel.js';
+import { carrierFloats, denseBackwardRows, denseForwardRows, type DenseBackwardRequest, type DenseForwardRequest } from './rnn/dense_call.js';
+import { denseHelperReady, kernelThreads, runDenseOnHelper } from './rnn/parallel.js';
+import { ownBuffers } from './rnn/buffer_pool.js';
+
+/** Rows of the calling thread when split: it also copies the helper's rows out and its results in. */
+const HERE_SHARE = 0.5;
+
+/**
+ * The buffer that carries the helper's rows to it and its results back
+ * (one request is in flight at a time), kept for the next product: fresh
+ * megabyte buffers each call would cost page faults and garbage collection.
+ */
+let carrier: ArrayBuffer | null = null;
+
+/** A carrier of at least `floats` floats (taken: it moves to the helper). */
+function takeCarrier(floats: number): ArrayBuffer {
+  const c = carrier !== null && carrier.byteLength >= floats * 4 ? carrier : new ArrayBuffer(Math.ceil(floats * 1.25) * 4);
+  carrier = null;
+  return c;
+}
+
+/** Keeps the buffer a helper's reply came in for the next product. */
+function keepCarrier(a: Float32Array): void {
+  if (carrier === null || a.buffer.byteLength > carrier.byteLength) carrier = a.buffer as ArrayBuffer;
+}
+
+/** Consecutive views of `buf`, of the given lengths (null for a null length). */
+function views(buf: ArrayBuffer, sources: (Float32Array | null)[]): (Float32Array | null)[] {
+  let at = 0;
+  return sources.map((src) => {
+    if (src === null) return null;
+    const v = new Float32Array(buf, at * 4, src.length);
+    v.set(src);
+    at += src.length;
+    return v;
+  });
+}
+
+const isF32Matrix = (t: tf.Tensor) => t.rank === 2 && t.dtype === 'float32';
+
+/**
+ * Floating-point work (2 n k m) from which a product that is not split
+ * runs on the kernel alone rather than through tfjs's ops (where it pays:
+ * the bias and softmax in the same pass, no transposes in the gradient).
+ */
+const MIN_KERNEL_WORK = 2e5;
+
+/**
+ * Floating-point work per thread (n k m for a forward product split in
+ * two, twice that for its backward pass) below which a product stays on
+ * the calling thread. The hand-off costs about 0.1 ms plus the copies of
+ * the helper's rows on a quiet machine, but on a busy one the helper waits
+ * for a core: measured on the shared 2-core machine (load 5-9,
+ * bench/dense_ab.ts and bench/dense_split.ts), splitting the tagger's
+ * training products ([32 T, 128] x [128, 132]) did not beat the kernel
+ * alone, so only large products split (forward from about 1,800 rows at
+ * that shape, backward from about 900).
+ */
+const MIN_SPLIT_WORK = 3e7;
+
+const thresholds = { kernel: MIN_KERNEL_WORK, split: MIN_SPLIT_WORK };
+
+/** For the benchmarks (bench/dense_split.ts, bench/dense_ab.ts): sets the two thresholds above (omitted: the default). */
+export function setDenseThresholds(t: { kernel?: number; split?: number } = {}): void {
+  thresholds.kernel = t.kernel ?? MIN_KERNEL_WORK;
+  thresholds.split = t.split ?? MIN_SPLIT_WORK;
+}
+
+/**
+ * Rows computed on this thread (all of them when the helper is not used)
+ * for a pass of `passes` products of [n, k] x [k, m] (the backward pass
+ * has two).
+ */
+function rowsHere(n: number, k: number, m: number, passes: number): number {
+  if (n < 2 || !denseHelperReady(passes * n * k * m, thresholds.split)) return n;
+  return Math.min(n - 1, Math.max(1, Math.round(n * HERE_SHARE)));
+}
+
+function forward(kern: RnnKernel, x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | null, softmax: boolean): tf.Tensor {
+  const [n, k] = x.shape as [number, number];
+  const m = w.shape[1]!;
+  const r0 = rowsHere(n, k, m, 1);
+  return writeTensor([n, m], 'float32', (out) => {
+    const xv = f32(x);
+    const wv = f32(w);
+    const bv = bias === null ? null : f32(bias);
+    const here = () => denseForwardRows(kern, { rows: r0, k, m, x: xv.subarray(0, r0 * k), w: wv, bias: bv, softmax }, out.subarray(0, r0 * m));
+    if (r0 === n) {
+      here();
+      return;
+    }
+    const reply = runDenseOnHelper(() => {
+      const buf = takeCarrier(carrierFloats({ op: 'denseForward', rows: n - r0, k, m, softmax }));
+      const [xs] = views(buf, [xv.subarray(r0 * k, n * k)]);
+      const request: DenseForwardRequest = { op: 'denseForward', rows: n - r0, k, m, x: xs!, w: wv.slice(), bias: bv === null ? null : bv.slice(), softmax };
+      return { request, transfer: ownBuffers(request.x, request.w, request.bias) };
+    }, here);
+    out.set(reply.y, r0 * m);
+    keepCarrier(reply.y);
+  });
+}
+
+function backward(kern: RnnKernel, x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor, y: tf.Tensor | null): { dx: tf.Tensor; dw: tf.Tensor; db: Float32Array } {
+  const [n, k] = x.shape as [number, number];
+  const m = w.shape[1]!;
+  const r0 = rowsHere(n, k, m, 2);
+  let dw: Float32Array | null = null;
+  let db: Float32Array | null = null;
+  const dx = writeTensor([n, k], 'float32', (out) => {
+    const xv = f32(x);
+    const wv = f32(w);
+    const dyv = f32(dy);
+    const yv = y === null ? null : f32(y);
+    const here = () => {
+      dw = new Float32Array(k * m);
+      db = new Float32Array(m);
+      denseBackwardRows(kern, { rows: r0, k, m, x: xv.subarray(0, r0 * k), w: wv, dy: dyv.subarray(0, r0 * m), y: yv === null ? null : yv.subarray(0, r0 * m) }, { dx: out.subarray(0, r0 * k), dw, db });
+    };
+    if (r0 === n) {
+      here();
+      return;
+    }
+    const reply = runDenseOnHelper(() => {
+      const buf = takeCarrier(carrierFloats({ op: 'denseBackward', rows: n - r0, k, m, softmax: yv !== null }));
+      const [xs, dys, ys] = views(buf, [xv.subarray(r0 * k, n * k), dyv.subarray(r0 * m, n * m), yv === null ? null : yv.subarray(r0 * m, n * m)]);
+      const request: DenseBackwardRequest = { op: 'denseBackward', rows: n - r0, k, m, x: xs!, w: wv.slice(), dy: dys!, y: ys ?? null };
+      return { request, transfer: ownBuffers(request.x, request.w) };
+    }, here);
+    out.set(reply.dx, r0 * k);
+    keepCarrier(reply.dx);
+    addInto(dw!, reply.dw);
+    addInto(db!, reply.db);
+  });
+  return { dx, dw: tf.tensor2d(dw!, [k, m]), db: db! };
+}
+
+function addInto(a: Float32Array, b: Float32Array): void {
+  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+}
+
+type Product = (...inputs: tf.Tensor[]) => tf.Tensor;
+const products = new Map<string, Product>();
+
+/** The op for one combination of bias and softmax (a customGrad takes tensors only). */
+function product(kern: RnnKernel, hasBias: boolean, softmax: boolean): Product {
+  const key = `${hasBias}/${softmax}`;
+  let f = products.get(key);
+  if (f === undefined) {
+    f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const x = args[0] as tf.Tensor;
+      const w = args[1] as tf.Tensor;
+      const bias = hasBias ? (args[2] as tf.Tensor) : null;
+      const save = args[hasBias ? 3 : 2] as tf.GradSaveFunc;
+      const y = forward(kern, x, w, bias, softmax);
+      save(softmax ? [x, w, y] : [x, w]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const g = backward(kern, saved[0]!, saved[1]!, dy, softmax ? saved[2]! : null);
+          return hasBias ? [g.dx, g.dw, tf.tensor1d(g.db)] : [g.dx, g.dw];
+        },
+      };
+    }) as Product;
+    products.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * `x W (+ bias)`, with a softmax over the last axis when `softmax`, for x
+ * [n, k] and W [k, m] (float32), in the kernel (split over two threads when
+ * large enough); null when that does not apply here (not the wasm backend
+ * in Node, threads off, a small product, other shapes or dtypes): the
+ * caller then computes it with tfjs ops.
+ */
+export function fusedDenseProduct(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | null, softmax: boolean): tf.Tensor | null {
+  if (tf.getBackend() !== 'wasm' || !isF32Matrix(x) || !isF32Matrix(w)) return null;
+  const [n, k] = x.shape as [number, number];
+  const m = w.shape[1]!;
+  if (w.shape[0] !== k || n * k * m === 0) return null;
+  if (bias !== null && (bias.rank !== 1 || bias.size !== m || bias.dtype !== 'float32')) return null;
+  if (kernelThreads() < 2) return null;
+  // Small products take tfjs's ops, unless they are split anyway (withForcedSplit).
+  if (2 * n * k * m < thresholds.kernel && rowsHere(n, k, m, 1) === n) return null;
+  const kern = rnnKernel();
+  if (kern === null) return null;
+  const f = product(kern, bias !== null, softmax);
+  return bias === null ? f(x, w) : f(x, w, bias);
+}

@@ -1,0 +1,166 @@
+/**
+ * A Dense layer's product on a block of rows, in the recurrent kernel's
+ * memory with its `gemm` (and `softmaxRows`): what the calling thread and a
+ * helper thread each compute when src/ops/dense_ops.ts splits a product
+ * between them (the rows of a Dense input are independent).
+ *
+ *   forward:   Y = act(X W + b)                  X [r, k], W [k, m], act linear or softmax
+ *   backward:  G = dY (linear) or Y * (dY - rowsum(dY * Y)) (softmax)
+ *              dX = G W^T,  dW = X^T G,  db = colsum(G)
+ *
+ * The gemm needs its output width a multiple of 4 and 16-byte aligned rows
+ * of B and C, so W, G, W^T and the results are laid out with their rows
+ * padded to a multiple of 4 floats (zero lanes, which never reach the real
+ * ones). dW and db are the block's share: the caller adds the blocks'.
+ */
+import { KernelArena, type RnnKernel } from './kernel.js';
+import { ownBuffers } from './buffer_pool.js';
+
+/** The product of a block of rows, forward. Arrays are row-major and unpadded. */
+export interface DenseForwardRequest {
+  op: 'denseForward';
+  rows: number;
+  k: number;
+  m: number;
+  x: Float32Array;
+  w: Float32Array;
+  bias: Float32Array | null;
+  softmax: boolean;
+}
+
+/** The gradients of a block of rows (y: the block's softmax outputs, or null for a linear product). */
+export interface DenseBackwardRequest {
+  op: 'denseBackward';
+  rows: number;
+  k: number;
+  m: number;
+  x: Float32Array;
+  w: Float32Array;
+  dy: Float32Array;
+  y: Float32Array | null;
+}
+
+export type DenseRequest = DenseForwardRequest | DenseBackwardRequest;
+
+export type DenseReply = { op: 'denseForward'; y: Float32Array } | { op: 'denseBackward'; dx: Float32Array; dw: Float32Array; db: Float32Array };
+
+const up4 = (n: number) => (n + 3) & ~3;
+
+/** Copies rows of `width` floats, `ld` apart in `src` (from float `from`), to consecutive rows of `out`. */
+function unpadRows(src: Float32Array, from: number, ld: number, rows: number, width: number, out: Float32Array): void {
+  if (ld === width) {
+    out.set(src.subarray(from, from + rows * width));
+    return;
+  }
+  for (let i = 0; i < rows; i++) out.set(src.subarray(from + i * ld, from + i * ld + width), i * width);
+}
+
+/** Copies `rows` rows of `width` floats from `src` to rows `ld` apart in `dst` from float `at`, zeroing the lanes between. */
+function padRows(src: Float32Array, rows: number, width: number, dst: Float32Array, at: number, ld: number): void {
+  if (ld === width) {
+    dst.set(src.subarray(0, rows * width), at);
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    dst.set(src.subarray(i * width, (i + 1) * width), at + i * ld);
+    dst.fill(0, at + i * ld + width, at + (i + 1) * ld);
+  }
+}
+
+/** The block's outputs Y [rows, m] written to `out` (length rows * m). */
+export function denseForwardRows(kern: RnnKernel, q: Omit<DenseForwardRequest, 'op'>, out: Float32Array): void {
+  const { rows, k, m } = q;
+  const mp = up4(m);
+  const a = new KernelArena(kern);
+  const F = 4;
+  const xAt = a.take(rows * k * F);
+  const wAt = a.take(k * mp * F);
+  const yAt = a.take(rows * mp * F);
+  const { f32 } = a.commit();
+  f32.set(q.x.subarray(0, rows * k), xAt / F);
+  padRows(q.w, k, m, f32, wAt / F, mp);
+  const y0 = yAt / F;
+  if (q.bias !== null) {
+    // Start every row at the bias; the product accumulates onto it.
+    for (let i = 0; i < rows; i++) {
+      f32.set(q.bias, y0 + i * mp);
+      f32.fill(0, y0 + i * mp + m, y0 + (i + 1) * mp);
+    }
+  }
+  kern.gemm(xAt, k, 1, wAt, mp, yAt, mp, rows, k, mp, q.bias !== null ? 1 : 0);
+  if (q.softmax) kern.softmaxRows(yAt, mp, rows, m);
+  unpadRows(f32, y0, mp, rows, m, out);
+}
+
+/**
+ * The block's gradients written to `out`: dX [rows, k], and its shares of
+ * dW [k, m] and db [m]. (The inputs are read before anything is written,
+ * so the outputs may overwrite them.)
+ */
+export function denseBackwardRows(kern: RnnKernel, q: Omit<DenseBackwardRequest, 'op'>, out: { dx: Float32Array; dw: Float32Array; db: Float32Array }): void {
+  const { rows, k, m } = q;
+  const mp = up4(m);
+  const kp = up4(k);
+  const a = new KernelArena(kern);
+  const F = 4;
+  const xAt = a.take(rows * k * F);
+  const gAt = a.take(rows * mp * F);
+  const yAt = q.y === null ? 0 : a.take(rows * mp * F);
+  const dbAt = a.take(mp * F);
+  const wtAt = a.take(m * kp * F);
+  const dxAt = a.take(rows * kp * F);
+  const dwAt = a.take(k * mp * F);
+  const { f32 } = a.commit();
+  f32.set(q.x.subarray(0, rows * k), xAt / F);
+  // G = dY (padded rows), and Y for the softmax gradient; the kernel turns
+  // G into the gradient at the product and sums its columns into db.
+  padRows(q.dy, rows, m, f32, gAt / F, mp);
+  if (q.y !== null) padRows(q.y, rows, m, f32, yAt / F, mp);
+  f32.fill(0, dbAt / F, dbAt / F + mp);
+  kern.denseGradRows(gAt, yAt, mp, rows, dbAt);
+  // W^T [m, kp] (padded lanes zero).
+  const wt0 = wtAt / F;
+  const w = q.w;
+  for (let j = 0; j < m; j++) {
+    const row = wt0 + j * kp;
+    for (let p = 0; p < k; p++) f32[row + p] = w[p * m + j]!;
+    for (let p = k; p < kp; p++) f32[row + p] = 0;
+  }
+  // dX = G W^T;  dW = X^T G (A = X read transposed: rows 1 apart, columns k apart).
+  kern.gemm(gAt, mp, 1, wtAt, kp, dxAt, kp, rows, m, kp, 0);
+  kern.gemm(xAt, 1, k, gAt, mp, dwAt, mp, k, rows, mp, 0);
+  unpadRows(f32, dxAt / F, kp, rows, k, out.dx);
+  unpadRows(f32, dwAt / F, mp, k, m, out.dw);
+  out.db.set(f32.subarray(dbAt / F, dbAt / F + m));
+}
+
+/**
+ * Floats of the one buffer that carries a block's inputs to a helper and
+ * its results back (the results overwrite the inputs): see `answerDense`.
+ */
+export function carrierFloats(q: Pick<DenseRequest, 'op' | 'rows' | 'k' | 'm'> & { softmax: boolean }): number {
+  const { rows, k, m } = q;
+  if (q.op === 'denseForward') return rows * Math.max(k, m);
+  return Math.max(rows * (k + (q.softmax ? 2 : 1) * m), rows * k + k * m + m);
+}
+
+/**
+ * A helper's answer to a DenseRequest (worker_entry.ts). The request's
+ * arrays are views of one buffer (the caller's carrier, at least
+ * `carrierFloats` long); the results are written to the start of that
+ * buffer, which moves back: a product's hand-off allocates nothing.
+ */
+export function answerDense(kern: RnnKernel, q: DenseRequest): { reply: DenseReply; transfer: ArrayBuffer[] } {
+  const buf = q.x.buffer;
+  const fits = buf.byteLength >= carrierFloats({ ...q, softmax: q.op === 'denseBackward' && q.y !== null }) * 4;
+  const view = (from: number, n: number) => (fits ? new Float32Array(buf, from * 4, n) : new Float32Array(n));
+  if (q.op === 'denseForward') {
+    const y = view(0, q.rows * q.m);
+    denseForwardRows(kern, q, y);
+    return { reply: { op: 'denseForward', y }, transfer: ownBuffers(y) };
+  }
+  const { rows, k, m } = q;
+  const out = { dx: view(0, rows * k), dw: view(rows * k, k * m), db: view(rows * k + k * m, m) };
+  denseBackwardRows(kern, q, out);
+  return { reply: { op: 'denseBackward', ...out }, transfer: ownBuffers(out.dx, out.dw, out.db) };
+}
