@@ -17,6 +17,10 @@
  *
  * The recurrent dropout mask is applied inside the kernel; the input dropout
  * mask multiplies the gathered inputs.
+ *
+ * In inference on an embedding lookup's output, steps 2 and 3's product are
+ * replaced by rows of a precomputed projection table, when one pays
+ * (projection_table.ts): the kernel gets each token's id, not its input.
  */
 import { isTapeOn } from '../../runtime/internals.js';
 import { tf } from '../../runtime/tfjs.js';

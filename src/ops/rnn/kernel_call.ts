@@ -197,7 +197,7 @@ export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save
   return { packed, saved };
 }
 
-/** Table rows projected per kernel call in `projectRows` (kernel memory: the rows and their projections, ~0.3 MB per 256 rows of 64 features and 256 columns). */
+/** Table rows projected per product in `projectRows` (kernel memory for the rows and their projections: 1.3 MB for 64 features and 256 columns). */
 const PROJECT_CHUNK = 1024;
 
 /**
