@@ -221,6 +221,7 @@ test('setProjectionTables rejects bad settings with INVALID_ARGUMENT', () => {
   expectCode(() => setProjectionTables({ buildAfter: Number.NaN }), 'INVALID_ARGUMENT', 'buildAfter');
   expectCode(() => setProjectionTables({ maxbytes: 1 } as never), 'INVALID_ARGUMENT', 'unknown option', 'maxbytes');
   expectCode(() => setProjectionTables(5 as never), 'INVALID_ARGUMENT', 'expected an object');
-  assert.deepEqual(setProjectionTables({ maxBytes: 1024 }), { maxBytes: 1024, buildAfter: 0.5 });
+  assert.deepEqual(setProjectionTables({ buildAfter: 3 }), { maxBytes: 64 * 2 ** 20, buildAfter: 3 });
+  assert.deepEqual(setProjectionTables({ maxBytes: 1024 }), { maxBytes: 1024, buildAfter: 0.5 }, 'fields left out take their defaults');
   setProjectionTables();
 });

@@ -48,10 +48,11 @@ let settings: ProjectionTableSettings = { ...DEFAULTS };
 /**
  * Sets when a recurrent layer fed directly by an Embedding reads its input
  * projections from a precomputed table (inference; see docs/rnn.md) and
- * returns the settings now in force. Fields left out keep their value;
- * no argument restores the defaults (maxBytes 64 MiB per layer direction,
- * buildAfter 0.5). `maxBytes: 0` turns tables off. Throws INVALID_ARGUMENT
- * for a negative or non-finite value or an unknown field.
+ * returns the settings now in force. Fields left out (and all of them
+ * without an argument) take their defaults: maxBytes 64 MiB per layer
+ * direction, buildAfter 0.5. `maxBytes: 0` turns tables off. Drops the
+ * tables built so far. Throws INVALID_ARGUMENT for a negative or
+ * non-finite value or an unknown field.
  */
 export function setProjectionTables(s?: Partial<ProjectionTableSettings>): ProjectionTableSettings {
   if (s === undefined) s = DEFAULTS;
@@ -65,7 +66,7 @@ export function setProjectionTables(s?: Partial<ProjectionTableSettings>): Proje
       throw new MasqueError('INVALID_ARGUMENT', `setProjectionTables: ${key} must be a finite number >= 0; received ${describe(v)}.`);
     }
   }
-  settings = { ...settings, ...s };
+  settings = { ...DEFAULTS, ...s };
   releaseProjectionTables();
   return { ...settings };
 }
