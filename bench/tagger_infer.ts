@@ -6,10 +6,13 @@
  * before/after ratios: prints wall and CPU seconds of each pass and the load
  * average.
  *
- *   npx tsx bench/tagger_infer.ts [--passes 5] [--threads N] [--no-evaluate]
+ *   npx tsx bench/tagger_infer.ts [--passes 5] [--threads N] [--no-evaluate] [--no-tables]
+ *
+ * --no-tables: the LSTM projects every token's input instead of reading it
+ * from its projection table (setProjectionTables({ maxBytes: 0 })).
  */
 import { loadavg } from 'node:os';
-import { ready, tf, setKernelThreads, kernelThreads } from '../src/index.js';
+import { ready, tf, setKernelThreads, kernelThreads, setProjectionTables } from '../src/index.js';
 import { loadTagger } from '../demo/tagger/brown.js';
 import { buildTagger, inferPass, sortedBatches, INFER_BATCH } from './tagger_masque.js';
 
@@ -22,11 +25,13 @@ await ready();
 const th = val('--threads');
 if (th !== undefined) setKernelThreads(th);
 const passes = val('--passes') ?? 5;
+const tables = !argv.includes('--no-tables');
+if (!tables) setProjectionTables({ maxBytes: 0 });
 const data = loadTagger({ trainLimit: 2000 });
 const model = buildTagger(data.words.length, data.tags.length, 1234, false);
 const batches = sortedBatches(data.test.ids, INFER_BATCH);
 const tokens = data.counts.testTokens;
-console.log(`# ${tokens} held-out tokens, ${batches.length} batches of ${INFER_BATCH}; kernel threads ${kernelThreads()}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`# ${tokens} held-out tokens, ${batches.length} batches of ${INFER_BATCH}; kernel threads ${kernelThreads()}; projection tables ${tables ? 'on' : 'off'}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 inferPass(model, data, batches);
 const walls: number[] = [], cpus: number[] = [];
 for (let p = 0; p < passes; p++) {
