@@ -129,3 +129,20 @@ test('repeated predicts keep tf.memory().numTensors flat; dispose frees the tabl
   assert.equal(projectionTableStats().held, held, 'dispose freed both tables');
   x.dispose();
 });
+
+test('training frees stale tables: the first recurrent call after an optimizer step drops them', async () => {
+  const model = tagger('lstm', true, 80);
+  const x = ids(10, 6, 'post', 81);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor2d(Array.from(x.dataSync(), (v) => v % 5), [10, 6], 'int32'), 5));
+  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+  tablesOn();
+  predict(model, x);
+  const held = projectionTableStats().held;
+  assert.ok(held >= 2, 'predict built both directions\' tables');
+  await model.fit(x, y, { epochs: 1, batchSize: 10, verbose: 0 });
+  assert.equal(projectionTableStats().held, held, 'one step: no recurrent call has run since the weights changed');
+  await model.fit(x, y, { epochs: 1, batchSize: 10, verbose: 0 });
+  assert.equal(projectionTableStats().held, held - 2, 'the next step\'s forward pass dropped both');
+  tf.dispose([x, y]);
+  model.dispose();
+});

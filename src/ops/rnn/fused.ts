@@ -33,7 +33,7 @@ import { packedPool } from './buffer_pool.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
 import { packedSlots, type KernelInputs, type KernelSpec, type TensorInputName } from './kernel_call.js';
-import { projectionTableFor } from './projection_table.js';
+import { projectionTableFor, sweepProjectionTables } from './projection_table.js';
 import { forwardCallsParts, forwardParts, parallelBackward, parallelBackwardCalls, parallelForward, parallelForwardCalls, type KernelCall, type PackedPart } from './parallel.js';
 import { fusedActivationId, type RnnPlanArgs, type RnnSequenceResult } from './types.js';
 import { KIND } from '../../generated/rnn_kernel_abi.js';
@@ -148,6 +148,7 @@ function prepare(a: RnnPlanArgs, plan: StepPlan, grad: boolean): Prepared {
     hasRecurrentBias: a.recurrentBias !== null,
     hasInputBias: a.inputBias !== null,
   };
+  if (grad) sweepProjectionTables();
   const table = grad ? null : projectionTableFor(a, plan);
   if (table !== null) return { a, spec, xc: null, table };
   let xc = gatherRows(a.inputs, plan.tokens, grad);

@@ -17,9 +17,9 @@
  * tokens this entry projected since the weights last changed reach
  * `buildAfter` × V (a one-sentence predict does not pay for V rows), and
  * only when it fits in `maxBytes` (V × gates × units (rounded up to 4) × 4
- * bytes). It is dropped when either weight changes, when a layer that owns
- * either is disposed (`releaseProjectionTables`), or when either variable
- * is found disposed at the next recurrent call.
+ * bytes). It is dropped at the first recurrent call (of any layer, training
+ * included) after either weight changed or was disposed, and at once when a
+ * layer that owns either is disposed (`releaseProjectionTables`).
  *
  * P lives in a SharedArrayBuffer where there is one (Node): a helper thread
  * receives the table by reference with the token ids of its rows, never a
@@ -106,8 +106,15 @@ export function releaseProjectionTables(variable?: tf.Tensor): void {
   for (const [k, e] of entries) if (variable === undefined || e.kernel === variable || e.embeddings === variable) entries.delete(k);
 }
 
-function sweep(): void {
-  for (const [k, e] of entries) if (e.kernel.isDisposed || e.embeddings.isDisposed) entries.delete(k);
+/**
+ * Drops the entries whose weights were disposed or changed since (a table
+ * is freed at the first recurrent call after the weights change, training
+ * calls included: every fused call sweeps).
+ */
+export function sweepProjectionTables(): void {
+  for (const [k, e] of entries) {
+    if (e.kernel.isDisposed || e.embeddings.isDisposed || e.kernel.dataId !== e.kernelId || e.embeddings.dataId !== e.embeddingsId) entries.delete(k);
+  }
 }
 
 /**
@@ -117,7 +124,7 @@ function sweep(): void {
  * the table too large, or not yet worth building).
  */
 export function projectionTableFor(a: RnnPlanArgs, plan: StepPlan): { xi: Int32Array; p: Float32Array } | null {
-  sweep();
+  sweepProjectionTables();
   if (a.inputDropoutMask !== null || a.recurrentDropoutMask !== null) return null;
   const src = lookupSource(a.inputs);
   if (src === null || src.ids.length !== a.batch * a.time || src.table.rank !== 2 || src.table.shape[1] !== a.features || src.table.dtype !== 'float32') return null;
