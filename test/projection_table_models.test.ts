@@ -48,6 +48,16 @@ function predict(model: Sequential, x: tf.Tensor): Float32Array {
   return v;
 }
 
+/** A compiled bidirectional LSTM tagger, `rows` post-padded rows of 6 ids and one-hot labels (id mod 5); tables on. */
+function trainable(rows: number, seed: number): { model: Sequential; x: tf.Tensor2D; y: tf.Tensor } {
+  const model = tagger('lstm', true, seed);
+  const x = ids(rows, 6, 'post', seed + 1);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor2d(Array.from(x.dataSync(), (v) => v % 5), [rows, 6], 'int32'), 5));
+  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+  tablesOn();
+  return { model, x, y };
+}
+
 /** Predictions without a table, then from one; asserts that the second read tables. */
 function both(model: Sequential, x: tf.Tensor): [Float32Array, Float32Array] {
   tablesOff();
@@ -80,11 +90,7 @@ test('predict through Embedding → (Bidirectional) LSTM/GRU/SimpleRNN: identica
 });
 
 test('the table follows the weights: Embedding assign, setWeights on the recurrent layer, a training step', async () => {
-  const model = tagger('lstm', true, 40);
-  const x = ids(9, 6, 'post', 41);
-  const y = tf.tidy(() => tf.oneHot(tf.tensor2d(Array.from(x.dataSync(), (v) => v % 5), [9, 6], 'int32'), 5));
-  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
-  tablesOn();
+  const { model, x, y } = trainable(9, 40);
   let last = predict(model, x);
   const emb = model.layers[0] as Embedding;
   const bi = model.layers[1] as Bidirectional;
@@ -131,11 +137,7 @@ test('repeated predicts keep tf.memory().numTensors flat; dispose frees the tabl
 });
 
 test('training frees stale tables: the first recurrent call after an optimizer step drops them', async () => {
-  const model = tagger('lstm', true, 80);
-  const x = ids(10, 6, 'post', 81);
-  const y = tf.tidy(() => tf.oneHot(tf.tensor2d(Array.from(x.dataSync(), (v) => v % 5), [10, 6], 'int32'), 5));
-  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
-  tablesOn();
+  const { model, x, y } = trainable(10, 80);
   predict(model, x);
   const held = projectionTableStats().held;
   assert.ok(held >= 2, 'predict built both directions\' tables');
