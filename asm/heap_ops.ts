@@ -89,3 +89,5 @@ export function adam(w: usize, m: usize, v: usize, g: usize, vh: usize, wo: usiz
     store<f32>(wo + o, load<f32>(w + o) - (mn * alpha) / (sqrt<f32>(vn) + eps));
   }
 }
+
+export { attendGroup, layerNormRows, maskedNonFinite, meanOverSteps } from './attention_kernels';

@@ -6,15 +6,17 @@
  * before/after ratios: prints wall and CPU seconds of each pass and the load
  * average.
  *
- *   npx tsx bench/tagger_infer.ts [--passes 5] [--threads N] [--no-evaluate] [--no-tables]
+ *   npx tsx bench/tagger_infer.ts [--passes 5] [--threads N] [--no-evaluate] [--model bilstm|transformer] [--no-tables]
  *
- * --no-tables: the LSTM projects every token's input instead of reading it
+ * `--model transformer`: the transformer-encoder tagger of
+ * `npm run bench:tagger -- --model transformer` (buildTransformerTagger).
+ * `--no-tables`: the LSTM projects every token's input instead of reading it
  * from its projection table (setProjectionTables({ maxBytes: 0 })).
  */
 import { loadavg } from 'node:os';
 import { ready, tf, setKernelThreads, kernelThreads, setProjectionTables } from '../src/index.js';
 import { loadTagger } from '../demo/tagger/brown.js';
-import { buildTagger, inferPass, sortedBatches, INFER_BATCH } from './tagger_masque.js';
+import { buildTagger, buildTransformerTagger, inferPass, sortedBatches, INFER_BATCH } from './tagger_masque.js';
 
 const argv = process.argv.slice(2);
 const val = (n: string) => {
@@ -27,11 +29,14 @@ if (th !== undefined) setKernelThreads(th);
 const passes = val('--passes') ?? 5;
 const tables = !argv.includes('--no-tables');
 if (!tables) setProjectionTables({ maxBytes: 0 });
+const mi = argv.indexOf('--model');
+const kind = mi >= 0 ? argv[mi + 1] : 'bilstm';
+if (kind !== 'bilstm' && kind !== 'transformer') throw new Error(`--model must be bilstm or transformer; received ${kind}`);
 const data = loadTagger({ trainLimit: 2000 });
-const model = buildTagger(data.words.length, data.tags.length, 1234, false);
+const model = kind === 'transformer' ? buildTransformerTagger(data.words.length, data.tags.length, 1234) : buildTagger(data.words.length, data.tags.length, 1234, false);
 const batches = sortedBatches(data.test.ids, INFER_BATCH);
 const tokens = data.counts.testTokens;
-console.log(`# ${tokens} held-out tokens, ${batches.length} batches of ${INFER_BATCH}; kernel threads ${kernelThreads()}; projection tables ${tables ? 'on' : 'off'}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`# ${kind}: ${tokens} held-out tokens, ${batches.length} batches of ${INFER_BATCH}; kernel threads ${kernelThreads()}; projection tables ${tables ? 'on' : 'off'}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 inferPass(model, data, batches);
 const walls: number[] = [], cpus: number[] = [];
 for (let p = 0; p < passes; p++) {

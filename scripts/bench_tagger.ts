@@ -27,8 +27,14 @@
  * positional encoding on either side; same batches, same protocol; the
  * BiLSTM kernel table is skipped.
  *
+ * `--rounds N`: the whole comparison N times in turns (Masque, then PyTorch
+ * at each thread setting, then Masque again, ...), each round with a fresh
+ * model trained on the same batches; the tables give each library's median
+ * over the rounds and every round's ratios, so that a change in the
+ * machine's load during the run reaches both sides.
+ *
  *   npm run bench:tagger -- [--model bilstm|transformer] [--train-limit 8000] [--warmup 10] [--torch-threads 1,2] [--no-torch]
- *                           [--threads N] [--json bench/results/tagger.json]
+ *                           [--threads N] [--rounds 1] [--json bench/results/tagger.json]
  *
  * Without a working `/usr/bin/python3 -c 'import torch'` it says so and
  * measures Masque alone. A benchmark, not a test.
@@ -51,16 +57,18 @@ interface Opts {
   json: string;
   seed: number;
   model: 'bilstm' | 'transformer';
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Record<string, string> = { 'train-limit': '8000', warmup: '10', 'torch-threads': '1,2', torch: 'true', threads: '', json: '', seed: '1234', model: 'bilstm' };
+  const o: Record<string, string> = { 'train-limit': '8000', warmup: '10', 'torch-threads': '1,2', torch: 'true', threads: '', json: '', seed: '1234', model: 'bilstm', rounds: '1' };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(argv[i]!);
     if (!m || !(m[2]! in o)) throw new Error(`bench:tagger: unknown argument ${argv[i]} (known: ${Object.keys(o).map((k) => `--${k}`).join(', ')})`);
     o[m[2]!] = m[1] ? 'false' : (m[3] ?? (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') ? argv[++i]! : 'true'));
   }
   if (o['model'] !== 'bilstm' && o['model'] !== 'transformer') throw new Error(`bench:tagger: --model must be bilstm or transformer; received ${o['model']}`);
+  if (!Number.isInteger(Number(o['rounds'])) || Number(o['rounds']) < 1) throw new Error(`bench:tagger: --rounds must be a whole number >= 1; received ${o['rounds']}`);
   if (o['json'] === '') o['json'] = o['model'] === 'transformer' ? 'bench/results/tagger_transformer.json' : 'bench/results/tagger.json';
   return {
     trainLimit: Number(o['train-limit']),
@@ -71,6 +79,7 @@ function parseArgs(argv: string[]): Opts {
     json: o['json']!,
     seed: Number(o['seed']),
     model: o['model'] === 'transformer' ? 'transformer' : 'bilstm',
+    rounds: Number(o['rounds']),
   };
 }
 
@@ -90,6 +99,24 @@ export interface RunResult {
 function cpuSec(c0: NodeJS.CpuUsage): number {
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / 1e6;
+}
+
+/** The median of runs of one library (each field's median; the epoch and inference times with them). */
+function medianRun(runs: RunResult[]): RunResult {
+  const med = (f: (r: RunResult) => number) => {
+    const v = runs.map(f).sort((a, b) => a - b);
+    return v.length % 2 === 1 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  return {
+    ...runs[0]!,
+    epochSeconds: [med((r) => r.epochSeconds[0]!)],
+    epochCpuSeconds: [med((r) => r.epochCpuSeconds[0]!)],
+    trainTokensPerSec: med((r) => r.trainTokensPerSec),
+    inferTokensPerSec: med((r) => r.inferTokensPerSec),
+    inferCpuSeconds: med((r) => r.inferCpuSeconds),
+    heldOutAccuracy: med((r) => r.heldOutAccuracy),
+    loadAverage: [runs[0]!.loadAverage[0]!, runs[runs.length - 1]!.loadAverage[1]!],
+  };
 }
 
 /** The torch check: null when `/usr/bin/python3 -c 'import torch'` works, else why not. */
@@ -169,68 +196,81 @@ async function main(): Promise<void> {
   console.log(`# Brown tagger, model ${opt.model === 'transformer' ? 'transformer encoder (1 post-norm block, 2 heads x 32, FFN 128, no positional encoding)' : 'BiLSTM'}, ${data.counts.trainSentences} training sentences (${trainTokens} real tokens in ${plan.length} batches of ${BATCH}, ${(trainTokens / padded).toFixed(3)} of the padded cells real), ${data.counts.testSentences} held out (${testTokens} tokens)`);
   console.log(`# machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; Masque's recurrent kernel on ${machine.masqueThreads} thread(s); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
-  // ---- Masque: the plan's batches through trainOnBatch.
-  const model = opt.model === 'transformer' ? buildTransformerTagger(data.words.length, data.tags.length, opt.seed) : buildTagger(data.words.length, data.tags.length, opt.seed, false);
-  const batch = (rows: Int32Array) => {
-    const ids = Array.from(rows, (i) => data.train.ids[i]!);
-    const longest = Math.max(...ids.map((s) => s.length));
-    return { x: padSequences(ids, { maxlen: longest, padding: 'post' }), y: padSequences(Array.from(rows, (i) => data.train.labels[i]!), { maxlen: longest, padding: 'post', dtype: 'float32' }) };
-  };
-  const step = (rows: Int32Array) => {
-    const { x, y } = batch(rows);
-    model.trainOnBatch(x, y);
-    tf.dispose([x, y]);
-  };
-  for (let k = 0; k < Math.min(opt.warmup, plan.length); k++) step(plan[k]!);
-  const loadBefore = loadavg()[0]!;
-  let t0 = performance.now();
-  const c0 = process.cpuUsage();
-  for (const rows of plan) step(rows);
-  const epochSeconds = (performance.now() - t0) / 1000;
-  const epochCpu = cpuSec(c0);
   const testBatches = sortedBatches(data.test.ids, INFER_BATCH);
-  const passes = [0, 1, 2, 3].map(() => inferPass(model, data, testBatches)).slice(1);
-  const mid = passes.map((p) => p.seconds).sort((a, b) => a - b)[1]!;
-  const masque: RunResult = {
-    framework: 'masque',
-    threads: kernelThreads(),
-    trainTokens,
-    epochSeconds: [epochSeconds],
-    epochCpuSeconds: [epochCpu],
-    trainTokensPerSec: trainTokens / epochSeconds,
-    inferTokensPerSec: testTokens / mid,
-    inferCpuSeconds: passes.map((p) => p.cpuSeconds).sort((a, b) => a - b)[1]!,
-    heldOutAccuracy: passes[0]!.correct / passes[0]!.total,
-    loadAverage: [loadBefore, loadavg()[0]!],
+
+  // ---- Masque: the plan's batches through trainOnBatch (a fresh model each round).
+  const runMasque = (round: number): RunResult => {
+    const model = opt.model === 'transformer' ? buildTransformerTagger(data.words.length, data.tags.length, opt.seed) : buildTagger(data.words.length, data.tags.length, opt.seed, false);
+    const batch = (rows: Int32Array) => {
+      const ids = Array.from(rows, (i) => data.train.ids[i]!);
+      const longest = Math.max(...ids.map((s) => s.length));
+      return { x: padSequences(ids, { maxlen: longest, padding: 'post' }), y: padSequences(Array.from(rows, (i) => data.train.labels[i]!), { maxlen: longest, padding: 'post', dtype: 'float32' }) };
+    };
+    const step = (rows: Int32Array) => {
+      const { x, y } = batch(rows);
+      model.trainOnBatch(x, y);
+      tf.dispose([x, y]);
+    };
+    for (let k = 0; k < Math.min(opt.warmup, plan.length); k++) step(plan[k]!);
+    const loadBefore = loadavg()[0]!;
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    for (const rows of plan) step(rows);
+    const epochSeconds = (performance.now() - t0) / 1000;
+    const epochCpu = cpuSec(c0);
+    const passes = [0, 1, 2, 3].map(() => inferPass(model, data, testBatches)).slice(1);
+    const mid = passes.map((p) => p.seconds).sort((a, b) => a - b)[1]!;
+    const r: RunResult = {
+      framework: 'masque',
+      threads: kernelThreads(),
+      trainTokens,
+      epochSeconds: [epochSeconds],
+      epochCpuSeconds: [epochCpu],
+      trainTokensPerSec: trainTokens / epochSeconds,
+      inferTokensPerSec: testTokens / mid,
+      inferCpuSeconds: passes.map((p) => p.cpuSeconds).sort((a, b) => a - b)[1]!,
+      heldOutAccuracy: passes[0]!.correct / passes[0]!.total,
+      loadAverage: [loadBefore, loadavg()[0]!],
+    };
+    model.dispose();
+    console.log(`#   round ${round + 1}, masque: train ${Math.round(r.trainTokensPerSec)} tok/s (${epochSeconds.toFixed(1)} s, ${epochCpu.toFixed(1)} CPU s), infer ${Math.round(r.inferTokensPerSec)} tok/s, acc ${r.heldOutAccuracy.toFixed(4)}`);
+    return r;
   };
-  model.dispose();
-  console.log(`#   masque: train ${Math.round(masque.trainTokensPerSec)} tok/s (${epochSeconds.toFixed(1)} s, ${epochCpu.toFixed(1)} CPU s), infer ${Math.round(masque.inferTokensPerSec)} tok/s, acc ${masque.heldOutAccuracy.toFixed(4)}`);
 
   // ---- PyTorch on the same batches.
-  const torch: RunResult[] = [];
   const missing = opt.torch ? torchMissing() : 'skipped (--no-torch)';
-  if (missing !== null) {
-    console.log(`# PyTorch: NOT MEASURED: ${missing}. Masque alone below; no ratios.`);
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'masque-tagger-'));
-    const planFile = join(dir, 'plan.json');
-    writeFileSync(planFile, JSON.stringify(plan.map((rows) => Array.from(rows))));
-    try {
-      for (const th of opt.torchThreads) {
-        const r = spawnSync('/usr/bin/python3', ['bench/tagger_torch.py', '--plan', planFile, '--train-limit', String(opt.trainLimit), '--threads', String(th), '--warmup', String(opt.warmup), '--seed', String(opt.seed), '--model', opt.model, '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
-        const line = r.stdout.trim().split('\n').pop() ?? '';
-        if (r.status !== 0 || !line.startsWith('{')) {
-          console.log(`# PyTorch (${th} thread(s)) failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
-          continue;
-        }
-        const j = JSON.parse(line) as RunResult & { version: string };
-        torch.push({ ...j, framework: `pytorch ${j.version}` });
-        console.log(`#   pytorch, ${th} thread(s): train ${Math.round(j.trainTokensPerSec)} tok/s (${j.epochSeconds[0]!.toFixed(1)} s, ${j.epochCpuSeconds[0]!.toFixed(1)} CPU s), infer ${Math.round(j.inferTokensPerSec)} tok/s, acc ${j.heldOutAccuracy.toFixed(4)}`);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  if (missing !== null) console.log(`# PyTorch: NOT MEASURED: ${missing}. Masque alone below; no ratios.`);
+  const dir = mkdtempSync(join(tmpdir(), 'masque-tagger-'));
+  const planFile = join(dir, 'plan.json');
+  writeFileSync(planFile, JSON.stringify(plan.map((rows) => Array.from(rows))));
+  const runTorch = (round: number, th: number): RunResult | null => {
+    const r = spawnSync('/usr/bin/python3', ['bench/tagger_torch.py', '--plan', planFile, '--train-limit', String(opt.trainLimit), '--threads', String(th), '--warmup', String(opt.warmup), '--seed', String(opt.seed), '--model', opt.model, '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.status !== 0 || !line.startsWith('{')) {
+      console.log(`# round ${round + 1}, PyTorch (${th} thread(s)) failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+      return null;
     }
+    const j = JSON.parse(line) as RunResult & { version: string };
+    console.log(`#   round ${round + 1}, pytorch, ${th} thread(s): train ${Math.round(j.trainTokensPerSec)} tok/s (${j.epochSeconds[0]!.toFixed(1)} s, ${j.epochCpuSeconds[0]!.toFixed(1)} CPU s), infer ${Math.round(j.inferTokensPerSec)} tok/s, acc ${j.heldOutAccuracy.toFixed(4)}`);
+    return { ...j, framework: `pytorch ${j.version}` };
+  };
+
+  // ---- Rounds in turns.
+  const rounds: { masque: RunResult; torch: RunResult[] }[] = [];
+  try {
+    for (let k = 0; k < opt.rounds; k++) {
+      const m = runMasque(k);
+      const t = missing === null ? opt.torchThreads.map((th) => runTorch(k, th)).filter((r): r is RunResult => r !== null) : [];
+      rounds.push({ masque: m, torch: t });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
+  const masque = medianRun(rounds.map((r) => r.masque));
+  const torch = opt.torchThreads
+    .map((th) => rounds.flatMap((r) => r.torch.filter((x) => x.threads === th)))
+    .filter((list) => list.length > 0)
+    .map(medianRun);
 
   // ---- The fused BiLSTM alone, against the kernel's matrix-product peak (BiLSTM model only).
   const lstm = opt.model === 'bilstm';
@@ -251,6 +291,7 @@ async function main(): Promise<void> {
     console.log(s);
   };
   out('');
+  if (opt.rounds > 1) out(`Medians over ${opt.rounds} rounds (each library's rate, tokens per CPU-second and accuracy: the median of its rounds):`);
   out(`| library | threads | train real tok/s | train tok per CPU-s | infer tok/s (batch 256) | held-out acc (1 epoch) |`);
   out(`| --- | --- | --- | --- | --- | --- |`);
   for (const r of [masque, ...torch]) {
@@ -262,6 +303,16 @@ async function main(): Promise<void> {
   out(`| --- | --- | --- |`);
   out(`| training, real tokens/s | ${ratio(masque.trainTokensPerSec, bt, 'trainTokensPerSec')}${bt ? ` (PyTorch ${bt.threads} thread(s))` : ''} | >= 5x |`);
   out(`| inference, tokens/s | ${ratio(masque.inferTokensPerSec, bi, 'inferTokensPerSec')}${bi ? ` (PyTorch ${bi.threads} thread(s))` : ''} | >= 3x |`);
+  if (opt.rounds > 1 && torch.length > 0) {
+    out('');
+    out(`| round | Masque train / infer tok/s | PyTorch's faster train / infer tok/s | ratio train | ratio infer |`);
+    out(`| --- | --- | --- | --- | --- |`);
+    rounds.forEach((r, k) => {
+      const pick = (key: 'trainTokensPerSec' | 'inferTokensPerSec') => r.torch.reduce<RunResult | null>((a, x) => (a === null || x[key] > a[key] ? x : a), null);
+      const pt = pick('trainTokensPerSec'), pi = pick('inferTokensPerSec');
+      out(`| ${k + 1} | ${Math.round(r.masque.trainTokensPerSec)} / ${Math.round(r.masque.inferTokensPerSec)} | ${pt ? Math.round(pt.trainTokensPerSec) : 'n/a'} / ${pi ? Math.round(pi.inferTokensPerSec) : 'n/a'} | ${ratio(r.masque.trainTokensPerSec, pt, 'trainTokensPerSec')} | ${ratio(r.masque.inferTokensPerSec, pi, 'inferTokensPerSec')} |`);
+    });
+  }
   if (lstm) {
     out('');
     out(`| kernel | GFLOP/s | fraction of peak |`);
@@ -276,7 +327,7 @@ async function main(): Promise<void> {
   out(`# load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other jobs on the machine slow wall-clock rates; compare the CPU-time column)`);
   if (opt.json) {
     mkdirSync(dirname(opt.json), { recursive: true });
-    writeFileSync(opt.json, `${JSON.stringify({ date: new Date().toISOString(), machine, options: opt, masque, torch, torchMissing: missing, peakGflops: peak, bilstm: { trainGflops: trainRate, inferGflops: inferRate }, table: lines }, null, 1)}\n`);
+    writeFileSync(opt.json, `${JSON.stringify({ date: new Date().toISOString(), machine, options: opt, masque, torch, rounds, torchMissing: missing, peakGflops: peak, bilstm: { trainGflops: trainRate, inferGflops: inferRate }, table: lines }, null, 1)}\n`);
     console.log(`# wrote ${opt.json}`);
   }
 }

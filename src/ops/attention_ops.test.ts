@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
 import {
-  LARGE_NEGATIVE, causalMask, checkAttentionMask, combineAttentionMask, finiteAtMasked, slidingWindowMask,
+  LARGE_NEGATIVE, causalMask, checkAttentionMask, combineAttentionMask, finiteAtMasked, finiteAtMaskedFast, slidingWindowMask,
   softmaxReplaceMasked, softmaxZeroMasked, subtractMaskedScores,
 } from './attention_ops.js';
 import { MasqueError } from '../errors.js';
@@ -89,5 +89,34 @@ test('finiteAtMasked zeroes only non-finite values at masked positions', () => {
     assert.ok(Number.isNaN(out[4]!));
     assert.deepEqual(out.slice(5), [2, 3, 4]);
     assert.equal(finiteAtMasked(x, null), x);
+  });
+});
+
+test('finiteAtMaskedFast returns x itself when its masked positions are finite, and zeroes non-finite masked values otherwise', () => {
+  tf.tidy(() => {
+    const m = tf.tensor2d([[true, false], [false, true]], [2, 2], 'bool');
+    const clean = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
+    if (tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu') assert.equal(finiteAtMaskedFast(clean, m), clean);
+    assert.deepEqual(Array.from(finiteAtMaskedFast(clean, m).dataSync()), [1, 2, 3, 4, 5, 6, 7, 8]);
+    const dirty = tf.tensor3d([NaN, 2, 3, Infinity, 5, NaN, 7, 8], [2, 2, 2]);
+    // Masked positions (0, 1) and (1, 0): their NaN and Inf become 0; the valid (0, 0) keeps its NaN.
+    const out = Array.from(finiteAtMaskedFast(dirty, m).dataSync());
+    assert.ok(Number.isNaN(out[0]));
+    assert.deepEqual(out.slice(1), [2, 3, 0, 5, 0, 7, 8]);
+    assert.equal(finiteAtMaskedFast(dirty, null), dirty);
+    // Six features (four read as a vector, two after): NaN or Inf in either part of a masked step is found.
+    for (const at of [1, 5]) {
+      for (const bad of [NaN, -Infinity]) {
+        const v = Array.from({ length: 2 * 3 * 6 }, (_, i) => i + 0.5);
+        v[(1 * 3 + 2) * 6 + at] = bad; // row 1, step 2 (masked)
+        const m3 = tf.tensor2d([[true, true, false], [true, true, false]], [2, 3], 'bool');
+        const got = Array.from(finiteAtMaskedFast(tf.tensor3d(v, [2, 3, 6]), m3).dataSync());
+        assert.equal(got[(1 * 3 + 2) * 6 + at], 0, `a ${bad} at feature ${at}`);
+        assert.equal(got[0], 0.5);
+      }
+    }
+    // A mask that does not fit [B, T] of a rank-3 tensor: the tfjs ops.
+    const x2 = tf.tensor2d([[NaN, Infinity], [2, 3]]);
+    assert.deepEqual(Array.from(finiteAtMaskedFast(x2, m).dataSync()), [NaN, 0, 2, 3]);
   });
 });

@@ -8,7 +8,8 @@
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
 import { expandMask } from './mask_ops.js';
-import { f32, heapView, onCpuMemoryBackend } from './heap_view.js';
+import { f32, heapView, onCpuMemoryBackend, wasmHeapOffset } from './heap_view.js';
+import { heapOps } from './heap_ops.js';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -186,36 +187,60 @@ export function finiteAtMasked(x: tf.Tensor, mask: tf.Tensor | null): tf.Tensor 
 }
 
 /**
+ * Whether every value of `x` at a masked position is finite, read in place
+ * (only the masked positions, no copy) on the wasm and cpu backends; null
+ * when that cannot be done here (another backend, or `x` not float32 of
+ * shape [B, T, ...] with a [B, T] bool mask).
+ */
+function maskedPositionsFinite(x: tf.Tensor, mask: tf.Tensor): boolean | null {
+  const [b, t] = x.shape as [number, number];
+  if (!onCpuMemoryBackend() || x.dtype !== 'float32' || x.rank < 3 || mask.dtype !== 'bool' || mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] !== t) return null;
+  const f = x.size / (b * t);
+  const ops = heapOps();
+  const [xo, mo] = [wasmHeapOffset(x), wasmHeapOffset(mask)];
+  // On the wasm backend: one SIMD pass over the masked steps (asm/attention_kernels.ts).
+  if (ops !== null && xo !== null && mo !== null) return ops.maskedNonFinite(xo, mo, b * t, f) === 0;
+  const mv = heapView(mask);
+  const xv = f32(x);
+  for (let p = 0; p < b * t; p++) {
+    if (mv[p]) continue;
+    // v * 0 is 0 for finite v and NaN for NaN or Inf: z is NaN when any is.
+    let z = 0;
+    let k = p * f;
+    const end = k + f;
+    for (; k + 4 <= end; k += 4) z += xv[k]! * 0 + xv[k + 1]! * 0 + xv[k + 2]! * 0 + xv[k + 3]! * 0;
+    for (; k < end; k++) z += xv[k]! * 0;
+    if (z !== 0) return false;
+  }
+  return true;
+}
+
+/**
  * {@link finiteAtMasked} for layers that read their masks back anyway (the
  * attention layers plan their packing on the CPU): when the sum of `x` is
  * finite, every value is (a NaN or Inf makes the sum NaN or Inf), and `x`
  * is returned as is, skipping four elementwise passes over the padded batch.
+ * In CPU memory only the masked positions are read, in place.
  */
 export function finiteAtMaskedChecked(x: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
   if (mask === null) return x;
-  const [b, t] = x.shape as [number, number];
-  if (onCpuMemoryBackend() && x.dtype === 'float32' && x.rank >= 3 && mask.dtype === 'bool' && mask.rank === 2 && mask.shape[0] === b && mask.shape[1] === t) {
-    // In CPU memory: read the masked positions only, in place (only their
-    // non-finite values would change), instead of summing the whole batch.
-    const mv = heapView(mask);
-    const xv = f32(x);
-    const f = x.size / (b * t);
-    for (let p = 0; p < b * t; p++) {
-      if (mv[p]) continue;
-      // v * 0 is 0 for finite v and NaN for NaN or Inf: z is NaN when any is.
-      let z = 0;
-      let k = p * f;
-      const end = k + f;
-      for (; k + 4 <= end; k += 4) z += xv[k]! * 0 + xv[k + 1]! * 0 + xv[k + 2]! * 0 + xv[k + 3]! * 0;
-      for (; k < end; k++) z += xv[k]! * 0;
-      if (z !== 0) return finiteAtMasked(x, mask);
-    }
-    return x;
-  }
+  const inPlace = maskedPositionsFinite(x, mask);
+  if (inPlace !== null) return inPlace ? x : finiteAtMasked(x, mask);
   const total = tf.tidy(() => tf.sum(x));
   const finite = Number.isFinite(total.dataSync()[0]!);
   total.dispose();
   return finite ? x : finiteAtMasked(x, mask);
+}
+
+/**
+ * {@link finiteAtMasked} that never reads data back to the CPU: in CPU
+ * memory, `x` itself when its masked positions hold finite values (checked
+ * in place), else (and on other backends) {@link finiteAtMasked}. For
+ * layers that do not otherwise synchronise, such as the merge layers.
+ */
+export function finiteAtMaskedFast(x: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
+  if (mask === null) return x;
+  return maskedPositionsFinite(x, mask) === true ? x : finiteAtMasked(x, mask);
 }
 
 /**

@@ -14,6 +14,14 @@ export interface HeapOps {
   nonzeroSteps(x: number, steps: number, f: number, out: number): void;
   /** One Adam step over n floats (byte offsets; vh and vho 0 without amsgrad): see asm/heap_ops.ts. */
   adam(w: number, m: number, v: number, g: number, vh: number, wo: number, mo: number, vo: number, vho: number, n: number, c1: number, c2: number, alpha: number, eps: number): void;
+  /** Masked scaled dot-product attention of one packed group (byte offsets, strides in floats): see asm/attention_kernels.ts. */
+  attendGroup(q: number, qStride: number, k: number, kStride: number, v: number, vStride: number, mask: number, out: number, outStride: number, rows: number, wq: number, wk: number, heads: number, dk: number, dv: number, scale: number, scratch: number): void;
+  /** Layer normalization of rows of f floats (gamma, beta 0 for none): see asm/attention_kernels.ts. */
+  layerNormRows(x: number, out: number, rows: number, f: number, gamma: number, beta: number, eps: number): void;
+  /** 1 if a masked step (mask byte 0) of x [steps, f] holds NaN or Inf, else 0. */
+  maskedNonFinite(x: number, mask: number, steps: number, f: number): number;
+  /** out [b, f] = the mean over axis 1 of x [b, s, f], summed in step order in float32. */
+  meanOverSteps(x: number, b: number, s: number, f: number, out: number): void;
 }
 
 let bound: { memory: WebAssembly.Memory; ops: HeapOps | null } | null = null;

@@ -4,7 +4,7 @@
  * memory.
  */
 import { tf } from '../runtime/tfjs.js';
-import { allocateWasmTensor, wasmDataOffset, wasmHeapBytes } from '../runtime/internals.js';
+import { allocateWasmTensor, wasmDataChanged, wasmDataOffset, wasmHeapBytes } from '../runtime/internals.js';
 
 export { wasmHeapMemory } from '../runtime/internals.js';
 
@@ -103,6 +103,29 @@ export function markSparseRows(t: tf.Tensor, rows: Int32Array, f: number): void 
 export function knownNonzeroRows(t: tf.Tensor, f: number): Int32Array | null {
   const e = sparseRows.get(t.dataId);
   return e !== undefined && e.f === f && e.size === t.size ? e.rows : null;
+}
+
+/**
+ * Records that `t`'s data was overwritten in place (tfjs tensors are
+ * otherwise immutable: a variable's `assign` gives it new data): what was
+ * known about the old values is forgotten, here (`markSparseRows`) and in
+ * the wasm backend (its packed matMul weights).
+ */
+export function dataWrittenInPlace(t: tf.Tensor): void {
+  sparseRows.delete(t.dataId);
+  inPlaceWrites.set(t.dataId, (inPlaceWrites.get(t.dataId) ?? 0) + 1);
+  wasmDataChanged(t);
+}
+
+const inPlaceWrites = new WeakMap<object, number>();
+
+/**
+ * How many times `t`'s data was overwritten in place. A cache of values
+ * computed from a weight is valid while both the weight's data id
+ * (`assign` gives it a new one) and this count are unchanged.
+ */
+export function inPlaceWriteCount(t: tf.Tensor): number {
+  return inPlaceWrites.get(t.dataId) ?? 0;
 }
 
 /**

@@ -10,6 +10,9 @@
 import { tf } from '../runtime/tfjs.js';
 import { broadcastFast } from './attention_ops.js';
 import { expandMask } from './mask_ops.js';
+import { heapOps } from './heap_ops.js';
+import { wasmHeapOffset, writeTensor } from './heap_view.js';
+import { fusedInferenceAvailable } from './fused_attention_ops.js';
 
 export interface Moments {
   /** Mean over the reduced axes (kept as size-1 axes). */
@@ -155,5 +158,29 @@ export function groupNormalize(x: tf.Tensor, mask: tf.Tensor | null, o: GroupNor
     let res = tf.neg(tf.mul(mean, inv));
     if (o.beta !== null) res = tf.add(res, tf.reshape(o.beta, param));
     return tf.reshape(scaleShift(xg, inv, res), x.shape);
+  });
+}
+
+/**
+ * Layer normalization over the last axis in one WebAssembly pass
+ * (asm/attention_kernels.ts `layerNormRows`), for inference on the wasm
+ * backend: `(x - mean) * (rsqrt(variance + epsilon) * gamma) + beta` per
+ * row, the mean and the population variance of x - (the row's first
+ * value) in two passes, as LayerNormalization's tfjs ops take them (so
+ * nearly constant rows with a large mean keep their precision). `gamma` and `beta` are float32 vectors of the
+ * last axis's size, or null. Returns null where it does not apply (another
+ * backend, a gradient being recorded, switched off by setFusedInference,
+ * not float32): the caller then uses
+ * tfjs ops.
+ */
+export function layerNormLastAxisFast(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon: number): tf.Tensor | null {
+  const ops = heapOps();
+  if (ops === null || !fusedInferenceAvailable() || x.dtype !== 'float32' || x.rank < 1 || x.size === 0) return null;
+  const f = x.shape[x.rank - 1]!;
+  for (const p of [gamma, beta]) if (p !== null && (p.dtype !== 'float32' || p.size !== f)) return null;
+  if ([x, gamma, beta].some((t) => t !== null && wasmHeapOffset(t) === null)) return null;
+  return writeTensor(x.shape, 'float32', (out) => {
+    const at = (t: tf.Tensor | null) => (t === null ? 0 : wasmHeapOffset(t)!);
+    ops.layerNormRows(at(x), out.byteOffset, x.size / f, f, at(gamma), at(beta), epsilon);
   });
 }

@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
-import { adamUpdate, adamUpdateReference, type AdamResult } from './optimizer_ops.js';
+import { adamUpdate, adamUpdateInPlace, adamUpdateReference, type AdamResult } from './optimizer_ops.js';
+import { inPlaceWriteCount, knownNonzeroRows, markSparseRows } from './heap_view.js';
 
 const K = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, alpha: (1e-3 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3) };
 
@@ -59,5 +60,83 @@ describe('adamUpdate (one SIMD pass on the wasm heap)', () => {
     } finally {
       await tf.setBackend('wasm');
     }
+  });
+
+  describe('adamUpdateInPlace', () => {
+    const vars = (n: number, amsgrad: boolean, seed: number) => {
+      const { w, g, s } = state(n, amsgrad, seed);
+      const made = { w: tf.variable(w), g, m: tf.variable(s.m), v: tf.variable(s.v), vHat: s.vHat === null ? null : tf.variable(s.vHat) };
+      tf.dispose([w, s.m, s.v, ...(s.vHat ? [s.vHat] : [])]);
+      return made;
+    };
+    const disposeAll = (x: ReturnType<typeof vars>) => tf.dispose([x.w, x.g, x.m, x.v, ...(x.vHat ? [x.vHat] : [])]);
+
+    for (const amsgrad of [false, true]) {
+      test(`writes the same bits as adamUpdate into the variables${amsgrad ? ', amsgrad' : ''}`, () => {
+        const x = vars(1003, amsgrad, 21);
+        const before = tf.memory().numTensors;
+        const ref = adamUpdate(x.w, x.g, { m: x.m, v: x.v, vHat: x.vHat }, K);
+        const ids = [x.w, x.m, x.v].map((t) => t.dataId);
+        assert.equal(adamUpdateInPlace(x.w, x.g, { m: x.m, v: x.v, vHat: x.vHat }, K), true);
+        assert.deepEqual([x.w, x.m, x.v].map((t) => t.dataId), ids, 'no new data: written in place');
+        const got = [x.w, x.m, x.v, ...(x.vHat ? [x.vHat] : [])];
+        parts(ref).forEach((t, i) => assert.deepEqual(bits(got[i]!), bits(t), `output ${i}`));
+        tf.dispose(parts(ref));
+        assert.equal(tf.memory().numTensors, before);
+        disposeAll(x);
+      });
+    }
+
+    test('refuses (writes nothing) while another tensor shares the data: a live reshape keeps its values', () => {
+      const x = vars(64, false, 5);
+      // On wasm a reshape shares its input's data (tf.clone copies it).
+      const kept = tf.reshape(x.w, [8, 8]);
+      assert.equal(kept.dataId, x.w.dataId);
+      const keptBits = bits(kept);
+      assert.equal(adamUpdateInPlace(x.w, x.g, { m: x.m, v: x.v, vHat: null }, K), false);
+      assert.deepEqual(bits(x.w), keptBits);
+      kept.dispose();
+      assert.equal(adamUpdateInPlace(x.w, x.g, { m: x.m, v: x.v, vHat: null }, K), true);
+      assert.notDeepEqual(bits(x.w), keptBits);
+      disposeAll(x);
+    });
+
+    test('refuses when the gradient is one of the updated tensors', () => {
+      const x = vars(16, false, 6);
+      const m0 = bits(x.m);
+      assert.equal(adamUpdateInPlace(x.w, x.m, { m: x.m, v: x.v, vHat: null }, K), false);
+      assert.deepEqual(bits(x.m), m0);
+      disposeAll(x);
+    });
+
+    test('a matMul after the update reads the new weights (the backend drops its packed copy of the old ones)', () => {
+      const { w, g: g1, s: st } = state(16 * 12, false, 8);
+      const as2d = (t: tf.Tensor) => {
+        const r = tf.reshape(t, [16, 12]);
+        const made = tf.variable(r);
+        tf.dispose([r, t]);
+        return made;
+      };
+      const [w2, m, v] = [w, st.m, st.v].map(as2d) as [tf.Variable, tf.Variable, tf.Variable];
+      const g = tf.reshape(g1, [16, 12]);
+      const inp = tf.randomNormal([5, 16], 0, 1, 'float32', 3);
+      tf.matMul(inp, w2).dispose(); // XNNPACK packs w2 under its tensor id here
+      assert.equal(adamUpdateInPlace(w2, g, { m, v, vHat: null }, K), true);
+      const fresh = tf.tensor(w2.dataSync(), [16, 12]);
+      assert.deepEqual(bits(tf.matMul(inp, w2)), bits(tf.matMul(inp, fresh)));
+      tf.dispose([w2, g1, inp, g, m, v, fresh]);
+    });
+
+    test('forgets sparse-row marks of the data it wrote and counts the write (inPlaceWriteCount)', () => {
+      const x = vars(8 * 4, false, 7);
+      markSparseRows(x.m, Int32Array.from([1]), 4);
+      assert.ok(knownNonzeroRows(x.m, 4) !== null);
+      const before = inPlaceWriteCount(x.w);
+      assert.equal(adamUpdateInPlace(x.w, x.g, { m: x.m, v: x.v, vHat: null }, K), true);
+      assert.equal(knownNonzeroRows(x.m, 4), null);
+      assert.equal(inPlaceWriteCount(x.w), before + 1);
+      assert.equal(inPlaceWriteCount(x.g), 0);
+      disposeAll(x);
+    });
   });
 });

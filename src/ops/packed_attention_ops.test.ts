@@ -129,3 +129,34 @@ test('gatherRowsAndMean: the same bits as tf.gather and tf.mean over axis 1, and
     flat.forEach((row, r) => assert.ok(idx.includes(r) || row.every((v) => v === 0), `row ${r}`));
   });
 });
+
+test('the plan finds the cheapest contiguous grouping (cuts between rows of equal windows never pay), and force keeps a plan that saves nothing', () => {
+  const r = (() => {
+    let s = 5;
+    return () => (s = (s * 69069 + 1) % 4294967296) / 4294967296;
+  })();
+  for (let trial = 0; trial < 40; trial++) {
+    const b = 2 + Math.floor(r() * 14);
+    const t = 4 + Math.floor(r() * 10);
+    // Few distinct lengths, so that runs of equal windows are common.
+    const lengths = Array.from({ length: b }, () => 1 + Math.floor(r() * 3) * Math.floor(t / 3));
+    const v = valid(lengths.map((l) => Math.min(l, t)), t);
+    const costs = { pair: 1 + Math.floor(r() * 20), token: Math.floor(r() * 50), group: Math.floor(r() * 400) };
+    const plan = planPackedAttention(base({ b, t, s: t, qValid: v, kValid: v, costs, force: true }))!;
+    // Brute force: every contiguous partition of the rows sorted by window, cuts anywhere.
+    const w = lengths.map((l) => Math.min(l, t)).sort((x, y) => y - x);
+    const best = [0];
+    for (let i = 1; i <= b; i++) {
+      best[i] = Infinity;
+      for (let j = 0; j < i; j++) best[i] = Math.min(best[i]!, best[j]! + (i - j) * (w[j]! * w[j]! * costs.pair + 2 * w[j]! * costs.token) + costs.group);
+    }
+    assert.equal(plan.cost, best[b]! + costs.group, `lengths ${lengths}, costs ${JSON.stringify(costs)}`);
+    assert.equal(plan.groups.reduce((n, g) => n + g.rows.length, 0), b);
+  }
+  // All rows full: without force no plan, with force one that covers every row.
+  const full = valid([8, 8, 8], 8);
+  const args = base({ qValid: full, kValid: full, costs: { pair: 1, token: 1, group: 1e6 } });
+  assert.equal(planPackedAttention(args), null);
+  const forced = planPackedAttention({ ...args, force: true })!;
+  assert.deepEqual(forced.groups.map((g) => [g.rows.length, g.wq, g.wk]), [[3, 8, 8]]);
+});

@@ -15,7 +15,8 @@
  * gradient; every other op works on the real tokens only.
  */
 import { tf } from '../runtime/tfjs.js';
-import { f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, sliceRowsFast, writeTensor } from './heap_view.js';
+import { f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, sliceRowsFast, wasmHeapOffset, writeTensor } from './heap_view.js';
+import { heapOps } from './heap_ops.js';
 
 export type PackingMode = 'auto' | 'always' | 'never';
 let packingMode: PackingMode = 'auto';
@@ -60,6 +61,8 @@ export interface PlanArgs {
    */
   noKey: 'fallback' | 'full';
   costs: AttentionCosts;
+  /** Return a plan even when it does not save work over the dense computation (the caller's packed path is the faster one). */
+  force?: boolean;
 }
 
 export interface AttentionGroup {
@@ -129,16 +132,25 @@ export function planPackedAttention(a: PlanArgs): AttentionPlan | null {
     rows.push({ row: r, qf, wq: ql - qf + 1, kf, wk: kl - kf + 1 });
   }
   const denseCost = b * (t * s * costs.pair + (t + s) * costs.token) + costs.group;
-  // Partition rows (sorted by key window, then query window) into contiguous groups.
+  // Partition rows (sorted by key window, then query window) into contiguous
+  // groups. Cuts are only considered between rows of different windows:
+  // splitting a run of equal windows never lowers the cost (each part costs
+  // what its rows cost in the whole, plus a group), and a batch sorted by
+  // length has few runs.
   rows.sort((x, y) => y.wk - x.wk || y.wq - x.wq);
   const n = rows.length;
+  const ends: number[] = [0];
+  for (let i = 1; i <= n; i++) if (i === n || rows[i]!.wk !== rows[i - 1]!.wk || rows[i]!.wq !== rows[i - 1]!.wq) ends.push(i);
   const best = new Float64Array(n + 1);
   const cut = new Int32Array(n + 1);
-  for (let i = 1; i <= n; i++) {
+  for (let e = 1; e < ends.length; e++) {
+    const i = ends[e]!;
     best[i] = Infinity;
     let wq = 0;
     let wk = 0;
-    for (let j = i - 1; j >= 0; j--) {
+    for (let f = e - 1; f >= 0; f--) {
+      const j = ends[f]!;
+      // Rows j .. ends[f + 1] - 1 share one window: the first of them has it.
       wq = Math.max(wq, rows[j]!.wq);
       wk = Math.max(wk, rows[j]!.wk);
       const g = i - j;
@@ -150,7 +162,7 @@ export function planPackedAttention(a: PlanArgs): AttentionPlan | null {
     }
   }
   const cost = best[n]! + costs.group; // + gathering and assembling
-  if (cost >= denseCost && packingMode !== 'always') return null;
+  if (cost >= denseCost && packingMode !== 'always' && a.force !== true) return null;
   const groups: AttentionGroup[] = [];
   for (let i = n; i > 0; i = cut[i]!) groups.unshift(makeGroup(rows.slice(cut[i]!, i), a));
   const assemble = new Int32Array(b * t);
@@ -171,24 +183,34 @@ export function planPackedAttention(a: PlanArgs): AttentionPlan | null {
 }
 
 function makeGroup(members: { row: number; qf: number; wq: number; kf: number; wk: number }[], a: PlanArgs): AttentionGroup {
-  const wq = Math.max(...members.map((m) => m.wq));
-  const wk = Math.max(...members.map((m) => m.wk));
+  let wq = 0;
+  let wk = 0;
+  for (const m of members) {
+    wq = Math.max(wq, m.wq);
+    wk = Math.max(wk, m.wk);
+  }
   const qStart = members.map((m) => Math.min(m.qf, a.t - wq));
   const kStart = members.map((m) => Math.min(m.kf, a.s - wk));
   const mask = new Uint8Array(members.length * wq * wk);
-  members.forEach((m, g) => {
+  const { kValid, causal, slidingWindow: w, s } = a;
+  const banded = causal || w !== null;
+  for (let g = 0; g < members.length; g++) {
+    const k0 = kStart[g]!;
+    const keys = members[g]!.row * s + k0;
+    const first = g * wq * wk;
+    // The key validity of this row's window, the same for each of its queries.
+    for (let j = 0; j < wk; j++) mask[first + j] = kValid === null || kValid[keys + j] === 1 ? 1 : 0;
+    for (let i = 1; i < wq; i++) mask.copyWithin(first + i * wk, first, first + wk);
+    if (!banded) continue;
     for (let i = 0; i < wq; i++) {
       const qi = qStart[g]! + i;
+      const o = first + i * wk;
       for (let j = 0; j < wk; j++) {
-        const kj = kStart[g]! + j;
-        const ok =
-          (a.kValid === null || a.kValid[m.row * a.s + kj] === 1) &&
-          (!a.causal || qi >= kj) &&
-          (a.slidingWindow === null || Math.abs(qi - kj) < a.slidingWindow);
-        mask[(g * wq + i) * wk + j] = ok ? 1 : 0;
+        const kj = k0 + j;
+        if ((causal && qi < kj) || (w !== null && Math.abs(qi - kj) >= w)) mask[o + j] = 0;
       }
     }
-  });
+  }
   return { rows: members.map((m) => m.row), wq, wk, qStart, kStart, mask };
 }
 
@@ -211,6 +233,20 @@ export function gatherRows(x: tf.Tensor, indices: tf.Tensor): tf.Tensor {
 
 /** One group's attention: q [G, Wq, ...], keys [G, Wk, ...], mask [G, Wq, Wk] bool; returns [G, Wq, ...F]. */
 export type AttendFn = (query: tf.Tensor, keys: tf.Tensor[], mask: tf.Tensor) => tf.Tensor;
+
+/** Where a group's rows are in the gathered rows: its queries from row `qRow`, its keys from row `kRow`. */
+export interface GroupSpan {
+  group: AttentionGroup;
+  qRow: number;
+  kRow: number;
+}
+
+/**
+ * Every group's attention at once: `query` is the gathered query rows
+ * [Nq, ...], each of `keys` the gathered key rows [Nk, ...], `spans` the
+ * groups in order; returns [Nq, ...F].
+ */
+export type AttendAllFn = (query: tf.Tensor, keys: tf.Tensor[], spans: GroupSpan[]) => tf.Tensor;
 
 /**
  * Row from[k] of `src` to row to[k] of `dst` for k < count (a null list
@@ -276,6 +312,13 @@ export function gatherRowsAndMean(x: tf.Tensor, idx: Int32Array, withMean: boole
       const xv = f32(xt);
       copyRowRuns(xv, out, idx, null, n, f);
       if (!withMean) return;
+      const ops = heapOps();
+      const xo = wasmHeapOffset(xt);
+      if (ops !== null && xo !== null) {
+        // One SIMD pass (asm/attention_kernels.ts meanOverSteps), the same float32 sums in the same order.
+        ops.meanOverSteps(xo, b, s, f, out.byteOffset + 4 * n * f);
+        return;
+      }
       const acc = new Float32Array(f);
       const f4 = f - (f % 4);
       for (let r = 0; r < b; r++) {
@@ -407,9 +450,11 @@ function assembleRows(packed: tf.Tensor, fb: tf.Tensor, dst: Int32Array, keep: U
  * result; positions without work take `fallback(mean)` ([B, ...F]), where
  * `mean` is the mean over axis 1 of `meanOf` (one of `query` and `keys`,
  * or null when the fallback needs none).
- * `query` is [B, T, ...], each of `keys` is [B, S, ...].
+ * `query` is [B, T, ...], each of `keys` is [B, S, ...]. With `attendAll`,
+ * the groups are computed by one call of it on all the gathered rows
+ * instead of `attend` on each group.
  */
-export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.Tensor[], attend: AttendFn, fallback: (mean: tf.Tensor | null) => tf.Tensor, meanOf: tf.Tensor | null = null): tf.Tensor {
+export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.Tensor[], attend: AttendFn, fallback: (mean: tf.Tensor | null) => tf.Tensor, meanOf: tf.Tensor | null = null, attendAll: AttendAllFn | null = null): tf.Tensor {
   return tf.tidy(() => {
     const [b, t] = query.shape as [number, number];
     const s = keys[0]!.shape[1]!;
@@ -466,7 +511,18 @@ export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.
     let outShape: number[] | null = null;
     qo = 0;
     ko = 0;
-    for (const g of plan.groups) {
+    if (any && attendAll !== null) {
+      const spans: GroupSpan[] = plan.groups.map((g) => {
+        const span = { group: g, qRow: qo, kRow: ko };
+        qo += g.rows.length * g.wq;
+        ko += g.rows.length * g.wk;
+        return span;
+      });
+      const out = attendAll(qAll, kAll, spans);
+      outShape = out.shape.slice(1);
+      parts.push(tf.reshape(out, [nq, -1]));
+    }
+    for (const g of attendAll !== null ? [] : plan.groups) {
       const n = g.rows.length;
       const qc = tf.reshape(plan.groups.length === 1 ? qAll : sliceRows(qAll, qo, n * g.wq), [n, g.wq, ...query.shape.slice(2)]);
       const kc = kAll.map((ka, m) => tf.reshape(plan.groups.length === 1 ? ka : sliceRows(ka, ko, n * g.wk), [n, g.wk, ...keys[m]!.shape.slice(2)]));

@@ -34,8 +34,8 @@ function internal<T>(read: () => T): T {
 
 /** The fields of tfjs-backend-wasm 4.22's backend object that Masque reads. */
 interface WasmBackend {
-  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown } };
-  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
+  dataIdMap: { get(id: object): { id: number; memoryOffset: number; refCount: number } | undefined };
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown }; tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   readSync(dataId: unknown): ArrayLike<number>;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
@@ -64,6 +64,35 @@ export function wasmHeapMemory(): WebAssembly.Memory | null {
 /** Byte offset of `t`'s data in the wasm heap, or null when `t` is not in it. */
 export function wasmDataOffset(t: tf.Tensor): number | null {
   return wasmBackend()?.dataIdMap.get(t.dataId)?.memoryOffset ?? null;
+}
+
+/**
+ * How many tensors share `t`'s data in the wasm heap (a reshape and a
+ * variable's initial value share it; tf.clone copies), or null on other
+ * backends. 1: only `t` sees its data.
+ */
+export function wasmRefCount(t: tf.Tensor): number | null {
+  return wasmBackend()?.dataIdMap.get(t.dataId)?.refCount ?? null;
+}
+
+/**
+ * Tells the wasm backend that `t`'s data was overwritten in place. tfjs
+ * tensors are otherwise immutable, and the backend keeps what it derives
+ * from a tensor's data under its id (XNNPACK's packed matMul and
+ * convolution weights, made when the tensor is first used as a filter):
+ * its native registration is dropped, which runs those disposal
+ * callbacks, and made again at the same memory (nothing is freed or
+ * copied). Returns false on other backends.
+ */
+export function wasmDataChanged(t: tf.Tensor): boolean {
+  const b = wasmBackend();
+  const d = b?.dataIdMap.get(t.dataId);
+  if (b === null || d === undefined) return false;
+  return internal(() => {
+    b.wasm.tfjs.disposeData(d.id);
+    b.wasm.tfjs.registerTensor(d.id, t.size, d.memoryOffset);
+    return true;
+  });
 }
 
 /** A new tensor whose (uninitialised) data is allocated in the wasm heap, or null on other backends. */

@@ -18,7 +18,7 @@
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { checkKeys } from './option_check.js';
-import { adamUpdate } from '../ops/optimizer_ops.js';
+import { adamUpdate, adamUpdateInPlace } from '../ops/optimizer_ops.js';
 
 /** Learning rate as a function of the iteration count (0 at the first step). */
 export type LearningRateSchedule = (iteration: number) => number;
@@ -340,6 +340,7 @@ export class Adam extends Optimizer<AdamArgs> {
     const alpha = (lr * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
     // One fused op (ops/optimizer_ops.ts: a single SIMD pass on wasm, the same bits as the tfjs ops).
     const vHat = amsgrad ? slotOf(slots, 2) : null;
+    if (adamUpdateInPlace(w, g, { m, v, vHat }, { beta1, beta2, epsilon, alpha })) return;
     const r = adamUpdate(w, g, { m, v, vHat }, { beta1, beta2, epsilon, alpha });
     m.assign(r.m);
     v.assign(r.v);

@@ -21,7 +21,8 @@ import type { InitializerSpec } from '../../engine/initializers.js';
 import { checkBatchSizes } from '../../engine/specs.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops.js';
-import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
+import { maskValues, packedAttention, planPackedAttention, type GroupSpan } from '../../ops/packed_attention_ops.js';
+import { attendPackedGroups, fusedInferenceAvailable, type RowsAt } from '../../ops/fused_attention_ops.js';
 import { EinsumDense } from './einsum_dense.js';
 import { outputAndScoresSpecs, runAttention, type AttentionPaths } from './attention_specs.js';
 import { matMul } from '../../ops/matmul.js';
@@ -67,6 +68,9 @@ export interface MultiHeadAttentionCallArgs extends CallArgs {
 
 /** Fixed cost of one packed group, in multiply-adds (about 40 tfjs ops; measured by bench/attention_bench.ts). */
 export const GROUP_COST = 4e5;
+
+/** The same with the fused inference kernel (one WebAssembly call per group, no tfjs op). */
+export const FUSED_GROUP_COST = 2e4;
 
 type Own = Omit<MultiHeadAttentionArgs, keyof BaseLayerArgs>;
 
@@ -251,8 +255,10 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     const hk = this.args.keyDim;
     const hv = this.valueDim;
     const out = this.outDims.reduce((x, y) => x * y, 1);
-    const costs = { pair: n * (hk + hv + 4), token: n * (dq * hk + key.shape[2]! * hk + dv * hv + hv * out) / 2, group: GROUP_COST };
-    const plan = planPackedAttention({ b, t, s, qValid: maskValues(qm), kValid: maskValues(kv), causal, slidingWindow: window, noKey: 'fallback', costs });
+    // At inference on the wasm backend every group runs in one kernel call (attendRows), so groups are cheap and packing always pays.
+    const fused = fusedInferenceAvailable();
+    const costs = { pair: n * (hk + hv + 4), token: n * (dq * hk + key.shape[2]! * hk + dv * hv + hv * out) / 2, group: fused ? FUSED_GROUP_COST : GROUP_COST };
+    const plan = planPackedAttention({ b, t, s, qValid: maskValues(qm), kValid: maskValues(kv), causal, slidingWindow: window, noKey: 'fallback', costs, force: fused });
     if (plan === null) return null;
     const scale = 1 / Math.sqrt(hk);
     const heads = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1, 3]);
@@ -265,7 +271,35 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
     };
     // A query with nothing to attend attends uniformly to all S keys (Keras).
     const fallback = (mean: tf.Tensor | null) => this.outputDense.project(this.valueDense.project(mean!));
-    return packedAttention(plan, query, key === value ? [value] : [value, key], (qc, ks, m) => attend(qc, [ks[0]!, ks[1] ?? ks[0]!], m), fallback, value);
+    const attendAll = fused ? (qAll: tf.Tensor, ks: tf.Tensor[], spans: GroupSpan[]) => this.attendRows(qAll, ks[0]!, ks[1] ?? ks[0]!, spans) : null;
+    return packedAttention(plan, query, key === value ? [value] : [value, key], (qc, ks, m) => attend(qc, [ks[0]!, ks[1] ?? ks[0]!], m), fallback, value, attendAll);
+  }
+
+  /**
+   * Every packed group at inference, on the gathered rows ([N, features]):
+   * the projections as one product per operand (one for all three when
+   * query, value and key are the same rows), the attention of all groups by
+   * the fused kernel, then the output projection of all rows.
+   */
+  private attendRows(query: tf.Tensor, value: tf.Tensor, key: tf.Tensor, spans: GroupSpan[]): tf.Tensor {
+    const { numHeads: n, keyDim: hk } = this.args;
+    const hv = this.valueDim;
+    const flat = (x: tf.Tensor) => tf.reshape(x, [x.shape[0]!, -1]);
+    let q: RowsAt, k: RowsAt, v: RowsAt;
+    if (value === query && key === query) {
+      const dense = [this.queryDense, this.keyDense, this.valueDense];
+      const kernel = tf.concat(dense.map((d) => tf.reshape(d.kernel, [d.kernel.shape[0]!, -1])), 1);
+      let rows = matMul(query, kernel);
+      if (this.args.useBias) rows = tf.add(rows, tf.concat(dense.map((d) => tf.reshape(d.bias!, [-1])), 0));
+      [q, k, v] = [{ rows, col: 0 }, { rows, col: n * hk }, { rows, col: 2 * n * hk }];
+    } else {
+      q = { rows: flat(this.queryDense.project(query)), col: 0 };
+      v = { rows: flat(this.valueDense.project(value)), col: 0 };
+      k = { rows: flat(this.keyDense.project(key)), col: 0 };
+    }
+    const groups = spans.map(({ group: g, qRow, kRow }) => ({ count: g.rows.length, wq: g.wq, wk: g.wk, qRow, kRow, mask: g.mask }));
+    const o = attendPackedGroups(q, k, v, groups, { heads: n, keyDim: hk, valueDim: hv, scale: 1 / Math.sqrt(hk) });
+    return this.outputDense.project(tf.reshape(o, [o.shape[0]!, n, hv]));
   }
 }
 

@@ -23,7 +23,7 @@ import type { OptionsOf } from '../../engine/options.js';
 import { checkBatchSizes, specList } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, MaskSpec, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, formatShape } from '../../errors.js';
-import { finiteAtMasked } from '../../ops/attention_ops.js';
+import { finiteAtMaskedFast } from '../../ops/attention_ops.js';
 import { orMasksIfAll } from '../../ops/merge_ops.js';
 
 export type MergeArgs = BaseLayerArgs;
@@ -117,7 +117,7 @@ export abstract class Merge extends Layer<CallArgs> {
     }
     const masks = this.masksOf(args.mask, inputs.length);
     this.checkMaskShapes(masks, inputs.map((x) => x.shape));
-    let xs = inputs.map((x, i) => finiteAtMasked(x, masks[i] ?? null));
+    let xs = inputs.map((x, i) => finiteAtMaskedFast(x, masks[i] ?? null));
     const rank = Math.max(...xs.map((x) => x.rank));
     if (this.alignRanks && xs.some((x) => x.rank !== rank)) {
       // Keras: expand lower-rank inputs at axis 1; the expanded tensors carry no mask.

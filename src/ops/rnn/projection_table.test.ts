@@ -6,6 +6,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../runtime/tfjs.js';
 import { embeddingLookup } from '../embedding_lookup.js';
+import { dataWrittenInPlace, f32, wasmHeapOffset } from '../heap_view.js';
 import { rnnSequence, rnnSequences, rnnSequencesConcatReversed, type RnnCellKind, type RnnSequenceArgs } from './index.js';
 import { projectionTableStats, releaseProjectionTables, setProjectionTables } from './projection_table.js';
 import { withForcedSplit } from './parallel.js';
@@ -120,26 +121,41 @@ test('both directions of a Bidirectional layer (at once on two threads, or one a
   }
 });
 
-test('the table is rebuilt when the embedding table or the kernel is assigned: results follow the new weights', () => {
+/** Changes every value of `v` in place (in the wasm heap) and says so, as Adam does on wasm. */
+function inPlace(v: tf.Tensor): void {
+  const data = f32(v);
+  assert.ok(wasmHeapOffset(v) !== null, 'the test runs on wasm, where f32 is a view of the tensor');
+  for (let i = 0; i < data.length; i++) data[i] = data[i]! * 0.75 + 0.125;
+  dataWrittenInPlace(v);
+}
+
+test('the table is rebuilt when the embedding table or the kernel is assigned or written in place: results follow the new weights', () => {
   const s: Setup = { kind: 'lstm', units: 4 };
   const m = make(s, 6, 5, 'post', 7);
   const o = { goBackwards: false, returnSequences: true };
   const call = () => tf.tidy(() => values(rnnSequence(args(s, m, embeddingLookup(m.embeddings, m.ids), m.kernel, o))));
-  tablesOn();
-  const first = call();
-  const built = projectionTableStats().builds;
-  for (const [what, v] of [['embeddings', m.embeddings], ['kernel', m.kernel]] as const) {
-    v.assign(tf.tidy(() => tf.mul(v, -1.5)));
+  const changes: [string, () => void][] = [
+    ['embeddings assigned', () => m.embeddings.assign(tf.tidy(() => tf.mul(m.embeddings, -1.5)))],
+    ['kernel assigned', () => m.kernel.assign(tf.tidy(() => tf.mul(m.kernel, -1.5)))],
+    // Written in place (as Adam does on wasm): the same data id, counted by dataWrittenInPlace.
+    ['embeddings written in place', () => inPlace(m.embeddings)],
+    ['kernel written in place', () => inPlace(m.kernel)],
+  ];
+  for (const [what, change] of changes) {
+    tablesOn();
+    const before = call(); // builds the table of the current weights and reads it
+    const built = projectionTableStats().builds;
+    change();
     const withTable = call();
     const builds = projectionTableStats().builds;
     tablesOff();
     const plain = call();
-    tablesOn();
-    assert.notDeepEqual(plain, first, `${what}: the new weights change the result`);
-    withTable.forEach((want, i) => assert.deepEqual(want, plain[i], `${what}: value ${i} follows the assigned weights`));
-    assert.equal(builds, built + (what === 'embeddings' ? 1 : 2), `${what}: a new table`);
+    assert.notDeepEqual(plain, before, `${what}: the new weights change the result`);
+    withTable.forEach((want, i) => assert.deepEqual(want, plain[i], `${what}: value ${i} follows the new weights`));
+    assert.equal(builds, built + 1, `${what}: a new table`);
   }
   // A lookup made before an assignment is not taken for one of the new table.
+  tablesOn();
   const early = embeddingLookup(m.embeddings, m.ids);
   m.embeddings.assign(tf.tidy(() => tf.add(m.embeddings, 1)));
   const served = projectionTableStats().served;

@@ -11,9 +11,10 @@
  * where it reads the projections).
  *
  * One cache entry per recurrent kernel variable (a layer direction), valid
- * for the data ids of the embedding table and the kernel (tfjs
- * `Variable.assign`, which optimizers and `setWeights` use, replaces the
- * data id; tensor data under a data id never changes). P is built once the
+ * for the data ids and in-place write counts of the embedding table and the
+ * kernel (tfjs `Variable.assign`, which optimizers and `setWeights` use,
+ * replaces the data id; Adam on wasm writes in place and counts it:
+ * `inPlaceWriteCount`). P is built once the
  * tokens this entry projected since the weights last changed reach
  * `buildAfter` × V (a one-sentence predict does not pay for V rows), and
  * only when it fits in `maxBytes` (V × gates × units (rounded up to 4) × 4
@@ -27,7 +28,7 @@
  */
 import type { tf } from '../../runtime/tfjs.js';
 import { MasqueError, describe } from '../../errors.js';
-import { f32 } from '../heap_view.js';
+import { f32, inPlaceWriteCount } from '../heap_view.js';
 import { lookupSource } from '../lookup_source.js';
 import { rnnKernel } from './kernel.js';
 import { projectRows } from './kernel_call.js';
@@ -74,8 +75,11 @@ export function setProjectionTables(s?: Partial<ProjectionTableSettings>): Proje
 interface Entry {
   kernel: tf.Tensor;
   embeddings: tf.Tensor;
+  /** The weights' versions the entry is for: data ids and in-place write counts. */
   kernelId: object;
   embeddingsId: object;
+  kernelWrites: number;
+  embeddingsWrites: number;
   /** Tokens projected by products since these weights were first seen. */
   tokens: number;
   table: Float32Array | null;
@@ -113,8 +117,13 @@ export function releaseProjectionTables(variable?: tf.Tensor): void {
  */
 export function sweepProjectionTables(): void {
   for (const [k, e] of entries) {
-    if (e.kernel.isDisposed || e.embeddings.isDisposed || e.kernel.dataId !== e.kernelId || e.embeddings.dataId !== e.embeddingsId) entries.delete(k);
+    if (e.kernel.isDisposed || e.embeddings.isDisposed || !current(e)) entries.delete(k);
   }
+}
+
+/** Whether both weights still hold the values the entry is for. */
+function current(e: Entry): boolean {
+  return e.kernel.dataId === e.kernelId && e.embeddings.dataId === e.embeddingsId && inPlaceWriteCount(e.kernel) === e.kernelWrites && inPlaceWriteCount(e.embeddings) === e.embeddingsWrites;
 }
 
 /**
@@ -132,9 +141,9 @@ export function projectionTableFor(a: RnnPlanArgs, plan: StepPlan): { xi: Int32A
   const gup = a.gates * ((a.units + 3) & ~3);
   if (vocab * gup * 4 > settings.maxBytes) return null;
   let e = entries.get(a.kernel);
-  if (e === undefined || e.kernelId !== a.kernel.dataId || e.embeddingsId !== src.dataId || e.embeddings !== src.table) {
-    // New weights: the old table (if any) is garbage from here on.
-    e = { kernel: a.kernel, embeddings: src.table, kernelId: a.kernel.dataId, embeddingsId: src.dataId, tokens: 0, table: null };
+  if (e === undefined || e.embeddings !== src.table || !current(e)) {
+    // New weights: the old table (if any) is garbage from here on. (The lookup's table holds what it read: lookupSource.)
+    e = { kernel: a.kernel, embeddings: src.table, kernelId: a.kernel.dataId, embeddingsId: src.dataId, kernelWrites: inPlaceWriteCount(a.kernel), embeddingsWrites: src.writes, tokens: 0, table: null };
     entries.set(a.kernel, e);
   }
   if (e.table === null) {

@@ -1,0 +1,277 @@
+// Inference kernels of the attention and normalization layers, on the tfjs
+// wasm backend's heap (exported through asm/heap_ops.ts, so the same rules
+// hold: no static data, no allocation; every pointer is a byte offset of a
+// buffer the caller owns). Each has a plain tfjs reference that the tests
+// compare it against (src/ops/fused_attention_ops.test.ts).
+
+import { vexp } from './simd_math';
+
+@inline
+function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/**
+ * Four logits (acc * scale) of keys j..j+3 of a query whose mask row is m
+ * (keys at or past wk, and masked keys, become -inf), stored at w + 4 j;
+ * returns them.
+ */
+@inline
+function maskedLogits(acc: v128, sv: v128, m: usize, j: i32, wk: i32, w: usize): v128 {
+  const keep = i32x4(
+    j < wk && load<u8>(m + <usize>j) != 0 ? -1 : 0,
+    j + 1 < wk && load<u8>(m + <usize>j + 1) != 0 ? -1 : 0,
+    j + 2 < wk && load<u8>(m + <usize>j + 2) != 0 ? -1 : 0,
+    j + 3 < wk && load<u8>(m + <usize>j + 3) != 0 ? -1 : 0,
+  );
+  const l = v128.bitselect(f32x4.mul(acc, sv), f32x4.splat(-Infinity), keep);
+  v128.store(w + (<usize>j << 2), l);
+  return l;
+}
+
+/**
+ * Masked scaled dot-product attention of one packed group of `rows` batch
+ * rows, each with `wq` queries and `wk` keys, `heads` heads of key size
+ * `dk` and value size `dv`. Query (r, i) of head h is the `dk` floats at
+ * q + 4 ((r wq + i) qStride + h dk); key (r, j) at k + 4 ((r wk + j) kStride
+ * + h dk); value (r, j) at v + 4 ((r wk + j) vStride + h dv); the result
+ * goes to out + 4 ((r wq + i) outStride + h dv). mask: u8 [rows, wq, wk],
+ * 1 = key j may be attended by query i. `scratch`: (dk + 1) * wkp floats,
+ * wkp = wk rounded up to a multiple of 4 (the keys of one row and head,
+ * transposed, then one row of weights).
+ *
+ * Keras's default softmax (`dot_product_attention`): logits (q . k) * scale,
+ * masked logits replaced by a huge negative number; so masked keys get
+ * weight exactly 0 in a row with a valid key, and a row without one
+ * attends uniformly to all wk keys.
+ */
+export function attendGroup(q: usize, qStride: i32, k: usize, kStride: i32, v: usize, vStride: i32, mask: usize, out: usize, outStride: i32, rows: i32, wq: i32, wk: i32, heads: i32, dk: i32, dv: i32, scale: f32, scratch: usize): void {
+  const wkp = (wk + 3) & ~3;
+  const kt = scratch;
+  // One row of weights, each splat to four lanes.
+  const w = scratch + (<usize>(dk * wkp) << 2);
+  const sv = f32x4.splat(scale);
+  const ninf = f32x4.splat(-Infinity);
+  const dv4 = dv & ~3;
+  const ktRow = <usize>wkp << 2;
+  const vStep = <usize>vStride << 2;
+  for (let r = 0; r < rows; r++) {
+    for (let h = 0; h < heads; h++) {
+      // Keys of this row and head, transposed: kt[d wkp + j] (0 past wk).
+      for (let j = 0; j < wkp; j++) {
+        const kj = k + (<usize>((r * wk + j) * kStride + h * dk) << 2);
+        let dst = kt + (<usize>j << 2);
+        for (let d = 0; d < dk; d++) {
+          store<f32>(dst, j < wk ? load<f32>(kj + (<usize>d << 2)) : 0);
+          dst += ktRow;
+        }
+      }
+      const vRow0 = v + (<usize>(r * wk * vStride + h * dv) << 2);
+      for (let i = 0; i < wq; i++) {
+        const m = mask + <usize>((r * wq + i) * wk);
+        const qi = q + (<usize>((r * wq + i) * qStride + h * dk) << 2);
+        // Logits of eight (then four) keys at a time, masked ones -inf, into w's first wkp floats; their maximum.
+        let mxv = ninf;
+        let j = 0;
+        for (; j + 8 <= wkp; j += 8) {
+          let a0 = f32x4.splat(0);
+          let a1 = f32x4.splat(0);
+          let kp = kt + (<usize>j << 2);
+          let qp = qi;
+          for (let d = 0; d < dk; d++) {
+            const qd = v128.load32_splat(qp);
+            a0 = f32x4.add(a0, f32x4.mul(qd, v128.load(kp)));
+            a1 = f32x4.add(a1, f32x4.mul(qd, v128.load(kp, 16)));
+            qp += 4;
+            kp += ktRow;
+          }
+          mxv = f32x4.max(mxv, maskedLogits(a0, sv, m, j, wk, w));
+          mxv = f32x4.max(mxv, maskedLogits(a1, sv, m, j + 4, wk, w));
+        }
+        for (; j < wkp; j += 4) {
+          let acc = f32x4.splat(0);
+          let kp = kt + (<usize>j << 2);
+          let qp = qi;
+          for (let d = 0; d < dk; d++) {
+            acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(qp), v128.load(kp)));
+            qp += 4;
+            kp += ktRow;
+          }
+          mxv = f32x4.max(mxv, maskedLogits(acc, sv, m, j, wk, w));
+        }
+        const mx = Mathf.max(Mathf.max(f32x4.extract_lane(mxv, 0), f32x4.extract_lane(mxv, 1)), Mathf.max(f32x4.extract_lane(mxv, 2), f32x4.extract_lane(mxv, 3)));
+        let inv: f32 = 0;
+        if (mx == -Infinity) {
+          // No valid key: uniform weights over all wk keys.
+          const u = f32x4.splat(1.0 / <f32>wk);
+          for (let j = 0; j < wkp; j += 4) v128.store(w + (<usize>j << 2), u);
+          inv = 1;
+        } else {
+          // exp(l - max) (0 where masked, as exp(-inf)) and their sum.
+          const m4 = f32x4.splat(mx);
+          let sumv = f32x4.splat(0);
+          for (let j = 0; j < wkp; j += 4) {
+            const p = w + (<usize>j << 2);
+            const l = v128.load(p);
+            const e = v128.and(vexp(f32x4.sub(l, m4)), f32x4.ne(l, ninf));
+            v128.store(p, e);
+            sumv = f32x4.add(sumv, e);
+          }
+          inv = 1.0 / hsum(sumv);
+        }
+        // The weighted sum of the values: sixteen features at a time in four
+        // accumulators over the keys (nonzero weights only), then four, then one.
+        const o = out + (<usize>((r * wq + i) * outStride + h * dv) << 2);
+        let d = 0;
+        for (; d + 16 <= dv; d += 16) {
+          let a0 = f32x4.splat(0);
+          let a1 = f32x4.splat(0);
+          let a2 = f32x4.splat(0);
+          let a3 = f32x4.splat(0);
+          let vp = vRow0 + (<usize>d << 2);
+          for (let j = 0; j < wk; j++) {
+            const pj = load<f32>(w + (<usize>j << 2));
+            if (pj != 0) {
+              const pv = f32x4.splat(pj * inv);
+              a0 = f32x4.add(a0, f32x4.mul(pv, v128.load(vp)));
+              a1 = f32x4.add(a1, f32x4.mul(pv, v128.load(vp, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(pv, v128.load(vp, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(pv, v128.load(vp, 48)));
+            }
+            vp += vStep;
+          }
+          const od = o + (<usize>d << 2);
+          v128.store(od, a0);
+          v128.store(od, a1, 16);
+          v128.store(od, a2, 32);
+          v128.store(od, a3, 48);
+        }
+        for (; d < dv4; d += 4) {
+          let acc = f32x4.splat(0);
+          let vp = vRow0 + (<usize>d << 2);
+          for (let j = 0; j < wk; j++) {
+            const pj = load<f32>(w + (<usize>j << 2));
+            if (pj != 0) acc = f32x4.add(acc, f32x4.mul(f32x4.splat(pj * inv), v128.load(vp)));
+            vp += vStep;
+          }
+          v128.store(o + (<usize>d << 2), acc);
+        }
+        for (; d < dv; d++) {
+          let acc: f32 = 0;
+          let vp = vRow0 + (<usize>d << 2);
+          for (let j = 0; j < wk; j++) {
+            acc += load<f32>(w + (<usize>j << 2)) * inv * load<f32>(vp);
+            vp += vStep;
+          }
+          store<f32>(o + (<usize>d << 2), acc);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Layer normalization of `rows` rows of `f` floats (x and out [rows, f]):
+ * out = (x - mean) * (rsqrt(variance + eps) * gamma) + beta, with the
+ * population variance of each row. The moments are those of x - c, for c
+ * the row's first value (two passes: the mean, then the squared
+ * deviations), so that rows with a large mean and a small spread keep
+ * their precision, as the tfjs ops of LayerNormalization do. gamma and beta
+ * are f floats each, or 0 for none.
+ */
+export function layerNormRows(x: usize, out: usize, rows: i32, f: i32, gamma: usize, beta: usize, eps: f32): void {
+  const f4 = f & ~3;
+  const n: f32 = <f32>f;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * f) << 2);
+    const or = out + (<usize>(r * f) << 2);
+    const c = load<f32>(xr);
+    const cv = f32x4.splat(c);
+    let acc = f32x4.splat(0);
+    let d = 0;
+    for (; d < f4; d += 4) acc = f32x4.add(acc, f32x4.sub(v128.load(xr + (<usize>d << 2)), cv));
+    let s = hsum(acc);
+    for (; d < f; d++) s += load<f32>(xr + (<usize>d << 2)) - c;
+    // x - mean = (x - c) - m.
+    const m: f32 = s / n;
+    const mv = f32x4.splat(m);
+    acc = f32x4.splat(0);
+    for (d = 0; d < f4; d += 4) {
+      const e = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>d << 2)), cv), mv);
+      acc = f32x4.add(acc, f32x4.mul(e, e));
+    }
+    let ss = hsum(acc);
+    for (; d < f; d++) {
+      const e = load<f32>(xr + (<usize>d << 2)) - c - m;
+      ss += e * e;
+    }
+    const inv: f32 = 1.0 / Mathf.sqrt(ss / n + eps);
+    const iv = f32x4.splat(inv);
+    for (d = 0; d < f4; d += 4) {
+      const o = <usize>d << 2;
+      const sc = gamma != 0 ? f32x4.mul(iv, v128.load(gamma + o)) : iv;
+      let y = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), cv), mv), sc);
+      if (beta != 0) y = f32x4.add(y, v128.load(beta + o));
+      v128.store(or + o, y);
+    }
+    for (; d < f; d++) {
+      const o = <usize>d << 2;
+      const sc: f32 = gamma != 0 ? inv * load<f32>(gamma + o) : inv;
+      let y = (load<f32>(xr + o) - c - m) * sc;
+      if (beta != 0) y += load<f32>(beta + o);
+      store<f32>(or + o, y);
+    }
+  }
+}
+
+/**
+ * Whether a value of a masked step is NaN or infinite: x is [steps, f]
+ * floats, mask u8 [steps] (0 = masked). Reads the masked steps only.
+ * Returns 1 if one is, else 0.
+ */
+export function maskedNonFinite(x: usize, mask: usize, steps: i32, f: i32): i32 {
+  const zero = f32x4.splat(0);
+  const f4 = f & ~3;
+  for (let p = 0; p < steps; p++) {
+    if (load<u8>(mask + <usize>p) != 0) continue;
+    const row = x + (<usize>(p * f) << 2);
+    // v - v is 0 for finite v, NaN for NaN and Inf.
+    let bad = v128.splat<i32>(0);
+    let d = 0;
+    for (; d < f4; d += 4) {
+      const v = v128.load(row + (<usize>d << 2));
+      bad = v128.or(bad, f32x4.ne(f32x4.sub(v, v), zero));
+    }
+    if (v128.any_true(bad)) return 1;
+    for (; d < f; d++) {
+      const v = load<f32>(row + (<usize>d << 2));
+      if (v - v != 0) return 1;
+    }
+  }
+  return 0;
+}
+
+/**
+ * The mean over axis 1 of x [b, s, f] into out [b, f]: each (row, feature)
+ * summed in step order in float32, then divided by s once (the same
+ * float32 operations as tfjs's mean on the wasm backend).
+ */
+export function meanOverSteps(x: usize, b: i32, s: i32, f: i32, out: usize): void {
+  const f4 = f & ~3;
+  const sv = f32x4.splat(<f32>s);
+  for (let r = 0; r < b; r++) {
+    const o = out + (<usize>(r * f) << 2);
+    const base = x + (<usize>(r * s * f) << 2);
+    let d = 0;
+    for (; d < f4; d += 4) {
+      let acc = f32x4.splat(0);
+      for (let j = 0; j < s; j++) acc = f32x4.add(acc, v128.load(base + (<usize>((j * f + d)) << 2)));
+      v128.store(o + (<usize>d << 2), f32x4.div(acc, sv));
+    }
+    for (; d < f; d++) {
+      let acc: f32 = 0;
+      for (let j = 0; j < s; j++) acc += load<f32>(base + (<usize>(j * f + d) << 2));
+      store<f32>(o + (<usize>d << 2), acc / <f32>s);
+    }
+  }
+}
