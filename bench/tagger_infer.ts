@@ -6,13 +6,15 @@
  * before/after ratios: prints wall and CPU seconds of each pass and the load
  * average.
  *
- *   npx tsx bench/tagger_infer.ts [--passes 5] [--threads N] [--no-evaluate] [--model bilstm|transformer]
+ *   npx tsx bench/tagger_infer.ts [--passes 5] [--threads N] [--no-evaluate] [--model bilstm|transformer] [--no-tables]
  *
  * `--model transformer`: the transformer-encoder tagger of
  * `npm run bench:tagger -- --model transformer` (buildTransformerTagger).
+ * `--no-tables`: the LSTM projects every token's input instead of reading it
+ * from its projection table (setProjectionTables({ maxBytes: 0 })).
  */
 import { loadavg } from 'node:os';
-import { ready, tf, setKernelThreads, kernelThreads } from '../src/index.js';
+import { ready, tf, setKernelThreads, kernelThreads, setProjectionTables } from '../src/index.js';
 import { loadTagger } from '../demo/tagger/brown.js';
 import { buildTagger, buildTransformerTagger, inferPass, sortedBatches, INFER_BATCH } from './tagger_masque.js';
 
@@ -25,6 +27,8 @@ await ready();
 const th = val('--threads');
 if (th !== undefined) setKernelThreads(th);
 const passes = val('--passes') ?? 5;
+const tables = !argv.includes('--no-tables');
+if (!tables) setProjectionTables({ maxBytes: 0 });
 const mi = argv.indexOf('--model');
 const kind = mi >= 0 ? argv[mi + 1] : 'bilstm';
 if (kind !== 'bilstm' && kind !== 'transformer') throw new Error(`--model must be bilstm or transformer; received ${kind}`);
@@ -32,7 +36,7 @@ const data = loadTagger({ trainLimit: 2000 });
 const model = kind === 'transformer' ? buildTransformerTagger(data.words.length, data.tags.length, 1234) : buildTagger(data.words.length, data.tags.length, 1234, false);
 const batches = sortedBatches(data.test.ids, INFER_BATCH);
 const tokens = data.counts.testTokens;
-console.log(`# ${kind}: ${tokens} held-out tokens, ${batches.length} batches of ${INFER_BATCH}; kernel threads ${kernelThreads()}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`# ${kind}: ${tokens} held-out tokens, ${batches.length} batches of ${INFER_BATCH}; kernel threads ${kernelThreads()}; projection tables ${tables ? 'on' : 'off'}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 inferPass(model, data, batches);
 const walls: number[] = [], cpus: number[] = [];
 for (let p = 0; p < passes; p++) {

@@ -367,9 +367,15 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     setWeightList(this.weights, values, `Layer '${this.name}' (${this.className})`);
   }
 
+  /** Frees the weights (of this layer and the layers in it), and what the layers owning them keep for them (`releaseCaches`). */
   dispose(): void {
-    for (const w of this.weights) w.variable.dispose();
+    const weights = this.weights;
+    for (const owner of new Set(weights.map((w) => w.owner))) owner.releaseCaches();
+    for (const w of weights) w.variable.dispose();
   }
+
+  /** Frees what this layer keeps computed from its weights (the recurrent layers' projection tables); `dispose` calls it on every layer whose weights it frees. */
+  protected releaseCaches(): void {}
 
   // ---- apply ----
 

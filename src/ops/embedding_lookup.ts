@@ -15,6 +15,7 @@ import { hasKernel } from '../runtime/internals.js';
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { f32, knownNonzeroRows, onCpuMemoryBackend, writeTensor } from './heap_view.js';
+import { setLookupSource } from './lookup_source.js';
 
 export interface EmbeddingLookupOptions {
   /** Layer name for error messages. */
@@ -70,7 +71,10 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
     };
     return { value, gradFunc };
   });
-  return lookup(embeddings);
+  const out = lookup(embeddings);
+  // For a recurrent layer fed this output directly (ops/lookup_source.ts); only checked ids can index a table.
+  if (options.checkIds ?? true) setLookupSource(out, embeddings, idValues);
+  return out;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { BaseLayerArgs, CallArgs, MaskArg, Shape, TensorSpec } from '../../
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { BASE_OPTIONS } from '../../engine/options.js';
 import { embeddingLookup } from '../../ops/embedding_lookup.js';
+import { releaseProjectionTables } from '../../ops/rnn/index.js';
 
 export interface EmbeddingArgs extends BaseLayerArgs {
   inputDim: number;
@@ -46,6 +47,11 @@ export class Embedding extends Layer<CallArgs> {
 
   override build(_inputShape: Shape): void {
     this.embeddings = this.addWeight('embeddings', [this.args.inputDim, this.args.outputDim], { initializer: this.args.embeddingsInitializer });
+  }
+
+  /** Recurrent layers' projection tables made from this table go with it. */
+  protected override releaseCaches(): void {
+    if (this.embeddings !== undefined) releaseProjectionTables(this.embeddings);
   }
 
   call(ids: tf.Tensor): tf.Tensor {

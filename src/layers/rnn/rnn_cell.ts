@@ -14,7 +14,7 @@ import type { BaseLayerArgs, Shape } from '../../engine/types.js';
 import { getInitializer, type InitializerSpec } from '../../engine/initializers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
 import { MasqueError, formatShape } from '../../errors.js';
-import { rnnSequence, type RnnCellKind, type RnnSequenceArgs } from '../../ops/rnn/index.js';
+import { releaseProjectionTables, rnnSequence, type RnnCellKind, type RnnSequenceArgs } from '../../ops/rnn/index.js';
 import { GATES } from '../../ops/rnn/types.js';
 import { AbstractRNNCell, type CellCallArgs, type CellOutput } from './abstract_rnn_cell.js';
 
@@ -114,6 +114,11 @@ export abstract class RNNCell extends AbstractRNNCell {
   }
   get outputSize(): number {
     return this.units;
+  }
+
+  /** The input projections table kept for this kernel (inference fed by an Embedding) goes with the weights. */
+  protected override releaseCaches(): void {
+    if (this.kernel !== undefined) releaseProjectionTables(this.kernel);
   }
 
   /** `stepShape` is one step: [batch, features]. */

@@ -17,6 +17,10 @@
  *
  * The recurrent dropout mask is applied inside the kernel; the input dropout
  * mask multiplies the gathered inputs.
+ *
+ * In inference on an embedding lookup's output, steps 2 and 3's product are
+ * replaced by rows of a precomputed projection table, when one pays
+ * (projection_table.ts): the kernel gets each token's id, not its input.
  */
 import { isTapeOn } from '../../runtime/internals.js';
 import { tf } from '../../runtime/tfjs.js';
@@ -28,7 +32,8 @@ import { copyRows } from './rows.js';
 import { packedPool } from './buffer_pool.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
-import { packedSlots, type KernelInputs, type KernelSpec } from './kernel_call.js';
+import { packedSlots, type KernelInputs, type KernelSpec, type TensorInputName } from './kernel_call.js';
+import { projectionTableFor, sweepProjectionTables } from './projection_table.js';
 import { forwardCallsParts, forwardParts, parallelBackward, parallelBackwardCalls, parallelForward, parallelForwardCalls, type KernelCall, type PackedPart } from './parallel.js';
 import { fusedActivationId, type RnnPlanArgs, type RnnSequenceResult } from './types.js';
 import { KIND } from '../../generated/rnn_kernel_abi.js';
@@ -87,14 +92,14 @@ function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D): tf.Tensor3D
   const named: [string, tf.Tensor | null][] = [
     ['xc', xc], ['w', a.kernel], ['b', a.inputBias], ['r', a.recurrentKernel], ['rb', a.recurrentBias], ['h0', a.initialStates[0]!], ['c0', a.initialStates[1] ?? null],
   ];
-  const present = named.filter(([, t]) => t !== null) as [keyof KernelInputs, tf.Tensor][];
+  const present = named.filter(([, t]) => t !== null) as [TensorInputName, tf.Tensor][];
   // Views of tfjs memory, valid until the next tfjs op: the kernel call reads them at once.
   const read = (ts: tf.Tensor[]): KernelInputs => {
     const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
     present.forEach(([name], i) => (x[name] = f32(ts[i]!)));
     return x;
   };
-  const shapes: Record<keyof KernelInputs, number[]> = { xc: [n, f], w: [f, g], b: [g], r: [u, g], rb: [g], h0: [b, u], c0: [b, u] };
+  const shapes: Record<TensorInputName, number[]> = { xc: [n, f], w: [f, g], b: [g], r: [u, g], rb: [g], h0: [b, u], c0: [b, u] };
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const views = read(args.slice(0, present.length) as tf.Tensor[]);
     const fwd = parallelForward(k, s, views, true);
@@ -108,23 +113,26 @@ function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D): tf.Tensor3D
     }
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
       const d = parallelBackward(k, s, x, fwd.saved!, f32(dy));
-      const byName: Record<keyof KernelInputs, Float32Array | null> = { xc: d.dxc, w: d.dw, b: d.db, r: d.dr, rb: d.drb, h0: d.dh0, c0: d.dc0 };
+      const byName: Record<TensorInputName, Float32Array | null> = { xc: d.dxc, w: d.dw, b: d.db, r: d.dr, rb: d.drb, h0: d.dh0, c0: d.dc0 };
       return present.map(([name]) => tf.tensor(byName[name]!, shapes[name]));
     };
     return { value: tf.tensor3d(fwd.packed, shape), gradFunc };
   })(...present.map(([, t]) => t)) as tf.Tensor3D;
 }
 
-/** One call made ready for the kernel: its spec and the valid tokens' inputs. */
+/**
+ * One call made ready for the kernel: its spec and the valid tokens'
+ * inputs `xc`, or (inference fed by an embedding lookup, projection_table.ts)
+ * their rows of a projection table instead.
+ */
 interface Prepared {
   a: RnnPlanArgs;
   spec: KernelSpec;
-  xc: tf.Tensor2D;
+  xc: tf.Tensor2D | null;
+  table: { xi: Int32Array; p: Float32Array } | null;
 }
 
 function prepare(a: RnnPlanArgs, plan: StepPlan, grad: boolean): Prepared {
-  let xc = gatherRows(a.inputs, plan.tokens, grad);
-  if (a.inputDropoutMask !== null) xc = tf.mul(xc, gatherRows(a.inputDropoutMask, plan.rows, false));
   const spec: KernelSpec = {
     kind: KIND[a.kind],
     resetAfter: a.resetAfter,
@@ -140,7 +148,12 @@ function prepare(a: RnnPlanArgs, plan: StepPlan, grad: boolean): Prepared {
     hasRecurrentBias: a.recurrentBias !== null,
     hasInputBias: a.inputBias !== null,
   };
-  return { a, spec, xc };
+  if (grad) sweepProjectionTables();
+  const table = grad ? null : projectionTableFor(a, plan);
+  if (table !== null) return { a, spec, xc: null, table };
+  let xc = gatherRows(a.inputs, plan.tokens, grad);
+  if (a.inputDropoutMask !== null) xc = tf.mul(xc, gatherRows(a.inputDropoutMask, plan.rows, false));
+  return { a, spec, xc, table: null };
 }
 
 /**
@@ -187,15 +200,22 @@ function slotsInto(parts: PackedPart[], b: number, slots: number, u: number, fir
 }
 
 /** Views of tfjs memory of a call's inputs: valid until the next tfjs op. */
-function inputViews(inputs: [keyof KernelInputs, tf.Tensor][]): KernelInputs {
+function inputViews(inputs: [TensorInputName, tf.Tensor][]): KernelInputs {
   const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
   for (const [name, t] of inputs) x[name] = f32(t);
   return x;
 }
 
+/** An inference call's kernel inputs: views of tfjs memory (valid until the next tfjs op), or with `owned` arrays of their own (they may go to a helper); with its table rows when it has them. */
+function inferenceInputs(p: Prepared, owned: boolean): KernelInputs {
+  const inputs = presentInputs(p.a, p.xc);
+  const x = owned ? ownedInputs(inputs.map(([name]) => name), inputs.map(([, t]) => t)) : inputViews(inputs);
+  return p.table === null ? x : { ...x, xi: p.table.xi, p: p.table.p };
+}
+
 /** Inference (no tape): the kernel's forward pass on views of the inputs, in parts. */
 function inferFused(p: Prepared): RnnSequenceResult {
-  return resultsFromParts(p.a, p.spec, forwardParts(rnnKernel()!, p.spec, inputViews(presentInputs(p.a, p.xc))));
+  return resultsFromParts(p.a, p.spec, forwardParts(rnnKernel()!, p.spec, inferenceInputs(p, false)));
 }
 
 const planOf = (a: RnnPlanArgs): StepPlan => buildPlan(a.mask === null ? null : a.mask.dataSync(), a.batch, a.time, a.goBackwards);
@@ -209,7 +229,7 @@ export function rnnFused(a: RnnPlanArgs): RnnSequenceResult {
   const grad = isTapeOn();
   const p = prepare(a, plan, grad);
   if (!grad) return inferFused(p);
-  return results(a, recurrence(p.spec, a, p.xc), 0);
+  return results(a, recurrence(p.spec, a, p.xc!), 0);
 }
 
 /**
@@ -230,10 +250,7 @@ export function rnnFusedMany(list: RnnPlanArgs[]): RnnSequenceResult[] {
     // Call 0 runs on this thread (or is split, which copies its rows): views
     // of tfjs memory do (no tfjs op runs before the kernels). The others
     // may go to a helper, which needs arrays of their own.
-    const calls = preps.map((p, i) => {
-      const inputs = presentInputs(p.a, p.xc);
-      return { spec: p.spec, x: i === 0 ? inputViews(inputs) : ownedInputs(inputs.map(([name]) => name), inputs.map(([, t]) => t)) };
-    });
+    const calls = preps.map((p, i) => ({ spec: p.spec, x: inferenceInputs(p, i !== 0) }));
     const parts = forwardCallsParts(rnnKernel()!, calls);
     return preps.map((p, i) => resultsFromParts(p.a, p.spec, parts[i]!));
   }
@@ -256,10 +273,7 @@ export function rnnFusedConcatReversed(list: [RnnPlanArgs, RnnPlanArgs]): { outp
   const plans = list.map(planOf);
   if (plans.some((p) => p.n === 0)) return null;
   const preps = list.map((a, i) => prepare(a, plans[i]!, false));
-  const calls = preps.map((p, i) => {
-    const inputs = presentInputs(p.a, p.xc);
-    return { spec: p.spec, x: i === 0 ? inputViews(inputs) : ownedInputs(inputs.map(([name]) => name), inputs.map(([, t]) => t)) };
-  });
+  const calls = preps.map((p, i) => ({ spec: p.spec, x: inferenceInputs(p, i !== 0) }));
   const parts = forwardCallsParts(rnnKernel()!, calls);
   const { batch: b, time: t, units: u } = first;
   const slots = packedSlots(preps[0]!.spec);
@@ -284,15 +298,15 @@ export function rnnFusedConcatReversed(list: [RnnPlanArgs, RnnPlanArgs]): { outp
 }
 
 /** A call's input tensors that are present, by name. */
-function presentInputs(a: RnnPlanArgs, xc: tf.Tensor2D): [keyof KernelInputs, tf.Tensor][] {
-  const named: [keyof KernelInputs, tf.Tensor | null][] = [
+function presentInputs(a: RnnPlanArgs, xc: tf.Tensor2D | null): [TensorInputName, tf.Tensor][] {
+  const named: [TensorInputName, tf.Tensor | null][] = [
     ['xc', xc], ['w', a.kernel], ['b', a.inputBias], ['r', a.recurrentKernel], ['rb', a.recurrentBias], ['h0', a.initialStates[0]!], ['c0', a.initialStates[1] ?? null],
   ];
-  return named.filter(([, t]) => t !== null) as [keyof KernelInputs, tf.Tensor][];
+  return named.filter(([, t]) => t !== null) as [TensorInputName, tf.Tensor][];
 }
 
 /** Owned copies (not heap views) of a call's inputs. */
-function ownedInputs(names: (keyof KernelInputs)[], ts: tf.Tensor[]): KernelInputs {
+function ownedInputs(names: TensorInputName[], ts: tf.Tensor[]): KernelInputs {
   const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
   names.forEach((name, i) => (x[name] = f32(ts[i]!).slice()));
   return x;
@@ -326,9 +340,9 @@ function recurrenceMany(preps: Prepared[]): tf.Tensor3D {
       return preps.flatMap((p, i) => {
         const { features: f, units: uu, gates, batch } = p.a;
         const g = gates * uu;
-        const shapes: Record<keyof KernelInputs, number[]> = { xc: [p.spec.plan.n, f], w: [f, g], b: [g], r: [uu, g], rb: [g], h0: [batch, uu], c0: [batch, uu] };
+        const shapes: Record<TensorInputName, number[]> = { xc: [p.spec.plan.n, f], w: [f, g], b: [g], r: [uu, g], rb: [g], h0: [batch, uu], c0: [batch, uu] };
         const gr = grads[i]!;
-        const byName: Record<keyof KernelInputs, Float32Array | null> = { xc: gr.dxc, w: gr.dw, b: gr.db, r: gr.dr, rb: gr.drb, h0: gr.dh0, c0: gr.dc0 };
+        const byName: Record<TensorInputName, Float32Array | null> = { xc: gr.dxc, w: gr.dw, b: gr.db, r: gr.dr, rb: gr.drb, h0: gr.dh0, c0: gr.dc0 };
         return names[i]!.map((name) => tf.tensor(byName[name]!, shapes[name]));
       });
     };

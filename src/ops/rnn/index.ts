@@ -15,6 +15,7 @@ import { concatReversed } from '../sequence_ops.js';
 export type { RnnCellKind, RnnSequenceArgs, RnnSequenceResult } from './types.js';
 export { rnnReference } from './reference.js';
 export { fusedUnsupportedReason } from './fused.js';
+export { setProjectionTables, releaseProjectionTables, projectionTableStats, type ProjectionTableSettings } from './projection_table.js';
 
 /**
  * Runs a masked recurrent layer over a whole sequence.

@@ -60,7 +60,7 @@ export function unpadUnits(src: Float32Array, rows: number, groups: number, u: n
   return out;
 }
 
-function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true) {
+function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true, fromTable = false) {
   const { up, gup, nState, slots, fp } = dims(s);
   const f = s.features;
   const { batch: b, time: t, n } = s.plan;
@@ -69,7 +69,7 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true) {
   const r = {
     hdr: a.take(HEADER_SIZE * 4),
     xp: backward ? 0 : a.take(n * gup * F),
-    xc: a.take(n * f * F),
+    xc: fromTable ? 0 : a.take(n * f * F),
     w: a.take(f * gup * F),
     // The forward pass adds b at the gates: zeros when the layer has no bias.
     b: a.take(gup * F),
@@ -125,7 +125,14 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true) {
   return { r, v, up, gup, nState, slots, fp };
 }
 
-/** The recurrence's inputs: XC [N, F] (valid tokens' inputs), W [F, G*U], input bias [G*U] or null, R [U, G*U], GRU recurrent bias or null, h0 and c0 [B, U]. */
+/**
+ * The recurrence's inputs: XC [N, F] (valid tokens' inputs), W [F, G*U],
+ * input bias [G*U] or null, R [U, G*U], GRU recurrent bias or null, h0 and
+ * c0 [B, U]. Inference may give the projections instead of XC: `xi` [N]
+ * (each valid token's row of the table) and `p` (a projection table
+ * [V, G*up], units padded as in kernel memory: `projectRows`); then XC is
+ * not read.
+ */
 export interface KernelInputs {
   xc: Float32Array;
   w: Float32Array;
@@ -134,12 +141,17 @@ export interface KernelInputs {
   rb: Float32Array | null;
   h0: Float32Array;
   c0: Float32Array | null;
+  xi?: Int32Array | null;
+  p?: Float32Array | null;
 }
+
+/** The inputs that are tensors of the layer (and have gradients). */
+export type TensorInputName = 'xc' | 'w' | 'b' | 'r' | 'rb' | 'h0' | 'c0';
 
 /** Copies the inputs both passes read (XC, W, b, R) into kernel memory. */
 function setShared(v: { f32: Float32Array }, at: { xc: number; w: number; b: number; r: number }, s: KernelSpec, x: KernelInputs, up: number): void {
   const u = s.units;
-  v.f32.set(x.xc, at.xc >> 2);
+  if (at.xc !== 0) v.f32.set(x.xc, at.xc >> 2);
   v.f32.set(padUnits(x.w, s.features, s.gates, u, up), at.w >> 2);
   if (x.b !== null) v.f32.set(padUnits(x.b, 1, s.gates, u, up), at.b >> 2);
   else v.f32.fill(0, at.b >> 2, (at.b >> 2) + s.gates * up);
@@ -157,10 +169,13 @@ function setShared(v: { f32: Float32Array }, at: { xc: number; w: number; b: num
  * backward pass needs.
  */
 export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save: boolean): { packed: Float32Array; saved: SavedActivations | null } {
-  const { r: at, v, up, nState, slots } = regions(k, s, false, save);
+  const fromTable = x.xi != null && x.p != null && !save;
+  const { r: at, v, up, gup, nState, slots } = regions(k, s, false, save, fromTable);
   const { batch: b, n } = s.plan;
   const u = s.units;
   setShared(v, at, s, x, up);
+  // XP given: row xi[i] of the table for token i (the kernel skips its product when XC is 0).
+  if (fromTable) for (let i = 0, o = at.xp >> 2; i < n; i++, o += gup) v.f32.set(x.p!.subarray(x.xi![i]! * gup, (x.xi![i]! + 1) * gup), o);
   if (at.rb !== 0) v.f32.set(padUnits(x.rb!, 1, s.gates, u, up), at.rb >> 2);
   v.f32.set(padUnits(x.h0, b, 1, u, up), at.h >> 2);
   if (nState > 1) v.f32.set(padUnits(x.c0!, b, 1, u, up), at.c >> 2);
@@ -180,6 +195,33 @@ export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save
     saved.set(new Float32Array(k.memory.buffer, at.saved, len));
   }
   return { packed, saved };
+}
+
+/** Table rows projected per product in `projectRows` (kernel memory for the rows and their projections: 1.3 MB for 64 features and 256 columns). */
+const PROJECT_CHUNK = 1024;
+
+/**
+ * The input projections x W of `rows` [M, F] (for example an embedding
+ * table) with the forward pass's own product and padding, written into
+ * `out` [M, gates * up] (units padded to a multiple of 4, padded lanes 0):
+ * row m is bit for bit what the forward pass computes for a token whose
+ * input is row m. In chunks, so kernel memory stays small.
+ */
+export function projectRows(k: RnnKernel, rows: Float32Array, w: Float32Array, features: number, gates: number, units: number, out: Float32Array): void {
+  const up = (units + 3) & ~3;
+  const gup = gates * up;
+  const m = rows.length / features;
+  const a = new KernelArena(k);
+  const F = 4;
+  const at = { w: a.take(features * gup * F), x: a.take(PROJECT_CHUNK * features * F), y: a.take(PROJECT_CHUNK * gup * F) };
+  const v = a.commit();
+  v.f32.set(padUnits(w, features, gates, units, up), at.w >> 2);
+  for (let r0 = 0; r0 < m; r0 += PROJECT_CHUNK) {
+    const c = Math.min(PROJECT_CHUNK, m - r0);
+    v.f32.set(rows.subarray(r0 * features, (r0 + c) * features), at.x >> 2);
+    k.gemm(at.x, features, 1, at.w, gup, at.y, gup, c, features, gup, 0);
+    out.set(v.f32.subarray(at.y >> 2, (at.y >> 2) + c * gup), r0 * gup);
+  }
 }
 
 /** Gradients of the recurrence inputs, unpadded. */
