@@ -106,11 +106,14 @@ export function buildTransformerTagger(vocab: number, nTags: number, seed: numbe
   const one = (t: SymbolicTensor | SymbolicTensor[]) => t as SymbolicTensor;
   const ids = Input({ shape: [null], dtype: 'int32' });
   const x = one(new Embedding({ inputDim: vocab, outputDim: EMBED, maskZero: true, embeddingsInitializer: { className: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed } } }).apply(ids));
-  const att = one(new MultiHeadAttention({ numHeads: 2, keyDim: EMBED / 2 }).apply([x, x]));
+  // Every initializer seeded: each build (each round of bench:tagger) starts from the same weights.
+  // (As in Keras, MultiHeadAttention gives its query, key and value projections the same seeded initializer.)
+  const glorot = (k: number) => ({ className: 'GlorotUniform', config: { seed: seed + k } });
+  const att = one(new MultiHeadAttention({ numHeads: 2, keyDim: EMBED / 2, kernelInitializer: glorot(1) }).apply([x, x]));
   const h1 = one(new LayerNormalization({}).apply(one(new Add().apply([x, att]))));
-  const ff = one(new Dense({ units: EMBED }).apply(one(new Dense({ units: 128, activation: 'relu' }).apply(h1))));
+  const ff = one(new Dense({ units: EMBED, kernelInitializer: glorot(3) }).apply(one(new Dense({ units: 128, activation: 'relu', kernelInitializer: glorot(2) }).apply(h1))));
   const h2 = one(new LayerNormalization({}).apply(one(new Add().apply([h1, ff]))));
-  const y = one(new Dense({ units: nTags, activation: 'softmax' }).apply(h2));
+  const y = one(new Dense({ units: nTags, activation: 'softmax', kernelInitializer: glorot(4) }).apply(h2));
   const model = new Model({ inputs: ids, outputs: y, name: 'transformer_tagger' });
   model.compile({ optimizer: new Adam({ learningRate: lr }), loss: 'sparse_categorical_crossentropy', metrics: [] });
   return model;
