@@ -97,8 +97,12 @@ function workerThreads(): WorkerThreads | null {
   return builtin<WorkerThreads>('node:worker_threads');
 }
 
+let cores: number | null = null;
+
+/** The machine's cores (asked once: ops ask for the thread count at every call). */
 function machineCores(): number {
-  return builtin<{ availableParallelism?: () => number }>('node:os')?.availableParallelism?.() ?? 1;
+  cores ??= builtin<{ availableParallelism?: () => number }>('node:os')?.availableParallelism?.() ?? 1;
+  return cores;
 }
 
 function message(e: unknown): string {
