@@ -283,8 +283,11 @@ async function main(): Promise<void> {
   const fl = flopsPerToken(64, 64, data.tags.length);
 
   // ---- Report.
-  const best = (key: 'trainTokensPerSec' | 'inferTokensPerSec') => torch.reduce<RunResult | null>((a, r) => (a === null || r[key] > a[key] ? r : a), null);
-  const ratio = (m: number, p: RunResult | null, key: 'trainTokensPerSec' | 'inferTokensPerSec') => (p === null ? 'n/a' : `${(m / p[key]).toFixed(2)}x`);
+  type Rate = 'trainTokensPerSec' | 'inferTokensPerSec';
+  /** The fastest run of `runs` at `key` (PyTorch's faster thread setting), or null. */
+  const fastest = (runs: RunResult[], key: Rate) => runs.reduce<RunResult | null>((a, r) => (a === null || r[key] > a[key] ? r : a), null);
+  const best = (key: Rate) => fastest(torch, key);
+  const ratio = (m: number, p: RunResult | null, key: Rate) => (p === null ? 'n/a' : `${(m / p[key]).toFixed(2)}x`);
   const lines: string[] = [];
   const out = (s: string) => {
     lines.push(s);
@@ -308,8 +311,7 @@ async function main(): Promise<void> {
     out(`| round | Masque train / infer tok/s | PyTorch's faster train / infer tok/s | ratio train | ratio infer |`);
     out(`| --- | --- | --- | --- | --- |`);
     rounds.forEach((r, k) => {
-      const pick = (key: 'trainTokensPerSec' | 'inferTokensPerSec') => r.torch.reduce<RunResult | null>((a, x) => (a === null || x[key] > a[key] ? x : a), null);
-      const pt = pick('trainTokensPerSec'), pi = pick('inferTokensPerSec');
+      const pt = fastest(r.torch, 'trainTokensPerSec'), pi = fastest(r.torch, 'inferTokensPerSec');
       out(`| ${k + 1} | ${Math.round(r.masque.trainTokensPerSec)} / ${Math.round(r.masque.inferTokensPerSec)} | ${pt ? Math.round(pt.trainTokensPerSec) : 'n/a'} / ${pi ? Math.round(pi.inferTokensPerSec) : 'n/a'} | ${ratio(r.masque.trainTokensPerSec, pt, 'trainTokensPerSec')} | ${ratio(r.masque.inferTokensPerSec, pi, 'inferTokensPerSec')} |`);
     });
   }
