@@ -7,7 +7,7 @@
  * (ops/attention_ops.ts) give on tensors.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { withMasks, type MaskedOutputs } from '../../engine/layer.js';
+import { withMasks, type MaskedOutputs, type SaveTree } from '../../engine/layer.js';
 import type { MaskSpec, Shape, TensorSpec } from '../../engine/types.js';
 import { broadcastFast, checkAttentionMask, combineAttentionMask, finiteAtMaskedChecked } from '../../ops/attention_ops.js';
 import { allValid } from '../../ops/packed_attention_ops.js';
@@ -174,4 +174,13 @@ export function runAttention(paths: AttentionPaths, inputs: tf.Tensor[], args: A
   }
   if (args.returnAttentionScores) return withMasks([output, scores!], [qm, scoresMask]);
   return withMasks(output, qm);
+}
+
+/**
+ * A multi-head attention layer's save tree as Keras writes it: its own
+ * tree with the weightless Dropout and Softmax sub-layers as empty groups.
+ */
+export function withAttentionSubLayers(tree: SaveTree): SaveTree {
+  const empty = (name: string): SaveTree => ({ name, vars: [], groups: {} });
+  return { ...tree, groups: { ...tree.groups, _dropout_layer: empty('dropout'), _softmax: empty('softmax') } };
 }

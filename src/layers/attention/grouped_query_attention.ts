@@ -30,7 +30,7 @@ import { softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops
 import { groupedCombine, groupedLogits, repeatHeads } from '../../ops/grouped_attention_ops.js';
 import { maskValues, packedAttention, planPackedAttention } from '../../ops/packed_attention_ops.js';
 import { EinsumDense } from './einsum_dense.js';
-import { attentionInputs, outputAndScoresSpecs, runAttention, type AttentionPaths } from './attention_specs.js';
+import { attentionInputs, outputAndScoresSpecs, runAttention, withAttentionSubLayers, type AttentionPaths } from './attention_specs.js';
 
 export interface GroupQueryAttentionArgs extends BaseLayerArgs {
   headDim: number;
@@ -152,9 +152,7 @@ export class GroupQueryAttention extends Layer<GroupQueryAttentionCallArgs, bool
 
   /** Keras also saves its weightless Softmax and Dropout sub-layers, as empty groups. */
   override saveTree(): SaveTree {
-    const tree = super.saveTree();
-    const empty = (name: string): SaveTree => ({ name, vars: [], groups: {} });
-    return { ...tree, groups: { ...tree.groups, _dropout_layer: empty('dropout'), _softmax: empty('softmax') } };
+    return withAttentionSubLayers(super.saveTree());
   }
 
   /** Returns the output (and the scores) with their masks: the query mask, and the combined [B, 1, T, S] mask on the scores. */

@@ -24,7 +24,7 @@ import { softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops
 import { maskValues, packedAttention, planPackedAttention, type GroupSpan } from '../../ops/packed_attention_ops.js';
 import { attendPackedGroups, fusedInferenceAvailable, type RowsAt } from '../../ops/fused_attention_ops.js';
 import { EinsumDense } from './einsum_dense.js';
-import { outputAndScoresSpecs, runAttention, type AttentionPaths } from './attention_specs.js';
+import { outputAndScoresSpecs, runAttention, withAttentionSubLayers, type AttentionPaths } from './attention_specs.js';
 import { matMul } from '../../ops/matmul.js';
 
 export interface MultiHeadAttentionArgs extends BaseLayerArgs {
@@ -200,9 +200,7 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
 
   /** Keras also saves its weightless Softmax and Dropout sub-layers, as empty groups. */
   override saveTree(): SaveTree {
-    const tree = super.saveTree();
-    const empty = (name: string): SaveTree => ({ name, vars: [], groups: {} });
-    return { ...tree, groups: { ...tree.groups, _dropout_layer: empty('dropout'), _softmax: empty('softmax') } };
+    return withAttentionSubLayers(super.saveTree());
   }
 
   /** Returns the output (and the scores) with their masks: the query mask, and the combined [B, 1, T, S] mask on the scores. */
