@@ -252,26 +252,54 @@ export function maskedNonFinite(x: usize, mask: usize, steps: i32, f: i32): i32 
 }
 
 /**
- * The mean over axis 1 of x [b, s, f] into out [b, f]: each (row, feature)
- * summed in step order in float32, then divided by s once (the same
- * float32 operations as tfjs's mean on the wasm backend).
+ * The mean over axis 1 of [b, s, f] rows into out [b, f]: each (row,
+ * feature) summed in step order in float32, then divided by s once (the
+ * same float32 operations as tfjs's mean on the wasm backend). Step j of
+ * batch row r is the f floats at x + 4 f (r s + j), or, when ids is not 0,
+ * at x + 4 f ids[r s + j] (x a table of rows, ids i32 [b s]: the mean of an
+ * embedding lookup read from its table, the same values). Sixteen features
+ * at a time are summed over all steps in registers.
  */
-export function meanOverSteps(x: usize, b: i32, s: i32, f: i32, out: usize): void {
-  const f4 = f & ~3;
+export function meanOverSteps(x: usize, ids: usize, b: i32, s: i32, f: i32, out: usize): void {
   const sv = f32x4.splat(<f32>s);
+  const fb = <usize>f << 2;
   for (let r = 0; r < b; r++) {
     const o = out + (<usize>(r * f) << 2);
-    const base = x + (<usize>(r * s * f) << 2);
+    const first = r * s;
     let d = 0;
-    for (; d < f4; d += 4) {
+    for (; d + 16 <= f; d += 16) {
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0);
+      let a3 = f32x4.splat(0);
+      for (let j = 0; j < s; j++) {
+        const p = stepRow(x, ids, first + j, fb) + (<usize>d << 2);
+        a0 = f32x4.add(a0, v128.load(p));
+        a1 = f32x4.add(a1, v128.load(p, 16));
+        a2 = f32x4.add(a2, v128.load(p, 32));
+        a3 = f32x4.add(a3, v128.load(p, 48));
+      }
+      const q = o + (<usize>d << 2);
+      v128.store(q, f32x4.div(a0, sv));
+      v128.store(q, f32x4.div(a1, sv), 16);
+      v128.store(q, f32x4.div(a2, sv), 32);
+      v128.store(q, f32x4.div(a3, sv), 48);
+    }
+    for (; d + 4 <= f; d += 4) {
       let acc = f32x4.splat(0);
-      for (let j = 0; j < s; j++) acc = f32x4.add(acc, v128.load(base + (<usize>((j * f + d)) << 2)));
+      for (let j = 0; j < s; j++) acc = f32x4.add(acc, v128.load(stepRow(x, ids, first + j, fb) + (<usize>d << 2)));
       v128.store(o + (<usize>d << 2), f32x4.div(acc, sv));
     }
     for (; d < f; d++) {
       let acc: f32 = 0;
-      for (let j = 0; j < s; j++) acc += load<f32>(base + (<usize>(j * f + d) << 2));
+      for (let j = 0; j < s; j++) acc += load<f32>(stepRow(x, ids, first + j, fb) + (<usize>d << 2));
       store<f32>(o + (<usize>d << 2), acc / <f32>s);
     }
   }
+}
+
+/** The address of step n's row for meanOverSteps: row n of x, or row ids[n] of x when ids is not 0. */
+@inline
+function stepRow(x: usize, ids: usize, n: i32, fb: usize): usize {
+  return x + (ids == 0 ? <usize>n : <usize>load<i32>(ids + (<usize>n << 2))) * fb;
 }

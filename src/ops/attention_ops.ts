@@ -10,6 +10,7 @@ import { MasqueError, formatShape } from '../errors.js';
 import { expandMask } from './mask_ops.js';
 import { f32, heapView, onCpuMemoryBackend, wasmHeapOffset } from './heap_view.js';
 import { heapOps } from './heap_ops.js';
+import { tableRowsOf, type LookupSource } from './lookup_source.js';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -196,6 +197,8 @@ function maskedPositionsFinite(x: tf.Tensor, mask: tf.Tensor): boolean | null {
   const [b, t] = x.shape as [number, number];
   if (!onCpuMemoryBackend() || x.dtype !== 'float32' || x.rank < 3 || mask.dtype !== 'bool' || mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] !== t) return null;
   const f = x.size / (b * t);
+  const source = tableRowsOf(x, b * t, f);
+  if (source !== null) return tableRowsFinite(source, heapView(mask), f);
   const ops = heapOps();
   const [xo, mo] = [wasmHeapOffset(x), wasmHeapOffset(mask)];
   // On the wasm backend: one SIMD pass over the masked steps (asm/attention_kernels.ts).
@@ -211,6 +214,28 @@ function maskedPositionsFinite(x: tf.Tensor, mask: tf.Tensor): boolean | null {
     for (; k + 4 <= end; k += 4) z += xv[k]! * 0 + xv[k + 1]! * 0 + xv[k + 2]! * 0 + xv[k + 3]! * 0;
     for (; k < end; k++) z += xv[k]! * 0;
     if (z !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the rows of an embedding lookup's output at masked positions
+ * (mask byte 0) are finite, read from its table: each distinct id among
+ * them once (padding is one id), not a pass over the padded batch.
+ */
+function tableRowsFinite(source: LookupSource, mask: Float32Array | Int32Array | Uint8Array, f: number): boolean {
+  const { ids } = source;
+  const table = f32(source.table);
+  const seen = new Set<number>();
+  let last = -1;
+  for (let p = 0; p < ids.length; p++) {
+    if (mask[p]) continue;
+    const id = ids[p]!;
+    if (id === last) continue;
+    last = id;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (let k = id * f, end = k + f; k < end; k++) if (!Number.isFinite(table[k]!)) return false;
   }
   return true;
 }

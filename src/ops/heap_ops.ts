@@ -20,8 +20,8 @@ export interface HeapOps {
   layerNormRows(x: number, out: number, rows: number, f: number, gamma: number, beta: number, eps: number): void;
   /** 1 if a masked step (mask byte 0) of x [steps, f] holds NaN or Inf, else 0. */
   maskedNonFinite(x: number, mask: number, steps: number, f: number): number;
-  /** out [b, f] = the mean over axis 1 of x [b, s, f], summed in step order in float32. */
-  meanOverSteps(x: number, b: number, s: number, f: number, out: number): void;
+  /** out [b, f] = the mean over axis 1 of x [b, s, f] (ids 0), or of the rows x[ids] of a table (ids i32 [b s]), summed in step order in float32. */
+  meanOverSteps(x: number, ids: number, b: number, s: number, f: number, out: number): void;
 }
 
 let bound: { memory: WebAssembly.Memory; ops: HeapOps | null } | null = null;

@@ -41,3 +41,15 @@ export function lookupSource(t: tf.Tensor): LookupSource | null {
   if (s === undefined || s.table.isDisposed || s.table.dataId !== s.dataId || inPlaceWriteCount(s.table) !== s.writes || t.isDisposed) return null;
   return s;
 }
+
+/**
+ * The lookup that made `t` when its output rows are rows of a float32
+ * [V, f] table, `n` of them (t read as [n, f]): row k of `t` is then row
+ * ids[k] of the table, bit for bit, and a consumer may read the table
+ * instead (a padded batch repeats one row). Null otherwise.
+ */
+export function tableRowsOf(t: tf.Tensor, n: number, f: number): LookupSource | null {
+  const s = lookupSource(t);
+  if (s === null || s.table.dtype !== 'float32' || s.table.rank !== 2 || s.table.shape[1] !== f || s.ids.length !== n || t.size !== n * f) return null;
+  return s;
+}

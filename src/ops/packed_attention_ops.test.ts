@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
 import { gatherRows, gatherRowsAndMean, packedAttention, planPackedAttention, setAttentionPacking, type PlanArgs } from './packed_attention_ops.js';
 import { softmaxReplaceMasked } from './attention_ops.js';
+import { embeddingLookup } from './embedding_lookup.js';
+import { tableRowsOf } from './lookup_source.js';
 
 const valid = (lengths: number[], t: number, pre = false) =>
   Uint8Array.from(lengths.flatMap((l) => Array.from({ length: t }, (_, i) => (pre ? i >= t - l : i < l) ? 1 : 0)));
@@ -127,6 +129,50 @@ test('gatherRowsAndMean: the same bits as tf.gather and tf.mean over axis 1, and
     const sparse = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gatherRowsAndMean(a, idx, true), wRows)))(x);
     const flat = tf.reshape(sparse, [b * s, f]).arraySync() as number[][];
     flat.forEach((row, r) => assert.ok(idx.includes(r) || row.every((v) => v === 0), `row ${r}`));
+  });
+});
+
+test('the plan without a causal or sliding-window band (rows scanned natively) equals the per-query loop, on masks with holes', () => {
+  let seed = 11;
+  const r = () => (seed = (seed * 69069 + 1) % 4294967296) / 4294967296;
+  for (let trial = 0; trial < 200; trial++) {
+    const b = 1 + Math.floor(r() * 6);
+    const t = 1 + Math.floor(r() * 9);
+    const s = 1 + Math.floor(r() * 9);
+    // Random masks, holes and empty rows included; sometimes none.
+    const mask = (n: number, p: number) => (r() < 0.15 ? null : Uint8Array.from({ length: n }, () => (r() < p ? 1 : 0)));
+    const qValid = mask(b * t, r());
+    const kValid = mask(b * s, r());
+    for (const noKey of ['fallback', 'full'] as const) {
+      const args = base({ b, t, s, qValid, kValid, noKey, force: true, costs: { pair: 1 + Math.floor(r() * 9), token: Math.floor(r() * 9), group: Math.floor(r() * 40) } });
+      // A sliding window as long as both sequences restricts nothing, but takes the per-query loop.
+      const looped = planPackedAttention({ ...args, slidingWindow: Math.max(t, s) });
+      assert.deepEqual(planPackedAttention(args), looped, `trial ${trial}, ${noKey}`);
+    }
+  }
+});
+
+test('gatherRowsAndMean of an embedding lookup reads the mean from the table by the ids: the same bits as from the lookup output', () => {
+  tf.tidy(() => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 5;
+    // 64 features (four blocks of 16), 21 (a block of 16, one of 4, one alone), 3 (alone only).
+    for (const f of [64, 21, 3]) {
+      const [b, s, vocab] = [3, 11, 9];
+      const table = tf.tensor2d(Float32Array.from({ length: vocab * f }, rnd), [vocab, f]);
+      // Padding (id 0) after, before and around the real ids.
+      const ids = tf.tensor2d([[4, 2, 2, 7, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 1, 8, 3, 5], [0, 0, 6, 6, 6, 6, 6, 6, 0, 0, 0]], [b, s], 'int32');
+      const x = embeddingLookup(table, ids);
+      const copy = tf.clone(x);
+      // Only the lookup's own output has a source (a clone is another tensor).
+      assert.ok(tableRowsOf(x, b * s, f) !== null);
+      assert.equal(tableRowsOf(copy, b * s, f), null);
+      const idx = Int32Array.from([0, 1, 2, 3, 18, 19, 20, 21, 24, 25]);
+      const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+      const fromTable = bits(gatherRowsAndMean(x, idx, true));
+      assert.deepEqual(fromTable, bits(gatherRowsAndMean(copy, idx, true)), `f ${f}`);
+      if (tf.getBackend() === 'wasm') assert.deepEqual(fromTable, bits(tf.concat([tf.gather(tf.reshape(copy, [b * s, f]), tf.tensor1d(idx, 'int32')), tf.mean(copy, 1)], 0)), `f ${f}: tf.mean`);
+    }
   });
 });
 

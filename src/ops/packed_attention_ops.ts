@@ -17,6 +17,7 @@
 import { tf } from '../runtime/tfjs.js';
 import { f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, sliceRowsFast, wasmHeapOffset, writeTensor } from './heap_view.js';
 import { heapOps } from './heap_ops.js';
+import { tableRowsOf } from './lookup_source.js';
 
 export type PackingMode = 'auto' | 'always' | 'never';
 let packingMode: PackingMode = 'auto';
@@ -95,7 +96,14 @@ export function planPackedAttention(a: PlanArgs): AttentionPlan | null {
   const fallbackAt = new Uint8Array(b * t);
   const rows: { row: number; qf: number; wq: number; kf: number; wk: number }[] = [];
   const prefix = new Int32Array(s + 1);
+  const banded = causal || w !== null;
   for (let r = 0; r < b; r++) {
+    if (!banded) {
+      // Every query of the row sees the same keys: its window is its valid queries, and padded queries take the fallback.
+      const span = unbandedRow(r, a);
+      if (span !== null) rows.push(span);
+      continue;
+    }
     for (let j = 0; j < s; j++) prefix[j + 1] = prefix[j]! + (kValid === null || kValid[r * s + j] ? 1 : 0);
     let qf = -1;
     let ql = -1;
@@ -180,6 +188,29 @@ export function planPackedAttention(a: PlanArgs): AttentionPlan | null {
     offset += g.rows.length * g.wq;
   }
   return { groups, assemble, cost, denseCost };
+}
+
+/**
+ * Row r's query and key windows when no causal or sliding-window band
+ * applies (each valid query sees every valid key of its row), found by
+ * scanning the masks natively (indexOf); null when no query of the row is
+ * computed (none valid, or no valid key with noKey 'fallback'). Positions
+ * outside the valid queries take the fallback.
+ */
+function unbandedRow(r: number, a: PlanArgs): { row: number; qf: number; wq: number; kf: number; wk: number } | null {
+  const { t, s, qValid, kValid } = a;
+  const [qf, ql] = qValid === null ? [0, t - 1] : validSpan(qValid, r * t, t);
+  if (qf < 0) return null;
+  const [kf, kl] = kValid === null ? [0, s - 1] : validSpan(kValid, r * s, s);
+  if (kf < 0) return a.noKey === 'fallback' ? null : { row: r, qf, wq: ql - qf + 1, kf: 0, wk: s };
+  return { row: r, qf, wq: ql - qf + 1, kf, wk: kl - kf + 1 };
+}
+
+/** The first and last index (relative to `start`) of a nonzero byte in valid[start, start + n), or [-1, -1]. */
+function validSpan(valid: Uint8Array, start: number, n: number): [number, number] {
+  const row = valid.subarray(start, start + n);
+  const first = row.indexOf(1);
+  return first < 0 ? [-1, -1] : [first, row.lastIndexOf(1)];
 }
 
 function makeGroup(members: { row: number; qf: number; wq: number; kf: number; wk: number }[], a: PlanArgs): AttentionGroup {
@@ -307,36 +338,31 @@ export function gatherRowsAndMean(x: tf.Tensor, idx: Int32Array, withMean: boole
     });
   }
   const shape = x.shape;
-  const forward = (xt: tf.Tensor) =>
-    writeTensor([n + (withMean ? b : 0), f], 'float32', (out) => {
-      const xv = f32(xt);
-      copyRowRuns(xv, out, idx, null, n, f);
-      if (!withMean) return;
-      const ops = heapOps();
-      const xo = wasmHeapOffset(xt);
-      if (ops !== null && xo !== null) {
-        // One SIMD pass (asm/attention_kernels.ts meanOverSteps), the same float32 sums in the same order.
-        ops.meanOverSteps(xo, b, s, f, out.byteOffset + 4 * n * f);
-        return;
-      }
-      const acc = new Float32Array(f);
-      const f4 = f - (f % 4);
-      for (let r = 0; r < b; r++) {
-        acc.fill(0);
-        for (let a = r * s * f, end = (r + 1) * s * f; a < end; a += f) {
-          let k = 0;
-          for (; k < f4; k += 4) {
-            acc[k]! += xv[a + k]!;
-            acc[k + 1]! += xv[a + k + 1]!;
-            acc[k + 2]! += xv[a + k + 2]!;
-            acc[k + 3]! += xv[a + k + 3]!;
-          }
-          for (; k < f; k++) acc[k]! += xv[a + k]!;
+  const forward = (xt: tf.Tensor) => {
+    // An embedding lookup's output is read for its mean from its table by
+    // the ids (the same values): its padded steps are one table row, read
+    // from cache, not a pass over the padded batch. The ids go into the
+    // heap before the output is allocated (an allocation may move the heap).
+    const ops = withMean ? heapOps() : null;
+    const source = ops !== null ? tableRowsOf(xt, b * s, f) : null;
+    const ids = source === null ? null : writeTensor([b * s], 'int32', (o) => o.set(source.ids));
+    try {
+      return writeTensor([n + (withMean ? b : 0), f], 'float32', (out) => {
+        const xv = f32(xt);
+        copyRowRuns(xv, out, idx, null, n, f);
+        if (!withMean) return;
+        const xo = wasmHeapOffset(ids === null ? xt : source!.table);
+        if (ops !== null && xo !== null) {
+          // One SIMD pass (asm/attention_kernels.ts meanOverSteps), the same float32 sums in the same order.
+          ops.meanOverSteps(xo, ids === null ? 0 : wasmHeapOffset(ids)!, b, s, f, out.byteOffset + 4 * n * f);
+          return;
         }
-        const o = (n + r) * f;
-        for (let k = 0; k < f; k++) out[o + k] = acc[k]! / s;
-      }
-    });
+        meanRowsJs(xv, out, n * f, b, s, f);
+      });
+    } finally {
+      ids?.dispose();
+    }
+  };
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
     value: forward(args[0] as tf.Tensor),
     gradFunc: (dy: tf.Tensor) => {
@@ -371,6 +397,26 @@ export function gatherRowsAndMean(x: tf.Tensor, idx: Int32Array, withMean: boole
   }))(x);
 }
 
+/** out[o + r f + k] = the mean over the s steps of feature k of row r of x [b, s, f], summed in step order in float32. */
+function meanRowsJs(xv: Float32Array, out: Float32Array, o: number, b: number, s: number, f: number): void {
+  const acc = new Float32Array(f);
+  const f4 = f - (f % 4);
+  for (let r = 0; r < b; r++) {
+    acc.fill(0);
+    for (let a = r * s * f, end = (r + 1) * s * f; a < end; a += f) {
+      let k = 0;
+      for (; k < f4; k += 4) {
+        acc[k]! += xv[a + k]!;
+        acc[k + 1]! += xv[a + k + 1]!;
+        acc[k + 2]! += xv[a + k + 2]!;
+        acc[k + 3]! += xv[a + k + 3]!;
+      }
+      for (; k < f; k++) acc[k]! += xv[a + k]!;
+    }
+    for (let k = 0; k < f; k++) out[o + r * f + k] = acc[k]! / s;
+  }
+}
+
 /**
  * The [B, T, W] output from the packed rows [N, W] and the fallback rows
  * [B, W]: packed row i goes to position dst[i] when keep[i], every position
@@ -403,13 +449,10 @@ function assembleRows(packed: tf.Tensor, fb: tf.Tensor, dst: Int32Array, keep: U
       const fv = f32(args[1] as tf.Tensor);
       // Each run of positions that take the fallback: its first row, then doubling block copies.
       for (let r = 0; r < b; r++) {
-        for (let p = r * t, end = (r + 1) * t; p < end; ) {
-          if (!notPacked[p]) {
-            p++;
-            continue;
-          }
-          let q = p + 1;
-          while (q < end && notPacked[q]) q++;
+        const end = (r + 1) * t;
+        for (let p = notPacked.indexOf(1, r * t); p >= 0 && p < end; p = notPacked.indexOf(1, p)) {
+          const next = notPacked.indexOf(0, p);
+          const q = next < 0 || next > end ? end : next;
           for (let k = 0; k < w; k++) out[p * w + k] = fv[r * w + k]!;
           for (let done = 1; done < q - p; ) {
             const m = Math.min(done, q - p - done);
@@ -478,15 +521,17 @@ export function packedAttention(plan: AttentionPlan, query: tf.Tensor, keys: tf.
       ko += g.rows.length * g.wk;
     }
     // Positions no packed row takes: they need the fallback (and so its mean) only if there are any.
-    const rows = nq;
-    const notPacked = new Uint8Array(b * t);
-    let needFallback = plan.groups.length === 0;
-    for (let p = 0; p < b * t; p++) {
-      if (plan.assemble[p]! >= rows) {
-        notPacked[p] = 1;
-        needFallback = true;
+    // (A position is packed when its entry in plan.assemble is the packed row that gathered it: visiting the gathered rows finds them all.)
+    const notPacked = new Uint8Array(b * t).fill(1);
+    let packedCount = 0;
+    for (let i = 0; i < nq; i++) {
+      const p = qIdx[i]!;
+      if (plan.assemble[p] === i) {
+        notPacked[p] = 0;
+        packedCount++;
       }
     }
+    const needFallback = plan.groups.length === 0 || packedCount < b * t;
     // Self-attention over the same windows gathers the same rows: gather once.
     let sameRows = qIdx.length === kIdx.length;
     for (let i = 0; sameRows && i < qIdx.length; i++) sameRows = qIdx[i] === kIdx[i];
@@ -567,11 +612,18 @@ export function scatterRows(x: tf.Tensor, indices: tf.Tensor, n: number): tf.Ten
   return f(x);
 }
 
-/** A [B, T] bool mask's values on the CPU (null stays null). */
+/** Masks already read, by data id (tensor data does not change; one mask is often the query's and the value's). */
+const maskReads = new WeakMap<object, Uint8Array>();
+
+/** A [B, T] bool mask's values on the CPU (null stays null); read once per mask data, and not to be modified. */
 export function maskValues(mask: tf.Tensor | null): Uint8Array | null {
   if (mask === null) return null;
+  const known = maskReads.get(mask.dataId);
+  if (known !== undefined) return known;
   const d = mask.dataSync() as Uint8Array | Int32Array;
-  return d instanceof Uint8Array ? d : Uint8Array.from(d);
+  const values = d instanceof Uint8Array ? d : Uint8Array.from(d);
+  maskReads.set(mask.dataId, values);
+  return values;
 }
 
 /** True when `mask` is null or all true (read back to the CPU). */
