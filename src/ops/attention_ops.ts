@@ -198,7 +198,10 @@ function maskedPositionsFinite(x: tf.Tensor, mask: tf.Tensor): boolean | null {
   if (!onCpuMemoryBackend() || x.dtype !== 'float32' || x.rank < 3 || mask.dtype !== 'bool' || mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] !== t) return null;
   const f = x.size / (b * t);
   const source = tableRowsOf(x, b * t, f);
-  if (source !== null) return tableRowsFinite(source, heapView(mask), f);
+  if (source !== null) {
+    const mv = heapView(mask);
+    return tableRowsFinite(source, mv instanceof Uint8Array ? mv : Uint8Array.from(mv, (v) => (v ? 1 : 0)), f);
+  }
   const ops = heapOps();
   const [xo, mo] = [wasmHeapOffset(x), wasmHeapOffset(mask)];
   // On the wasm backend: one SIMD pass over the masked steps (asm/attention_kernels.ts).
@@ -223,19 +226,24 @@ function maskedPositionsFinite(x: tf.Tensor, mask: tf.Tensor): boolean | null {
  * (mask byte 0) are finite, read from its table: each distinct id among
  * them once (padding is one id), not a pass over the padded batch.
  */
-function tableRowsFinite(source: LookupSource, mask: Float32Array | Int32Array | Uint8Array, f: number): boolean {
+function tableRowsFinite(source: LookupSource, mask: Uint8Array, f: number): boolean {
   const { ids } = source;
   const table = f32(source.table);
   const seen = new Set<number>();
   let last = -1;
-  for (let p = 0; p < ids.length; p++) {
-    if (mask[p]) continue;
-    const id = ids[p]!;
-    if (id === last) continue;
-    last = id;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (let k = id * f, end = k + f; k < end; k++) if (!Number.isFinite(table[k]!)) return false;
+  // Runs of masked positions are found by a native scan of the mask (indexOf); within a run, ids change rarely.
+  for (let p = mask.indexOf(0); p >= 0; ) {
+    const next = mask.indexOf(1, p);
+    const end = next < 0 ? ids.length : next;
+    for (; p < end; p++) {
+      const id = ids[p]!;
+      if (id === last) continue;
+      last = id;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      for (let k = id * f, e = k + f; k < e; k++) if (!Number.isFinite(table[k]!)) return false;
+    }
+    p = next < 0 ? -1 : mask.indexOf(0, next);
   }
   return true;
 }

@@ -206,11 +206,11 @@ function unbandedRow(r: number, a: PlanArgs): { row: number; qf: number; wq: num
   return { row: r, qf, wq: ql - qf + 1, kf, wk: kl - kf + 1 };
 }
 
-/** The first and last index (relative to `start`) of a nonzero byte in valid[start, start + n), or [-1, -1]. */
+/** The first and last index (relative to `start`) of a 1 in valid[start, start + n), or [-1, -1]. */
 function validSpan(valid: Uint8Array, start: number, n: number): [number, number] {
-  const row = valid.subarray(start, start + n);
-  const first = row.indexOf(1);
-  return first < 0 ? [-1, -1] : [first, row.lastIndexOf(1)];
+  const first = valid.indexOf(1, start);
+  if (first < 0 || first >= start + n) return [-1, -1];
+  return [first - start, valid.lastIndexOf(1, start + n - 1) - start];
 }
 
 function makeGroup(members: { row: number; qf: number; wq: number; kf: number; wk: number }[], a: PlanArgs): AttentionGroup {
