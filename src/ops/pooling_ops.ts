@@ -31,11 +31,16 @@ function maskedMeanSteps(x: tf.Tensor, mask: tf.Tensor, keepdims: boolean): tf.T
       for (let i = 0; i < b; i++) {
         acc.fill(0);
         let n = 0;
-        for (let s = 0; s < t; s++) {
-          if (!valid[i * t + s]) continue;
-          n++;
-          const o = (i * t + s) * f;
-          for (let j = 0; j < f; j++) acc[j]! += xv[o + j]!;
+        // Runs of valid steps, found by a native scan of the mask (padding is skipped, not visited).
+        const end = (i + 1) * t;
+        for (let p = valid.indexOf(1, i * t); p >= 0 && p < end; p = valid.indexOf(1, p)) {
+          const next = valid.indexOf(0, p);
+          const stop = next < 0 || next > end ? end : next;
+          for (; p < stop; p++) {
+            n++;
+            const o = p * f;
+            for (let j = 0; j < f; j++) acc[j]! += xv[o + j]!;
+          }
         }
         const d = Math.max(n, 1);
         for (let j = 0; j < f; j++) out[i * f + j] = acc[j]! / d;
