@@ -10,9 +10,11 @@
  *
  * What padding still costs is a few passes over the padded batch, written
  * in JavaScript on the tensors in place on the wasm and cpu backends: the
- * fallback's mean over all steps (read with the gather, in one op), the
- * assembled output (one write), and in training one write of the input's
- * gradient; every other op works on the real tokens only.
+ * fallback's mean over all steps (read with the gather, in one op; for an
+ * Embedding's own output read from its table by the ids, so the padded
+ * steps are one cached row), the assembled output (one write), and in
+ * training one write of the input's gradient; every other op works on the
+ * real tokens only.
  */
 import { tf } from '../runtime/tfjs.js';
 import { f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, sliceRowsFast, wasmHeapOffset, writeTensor } from './heap_view.js';
