@@ -28,6 +28,7 @@ import { makeSource, type BatchOptions, type DataSource, type SampleWeightData }
 import { withScope, withScopeAsync, type DisposeScope } from './dispose_scope.js';
 import { ensureBuilt, evalStep, trainStep } from './train_step.js';
 import { classWeightsFor } from './class_weight.js';
+import { reuseEmbeddingGradients } from '../ops/embedding_lookup.js';
 
 export type { CompileArgs, LossSpec, MetricsSpec } from './compile.js';
 export type { EvaluateArgs, FitArgs, TrainOnBatchArgs } from './fit_options.js';
@@ -187,6 +188,8 @@ export class Trainer {
     this.model.stopTraining = false;
     const hooks = new HookScope();
     this.hooks = hooks;
+    // The Embedding gradient's buffer is reused from step to step while fit runs (ops/embedding_lookup.ts).
+    scope.track(reuseEmbeddingGradients());
     try {
       await this.epochs(c, plan, list, train, val, batches, hooks);
     } catch (e) {
