@@ -90,4 +90,22 @@ export function adam(w: usize, m: usize, v: usize, g: usize, vh: usize, wo: usiz
   }
 }
 
+/**
+ * Rows of f floats along the time axis (src/ops/sequence_ops.ts's
+ * copySteps, on byte offsets): for i < b and s < n,
+ *   dst[i, dOff + s, dCol .. dCol + f) = src[i, sOff + (reverse ? n - 1 - s : s), sCol .. sCol + f)
+ * with src [b, sT, sW] and dst [b, dT, dW] (sizes in floats). The regions
+ * must not overlap.
+ */
+export function copySteps(src: usize, sT: i32, sW: i32, sCol: i32, sOff: i32, dst: usize, dT: i32, dW: i32, dCol: i32, dOff: i32, b: i32, n: i32, f: i32, reverse: i32): void {
+  const bytes = <usize>f << 2;
+  for (let i = 0; i < b; i++) {
+    for (let s = 0; s < n; s++) {
+      const from = <usize>((i * sT + sOff + (reverse != 0 ? n - 1 - s : s)) * sW + sCol) << 2;
+      const to = <usize>((i * dT + dOff + s) * dW + dCol) << 2;
+      memory.copy(dst + to, src + from, bytes);
+    }
+  }
+}
+
 export { attendGroup, layerNormRows, maskedNonFinite, meanOverSteps } from './attention_kernels';
