@@ -14,7 +14,7 @@
 import { allocateWasmTensor, hasKernel, wasmRefCount } from '../runtime/internals.js';
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
-import { dataWrittenInPlace, f32, knownNonzeroRows, onCpuMemoryBackend, writeTensor } from './heap_view.js';
+import { dataWrittenInPlace, f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, writeTensor } from './heap_view.js';
 import { setLookupSource } from './lookup_source.js';
 
 export interface EmbeddingLookupOptions {
@@ -127,10 +127,12 @@ export function scatterAddRows(ids: Int32Array, rows: Float32Array, vocab: numbe
 /** The gradient of the lookup, written in place (in the wasm heap on wasm): zeros, then the rows of dy added. */
 function scatterAddTensor(ids: Int32Array, dy: tf.Tensor, vocab: number, dim: number): tf.Tensor {
   const only = knownNonzeroRows(dy, dim);
-  return writeTensor([vocab, dim], 'float32', (out) => {
+  const t = writeTensor([vocab, dim], 'float32', (out) => {
     out.fill(0);
     scatterAddInto(out, ids, f32(dy), vocab, dim, only);
   });
+  markSparseRows(t, rowsWritten(ids, vocab, only), dim);
+  return t;
 }
 
 /**
@@ -201,10 +203,17 @@ function reusedGradient(embeddings: tf.Variable, ids: Int32Array, dy: tf.Tensor,
   const out = f32(r.buffer);
   for (const row of r.dirty) out.fill(0, row * dim, (row + 1) * dim);
   scatterAddInto(out, ids, f32(dy), vocab, dim, only);
-  const written = only === null ? ids : Int32Array.from(only, (n) => ids[n]!);
-  r.dirty = written.filter((id) => id >= 0 && id < vocab);
+  r.dirty = rowsWritten(ids, vocab, only);
   dataWrittenInPlace(r.buffer);
+  // Zero but at these rows: Adam then reads no other row of it (ops/optimizer_ops.ts).
+  markSparseRows(r.buffer, r.dirty, dim);
   return tf.reshape(r.buffer, [vocab, dim]);
+}
+
+/** The table rows a scatter of `ids` (those at positions `only`, when given) writes. */
+function rowsWritten(ids: Int32Array, vocab: number, only: Int32Array | null): Int32Array {
+  const written = only === null ? ids : Int32Array.from(only, (n) => ids[n]!);
+  return written.filter((id) => id >= 0 && id < vocab);
 }
 
 function scatterAddInto(out: Float32Array, ids: Int32Array, rows: Float32Array, vocab: number, dim: number, only: Int32Array | null): void {
