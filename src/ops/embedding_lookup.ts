@@ -140,7 +140,8 @@ function scatterAddTensor(ids: Int32Array, dy: tf.Tensor, vocab: number, dim: nu
  * [V, D] gradient costs a write of V·D zeros each step (7.4 MB for the
  * Brown tagger's 28,814 x 64 table: about 0.9 ms per step in training, when
  * the table is not in cache), although only the batch's rows are nonzero.
- * While `reuseEmbeddingGradients` is open (`fit` opens it for its run), the
+ * While `reuseEmbeddingGradients` is open (`fit` opens it for the steps of
+ * each epoch and frees the buffer before the epoch's validation), the
  * gradient of a variable's lookup is written into one buffer kept for that
  * variable: the rows the previous step wrote are zeroed and the new ones
  * added, and the step gets a tensor that shares the buffer (a reshape). The

@@ -188,8 +188,6 @@ export class Trainer {
     this.model.stopTraining = false;
     const hooks = new HookScope();
     this.hooks = hooks;
-    // The Embedding gradient's buffer is reused from step to step while fit runs (ops/embedding_lookup.ts).
-    scope.track(reuseEmbeddingGradients());
     try {
       await this.epochs(c, plan, list, train, val, batches, hooks);
     } catch (e) {
@@ -209,16 +207,22 @@ export class Trainer {
       resetMetrics(c);
       await hooks.run(() => list.onEpochBegin(epoch));
       let i = 0;
-      for (const b of train.batches(batches)) {
-        await withScopeAsync(async (s) => {
-          s.track(b);
-          await hooks.run(() => list.onBatchBegin(i, { size: b.size }));
-          trainStep(this.model, c, plan.classWeight === null ? b : this.withClassWeights(b, plan.classWeight, s), 'fit');
-        });
-        const batchLogs = currentLogs(c);
-        await hooks.run(() => list.onBatchEnd(i, batchLogs));
-        i++;
-        if (this.model.stopTraining) break;
+      // The Embedding gradient's buffer is reused from step to step within the epoch, and freed before its end (ops/embedding_lookup.ts).
+      const reuse = reuseEmbeddingGradients();
+      try {
+        for (const b of train.batches(batches)) {
+          await withScopeAsync(async (s) => {
+            s.track(b);
+            await hooks.run(() => list.onBatchBegin(i, { size: b.size }));
+            trainStep(this.model, c, plan.classWeight === null ? b : this.withClassWeights(b, plan.classWeight, s), 'fit');
+          });
+          const batchLogs = currentLogs(c);
+          await hooks.run(() => list.onBatchEnd(i, batchLogs));
+          i++;
+          if (this.model.stopTraining) break;
+        }
+      } finally {
+        reuse.dispose();
       }
       const logs = currentLogs(c);
       if (val !== null) {
