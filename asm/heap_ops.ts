@@ -55,11 +55,22 @@ export function nonzeroSteps(x: usize, steps: i32, f: i32, out: usize): void {
  *   w' = w - (m' alpha) / (sqrt(v' or vh') + eps)
  */
 export function adam(w: usize, m: usize, v: usize, g: usize, vh: usize, wo: usize, mo: usize, vo: usize, vho: usize, n: i32, c1: f32, c2: f32, alpha: f32, eps: f32): void {
+  adamSpan(w, m, v, g, vh, wo, mo, vo, vho, 0, n, true, c1, c2, alpha, eps);
+}
+
+/**
+ * `adam` over floats [from, to), with g read from memory (useG) or taken as
+ * +0 without reading it (the same bits: the rule sees a +0 either way).
+ * Inlined, so each call site keeps its own loop for its constant useG.
+ */
+@inline
+function adamSpan(w: usize, m: usize, v: usize, g: usize, vh: usize, wo: usize, mo: usize, vo: usize, vho: usize, from: i32, to: i32, useG: bool, c1: f32, c2: f32, alpha: f32, eps: f32): void {
   const c1v = f32x4.splat(c1), c2v = f32x4.splat(c2), av = f32x4.splat(alpha), ev = f32x4.splat(eps);
-  const full = n & ~3;
-  for (let i = 0; i < full; i += 4) {
+  const zero = f32x4.splat(0);
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
     const o = <usize>i << 2;
-    const gv = v128.load(g + o);
+    const gv = useG ? v128.load(g + o) : zero;
     const mv = v128.load(m + o);
     const vv = v128.load(v + o);
     const mn = f32x4.add(mv, f32x4.mul(f32x4.sub(gv, mv), c1v));
@@ -73,9 +84,9 @@ export function adam(w: usize, m: usize, v: usize, g: usize, vh: usize, wo: usiz
     const step = f32x4.div(f32x4.mul(mn, av), f32x4.add(f32x4.sqrt(vn), ev));
     v128.store(wo + o, f32x4.sub(v128.load(w + o), step));
   }
-  for (let i = full; i < n; i++) {
+  for (; i < to; i++) {
     const o = <usize>i << 2;
-    const gs = load<f32>(g + o);
+    const gs: f32 = useG ? load<f32>(g + o) : 0;
     const ms = load<f32>(m + o);
     const vs = load<f32>(v + o);
     const mn: f32 = ms + (gs - ms) * c1;
@@ -88,6 +99,42 @@ export function adam(w: usize, m: usize, v: usize, g: usize, vh: usize, wo: usiz
     }
     store<f32>(wo + o, load<f32>(w + o) - (mn * alpha) / (sqrt<f32>(vn) + eps));
   }
+}
+
+/**
+ * Rows of f floats along the time axis (src/ops/sequence_ops.ts's
+ * copySteps, on byte offsets): for i < b and s < n,
+ *   dst[i, dOff + s, dCol .. dCol + f) = src[i, sOff + (reverse ? n - 1 - s : s), sCol .. sCol + f)
+ * with src [b, sT, sW] and dst [b, dT, dW] (sizes in floats). The regions
+ * must not overlap.
+ */
+export function copySteps(src: usize, sT: i32, sW: i32, sCol: i32, sOff: i32, dst: usize, dT: i32, dW: i32, dCol: i32, dOff: i32, b: i32, n: i32, f: i32, reverse: i32): void {
+  const bytes = <usize>f << 2;
+  for (let i = 0; i < b; i++) {
+    for (let s = 0; s < n; s++) {
+      const from = <usize>((i * sT + sOff + (reverse != 0 ? n - 1 - s : s)) * sW + sCol) << 2;
+      const to = <usize>((i * dT + dOff + s) * dW + dCol) << 2;
+      memory.copy(dst + to, src + from, bytes);
+    }
+  }
+}
+
+/**
+ * `adam` in place over n floats seen as rows of f, where g is known to be
+ * zero outside the rows listed at `rows` (nRows int32s, ascending, no
+ * repeats, each in [0, n / f)): those rows read g, the others take g = +0
+ * without reading it (an Embedding gradient is zero but at the batch's
+ * rows). Every row is updated, with the bits `adam` gives.
+ */
+export function adamRowsInPlace(w: usize, m: usize, v: usize, g: usize, vh: usize, n: i32, f: i32, rows: usize, nRows: i32, c1: f32, c2: f32, alpha: f32, eps: f32): void {
+  let at = 0;
+  for (let j = 0; j < nRows; j++) {
+    const start = load<i32>(rows + (<usize>j << 2)) * f;
+    if (start > at) adamSpan(w, m, v, g, vh, w, m, v, vh, at, start, false, c1, c2, alpha, eps);
+    adamSpan(w, m, v, g, vh, w, m, v, vh, start, start + f, true, c1, c2, alpha, eps);
+    at = start + f;
+  }
+  if (n > at) adamSpan(w, m, v, g, vh, w, m, v, vh, at, n, false, c1, c2, alpha, eps);
 }
 
 export { attendGroup, layerNormRows, maskedNonFinite, meanOverSteps } from './attention_kernels';

@@ -5,7 +5,7 @@
  * sentences (batch 32) and run over the held-out sentences (batch 256), per
  * path and round; wall and CPU seconds (all threads), medians.
  *
- *   npx tsx bench/dense_ab.ts [--rounds 3] [--train-limit 8000] [--no-train] [--paths tfjs,alone,split]
+ *   npx tsx bench/dense_ab.ts [--rounds 3] [--train-limit 8000] [--no-train] [--paths tfjs,alone,split] [--split-from N]
  *
  * Paths (src/ops/dense_ops.ts): tfjs = tfjs's ops (as with
  * setKernelThreads(1) or before the kernel path existed); alone = the
@@ -28,6 +28,8 @@ const data = loadTagger({ trainLimit: val('--train-limit') ?? 8000 });
 const model = buildTagger(data.words.length, data.tags.length, 1234, false);
 const batches = sortedBatches(data.test.ids, INFER_BATCH);
 const paths: Record<string, { kernel?: number; split?: number }> = { tfjs: { kernel: Infinity }, alone: { split: Infinity }, split: {} };
+// --split-from N: a fourth path, 'low', that splits from N FLOP per thread (the default is MIN_SPLIT_WORK, 3e7).
+if (val('--split-from') !== undefined) paths['low'] = { split: val('--split-from')! };
 const train = { sequences: data.train.ids, labels: data.train.labels, labelsPerStep: true, padding: 'post' as const };
 const results: Record<string, { infer: [number, number][]; fit: [number, number][] }> = {};
 for (const p of Object.keys(paths)) results[p] = { infer: [], fit: [] };

@@ -229,3 +229,45 @@ test('ModelCheckpoint writes .keras files that load back, and LearningRateSchedu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("fit reuses the Embedding gradient's buffer between steps: the same weights, bit for bit, as trainOnBatch on the same batches, and nothing kept after fit", async () => {
+  const { reusedEmbeddingGradientBuffers } = await import('../src/ops/embedding_lookup.js');
+  const seqs = sequences(12, 1, 6, 30, 21);
+  const labels = seqs.map((s) => (s.includes(3) ? 1 : 0));
+  const x = padSequences(seqs, { padding: 'post' }) as tf.Tensor;
+  const y = tf.tensor1d(labels);
+  const make = (opt: () => SGD | Adam) => {
+    const m = new Sequential({
+      layers: [
+        new Embedding({ inputDim: 30, outputDim: 4, maskZero: true, embeddingsInitializer: { className: 'RandomUniform', config: { minval: -0.5, maxval: 0.5, seed: 3 } } }),
+        new GlobalAveragePooling1D(),
+        new Dense({ units: 1, activation: 'sigmoid', kernelInitializer: { className: 'GlorotUniform', config: { seed: 4 } } }),
+      ],
+    });
+    m.compile({ optimizer: opt(), loss: 'binary_crossentropy' });
+    return m;
+  };
+  const bits = (ts: tf.Tensor[]) => ts.map((t) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer)));
+  for (const opt of [() => new Adam({ learningRate: 0.05 }), () => new Adam({ learningRate: 0.05, clipnorm: 0.01 }), () => new SGD({ learningRate: 0.5, momentum: 0.9 })]) {
+    const a = make(opt);
+    await a.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    const afterOne = tf.memory().numTensors;
+    assert.equal(reusedEmbeddingGradientBuffers(), 0, 'fit frees the kept buffer');
+    await a.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    assert.equal(tf.memory().numTensors, afterOne, 'flat over fits');
+    const b = make(opt);
+    for (let e = 0; e < 2; e++) {
+      for (let s = 0; s < 12; s += 4) {
+        const [xb, yb] = [tf.slice(x, [s, 0], [4, -1]), tf.slice(y, [s], [4])];
+        b.trainOnBatch(xb, yb);
+        tf.dispose([xb, yb]);
+      }
+    }
+    const [wa, wb] = [a.getWeights(), b.getWeights()];
+    assert.deepEqual(bits(wa), bits(wb), a.optimizer!.getConfig().name);
+    tf.dispose([...wa, ...wb]);
+    a.dispose();
+    b.dispose();
+  }
+  tf.dispose([x, y]);
+});

@@ -20,6 +20,7 @@
  * `fusedDenseProduct` returns null and callers take their tfjs ops.
  */
 import { tf } from '../runtime/tfjs.js';
+import { saveSharingData } from '../runtime/internals.js';
 import { f32, writeTensor } from './heap_view.js';
 import { rnnKernel, type RnnKernel } from './rnn/kernel.js';
 import { carrierFloats, denseBackwardRows, denseForwardRows, type DenseBackwardRequest, type DenseForwardRequest } from './rnn/dense_call.js';
@@ -176,7 +177,8 @@ function product(kern: RnnKernel, hasBias: boolean, softmax: boolean): Product {
       const bias = hasBias ? (args[2] as tf.Tensor) : null;
       const save = args[hasBias ? 3 : 2] as tf.GradSaveFunc;
       const y = forward(kern, x, w, bias, softmax);
-      save(softmax ? [x, w, y] : [x, w]);
+      // Kept for the gradient without the three copies tfjs's save makes on wasm.
+      saveSharingData(save, softmax ? [x, w, y] : [x, w]);
       return {
         value: y,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {

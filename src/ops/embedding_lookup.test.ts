@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
-import { embeddingLookup, scatterAddRows } from './embedding_lookup.js';
+import { embeddingLookup, reusedEmbeddingGradientBuffers, reuseEmbeddingGradients, scatterAddRows } from './embedding_lookup.js';
+import { markSparseRows } from './heap_view.js';
 
 function gradOf(lookup: (e: tf.Tensor, ids: tf.Tensor) => tf.Tensor, emb: number[][], ids: number[][], w: number[][][]): number[][] {
   return tf.tidy(() => {
@@ -116,4 +117,122 @@ test('scatterAddRows with the known nonzero rows equals the full scatter when th
   assert.deepEqual(sparse.arraySync(), full.arraySync());
   assert.deepEqual(full.arraySync(), [[0, 0], [5, 6], [4, -2]]);
   tf.dispose([full, sparse]);
+});
+
+describe('reuseEmbeddingGradients (the gradient buffer kept between steps)', () => {
+  const VR = 50;
+  const DR = 4;
+  const table = () => tf.variable(tf.randomNormal([VR, DR], 0, 1, 'float32', 7));
+  // Steps with different ids: a row left over from an earlier step must not stay in the gradient.
+  const STEP_IDS = [[[3, 7, 7, 0]], [[12, 3, 49, 0]], [[1, 1, 1, 1]], [[49, 48, 2, 0]]];
+  const gradAt = (e: tf.Variable, ids: number[][], step: number, sparse = false) => {
+    const i = tf.tensor2d(ids, undefined, 'int32');
+    const wt = tf.randomNormal([1, ids[0]!.length, DR], 0, 1, 'float32', 100 + step);
+    const { value, grads } = tf.variableGrads(() => {
+      let y = embeddingLookup(e, i);
+      if (sparse) {
+        // The upstream gradient is zero at the last step and says so (as a recurrent layer marks padding).
+        y = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+          value: tf.clone(args[0] as tf.Tensor),
+          gradFunc: (dy: tf.Tensor) => {
+            const z = tf.mul(dy, tf.tensor3d([1, 1, 1, 0], [1, 4, 1]));
+            markSparseRows(z, Int32Array.from([0, 1, 2]), DR);
+            return z;
+          },
+        }))(y) as tf.Tensor;
+      }
+      return tf.sum(tf.mul(y, wt)) as tf.Scalar;
+    }, [e]);
+    tf.dispose([i, wt, value]);
+    return grads[e.name]!;
+  };
+  const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+
+  for (const sparse of [false, true]) {
+    test(`the same gradients step after step as fresh buffers${sparse ? ' (upstream rows marked sparse)' : ''}, and nothing left after close`, () => {
+      const e = table();
+      const before = tf.memory().numTensors;
+      const fresh = STEP_IDS.map((ids, s) => {
+        const g = gradAt(e, ids, s, sparse);
+        const b = bits(g);
+        g.dispose();
+        return b;
+      });
+      assert.equal(tf.memory().numTensors, before);
+      const reuse = reuseEmbeddingGradients();
+      try {
+        STEP_IDS.forEach((ids, s) => {
+          const g = gradAt(e, ids, s, sparse);
+          assert.deepEqual(bits(g), fresh[s], `step ${s}`);
+          g.dispose();
+        });
+        assert.equal(reusedEmbeddingGradientBuffers(), 1);
+        assert.equal(tf.memory().numTensors, before + 1, 'one kept buffer');
+      } finally {
+        reuse.dispose();
+      }
+      assert.equal(reusedEmbeddingGradientBuffers(), 0);
+      assert.equal(tf.memory().numTensors, before);
+      e.dispose();
+    });
+  }
+
+  test('a gradient still held from an earlier step keeps its values (the next step takes a new buffer)', () => {
+    const e = table();
+    const reuse = reuseEmbeddingGradients();
+    try {
+      const g0 = gradAt(e, STEP_IDS[0]!, 0);
+      const kept = bits(g0);
+      const g1 = gradAt(e, STEP_IDS[1]!, 1);
+      assert.deepEqual(bits(g0), kept);
+      assert.notDeepEqual(bits(g1), kept);
+      g0.dispose();
+      const kept1 = bits(g1);
+      const g2 = gradAt(e, STEP_IDS[2]!, 2);
+      assert.deepEqual(bits(g1), kept1);
+      assert.notDeepEqual(bits(g2), kept1);
+      tf.dispose([g1, g2]);
+    } finally {
+      reuse.dispose();
+    }
+    e.dispose();
+  });
+
+  test('a second lookup of the same table in one step adds into a separate buffer', () => {
+    const e = table();
+    const i = tf.tensor2d([[3, 7]], undefined, 'int32');
+    const run = () => {
+      const { value, grads } = tf.variableGrads(() => tf.add(tf.sum(embeddingLookup(e, i)), tf.sum(tf.mul(embeddingLookup(e, i), 2))) as tf.Scalar, [e]);
+      value.dispose();
+      const b = bits(grads[e.name]!);
+      grads[e.name]!.dispose();
+      return b;
+    };
+    const fresh = run();
+    const before = tf.memory().numTensors;
+    const reuse = reuseEmbeddingGradients();
+    try {
+      for (let s = 0; s < 3; s++) assert.deepEqual(run(), fresh);
+    } finally {
+      reuse.dispose();
+    }
+    assert.equal(tf.memory().numTensors, before);
+    i.dispose();
+    e.dispose();
+  });
+
+  test('nested opens: buffers are freed when the outer one closes; closing twice is harmless', () => {
+    const e = table();
+    const before = tf.memory().numTensors;
+    const outer = reuseEmbeddingGradients();
+    const inner = reuseEmbeddingGradients();
+    gradAt(e, STEP_IDS[0]!, 0).dispose();
+    inner.dispose();
+    inner.dispose();
+    assert.equal(reusedEmbeddingGradientBuffers(), 1);
+    outer.dispose();
+    assert.equal(reusedEmbeddingGradientBuffers(), 0);
+    assert.equal(tf.memory().numTensors, before);
+    e.dispose();
+  });
 });

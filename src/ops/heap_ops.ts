@@ -14,6 +14,10 @@ export interface HeapOps {
   nonzeroSteps(x: number, steps: number, f: number, out: number): void;
   /** One Adam step over n floats (byte offsets; vh and vho 0 without amsgrad): see asm/heap_ops.ts. */
   adam(w: number, m: number, v: number, g: number, vh: number, wo: number, mo: number, vo: number, vho: number, n: number, c1: number, c2: number, alpha: number, eps: number): void;
+  /** `adam` in place over rows of f floats where g is zero but at the `nRows` ascending rows listed at byte offset `rows`: see asm/heap_ops.ts. */
+  adamRowsInPlace(w: number, m: number, v: number, g: number, vh: number, n: number, f: number, rows: number, nRows: number, c1: number, c2: number, alpha: number, eps: number): void;
+  /** Rows of f floats copied along the time axis (byte offsets; sizes in floats): see asm/heap_ops.ts. */
+  copySteps(src: number, sT: number, sW: number, sCol: number, sOff: number, dst: number, dT: number, dW: number, dCol: number, dOff: number, b: number, n: number, f: number, reverse: number): void;
   /** Masked scaled dot-product attention of one packed group (byte offsets, strides in floats): see asm/attention_kernels.ts. */
   attendGroup(q: number, qStride: number, k: number, kStride: number, v: number, vStride: number, mask: number, out: number, outStride: number, rows: number, wq: number, wk: number, heads: number, dk: number, dv: number, scale: number, scratch: number): void;
   /** Layer normalization of rows of f floats (gamma, beta 0 for none): see asm/attention_kernels.ts. */

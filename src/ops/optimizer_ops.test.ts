@@ -87,6 +87,50 @@ describe('adamUpdate (one SIMD pass on the wasm heap)', () => {
       });
     }
 
+    describe('with a gradient marked zero but at some rows (the Embedding gradient)', () => {
+      // 37 rows of 5 floats (rows not 16-byte aligned, tails of 1), some state at +0 and -0.
+      const R = 37, F = 5;
+      const table = (amsgrad: boolean, seed: number) => {
+        const x = vars(R * F, amsgrad, seed);
+        const rowsKept = [30, 2, 2, 17, 36, 0];
+        const keep = new Float32Array(R * F);
+        for (const r of rowsKept) keep.fill(1, r * F, (r + 1) * F);
+        const g = tf.reshape(tf.mul(x.g, tf.tensor1d(keep)), [R, F]);
+        x.g.dispose();
+        const reshaped = (t: tf.Variable) => {
+          const r = tf.reshape(t, [R, F]);
+          const v = tf.variable(r);
+          tf.dispose([r, t]);
+          return v;
+        };
+        const m = reshaped(x.m);
+        tf.tidy(() => m.assign(tf.mul(m, tf.tensor2d(Array.from({ length: R * F }, (_, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : 1)), [R, F]))));
+        return { w: reshaped(x.w), g, m, v: reshaped(x.v), vHat: x.vHat === null ? null : reshaped(x.vHat), rowsKept };
+      };
+      for (const amsgrad of [false, true]) {
+        test(`the same bits as the reference${amsgrad ? ', amsgrad' : ''}; marks may repeat rows and come unsorted`, () => {
+          const x = table(amsgrad, 31);
+          markSparseRows(x.g, Int32Array.from(x.rowsKept), F);
+          const ref = adamUpdateReference(x.w, x.g, { m: x.m, v: x.v, vHat: x.vHat }, K);
+          assert.equal(adamUpdateInPlace(x.w, x.g, { m: x.m, v: x.v, vHat: x.vHat }, K), true);
+          const got = [x.w, x.m, x.v, ...(x.vHat ? [x.vHat] : [])];
+          parts(ref).forEach((t, i) => assert.deepEqual(bits(got[i]!), bits(t), `output ${i}`));
+          tf.dispose([...parts(ref), x.g, ...got]);
+        });
+      }
+
+      test('rows outside the mark are not read (the mark is what makes the pass skip them)', () => {
+        const x = table(false, 41);
+        // A mark that leaves out row 30, which is nonzero: the update must treat row 30 as zero.
+        markSparseRows(x.g, Int32Array.from([0, 2, 17, 36]), F);
+        const zeroed = tf.mul(x.g, tf.tensor2d(Array.from({ length: R * F }, (_, i) => (Math.floor(i / F) === 30 ? 0 : 1)), [R, F]));
+        const ref = adamUpdateReference(x.w, zeroed, { m: x.m, v: x.v, vHat: null }, K);
+        assert.equal(adamUpdateInPlace(x.w, x.g, { m: x.m, v: x.v, vHat: null }, K), true);
+        [x.w, x.m, x.v].forEach((t, i) => assert.deepEqual(bits(t), bits(parts(ref)[i]!), `output ${i}`));
+        tf.dispose([...parts(ref), zeroed, x.g, x.w, x.m, x.v]);
+      });
+    });
+
     test('refuses (writes nothing) while another tensor shares the data: a live reshape keeps its values', () => {
       const x = vars(64, false, 5);
       // On wasm a reshape shares its input's data (tf.clone copies it).

@@ -14,7 +14,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { heapOps } from './heap_ops.js';
-import { dataWrittenInPlace } from './heap_view.js';
+import { dataWrittenInPlace, knownNonzeroRows, wasmHeapMemory } from './heap_view.js';
 import { allocateWasmTensor, wasmDataOffset, wasmRefCount } from '../runtime/internals.js';
 
 export interface AdamConstants {
@@ -66,10 +66,39 @@ export function adamUpdateInPlace(w: tf.Variable, g: tf.Tensor, s: { m: tf.Varia
   const ptr = [w, s.m, s.v, g, s.vHat].map((t) => (t === null ? 0 : wasmDataOffset(t)));
   if (ptr.some((p, i) => p === null || (p === 0 && i !== 4))) return false;
   const [pw, pm, pv, pg, pvh] = ptr as number[];
-  // Each element is read before it is written, so the outputs may be the inputs.
-  ops.adam(pw!, pm!, pv!, pg!, pvh!, pw!, pm!, pv!, pvh!, w.size, 1 - k.beta1, 1 - k.beta2, k.alpha, k.epsilon);
+  const rows = nonzeroRowList(w, g);
+  if (rows !== null) {
+    // g is zero but at these rows: the other rows take g = +0 without reading it.
+    ops.adamRowsInPlace(pw!, pm!, pv!, pg!, pvh!, w.size, w.shape[w.rank - 1]!, wasmDataOffset(rows)!, rows.size, 1 - k.beta1, 1 - k.beta2, k.alpha, k.epsilon);
+    rows.dispose();
+  } else {
+    // Each element is read before it is written, so the outputs may be the inputs.
+    ops.adam(pw!, pm!, pv!, pg!, pvh!, pw!, pm!, pv!, pvh!, w.size, 1 - k.beta1, 1 - k.beta2, k.alpha, k.epsilon);
+  }
   for (const t of state) dataWrittenInPlace(t);
   return true;
+}
+
+/**
+ * The rows (of w's last axis) outside which g is known to be zero
+ * (`markSparseRows`, as the Embedding gradient is marked), ascending and
+ * without repeats, as an int32 tensor in the wasm heap; null when not known,
+ * or when they cover most of the rows.
+ */
+function nonzeroRowList(w: tf.Tensor, g: tf.Tensor): tf.Tensor | null {
+  const f = w.rank === 0 ? 1 : w.shape[w.rank - 1]!;
+  const marked = f > 0 ? knownNonzeroRows(g, f) : null;
+  if (marked === null || marked.length * 2 > w.size / f) return null;
+  const count = w.size / f;
+  const sorted = Int32Array.from(new Set(marked)).filter((r) => r >= 0 && r < count).sort();
+  if (sorted.length === 0) return null;
+  const t = allocateWasmTensor([sorted.length], 'int32');
+  if (t === null || wasmDataOffset(t) === null) {
+    t?.dispose();
+    return null;
+  }
+  new Int32Array(wasmHeapMemory()!.buffer, wasmDataOffset(t)!, sorted.length).set(sorted);
+  return t;
 }
 
 /** One Adam step; new tensors for w, m, v (and v̂). */

@@ -40,6 +40,17 @@ describe('sequence ops (time-axis copies)', () => {
     same(reverseSteps, reverseStepsReference, [[3, 8, 20]]);
   });
 
+  test('on the cpu backend (JavaScript copies, not the wasm heap kernel) the same', async () => {
+    await tf.setBackend('cpu');
+    try {
+      same(concatReversed, concatReversedReference, [[4, 6, 5], [4, 6, 3]]);
+      same(reverseSteps, reverseStepsReference, [[3, 8, 20]]);
+      for (const [start, size] of [[2, 3], [0, 7]] as const) same((x) => sliceSteps(x, start, size), (x) => sliceStepsReference(x, start, size), [[3, 7, 5]]);
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+
   test('no tensors are left behind', () => {
     const x = tf.randomNormal([2, 4, 3]);
     const r = tf.randomNormal([2, 4, 2]);

@@ -10,7 +10,8 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
-import { f32, onCpuMemoryBackend, writeTensor } from './heap_view.js';
+import { f32, onCpuMemoryBackend, wasmHeapMemory, writeTensor } from './heap_view.js';
+import { heapOps } from './heap_ops.js';
 
 function check3d(where: string, ...xs: tf.Tensor[]): void {
   for (const x of xs) {
@@ -30,6 +31,14 @@ function copySteps(
   dst: Float32Array, dT: number, dW: number, dCol: number, dOff: number,
   b: number, n: number, f: number, reverse: boolean,
 ): void {
+  // Both in the wasm heap: one call of the heap kernel (memory.copy per row)
+  // instead of a subarray and a set per row (~0.3 ms for a [32, 22, 128] merge).
+  const ops = heapOps();
+  const heap = ops === null ? null : wasmHeapMemory();
+  if (ops !== null && heap !== null && src.buffer === heap.buffer && dst.buffer === heap.buffer) {
+    ops.copySteps(src.byteOffset, sT, sW, sCol, sOff, dst.byteOffset, dT, dW, dCol, dOff, b, n, f, reverse ? 1 : 0);
+    return;
+  }
   for (let i = 0; i < b; i++) {
     for (let s = 0; s < n; s++) {
       const from = (i * sT + sOff + (reverse ? n - 1 - s : s)) * sW + sCol;

@@ -37,6 +37,7 @@ interface WasmBackend {
   dataIdMap: { get(id: object): { id: number; memoryOffset: number; refCount: number } | undefined };
   wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown }; tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  incRef(dataId: object): void;
   readSync(dataId: unknown): ArrayLike<number>;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
 }
@@ -132,6 +133,57 @@ export function registeredBackends(): string[] {
 /** Whether `kernelName` is registered for `backend`. */
 export function hasKernel(kernelName: string, backend: string): boolean {
   return tf.getKernel(kernelName, backend) !== undefined;
+}
+
+/** Set while `saveSharingData` runs: the wasm Identity kernel then shares its input's data. */
+let identityShares = false;
+let sharingIdentity: 'installed' | 'unavailable' | null = null;
+
+/**
+ * Wraps the wasm backend's Identity kernel (once) so that it can share its
+ * input's data (a reference, as its Reshape does and as the cpu and webgl
+ * backends' Identity always do) instead of copying it, while
+ * `identityShares` is set. False when that cannot be done.
+ */
+function installSharingIdentity(): boolean {
+  if (sharingIdentity === null) {
+    const original = internal(() => tf.getKernel('Identity', 'wasm'));
+    sharingIdentity = original === undefined ? 'unavailable' : 'installed';
+    if (original !== undefined) {
+      tf.unregisterKernel('Identity', 'wasm');
+      tf.registerKernel({
+        ...original,
+        kernelFunc: (args) => {
+          const x = (args.inputs as { x?: tf.TensorInfo }).x;
+          if (!identityShares || x === undefined || x.dtype === 'string') return original.kernelFunc(args);
+          (args.backend as unknown as WasmBackend).incRef(x.dataId);
+          return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+        },
+      });
+    }
+  }
+  return sharingIdentity === 'installed';
+}
+
+/**
+ * Calls a customGrad's `save` with `tensors` without copying their data.
+ * tfjs keeps a clone of each saved tensor for the backward pass, and the
+ * wasm backend's clone (its Identity kernel) copies the data; tensor data is
+ * never written in place except by code that checks the backend's
+ * reference count first (`wasmRefCount`), so on wasm the clones here share
+ * their data instead, as the cpu backend's clones do. Elsewhere plain `save`.
+ */
+export function saveSharingData(save: tf.GradSaveFunc, tensors: tf.Tensor[]): void {
+  if (tf.getBackend() !== 'wasm' || !installSharingIdentity()) {
+    save(tensors);
+    return;
+  }
+  identityShares = true;
+  try {
+    save(tensors);
+  } finally {
+    identityShares = false;
+  }
 }
 
 /**

@@ -28,6 +28,7 @@ import { makeSource, type BatchOptions, type DataSource, type SampleWeightData }
 import { withScope, withScopeAsync, type DisposeScope } from './dispose_scope.js';
 import { ensureBuilt, evalStep, trainStep } from './train_step.js';
 import { classWeightsFor } from './class_weight.js';
+import { reuseEmbeddingGradients } from '../ops/embedding_lookup.js';
 
 export type { CompileArgs, LossSpec, MetricsSpec } from './compile.js';
 export type { EvaluateArgs, FitArgs, TrainOnBatchArgs } from './fit_options.js';
@@ -206,16 +207,22 @@ export class Trainer {
       resetMetrics(c);
       await hooks.run(() => list.onEpochBegin(epoch));
       let i = 0;
-      for (const b of train.batches(batches)) {
-        await withScopeAsync(async (s) => {
-          s.track(b);
-          await hooks.run(() => list.onBatchBegin(i, { size: b.size }));
-          trainStep(this.model, c, plan.classWeight === null ? b : this.withClassWeights(b, plan.classWeight, s), 'fit');
-        });
-        const batchLogs = currentLogs(c);
-        await hooks.run(() => list.onBatchEnd(i, batchLogs));
-        i++;
-        if (this.model.stopTraining) break;
+      // The Embedding gradient's buffer is reused from step to step within the epoch, and freed before its end (ops/embedding_lookup.ts).
+      const reuse = reuseEmbeddingGradients();
+      try {
+        for (const b of train.batches(batches)) {
+          await withScopeAsync(async (s) => {
+            s.track(b);
+            await hooks.run(() => list.onBatchBegin(i, { size: b.size }));
+            trainStep(this.model, c, plan.classWeight === null ? b : this.withClassWeights(b, plan.classWeight, s), 'fit');
+          });
+          const batchLogs = currentLogs(c);
+          await hooks.run(() => list.onBatchEnd(i, batchLogs));
+          i++;
+          if (this.model.stopTraining) break;
+        }
+      } finally {
+        reuse.dispose();
       }
       const logs = currentLogs(c);
       if (val !== null) {
