@@ -7,7 +7,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
-import { expandMask } from './mask_ops.js';
+import { expandMask, forEachRun } from './mask_ops.js';
 import { f32, heapView, onCpuMemoryBackend, wasmHeapOffset } from './heap_view.js';
 import { heapOps } from './heap_ops.js';
 import { tableRowsOf, type LookupSource } from './lookup_source.js';
@@ -231,21 +231,19 @@ function tableRowsFinite(source: LookupSource, mask: Uint8Array, f: number): boo
   const table = f32(source.table);
   const seen = new Set<number>();
   let last = -1;
-  // Runs of masked positions are found by a native scan of the mask (indexOf); within a run, ids change rarely.
-  for (let p = mask.indexOf(0); p >= 0; ) {
-    const next = mask.indexOf(1, p);
-    const end = next < 0 ? ids.length : next;
-    for (; p < end; p++) {
+  let finite = true;
+  // Runs of masked positions (within a run, ids change rarely).
+  forEachRun(mask, 0, 0, ids.length, (start, end) => {
+    for (let p = start; finite && p < end; p++) {
       const id = ids[p]!;
       if (id === last) continue;
       last = id;
       if (seen.has(id)) continue;
       seen.add(id);
-      for (let k = id * f, e = k + f; k < e; k++) if (!Number.isFinite(table[k]!)) return false;
+      for (let k = id * f, e = k + f; k < e; k++) if (!Number.isFinite(table[k]!)) finite = false;
     }
-    p = next < 0 ? -1 : mask.indexOf(0, next);
-  }
-  return true;
+  });
+  return finite;
 }
 
 /**

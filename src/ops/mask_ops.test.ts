@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { tf } from '../runtime/tfjs.js';
-import { maskSteps, stepMask } from './mask_ops.js';
+import { forEachRun, maskSteps, stepMask } from './mask_ops.js';
 import { heapOps } from './heap_ops.js';
 import { onWasmAndCpu } from '../../test/helpers.js';
 
@@ -62,4 +62,23 @@ test('Masking with maskValue 0 outputs its input bit for bit (as x * mask does) 
     tf.dispose([x, output, mask, kerasOut, w, g, xin]);
     assert.equal(tf.memory().numTensors, before);
   });
+});
+
+test('forEachRun visits exactly the maximal runs of a value inside [from, to), in order', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ min: 0, max: 1, maxLength: 40 }), fc.nat(40), fc.nat(40), fc.constantFrom<0 | 1>(0, 1), (bytes, a, b, value) => {
+      const [from, to] = [Math.min(a, b, bytes.length), Math.min(Math.max(a, b), bytes.length)];
+      const expected: [number, number][] = [];
+      for (let p = from; p < to; p++) {
+        if (bytes[p] !== value) continue;
+        let q = p;
+        while (q < to && bytes[q] === value) q++;
+        expected.push([p, q]);
+        p = q;
+      }
+      const got: [number, number][] = [];
+      forEachRun(bytes, value, from, to, (start, end) => got.push([start, end]));
+      assert.deepEqual(got, expected);
+    }),
+  );
 });

@@ -152,3 +152,19 @@ export function anyValidPerStep(mask: tf.Tensor): tf.Tensor {
 export function andStepMask(inner: tf.Tensor, outer: tf.Tensor): tf.Tensor {
   return tf.logicalAnd(inner, expandMask(outer, inner.rank));
 }
+
+/**
+ * Calls `visit(start, end)` for each maximal run of bytes equal to `value`
+ * in bytes[from, to), in order; the runs are found by native scans
+ * (indexOf), so the bytes between them are skipped, not visited. The bytes
+ * must be 0 or 1 (a bool mask's data).
+ */
+export function forEachRun(bytes: Uint8Array, value: 0 | 1, from: number, to: number, visit: (start: number, end: number) => void): void {
+  const other = 1 - value;
+  for (let p = bytes.indexOf(value, from); p >= 0 && p < to; ) {
+    const next = bytes.indexOf(other, p);
+    const end = next < 0 || next > to ? to : next;
+    visit(p, end);
+    p = end >= to ? -1 : bytes.indexOf(value, end);
+  }
+}

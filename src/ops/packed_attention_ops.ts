@@ -19,6 +19,7 @@
 import { tf } from '../runtime/tfjs.js';
 import { f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, sliceRowsFast, wasmHeapOffset, writeTensor } from './heap_view.js';
 import { heapOps } from './heap_ops.js';
+import { forEachRun } from './mask_ops.js';
 import { tableRowsOf } from './lookup_source.js';
 
 export type PackingMode = 'auto' | 'always' | 'never';
@@ -451,18 +452,14 @@ function assembleRows(packed: tf.Tensor, fb: tf.Tensor, dst: Int32Array, keep: U
       const fv = f32(args[1] as tf.Tensor);
       // Each run of positions that take the fallback: its first row, then doubling block copies.
       for (let r = 0; r < b; r++) {
-        const end = (r + 1) * t;
-        for (let p = notPacked.indexOf(1, r * t); p >= 0 && p < end; p = notPacked.indexOf(1, p)) {
-          const next = notPacked.indexOf(0, p);
-          const q = next < 0 || next > end ? end : next;
+        forEachRun(notPacked, 1, r * t, (r + 1) * t, (p, q) => {
           for (let k = 0; k < w; k++) out[p * w + k] = fv[r * w + k]!;
           for (let done = 1; done < q - p; ) {
             const m = Math.min(done, q - p - done);
             out.copyWithin((p + done) * w, p * w, (p + m) * w);
             done += m;
           }
-          p = q;
-        }
+        });
       }
       copyRowRuns(pv, out, keptSrc, keptDst, keptSrc.length, w);
     }),

@@ -7,6 +7,7 @@ import { tf } from '../runtime/tfjs.js';
 import { isTapeOn } from '../runtime/internals.js';
 import { broadcastFast } from './attention_ops.js';
 import { f32, heapView, markSparseRows, onCpuMemoryBackend, writeTensor } from './heap_view.js';
+import { forEachRun } from './mask_ops.js';
 
 /**
  * maskedMean over the steps of x [B, T, F] with a [B, T, 1] bool mask on
@@ -23,7 +24,8 @@ function maskedMeanSteps(x: tf.Tensor, mask: tf.Tensor, keepdims: boolean): tf.T
   if (x.rank !== 3 || x.dtype !== 'float32' || mask.dtype !== 'bool' || !onCpuMemoryBackend()) return null;
   const [b, t, f] = x.shape as [number, number, number];
   if (mask.rank !== 3 || mask.shape[0] !== b || mask.shape[1] !== t || mask.shape[2] !== 1) return null;
-  const valid = heapView(mask).slice();
+  const view = heapView(mask);
+  const valid = view instanceof Uint8Array ? view.slice() : Uint8Array.from(view, (v) => (v ? 1 : 0));
   const forward = (xt: tf.Tensor) =>
     writeTensor(keepdims ? [b, 1, f] : [b, f], 'float32', (out) => {
       const xv = f32(xt);
@@ -31,17 +33,14 @@ function maskedMeanSteps(x: tf.Tensor, mask: tf.Tensor, keepdims: boolean): tf.T
       for (let i = 0; i < b; i++) {
         acc.fill(0);
         let n = 0;
-        // Runs of valid steps, found by a native scan of the mask (padding is skipped, not visited).
-        const end = (i + 1) * t;
-        for (let p = valid.indexOf(1, i * t); p >= 0 && p < end; p = valid.indexOf(1, p)) {
-          const next = valid.indexOf(0, p);
-          const stop = next < 0 || next > end ? end : next;
-          for (; p < stop; p++) {
+        // Runs of valid steps (padding is skipped, not visited).
+        forEachRun(valid, 1, i * t, (i + 1) * t, (start, stop) => {
+          for (let p = start; p < stop; p++) {
             n++;
             const o = p * f;
             for (let j = 0; j < f; j++) acc[j]! += xv[o + j]!;
           }
-        }
+        });
         const d = Math.max(n, 1);
         for (let j = 0; j < f; j++) out[i * f + j] = acc[j]! / d;
       }
