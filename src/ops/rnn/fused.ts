@@ -346,6 +346,9 @@ function recurrenceMany(preps: Prepared[]): tf.Tensor3D {
         return names[i]!.map((name) => tf.tensor(byName[name]!, shapes[name]));
       });
     };
-    return { value: stack(fwd.packed), gradFunc };
+    const value = stack(fwd.packed);
+    // Copied into the tensor: back to this thread's pool for the next step.
+    for (const p of fwd.packed) packedPool.give(p);
+    return { value, gradFunc };
   })(...flat) as tf.Tensor3D;
 }
