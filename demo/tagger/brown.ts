@@ -94,6 +94,12 @@ export function readBrown(dir: string = corpusDir()): TaggedSentence[] {
   if (files.length !== 500) throw new Error(`brown: expected 500 corpus files in ${dir}, found ${files.length}.`);
   const out: TaggedSentence[] = [];
   const normalized = new Map<string, string>();
+  // One string per distinct word (about 56,000), not one per token (1.16
+  // million, each a slice that keeps its whole line alive): V8 marks every
+  // live object at each major collection, and training runs one every
+  // second or so (docs/performance.md, "Garbage collection"), so a
+  // token-per-object corpus cost the tagger's training a quarter of its speed.
+  const interned = new Map<string, string>();
   for (const f of files) {
     for (const line of readFileSync(join(dir, f), 'latin1').split('\n')) {
       const s = line.replace(/^[ \t\r\f\v]+|[ \t\r\f\v]+$/g, '');
@@ -103,7 +109,11 @@ export function readBrown(dir: string = corpusDir()): TaggedSentence[] {
       for (const tok of s.split(/[ \t]+/)) {
         const k = tok.lastIndexOf('/');
         if (k < 0) throw new Error(`brown: token '${tok}' in ${f} has no '/tag'.`);
-        words.push(tok.slice(0, k));
+        const w = tok.slice(0, k);
+        let word = interned.get(w);
+        // A flat copy of the first occurrence, which holds no reference to its line.
+        if (word === undefined) interned.set(w, (word = Buffer.from(w, 'latin1').toString('latin1')));
+        words.push(word);
         const raw = tok.slice(k + 1);
         let tag = normalized.get(raw);
         if (tag === undefined) normalized.set(raw, (tag = normalizeTag(raw)));
