@@ -49,3 +49,18 @@ test('copyRows gathers and scatters rows alike whether source and destination sh
     { numRuns: 300 },
   );
 });
+
+test('copyRows on one buffer refuses rows outside src or dst instead of writing past them into the rest of the heap', () => {
+  const heap = Float32Array.from({ length: 200 }, (_, i) => i);
+  const src = heap.subarray(0, 64);
+  const dst = heap.subarray(64, 128);
+  const before = heap.slice();
+  assert.throws(() => copyRows(src, dst, Int32Array.from([0, 2]), 32, false), /rows out of range/);
+  assert.throws(() => copyRows(src, dst, Int32Array.from([0, 1, 0]), 32, false), /rows out of range/);
+  assert.throws(() => copyRows(src, dst, Int32Array.from([-1]), 32, true), /rows out of range/);
+  assert.throws(() => copyRows(src, dst, Int32Array.from([0, 1, 2]), 32, true), /rows out of range/);
+  assert.deepEqual(heap, before, 'nothing written');
+  copyRows(src, dst, Int32Array.from([1, 0]), 32, false);
+  assert.deepEqual(Array.from(dst), [...Array.from({ length: 32 }, (_, i) => 32 + i), ...Array.from({ length: 32 }, (_, i) => i)]);
+  assert.deepEqual(heap.subarray(128), before.subarray(128), 'past dst untouched');
+});
