@@ -101,3 +101,60 @@ describe('sparseCrossentropyMasked', () => {
     tf.dispose([mask, p, y]);
   });
 });
+
+describe('maskedMeanLoss (the masked mean reduction in one op)', () => {
+  test('equals the op chain it replaces bit for bit, value and gradient, with NaN and Inf in masked entries, for both reductions and an all-masked batch', () => {
+    // computeLoss takes the one-op path for a bool mask and the op chain for the same mask as float32 0/1.
+    const perElement = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.mul(tf.sub(yPred, yTrue), tf.add(yPred, 0.25));
+    for (const [shape, lengths] of [[[3, 5], [5, 2, 0]], [[4, 7], [7, 7, 3, 1]], [[2, 6], [0, 0]], [[1, 1], [1]]] as [number[], number[]][]) {
+      for (const reduction of ['sum_over_batch_size', 'mean'] as const) {
+        tf.tidy(() => {
+          const [b, t] = shape as [number, number];
+          const maskRows = lengths.map((l) => Array.from({ length: t }, (_, j) => j < l));
+          const mask = tf.tensor2d(maskRows, [b, t], 'bool');
+          const maskF = tf.cast(mask, 'float32');
+          const p = Array.from({ length: b }, (_, i) => Array.from({ length: t }, (_, j) => (maskRows[i]![j] ? Math.sin(1 + i * 7 + j * 3) * 3 : [NaN, Infinity, -Infinity][(i + j) % 3]!)));
+          const pred = tf.tensor2d(p, [b, t]);
+          const yTrue = tf.randomNormal([b, t], 0, 1, 'float32', 5);
+          const run = (m: tf.Tensor) => tf.valueAndGrads((q: tf.Tensor) => computeLoss(perElement, yTrue, q, { mask: m, reduction }))([pred]);
+          const fast = run(mask);
+          const chain = run(maskF);
+          const what = `${shape.join('x')} lengths ${lengths.join(',')} ${reduction}`;
+          assert.deepEqual(Array.from(fast.value.dataSync()), Array.from(chain.value.dataSync()), `${what}: value`);
+          assert.ok(Number.isFinite(fast.value.dataSync()[0]!), `${what}: finite value`);
+          const g = fast.grads[0]!.dataSync();
+          assert.deepEqual(Array.from(g), Array.from(chain.grads[0]!.dataSync()), `${what}: gradient`);
+          g.forEach((x, k) => assert.ok(maskRows[Math.floor(k / t)]![k % t] ? Number.isFinite(x) : Object.is(x, 0), `${what}: gradient[${k}] = ${x}`));
+        });
+      }
+    }
+  });
+
+  test('directly: masked entries holding NaN or Inf get an exact 0 gradient and do not reach the value; valid entries get dL/N times N/count', async () => {
+    const { maskedMeanLoss } = await import('./loss_ops.js');
+    tf.tidy(() => {
+      const v = tf.tensor2d([[1, NaN, 2], [Infinity, 3, -Infinity]]);
+      const mask = tf.tensor2d([[true, false, true], [false, true, false]], [2, 3], 'bool');
+      const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => tf.mul(maskedMeanLoss(x, mask), 3))([v]);
+      // (1 + 2 + 3) * (6 / 3) / 6 = 2, times 3.
+      assert.equal(value.dataSync()[0], 6);
+      const s = Math.fround(6 / 3);
+      const g = Math.fround(Math.fround(3 / 6) * s);
+      assert.deepEqual(Array.from(grads[0]!.dataSync()), [g, 0, g, 0, g, 0]);
+      const none = tf.valueAndGrads((x: tf.Tensor) => maskedMeanLoss(x, tf.zeros([2, 3], 'bool')))([v]);
+      assert.equal(none.value.dataSync()[0], 0, 'nothing valid: 0');
+      assert.ok(Array.from(none.grads[0]!.dataSync()).every((x) => Object.is(x, 0)));
+    });
+  });
+
+  test('applies only to a bool mask of exactly the losses\' shape on a CPU-memory backend; other cases keep the op chain', async () => {
+    const { maskedMeanApplies } = await import('./loss_ops.js');
+    tf.tidy(() => {
+      const v = tf.zeros([2, 3]);
+      assert.equal(maskedMeanApplies(v, tf.ones([2, 3], 'bool')), true);
+      assert.equal(maskedMeanApplies(v, tf.ones([2, 3], 'float32')), false);
+      assert.equal(maskedMeanApplies(v, tf.ones([2], 'bool')), false);
+      assert.equal(maskedMeanApplies(tf.scalar(1), tf.scalar(1, 'bool')), false);
+    });
+  });
+});

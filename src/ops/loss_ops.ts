@@ -145,3 +145,50 @@ export function sparseCrossentropyMasked(yTrue: tf.Tensor, yPred: tf.Tensor, mas
   });
   return f(yPred);
 }
+
+/**
+ * Whether `maskedMeanLoss` applies: per-element losses `values` (float32,
+ * rank >= 1) and a bool `mask` of exactly their shape, on a backend whose
+ * tensors live in CPU memory.
+ */
+export function maskedMeanApplies(values: tf.Tensor, mask: tf.Tensor): boolean {
+  return onCpuMemoryBackend() && values.dtype === 'float32' && values.rank >= 1 && mask.dtype === 'bool' && mask.rank === values.rank && mask.shape.every((d, i) => d === values.shape[i]);
+}
+
+/**
+ * The 'sum_over_batch_size' (and 'mean') reduction of per-element losses
+ * under a bool mask, as one op: the float32 operations of the op chain in
+ * training/losses.ts `computeLoss` in the same order (the weight
+ * s = N / count of every valid entry, the products v·s summed one after
+ * another, the total divided by N), 0 when nothing is valid, and the
+ * gradient (dL/N)·s at valid entries and an exact 0 at masked ones, so
+ * NaN or Inf left in masked entries reaches neither. The chain is about 25
+ * tfjs kernel calls and 15 copies per call, each with its tensor and tape
+ * bookkeeping; this is two passes over [B, T].
+ */
+export function maskedMeanLoss(values: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  const n = values.size;
+  const valid = heapView(mask).slice();
+  let count = 0;
+  for (let i = 0; i < n; i++) if (valid[i]) count++;
+  // divNoNan(N, sum(mask)) in float32; sum(mask) is exact below 2^24 entries.
+  const s = count === 0 ? 0 : Math.fround(Math.fround(n) / Math.fround(count));
+  const nf = Math.fround(n);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const v = args[0] as tf.Tensor;
+    const value = writeTensor([], 'float32', (out) => {
+      const x = f32(v);
+      let total = 0;
+      if (s !== 0) for (let i = 0; i < n; i++) if (valid[i]) total = Math.fround(total + Math.fround(x[i]! * s));
+      out[0] = n === 0 ? 0 : Math.fround(total / nf);
+    });
+    const gradFunc = (dy: tf.Tensor): tf.Tensor =>
+      writeTensor(values.shape, 'float32', (out) => {
+        const g = n === 0 ? 0 : Math.fround(f32(dy)[0]! / nf);
+        const gs = Math.fround(g * s);
+        for (let i = 0; i < n; i++) out[i] = valid[i] && s !== 0 ? gs : 0;
+      });
+    return { value, gradFunc };
+  });
+  return f(values);
+}

@@ -15,7 +15,7 @@ import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { NameTable } from './names.js';
 import { broadcastFast } from '../ops/attention_ops.js';
-import { maskFitsSteps, sparseCrossentropyMasked } from '../ops/loss_ops.js';
+import { maskFitsSteps, maskedMeanApplies, maskedMeanLoss, sparseCrossentropyMasked } from '../ops/loss_ops.js';
 
 /** Keras's `backend.epsilon()`. */
 export const EPSILON = 1e-7;
@@ -318,6 +318,10 @@ export function computeLoss(
         : fn.maskedValues !== undefined && maskFitsSteps(mask, yPred)
           ? fn.maskedValues(yTrue, yPred, mask)
           : fn(fillMasked(yTrue, mask, 0), fillMasked(yPred, mask, 0.5));
+    if (mask !== null && !options.sampleWeight && (reduction === 'sum_over_batch_size' || reduction === 'mean') && maskedMeanApplies(values, mask)) {
+      // The same reduction as below in one op (ops/loss_ops.ts).
+      return maskedMeanLoss(values, mask);
+    }
     let weight: tf.Tensor | null = null;
     if (options.mask) {
       let m = alignTo(values, options.mask, 'mask');
