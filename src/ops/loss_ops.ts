@@ -171,7 +171,8 @@ export function maskedMeanLoss(values: tf.Tensor, mask: tf.Tensor): tf.Tensor {
   const valid = heapView(mask).slice();
   let count = 0;
   for (let i = 0; i < n; i++) if (valid[i]) count++;
-  // divNoNan(N, sum(mask)) in float32; sum(mask) is exact below 2^24 entries.
+  // divNoNan(N, sum(mask)) in float32 (sum(mask) is exact below 2^24
+  // entries); used only at valid entries, so only when count > 0.
   const s = count === 0 ? 0 : Math.fround(Math.fround(n) / Math.fround(count));
   const nf = Math.fround(n);
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -179,14 +180,14 @@ export function maskedMeanLoss(values: tf.Tensor, mask: tf.Tensor): tf.Tensor {
     const value = writeTensor([], 'float32', (out) => {
       const x = f32(v);
       let total = 0;
-      if (s !== 0) for (let i = 0; i < n; i++) if (valid[i]) total = Math.fround(total + Math.fround(x[i]! * s));
+      for (let i = 0; i < n; i++) if (valid[i]) total = Math.fround(total + Math.fround(x[i]! * s));
       out[0] = n === 0 ? 0 : Math.fround(total / nf);
     });
     const gradFunc = (dy: tf.Tensor): tf.Tensor =>
       writeTensor(values.shape, 'float32', (out) => {
         const g = n === 0 ? 0 : Math.fround(f32(dy)[0]! / nf);
         const gs = Math.fround(g * s);
-        for (let i = 0; i < n; i++) out[i] = valid[i] && s !== 0 ? gs : 0;
+        for (let i = 0; i < n; i++) out[i] = valid[i] ? gs : 0;
       });
     return { value, gradFunc };
   });
