@@ -23,43 +23,11 @@ import { tf } from '../runtime/tfjs.js';
 import { saveSharingData } from '../runtime/internals.js';
 import { f32, writeTensor } from './heap_view.js';
 import { rnnKernel, type RnnKernel } from './rnn/kernel.js';
-import { carrierFloats, denseBackwardRows, denseForwardRows, type DenseBackwardRequest, type DenseForwardRequest } from './rnn/dense_call.js';
+import { denseBackwardRows, denseForwardRows, type DenseBackwardRequest, type DenseForwardRequest } from './rnn/dense_call.js';
 import { denseHelperReady, kernelThreads, runDenseOnHelper } from './rnn/parallel.js';
-import { ownBuffers } from './rnn/buffer_pool.js';
 
 /** Rows of the calling thread when split: it also copies the helper's rows out and its results in. */
 const HERE_SHARE = 0.5;
-
-/**
- * The buffer that carries the helper's rows to it and its results back
- * (one request is in flight at a time), kept for the next product: fresh
- * megabyte buffers each call would cost page faults and garbage collection.
- */
-let carrier: ArrayBuffer | null = null;
-
-/** A carrier of at least `floats` floats (taken: it moves to the helper). */
-function takeCarrier(floats: number): ArrayBuffer {
-  const c = carrier !== null && carrier.byteLength >= floats * 4 ? carrier : new ArrayBuffer(Math.ceil(floats * 1.25) * 4);
-  carrier = null;
-  return c;
-}
-
-/** Keeps the buffer a helper's reply came in for the next product. */
-function keepCarrier(a: Float32Array): void {
-  if (carrier === null || a.buffer.byteLength > carrier.byteLength) carrier = a.buffer as ArrayBuffer;
-}
-
-/** Consecutive views of `buf`, of the given lengths (null for a null length). */
-function views(buf: ArrayBuffer, sources: (Float32Array | null)[]): (Float32Array | null)[] {
-  let at = 0;
-  return sources.map((src) => {
-    if (src === null) return null;
-    const v = new Float32Array(buf, at * 4, src.length);
-    v.set(src);
-    at += src.length;
-    return v;
-  });
-}
 
 const isF32Matrix = (t: tf.Tensor) => t.rank === 2 && t.dtype === 'float32';
 
@@ -114,14 +82,12 @@ function forward(kern: RnnKernel, x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | 
       here();
       return;
     }
+    // The request's views of tfjs memory are copied as it is posted; the reply is a view of the helper's shared memory.
     const reply = runDenseOnHelper(() => {
-      const buf = takeCarrier(carrierFloats({ op: 'denseForward', rows: n - r0, k, m, softmax }));
-      const [xs] = views(buf, [xv.subarray(r0 * k, n * k)]);
-      const request: DenseForwardRequest = { op: 'denseForward', rows: n - r0, k, m, x: xs!, w: wv.slice(), bias: bv === null ? null : bv.slice(), softmax };
-      return { request, transfer: ownBuffers(request.x, request.w, request.bias) };
+      const request: DenseForwardRequest = { op: 'denseForward', rows: n - r0, k, m, x: xv.subarray(r0 * k, n * k), w: wv, bias: bv, softmax };
+      return { request };
     }, here);
     out.set(reply.y, r0 * m);
-    keepCarrier(reply.y);
   });
 }
 
@@ -146,13 +112,10 @@ function backward(kern: RnnKernel, x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor, y:
       return;
     }
     const reply = runDenseOnHelper(() => {
-      const buf = takeCarrier(carrierFloats({ op: 'denseBackward', rows: n - r0, k, m, softmax: yv !== null }));
-      const [xs, dys, ys] = views(buf, [xv.subarray(r0 * k, n * k), dyv.subarray(r0 * m, n * m), yv === null ? null : yv.subarray(r0 * m, n * m)]);
-      const request: DenseBackwardRequest = { op: 'denseBackward', rows: n - r0, k, m, x: xs!, w: wv.slice(), dy: dys!, y: ys ?? null };
-      return { request, transfer: ownBuffers(request.x, request.w) };
+      const request: DenseBackwardRequest = { op: 'denseBackward', rows: n - r0, k, m, x: xv.subarray(r0 * k, n * k), w: wv, dy: dyv.subarray(r0 * m, n * m), y: yv === null ? null : yv.subarray(r0 * m, n * m) };
+      return { request };
     }, here);
     out.set(reply.dx, r0 * k);
-    keepCarrier(reply.dx);
     addInto(dw!, reply.dw);
     addInto(db!, reply.db);
   });

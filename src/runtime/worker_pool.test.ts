@@ -1,5 +1,5 @@
 // The worker pool with a helper program of its own (bundled here from a few
-// lines that call serveRequests): replies in order with their buffers moved,
+// lines that call serveRequests): replies in order, arrays crossing in shared memory,
 // helper errors, errors on the calling thread, helpers that exit, hang or
 // cannot start, and the thread-count setting.
 import { test } from 'node:test';
@@ -10,9 +10,9 @@ import { WorkerPool, type Job } from './worker_pool.js';
 import { expectCode } from '../../test/helpers.js';
 
 type Req = { op: 'double'; data: Float32Array } | { op: 'throw'; message: string } | { op: 'exit' } | { op: 'hang' };
-type Rep = { data: Float32Array; thread: number };
+type Rep = { data: Float32Array; thread: number; shared: boolean };
 
-/** The helper: doubles its array in place and sends it back (moved), or throws, exits or hangs. */
+/** The helper: doubles its array (a view of the caller's shared memory) in place and sends it back, or throws, exits or hangs. */
 const HELPER = `
 import { serveRequests } from './worker_pool.ts';
 serveRequests((m) => {
@@ -20,7 +20,7 @@ serveRequests((m) => {
   if (m.op === 'exit') process.exit(3);
   if (m.op === 'hang') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   for (let i = 0; i < m.data.length; i++) m.data[i] *= 2;
-  return { reply: { data: m.data, thread: process.getBuiltinModule('node:worker_threads').threadId }, transfer: [m.data.buffer] };
+  return { data: m.data, thread: process.getBuiltinModule('node:worker_threads').threadId, shared: m.data.buffer instanceof SharedArrayBuffer };
 });
 `;
 
@@ -43,15 +43,16 @@ function pool(o: { timeoutMs?: number; cores?: number; source?: string | null } 
 function doubleJob(values: number[]): () => Job<Req> {
   return () => {
     const data = Float32Array.from(values);
-    return { request: { op: 'double', data }, transfer: [data.buffer as ArrayBuffer] };
+    return { request: { op: 'double', data } };
   };
 }
 
-test('requests go to the helpers with their buffers moved; replies come back in order, from different threads; calls repeat', () => {
+test('requests reach the helpers as views of shared memory and the callers keep their arrays; replies come back in order, from different threads, as views of each helper\'s one shared buffer; calls repeat', () => {
   const p = pool();
   assert.equal(p.threads(), 4);
   assert.ok(p.ready(3));
   assert.equal(p.running(), 3);
+  const replyBuffers: ArrayBufferLike[][] = [];
   for (let call = 0; call < 3; call++) {
     const sent: Float32Array[] = [];
     let here = false;
@@ -66,8 +67,14 @@ test('requests go to the helpers with their buffers moved; replies come back in 
     assert.ok(here);
     assert.deepEqual(replies.map((r) => Array.from(r.data)), [[2, 20], [4, 40], [6, 60]]);
     assert.equal(new Set(replies.map((r) => r.thread)).size, 3);
-    assert.ok(sent.every((a) => a.buffer.byteLength === 0), 'the requests\' buffers moved to the helpers');
+    assert.ok(replies.every((r) => r.shared), 'a helper reads its request in shared memory');
+    // The helpers doubled their copies: the callers' arrays are theirs, unchanged and not detached.
+    assert.deepEqual(sent.map((a) => Array.from(a)), [[1, 10], [2, 20], [3, 30]]);
+    assert.ok(replies.every((r) => r.data.buffer instanceof SharedArrayBuffer));
+    replyBuffers.push(replies.map((r) => r.data.buffer));
   }
+  // No new buffer per call: each helper packs every reply into the same shared buffer.
+  assert.ok(replyBuffers.every((bufs) => bufs.every((b, i) => b === replyBuffers[0]![i])));
   assert.equal(p.calls(), 3);
   assert.equal(p.error(), null);
   p.setThreads(1);
@@ -77,7 +84,7 @@ test('requests go to the helpers with their buffers moved; replies come back in 
 test('a helper that throws gives BACKEND_UNAVAILABLE with its message; an error on the calling thread is raised as is; later calls are not confused by either', () => {
   const p = pool();
   assert.ok(p.ready(2));
-  expectCode(() => p.run([doubleJob([1]), () => ({ request: { op: 'throw', message: 'boom in the helper' }, transfer: [] })], () => {}), 'BACKEND_UNAVAILABLE', 'test pool', 'helper thread failed', 'boom in the helper');
+  expectCode(() => p.run([doubleJob([1]), () => ({ request: { op: 'throw', message: 'boom in the helper' } })], () => {}), 'BACKEND_UNAVAILABLE', 'test pool', 'helper thread failed', 'boom in the helper');
   assert.throws(
     () => p.run([doubleJob([1]), doubleJob([2])], () => {
       throw new RangeError('boom here');
@@ -85,7 +92,7 @@ test('a helper that throws gives BACKEND_UNAVAILABLE with its message; an error 
     (e: unknown) => e instanceof RangeError && e.message === 'boom here',
   );
   assert.throws(
-    () => p.run([() => ({ request: { op: 'throw', message: 'both' }, transfer: [] })], () => {
+    () => p.run([() => ({ request: { op: 'throw', message: 'both' } })], () => {
       throw new RangeError('here first');
     }),
     (e: unknown) => e instanceof RangeError,
@@ -101,7 +108,7 @@ test('a helper that exits while working turns threads off at once, with BACKEND_
   const p = pool();
   assert.ok(p.ready(2));
   const start = Date.now();
-  expectCode(() => p.run([doubleJob([1]), () => ({ request: { op: 'exit' }, transfer: [] })], () => {}), 'BACKEND_UNAVAILABLE', 'test pool', 'exited', 'threads are now off', 'setTestThreads(1)');
+  expectCode(() => p.run([doubleJob([1]), () => ({ request: { op: 'exit' } })], () => {}), 'BACKEND_UNAVAILABLE', 'test pool', 'exited', 'threads are now off', 'setTestThreads(1)');
   assert.ok(Date.now() - start < 10_000, 'the caller did not wait for the timeout');
   assert.match(String(p.error()), /exited/);
   assert.equal(p.threads(), 1);
@@ -113,7 +120,7 @@ test('a helper that exits while working turns threads off at once, with BACKEND_
 test('a helper that does not answer within the timeout turns threads off', () => {
   const p = pool({ timeoutMs: 300 });
   assert.ok(p.ready(1));
-  expectCode(() => p.run([() => ({ request: { op: 'hang' }, transfer: [] })], () => {}), 'BACKEND_UNAVAILABLE', 'did not answer within 0.3 s', 'threads are now off');
+  expectCode(() => p.run([() => ({ request: { op: 'hang' } })], () => {}), 'BACKEND_UNAVAILABLE', 'did not answer within 0.3 s', 'threads are now off');
   assert.match(String(p.error()), /did not answer/);
   assert.equal(p.threads(), 1);
 });

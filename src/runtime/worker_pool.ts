@@ -1,10 +1,17 @@
 /**
  * A pool of helper threads for synchronous callers (Node only). The caller
- * hands each helper a request (its buffers moved, not copied), does its own
- * share of the work, then blocks until every helper has answered: it waits
- * on a shared flag (Atomics.wait) and takes each reply from its port
- * synchronously (receiveMessageOnPort). So an op that uses the pool stays
- * synchronous, like every tfjs op.
+ * hands each helper a request, does its own share of the work, then blocks
+ * until every helper has answered: it waits on a shared flag (Atomics.wait)
+ * and takes each reply from its port synchronously (receiveMessageOnPort).
+ * So an op that uses the pool stays synchronous, like every tfjs op.
+ *
+ * Typed arrays cross in shared memory (exchange.ts): a request's arrays are
+ * copied into a SharedArrayBuffer that the pool keeps for that helper (the
+ * caller's arrays stay its own), and the helper sees views of it; a reply's
+ * arrays come back as views of the helper's own shared buffer, **valid
+ * until the next `run` that uses the same helper**: callers copy what they
+ * keep longer. Nothing is allocated per call but the messages' small
+ * objects.
  *
  * Helpers are Node worker threads started from a source string (a CommonJS
  * script run with `eval: true`, so no file path is needed) that calls
@@ -18,26 +25,21 @@
  * then do all the work on their own thread.
  */
 import { MasqueError, describe } from '../errors.js';
+import { ExchangeBuffer, pack, packedBytes, receivedExchange, unpack } from './exchange.js';
 
-/** A request as a helper receives it: numbered by the pool. */
-export interface Envelope<Req> {
+/** A request as it is posted: numbered by the pool, its arrays packed into the caller's shared buffer (`arena` when that buffer is new). */
+interface Envelope {
   seq: number;
-  request: Req;
+  request: unknown;
+  arena?: SharedArrayBuffer;
 }
 
-/** A helper's answer to the request numbered `seq`. */
-export type Answer<Rep> = { seq: number; ok: true; reply: Rep } | { seq: number; ok: false; message: string };
+/** A helper's answer to the request numbered `seq` (its arrays packed into the helper's shared buffer, `arena` when that is new). */
+type Answer<Rep> = { seq: number; ok: true; reply: Rep; arena?: SharedArrayBuffer } | { seq: number; ok: false; message: string };
 
-/** A request with the buffers that move to the helper with it. */
+/** A request for one helper. Its typed arrays are copied when it is posted: the caller keeps them. */
 export interface Job<Req> {
   request: Req;
-  transfer: ArrayBuffer[];
-}
-
-/** A handler's reply with the buffers that move back to the caller with it. */
-export interface Reply<Rep> {
-  reply: Rep;
-  transfer: ArrayBuffer[];
 }
 
 export interface WorkerPoolOptions {
@@ -56,7 +58,7 @@ export interface WorkerPoolOptions {
 }
 
 interface Port {
-  postMessage(m: unknown, transfer: ArrayBuffer[]): void;
+  postMessage(m: unknown): void;
   on(event: 'message', fn: (m: unknown) => void): void;
   unref(): void;
 }
@@ -81,6 +83,10 @@ interface Helper {
   port: Port;
   flag: Int32Array;
   seq: number;
+  /** Where this thread packs the helper's requests. */
+  out: ExchangeBuffer;
+  /** The helper's shared buffer that its replies are packed into (null until it sends one). */
+  replies: SharedArrayBuffer | null;
 }
 
 /** A Node built-in module, or null (browsers; Node < 20.16 has no process.getBuiltinModule). */
@@ -201,7 +207,7 @@ export class WorkerPool<Req, Rep> {
     worker.on('exit', fail('exited'));
     worker.unref();
     port1.unref();
-    this.helpers.push({ worker, port: port1, flag, seq: 0 });
+    this.helpers.push({ worker, port: port1, flag, seq: 0, out: new ExchangeBuffer(), replies: null });
   }
 
   private stopAll(): void {
@@ -212,7 +218,9 @@ export class WorkerPool<Req, Rep> {
    * Runs one call: job i goes to helper i (call `ready(jobs.length)`
    * first), `here` runs on this thread meanwhile, and the helpers' replies
    * come back in job order. Each job is made just before it is sent, so
-   * helpers start as early as possible. Replies are always collected, also
+   * helpers start as early as possible. A reply's typed arrays are views of
+   * the helper's shared buffer, valid until the next `run` that uses that
+   * helper. Replies are always collected, also
    * when `here` throws, so that none is left for a later call (each carries
    * its call's number, and older ones are dropped). Throws what `here`
    * threw, else BACKEND_UNAVAILABLE when a helper failed.
@@ -225,9 +233,9 @@ export class WorkerPool<Req, Rep> {
     this.runs++;
     const used = jobs.map((make, i) => {
       const h = this.helpers[i]!;
-      const { request, transfer } = make();
+      const { request } = make();
       h.seq = (h.seq + 1) | 0 || 1;
-      h.port.postMessage({ seq: h.seq, request } satisfies Envelope<Req>, transfer);
+      h.port.postMessage(packInto(h.out, { seq: h.seq, request }));
       return h;
     });
     let failure: unknown = null;
@@ -258,7 +266,15 @@ export class WorkerPool<Req, Rep> {
     for (let tries = 0; tries < 1000; tries++) {
       const got = wt.receiveMessageOnPort(h.port);
       if (got === undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-      else if ((got.message as Answer<Rep>).seq === h.seq) return got.message as Answer<Rep>;
+      else if ((got.message as Answer<Rep>).seq === h.seq) {
+        const a = got.message as Answer<Rep>;
+        if (!a.ok) return a;
+        if (a.arena !== undefined) {
+          h.replies = a.arena;
+          receivedExchange(a.arena);
+        }
+        return { ...a, reply: unpack(a.reply, h.replies) as Rep };
+      }
     }
     throw new MasqueError('BACKEND_UNAVAILABLE', `${this.o.name}: a helper thread finished without a result.`);
   }
@@ -270,13 +286,24 @@ export class WorkerPool<Req, Rep> {
   }
 }
 
+/** `m` with `m.request` packed into `out` (and `out`'s buffer when it is new). */
+function packInto(out: ExchangeBuffer, m: { seq: number; request: unknown }): Envelope {
+  const need = packedBytes(m.request);
+  if (need === 0) return m;
+  const { sab, fresh } = out.fit(need);
+  const request = pack(m.request, sab);
+  return fresh ? { ...m, request, arena: sab } : { ...m, request };
+}
+
 /**
  * The body of a helper (call it once from the helper's program): answers
  * each request with `handle`'s reply, or with an error reply when it
  * throws, then sets the shared flag to the request's number and wakes the
- * caller. The reply's `transfer` buffers move to the caller.
+ * caller. The request's typed arrays are views of the caller's shared
+ * buffer (valid while `handle` runs); the reply's are copied into this
+ * helper's shared buffer (so they may be views of the request's).
  */
-export function serveRequests<Req, Rep>(handle: (request: Req) => Reply<Rep>): void {
+export function serveRequests<Req, Rep>(handle: (request: Req) => Rep): void {
   const wt = workerThreads();
   if (wt === null) throw new Error('serveRequests: node:worker_threads is not available');
   const { port, flag } = wt.workerData as { port: Port; flag: Int32Array };
@@ -285,21 +312,30 @@ export function serveRequests<Req, Rep>(handle: (request: Req) => Reply<Rep>): v
     Atomics.store(flag, DEAD, 1);
     Atomics.notify(flag, ANSWERED);
   });
+  const out = new ExchangeBuffer();
+  let requests: SharedArrayBuffer | null = null;
   port.on('message', (m) => {
-    const { seq, request } = m as Envelope<Req>;
-    let answer: Answer<Rep>;
-    let transfer: ArrayBuffer[] = [];
+    const { seq, request, arena } = m as Envelope;
+    if (arena !== undefined) {
+      requests = arena;
+      receivedExchange(arena);
+    }
+    let answer: Answer<unknown>;
     try {
-      const r = handle(request);
-      answer = { seq, ok: true, reply: r.reply };
-      transfer = r.transfer;
+      const reply = handle(unpack(request, requests) as Req);
+      const need = packedBytes(reply);
+      if (need === 0) answer = { seq, ok: true, reply };
+      else {
+        const { sab, fresh } = out.fit(need);
+        answer = { seq, ok: true, reply: pack(reply, sab), ...(fresh ? { arena: sab } : {}) };
+      }
     } catch (e) {
       answer = { seq, ok: false, message: message(e) };
     }
     try {
-      port.postMessage(answer, transfer);
+      port.postMessage(answer);
     } catch (e) {
-      port.postMessage({ seq, ok: false, message: `could not send the result: ${message(e)}` } satisfies Answer<Rep>, []);
+      port.postMessage({ seq, ok: false, message: `could not send the result: ${message(e)}` } satisfies Answer<Rep>);
     }
     Atomics.store(flag, ANSWERED, seq);
     Atomics.notify(flag, ANSWERED);

@@ -29,10 +29,14 @@ export class BufferPool {
     return buf.subarray(0, n);
   }
 
-  /** Returns an array's whole buffer to the pool (ignored when detached, or when the pool is full). */
+  /**
+   * Returns an array's whole buffer to the pool (ignored when detached, in
+   * shared memory: a view of another thread's data, or when the pool is
+   * full).
+   */
   give(a: Float32Array): void {
     // A transferred (detached) buffer has byteLength 0.
-    if (a.buffer.byteLength === 0 || this.bytes + a.buffer.byteLength > this.maxBytes) return;
+    if (a.buffer.byteLength === 0 || !(a.buffer instanceof ArrayBuffer) || this.bytes + a.buffer.byteLength > this.maxBytes) return;
     const whole = new Float32Array(a.buffer, 0, a.buffer.byteLength >> 2);
     if (this.free.some((f) => f.buffer === whole.buffer)) return;
     this.free.push(whole);
@@ -50,7 +54,5 @@ export const savedPool = new BufferPool(128 * 2 ** 20);
  */
 export const packedPool = new BufferPool(64 * 2 ** 20);
 
-/** The distinct buffers of the given arrays, for a postMessage transfer list (they move instead of being copied). */
-export function ownBuffers(...arrays: (Float32Array | null | undefined)[]): ArrayBuffer[] {
-  return [...new Set(arrays.filter((a): a is Float32Array => a instanceof Float32Array).map((a) => a.buffer as ArrayBuffer))];
-}
+/** This thread's pool for the copies of a training call's inputs that its backward pass reads again (at most 64 MiB kept). */
+export const inputsPool = new BufferPool(64 * 2 ** 20);

@@ -14,7 +14,6 @@
  * ones). dW and db are the block's share: the caller adds the blocks'.
  */
 import { KernelArena, type RnnKernel } from './kernel.js';
-import { ownBuffers } from './buffer_pool.js';
 
 /** The product of a block of rows, forward. Arrays are row-major and unpadded. */
 export interface DenseForwardRequest {
@@ -134,33 +133,28 @@ export function denseBackwardRows(kern: RnnKernel, q: Omit<DenseBackwardRequest,
   out.db.set(f32.subarray(dbAt / F, dbAt / F + m));
 }
 
-/**
- * Floats of the one buffer that carries a block's inputs to a helper and
- * its results back (the results overwrite the inputs): see `answerDense`.
- */
-export function carrierFloats(q: Pick<DenseRequest, 'op' | 'rows' | 'k' | 'm'> & { softmax: boolean }): number {
-  const { rows, k, m } = q;
-  if (q.op === 'denseForward') return rows * Math.max(k, m);
-  return Math.max(rows * (k + (q.softmax ? 2 : 1) * m), rows * k + k * m + m);
+/** This thread's scratch for a helper's Dense results (grown as needed; the pool copies a reply as soon as the handler returns). */
+let scratch = new Float32Array(0);
+
+function scratchOf(floats: number): Float32Array {
+  if (scratch.length < floats) scratch = new Float32Array(Math.ceil(floats * 1.25));
+  return scratch;
 }
 
 /**
- * A helper's answer to a DenseRequest (worker_entry.ts). The request's
- * arrays are views of one buffer (the caller's carrier, at least
- * `carrierFloats` long); the results are written to the start of that
- * buffer, which moves back: a product's hand-off allocates nothing.
+ * A helper's answer to a DenseRequest (worker_entry.ts): the results in
+ * this thread's scratch (the worker pool copies them into shared memory
+ * for the caller), so a product's hand-off allocates nothing.
  */
-export function answerDense(kern: RnnKernel, q: DenseRequest): { reply: DenseReply; transfer: ArrayBuffer[] } {
-  const buf = q.x.buffer;
-  const fits = buf.byteLength >= carrierFloats({ ...q, softmax: q.op === 'denseBackward' && q.y !== null }) * 4;
-  const view = (from: number, n: number) => (fits ? new Float32Array(buf, from * 4, n) : new Float32Array(n));
+export function answerDense(kern: RnnKernel, q: DenseRequest): DenseReply {
   if (q.op === 'denseForward') {
-    const y = view(0, q.rows * q.m);
+    const y = scratchOf(q.rows * q.m).subarray(0, q.rows * q.m);
     denseForwardRows(kern, q, y);
-    return { reply: { op: 'denseForward', y }, transfer: ownBuffers(y) };
+    return { op: 'denseForward', y };
   }
   const { rows, k, m } = q;
-  const out = { dx: view(0, rows * k), dw: view(rows * k, k * m), db: view(rows * k + k * m, m) };
+  const buf = scratchOf(rows * k + k * m + m);
+  const out = { dx: buf.subarray(0, rows * k), dw: buf.subarray(rows * k, rows * k + k * m), db: buf.subarray(rows * k + k * m, rows * k + k * m + m) };
   denseBackwardRows(kern, q, out);
-  return { reply: { op: 'denseBackward', ...out }, transfer: ownBuffers(out.dx, out.dw, out.db) };
+  return { op: 'denseBackward', ...out };
 }

@@ -25,11 +25,11 @@
 import { isTapeOn } from '../../runtime/internals.js';
 import { tf } from '../../runtime/tfjs.js';
 import { f32, markSparseRows, onCpuMemoryBackend, writeTensor } from '../heap_view.js';
-import { describe } from '../../errors.js';
+import { MasqueError, describe } from '../../errors.js';
 import { buildPlan, type StepPlan } from './plan.js';
 import { sliceSteps } from '../sequence_ops.js';
 import { copyRows } from './rows.js';
-import { packedPool } from './buffer_pool.js';
+import { inputsPool, packedPool } from './buffer_pool.js';
 import { rnnReference } from './reference.js';
 import { rnnKernel, rnnKernelError } from './kernel.js';
 import { packedSlots, type KernelInputs, type KernelSpec, type TensorInputName } from './kernel_call.js';
@@ -78,6 +78,15 @@ function gatherRows(x: tf.Tensor, idx: Int32Array, grad: boolean): tf.Tensor2D {
 }
 
 /**
+ * A tensor holding a copy of `a` (a gradient: a view of kernel or shared
+ * memory that the next kernel call overwrites; tf.tensor would keep the
+ * array itself on the cpu backend).
+ */
+function tensorOf(a: Float32Array, shape: number[]): tf.Tensor {
+  return writeTensor(shape, 'float32', (out) => out.set(a));
+}
+
+/**
  * Runs the kernel on the valid tokens' inputs `xc` [N, F] under a gradient
  * tape (inference takes `inferFused`): the projection xc W + b and the
  * recurrence in one forward call, and all gradients (xc, W, b, R, the GRU recurrent bias, initial states)
@@ -114,7 +123,7 @@ function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D): tf.Tensor3D
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
       const d = parallelBackward(k, s, x, fwd.saved!, f32(dy));
       const byName: Record<TensorInputName, Float32Array | null> = { xc: d.dxc, w: d.dw, b: d.db, r: d.dr, rb: d.drb, h0: d.dh0, c0: d.dc0 };
-      return present.map(([name]) => tf.tensor(byName[name]!, shapes[name]));
+      return present.map(([name]) => tensorOf(byName[name]!, shapes[name]));
     };
     return { value: tf.tensor3d(fwd.packed, shape), gradFunc };
   })(...present.map(([, t]) => t)) as tf.Tensor3D;
@@ -206,16 +215,19 @@ function inputViews(inputs: [TensorInputName, tf.Tensor][]): KernelInputs {
   return x;
 }
 
-/** An inference call's kernel inputs: views of tfjs memory (valid until the next tfjs op), or with `owned` arrays of their own (they may go to a helper); with its table rows when it has them. */
-function inferenceInputs(p: Prepared, owned: boolean): KernelInputs {
-  const inputs = presentInputs(p.a, p.xc);
-  const x = owned ? ownedInputs(inputs.map(([name]) => name), inputs.map(([, t]) => t)) : inputViews(inputs);
+/**
+ * An inference call's kernel inputs: views of tfjs memory, valid until the
+ * next tfjs op (the kernel calls read them, or a helper gets a copy, before
+ * any runs); with its table rows when it has them.
+ */
+function inferenceInputs(p: Prepared): KernelInputs {
+  const x = inputViews(presentInputs(p.a, p.xc));
   return p.table === null ? x : { ...x, xi: p.table.xi, p: p.table.p };
 }
 
 /** Inference (no tape): the kernel's forward pass on views of the inputs, in parts. */
 function inferFused(p: Prepared): RnnSequenceResult {
-  return resultsFromParts(p.a, p.spec, forwardParts(rnnKernel()!, p.spec, inferenceInputs(p, false)));
+  return resultsFromParts(p.a, p.spec, forwardParts(rnnKernel()!, p.spec, inferenceInputs(p)));
 }
 
 const planOf = (a: RnnPlanArgs): StepPlan => buildPlan(a.mask === null ? null : a.mask.dataSync(), a.batch, a.time, a.goBackwards);
@@ -247,10 +259,7 @@ export function rnnFusedMany(list: RnnPlanArgs[]): RnnSequenceResult[] {
   const grad = isTapeOn();
   const preps = list.map((a, i) => prepare(a, plans[i]!, grad));
   if (!grad) {
-    // Call 0 runs on this thread (or is split, which copies its rows): views
-    // of tfjs memory do (no tfjs op runs before the kernels). The others
-    // may go to a helper, which needs arrays of their own.
-    const calls = preps.map((p, i) => ({ spec: p.spec, x: inferenceInputs(p, i !== 0) }));
+    const calls = preps.map((p) => ({ spec: p.spec, x: inferenceInputs(p) }));
     const parts = forwardCallsParts(rnnKernel()!, calls);
     return preps.map((p, i) => resultsFromParts(p.a, p.spec, parts[i]!));
   }
@@ -273,7 +282,7 @@ export function rnnFusedConcatReversed(list: [RnnPlanArgs, RnnPlanArgs]): { outp
   const plans = list.map(planOf);
   if (plans.some((p) => p.n === 0)) return null;
   const preps = list.map((a, i) => prepare(a, plans[i]!, false));
-  const calls = preps.map((p, i) => ({ spec: p.spec, x: inferenceInputs(p, i !== 0) }));
+  const calls = preps.map((p) => ({ spec: p.spec, x: inferenceInputs(p) }));
   const parts = forwardCallsParts(rnnKernel()!, calls);
   const { batch: b, time: t, units: u } = first;
   const slots = packedSlots(preps[0]!.spec);
@@ -305,11 +314,21 @@ function presentInputs(a: RnnPlanArgs, xc: tf.Tensor2D | null): [TensorInputName
   return named.filter(([, t]) => t !== null) as [TensorInputName, tf.Tensor][];
 }
 
-/** Owned copies (not heap views) of a call's inputs. */
+/** Copies of a call's inputs (not heap views: the backward pass reads them again), in buffers of `inputsPool`. */
 function ownedInputs(names: TensorInputName[], ts: tf.Tensor[]): KernelInputs {
   const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
-  names.forEach((name, i) => (x[name] = f32(ts[i]!).slice()));
+  names.forEach((name, i) => {
+    const v = f32(ts[i]!);
+    const c = inputsPool.take(v.length);
+    c.set(v);
+    x[name] = c;
+  });
   return x;
+}
+
+/** Gives the buffers of `ownedInputs` back to its pool. */
+function releaseInputs(x: KernelInputs): void {
+  for (const a of [x.xc, x.w, x.b, x.r, x.rb, x.h0, x.c0]) if (a !== null && a.length > 0) inputsPool.give(a);
 }
 
 /** The kernel calls of `preps` under a gradient tape (same batch, slots and units), at once where that pays; returns their packed results stacked: [calls * B, slots, U]. */
@@ -334,17 +353,25 @@ function recurrenceMany(preps: Prepared[]): tf.Tensor3D {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const calls = callsOf(args.slice(0, flat.length) as tf.Tensor[]);
     const fwd = parallelForwardCalls(k, calls, true);
+    let done = false;
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+      // The inputs' buffers go back to their pool below: a tape runs a node's gradient once.
+      if (done) throw new MasqueError('LAYER_CALL_FAILED', 'the gradient of a fused recurrence was asked for twice for one forward pass; its saved inputs were released after the first. Run the forward pass again under a new tape.');
+      done = true;
+      // Views of dy in tfjs memory: read by the kernel calls (or copied to a helper) before any tfjs op runs.
       const d = f32(dy);
-      const grads = parallelBackwardCalls(k, calls, fwd, preps.map((_, i) => d.slice(i * each, (i + 1) * each)));
-      return preps.flatMap((p, i) => {
+      const grads = parallelBackwardCalls(k, calls, fwd, preps.map((_, i) => d.subarray(i * each, (i + 1) * each)));
+      // The gradients are views of kernel or shared memory: copied into tensors at once.
+      const out = preps.flatMap((p, i) => {
         const { features: f, units: uu, gates, batch } = p.a;
         const g = gates * uu;
         const shapes: Record<TensorInputName, number[]> = { xc: [p.spec.plan.n, f], w: [f, g], b: [g], r: [uu, g], rb: [g], h0: [batch, uu], c0: [batch, uu] };
         const gr = grads[i]!;
         const byName: Record<TensorInputName, Float32Array | null> = { xc: gr.dxc, w: gr.dw, b: gr.db, r: gr.dr, rb: gr.drb, h0: gr.dh0, c0: gr.dc0 };
-        return names[i]!.map((name) => tf.tensor(byName[name]!, shapes[name]));
+        return names[i]!.map((name) => tensorOf(byName[name]!, shapes[name]));
       });
+      for (const c of calls) releaseInputs(c.x);
+      return out;
     };
     const value = stack(fwd.packed);
     // Copied into the tensor: back to this thread's pool for the next step.

@@ -238,7 +238,9 @@ export interface KernelGrads {
 /**
  * Runs the backward pass from the forward's inputs and saved activations and
  * the gradient of the packed result. Consumes `saved` (its buffer goes back
- * to this thread's pool for the next forward pass).
+ * to this thread's pool for the next forward pass). The gradients are views
+ * of kernel memory where no unpadding is needed: valid until the kernel's
+ * next call (callers copy them at once).
  */
 export function kernelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, saved: SavedActivations, dPacked: Float32Array): KernelGrads {
   const { r: at, v, up, gup, nState, slots, fp } = regions(k, s, true);
@@ -250,7 +252,7 @@ export function kernelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sav
   v.f32.set(padUnits(dPacked, b * slots, 1, u, up), at.dout >> 2);
   k.backward(at.hdr);
   const mem = k.memory.buffer;
-  const view = (ptr: number, len: number) => new Float32Array(mem, ptr, len).slice();
+  const view = (ptr: number, len: number) => new Float32Array(mem, ptr, len);
   return {
     dxc: unpadUnits(view(at.dxc, n * fp), n, 1, s.features, fp),
     dw: unpadUnits(view(at.dw, s.features * gup), s.features, s.gates, u, up),

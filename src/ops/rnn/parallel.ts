@@ -21,7 +21,7 @@
  */
 import type { RnnKernel } from './kernel.js';
 import { kernelBackward, kernelForward, packedSlots, type KernelGrads, type KernelInputs, type KernelSpec, type SavedActivations } from './kernel_call.js';
-import { ownBuffers } from './buffer_pool.js';
+import { packedPool, savedPool, type BufferPool } from './buffer_pool.js';
 import { putRows, takeRows } from './rows.js';
 import type { StepPlan } from './plan.js';
 import { WorkerPool, type Job } from '../../runtime/worker_pool.js';
@@ -35,7 +35,7 @@ export type HelperRequest =
   | DenseRequest;
 
 export type HelperReply =
-  | { op: 'forward'; packed: Float32Array; saved: SavedActivations | null; xc: Float32Array | null }
+  | { op: 'forward'; packed: Float32Array; saved: SavedActivations | null }
   | { op: 'backward'; grads: KernelGrads }
   | DenseReply;
 
@@ -148,20 +148,22 @@ function splitRows(plan: StepPlan, k: number): Group[] {
 }
 
 /**
- * An array that owns its whole buffer. Inputs may be views of the tfjs wasm
- * heap, and posting a view to a thread copies its whole buffer (the heap).
+ * A copy of a helper's reply array (a view of shared memory that the
+ * helper's next reply overwrites: worker_pool.ts) in a buffer of `pool`.
  */
-function compact<T extends Float32Array | null>(a: T): T {
-  return a === null || (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) ? a : (a.slice() as T);
+function keep(a: Float32Array, pool: BufferPool): Float32Array {
+  const c = pool.take(a.length);
+  c.set(a);
+  return c;
 }
 
 /**
- * Group g's spec and inputs: its rows and tokens; the weights shared
- * (compacted once, in `shared`); its tokens' inputs `xc` when the forward
- * pass kept them.
+ * Group g's spec and inputs: its rows and tokens, the call's weights, its
+ * tokens' inputs `xc` when the forward pass kept them.
  */
-function groupInputs(s: KernelSpec, x: KernelInputs, shared: Pick<KernelInputs, 'w' | 'b' | 'r' | 'rb'>, g: Group, xc?: Float32Array): { spec: KernelSpec; x: KernelInputs } {
+function groupInputs(s: KernelSpec, x: KernelInputs, g: Group, xc?: Float32Array): { spec: KernelSpec; x: KernelInputs } {
   const u = s.units;
+  const shared = { w: x.w, b: x.b, r: x.r, rb: x.rb };
   const rows = { h0: takeRows(x.h0, g.rows, u), c0: x.c0 === null ? null : takeRows(x.c0, g.rows, u) };
   const spec = { ...s, plan: g.plan, rdm: s.rdm === null ? null : takeRows(s.rdm, g.rows, u) };
   // Projections from a table (projection_table.ts): the group's token ids; the table itself is shared memory, posted by reference.
@@ -169,15 +171,10 @@ function groupInputs(s: KernelSpec, x: KernelInputs, shared: Pick<KernelInputs, 
   return { spec, x: { ...shared, ...rows, xc: xc ?? takeRows(x.xc, g.tokens, s.features) } };
 }
 
-function sharedWeights(x: KernelInputs): Pick<KernelInputs, 'w' | 'b' | 'r' | 'rb'> {
-  return { w: compact(x.w), b: compact(x.b), r: compact(x.r), rb: compact(x.rb) };
-}
-
 /**
  * Saved for the backward pass: one block of activations, or, for a split
- * call, each group's activations and its tokens' inputs (the helpers send
- * theirs back with their results, so the backward pass copies nothing
- * again).
+ * call, each group's activations and its tokens' inputs (so the backward
+ * pass gathers nothing again).
  */
 export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups: Group[]; saved: SavedActivations[]; xc: Float32Array[] };
 
@@ -199,25 +196,27 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
     return { packed: r.packed, saved: r.saved === null ? null : { groups: null, saved: r.saved } };
   }
   const groups = splitRows(s.plan, count);
-  const shared = sharedWeights(x);
   let mine: ReturnType<typeof kernelForward> | null = null;
-  let mineXc: Float32Array | null = null;
+  // Each group's gathered inputs, kept for the backward pass.
+  const xcs: Float32Array[] = new Array(groups.length);
   const replies = pool.run(
-    groups.slice(1).map((g) => (): Job<HelperRequest> => {
-      const p = groupInputs(s, x, shared, g);
-      return { request: { op: 'forward', spec: p.spec, x: p.x, save }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm) };
+    groups.slice(1).map((g, i) => (): Job<HelperRequest> => {
+      const p = groupInputs(s, x, g);
+      xcs[i + 1] = p.x.xc;
+      return { request: { op: 'forward', spec: p.spec, x: p.x, save } };
     }),
     () => {
-      const p = groupInputs(s, x, shared, groups[0]!);
-      mineXc = p.x.xc;
+      const p = groupInputs(s, x, groups[0]!);
+      xcs[0] = p.x.xc;
       mine = kernelForward(k, p.spec, p.x, save);
     },
-  );
-  const results = [mine!, ...replies.map((r) => r as Extract<HelperReply, { op: 'forward' }>)];
+  ) as Extract<HelperReply, { op: 'forward' }>[];
+  const results = [mine!, ...replies];
   const slotWidth = packedSlots(s) * s.units;
   const packed = new Float32Array(s.plan.batch * slotWidth);
   results.forEach((r, i) => putRows(packed, r.packed, groups[i]!.rows, slotWidth));
-  return { packed, saved: save ? { groups, saved: results.map((r) => r.saved!), xc: [mineXc!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'forward' }>).xc!)] } : null };
+  if (!save) return { packed, saved: null };
+  return { packed, saved: { groups, saved: [mine!.saved!, ...replies.map((r) => keep(r.saved!, savedPool))], xc: xcs } };
 }
 
 /** Rows of a call's packed result ([rows, slots, U]): the call's rows `rows` in that order, or null: all its rows in order. */
@@ -247,27 +246,27 @@ export function forwardParts(k: RnnKernel, s: KernelSpec, x: KernelInputs): Pack
   const chunks = Math.min(s.plan.batch, Math.max(threads, Math.ceil(s.plan.batch / CHUNK_ROWS)));
   if (chunks < 2) return [{ rows: null, packed: kernelForward(k, s, x, false).packed }];
   const groups = splitRows(s.plan, chunks);
-  const shared = sharedWeights(x);
   const parts: PackedPart[] = [];
   for (let at = 0; at < groups.length; at += threads) {
     const round = groups.slice(at, at + threads);
     let mine: Float32Array | null = null;
     const replies = round.length < 2 ? [] : pool.run(
       round.slice(1).map((g) => (): Job<HelperRequest> => {
-        const p = groupInputs(s, x, shared, g);
-        return { request: { op: 'forward', spec: p.spec, x: p.x, save: false }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm) };
+        const p = groupInputs(s, x, g);
+        return { request: { op: 'forward', spec: p.spec, x: p.x, save: false } };
       }),
       () => {
-        const p = groupInputs(s, x, shared, round[0]!);
+        const p = groupInputs(s, x, round[0]!);
         mine = kernelForward(k, p.spec, p.x, false).packed;
       },
     );
     if (round.length < 2) {
-      const p = groupInputs(s, x, shared, round[0]!);
+      const p = groupInputs(s, x, round[0]!);
       mine = kernelForward(k, p.spec, p.x, false).packed;
     }
     parts.push({ rows: round[0]!.rows, packed: mine! });
-    replies.forEach((r, i) => parts.push({ rows: round[i + 1]!.rows, packed: (r as Extract<HelperReply, { op: 'forward' }>).packed }));
+    // Copied: the next round's replies overwrite these.
+    replies.forEach((r, i) => parts.push({ rows: round[i + 1]!.rows, packed: keep((r as Extract<HelperReply, { op: 'forward' }>).packed, packedPool) }));
   }
   return parts;
 }
@@ -283,22 +282,26 @@ export function forwardCallsParts(k: RnnKernel, calls: KernelCall[]): PackedPart
   return r.packed.map((packed) => [{ rows: null, packed }]);
 }
 
-/** kernelBackward for a call made by parallelForward (the same groups). */
+/**
+ * kernelBackward for a call made by parallelForward (the same groups).
+ * Gradients may be views of kernel or shared memory (kernel_call.ts,
+ * worker_pool.ts): valid until the next kernel call; the caller copies them
+ * at once.
+ */
 export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, saved: ParallelSaved, dPacked: Float32Array): KernelGrads {
   if (saved.groups === null) return kernelBackward(k, s, x, saved.saved, dPacked);
   const groups = saved.groups;
   const slotWidth = packedSlots(s) * s.units;
-  const shared = sharedWeights(x);
   const dPart = (g: Group) => takeRows(dPacked, g.rows, slotWidth);
   let all: KernelGrads[];
   if (!pool.ready(groups.length - 1)) {
     // Threads were turned off (or broke) since the forward pass: every group here.
     all = groups.map((g, i) => {
-      const p = groupInputs(s, x, shared, g, saved.xc[i]);
-      return kernelBackward(k, p.spec, p.x, saved.saved[i]!, dPart(g));
+      const p = groupInputs(s, x, g, saved.xc[i]);
+      return ownGrads(kernelBackward(k, p.spec, p.x, saved.saved[i]!, dPart(g)));
     });
   } else {
-    all = backwardOnThreads(k, s, x, shared, saved, groups, dPart);
+    all = backwardOnThreads(k, s, x, saved, groups, dPart);
   }
   return combineGrads(s, groups, all);
 }
@@ -307,7 +310,6 @@ function backwardOnThreads(
   k: RnnKernel,
   s: KernelSpec,
   x: KernelInputs,
-  shared: Pick<KernelInputs, 'w' | 'b' | 'r' | 'rb'>,
   saved: { saved: SavedActivations[]; xc: Float32Array[] },
   groups: Group[],
   dPart: (g: Group) => Float32Array,
@@ -315,17 +317,24 @@ function backwardOnThreads(
   let mine: KernelGrads | null = null;
   const replies = pool.run(
     groups.slice(1).map((g, i) => (): Job<HelperRequest> => {
-      const p = groupInputs(s, x, shared, g, saved.xc[i + 1]);
+      const p = groupInputs(s, x, g, saved.xc[i + 1]);
       const d = dPart(g);
-      const sv = saved.saved[i + 1]!;
-      return { request: { op: 'backward', spec: p.spec, x: p.x, saved: sv, dPacked: d }, transfer: ownBuffers(p.x.xc, p.x.h0, p.x.c0, p.spec.rdm, d, sv) };
+      return { request: { op: 'backward', spec: p.spec, x: p.x, saved: saved.saved[i + 1]!, dPacked: d } };
     }),
     () => {
-      const p = groupInputs(s, x, shared, groups[0]!, saved.xc[0]);
+      const p = groupInputs(s, x, groups[0]!, saved.xc[0]);
       mine = kernelBackward(k, p.spec, p.x, saved.saved[0]!, dPart(groups[0]!));
     },
   );
+  // The helpers' activations were copied to them: their buffers are free again.
+  for (const sv of saved.saved.slice(1)) savedPool.give(sv);
   return [mine!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'backward' }>).grads)];
+}
+
+/** Copies of gradients that may be views of kernel memory (which the next kernel call overwrites). */
+function ownGrads(g: KernelGrads): KernelGrads {
+  const own = (a: Float32Array | null) => (a === null ? null : a.slice());
+  return { dxc: g.dxc.slice(), dw: g.dw.slice(), db: own(g.db), dr: g.dr.slice(), drb: own(g.drb), dh0: g.dh0.slice(), dc0: own(g.dc0) };
 }
 
 /** The whole call's gradients from its groups': rows and tokens put back in place, weight gradients summed. */
@@ -381,8 +390,8 @@ function concurrentCalls(calls: KernelCall[]): boolean {
  * Forward passes of independent calls. With a thread per call they run at
  * once, call 0 on this thread and call i on helper i (no call is split by
  * rows: half the hand-offs of splitting each call, and no gradients to
- * combine); else one after another through `parallelForward`. A call run
- * by a helper gets its inputs back with its result (its `x.xc` is replaced).
+ * combine); else one after another through `parallelForward`. Each call's
+ * inputs stay the caller's (a helper gets a copy).
  */
 export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: boolean): CallsForward {
   if (!concurrentCalls(calls)) {
@@ -391,15 +400,13 @@ export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: bo
   }
   let mine: ReturnType<typeof kernelForward> | null = null;
   const replies = pool.run(
-    calls.slice(1).map((c) => (): Job<HelperRequest> => ({ request: { op: 'forward', spec: c.spec, x: c.x, save }, transfer: ownBuffers(c.x.xc, c.x.h0, c.x.c0) })),
+    calls.slice(1).map((c) => (): Job<HelperRequest> => ({ request: { op: 'forward', spec: c.spec, x: c.x, save } })),
     () => {
       mine = kernelForward(k, calls[0]!.spec, calls[0]!.x, save);
     },
   ) as Extract<HelperReply, { op: 'forward' }>[];
-  const results = [mine!, ...replies];
-  replies.forEach((r, i) => {
-    if (r.xc !== null) calls[i + 1]!.x.xc = r.xc;
-  });
+  // The replies are views of the helpers' shared memory: kept as copies.
+  const results = [mine!, ...replies.map((r) => ({ packed: keep(r.packed, packedPool), saved: r.saved === null ? null : keep(r.saved, savedPool) }))];
   return {
     packed: results.map((r) => r.packed),
     saved: results.map((r) => (r.saved === null ? null : { groups: null, saved: r.saved })),
@@ -407,24 +414,31 @@ export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: bo
   };
 }
 
-/** Backward passes of calls made by `parallelForwardCalls` (at once when the forward passes were); `dPacked` arrays are owned (a helper may take them). */
+/**
+ * Backward passes of calls made by `parallelForwardCalls` (at once when the
+ * forward passes were). The gradients are views of kernel or shared memory,
+ * valid until the next kernel call: the caller copies them at once.
+ */
 export function parallelBackwardCalls(k: RnnKernel, calls: KernelCall[], fwd: CallsForward, dPacked: Float32Array[]): KernelGrads[] {
   // Calls that ran at once were not split: each saved one block.
   const one = (saved: ParallelSaved | null): SavedActivations => (saved as { saved: SavedActivations }).saved;
-  if (!fwd.concurrent || !pool.ready(calls.length - 1)) return calls.map((c, i) => parallelBackward(k, c.spec, c.x, fwd.saved[i]!, dPacked[i]!));
+  // One after another: each call's gradients copied before the next call's kernel runs.
+  if (!fwd.concurrent || !pool.ready(calls.length - 1)) return calls.map((c, i) => ownGrads(parallelBackward(k, c.spec, c.x, fwd.saved[i]!, dPacked[i]!)));
   let mine: KernelGrads | null = null;
   const replies = pool.run(
     calls.slice(1).map((c, j) => (): Job<HelperRequest> => {
       const saved = one(fwd.saved[j + 1]!);
       const d = dPacked[j + 1]!;
-      // h0 and c0 went to the helper with the forward pass (the backward pass reads its saved states instead).
+      // The backward pass reads its saved states, not h0 and c0.
       const x: KernelInputs = { ...c.x, h0: new Float32Array(0), c0: null };
-      return { request: { op: 'backward', spec: c.spec, x, saved, dPacked: d }, transfer: ownBuffers(c.x.xc, saved, d) };
+      return { request: { op: 'backward', spec: c.spec, x, saved, dPacked: d } };
     }),
     () => {
       mine = kernelBackward(k, calls[0]!.spec, calls[0]!.x, one(fwd.saved[0]!), dPacked[0]!);
     },
   ) as Extract<HelperReply, { op: 'backward' }>[];
+  // The helpers' activations were copied to them: their buffers are free again.
+  for (const saved of fwd.saved.slice(1)) savedPool.give(one(saved));
   return [mine!, ...replies.map((r) => r.grads)];
 }
 

@@ -5,13 +5,13 @@
  * `new Worker(source, { eval: true })`, so it runs from any install layout
  * without a file path. It owns its own instance of the kernel and computes
  * the forward or backward pass of its share of the rows, one request at a
- * time.
+ * time. Requests and replies cross in shared memory (worker_pool.ts).
  */
 import { rnnKernel } from './kernel.js';
 import { kernelBackward, kernelForward } from './kernel_call.js';
 import type { HelperRequest, HelperReply } from './parallel.js';
-import { ownBuffers } from './buffer_pool.js';
-import { serveRequests, type Reply } from '../../runtime/worker_pool.js';
+import { packedPool, savedPool, type BufferPool } from './buffer_pool.js';
+import { serveRequests } from '../../runtime/worker_pool.js';
 import { answerDense } from './dense_call.js';
 
 function kernel() {
@@ -20,17 +20,27 @@ function kernel() {
   return k;
 }
 
+/**
+ * Buffers of this thread's pools that the last reply returned: the pool
+ * copies a reply into shared memory once the handler returns, so they go
+ * back to their pools when the next request comes.
+ */
+let lent: [Float32Array, BufferPool][] = [];
+
 function answer(m: Exclude<HelperRequest, { op: 'denseForward' | 'denseBackward' }>): Exclude<HelperReply, { op: 'denseForward' | 'denseBackward' }> {
   const k = kernel();
-  // With `save`, the group's inputs go back too: the backward pass sends them again.
-  if (m.op === 'forward') return { op: 'forward', ...kernelForward(k, m.spec, m.x, m.save), xc: m.save ? m.x.xc : null };
+  if (m.op === 'forward') {
+    const r = kernelForward(k, m.spec, m.x, m.save);
+    lent.push([r.packed, packedPool]);
+    if (r.saved !== null) lent.push([r.saved, savedPool]);
+    return { op: 'forward', ...r };
+  }
   return { op: 'backward', grads: kernelBackward(k, m.spec, m.x, m.saved, m.dPacked) };
 }
 
-serveRequests<HelperRequest, HelperReply>((m): Reply<HelperReply> => {
+serveRequests<HelperRequest, HelperReply>((m) => {
+  for (const [a, pool] of lent) pool.give(a);
+  lent = [];
   if (m.op === 'denseForward' || m.op === 'denseBackward') return answerDense(kernel(), m);
-  const reply = answer(m);
-  // The results' buffers move to the calling thread instead of being copied.
-  const results = reply.op === 'forward' ? [reply.packed, reply.saved, reply.xc] : Object.values(reply.grads);
-  return { reply, transfer: ownBuffers(...results) };
+  return answer(m);
 });
