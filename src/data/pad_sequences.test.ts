@@ -71,6 +71,9 @@ describe('padSequences', () => {
     const s = padSequences([['a', 'b'], ['c']], { dtype: 'string', padding: 'post' });
     assert.equal(s.dtype, 'string');
     assert.deepEqual(values(s), ['a', 'b', 'c', '']);
+    // A typed array's steps are all scalars (checked once, not step by step): still refused after vector steps, and before them.
+    raises(() => padSequences([[[1, 2]], Int32Array.of(3, 4)]), 'INVALID_SEQUENCES', 'position 1', '[2]', '[]');
+    raises(() => padSequences([Int32Array.of(3, 4), [[1, 2]]]), 'INVALID_SEQUENCES', 'position 1', '[2]', '[]');
   });
 
   test('numpy casts: wrap, truncate toward zero, NaN, bool', () => {

@@ -188,7 +188,9 @@ function checkContainer(sequences: unknown): ArrayLike<unknown>[] {
  */
 function stepShapeOf(s: ArrayLike<unknown>, idx: number, count: number, expected: number[] | null, start = 0): number[] {
   let first: number[] | null = expected;
-  for (let t = start; t < start + count; t++) {
+  // Every step of a typed array is a number: the first step tells them all.
+  const end = ArrayBuffer.isView(s) ? Math.min(start + count, start + 1) : start + count;
+  for (let t = start; t < end; t++) {
     const shape = valueShape(s[t], idx, t);
     if (first === null) first = shape;
     else if (!sameShape(shape, first)) {
@@ -201,8 +203,11 @@ function stepShapeOf(s: ArrayLike<unknown>, idx: number, count: number, expected
   return first ?? [];
 }
 
+/** The shape of a scalar step (shared: shapes are never modified). */
+const SCALAR_SHAPE: number[] = [];
+
 function valueShape(v: unknown, idx: number, t: number, depth = 0): number[] {
-  if (!isArrayLike(v) || v.length === 0) return isArrayLike(v) ? [0] : [];
+  if (!isArrayLike(v) || v.length === 0) return isArrayLike(v) ? [0] : SCALAR_SHAPE;
   if (depth >= MAX_STEP_RANK) {
     throw new MasqueError('INVALID_SEQUENCES', `padSequences: step ${t} of the sequence at position ${idx} is nested more than ${MAX_STEP_RANK} levels deep (an array that contains itself?); expected a number, a string, or a rectangular array.`);
   }
@@ -215,7 +220,11 @@ function valueShape(v: unknown, idx: number, t: number, depth = 0): number[] {
   return [v.length, ...inner];
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 function writeStep(v: unknown, out: Int32Array | Float32Array | Uint8Array | string[], offset: number, dtype: PadSequencesDtype, idx: number, t: number): number {
   if (isArrayLike(v)) {

@@ -213,8 +213,14 @@ function reusedGradient(embeddings: tf.Variable, ids: Int32Array, dy: tf.Tensor,
 
 /** The table rows a scatter of `ids` (those at positions `only`, when given) writes. */
 function rowsWritten(ids: Int32Array, vocab: number, only: Int32Array | null): Int32Array {
-  const written = only === null ? ids : Int32Array.from(only, (n) => ids[n]!);
-  return written.filter((id) => id >= 0 && id < vocab);
+  const count = only === null ? ids.length : only.length;
+  const out = new Int32Array(count);
+  let kept = 0;
+  for (let k = 0; k < count; k++) {
+    const id = ids[only === null ? k : only[k]!]!;
+    if (id >= 0 && id < vocab) out[kept++] = id;
+  }
+  return kept === count ? out : out.slice(0, kept);
 }
 
 function scatterAddInto(out: Float32Array, ids: Int32Array, rows: Float32Array, vocab: number, dim: number, only: Int32Array | null): void {

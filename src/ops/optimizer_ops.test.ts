@@ -108,9 +108,9 @@ describe('adamUpdate (one SIMD pass on the wasm heap)', () => {
         return { w: reshaped(x.w), g, m, v: reshaped(x.v), vHat: x.vHat === null ? null : reshaped(x.vHat), rowsKept };
       };
       for (const amsgrad of [false, true]) {
-        test(`the same bits as the reference${amsgrad ? ', amsgrad' : ''}; marks may repeat rows and come unsorted`, () => {
+        test(`the same bits as the reference${amsgrad ? ', amsgrad' : ''}; marks may repeat rows, come unsorted and name rows outside the table (ignored)`, () => {
           const x = table(amsgrad, 31);
-          markSparseRows(x.g, Int32Array.from(x.rowsKept), F);
+          markSparseRows(x.g, Int32Array.from([...x.rowsKept, -1, R + 3, 36]), F);
           const ref = adamUpdateReference(x.w, x.g, { m: x.m, v: x.v, vHat: x.vHat }, K);
           assert.equal(adamUpdateInPlace(x.w, x.g, { m: x.m, v: x.v, vHat: x.vHat }, K), true);
           const got = [x.w, x.m, x.v, ...(x.vHat ? [x.vHat] : [])];
