@@ -81,3 +81,32 @@ test('an exchange buffer is kept while messages fit and replaced by a larger one
   const packed = pack({ x: Float32Array.from([1]) }, c.sab);
   assert.throws(() => unpack(packed, null), /never sent/);
 });
+
+test('a message that keeps the earlier ones goes after them (or into a new buffer, leaving the old one to its views); one that does not starts over', () => {
+  const ex = new ExchangeBuffer();
+  const first = ex.fit(600_000);
+  assert.equal(first.at, 0);
+  const a = pack({ x: Float32Array.from([1, 2, 3]) }, first.sab, first.at);
+  const second = ex.fit(300_000, true);
+  assert.equal(second.sab, first.sab);
+  assert.equal(second.at, 600_000);
+  const b = pack({ x: Float32Array.from([4, 5]) }, second.sab, second.at);
+  assert.deepEqual(Array.from((unpack(a, first.sab) as { x: Float32Array }).x), [1, 2, 3]);
+  assert.deepEqual(Array.from((unpack(b, second.sab) as { x: Float32Array }).x), [4, 5]);
+  assert.equal((unpack(b, second.sab) as { x: Float32Array }).x.byteOffset, 600_000);
+  // No room after them: a new buffer, at least as large; the views of the old one keep their values.
+  const keptView = (unpack(a, first.sab) as { x: Float32Array }).x;
+  const third = ex.fit(first.sab.byteLength - 100_000, true);
+  assert.ok(third.fresh);
+  assert.notEqual(third.sab, first.sab);
+  assert.equal(third.at, 0);
+  // Large enough for all three messages, so that the same sequence fits next time.
+  assert.ok(third.sab.byteLength >= 1.5 * (600_000 + 300_000 + first.sab.byteLength - 100_000));
+  pack({ x: new Float32Array(10).fill(9) }, third.sab, third.at);
+  assert.deepEqual(Array.from(keptView), [1, 2, 3]);
+  // Not keeping: back to the start of the current buffer.
+  const fourth = ex.fit(16);
+  assert.equal(fourth.sab, third.sab);
+  assert.equal(fourth.at, 0);
+  assert.ok(!fourth.fresh);
+});

@@ -92,11 +92,12 @@ export function packedBytes(value: unknown): number {
 
 /**
  * `value` with each typed array (outside shared memory) copied into `into`
- * and replaced by a placeholder; plain objects and arrays are copied, other
- * values kept. `into` must hold `packedBytes(value)` bytes.
+ * from byte `from` (16-byte aligned) on and replaced by a placeholder;
+ * plain objects and arrays are copied, other values kept. `into` must hold
+ * `packedBytes(value)` bytes from `from`.
  */
-export function pack(value: unknown, into: SharedArrayBuffer): unknown {
-  let at = 0;
+export function pack(value: unknown, into: SharedArrayBuffer, from = 0): unknown {
+  let at = from;
   const bytes = new Uint8Array(into);
   const walk = (v: unknown): unknown => {
     const name = viewName(v);
@@ -137,17 +138,30 @@ export function unpack(value: unknown, from: SharedArrayBuffer | null): unknown 
 /**
  * The shared buffer one side packs into: kept between messages and
  * replaced by a larger one (with headroom) when a message needs more.
- * `fit` returns the buffer for `bytes` and whether it is new (a new one
- * must be sent with the message).
+ * `fit` returns where a message of `bytes` goes: the buffer, the byte it
+ * starts at, and whether the buffer is new (a new one must be sent with
+ * the message). A message goes at the start of the buffer, overwriting the
+ * one before, unless it is to `keep` the earlier ones: then it goes after
+ * them, or into a new buffer large enough for them all (the old one stays
+ * alive for as long as views of it do). A message that does not keep the
+ * earlier ones starts over.
  */
 export class ExchangeBuffer {
   private sab: SharedArrayBuffer | null = null;
+  private used = 0;
 
-  fit(bytes: number): { sab: SharedArrayBuffer; fresh: boolean } {
-    if (this.sab !== null && this.sab.byteLength >= bytes) return { sab: this.sab, fresh: false };
-    const size = Math.max(1 << 20, Math.ceil((bytes * 1.5) / 65536) * 65536);
+  fit(bytes: number, keep = false): { sab: SharedArrayBuffer; at: number; fresh: boolean } {
+    const from = keep ? this.used : 0;
+    if (this.sab !== null && this.sab.byteLength - from >= bytes) {
+      this.used = from + bytes;
+      return { sab: this.sab, at: from, fresh: false };
+    }
+    // Sized for everything kept so far and this message (with headroom), so
+    // that the next sequence like this one fits in it.
+    const size = Math.max(1 << 20, Math.ceil(((from + bytes) * 1.5) / 65536) * 65536, this.sab === null ? 0 : this.sab.byteLength);
     this.sab = new SharedArrayBuffer(size);
     exchanges.add(this.sab);
-    return { sab: this.sab, fresh: true };
+    this.used = bytes;
+    return { sab: this.sab, at: 0, fresh: true };
   }
 }

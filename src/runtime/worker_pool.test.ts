@@ -81,6 +81,21 @@ test('requests reach the helpers as views of shared memory and the callers keep 
   assert.equal(p.running(), 0);
 });
 
+test('a reply is a view valid until the next run on its helper; a run with keepReplies leaves the replies before it in place', () => {
+  const p = pool();
+  assert.ok(p.ready(1));
+  const a = p.run([doubleJob([1, 2])], () => {})[0]!;
+  const b = p.run([doubleJob([3, 4])], () => {}, { keepReplies: true })[0]!;
+  assert.deepEqual(Array.from(a.data), [2, 4]);
+  assert.deepEqual(Array.from(b.data), [6, 8]);
+  const c = p.run([doubleJob([5, 6])], () => {})[0]!;
+  assert.deepEqual(Array.from(c.data), [10, 12]);
+  // Without keepReplies the helper packs at the start again: the first reply's view now shows the third's.
+  assert.equal(a.data.buffer, c.data.buffer);
+  assert.deepEqual(Array.from(a.data), [10, 12]);
+  p.setThreads(1);
+});
+
 test('a helper that throws gives BACKEND_UNAVAILABLE with its message; an error on the calling thread is raised as is; later calls are not confused by either', () => {
   const p = pool();
   assert.ok(p.ready(2));

@@ -27,11 +27,16 @@
 import { MasqueError, describe } from '../errors.js';
 import { ExchangeBuffer, pack, packedBytes, receivedExchange, unpack } from './exchange.js';
 
-/** A request as it is posted: numbered by the pool, its arrays packed into the caller's shared buffer (`arena` when that buffer is new). */
+/**
+ * A request as it is posted: numbered by the pool, its arrays packed into
+ * the caller's shared buffer (`arena` when that buffer is new); `keep`:
+ * the helper packs its reply after its earlier ones instead of over them.
+ */
 interface Envelope {
   seq: number;
   request: unknown;
   arena?: SharedArrayBuffer;
+  keep?: boolean;
 }
 
 /** A helper's answer to the request numbered `seq` (its arrays packed into the helper's shared buffer, `arena` when that is new). */
@@ -220,12 +225,14 @@ export class WorkerPool<Req, Rep> {
    * come back in job order. Each job is made just before it is sent, so
    * helpers start as early as possible. A reply's typed arrays are views of
    * the helper's shared buffer, valid until the next `run` that uses that
-   * helper. Replies are always collected, also
+   * helper, or with `keepReplies` until the next one without it (a run with
+   * `keepReplies` leaves the replies before it in place). Replies are
+   * always collected, also
    * when `here` throws, so that none is left for a later call (each carries
    * its call's number, and older ones are dropped). Throws what `here`
    * threw, else BACKEND_UNAVAILABLE when a helper failed.
    */
-  run(jobs: (() => Job<Req>)[], here: () => void): Rep[] {
+  run(jobs: (() => Job<Req>)[], here: () => void, opts: { keepReplies?: boolean } = {}): Rep[] {
     const wt = workerThreads();
     if (wt === null || this.helpers.length < jobs.length) {
       throw new MasqueError('BACKEND_UNAVAILABLE', `${this.o.name}: ${jobs.length} helper thread(s) are needed but ${this.helpers.length} are running (call ready() first).`);
@@ -235,7 +242,7 @@ export class WorkerPool<Req, Rep> {
       const h = this.helpers[i]!;
       const { request } = make();
       h.seq = (h.seq + 1) | 0 || 1;
-      h.port.postMessage(packInto(h.out, { seq: h.seq, request }));
+      h.port.postMessage(packInto(h.out, { seq: h.seq, request, ...(opts.keepReplies === true ? { keep: true } : {}) }));
       return h;
     });
     let failure: unknown = null;
@@ -287,11 +294,11 @@ export class WorkerPool<Req, Rep> {
 }
 
 /** `m` with `m.request` packed into `out` (and `out`'s buffer when it is new). */
-function packInto(out: ExchangeBuffer, m: { seq: number; request: unknown }): Envelope {
+function packInto(out: ExchangeBuffer, m: Envelope): Envelope {
   const need = packedBytes(m.request);
   if (need === 0) return m;
-  const { sab, fresh } = out.fit(need);
-  const request = pack(m.request, sab);
+  const { sab, at, fresh } = out.fit(need);
+  const request = pack(m.request, sab, at);
   return fresh ? { ...m, request, arena: sab } : { ...m, request };
 }
 
@@ -315,7 +322,7 @@ export function serveRequests<Req, Rep>(handle: (request: Req) => Rep): void {
   const out = new ExchangeBuffer();
   let requests: SharedArrayBuffer | null = null;
   port.on('message', (m) => {
-    const { seq, request, arena } = m as Envelope;
+    const { seq, request, arena, keep } = m as Envelope;
     if (arena !== undefined) {
       requests = arena;
       receivedExchange(arena);
@@ -326,8 +333,8 @@ export function serveRequests<Req, Rep>(handle: (request: Req) => Rep): void {
       const need = packedBytes(reply);
       if (need === 0) answer = { seq, ok: true, reply };
       else {
-        const { sab, fresh } = out.fit(need);
-        answer = { seq, ok: true, reply: pack(reply, sab), ...(fresh ? { arena: sab } : {}) };
+        const { sab, at, fresh } = out.fit(need, keep === true);
+        answer = { seq, ok: true, reply: pack(reply, sab, at), ...(fresh ? { arena: sab } : {}) };
       }
     } catch (e) {
       answer = { seq, ok: false, message: message(e) };

@@ -228,6 +228,9 @@ test('inference on a large batch (cut into chunks of rows, on 1 and 2 threads) g
       const both = tf.tidy(() => rnnSequences([args, { ...args, goBackwards: !args.goBackwards }]).flatMap(read));
       const alone = tf.tidy(() => [rnnSequence(args), rnnSequence({ ...args, goBackwards: !args.goBackwards })].flatMap(read));
       both.forEach((v, i) => assert.deepEqual(v, alone[i], `${k.kind} rnnSequences: value ${i}`));
+      // Two calls, each in chunks on 2 threads: the second call's helper replies must leave the first call's in place.
+      const bothSplit = withThreads(2, () => tf.tidy(() => rnnSequences([args, { ...args, goBackwards: !args.goBackwards }]).flatMap(read)));
+      bothSplit.forEach((v, i) => assert.deepEqual(v, alone[i], `${k.kind} rnnSequences on 2 threads: value ${i}`));
     }
     disposeArgs(a);
   }

@@ -21,7 +21,7 @@
  */
 import type { RnnKernel } from './kernel.js';
 import { kernelBackward, kernelForward, packedSlots, type KernelGrads, type KernelInputs, type KernelSpec, type SavedActivations } from './kernel_call.js';
-import { packedPool, savedPool, type BufferPool } from './buffer_pool.js';
+import { savedPool, type BufferPool } from './buffer_pool.js';
 import { putRows, takeRows } from './rows.js';
 import type { StepPlan } from './plan.js';
 import { WorkerPool, type Job } from '../../runtime/worker_pool.js';
@@ -239,9 +239,12 @@ const CHUNK_ROWS = 256;
  * cut into chunks of about CHUNK_ROWS rows, which run in rounds, one per
  * thread where that pays; the parts are not merged (the caller copies
  * each part's rows straight to where they go). Rows are computed exactly as
- * by one call.
+ * by one call. A helper's parts are views of its shared memory, valid
+ * until the next call on the kernel threads (the rounds after the first
+ * keep the earlier replies; with `keepEarlier` the first does too, so that
+ * the parts of an earlier call stay valid).
  */
-export function forwardParts(k: RnnKernel, s: KernelSpec, x: KernelInputs): PackedPart[] {
+export function forwardParts(k: RnnKernel, s: KernelSpec, x: KernelInputs, keepEarlier = false): PackedPart[] {
   const threads = groupCount(s);
   const chunks = Math.min(s.plan.batch, Math.max(threads, Math.ceil(s.plan.batch / CHUNK_ROWS)));
   if (chunks < 2) return [{ rows: null, packed: kernelForward(k, s, x, false).packed }];
@@ -259,14 +262,14 @@ export function forwardParts(k: RnnKernel, s: KernelSpec, x: KernelInputs): Pack
         const p = groupInputs(s, x, round[0]!);
         mine = kernelForward(k, p.spec, p.x, false).packed;
       },
+      { keepReplies: keepEarlier || at > 0 },
     );
     if (round.length < 2) {
       const p = groupInputs(s, x, round[0]!);
       mine = kernelForward(k, p.spec, p.x, false).packed;
     }
     parts.push({ rows: round[0]!.rows, packed: mine! });
-    // Copied: the next round's replies overwrite these.
-    replies.forEach((r, i) => parts.push({ rows: round[i + 1]!.rows, packed: keep((r as Extract<HelperReply, { op: 'forward' }>).packed, packedPool) }));
+    replies.forEach((r, i) => parts.push({ rows: round[i + 1]!.rows, packed: (r as Extract<HelperReply, { op: 'forward' }>).packed }));
   }
   return parts;
 }
@@ -277,7 +280,7 @@ export function forwardParts(k: RnnKernel, s: KernelSpec, x: KernelInputs): Pack
  * `parallelForwardCalls` would run them so; else one after another.
  */
 export function forwardCallsParts(k: RnnKernel, calls: KernelCall[]): PackedPart[][] {
-  if (!concurrentCalls(calls) || calls.some((c) => c.spec.plan.batch > CHUNK_ROWS)) return calls.map((c) => forwardParts(k, c.spec, c.x));
+  if (!concurrentCalls(calls) || calls.some((c) => c.spec.plan.batch > CHUNK_ROWS)) return calls.map((c, i) => forwardParts(k, c.spec, c.x, i > 0));
   const r = parallelForwardCalls(k, calls, false);
   return r.packed.map((packed) => [{ rows: null, packed }]);
 }
@@ -391,7 +394,9 @@ function concurrentCalls(calls: KernelCall[]): boolean {
  * once, call 0 on this thread and call i on helper i (no call is split by
  * rows: half the hand-offs of splitting each call, and no gradients to
  * combine); else one after another through `parallelForward`. Each call's
- * inputs stay the caller's (a helper gets a copy).
+ * inputs stay the caller's (a helper gets a copy). A helper's packed result
+ * is a view of its shared memory, valid until the next call on the kernel
+ * threads: the caller reads it at once.
  */
 export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: boolean): CallsForward {
   if (!concurrentCalls(calls)) {
@@ -405,8 +410,10 @@ export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: bo
       mine = kernelForward(k, calls[0]!.spec, calls[0]!.x, save);
     },
   ) as Extract<HelperReply, { op: 'forward' }>[];
-  // The replies are views of the helpers' shared memory: kept as copies.
-  const results = [mine!, ...replies.map((r) => ({ packed: keep(r.packed, packedPool), saved: r.saved === null ? null : keep(r.saved, savedPool) }))];
+  // The replies are views of the helpers' shared memory: the packed results
+  // are read at once by the callers; the saved activations, kept until the
+  // backward pass, are copied.
+  const results = [mine!, ...replies.map((r) => ({ packed: r.packed, saved: r.saved === null ? null : keep(r.saved, savedPool) }))];
   return {
     packed: results.map((r) => r.packed),
     saved: results.map((r) => (r.saved === null ? null : { groups: null, saved: r.saved })),
