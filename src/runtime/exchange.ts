@@ -164,4 +164,10 @@ export class ExchangeBuffer {
     this.used = bytes;
     return { sab: this.sab, at: 0, fresh: true };
   }
+
+  /** Drops the buffer (the message that carried it was lost): the next `fit` makes a new one, to be sent. */
+  forget(): void {
+    this.sab = null;
+    this.used = 0;
+  }
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { WorkerPool, type Job } from './worker_pool.js';
 import { expectCode } from '../../test/helpers.js';
 
-type Req = { op: 'double'; data: Float32Array } | { op: 'throw'; message: string } | { op: 'exit' } | { op: 'hang' };
+type Req = { op: 'double'; data: Float32Array } | { op: 'unsendable'; data: Float32Array } | { op: 'throw'; message: string } | { op: 'exit' } | { op: 'hang' };
 type Rep = { data: Float32Array; thread: number; shared: boolean };
 
 /** The helper: doubles its array (a view of the caller's shared memory) in place and sends it back, or throws, exits or hangs. */
@@ -19,6 +19,7 @@ serveRequests((m) => {
   if (m.op === 'throw') throw new Error(m.message);
   if (m.op === 'exit') process.exit(3);
   if (m.op === 'hang') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  if (m.op === 'unsendable') return { data: m.data, thread: 0, shared: true, fn: () => 1 };
   for (let i = 0; i < m.data.length; i++) m.data[i] *= 2;
   return { data: m.data, thread: process.getBuiltinModule('node:worker_threads').threadId, shared: m.data.buffer instanceof SharedArrayBuffer };
 });
@@ -93,6 +94,15 @@ test('a reply is a view valid until the next run on its helper; a run with keepR
   // Without keepReplies the helper packs at the start again: the first reply's view now shows the third's.
   assert.equal(a.data.buffer, c.data.buffer);
   assert.deepEqual(Array.from(a.data), [10, 12]);
+  p.setThreads(1);
+});
+
+test('a reply that cannot be posted gives BACKEND_UNAVAILABLE; the helper\'s next reply still arrives whole (its new shared buffer was in the lost answer)', () => {
+  const p = pool();
+  assert.ok(p.ready(1));
+  expectCode(() => p.run([() => ({ request: { op: 'unsendable', data: Float32Array.from([1, 2]) } })], () => {}), 'BACKEND_UNAVAILABLE', 'could not send the result');
+  const [r] = p.run([doubleJob([3, 4])], () => {});
+  assert.deepEqual(Array.from(r!.data), [6, 8]);
   p.setThreads(1);
 });
 

@@ -272,16 +272,18 @@ export class WorkerPool<Req, Rep> {
     // answer to an older request).
     for (let tries = 0; tries < 1000; tries++) {
       const got = wt.receiveMessageOnPort(h.port);
-      if (got === undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-      else if ((got.message as Answer<Rep>).seq === h.seq) {
-        const a = got.message as Answer<Rep>;
-        if (!a.ok) return a;
-        if (a.arena !== undefined) {
-          h.replies = a.arena;
-          receivedExchange(a.arena);
-        }
-        return { ...a, reply: unpack(a.reply, h.replies) as Rep };
+      if (got === undefined) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
       }
+      const a = got.message as Answer<Rep>;
+      // A new reply buffer counts even in an answer that is dropped: the helper packs into it from then on.
+      if (a.ok && a.arena !== undefined) {
+        h.replies = a.arena;
+        receivedExchange(a.arena);
+      }
+      if (a.seq !== h.seq) continue;
+      return a.ok ? { ...a, reply: unpack(a.reply, h.replies) as Rep } : a;
     }
     throw new MasqueError('BACKEND_UNAVAILABLE', `${this.o.name}: a helper thread finished without a result.`);
   }
@@ -342,6 +344,8 @@ export function serveRequests<Req, Rep>(handle: (request: Req) => Rep): void {
     try {
       port.postMessage(answer);
     } catch (e) {
+      // A new reply buffer in the lost answer never reached the caller: the next reply starts a new one, which does.
+      out.forget();
       port.postMessage({ seq, ok: false, message: `could not send the result: ${message(e)}` } satisfies Answer<Rep>);
     }
     Atomics.store(flag, ANSWERED, seq);
