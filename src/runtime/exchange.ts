@@ -76,7 +76,8 @@ function isPlain(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-const align = (n: number) => (n + 15) & ~15;
+/** Up to a multiple of 16 bytes (arithmetic, not bitwise: offsets may pass 2^31). */
+const align = (n: number) => Math.ceil(n / 16) * 16;
 
 /** Bytes that `pack` needs for `value`'s arrays. */
 export function packedBytes(value: unknown): number {
