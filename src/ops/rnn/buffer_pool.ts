@@ -29,6 +29,13 @@ export class BufferPool {
     return buf.subarray(0, n);
   }
 
+  /** A copy of `a` in a buffer of the pool (see `take`). */
+  copyOf(a: Float32Array): Float32Array {
+    const c = this.take(a.length);
+    c.set(a);
+    return c;
+  }
+
   /**
    * Returns an array's whole buffer to the pool (ignored when detached, in
    * shared memory: a view of another thread's data, or when the pool is

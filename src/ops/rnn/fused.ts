@@ -317,12 +317,7 @@ function presentInputs(a: RnnPlanArgs, xc: tf.Tensor2D | null): [TensorInputName
 /** Copies of a call's inputs (not heap views: the backward pass reads them again), in buffers of `inputsPool`. */
 function ownedInputs(names: TensorInputName[], ts: tf.Tensor[]): KernelInputs {
   const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
-  names.forEach((name, i) => {
-    const v = f32(ts[i]!);
-    const c = inputsPool.take(v.length);
-    c.set(v);
-    x[name] = c;
-  });
+  names.forEach((name, i) => (x[name] = inputsPool.copyOf(f32(ts[i]!))));
   return x;
 }
 

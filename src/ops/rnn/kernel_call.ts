@@ -182,18 +182,9 @@ export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save
   k.forward(at.hdr);
   const out = new Float32Array(k.memory.buffer, at.out, b * slots * up);
   // From this thread's pool (inference gives it back once copied out).
-  let packed: Float32Array;
-  if (u === up) {
-    packed = packedPool.take(out.length);
-    packed.set(out);
-  } else packed = unpadUnits(out, b * slots, 1, u, up);
-  let saved: Float32Array | null = null;
-  if (save) {
-    // Kept until the backward pass, which returns it to the pool.
-    const len = n * up * (3 + s.gates);
-    saved = savedPool.take(len);
-    saved.set(new Float32Array(k.memory.buffer, at.saved, len));
-  }
+  const packed = u === up ? packedPool.copyOf(out) : unpadUnits(out, b * slots, 1, u, up);
+  // Kept until the backward pass, which returns it to the pool.
+  const saved = save ? savedPool.copyOf(new Float32Array(k.memory.buffer, at.saved, n * up * (3 + s.gates))) : null;
   return { packed, saved };
 }
 

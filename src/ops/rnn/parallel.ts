@@ -21,7 +21,7 @@
  */
 import type { RnnKernel } from './kernel.js';
 import { kernelBackward, kernelForward, packedSlots, type KernelGrads, type KernelInputs, type KernelSpec, type SavedActivations } from './kernel_call.js';
-import { savedPool, type BufferPool } from './buffer_pool.js';
+import { savedPool } from './buffer_pool.js';
 import { putRows, takeRows } from './rows.js';
 import type { StepPlan } from './plan.js';
 import { WorkerPool, type Job } from '../../runtime/worker_pool.js';
@@ -148,16 +148,6 @@ function splitRows(plan: StepPlan, k: number): Group[] {
 }
 
 /**
- * A copy of a helper's reply array (a view of shared memory that the
- * helper's next reply overwrites: worker_pool.ts) in a buffer of `pool`.
- */
-function keep(a: Float32Array, pool: BufferPool): Float32Array {
-  const c = pool.take(a.length);
-  c.set(a);
-  return c;
-}
-
-/**
  * Group g's spec and inputs: its rows and tokens, the call's weights, its
  * tokens' inputs `xc` when the forward pass kept them.
  */
@@ -216,7 +206,8 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   const packed = new Float32Array(s.plan.batch * slotWidth);
   results.forEach((r, i) => putRows(packed, r.packed, groups[i]!.rows, slotWidth));
   if (!save) return { packed, saved: null };
-  return { packed, saved: { groups, saved: [mine!.saved!, ...replies.map((r) => keep(r.saved!, savedPool))], xc: xcs } };
+  // The helpers' activations are views of their shared memory, which their next replies overwrite: copied.
+  return { packed, saved: { groups, saved: [mine!.saved!, ...replies.map((r) => savedPool.copyOf(r.saved!))], xc: xcs } };
 }
 
 /** Rows of a call's packed result ([rows, slots, U]): the call's rows `rows` in that order, or null: all its rows in order. */
@@ -413,7 +404,7 @@ export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: bo
   // The replies are views of the helpers' shared memory: the packed results
   // are read at once by the callers; the saved activations, kept until the
   // backward pass, are copied.
-  const results = [mine!, ...replies.map((r) => ({ packed: r.packed, saved: r.saved === null ? null : keep(r.saved, savedPool) }))];
+  const results = [mine!, ...replies.map((r) => ({ packed: r.packed, saved: r.saved === null ? null : savedPool.copyOf(r.saved) }))];
   return {
     packed: results.map((r) => r.packed),
     saved: results.map((r) => (r.saved === null ? null : { groups: null, saved: r.saved })),
