@@ -230,8 +230,8 @@ test('ModelCheckpoint writes .keras files that load back, and LearningRateSchedu
   }
 });
 
-test("fit reuses the Embedding gradient's buffer between steps: the same weights, bit for bit, as trainOnBatch on the same batches, and nothing kept after fit", async () => {
-  const { reusedEmbeddingGradientBuffers } = await import('../src/ops/embedding_lookup.js');
+test("fit and trainOnBatch reuse the Embedding gradient's buffer between steps: the same weights, bit for bit, as fresh buffers on the same batches; fit keeps nothing after it, trainOnBatch keeps one buffer until dispose", async () => {
+  const { setEmbeddingGradientReuse } = await import('../src/ops/embedding_lookup.js');
   const seqs = sequences(12, 1, 6, 30, 21);
   const labels = seqs.map((s) => (s.includes(3) ? 1 : 0));
   const x = padSequences(seqs, { padding: 'post' }) as tf.Tensor;
@@ -248,26 +248,48 @@ test("fit reuses the Embedding gradient's buffer between steps: the same weights
     return m;
   };
   const bits = (ts: tf.Tensor[]) => ts.map((t) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer)));
-  for (const opt of [() => new Adam({ learningRate: 0.05 }), () => new Adam({ learningRate: 0.05, clipnorm: 0.01 }), () => new SGD({ learningRate: 0.5, momentum: 0.9 })]) {
-    const a = make(opt);
-    await a.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
-    const afterOne = tf.memory().numTensors;
-    assert.equal(reusedEmbeddingGradientBuffers(), 0, 'fit frees the kept buffer');
-    await a.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
-    assert.equal(tf.memory().numTensors, afterOne, 'flat over fits');
-    const b = make(opt);
+  const batchByBatch = (m: Sequential) => {
     for (let e = 0; e < 2; e++) {
       for (let s = 0; s < 12; s += 4) {
         const [xb, yb] = [tf.slice(x, [s, 0], [4, -1]), tf.slice(y, [s], [4])];
-        b.trainOnBatch(xb, yb);
+        m.trainOnBatch(xb, yb);
         tf.dispose([xb, yb]);
       }
     }
-    const [wa, wb] = [a.getWeights(), b.getWeights()];
-    assert.deepEqual(bits(wa), bits(wb), a.optimizer!.getConfig().name);
-    tf.dispose([...wa, ...wb]);
+  };
+  for (const opt of [() => new Adam({ learningRate: 0.05 }), () => new Adam({ learningRate: 0.05, clipnorm: 0.01 }), () => new SGD({ learningRate: 0.5, momentum: 0.9 })]) {
+    const a = make(opt);
+    const beforeFit = tf.memory().numTensors;
+    await a.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    const afterOne = tf.memory().numTensors;
+    await a.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    assert.equal(tf.memory().numTensors, afterOne, 'flat over fits: fit keeps no buffer after it');
+    // The reference: fresh buffers at every step.
+    const before = setEmbeddingGradientReuse(false);
+    const b = make(opt);
+    try {
+      batchByBatch(b);
+    } finally {
+      setEmbeddingGradientReuse(before);
+    }
+    const c = make(opt);
+    const beforeBatches = tf.memory().numTensors;
+    batchByBatch(c);
+    // Keeps one [30, 4] buffer between calls (the optimizer's slots are made at the first step, as in fit).
+    const kept = tf.memory().numTensors - beforeBatches - (afterOne - beforeFit);
+    if (tf.getBackend() === 'wasm') assert.equal(kept, 1, 'trainOnBatch keeps the one Embedding gradient buffer');
+    const [wa, wb, wc] = [a.getWeights(), b.getWeights(), c.getWeights()];
+    assert.deepEqual(bits(wa), bits(wb), `fit: ${a.optimizer!.getConfig().name}`);
+    assert.deepEqual(bits(wc), bits(wb), `trainOnBatch: ${a.optimizer!.getConfig().name}`);
+    tf.dispose([...wa, ...wb, ...wc]);
     a.dispose();
-    b.dispose();
+    // b and c hold the same weights and optimizer state; c also the kept buffer, which its dispose frees.
+    const freed = (m: Sequential) => {
+      const n = tf.memory().numTensors;
+      m.dispose();
+      return n - tf.memory().numTensors;
+    };
+    assert.equal(freed(c) - freed(b), tf.getBackend() === 'wasm' ? 1 : 0, 'dispose frees the kept buffer');
   }
   tf.dispose([x, y]);
 });

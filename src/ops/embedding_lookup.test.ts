@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
-import { embeddingLookup, reusedEmbeddingGradientBuffers, reuseEmbeddingGradients, scatterAddRows } from './embedding_lookup.js';
+import { EmbeddingGradientBuffers, embeddingLookup, scatterAddRows } from './embedding_lookup.js';
 import { markSparseRows } from './heap_view.js';
 
 function gradOf(lookup: (e: tf.Tensor, ids: tf.Tensor) => tf.Tensor, emb: number[][], ids: number[][], w: number[][][]): number[][] {
@@ -119,7 +119,7 @@ test('scatterAddRows with the known nonzero rows equals the full scatter when th
   tf.dispose([full, sparse]);
 });
 
-describe('reuseEmbeddingGradients (the gradient buffer kept between steps)', () => {
+describe('EmbeddingGradientBuffers (the gradient buffer kept between steps)', () => {
   const VR = 50;
   const DR = 4;
   const table = () => tf.variable(tf.randomNormal([VR, DR], 0, 1, 'float32', 7));
@@ -159,19 +159,19 @@ describe('reuseEmbeddingGradients (the gradient buffer kept between steps)', () 
         return b;
       });
       assert.equal(tf.memory().numTensors, before);
-      const reuse = reuseEmbeddingGradients();
+      const reuse = new EmbeddingGradientBuffers();
       try {
         STEP_IDS.forEach((ids, s) => {
-          const g = gradAt(e, ids, s, sparse);
+          const g = reuse.run(() => gradAt(e, ids, s, sparse));
           assert.deepEqual(bits(g), fresh[s], `step ${s}`);
           g.dispose();
         });
-        assert.equal(reusedEmbeddingGradientBuffers(), 1);
+        assert.equal(reuse.size, 1);
         assert.equal(tf.memory().numTensors, before + 1, 'one kept buffer');
       } finally {
         reuse.dispose();
       }
-      assert.equal(reusedEmbeddingGradientBuffers(), 0);
+      assert.equal(reuse.size, 0);
       assert.equal(tf.memory().numTensors, before);
       e.dispose();
     });
@@ -179,16 +179,16 @@ describe('reuseEmbeddingGradients (the gradient buffer kept between steps)', () 
 
   test('a gradient still held from an earlier step keeps its values (the next step takes a new buffer)', () => {
     const e = table();
-    const reuse = reuseEmbeddingGradients();
+    const reuse = new EmbeddingGradientBuffers();
     try {
-      const g0 = gradAt(e, STEP_IDS[0]!, 0);
+      const g0 = reuse.run(() => gradAt(e, STEP_IDS[0]!, 0));
       const kept = bits(g0);
-      const g1 = gradAt(e, STEP_IDS[1]!, 1);
+      const g1 = reuse.run(() => gradAt(e, STEP_IDS[1]!, 1));
       assert.deepEqual(bits(g0), kept);
       assert.notDeepEqual(bits(g1), kept);
       g0.dispose();
       const kept1 = bits(g1);
-      const g2 = gradAt(e, STEP_IDS[2]!, 2);
+      const g2 = reuse.run(() => gradAt(e, STEP_IDS[2]!, 2));
       assert.deepEqual(bits(g1), kept1);
       assert.notDeepEqual(bits(g2), kept1);
       tf.dispose([g1, g2]);
@@ -210,9 +210,9 @@ describe('reuseEmbeddingGradients (the gradient buffer kept between steps)', () 
     };
     const fresh = run();
     const before = tf.memory().numTensors;
-    const reuse = reuseEmbeddingGradients();
+    const reuse = new EmbeddingGradientBuffers();
     try {
-      for (let s = 0; s < 3; s++) assert.deepEqual(run(), fresh);
+      for (let s = 0; s < 3; s++) assert.deepEqual(reuse.run(run), fresh);
     } finally {
       reuse.dispose();
     }
@@ -221,18 +221,30 @@ describe('reuseEmbeddingGradients (the gradient buffer kept between steps)', () 
     e.dispose();
   });
 
-  test('nested opens: buffers are freed when the outer one closes; closing twice is harmless', () => {
+  test("owners keep their own buffers: the innermost running one is used; disposing one leaves the other; a gone variable's buffer is freed", () => {
     const e = table();
+    const e2 = table();
     const before = tf.memory().numTensors;
-    const outer = reuseEmbeddingGradients();
-    const inner = reuseEmbeddingGradients();
-    gradAt(e, STEP_IDS[0]!, 0).dispose();
+    const outer = new EmbeddingGradientBuffers();
+    const inner = new EmbeddingGradientBuffers();
+    outer.run(() => {
+      gradAt(e, STEP_IDS[0]!, 0).dispose();
+      inner.run(() => gradAt(e, STEP_IDS[1]!, 1).dispose());
+    });
+    assert.deepEqual([outer.size, inner.size], [1, 1]);
+    // Outside run: fresh buffers, nothing kept.
+    gradAt(e, STEP_IDS[2]!, 2).dispose();
+    assert.deepEqual([outer.size, inner.size], [1, 1]);
     inner.dispose();
     inner.dispose();
-    assert.equal(reusedEmbeddingGradientBuffers(), 1);
-    outer.dispose();
-    assert.equal(reusedEmbeddingGradientBuffers(), 0);
-    assert.equal(tf.memory().numTensors, before);
+    assert.deepEqual([outer.size, inner.size], [1, 0]);
+    assert.equal(tf.memory().numTensors, before + 1);
+    // The variable goes; the owner's next step frees its buffer.
     e.dispose();
+    outer.run(() => gradAt(e2, STEP_IDS[3]!, 3).dispose());
+    assert.equal(outer.size, 1, "e's buffer freed, e2's kept");
+    outer.dispose();
+    assert.equal(tf.memory().numTensors, before - 1, 'only e is gone');
+    e2.dispose();
   });
 });

@@ -67,7 +67,7 @@ export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: 
       if (!onCpuMemoryBackend() && hasKernel('UnsortedSegmentSum', backend)) {
         return tf.unsortedSegmentSum(tf.reshape(dy, [-1, dim]), tf.tensor1d(idValues, 'int32'), vocab);
       }
-      return (embeddings instanceof tf.Variable ? reusedGradient(embeddings, idValues, dy, vocab, dim) : null) ?? scatterAddTensor(idValues, dy, vocab, dim);
+      return (embeddings instanceof tf.Variable && active !== null ? active.gradient(embeddings, idValues, dy, vocab, dim) : null) ?? scatterAddTensor(idValues, dy, vocab, dim);
     };
     return { value, gradFunc };
   });
@@ -136,79 +136,103 @@ function scatterAddTensor(ids: Int32Array, dy: tf.Tensor, vocab: number, dim: nu
 }
 
 /**
- * The Embedding gradient's buffer kept between training steps. A fresh
+ * The Embedding gradient's buffers kept between training steps. A fresh
  * [V, D] gradient costs a write of V·D zeros each step (7.4 MB for the
- * Brown tagger's 28,814 x 64 table: about 0.9 ms per step in training, when
- * the table is not in cache), although only the batch's rows are nonzero.
- * While `reuseEmbeddingGradients` is open (`fit` opens it for the steps of
- * each epoch and frees the buffer before the epoch's validation), the
- * gradient of a variable's lookup is written into one buffer kept for that
- * variable: the rows the previous step wrote are zeroed and the new ones
- * added, and the step gets a tensor that shares the buffer (a reshape). The
- * buffer is reused only when nothing else holds its data any more (the
- * backend's reference count): a gradient still alive from an earlier step
- * (kept by the caller, or a second lookup of the same variable in the same
- * step) keeps its values, and the step gets a new buffer. Wasm backend only.
+ * Brown tagger's 28,814 x 64 table: about 0.5-0.9 ms per step in training),
+ * although only the batch's rows are nonzero. While steps run inside
+ * `EmbeddingGradientBuffers.run`, the gradient of a variable's lookup is
+ * written into one buffer kept for that variable by that owner: the rows
+ * the previous step wrote are zeroed and the new ones added, and the step
+ * gets a tensor that shares the buffer (a reshape). The buffer is reused
+ * only when nothing else holds its data any more (the backend's reference
+ * count): a gradient still alive from an earlier step (kept by the caller,
+ * or a second lookup of the same variable in the same step) keeps its
+ * values, and the step gets a new buffer. Wasm backend only.
+ *
+ * Owners: `fit` keeps one per epoch (freed before the epoch's validation
+ * and `onEpochEnd`); `trainOnBatch` keeps one per model from call to call
+ * (freed by `dispose()` of the model, and when `fit` starts). A kept
+ * buffer is a tensor: `tf.memory()` counts it.
  */
 interface ReusedBuffer {
   buffer: tf.Tensor;
   /** Rows that may be nonzero (written by the last step). */
   dirty: Int32Array;
 }
-const reusable = new Map<tf.Tensor, ReusedBuffer>();
-let reuseDepth = 0;
 
-/**
- * Opens reuse of the Embedding gradient's buffer between steps (see
- * `reusedGradient`); `dispose()` on the result closes it and, once every
- * opened reuse is closed, frees the kept buffers. Calls may nest.
- */
-export function reuseEmbeddingGradients(): { dispose(): void } {
-  reuseDepth++;
-  let open = true;
-  return {
-    dispose() {
-      if (!open) return;
-      open = false;
-      if (--reuseDepth > 0) return;
-      for (const r of reusable.values()) r.buffer.dispose();
-      reusable.clear();
-    },
-  };
+/** The owner whose buffers the running steps use, or null (fresh buffers). */
+let active: EmbeddingGradientBuffers | null = null;
+/** For tests: false makes every step take a fresh buffer, as with no owner. */
+let reuseEnabled = true;
+
+/** For tests: turns the reuse of kept gradient buffers off (or back on); returns the previous setting. */
+export function setEmbeddingGradientReuse(on: boolean): boolean {
+  const before = reuseEnabled;
+  reuseEnabled = on;
+  return before;
 }
 
-/** How many gradient buffers `reuseEmbeddingGradients` keeps now (for tests). */
-export function reusedEmbeddingGradientBuffers(): number {
-  return reusable.size;
-}
+/** Gradient buffers kept between training steps, one per Embedding variable (see above). */
+export class EmbeddingGradientBuffers {
+  private readonly kept = new Map<tf.Tensor, ReusedBuffer>();
 
-/** The lookup's gradient in `embeddings`'s kept buffer (a new tensor sharing it), or null when reuse is off or does not apply. */
-function reusedGradient(embeddings: tf.Variable, ids: Int32Array, dy: tf.Tensor, vocab: number, dim: number): tf.Tensor | null {
-  if (reuseDepth === 0 || tf.getBackend() !== 'wasm' || dy.dtype !== 'float32') return null;
-  let r = reusable.get(embeddings);
-  if (r !== undefined && (r.buffer.shape[0] !== vocab || r.buffer.shape[1] !== dim || wasmRefCount(r.buffer) !== 1)) {
-    // Still held elsewhere (or the table was resized): its holders keep it.
-    r.buffer.dispose();
-    reusable.delete(embeddings);
-    r = undefined;
+  /** Runs `fn` (training steps) with this owner's buffers; owners may nest (the innermost is used). */
+  run<T>(fn: () => T): T {
+    const before = active;
+    active = this;
+    try {
+      return fn();
+    } finally {
+      active = before;
+    }
   }
-  if (r === undefined) {
-    const buffer = allocateWasmTensor([vocab, dim], 'float32');
-    if (buffer === null) return null;
-    tf.keep(buffer);
-    f32(buffer).fill(0);
-    r = { buffer, dirty: new Int32Array(0) };
-    reusable.set(embeddings, r);
+
+  /** How many buffers this owner keeps now. */
+  get size(): number {
+    return this.kept.size;
   }
-  const only = knownNonzeroRows(dy, dim);
-  const out = f32(r.buffer);
-  for (const row of r.dirty) out.fill(0, row * dim, (row + 1) * dim);
-  scatterAddInto(out, ids, f32(dy), vocab, dim, only);
-  r.dirty = rowsWritten(ids, vocab, only);
-  dataWrittenInPlace(r.buffer);
-  // Zero but at these rows: Adam then reads no other row of it (ops/optimizer_ops.ts).
-  markSparseRows(r.buffer, r.dirty, dim);
-  return tf.reshape(r.buffer, [vocab, dim]);
+
+  /** Frees the kept buffers (the owner stays usable; its next step starts new ones). Repeated calls are harmless. */
+  dispose(): void {
+    for (const r of this.kept.values()) r.buffer.dispose();
+    this.kept.clear();
+  }
+
+  /** The lookup's gradient in `embeddings`'s kept buffer (a new tensor sharing it), or null when reuse does not apply. */
+  gradient(embeddings: tf.Variable, ids: Int32Array, dy: tf.Tensor, vocab: number, dim: number): tf.Tensor | null {
+    if (!reuseEnabled || tf.getBackend() !== 'wasm' || dy.dtype !== 'float32') return null;
+    let r = this.kept.get(embeddings);
+    if (r !== undefined && (r.buffer.isDisposed || r.buffer.shape[0] !== vocab || r.buffer.shape[1] !== dim || wasmRefCount(r.buffer) !== 1)) {
+      // Still held elsewhere (or the table was resized): its holders keep it.
+      if (!r.buffer.isDisposed) r.buffer.dispose();
+      this.kept.delete(embeddings);
+      r = undefined;
+    }
+    // Buffers of variables that are gone (their model was disposed).
+    for (const [v, kept] of this.kept) {
+      if (v.isDisposed) {
+        kept.buffer.dispose();
+        this.kept.delete(v);
+      }
+    }
+    if (r === undefined) {
+      const buffer = allocateWasmTensor([vocab, dim], 'float32');
+      if (buffer === null) return null;
+      tf.keep(buffer);
+      f32(buffer).fill(0);
+      r = { buffer, dirty: new Int32Array(0) };
+      this.kept.set(embeddings, r);
+    }
+    const only = knownNonzeroRows(dy, dim);
+    const out = f32(r.buffer);
+    for (const row of r.dirty) out.fill(0, row * dim, (row + 1) * dim);
+    scatterAddInto(out, ids, f32(dy), vocab, dim, only);
+    r.dirty = rowsWritten(ids, vocab, only);
+    dataWrittenInPlace(r.buffer);
+    // Zero but at these rows: Adam then reads no other row of it (ops/optimizer_ops.ts).
+    markSparseRows(r.buffer, r.dirty, dim);
+    return tf.reshape(r.buffer, [vocab, dim]);
+  }
 }
 
 /** The table rows a scatter of `ids` (those at positions `only`, when given) writes. */

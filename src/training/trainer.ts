@@ -28,7 +28,7 @@ import { makeSource, type BatchOptions, type DataSource, type SampleWeightData }
 import { withScope, withScopeAsync, type DisposeScope } from './dispose_scope.js';
 import { ensureBuilt, evalStep, trainStep } from './train_step.js';
 import { classWeightsFor } from './class_weight.js';
-import { reuseEmbeddingGradients } from '../ops/embedding_lookup.js';
+import { EmbeddingGradientBuffers } from '../ops/embedding_lookup.js';
 
 export type { CompileArgs, LossSpec, MetricsSpec } from './compile.js';
 export type { EvaluateArgs, FitArgs, TrainOnBatchArgs } from './fit_options.js';
@@ -67,6 +67,8 @@ export class Trainer {
   private busy: string | null = null;
   /** The running fit's callback hooks (to let them evaluate the model), or null. */
   private hooks: HookScope | null = null;
+  /** The Embedding gradients' buffers kept from one trainOnBatch to the next (ops/embedding_lookup.ts); freed by dispose and when fit starts. */
+  private readonly batchGradients = new EmbeddingGradientBuffers();
 
   constructor(private readonly model: TrainableModel) {}
 
@@ -81,6 +83,7 @@ export class Trainer {
 
   /** Frees the optimizer's state when the trainer made the optimizer (from a name or spec). */
   dispose(): void {
+    this.batchGradients.dispose();
     if (this.compiled?.ownsOptimizer) this.compiled.optimizer.dispose();
     this.compiled = null;
     this.args = null;
@@ -108,7 +111,11 @@ export class Trainer {
   async fit(x: InputData | SequenceDataset, y: InputData | undefined, args: FitArgs = {}): Promise<History> {
     const c = this.require('fit');
     const plan = checkFitArgs(args);
-    return this.exclusive('fit', () => withScopeAsync((scope) => this.runFit(c, plan, x, y, scope)));
+    return this.exclusive('fit', () => {
+      // fit keeps its own buffers, epoch by epoch.
+      this.batchGradients.dispose();
+      return withScopeAsync((scope) => this.runFit(c, plan, x, y, scope));
+    });
   }
 
   /**
@@ -155,7 +162,7 @@ export class Trainer {
         resetMetrics(c);
         this.refuseClassWeightForOutputs(o.classWeight, 'trainOnBatch');
         for (const b of src.batches({ batchSize: src.n, shuffle: false, bucketing: false, rand: Math.random })) {
-          withScope((s) => trainStep(this.model, c, o.classWeight === null ? s.track(b) : this.withClassWeights(s.track(b), o.classWeight, s), 'trainOnBatch'));
+          this.batchGradients.run(() => withScope((s) => trainStep(this.model, c, o.classWeight === null ? s.track(b) : this.withClassWeights(s.track(b), o.classWeight, s), 'trainOnBatch')));
         }
         const values = Object.values(currentLogs(c));
         return values.length === 1 ? values[0]! : values;
@@ -208,13 +215,13 @@ export class Trainer {
       await hooks.run(() => list.onEpochBegin(epoch));
       let i = 0;
       // The Embedding gradient's buffer is reused from step to step within the epoch, and freed before its end (ops/embedding_lookup.ts).
-      const reuse = reuseEmbeddingGradients();
+      const reuse = new EmbeddingGradientBuffers();
       try {
         for (const b of train.batches(batches)) {
           await withScopeAsync(async (s) => {
             s.track(b);
             await hooks.run(() => list.onBatchBegin(i, { size: b.size }));
-            trainStep(this.model, c, plan.classWeight === null ? b : this.withClassWeights(b, plan.classWeight, s), 'fit');
+            reuse.run(() => trainStep(this.model, c, plan.classWeight === null ? b : this.withClassWeights(b, plan.classWeight, s), 'fit'));
           });
           const batchLogs = currentLogs(c);
           await hooks.run(() => list.onBatchEnd(i, batchLogs));
