@@ -13,12 +13,14 @@
  * with the transposes materialised. Where helper threads are on, 2-D
  * products that are not tiny run in the recurrent kernel's gemm instead,
  * split over two threads when large (`fusedDenseProduct`,
- * src/ops/dense_ops.ts). Same numbers as `tf.matMul` up to float rounding
+ * src/ops/dense_ops.ts), and batched ones in its gemm one matrix at a time
+ * (`kernelBatchProduct`, src/ops/batch_product.ts). Same numbers as `tf.matMul` up to float rounding
  * (the sums run in another order). On other backends, and for batched
  * products whose batch axes broadcast, it is `tf.matMul` itself.
  */
 import { tf } from '../runtime/tfjs.js';
 import { fusedDenseProduct } from './dense_ops.js';
+import { kernelBatchProduct } from './batch_product.js';
 
 /** Swaps the last two axes. */
 function swapLast(x: tf.Tensor): tf.Tensor {
@@ -30,6 +32,9 @@ function swapLast(x: tf.Tensor): tf.Tensor {
 
 const sameBatch = (a: tf.Tensor, b: tf.Tensor) => a.rank === b.rank && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
 
+/** A B without transposes: batched products in the kernel where that applies (batch_product.ts), else tfjs's plain product. */
+const plain = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => (a.rank >= 3 ? kernelBatchProduct(a, b) : null) ?? tf.matMul(a, b);
+
 /** A B with plain products forward and backward (a and b of rank >= 2 with equal batch axes). */
 const plainProduct = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const a = args[0] as tf.Tensor;
@@ -37,10 +42,10 @@ const plainProduct = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   const save = args[2] as tf.GradSaveFunc;
   save([a, b]);
   return {
-    value: tf.matMul(a, b),
+    value: plain(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
-      return [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)];
+      return [plain(dy, swapLast(sb)), plain(swapLast(sa), dy)];
     },
   };
 });

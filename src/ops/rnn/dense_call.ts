@@ -46,7 +46,7 @@ export type DenseReply = { op: 'denseForward'; y: Float32Array } | { op: 'denseB
 const up4 = (n: number) => (n + 3) & ~3;
 
 /** Copies rows of `width` floats, `ld` apart in `src` (from float `from`), to consecutive rows of `out`. */
-function unpadRows(src: Float32Array, from: number, ld: number, rows: number, width: number, out: Float32Array): void {
+export function unpadRows(src: Float32Array, from: number, ld: number, rows: number, width: number, out: Float32Array): void {
   if (ld === width) {
     out.set(src.subarray(from, from + rows * width));
     return;
@@ -55,7 +55,7 @@ function unpadRows(src: Float32Array, from: number, ld: number, rows: number, wi
 }
 
 /** Copies `rows` rows of `width` floats from `src` to rows `ld` apart in `dst` from float `at`, zeroing the lanes between. */
-function padRows(src: Float32Array, rows: number, width: number, dst: Float32Array, at: number, ld: number): void {
+export function padRows(src: Float32Array, rows: number, width: number, dst: Float32Array, at: number, ld: number): void {
   if (ld === width) {
     dst.set(src.subarray(0, rows * width), at);
     return;

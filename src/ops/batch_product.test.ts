@@ -1,0 +1,78 @@
+// Batched products in the kernel's gemm (batch_product.ts) against tfjs's
+// BatchMatMul and its gradient: values and gradients within 1e-5 relative,
+// for odd sizes (widths that are not multiples of 4), through `matMul`
+// with and without transposes, and the fallbacks where it does not apply.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../runtime/tfjs.js';
+import { kernelBatchProduct } from './batch_product.js';
+import { matMul, matMulReference } from './matmul.js';
+import { kernelThreads, setKernelThreads } from './rnn/parallel.js';
+
+function close(a: tf.Tensor, b: tf.Tensor, tol: number, what: string): void {
+  assert.deepEqual(a.shape, b.shape, what);
+  const x = a.dataSync(), y = b.dataSync();
+  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(y[i]!)), `${what}[${i}]: ${x[i]} vs ${y[i]}`);
+}
+
+const shapes: { batch: number[]; n: number; k: number; m: number; ta: boolean; tb: boolean }[] = [
+  { batch: [3], n: 1, k: 1, m: 1, ta: false, tb: false },
+  { batch: [2, 3], n: 5, k: 7, m: 6, ta: false, tb: true },
+  { batch: [32, 2], n: 22, k: 32, m: 22, ta: false, tb: true },
+  { batch: [32, 2], n: 22, k: 22, m: 32, ta: false, tb: false },
+  { batch: [4], n: 9, k: 13, m: 3, ta: true, tb: false },
+  { batch: [2, 1, 3], n: 6, k: 4, m: 10, ta: true, tb: true },
+];
+
+test('kernelBatchProduct gives tfjs matMul values; matMul through it gives tfjs values and gradients, with and without transposes', { skip: tf.getBackend() !== 'wasm' || kernelThreads() < 2 }, () => {
+  for (const [i, s] of shapes.entries()) {
+    tf.tidy(() => {
+      const aShape = [...s.batch, ...(s.ta ? [s.k, s.n] : [s.n, s.k])];
+      const bShape = [...s.batch, ...(s.tb ? [s.m, s.k] : [s.k, s.m])];
+      const a = tf.randomNormal(aShape, 0, 1, 'float32', 10 + i);
+      const b = tf.randomNormal(bShape, 0, 1, 'float32', 20 + i);
+      const r = tf.randomNormal([...s.batch, s.n, s.m], 0, 1, 'float32', 30 + i);
+      const what = `${JSON.stringify(s)}`;
+      if (!s.ta && !s.tb) close(kernelBatchProduct(a, b)!, tf.matMul(a, b), 1e-5, `kernel ${what}`);
+      const grads = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => {
+        const { value, grads: g } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x, y), r)) as tf.Scalar)([a, b]);
+        return [f(a, b), value, ...g];
+      };
+      const got = grads((x, y) => matMul(x, y, s.ta, s.tb));
+      const want = grads((x, y) => matMulReference(x, y, s.ta, s.tb));
+      ['product', 'sum', 'dA', 'dB'].forEach((name, j) => close(got[j]!, want[j]!, 1e-5, `${name} ${what}`));
+    });
+  }
+});
+
+test('kernelBatchProduct applies only where it can: wasm with kernel threads, float32, rank >= 3, equal batch axes, matching inner sizes', { skip: tf.getBackend() !== 'wasm' || kernelThreads() < 2 }, () => {
+  tf.tidy(() => {
+    const a = tf.ones([2, 3, 4]);
+    assert.notEqual(kernelBatchProduct(a, tf.ones([2, 4, 5])), null);
+    assert.equal(kernelBatchProduct(tf.ones([3, 4]), tf.ones([4, 5])), null, 'rank 2: the Dense path');
+    assert.equal(kernelBatchProduct(a, tf.ones([1, 4, 5])), null, 'broadcast batch axes: tfjs');
+    assert.equal(kernelBatchProduct(a, tf.ones([2, 5, 5])), null, 'inner sizes differ: tfjs reports it');
+    assert.equal(kernelBatchProduct(tf.ones([2, 3, 4], 'int32'), tf.ones([2, 4, 5], 'int32')), null, 'int32');
+    assert.equal(kernelBatchProduct(tf.ones([2, 0, 4]), tf.ones([2, 4, 5])), null, 'empty');
+    setKernelThreads(1);
+    try {
+      assert.equal(kernelBatchProduct(a, tf.ones([2, 4, 5])), null, 'threads off: tfjs ops, as fusedDenseProduct');
+    } finally {
+      setKernelThreads();
+    }
+  });
+});
+
+test('matMul on batched operands stays flat in memory over repeated forward and backward passes', { skip: tf.getBackend() !== 'wasm' || kernelThreads() < 2 }, () => {
+  const a = tf.randomNormal([8, 2, 11, 16], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([8, 2, 11, 16], 0, 1, 'float32', 2);
+  const step = () => {
+    const { value, grads } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => tf.sum(matMul(x, y, false, true)) as tf.Scalar)([a, b]);
+    tf.dispose([value, ...grads]);
+  };
+  step();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; i++) step();
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([a, b]);
+});
