@@ -27,12 +27,15 @@
  * positional encoding on either side; same batches, same protocol; the
  * BiLSTM kernel table is skipped.
  *
- * `--epochs N` (default 1): each round trains N epochs over the same batches
- * (both libraries, each epoch timed). The headline rates and ratios stay
+ * `--epochs N` (default 2): each round trains N epochs over the same batches
+ * (both libraries, each epoch timed). The first table's rates and ratios are
  * those of the first epoch (after the warm-up batches); a second table gives
- * the later epochs' rates, where the one-time costs of a fresh process (for
- * Masque: V8 optimizing its JavaScript over the first 100-150 steps, and
- * first touches of new memory) are paid.
+ * the later epochs' rates, once the one-time costs of a fresh process are
+ * paid: for Masque, V8 optimizing its JavaScript over the first 100-150
+ * steps and first touches of new memory; for PyTorch, above all page faults
+ * (glibc's malloc maps and unmaps large tensors until its thresholds adapt:
+ * 866k faults in the first 8,000-sentence epoch here, none in the second,
+ * at about 11.5 us each on this VM). See docs/performance.md.
  *
  * `--rounds N`: the whole comparison N times in turns (Masque, then PyTorch
  * at each thread setting, then Masque again, ...), each round with a fresh
@@ -41,7 +44,7 @@
  * machine's load during the run reaches both sides.
  *
  *   npm run bench:tagger -- [--model bilstm|transformer] [--train-limit 8000] [--warmup 10] [--torch-threads 1,2] [--no-torch]
- *                           [--threads N] [--rounds 1] [--epochs 1] [--json bench/results/tagger.json]
+ *                           [--threads N] [--rounds 1] [--epochs 2] [--json bench/results/tagger.json]
  *
  * Without a working `/usr/bin/python3 -c 'import torch'` it says so and
  * measures Masque alone. A benchmark, not a test.
@@ -69,7 +72,7 @@ interface Opts {
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Record<string, string> = { 'train-limit': '8000', warmup: '10', 'torch-threads': '1,2', torch: 'true', threads: '', json: '', seed: '1234', model: 'bilstm', rounds: '1', epochs: '1' };
+  const o: Record<string, string> = { 'train-limit': '8000', warmup: '10', 'torch-threads': '1,2', torch: 'true', threads: '', json: '', seed: '1234', model: 'bilstm', rounds: '1', epochs: '2' };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(argv[i]!);
     if (!m || !(m[2]! in o)) throw new Error(`bench:tagger: unknown argument ${argv[i]} (known: ${Object.keys(o).map((k) => `--${k}`).join(', ')})`);
