@@ -225,6 +225,104 @@ export function layerNormRows(x: usize, out: usize, rows: i32, f: i32, gamma: us
 }
 
 /**
+ * The gradient of `layerNormRows` (rows of f floats; gamma 0 for none):
+ *
+ *   xhat = (x - mean) inv,  g = dy gamma
+ *   dx = inv (g - mean(g) - xhat mean(g xhat)),  dgamma += dy xhat,  dbeta += dy
+ *
+ * with the row's mean and inv computed as the forward pass computes them.
+ * dgamma and dbeta (f floats each) are added to (the caller zeroes them).
+ * What a zero cotangent multiplies is not computed: a row whose dy is all 0
+ * gets dx = 0 and adds nothing, and within a row a dy of 0 adds nothing to
+ * dgamma or to mean(g xhat), also where x is NaN or Inf.
+ */
+export function layerNormRowsBackward(x: usize, dy: usize, gamma: usize, dx: usize, dgamma: usize, dbeta: usize, rows: i32, f: i32, eps: f32): void {
+  const f4 = f & ~3;
+  const n: f32 = <f32>f;
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * f) << 2);
+    const dr = dy + (<usize>(r * f) << 2);
+    const or = dx + (<usize>(r * f) << 2);
+    let any = zero;
+    let d = 0;
+    for (; d < f4; d += 4) any = v128.or(any, f32x4.ne(v128.load(dr + (<usize>d << 2)), zero));
+    let nonzero = v128.any_true(any);
+    for (; d < f; d++) if (load<f32>(dr + (<usize>d << 2)) != 0) nonzero = true;
+    if (!nonzero) {
+      memory.fill(or, 0, <usize>f << 2);
+      continue;
+    }
+    // The forward pass's statistics: the moments of x - x[0], in two passes.
+    const c = load<f32>(xr);
+    const cv = f32x4.splat(c);
+    let acc = zero;
+    for (d = 0; d < f4; d += 4) acc = f32x4.add(acc, f32x4.sub(v128.load(xr + (<usize>d << 2)), cv));
+    let s = hsum(acc);
+    for (; d < f; d++) s += load<f32>(xr + (<usize>d << 2)) - c;
+    const m: f32 = s / n;
+    const mv = f32x4.splat(m);
+    acc = zero;
+    for (d = 0; d < f4; d += 4) {
+      const e = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>d << 2)), cv), mv);
+      acc = f32x4.add(acc, f32x4.mul(e, e));
+    }
+    let ss = hsum(acc);
+    for (; d < f; d++) {
+      const e = load<f32>(xr + (<usize>d << 2)) - c - m;
+      ss += e * e;
+    }
+    const inv: f32 = 1.0 / Mathf.sqrt(ss / n + eps);
+    const iv = f32x4.splat(inv);
+    // mean(g) and mean(g xhat); dgamma and dbeta.
+    let sg = zero;
+    let sgx = zero;
+    for (d = 0; d < f4; d += 4) {
+      const o = <usize>d << 2;
+      const dyv = v128.load(dr + o);
+      const live = f32x4.ne(dyv, zero);
+      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), cv), mv), iv);
+      const g = v128.and(gamma != 0 ? f32x4.mul(dyv, v128.load(gamma + o)) : dyv, live);
+      sg = f32x4.add(sg, g);
+      sgx = f32x4.add(sgx, v128.and(f32x4.mul(g, xh), live));
+      v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o), v128.and(f32x4.mul(dyv, xh), live)));
+      v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), dyv));
+    }
+    let mg = hsum(sg);
+    let mgx = hsum(sgx);
+    for (; d < f; d++) {
+      const o = <usize>d << 2;
+      const dyi = load<f32>(dr + o);
+      store<f32>(dbeta + o, load<f32>(dbeta + o) + dyi);
+      if (dyi == 0) continue;
+      const xh: f32 = (load<f32>(xr + o) - c - m) * inv;
+      const g: f32 = gamma != 0 ? dyi * load<f32>(gamma + o) : dyi;
+      mg += g;
+      mgx += g * xh;
+      store<f32>(dgamma + o, load<f32>(dgamma + o) + dyi * xh);
+    }
+    mg /= n;
+    mgx /= n;
+    const mgv = f32x4.splat(mg);
+    const mgxv = f32x4.splat(mgx);
+    for (d = 0; d < f4; d += 4) {
+      const o = <usize>d << 2;
+      const dyv = v128.load(dr + o);
+      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), cv), mv), iv);
+      const g = v128.and(gamma != 0 ? f32x4.mul(dyv, v128.load(gamma + o)) : dyv, f32x4.ne(dyv, zero));
+      v128.store(or + o, f32x4.mul(iv, f32x4.sub(f32x4.sub(g, mgv), f32x4.mul(xh, mgxv))));
+    }
+    for (; d < f; d++) {
+      const o = <usize>d << 2;
+      const dyi = load<f32>(dr + o);
+      const xh: f32 = (load<f32>(xr + o) - c - m) * inv;
+      const g: f32 = dyi == 0 ? 0 : gamma != 0 ? dyi * load<f32>(gamma + o) : dyi;
+      store<f32>(or + o, inv * (g - mg - xh * mgx));
+    }
+  }
+}
+
+/**
  * Whether a value of a masked step is NaN or infinite: x is [steps, f]
  * floats, mask u8 [steps] (0 = masked). Reads the masked steps only.
  * Returns 1 if one is, else 0.

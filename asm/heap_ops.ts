@@ -137,4 +137,4 @@ export function adamRowsInPlace(w: usize, m: usize, v: usize, g: usize, vh: usiz
   if (n > at) adamSpan(w, m, v, g, vh, w, m, v, vh, at, n, false, c1, c2, alpha, eps);
 }
 
-export { attendGroup, layerNormRows, maskedNonFinite, meanOverSteps } from './attention_kernels';
+export { attendGroup, layerNormRows, layerNormRowsBackward, maskedNonFinite, meanOverSteps } from './attention_kernels';

@@ -26,9 +26,14 @@ export function setFusedInference(on: boolean): boolean {
   return prev;
 }
 
-/** Whether the fused inference kernels can run now: switched on, the wasm backend with its heap kernels, and no gradient tape recording. */
+/** Whether the fused heap kernels can run: switched on (setFusedInference) and the wasm backend with its heap kernels. */
+export function fusedKernelsAvailable(): boolean {
+  return fusedOn && tf.getBackend() === 'wasm' && heapOps() !== null;
+}
+
+/** Whether the fused inference kernels can run now: `fusedKernelsAvailable` and no gradient tape recording. */
 export function fusedInferenceAvailable(): boolean {
-  return fusedOn && tf.getBackend() === 'wasm' && heapOps() !== null && !isTapeOn();
+  return fusedKernelsAvailable() && !isTapeOn();
 }
 
 /** Projected rows of one operand: the float32 [N, C] tensor `rows`, the operand's heads starting at column `col`. */

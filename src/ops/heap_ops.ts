@@ -22,6 +22,8 @@ export interface HeapOps {
   attendGroup(q: number, qStride: number, k: number, kStride: number, v: number, vStride: number, mask: number, out: number, outStride: number, rows: number, wq: number, wk: number, heads: number, dk: number, dv: number, scale: number, scratch: number): void;
   /** Layer normalization of rows of f floats (gamma, beta 0 for none): see asm/attention_kernels.ts. */
   layerNormRows(x: number, out: number, rows: number, f: number, gamma: number, beta: number, eps: number): void;
+  /** The gradient of layerNormRows: dx written, dgamma and dbeta (f floats) added to (gamma 0 for none): see asm/attention_kernels.ts. */
+  layerNormRowsBackward(x: number, dy: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, f: number, eps: number): void;
   /** 1 if a masked step (mask byte 0) of x [steps, f] holds NaN or Inf, else 0. */
   maskedNonFinite(x: number, mask: number, steps: number, f: number): number;
   /** out [b, f] = the mean over axis 1 of x [b, s, f] (ids 0), or of the rows x[ids] of a table (ids i32 [b s]), summed in step order in float32. */

@@ -134,3 +134,49 @@ test('validMoments: mean and variance of the valid values per kept index, from a
   assert.throws(() => validMoments([{ ...batch, values: [NaN, 1, 1, 1, 1, 1, 1, 1] }], [2], [2], 'adapt'), /finite/);
   assert.throws(() => chunksOfArrays([[1, 2], 'x'], 'adapt'), /expected a tensor/);
 });
+
+test('LayerNormalization under a tape (the heap kernel and its one-pass gradient) gives the values and gradients of its tfjs ops; a padded row with zero cotangent and NaN adds nothing', { skip: tf.getBackend() !== 'wasm' }, async () => {
+  const { LayerNormalization } = await import('../index.js');
+  const { setFusedInference } = await import('./fused_attention_ops.js');
+  for (const [rows, f, center, scale] of [[6, 5, true, true], [22, 64, true, true], [3, 7, false, true], [4, 9, true, false], [2, 1, true, true]] as [number, number, boolean, boolean][]) {
+    const layer = new LayerNormalization({ center, scale, epsilon: 1e-3, gammaInitializer: { className: 'RandomNormal', config: { seed: 3 } }, betaInitializer: { className: 'RandomNormal', config: { seed: 4 } } });
+    const x = tf.tensor3d(normals(rows + f, rows * f).map((v, i) => v * (1 + (i % 3)) + 0.5), [1, rows, f]);
+    const r = tf.tensor3d(normals(7 * f, rows * f), [1, rows, f]);
+    tf.dispose(layer.apply(x) as tf.Tensor);
+    const vars = layer.trainableWeights.map((w) => w.variable);
+    const run = () => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, r)) as tf.Scalar, [...vars]);
+      const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx) as tf.Tensor, r)))(x);
+      const out = { value: value.dataSync()[0]!, y: Array.from((layer.apply(x) as tf.Tensor).dataSync()), dx: Array.from(dx.dataSync()), g: vars.map((v) => Array.from(grads[v.name]!.dataSync())) };
+      tf.dispose([value, dx, ...Object.values(grads)]);
+      return out;
+    };
+    const fused = run();
+    const before = setFusedInference(false);
+    let plain: ReturnType<typeof run>;
+    try {
+      plain = run();
+    } finally {
+      setFusedInference(before);
+    }
+    const what = `rows ${rows}, f ${f}, center ${center}, scale ${scale}`;
+    close([fused.value], [plain.value], 1e-5, `loss ${what}`);
+    close(fused.dx, plain.dx, 1e-4, `dx ${what}`);
+    fused.g.forEach((g, k) => close(g, plain.g[k]!, 1e-4, `${vars[k]!.name} ${what}`));
+    tf.dispose([x, r]);
+    layer.dispose();
+  }
+  // NaN in a row whose cotangent is 0 (padding under a masked loss): finite gradients everywhere.
+  const layer = new LayerNormalization({});
+  const xs = normals(5, 3 * 4);
+  xs[8] = NaN;
+  const x = tf.tensor2d(xs, [3, 4]);
+  const r = tf.tensor2d([...normals(6, 8), 0, 0, 0, 0], [3, 4]);
+  tf.dispose(layer.apply(x) as tf.Tensor);
+  const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, r)) as tf.Scalar, layer.trainableWeights.map((w) => w.variable));
+  const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx) as tf.Tensor, r)))(x);
+  for (const g of [...Object.values(grads), dx]) assert.ok(Array.from(g.dataSync()).every(Number.isFinite), `finite: ${g.dataSync()}`);
+  assert.deepEqual(Array.from(dx.dataSync()).slice(8), [0, 0, 0, 0]);
+  tf.dispose([x, r, dx, ...Object.values(grads)]);
+  layer.dispose();
+});

@@ -12,7 +12,8 @@ import { broadcastFast } from './attention_ops.js';
 import { expandMask } from './mask_ops.js';
 import { heapOps } from './heap_ops.js';
 import { wasmHeapOffset, writeTensor } from './heap_view.js';
-import { fusedInferenceAvailable } from './fused_attention_ops.js';
+import { fusedInferenceAvailable, fusedKernelsAvailable } from './fused_attention_ops.js';
+import { isTapeOn } from '../runtime/internals.js';
 
 export interface Moments {
   /** Mean over the reduced axes (kept as size-1 axes). */
@@ -183,4 +184,61 @@ export function layerNormLastAxisFast(x: tf.Tensor, gamma: tf.Tensor | null, bet
     const at = (t: tf.Tensor | null) => (t === null ? 0 : wasmHeapOffset(t)!);
     ops.layerNormRows(at(x), out.byteOffset, x.size / f, f, at(gamma), at(beta), epsilon);
   });
+}
+
+/**
+ * Layer normalization over the last axis under a gradient tape, on the wasm
+ * backend: the value from the heap kernel of `layerNormLastAxisFast` (the
+ * same numbers as in inference), and the gradient from its companion
+ * (`layerNormRowsBackward`, asm/attention_kernels.ts), one pass per row:
+ *
+ *   xhat = (x - mean) inv,  g = dy gamma
+ *   dx = inv (g - mean(g) - xhat mean(g xhat)),  dgamma = sum over rows of dy xhat,  dbeta = sum over rows of dy
+ *
+ * (mean and inv recomputed from x as the forward pass computes them). tfjs's ops for the
+ * same (a slice, moments, rsqrt, broadcasts) cost a dozen ops forward and
+ * their tape backward, with reductions over the leading axes that tfjs-wasm
+ * runs by transposing first. As in `scaleShift`, what a zero cotangent
+ * multiplies is not computed: a row whose dy is 0 adds nothing to dgamma
+ * and gets dx = 0, also when its x holds NaN or Inf (padding). Returns null
+ * where it does not apply (no tape recording, another backend, fused kernels
+ * switched off by setFusedInference, not float32): the caller then uses
+ * tfjs ops.
+ */
+export function layerNormLastAxisTraining(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon: number): tf.Tensor | null {
+  if (!isTapeOn() || !fusedKernelsAvailable() || x.dtype !== 'float32' || x.rank < 1 || x.size === 0) return null;
+  const f = x.shape[x.rank - 1]!;
+  for (const p of [gamma, beta]) if (p !== null && (p.dtype !== 'float32' || p.size !== f)) return null;
+  const ops = heapOps()!;
+  const params = [gamma, beta].filter((p): p is tf.Tensor => p !== null);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xx = args[0] as tf.Tensor;
+    const g = gamma === null ? null : (args[1] as tf.Tensor);
+    const b = beta === null ? null : (args[gamma === null ? 1 : 2] as tf.Tensor);
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    save(g === null ? [xx] : [xx, g]);
+    if ([xx, g, b].some((t) => t !== null && wasmHeapOffset(t) === null)) throw new Error('layerNormLastAxisTraining: a tensor is not in the wasm heap');
+    const value = writeTensor(xx.shape, 'float32', (out) => {
+      const at = (t: tf.Tensor | null) => (t === null ? 0 : wasmHeapOffset(t)!);
+      ops.layerNormRows(at(xx), out.byteOffset, xx.size / f, f, at(g), at(b), epsilon);
+    });
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [sx, sg] = [saved[0]!, saved[1] ?? null];
+      // dgamma and dbeta are summed into by the kernel (also when the layer has no such weight: then scratch).
+      const dgamma = writeTensor([f], 'float32', (out) => out.fill(0));
+      const dbeta = writeTensor([f], 'float32', (out) => out.fill(0));
+      if ([sx, sg, dy].some((t) => t !== null && wasmHeapOffset(t) === null)) throw new Error('layerNormLastAxisTraining: a tensor is not in the wasm heap');
+      const dx = writeTensor(sx.shape, 'float32', (out) => {
+        ops.layerNormRowsBackward(wasmHeapOffset(sx)!, wasmHeapOffset(dy)!, sg === null ? 0 : wasmHeapOffset(sg)!, out.byteOffset, wasmHeapOffset(dgamma)!, wasmHeapOffset(dbeta)!, sx.size / f, f, epsilon);
+      });
+      const grads = [dx];
+      if (gamma !== null) grads.push(dgamma);
+      else dgamma.dispose();
+      if (beta !== null) grads.push(dbeta);
+      else dbeta.dispose();
+      return grads;
+    };
+    return { value, gradFunc };
+  });
+  return op(x, ...params);
 }

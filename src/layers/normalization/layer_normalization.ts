@@ -5,7 +5,7 @@ import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../..
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { Elementwise } from '../core/activation.js';
-import { layerNormLastAxisFast } from '../../ops/normalization_ops.js';
+import { layerNormLastAxisFast, layerNormLastAxisTraining } from '../../ops/normalization_ops.js';
 
 export interface LayerNormalizationArgs extends BaseLayerArgs {
   axis?: number | number[];
@@ -79,7 +79,8 @@ export class LayerNormalization extends Elementwise {
 
   call(x: tf.Tensor): tf.Tensor {
     if (this.axes.length === 1 && this.axes[0] === x.rank - 1) {
-      const fast = layerNormLastAxisFast(x, this.gamma, this.beta, this.args.epsilon);
+      // One heap kernel in inference; under a gradient tape the same kernel with a one-pass gradient.
+      const fast = layerNormLastAxisFast(x, this.gamma, this.beta, this.args.epsilon) ?? layerNormLastAxisTraining(x, this.gamma, this.beta, this.args.epsilon);
       if (fast !== null) return fast;
     }
     // The moments of x - c, for c the first element of each normalized slice:
