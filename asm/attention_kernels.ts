@@ -171,6 +171,38 @@ export function attendGroup(q: usize, qStride: i32, k: usize, kStride: i32, v: u
 }
 
 /**
+ * The statistics of a row of f floats at xr, for c = its first value: lane
+ * 0 the mean of x - c, lane 1 rsqrt(variance + eps), the population
+ * variance of x - c taken around that mean (two passes, so nearly constant
+ * rows with a large mean keep their precision).
+ */
+@inline
+function rowStats(xr: usize, c: f32, f: i32, eps: f32): v128 {
+  const f4 = f & ~3;
+  const n: f32 = <f32>f;
+  const cv = f32x4.splat(c);
+  let acc = f32x4.splat(0);
+  let d = 0;
+  for (; d < f4; d += 4) acc = f32x4.add(acc, f32x4.sub(v128.load(xr + (<usize>d << 2)), cv));
+  let s = hsum(acc);
+  for (; d < f; d++) s += load<f32>(xr + (<usize>d << 2)) - c;
+  const m: f32 = s / n;
+  const mv = f32x4.splat(m);
+  acc = f32x4.splat(0);
+  for (d = 0; d < f4; d += 4) {
+    const e = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>d << 2)), cv), mv);
+    acc = f32x4.add(acc, f32x4.mul(e, e));
+  }
+  let ss = hsum(acc);
+  for (; d < f; d++) {
+    const e = load<f32>(xr + (<usize>d << 2)) - c - m;
+    ss += e * e;
+  }
+  const inv: f32 = 1.0 / Mathf.sqrt(ss / n + eps);
+  return f32x4.replace_lane(f32x4.splat(m), 1, inv);
+}
+
+/**
  * Layer normalization of `rows` rows of `f` floats (x and out [rows, f]):
  * out = (x - mean) * (rsqrt(variance + eps) * gamma) + beta, with the
  * population variance of each row. The moments are those of x - c, for c
@@ -181,33 +213,19 @@ export function attendGroup(q: usize, qStride: i32, k: usize, kStride: i32, v: u
  */
 export function layerNormRows(x: usize, out: usize, rows: i32, f: i32, gamma: usize, beta: usize, eps: f32): void {
   const f4 = f & ~3;
-  const n: f32 = <f32>f;
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>(r * f) << 2);
     const or = out + (<usize>(r * f) << 2);
     const c = load<f32>(xr);
     const cv = f32x4.splat(c);
-    let acc = f32x4.splat(0);
-    let d = 0;
-    for (; d < f4; d += 4) acc = f32x4.add(acc, f32x4.sub(v128.load(xr + (<usize>d << 2)), cv));
-    let s = hsum(acc);
-    for (; d < f; d++) s += load<f32>(xr + (<usize>d << 2)) - c;
     // x - mean = (x - c) - m.
-    const m: f32 = s / n;
+    const st = rowStats(xr, c, f, eps);
+    const m = f32x4.extract_lane(st, 0);
+    const inv = f32x4.extract_lane(st, 1);
     const mv = f32x4.splat(m);
-    acc = f32x4.splat(0);
-    for (d = 0; d < f4; d += 4) {
-      const e = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>d << 2)), cv), mv);
-      acc = f32x4.add(acc, f32x4.mul(e, e));
-    }
-    let ss = hsum(acc);
-    for (; d < f; d++) {
-      const e = load<f32>(xr + (<usize>d << 2)) - c - m;
-      ss += e * e;
-    }
-    const inv: f32 = 1.0 / Mathf.sqrt(ss / n + eps);
     const iv = f32x4.splat(inv);
-    for (d = 0; d < f4; d += 4) {
+    let d = 0;
+    for (; d < f4; d += 4) {
       const o = <usize>d << 2;
       const sc = gamma != 0 ? f32x4.mul(iv, v128.load(gamma + o)) : iv;
       let y = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), cv), mv), sc);
@@ -253,26 +271,13 @@ export function layerNormRowsBackward(x: usize, dy: usize, gamma: usize, dx: usi
       memory.fill(or, 0, <usize>f << 2);
       continue;
     }
-    // The forward pass's statistics: the moments of x - x[0], in two passes.
+    // The forward pass's statistics.
     const c = load<f32>(xr);
     const cv = f32x4.splat(c);
-    let acc = zero;
-    for (d = 0; d < f4; d += 4) acc = f32x4.add(acc, f32x4.sub(v128.load(xr + (<usize>d << 2)), cv));
-    let s = hsum(acc);
-    for (; d < f; d++) s += load<f32>(xr + (<usize>d << 2)) - c;
-    const m: f32 = s / n;
+    const st = rowStats(xr, c, f, eps);
+    const m = f32x4.extract_lane(st, 0);
+    const inv = f32x4.extract_lane(st, 1);
     const mv = f32x4.splat(m);
-    acc = zero;
-    for (d = 0; d < f4; d += 4) {
-      const e = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>d << 2)), cv), mv);
-      acc = f32x4.add(acc, f32x4.mul(e, e));
-    }
-    let ss = hsum(acc);
-    for (; d < f; d++) {
-      const e = load<f32>(xr + (<usize>d << 2)) - c - m;
-      ss += e * e;
-    }
-    const inv: f32 = 1.0 / Mathf.sqrt(ss / n + eps);
     const iv = f32x4.splat(inv);
     // mean(g) and mean(g xhat); dgamma and dbeta.
     let sg = zero;
