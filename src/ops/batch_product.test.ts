@@ -22,6 +22,8 @@ const shapes: { batch: number[]; n: number; k: number; m: number; ta: boolean; t
   { batch: [32, 2], n: 22, k: 22, m: 32, ta: false, tb: false },
   { batch: [4], n: 9, k: 13, m: 3, ta: true, tb: false },
   { batch: [2, 1, 3], n: 6, k: 4, m: 10, ta: true, tb: true },
+  // 388 KB of kernel memory per item: 21 items per round, so two rounds, the second of 4.
+  { batch: [25], n: 256, k: 64, m: 250, ta: false, tb: false },
 ];
 
 test('kernelBatchProduct gives tfjs matMul values; matMul through it gives tfjs values and gradients, with and without transposes', { skip: tf.getBackend() !== 'wasm' || kernelThreads() < 2 }, () => {
@@ -33,14 +35,16 @@ test('kernelBatchProduct gives tfjs matMul values; matMul through it gives tfjs 
       const b = tf.randomNormal(bShape, 0, 1, 'float32', 20 + i);
       const r = tf.randomNormal([...s.batch, s.n, s.m], 0, 1, 'float32', 30 + i);
       const what = `${JSON.stringify(s)}`;
-      if (!s.ta && !s.tb) close(kernelBatchProduct(a, b)!, tf.matMul(a, b), 1e-5, `kernel ${what}`);
+      // float32 rounding of sums in another order grows with their length (the gradients sum over n or m).
+      const tol = Math.max(1e-5, 2e-7 * Math.max(s.n, s.k, s.m));
+      if (!s.ta && !s.tb) close(kernelBatchProduct(a, b)!, tf.matMul(a, b), tol, `kernel ${what}`);
       const grads = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => {
         const { value, grads: g } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x, y), r)) as tf.Scalar)([a, b]);
         return [f(a, b), value, ...g];
       };
       const got = grads((x, y) => matMul(x, y, s.ta, s.tb));
       const want = grads((x, y) => matMulReference(x, y, s.ta, s.tb));
-      ['product', 'sum', 'dA', 'dB'].forEach((name, j) => close(got[j]!, want[j]!, 1e-5, `${name} ${what}`));
+      ['product', 'sum', 'dA', 'dB'].forEach((name, j) => close(got[j]!, want[j]!, tol, `${name} ${what}`));
     });
   }
 });

@@ -209,6 +209,7 @@ export function layerNormLastAxisTraining(x: tf.Tensor, gamma: tf.Tensor | null,
   if (!isTapeOn() || !fusedKernelsAvailable() || x.dtype !== 'float32' || x.rank < 1 || x.size === 0) return null;
   const f = x.shape[x.rank - 1]!;
   for (const p of [gamma, beta]) if (p !== null && (p.dtype !== 'float32' || p.size !== f)) return null;
+  if ([x, gamma, beta].some((t) => t !== null && wasmHeapOffset(t) === null)) return null;
   const ops = heapOps()!;
   const params = [gamma, beta].filter((p): p is tf.Tensor => p !== null);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -217,7 +218,6 @@ export function layerNormLastAxisTraining(x: tf.Tensor, gamma: tf.Tensor | null,
     const b = beta === null ? null : (args[gamma === null ? 1 : 2] as tf.Tensor);
     const save = args[args.length - 1] as tf.GradSaveFunc;
     save(g === null ? [xx] : [xx, g]);
-    if ([xx, g, b].some((t) => t !== null && wasmHeapOffset(t) === null)) throw new Error('layerNormLastAxisTraining: a tensor is not in the wasm heap');
     const value = writeTensor(xx.shape, 'float32', (out) => {
       const at = (t: tf.Tensor | null) => (t === null ? 0 : wasmHeapOffset(t)!);
       ops.layerNormRows(at(xx), out.byteOffset, xx.size / f, f, at(g), at(b), epsilon);
