@@ -12,15 +12,14 @@
  * rounds of batch items that fit in 8 MB of kernel memory.
  *
  * Same numbers as `tf.matMul` up to float rounding (the sums run in another
- * order). Applies where `fusedDenseProduct` does (the wasm backend in Node
- * with kernel threads on, src/ops/dense_ops.ts); elsewhere it returns null
- * and callers take `tf.matMul`.
+ * order). Applies on the wasm backend whenever the kernel is loaded (it
+ * runs on the calling thread, so also with `setKernelThreads(1)` and in
+ * browsers); elsewhere it returns null and callers take `tf.matMul`.
  */
 import { tf } from '../runtime/tfjs.js';
 import { f32, writeTensor } from './heap_view.js';
 import { rnnKernel, KernelArena } from './rnn/kernel.js';
 import { padRows, unpadRows } from './rnn/dense_call.js';
-import { kernelThreads } from './rnn/parallel.js';
 
 const up4 = (n: number) => (n + 3) & ~3;
 
@@ -37,7 +36,6 @@ export function kernelBatchProduct(a: tf.Tensor, b: tf.Tensor): tf.Tensor | null
   if (b.shape[r - 2] !== k) return null;
   const batch = a.size / (n * k || 1);
   if (a.size === 0 || b.size === 0 || n * m === 0) return null;
-  if (kernelThreads() < 2) return null;
   const kern = rnnKernel();
   if (kern === null) return null;
   const mp = up4(m);
