@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
 import {
-  LARGE_NEGATIVE, causalMask, checkAttentionMask, combineAttentionMask, finiteAtMasked, finiteAtMaskedFast, slidingWindowMask,
+  LARGE_NEGATIVE, causalMask, checkAttentionMask, combineAttentionMask, combineAttentionMaskOps, finiteAtMasked, finiteAtMaskedFast, slidingWindowMask,
   softmaxReplaceMasked, softmaxZeroMasked, subtractMaskedScores,
 } from './attention_ops.js';
 import { MasqueError } from '../errors.js';
@@ -35,6 +35,46 @@ test('combineAttentionMask ANDs query, value, key, causal and explicit masks; nu
     const m2 = combineAttentionMask({ ...none, valueMask: b([[true, true, false]]) })!;
     assert.deepEqual(m2.shape, [1, 1, 3]);
   });
+});
+
+test('combineAttentionMask (read in JavaScript on wasm and cpu) gives the shape and values of its tfjs ops, for every combination of parts', () => {
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const boolMask = (shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => rand() < 0.7), shape, 'bool');
+  let checked = 0;
+  for (let combo = 0; combo < 64; combo++) {
+    tf.tidy(() => {
+      const [bsz, t, s] = [3, 4, 5];
+      const has = (bit: number) => (combo >> bit) & 1;
+      const explicitKind = combo % 4; // none, bool [B,T,S], float [1,T,S] with NaN and -0, int [T,S]
+      const attentionMask =
+        !has(5) || explicitKind === 0 ? null
+        : explicitKind === 1 ? boolMask([bsz, t, s])
+        : explicitKind === 2 ? tf.tensor3d(Array.from({ length: t * s }, (_, i) => [0, -0, NaN, 2.5][i % 4]!), [1, t, s])
+        : tf.tensor2d(Array.from({ length: t * s }, (_, i) => (i % 3 === 0 ? 0 : 7)), [t, s], 'int32');
+      const p = {
+        queryMask: has(0) ? boolMask([bsz, t]) : null,
+        valueMask: has(1) ? boolMask([bsz, s]) : null,
+        keyMask: has(2) ? boolMask([bsz, s]) : null,
+        causal: has(3) === 1,
+        slidingWindow: has(4) ? 2 : null,
+        attentionMask,
+        t,
+        s,
+      };
+      const got = combineAttentionMask(p);
+      if (got === null) {
+        assert.equal(combo & 0b11111, 0);
+        return;
+      }
+      const want = combineAttentionMaskOps(p);
+      assert.deepEqual(got.shape, want.shape, `combo ${combo}`);
+      assert.equal(got.dtype, 'bool');
+      assert.deepEqual(bools(got), bools(want), `combo ${combo}`);
+      checked++;
+    });
+  }
+  assert.ok(checked >= 60);
 });
 
 test('checkAttentionMask names the expected [batch, T, S] shape', () => {
