@@ -34,7 +34,7 @@
  * paid: for Masque, V8 optimizing its JavaScript over the first 100-150
  * steps and first touches of new memory; for PyTorch, above all page faults
  * (glibc's malloc maps and unmaps large tensors until its thresholds adapt:
- * 866k faults in the first 8,000-sentence epoch here, none in the second,
+ * 866k faults in the first 8,000-sentence epoch here, 319 in the second,
  * at about 11.5 us each on this VM). See docs/performance.md.
  *
  * `--rounds N`: the whole comparison N times in turns (Masque, then PyTorch
