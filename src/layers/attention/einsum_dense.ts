@@ -16,8 +16,6 @@ import type { ConstraintSpec, RegularizerSpec } from '../../engine/regularizers.
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { matMul } from '../../ops/matmul.js';
-import { fusedDenseProduct } from '../../ops/dense_ops.js';
-import { isTapeOn } from '../../runtime/internals.js';
 
 export interface EinsumDenseArgs extends BaseLayerArgs {
   name: string;
@@ -98,17 +96,8 @@ export class EinsumDense extends Layer<CallArgs> {
     const { inputDims, outputDims } = this.args;
     const lead = this.lead(x.shape) as number[];
     return tf.tidy(() => {
-      const x2 = tf.reshape(x, [prod(lead), prod(inputDims)]);
-      const w2 = tf.reshape(this.kernel, [prod(inputDims), prod(outputDims)]);
-      const b1 = this.bias ? tf.reshape(this.bias, [prod(outputDims)]) : null;
-      // Under a gradient tape, the bias in the kernel's pass where it applies: its gradient is a column
-      // sum there, where tfjs's broadcast Add sums over axis 0 by transposing first. (In inference
-      // the separate Add measured faster.)
-      let y = b1 === null || !isTapeOn() ? null : fusedDenseProduct(x2, w2, b1, false);
-      if (y === null) {
-        y = matMul(x2, w2);
-        if (b1 !== null) y = tf.add(y, b1);
-      }
+      let y = matMul(tf.reshape(x, [prod(lead), prod(inputDims)]), tf.reshape(this.kernel, [prod(inputDims), prod(outputDims)]));
+      if (this.bias) y = tf.add(y, tf.reshape(this.bias, [prod(outputDims)]));
       return this.act(tf.reshape(y, [...lead, ...outputDims]));
     });
   }
