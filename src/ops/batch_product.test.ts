@@ -82,3 +82,35 @@ test('matMul on batched operands stays flat in memory over repeated forward and 
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([a, b]);
 });
+
+test("MultiHeadAttention's training gradients with its projections in the kernel's product equal those with kernel threads off (tfjs's product)", { skip: tf.getBackend() !== 'wasm' }, async () => {
+  const { MultiHeadAttention } = await import('../index.js');
+  // Projections of 128 rows x 64 x 64: large enough for the kernel's product (fusedDenseProduct, through matMul).
+  const layer = new MultiHeadAttention({ numHeads: 2, keyDim: 32, biasInitializer: { className: 'RandomNormal', config: { seed: 9 } } });
+  const x = tf.randomNormal([4, 32, 64], 0, 1, 'float32', 41);
+  const r = tf.randomNormal([4, 32, 64], 0, 1, 'float32', 42);
+  tf.dispose(layer.apply([x, x]) as tf.Tensor);
+  const vars = layer.trainableWeights.map((w) => w.variable);
+  const grads = () => {
+    const { value, grads: g } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply([x, x]) as tf.Tensor, r)) as tf.Scalar, vars);
+    const out = [Array.from(value.dataSync()), ...vars.map((v) => Array.from(g[v.name]!.dataSync()))];
+    tf.dispose([value, ...Object.values(g)]);
+    return out;
+  };
+  const kernelPath = grads();
+  setKernelThreads(1);
+  let reference: number[][];
+  try {
+    reference = grads();
+  } finally {
+    setKernelThreads();
+  }
+  assert.equal(vars.length, 8, 'query, key, value and output kernels and biases');
+  kernelPath.forEach((g, i) => {
+    const want = reference[i]!;
+    assert.equal(g.length, want.length);
+    for (let j = 0; j < g.length; j++) assert.ok(Math.abs(g[j]! - want[j]!) <= 1e-4 * Math.max(1, Math.abs(want[j]!)), `${i === 0 ? 'loss' : vars[i - 1]!.name}[${j}]: ${g[j]} vs ${want[j]}`);
+  });
+  tf.dispose([x, r]);
+  layer.dispose();
+});
