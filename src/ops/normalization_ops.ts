@@ -10,7 +10,7 @@
 import { tf } from '../runtime/tfjs.js';
 import { broadcastFast } from './attention_ops.js';
 import { expandMask } from './mask_ops.js';
-import { heapOps } from './heap_ops.js';
+import { heapOps, type HeapOps } from './heap_ops.js';
 import { wasmHeapOffset, writeTensor } from './heap_view.js';
 import { fusedInferenceAvailable, fusedKernelsAvailable } from './fused_attention_ops.js';
 import { isTapeOn } from '../runtime/internals.js';
@@ -176,10 +176,21 @@ export function groupNormalize(x: tf.Tensor, mask: tf.Tensor | null, o: GroupNor
  */
 export function layerNormLastAxisFast(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon: number): tf.Tensor | null {
   const ops = heapOps();
-  if (ops === null || !fusedInferenceAvailable() || x.dtype !== 'float32' || x.rank < 1 || x.size === 0) return null;
+  if (ops === null || !fusedInferenceAvailable() || !layerNormKernelApplies(x, gamma, beta)) return null;
+  return layerNormValue(ops, x, gamma, beta, epsilon);
+}
+
+/** Whether the layer-norm heap kernels take these tensors: float32 in the wasm heap, x not empty, gamma and beta (or null) of the last axis's size. */
+function layerNormKernelApplies(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null): boolean {
+  if (x.dtype !== 'float32' || x.rank < 1 || x.size === 0) return false;
   const f = x.shape[x.rank - 1]!;
-  for (const p of [gamma, beta]) if (p !== null && (p.dtype !== 'float32' || p.size !== f)) return null;
-  if ([x, gamma, beta].some((t) => t !== null && wasmHeapOffset(t) === null)) return null;
+  if ([gamma, beta].some((p) => p !== null && (p.dtype !== 'float32' || p.size !== f))) return false;
+  return [x, gamma, beta].every((t) => t === null || wasmHeapOffset(t) !== null);
+}
+
+/** `layerNormRows` over the last axis of x (tensors that `layerNormKernelApplies` accepts). */
+function layerNormValue(ops: HeapOps, x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon: number): tf.Tensor {
+  const f = x.shape[x.rank - 1]!;
   return writeTensor(x.shape, 'float32', (out) => {
     const at = (t: tf.Tensor | null) => (t === null ? 0 : wasmHeapOffset(t)!);
     ops.layerNormRows(at(x), out.byteOffset, x.size / f, f, at(gamma), at(beta), epsilon);
@@ -206,10 +217,8 @@ export function layerNormLastAxisFast(x: tf.Tensor, gamma: tf.Tensor | null, bet
  * tfjs ops.
  */
 export function layerNormLastAxisTraining(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon: number): tf.Tensor | null {
-  if (!isTapeOn() || !fusedKernelsAvailable() || x.dtype !== 'float32' || x.rank < 1 || x.size === 0) return null;
+  if (!isTapeOn() || !fusedKernelsAvailable() || !layerNormKernelApplies(x, gamma, beta)) return null;
   const f = x.shape[x.rank - 1]!;
-  for (const p of [gamma, beta]) if (p !== null && (p.dtype !== 'float32' || p.size !== f)) return null;
-  if ([x, gamma, beta].some((t) => t !== null && wasmHeapOffset(t) === null)) return null;
   const ops = heapOps()!;
   const params = [gamma, beta].filter((p): p is tf.Tensor => p !== null);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -218,10 +227,7 @@ export function layerNormLastAxisTraining(x: tf.Tensor, gamma: tf.Tensor | null,
     const b = beta === null ? null : (args[gamma === null ? 1 : 2] as tf.Tensor);
     const save = args[args.length - 1] as tf.GradSaveFunc;
     save(g === null ? [xx] : [xx, g]);
-    const value = writeTensor(xx.shape, 'float32', (out) => {
-      const at = (t: tf.Tensor | null) => (t === null ? 0 : wasmHeapOffset(t)!);
-      ops.layerNormRows(at(xx), out.byteOffset, xx.size / f, f, at(g), at(b), epsilon);
-    });
+    const value = layerNormValue(ops, xx, g, b, epsilon);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [sx, sg] = [saved[0]!, saved[1] ?? null];
       // dgamma and dbeta are summed into by the kernel (also when the layer has no such weight: then scratch).
