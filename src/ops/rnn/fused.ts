@@ -102,15 +102,10 @@ function recurrence(s: KernelSpec, a: RnnPlanArgs, xc: tf.Tensor2D): tf.Tensor3D
     ['xc', xc], ['w', a.kernel], ['b', a.inputBias], ['r', a.recurrentKernel], ['rb', a.recurrentBias], ['h0', a.initialStates[0]!], ['c0', a.initialStates[1] ?? null],
   ];
   const present = named.filter(([, t]) => t !== null) as [TensorInputName, tf.Tensor][];
-  // Views of tfjs memory, valid until the next tfjs op: the kernel call reads them at once.
-  const read = (ts: tf.Tensor[]): KernelInputs => {
-    const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
-    present.forEach(([name], i) => (x[name] = f32(ts[i]!)));
-    return x;
-  };
   const shapes: Record<TensorInputName, number[]> = { xc: [n, f], w: [f, g], b: [g], r: [u, g], rb: [g], h0: [b, u], c0: [b, u] };
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const views = read(args.slice(0, present.length) as tf.Tensor[]);
+    // Views of tfjs memory, valid until the next tfjs op: the kernel call reads them at once.
+    const views = inputViews(present.map(([name], i) => [name, args[i] as tf.Tensor]));
     const fwd = parallelForward(k, s, views, true);
     // Kept for the backward pass (the views are valid only until the next
     // tfjs op). A split call kept its groups' inputs itself, so xc is not
@@ -208,11 +203,16 @@ function slotsInto(parts: PackedPart[], b: number, slots: number, u: number, fir
   };
 }
 
+/** Kernel inputs holding `arrays` under `names`; the inputs not named are empty (or null). */
+function kernelInputs(names: TensorInputName[], arrays: Float32Array[]): KernelInputs {
+  const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
+  names.forEach((name, i) => (x[name] = arrays[i]!));
+  return x;
+}
+
 /** Views of tfjs memory of a call's inputs: valid until the next tfjs op. */
 function inputViews(inputs: [TensorInputName, tf.Tensor][]): KernelInputs {
-  const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
-  for (const [name, t] of inputs) x[name] = f32(t);
-  return x;
+  return kernelInputs(inputs.map(([name]) => name), inputs.map(([, t]) => f32(t)));
 }
 
 /**
@@ -316,9 +316,7 @@ function presentInputs(a: RnnPlanArgs, xc: tf.Tensor2D | null): [TensorInputName
 
 /** Copies of a call's inputs (not heap views: the backward pass reads them again), in buffers of `inputsPool`. */
 function ownedInputs(names: TensorInputName[], ts: tf.Tensor[]): KernelInputs {
-  const x: KernelInputs = { xc: new Float32Array(0), w: new Float32Array(0), b: null, r: new Float32Array(0), rb: null, h0: new Float32Array(0), c0: null };
-  names.forEach((name, i) => (x[name] = inputsPool.copyOf(f32(ts[i]!))));
-  return x;
+  return kernelInputs(names, ts.map((t) => inputsPool.copyOf(f32(t))));
 }
 
 /** Gives the buffers of `ownedInputs` back to its pool. */
