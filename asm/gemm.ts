@@ -12,8 +12,15 @@
 // each step; near the end of a ragged batch that is 1-3 rows, which a
 // 4-row tile would compute up to four times.)
 
+//
+// Built twice (scripts/build.mjs): with plain SIMD, acc + a * b is a
+// multiply and an add, each rounded; with relaxed SIMD it is relaxed_madd,
+// which engines lower to one fused multiply-add where the CPU has one (x86
+// FMA3, Arm) and to the same multiply and add elsewhere. src/ops/rnn/kernel.ts
+// picks the build (setRelaxedSimd).
 @inline
 function fma(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 

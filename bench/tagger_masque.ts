@@ -2,7 +2,10 @@
  * Masque on the Brown part-of-speech job (issue 17), through the public API,
  * the counterpart of bench/tagger_torch.py (same data, same JSON shape):
  *
- *   npx tsx bench/tagger_masque.ts [--epochs N] [--train-limit N] [--json] [--seed S] [--metrics] [--init keras|torch] [--lr 0.001]
+ *   npx tsx bench/tagger_masque.ts [--epochs N] [--train-limit N] [--json] [--seed S] [--metrics] [--init keras|torch] [--lr 0.001] [--no-relaxed-simd]
+ *
+ * (`--no-relaxed-simd`: the kernel's plain build; by default its relaxed-SIMD
+ * build, turned on for this process on Node 20: demo/relaxed_simd.ts.)
  *
  * Model: Embedding(V, 64, maskZero) -> Bidirectional(LSTM(64,
  * returnSequences)) -> Dense(n_tags, softmax) at every step; Keras's default
@@ -25,9 +28,10 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import {
   ready, tf, Sequential, Model, Input, Embedding, Bidirectional, LSTM, Dense, Adam, MultiHeadAttention, Add, LayerNormalization,
-  padSequences, planBatches, kernelThreads, type SymbolicTensor,
+  padSequences, planBatches, kernelThreads, relaxedSimd, type SymbolicTensor,
 } from '../src/index.js';
 import { loadTagger, type TaggerData } from '../demo/tagger/brown.js';
+import { useRelaxedSimd } from '../demo/relaxed_simd.js';
 
 export const EMBED = 64;
 export const UNITS = 64;
@@ -42,6 +46,7 @@ export interface TaggerOptions {
   json: boolean;
   init: 'keras' | 'torch';
   lr: number;
+  relaxedSimd: boolean;
 }
 
 export function parseArgs(argv: string[]): TaggerOptions {
@@ -52,7 +57,7 @@ export function parseArgs(argv: string[]): TaggerOptions {
   const i = argv.indexOf('--init');
   const init = i >= 0 ? argv[i + 1] : 'keras';
   if (init !== 'keras' && init !== 'torch') throw new Error(`--init must be keras or torch; received ${init}`);
-  const opts: TaggerOptions = { epochs: value('--epochs') ?? 1, seed: value('--seed') ?? 1234, metrics: argv.includes('--metrics'), json: argv.includes('--json'), init, lr: value('--lr') ?? 1e-3 };
+  const opts: TaggerOptions = { epochs: value('--epochs') ?? 1, seed: value('--seed') ?? 1234, metrics: argv.includes('--metrics'), json: argv.includes('--json'), init, lr: value('--lr') ?? 1e-3, relaxedSimd: !argv.includes('--no-relaxed-simd') };
   const limit = value('--train-limit');
   if (limit !== undefined) opts.trainLimit = limit;
   return opts;
@@ -157,6 +162,7 @@ export function machine() {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const log = opts.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
+  useRelaxedSimd(opts.relaxedSimd);
   await ready();
   let t0 = performance.now();
   const data = loadTagger(opts.trainLimit === undefined ? {} : { trainLimit: opts.trainLimit });
@@ -202,6 +208,7 @@ async function main(): Promise<void> {
     version,
     init: opts.init,
     threads: kernelThreads(),
+    relaxedSimd: relaxedSimd(),
     machine: machine(),
     epochs: opts.epochs,
     trainSentences,

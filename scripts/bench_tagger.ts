@@ -44,7 +44,12 @@
  * machine's load during the run reaches both sides.
  *
  *   npm run bench:tagger -- [--model bilstm|transformer] [--train-limit 8000] [--warmup 10] [--torch-threads 1,2] [--no-torch]
- *                           [--threads N] [--rounds 1] [--epochs 2] [--json bench/results/tagger.json]
+ *                           [--threads N] [--rounds 1] [--epochs 2] [--no-relaxed-simd] [--json bench/results/tagger.json]
+ *
+ * Masque's kernel uses its relaxed-SIMD build (fused multiply-adds in its
+ * matrix products) where the engine has relaxed SIMD; on Node 20 this script
+ * turns V8's --experimental-wasm-relaxed-simd on for its process
+ * (demo/relaxed_simd.ts). `--no-relaxed-simd` measures the plain build.
  *
  * Without a working `/usr/bin/python3 -c 'import torch'` it says so and
  * measures Masque alone. A benchmark, not a test.
@@ -53,8 +58,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ready, tf, padSequences, planBatches, setKernelThreads, kernelThreads, Bidirectional, LSTM } from '../src/index.js';
+import { ready, tf, padSequences, planBatches, setKernelThreads, kernelThreads, relaxedSimd, Bidirectional, LSTM } from '../src/index.js';
 import { loadTagger } from '../demo/tagger/brown.js';
+import { useRelaxedSimd } from '../demo/relaxed_simd.js';
 import { buildTagger, buildTransformerTagger, inferPass, sortedBatches, BATCH, INFER_BATCH } from '../bench/tagger_masque.js';
 import { rnnKernel, KernelArena } from '../src/ops/rnn/kernel.js';
 
@@ -69,10 +75,11 @@ interface Opts {
   model: 'bilstm' | 'transformer';
   rounds: number;
   epochs: number;
+  relaxedSimd: boolean;
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Record<string, string> = { 'train-limit': '8000', warmup: '10', 'torch-threads': '1,2', torch: 'true', threads: '', json: '', seed: '1234', model: 'bilstm', rounds: '1', epochs: '2' };
+  const o: Record<string, string> = { 'train-limit': '8000', warmup: '10', 'torch-threads': '1,2', torch: 'true', threads: '', json: '', seed: '1234', model: 'bilstm', rounds: '1', epochs: '2', 'relaxed-simd': 'true' };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(argv[i]!);
     if (!m || !(m[2]! in o)) throw new Error(`bench:tagger: unknown argument ${argv[i]} (known: ${Object.keys(o).map((k) => `--${k}`).join(', ')})`);
@@ -93,6 +100,7 @@ function parseArgs(argv: string[]): Opts {
     model: o['model'] === 'transformer' ? 'transformer' : 'bilstm',
     rounds: Number(o['rounds']),
     epochs: Number(o['epochs']),
+    relaxedSimd: o['relaxed-simd'] !== 'false',
   };
 }
 
@@ -212,16 +220,17 @@ function bilstmRate(lengths: number[], e: number, u: number): { infer: number; t
 
 async function main(): Promise<void> {
   const opt = parseArgs(process.argv.slice(2));
+  useRelaxedSimd(opt.relaxedSimd);
   await ready();
   if (opt.threads !== null) setKernelThreads(opt.threads);
-  const machine = { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, node: process.version, masqueThreads: kernelThreads() };
+  const machine = { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, node: process.version, masqueThreads: kernelThreads(), relaxedSimd: relaxedSimd() };
   const data = loadTagger({ trainLimit: opt.trainLimit });
   const { trainTokens, testTokens } = data.counts;
   const lengths = data.train.ids.map((s) => s.length);
   const plan = planBatches(lengths, { batchSize: BATCH, shuffle: true, bucketing: true, seed: opt.seed });
   const padded = plan.reduce((a, rows) => a + rows.length * Math.max(...Array.from(rows, (i) => lengths[i]!)), 0);
   console.log(`# Brown tagger, model ${opt.model === 'transformer' ? 'transformer encoder (1 post-norm block, 2 heads x 32, FFN 128, no positional encoding)' : 'BiLSTM'}, ${data.counts.trainSentences} training sentences (${trainTokens} real tokens in ${plan.length} batches of ${BATCH}, ${(trainTokens / padded).toFixed(3)} of the padded cells real), ${data.counts.testSentences} held out (${testTokens} tokens)`);
-  console.log(`# machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; Masque's recurrent kernel on ${machine.masqueThreads} thread(s); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`# machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; Masque's recurrent kernel on ${machine.masqueThreads} thread(s), ${machine.relaxedSimd ? 'relaxed SIMD (fused multiply-adds)' : 'plain SIMD'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
   const testBatches = sortedBatches(data.test.ids, INFER_BATCH);
 

@@ -3,12 +3,14 @@
  *
  *   npm run demo:tagger                  full corpus (51,606 training sentences), one epoch
  *   npm run demo:tagger -- --quick       the first 8,000 training sentences
- *   options: --epochs N, --train-limit N, --seed S, --threads N (the recurrent kernel's threads)
+ *   options: --epochs N, --train-limit N, --seed S, --threads N (the recurrent kernel's threads),
+ *            --no-relaxed-simd (the kernel's plain build: no fused multiply-adds; demo/relaxed_simd.ts)
  *
  * Exits with 1 when the full run's held-out accuracy is below 0.95.
  */
 import { ready, setKernelThreads } from '../src/index.js';
 import { runTaggerDemo } from '../demo/tagger/tagger.js';
+import { useRelaxedSimd } from '../demo/relaxed_simd.js';
 
 const argv = process.argv.slice(2);
 const value = (name: string): number | undefined => {
@@ -18,10 +20,11 @@ const value = (name: string): number | undefined => {
   if (!Number.isFinite(v)) throw new Error(`demo:tagger: ${name} takes a number; received ${argv[i + 1]}`);
   return v;
 };
-const known = new Set(['--quick', '--epochs', '--train-limit', '--seed', '--threads']);
+const known = new Set(['--quick', '--epochs', '--train-limit', '--seed', '--threads', '--no-relaxed-simd']);
 for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`demo:tagger: unknown option ${a} (known: ${[...known].join(', ')})`);
 const quick = argv.includes('--quick');
 
+useRelaxedSimd(!argv.includes('--no-relaxed-simd'));
 await ready();
 const threads = value('--threads');
 if (threads !== undefined) setKernelThreads(threads);

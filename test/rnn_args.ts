@@ -4,6 +4,7 @@
  */
 import { tf } from '../src/runtime/tfjs.js';
 import type { RnnCellKind, RnnSequenceArgs } from '../src/ops/rnn/types.js';
+import { rnnSequence } from '../src/ops/rnn/index.js';
 
 import { mulberry32 as prng } from '../src/data/bucketing.js';
 
@@ -93,4 +94,25 @@ export function mismatch(got: ArrayLike<number>, want: ArrayLike<number>, tol: n
     if (!(d <= tol * Math.max(1, Math.abs(want[i]!)) + scaleTol * big)) return `${what}: value ${i} is ${got[i]}, expected ${want[i]} (diff ${d})`;
   }
   return null;
+}
+
+/** Outputs, states, the loss and the gradients of a fixed random linear loss w.r.t. every differentiable argument. */
+export function runWithGrads(a: RnnSequenceArgs, seed: number): Float32Array[] {
+  const rest = [a.inputs, a.kernel, a.recurrentKernel, ...(a.bias ? [a.bias] : []), ...a.initialStates];
+  return tf.tidy(() => {
+    const r = prng(seed);
+    const call = (p: tf.Tensor[]) => {
+      const bias = a.bias ? p[3]! : null;
+      return rnnSequence({ ...a, inputs: p[0] as tf.Tensor3D, kernel: p[1] as tf.Tensor2D, recurrentKernel: p[2] as tf.Tensor2D, bias, initialStates: p.slice(a.bias ? 4 : 3) as tf.Tensor2D[] });
+    };
+    const plain = call(rest);
+    const wOut = tf.tensor(randn(r, plain.output.size), plain.output.shape);
+    const wStates = plain.states.map((s) => tf.tensor(randn(r, s.size), s.shape));
+    const loss = (...p: tf.Tensor[]) => {
+      const res = call(p);
+      return tf.addN([tf.sum(tf.mul(res.output, wOut)), ...res.states.map((s, i) => tf.sum(tf.mul(s, wStates[i]!)))]) as tf.Scalar;
+    };
+    const { value, grads } = tf.valueAndGrads(loss)(rest);
+    return [plain.output, ...plain.states, value, ...grads].map((t) => t.dataSync() as Float32Array);
+  });
 }

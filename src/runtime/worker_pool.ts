@@ -58,6 +58,8 @@ export interface WorkerPoolOptions {
   defaultThreads?: number;
   /** How long a call waits for a helper before threads are turned off, in ms. Default 120 s. */
   timeoutMs?: number;
+  /** What each helper starts with (structured-cloned when it starts; its program reads it with `helperSettings()`). */
+  settings?: () => unknown;
   /** The machine's cores (default: what Node reports). */
   cores?: number;
 }
@@ -199,7 +201,7 @@ export class WorkerPool<Req, Rep> {
   private start(wt: WorkerThreads): void {
     const { port1, port2 } = new wt.MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(8));
-    const worker = new wt.Worker(this.o.source!, { eval: true, workerData: { port: port2, flag }, transferList: [port2] });
+    const worker = new wt.Worker(this.o.source!, { eval: true, workerData: { port: port2, flag, settings: this.o.settings?.() }, transferList: [port2] });
     // A helper that dies (out of memory, terminated from outside) turns
     // threads off instead of crashing the process. (A caller blocked on it
     // sees its DEAD flag, or gives up after the timeout: it cannot see these
@@ -302,6 +304,11 @@ function packInto(out: ExchangeBuffer, m: Envelope): Envelope {
   const { sab, at, fresh } = out.fit(need);
   const request = pack(m.request, sab, at);
   return fresh ? { ...m, request, arena: sab } : { ...m, request };
+}
+
+/** In a helper's program: the settings its pool started it with (`WorkerPoolOptions.settings`), or undefined. */
+export function helperSettings(): unknown {
+  return (workerThreads()?.workerData as { settings?: unknown } | undefined)?.settings;
 }
 
 /**

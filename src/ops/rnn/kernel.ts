@@ -7,8 +7,9 @@
  * `await loadRnnKernel()` once (until then `rnnSequence` uses the reference
  * implementation).
  */
-import { rnnKernelWasmBase64 } from '../../generated/rnn_kernel_wasm.js';
-import { EmbeddedWasm } from '../../runtime/wasm_module.js';
+import { rnnKernelRelaxedWasmBase64, rnnKernelWasmBase64 } from '../../generated/rnn_kernel_wasm.js';
+import { EmbeddedWasm, base64Bytes } from '../../runtime/wasm_module.js';
+import { MasqueError, describe } from '../../errors.js';
 
 /** The kernel's exports (see asm/index.ts). */
 export interface RnnKernel {
@@ -22,21 +23,83 @@ export interface RnnKernel {
   heapBase(): number;
 }
 
-const embedded = new EmbeddedWasm<RnnKernel>(rnnKernelWasmBase64);
+// Two builds of the same kernel (scripts/build.mjs): SIMD only, and relaxed
+// SIMD, whose matrix products use fused multiply-adds where the CPU has them
+// (asm/gemm.ts). The relaxed build is used when the engine validates it (Node
+// 22 and later, Chrome 114 and later; Node 20 with
+// --experimental-wasm-relaxed-simd) unless `setRelaxedSimd(false)` came
+// first. The choice is made when the kernel is first needed and then holds
+// for the process; helper threads get it when they start (parallel.ts).
+const plain = new EmbeddedWasm<RnnKernel>(rnnKernelWasmBase64);
+const relaxed = new EmbeddedWasm<RnnKernel>(rnnKernelRelaxedWasmBase64);
+let wanted = true;
+let chosen: EmbeddedWasm<RnnKernel> | null = null;
+
+/** Whether this engine compiles WebAssembly's relaxed SIMD (asked with the relaxed kernel's own bytes). */
+function relaxedSupported(): boolean {
+  try {
+    return WebAssembly.validate(base64Bytes(rnnKernelRelaxedWasmBase64) as BufferSource);
+  } catch {
+    return false;
+  }
+}
+
+function embedded(): EmbeddedWasm<RnnKernel> {
+  chosen ??= wanted && relaxedSupported() ? relaxed : plain;
+  return chosen;
+}
+
+/**
+ * Whether the kernel's matrix products use relaxed SIMD (fused multiply-adds
+ * where the CPU has them): on by default where the engine supports it.
+ * `setRelaxedSimd(false)` keeps every product a rounded multiply and a
+ * rounded add, the same bits on every machine; `setRelaxedSimd()` or
+ * `(true)` uses relaxed SIMD when the engine has it. Returns whether the
+ * kernel will use it. The choice is fixed once the kernel is loaded (the
+ * first recurrent, Dense or attention call that uses it, or `ready()` in
+ * browsers): changing it then throws INVALID_ARGUMENT.
+ */
+export function setRelaxedSimd(on?: boolean): boolean {
+  if (on !== undefined && typeof on !== 'boolean') {
+    throw new MasqueError('INVALID_ARGUMENT', `setRelaxedSimd: expected true, false or nothing, received ${describe(on)}`);
+  }
+  const want = on ?? true;
+  if (chosen !== null) {
+    const next = want && relaxedSupported() ? relaxed : plain;
+    if (next !== chosen) {
+      throw new MasqueError(
+        'INVALID_ARGUMENT',
+        `setRelaxedSimd(${String(on)}): the kernel is already loaded ${chosen === relaxed ? 'with' : 'without'} relaxed SIMD, and that holds for the process; call setRelaxedSimd before the first model call`,
+      );
+    }
+  }
+  wanted = want;
+  return relaxedSimd();
+}
+
+/** Whether the kernel uses relaxed SIMD (before it is loaded: whether it will): see `setRelaxedSimd`. */
+export function relaxedSimd(): boolean {
+  return chosen !== null ? chosen === relaxed : wanted && relaxedSupported();
+}
+
+/** Fixes the choice of build now (if the kernel is not loaded yet) and returns whether it is the relaxed one: what helper threads are started with. */
+export function kernelBuildRelaxed(): boolean {
+  return embedded() === relaxed;
+}
 
 /** The kernel, compiled synchronously on first use; null (see `rnnKernelError()`) when that is impossible here. */
 export function rnnKernel(): RnnKernel | null {
-  return embedded.get();
+  return embedded().get();
 }
 
 /** Why the kernel could not be loaded synchronously, or null. */
 export function rnnKernelError(): string | null {
-  return embedded.error();
+  return embedded().error();
 }
 
 /** Compiles the kernel asynchronously (needed once in browsers before the fused path can run). */
 export async function loadRnnKernel(): Promise<void> {
-  await embedded.load();
+  await embedded().load();
 }
 
 /**

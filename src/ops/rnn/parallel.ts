@@ -19,7 +19,7 @@
  * more than one core, and the call has enough work to pay for the hand-off
  * (about 0.1 ms). `setKernelThreads(1)` turns them off.
  */
-import type { RnnKernel } from './kernel.js';
+import { kernelBuildRelaxed, type RnnKernel } from './kernel.js';
 import { kernelBackward, kernelForward, packedSlots, type KernelGrads, type KernelInputs, type KernelSpec, type SavedActivations } from './kernel_call.js';
 import { savedPool } from './buffer_pool.js';
 import { putRows, takeRows } from './rows.js';
@@ -39,7 +39,18 @@ export type HelperReply =
   | { op: 'backward'; grads: KernelGrads }
   | DenseReply;
 
-const pool = new WorkerPool<HelperRequest, HelperReply>({ name: 'recurrent kernel', source: rnnWorkerSource, setter: 'setKernelThreads', defaultThreads: 4 });
+/** What a helper thread starts with: the kernel build the calling thread uses (kernel.ts, setRelaxedSimd). */
+export interface HelperSettings {
+  relaxedSimd: boolean;
+}
+
+const pool = new WorkerPool<HelperRequest, HelperReply>({
+  name: 'recurrent kernel',
+  source: rnnWorkerSource,
+  setter: 'setKernelThreads',
+  defaultThreads: 4,
+  settings: (): HelperSettings => ({ relaxedSimd: kernelBuildRelaxed() }),
+});
 
 /** Floating-point work (about 2 G U (F + U) per token) below which a call stays on one thread. */
 const MIN_WORK_PER_THREAD = 4e6;

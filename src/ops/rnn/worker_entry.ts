@@ -7,12 +7,15 @@
  * the forward or backward pass of its share of the rows, one request at a
  * time. Requests and replies cross in shared memory (worker_pool.ts).
  */
-import { rnnKernel } from './kernel.js';
+import { rnnKernel, setRelaxedSimd } from './kernel.js';
 import { kernelBackward, kernelForward } from './kernel_call.js';
-import type { HelperRequest, HelperReply } from './parallel.js';
+import type { HelperRequest, HelperReply, HelperSettings } from './parallel.js';
 import { packedPool, savedPool, type BufferPool } from './buffer_pool.js';
-import { serveRequests } from '../../runtime/worker_pool.js';
+import { helperSettings, serveRequests } from '../../runtime/worker_pool.js';
 import { answerDense } from './dense_call.js';
+
+// The same kernel build as the calling thread's (before this thread loads it).
+setRelaxedSimd((helperSettings() as HelperSettings).relaxedSimd);
 
 function kernel() {
   const k = rnnKernel();
