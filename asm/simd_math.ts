@@ -10,6 +10,23 @@
 import { ACT_RELU, ACT_SIGMOID, ACT_TANH } from './generated/abi';
 
 /**
+ * a * b + c, and c - a * b: one fused multiply-add in the relaxed-SIMD build
+ * (where the CPU has one; asm/gemm.ts), a rounded multiply and a rounded
+ * add in the plain build (the operations, in the order, they always were).
+ */
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+@inline
+function nmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
+
+/**
  * x clamped to [lo, hi] with pmin/pmax (one minps/maxps each on x86, where
  * min/max need several instructions for -0 and NaN). NaN stays NaN: each
  * compare with NaN is false and keeps x.
@@ -25,16 +42,16 @@ function clamp(x: v128, lo: v128, hi: v128): v128 {
 export function vexp(x0: v128): v128 {
   const x = clamp(x0, f32x4.splat(-87.0), f32x4.splat(88.0));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145752)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.42860677e-6)));
+  let r = nmadd(n, f32x4.splat(0.693145752), x);
+  r = nmadd(n, f32x4.splat(1.42860677e-6), r);
   let p = f32x4.splat(1.0 / 5040.0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(1.0 / 720.0));
+  p = madd(p, r, f32x4.splat(1.0 / 120.0));
+  p = madd(p, r, f32x4.splat(1.0 / 24.0));
+  p = madd(p, r, f32x4.splat(1.0 / 6.0));
+  p = madd(p, r, f32x4.splat(0.5));
+  p = madd(p, r, f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(1.0));
   // 2^n from the bits of n + (2^23 + 127): its low mantissa bits are n + 127
   // (n is a whole number in [-126, 127]), shifted into the exponent field.
   const biased = i32x4.sub(f32x4.add(n, f32x4.splat(8388735.0)), i32x4.splat(0x4b000000));
@@ -60,12 +77,12 @@ export function vtanh(x: v128): v128 {
   const a = f32x4.abs(x);
   const x2 = f32x4.mul(x, x);
   let p = f32x4.splat(0.0018897645015757848);
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(-0.007874556842112378));
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(0.021566191964166967));
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(-0.05391970935957265));
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(0.13332969223317237));
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(-0.3333332408346811));
-  const small = f32x4.add(x, f32x4.mul(f32x4.mul(x, x2), p));
+  p = madd(p, x2, f32x4.splat(-0.007874556842112378));
+  p = madd(p, x2, f32x4.splat(0.021566191964166967));
+  p = madd(p, x2, f32x4.splat(-0.05391970935957265));
+  p = madd(p, x2, f32x4.splat(0.13332969223317237));
+  p = madd(p, x2, f32x4.splat(-0.3333332408346811));
+  const small = ASC_FEATURE_RELAXED_SIMD ? madd(f32x4.mul(x, x2), p, x) : f32x4.add(x, f32x4.mul(f32x4.mul(x, x2), p));
   const one = f32x4.splat(1.0);
   const e = vexp(f32x4.mul(f32x4.splat(2.0), f32x4.pmin(a, f32x4.splat(10.0))));
   const big = f32x4.sub(one, f32x4.div(f32x4.splat(2.0), f32x4.add(e, one)));

@@ -24,6 +24,7 @@ interface Report {
   out: number[];
   worstCell: number;
   worstCellCase: string;
+  activations: { errors: Record<string, { worst: number; meanSigned: number }>; tanhSpecial: number[]; sigmoidSpecial: number[] };
   switchError: string | null;
 }
 
@@ -47,7 +48,7 @@ test('setRelaxedSimd: a non-boolean is INVALID_ARGUMENT; in this process relaxed
   assert.equal(setRelaxedSimd(supported), supported);
 });
 
-test('the relaxed build: fused products on the calling thread and on helpers, the same outputs as the plain build within 1e-5, every recurrent cell against tfjs\'s ops, fixed once loaded', () => {
+test('the relaxed build: fused products on the calling thread and on helpers, the same outputs as the plain build within 1e-5, every recurrent cell against tfjs\'s ops, activations within 2 ulp, fixed once loaded', () => {
   const on = run('auto');
   const off = run('off');
   assert.equal(on.relaxed, true, 'with the flag (or on Node 22+), the relaxed build is used by default');
@@ -70,6 +71,16 @@ test('the relaxed build: fused products on the calling thread and on helpers, th
   // relative to each tensor's scale (value by value: src/ops/rnn/fused.test.ts, plain build).
   assert.ok(on.worstCell <= 1e-5, `relaxed build against tfjs's ops: ${on.worstCell} (${on.worstCellCase})`);
   assert.ok(off.worstCell <= 1e-5, `plain build against tfjs's ops: ${off.worstCell} (${off.worstCellCase})`);
+  // Sigmoid and tanh (their exp and polynomials use fused multiply-adds in the relaxed build):
+  // within 2 ulp of float64 and unbiased, special values as in the plain build.
+  for (const r of [on, off]) {
+    for (const [name, a] of Object.entries(r.activations.errors)) {
+      assert.ok(a.worst <= 2, `${r.relaxed ? 'relaxed' : 'plain'} ${name}: ${a.worst.toFixed(2)} ulp`);
+      assert.ok(Math.abs(a.meanSigned) <= 0.1, `${r.relaxed ? 'relaxed' : 'plain'} ${name}: mean signed error ${a.meanSigned.toFixed(3)} ulp`);
+    }
+  }
+  assert.deepEqual(on.activations.tanhSpecial, off.activations.tanhSpecial);
+  assert.deepEqual(on.activations.sigmoidSpecial, off.activations.sigmoidSpecial);
   // Once loaded, the build cannot change.
   assert.equal(on.switchError, 'INVALID_ARGUMENT');
   assert.equal(off.switchError, 'INVALID_ARGUMENT');

@@ -5,6 +5,7 @@
 import { tf } from '../src/runtime/tfjs.js';
 import type { RnnCellKind, RnnSequenceArgs } from '../src/ops/rnn/types.js';
 import { rnnSequence } from '../src/ops/rnn/index.js';
+import type { RnnKernel } from '../src/ops/rnn/kernel.js';
 
 import { mulberry32 as prng } from '../src/data/bucketing.js';
 
@@ -115,4 +116,49 @@ export function runWithGrads(a: RnnSequenceArgs, seed: number): Float32Array[] {
     const { value, grads } = tf.valueAndGrads(loss)(rest);
     return [plain.output, ...plain.states, value, ...grads].map((t) => t.dataSync() as Float32Array);
   });
+}
+
+/** The spacing of float32 numbers at |v| (one ulp). */
+function ulp32(v: number): number {
+  const a = Math.max(Math.abs(v), 2 ** -126);
+  return 2 ** (Math.floor(Math.log2(a)) - 23);
+}
+
+/**
+ * The kernel's sigmoid and tanh (`applyActivation`) against float64 on a
+ * dense grid (44,000 points in [-12, 12], denser near 0): the largest error
+ * in float32 ulps and the mean signed error (its sign flipped for negative
+ * x, as both functions are odd about their value at 0), plus what NaN,
+ * +-Infinity and 0 give.
+ */
+export function activationAccuracy(k: RnnKernel): { errors: Record<string, { worst: number; meanSigned: number }>; tanhSpecial: number[]; sigmoidSpecial: number[] } {
+  const grid = (lo: number, hi: number, n: number) => Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / n);
+  const xs = Float32Array.from([...grid(-12, 12, 24000), ...grid(-1, 1, 16000), ...grid(-0.01, 0.01, 4000)]);
+  const n = xs.length;
+  const base = (k.heapBase() + 15) & ~15;
+  const need = base + 8 * n - k.memory.buffer.byteLength;
+  if (need > 0) k.memory.grow(Math.ceil(need / 65536));
+  const refs: Record<string, [number, (x: number) => number]> = { sigmoid: [2, (x) => 1 / (1 + Math.exp(-x))], tanh: [3, Math.tanh] };
+  const errors: Record<string, { worst: number; meanSigned: number }> = {};
+  for (const [name, [id, fn]] of Object.entries(refs)) {
+    new Float32Array(k.memory.buffer, base, n).set(xs);
+    k.applyActivation(id, base, base + 4 * n, n);
+    const got = new Float32Array(k.memory.buffer, base + 4 * n, n);
+    let worst = 0;
+    let signedSum = 0;
+    for (let i = 0; i < n; i++) {
+      const want = fn(xs[i]!);
+      const e = (got[i]! - want) / ulp32(want);
+      worst = Math.max(worst, Math.abs(e));
+      signedSum += xs[i]! > 0 ? e : -e;
+    }
+    errors[name] = { worst, meanSigned: signedSum / n };
+  }
+  const special = Float32Array.from([NaN, Infinity, -Infinity, 0]);
+  const at = (id: number): number[] => {
+    new Float32Array(k.memory.buffer, base, 4).set(special);
+    k.applyActivation(id, base, base + 16, 4);
+    return Array.from(new Float32Array(k.memory.buffer, base + 16, 4));
+  };
+  return { errors, tanhSpecial: at(3), sigmoidSpecial: at(2) };
 }
