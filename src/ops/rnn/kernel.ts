@@ -24,8 +24,8 @@ export interface RnnKernel {
 }
 
 // Two builds of the same kernel (scripts/build.mjs): SIMD only, and relaxed
-// SIMD, whose matrix products use fused multiply-adds where the CPU has them
-// (asm/gemm.ts). The relaxed build is used when the engine validates it (Node
+// SIMD, whose matrix products and activations use fused multiply-adds where
+// the CPU has them (asm/gemm.ts, asm/simd_math.ts). The relaxed build is used when the engine validates it (Node
 // 22 and later, Chrome 114 and later; Node 20 with
 // --experimental-wasm-relaxed-simd) unless `setRelaxedSimd(false)` came
 // first. The choice is made when the kernel is first needed and then holds
@@ -50,14 +50,14 @@ function embedded(): EmbeddedWasm<RnnKernel> {
 }
 
 /**
- * Whether the kernel's matrix products use relaxed SIMD (fused multiply-adds
- * where the CPU has them): on by default where the engine supports it.
- * `setRelaxedSimd(false)` keeps every product a rounded multiply and a
- * rounded add, the same bits on every machine; `setRelaxedSimd()` or
- * `(true)` uses relaxed SIMD when the engine has it. Returns whether the
- * kernel will use it. The choice is fixed once the kernel is loaded (the
- * first recurrent, Dense or attention call that uses it, or `ready()` in
- * browsers): changing it then throws INVALID_ARGUMENT.
+ * Whether the kernel's matrix products and activations (exp, sigmoid, tanh)
+ * use relaxed SIMD (fused multiply-adds where the CPU has them): on by
+ * default where the engine supports it. `setRelaxedSimd(false)` keeps every
+ * multiply and add rounded separately, the same bits on every machine;
+ * `setRelaxedSimd()` or `(true)` uses relaxed SIMD when the engine has it.
+ * Returns whether the kernel will use it. The choice is fixed once the
+ * kernel is loaded (by the first recurrent, Dense or batched-product call
+ * that uses it): changing it then throws INVALID_ARGUMENT.
  */
 export function setRelaxedSimd(on?: boolean): boolean {
   if (on !== undefined && typeof on !== 'boolean') {

@@ -14,8 +14,9 @@ import { packedPool, savedPool, type BufferPool } from './buffer_pool.js';
 import { helperSettings, serveRequests } from '../../runtime/worker_pool.js';
 import { answerDense } from './dense_call.js';
 
-// The same kernel build as the calling thread's (before this thread loads it).
-setRelaxedSimd((helperSettings() as HelperSettings).relaxedSimd);
+// The same kernel build as the calling thread's (before this thread loads it;
+// without settings, the default rule).
+setRelaxedSimd((helperSettings() as HelperSettings | undefined)?.relaxedSimd);
 
 function kernel() {
   const k = rnnKernel();
