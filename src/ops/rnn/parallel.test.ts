@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { tf } from '../../runtime/tfjs.js';
 import { rnnSequence, rnnSequences, type RnnCellKind, type RnnSequenceArgs } from './index.js';
-import { kernelThreads, setKernelThreads, splitKernelCalls, withForcedSplit } from './parallel.js';
+import { kernelThreads, recomputedSavedCalls, setKernelThreads, splitKernelCalls, withForcedSplit } from './parallel.js';
 import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from '../../../test/rnn_args.js';
 import { expectCode } from '../../../test/helpers.js';
 
@@ -154,6 +154,29 @@ test('threads turned off between a split forward pass and its backward pass: the
   disposeArgs(a);
 });
 
+/**
+ * A forward direction over `fa`'s inputs and mask and a backward one with
+ * `ba`'s weights (`first`: more arguments of the forward one), as one flat
+ * list of parameters (the shared inputs, then each direction's weights and
+ * states) and a function that rebuilds both directions' arguments from it.
+ */
+function bothDirections(fa: ReturnType<typeof randomRnnArgs>, ba: ReturnType<typeof randomRnnArgs>, first: Partial<RnnSequenceArgs> = {}): { params: tf.Tensor[]; rebuild: (p: tf.Tensor[]) => RnnSequenceArgs[] } {
+  const dirs: RnnSequenceArgs[] = [
+    { ...fa, returnSequences: true, goBackwards: false, zeroOutputForMask: true, ...first },
+    { ...ba, inputs: fa.inputs, mask: fa.mask, returnSequences: true, goBackwards: true, zeroOutputForMask: true },
+  ];
+  const own = (a: RnnSequenceArgs) => [a.kernel, a.recurrentKernel, a.bias!, ...a.initialStates];
+  const n = own(dirs[0]!).length;
+  return {
+    params: [fa.inputs, ...own(dirs[0]!), ...own(dirs[1]!)],
+    rebuild: (p) =>
+      dirs.map((a, d) => {
+        const q = p.slice(1 + d * n, 1 + (d + 1) * n);
+        return { ...a, inputs: p[0]!, kernel: q[0]!, recurrentKernel: q[1]!, bias: q[2]!, initialStates: q.slice(3) as tf.Tensor2D[] };
+      }),
+  };
+}
+
 test('two recurrences at once (rnnSequences, one per thread): outputs, states and every gradient equal each run alone on one thread, exactly', () => {
   const before = tf.memory().numTensors;
   for (const k of kinds) {
@@ -161,19 +184,7 @@ test('two recurrences at once (rnnSequences, one per thread): outputs, states an
       const fa = randomRnnArgs({ ...k, b: 6, t: 8, f: 5, u: 4, layout, seed: 31, nonZeroInitial: true, withBias: true });
       const ba = randomRnnArgs({ ...k, b: 6, t: 8, f: 5, u: 4, layout: 'none', seed: 32, nonZeroInitial: true, withBias: true });
       const rdm = tf.tensor2d(Array.from({ length: 6 * 4 }, (_, i) => (i % 3 === 0 ? 0 : 1.5)), [6, 4]);
-      const dirs: RnnSequenceArgs[] = [
-        { ...fa, returnSequences: true, goBackwards: false, zeroOutputForMask: true, recurrentDropoutMask: rdm },
-        { ...ba, inputs: fa.inputs, mask: fa.mask, returnSequences: true, goBackwards: true, zeroOutputForMask: true },
-      ];
-      // One flat list of parameters: the shared inputs, then each direction's weights and states.
-      const own = (a: RnnSequenceArgs) => [a.kernel, a.recurrentKernel, a.bias!, ...a.initialStates];
-      const params = [fa.inputs, ...own(dirs[0]!), ...own(dirs[1]!)];
-      const n = own(dirs[0]!).length;
-      const rebuild = (p: tf.Tensor[]) =>
-        dirs.map((a, d) => {
-          const q = p.slice(1 + d * n, 1 + (d + 1) * n);
-          return { ...a, inputs: p[0]!, kernel: q[0]!, recurrentKernel: q[1]!, bias: q[2]!, initialStates: q.slice(3) };
-        });
+      const { params, rebuild } = bothDirections(fa, ba, { recurrentDropoutMask: rdm });
       const runBoth = (together: boolean): Float32Array[] =>
         tf.tidy(() => {
           const call = (p: tf.Tensor[]) => (together ? rnnSequences(rebuild(p)) : rebuild(p).map((a) => rnnSequence(a)));
@@ -199,6 +210,46 @@ test('two recurrences at once (rnnSequences, one per thread): outputs, states an
       rdm.dispose();
     }
   }
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('two recurrences at once under a tape: the helper keeps its saved activations; when it lost them (threads off, or restarted) the backward pass computes them again here, with the same gradients, exactly', () => {
+  const before = tf.memory().numTensors;
+  const fa = randomRnnArgs({ kind: 'lstm', b: 6, t: 8, f: 5, u: 4, layout: 'holes', seed: 41, nonZeroInitial: true, withBias: true });
+  const ba = randomRnnArgs({ kind: 'lstm', b: 6, t: 8, f: 5, u: 4, layout: 'none', seed: 42, nonZeroInitial: true, withBias: true });
+  const { params, rebuild } = bothDirections(fa, ba);
+  // Gradients of a fixed linear loss; `between` runs after the forward pass, before the backward pass.
+  const grads = (between: () => void): Float32Array[] =>
+    tf.tidy(() => {
+      const r = prng(6);
+      const { grads: g } = tf.valueAndGrads((...p: tf.Tensor[]) => {
+        const outs = rnnSequences(rebuild(p)).flatMap((o) => [o.output, ...o.states]);
+        between();
+        return tf.addN(outs.map((t) => tf.sum(tf.mul(t, tf.tensor(randn(r, t.size), t.shape))))) as tf.Scalar;
+      })(params);
+      return g.map((t) => Float32Array.from(t.dataSync() as Float32Array));
+    });
+  setKernelThreads(1);
+  const want = grads(() => {});
+  const cases: [string, () => void, boolean][] = [
+    ['undisturbed', () => {}, false],
+    ['threads turned off', () => setKernelThreads(1), true],
+    ['helper restarted', () => {
+      setKernelThreads(1);
+      setKernelThreads(2);
+    }, true],
+  ];
+  for (const [what, between, recomputes] of cases) {
+    const calls = splitKernelCalls();
+    const again = recomputedSavedCalls();
+    const got = withThreads(2, () => grads(between));
+    assert.ok(splitKernelCalls() > calls, `${what}: the forward pass ran on two threads`);
+    assert.equal(recomputedSavedCalls() - again, recomputes ? 1 : 0, `${what}: activations computed again`);
+    got.forEach((g, i) => assert.deepEqual(g, want[i], `${what}: gradient ${i}`));
+    setKernelThreads();
+  }
+  disposeArgs(fa);
+  disposeArgs(ba);
   assert.equal(tf.memory().numTensors, before);
 });
 

@@ -21,7 +21,7 @@
  */
 import { kernelBuildRelaxed, type RnnKernel } from './kernel.js';
 import { kernelBackward, kernelForward, packedSlots, type KernelGrads, type KernelInputs, type KernelSpec, type SavedActivations } from './kernel_call.js';
-import { savedPool } from './buffer_pool.js';
+import { packedPool, savedPool } from './buffer_pool.js';
 import { putRows, takeRows } from './rows.js';
 import type { StepPlan } from './plan.js';
 import { WorkerPool, type Job } from '../../runtime/worker_pool.js';
@@ -30,13 +30,16 @@ import type { DenseReply, DenseRequest } from './dense_call.js';
 
 /** What a helper thread computes (worker_entry.ts): its group's forward or backward pass, or a block of a Dense product (dense_call.ts). */
 export type HelperRequest =
-  | { op: 'forward'; spec: KernelSpec; x: KernelInputs; save: boolean }
-  | { op: 'backward'; spec: KernelSpec; x: KernelInputs; saved: SavedActivations; dPacked: Float32Array }
+  /** `hold`: the helper keeps the saved activations under this id for the backward pass instead of returning them. */
+  | { op: 'forward'; spec: KernelSpec; x: KernelInputs; save: boolean; hold?: number }
+  /** `saved`, or `held`: the id of activations the helper kept (`hold`). */
+  | { op: 'backward'; spec: KernelSpec; x: KernelInputs; saved: SavedActivations | null; held?: number; dPacked: Float32Array }
   | DenseRequest;
 
 export type HelperReply =
   | { op: 'forward'; packed: Float32Array; saved: SavedActivations | null }
-  | { op: 'backward'; grads: KernelGrads }
+  /** grads null: the helper no longer held the activations asked for (`held`). */
+  | { op: 'backward'; grads: KernelGrads | null }
   | DenseReply;
 
 /** What a helper thread starts with: the kernel build the calling thread uses (kernel.ts, setRelaxedSimd). */
@@ -333,7 +336,7 @@ function backwardOnThreads(
   );
   // The helpers' activations were copied to them: their buffers are free again.
   for (const sv of saved.saved.slice(1)) savedPool.give(sv);
-  return [mine!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'backward' }>).grads)];
+  return [mine!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'backward' }>).grads!)];
 }
 
 /** Copies of gradients that may be views of kernel memory (which the next kernel call overwrites). */
@@ -377,8 +380,10 @@ export interface KernelCall {
 export interface CallsForward {
   /** Each call's packed result. */
   packed: Float32Array[];
-  /** Each call's saved state (null without `save`). */
+  /** Each call's saved state (null without `save`, and for a call whose helper holds it: `held`). */
   saved: (ParallelSaved | null)[];
+  /** For each call, the id under which its helper holds its saved activations, or null. */
+  held: (number | null)[];
   /** Whether the calls ran at once, one per thread (their backward pass does too). */
   concurrent: boolean;
 }
@@ -403,24 +408,51 @@ function concurrentCalls(calls: KernelCall[]): boolean {
 export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: boolean): CallsForward {
   if (!concurrentCalls(calls)) {
     const rs = calls.map((c) => parallelForward(k, c.spec, c.x, save));
-    return { packed: rs.map((r) => r.packed), saved: rs.map((r) => r.saved), concurrent: false };
+    return { packed: rs.map((r) => r.packed), saved: rs.map((r) => r.saved), held: calls.map(() => null), concurrent: false };
   }
+  // With `save`, each helper keeps its call's saved activations (megabytes)
+  // for the backward pass, which the same helper runs: they do not cross
+  // between the threads twice (worker_entry.ts).
+  const held = calls.map((_, i) => (save && i > 0 ? nextHeldId++ : null));
   let mine: ReturnType<typeof kernelForward> | null = null;
   const replies = pool.run(
-    calls.slice(1).map((c) => (): Job<HelperRequest> => ({ request: { op: 'forward', spec: c.spec, x: c.x, save } })),
+    calls.slice(1).map((c, j) => (): Job<HelperRequest> => ({ request: { op: 'forward', spec: c.spec, x: c.x, save, ...(held[j + 1] !== null ? { hold: held[j + 1]! } : {}) } })),
     () => {
       mine = kernelForward(k, calls[0]!.spec, calls[0]!.x, save);
     },
   ) as Extract<HelperReply, { op: 'forward' }>[];
   // The replies are views of the helpers' shared memory: the packed results
-  // are read at once by the callers; the saved activations, kept until the
-  // backward pass, are copied.
+  // are read at once by the callers; saved activations that a helper sent
+  // back (none while it holds them) are copied.
   const results = [mine!, ...replies.map((r) => ({ packed: r.packed, saved: r.saved === null ? null : savedPool.copyOf(r.saved) }))];
   return {
     packed: results.map((r) => r.packed),
     saved: results.map((r) => (r.saved === null ? null : { groups: null, saved: r.saved })),
+    held,
     concurrent: true,
   };
+}
+
+/** The next id under which a helper holds saved activations (never reused in a process). */
+let nextHeldId = 1;
+let recomputed = 0;
+
+/** For tests: how many backward passes found their helper without the activations it held and computed them again here. */
+export function recomputedSavedCalls(): number {
+  return recomputed;
+}
+
+/**
+ * A call's saved activations computed again on this thread, for a backward
+ * pass whose helper no longer holds them (threads turned off or restarted
+ * since the forward pass, or the helper dropped them: worker_entry.ts). The
+ * kernel is deterministic: the same activations, bit for bit.
+ */
+function recomputedSaved(k: RnnKernel, c: KernelCall): SavedActivations {
+  recomputed++;
+  const r = kernelForward(k, c.spec, c.x, true);
+  packedPool.give(r.packed);
+  return r.saved!;
 }
 
 /**
@@ -429,26 +461,31 @@ export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: bo
  * valid until the next kernel call: the caller copies them at once.
  */
 export function parallelBackwardCalls(k: RnnKernel, calls: KernelCall[], fwd: CallsForward, dPacked: Float32Array[]): KernelGrads[] {
-  // Calls that ran at once were not split: each saved one block.
-  const one = (saved: ParallelSaved | null): SavedActivations => (saved as { saved: SavedActivations }).saved;
+  // Calls that ran at once were not split: each saved one block, here or held by its helper.
+  const savedOf = (i: number): ParallelSaved => (fwd.held[i] !== null ? { groups: null, saved: recomputedSaved(k, calls[i]!) } : fwd.saved[i]!);
   // One after another: each call's gradients copied before the next call's kernel runs.
-  if (!fwd.concurrent || !pool.ready(calls.length - 1)) return calls.map((c, i) => ownGrads(parallelBackward(k, c.spec, c.x, fwd.saved[i]!, dPacked[i]!)));
+  if (!fwd.concurrent || !pool.ready(calls.length - 1)) return calls.map((c, i) => ownGrads(parallelBackward(k, c.spec, c.x, savedOf(i), dPacked[i]!)));
   let mine: KernelGrads | null = null;
   const replies = pool.run(
     calls.slice(1).map((c, j) => (): Job<HelperRequest> => {
-      const saved = one(fwd.saved[j + 1]!);
-      const d = dPacked[j + 1]!;
+      const i = j + 1;
+      const held = fwd.held[i]!;
+      const saved = held === null ? (fwd.saved[i] as { saved: SavedActivations }).saved : null;
       // The backward pass reads its saved states, not h0 and c0.
       const x: KernelInputs = { ...c.x, h0: new Float32Array(0), c0: null };
-      return { request: { op: 'backward', spec: c.spec, x, saved, dPacked: d } };
+      return { request: { op: 'backward', spec: c.spec, x, saved, ...(held !== null ? { held } : {}), dPacked: dPacked[i]! } };
     }),
     () => {
-      mine = kernelBackward(k, calls[0]!.spec, calls[0]!.x, one(fwd.saved[0]!), dPacked[0]!);
+      mine = kernelBackward(k, calls[0]!.spec, calls[0]!.x, (fwd.saved[0] as { saved: SavedActivations }).saved, dPacked[0]!);
     },
   ) as Extract<HelperReply, { op: 'backward' }>[];
-  // The helpers' activations were copied to them: their buffers are free again.
-  for (const saved of fwd.saved.slice(1)) savedPool.give(one(saved));
-  return [mine!, ...replies.map((r) => r.grads)];
+  // Activations sent to the helpers were copied to them: their buffers are free again.
+  for (const saved of fwd.saved.slice(1)) if (saved !== null) savedPool.give((saved as { saved: SavedActivations }).saved);
+  if (replies.every((r) => r.grads !== null)) return [mine!, ...replies.map((r) => r.grads!)];
+  // A helper no longer held its call's activations: that call's backward pass
+  // runs here, after this thread's gradients are copied out of kernel memory.
+  const own = ownGrads(mine!);
+  return [own, ...replies.map((r, j) => r.grads ?? ownGrads(kernelBackward(k, calls[j + 1]!.spec, calls[j + 1]!.x, recomputedSaved(k, calls[j + 1]!), dPacked[j + 1]!)))];
 }
 
 /**

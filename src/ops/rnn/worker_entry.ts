@@ -8,7 +8,7 @@
  * time. Requests and replies cross in shared memory (worker_pool.ts).
  */
 import { rnnKernel, setRelaxedSimd } from './kernel.js';
-import { kernelBackward, kernelForward } from './kernel_call.js';
+import { kernelBackward, kernelForward, type SavedActivations } from './kernel_call.js';
 import type { HelperRequest, HelperReply, HelperSettings } from './parallel.js';
 import { packedPool, savedPool, type BufferPool } from './buffer_pool.js';
 import { helperSettings, serveRequests } from '../../runtime/worker_pool.js';
@@ -31,15 +31,52 @@ function kernel() {
  */
 let lent: [Float32Array, BufferPool][] = [];
 
+/**
+ * Saved activations of forward passes that the calling thread asked this
+ * thread to keep (`hold`) for their backward pass, by its id, oldest first.
+ * A tape whose gradient is never taken leaves its entry behind, so at most
+ * HELD_COUNT entries and HELD_BYTES are kept: the oldest go first, and a
+ * backward pass that asks for one of them gets no gradients back (the
+ * calling thread then computes the activations again itself: parallel.ts).
+ */
+const held = new Map<number, SavedActivations>();
+let heldBytes = 0;
+const HELD_COUNT = 64;
+const HELD_BYTES = 256 * 2 ** 20;
+
+function hold(id: number, saved: SavedActivations): void {
+  held.set(id, saved);
+  heldBytes += saved.byteLength;
+  for (const [old, a] of held) {
+    if (held.size <= HELD_COUNT && heldBytes <= HELD_BYTES) break;
+    held.delete(old);
+    heldBytes -= a.byteLength;
+    savedPool.give(a);
+  }
+}
+
 function answer(m: Exclude<HelperRequest, { op: 'denseForward' | 'denseBackward' }>): Exclude<HelperReply, { op: 'denseForward' | 'denseBackward' }> {
   const k = kernel();
   if (m.op === 'forward') {
     const r = kernelForward(k, m.spec, m.x, m.save);
     lent.push([r.packed, packedPool]);
+    if (r.saved !== null && m.hold !== undefined) {
+      hold(m.hold, r.saved);
+      return { op: 'forward', packed: r.packed, saved: null };
+    }
     if (r.saved !== null) lent.push([r.saved, savedPool]);
     return { op: 'forward', ...r };
   }
-  return { op: 'backward', grads: kernelBackward(k, m.spec, m.x, m.saved, m.dPacked) };
+  let saved = m.saved;
+  if (m.held !== undefined) {
+    saved = held.get(m.held) ?? null;
+    if (saved === null) return { op: 'backward', grads: null };
+    held.delete(m.held);
+    heldBytes -= saved.byteLength;
+  }
+  if (saved === null) throw new Error('a backward request came without saved activations');
+  // (kernelBackward gives the activations back to this thread's pool once they are in kernel memory.)
+  return { op: 'backward', grads: kernelBackward(k, m.spec, m.x, saved, m.dPacked) };
 }
 
 serveRequests<HelperRequest, HelperReply>((m) => {
