@@ -8,8 +8,8 @@
  * Node 20 it turns V8's relaxed SIMD on for this process (demo/relaxed_simd.ts).
  */
 import { ready } from '../src/index.js';
-import { KernelArena, relaxedSimd, rnnKernel } from '../src/ops/rnn/kernel.js';
-import { useRelaxedSimd } from '../demo/relaxed_simd.js';
+import { KernelArena, rnnKernel } from '../src/ops/rnn/kernel.js';
+import { kernelBuildLabel, useRelaxedSimd } from '../demo/relaxed_simd.js';
 
 const known = new Set(['--no-relaxed-simd']);
 for (const a of process.argv.slice(2)) if (!known.has(a)) throw new Error(`bench/gemm.ts: unknown argument ${a} (known: ${[...known].join(', ')})`);
@@ -18,7 +18,7 @@ await ready();
 const k = rnnKernel();
 if (k === null) throw new Error('bench/gemm.ts: the kernel could not be loaded');
 const F = 4;
-console.log(`kernel build: ${relaxedSimd() ? 'relaxed SIMD (fused multiply-adds)' : 'plain SIMD'}`);
+console.log(`kernel build: ${kernelBuildLabel()}`);
 function bench(name: string, n: number, K: number, m: number, ars: number, aps: number): void {
   const a = new KernelArena(k!);
   const A = a.take(n * K * F), B = a.take(K * m * F), C = a.take(n * m * F);

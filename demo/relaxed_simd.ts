@@ -17,3 +17,8 @@ export function useRelaxedSimd(on: boolean): boolean {
   if (!relaxedSimd()) setFlagsFromString('--experimental-wasm-relaxed-simd');
   return setRelaxedSimd(true);
 }
+
+/** How the demos and benchmarks name the kernel build in use. */
+export function kernelBuildLabel(): string {
+  return relaxedSimd() ? 'relaxed SIMD (fused multiply-adds)' : 'plain SIMD';
+}

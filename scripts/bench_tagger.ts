@@ -60,7 +60,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ready, tf, padSequences, planBatches, setKernelThreads, kernelThreads, relaxedSimd, Bidirectional, LSTM } from '../src/index.js';
 import { loadTagger } from '../demo/tagger/brown.js';
-import { useRelaxedSimd } from '../demo/relaxed_simd.js';
+import { kernelBuildLabel, useRelaxedSimd } from '../demo/relaxed_simd.js';
 import { buildTagger, buildTransformerTagger, inferPass, sortedBatches, BATCH, INFER_BATCH } from '../bench/tagger_masque.js';
 import { rnnKernel, KernelArena } from '../src/ops/rnn/kernel.js';
 
@@ -230,7 +230,7 @@ async function main(): Promise<void> {
   const plan = planBatches(lengths, { batchSize: BATCH, shuffle: true, bucketing: true, seed: opt.seed });
   const padded = plan.reduce((a, rows) => a + rows.length * Math.max(...Array.from(rows, (i) => lengths[i]!)), 0);
   console.log(`# Brown tagger, model ${opt.model === 'transformer' ? 'transformer encoder (1 post-norm block, 2 heads x 32, FFN 128, no positional encoding)' : 'BiLSTM'}, ${data.counts.trainSentences} training sentences (${trainTokens} real tokens in ${plan.length} batches of ${BATCH}, ${(trainTokens / padded).toFixed(3)} of the padded cells real), ${data.counts.testSentences} held out (${testTokens} tokens)`);
-  console.log(`# machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; Masque's recurrent kernel on ${machine.masqueThreads} thread(s), ${machine.relaxedSimd ? 'relaxed SIMD (fused multiply-adds)' : 'plain SIMD'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`# machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; Masque's recurrent kernel on ${machine.masqueThreads} thread(s), ${kernelBuildLabel()}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
   const testBatches = sortedBatches(data.test.ids, INFER_BATCH);
 

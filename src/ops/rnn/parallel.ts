@@ -462,6 +462,7 @@ function recomputedSaved(k: RnnKernel, c: KernelCall): SavedActivations {
  */
 export function parallelBackwardCalls(k: RnnKernel, calls: KernelCall[], fwd: CallsForward, dPacked: Float32Array[]): KernelGrads[] {
   // Calls that ran at once were not split: each saved one block, here or held by its helper.
+  const one = (saved: ParallelSaved | null): SavedActivations => (saved as { saved: SavedActivations }).saved;
   const savedOf = (i: number): ParallelSaved => (fwd.held[i] !== null ? { groups: null, saved: recomputedSaved(k, calls[i]!) } : fwd.saved[i]!);
   // One after another: each call's gradients copied before the next call's kernel runs.
   if (!fwd.concurrent || !pool.ready(calls.length - 1)) return calls.map((c, i) => ownGrads(parallelBackward(k, c.spec, c.x, savedOf(i), dPacked[i]!)));
@@ -470,17 +471,17 @@ export function parallelBackwardCalls(k: RnnKernel, calls: KernelCall[], fwd: Ca
     calls.slice(1).map((c, j) => (): Job<HelperRequest> => {
       const i = j + 1;
       const held = fwd.held[i]!;
-      const saved = held === null ? (fwd.saved[i] as { saved: SavedActivations }).saved : null;
+      const saved = held === null ? one(fwd.saved[i]!) : null;
       // The backward pass reads its saved states, not h0 and c0.
       const x: KernelInputs = { ...c.x, h0: new Float32Array(0), c0: null };
       return { request: { op: 'backward', spec: c.spec, x, saved, ...(held !== null ? { held } : {}), dPacked: dPacked[i]! } };
     }),
     () => {
-      mine = kernelBackward(k, calls[0]!.spec, calls[0]!.x, (fwd.saved[0] as { saved: SavedActivations }).saved, dPacked[0]!);
+      mine = kernelBackward(k, calls[0]!.spec, calls[0]!.x, one(fwd.saved[0]!), dPacked[0]!);
     },
   ) as Extract<HelperReply, { op: 'backward' }>[];
   // Activations sent to the helpers were copied to them: their buffers are free again.
-  for (const saved of fwd.saved.slice(1)) if (saved !== null) savedPool.give((saved as { saved: SavedActivations }).saved);
+  for (const saved of fwd.saved.slice(1)) if (saved !== null) savedPool.give(one(saved));
   if (replies.every((r) => r.grads !== null)) return [mine!, ...replies.map((r) => r.grads!)];
   // A helper no longer held its call's activations: that call's backward pass
   // runs here, after this thread's gradients are copied out of kernel memory.
