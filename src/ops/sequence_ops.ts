@@ -26,7 +26,7 @@ const fast = (...xs: tf.Tensor[]) => onCpuMemoryBackend() && xs.every((x) => x.d
  * rows of f floats, from [B, sT, f] at column sCol of rows sW wide into
  * [B, dT, dW] at column dCol.
  */
-function copySteps(
+export function copySteps(
   src: Float32Array, sT: number, sW: number, sCol: number, sOff: number,
   dst: Float32Array, dT: number, dW: number, dCol: number, dOff: number,
   b: number, n: number, f: number, reverse: boolean,

@@ -8,6 +8,7 @@ import { Bidirectional } from './bidirectional.js';
 import { Input } from '../../engine/input_layer.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
 import { MasqueError } from '../../errors.js';
+import { splitKernelCalls, withForcedSplit } from '../../ops/rnn/parallel.js';
 
 const x = () => tf.tensor3d([[[1, 0], [0.5, -1], [2, 2]], [[-1, 1], [0.3, 0.3], [0, 0]]]);
 const mask = () => tf.tensor2d([[true, true, true], [true, true, false]], undefined, 'bool');
@@ -115,6 +116,11 @@ test('concat with sequences in inference (both directions written straight into 
       return tf.sum(Array.isArray(o) ? o[0]! : o) as tf.Scalar;
     })([xs]));
     assert.deepEqual(inference, taped, `batch ${b}`);
+    // On two threads (the directions at once at batch 5, the helper's direction a view of its shared memory; rows in chunks at 300).
+    const before = splitKernelCalls();
+    const threaded = withForcedSplit(2, () => tf.tidy(() => read(bi.apply(xs, { mask: m }) as tf.Tensor | tf.Tensor[])));
+    assert.deepEqual(threaded, inference, `batch ${b}, two threads`);
+    if (splitKernelCalls() === before) assert.fail(`batch ${b}: the call was not split over two threads`);
     const dirs = tf.tidy(() => {
       const f = bi.forwardLayer.apply(xs, { mask: m, zeroOutputForMask: true } as never) as tf.Tensor | tf.Tensor[];
       const r = bi.backwardLayer.apply(xs, { mask: m, zeroOutputForMask: true } as never) as tf.Tensor | tf.Tensor[];
