@@ -66,8 +66,13 @@ export function padRows(src: Float32Array, rows: number, width: number, dst: Flo
   }
 }
 
-/** The block's outputs Y [rows, m] written to `out` (length rows * m). */
-export function denseForwardRows(kern: RnnKernel, q: Omit<DenseForwardRequest, 'op'>, out: Float32Array): void {
+/**
+ * The block's outputs Y [rows, m] written to `out` (length rows * m) and
+ * returned; without `out`, where m is a multiple of 4, returned as a view
+ * of kernel memory (valid until the kernel's next call), else in this
+ * thread's scratch.
+ */
+export function denseForwardRows(kern: RnnKernel, q: Omit<DenseForwardRequest, 'op'>, out?: Float32Array): Float32Array {
   const { rows, k, m } = q;
   const mp = up4(m);
   const a = new KernelArena(kern);
@@ -88,7 +93,10 @@ export function denseForwardRows(kern: RnnKernel, q: Omit<DenseForwardRequest, '
   }
   kern.gemm(xAt, k, 1, wAt, mp, yAt, mp, rows, k, mp, q.bias !== null ? 1 : 0);
   if (q.softmax) kern.softmaxRows(yAt, mp, rows, m);
-  unpadRows(f32, y0, mp, rows, m, out);
+  if (out === undefined && mp === m) return f32.subarray(y0, y0 + rows * m);
+  const into = out ?? scratchOf(rows * m).subarray(0, rows * m);
+  unpadRows(f32, y0, mp, rows, m, into);
+  return into;
 }
 
 /**
@@ -143,15 +151,12 @@ function scratchOf(floats: number): Float32Array {
 
 /**
  * A helper's answer to a DenseRequest (worker_entry.ts): the results in
- * this thread's scratch (the worker pool copies them into shared memory
- * for the caller), so a product's hand-off allocates nothing.
+ * kernel memory or this thread's scratch (the worker pool copies them into
+ * shared memory for the caller as soon as the handler returns), so a
+ * product's hand-off allocates nothing.
  */
 export function answerDense(kern: RnnKernel, q: DenseRequest): DenseReply {
-  if (q.op === 'denseForward') {
-    const y = scratchOf(q.rows * q.m).subarray(0, q.rows * q.m);
-    denseForwardRows(kern, q, y);
-    return { op: 'denseForward', y };
-  }
+  if (q.op === 'denseForward') return { op: 'denseForward', y: denseForwardRows(kern, q) };
   const { rows, k, m } = q;
   const buf = scratchOf(rows * k + k * m + m);
   const out = { dx: buf.subarray(0, rows * k), dw: buf.subarray(rows * k, rows * k + k * m), db: buf.subarray(rows * k + k * m, rows * k + k * m + m) };

@@ -168,7 +168,7 @@ function setShared(v: { f32: Float32Array }, at: { xc: number; w: number; b: num
  * (outputs, then final h and c) and, with `save`, the activations the
  * backward pass needs.
  */
-export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save: boolean): { packed: Float32Array; saved: SavedActivations | null } {
+export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save: boolean, view = false): { packed: Float32Array; saved: SavedActivations | null } {
   const fromTable = x.xi != null && x.p != null && !save;
   const { r: at, v, up, gup, nState, slots } = regions(k, s, false, save, fromTable);
   const { batch: b, n } = s.plan;
@@ -181,8 +181,8 @@ export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save
   if (nState > 1) v.f32.set(padUnits(x.c0!, b, 1, u, up), at.c >> 2);
   k.forward(at.hdr);
   const out = new Float32Array(k.memory.buffer, at.out, b * slots * up);
-  // From this thread's pool (inference gives it back once copied out).
-  const packed = u === up ? packedPool.copyOf(out) : unpadUnits(out, b * slots, 1, u, up);
+  // From this thread's pool (inference gives it back once copied out), or with `view` kernel memory itself where no unpadding is needed.
+  const packed = u !== up ? unpadUnits(out, b * slots, 1, u, up) : view ? out : packedPool.copyOf(out);
   // Kept until the backward pass, which returns it to the pool.
   const saved = save ? savedPool.copyOf(new Float32Array(k.memory.buffer, at.saved, n * up * (3 + s.gates))) : null;
   return { packed, saved };

@@ -58,8 +58,8 @@ function hold(id: number, saved: SavedActivations): void {
 function answer(m: Exclude<HelperRequest, { op: 'denseForward' | 'denseBackward' }>): Exclude<HelperReply, { op: 'denseForward' | 'denseBackward' }> {
   const k = kernel();
   if (m.op === 'forward') {
-    const r = kernelForward(k, m.spec, m.x, m.save);
-    lent.push([r.packed, packedPool]);
+    // The packed result stays in kernel memory: the pool copies the reply into shared memory before the kernel runs again.
+    const r = kernelForward(k, m.spec, m.x, m.save, true);
     if (r.saved !== null && m.hold !== undefined) {
       hold(m.hold, r.saved);
       return { op: 'forward', packed: r.packed, saved: null };
