@@ -135,6 +135,17 @@ def machine():
     return {'cpu': cpu, 'nproc': os.cpu_count(), 'python': platform.python_version()}
 
 
+def blas_libraries():
+    """The BLAS and LAPACK libraries this process has loaded (Debian's torch links the system's libblas.so.3,
+    which is the slow reference BLAS unless an optimized one such as libopenblas0 is installed)."""
+    try:
+        with open('/proc/self/maps') as f:
+            paths = {l.split()[-1] for l in f if len(l.split()) >= 6 and l.split()[-1].startswith('/')}
+    except OSError:
+        return []
+    return sorted(p for p in paths if 'blas' in p.lower() or 'mkl' in p.lower())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--epochs', type=int, default=1)
@@ -211,6 +222,7 @@ def main():
         'model': args.model,
         'version': torch.__version__,
         'threads': torch.get_num_threads(),
+        'blas': blas_libraries(),
         'machine': machine(),
         'epochs': args.epochs,
         'trainSentences': data['counts']['trainSentences'],

@@ -291,7 +291,13 @@ async function main(): Promise<void> {
       console.log(`# round ${round + 1}, PyTorch (${th} thread(s)) failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
       return null;
     }
-    const j = JSON.parse(line) as RunResult & { version: string };
+    const j = JSON.parse(line) as RunResult & { version: string; blas?: string[] };
+    if (round === 0 && j.blas !== undefined) {
+      console.log(`#   PyTorch's BLAS: ${j.blas.length > 0 ? j.blas.join(', ') : 'none found in its memory map'}`);
+      if (j.blas.some((p) => p.includes('/blas/libblas'))) {
+        console.log("#   warning: that is the reference BLAS (no optimized one installed), which makes PyTorch several times slower than it can be; `apt-get install libopenblas0-pthread` gives it OpenBLAS");
+      }
+    }
     // The script's own rate averages its epochs: the first epoch's here, the later ones apart, as for Masque.
     j.trainTokensPerSec = j.trainTokens / j.epochSeconds[0]!;
     j.laterTokensPerSec = laterRate(j.trainTokens, j.epochSeconds);
