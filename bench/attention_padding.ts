@@ -18,22 +18,32 @@
  *
  *   npm run bench:attention -- [--b=32] [--median=40] [--sigma=0.8] [--max=200]
  *        [--dim=64] [--heads=4] [--vocab=2000] [--budget=4] [--paddings=post,pre] [--seed=1]
- *        [--workloads=model,layer]
+ *        [--workloads=model,layer] [--no-relaxed-simd]
+ *
+ * The kernel's relaxed-SIMD build by default, as in bench:tagger (on Node 20
+ * this sets V8's flag for this process: demo/relaxed_simd.ts);
+ * `--no-relaxed-simd` measures the plain build.
  */
 import { loadavg } from 'node:os';
 import { tf, ready, Input, Model, Embedding, MultiHeadAttention, GlobalAveragePooling1D, Dense, Adam, SymbolicTensor } from '../src/index.js';
 import { lengthStats, makeLengths, makeRows, mulberry32, padMask, padRows, type Padding } from './rnn_data.js';
 import { timeInterleaved } from './rnn_timing.js';
+import { kernelBuildLabel, useRelaxedSimd } from '../demo/relaxed_simd.js';
 
 function parseArgs(argv: string[]) {
   const o: Record<string, string> = { b: '32', median: '40', sigma: '0.8', max: '200', dim: '64', heads: '4', vocab: '2000', budget: '4', paddings: 'post,pre', seed: '1', workloads: 'model,layer' };
+  let relaxed = true;
   for (const a of argv) {
+    if (a === '--no-relaxed-simd') {
+      relaxed = false;
+      continue;
+    }
     const m = /^--([^=]+)=(.*)$/.exec(a);
     if (!m || !(m[1]! in o)) throw new Error(`bench:attention: unknown argument ${a}`);
     o[m[1]!] = m[2]!;
   }
   const n = (k: string) => Number(o[k]);
-  return { b: n('b'), median: n('median'), sigma: n('sigma'), max: n('max'), dim: n('dim'), heads: n('heads'), vocab: n('vocab'), budget: n('budget'), seed: n('seed'), paddings: o['paddings']!.split(',') as Padding[], workloads: o['workloads']!.split(',') };
+  return { relaxed, b: n('b'), median: n('median'), sigma: n('sigma'), max: n('max'), dim: n('dim'), heads: n('heads'), vocab: n('vocab'), budget: n('budget'), seed: n('seed'), paddings: o['paddings']!.split(',') as Padding[], workloads: o['workloads']!.split(',') };
 }
 
 function buildModel(vocab: number, dim: number, heads: number): Model {
@@ -49,9 +59,10 @@ function buildModel(vocab: number, dim: number, heads: number): Model {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  useRelaxedSimd(o.relaxed);
   await ready();
   const load0 = loadavg()[0]!;
-  console.log(`# bench:attention, backend ${tf.getBackend()}, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`# bench:attention, backend ${tf.getBackend()}, kernel ${kernelBuildLabel()}, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`# MultiHeadAttention(numHeads ${o.heads}, keyDim ${o.dim / o.heads}) self-attention, batch ${o.b}, lengths log-normal(median ${o.median}, sigma ${o.sigma}) <= ${o.max}; medians of interleaved runs, ${o.budget} s per pair`);
   const header = ['padding', 'workload', 'phase', 'runs', 'ms at T', 'ms at 4T', '4T / T wall', 'CPU ms at T', 'CPU ms at 4T', '4T / T CPU'];
   const lines: string[] = [`| ${header.join(' | ')} |`, `|${' --- |'.repeat(header.length)}`];

@@ -8,10 +8,15 @@
  * threads. Prints wall and process CPU ms (median of `--reps`) and the load
  * average. A benchmark, not a test.
  *
- *   npm run bench:scaling -- [--rows 4096] [--time 100] [--features 32] [--units 64] [--reps 5] [--batches 64,128,512,4096]
+ *   npm run bench:scaling -- [--rows 4096] [--time 100] [--features 32] [--units 64] [--reps 5] [--batches 64,128,512,4096] [--no-relaxed-simd]
+ *
+ * The kernel's relaxed-SIMD build by default, as in bench:tagger (on Node 20
+ * this sets V8's flag for this process: demo/relaxed_simd.ts);
+ * `--no-relaxed-simd` measures the plain build.
  */
 import { loadavg } from 'node:os';
 import { ready, tf, Sequential, Masking, GRU, GlobalAveragePooling1D, Dense, setKernelThreads, kernelThreads } from '../src/index.js';
+import { kernelBuildLabel, useRelaxedSimd } from '../demo/relaxed_simd.js';
 
 const argv = process.argv.slice(2);
 const val = (n: string, d: string) => {
@@ -22,6 +27,7 @@ const R = Number(val('--rows', '4096')), T = Number(val('--time', '100')), F = N
 const reps = Number(val('--reps', '5'));
 const sizes = val('--batches', `64,128,512,4096,${R}`).split(',').map(Number).filter((v, i, a) => a.indexOf(v) === i);
 
+useRelaxedSimd(!argv.includes('--no-relaxed-simd'));
 await ready();
 let seed = 7;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -48,7 +54,7 @@ function measure(f: () => void): { wall: number; cpu: number } {
   return { wall: med(w), cpu: med(c) };
 }
 
-console.log(`# ${R} rows, T=${T}, F=${F}, GRU ${U} units, ${tokens} real tokens (${(tokens / (R * T)).toFixed(2)} of the cells); kernel threads ${kernelThreads()}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`# ${R} rows, T=${T}, F=${F}, GRU ${U} units, ${tokens} real tokens (${(tokens / (R * T)).toFixed(2)} of the cells); kernel threads ${kernelThreads()}, ${kernelBuildLabel()}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log('| what | batchSize | wall ms | CPU ms | real tok/s |');
 console.log('| --- | --- | --- | --- | --- |');
 const row = (what: string, bs: string, m: { wall: number; cpu: number }) => console.log(`| ${what} | ${bs} | ${m.wall.toFixed(0)} | ${m.cpu.toFixed(0)} | ${Math.round(tokens / (m.wall / 1000))} |`);
