@@ -8,19 +8,26 @@
 // output slot is written at every step (the carried h, or zeros with
 // zeroOutputForMask at masked steps). Without H_SAVE (inference) nothing is
 // kept for a backward pass: gates are not stored and the LSTM reads c from
-// its state directly.
+// its state directly. In inference XP may instead be a projection table
+// kept in kernel memory, each token reading its row XI[tok].
 import { gemm } from './gemm';
 import { vact } from './simd_math';
 import {
   KIND_LSTM, KIND_GRU, H_KIND, H_RESET_AFTER, H_ACT, H_RACT, H_B, H_T, H_U, H_G, H_RETSEQ, H_ZERO, H_NSTATE, H_TOUT,
   P_XP, P_R, P_RB, P_H, P_C, P_RDM, P_COUNTS, P_ROWS, P_MASK, P_OUT, P_HS, P_GA, P_X1, P_X2, P_SCR, P_SCR2,
-  H_N, H_F, P_XC, P_W, P_B, H_SAVE,
+  H_N, H_F, P_XC, P_W, P_B, H_SAVE, P_XI,
   setHeader, hi, hp, mulRow,
 } from './header';
 
 @inline
 function ld(p: usize, q: usize): v128 {
   return v128.load(p + q);
+}
+
+/** Token tok's row of XP: row XI[tok] of a projection table, or row tok. */
+@inline
+function xpRow(xp: usize, xi: usize, tok: usize, guB: usize): usize {
+  return xi != 0 ? xp + <usize>load<i32>(xi + (tok << 2)) * guB : xp + tok * guB;
 }
 
 /** XP + b at gate offset q (both rows are [G*U]). */
@@ -40,7 +47,7 @@ export function forward(hdr: usize): void {
   const GU = G * U;
   const uB = <usize>U << 2, guB = <usize>GU << 2;
   const slots = tOut + nState;
-  const XC = hp(P_XC), N = hi(H_N), Bv = hp(P_B), save = hi(H_SAVE) != 0;
+  const XC = hp(P_XC), N = hi(H_N), Bv = hp(P_B), save = hi(H_SAVE) != 0, XI = hp(P_XI);
   // XP = XC W for all valid tokens at once.
   if (XC != 0) gemm(XC, hi(H_F), 1, hp(P_W), GU, XP, GU, N, hi(H_F), GU, false);
   let tok0 = 0;
@@ -64,7 +71,7 @@ export function forward(hdr: usize): void {
         // z, r first; then (r * hs) @ R_h in a second product.
         for (let i = 0; i < n; i++) {
           const tok = <usize>(tok0 + i);
-          const xp = XP + tok * guB, sc = SCR + <usize>i * guB, ga = GA + tok * guB;
+          const xp = xpRow(XP, XI, tok, guB), sc = SCR + <usize>i * guB, ga = GA + tok * guB;
           for (let q = 0; q < U; q += 4) {
             const o = <usize>q << 2;
             const z = vact(ract, f32x4.add(xpb(xp, Bv, o), ld(sc, o)));
@@ -79,7 +86,7 @@ export function forward(hdr: usize): void {
       for (let i = 0; i < n; i++) {
         const tok = <usize>(tok0 + i);
         const b = <usize>load<i32>(ROWS + (tok << 2));
-        const xp = XP + tok * guB, sc = SCR + <usize>i * guB, ga = GA + tok * guB;
+        const xp = xpRow(XP, XI, tok, guB), sc = SCR + <usize>i * guB, ga = GA + tok * guB;
         const h = H + b * uB, x1 = X1 + tok * uB, x2 = X2 + tok * uB;
         for (let q = 0; q < U; q += 4) {
           const o = <usize>q << 2;

@@ -134,7 +134,7 @@ interface Prepared {
   a: RnnPlanArgs;
   spec: KernelSpec;
   xc: tf.Tensor2D | null;
-  table: { xi: Int32Array; p: Float32Array } | null;
+  table: { xi: Int32Array; p: Float32Array; id: number } | null;
 }
 
 function prepare(a: RnnPlanArgs, plan: StepPlan, grad: boolean): Prepared {
@@ -223,7 +223,7 @@ function inputViews(inputs: [TensorInputName, tf.Tensor][]): KernelInputs {
  */
 function inferenceInputs(p: Prepared): KernelInputs {
   const x = inputViews(presentInputs(p.a, p.xc));
-  return p.table === null ? x : { ...x, xi: p.table.xi, p: p.table.p };
+  return p.table === null ? x : { ...x, xi: p.table.xi, p: p.table.p, pid: p.table.id };
 }
 
 /** Inference (no tape): the kernel's forward pass on views of the inputs, in parts. */

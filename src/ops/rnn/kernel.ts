@@ -117,14 +117,82 @@ export async function loadRnnKernel(): Promise<void> {
 }
 
 /**
+ * Projection tables kept in a kernel's memory across calls (inference
+ * reads each token's row there: rows XI of XP), by the id of the table
+ * (projection_table.ts), right above the module's heap base; calls lay out
+ * their memory above them. At most RESIDENT_BYTES in all: a table that does
+ * not fit empties the store first (one that never fits is not kept).
+ * WebAssembly memory does not shrink, so the kernel's memory keeps the
+ * largest size the store reached.
+ */
+interface ResidentTables {
+  end: number;
+  at: Map<number, number>;
+  copies: number;
+}
+
+/** The most kernel memory that projection tables keep, per kernel instance (one per thread): two tables at the largest size setProjectionTables allows by default. */
+const RESIDENT_BYTES = 128 * 2 ** 20;
+
+const resident = new WeakMap<RnnKernel, ResidentTables>();
+let residentCap = RESIDENT_BYTES;
+
+/** For tests: the most bytes that resident tables keep (omitted: the default). */
+export function setResidentTableBytes(bytes = RESIDENT_BYTES): void {
+  residentCap = bytes;
+}
+
+function residentOf(k: RnnKernel): ResidentTables {
+  let r = resident.get(k);
+  if (r === undefined) {
+    r = { end: align(k.heapBase()), at: new Map(), copies: 0 };
+    resident.set(k, r);
+  }
+  return r;
+}
+
+/**
+ * The byte offset in kernel memory of projection table `id` (its floats
+ * `rows`), copied there on first use; null when it is larger than the
+ * store. Offsets change when a table is added: take them before laying out
+ * a call.
+ */
+export function residentTable(k: RnnKernel, id: number, rows: Float32Array): number | null {
+  const r = residentOf(k);
+  const known = r.at.get(id);
+  if (known !== undefined) return known;
+  const base = align(k.heapBase());
+  if (rows.byteLength > residentCap) return null;
+  if (r.end + rows.byteLength > base + residentCap) {
+    r.at.clear();
+    r.end = base;
+  }
+  const at = r.end;
+  r.end = align(at + rows.byteLength);
+  const need = r.end - k.memory.buffer.byteLength;
+  if (need > 0) k.memory.grow(Math.ceil(need / 65536));
+  new Float32Array(k.memory.buffer, at, rows.length).set(rows);
+  r.at.set(id, at);
+  r.copies++;
+  return at;
+}
+
+/** For tests: the tables this thread's kernel keeps now, and how many it has copied in. */
+export function residentTableStats(k: RnnKernel): { held: number; copies: number; bytes: number } {
+  const r = residentOf(k);
+  return { held: r.at.size, copies: r.copies, bytes: r.end - align(k.heapBase()) };
+}
+
+/**
  * A bump layout of kernel memory for one call: `take` reserves 16-byte
- * aligned regions above the module's heap base, `commit` grows the memory to
- * fit and returns fresh typed views (growing detaches older views).
+ * aligned regions above the module's heap base and the resident tables,
+ * `commit` grows the memory to fit and returns fresh typed views (growing
+ * detaches older views).
  */
 export class KernelArena {
   private end: number;
   constructor(readonly k: RnnKernel) {
-    this.end = align(k.heapBase());
+    this.end = residentOf(k).end;
   }
 
   /** Reserves `bytes` bytes; returns the byte offset. */

@@ -5,7 +5,7 @@
  * in and out, and pads the unit axis to a multiple of 4 when needed (padded
  * rows and columns of R are zero, so padded lanes never reach the real ones).
  */
-import { KernelArena, type RnnKernel } from './kernel.js';
+import { KernelArena, residentTable, type RnnKernel } from './kernel.js';
 import type { StepPlan } from './plan.js';
 import { packedPool, savedPool } from './buffer_pool.js';
 import { H, HEADER_SIZE, KIND, P } from '../../generated/rnn_kernel_abi.js';
@@ -60,7 +60,7 @@ export function unpadUnits(src: Float32Array, rows: number, groups: number, u: n
   return out;
 }
 
-function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true, fromTable = false) {
+function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true, fromTable = false, tableAt: number | null = null) {
   const { up, gup, nState, slots, fp } = dims(s);
   const f = s.features;
   const { batch: b, time: t, n } = s.plan;
@@ -68,7 +68,9 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true, fr
   const F = 4;
   const r = {
     hdr: a.take(HEADER_SIZE * 4),
-    xp: backward ? 0 : a.take(n * gup * F),
+    // A resident projection table is XP itself; the tokens' rows of it go in XI.
+    xp: backward ? 0 : tableAt ?? a.take(n * gup * F),
+    xi: tableAt !== null ? a.take(n * 4) : 0,
     xc: fromTable ? 0 : a.take(n * f * F),
     w: a.take(f * gup * F),
     // The forward pass adds b at the gates: zeros when the layer has no bias.
@@ -113,7 +115,7 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true, fr
     XP: r.xp, R: r.r, RB: r.rb, H: r.h, C: r.c, RDM: r.rdm, COUNTS: r.counts, ROWS: r.rows, MASK: r.mask,
     OUT: r.out, HS: hs, GA: ga, X1: x1, X2: x2, SCR: r.scr, SCR2: r.scr2, RT: r.rt, DOUT: r.dout,
     DH: r.dh, DC: r.dc, DXP: r.dxp, DGR: r.dgr || r.dxp, DR: r.dr, DRB: r.drb,
-    XC: r.xc, W: r.w, B: r.b, WT: r.wt, DXC: r.dxc, DW: r.dw, DB: r.db,
+    XC: r.xc, W: r.w, B: r.b, WT: r.wt, DXC: r.dxc, DW: r.dw, DB: r.db, XI: r.xi,
   };
   v.i32.fill(0, hdr, hdr + HEADER_SIZE);
   for (const [name, x] of Object.entries(scalars)) v.i32[hdr + H[name as keyof typeof H]] = x;
@@ -131,7 +133,9 @@ function regions(k: RnnKernel, s: KernelSpec, backward: boolean, save = true, fr
  * c0 [B, U]. Inference may give the projections instead of XC: `xi` [N]
  * (each valid token's row of the table) and `p` (a projection table
  * [V, G*up], units padded as in kernel memory: `projectRows`); then XC is
- * not read.
+ * not read. With `pid` (the table's id, never reused), the kernel keeps the
+ * table in its memory across calls (kernel.ts `residentTable`) and reads
+ * the rows there; without, they are copied in for each call.
  */
 export interface KernelInputs {
   xc: Float32Array;
@@ -143,6 +147,7 @@ export interface KernelInputs {
   c0: Float32Array | null;
   xi?: Int32Array | null;
   p?: Float32Array | null;
+  pid?: number;
 }
 
 /** The inputs that are tensors of the layer (and have gradients). */
@@ -170,12 +175,15 @@ function setShared(v: { f32: Float32Array }, at: { xc: number; w: number; b: num
  */
 export function kernelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, save: boolean, view = false): { packed: Float32Array; saved: SavedActivations | null } {
   const fromTable = x.xi != null && x.p != null && !save;
-  const { r: at, v, up, gup, nState, slots } = regions(k, s, false, save, fromTable);
+  // Placed before the call's layout, which starts above the resident tables.
+  const tableAt = fromTable && x.pid !== undefined ? residentTable(k, x.pid, x.p!) : null;
+  const { r: at, v, up, gup, nState, slots } = regions(k, s, false, save, fromTable, tableAt);
   const { batch: b, n } = s.plan;
   const u = s.units;
   setShared(v, at, s, x, up);
-  // XP given: row xi[i] of the table for token i (the kernel skips its product when XC is 0).
-  if (fromTable) for (let i = 0, o = at.xp >> 2; i < n; i++, o += gup) v.f32.set(x.p!.subarray(x.xi![i]! * gup, (x.xi![i]! + 1) * gup), o);
+  // XP given (the kernel skips its product when XC is 0): the resident table, each token reading row xi[i]; or row xi[i] copied in for token i.
+  if (tableAt !== null) v.i32.set(x.xi!, at.xi >> 2);
+  else if (fromTable) for (let i = 0, o = at.xp >> 2; i < n; i++, o += gup) v.f32.set(x.p!.subarray(x.xi![i]! * gup, (x.xi![i]! + 1) * gup), o);
   if (at.rb !== 0) v.f32.set(padUnits(x.rb!, 1, s.gates, u, up), at.rb >> 2);
   v.f32.set(padUnits(x.h0, b, 1, u, up), at.h >> 2);
   if (nState > 1) v.f32.set(padUnits(x.c0!, b, 1, u, up), at.c >> 2);

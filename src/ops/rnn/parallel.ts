@@ -171,7 +171,7 @@ function groupInputs(s: KernelSpec, x: KernelInputs, g: Group, xc?: Float32Array
   const rows = { h0: takeRows(x.h0, g.rows, u), c0: x.c0 === null ? null : takeRows(x.c0, g.rows, u) };
   const spec = { ...s, plan: g.plan, rdm: s.rdm === null ? null : takeRows(s.rdm, g.rows, u) };
   // Projections from a table (projection_table.ts): the group's token ids; the table itself is shared memory, posted by reference.
-  if (x.xi != null) return { spec, x: { ...shared, ...rows, xc: new Float32Array(0), xi: g.tokens.map((t) => x.xi![t]!), p: x.p } };
+  if (x.xi != null) return { spec, x: { ...shared, ...rows, xc: new Float32Array(0), xi: g.tokens.map((t) => x.xi![t]!), p: x.p, ...(x.pid !== undefined ? { pid: x.pid } : {}) } };
   return { spec, x: { ...shared, ...rows, xc: xc ?? takeRows(x.xc, g.tokens, s.features) } };
 }
 

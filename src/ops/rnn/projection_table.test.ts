@@ -9,7 +9,8 @@ import { embeddingLookup } from '../embedding_lookup.js';
 import { dataWrittenInPlace, f32, wasmHeapOffset } from '../heap_view.js';
 import { rnnSequence, rnnSequences, rnnSequencesConcatReversed, type RnnCellKind, type RnnSequenceArgs } from './index.js';
 import { projectionTableStats, releaseProjectionTables, setProjectionTables } from './projection_table.js';
-import { withForcedSplit } from './parallel.js';
+import { setKernelThreads, withForcedSplit } from './parallel.js';
+import { residentTableStats, rnnKernel, setResidentTableBytes } from './kernel.js';
 import { prng, randn, randomMask, type MaskLayout } from '../../../test/rnn_args.js';
 import { expectCode } from '../../../test/helpers.js';
 
@@ -118,6 +119,45 @@ test('both directions of a Bidirectional layer (at once on two threads, or one a
       dispose(m);
       dispose(back);
     }
+  }
+});
+
+test('the kernel keeps each table in its memory across calls (copied in once, rows read in place) and empties the store when a table does not fit: the same bits throughout', () => {
+  const s: Setup = { kind: 'lstm', units: 6 };
+  const o = { goBackwards: false, returnSequences: true };
+  const k = rnnKernel()!;
+  setKernelThreads(1);
+  try {
+    const ms = [0, 1, 2].map((i) => make(s, 9, 7, 'holes', 300 + i));
+    const run = (m: Made) => rnnSequence(args(s, m, embeddingLookup(m.embeddings, m.ids), m.kernel, o));
+    tablesOff();
+    const plain = ms.map((m) => tf.tidy(() => values(run(m))));
+    tablesOn();
+    const tableBytes = V * 4 * 8 * 4;
+    // Room for two of the three tables.
+    setResidentTableBytes(2 * tableBytes + 16);
+    const at0 = residentTableStats(k);
+    const check = (i: number, what: string) => tf.tidy(() => values(run(ms[i]!))).forEach((v, j) => assert.deepEqual(v, plain[i]![j], `${what}: value ${j}`));
+    check(0, 'first call, table 0');
+    assert.equal(residentTableStats(k).copies, at0.copies + 1, 'table 0 copied into kernel memory');
+    check(0, 'second call, table 0');
+    check(0, 'third call, table 0');
+    assert.equal(residentTableStats(k).copies, at0.copies + 1, 'calls read the table kept in kernel memory');
+    check(1, 'table 1');
+    assert.equal(residentTableStats(k).held, 2, 'two tables fit');
+    check(2, 'table 2, which empties the store');
+    assert.deepEqual([residentTableStats(k).held, residentTableStats(k).copies], [1, at0.copies + 3]);
+    check(0, 'table 0 again, copied in again');
+    assert.equal(residentTableStats(k).copies, at0.copies + 4);
+    // A table larger than the store is copied row by row into each call instead.
+    setResidentTableBytes(tableBytes - 16);
+    check(1, 'table 1, too large to keep');
+    check(1, 'table 1 again');
+    assert.equal(residentTableStats(k).copies, at0.copies + 4, 'nothing kept');
+    ms.forEach(dispose);
+  } finally {
+    setResidentTableBytes();
+    setKernelThreads();
   }
 });
 

@@ -83,6 +83,8 @@ interface Entry {
   /** Tokens projected by products since these weights were first seen. */
   tokens: number;
   table: Float32Array | null;
+  /** The table's id (a kernel keeps tables in its memory by id: kernel.ts residentTable); never reused. */
+  id: number;
 }
 
 const entries = new Map<tf.Tensor, Entry>();
@@ -132,7 +134,7 @@ function current(e: Entry): boolean {
  * projects its tokens itself (not fed by an embedding lookup, dropout,
  * the table too large, or not yet worth building).
  */
-export function projectionTableFor(a: RnnPlanArgs, plan: StepPlan): { xi: Int32Array; p: Float32Array } | null {
+export function projectionTableFor(a: RnnPlanArgs, plan: StepPlan): { xi: Int32Array; p: Float32Array; id: number } | null {
   sweepProjectionTables();
   if (a.inputDropoutMask !== null || a.recurrentDropoutMask !== null) return null;
   const src = lookupSource(a.inputs);
@@ -143,7 +145,7 @@ export function projectionTableFor(a: RnnPlanArgs, plan: StepPlan): { xi: Int32A
   let e = entries.get(a.kernel);
   if (e === undefined || e.embeddings !== src.table || !current(e)) {
     // New weights: the old table (if any) is garbage from here on. (The lookup's table holds what it read: lookupSource.)
-    e = { kernel: a.kernel, embeddings: src.table, kernelId: a.kernel.dataId, embeddingsId: src.dataId, kernelWrites: inPlaceWriteCount(a.kernel), embeddingsWrites: src.writes, tokens: 0, table: null };
+    e = { kernel: a.kernel, embeddings: src.table, kernelId: a.kernel.dataId, embeddingsId: src.dataId, kernelWrites: inPlaceWriteCount(a.kernel), embeddingsWrites: src.writes, tokens: 0, table: null, id: 0 };
     entries.set(a.kernel, e);
   }
   if (e.table === null) {
@@ -151,11 +153,12 @@ export function projectionTableFor(a: RnnPlanArgs, plan: StepPlan): { xi: Int32A
     if (e.tokens < settings.buildAfter * vocab) return null;
     e.table = build(src.table, a, vocab, gup);
     builds++;
+    e.id = builds;
   }
   served++;
   const xi = new Int32Array(plan.n);
   for (let i = 0; i < plan.n; i++) xi[i] = src.ids[plan.tokens[i]!]!;
-  return { xi, p: e.table };
+  return { xi, p: e.table, id: e.id };
 }
 
 /** P = E W (units padded) with the kernel's product, in shared memory where there is some. */
