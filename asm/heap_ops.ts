@@ -137,4 +137,19 @@ export function adamRowsInPlace(w: usize, m: usize, v: usize, g: usize, vh: usiz
   if (n > at) adamSpan(w, m, v, g, vh, w, m, v, vh, at, n, false, c1, c2, alpha, eps);
 }
 
+/**
+ * An embedding lookup (src/ops/embedding_lookup.ts): out[k] = table[ids[k]]
+ * for k < n, rows of f floats (byte offsets; ids int32). An id outside
+ * [0, vocab) gives a row of zeros.
+ */
+export function gatherRows(table: usize, ids: usize, n: i32, f: i32, vocab: i32, out: usize): void {
+  const fb = <usize>f << 2;
+  for (let k = 0; k < n; k++) {
+    const id = load<i32>(ids + (<usize>k << 2));
+    const o = out + <usize>k * fb;
+    if (id >= 0 && id < vocab) memory.copy(o, table + <usize>id * fb, fb);
+    else memory.fill(o, 0, fb);
+  }
+}
+
 export { attendGroup, layerNormRows, layerNormRowsBackward, maskedNonFinite, meanOverSteps } from './attention_kernels';

@@ -99,6 +99,27 @@ describe('embeddingLookup', () => {
     e.dispose();
   });
 
+  test('a larger lookup (runs of padding, repeats) equals gather through the heap kernel (int32 ids) and the JavaScript path (float ids); with the check off, ids outside [0, V) give zero rows in both', () => {
+    tf.tidy(() => {
+      const V = 50;
+      const dim = 12;
+      const e = tf.tensor2d(Array.from({ length: V * dim }, (_, i) => Math.sin(i * 0.37) + 0.01), [V, dim]);
+      const ids = Array.from({ length: 7 * 23 }, (_, i) => (i % 23 > 15 ? 0 : (i * 13) % V));
+      const i32 = tf.tensor2d(ids, [7, 23], 'int32');
+      const want = tf.gather(e, i32).arraySync();
+      assert.deepEqual(embeddingLookup(e, i32).arraySync(), want, 'int32 ids');
+      assert.deepEqual(embeddingLookup(e, tf.cast(i32, 'float32')).arraySync(), want, 'float ids');
+      const bad = ids.map((v, i) => (i === 3 ? -2 : i === 40 ? V : i === 41 ? V + 100 : v));
+      const zeroed = tf.tensor2d(bad.map((v) => (v < 0 || v >= V ? 0 : v)), [7, 23], 'int32');
+      const wantBad = tf.gather(e, zeroed).arraySync() as number[][][];
+      for (const [r, t] of [[0, 3], [1, 17], [1, 18]] as const) wantBad[r]![t] = new Array(dim).fill(0);
+      for (const dtype of ['int32', 'float32'] as const) {
+        const got = embeddingLookup(e, tf.tensor2d(bad, [7, 23], dtype), { checkIds: false }).arraySync();
+        assert.deepEqual(got, wantBad, `${dtype} ids outside [0, V), unchecked`);
+      }
+    });
+  });
+
   test('scatterAddRows skips out-of-range ids when the check is off', () => {
     const g = scatterAddRows(Int32Array.from([0, 9, 0]), Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 2);
     assert.deepEqual(g.arraySync(), [[6, 8], [0, 0]]);
