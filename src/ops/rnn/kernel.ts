@@ -154,8 +154,8 @@ function residentOf(k: RnnKernel): ResidentTables {
 /**
  * The byte offset in kernel memory of projection table `id` (its floats
  * `rows`), copied there on first use; null when it is larger than the
- * store. Offsets change when a table is added: take them before laying out
- * a call.
+ * store. Adding a table moves where calls lay out their memory (above the
+ * store): call this before laying out a call.
  */
 export function residentTable(k: RnnKernel, id: number, rows: Float32Array): number | null {
   const r = residentOf(k);
@@ -175,6 +175,13 @@ export function residentTable(k: RnnKernel, id: number, rows: Float32Array): num
   r.at.set(id, at);
   r.copies++;
   return at;
+}
+
+/** For tests: empties kernel k's store of tables. */
+export function releaseResidentTables(k: RnnKernel): void {
+  const r = residentOf(k);
+  r.at.clear();
+  r.end = align(k.heapBase());
 }
 
 /** For tests: the tables this thread's kernel keeps now, and how many it has copied in. */

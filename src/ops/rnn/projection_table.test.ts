@@ -10,7 +10,7 @@ import { dataWrittenInPlace, f32, wasmHeapOffset } from '../heap_view.js';
 import { rnnSequence, rnnSequences, rnnSequencesConcatReversed, type RnnCellKind, type RnnSequenceArgs } from './index.js';
 import { projectionTableStats, releaseProjectionTables, setProjectionTables } from './projection_table.js';
 import { setKernelThreads, withForcedSplit } from './parallel.js';
-import { residentTableStats, rnnKernel, setResidentTableBytes } from './kernel.js';
+import { releaseResidentTables, residentTableStats, rnnKernel, setResidentTableBytes } from './kernel.js';
 import { prng, randn, randomMask, type MaskLayout } from '../../../test/rnn_args.js';
 import { expectCode } from '../../../test/helpers.js';
 
@@ -134,8 +134,9 @@ test('the kernel keeps each table in its memory across calls (copied in once, ro
     const plain = ms.map((m) => tf.tidy(() => values(run(m))));
     tablesOn();
     const tableBytes = V * 4 * 8 * 4;
-    // Room for two of the three tables.
+    // Room for two of the three tables, in a store emptied of the tables of the tests before.
     setResidentTableBytes(2 * tableBytes + 16);
+    releaseResidentTables(k);
     const at0 = residentTableStats(k);
     const check = (i: number, what: string) => tf.tidy(() => values(run(ms[i]!))).forEach((v, j) => assert.deepEqual(v, plain[i]![j], `${what}: value ${j}`));
     check(0, 'first call, table 0');
@@ -143,6 +144,7 @@ test('the kernel keeps each table in its memory across calls (copied in once, ro
     check(0, 'second call, table 0');
     check(0, 'third call, table 0');
     assert.equal(residentTableStats(k).copies, at0.copies + 1, 'calls read the table kept in kernel memory');
+    assert.equal(residentTableStats(k).held, 1);
     check(1, 'table 1');
     assert.equal(residentTableStats(k).held, 2, 'two tables fit');
     check(2, 'table 2, which empties the store');
