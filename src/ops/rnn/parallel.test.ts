@@ -213,6 +213,33 @@ test('two recurrences at once (rnnSequences, one per thread): outputs, states an
   assert.equal(tf.memory().numTensors, before);
 });
 
+/**
+ * `grads(between)` on two threads (`between` runs after the forward pass,
+ * before the backward pass) equals `want` exactly in three cases: the
+ * helper undisturbed (it held its saved activations), threads turned off
+ * in between, and the helper restarted in between (one recomputation here
+ * in each of the last two).
+ */
+function heldOrRecomputed(label: string, grads: (between: () => void) => Float32Array[], want: Float32Array[]): void {
+  const cases: [string, () => void, boolean][] = [
+    ['undisturbed', () => {}, false],
+    ['threads turned off', () => setKernelThreads(1), true],
+    ['helper restarted', () => {
+      setKernelThreads(1);
+      setKernelThreads(2);
+    }, true],
+  ];
+  for (const [what, between, recomputes] of cases) {
+    const calls = splitKernelCalls();
+    const again = recomputedSavedCalls();
+    const got = withThreads(2, () => grads(between));
+    assert.ok(splitKernelCalls() > calls, `${label}${what}: the forward pass ran on two threads`);
+    assert.equal(recomputedSavedCalls() - again, recomputes ? 1 : 0, `${label}${what}: activations computed again`);
+    got.forEach((g, i) => assert.deepEqual(g, want[i], `${label}${what}: gradient ${i}`));
+    setKernelThreads();
+  }
+}
+
 test('two recurrences at once under a tape: the helper keeps its saved activations; when it lost them (threads off, or restarted) the backward pass computes them again here, with the same gradients, exactly', () => {
   const before = tf.memory().numTensors;
   const fa = randomRnnArgs({ kind: 'lstm', b: 6, t: 8, f: 5, u: 4, layout: 'holes', seed: 41, nonZeroInitial: true, withBias: true });
@@ -231,25 +258,37 @@ test('two recurrences at once under a tape: the helper keeps its saved activatio
     });
   setKernelThreads(1);
   const want = grads(() => {});
-  const cases: [string, () => void, boolean][] = [
-    ['undisturbed', () => {}, false],
-    ['threads turned off', () => setKernelThreads(1), true],
-    ['helper restarted', () => {
-      setKernelThreads(1);
-      setKernelThreads(2);
-    }, true],
-  ];
-  for (const [what, between, recomputes] of cases) {
-    const calls = splitKernelCalls();
-    const again = recomputedSavedCalls();
-    const got = withThreads(2, () => grads(between));
-    assert.ok(splitKernelCalls() > calls, `${what}: the forward pass ran on two threads`);
-    assert.equal(recomputedSavedCalls() - again, recomputes ? 1 : 0, `${what}: activations computed again`);
-    got.forEach((g, i) => assert.deepEqual(g, want[i], `${what}: gradient ${i}`));
-    setKernelThreads();
-  }
+  heldOrRecomputed('', grads, want);
   disposeArgs(fa);
   disposeArgs(ba);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('one call split over two threads under a tape: the helper keeps its group\'s saved activations; when it lost them (threads off, or restarted) the backward pass computes them again here, with the same gradients, exactly', () => {
+  const before = tf.memory().numTensors;
+  for (const kind of ['lstm', 'gru'] as RnnCellKind[]) {
+    const a = randomRnnArgs({ kind, b: 7, t: 9, f: 5, u: 6, layout: 'holes', seed: 77, nonZeroInitial: true, withBias: true });
+    const params = [a.inputs, a.kernel, a.recurrentKernel, a.bias!, ...a.initialStates];
+    // Gradients of a fixed linear loss; `between` runs after the forward pass, before the backward pass.
+    const grads = (between: () => void): Float32Array[] =>
+      tf.tidy(() => {
+        const r = prng(8);
+        const { grads: g } = tf.valueAndGrads((...p: tf.Tensor[]) => {
+          const res = rnnSequence({ ...a, returnSequences: true, goBackwards: false, zeroOutputForMask: true, implementation: 'fused', inputs: p[0] as tf.Tensor3D, kernel: p[1] as tf.Tensor2D, recurrentKernel: p[2] as tf.Tensor2D, bias: p[3]!, initialStates: p.slice(4) as tf.Tensor2D[] });
+          between();
+          return tf.addN([res.output, ...res.states].map((t) => tf.sum(tf.mul(t, tf.tensor(randn(r, t.size), t.shape))))) as tf.Scalar;
+        })(params);
+        return g.map((t) => Float32Array.from(t.dataSync() as Float32Array));
+      });
+    setKernelThreads(1);
+    const one = grads(() => {});
+    setKernelThreads();
+    // The undisturbed split: its weight gradients add the two groups' (float32 rounding apart from one thread's).
+    const want = withThreads(2, () => grads(() => {}));
+    want.forEach((g, i) => assert.equal(mismatch(g, one[i]!, 1e-5, `${kind}: gradient ${i} on two threads`, 1e-6), null));
+    heldOrRecomputed(`${kind} `, grads, want);
+    disposeArgs(a);
+  }
   assert.equal(tf.memory().numTensors, before);
 });
 

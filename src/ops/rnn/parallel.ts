@@ -177,10 +177,12 @@ function groupInputs(s: KernelSpec, x: KernelInputs, g: Group, xc?: Float32Array
 
 /**
  * Saved for the backward pass: one block of activations, or, for a split
- * call, each group's activations and its tokens' inputs (so the backward
- * pass gathers nothing again).
+ * call, each group's tokens' inputs (so the backward pass gathers nothing
+ * again) and its activations: here for the calling thread's group, kept by
+ * its helper for the others (`held`, their ids; null in `saved`), which runs
+ * their backward pass too.
  */
-export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups: Group[]; saved: SavedActivations[]; xc: Float32Array[] };
+export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups: Group[]; saved: (SavedActivations | null)[]; held: (number | null)[]; xc: Float32Array[] };
 
 /** How many groups a call is split into (1: not split), starting the helpers it needs. */
 function groupCount(s: KernelSpec): number {
@@ -203,11 +205,13 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   let mine: ReturnType<typeof kernelForward> | null = null;
   // Each group's gathered inputs, kept for the backward pass.
   const xcs: Float32Array[] = new Array(groups.length);
+  // With `save`, each helper keeps its group's activations for the backward pass, which it runs too.
+  const held = groups.map((_, i) => (save && i > 0 ? nextHeldId++ : null));
   const replies = pool.run(
     groups.slice(1).map((g, i) => (): Job<HelperRequest> => {
       const p = groupInputs(s, x, g);
       xcs[i + 1] = p.x.xc;
-      return { request: { op: 'forward', spec: p.spec, x: p.x, save } };
+      return { request: { op: 'forward', spec: p.spec, x: p.x, save, ...(held[i + 1] !== null ? { hold: held[i + 1]! } : {}) } };
     }),
     () => {
       const p = groupInputs(s, x, groups[0]!);
@@ -220,8 +224,7 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   const packed = new Float32Array(s.plan.batch * slotWidth);
   results.forEach((r, i) => putRows(packed, r.packed, groups[i]!.rows, slotWidth));
   if (!save) return { packed, saved: null };
-  // The helpers' activations are views of their shared memory, which their next replies overwrite: copied.
-  return { packed, saved: { groups, saved: [mine!.saved!, ...replies.map((r) => savedPool.copyOf(r.saved!))], xc: xcs } };
+  return { packed, saved: { groups, saved: [mine!.saved!, ...replies.map(() => null)], held, xc: xcs } };
 }
 
 /** Rows of a call's packed result ([rows, slots, U]): the call's rows `rows` in that order, or null: all its rows in order. */
@@ -301,15 +304,21 @@ export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, s
   const groups = saved.groups;
   const slotWidth = packedSlots(s) * s.units;
   const dPart = (g: Group) => takeRows(dPacked, g.rows, slotWidth);
+  // Group i's backward pass here: from its activations, or, when its helper
+  // held them, from the forward pass computed again here (the same bits).
+  // The gradients are views of kernel memory unless copied (`own`).
+  const here = (i: number, own: boolean): KernelGrads => {
+    const p = groupInputs(s, x, groups[i]!, saved.xc[i]);
+    const sv = saved.saved[i] ?? recomputedSaved(k, { spec: p.spec, x: p.x });
+    const g = kernelBackward(k, p.spec, p.x, sv, dPart(groups[i]!));
+    return own ? ownGrads(g) : g;
+  };
   let all: KernelGrads[];
   if (!pool.ready(groups.length - 1)) {
     // Threads were turned off (or broke) since the forward pass: every group here.
-    all = groups.map((g, i) => {
-      const p = groupInputs(s, x, g, saved.xc[i]);
-      return ownGrads(kernelBackward(k, p.spec, p.x, saved.saved[i]!, dPart(g)));
-    });
+    all = groups.map((_, i) => here(i, true));
   } else {
-    all = backwardOnThreads(k, s, x, saved, groups, dPart);
+    all = backwardOnThreads(k, s, x, saved, groups, dPart, here);
   }
   return combineGrads(s, groups, all);
 }
@@ -318,25 +327,31 @@ function backwardOnThreads(
   k: RnnKernel,
   s: KernelSpec,
   x: KernelInputs,
-  saved: { saved: SavedActivations[]; xc: Float32Array[] },
+  saved: { saved: (SavedActivations | null)[]; held: (number | null)[]; xc: Float32Array[] },
   groups: Group[],
   dPart: (g: Group) => Float32Array,
+  here: (i: number, own: boolean) => KernelGrads,
 ): KernelGrads[] {
   let mine: KernelGrads | null = null;
   const replies = pool.run(
-    groups.slice(1).map((g, i) => (): Job<HelperRequest> => {
-      const p = groupInputs(s, x, g, saved.xc[i + 1]);
-      const d = dPart(g);
-      return { request: { op: 'backward', spec: p.spec, x: p.x, saved: saved.saved[i + 1]!, dPacked: d } };
+    groups.slice(1).map((g, j) => (): Job<HelperRequest> => {
+      const i = j + 1;
+      const p = groupInputs(s, x, g, saved.xc[i]);
+      const held = saved.held[i]!;
+      return { request: { op: 'backward', spec: p.spec, x: p.x, saved: held === null ? saved.saved[i]! : null, ...(held !== null ? { held } : {}), dPacked: dPart(g) } };
     }),
     () => {
-      const p = groupInputs(s, x, groups[0]!, saved.xc[0]);
-      mine = kernelBackward(k, p.spec, p.x, saved.saved[0]!, dPart(groups[0]!));
+      mine = here(0, false);
     },
-  );
-  // The helpers' activations were copied to them: their buffers are free again.
-  for (const sv of saved.saved.slice(1)) savedPool.give(sv);
-  return [mine!, ...replies.map((r) => (r as Extract<HelperReply, { op: 'backward' }>).grads!)];
+  ) as Extract<HelperReply, { op: 'backward' }>[];
+  // Activations sent to the helpers were copied to them: their buffers are free again.
+  for (const sv of saved.saved.slice(1)) if (sv !== null) savedPool.give(sv);
+  // The helpers' gradients are views of their shared memory, valid until they are next used.
+  if (replies.every((r) => r.grads !== null)) return [mine!, ...replies.map((r) => r.grads!)];
+  // A helper no longer held its group's activations and sent no gradients:
+  // that group runs here, after this thread's gradients are copied out of kernel memory.
+  const own = ownGrads(mine!);
+  return [own, ...replies.map((r, j) => r.grads ?? here(j + 1, true))];
 }
 
 /** Copies of gradients that may be views of kernel memory (which the next kernel call overwrites). */
