@@ -161,12 +161,8 @@ export function residentTable(k: RnnKernel, id: number, rows: Float32Array): num
   const r = residentOf(k);
   const known = r.at.get(id);
   if (known !== undefined) return known;
-  const base = align(k.heapBase());
   if (rows.byteLength > residentCap) return null;
-  if (r.end + rows.byteLength > base + residentCap) {
-    r.at.clear();
-    r.end = base;
-  }
+  if (r.end + rows.byteLength > align(k.heapBase()) + residentCap) releaseResidentTables(k);
   const at = r.end;
   r.end = align(at + rows.byteLength);
   const need = r.end - k.memory.buffer.byteLength;
@@ -177,7 +173,7 @@ export function residentTable(k: RnnKernel, id: number, rows: Float32Array): num
   return at;
 }
 
-/** For tests: empties kernel k's store of tables. */
+/** Empties kernel k's store of tables (also for tests). */
 export function releaseResidentTables(k: RnnKernel): void {
   const r = residentOf(k);
   r.at.clear();

@@ -21,7 +21,7 @@
  */
 import { kernelBuildRelaxed, type RnnKernel } from './kernel.js';
 import { kernelBackward, kernelForward, packedSlots, type KernelGrads, type KernelInputs, type KernelSpec, type SavedActivations } from './kernel_call.js';
-import { packedPool, savedPool } from './buffer_pool.js';
+import { packedPool } from './buffer_pool.js';
 import { putRows, takeRows } from './rows.js';
 import type { StepPlan } from './plan.js';
 import { WorkerPool, type Job } from '../../runtime/worker_pool.js';
@@ -30,14 +30,14 @@ import type { DenseReply, DenseRequest } from './dense_call.js';
 
 /** What a helper thread computes (worker_entry.ts): its group's forward or backward pass, or a block of a Dense product (dense_call.ts). */
 export type HelperRequest =
-  /** `hold`: the helper keeps the saved activations under this id for the backward pass instead of returning them. */
+  /** `hold`, given exactly with `save`: the id under which the helper keeps the saved activations for the backward pass, which it runs too. */
   | { op: 'forward'; spec: KernelSpec; x: KernelInputs; save: boolean; hold?: number }
-  /** `saved`, or `held`: the id of activations the helper kept (`hold`). */
-  | { op: 'backward'; spec: KernelSpec; x: KernelInputs; saved: SavedActivations | null; held?: number; dPacked: Float32Array }
+  /** `held`: the id of the activations the helper kept (`hold`). */
+  | { op: 'backward'; spec: KernelSpec; x: KernelInputs; held: number; dPacked: Float32Array }
   | DenseRequest;
 
 export type HelperReply =
-  | { op: 'forward'; packed: Float32Array; saved: SavedActivations | null }
+  | { op: 'forward'; packed: Float32Array }
   /** grads null: the helper no longer held the activations asked for (`held`). */
   | { op: 'backward'; grads: KernelGrads | null }
   | DenseReply;
@@ -178,11 +178,11 @@ function groupInputs(s: KernelSpec, x: KernelInputs, g: Group, xc?: Float32Array
 /**
  * Saved for the backward pass: one block of activations, or, for a split
  * call, each group's tokens' inputs (so the backward pass gathers nothing
- * again) and its activations: here for the calling thread's group, kept by
- * its helper for the others (`held`, their ids; null in `saved`), which runs
- * their backward pass too.
+ * again), the calling thread's group's activations (`mine`), and the ids
+ * under which the helpers keep the other groups' (`held[j]` for group
+ * j + 1; each helper runs its group's backward pass too).
  */
-export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups: Group[]; saved: (SavedActivations | null)[]; held: (number | null)[]; xc: Float32Array[] };
+export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups: Group[]; mine: SavedActivations; held: number[]; xc: Float32Array[] };
 
 /** How many groups a call is split into (1: not split), starting the helpers it needs. */
 function groupCount(s: KernelSpec): number {
@@ -206,12 +206,12 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   // Each group's gathered inputs, kept for the backward pass.
   const xcs: Float32Array[] = new Array(groups.length);
   // With `save`, each helper keeps its group's activations for the backward pass, which it runs too.
-  const held = groups.map((_, i) => (save && i > 0 ? nextHeldId++ : null));
+  const held = save ? groups.slice(1).map(() => nextHeldId++) : [];
   const replies = pool.run(
     groups.slice(1).map((g, i) => (): Job<HelperRequest> => {
       const p = groupInputs(s, x, g);
       xcs[i + 1] = p.x.xc;
-      return { request: { op: 'forward', spec: p.spec, x: p.x, save, ...(held[i + 1] !== null ? { hold: held[i + 1]! } : {}) } };
+      return { request: { op: 'forward', spec: p.spec, x: p.x, save, ...(save ? { hold: held[i]! } : {}) } };
     }),
     () => {
       const p = groupInputs(s, x, groups[0]!);
@@ -224,7 +224,7 @@ export function parallelForward(k: RnnKernel, s: KernelSpec, x: KernelInputs, sa
   const packed = new Float32Array(s.plan.batch * slotWidth);
   results.forEach((r, i) => putRows(packed, r.packed, groups[i]!.rows, slotWidth));
   if (!save) return { packed, saved: null };
-  return { packed, saved: { groups, saved: [mine!.saved!, ...replies.map(() => null)], held, xc: xcs } };
+  return { packed, saved: { groups, mine: mine!.saved!, held, xc: xcs } };
 }
 
 /** Rows of a call's packed result ([rows, slots, U]): the call's rows `rows` in that order, or null: all its rows in order. */
@@ -309,7 +309,7 @@ export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, s
   // The gradients are views of kernel memory unless copied (`own`).
   const here = (i: number, own: boolean): KernelGrads => {
     const p = groupInputs(s, x, groups[i]!, saved.xc[i]);
-    const sv = saved.saved[i] ?? recomputedSaved(k, { spec: p.spec, x: p.x });
+    const sv = i === 0 ? saved.mine : recomputedSaved(k, { spec: p.spec, x: p.x });
     const g = kernelBackward(k, p.spec, p.x, sv, dPart(groups[i]!));
     return own ? ownGrads(g) : g;
   };
@@ -327,7 +327,7 @@ function backwardOnThreads(
   k: RnnKernel,
   s: KernelSpec,
   x: KernelInputs,
-  saved: { saved: (SavedActivations | null)[]; held: (number | null)[]; xc: Float32Array[] },
+  saved: { held: number[]; xc: Float32Array[] },
   groups: Group[],
   dPart: (g: Group) => Float32Array,
   here: (i: number, own: boolean) => KernelGrads,
@@ -337,15 +337,12 @@ function backwardOnThreads(
     groups.slice(1).map((g, j) => (): Job<HelperRequest> => {
       const i = j + 1;
       const p = groupInputs(s, x, g, saved.xc[i]);
-      const held = saved.held[i]!;
-      return { request: { op: 'backward', spec: p.spec, x: p.x, saved: held === null ? saved.saved[i]! : null, ...(held !== null ? { held } : {}), dPacked: dPart(g) } };
+      return { request: { op: 'backward', spec: p.spec, x: p.x, held: saved.held[j]!, dPacked: dPart(g) } };
     }),
     () => {
       mine = here(0, false);
     },
   ) as Extract<HelperReply, { op: 'backward' }>[];
-  // Activations sent to the helpers were copied to them: their buffers are free again.
-  for (const sv of saved.saved.slice(1)) if (sv !== null) savedPool.give(sv);
   // The helpers' gradients are views of their shared memory, valid until they are next used.
   if (replies.every((r) => r.grads !== null)) return [mine!, ...replies.map((r) => r.grads!)];
   // A helper no longer held its group's activations and sent no gradients:
@@ -395,7 +392,7 @@ export interface KernelCall {
 export interface CallsForward {
   /** Each call's packed result. */
   packed: Float32Array[];
-  /** Each call's saved state (null without `save`, and for a call whose helper holds it: `held`). */
+  /** Each call's saved state: null without `save`, and for a call whose helper holds it (`held`). */
   saved: (ParallelSaved | null)[];
   /** For each call, the id under which its helper holds its saved activations, or null. */
   held: (number | null)[];
@@ -436,13 +433,11 @@ export function parallelForwardCalls(k: RnnKernel, calls: KernelCall[], save: bo
       mine = kernelForward(k, calls[0]!.spec, calls[0]!.x, save);
     },
   ) as Extract<HelperReply, { op: 'forward' }>[];
-  // The replies are views of the helpers' shared memory: the packed results
-  // are read at once by the callers; saved activations that a helper sent
-  // back (none while it holds them) are copied.
-  const results = [mine!, ...replies.map((r) => ({ packed: r.packed, saved: r.saved === null ? null : savedPool.copyOf(r.saved) }))];
+  // The replies are views of the helpers' shared memory: the callers read the packed results at once.
+  const own = mine!.saved;
   return {
-    packed: results.map((r) => r.packed),
-    saved: results.map((r) => (r.saved === null ? null : { groups: null, saved: r.saved })),
+    packed: [mine!.packed, ...replies.map((r) => r.packed)],
+    saved: [own === null ? null : { groups: null, saved: own }, ...replies.map(() => null)],
     held,
     concurrent: true,
   };
@@ -476,27 +471,21 @@ function recomputedSaved(k: RnnKernel, c: KernelCall): SavedActivations {
  * valid until the next kernel call: the caller copies them at once.
  */
 export function parallelBackwardCalls(k: RnnKernel, calls: KernelCall[], fwd: CallsForward, dPacked: Float32Array[]): KernelGrads[] {
-  // Calls that ran at once were not split: each saved one block, here or held by its helper.
-  const one = (saved: ParallelSaved | null): SavedActivations => (saved as { saved: SavedActivations }).saved;
+  // Calls that ran at once were not split: call 0 saved one block here, the others are held by their helpers.
   const savedOf = (i: number): ParallelSaved => (fwd.held[i] !== null ? { groups: null, saved: recomputedSaved(k, calls[i]!) } : fwd.saved[i]!);
   // One after another: each call's gradients copied before the next call's kernel runs.
   if (!fwd.concurrent || !pool.ready(calls.length - 1)) return calls.map((c, i) => ownGrads(parallelBackward(k, c.spec, c.x, savedOf(i), dPacked[i]!)));
   let mine: KernelGrads | null = null;
   const replies = pool.run(
     calls.slice(1).map((c, j) => (): Job<HelperRequest> => {
-      const i = j + 1;
-      const held = fwd.held[i]!;
-      const saved = held === null ? one(fwd.saved[i]!) : null;
       // The backward pass reads its saved states, not h0 and c0.
       const x: KernelInputs = { ...c.x, h0: new Float32Array(0), c0: null };
-      return { request: { op: 'backward', spec: c.spec, x, saved, ...(held !== null ? { held } : {}), dPacked: dPacked[i]! } };
+      return { request: { op: 'backward', spec: c.spec, x, held: fwd.held[j + 1]!, dPacked: dPacked[j + 1]! } };
     }),
     () => {
-      mine = kernelBackward(k, calls[0]!.spec, calls[0]!.x, one(fwd.saved[0]!), dPacked[0]!);
+      mine = kernelBackward(k, calls[0]!.spec, calls[0]!.x, (fwd.saved[0] as { saved: SavedActivations }).saved, dPacked[0]!);
     },
   ) as Extract<HelperReply, { op: 'backward' }>[];
-  // Activations sent to the helpers were copied to them: their buffers are free again.
-  for (const saved of fwd.saved.slice(1)) if (saved !== null) savedPool.give(one(saved));
   if (replies.every((r) => r.grads !== null)) return [mine!, ...replies.map((r) => r.grads!)];
   // A helper no longer held its call's activations: that call's backward pass
   // runs here, after this thread's gradients are copied out of kernel memory.

@@ -10,7 +10,7 @@
 import { rnnKernel, setRelaxedSimd } from './kernel.js';
 import { kernelBackward, kernelForward, type SavedActivations } from './kernel_call.js';
 import type { HelperRequest, HelperReply, HelperSettings } from './parallel.js';
-import { packedPool, savedPool, type BufferPool } from './buffer_pool.js';
+import { savedPool } from './buffer_pool.js';
 import { helperSettings, serveRequests } from '../../runtime/worker_pool.js';
 import { answerDense } from './dense_call.js';
 
@@ -23,13 +23,6 @@ function kernel() {
   if (k === null) throw new Error('the recurrent WebAssembly kernel could not be loaded in the helper thread');
   return k;
 }
-
-/**
- * Buffers of this thread's pools that the last reply returned: the pool
- * copies a reply into shared memory once the handler returns, so they go
- * back to their pools when the next request comes.
- */
-let lent: [Float32Array, BufferPool][] = [];
 
 /**
  * Saved activations of forward passes that the calling thread asked this
@@ -60,28 +53,21 @@ function answer(m: Exclude<HelperRequest, { op: 'denseForward' | 'denseBackward'
   if (m.op === 'forward') {
     // The packed result stays in kernel memory: the pool copies the reply into shared memory before the kernel runs again.
     const r = kernelForward(k, m.spec, m.x, m.save, true);
-    if (r.saved !== null && m.hold !== undefined) {
+    if (r.saved !== null) {
+      if (m.hold === undefined) throw new Error('a forward pass that saves its activations came without an id to keep them under');
       hold(m.hold, r.saved);
-      return { op: 'forward', packed: r.packed, saved: null };
     }
-    if (r.saved !== null) lent.push([r.saved, savedPool]);
-    return { op: 'forward', ...r };
+    return { op: 'forward', packed: r.packed };
   }
-  let saved = m.saved;
-  if (m.held !== undefined) {
-    saved = held.get(m.held) ?? null;
-    if (saved === null) return { op: 'backward', grads: null };
-    held.delete(m.held);
-    heldBytes -= saved.byteLength;
-  }
-  if (saved === null) throw new Error('a backward request came without saved activations');
+  const saved = held.get(m.held);
+  if (saved === undefined) return { op: 'backward', grads: null };
+  held.delete(m.held);
+  heldBytes -= saved.byteLength;
   // (kernelBackward gives the activations back to this thread's pool once they are in kernel memory.)
   return { op: 'backward', grads: kernelBackward(k, m.spec, m.x, saved, m.dPacked) };
 }
 
 serveRequests<HelperRequest, HelperReply>((m) => {
-  for (const [a, pool] of lent) pool.give(a);
-  lent = [];
   if (m.op === 'denseForward' || m.op === 'denseBackward') return answerDense(kernel(), m);
   return answer(m);
 });
