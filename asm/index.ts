@@ -6,7 +6,7 @@ export { forward } from './rnn_forward';
 export { backward } from './rnn_backward';
 export { gemm } from './gemm';
 export { applyActivation } from './simd_math';
-export { softmaxRows, denseGradRows } from './softmax';
+export { softmaxRows, denseGradRows, argmaxRows } from './softmax';
 
 /** First free byte after the module's static data. */
 export function heapBase(): usize {

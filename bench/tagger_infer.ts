@@ -1,5 +1,5 @@
 /**
- * Inference of the Brown tagger alone (issue 17): predict + argmax over the
+ * Inference of the Brown tagger alone (issue 17): predictClasses over the
  * held-out sentences at batch 256 (sorted by length), and evaluate() at 256,
  * on an untrained model (the cost does not depend on the weights). For
  * profiling (`node --cpu-prof --import tsx bench/tagger_infer.ts`) and for

@@ -20,8 +20,10 @@
  * fit's own batching: shuffled, bucketed by length in pools of 50 batches,
  * each batch padded (post) to its longest sentence. Inference: the held-out
  * sentences sorted by length (longest first, ties by index, as the torch
- * script), batches of 256 padded with padSequences, predict + argmax; the
- * rate is the median of 3 passes. evaluate() at batch 256 on the same sorted
+ * script), batches of 256 padded with padSequences, `predictClasses` (the
+ * argmax of the final Dense layer's logits, without its softmax: what the
+ * torch script's argmax of its Linear output computes); the rate is the
+ * median of 3 passes. evaluate() at batch 256 on the same sorted
  * sentences is timed too (`evaluateSeconds`).
  */
 import { readFileSync } from 'node:fs';
@@ -132,7 +134,7 @@ export function sortedBatches(ids: number[][], size: number): number[][] {
   return out;
 }
 
-/** Forward + argmax over the held-out batches; returns the counts and the time. */
+/** Forward + argmax (`predictClasses`) over the held-out batches; returns the counts and the time. */
 export function inferPass(model: Model, data: TaggerData, batches: number[][]): { correct: number; total: number; seconds: number; cpuSeconds: number } {
   let correct = 0, total = 0;
   const t0 = performance.now();
@@ -140,8 +142,7 @@ export function inferPass(model: Model, data: TaggerData, batches: number[][]): 
   for (const rows of batches) {
     const seqs = rows.map((i) => data.test.ids[i]!);
     const x = padSequences(seqs, { maxlen: seqs[0]!.length, padding: 'post' });
-    const y = model.predict(x, { batchSize: INFER_BATCH }) as tf.Tensor;
-    const pred = tf.tidy(() => tf.argMax(y, -1));
+    const pred = model.predictClasses(x, { batchSize: INFER_BATCH });
     const p = pred.dataSync();
     const t = x.shape[1]!;
     rows.forEach((i, r) => {
@@ -149,7 +150,7 @@ export function inferPass(model: Model, data: TaggerData, batches: number[][]): 
       for (let j = 0; j < gold.length; j++) if (p[r * t + j] === gold[j]) correct++;
       total += gold.length;
     });
-    tf.dispose([x, y, pred]);
+    tf.dispose([x, pred]);
   }
   const c = process.cpuUsage(c0);
   return { correct, total, seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 };

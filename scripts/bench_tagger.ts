@@ -12,7 +12,8 @@
  * trainOnBatch; PyTorch: pad_sequence + pack_padded_sequence, forward,
  * backward, step). The first `--warmup` batches are trained untimed by both.
  * Inference: the held-out sentences sorted by length, batches of 256,
- * forward + argmax + readback (median of 3 passes). PyTorch runs with 1 and
+ * forward + argmax + readback (median of 3 passes; Masque: predictClasses,
+ * the argmax of the logits as PyTorch's). PyTorch runs with 1 and
  * with 2 threads (`--torch-threads`); ratios are against its faster setting.
  * Also: the fused BiLSTM layer alone (GFLOP/s, and the fraction of the
  * kernel's own matrix-product peak on this machine's cores).

@@ -93,7 +93,8 @@ export function buildTaggerModel(vocab: number, nTags: number, seed = 1234, lear
 
 /**
  * Tags sentences (word ids, 0 is padding): sorted by length, batches of
- * `batchSize` padded to their longest sentence, argmax at every step.
+ * `batchSize` padded to their longest sentence, the class at every step
+ * (`predictClasses`: the argmax of the logits, no softmax).
  * Returns one tag id per real token, in the sentences' order.
  */
 export function tagSentences(model: Sequential, sentences: number[][], batchSize = INFER_BATCH): number[][] {
@@ -103,8 +104,9 @@ export function tagSentences(model: Sequential, sentences: number[][], batchSize
     const rows = order.slice(s, s + batchSize);
     const longest = Math.max(1, sentences[rows[0]!]!.length);
     const x = padSequences(rows.map((i) => sentences[i]!), { maxlen: longest, padding: 'post' });
-    const tags = tf.tidy(() => tf.argMax(model.predict(x, { batchSize }) as tf.Tensor, -1).dataSync() as Int32Array);
-    x.dispose();
+    const classes = model.predictClasses(x, { batchSize });
+    const tags = classes.dataSync() as Int32Array;
+    tf.dispose([x, classes]);
     rows.forEach((i, r) => (out[i] = Array.from(tags.subarray(r * longest, r * longest + sentences[i]!.length))));
   }
   return out;

@@ -416,7 +416,46 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     }
   }
 
-  private applyConcrete(inputs: tf.Tensor | tf.Tensor[], args: A): tf.Tensor | tf.Tensor[] {
+  /**
+   * The class at each position of this layer's output, as `predictClasses`
+   * takes it: the index of the largest value along the output's last axis
+   * (int32, the output's shape without that axis; tf.argMax's rule: the
+   * first of equal values, NaN never larger), with the output's mask
+   * attached. Runs as `apply` does (building, masks, checks), but through
+   * `callClasses` where the layer finds its classes without its whole
+   * output (Dense: from its logits); for layers with one output of rank 2
+   * or more.
+   */
+  applyClasses(inputs: tf.Tensor | tf.Tensor[], args?: A): tf.Tensor {
+    return this.applyConcrete(inputs, (args ?? {}) as A, true) as tf.Tensor;
+  }
+
+  /**
+   * The classes of this layer's output (see `applyClasses`), found without
+   * computing the output where the layer knows how, or null: then `call`
+   * runs and the argmax is taken of its output. Return the classes (int32,
+   * the output's shape without its last axis), or `withMasks(classes,
+   * mask)` to give them a mask other than `computeMask`'s.
+   */
+  callClasses(_inputs: tf.Tensor | tf.Tensor[], _args: A): tf.Tensor | MaskedOutputs | null {
+    return null;
+  }
+
+  /** `callClasses`, else `call` and the argmax of its one output. */
+  private classesWithContext(inputs: tf.Tensor | tf.Tensor[], args: A): tf.Tensor | MaskedOutputs {
+    const own = this.callClasses(inputs, args);
+    if (own !== null) return own;
+    const result = this.callWithContext(inputs, args);
+    const outputs = result instanceof MaskedOutputs ? result.outputs : result;
+    const single = Array.isArray(outputs) ? (outputs.length === 1 ? outputs[0]! : null) : outputs;
+    if (single === null) {
+      throw new MasqueError('INVALID_ARGUMENT', `Layer '${this.name}' (${this.className}): classes need one output; the layer returned ${(outputs as tf.Tensor[]).length}.`);
+    }
+    const classes = argmaxClasses(single, `Layer '${this.name}' (${this.className})`);
+    return result instanceof MaskedOutputs ? new MaskedOutputs(classes, result.masks) : classes;
+  }
+
+  private applyConcrete(inputs: tf.Tensor | tf.Tensor[], args: A, classes = false): tf.Tensor | tf.Tensor[] {
     const list = checkTensors(inputs, this);
     this.checkInputKinds(list);
     this.maybeBuild(Array.isArray(inputs) ? list.map((t) => t.shape) : list[0]!.shape);
@@ -434,7 +473,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     const flat = withTraining(training, () =>
       tf.tidy(() => {
         const callArgs = { ...args, mask, training };
-        const result = this.callWithContext(this.floatInputs(inputs), callArgs);
+        const result = classes ? this.classesWithContext(this.floatInputs(inputs), callArgs) : this.callWithContext(this.floatInputs(inputs), callArgs);
         const outputs = result instanceof MaskedOutputs ? result.outputs : result;
         const masks = result instanceof MaskedOutputs ? result.masks : this.computeMask(inputs, mask);
         multi = Array.isArray(outputs);
@@ -801,4 +840,19 @@ export function setWeightList(weights: LayerWeight[], values: (tf.Tensor | Array
       tf.tidy(() => w.variable.assign(tf.tensor(Array.from(v), w.shape, w.variable.dtype)));
     }
   });
+}
+
+/**
+ * The argmax over the last axis of `t` (int32; tf.argMax's rule), for the
+ * classes of an output: `where` names the layer or model in the error for
+ * an output without a class axis.
+ */
+export function argmaxClasses(t: tf.Tensor, where: string): tf.Tensor {
+  if (t.rank < 2) {
+    throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: classes are taken along the last axis of an output of rank 2 or more (batch, ..., classes); received an output of shape ${formatShape(t.shape)}.`);
+  }
+  if (t.shape[t.rank - 1] === 0) {
+    throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: classes need at least one class; received an output of shape ${formatShape(t.shape)}.`);
+  }
+  return tf.argMax(t, -1);
 }

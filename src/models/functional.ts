@@ -115,14 +115,27 @@ export class Model extends Layer<CallArgs, boolean> {
   }
 
   call(inputs: tf.Tensor | tf.Tensor[], args: CallArgs): MaskedOutputs {
+    return this.runGraph(inputs, args, false);
+  }
+
+  /** The classes of the model's one output (`predictClasses`): the graph runs with its last layer's `applyClasses`. */
+  override callClasses(inputs: tf.Tensor | tf.Tensor[], args: CallArgs): MaskedOutputs {
+    return this.runGraph(inputs, args, true);
+  }
+
+  private runGraph(inputs: tf.Tensor | tf.Tensor[], args: CallArgs, classes: boolean): MaskedOutputs {
     const graph = this.requireGraph(`${this.className} '${this.name}'`);
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (list.length !== graph.inputs.length) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.className} '${this.name}' expects ${graph.inputs.length} input(s) but received ${list.length}.`);
     }
+    if (classes && graph.outputs.length !== 1) {
+      throw new MasqueError('INVALID_ARGUMENT', `${this.className} '${this.name}': classes are taken of a model with one output; this one has ${graph.outputs.length}. Call predict and tf.argMax on the output you want.`);
+    }
     const masks: (tf.Tensor | null)[] =
       args.mask === undefined || args.mask === null ? list.map(() => null) : Array.isArray(args.mask) ? args.mask.map((m) => m ?? null) : [args.mask];
-    const outs = withMaskPolicy(this.maskPolicy, () => graph.run(list.map((t, i) => this.prepareInput(graph, t, i, masks[i] ?? null)), `${this.className} '${this.name}'`));
+    const outs = withMaskPolicy(this.maskPolicy, () => graph.run(list.map((t, i) => this.prepareInput(graph, t, i, masks[i] ?? null)), `${this.className} '${this.name}'`, classes));
+    if (classes) return withMasks(outs[0]!, getMask(outs[0]!));
     return withMasks(graph.singleOutput ? outs[0]! : outs, graph.singleOutput ? getMask(outs[0]!) : outs.map(getMask));
   }
 
@@ -257,15 +270,41 @@ export class Model extends Layer<CallArgs, boolean> {
    * training/predict_dataset.ts).
    */
   predict(x: InputData | PredictDataset, options: PredictOptions = {}): tf.Tensor | tf.Tensor[] {
-    options = readOptions(PREDICT_OPTIONS, options, 'predict') as PredictOptions;
+    return this.predictWith(x, options, 'predict', (b) => this.apply(b, { training: false }));
+  }
+
+  /**
+   * The class at each position of the model's one output: `predict`
+   * followed by the argmax over the output's last axis (int32, the output's
+   * shape without that axis; the first of equal values), with the output's
+   * mask attached; same inputs and options as `predict`. A tagger gets one
+   * class per step, its mask marking the real ones.
+   *
+   * Where the model ends in a Dense layer with a softmax (or no
+   * activation), the classes are taken from its logits: the softmax keeps
+   * their order and is not computed, and on Node's wasm backend the logits
+   * never leave the kernel. (Where two probabilities would round to the
+   * same float32, the larger logit wins rather than the first column.)
+   */
+  predictClasses(x: InputData | PredictDataset, options: PredictOptions = {}): tf.Tensor {
+    const graph = this.graph;
+    if (graph !== null && graph.outputs.length !== 1) {
+      throw new MasqueError('INVALID_ARGUMENT', `predictClasses: model '${this.name}' has ${graph.outputs.length} outputs; classes are taken of a model with one. Call predict and tf.argMax on the output you want.`);
+    }
+    const out = this.predictWith(x, options, 'predictClasses', (b) => this.applyClasses(b, { training: false }));
+    return Array.isArray(out) ? out[0]! : out;
+  }
+
+  private predictWith(x: InputData | PredictDataset, options: PredictOptions, where: string, run: (batch: tf.Tensor | tf.Tensor[]) => tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    options = readOptions(PREDICT_OPTIONS, options, where) as PredictOptions;
     const batchSize = options.batchSize!;
-    if (isSequenceDataset(x)) return this.predictSequences(x as PredictDataset, batchSize);
-    const { tensors: list, owned } = this.toInputList(x as InputData, 'predict');
+    if (isSequenceDataset(x)) return this.predictSequences(x as PredictDataset, batchSize, where, run);
+    const { tensors: list, owned } = this.toInputList(x as InputData, where);
     try {
-      const graph = this.requireGraph('predict');
+      const graph = this.requireGraph(where);
       const n = list[0]!.shape[0]!;
       if (list.some((t) => t.shape[0] !== n)) {
-        throw new MasqueError('INPUT_SHAPE_MISMATCH', `predict: all inputs must have the same batch size; received ${list.map((t) => t.shape[0]).join(', ')}.`);
+        throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: all inputs must have the same batch size; received ${list.map((t) => t.shape[0]).join(', ')}.`);
       }
       const parts: tf.Tensor[][] = [];
       try {
@@ -273,7 +312,7 @@ export class Model extends Layer<CallArgs, boolean> {
           const size = Math.min(batchSize, n - start);
           const batch = list.map((t) => (size === n ? t : sliceRows(t, start, size)));
           try {
-            const out = withTraining(false, () => this.apply(graph.singleInput ? batch[0]! : batch, { training: false }));
+            const out = withTraining(false, () => run(graph.singleInput ? batch[0]! : batch));
             parts.push(Array.isArray(out) ? out : [out]);
           } finally {
             batch.forEach((b, i) => b !== list[i] && b.dispose());
@@ -290,16 +329,16 @@ export class Model extends Layer<CallArgs, boolean> {
     }
   }
 
-  private predictSequences(ds: PredictDataset, batchSize: number): tf.Tensor | tf.Tensor[] {
+  private predictSequences(ds: PredictDataset, batchSize: number, where: string, run: (batch: tf.Tensor | tf.Tensor[]) => tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
     // A Sequential without an input shape builds on its first batch.
     if (this.graph !== null && !this.graph.singleInput) {
-      throw new MasqueError('INVALID_ARGUMENT', `predict: model '${this.name}' has ${this.graph.inputs.length} inputs; a { sequences } dataset feeds one. Pad the inputs yourself and pass a list of tensors.`);
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: model '${this.name}' has ${this.graph.inputs.length} inputs; a { sequences } dataset feeds one. Pad the inputs yourself and pass a list of tensors.`);
     }
     const outs = predictDataset(ds, batchSize, (xb) => {
-      const out = withTraining(false, () => this.apply(xb, { training: false }));
+      const out = withTraining(false, () => run(xb));
       return Array.isArray(out) ? out : [out];
-    }, 'predict');
-    return this.requireGraph('predict').singleOutput ? outs[0]! : outs;
+    }, where);
+    return this.requireGraph(where).singleOutput ? outs[0]! : outs;
   }
 
   /**

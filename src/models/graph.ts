@@ -8,7 +8,8 @@
  */
 import type { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import type { Layer } from '../engine/layer.js';
+import { argmaxClasses, type Layer } from '../engine/layer.js';
+import { attachMask, cloneMask, getMask } from '../engine/masks.js';
 import { InputLayer } from '../engine/input_layer.js';
 import { SymbolicTensor, collectSymbolic, isSymbolic, mapSymbolic, type Node } from '../engine/symbolic.js';
 import type { CallArgs, MaskSpec, TensorSpec } from '../engine/types.js';
@@ -89,8 +90,15 @@ export class Graph {
     return this.nodes.find((n) => n.dropsMask !== null) ?? null;
   }
 
-  /** Runs the graph on one tensor per input (masks attached); returns one tensor per output, masks attached. */
-  run(inputs: tf.Tensor[], where: string): tf.Tensor[] {
+  /**
+   * Runs the graph on one tensor per input (masks attached); returns one
+   * tensor per output, masks attached. With `classes` (a graph with one
+   * output), returns instead the classes of that output (int32, the argmax
+   * over its last axis, its mask attached): the layer that makes the output
+   * gives them through `applyClasses`, so that a Dense softmax at the end
+   * never computes its probabilities.
+   */
+  run(inputs: tf.Tensor[], where: string, classes = false): tf.Tensor[] {
     const values = new Map<SymbolicTensor, tf.Tensor>();
     this.inputs.forEach((s, i) => values.set(s, inputs[i]!));
     const get = (s: SymbolicTensor): tf.Tensor => {
@@ -98,15 +106,23 @@ export class Graph {
       if (v === undefined) throw new MasqueError('GRAPH_DISCONNECTED', `${where}: no value for '${s.name}'.`);
       return v;
     };
+    // The node whose one output is the graph's one output (none: the output is an input, or one of several outputs of its node).
+    const out = this.outputs[0]!;
+    const last = classes && out.node !== null && out.node.outputs.length === 1 && !(out.node.layer instanceof InputLayer) ? out.node : null;
     for (const node of this.nodes) {
       if (node.layer instanceof InputLayer) continue;
       const ins = mapSymbolic(node.inputs, get) as tf.Tensor | tf.Tensor[];
       const a = mapSymbolic(node.args, get) as CallArgs;
-      const out = node.layer.apply(ins, a);
-      const flat = Array.isArray(out) ? out : [out];
+      const res = node === last ? node.layer.applyClasses(ins, a) : node.layer.apply(ins, a);
+      const flat = Array.isArray(res) ? res : [res];
       node.outputs.forEach((s, k) => values.set(s, flat[k]!));
     }
-    return this.outputs.map(get);
+    if (!classes || last !== null) return this.outputs.map(get);
+    const y = get(out);
+    const c = argmaxClasses(y, where);
+    const m = getMask(y);
+    attachMask(c, m === null ? null : cloneMask(m));
+    return [c];
   }
 
   /**

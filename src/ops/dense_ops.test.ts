@@ -4,7 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
-import { fusedDenseProduct } from './dense_ops.js';
+import { fusedDenseClasses, fusedDenseProduct } from './dense_ops.js';
 import { kernelThreads, setKernelThreads, splitKernelCalls, withForcedSplit } from './rnn/parallel.js';
 import { matMul } from './matmul.js';
 import { Dense, Embedding, getMask } from '../index.js';
@@ -188,5 +188,79 @@ describe('fusedDenseProduct', () => {
     assert.equal(splitKernelCalls() - splitsBefore, 3, 'forward twice and backward once, split');
     one.forEach((t, i) => close(two[i]!, t, 1e-5, `output/grad ${i}`));
     tf.dispose([...one, ...two, x]);
+  });
+});
+
+describe('fusedDenseClasses', () => {
+  /** tf.argMax of the logits x W + b, with tfjs ops only. */
+  const plainClasses = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null) => tf.argMax(plain(x, w, b, false), -1);
+
+  for (const [n, k, m] of [...shapes, [700, 64, 1], [513, 9, 132]] as [number, number, number][]) {
+    for (const withBias of [false, true]) {
+      test(`[${n}, ${k}] x [${k}, ${m}]${withBias ? ' + bias' : ''}: split, on one thread and unsplit, the argmax of the tfjs logits`, () => {
+        const before = tf.memory().numTensors;
+        tf.tidy(() => {
+          const x = tf.randomNormal([n, k], 0, 1, 'float32', n + 3);
+          const w = tf.randomNormal([k, m], 0, 1, 'float32', k + 4);
+          const b = withBias ? tf.randomNormal([m], 0, 1, 'float32', m + 5) : null;
+          const want = Array.from(plainClasses(x, w, b).dataSync());
+          const splitsBefore = splitKernelCalls();
+          const split = withForcedSplit(2, () => fusedDenseClasses(x, w, b));
+          assert.ok(split !== null, 'the kernel path is taken');
+          if (n >= 2) assert.equal(splitKernelCalls() - splitsBefore, 1, 'the rows were split with a helper');
+          assert.equal(split.dtype, 'int32');
+          assert.deepEqual(split.shape, [n]);
+          assert.deepEqual(Array.from(split.dataSync()), want, 'split');
+          // One thread: the kernel alone where the product is large enough, else null (tfjs's ops).
+          setKernelThreads(1);
+          try {
+            const alone = fusedDenseClasses(x, w, b);
+            if (2 * n * k * m >= 2e5) assert.ok(alone !== null, 'one thread still takes the kernel');
+            if (alone !== null) assert.deepEqual(Array.from(alone.dataSync()), want, 'one thread');
+          } finally {
+            setKernelThreads();
+          }
+        });
+        assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+      });
+    }
+  }
+
+  test("ties, NaN and infinities follow tf.argMax's rule: the first of equal logits, NaN never larger, a NaN first column gives 0", () => {
+    tf.tidy(() => {
+      // 9 classes: two full vectors of four and a tail of one.
+      const n = 9;
+      const logits = [
+        [1, 5, 5, 2, 0, 5, -1, 3, 4], // tie: the first 5
+        [0, 0, 0, 0, 0, 0, 0, 0, 7], // the largest in the tail
+        [NaN, 1, 2, 3, 4, 5, 6, 7, 8], // NaN first: 0
+        [1, NaN, 9, NaN, 2, 3, 4, 5, 6], // NaN elsewhere is skipped
+        [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity],
+        [-Infinity, -3, Infinity, Infinity, 0, 0, 0, 0, 0],
+        [-0, 0, -0, 0, -0, 0, -0, 0, -0], // +0 is not larger than -0
+        [-5, -4, -3, -2, -1, -1, -2, -3, -4],
+        [NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN],
+      ];
+      const want = Array.from(tf.argMax(tf.tensor2d(logits.flat(), [n, n]), -1).dataSync());
+      assert.deepEqual(want, [1, 8, 0, 2, 0, 2, 0, 4, 0], "tf.argMax's own rule, as this test reads it");
+      // The bias carries each row's logits (x W is 0: a product would spread NaN and infinities over the row).
+      const zeros = tf.zeros([n, n]);
+      for (const row of [...logits.keys()]) {
+        const b = tf.tensor1d(logits[row]!);
+        const got = withForcedSplit(2, () => fusedDenseClasses(tf.zeros([4, n]), zeros, b));
+        assert.ok(got !== null);
+        assert.deepEqual(Array.from(got.dataSync()), [want[row], want[row], want[row], want[row]], `logits ${logits[row]}`);
+      }
+    });
+  });
+
+  test('declines other ranks and dtypes, a mismatched bias, and small products on one thread', () => {
+    tf.tidy(() => {
+      const w = tf.ones([3, 5]);
+      assert.equal(fusedDenseClasses(tf.ones([2, 4, 3]), w, null), null);
+      assert.equal(fusedDenseClasses(tf.ones([4, 3]), tf.ones([3, 5], 'int32'), null), null);
+      assert.equal(fusedDenseClasses(tf.ones([4, 3]), w, tf.ones([4])), null);
+      assert.equal(fusedDenseClasses(tf.ones([4, 3]), w, null), null);
+    });
   });
 });

@@ -23,7 +23,7 @@ import { tf } from '../runtime/tfjs.js';
 import { saveSharingData } from '../runtime/internals.js';
 import { f32, writeTensor } from './heap_view.js';
 import { rnnKernel, type RnnKernel } from './rnn/kernel.js';
-import { denseBackwardRows, denseForwardRows, type DenseBackwardRequest, type DenseForwardRequest } from './rnn/dense_call.js';
+import { denseBackwardRows, denseClassesRows, denseForwardRows, type DenseBackwardRequest, type DenseClassesRequest, type DenseForwardRequest } from './rnn/dense_call.js';
 import { denseHelperReady, kernelThreads, runDenseOnHelper } from './rnn/parallel.js';
 
 /** Rows of the calling thread when split: it also copies the helper's rows out and its results in. */
@@ -175,4 +175,38 @@ export function fusedDenseProduct(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | 
   if (kern === null) return null;
   const f = product(kern, bias !== null, softmax);
   return bias === null ? f(x, w) : f(x, w, bias);
+}
+
+/**
+ * The class of each row of `x W (+ bias)`, x [n, k] and W [k, m] (float32):
+ * the index of the row's largest logit (tf.argMax's rule), as an int32
+ * tensor [n], without the [n, m] logits ever leaving the kernel (split over
+ * two threads when large enough, each thread answering with its rows'
+ * classes). Also with one thread, where the kernel loads (Node); null where
+ * it does not apply (not the wasm backend, no kernel, other shapes or
+ * dtypes, a product too small to pay): the caller then takes tfjs's ops.
+ */
+export function fusedDenseClasses(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | null): tf.Tensor | null {
+  if (tf.getBackend() !== 'wasm' || !isF32Matrix(x) || !isF32Matrix(w)) return null;
+  const [n, k] = x.shape as [number, number];
+  const m = w.shape[1]!;
+  if (w.shape[0] !== k || n * k * m === 0) return null;
+  if (bias !== null && (bias.rank !== 1 || bias.size !== m || bias.dtype !== 'float32')) return null;
+  const r0 = rowsHere(n, k, m, 1);
+  if (2 * n * k * m < thresholds.kernel && r0 === n) return null;
+  const kern = rnnKernel();
+  if (kern === null) return null;
+  return writeTensor([n], 'int32', (out) => {
+    const q = { rows: r0, k, m, x: f32(x).subarray(0, r0 * k), w: f32(w), bias: bias === null ? null : f32(bias) };
+    const here = () => out.set(denseClassesRows(kern, q));
+    if (r0 === n) {
+      here();
+      return;
+    }
+    const reply = runDenseOnHelper(() => {
+      const request: DenseClassesRequest = { op: 'denseClasses', rows: n - r0, k, m, x: f32(x).subarray(r0 * k, n * k), w: q.w, bias: q.bias };
+      return { request };
+    }, here);
+    out.set(reply.classes, r0);
+  });
 }

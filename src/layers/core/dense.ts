@@ -8,7 +8,7 @@ import type { InitializerSpec } from '../../engine/initializers.js';
 import { activationName, getActivation, type ActivationSpec } from '../../ops/activations.js';
 import { MasqueError, formatShape } from '../../errors.js';
 import { matMul } from '../../ops/matmul.js';
-import { fusedDenseProduct } from '../../ops/dense_ops.js';
+import { fusedDenseClasses, fusedDenseProduct } from '../../ops/dense_ops.js';
 
 export interface DenseArgs extends BaseLayerArgs {
   units: number;
@@ -52,12 +52,17 @@ export class Dense extends Layer<CallArgs> {
     if (this.args.useBias) this.bias = this.addWeight('bias', [this.args.units], { initializer: this.args.biasInitializer });
   }
 
-  call(x: tf.Tensor): tf.Tensor {
+  /** x as a matrix [rows, k], k checked against the kernel. */
+  private rows(x: tf.Tensor): tf.Tensor {
     const k = this.kernel.shape[0]!;
     if (x.shape[x.rank - 1] !== k) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `Dense '${this.name}': expected the last input dimension to be ${k}; received input shape ${formatShape(x.shape)}.`);
     }
-    const flat = tf.reshape(x, [x.shape.slice(0, -1).reduce((a, b) => a * b, 1), k]);
+    return tf.reshape(x, [x.shape.slice(0, -1).reduce((a, b) => a * b, 1), k]);
+  }
+
+  call(x: tf.Tensor): tf.Tensor {
+    const flat = this.rows(x);
     const outShape = [...x.shape.slice(0, -1), this.args.units];
     // In the kernel where that pays (two threads for large products), with the bias and a softmax in the same pass.
     const split = fusedDenseProduct(flat, this.kernel, this.bias, this.softmax);
@@ -65,6 +70,24 @@ export class Dense extends Layer<CallArgs> {
     let y = matMul(flat, this.kernel);
     if (this.bias) y = tf.add(y, this.bias);
     return this.act(tf.reshape(y, outShape));
+  }
+
+  /**
+   * With a softmax or no activation, the classes are the argmax of the
+   * logits x W + b: the softmax keeps a row's order, so it is not taken
+   * (where two probabilities round to the same float32, the larger logit
+   * wins rather than the first column). In the kernel (Node's wasm
+   * backend), the logits never leave it. Other activations: null (the
+   * argmax of the output).
+   */
+  override callClasses(x: tf.Tensor): tf.Tensor | null {
+    const a = this.args.activation;
+    const linear = typeof a !== 'function' && activationName(a) === 'linear';
+    if (!this.softmax && !linear) return null;
+    if (x.rank < 2) return null;
+    const flat = this.rows(x);
+    const classes = fusedDenseClasses(flat, this.kernel, this.bias) ?? tf.argMax(this.bias ? tf.add(matMul(flat, this.kernel), this.bias) : matMul(flat, this.kernel), -1);
+    return tf.reshape(classes, x.shape.slice(0, -1));
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[], args: SpecArgs<CallArgs>): TensorSpec {

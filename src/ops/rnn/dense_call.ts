@@ -5,6 +5,7 @@
  * between them (the rows of a Dense input are independent).
  *
  *   forward:   Y = act(X W + b)                  X [r, k], W [k, m], act linear or softmax
+ *   classes:   argmax of each row of X W + b     (no softmax: it keeps a row's order)
  *   backward:  G = dY (linear) or Y * (dY - rowsum(dY * Y)) (softmax)
  *              dX = G W^T,  dW = X^T G,  db = colsum(G)
  *
@@ -39,9 +40,15 @@ export interface DenseBackwardRequest {
   y: Float32Array | null;
 }
 
-export type DenseRequest = DenseForwardRequest | DenseBackwardRequest;
+/** The classes (argmax of the logits) of a block of rows. */
+export type DenseClassesRequest = Omit<DenseForwardRequest, 'op' | 'softmax'> & { op: 'denseClasses' };
 
-export type DenseReply = { op: 'denseForward'; y: Float32Array } | { op: 'denseBackward'; dx: Float32Array; dw: Float32Array; db: Float32Array };
+export type DenseRequest = DenseForwardRequest | DenseBackwardRequest | DenseClassesRequest;
+
+export type DenseReply =
+  | { op: 'denseForward'; y: Float32Array }
+  | { op: 'denseClasses'; classes: Int32Array }
+  | { op: 'denseBackward'; dx: Float32Array; dw: Float32Array; db: Float32Array };
 
 const up4 = (n: number) => (n + 3) & ~3;
 
@@ -67,12 +74,12 @@ export function padRows(src: Float32Array, rows: number, width: number, dst: Flo
 }
 
 /**
- * The block's outputs Y [rows, m] written to `out` (length rows * m) and
- * returned; without `out`, where m is a multiple of 4, returned as a view
- * of kernel memory (valid until the kernel's next call), else in this
- * thread's scratch.
+ * The block's logits X W + b (the softmax taken over them when
+ * `q.softmax`) in kernel memory: rows of `mp` floats (m rounded up to 4,
+ * the lanes past m zero) from float `y0` of `f32`, the kernel's memory, and
+ * the byte offset `free` of the arena's first byte after them.
  */
-export function denseForwardRows(kern: RnnKernel, q: Omit<DenseForwardRequest, 'op'>, out?: Float32Array): Float32Array {
+function denseProduct(kern: RnnKernel, q: Omit<DenseForwardRequest, 'op'>, extraBytes = 0): { f32: Float32Array; y0: number; mp: number; extra: number } {
   const { rows, k, m } = q;
   const mp = up4(m);
   const a = new KernelArena(kern);
@@ -80,6 +87,7 @@ export function denseForwardRows(kern: RnnKernel, q: Omit<DenseForwardRequest, '
   const xAt = a.take(rows * k * F);
   const wAt = a.take(k * mp * F);
   const yAt = a.take(rows * mp * F);
+  const extra = extraBytes > 0 ? a.take(extraBytes) : 0;
   const { f32 } = a.commit();
   f32.set(q.x.subarray(0, rows * k), xAt / F);
   padRows(q.w, k, m, f32, wAt / F, mp);
@@ -93,10 +101,34 @@ export function denseForwardRows(kern: RnnKernel, q: Omit<DenseForwardRequest, '
   }
   kern.gemm(xAt, k, 1, wAt, mp, yAt, mp, rows, k, mp, q.bias !== null ? 1 : 0);
   if (q.softmax) kern.softmaxRows(yAt, mp, rows, m);
+  return { f32, y0, mp, extra };
+}
+
+/**
+ * The block's outputs Y [rows, m] written to `out` (length rows * m) and
+ * returned; without `out`, where m is a multiple of 4, returned as a view
+ * of kernel memory (valid until the kernel's next call), else in this
+ * thread's scratch.
+ */
+export function denseForwardRows(kern: RnnKernel, q: Omit<DenseForwardRequest, 'op'>, out?: Float32Array): Float32Array {
+  const { rows, m } = q;
+  const { f32, y0, mp } = denseProduct(kern, q);
   if (out === undefined && mp === m) return f32.subarray(y0, y0 + rows * m);
   const into = out ?? scratchOf(rows * m).subarray(0, rows * m);
   unpadRows(f32, y0, mp, rows, m, into);
   return into;
+}
+
+/**
+ * The class of each of the block's rows: the index of its largest logit in
+ * X W + b (tf.argMax's rule, asm/softmax.ts argmaxRows), as a view of
+ * kernel memory (valid until the kernel's next call). No softmax is taken:
+ * it keeps the order of a row.
+ */
+export function denseClassesRows(kern: RnnKernel, q: Omit<DenseClassesRequest, 'op'>): Int32Array {
+  const { f32, y0, mp, extra } = denseProduct(kern, { ...q, softmax: false }, q.rows * 4);
+  kern.argmaxRows(y0 * 4, mp, q.rows, q.m, extra);
+  return new Int32Array(f32.buffer, extra, q.rows);
 }
 
 /**
@@ -157,6 +189,7 @@ function scratchOf(floats: number): Float32Array {
  */
 export function answerDense(kern: RnnKernel, q: DenseRequest): DenseReply {
   if (q.op === 'denseForward') return { op: 'denseForward', y: denseForwardRows(kern, q) };
+  if (q.op === 'denseClasses') return { op: 'denseClasses', classes: denseClassesRows(kern, q) };
   const { rows, k, m } = q;
   const buf = scratchOf(rows * k + k * m + m);
   const out = { dx: buf.subarray(0, rows * k), dw: buf.subarray(rows * k, rows * k + k * m), db: buf.subarray(rows * k + k * m, rows * k + k * m + m) };

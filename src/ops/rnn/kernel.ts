@@ -20,6 +20,7 @@ export interface RnnKernel {
   applyActivation(id: number, x: number, out: number, n: number): void;
   softmaxRows(c: number, ldc: number, n: number, m: number): void;
   denseGradRows(g: number, y: number, ld: number, n: number, db: number): void;
+  argmaxRows(c: number, ldc: number, n: number, m: number, out: number): void;
   heapBase(): number;
 }
 

@@ -12,7 +12,7 @@ import { kernelBackward, kernelForward, type SavedActivations } from './kernel_c
 import type { HelperRequest, HelperReply, HelperSettings } from './parallel.js';
 import { savedPool } from './buffer_pool.js';
 import { helperSettings, serveRequests } from '../../runtime/worker_pool.js';
-import { answerDense } from './dense_call.js';
+import { answerDense, type DenseReply, type DenseRequest } from './dense_call.js';
 
 // The same kernel build as the calling thread's (before this thread loads it;
 // without settings, the default rule).
@@ -48,7 +48,7 @@ function hold(id: number, saved: SavedActivations): void {
   }
 }
 
-function answer(m: Exclude<HelperRequest, { op: 'denseForward' | 'denseBackward' }>): Exclude<HelperReply, { op: 'denseForward' | 'denseBackward' }> {
+function answer(m: Exclude<HelperRequest, DenseRequest>): Exclude<HelperReply, DenseReply> {
   const k = kernel();
   if (m.op === 'forward') {
     // The packed result stays in kernel memory: the pool copies the reply into shared memory before the kernel runs again.
@@ -68,6 +68,6 @@ function answer(m: Exclude<HelperRequest, { op: 'denseForward' | 'denseBackward'
 }
 
 serveRequests<HelperRequest, HelperReply>((m) => {
-  if (m.op === 'denseForward' || m.op === 'denseBackward') return answerDense(kernel(), m);
+  if (m.op === 'denseForward' || m.op === 'denseBackward' || m.op === 'denseClasses') return answerDense(kernel(), m);
   return answer(m);
 });
