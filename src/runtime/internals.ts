@@ -186,6 +186,51 @@ export function saveSharingData(save: tf.GradSaveFunc, tensors: tf.Tensor[]): vo
   }
 }
 
+let savesShared = false;
+let copyingSave: ((tensors: tf.Tensor[]) => tf.Tensor[]) | null = null;
+
+/** For tests: runs `fn` with tfjs's own (copying) saves; throws where `shareSavedTensors` did not install Masque's. */
+export function withCopyingSaves<T>(fn: () => T): T {
+  const engine = tf.engine() as unknown as { saveTensorsForBackwardMode: (tensors: tf.Tensor[]) => tf.Tensor[] };
+  if (copyingSave === null) throw new Error('withCopyingSaves: the engine does not save through Masque');
+  const own = engine.saveTensorsForBackwardMode;
+  engine.saveTensorsForBackwardMode = copyingSave;
+  try {
+    return fn();
+  } finally {
+    engine.saveTensorsForBackwardMode = own;
+  }
+}
+
+/**
+ * Makes the tensors that tfjs's own kernels save for the backward pass
+ * share their data on the wasm backend, as `saveSharingData` does for
+ * Masque's ops: the engine keeps a clone of each input or output that a
+ * kernel's gradient reads (`saveTensorsForBackwardMode`), and the wasm
+ * backend's clone copies the data (a transformer tagger's training step
+ * copied about 3 MB this way). Safe for the same reason: nothing writes a
+ * tensor's data in place without checking its reference count first. Once,
+ * when the runtime loads; other backends are untouched (their clones share
+ * already).
+ */
+export function shareSavedTensors(): void {
+  if (savesShared) return;
+  const engine = tf.engine() as unknown as { saveTensorsForBackwardMode?: (tensors: tf.Tensor[]) => tf.Tensor[] };
+  const original = engine.saveTensorsForBackwardMode;
+  if (typeof original !== 'function') return;
+  savesShared = true;
+  copyingSave = original;
+  engine.saveTensorsForBackwardMode = function (this: unknown, tensors: tf.Tensor[]): tf.Tensor[] {
+    if (tf.getBackend() !== 'wasm' || identityShares || !installSharingIdentity()) return original.call(this, tensors);
+    identityShares = true;
+    try {
+      return original.call(this, tensors);
+    } finally {
+      identityShares = false;
+    }
+  };
+}
+
 /**
  * Registers a kernel for the wasm backend that reads its inputs and writes
  * its output in the backend's heap, unless one is registered already.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from './tfjs.js';
-import { saveSharingData, wasmRefCount } from './internals.js';
+import { saveSharingData, wasmRefCount, withCopyingSaves } from './internals.js';
 
 /** x * w with a gradient that reads what it saved through saveSharingData; `seen` records the saved tensors' ref counts. */
 function product(seen: number[]) {
@@ -51,4 +51,30 @@ test('tf.clone outside saveSharingData still copies on wasm (the Identity kernel
   assert.equal(wasmRefCount(c), 1);
   assert.notEqual(c.dataId, x.dataId);
   tf.dispose([x, c]);
+});
+
+test("tfjs's own kernels save their tensors for the backward pass without copying them on wasm (shareSavedTensors); gradients unchanged", () => {
+  const a = tf.randomNormal([16, 24], 0, 1, 'float32', 1);
+  const w = tf.variable(tf.randomNormal([24, 8], 0, 1, 'float32', 2));
+  /** Data buffers the forward pass holds under the tape (its outputs and what its kernels saved), and the gradient. */
+  const run = () => {
+    let held = 0;
+    const before = tf.memory().numDataBuffers;
+    const { value, grads } = tf.variableGrads(() => {
+      const y = tf.sum(tf.relu(tf.matMul(a, w))) as tf.Scalar;
+      held = tf.memory().numDataBuffers - before;
+      return y;
+    }, [w]);
+    const g = Array.from(grads[w.name]!.dataSync());
+    tf.dispose([value, grads[w.name]!]);
+    return { held, g };
+  };
+  const shared = run();
+  const copied = withCopyingSaves(run);
+  // The three outputs; with copies also MatMul's a and w, Relu's input and Sum's input (for its shape).
+  assert.equal(shared.held, 3, `held ${shared.held} buffers`);
+  assert.equal(copied.held, 7, `held ${copied.held} buffers with copies`);
+  assert.deepEqual(shared.g, copied.g);
+  assert.equal(wasmRefCount(a), 1, 'the saved tensors were freed after the backward pass');
+  tf.dispose([a, w]);
 });

@@ -2,18 +2,20 @@
  * The tensor engine: TensorFlow.js core with the wasm backend (SIMD) as the
  * default in Node and the cpu backend as fallback. Importing this module
  * registers tfjs's kernels, gradients and chained ops, and Masque's own
- * kernels (runtime/kernels.ts); it does not pick or initialise a backend
- * until `ready()` or the first op.
+ * kernels (runtime/kernels.ts), and makes the tensors that tfjs's kernels
+ * save for their gradients share their data on wasm (`shareSavedTensors`);
+ * it does not pick or initialise a backend until `ready()` or the first op.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '../generated/tfjs_extras.js';
 import { MasqueError } from '../errors.js';
-import { registeredBackends } from './internals.js';
+import { registeredBackends, shareSavedTensors } from './internals.js';
 import { registerMasqueKernels } from './kernels.js';
 
 registerMasqueKernels();
+shareSavedTensors();
 
 export { tf };
 
