@@ -12,11 +12,18 @@
  * `npm run bench:tagger -- --model transformer` (buildTransformerTagger).
  * `--no-tables`: the LSTM projects every token's input instead of reading it
  * from its projection table (setProjectionTables({ maxBytes: 0 })).
+ * `--compare-argmax N`: N pairs of passes in turns (the order alternating),
+ * `predict` + `tf.argMax` against `predictClasses`, and the median of the
+ * pairs' ratios.
  */
 import { loadavg } from 'node:os';
-import { ready, tf, setKernelThreads, kernelThreads, setProjectionTables } from '../src/index.js';
+import { ready, tf, setKernelThreads, kernelThreads, setProjectionTables, padSequences } from '../src/index.js';
 import { loadTagger } from '../demo/tagger/brown.js';
 import { buildTagger, buildTransformerTagger, inferPass, sortedBatches, INFER_BATCH } from './tagger_masque.js';
+
+function med(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
 
 const argv = process.argv.slice(2);
 const val = (n: string) => {
@@ -38,6 +45,8 @@ const batches = sortedBatches(data.test.ids, INFER_BATCH);
 const tokens = data.counts.testTokens;
 console.log(`# ${kind}: ${tokens} held-out tokens, ${batches.length} batches of ${INFER_BATCH}; kernel threads ${kernelThreads()}; projection tables ${tables ? 'on' : 'off'}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 inferPass(model, data, batches);
+const pairs = val('--compare-argmax');
+if (pairs !== undefined) compareArgmax(pairs);
 const walls: number[] = [], cpus: number[] = [];
 for (let p = 0; p < passes; p++) {
   const r = inferPass(model, data, batches);
@@ -45,7 +54,6 @@ for (let p = 0; p < passes; p++) {
   cpus.push(r.cpuSeconds);
   console.log(`predict pass ${p}: ${r.seconds.toFixed(3)} s wall, ${r.cpuSeconds.toFixed(3)} CPU s, ${Math.round(tokens / r.seconds)} tok/s, checksum ${r.correct}`);
 }
-const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`predict median: ${med(walls).toFixed(3)} s wall (${Math.round(tokens / med(walls))} tok/s), ${med(cpus).toFixed(3)} CPU s; min ${Math.min(...walls).toFixed(3)} s`);
 if (!argv.includes('--no-evaluate')) {
   const order = batches.flat();
@@ -60,5 +68,42 @@ if (!argv.includes('--no-evaluate')) {
     console.log(`evaluate pass ${p}: ${((performance.now() - t0) / 1000).toFixed(3)} s wall, ${((c.user + c.system) / 1e6).toFixed(3)} CPU s, loss ${ev}`);
   }
 }
+/** The held-out pass with predict + tf.argMax (what `inferPass` did before predictClasses): seconds and the correct count. */
+function argmaxPass(): { seconds: number; correct: number } {
+  let correct = 0;
+  const t0 = performance.now();
+  for (const rows of batches) {
+    const seqs = rows.map((i) => data.test.ids[i]!);
+    const x = padSequences(seqs, { maxlen: seqs[0]!.length, padding: 'post' });
+    const y = model.predict(x, { batchSize: INFER_BATCH }) as tf.Tensor;
+    const c = tf.argMax(y, -1);
+    const p = c.dataSync();
+    const t = x.shape[1]!;
+    rows.forEach((i, r) => data.test.labels[i]!.forEach((g, j) => p[r * t + j] === g && correct++));
+    tf.dispose([x, y, c]);
+  }
+  return { seconds: (performance.now() - t0) / 1000, correct };
+}
+
+function compareArgmax(n: number): void {
+  const a: number[] = [], b: number[] = [], ratio: number[] = [];
+  argmaxPass();
+  for (let i = 0; i < n; i++) {
+    let x: { seconds: number; correct: number }, y: { seconds: number; correct: number };
+    if (i % 2 === 0) {
+      x = argmaxPass();
+      y = inferPass(model, data, batches);
+    } else {
+      y = inferPass(model, data, batches);
+      x = argmaxPass();
+    }
+    if (x.correct !== y.correct) throw new Error(`the two passes disagree: ${x.correct} against ${y.correct} correct`);
+    a.push(x.seconds);
+    b.push(y.seconds);
+    ratio.push(y.seconds / x.seconds);
+  }
+  console.log(`predict + tf.argMax median ${med(a).toFixed(3)} s, predictClasses median ${med(b).toFixed(3)} s; paired ratios ${ratio.map((r) => r.toFixed(2)).join(' ')}: median ${med(ratio).toFixed(3)}, ${ratio.filter((r) => r < 1).length} of ${n} below 1`);
+}
+
 console.log(`# load at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}; tensors ${tf.memory().numTensors}`);
 model.dispose();
