@@ -18,6 +18,11 @@
  * kernel, split from MIN_SPLIT_WORK per thread on. Elsewhere (other
  * backends, browsers, `setKernelThreads(1)`, small products)
  * `fusedDenseProduct` returns null and callers take their tfjs ops.
+ *
+ * `fusedDenseClasses` gives the class of each row instead (the argmax of
+ * x W + b, for `predictClasses`): the logits stay in kernel memory and each
+ * thread returns one int32 per row. It also runs with one thread (there is
+ * no gradient, and the softmax and the [n, m] output are saved either way).
  */
 import { tf } from '../runtime/tfjs.js';
 import { saveSharingData } from '../runtime/internals.js';

@@ -76,8 +76,9 @@ export function padRows(src: Float32Array, rows: number, width: number, dst: Flo
 /**
  * The block's logits X W + b (the softmax taken over them when
  * `q.softmax`) in kernel memory: rows of `mp` floats (m rounded up to 4,
- * the lanes past m zero) from float `y0` of `f32`, the kernel's memory, and
- * the byte offset `free` of the arena's first byte after them.
+ * the lanes past m zero) from float `y0` of `f32`, the kernel's memory;
+ * `extra`: the byte offset of `extraBytes` more bytes taken from the same
+ * arena (0 when none were asked for).
  */
 function denseProduct(kern: RnnKernel, q: Omit<DenseForwardRequest, 'op'>, extraBytes = 0): { f32: Float32Array; y0: number; mp: number; extra: number } {
   const { rows, k, m } = q;
