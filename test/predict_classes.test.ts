@@ -7,7 +7,7 @@ import {
   tf, Input, Embedding, Dense, LSTM, Bidirectional, Activation, GlobalAveragePooling1D, Lambda, Model, Sequential, SymbolicTensor, getMask, padSequences, setKernelThreads,
 } from '../src/index.js';
 import { withForcedSplit } from '../src/ops/rnn/parallel.js';
-import { expectCode } from './helpers.js';
+import { expectCode, onWasmAndCpu } from './helpers.js';
 
 const VOCAB = 40;
 const TAGS = 13;
@@ -58,6 +58,20 @@ test('a tagger (Embedding -> BiLSTM -> Dense softmax): int32 classes [batch, ste
   }
   x.dispose();
   model.dispose();
+});
+
+test('on the cpu backend too (tfjs ops on the logits): the argmax of predict, with its mask', async () => {
+  await onWasmAndCpu(() => {
+    const model = tagger();
+    const x = padSequences(sentences, { padding: 'post' });
+    const want = argmaxOfPredict(model, x);
+    const c = model.predictClasses(x, { batchSize: 8 });
+    assert.equal(c.dtype, 'int32');
+    assert.deepEqual(Array.from(c.dataSync()), want.classes, tf.getBackend());
+    assert.deepEqual(Array.from(getMask(c)!.dataSync()), want.mask);
+    tf.dispose([c, x]);
+    model.dispose();
+  });
 });
 
 test('the final Dense computes no softmax, and on the wasm backend its logits stay in the kernel, split over two threads', () => {
