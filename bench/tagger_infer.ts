@@ -17,7 +17,7 @@
  * pairs' ratios.
  */
 import { loadavg } from 'node:os';
-import { ready, tf, setKernelThreads, kernelThreads, setProjectionTables, padSequences } from '../src/index.js';
+import { ready, tf, setKernelThreads, kernelThreads, setProjectionTables } from '../src/index.js';
 import { loadTagger } from '../demo/tagger/brown.js';
 import { buildTagger, buildTransformerTagger, inferPass, sortedBatches, INFER_BATCH } from './tagger_masque.js';
 
@@ -68,21 +68,9 @@ if (!argv.includes('--no-evaluate')) {
     console.log(`evaluate pass ${p}: ${((performance.now() - t0) / 1000).toFixed(3)} s wall, ${((c.user + c.system) / 1e6).toFixed(3)} CPU s, loss ${ev}`);
   }
 }
-/** The held-out pass with predict + tf.argMax (what `inferPass` did before predictClasses): seconds and the correct count. */
+/** The held-out pass with predict + tf.argMax (what `inferPass` did before predictClasses). */
 function argmaxPass(): { seconds: number; correct: number } {
-  let correct = 0;
-  const t0 = performance.now();
-  for (const rows of batches) {
-    const seqs = rows.map((i) => data.test.ids[i]!);
-    const x = padSequences(seqs, { maxlen: seqs[0]!.length, padding: 'post' });
-    const y = model.predict(x, { batchSize: INFER_BATCH }) as tf.Tensor;
-    const c = tf.argMax(y, -1);
-    const p = c.dataSync();
-    const t = x.shape[1]!;
-    rows.forEach((i, r) => data.test.labels[i]!.forEach((g, j) => p[r * t + j] === g && correct++));
-    tf.dispose([x, y, c]);
-  }
-  return { seconds: (performance.now() - t0) / 1000, correct };
+  return inferPass(model, data, batches, (x) => tf.tidy(() => tf.argMax(model.predict(x, { batchSize: INFER_BATCH }) as tf.Tensor, -1)));
 }
 
 function compareArgmax(n: number): void {

@@ -134,15 +134,23 @@ export function sortedBatches(ids: number[][], size: number): number[][] {
   return out;
 }
 
-/** Forward + argmax (`predictClasses`) over the held-out batches; returns the counts and the time. */
-export function inferPass(model: Model, data: TaggerData, batches: number[][]): { correct: number; total: number; seconds: number; cpuSeconds: number } {
+/**
+ * Forward + argmax over the held-out batches (`classesOf` a padded batch:
+ * by default `predictClasses`); returns the counts and the time.
+ */
+export function inferPass(
+  model: Model,
+  data: TaggerData,
+  batches: number[][],
+  classesOf: (x: tf.Tensor) => tf.Tensor = (x) => model.predictClasses(x, { batchSize: INFER_BATCH }),
+): { correct: number; total: number; seconds: number; cpuSeconds: number } {
   let correct = 0, total = 0;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   for (const rows of batches) {
     const seqs = rows.map((i) => data.test.ids[i]!);
     const x = padSequences(seqs, { maxlen: seqs[0]!.length, padding: 'post' });
-    const pred = model.predictClasses(x, { batchSize: INFER_BATCH });
+    const pred = classesOf(x);
     const p = pred.dataSync();
     const t = x.shape[1]!;
     rows.forEach((i, r) => {

@@ -161,6 +161,20 @@ function product(kern: RnnKernel, hasBias: boolean, softmax: boolean): Product {
 }
 
 /**
+ * [n, k, m] for a product the kernel takes here: the wasm backend, x
+ * [n, k] and W [k, m] float32 and none of them empty, the bias null or
+ * float32 [m]; else null.
+ */
+function productDims(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | null): [number, number, number] | null {
+  if (tf.getBackend() !== 'wasm' || !isF32Matrix(x) || !isF32Matrix(w)) return null;
+  const [n, k] = x.shape as [number, number];
+  const m = w.shape[1]!;
+  if (w.shape[0] !== k || n * k * m === 0) return null;
+  if (bias !== null && (bias.rank !== 1 || bias.size !== m || bias.dtype !== 'float32')) return null;
+  return [n, k, m];
+}
+
+/**
  * `x W (+ bias)`, with a softmax over the last axis when `softmax`, for x
  * [n, k] and W [k, m] (float32), in the kernel (split over two threads when
  * large enough); null when that does not apply here (not the wasm backend
@@ -168,11 +182,9 @@ function product(kern: RnnKernel, hasBias: boolean, softmax: boolean): Product {
  * caller then computes it with tfjs ops.
  */
 export function fusedDenseProduct(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | null, softmax: boolean): tf.Tensor | null {
-  if (tf.getBackend() !== 'wasm' || !isF32Matrix(x) || !isF32Matrix(w)) return null;
-  const [n, k] = x.shape as [number, number];
-  const m = w.shape[1]!;
-  if (w.shape[0] !== k || n * k * m === 0) return null;
-  if (bias !== null && (bias.rank !== 1 || bias.size !== m || bias.dtype !== 'float32')) return null;
+  const dims = productDims(x, w, bias);
+  if (dims === null) return null;
+  const [n, k, m] = dims;
   if (kernelThreads() < 2) return null;
   // Small products take tfjs's ops, unless they are split anyway (withForcedSplit).
   if (2 * n * k * m < thresholds.kernel && rowsHere(n, k, m, 1) === n) return null;
@@ -192,11 +204,9 @@ export function fusedDenseProduct(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | 
  * dtypes, a product too small to pay): the caller then takes tfjs's ops.
  */
 export function fusedDenseClasses(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | null): tf.Tensor | null {
-  if (tf.getBackend() !== 'wasm' || !isF32Matrix(x) || !isF32Matrix(w)) return null;
-  const [n, k] = x.shape as [number, number];
-  const m = w.shape[1]!;
-  if (w.shape[0] !== k || n * k * m === 0) return null;
-  if (bias !== null && (bias.rank !== 1 || bias.size !== m || bias.dtype !== 'float32')) return null;
+  const dims = productDims(x, w, bias);
+  if (dims === null) return null;
+  const [n, k, m] = dims;
   const r0 = rowsHere(n, k, m, 1);
   if (2 * n * k * m < thresholds.kernel && r0 === n) return null;
   const kern = rnnKernel();

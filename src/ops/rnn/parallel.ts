@@ -304,13 +304,13 @@ export function parallelBackward(k: RnnKernel, s: KernelSpec, x: KernelInputs, s
   const groups = saved.groups;
   const slotWidth = packedSlots(s) * s.units;
   const dPart = (g: Group) => takeRows(dPacked, g.rows, slotWidth);
-  // Group i's backward pass here: from its activations, or, when its helper
-  // held them, from the forward pass computed again here (the same bits).
-  // The gradients are views of kernel memory unless copied (`own`).
+  // Group i's backward pass here: from this thread's activations (group 0;
+  // the gradients are views of kernel memory unless copied, `own`), or, for
+  // a group whose helper held them, from its forward pass computed again.
   const here = (i: number, own: boolean): KernelGrads => {
     const p = groupInputs(s, x, groups[i]!, saved.xc[i]);
-    const sv = i === 0 ? saved.mine : recomputedSaved(k, { spec: p.spec, x: p.x });
-    const g = kernelBackward(k, p.spec, p.x, sv, dPart(groups[i]!));
+    if (i > 0) return backwardRecomputed(k, { spec: p.spec, x: p.x }, dPart(groups[i]!));
+    const g = kernelBackward(k, p.spec, p.x, saved.mine, dPart(groups[0]!));
     return own ? ownGrads(g) : g;
   };
   let all: KernelGrads[];
@@ -466,6 +466,15 @@ function recomputedSaved(k: RnnKernel, c: KernelCall): SavedActivations {
 }
 
 /**
+ * Call c's backward pass on this thread from its forward pass computed
+ * again (its helper no longer held the activations), the gradients copied
+ * out of kernel memory.
+ */
+function backwardRecomputed(k: RnnKernel, c: KernelCall, dPacked: Float32Array): KernelGrads {
+  return ownGrads(kernelBackward(k, c.spec, c.x, recomputedSaved(k, c), dPacked));
+}
+
+/**
  * Backward passes of calls made by `parallelForwardCalls` (at once when the
  * forward passes were). The gradients are views of kernel or shared memory,
  * valid until the next kernel call: the caller copies them at once.
@@ -490,7 +499,7 @@ export function parallelBackwardCalls(k: RnnKernel, calls: KernelCall[], fwd: Ca
   // A helper no longer held its call's activations: that call's backward pass
   // runs here, after this thread's gradients are copied out of kernel memory.
   const own = ownGrads(mine!);
-  return [own, ...replies.map((r, j) => r.grads ?? ownGrads(kernelBackward(k, calls[j + 1]!.spec, calls[j + 1]!.x, recomputedSaved(k, calls[j + 1]!), dPacked[j + 1]!)))];
+  return [own, ...replies.map((r, j) => r.grads ?? backwardRecomputed(k, calls[j + 1]!, dPacked[j + 1]!))];
 }
 
 /**
