@@ -42,7 +42,7 @@ export { RNNLayer, type RNNArgs, type RNNCallArgs } from './layers/rnn/rnn_base.
 export { RNNCell } from './layers/rnn/rnn_cell.js';
 export { Bidirectional, type BidirectionalArgs, type MergeMode } from './layers/rnn/bidirectional.js';
 export { TimeDistributed, type TimeDistributedArgs } from './layers/rnn/time_distributed.js';
-export { setKernelThreads, kernelThreads } from './ops/rnn/parallel.js';
+export { setKernelThreads, kernelThreads, setKernelSpin } from './ops/rnn/parallel.js';
 export { setRelaxedSimd, relaxedSimd } from './ops/rnn/kernel.js';
 export { setProjectionTables, type ProjectionTableSettings } from './ops/rnn/projection_table.js';
 // recurrent cells (issue 14): RNN(cell), the built-in cells, StackedRNNCells and the base of custom cells

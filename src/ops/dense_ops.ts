@@ -44,17 +44,20 @@ const isF32Matrix = (t: tf.Tensor) => t.rank === 2 && t.dtype === 'float32';
 const MIN_KERNEL_WORK = 2e5;
 
 /**
- * Floating-point work per thread (n k m for a forward product split in
- * two, twice that for its backward pass) below which a product stays on
- * the calling thread. The hand-off costs about 0.1 ms plus the copies of
- * the helper's rows on a quiet machine, but on a busy one the helper waits
- * for a core: measured on the shared 2-core machine (load 5-9,
- * bench/dense_ab.ts and bench/dense_split.ts), splitting the tagger's
- * training products ([32 T, 128] x [128, 132]) did not beat the kernel
- * alone, so only large products split (forward from about 1,800 rows at
- * that shape, backward from about 900).
+ * Work (n k m for a forward product, twice that for its backward pass)
+ * below which a product stays on the calling thread. A hand-off costs
+ * about 25 us plus the copies of the helper's rows while the threads poll
+ * for each other (`setKernelSpin`), 90-130 us when the helper must be woken.
+ * At 3e7 (set when every hand-off woke the helper) the tagger's training
+ * products ([32 T, 128] x [128, 132]) stayed on one thread while the
+ * helper idled; at 8e6 they split (forward from about 470 rows at that
+ * shape, backward from about 240), and a BiLSTM tagger's training step
+ * took 8% less time (median of 8 paired epochs in one process, together
+ * with polling; a transformer block's step, whose products have k = 64,
+ * did not change). 1e6, which splits the transformer's products too,
+ * gained no more on either (scratch A/B runs, 6 pairs each).
  */
-const MIN_SPLIT_WORK = 3e7;
+const MIN_SPLIT_WORK = 8e6;
 
 const thresholds = { kernel: MIN_KERNEL_WORK, split: MIN_SPLIT_WORK };
 

@@ -10,18 +10,30 @@ import { WorkerPool, type Job } from './worker_pool.js';
 import { expectCode } from '../../test/helpers.js';
 
 type Req = { op: 'double'; data: Float32Array } | { op: 'unsendable'; data: Float32Array } | { op: 'throw'; message: string } | { op: 'exit' } | { op: 'hang' };
-type Rep = { data: Float32Array; thread: number; shared: boolean };
+type Rep = { data: Float32Array; thread: number; shared: boolean; sameTask?: boolean };
 
-/** The helper: doubles its array (a view of the caller's shared memory) in place and sends it back, or throws, exits or hangs. */
+/**
+ * The helper: doubles its array (a view of the caller's shared memory) in
+ * place and sends it back, or throws, exits or hangs. \`sameTask\`: whether
+ * the request was served in the same task of the helper's event loop as the
+ * one before it (a microtask queued by that one has not run yet), which is
+ * what a helper polling for its next request does.
+ */
 const HELPER = `
 import { serveRequests } from './worker_pool.ts';
+let queued = false;
 serveRequests((m) => {
+  const sameTask = queued;
+  if (!queued) {
+    queued = true;
+    queueMicrotask(() => (queued = false));
+  }
   if (m.op === 'throw') throw new Error(m.message);
   if (m.op === 'exit') process.exit(3);
   if (m.op === 'hang') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   if (m.op === 'unsendable') return { data: m.data, thread: 0, shared: true, fn: () => 1 };
   for (let i = 0; i < m.data.length; i++) m.data[i] *= 2;
-  return { data: m.data, thread: process.getBuiltinModule('node:worker_threads').threadId, shared: m.data.buffer instanceof SharedArrayBuffer };
+  return { data: m.data, thread: process.getBuiltinModule('node:worker_threads').threadId, shared: m.data.buffer instanceof SharedArrayBuffer, sameTask };
 });
 `;
 
@@ -36,7 +48,7 @@ const source = buildSync({
 }).outputFiles[0]!.text;
 
 function pool(o: { timeoutMs?: number; cores?: number; source?: string | null } = {}): WorkerPool<Req, Rep> {
-  const p = new WorkerPool<Req, Rep>({ name: 'test pool', source: o.source === undefined ? source : o.source, setter: 'setTestThreads', timeoutMs: o.timeoutMs, cores: o.cores ?? 8 });
+  const p = new WorkerPool<Req, Rep>({ name: 'test pool', source: o.source === undefined ? source : o.source, setter: 'setTestThreads', spinSetter: 'setTestSpin', timeoutMs: o.timeoutMs, cores: o.cores ?? 8 });
   p.setThreads(4);
   return p;
 }
@@ -174,4 +186,43 @@ test('the thread count: capped at the cores unless asked, 1 without a helper pro
   expectCode(() => p.setThreads(0), 'INVALID_ARGUMENT', 'setTestThreads', 'integer >= 1', '0');
   expectCode(() => p.setThreads(2.5), 'INVALID_ARGUMENT', '2.5');
   expectCode(() => p.run([doubleJob([1])], () => {}), 'BACKEND_UNAVAILABLE', 'ready()');
+});
+
+/** Blocks this thread for `ms` (the helper's poll runs out meanwhile). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+test('polling: a helper that answered takes the requests that follow within the spin time from its queue, in the same task; after a pause, and with spin 0, each comes through its event loop', () => {
+  const p = pool();
+  assert.ok(p.ready(1));
+  assert.equal(p.spin(), 1, 'the default: 1 ms');
+  const calls = (n: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const [r] = p.run([doubleJob([i, -i])], () => {});
+      assert.deepEqual(Array.from(r!.data), [2 * i, -2 * i]);
+      return r!.sameTask;
+    });
+  // A long poll, so that a slow machine cannot outlast it between two calls.
+  assert.equal(p.setSpin(100), 100);
+  calls(1);
+  const polled = calls(20);
+  assert.ok(polled.filter((s) => s === true).length >= 18, `requests taken while the helper polled: ${polled.join(' ')}`);
+  // The poll runs out: the helper goes back to its event loop, and the next request wakes it there.
+  sleep(250);
+  assert.deepEqual(calls(1), [false]);
+  assert.equal(p.setSpin(0), 0);
+  sleep(250);
+  assert.deepEqual(calls(20), Array(20).fill(false), 'spin 0: the helper never polls');
+  assert.equal(p.setSpin(), 1, 'no argument: the default again');
+  p.setThreads(1);
+});
+
+test('the spin time is checked: a number of milliseconds from 0 to 100', () => {
+  const p = pool();
+  for (const bad of [-1, 101, Number.NaN, Infinity, '1' as unknown as number, null as unknown as number]) {
+    expectCode(() => p.setSpin(bad), 'INVALID_ARGUMENT', 'setTestSpin', 'from 0 to 100');
+  }
+  assert.equal(p.spin(), 1, 'a refused setting changes nothing');
+  assert.equal(p.setSpin(0.25), 0.25);
 });

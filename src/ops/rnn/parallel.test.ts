@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { tf } from '../../runtime/tfjs.js';
 import { rnnSequence, rnnSequences, type RnnCellKind, type RnnSequenceArgs } from './index.js';
-import { kernelThreads, recomputedSavedCalls, setKernelThreads, splitKernelCalls, withForcedSplit } from './parallel.js';
+import { kernelThreads, recomputedSavedCalls, setKernelSpin, setKernelThreads, splitKernelCalls, withForcedSplit } from './parallel.js';
 import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from '../../../test/rnn_args.js';
 import { expectCode } from '../../../test/helpers.js';
 
@@ -82,6 +82,25 @@ test('setKernelThreads takes an integer >= 1, caps it at the machine\'s cores an
     assert.equal(setKernelThreads(), Math.min(4, cores));
   } finally {
     setKernelThreads();
+  }
+});
+
+test('setKernelSpin takes milliseconds from 0 to 100 (default 1); split calls give the same results whether the threads poll for each other or sleep', () => {
+  for (const bad of [-0.5, 101, Number.NaN, '2' as unknown as number]) expectCode(() => setKernelSpin(bad), 'INVALID_ARGUMENT', 'setKernelSpin', 'from 0 to 100');
+  assert.equal(setKernelSpin(), 1);
+  const a = randomRnnArgs({ kind: 'gru', b: 6, t: 5, f: 3, u: 4, layout: 'pre', seed: 41, nonZeroInitial: true, withBias: true });
+  const args = { ...a, returnSequences: true, goBackwards: false, zeroOutputForMask: false };
+  try {
+    const polling = withThreads(2, () => run(args, 5));
+    assert.equal(setKernelSpin(0), 0);
+    const sleeping = withThreads(2, () => run(args, 5));
+    assert.equal(setKernelSpin(5), 5);
+    const longer = withThreads(2, () => run(args, 5));
+    sleeping.forEach((v, i) => assert.deepEqual(v, polling[i], `value ${i}`));
+    longer.forEach((v, i) => assert.deepEqual(v, polling[i], `value ${i}`));
+  } finally {
+    setKernelSpin();
+    disposeArgs(a);
   }
 });
 
