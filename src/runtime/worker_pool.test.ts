@@ -218,6 +218,38 @@ test('polling: a helper that answered takes the requests that follow within the 
   p.setThreads(1);
 });
 
+test('nudge: a sleeping helper woken ahead of a request is polling when it comes; at most one nudge per helper per spin time, none with spin 0', () => {
+  const p = pool();
+  assert.ok(p.ready(2));
+  assert.equal(p.setSpin(100), 100);
+  const call = () => {
+    const r = p.run([doubleJob([1, 2]), doubleJob([3, 4])], () => {});
+    assert.deepEqual(r.map((x) => Array.from(x.data)), [[2, 4], [6, 8]]);
+  };
+  call();
+  sleep(250); // the helpers' polls run out: they sleep in their event loops
+  let before = p.polledRequests();
+  call();
+  assert.equal(p.polledRequests() - before, 0, 'without a nudge the requests wake the helpers');
+  sleep(250);
+  assert.equal(p.nudge(), 2, 'each sleeping helper is nudged');
+  assert.equal(p.nudge(), 0, 'not again within the spin time');
+  before = p.polledRequests();
+  call();
+  assert.equal(p.polledRequests() - before, 2, 'the nudged helpers took the requests while polling');
+  sleep(250);
+  // A nudge that finds no request leaves nothing behind: the next request is answered as usual.
+  assert.equal(p.nudge(), 2);
+  sleep(250);
+  call();
+  assert.equal(p.setSpin(0), 0);
+  sleep(250);
+  assert.equal(p.nudge(), 0, 'spin 0: nothing to wake the helpers for');
+  call();
+  p.setSpin();
+  p.setThreads(1);
+});
+
 test('the spin time is checked: a number of milliseconds from 0 to 100', () => {
   const p = pool();
   for (const bad of [-1, 101, Number.NaN, Infinity, '1' as unknown as number, null as unknown as number]) {

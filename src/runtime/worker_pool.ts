@@ -28,6 +28,9 @@
  * up to `spinMs` of a core after each hand-off that would otherwise idle;
  * `setSpin(0)` turns it off. (The caller stores each request's number in
  * the shared flag after posting it; that is what a polling helper reads.)
+ * A caller that knows a call is coming can `nudge` the helpers first: a
+ * small message that they do not answer, which wakes them to poll while the
+ * caller gets the call ready.
  *
  * Failures: a helper whose handler throws sends an error reply, and `run`
  * raises BACKEND_UNAVAILABLE with its message. A helper that cannot start,
@@ -49,6 +52,13 @@ interface Envelope {
   arena?: SharedArrayBuffer;
   keep?: boolean;
 }
+
+/** A message that only wakes a helper, to poll for its next request (`WorkerPool.nudge`); it is not answered. */
+interface Nudge {
+  nudge: true;
+}
+
+const isNudge = (m: unknown): m is Nudge => (m as Nudge).nudge === true;
 
 /** A helper's answer to the request numbered `seq` (its arrays packed into the helper's shared buffer, `arena` when that is new). */
 type Answer<Rep> = { seq: number; ok: true; reply: Rep; arena?: SharedArrayBuffer } | { seq: number; ok: false; message: string };
@@ -96,13 +106,15 @@ interface WorkerThreads {
  * The flag a helper and the caller share: [ANSWERED] holds the number of
  * the last request the helper answered; [DEAD] becomes 1 when the helper's
  * thread exits; [POSTED] the number of the last request posted to it;
- * [SPIN_US] how long it polls for the next request after an answer, in us.
+ * [SPIN_US] how long it polls for the next request after an answer, in us;
+ * [POLLED] how many requests it found while polling (`polledRequests`).
  */
 const ANSWERED = 0;
 const DEAD = 1;
 const POSTED = 2;
 const SPIN_US = 3;
-const FLAG_SLOTS = 4;
+const POLLED = 4;
+const FLAG_SLOTS = 5;
 
 /** The longest `spinMs` accepted (a poll longer than this is a busy loop, not a wait). */
 const MAX_SPIN_MS = 100;
@@ -132,6 +144,8 @@ interface Helper {
   out: ExchangeBuffer;
   /** The helper's shared buffer that its replies are packed into (null until it sends one). */
   replies: SharedArrayBuffer | null;
+  /** When it was last nudged (performance.now()). */
+  nudged: number;
 }
 
 /** A Node built-in module, or null (browsers; Node < 20.16 has no process.getBuiltinModule). */
@@ -190,6 +204,32 @@ export class WorkerPool<Req, Rep> {
   /** How long each thread polls for the other before it sleeps, in ms. */
   spin(): number {
     return this.spinMs;
+  }
+
+  /** How many requests the running helpers found while polling for them (the rest woke them). */
+  polledRequests(): number {
+    return this.helpers.reduce((n, h) => n + Atomics.load(h.flag, POLLED), 0);
+  }
+
+  /**
+   * Wakes the running helpers ahead of a call that will need them, so that
+   * each is polling when the request comes instead of waking then (the
+   * caller has work of its own to do first). Posts one small message per
+   * helper, which it does not answer; at most one per helper per spin time,
+   * and none with spin 0. Returns how many were posted.
+   */
+  nudge(): number {
+    if (!(this.spinMs > 0)) return 0;
+    const now = performance.now();
+    let sent = 0;
+    for (const h of this.helpers) {
+      if (now - h.nudged < this.spinMs) continue;
+      Atomics.store(h.flag, SPIN_US, Math.round(this.spinMs * 1000));
+      h.port.postMessage({ nudge: true } satisfies Nudge);
+      h.nudged = now;
+      sent++;
+    }
+    return sent;
   }
 
   /**
@@ -272,7 +312,7 @@ export class WorkerPool<Req, Rep> {
     worker.on('exit', fail('exited'));
     worker.unref();
     port1.unref();
-    this.helpers.push({ worker, port: port1, flag, seq: 0, out: new ExchangeBuffer(), replies: null });
+    this.helpers.push({ worker, port: port1, flag, seq: 0, out: new ExchangeBuffer(), replies: null, nudged: -Infinity });
   }
 
   private stopAll(): void {
@@ -306,6 +346,8 @@ export class WorkerPool<Req, Rep> {
       Atomics.store(h.flag, SPIN_US, Math.round(this.spinMs * 1000));
       // After the message is in the helper's queue: a polling helper takes it when it sees this.
       Atomics.store(h.flag, POSTED, h.seq);
+      // It polls for spinMs after answering: a nudge before then would only make it poll again.
+      h.nudged = performance.now();
       return h;
     });
     let failure: unknown = null;
@@ -421,18 +463,20 @@ export function serveRequests<Req, Rep>(handle: (request: Req) => Rep): void {
     Atomics.notify(flag, ANSWERED);
   };
   port.on('message', (m) => {
-    serve(m as Envelope);
+    if (!isNudge(m)) serve(m as Envelope);
     // Requests that come within the spin time are taken from the queue here,
     // each answer starting the time again; then back to the event loop.
     // (The caller stores POSTED just after posting: for that moment a request
-    // may look pending that this thread has answered; `misses` bounds that.)
+    // may look pending that this thread has answered; `misses` bounds that.
+    // A nudge still queued is taken and dropped on the way.)
     const spinMs = Atomics.load(flag, SPIN_US) / 1000;
     const pending = () => Atomics.load(flag, POSTED) !== Atomics.load(flag, ANSWERED);
     for (let misses = 0; spinMs > 0 && misses < 1000 && pollFor(spinMs, pending); ) {
       const got = wt.receiveMessageOnPort(port);
       if (got === undefined) misses++;
-      else {
+      else if (!isNudge(got.message)) {
         misses = 0;
+        Atomics.add(flag, POLLED, 1);
         serve(got.message as Envelope);
       }
     }

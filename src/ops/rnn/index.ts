@@ -11,6 +11,7 @@ import { checkRnnArgs, type RnnSequenceArgs, type RnnSequenceResult } from './ty
 import { rnnReference } from './reference.js';
 import { fusedUnsupportedReason, rnnFused, rnnFusedConcatReversed, rnnFusedMany } from './fused.js';
 import { concatReversed } from '../sequence_ops.js';
+import { expectConcurrentCalls } from './parallel.js';
 
 export type { RnnCellKind, RnnSequenceArgs, RnnSequenceResult } from './types.js';
 export { rnnReference } from './reference.js';
@@ -43,6 +44,15 @@ export function rnnSequence(a: RnnSequenceArgs): RnnSequenceResult {
   });
 }
 
+/** Wakes the kernel's helper threads ahead of recurrences that will run at once on them (`expectConcurrentCalls`), from the first one's shapes (every token counted as valid). */
+function wakeHelpersFor(list: RnnSequenceArgs[]): void {
+  const [a] = list;
+  if (a === undefined || a.inputs.rank !== 3 || a.recurrentKernel.rank !== 2) return;
+  const [b, t, f] = a.inputs.shape as [number, number, number];
+  const [u, gu] = a.recurrentKernel.shape as [number, number];
+  expectConcurrentCalls(list.length, 2 * b * t * gu * (f + u));
+}
+
 /**
  * Runs several independent recurrences over the same inputs' batch (the two
  * directions of a Bidirectional layer); the same results as `rnnSequence`
@@ -51,6 +61,7 @@ export function rnnSequence(a: RnnSequenceArgs): RnnSequenceResult {
  * and backward).
  */
 export function rnnSequences(list: RnnSequenceArgs[]): RnnSequenceResult[] {
+  wakeHelpersFor(list);
   return tf.tidy(() => {
     const checked = list.map((a) => {
       const impl = a.implementation ?? 'auto';
@@ -70,6 +81,7 @@ export function rnnSequences(list: RnnSequenceArgs[]): RnnSequenceResult[] {
  * output. Returns the merged output and each recurrence's final states.
  */
 export function rnnSequencesConcatReversed(list: [RnnSequenceArgs, RnnSequenceArgs]): { output: tf.Tensor; states: tf.Tensor[][] } {
+  wakeHelpersFor(list);
   return tf.tidy(() => {
     const checked = list.map((a) => ((a.implementation ?? 'auto') === 'reference' ? null : checkRnnArgs(a)));
     if (checked.every((p) => p !== null && fusedUnsupportedReason(p) === null)) {

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { tf } from '../../runtime/tfjs.js';
-import { rnnSequence, rnnSequences, type RnnCellKind, type RnnSequenceArgs } from './index.js';
-import { kernelThreads, recomputedSavedCalls, setKernelSpin, setKernelThreads, splitKernelCalls, withForcedSplit } from './parallel.js';
+import { rnnSequence, rnnSequences, rnnSequencesConcatReversed, type RnnCellKind, type RnnSequenceArgs } from './index.js';
+import { kernelThreads, polledKernelRequests, recomputedSavedCalls, setKernelSpin, setKernelThreads, splitKernelCalls, withForcedSplit } from './parallel.js';
 import { disposeArgs, mismatch, prng, randn, randomRnnArgs, type MaskLayout } from '../../../test/rnn_args.js';
 import { expectCode } from '../../../test/helpers.js';
 
@@ -101,6 +101,34 @@ test('setKernelSpin takes milliseconds from 0 to 100 (default 1); split calls gi
   } finally {
     setKernelSpin();
     disposeArgs(a);
+  }
+});
+
+test('a Bidirectional layer\'s two directions wake the sleeping helper before they are prepared, so that it is polling when their request comes (rnnSequences and rnnSequencesConcatReversed)', () => {
+  const fa = randomRnnArgs({ kind: 'lstm', b: 4, t: 6, f: 3, u: 4, layout: 'post', seed: 51, nonZeroInitial: false, withBias: true });
+  const ba = randomRnnArgs({ kind: 'lstm', b: 4, t: 6, f: 3, u: 4, layout: 'post', seed: 52, nonZeroInitial: false, withBias: true });
+  const both: [RnnSequenceArgs, RnnSequenceArgs] = [
+    { ...fa, returnSequences: true, goBackwards: false, zeroOutputForMask: false },
+    { ...ba, mask: fa.mask, returnSequences: true, goBackwards: true, zeroOutputForMask: false },
+  ];
+  const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  try {
+    setKernelSpin(50);
+    withThreads(2, () => {
+      tf.dispose(rnnSequences(both).flatMap((r) => [r.output, ...r.states])); // the helper starts
+      for (const run of [() => tf.dispose(rnnSequences(both).flatMap((r) => [r.output, ...r.states])), () => tf.dispose(rnnSequencesConcatReversed(both).output)]) {
+        sleep(150); // the helper's poll runs out
+        const polled = polledKernelRequests();
+        const split = splitKernelCalls();
+        run();
+        assert.equal(splitKernelCalls() - split, 1, 'the two directions ran at once');
+        assert.equal(polledKernelRequests() - polled, 1, 'the helper was polling when the request came');
+      }
+    });
+  } finally {
+    setKernelSpin();
+    disposeArgs(fa);
+    disposeArgs(ba);
   }
 });
 

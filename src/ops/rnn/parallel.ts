@@ -85,6 +85,23 @@ export function setKernelSpin(ms?: number): number {
   return pool.setSpin(ms);
 }
 
+/**
+ * Called where independent recurrences with about `work` floating-point
+ * operations each are about to be prepared (a Bidirectional layer's two
+ * directions): when they will run on the helper threads, wakes the running
+ * helpers now, so that they poll for the request while this thread gets
+ * the calls ready (about 0.2 ms) instead of waking when it comes.
+ */
+export function expectConcurrentCalls(count: number, work: number): void {
+  if (count < 2 || pool.threads() < count || pool.running() < count - 1 || work < minWorkPerThread) return;
+  pool.nudge();
+}
+
+/** For tests: how many requests the kernel's helpers found while polling for them (the rest woke them). */
+export function polledKernelRequests(): number {
+  return pool.polledRequests();
+}
+
 /** The number of threads a recurrent call may use here (1 when helpers are unavailable). */
 export function kernelThreads(): number {
   return pool.threads();
