@@ -46,8 +46,9 @@ export function rnnSequence(a: RnnSequenceArgs): RnnSequenceResult {
 
 /** Wakes the kernel's helper threads ahead of recurrences that will run at once on them (`expectConcurrentCalls`), from the first one's shapes (every token counted as valid). */
 function wakeHelpersFor(list: RnnSequenceArgs[]): void {
-  const [a] = list;
-  if (a === undefined || a.inputs.rank !== 3 || a.recurrentKernel.rank !== 2) return;
+  // Before the arguments are checked: anything unexpected just skips the wake-up (checkRnnArgs reports it).
+  const a = Array.isArray(list) ? list[0] : undefined;
+  if (a?.inputs?.rank !== 3 || a.recurrentKernel?.rank !== 2) return;
   const [b, t, f] = a.inputs.shape as [number, number, number];
   const [u, gu] = a.recurrentKernel.shape as [number, number];
   expectConcurrentCalls(list.length, 2 * b * t * gu * (f + u));
