@@ -11,7 +11,7 @@ import { checkRnnArgs, type RnnSequenceArgs, type RnnSequenceResult } from './ty
 import { rnnReference } from './reference.js';
 import { fusedUnsupportedReason, rnnFused, rnnFusedConcatReversed, rnnFusedMany } from './fused.js';
 import { concatReversed } from '../sequence_ops.js';
-import { expectConcurrentCalls } from './parallel.js';
+import { expectConcurrentCalls, recurrenceWork } from './parallel.js';
 
 export type { RnnCellKind, RnnSequenceArgs, RnnSequenceResult } from './types.js';
 export { rnnReference } from './reference.js';
@@ -51,7 +51,7 @@ function wakeHelpersFor(list: RnnSequenceArgs[]): void {
   if (a?.inputs?.rank !== 3 || a.recurrentKernel?.rank !== 2) return;
   const [b, t, f] = a.inputs.shape as [number, number, number];
   const [u, gu] = a.recurrentKernel.shape as [number, number];
-  expectConcurrentCalls(list.length, 2 * b * t * gu * (f + u));
+  expectConcurrentCalls(list.length, recurrenceWork(b * t, gu, f, u));
 }
 
 /**

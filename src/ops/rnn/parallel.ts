@@ -93,8 +93,17 @@ export function setKernelSpin(ms?: number): number {
  * the calls ready (about 0.2 ms) instead of waking when it comes.
  */
 export function expectConcurrentCalls(count: number, work: number): void {
-  if (count < 2 || pool.threads() < count || pool.running() < count - 1 || work < minWorkPerThread) return;
-  pool.nudge();
+  if (worthConcurrent(count, [work]) && pool.running() >= count - 1) pool.nudge();
+}
+
+/** Floating-point work of a recurrence over `tokens` tokens: about 2 G U (F + U) per token. */
+export function recurrenceWork(tokens: number, gateUnits: number, features: number, units: number): number {
+  return 2 * tokens * gateUnits * (features + units);
+}
+
+/** Whether `count` independent calls with these amounts of work would run at once (a thread each, each worth a hand-off). */
+function worthConcurrent(count: number, works: number[]): boolean {
+  return count >= 2 && pool.threads() >= count && works.every((w) => w >= minWorkPerThread);
 }
 
 /** For tests: how many requests the kernel's helpers found while polling for them (the rest woke them). */
@@ -219,7 +228,7 @@ export type ParallelSaved = { groups: null; saved: SavedActivations } | { groups
 function groupCount(s: KernelSpec): number {
   const threads = pool.threads();
   if (threads < 2) return 1;
-  const work = 2 * s.plan.n * s.gates * s.units * (s.features + s.units);
+  const work = recurrenceWork(s.plan.n, s.gates * s.units, s.features, s.units);
   const count = Math.max(1, Math.min(threads, s.plan.batch, Math.floor(work / minWorkPerThread)));
   if (count < 2) return 1;
   return pool.ready(count - 1) ? count : 1;
@@ -433,10 +442,8 @@ export interface CallsForward {
 
 /** Whether independent calls run at once here: threads for all of them, and enough work in each to pay for a hand-off. */
 function concurrentCalls(calls: KernelCall[]): boolean {
-  if (calls.length < 2 || pool.threads() < calls.length) return false;
-  const work = (s: KernelSpec) => 2 * s.plan.n * s.gates * s.units * (s.features + s.units);
-  if (!calls.every((c) => work(c.spec) >= minWorkPerThread)) return false;
-  return pool.ready(calls.length - 1);
+  const works = calls.map(({ spec: s }) => recurrenceWork(s.plan.n, s.gates * s.units, s.features, s.units));
+  return worthConcurrent(calls.length, works) && pool.ready(calls.length - 1);
 }
 
 /**
