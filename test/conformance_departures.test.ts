@@ -38,7 +38,14 @@ function keeping(like: tf.Tensor, a: CaseArray): tf.Tensor {
 test('the repro cases of departures 7 and 8 pass through the runner, routed to their departures', async () => {
   const results = await runConformance(join(fixtures, 'keras-3.15.1-fuzz-repro'));
   console.log(results.map((r) => `${r.status} ${r.name} ${r.message}`).join('\n'));
-  for (const [name, id] of [['repro_unroll_zero_output_for_mask', 'unroll-zero-output-for-mask'], ['repro_layernorm_low_variance', 'layernorm-variance']] as const) {
+  for (const [name, id] of [
+    ['repro_unroll_zero_output_for_mask', 'unroll-zero-output-for-mask'],
+    ['repro_layernorm_low_variance', 'layernorm-variance'],
+    // A multi-axis LayerNormalization on a row of two adjacent float32 values: x - mean is a fraction of an ulp.
+    ['repro_layernorm_multi_axis_constant_row', 'layernorm-variance'],
+    // Masking(0.0) after departure 7's zeros: the model's output mask differs from Keras's by that departure.
+    ['repro_unroll_zero_output_then_masking', 'unroll-zero-output-for-mask'],
+  ] as const) {
     assert.equal(departureId(repro(name)), id);
     const r = results.find((x) => x.name === name);
     assert.equal(r?.status, 'pass', `${name}: ${r?.message}`);
@@ -46,7 +53,12 @@ test('the repro cases of departures 7 and 8 pass through the runner, routed to t
 });
 
 test('the check fails when Masque reproduces Keras defect at a flagged layer', async () => {
-  const cases = [repro('repro_unroll_zero_output_for_mask'), repro('repro_layernorm_low_variance')];
+  const cases = [
+    repro('repro_unroll_zero_output_for_mask'),
+    repro('repro_layernorm_low_variance'),
+    repro('repro_layernorm_multi_axis_constant_row'),
+    repro('repro_unroll_zero_output_then_masking'),
+  ];
   for (const f of caseFiles('keras-3.15.1-float64').filter((n) => n.startsWith('f64_unroll_') || n.startsWith('f64_ln_flat') || n.startsWith('f64_ln_time'))) {
     cases.push(loadCase(join(fixtures, 'keras-3.15.1-float64', f)));
   }
@@ -185,4 +197,31 @@ test("the float64 reference merges directions of different widths with Keras's b
   assert.ok(out.data.every(Number.isFinite));
   const keras = decodeNumbers((c['layer_outputs'] as Case[]).find((e) => e['layer'] === 'bidirectional')!['outputs'][0]);
   for (let i = 0; i < 5 * 4; i++) assert.ok(Math.abs(out.data[i]! - keras[i]!) < 1e-5, `row 0, element ${i}: ${out.data[i]} vs ${keras[i]}`);
+});
+
+test("departure 7 reaches a downstream Masking(0.0): Masque masks the steps where Keras's unrolled loop repeated an output; the Masking layer itself matches Keras given Keras's inputs", () => {
+  const c = repro('repro_unroll_zero_output_then_masking');
+  // End to end, the output mask is Masque's own (zeros at the masked steps, so Masking masks them), not Keras's.
+  const model = buildCaseModel(c);
+  try {
+    const ids = (c['inputs'] as CaseArray[])[0]!;
+    const x = tf.tensor(Array.from(decodeNumbers(ids)), ids.shape, 'int32');
+    const y = model.apply(x) as tf.Tensor;
+    const got = Array.from(getMask(y)!.dataSync(), (v) => v !== 0);
+    const want = Array.from(decodeNumbers((c['output_masks'] as CaseArray[])[0]!), (v) => v !== 0);
+    const valid = Array.from(decodeNumbers(ids), (v) => v !== 0);
+    // Keras keeps every step of rows with a valid step; Masque keeps exactly the valid steps.
+    assert.deepEqual(got, valid);
+    assert.ok(got.some((v, i) => v !== want[i]), "the case should tell Masque's mask from Keras's");
+    tf.dispose([x, y]);
+  } finally {
+    model.dispose();
+  }
+  // Layer by layer, a Masking layer that made Keras's mask wrong would still fail.
+  const r = checkLayerByLayer(c, {
+    reference: (layer, call) => reference64(c, layer, call),
+    substitute: (layer, outs) => (layer === 'masking' ? outs.map((o) => { const t = tf.clone(o); attachMask(t, tf.onesLike(getMask(o)!)); return t; }) : outs),
+  });
+  assert.equal(r.status, 'fail');
+  assert.match(r.message, /layer 'masking' mask 0/);
 });

@@ -180,3 +180,41 @@ test('LayerNormalization under a tape (the heap kernel and its one-pass gradient
   tf.dispose([x, r, dx, ...Object.values(grads)]);
   layer.dispose();
 });
+
+test('LayerNormalization of a nearly constant row (two adjacent float32 values) matches float64, over one axis or several, with and without the kernel', async () => {
+  const { LayerNormalization } = await import('../index.js');
+  const { setFusedInference } = await import('./fused_attention_ops.js');
+  // 4.53729057 and the next float32 up: the row's spread is one unit in the last place, its variance far below epsilon.
+  const a = Math.fround(4.53729057);
+  const b = new Float32Array(new Uint32Array([new Uint32Array(new Float32Array([a]).buffer)[0]! + 1]).buffer)[0]!;
+  const flat = [a, a, a, a, a, a, b, a, b, a, b, a, b, b, b, b];
+  const spread = normals(11, 16).map((v) => Math.fround(v * 2 + 4));
+  const epsilon = 1e-5;
+  for (const [shape, axis] of [[[2, 16, 1], [-2, -1]], [[2, 1, 16], -1], [[2, 4, 4], [1, 2]]] as [number[], number | number[]][]) {
+    for (const fusedOn of [true, false]) {
+      const layer = new LayerNormalization({ axis, epsilon, gammaInitializer: { className: 'RandomNormal', config: { seed: 5 } }, betaInitializer: { className: 'RandomNormal', config: { seed: 6 } } });
+      const x = tf.tensor(Float32Array.from([...spread, ...flat]), shape);
+      const before = setFusedInference(fusedOn);
+      let y: Float32Array;
+      try {
+        const out = layer.apply(x) as tf.Tensor;
+        y = out.dataSync() as Float32Array;
+        out.dispose();
+      } finally {
+        setFusedInference(before);
+      }
+      const gamma = layer.trainableWeights[0]!.variable.dataSync();
+      const beta = layer.trainableWeights[1]!.variable.dataSync();
+      // float64 from the float32 inputs and weights; gamma and beta are laid out like one row (16 values).
+      const want: number[] = [];
+      for (const row of [spread, flat]) {
+        const mean = row.reduce((p, q) => p + q, 0) / 16;
+        const variance = row.reduce((p, q) => p + (q - mean) ** 2, 0) / 16;
+        row.forEach((v, i) => want.push(((v - mean) / Math.sqrt(variance + epsilon)) * gamma[i]! + beta[i]!));
+      }
+      close(y, want, 1e-6, `axis ${JSON.stringify(axis)}, shape [${shape}], kernel ${fusedOn ? 'allowed' : 'off'}`);
+      x.dispose();
+      layer.dispose();
+    }
+  }
+});

@@ -89,12 +89,13 @@ export class LayerNormalization extends Elementwise {
     const c = tf.slice(x, x.shape.map(() => 0), x.shape.map((d, i) => (this.axes.includes(i) ? 1 : d)));
     const shifted = tf.sub(x, c);
     const moments = tf.moments(shifted, this.axes, true);
-    const mean = tf.add(moments.mean, c);
     const variance = moments.variance;
     const bshape = x.shape.map((d, i) => (this.axes.includes(i) ? d : 1));
     const inv = tf.rsqrt(tf.add(variance, this.args.epsilon));
     const scale = this.gamma ? tf.mul(inv, tf.reshape(this.gamma, bshape)) : inv;
-    let y = tf.mul(tf.sub(x, mean), scale);
+    // x - mean as (x - c) - mean(x - c), as the kernel (asm/attention_kernels.ts) computes it: adding c
+    // back to the mean would round it to x's precision, which on a nearly constant row is the spread itself.
+    let y = tf.mul(tf.sub(shifted, moments.mean), scale);
     if (this.beta) y = tf.add(y, tf.reshape(this.beta, bshape));
     return y;
   }
