@@ -1,0 +1,49 @@
+/**
+ * Files Masque writes, read by Keras, on random models: each model case of
+ * a fuzz folder (`../shared/keras-oracle/fuzz.py --out DIR`) is built in
+ * Masque from Keras's config and weights and saved with `model.save` as
+ * OUT/<name>.keras, beside OUT/<name>.json with the case's inputs and
+ * Keras's own outputs and masks. The oracle's loader then opens each file
+ * in Keras, runs it on the inputs and prints the largest difference from
+ * what Keras computed for the original model, mask by mask:
+ *
+ *   npx tsx scripts/fuzz_keras_files.ts DIR OUT [LIMIT]
+ *   ../shared/keras-oracle/py ../shared/keras-oracle/fuzz_tools/roundtrip_load.py OUT
+ *
+ * Not a test (it needs Keras); docs/keras.md "On random models" has the
+ * results.
+ */
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ready } from '../src/index.js';
+import { buildCaseModel } from '../test/conformance/runner.js';
+
+await ready();
+const [dir, out, limit] = [process.argv[2], process.argv[3], Number(process.argv[4] ?? Infinity)];
+if (dir === undefined || out === undefined) {
+  console.error('usage: npx tsx scripts/fuzz_keras_files.ts DIR OUT [LIMIT]');
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+let made = 0;
+let skipped = 0;
+let failed = 0;
+for (const f of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'index.json').sort().slice(0, limit)) {
+  const c = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  // Cases called with a mask or in training mode have no plain predict to compare.
+  if (c.kind !== 'model' || Object.keys(c.call_kwargs ?? {}).length > 0) {
+    skipped++;
+    continue;
+  }
+  try {
+    const m = buildCaseModel(c);
+    await m.save(join(out, `${c.name}.keras`));
+    writeFileSync(join(out, `${c.name}.json`), JSON.stringify({ name: c.name, inputs: c.inputs, outputs: c.outputs, output_masks: c.output_masks, weight_paths: m.weightPaths() }));
+    m.dispose();
+    made++;
+  } catch (e) {
+    failed++;
+    console.log(`not saved: ${c.name}: ${(e as Error).message}`);
+  }
+}
+console.log(`${made} files written to ${out}, ${skipped} cases skipped (not plain model calls), ${failed} failed`);
