@@ -140,7 +140,7 @@ function walk(model: Model, c: Case, tol: number, training: boolean, opts: Layer
     const fedByDeparture = collectSym([node.inputs, node.args]).some((s) => tainted.has(s));
     const masksFromTainted =
       collectSym([node.inputs, node.args]).some((s) => maskTainted.has(s)) ||
-      collectSym(node.args).some((s) => tainted.has(s)) ||
+      collectSym(node.args['mask']).some((s) => tainted.has(s)) ||
       (node.layer.className === 'Masking' && collectSym(node.inputs).some((s) => tainted.has(s)));
     if (masksFromTainted) node.outputs.forEach((s) => maskTainted.add(s));
     const entry = seen.has(layer) ? undefined : entries.get(layer);
