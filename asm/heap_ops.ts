@@ -152,4 +152,33 @@ export function gatherRows(table: usize, ids: usize, n: i32, f: i32, vocab: i32,
   }
 }
 
+/**
+ * The Embedding gradient's scatter (src/ops/embedding_lookup.ts,
+ * `scatterAddInto`): first the nZero rows listed at `zero` are zeroed; then
+ * for j < n, k = j (or the j-th int32 listed at `only`, when only != 0):
+ * out[ids[k]] += rows[k], rows of f floats (byte offsets; ids int32). Ids
+ * outside [0, vocab) add nothing. Each float is one float32 add, in the
+ * order of k, as the JavaScript loop does it: the same bits.
+ */
+export function scatterAddRows(out: usize, ids: usize, rows: usize, n: i32, f: i32, vocab: i32, only: usize, zero: usize, nZero: i32): void {
+  const fb = <usize>f << 2;
+  for (let j = 0; j < nZero; j++) memory.fill(out + <usize>load<i32>(zero + (<usize>j << 2)) * fb, 0, fb);
+  for (let j = 0; j < n; j++) {
+    const k = only != 0 ? load<i32>(only + (<usize>j << 2)) : j;
+    const id = load<i32>(ids + (<usize>k << 2));
+    if (id < 0 || id >= vocab) continue;
+    const o = out + <usize>id * fb;
+    const r = rows + <usize>k * fb;
+    let d = 0;
+    for (; d + 4 <= f; d += 4) {
+      const q = <usize>d << 2;
+      v128.store(o + q, f32x4.add(v128.load(o + q), v128.load(r + q)));
+    }
+    for (; d < f; d++) {
+      const q = <usize>d << 2;
+      store<f32>(o + q, load<f32>(o + q) + load<f32>(r + q));
+    }
+  }
+}
+
 export { attendGroup, layerNormRows, layerNormRowsBackward, maskedNonFinite, meanOverSteps } from './attention_kernels';

@@ -140,9 +140,9 @@ test('scatterAddRows with the known nonzero rows equals the full scatter when th
   tf.dispose([full, sparse]);
 });
 
-describe('EmbeddingGradientBuffers (the gradient buffer kept between steps)', () => {
+// Rows of 4 floats, and of 7 (the heap kernel's scatter adds 4 lanes at a time, then the rest one by one).
+for (const DR of [4, 7]) describe(`EmbeddingGradientBuffers (the gradient buffer kept between steps), rows of ${DR}`, () => {
   const VR = 50;
-  const DR = 4;
   const table = () => tf.variable(tf.randomNormal([VR, DR], 0, 1, 'float32', 7));
   // Steps with different ids: a row left over from an earlier step must not stay in the gradient.
   const STEP_IDS = [[[3, 7, 7, 0]], [[12, 3, 49, 0]], [[1, 1, 1, 1]], [[49, 48, 2, 0]]];
