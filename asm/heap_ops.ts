@@ -156,15 +156,21 @@ export function gatherRows(table: usize, ids: usize, n: i32, f: i32, vocab: i32,
  * The Embedding gradient's scatter (src/ops/embedding_lookup.ts,
  * `scatterAddInto`): first the nZero rows listed at `zero` are zeroed; then
  * for j < n, k = j (or the j-th int32 listed at `only`, when only != 0):
- * out[ids[k]] += rows[k], rows of f floats (byte offsets; ids int32). Ids
- * outside [0, vocab) add nothing. Each float is one float32 add, in the
+ * out[ids[k]] += rows[k], rows of f floats (byte offsets; nIds ids, int32).
+ * Ids outside [0, vocab), listed rows outside it and listed positions
+ * outside [0, nIds) touch nothing. Each float is one float32 add, in the
  * order of k, as the JavaScript loop does it: the same bits.
  */
-export function scatterAddRows(out: usize, ids: usize, rows: usize, n: i32, f: i32, vocab: i32, only: usize, zero: usize, nZero: i32): void {
+export function scatterAddRows(out: usize, ids: usize, nIds: i32, rows: usize, n: i32, f: i32, vocab: i32, only: usize, zero: usize, nZero: i32): void {
   const fb = <usize>f << 2;
-  for (let j = 0; j < nZero; j++) memory.fill(out + <usize>load<i32>(zero + (<usize>j << 2)) * fb, 0, fb);
+  for (let j = 0; j < nZero; j++) {
+    const row = load<i32>(zero + (<usize>j << 2));
+    if (row >= 0 && row < vocab) memory.fill(out + <usize>row * fb, 0, fb);
+  }
   for (let j = 0; j < n; j++) {
     const k = only != 0 ? load<i32>(only + (<usize>j << 2)) : j;
+    // A listed position outside the nIds ids adds nothing (it never reads past them).
+    if (k < 0 || k >= nIds) continue;
     const id = load<i32>(ids + (<usize>k << 2));
     if (id < 0 || id >= vocab) continue;
     const o = out + <usize>id * fb;

@@ -284,7 +284,7 @@ function scatterAddOnHeap(out: tf.Tensor, ids: Int32Array, dy: tf.Tensor, vocab:
     heap.set(ids, 0);
     if (only !== null) heap.set(only, ids.length);
     heap.set(zero, ids.length + listed);
-    ops.scatterAddRows(outAt, at, dyAt, only === null ? ids.length : listed, dim, vocab, only === null ? 0 : at + 4 * ids.length, at + 4 * (ids.length + listed), zero.length);
+    ops.scatterAddRows(outAt, at, ids.length, dyAt, only === null ? ids.length : listed, dim, vocab, only === null ? 0 : at + 4 * ids.length, at + 4 * (ids.length + listed), zero.length);
     return true;
   } finally {
     lists.dispose();

@@ -27,7 +27,7 @@ export interface HeapOps {
   /** 1 if a masked step (mask byte 0) of x [steps, f] holds NaN or Inf, else 0. */
   maskedNonFinite(x: number, mask: number, steps: number, f: number): number;
   /** Zeroes nZero listed rows of out, then out[ids[k]] += rows[k] for k < n (or the n listed at `only`); rows of f floats, byte offsets: see asm/heap_ops.ts. */
-  scatterAddRows(out: number, ids: number, rows: number, n: number, f: number, vocab: number, only: number, zero: number, nZero: number): void;
+  scatterAddRows(out: number, ids: number, nIds: number, rows: number, n: number, f: number, vocab: number, only: number, zero: number, nZero: number): void;
   /** out [n, f] = rows ids (i32 [n]) of table [vocab, f] (byte offsets); ids outside [0, vocab) give zero rows. */
   gatherRows(table: number, ids: number, n: number, f: number, vocab: number, out: number): void;
   /** out [b, f] = the mean over axis 1 of x [b, s, f] (ids 0), or of the rows x[ids] of a table (ids i32 [b s]), summed in step order in float32. */
