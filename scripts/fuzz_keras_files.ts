@@ -13,10 +13,11 @@
  * Not a test (it needs Keras); docs/keras.md "On random models" has the
  * results.
  */
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ready } from '../src/index.js';
 import { buildCaseModel } from '../test/conformance/runner.js';
+import { caseFileNames, loadCase } from '../test/conformance/cases.js';
 
 await ready();
 const [dir, out, limit] = [process.argv[2], process.argv[3], Number(process.argv[4] ?? Infinity)];
@@ -28,8 +29,8 @@ mkdirSync(out, { recursive: true });
 let made = 0;
 let skipped = 0;
 let failed = 0;
-for (const f of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'index.json').sort().slice(0, limit)) {
-  const c = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+for (const f of caseFileNames(dir).slice(0, limit)) {
+  const c = loadCase(join(dir, f));
   // Cases called with a mask or in training mode have no plain predict to compare.
   if (c.kind !== 'model' || Object.keys(c.call_kwargs ?? {}).length > 0) {
     skipped++;

@@ -12,10 +12,11 @@
  * Not a test (the files come from Keras); docs/keras.md "On random models"
  * has the results.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ready, loadModel, getMask, tf } from '../src/index.js';
 import { buildCaseModel, runCaseModel } from '../test/conformance/runner.js';
+import { caseFileNames, loadCase } from '../test/conformance/cases.js';
 import type { Model } from '../src/index.js';
 
 await ready();
@@ -28,8 +29,8 @@ const bits = (t: tf.Tensor | null): string => (t === null ? 'null' : `${t.dtype}
 let same = 0;
 let different = 0;
 let failed = 0;
-for (const f of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'index.json').sort()) {
-  const c = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+for (const f of caseFileNames(dir)) {
+  const c = loadCase(join(dir, f));
   const path = join(files, `${c.name}.keras`);
   if (!existsSync(path)) continue;
   let loaded: Model | null = null;

@@ -7,11 +7,10 @@
 //   /work/oracle/py /work/oracle/tools/gen_float64_cases.py --out <dir>
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tf, attachMask, getMask } from '../src/index.js';
-import { compare, decodeNumbers, loadCase, type Case, type CaseArray } from './conformance/cases.js';
+import { caseFileNames, compare, decodeNumbers, loadCase, type Case, type CaseArray } from './conformance/cases.js';
 import { buildCaseModel, runCase, runConformance } from './conformance/runner.js';
 import { departures } from './conformance/departures.js';
 import { checkFloat64Departures, departureOf, reference64 } from './conformance/departures_float64.js';
@@ -20,7 +19,7 @@ import { activation, erf } from './conformance/reference64.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const repro = (name: string): Case => loadCase(join(fixtures, 'keras-3.15.1-fuzz-repro', `${name}.json`));
-const caseFiles = (folder: string): string[] => readdirSync(join(fixtures, folder)).filter((f) => f.endsWith('.json') && f !== 'index.json').sort();
+const caseFiles = (folder: string): string[] => caseFileNames(join(fixtures, folder));
 const departureId = (c: Case): string | undefined => departures.find((d) => d.appliesTo(c))?.id;
 
 /** Layers of `c` that fall under departure 7 or 8. */

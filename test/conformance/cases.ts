@@ -1,5 +1,5 @@
 /** Reading conformance case files: arrays to tensors, and tolerant comparison. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { tf } from '../../src/index.js';
 
 export interface CaseArray {
@@ -11,6 +11,13 @@ export interface CaseArray {
 // Case files are data whose schema is documented in the conformance README.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Case = Record<string, any>;
+
+/** The case files of a folder: every *.json but index.json, sorted by name. */
+export function caseFileNames(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && f !== 'index.json')
+    .sort();
+}
 
 export function loadCase(path: string): Case {
   return JSON.parse(readFileSync(path, 'utf8')) as Case;

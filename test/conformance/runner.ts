@@ -5,10 +5,9 @@
  * custom cases through TypeScript versions of their custom layers. The
  * deliberate departures are checked against Masque's documented behaviour.
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf, MasqueError, Model as ModelClass, modelFromKerasConfig, getMask, setWarningHandler, collectLosses, type LayerWeight, type Model, type MaskPolicy, type SymbolicTensor } from '../../src/index.js';
-import { compare, loadCase, nestedToTensor, toTensor, type Case, type CaseArray } from './cases.js';
+import { caseFileNames, compare, loadCase, nestedToTensor, toTensor, type Case, type CaseArray } from './cases.js';
 import { scoped } from './cases.js';
 import { runCustomCase } from './custom_cases.js';
 
@@ -265,10 +264,7 @@ export interface RunOptions {
 
 /** Runs every *.json case (except index.json) in `dir`. */
 export async function runConformance(dir: string, opts: RunOptions = {}): Promise<CaseResult[]> {
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && f !== 'index.json')
-    .filter((f) => !opts.only || opts.only.some((p) => f.startsWith(p)))
-    .sort();
+  const files = caseFileNames(dir).filter((f) => !opts.only || opts.only.some((p) => f.startsWith(p)));
   const results: CaseResult[] = [];
   for (const f of files) {
     let c: Case;
