@@ -198,6 +198,8 @@ export class WorkerPool<Req, Rep> {
       throw new MasqueError('INVALID_ARGUMENT', `${this.o.spinSetter ?? 'setSpin'}: expected a number of milliseconds from 0 to ${MAX_SPIN_MS} (or nothing, for the default ${this.o.spinMs ?? 1}); received ${describe(ms)}.`);
     }
     this.spinMs = ms ?? this.o.spinMs ?? 1;
+    // Each helper reads its poll time from its flag (set at its start, then here).
+    for (const h of this.helpers) Atomics.store(h.flag, SPIN_US, Math.round(this.spinMs * 1000));
     return this.spinMs;
   }
 
@@ -224,7 +226,6 @@ export class WorkerPool<Req, Rep> {
     let sent = 0;
     for (const h of this.helpers) {
       if (now - h.nudged < this.spinMs) continue;
-      Atomics.store(h.flag, SPIN_US, Math.round(this.spinMs * 1000));
       h.port.postMessage({ nudge: true } satisfies Nudge);
       h.nudged = now;
       sent++;
@@ -299,6 +300,7 @@ export class WorkerPool<Req, Rep> {
   private start(wt: WorkerThreads): void {
     const { port1, port2 } = new wt.MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4 * FLAG_SLOTS));
+    Atomics.store(flag, SPIN_US, Math.round(this.spinMs * 1000));
     const worker = new wt.Worker(this.o.source!, { eval: true, workerData: { port: port2, flag, settings: this.o.settings?.() }, transferList: [port2] });
     // A helper that dies (out of memory, terminated from outside) turns
     // threads off instead of crashing the process. (A caller blocked on it
@@ -343,7 +345,6 @@ export class WorkerPool<Req, Rep> {
       const { request } = make();
       h.seq = (h.seq + 1) | 0 || 1;
       h.port.postMessage(packInto(h.out, { seq: h.seq, request, ...(opts.keepReplies === true ? { keep: true } : {}) }));
-      Atomics.store(h.flag, SPIN_US, Math.round(this.spinMs * 1000));
       // After the message is in the helper's queue: a polling helper takes it when it sees this.
       Atomics.store(h.flag, POSTED, h.seq);
       // It polls for spinMs after answering: a nudge before then would only make it poll again.
