@@ -293,3 +293,24 @@ test("fit and trainOnBatch reuse the Embedding gradient's buffer between steps: 
   }
   tf.dispose([x, y]);
 });
+
+test('a model whose mask is computed from trained values trains: Masking(maskValue 0.5) after a Dense, and Masking on the inputs with an input gradient', async () => {
+  // The mask's comparison and any() lie on the path from the Dense's weights
+  // to the loss; their gradient is zero (as in TensorFlow). tfjs alone threw
+  // "gradient function not found for Any".
+  const m = new Sequential({ layers: [Input({ shape: [5, 3] }), new Dense({ units: 3, activation: 'relu' }), new Masking({ maskValue: 0.5 }), new LSTM({ units: 2 })] });
+  m.compile({ loss: 'mse', optimizer: 'adam' });
+  const x = tf.randomNormal([4, 5, 3], 0, 1, 'float32', 3);
+  const y = tf.randomNormal([4, 2], 0, 1, 'float32', 4);
+  const before = m.getWeights().map((w) => w.dataSync().slice());
+  const h = await m.fit(x, y, { epochs: 1, verbose: 0 });
+  assert.ok(Number.isFinite(h.history['loss']![0]));
+  assert.ok(m.getWeights().some((w, i) => w.dataSync().some((v, k) => v !== before[i]![k])), 'fit changed no weight');
+  // Masking(-1) on the inputs: the input gradient is dy at valid steps and 0 at masked ones.
+  const masking = new Masking({ maskValue: -1 });
+  const xs = tf.tensor3d([[[1, 2], [-1, -1], [3, -1]]]);
+  const r = tf.tensor3d([[[5, 6], [7, 8], [9, 10]]]);
+  const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(masking.apply(a) as tf.Tensor, r)))(xs);
+  assert.deepEqual(g.arraySync(), [[[5, 6], [0, 0], [9, 10]]]);
+  tf.dispose([x, y, xs, r, g]);
+});

@@ -160,3 +160,16 @@ test('finiteAtMaskedFast returns x itself when its masked positions are finite, 
     assert.deepEqual(Array.from(finiteAtMaskedFast(x2, m).dataSync()), [NaN, 0, 2, 3]);
   });
 });
+
+test("softmaxReplaceMasked's gradient is Keras's (where(mask, logits, large negative)): none reaches a masked logit, also in a row with no valid key", () => {
+  tf.tidy(() => {
+    const logits = tf.tensor3d([[[0.5, -1, 2], [1, 3, -2]], [[0.1, 0.2, 0.3], [4, -4, 1]]]);
+    // Row [0][1] and row [1][0] have no valid key (uniform weights).
+    const mask = tf.tensor3d([[[true, false, true], [false, false, false]], [[false, false, false], [true, true, false]]], undefined, 'bool');
+    const r = tf.tensor3d([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]]);
+    const ours = tf.grad((l: tf.Tensor) => tf.sum(tf.mul(softmaxReplaceMasked(l, mask), r)))(logits);
+    const keras = tf.grad((l: tf.Tensor) => tf.sum(tf.mul(tf.softmax(tf.where(mask, l, tf.fill(l.shape, LARGE_NEGATIVE)), -1), r)))(logits);
+    assert.deepEqual(Array.from(ours.dataSync()), Array.from(keras.dataSync()));
+    assert.ok(Array.from(ours.dataSync()).slice(3, 9).every((v) => v === 0), 'a row with no valid key got a gradient');
+  });
+});

@@ -7,7 +7,8 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
-import { expandMask, forEachRun } from './mask_ops.js';
+import { expandMask, forEachRun, identityWithMaskedGradient } from './mask_ops.js';
+import { isTapeOn } from '../runtime/internals.js';
 import { f32, heapView, onCpuMemoryBackend, wasmHeapOffset, writeTensor } from './heap_view.js';
 import { heapOps } from './heap_ops.js';
 import { tableRowsOf, type LookupSource } from './lookup_source.js';
@@ -186,7 +187,12 @@ export function softmaxReplaceMasked(logits: tf.Tensor, mask: tf.Tensor | null):
   return tf.tidy(() => {
     if (mask === null) return tf.softmax(logits, -1);
     const bias = tf.where(mask, tf.zeros(mask.shape), tf.fill(mask.shape, LARGE_NEGATIVE));
-    const out = tf.softmax(tf.add(logits, bias), -1);
+    // Keras replaces a masked logit (`where`), so no gradient reaches it. The
+    // added bias gives the same values, but its gradient would reach the
+    // logits of a row with no valid key (uniform weights, whose softmax
+    // gradient is not zero): the gradient is masked to match.
+    const kept = isTapeOn() ? identityWithMaskedGradient(logits, tf.cast(mask, logits.dtype)) : logits;
+    const out = tf.softmax(tf.add(kept, bias), -1);
     // A row with no valid key is a constant row, so Keras gives it uniform
     // weights. The wasm and cpu kernels compute exactly that; tfjs-webgl's
     // Max reduction starts at -1e20, above LARGE_NEGATIVE, and returns a wrong

@@ -93,7 +93,7 @@ export function maskSteps(x: tf.Tensor, value: number): { output: tf.Tensor; mas
 }
 
 /** `x` unchanged, with gradient dy * m (m: the float mask, broadcastable to x). */
-function identityWithMaskedGradient(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
+export function identityWithMaskedGradient(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xx, mm, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([mm]);

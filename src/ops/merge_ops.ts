@@ -8,6 +8,21 @@ export function maskLike(mask: tf.Tensor, x: tf.Tensor): tf.Tensor {
   return broadcastFast(expandMask(mask, x.rank), x.shape);
 }
 
+/**
+ * `op` on `a` and `b` broadcast to their common shape first. tfjs's gradients
+ * of Maximum and Minimum do not sum over broadcast axes: a gradient through
+ * tf.maximum(a, b) with shapes [B, T, F] and [B, 1, F] failed ("the gradient
+ * of input 'b' has shape '...', which does not match the shape of the
+ * input"); broadcasting first leaves the sums to broadcastFast's gradient.
+ */
+export function onCommonShape(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
+  return (a, b) => {
+    if (a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) return op(a, b);
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    return op(broadcastFast(a, shape), broadcastFast(b, shape));
+  };
+}
+
 /** OR of the masks if every one is present, else null (Keras's default merge mask). */
 export function orMasksIfAll(masks: (tf.Tensor | null)[]): tf.Tensor | null {
   if (masks.length === 0 || masks.some((m) => m === null)) return null;

@@ -62,3 +62,20 @@ test('maskedMean under a gradient tape: the tfjs ops\' values and gradient exact
     }
   });
 });
+
+test("maskedMax's gradient splits dy equally among tied maxima (TensorFlow's and Keras's rule), masked or not", () => {
+  tf.tidy(() => {
+    // Row 0, feature 0: the max 4 is held by steps 0 and 2 (and step 3, which is masked); feature 1 has one max.
+    const x = tf.tensor3d([[[4, 1], [2, 5], [4, 3], [4, 9]]]);
+    const r = tf.tensor2d([[6, 10]]);
+    const m = tf.expandDims(tf.tensor2d([[true, true, true, false]], undefined, 'bool'), 2);
+    const masked = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(maskedMax(a, m, 1, false), r)))(x);
+    assert.deepEqual(masked.arraySync(), [[[3, 0], [0, 10], [3, 0], [0, 0]]]);
+    // Unmasked: three ties share 6; keepdims gives the same gradient.
+    const plain = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(maskedMax(a, null, 1, true), tf.expandDims(r, 1))))(x);
+    assert.deepEqual(plain.arraySync(), [[[2, 0], [0, 0], [2, 0], [2, 10]]]);
+    // A fully masked row gives 0 and no gradient.
+    const none = tf.expandDims(tf.tensor2d([[false, false, false, false]], undefined, 'bool'), 2);
+    assert.deepEqual(tf.grad((a: tf.Tensor) => tf.sum(maskedMax(a, none, 1, false)))(x).arraySync(), [[[0, 0], [0, 0], [0, 0], [0, 0]]]);
+  });
+});

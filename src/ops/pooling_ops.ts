@@ -96,12 +96,34 @@ export function maskedMean(x: tf.Tensor, mask: tf.Tensor | null, axis: number, k
 export function maskedMax(x: tf.Tensor, mask: tf.Tensor | null, axis: number, keepdims: boolean): tf.Tensor {
   if (x.size === 0) return emptyReduction(x, axis, keepdims);
   return tf.tidy(() => {
-    if (mask === null) return tf.max(x, axis, keepdims);
+    if (mask === null) return maxSplittingTies(x, axis, keepdims);
     const m = broadcastFast(mask, x.shape);
-    const best = tf.max(tf.where(m, x, tf.fill(x.shape, -Infinity, x.dtype)), axis, keepdims);
+    const best = maxSplittingTies(tf.where(m, x, tf.fill(x.shape, -Infinity, x.dtype)), axis, keepdims);
     const any = broadcastFast(tf.any(mask, axis, keepdims), best.shape);
     return tf.where(any, best, tf.zerosLike(best));
   });
+}
+
+/**
+ * tf.max with TensorFlow's gradient, which Keras's backends share: dy is
+ * split equally among the positions that tie for the largest value. tfjs
+ * gives each of them all of dy, so k tied copies of one value (a
+ * broadcast, a clipped activation) got k times its gradient.
+ */
+function maxSplittingTies(x: tf.Tensor, axis: number, keepdims: boolean): tf.Tensor {
+  if (!isTapeOn()) return tf.max(x, axis, keepdims);
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const y = tf.max(xx, axis, true);
+    save([xx, y]);
+    return {
+      value: keepdims ? y : tf.squeeze(y, [axis]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const hit = tf.cast(tf.equal(saved[0]!, saved[1]!), 'float32');
+        return tf.mul(tf.div(hit, tf.sum(hit, axis, true)), keepdims ? dy : tf.expandDims(dy, axis));
+      },
+    };
+  })(x);
 }
 
 /**

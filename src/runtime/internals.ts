@@ -233,15 +233,21 @@ export function shareSavedTensors(): void {
 
 /**
  * Registers a kernel for the wasm backend that reads its inputs and writes
- * its output in the backend's heap, unless one is registered already.
- * `compute` gets the inputs' values and the output array to fill.
+ * its output in the backend's heap, unless one is registered already (or,
+ * with `replace`, in place of the one registered: for a kernel of tfjs's
+ * that is wrong). `compute` gets the inputs' values and the output array to
+ * fill.
  */
 export function registerWasmKernel(
   kernelName: string,
   outputShape: (inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>) => { shape: number[]; dtype: tf.DataType },
   compute: (inputs: Record<string, ArrayLike<number>>, shapes: Record<string, number[]>, attrs: Record<string, unknown>, out: Float32Array | Int32Array) => void,
+  replace = false,
 ): void {
-  if (hasKernel(kernelName, 'wasm')) return;
+  if (hasKernel(kernelName, 'wasm')) {
+    if (!replace) return;
+    tf.unregisterKernel(kernelName, 'wasm');
+  }
   tf.registerKernel({
     kernelName,
     backendName: 'wasm',

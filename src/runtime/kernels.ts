@@ -1,6 +1,8 @@
 /**
- * Kernels the tfjs wasm backend lacks, registered for it when the runtime
- * loads.
+ * Kernels and gradients that tfjs lacks or gets wrong, registered when the
+ * runtime loads: `UnsortedSegmentSum` for wasm, a correct `MaxPoolGrad` for
+ * wasm in place of tfjs's, and zero gradients for the boolean kernels
+ * (TensorFlow's behaviour; see each below).
  *
  * `UnsortedSegmentSum` is what tfjs's own gradient of `gather` needs (and so
  * `tf.gather`-based embeddings, including tfjs-layers' Embedding): without
@@ -10,6 +12,7 @@
  * scatter-add loop. Masque's Embedding uses `embeddingLookup`, whose
  * gradient does the same without going through tfjs's gather gradient.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmKernel } from './internals.js';
 
 /** out[segmentIds[i], ...] += x[i, ...]; ids outside [0, numSegments) are dropped, as in TensorFlow. */
@@ -26,8 +29,100 @@ export function unsortedSegmentSumInto(x: ArrayLike<number>, ids: ArrayLike<numb
   }
 }
 
-/** Registers Masque's kernels with tfjs (once; called when the runtime module loads). */
+/**
+ * Kernels with boolean outputs, and their inputs' names. TensorFlow declares
+ * them not differentiable (a gradient through them is zero); tfjs has no
+ * gradient for them, so a gradient whose path reaches one (the input gradient
+ * of a model whose mask is computed from its inputs, as Masking's is, or a
+ * custom layer's `computeMask`) failed with "gradient function not found".
+ */
+export const BOOLEAN_KERNELS: Record<string, string[]> = {
+  Equal: ['a', 'b'],
+  NotEqual: ['a', 'b'],
+  Greater: ['a', 'b'],
+  Less: ['a', 'b'],
+  LessEqual: ['a', 'b'],
+  LogicalAnd: ['a', 'b'],
+  LogicalOr: ['a', 'b'],
+  LogicalXor: ['a', 'b'],
+  LogicalNot: ['x'],
+  Any: ['x'],
+  All: ['x'],
+};
+
+/** Zero gradients for BOOLEAN_KERNELS, where tfjs has none (never replacing one it has). */
+export function registerBooleanGradients(): void {
+  for (const [kernelName, names] of Object.entries(BOOLEAN_KERNELS)) {
+    if (tf.getGradient(kernelName) != null) continue;
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: names,
+      gradFunc: (_dy, saved) => Object.fromEntries(names.map((n, i) => [n, () => tf.zeros(saved[i]!.shape, 'float32')])),
+    });
+  }
+}
+
+/**
+ * The gradient of a 2-D max pool (NHWC), TensorFlow's rule: each window's dy
+ * goes to the first position that holds the window's largest value; padding
+ * is never a position. `out` (x's shape) is overwritten.
+ *
+ * tfjs-backend-wasm 4.22's MaxPoolGrad is wrong: it drops the gradient of
+ * every window whose largest value is negative (a pool of size 1 gave dx = 0
+ * wherever x < 0), so MaxPooling1D trained wrong on wasm.
+ */
+export function maxPoolGradInto(x: ArrayLike<number>, dy: ArrayLike<number>, info: tf.backend_util.Conv2DInfo, out: Float32Array | Int32Array): void {
+  const { batchSize, inHeight, inWidth, inChannels: ch, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, effectiveFilterHeight, effectiveFilterWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  out.fill(0);
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        const dyRow = ((b * outHeight + oh) * outWidth + ow) * ch;
+        for (let c = 0; c < ch; c++) {
+          let best = 0;
+          let at = -1;
+          for (let fh = 0; fh < effectiveFilterHeight; fh += dilationHeight) {
+            const h = oh * strideHeight - top + fh;
+            if (h < 0 || h >= inHeight) continue;
+            for (let fw = 0; fw < effectiveFilterWidth; fw += dilationWidth) {
+              const w = ow * strideWidth - left + fw;
+              if (w < 0 || w >= inWidth) continue;
+              const k = ((b * inHeight + h) * inWidth + w) * ch + c;
+              const v = x[k]!;
+              if (at < 0 || v > best) {
+                best = v;
+                at = k;
+              }
+            }
+          }
+          if (at >= 0) out[at] += dy[dyRow + c]!;
+        }
+      }
+    }
+  }
+}
+
+/** Registers Masque's kernels and gradients with tfjs (once; called when the runtime module loads). */
 export function registerMasqueKernels(): void {
+  registerBooleanGradients();
+  registerWasmKernel(
+    'MaxPoolGrad',
+    ({ input }) => ({ shape: input!.shape, dtype: 'float32' }),
+    ({ input, dy }, shapes, attrs, out) => {
+      const info = tf.backend_util.computePool2DInfo(
+        shapes['input'] as [number, number, number, number],
+        attrs['filterSize'] as [number, number] | number,
+        attrs['strides'] as [number, number] | number,
+        1,
+        attrs['pad'] as 'valid' | 'same' | number,
+        attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+      );
+      maxPoolGradInto(input!, dy!, info, out);
+    },
+    true,
+  );
   registerWasmKernel(
     'UnsortedSegmentSum',
     ({ x, segmentIds }, attrs) => ({ shape: [attrs['numSegments'] as number, ...x!.shape.slice(segmentIds!.shape.length)], dtype: x!.dtype }),

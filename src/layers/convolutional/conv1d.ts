@@ -13,6 +13,7 @@ import { oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
+import { conv1d } from '../../ops/conv_ops.js';
 import { MasqueError, formatShape } from '../../errors.js';
 import { dataFormatOption, type DataFormat } from '../pooling/base_global_pooling1d.js';
 import { oneIntOption, windowOutputLength } from '../pooling/base_pooling1d.js';
@@ -102,7 +103,7 @@ export class Conv1D extends Layer<CallArgs> {
     }
     const pad = this.args.padding === 'same' ? 'same' : 'valid';
     if (this.args.padding === 'causal') x = tf.pad(x, [[0, 0], [d * (k - 1), 0], [0, 0]]);
-    const conv = (xi: tf.Tensor3D, ki: tf.Tensor3D) => tf.conv1d(xi, ki, s, pad, 'NWC', d);
+    const conv = (xi: tf.Tensor3D, ki: tf.Tensor3D) => conv1d(xi, ki, s, pad, d);
     let y: tf.Tensor =
       g === 1 ? conv(x, this.kernel as tf.Tensor3D) : tf.concat(tf.split(x, g, 2).map((xi, i) => conv(xi as tf.Tensor3D, tf.split(this.kernel, g, 2)[i] as tf.Tensor3D)), 2);
     if (this.bias) y = tf.add(y, this.bias);

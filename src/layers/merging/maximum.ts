@@ -4,13 +4,13 @@
  * is masked it takes the input. Output mask: OR of the masks if all are masked.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { maskedPairwise } from '../../ops/merge_ops.js';
+import { maskedPairwise, onCommonShape } from '../../ops/merge_ops.js';
 import { Merge } from './base_merge.js';
 
 export class Maximum extends Merge {
   static override readonly className = 'Maximum';
 
   protected merge(xs: tf.Tensor[], masks: (tf.Tensor | null)[]): tf.Tensor {
-    return maskedPairwise(xs, masks, (a, b) => tf.maximum(a, b));
+    return maskedPairwise(xs, masks, onCommonShape((a, b) => tf.maximum(a, b)));
   }
 }

@@ -15,6 +15,7 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { getActivation, type ActivationFn } from '../activations.js';
+import { isTapeOn } from '../../runtime/internals.js';
 import type { RnnPlanArgs, RnnSequenceResult } from './types.js';
 
 interface StepWeights {
@@ -85,7 +86,13 @@ function timeSlices(x: tf.Tensor3D): tf.Tensor2D[] {
 export function rnnReference(a: RnnPlanArgs): RnnSequenceResult {
   return tf.tidy(() => {
     const { batch: b, time: t, features: f, units: u, gates: g } = a;
-    let x: tf.Tensor = a.inputs;
+    // Under a gradient tape a masked row reaches the cell as zeros (its input
+    // and its states): its result is dropped, but on its own values it can be
+    // NaN (NaN padding) or overflow (an exponential activation on the carried
+    // state), and the zero gradient sent back into it would then be
+    // 0 * NaN = NaN. Without a tape nothing flows back, so nothing changes.
+    const guard = a.mask !== null && isTapeOn();
+    let x: tf.Tensor = guard ? tf.where(tf.tile(tf.expandDims(a.mask!, 2), [1, 1, f]), a.inputs, tf.zerosLike(a.inputs)) : a.inputs;
     if (a.inputDropoutMask !== null) x = tf.mul(x, tf.expandDims(a.inputDropoutMask, 1));
     let proj: tf.Tensor = tf.matMul(tf.reshape(x, [b * t, f]), a.kernel);
     if (a.inputBias !== null) proj = tf.add(proj, a.inputBias);
@@ -106,7 +113,7 @@ export function rnnReference(a: RnnPlanArgs): RnnSequenceResult {
     let zeros: tf.Tensor2D | null = null;
     for (let s = 0; s < t; s++) {
       const ti = a.goBackwards ? t - 1 - s : s;
-      const next = step(xps[ti]!, states, w);
+      const next = step(xps[ti]!, guard ? states.map((st) => tf.where(masks![ti]!, st, tf.zerosLike(st))) : states, w);
       let out = next[0]!;
       if (masks !== null) {
         const m = masks[ti]!;
