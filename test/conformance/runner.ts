@@ -53,9 +53,9 @@ function toTensorData(a: CaseArray): Float32Array {
   return Float32Array.from(a.data, (v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : Number(v)));
 }
 
-/** Runs the case's model on its inputs (with call_kwargs) and returns the flat outputs. */
-export function runCaseModel(model: Model, c: Case): { outputs: tf.Tensor[]; inputs: tf.Tensor[] } {
-  const inputs = (c['inputs'] as CaseArray[]).map(toTensor);
+/** Runs the case's model on its inputs (or `given`, in their place) with call_kwargs and returns the flat outputs. */
+export function runCaseModel(model: Model, c: Case, given?: tf.Tensor[]): { outputs: tf.Tensor[]; inputs: tf.Tensor[] } {
+  const inputs = given ?? (c['inputs'] as CaseArray[]).map(toTensor);
   const kw = (c['call_kwargs'] ?? {}) as Record<string, unknown>;
   const args: { training: boolean; mask?: tf.Tensor | (tf.Tensor | null)[] } = { training: kw['training'] === true };
   if (kw['mask'] !== undefined && kw['mask'] !== null) {
@@ -139,7 +139,7 @@ export function layerOutputsComparable(c: Case): boolean {
 }
 
 /** The model's weight for a case weight name: same path, or the same path without a model-name prefix on either side. */
-function weightByPath(model: Model, path: string): LayerWeight | undefined {
+export function weightByPath(model: Model, path: string): LayerWeight | undefined {
   const ws = model.weights;
   const exact = ws.find((w) => w.path === path);
   if (exact !== undefined) return exact;

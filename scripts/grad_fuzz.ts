@@ -1,0 +1,56 @@
+/**
+ * Masque's gradients against Keras's on random models: for each case of
+ * CASES_DIR with a file in GRADS_DIR (written by `scripts/grad_oracle.py`
+ * through the Keras oracle: Keras's float64 directional derivatives of a
+ * weighted sum of the valid outputs), Masque's float32 gradient of the same
+ * sum, dotted with the same directions, must match within --tol (default
+ * 1e-5) in the measure of `test/conformance/gradients.ts`.
+ *
+ *   npx tsx scripts/grad_fuzz.ts CASES_DIR GRADS_DIR [--tol 1e-5] [--verbose]
+ *
+ * Not a test (its cases come from the oracle); the committed subset runs in
+ * test/conformance_gradients.test.ts. docs/keras.md "Gradients on random
+ * models" has the results.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ready, setWarningHandler } from '../src/index.js';
+import { caseFileNames, loadCase } from '../test/conformance/cases.js';
+import { compareGradients, gradientPolicy, type GradCase } from '../test/conformance/gradients.js';
+
+await ready();
+// Departure 1's cases run under 'warn': its warnings are expected here.
+setWarningHandler(() => {});
+const args = process.argv.slice(2);
+const tolAt = args.indexOf('--tol');
+const tol = tolAt >= 0 ? Number(args[tolAt + 1]) : 1e-5;
+const verbose = args.includes('--verbose');
+const [dir, grads] = args.filter((a, i) => !a.startsWith('--') && (tolAt < 0 || i !== tolAt + 1));
+if (dir === undefined || grads === undefined || !(tol > 0)) {
+  console.error('usage: npx tsx scripts/grad_fuzz.ts CASES_DIR GRADS_DIR [--tol 1e-5] [--verbose]');
+  process.exit(2);
+}
+let pass = 0;
+let fail = 0;
+let skipped = 0;
+for (const f of caseFileNames(dir)) {
+  const path = join(grads, f);
+  if (!existsSync(path)) continue;
+  const c = loadCase(join(dir, f));
+  const policy = gradientPolicy(c);
+  if (policy === null) {
+    skipped++;
+    if (verbose) console.log(`SKIP ${c.name}: a deliberate departure applies`);
+    continue;
+  }
+  const g = JSON.parse(readFileSync(path, 'utf8')) as GradCase;
+  const r = compareGradients(c, g, policy);
+  const ok = r.error === undefined && r.worst <= tol;
+  if (ok) pass++;
+  else fail++;
+  if (!ok || verbose) {
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.error ?? `worst ${r.worst.toExponential(2)} (${r.detail}); oracle err ${r.oracleErr.toExponential(1)}; L diff ${r.lossDiff.toExponential(1)}`}`);
+  }
+}
+console.log(`${pass} passed, ${fail} failed${skipped ? `, ${skipped} skipped (departures)` : ''}`);
+process.exit(fail > 0 ? 1 : 0);

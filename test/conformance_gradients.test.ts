@@ -1,0 +1,73 @@
+// Masque's gradients against Keras's: for each case of a conformance folder
+// (the model, weights and inputs), a file of Keras's float64 directional
+// derivatives of a weighted sum of the valid outputs (scripts/grad_oracle.py;
+// fixtures/keras-3.15.1-gradients/README.md has the commands). Masque's
+// float32 gradient along each direction must match within 1e-5 in the
+// measure of conformance/gradients.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ready, setWarningHandler, tf } from '../src/index.js';
+import { caseFileNames, loadCase } from './conformance/cases.js';
+import { compareGradients, gradientPolicy, type GradCase } from './conformance/gradients.js';
+
+const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
+const grads = join(fixtures, 'keras-3.15.1-gradients');
+const TOL = 1e-5;
+
+/** [cases folder, gradients folder, how many gradient files it must hold]. */
+const SETS: [string, string, number][] = [
+  [join(grads, 'fuzz'), join(grads, 'fuzz-grads'), 71],
+  [join(fixtures, 'keras-3.15.1-more'), join(grads, 'more-grads'), 145],
+  [join(fixtures, 'keras-3.15.1'), join(grads, 'hand-grads'), 148],
+  [join(fixtures, 'keras-3.15.1-norm-extra'), join(grads, 'norm-grads'), 18],
+];
+
+for (const [cases, gradsDir, count] of SETS) {
+  test(`gradients, ${gradsDir.split('/').pop()}: Masque along each direction = Keras float64 finite differences, within 1e-5`, async () => {
+    await ready();
+    const restore = setWarningHandler(() => {});
+    try {
+      const files = caseFileNames(gradsDir);
+      assert.equal(files.length, count, `expected ${count} gradient files in ${gradsDir}`);
+      const before = tf.memory().numTensors;
+      const bad: string[] = [];
+      let checked = 0;
+      let directions = 0;
+      for (const f of files) {
+        const c = loadCase(join(cases, f));
+        const policy = gradientPolicy(c);
+        if (policy === null) continue;
+        const g = JSON.parse(readFileSync(join(gradsDir, f), 'utf8')) as GradCase;
+        directions += g.directions.length;
+        checked++;
+        const r = compareGradients(c, g, policy);
+        // The oracle's own uncertainty must be far below the tolerance, or the case proves nothing.
+        assert.ok(r.oracleErr < TOL / 10, `${r.name}: the oracle's error estimate ${r.oracleErr} is too large for a ${TOL} check`);
+        if (r.error !== undefined || !(r.worst <= TOL)) bad.push(`${r.name}: ${r.error ?? `${r.worst.toExponential(2)} (${r.detail})`}`);
+      }
+      assert.deepEqual(bad, []);
+      assert.ok(checked >= count * 0.7, `only ${checked} of ${count} cases were checked`);
+      assert.ok(directions >= 2 * checked, `only ${directions} directions for ${checked} cases`);
+      assert.equal(tf.memory().numTensors, before, 'the gradient checks leaked tensors');
+    } finally {
+      setWarningHandler(restore);
+    }
+  });
+}
+
+test('the gradient check is tight: a derivative moved by twice the tolerance fails', async () => {
+  await ready();
+  const [cases, gradsDir] = SETS[0]!;
+  // The first direction of each of the first five cases, moved by 2e-5 of its scale: each must now fail.
+  for (const f of caseFileNames(gradsDir).slice(0, 5)) {
+    const c = loadCase(join(cases, f));
+    const g = JSON.parse(readFileSync(join(gradsDir, f), 'utf8')) as GradCase;
+    const scale = compareGradients(c, g).scales[0]!;
+    const [d, ...rest] = g.directions;
+    const r = compareGradients(c, { ...g, directions: [{ ...d!, derivative: d!.derivative + 2 * TOL * scale }, ...rest] });
+    assert.ok(r.error === undefined && r.worst > TOL, `${r.name}: a derivative moved by ${2 * TOL * scale} still passed (worst ${r.worst})`);
+  }
+});
