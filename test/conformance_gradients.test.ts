@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ready, setWarningHandler, tf } from '../src/index.js';
 import { caseFileNames, loadCase } from './conformance/cases.js';
+import { runConformance, summarize } from './conformance/runner.js';
 import { compareGradients, gradientPolicy, type GradCase } from './conformance/gradients.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
@@ -23,6 +24,7 @@ const SETS: [string, string, number][] = [
   [join(fixtures, 'keras-3.15.1-more'), join(grads, 'more-grads'), 145],
   [join(fixtures, 'keras-3.15.1'), join(grads, 'hand-grads'), 148],
   [join(fixtures, 'keras-3.15.1-norm-extra'), join(grads, 'norm-grads'), 18],
+  [join(fixtures, 'keras-3.15.1-conv'), join(grads, 'conv-grads'), 17],
 ];
 
 for (const [cases, gradsDir, count] of SETS) {
@@ -57,6 +59,13 @@ for (const [cases, gradsDir, count] of SETS) {
     }
   });
 }
+
+test('keras-3.15.1-conv (Conv1D, the 1-D poolings, cropping, padding; made by its gen_conv.py): the outputs match Keras', async () => {
+  const results = await runConformance(join(fixtures, 'keras-3.15.1-conv'));
+  console.log(summarize(results));
+  assert.equal(results.length, 17);
+  assert.deepEqual(results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.name}: ${r.message}`), []);
+});
 
 test('the gradient check is tight: a derivative moved by twice the tolerance fails', async () => {
   await ready();

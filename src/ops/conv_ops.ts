@@ -1,4 +1,7 @@
 /**
+ * The 1-D convolution and average pool, with gradients tfjs lacks or gets
+ * wrong.
+ *
  * A 1-D convolution that can be trained on every backend. tfjs's conv1d
  * (a conv2d) has no gradient when the dilation is above 1 ("dilation rates
  * greater than 1 are not yet supported in gradients"), and the wasm backend
@@ -57,4 +60,40 @@ export function conv1d(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, pad:
       },
     };
   })(x, kernel) as tf.Tensor3D;
+}
+
+/**
+ * tfjs's avgPool over [B, T, 1, C] windows of `size` steps, with the
+ * gradient of what it computes. With 'same' padding tfjs's forward averages
+ * each window over its steps inside the input (as TensorFlow and Keras do),
+ * but its gradient (AvgPoolGrad, on every backend) divides by the full window
+ * size, so the steps next to the padding got too small a gradient. Here dy of
+ * each window is divided by the number of steps it averaged and added back to
+ * those steps (the patch rows of conv1dPatchRows).
+ */
+export function avgPool1d(x: tf.Tensor4D, size: number, stride: number, pad: 'valid' | 'same'): tf.Tensor4D {
+  if (!isTapeOn()) return tf.avgPool(x, [size, 1], [stride, 1], pad);
+  const [b, t, , c] = x.shape;
+  const info = tf.backend_util.computePool2DInfo([b, t, 1, c], [size, 1], [stride, 1], 1, pad);
+  const outT = info.outHeight;
+  const rows = conv1dPatchRows(b, t, outT, size, stride, 1, info.padInfo.top);
+  // 1 / (steps of each window inside the input), per output step.
+  const share = new Float32Array(b * outT * size);
+  for (let w = 0; w < b * outT; w++) {
+    let n = 0;
+    for (let j = 0; j < size; j++) n += rows[w * size + j]! % (t + 1) === t ? 0 : 1;
+    share.fill(1 / n, w * size, (w + 1) * size);
+  }
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xx = args[0] as tf.Tensor4D;
+    return {
+      value: tf.avgPool(xx, [size, 1], [stride, 1], pad),
+      gradFunc: (dy: tf.Tensor) => {
+        // Each window's dy, once per tap, scaled by its share, added to the step the tap read.
+        const taps = tf.mul(tf.reshape(tf.tile(tf.reshape(dy, [b * outT, 1, c]), [1, size, 1]), [b * outT * size, c]), tf.tensor2d(share, [b * outT * size, 1]));
+        const dx = tf.unsortedSegmentSum(taps, tf.tensor1d(rows, 'int32'), b * (t + 1));
+        return tf.reshape(tf.slice(tf.reshape(dx, [b, t + 1, c]), [0, 0, 0], [b, t, c]), [b, t, 1, c]);
+      },
+    };
+  })(x) as tf.Tensor4D;
 }
