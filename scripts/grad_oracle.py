@@ -3,7 +3,7 @@
 
 Run through the Keras oracle (numpy backend), never in `npm test`:
 
-  ../shared/keras-oracle/py scripts/grad_oracle.py CASES_DIR OUT_DIR [--seed N] [--only name,...] [--shard i/n]
+  ../shared/keras-oracle/py scripts/grad_oracle.py CASES_DIR OUT_DIR [--seed N] [--only name,...] [--shard i/n] [--spread N]
 
 (--shard i/n: only the cases whose position in the sorted list is i mod n,
 to run n processes side by side; each writes index.i.json. --spread N: also
@@ -23,9 +23,12 @@ where r_o is a fixed random array (normal, seeded by the case's name and
 trailing axes; all ones when the output has none), so only valid positions
 count. Numpy's Keras has no gradients, so the derivative of L along a
 direction v is taken by central differences D(h) in float64 with Richardson
-extrapolation, D = (4 D(h/2) - D(h)) / 3, with h the one of STEPS / max|v|
-where `err` = |D(h/2) - D(h)| is smallest; err bounds how far D(h) is from
-the limit (D itself is much closer).
+extrapolation, D = (4 D(h/2) - D(h)) / 3, output by output (each output's
+term of L on its own, then summed), with h for each the one of
+STEPS / max|v| where |D(h/2) - D(h)| is smallest (`h` lists them). `err`,
+the sum over outputs of max(|D(h/2) - D(h)|, eps |term| / (h/2)), bounds
+how far D(h) is from the limit (D itself is much closer) and how much
+float64 rounding of a large term can hide.
 
 There is one direction per trainable weight (that weight alone, normal
 entries) and one per float input (normal, but zero where the input equals a
@@ -46,9 +49,9 @@ import sys
 import numpy as np
 
 
-# Steps tried for each direction (over max|v|); the one whose D moves least
-# when it is halved is kept. Small steps lose digits to rounding (some Keras
-# ops keep about 1e-9 of noise even in float64), large ones to curvature.
+# Steps tried for each direction and output (over max|v|); the one whose D
+# moves least when it is halved is kept. Small steps lose digits to rounding,
+# large ones to curvature.
 STEPS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 
 
@@ -164,18 +167,43 @@ def run_case(keras, case, seed, spread_trials=0):
         valid.append(v)
         rs.append(rng.standard_normal(y.shape))
 
-    def loss(ws, xs):
+    def terms(ws, xs):
+        """L's term of each output: sum(r * y * valid)."""
         ys = forward(ws, xs)
-        return float(sum(np.sum(r * y * v) for r, y, v in zip(rs, ys, valid)))
+        return np.array([np.sum(r * y * v) for r, y, v in zip(rs, ys, valid)], dtype=np.float64)
 
-    l0 = loss(base, inputs)
+    def loss(ws, xs):
+        return float(np.sum(terms(ws, xs)))
+
+    t0 = terms(base, inputs)
+    l0 = float(np.sum(t0))
     if not np.isfinite(l0):
         return None, f"L is {l0} in float64"
 
-    def derivative(move):
+    def directional(move, scale):
+        """D and its error, output by output: one output's huge term (an
+        exploding recurrence) would otherwise swamp in float64 the change of
+        another's. For each output the step of STEPS whose D moves least when
+        halved; its error is that move, and never less than the rounding of
+        the differences themselves (eps |term| / h)."""
+        cache = {}
+
         def at(h):
-            return (loss(*move(h)) - loss(*move(-h))) / (2 * h)
-        return at
+            if h not in cache:
+                cache[h] = (terms(*move(h)) - terms(*move(-h))) / (2 * h)
+            return cache[h]
+        total, err, steps = 0.0, 0.0, []
+        for o in range(len(t0)):
+            best = None
+            for h in STEPS:
+                d1, d2 = at(h / scale)[o], at(h / scale / 2)[o]
+                e = max(abs(d2 - d1), 2.3e-16 * abs(t0[o]) / (h / scale / 2))
+                if best is None or e < best[1]:
+                    best = ((4 * d2 - d1) / 3, e, h)
+            total += best[0]
+            err += best[1]
+            steps.append(best[2])
+        return total, err, steps
 
     def spread(h, move, trials):
         """How far D moves when every weight moves by at most half a float32 ulp (`trials` draws)."""
@@ -221,16 +249,11 @@ def run_case(keras, case, seed, spread_trials=0):
                 xs[j] = inputs[j] + s * d
             return ws, xs
 
-        at = derivative(move)
-        best = None
-        for h in STEPS:
-            d1, d2 = at(h / scale), at(h / scale / 2)
-            if best is None or abs(d2 - d1) < best[1]:
-                best = ((4 * d2 - d1) / 3, abs(d2 - d1), h)
+        value, err, steps = directional(move, scale)
         entry = {'kind': kind, 'index': j, 'name': name, 'direction': arr(d),
-                 'derivative': best[0], 'err': best[1], 'h': best[2]}
+                 'derivative': value, 'err': err, 'h': steps}
         if spread_trials:
-            entry['spread'] = spread(best[2] / scale, move, spread_trials)
+            entry['spread'] = spread(min(steps) / scale, move, spread_trials)
         out.append(entry)
     for v, w in zip(model.weights, base):
         v.assign(w)

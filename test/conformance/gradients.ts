@@ -37,8 +37,14 @@ export interface GradResult {
   worst: number;
   /** Which direction gave `worst`, with its numbers. */
   detail: string;
-  /** The largest oracle error estimate err / max(1, S): how far D(h) moved when h halved. */
+  /** The largest oracle error estimate err / max(1, S) (see grad_oracle.py) over the directions compared. */
   oracleErr: number;
+  /**
+   * Directions not compared because the oracle's err is not below a tenth
+   * of the tolerance there (float64 differences that cannot resolve the
+   * derivative, e.g. beside an exploding output).
+   */
+  unsure: number;
   /** Masque's float32 L against Keras's float64 L, relative to max(1, |L|). */
   lossDiff: number;
   /** max(1, S) of each direction: the scale its difference is divided by. */
@@ -70,7 +76,7 @@ export function gradientPolicy(c: Case): MaskPolicy | undefined | null {
 }
 
 /** Masque's gradient of the oracle's L on case `c`, dotted with each direction, compared with D. */
-export function compareGradients(c: Case, g: GradCase, maskPolicy?: MaskPolicy): GradResult {
+export function compareGradients(c: Case, g: GradCase, maskPolicy?: MaskPolicy, tol = 1e-5): GradResult {
   const name = c['name'] as string;
   return scoped(() => {
     let model: Model | null = null;
@@ -113,6 +119,7 @@ export function compareGradients(c: Case, g: GradCase, maskPolicy?: MaskPolicy):
       const lossDiff = Math.abs(l - g.loss) / Math.max(1, Math.abs(g.loss));
       let worst = 0;
       let oracleErr = 0;
+      let unsure = 0;
       let detail = '';
       const scales: number[] = [];
       dirs.forEach((d, i) => {
@@ -128,15 +135,19 @@ export function compareGradients(c: Case, g: GradCase, maskPolicy?: MaskPolicy):
         const scale = Math.max(1, s);
         scales.push(scale);
         const diff = Math.abs(dot - d.derivative) / scale;
+        if (!(d.err / scale < tol / 10)) {
+          unsure++;
+          return;
+        }
         oracleErr = Math.max(oracleErr, d.err / scale);
         if (!(diff <= worst)) {
           worst = diff;
           detail = `${d.kind} ${d.name}: Masque g.v ${dot.toPrecision(9)}, Keras (float64) ${d.derivative.toPrecision(9)}, S ${s.toPrecision(3)}`;
         }
       });
-      return { name, worst, detail, oracleErr, lossDiff, scales };
+      return { name, worst, detail, oracleErr, unsure, lossDiff, scales };
     } catch (e) {
-      return { name, worst: Infinity, detail: '', oracleErr: 0, lossDiff: Infinity, scales: [], error: e instanceof Error ? e.message : String(e) };
+      return { name, worst: Infinity, detail: '', oracleErr: 0, unsure: 0, lossDiff: Infinity, scales: [], error: e instanceof Error ? e.message : String(e) };
     } finally {
       model?.dispose();
       for (const v of inputVars) v?.dispose();
