@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../runtime/tfjs.js';
-import { conv1d } from './conv_ops.js';
+import { avgPool1d, conv1d } from './conv_ops.js';
 
 /** y[b, o, c] = sum over taps j and channels i of x[b, o*s - left + j*d, i] * w[j, i, c] (outside x: 0), in float64. */
 function reference(x: number[][][], w: number[][][], s: number, d: number, pad: 'valid' | 'same') {
@@ -60,4 +60,29 @@ test('conv1d: gradients of the input and the kernel equal a float64 computation,
       taped!.dispose();
     });
   }
+});
+
+test("avgPool1d: the value is tfjs's avgPool, the gradient divides each window's dy by the steps it averaged ('same' edges included)", () => {
+  tf.tidy(() => {
+    const t = 5;
+    const x = tf.tensor4d(Array.from({ length: t * 2 }, (_, i) => Math.sin(i)), [1, t, 1, 2]);
+    for (const [size, stride, pad] of [[3, 1, 'same'], [2, 2, 'same'], [2, 1, 'valid'], [4, 3, 'same']] as const) {
+      const y = tf.avgPool(x, [size, 1], [stride, 1], pad);
+      const outT = y.shape[1];
+      const r = tf.tensor4d(Array.from({ length: outT * 2 }, (_, i) => 1 + i), [1, outT, 1, 2]);
+      let taped: tf.Tensor | null = null;
+      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul((taped = tf.keep(avgPool1d(a as tf.Tensor4D, size, stride, pad))), r)))(x).dataSync();
+      assert.deepEqual(Array.from(taped!.dataSync()), Array.from(y.dataSync()), `value, size ${size} stride ${stride} ${pad}`);
+      const total = pad === 'same' ? Math.max((outT - 1) * stride + size - t, 0) : 0;
+      const left = Math.floor(total / 2);
+      const want = new Array<number>(t * 2).fill(0);
+      const rv = r.dataSync();
+      for (let o = 0; o < outT; o++) {
+        const steps = Array.from({ length: size }, (_, j) => o * stride - left + j).filter((p) => p >= 0 && p < t);
+        for (const p of steps) for (let c = 0; c < 2; c++) want[p * 2 + c]! += rv[o * 2 + c]! / steps.length;
+      }
+      want.forEach((v, i) => assert.ok(Math.abs(g[i]! - v) <= 1e-6 * Math.max(1, Math.abs(v)), `dx[${i}] ${g[i]} vs ${v}, size ${size} stride ${stride} ${pad}`));
+      taped!.dispose();
+    }
+  });
 });
