@@ -12,11 +12,8 @@
  * test/conformance_gradients.test.ts. docs/keras.md "Gradients on random
  * models" has the results.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ready, setWarningHandler } from '../src/index.js';
-import { caseFileNames, loadCase } from '../test/conformance/cases.js';
-import { compareGradients, gradientPolicy, type GradCase } from '../test/conformance/gradients.js';
+import { compareGradientFolder } from '../test/conformance/gradients.js';
 
 await ready();
 // Departure 1's cases run under 'warn': its warnings are expected here.
@@ -32,21 +29,11 @@ if (dir === undefined || grads === undefined || !(tol > 0)) {
 }
 let pass = 0;
 let fail = 0;
-let skipped = 0;
 let unsure = 0;
 let unsureCases = 0;
-for (const f of caseFileNames(dir)) {
-  const path = join(grads, f);
-  if (!existsSync(path)) continue;
-  const c = loadCase(join(dir, f));
-  const policy = gradientPolicy(c);
-  if (policy === null) {
-    skipped++;
-    if (verbose) console.log(`SKIP ${c.name}: a deliberate departure applies`);
-    continue;
-  }
-  const g = JSON.parse(readFileSync(path, 'utf8')) as GradCase;
-  const r = compareGradients(c, g, policy, tol);
+const { compared, skipped } = compareGradientFolder(dir, grads, tol);
+if (verbose) for (const name of skipped) console.log(`SKIP ${name}: a deliberate departure applies`);
+for (const { result: r } of compared) {
   const ok = r.error === undefined && r.worst <= tol;
   if (ok) pass++;
   else fail++;
@@ -56,5 +43,5 @@ for (const f of caseFileNames(dir)) {
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.error ?? `worst ${r.worst.toExponential(2)} (${r.detail}); oracle err ${r.oracleErr.toExponential(1)}; L diff ${r.lossDiff.toExponential(1)}${r.unsure ? `; ${r.unsure} direction(s) the oracle cannot resolve` : ''}`}`);
   }
 }
-console.log(`${pass} passed, ${fail} failed${skipped ? `, ${skipped} skipped (departures)` : ''}${unsure ? `; ${unsure} directions in ${unsureCases} cases not compared (the oracle's error is not below ${(tol / 10).toExponential(0)})` : ''}`);
+console.log(`${pass} passed, ${fail} failed${skipped.length ? `, ${skipped.length} skipped (departures)` : ''}${unsure ? `; ${unsure} directions in ${unsureCases} cases not compared (the oracle's error is not below ${(tol / 10).toExponential(0)})` : ''}`);
 process.exit(fail > 0 ? 1 : 0);

@@ -6,13 +6,12 @@
 // measure of conformance/gradients.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ready, setWarningHandler, tf } from '../src/index.js';
 import { caseFileNames, loadCase } from './conformance/cases.js';
 import { runConformance, summarize } from './conformance/runner.js';
-import { compareGradients, gradientPolicy, type GradCase } from './conformance/gradients.js';
+import { compareGradientFolder, compareGradients, loadGradCase } from './conformance/gradients.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
 const grads = join(fixtures, 'keras-3.15.1-gradients');
@@ -35,21 +34,16 @@ for (const [cases, gradsDir, count] of SETS) {
       const files = caseFileNames(gradsDir);
       assert.equal(files.length, count, `expected ${count} gradient files in ${gradsDir}`);
       const before = tf.memory().numTensors;
+      const { compared } = compareGradientFolder(cases, gradsDir, TOL);
       const bad: string[] = [];
-      let checked = 0;
       let directions = 0;
-      for (const f of files) {
-        const c = loadCase(join(cases, f));
-        const policy = gradientPolicy(c);
-        if (policy === null) continue;
-        const g = JSON.parse(readFileSync(join(gradsDir, f), 'utf8')) as GradCase;
-        directions += g.directions.length;
-        checked++;
-        const r = compareGradients(c, g, policy);
+      for (const { result: r, directions: n } of compared) {
+        directions += n;
         // The oracle's own uncertainty must be far below the tolerance in every direction, or the case proves less than it says.
         assert.equal(r.unsure, 0, `${r.name}: the oracle cannot resolve ${r.unsure} direction(s) to a tenth of ${TOL}`);
         if (r.error !== undefined || !(r.worst <= TOL)) bad.push(`${r.name}: ${r.error ?? `${r.worst.toExponential(2)} (${r.detail})`}`);
       }
+      const checked = compared.length;
       assert.deepEqual(bad, []);
       assert.ok(checked >= count * 0.7, `only ${checked} of ${count} cases were checked`);
       assert.ok(directions >= 2 * checked, `only ${directions} directions for ${checked} cases`);
@@ -73,7 +67,7 @@ test('the gradient check is tight: a derivative moved by twice the tolerance fai
   // The first direction of each of the first five cases, moved by 2e-5 of its scale: each must now fail.
   for (const f of caseFileNames(gradsDir).slice(0, 5)) {
     const c = loadCase(join(cases, f));
-    const g = JSON.parse(readFileSync(join(gradsDir, f), 'utf8')) as GradCase;
+    const g = loadGradCase(join(gradsDir, f));
     const scale = compareGradients(c, g).scales[0]!;
     const [d, ...rest] = g.directions;
     const r = compareGradients(c, { ...g, directions: [{ ...d!, derivative: d!.derivative + 2 * TOL * scale }, ...rest] });

@@ -34,6 +34,16 @@ export function conv1dPatchRows(b: number, t: number, outT: number, k: number, s
   return idx;
 }
 
+/**
+ * The rows of `values` ([N, C], one per patch row of conv1dPatchRows) added
+ * into the steps they came from: [B, T, C] (what reached the zero rows is
+ * dropped).
+ */
+function addToSteps(values: tf.Tensor, rows: tf.Tensor1D, b: number, t: number): tf.Tensor3D {
+  const c = values.shape[1]!;
+  return tf.slice(tf.reshape(tf.unsortedSegmentSum(values, rows, b * (t + 1)), [b, t + 1, c]), [0, 0, 0], [b, t, c]) as tf.Tensor3D;
+}
+
 /** tfjs's conv1d ('NWC') with a gradient for any stride, dilation and padding on every backend. */
 export function conv1d(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, pad: 'valid' | 'same', dilation: number): tf.Tensor3D {
   if (!isTapeOn()) return tf.conv1d(x, kernel, stride, pad, 'NWC', dilation);
@@ -55,8 +65,7 @@ export function conv1d(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, pad:
         const dyFlat = tf.reshape(dy, [b * outT, co]);
         const dKernel = tf.reshape(tf.matMul(patches, dyFlat, true, false), [k, ci, co]);
         const dPatches = tf.reshape(tf.matMul(dyFlat, tf.reshape(ks, [k * ci, co]), false, true), [b * outT * k, ci]);
-        const dx = tf.slice(tf.reshape(tf.unsortedSegmentSum(dPatches, rows, b * (t + 1)), [b, t + 1, ci]), [0, 0, 0], [b, t, ci]);
-        return [dx, dKernel];
+        return [addToSteps(dPatches, rows, b, t), dKernel];
       },
     };
   })(x, kernel) as tf.Tensor3D;
@@ -91,8 +100,7 @@ export function avgPool1d(x: tf.Tensor4D, size: number, stride: number, pad: 'va
       gradFunc: (dy: tf.Tensor) => {
         // Each window's dy, once per tap, scaled by its share, added to the step the tap read.
         const taps = tf.mul(tf.reshape(tf.tile(tf.reshape(dy, [b * outT, 1, c]), [1, size, 1]), [b * outT * size, c]), tf.tensor2d(share, [b * outT * size, 1]));
-        const dx = tf.unsortedSegmentSum(taps, tf.tensor1d(rows, 'int32'), b * (t + 1));
-        return tf.reshape(tf.slice(tf.reshape(dx, [b, t + 1, c]), [0, 0, 0], [b, t, c]), [b, t, 1, c]);
+        return tf.reshape(addToSteps(taps, tf.tensor1d(rows, 'int32'), b, t), [b, t, 1, c]);
       },
     };
   })(x) as tf.Tensor4D;

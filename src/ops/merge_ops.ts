@@ -16,8 +16,8 @@ export function maskLike(mask: tf.Tensor, x: tf.Tensor): tf.Tensor {
  * input"); broadcasting first leaves the sums to broadcastFast's gradient.
  */
 export function onCommonShape(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
+  // broadcastFast returns a tensor that already has the shape as it is.
   return (a, b) => {
-    if (a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) return op(a, b);
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     return op(broadcastFast(a, shape), broadcastFast(b, shape));
   };

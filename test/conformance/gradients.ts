@@ -9,9 +9,11 @@
  * terms the float32 sum adds (a gradient computed exactly from rounded
  * activations is off by about 1e-7 S, not 1e-7 |D|).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tf } from '../../src/index.js';
 import type { MaskPolicy, Model } from '../../src/index.js';
-import { decodeNumbers, type Case, type CaseArray, scoped, toTensor } from './cases.js';
+import { caseFileNames, decodeNumbers, loadCase, type Case, type CaseArray, scoped, toTensor } from './cases.js';
 import { buildCaseModel, runCaseModel, weightByPath } from './runner.js';
 import { departures } from './departures.js';
 
@@ -153,4 +155,33 @@ export function compareGradients(c: Case, g: GradCase, maskPolicy?: MaskPolicy, 
       for (const v of inputVars) v?.dispose();
     }
   });
+}
+
+/** A file written by scripts/grad_oracle.py. */
+export function loadGradCase(path: string): GradCase {
+  return JSON.parse(readFileSync(path, 'utf8')) as GradCase;
+}
+
+export interface GradFolderResult {
+  /** One per case compared, with the number of its directions. */
+  compared: { result: GradResult; directions: number }[];
+  /** The cases a departure keeps out (gradientPolicy null). */
+  skipped: string[];
+}
+
+/** Every gradient file of `gradsDir` against its case (the same file name) in `casesDir`, each under its gradientPolicy. */
+export function compareGradientFolder(casesDir: string, gradsDir: string, tol = 1e-5): GradFolderResult {
+  const out: GradFolderResult = { compared: [], skipped: [] };
+  // The oracle run in shards writes index.<i>.json beside index.json.
+  for (const f of caseFileNames(gradsDir).filter((n) => !/^index\.\d+\.json$/.test(n))) {
+    const c = loadCase(join(casesDir, f));
+    const policy = gradientPolicy(c);
+    if (policy === null) {
+      out.skipped.push(c['name'] as string);
+      continue;
+    }
+    const g = loadGradCase(join(gradsDir, f));
+    out.compared.push({ result: compareGradients(c, g, policy, tol), directions: g.directions.length });
+  }
+  return out;
 }
