@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import {
   tf, MasqueError, Sequential, Input, Model, Embedding, Dense, Dropout, LSTM, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
   GlobalMaxPooling1D, LayerNormalization, Attention, Add, Masking, padSequences, loadModelFromBytes, getOptimizer, getLoss, getMetric,
+  modelFromKerasConfig, modelToKerasConfig, TextVectorizer, planBatches, padBatch, embeddingLookup, setMaskPolicy, setKerasWeights, Mean,
+  MeanMetricWrapper, setWarningHandler, collectLosses, registerKerasLayers, ProgressBar, Adam, ReduceLROnPlateau, AUC, Huber,
 } from '../src/index.js';
 import { expectCode } from './helpers.js';
 
@@ -213,4 +215,77 @@ test('save refuses a path that is not a .keras file name or is a folder, with co
     m.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a layer too large to allocate is INVALID_CONFIG naming its weight and shape (not a RangeError from tfjs); nothing is left behind', () => {
+  const before = tf.memory().numTensors;
+  expectCode(() => new Embedding({ inputDim: 11, outputDim: 1e9 }).build([null, 3]), 'INVALID_CONFIG', "Embedding", "'embeddings'", '[11, 1000000000]', '2^30');
+  expectCode(() => new Dense({ units: 2 ** 20 }).build([null, 2 ** 11]), 'INVALID_CONFIG', "'kernel'", '[2048, 1048576]');
+  assert.equal(tf.memory().numTensors, before);
+  backendWorks();
+});
+
+test('a Keras config listing a layer no output depends on builds as in Keras, and that layer\'s weights are freed with the model', () => {
+  const i = Input({ shape: [3] });
+  const a = new Dense({ units: 2, name: 'a' }).apply(i);
+  const b = new Dense({ units: 2, name: 'b' }).apply(i);
+  const two = new Model({ inputs: i, outputs: [a, b] });
+  const cfg = JSON.parse(JSON.stringify(modelToKerasConfig(two))) as { config: { output_layers: unknown[] } };
+  two.dispose();
+  for (const refs of [[cfg.config.output_layers[0]], [cfg.config.output_layers[0], []]]) {
+    const before = tf.memory().numTensors;
+    const m = modelFromKerasConfig({ ...cfg, config: { ...cfg.config, output_layers: refs } });
+    assert.deepEqual(m.outputs.length, 1);
+    assert.deepEqual(m.weights.map((w) => w.path), ['a/kernel', 'a/bias']);
+    m.dispose();
+    assert.equal(tf.memory().numTensors, before, `after ${JSON.stringify(refs)}`);
+  }
+});
+
+test('misspelt or Keras-spelt options of the data helpers, embeddingLookup and modelFromKerasConfig are refused, not ignored', () => {
+  expectCode(() => new TextVectorizer({ max_tokens: 4 } as never), 'INVALID_ARGUMENT', "unknown option 'max_tokens'", 'maxTokens');
+  expectCode(() => new TextVectorizer(5 as never), 'INVALID_ARGUMENT', 'received 5');
+  const tv = new TextVectorizer({ vocabulary: ['a'] });
+  expectCode(() => tv.encodeToTensor(['a'], { max_len: 3 } as never), 'INVALID_ARGUMENT', "unknown option 'max_len'", 'maxlen');
+  expectCode(() => planBatches([1, 2], { batch_size: 2 } as never), 'INVALID_ARGUMENT', "unknown option 'batch_size'", 'batchSize');
+  expectCode(() => planBatches([1, 2], { batchSize: 2, bucketing: { pool_batches: 3 } } as never), 'INVALID_ARGUMENT', "'pool_batches'", 'poolBatches');
+  expectCode(() => padBatch([[1, 2]], [0], { multiple_of: 8 } as never), 'INVALID_ARGUMENT', "unknown option 'multiple_of'", 'multipleOf');
+  const table = tf.ones([3, 2]);
+  const ids = tf.tensor1d([1], 'int32');
+  expectCode(() => embeddingLookup(table, ids, { check_ids: false } as never), 'INVALID_ARGUMENT', "'check_ids'", 'checkIds');
+  const m = new Sequential([Input({ shape: [2] }), new Dense({ units: 1 })]);
+  expectCode(() => modelFromKerasConfig(modelToKerasConfig(m), undefined, { mask_policy: 'warn' } as never), 'INVALID_ARGUMENT', "'mask_policy'", 'maskPolicy');
+  m.dispose();
+  tf.dispose([table, ids]);
+});
+
+test('arguments of the wrong kind to the rest of the API are coded errors naming what was expected, not TypeErrors later', () => {
+  const before = tf.memory().numTensors;
+  const table = tf.ones([3, 2]);
+  const m = new Sequential([Input({ shape: [2] }), new Dense({ units: 1 })]);
+  const cyclic: unknown[] = [1];
+  cyclic.push(cyclic);
+  expectCode(() => embeddingLookup(table, [1, 2] as never), 'INVALID_ARGUMENT', 'must be tensors');
+  expectCode(() => setMaskPolicy(cyclic as never), 'INVALID_ARGUMENT', "'error', 'warn', 'ignore'");
+  expectCode(() => new TextVectorizer().adapt(5 as never), 'INVALID_INPUT', 'iterable) of strings', 'received 5');
+  expectCode(() => padBatch([[1]], null as never), 'INVALID_ARGUMENT', 'indices');
+  expectCode(() => planBatches(5 as never, { batchSize: 2 }), 'INVALID_ARGUMENT', 'lengths');
+  expectCode(() => m.setWeights(undefined as never), 'INVALID_ARGUMENT', 'setWeights expects a list of 2');
+  expectCode(() => setKerasWeights(m, undefined as never), 'INVALID_ARGUMENT', 'weights must be a list');
+  expectCode(() => getMetric(1 as never), 'INVALID_ARGUMENT', 'metric name or a Metric object');
+  expectCode(() => new Mean({ name: 'x' } as never), 'INVALID_ARGUMENT', 'Mean: the name must be a non-empty string');
+  expectCode(() => new MeanMetricWrapper(5 as never, 'x'), 'INVALID_ARGUMENT', 'expected a function');
+  expectCode(() => setWarningHandler(5 as never), 'INVALID_ARGUMENT', 'setWarningHandler');
+  expectCode(() => collectLosses(5 as never), 'INVALID_ARGUMENT', 'collectLosses');
+  expectCode(() => registerKerasLayers(5 as never), 'INVALID_ARGUMENT', 'registerKerasLayers');
+  expectCode(() => m.summary(5 as never), 'INVALID_ARGUMENT', 'print must be a function');
+  expectCode(() => new ProgressBar({} as never), 'INVALID_ARGUMENT', 'epochs must be a positive integer');
+  // null options mean no options, as everywhere else.
+  for (const make of [() => new Adam(null as never), () => new ReduceLROnPlateau(null as never), () => new AUC(null as never), () => new Huber(null as never), () => new TextVectorizer(null as never)]) {
+    const o = make() as { dispose?: () => void };
+    o.dispose?.();
+  }
+  m.dispose();
+  table.dispose();
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -27,6 +27,7 @@ import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { padSequences } from './pad_sequences.js';
 import { compareUtf8, sortByCount, splitText, standardizeText, type SplitSpec, type StandardizeSpec } from '../ops/text_ops.js';
+import { checkKeys } from '../option_keys.js';
 
 export { compareUtf8, type SplitSpec, type StandardizeSpec };
 
@@ -54,12 +55,15 @@ export interface EncodeToTensorOptions {
 export const MASK_TOKEN = '';
 export const OOV_TOKEN = '[UNK]';
 
+const VECTORIZER_KEYS = ['maxTokens', 'standardize', 'split', 'outputSequenceLength', 'padding', 'truncating', 'vocabulary'] as const;
+
 export class TextVectorizer {
   private readonly args: Required<Omit<TextVectorizerArgs, 'vocabulary'>> & { vocabulary: readonly string[] | null };
   private tokens: string[] = [];
   private index = new Map<string, number>();
 
   constructor(args: TextVectorizerArgs = {}) {
+    args = checkKeys(args, VECTORIZER_KEYS, 'TextVectorizer') as TextVectorizerArgs;
     const {
       maxTokens = null, standardize = 'lower_and_strip_punctuation', split = 'whitespace',
       outputSequenceLength = null, padding = 'post', truncating = 'post', vocabulary = null,
@@ -95,6 +99,9 @@ export class TextVectorizer {
   adapt(texts: Iterable<string>): void {
     if (this.args.vocabulary !== null) {
       throw new MasqueError('INVALID_ARGUMENT', 'TextVectorizer: cannot adapt a vectorizer created with a fixed `vocabulary`.');
+    }
+    if (texts === null || typeof texts !== 'object' || typeof (texts as Iterable<string>)[Symbol.iterator] !== 'function') {
+      throw new MasqueError('INVALID_INPUT', `TextVectorizer.adapt: expected an array (or another iterable) of strings; received ${describe(texts)}.`);
     }
     const counts = new Map<string, number>();
     for (const text of texts) for (const t of this.tokenize(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -145,6 +152,7 @@ export class TextVectorizer {
 
   /** Token ids as an int32 tensor `[texts.length, length]`, padded with 0 by padSequences. */
   encodeToTensor(texts: readonly string[], options: EncodeToTensorOptions = {}): tf.Tensor2D {
+    options = checkKeys(options, ['maxlen', 'padding', 'truncating'], 'TextVectorizer.encodeToTensor') as EncodeToTensorOptions;
     const { maxlen = this.args.outputSequenceLength, padding = this.args.padding, truncating = this.args.truncating } = options;
     return padSequences(this.encode(texts), { maxlen, padding, truncating, value: 0, dtype: 'int32' }) as tf.Tensor2D;
   }

@@ -1,4 +1,5 @@
 import { tf } from '../runtime/tfjs.js';
+import { MasqueError, describe } from '../errors.js';
 
 /** Call-scoped state: the training flag inherited by nested calls. */
 const trainingStack: boolean[] = [];
@@ -38,6 +39,7 @@ export function recordLoss(loss: tf.Tensor): void {
 
 /** Runs `fn` and returns its result with the losses layers recorded during it, in call order. Frees them if `fn` throws. */
 export function collectLosses<T>(fn: () => T): { result: T; losses: tf.Scalar[] } {
+  if (typeof fn !== 'function') throw new MasqueError('INVALID_ARGUMENT', `collectLosses: expected a function to run; received ${describe(fn)}.`);
   const losses: tf.Tensor[] = [];
   lossStack.push(losses);
   try {

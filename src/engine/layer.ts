@@ -79,6 +79,8 @@ export function uniqueName(base: string): string {
 
 const PROBE_SIZES = [4, 6] as const;
 let variableCounter = 0;
+/** The most values one weight may hold: 2^30, 4 GiB of float32 (Node allocates at most 2^32 bytes in one buffer, and tfjs copies a tensor's bytes). */
+const MAX_WEIGHT_SIZE = 2 ** 30;
 
 type Out<T, M extends boolean> = M extends true ? T[] : M extends false ? T : T | T[];
 
@@ -280,6 +282,13 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   /** Creates a weight named `name` (Keras path `<layer path>/<name>`). */
   addWeight(name: string, shape: number[], opts: WeightOptions = {}): tf.Variable {
     const dtype = opts.dtype ?? 'float32';
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size > MAX_WEIGHT_SIZE) {
+      throw new MasqueError(
+        'INVALID_CONFIG',
+        `Layer '${this.name}' (${this.className}): the weight '${name}' of shape ${formatShape(shape)} would hold ${size.toExponential(3)} values; a weight holds at most 2^30 (${MAX_WEIGHT_SIZE.toLocaleString('en-US')}, 4 GiB of float32), the most Node allocates in one buffer. Check the layer's sizes (units, inputDim, outputDim, ...).`,
+      );
+    }
     const init = getInitializer(opts.initializer ?? 'glorotUniform', `${this.name}.${name}`);
     const regularizer = getRegularizer(opts.regularizer ?? null, `${this.name}.${name}`);
     const constraint = getConstraint(opts.constraint ?? null, `${this.name}.${name}`);
@@ -819,6 +828,7 @@ function spreadMasks(masks: MaskArg | undefined, n: number, layer: Layer<CallArg
 
 /** Assigns `values` to `weights` in order, checking count and shapes. */
 export function setWeightList(weights: LayerWeight[], values: (tf.Tensor | ArrayLike<number>)[], where: string): void {
+  if (!Array.isArray(values)) throw new MasqueError('INVALID_ARGUMENT', `${where}: setWeights expects a list of ${weights.length} arrays or tensors, in weights order; received ${describe(values)}.`);
   if (values.length !== weights.length) {
     throw new MasqueError(
       'WEIGHT_COUNT_MISMATCH',

@@ -4,7 +4,7 @@
  * warning once per layer (what Keras 3 does), 'ignore' drops it silently.
  * Models can set their own policy; the innermost model's policy wins.
  */
-import { MasqueError } from '../errors.js';
+import { MasqueError, describe } from '../errors.js';
 
 export type MaskPolicy = 'error' | 'warn' | 'ignore';
 
@@ -14,7 +14,7 @@ const stack: MaskPolicy[] = [];
 
 export function checkPolicy(p: unknown, where: string): MaskPolicy {
   if (!POLICIES.includes(p as MaskPolicy)) {
-    throw new MasqueError('INVALID_ARGUMENT', `${where}: maskPolicy must be one of 'error', 'warn', 'ignore'; received ${JSON.stringify(p)}.`);
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: maskPolicy must be one of 'error', 'warn', 'ignore'; received ${describe(p)}.`);
   }
   return p as MaskPolicy;
 }
@@ -44,6 +44,7 @@ export function withMaskPolicy<T>(policy: MaskPolicy | undefined, fn: () => T): 
 /** Warning sink; tests replace it to capture warnings. */
 export let warn: (message: string) => void = (m) => console.warn(`masque: ${m}`);
 export function setWarningHandler(fn: (message: string) => void): (message: string) => void {
+  if (typeof fn !== 'function') throw new MasqueError('INVALID_ARGUMENT', `setWarningHandler: expected a function (message: string) => void; received ${describe(fn)}.`);
   const prev = warn;
   warn = fn;
   return prev;

@@ -5,6 +5,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
+import { checkKeys } from '../option_keys.js';
 import { Input, InputLayer } from '../engine/input_layer.js';
 import { isSymbolic, type SymbolicTensor } from '../engine/symbolic.js';
 import type { MaskPolicy } from '../engine/mask_policy.js';
@@ -214,9 +215,14 @@ export function modelFromKerasConfig(config: string | object, weights?: WeightsI
     }
   }
   if (!isObj(parsed)) throw new MasqueError('INVALID_CONFIG', `modelFromKerasConfig: expected a config object; received ${describe(parsed)}.`);
+  checkKeys(options, ['maskPolicy'], 'modelFromKerasConfig');
+  options ??= {};
   const ctx = importContext();
   try {
     const model = withMaskPolicy(options.maskPolicy, () => modelFromEntry(parsed as Obj, options.maskPolicy, ctx));
+    // Keras drops a listed layer that no model output depends on (and an empty output reference); so does Masque, and frees its weights.
+    const kept = new Set(model.weights.map((w) => w.variable));
+    for (const l of ctx.created) if (l.weights.length > 0 && l.weights.every((w) => !kept.has(w.variable))) l.dispose();
     if (weights !== undefined) setKerasWeights(model, weights);
     return model;
   } catch (e) {
@@ -249,6 +255,8 @@ function matchWeightNames(paths: string[], names: string[]): (string | undefined
 
 /** Sets weights given by Keras path (matched by name) or as plain arrays (in order). */
 export function setKerasWeights(model: Model, weights: WeightsInput): void {
+  if (!(model instanceof Model)) throw new MasqueError('INVALID_ARGUMENT', `setKerasWeights: expected a Masque model first; received ${describe(model)}.`);
+  if (!Array.isArray(weights)) throw new MasqueError('INVALID_ARGUMENT', `setKerasWeights: weights must be a list (arrays in model.weights order, or { name, value } entries by Keras path); received ${describe(weights)}.`);
   const named = weights.length > 0 && isObj(weights[0]) && typeof (weights[0] as NamedWeight).name === 'string' && !(weights[0] instanceof tf.Tensor);
   if (!named) {
     model.setWeights(weights as (tf.Tensor | ArrayLike<number>)[]);

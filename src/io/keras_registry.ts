@@ -138,6 +138,9 @@ function isOpEntry(entry: Obj): boolean {
  * (config keys in camelCase, values as Keras wrote them).
  */
 export function registerKerasLayers(entries: Record<string, KerasLayerEntry>): void {
+  if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
+    throw new MasqueError('INVALID_ARGUMENT', `registerKerasLayers: expected an object { KerasClassName: layer class or { create(config) } }; received ${describe(entries)}.`);
+  }
   for (const [name, entry] of Object.entries(entries)) {
     const ok = (typeof entry === 'function' && entry.prototype instanceof Layer) || (entry !== null && typeof entry === 'object' && typeof (entry as { create?: unknown }).create === 'function');
     if (!ok) throw new MasqueError('INVALID_ARGUMENT', `registerKerasLayers: '${name}' must be a layer class or { create(config) }; received ${describe(entry)}.`);

@@ -18,7 +18,7 @@ import { exportModel, kerasSavedLayers } from './keras_export.js';
 import { modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import type { AnyLayer } from './keras_registry.js';
 import { loadModelAssets, modelAssets } from './keras_assets.js';
-import { checkKeys } from '../training/option_check.js';
+import { checkKeys } from '../option_keys.js';
 import { compileConfigToKeras, compileFromKeras, optimizerToH5 } from './keras_compile.js';
 
 /**

@@ -8,7 +8,7 @@
  */
 import { MasqueError, describe } from '../errors.js';
 import { toSnakeCase } from '../names.js';
-import { normalizeName } from '../training/names.js';
+import { normalizeName } from '../option_keys.js';
 import type { LossSpec, MetricsSpec } from '../training/compile.js';
 import { getLoss } from '../training/losses.js';
 import { getMetric } from '../training/metric_registry.js';

@@ -363,6 +363,7 @@ export class Model extends Layer<CallArgs, boolean> {
 
   /** Prints (or returns) a table of layers with output shapes, parameter counts and what each does with the mask. */
   summary(print: (line: string) => void = console.log): string {
+    if (typeof print !== 'function') throw new MasqueError('INVALID_ARGUMENT', `${this.className} '${this.name}'.summary: print must be a function (text: string) => void; received ${describe(print)}.`);
     const text = formatSummary(this);
     print(text);
     return text;

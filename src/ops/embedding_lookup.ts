@@ -14,6 +14,7 @@
 import { allocateWasmTensor, hasKernel, wasmRefCount } from '../runtime/internals.js';
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
+import { checkKeys } from '../option_keys.js';
 import { dataWrittenInPlace, f32, knownNonzeroRows, markSparseRows, onCpuMemoryBackend, wasmHeapMemory, wasmHeapOffset, writeTensor } from './heap_view.js';
 import { heapOps } from './heap_ops.js';
 import { setLookupSource } from './lookup_source.js';
@@ -36,7 +37,14 @@ export interface EmbeddingLookupOptions {
  * are cast (truncated) to int32, as Keras does.
  */
 export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: EmbeddingLookupOptions = {}): tf.Tensor {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new MasqueError('INVALID_ARGUMENT', `embeddingLookup: options must be an object ({ checkIds?, layerName? }); received ${describe(options)}.`);
+  }
+  checkKeys(options, ['checkIds', 'layerName'], 'embeddingLookup');
   const where = options.layerName !== undefined ? `Embedding '${options.layerName}'` : 'embeddingLookup';
+  if (!(embeddings instanceof tf.Tensor) || !(ids instanceof tf.Tensor)) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: embeddings and ids must be tensors (tf.tensor2d(table), tf.tensor(ids, shape, 'int32')); received ${describe(embeddings)} and ${describe(ids)}.`);
+  }
   if (embeddings.rank !== 2) {
     throw new MasqueError('INVALID_ARGUMENT', `${where}: embeddings must be a 2-D [inputDim, outputDim] tensor; received ${describe(embeddings)}.`);
   }

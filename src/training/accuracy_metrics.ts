@@ -8,7 +8,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
-import { checkKeys } from './option_check.js';
+import { checkKeys } from '../option_keys.js';
 import { MeanMetricWrapper, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy } from './metrics.js';
 
 function nameOf(who: string, v: unknown, fallback: string): string {
@@ -63,6 +63,7 @@ export interface TopKArgs {
 export class TopKCategoricalAccuracy extends MeanMetricWrapper {
   readonly k: number;
   constructor(args: TopKArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     const a = checkKeys(args, ['k', 'name'], 'TopKCategoricalAccuracy');
     const k = kOf('TopKCategoricalAccuracy', a['k']);
     super((t, p) => topKCategoricalAccuracy(t, p, k), nameOf('TopKCategoricalAccuracy', a['name'], 'top_k_categorical_accuracy'));
@@ -73,6 +74,7 @@ export class TopKCategoricalAccuracy extends MeanMetricWrapper {
 export class SparseTopKCategoricalAccuracy extends MeanMetricWrapper {
   readonly k: number;
   constructor(args: TopKArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     const a = checkKeys(args, ['k', 'name'], 'SparseTopKCategoricalAccuracy');
     const k = kOf('SparseTopKCategoricalAccuracy', a['k']);
     super((t, p) => sparseTopKCategoricalAccuracy(t, p, k), nameOf('SparseTopKCategoricalAccuracy', a['name'], 'sparse_top_k_categorical_accuracy'));

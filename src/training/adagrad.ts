@@ -24,6 +24,7 @@ function nonNegative(key: string, v: unknown): void {
 export class Adagrad extends Optimizer<AdagradArgs> {
   readonly className = 'Adagrad';
   constructor(args: AdagradArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     nonNegative('initialAccumulatorValue', args?.initialAccumulatorValue);
     nonNegative('epsilon', args?.epsilon);
     super({ ...args, initialAccumulatorValue: args?.initialAccumulatorValue ?? 0.1, epsilon: args?.epsilon ?? 1e-7 }, 'adagrad', 0.001, ['initialAccumulatorValue', 'epsilon']);

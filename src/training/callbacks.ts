@@ -6,7 +6,7 @@
  */
 import type { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import { checkKeys } from './option_check.js';
+import { checkKeys } from '../option_keys.js';
 
 /** Epoch or batch logs: metric name -> value (`loss`, `accuracy`, `val_loss`, `learning_rate`, ...). */
 export type Logs = Record<string, number>;
@@ -197,6 +197,7 @@ export class EarlyStopping extends Callback {
   private direction: 'min' | 'max' | null = null;
 
   constructor(args: EarlyStoppingArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super();
     checkKeys(args, EARLY_STOPPING_KEYS, 'EarlyStopping');
     this.args = {
@@ -408,6 +409,7 @@ export class ReduceLROnPlateau extends Callback {
   private readonly greater: boolean;
 
   constructor(args: ReduceLROnPlateauArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super();
     checkKeys(args, REDUCE_LR_KEYS, 'ReduceLROnPlateau');
     this.args = {

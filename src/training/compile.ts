@@ -12,7 +12,7 @@ import { getMetric } from './metric_registry.js';
 import { Optimizer } from './optimizers.js';
 import { getOptimizer, type OptimizerSpec } from './optimizer_registry.js';
 import type { Logs } from './callbacks.js';
-import { checkKeys } from './option_check.js';
+import { checkKeys } from '../option_keys.js';
 
 export type LossSpec = string | LossConfig | LossObject | LossFunction | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor);
 

@@ -11,7 +11,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import { checkKeys } from './option_check.js';
+import { checkKeys } from '../option_keys.js';
 import { metricEntries, type MetricEntries } from './metric_inputs.js';
 import type { Metric, MetricUpdateOptions } from './metrics.js';
 
@@ -77,6 +77,7 @@ abstract class ThresholdMetric implements Metric {
   protected other = 0;
 
   constructor(args: PrecisionRecallArgs | undefined, who: string, defaultName: string) {
+    args ??= {}; // null means no options, as checkKeys reads it
     const a = checkKeys(args, PR_KEYS, who);
     this.topK = checkInt(who, 'topK', a['topK'], 1);
     this.classId = checkInt(who, 'classId', a['classId'], 0);
@@ -129,6 +130,7 @@ abstract class ThresholdMetric implements Metric {
 /** Precision = TP / (TP + FP) of the predictions above `thresholds` (Keras's Precision). */
 export class Precision extends ThresholdMetric {
   constructor(args: PrecisionRecallArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super(args, 'Precision', 'precision');
   }
   updateState(yTrue: tf.Tensor, yPred: tf.Tensor, options: MetricUpdateOptions = {}): void {
@@ -139,6 +141,7 @@ export class Precision extends ThresholdMetric {
 /** Recall = TP / (TP + FN) of the predictions above `thresholds` (Keras's Recall). */
 export class Recall extends ThresholdMetric {
   constructor(args: PrecisionRecallArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super(args, 'Recall', 'recall');
   }
   updateState(yTrue: tf.Tensor, yPred: tf.Tensor, options: MetricUpdateOptions = {}): void {
@@ -189,6 +192,7 @@ export class AUC implements Metric {
   private labels = 0;
 
   constructor(args: AUCArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     const who = 'AUC';
     const a = checkKeys(args, AUC_KEYS, who);
     const curve = a['curve'] ?? 'ROC';

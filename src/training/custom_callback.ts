@@ -7,7 +7,7 @@
  */
 import { MasqueError, describe } from '../errors.js';
 import { Callback, type Logs } from './callbacks.js';
-import { didYouMean } from './names.js';
+import { didYouMean } from '../option_keys.js';
 
 type Hook = void | Promise<void>;
 

@@ -13,7 +13,7 @@
  */
 import type { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import { checkKeys } from './option_check.js';
+import { checkKeys } from '../option_keys.js';
 import { metricEntries } from './metric_inputs.js';
 import type { Metric, MetricUpdateOptions } from './metrics.js';
 
@@ -43,6 +43,7 @@ export class FBetaScore implements Metric {
   private classes = 0;
 
   constructor(args: FBetaScoreArgs = {}, who = 'FBetaScore', defaultName = 'fbeta_score', keys: readonly string[] = KEYS) {
+    args ??= {}; // null means no options, as checkKeys reads it
     const a = checkKeys(args, keys, who);
     const fail = (m: string): never => {
       throw new MasqueError('INVALID_ARGUMENT', `${who}: ${m}`);

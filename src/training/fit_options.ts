@@ -10,7 +10,7 @@ import type { InputData } from '../data/input_data.js';
 import type { Callback } from './callbacks.js';
 import { toCallbacks, type CallbackLike } from './custom_callback.js';
 import type { SequenceDataset } from './data_adapter.js';
-import { checkKeys } from './option_check.js';
+import { checkKeys } from '../option_keys.js';
 import { checkClassWeight, type ClassWeight } from './class_weight.js';
 
 export interface FitArgs {

@@ -15,7 +15,7 @@
 import type { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { getMask } from '../engine/masks.js';
-import { checkKeys } from './option_check.js';
+import { checkKeys } from '../option_keys.js';
 import {
   binaryCrossentropy,
   categoricalCrossentropy,
@@ -46,6 +46,7 @@ export abstract class Loss implements LossObject {
 
   /** `keys` are the subclass's own option names (besides name and reduction); `who` names the class in errors. */
   constructor(args: LossArgs | undefined, defaultName: string, who: string, keys: readonly string[] = []) {
+    args ??= {}; // null means no options, as checkKeys reads it
     const a = checkKeys(args, ['name', 'reduction', ...keys], who);
     const name = a['name'] ?? defaultName;
     if (typeof name !== 'string' || name === '') throw new MasqueError('INVALID_ARGUMENT', `${who}: name must be a non-empty string; received ${describe(name)}.`);
@@ -87,6 +88,7 @@ function checkNumber(who: string, key: string, v: unknown, fallback: number, ok:
 /** mean((yTrue - yPred)², axis=-1). */
 export class MeanSquaredError extends Loss {
   constructor(args: LossArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super(args, 'mean_squared_error', 'MeanSquaredError');
   }
   call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
@@ -97,6 +99,7 @@ export class MeanSquaredError extends Loss {
 /** mean(|yTrue - yPred|, axis=-1). */
 export class MeanAbsoluteError extends Loss {
   constructor(args: LossArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super(args, 'mean_absolute_error', 'MeanAbsoluteError');
   }
   call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
@@ -116,6 +119,7 @@ export class BinaryCrossentropy extends Loss {
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
   constructor(args: CrossentropyArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super(args, 'binary_crossentropy', 'BinaryCrossentropy', ['fromLogits', 'labelSmoothing']);
     this.fromLogits = checkFlag('BinaryCrossentropy', 'fromLogits', args.fromLogits);
     this.labelSmoothing = checkNumber('BinaryCrossentropy', 'labelSmoothing', args.labelSmoothing, 0, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
@@ -133,6 +137,7 @@ export class CategoricalCrossentropy extends Loss {
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
   constructor(args: CrossentropyArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super(args, 'categorical_crossentropy', 'CategoricalCrossentropy', ['fromLogits', 'labelSmoothing']);
     this.fromLogits = checkFlag('CategoricalCrossentropy', 'fromLogits', args.fromLogits);
     this.labelSmoothing = checkNumber('CategoricalCrossentropy', 'labelSmoothing', args.labelSmoothing, 0, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
@@ -149,6 +154,7 @@ export class CategoricalCrossentropy extends Loss {
 export class SparseCategoricalCrossentropy extends Loss {
   readonly fromLogits: boolean;
   constructor(args: Omit<CrossentropyArgs, 'labelSmoothing'> = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super(args, 'sparse_categorical_crossentropy', 'SparseCategoricalCrossentropy', ['fromLogits']);
     this.fromLogits = checkFlag('SparseCategoricalCrossentropy', 'fromLogits', args.fromLogits);
   }
@@ -169,6 +175,7 @@ export interface HuberArgs extends LossArgs {
 export class Huber extends Loss {
   readonly delta: number;
   constructor(args: HuberArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super(args, 'huber_loss', 'Huber', ['delta']);
     this.delta = checkNumber('Huber', 'delta', args.delta, 1, (x) => x > 0, 'a number > 0');
   }
@@ -183,6 +190,7 @@ export class Huber extends Loss {
 /** log(cosh(yPred - yTrue)), mean over the last axis. */
 export class LogCosh extends Loss {
   constructor(args: LossArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super(args, 'log_cosh', 'LogCosh');
   }
   call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {

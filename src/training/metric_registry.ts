@@ -43,7 +43,11 @@ const METRICS = new NameTable<(name: string) => Metric>([
  */
 export function getMetric(identifier: string | Metric, lossName?: string): Metric {
   void lossName;
-  if (typeof identifier !== 'string') return identifier;
+  if (typeof identifier !== 'string') {
+    const m = identifier as unknown;
+    if (m !== null && typeof m === 'object' && typeof (m as Metric).updateState === 'function' && typeof (m as Metric).result === 'function' && typeof (m as Metric).resetState === 'function') return identifier;
+    throw new MasqueError('INVALID_ARGUMENT', `getMetric: expected a metric name or a Metric object (with updateState, result and resetState); received ${describe(m)}.`);
+  }
   const make = METRICS.get(identifier);
   if (make === undefined) {
     throw new MasqueError(

@@ -53,11 +53,18 @@ function leadingAxes(values: tf.Tensor, w: tf.Tensor, what: string, where: strin
   return x;
 }
 
+/** A metric's name must be a non-empty string (it keys the logs). */
+function checkMetricName(name: unknown, who: string): void {
+  if (typeof name !== 'string' || name === '') throw new MasqueError('INVALID_ARGUMENT', `${who}: the name must be a non-empty string; received ${describe(name)}.`);
+}
+
 /** Weighted running mean (Keras `Mean`): result = total / count, 0 when nothing was counted. */
 export class Mean {
   private total = 0;
   private count = 0;
-  constructor(readonly name = 'mean') {}
+  constructor(readonly name = 'mean') {
+    checkMetricName(name, 'Mean');
+  }
 
   /** Adds one number with a weight (no tensors involved). */
   add(value: number, weight = 1): void {
@@ -123,6 +130,8 @@ export class MeanMetricWrapper implements Metric {
     readonly fn: MetricFunction,
     readonly name: string,
   ) {
+    if (typeof fn !== 'function') throw new MasqueError('INVALID_ARGUMENT', `MeanMetricWrapper: expected a function (yTrue, yPred) => Tensor of per-element values; received ${describe(fn)}.`);
+    checkMetricName(name, 'MeanMetricWrapper');
     this.mean = new Mean(name);
   }
   updateState(yTrue: tf.Tensor, yPred: tf.Tensor, options: MetricUpdateOptions = {}): void {

@@ -36,6 +36,7 @@ export class Nadam extends Optimizer<NadamArgs> {
   private uProductValue = 1;
 
   constructor(args: NadamArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     inRange('beta1', args?.beta1, 1);
     inRange('beta2', args?.beta2, 1);
     inRange('epsilon', args?.epsilon, Infinity);

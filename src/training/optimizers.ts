@@ -17,7 +17,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import { checkKeys } from './option_check.js';
+import { checkKeys } from '../option_keys.js';
 import { adamUpdate, adamUpdateInPlace } from '../ops/optimizer_ops.js';
 
 /** Learning rate as a function of the iteration count (0 at the first step). */
@@ -297,6 +297,7 @@ export interface SGDArgs extends OptimizerArgs {
 export class SGD extends Optimizer<SGDArgs> {
   readonly className = 'SGD';
   constructor(args: SGDArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     checkNumber('SGD optimizer', 'momentum', args.momentum, 0, 1);
     super({ ...args, momentum: args.momentum ?? 0, nesterov: args.nesterov ?? false }, 'SGD', 0.01, ['momentum', 'nesterov']);
   }
@@ -326,6 +327,7 @@ export interface AdamArgs extends OptimizerArgs {
 export class Adam extends Optimizer<AdamArgs> {
   readonly className: string = 'Adam';
   constructor(args: AdamArgs = {}, defaultName = 'adam') {
+    args ??= {}; // null means no options, as checkKeys reads it
     for (const k of ['beta1', 'beta2'] as const) checkNumber(`${defaultName} optimizer`, k, args[k], 0, 1);
     checkNumber(`${defaultName} optimizer`, 'epsilon', args.epsilon, 0);
     super({ ...args, beta1: args.beta1 ?? 0.9, beta2: args.beta2 ?? 0.999, epsilon: args.epsilon ?? 1e-7, amsgrad: args.amsgrad ?? false }, defaultName, 0.001, ['beta1', 'beta2', 'epsilon', 'amsgrad']);
@@ -353,6 +355,7 @@ export class Adam extends Optimizer<AdamArgs> {
 export class AdamW extends Adam {
   override readonly className = 'AdamW';
   constructor(args: AdamArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     super({ ...args, weightDecay: args.weightDecay ?? 0.004 }, 'adamw');
   }
 }
@@ -368,6 +371,7 @@ export interface RMSpropArgs extends OptimizerArgs {
 export class RMSprop extends Optimizer<RMSpropArgs> {
   readonly className = 'RMSprop';
   constructor(args: RMSpropArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
     checkNumber('rmsprop optimizer', 'rho', args.rho, 0, 1);
     checkNumber('rmsprop optimizer', 'momentum', args.momentum, 0, 1);
     checkNumber('rmsprop optimizer', 'epsilon', args.epsilon, 0);

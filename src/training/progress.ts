@@ -9,7 +9,8 @@
  * Output goes through a `write(s)` sink so tests can capture it.
  */
 import { Callback, type Logs } from './callbacks.js';
-import { checkKeys } from './option_check.js';
+import { checkKeys } from '../option_keys.js';
+import { MasqueError, describe } from '../errors.js';
 
 export interface ProgressBarOptions {
   /** Number of epochs, or null for a single pass without "Epoch i/n" (evaluate). */
@@ -82,7 +83,11 @@ export class ProgressBar {
 
   constructor(options: ProgressBarOptions) {
     checkKeys(options, PROGRESS_BAR_KEYS, 'ProgressBar');
-    this.epochs = options.epochs;
+    const epochs = options?.epochs;
+    if (!(epochs === null || (typeof epochs === 'number' && Number.isInteger(epochs) && epochs >= 1))) {
+      throw new MasqueError('INVALID_ARGUMENT', `ProgressBar: epochs must be a positive integer, or null for one pass (evaluate); received ${describe(epochs)}.`);
+    }
+    this.epochs = epochs;
     this.steps = options.steps ?? null;
     this.write = options.write ?? defaultWrite();
     this.isTTY = options.isTTY ?? nodeProcess()?.stdout?.isTTY === true;

@@ -89,11 +89,15 @@ async function outcomeAsync(t: Tally, what: () => string, fn: () => Promise<unkn
   checkBackendAlive(t, what);
 }
 
-function disposeAll(v: unknown): void {
+function disposeAll(v: unknown, seen = new Set<unknown>()): void {
+  if (seen.has(v)) return;
+  seen.add(v);
   if (v instanceof tf.Tensor) v.dispose();
-  else if (Array.isArray(v)) v.forEach(disposeAll);
+  else if (Array.isArray(v)) v.forEach((x) => disposeAll(x, seen));
   else if (v instanceof Layer) v.dispose();
-  else if (v !== null && typeof v === 'object' && 'padded' in (v as object)) disposeAll((v as { padded: unknown }).padded);
+  else if (v instanceof masque.Optimizer) v.dispose();
+  else if (v !== null && typeof v === 'object' && 'padded' in (v as object)) disposeAll((v as { padded: unknown }).padded, seen);
+  else if (v !== null && typeof v === 'object' && 'x' in (v as object) && 'lengths' in (v as object)) disposeAll((v as { x: unknown }).x, seen);
 }
 
 /** A wasm trap can leave the backend dead: every op after it fails. */
@@ -392,6 +396,90 @@ async function bytesCases(t: Tally, runs: number, seed: number): Promise<void> {
   );
 }
 
+/**
+ * The rest of the public API with odd arguments: registries and
+ * constructors of optimizers, losses, metrics and callbacks, compile,
+ * setWeights, the data helpers, the text vectorizer, the global settings
+ * (restored after each call), embeddingLookup, predictClasses, getLayer.
+ */
+function apiCases(t: Tally, runs: number, seed: number): void {
+  const model = (): masque.Model => new masque.Sequential([masque.Input({ shape: [null], dtype: 'int32' }), new masque.Embedding({ inputDim: 6, outputDim: 3, maskZero: true }), new masque.LSTM({ units: 2 }), new masque.Dense({ units: 2 })]);
+  /** Runs `fn` on a new model, disposed after. */
+  const fresh = (fn: (f: masque.Model) => unknown): unknown => {
+    const f = model();
+    try {
+      return fn(f);
+    } finally {
+      f.dispose();
+    }
+  };
+  const m = model();
+  const compiled = model();
+  compiled.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  // One good step first: the optimizer's state (made by the first update) is not a leak of the calls that follow.
+  const [gx, gy] = [tf.tensor2d([[1, 2]], undefined, 'int32'), tf.tensor1d([1], 'int32')];
+  compiled.trainOnBatch(gx, gy);
+  tf.dispose([gx, gy]);
+  const table = tf.randomNormal([6, 3]);
+  const ctor = (C: unknown) => (a: unknown) => new (C as new (x: unknown) => unknown)(a);
+  const calls: [string, (a: unknown, b: unknown) => unknown][] = [
+    ['getOptimizer', (a) => masque.getOptimizer(a as never)],
+    ['getLoss', (a) => masque.getLoss(a as never)],
+    ['getMetric', (a) => masque.getMetric(a as never)],
+    ...(['SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad', 'Nadam', 'MeanSquaredError', 'MeanAbsoluteError', 'BinaryCrossentropy', 'CategoricalCrossentropy', 'SparseCategoricalCrossentropy', 'Huber', 'LogCosh',
+      'Mean', 'Accuracy', 'BinaryAccuracy', 'CategoricalAccuracy', 'SparseCategoricalAccuracy', 'TopKCategoricalAccuracy', 'SparseTopKCategoricalAccuracy', 'Precision', 'Recall', 'AUC', 'FBetaScore', 'F1Score',
+      'EarlyStopping', 'ModelCheckpoint', 'LearningRateScheduler', 'ReduceLROnPlateau', 'ProgressBar', 'TextVectorizer'] as const).map((n) => [`new ${n}`, ctor((masque as Record<string, unknown>)[n])] as [string, (a: unknown) => unknown]),
+    ['compile', (a) => fresh((f) => f.compile(a as never))],
+    ['compile({optimizer, loss})', (a, b) => fresh((f) => f.compile({ optimizer: a, loss: b } as never))],
+    ['compile({loss, metrics})', (a, b) => fresh((f) => f.compile({ loss: 'mse', metrics: a, weightedMetrics: b } as never))],
+    ['setWeights', (a) => m.setWeights(a as never)],
+    ['setKerasWeights', (a) => masque.setKerasWeights(m, a as never)],
+    ['getLayer', (a) => m.getLayer(a as never)],
+    ['predictClasses', (a, b) => m.predictClasses(a as never, b as never)],
+    ['trainOnBatch', (a, b) => compiled.trainOnBatch(a as never, b as never)],
+    ['planBatches', (a, b) => masque.planBatches(a as never, b as never)],
+    ['padBatch', (a, b) => masque.padBatch(a as never, b as never)],
+    ['TextVectorizer.encode', (a, b) => new masque.TextVectorizer(b as never).encode(a as never)],
+    ['TextVectorizer.adapt', (a, b) => new masque.TextVectorizer(b as never).adapt(a as never)],
+    ['embeddingLookup', (a, b) => masque.embeddingLookup(table, a as never, b as never)],
+    ['setMaskPolicy', (a) => masque.setMaskPolicy(masque.setMaskPolicy(a as never))],
+    ['setKernelThreads', (a) => masque.setKernelThreads(masque.setKernelThreads(a as never))],
+    ['setKernelSpin', (a) => masque.setKernelSpin(masque.setKernelSpin(a as never))],
+    ['setProjectionTables', (a) => masque.setProjectionTables(masque.setProjectionTables(a as never))],
+    ['setRelaxedSimd', (a) => masque.setRelaxedSimd(masque.setRelaxedSimd(a as never))],
+  ];
+  const arg = fc.oneof(oddValue(), tensorSpecArb().map((s) => ({ tensor: s })), fc.array(fc.array(fc.integer({ min: -2, max: 7 }), { maxLength: 4 }), { maxLength: 3 }));
+  try {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: calls.length - 1 }), arg, arg, (k, a, b) => {
+        const made: tf.Tensor[] = [];
+        const mk = (d: unknown): unknown => {
+          if (d === null || typeof d !== 'object' || !('tensor' in (d as object))) return d;
+          const x = makeTensor((d as { tensor: { shape: number[]; dtype: string; values: number[] } }).tensor);
+          made.push(x);
+          return x;
+        };
+        const [name, fn] = calls[k]!;
+        const before = m.weights.map((w) => w.variable.dataSync().slice());
+        try {
+          const [x, y] = [mk(a), mk(b)];
+          outcome(t, () => `${name}(${show(a)}, ${show(b)})`, () => fn(x, y));
+        } finally {
+          tf.dispose(made);
+        }
+        // A refused setWeights loses nothing.
+        const after = m.weights.map((w) => w.variable.dataSync());
+        if (name.startsWith('set') && before.some((v, i) => v.length !== after[i]!.length)) t.bad.push(`${name}(${show(a)}): a weight changed size`);
+      }),
+      { numRuns: runs, seed },
+    );
+  } finally {
+    tf.dispose(table);
+    m.dispose();
+    compiled.dispose();
+  }
+}
+
 /** Runs every part with `runs` random cases each. */
 export async function runBadInputSuite(runs: number, seed = 1): Promise<Tally> {
   const t = newTally();
@@ -403,6 +491,7 @@ export async function runBadInputSuite(runs: number, seed = 1): Promise<Tally> {
     await modelCases(t, Math.max(10, Math.floor(runs / 4)), seed);
     configCases(t, runs, seed);
     await bytesCases(t, Math.max(10, Math.floor(runs / 4)), seed);
+    apiCases(t, runs, seed);
   } finally {
     masque.setWarningHandler(restore);
   }

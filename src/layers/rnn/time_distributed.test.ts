@@ -90,3 +90,32 @@ test('TimeDistributed: a word mask reaching an inner layer without mask support 
   assert.deepEqual((relaxed.predict(tf.ones([1, 2, 5], 'int32')) as tf.Tensor).shape, [1, 2, 4, 2]);
   relaxed.dispose();
 });
+
+test('TimeDistributed: a mask whose [batch, time] is not the input\'s is MASK_SHAPE_MISMATCH, broadcast dims of 1 included (Keras checks them exactly)', () => {
+  const x = tf.ones([3, 5, 5, 5]);
+  const cases: [number[], boolean][] = [
+    [[1, 5, 1], false], // once a raw tfjs reshape error from the deep-mask path
+    [[1, 5], false],
+    [[3, 1], false],
+    [[3, 5, 1], true],
+    [[3, 5], true],
+  ];
+  for (const [shape, ok] of cases) {
+    const td = new TimeDistributed({ layer: new Dense({ units: 2 }) });
+    const m = tf.ones(shape, 'bool');
+    if (ok) {
+      const y = td.apply(x, { mask: m }) as tf.Tensor;
+      assert.deepEqual(y.shape, [3, 5, 5, 2]);
+      tf.dispose([y, getMask(y)!]);
+    } else {
+      assert.throws(() => td.apply(x, { mask: m }), (e: Error & { code?: string }) => e.code === 'MASK_SHAPE_MISMATCH' && e.message.includes('[batch, time] = [3, 5]') && e.message.includes(`[${shape.join(', ')}]`), `mask ${shape}`);
+    }
+    m.dispose();
+    td.dispose();
+  }
+  // The symbolic path checks the same.
+  const inp = Input({ shape: [5, 4] });
+  const symbolicMask = Input({ shape: [3], dtype: 'bool' });
+  assert.throws(() => new TimeDistributed({ layer: new Dense({ units: 2 }) }).apply(inp, { mask: symbolicMask }), (e: Error & { code?: string }) => e.code === 'MASK_SHAPE_MISMATCH' && e.message.includes('[null, 3]'));
+  x.dispose();
+});

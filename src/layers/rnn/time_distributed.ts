@@ -89,9 +89,14 @@ export class TimeDistributed extends Layer<CallArgs> {
     }
   }
 
-  private checkMaskRank(mask: Shape, b: number | null, t: number | null): void {
+  /** A mask's first two dims must be the input's [batch, time] exactly (no broadcasting over them), as Keras checks. */
+  private checkMaskShape(mask: Shape, b: number | null, t: number | null): void {
     if (mask.length < 2) {
       throw new MasqueError('MASK_SHAPE_MISMATCH', `${this.where}: the mask must be at least [batch, time] = ${formatShape([b, t])}; received ${formatShape(mask)}.`);
+    }
+    const differs = (d: number | null, want: number | null) => d !== null && want !== null && d !== want;
+    if (differs(mask[0]!, b) || differs(mask[1]!, t)) {
+      throw new MasqueError('MASK_SHAPE_MISMATCH', `${this.where}: the mask's first two dims must be the input's [batch, time] = ${formatShape([b, t])}; received a mask of shape ${formatShape(mask)}.`);
     }
   }
 
@@ -116,7 +121,7 @@ export class TimeDistributed extends Layer<CallArgs> {
     this.checkRank(x.shape);
     const [b, t] = x.shape as [number, number];
     const mask = firstOf(args.mask);
-    if (mask !== null) this.checkMaskRank(mask.shape, b, t);
+    if (mask !== null) this.checkMaskShape(mask.shape, b, t);
     const deep = mask !== null && mask.rank >= 3;
     const flat = tf.reshape(x, [b * t, ...x.shape.slice(2)]);
     let innerMask: tf.Tensor | null = null;
@@ -161,7 +166,7 @@ export class TimeDistributed extends Layer<CallArgs> {
     this.checkRank(x.shape);
     const [b, t] = x.shape as [number | null, number | null];
     const mask = firstMask(args.mask);
-    if (mask !== null) this.checkMaskRank(mask.shape, b, t);
+    if (mask !== null) this.checkMaskShape(mask.shape, b, t);
     const deep = mask !== null && mask.shape.length >= 3;
     const bt = b === null || t === null ? null : b * t;
     // A deep mask goes to the inner layer's spec even when it cannot use it, so the mask policy applies there.
