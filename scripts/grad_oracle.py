@@ -8,8 +8,11 @@ Run through the Keras oracle (numpy backend), never in `npm test`:
 (--shard i/n: only the cases whose position in the sorted list is i mod n,
 to run n processes side by side; each writes index.i.json. --spread N: also
 record, per direction, `spread`: how far D moves over N draws of every
-weight moved by at most half a float32 ulp, the size of one rounding. Where
-Masque's distance from D is within it, float32 cannot decide the case.)
+weight moved by at most half a float32 ulp, the size of one rounding; and
+`spread_outputs`: the same with every layer's output also moved by at most
+half an ulp (each call, so every step of a recurrent cell), which stands for
+the rounding of the activations themselves. Where Masque's distance from D
+is within them, float32 cannot decide the case.)
 
 For every `model` case in CASES_DIR (the conformance schema: config,
 weights, inputs, output masks), it rebuilds the model from its config with
@@ -28,7 +31,10 @@ term of L on its own, then summed), with h for each the one of
 STEPS / max|v| where |D(h/2) - D(h)| is smallest (`h` lists them). `err`,
 the sum over outputs of max(|D(h/2) - D(h)|, eps |term| / (h/2)), bounds
 how far D(h) is from the limit (D itself is much closer) and how much
-float64 rounding of a large term can hide.
+float64 rounding of a large term can hide; where the steps cross a kink
+(a relu or max argument within a step of 0: the gap between the one-sided
+differences does not shrink as the step halves), half that gap is added,
+since autodiff takes one side's slope and differences give their mean.
 
 There is one direction per trainable weight (that weight alone, normal
 entries) and one per float input (normal, but zero where the input equals a
@@ -136,11 +142,41 @@ def run_case(keras, case, seed, spread_trials=0):
     # finalize_state() makes from its weights, not the weights themselves.
     adapted = [l for l in model._flatten_layers() if isinstance(l, keras.layers.Normalization)]
 
+    # Rounding of the activations, for spread_outputs: while ROUND[0] holds a
+    # trial number, every layer call's float outputs are multiplied by
+    # (1 + u 2^-24), u uniform in [-1, 1], drawn from (trial, k) for the
+    # call's k-th output array in the pass, so each pass of a trial draws the
+    # same numbers and the model stays smooth in the weights and inputs.
+    ROUND = [None, 0]
+
+    def rounded(call):
+        def wrapped(*a, **k):
+            y = call(*a, **k)
+            if ROUND[0] is None:
+                return y
+
+            def move(t):
+                if isinstance(t, (list, tuple)):
+                    return type(t)(move(v) for v in t)
+                arr_ = np.asarray(t) if hasattr(t, 'shape') else None
+                if arr_ is None or arr_.dtype != np.float64:
+                    return t
+                ROUND[1] += 1
+                u = np.random.default_rng([2000 + ROUND[0], ROUND[1]]).uniform(-1, 1, arr_.shape)
+                return arr_ * (1 + u * 2.0 ** -24)
+            return move(y)
+        return wrapped
+    # Sub-layers are flattened too: an RNN's cell (so each step), MultiHeadAttention's projections.
+    for l in model._flatten_layers(include_self=False, recursive=True):
+        if not isinstance(l, (keras.Model, keras.layers.InputLayer)):
+            l.call = rounded(l.call)
+
     def forward(ws, xs):
         for v, w in zip(model.weights, ws):
             v.assign(w)
         for l in adapted:
             l.finalize_state()
+        ROUND[1] = 0
         y = model(xs if len(xs) > 1 else xs[0], training=training)
         return [np.asarray(t, dtype=np.float64) for t in flat(y)]
 
@@ -185,19 +221,33 @@ def run_case(keras, case, seed, spread_trials=0):
         exploding recurrence) would otherwise swamp in float64 the change of
         another's. For each output the step of STEPS whose D moves least when
         halved; its error is that move, and never less than the rounding of
-        the differences themselves (eps |term| / h)."""
+        the differences themselves (eps |term| / h).
+
+        A kink (relu, max, abs at an argument within a step of 0) is invisible
+        to that error: central differences on both sides of it converge to the
+        mean of the two one-sided slopes, while autodiff takes one of them.
+        The gap between the one-sided differences tells: it halves with the
+        step where the function is smooth (it is h f'') and stays where the
+        step crosses a kink (it is the jump in slope). Where it stays, half
+        of it is added to the error, so that the direction is reported as
+        unresolved rather than compared with the wrong slope."""
         cache = {}
 
         def at(h):
+            """(central difference, gap between the one-sided differences), per output."""
             if h not in cache:
-                cache[h] = (terms(*move(h)) - terms(*move(-h))) / (2 * h)
+                plus, minus = terms(*move(h)), terms(*move(-h))
+                cache[h] = ((plus - minus) / (2 * h), np.abs(plus + minus - 2 * t0) / h)
             return cache[h]
         total, err, steps = 0.0, 0.0, []
         for o in range(len(t0)):
             best = None
             for h in STEPS:
-                d1, d2 = at(h / scale)[o], at(h / scale / 2)[o]
-                e = max(abs(d2 - d1), 2.3e-16 * abs(t0[o]) / (h / scale / 2))
+                (d1, g1), (d2, g2) = (v[o] for v in at(h / scale)), (v[o] for v in at(h / scale / 2))
+                rounding = 2.3e-16 * abs(t0[o]) / (h / scale / 2)
+                e = max(abs(d2 - d1), rounding)
+                if g2 > 0.7 * g1 and g2 > 1e3 * rounding:
+                    e = max(e, g2 / 2)
                 if best is None or e < best[1]:
                     best = ((4 * d2 - d1) / 3, e, h)
             total += best[0]
@@ -205,8 +255,9 @@ def run_case(keras, case, seed, spread_trials=0):
             steps.append(best[2])
         return total, err, steps
 
-    def spread(h, move, trials):
-        """How far D moves when every weight moves by at most half a float32 ulp (`trials` draws)."""
+    def spread(h, move, trials, outputs=False):
+        """How far D moves when every weight (and, with `outputs`, every layer
+        output) moves by at most half a float32 ulp (`trials` draws)."""
         d0 = (loss(*move(h)) - loss(*move(-h))) / (2 * h)
         far = 0.0
         for k in range(trials):
@@ -216,7 +267,11 @@ def run_case(keras, case, seed, spread_trials=0):
             def at(s):
                 ws, xs = move(s)
                 return loss([m + (w - b) for m, w, b in zip(moved, ws, base)], xs)
-            far = max(far, abs((at(h) - at(-h)) / (2 * h) - d0))
+            ROUND[0] = k if outputs else None
+            try:
+                far = max(far, abs((at(h) - at(-h)) / (2 * h) - d0))
+            finally:
+                ROUND[0] = None
         return far
 
     trainable = {id(v) for v in model.trainable_weights}
@@ -254,6 +309,7 @@ def run_case(keras, case, seed, spread_trials=0):
                  'derivative': value, 'err': err, 'h': steps}
         if spread_trials:
             entry['spread'] = spread(min(steps) / scale, move, spread_trials)
+            entry['spread_outputs'] = spread(min(steps) / scale, move, spread_trials, outputs=True)
         out.append(entry)
     for v, w in zip(model.weights, base):
         v.assign(w)

@@ -5,14 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as masque from '../src/index.js';
 import { tf, Layer, MasqueError } from '../src/index.js';
 import { BUILTIN_LAYERS } from '../src/io/keras_registry.js';
-import { loadCase } from './conformance/cases.js';
+import { caseFileNames, loadCase } from './conformance/cases.js';
 // @ts-expect-error: a plain .mjs script without types
 import { checkTree } from '../scripts/check_imports.mjs';
 
@@ -161,7 +161,7 @@ test('building Sequential and functional models of built-in layers runs no layer
 test('importing every shipped Keras model case runs no layer and creates no tensor beyond the weights', () => {
   const dirs = ['keras-3.15.1', 'keras-3.15.1-more', 'keras-3.15.1-norm-extra'].map((d) => fileURLToPath(new URL(`./fixtures/${d}/`, import.meta.url)));
   let imported = 0;
-  for (const f of dirs.flatMap((dir) => readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'index.json').map((n) => join(dir, n)))) {
+  for (const f of dirs.flatMap((dir) => caseFileNames(dir).map((n) => join(dir, n)))) {
     const c = loadCase(f);
     if (c['kind'] !== 'model') continue;
     const before = tf.memory().numTensors;

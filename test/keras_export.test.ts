@@ -3,12 +3,11 @@
 // the one Masque exports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MasqueError, setWarningHandler } from '../src/index.js';
 import { exportModel } from '../src/io/keras_export.js';
-import { loadCase } from './conformance/cases.js';
+import { caseFileNames, loadCase } from './conformance/cases.js';
 import { buildCaseModel, runCase } from './conformance/runner.js';
 
 type Obj = Record<string, unknown>;
@@ -19,7 +18,7 @@ test('exported Keras configs rebuild the same models', async () => {
   let checked = 0;
   let modelCases = 0;
   try {
-    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json') && x !== 'index.json')) {
+    for (const f of caseFileNames(dir)) {
       const c = loadCase(join(dir, f));
       if (c['kind'] !== 'model' || c['call_error_type'] !== undefined) continue;
       modelCases++;
@@ -44,7 +43,7 @@ test('Keras operations and MultiHeadAttention export their calls as Keras record
   const classes = new Set(['NotEqual', 'Equal', 'Any', 'All', 'MultiHeadAttention']);
   const seen = new Set<string>();
   try {
-    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json') && x !== 'index.json')) {
+    for (const f of caseFileNames(dir)) {
       const c = loadCase(join(dir, f));
       if (c['kind'] !== 'model' || c['call_error_type'] !== undefined) continue;
       const kerasLayers = ((c['config'] as Obj)['config'] as Obj)['layers'] as Obj[] | undefined;

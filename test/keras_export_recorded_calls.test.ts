@@ -9,11 +9,10 @@
 // an RNN's states per cell; it reads both the same way).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Input, Embedding, LSTM, Dense, Dropout, TimeDistributed, Model, modelFromKerasConfig, modelToKerasConfig, setWarningHandler, type SymbolicTensor } from '../src/index.js';
-import { loadCase } from './conformance/cases.js';
+import { caseFileNames, loadCase } from './conformance/cases.js';
 import { structure } from './keras_config_structure.js';
 import { NotEqual } from '../src/layers/ops/comparison.js';
 
@@ -32,7 +31,7 @@ test('Keras configs of the golden cases export again with the calls, masks and o
   const restore = setWarningHandler(() => {});
   let functional = 0;
   try {
-    for (const f of dirs.flatMap((d) => readdirSync(d).filter((x) => x.endsWith('.json') && x !== 'index.json').map((x) => join(d, x)))) {
+    for (const f of dirs.flatMap((d) => caseFileNames(d).map((x) => join(d, x)))) {
       const c = loadCase(f);
       if (c['kind'] !== undefined && c['kind'] !== 'model') continue;
       const config = c['config'] as { class_name?: string } | undefined;

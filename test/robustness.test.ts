@@ -15,7 +15,7 @@ import {
   tf, MasqueError, Sequential, Input, Model, Embedding, Dense, Dropout, LSTM, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
   GlobalMaxPooling1D, LayerNormalization, Attention, Add, Masking, padSequences, loadModelFromBytes, getOptimizer, getLoss, getMetric,
   modelFromKerasConfig, modelToKerasConfig, TextVectorizer, planBatches, padBatch, embeddingLookup, setMaskPolicy, setKerasWeights, Mean,
-  MeanMetricWrapper, setWarningHandler, collectLosses, registerKerasLayers, ProgressBar, Adam, ReduceLROnPlateau, AUC, Huber,
+  MeanMetricWrapper, setWarningHandler, collectLosses, registerKerasLayers, ProgressBar, Adam, ReduceLROnPlateau, AUC, Huber, GroupNormalization,
 } from '../src/index.js';
 import { expectCode } from './helpers.js';
 
@@ -259,6 +259,12 @@ test('misspelt or Keras-spelt options of the data helpers, embeddingLookup and m
   tf.dispose([table, ids]);
 });
 
+test('loadModel reports a cyclic compile option as a coded error', async () => {
+  const cyclic: unknown[] = [1];
+  cyclic.push(cyclic);
+  await assert.rejects(loadModelFromBytes(new Uint8Array(4), { compile: cyclic as never }), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && e.message.includes('compile must be true or false'));
+});
+
 test('arguments of the wrong kind to the rest of the API are coded errors naming what was expected, not TypeErrors later', () => {
   const before = tf.memory().numTensors;
   const table = tf.ones([3, 2]);
@@ -280,6 +286,8 @@ test('arguments of the wrong kind to the rest of the API are coded errors naming
   expectCode(() => registerKerasLayers(5 as never), 'INVALID_ARGUMENT', 'registerKerasLayers');
   expectCode(() => m.summary(5 as never), 'INVALID_ARGUMENT', 'print must be a function');
   expectCode(() => new ProgressBar({} as never), 'INVALID_ARGUMENT', 'epochs must be a positive integer');
+  // Cyclic values in messages (JSON.stringify threw on them).
+  expectCode(() => new GroupNormalization({ groups: cyclic as never }), 'INVALID_ARGUMENT', 'groups must be a positive integer');
   // null options mean no options, as everywhere else.
   for (const make of [() => new Adam(null as never), () => new ReduceLROnPlateau(null as never), () => new AUC(null as never), () => new Huber(null as never), () => new TextVectorizer(null as never)]) {
     const o = make() as { dispose?: () => void };

@@ -7,7 +7,7 @@
  * see keras_compile.ts.
  */
 import { tf } from '../runtime/tfjs.js';
-import { MasqueError } from '../errors.js';
+import { MasqueError, describe } from '../errors.js';
 import { pythonClassName, type LayerWeight, type SaveTree } from '../engine/layer.js';
 import { InputLayer } from '../engine/input_layer.js';
 import { Model } from '../models/functional.js';
@@ -156,7 +156,7 @@ export interface LoadModelOptions extends FromConfigOptions {
 /** Builds a model from `.keras` bytes (an ArrayBuffer works too); compiled when the file has compile settings. */
 export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Promise<Model> {
   const { compile = true, ...fromConfig } = checkKeys(options ?? {}, ['compile', 'maskPolicy'], 'loadModel') as LoadModelOptions;
-  if (typeof compile !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `loadModel: the option compile must be true or false; received ${JSON.stringify(compile)}.`);
+  if (typeof compile !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `loadModel: the option compile must be true or false; received ${describe(compile)}.`);
   const archive = await readKerasArchive(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
   const model = modelFromKerasConfig(nestedFunctionalFromZero(strip(archive.config)) as object, undefined, fromConfig);
   try {

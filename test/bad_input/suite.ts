@@ -215,7 +215,9 @@ function constructorCases(t: Tally, runs: number, seed: number): void {
   for (const [name, Cls] of classes) {
     const table = (Cls as unknown as { options: Record<string, unknown> | null }).options ?? {};
     for (const option of Object.keys(table)) {
-      for (const v of [null, NaN, -1, 'constructor', {}, [[1]]]) {
+      const cyclic: unknown[] = [1];
+      cyclic.push(cyclic);
+      for (const v of [null, NaN, -1, 'constructor', {}, [[1]], cyclic]) {
         const args = { ...(VALID[name]?.() ?? {}), [option]: v };
         outcome(t, () => `new ${name}(${show(args)})`, () => new Cls(args));
       }
@@ -421,6 +423,7 @@ function apiCases(t: Tally, runs: number, seed: number): void {
   compiled.trainOnBatch(gx, gy);
   tf.dispose([gx, gy]);
   const table = tf.randomNormal([6, 3]);
+  const threads = masque.kernelThreads();
   const ctor = (C: unknown) => (a: unknown) => new (C as new (x: unknown) => unknown)(a);
   const calls: [string, (a: unknown, b: unknown) => unknown][] = [
     ['getOptimizer', (a) => masque.getOptimizer(a as never)],
@@ -443,9 +446,9 @@ function apiCases(t: Tally, runs: number, seed: number): void {
     ['TextVectorizer.adapt', (a, b) => new masque.TextVectorizer(b as never).adapt(a as never)],
     ['embeddingLookup', (a, b) => masque.embeddingLookup(table, a as never, b as never)],
     ['setMaskPolicy', (a) => masque.setMaskPolicy(masque.setMaskPolicy(a as never))],
-    ['setKernelThreads', (a) => masque.setKernelThreads(masque.setKernelThreads(a as never))],
-    ['setKernelSpin', (a) => masque.setKernelSpin(masque.setKernelSpin(a as never))],
-    ['setProjectionTables', (a) => masque.setProjectionTables(masque.setProjectionTables(a as never))],
+    ['setKernelThreads', (a) => masque.setKernelThreads(a as never)],
+    ['setKernelSpin', (a) => masque.setKernelSpin(a as never)],
+    ['setProjectionTables', (a) => masque.setProjectionTables(a as never)],
     ['setRelaxedSimd', (a) => masque.setRelaxedSimd(masque.setRelaxedSimd(a as never))],
   ];
   const arg = fc.oneof(oddValue(), tensorSpecArb().map((s) => ({ tensor: s })), fc.array(fc.array(fc.integer({ min: -2, max: 7 }), { maxLength: 4 }), { maxLength: 3 }));
@@ -474,6 +477,10 @@ function apiCases(t: Tally, runs: number, seed: number): void {
       { numRuns: runs, seed },
     );
   } finally {
+    // The settings go back to what the rest of the process runs with.
+    masque.setKernelThreads(threads);
+    masque.setKernelSpin();
+    masque.setProjectionTables();
     tf.dispose(table);
     m.dispose();
     compiled.dispose();

@@ -16,7 +16,7 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { firstMask, oneSpec, specLike } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
-import { MasqueError, formatShape } from '../../errors.js';
+import { MasqueError, describe, formatShape } from '../../errors.js';
 import { groupNormalize } from '../../ops/normalization_ops.js';
 import { channelAxis, checkBuiltSizes, intAxis, oneMask } from './norm_common.js';
 
@@ -39,7 +39,7 @@ export class GroupNormalization extends Layer<CallArgs> {
     groups: opt.custom<number>(
       (v, w, n) => {
         if (Number.isInteger(v) && ((v as number) >= 1 || v === -1)) return v as number;
-        throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a positive integer, or -1 for one group per channel; received ${JSON.stringify(v) ?? String(v)}.`);
+        throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a positive integer, or -1 for one group per channel; received ${describe(v)}.`);
       },
       { default: 32 },
     ),
