@@ -15,7 +15,7 @@ import {
   tf, MasqueError, Sequential, Input, Model, Embedding, Dense, Dropout, LSTM, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
   GlobalMaxPooling1D, LayerNormalization, Attention, Add, Masking, padSequences, loadModelFromBytes, getOptimizer, getLoss, getMetric,
   modelFromKerasConfig, modelToKerasConfig, TextVectorizer, planBatches, padBatch, embeddingLookup, setMaskPolicy, setKerasWeights, Mean,
-  MeanMetricWrapper, setWarningHandler, collectLosses, registerKerasLayers, ProgressBar, Adam, ReduceLROnPlateau, AUC, Huber, GroupNormalization,
+  MeanMetricWrapper, setWarningHandler, collectLosses, registerKerasLayers, ProgressBar, Adam, ReduceLROnPlateau, AUC, Huber, GroupNormalization, Flatten, MultiHeadAttention, GroupQueryAttention,
 } from '../src/index.js';
 import { expectCode } from './helpers.js';
 
@@ -257,6 +257,24 @@ test('misspelt or Keras-spelt options of the data helpers, embeddingLookup and m
   expectCode(() => modelFromKerasConfig(modelToKerasConfig(m), undefined, { mask_policy: 'warn' } as never), 'INVALID_ARGUMENT', "'mask_policy'", 'maskPolicy');
   m.dispose();
   tf.dispose([table, ids]);
+});
+
+test('call arguments that are not an object, or contain themselves, are INVALID_ARGUMENT (the engine\'s walks over them overflowed the stack)', () => {
+  const x = tf.ones([2, 3, 4]);
+  const cyclic: unknown[] = [1];
+  cyclic.push(cyclic);
+  const bare = Object.create(null) as Record<string, unknown>;
+  bare['initialState'] = cyclic;
+  expectCode(() => new Flatten().apply(x, cyclic as never), 'INVALID_ARGUMENT', 'must be an object such as { training, mask }');
+  expectCode(() => new Dense({ units: 2 }).apply(x, 5 as never), 'INVALID_ARGUMENT', 'received 5');
+  expectCode(() => new Dense({ units: 2 }).apply(x, { initialState: cyclic } as never), 'INVALID_ARGUMENT', 'contains itself');
+  expectCode(() => new Dense({ units: 2 }).apply(x, bare as never), 'INVALID_ARGUMENT', 'contains itself');
+  expectCode(() => new Dense({ units: 2 }).apply(Input({ shape: [3, 4] }), { training: cyclic } as never), 'INVALID_ARGUMENT', 'contains itself');
+  expectCode(() => new Dense({ units: 2 }).apply([x, cyclic] as never), 'INVALID_ARGUMENT', 'the inputs contain');
+  // The attention layers read value and key from the call arguments first.
+  expectCode(() => new MultiHeadAttention({ numHeads: 1, keyDim: 2 }).apply(x, 5 as never), 'INVALID_ARGUMENT', "MultiHeadAttention 'multi_head_attention", 'received 5');
+  expectCode(() => new GroupQueryAttention({ headDim: 2, numQueryHeads: 2, numKeyValueHeads: 1 }).apply(Input({ shape: [3, 4] }), null as never), 'INVALID_INPUT', 'expects [query, value]');
+  x.dispose();
 });
 
 test('loadModel reports a cyclic compile option as a coded error', async () => {

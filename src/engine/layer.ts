@@ -392,7 +392,9 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   apply(inputs: SymbolicTensor | SymbolicTensor[], args?: SymbolicArgs<A>): Out<SymbolicTensor, M>;
   apply(inputs: tf.Tensor | tf.Tensor[], args?: A): Out<tf.Tensor, M>;
   apply(inputs: unknown, argsIn?: unknown): unknown {
-    const args = (argsIn ?? {}) as Record<string, unknown>;
+    const args = callArgsObject(argsIn, `Layer '${this.name}' (${this.className})`);
+    checkAcyclic(inputs, `Layer '${this.name}' (${this.className}): the inputs`);
+    checkAcyclic(args, `Layer '${this.name}' (${this.className}): the call arguments`);
     if (containsSymbolic(inputs) || containsSymbolic(args)) {
       const { outputs, multi } = this.symbolicApply(inputs as SymbolicTensor | SymbolicTensor[], args);
       return multi ? outputs : outputs[0];
@@ -706,6 +708,27 @@ interface ProbeResult {
 
 function isTensorSpec(v: unknown): v is TensorSpec {
   return v !== null && typeof v === 'object' && Array.isArray((v as TensorSpec).shape) && typeof (v as TensorSpec).dtype === 'string' && 'mask' in (v as object);
+}
+
+/** A layer call's arguments as an object: undefined and null are none; anything but an object is INVALID_ARGUMENT naming `where`. */
+export function callArgsObject(argsIn: unknown, where: string): Record<string, unknown> {
+  if (argsIn === undefined || argsIn === null) return {};
+  if (typeof argsIn !== 'object' || Array.isArray(argsIn)) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: the call arguments must be an object such as { training, mask }; received ${describe(argsIn)}.`);
+  }
+  return argsIn as Record<string, unknown>;
+}
+
+/** Refuses a list or plain object that contains itself (the walks over inputs and call arguments would not end). */
+function checkAcyclic(v: unknown, what: string, path: Set<unknown> = new Set()): void {
+  if (v === null || typeof v !== 'object' || v instanceof tf.Tensor) return;
+  const proto = Object.getPrototypeOf(v);
+  const plain = Array.isArray(v) || proto === Object.prototype || proto === null;
+  if (!plain) return;
+  if (path.has(v)) throw new MasqueError('INVALID_ARGUMENT', `${what} contain a list or object that contains itself.`);
+  path.add(v);
+  for (const x of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) checkAcyclic(x, what, path);
+  path.delete(v);
 }
 
 /** Replaces every tensor inside `v` (lists) with `f(tensor)`. */

@@ -54,12 +54,14 @@ export function isSymbolic(x: unknown): x is SymbolicTensor {
 }
 
 /** True if `x` (a value, list or plain object) contains a symbolic tensor. */
-export function containsSymbolic(x: unknown): boolean {
+export function containsSymbolic(x: unknown, seen: Set<unknown> = new Set()): boolean {
   if (isSymbolic(x)) return true;
-  if (Array.isArray(x)) return x.some(containsSymbolic);
-  if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
-    return Object.values(x as Record<string, unknown>).some(containsSymbolic);
-  }
+  // A list or object that contains itself is visited once (it is refused later, with a coded error).
+  if (x === null || typeof x !== 'object' || seen.has(x)) return false;
+  seen.add(x);
+  if (Array.isArray(x)) return x.some((v) => containsSymbolic(v, seen));
+  const proto = Object.getPrototypeOf(x);
+  if (proto === Object.prototype || proto === null) return Object.values(x as Record<string, unknown>).some((v) => containsSymbolic(v, seen));
   return false;
 }
 

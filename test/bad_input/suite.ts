@@ -242,6 +242,16 @@ function makeTensor(s: { shape: number[]; dtype: string; values: number[] }): tf
   return tf.tensor(vals, s.shape, s.dtype as 'float32' | 'int32');
 }
 
+/** A layer of class `classes[k]` built from its valid options (null when the class needs more than VALID gives). */
+function validLayer(classes: [string, new (a: object) => Layer][], k: number): [string, Layer | null] {
+  const [name, Cls] = classes[k]!;
+  try {
+    return [name, new Cls(VALID[name]?.() ?? {})];
+  } catch {
+    return [name, null];
+  }
+}
+
 function layerCallCases(t: Tally, runs: number, seed: number): void {
   const classes = layerClasses().filter(([name]) => name !== 'InputLayer');
   fc.assert(
@@ -252,13 +262,8 @@ function layerCallCases(t: Tally, runs: number, seed: number): void {
       fc.option(tensorSpecArb(), { nil: null }),
       fc.boolean(),
       (k, specs, asList, maskSpec, training) => {
-        const [name, Cls] = classes[k]!;
-        let layer: Layer | null = null;
-        try {
-          layer = new Cls(VALID[name]?.() ?? {});
-        } catch {
-          return;
-        }
+        const [name, layer] = validLayer(classes, k);
+        if (layer === null) return;
         const made: tf.Tensor[] = [];
         try {
           const inputs = specs.map((s) => {
@@ -276,8 +281,8 @@ function layerCallCases(t: Tally, runs: number, seed: number): void {
           outcome(
             t,
             () => `${name}.apply(${show(x)}, mask ${mask ? `[${mask.shape}]` : 'none'}, training ${training})`,
-            () => layer!.apply(x as tf.Tensor, mask === undefined ? { training } : { training, mask }),
-            () => layer!.weights.length - weightsBefore,
+            () => layer.apply(x as tf.Tensor, mask === undefined ? { training } : { training, mask }),
+            () => layer.weights.length - weightsBefore,
           );
         } finally {
           tf.dispose(made);
@@ -487,6 +492,62 @@ function apiCases(t: Tally, runs: number, seed: number): void {
   }
 }
 
+/**
+ * Layer calls with odd call arguments (training, mask, initialState, key
+ * of the wrong kind, or not an object), symbolic calls with odd inputs, and
+ * models built from odd parts (Model's inputs and outputs, Sequential's
+ * layers and add).
+ */
+function callArgsAndGraphCases(t: Tally, runs: number, seed: number): void {
+  const classes = layerClasses().filter(([name]) => name !== 'InputLayer');
+  const argsArb = fc.oneof(
+    oddValue(),
+    fc.record({ training: oddValue(), mask: oddValue(), initialState: oddValue(), key: oddValue(), value: oddValue(), returnAttentionScores: oddValue() }, { requiredKeys: [] }),
+  );
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: classes.length - 1 }), argsArb, fc.boolean(), (k, args, symbolic) => {
+      const [name, layer] = validLayer(classes, k);
+      if (layer === null) return;
+      const x = symbolic ? masque.Input({ shape: [3, 4] }) : tf.ones([2, 3, 4]);
+      try {
+        const weightsBefore = layer.weights.length;
+        outcome(t, () => `${name}.apply(${symbolic ? 'Input [null, 3, 4]' : '[2, 3, 4]'}, ${show(args)})`, () => layer.apply(x as tf.Tensor, args as never), () => layer.weights.length - weightsBefore);
+      } finally {
+        if (x instanceof tf.Tensor) x.dispose();
+        layer.dispose();
+      }
+    }),
+    { numRuns: runs, seed },
+  );
+  const part = fc.oneof(oddValue(), fc.constant('input'), fc.constant('output'), fc.constant('layer'));
+  const make = (p: unknown): unknown => {
+    if (p === 'input') return masque.Input({ shape: [3] });
+    if (p === 'output') return new masque.Dense({ units: 2 }).apply(masque.Input({ shape: [3] }));
+    if (p === 'layer') return new masque.Dense({ units: 2 });
+    return p;
+  };
+  fc.assert(
+    fc.property(fc.constantFrom('Model', 'Sequential', 'Sequential.add'), part, part, (what, a, b) => {
+      const [pa, pb] = [make(a), make(b)];
+      outcome(t, () => `${what}(${show(a)}, ${show(b)})`, () => {
+        if (what === 'Model') return new masque.Model({ inputs: pa as never, outputs: pb as never });
+        if (what === 'Sequential') return new masque.Sequential(pa as never);
+        const s = new masque.Sequential([masque.Input({ shape: [3] })]);
+        try {
+          s.add(pa as never);
+          s.add(pb as never);
+          return s;
+        } catch (e) {
+          s.dispose();
+          throw e;
+        }
+      }, () => 0);
+      for (const p of [pa, pb]) if (p instanceof Layer) p.dispose();
+    }),
+    { numRuns: runs, seed },
+  );
+}
+
 /** Runs every part with `runs` random cases each. */
 export async function runBadInputSuite(runs: number, seed = 1): Promise<Tally> {
   const t = newTally();
@@ -499,6 +560,7 @@ export async function runBadInputSuite(runs: number, seed = 1): Promise<Tally> {
     configCases(t, runs, seed);
     await bytesCases(t, Math.max(10, Math.floor(runs / 4)), seed);
     apiCases(t, runs, seed);
+    callArgsAndGraphCases(t, runs, seed);
   } finally {
     masque.setWarningHandler(restore);
   }

@@ -7,7 +7,7 @@
  * (ops/attention_ops.ts) give on tensors.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { withMasks, type MaskedOutputs, type SaveTree } from '../../engine/layer.js';
+import { callArgsObject, withMasks, type MaskedOutputs, type SaveTree } from '../../engine/layer.js';
 import type { MaskSpec, Shape, TensorSpec } from '../../engine/types.js';
 import { broadcastFast, checkAttentionMask, combineAttentionMask, finiteAtMaskedChecked } from '../../ops/attention_ops.js';
 import { allValid } from '../../ops/packed_attention_ops.js';
@@ -42,8 +42,8 @@ export function checkAttentionMaskSpec(m: Shape, b: number | null, t: number | n
  * or `query` with `{ value, key }` call arguments (MultiHeadAttention's and
  * GroupQueryAttention's forms): the list, and the other call arguments.
  */
-export function attentionInputs(inputs: unknown, args: Record<string, unknown>, where: string): { list: unknown[]; rest: Record<string, unknown> } {
-  const { value, key, ...rest } = args;
+export function attentionInputs(inputs: unknown, args: unknown, where: string): { list: unknown[]; rest: Record<string, unknown> } {
+  const { value, key, ...rest } = callArgsObject(args, where);
   const list = Array.isArray(inputs) ? [...(inputs as unknown[])] : [inputs];
   if (value !== undefined) {
     if (list.length !== 1) throw new MasqueError('INVALID_INPUT', `${where}: value was given both in the inputs list and as an argument.`);

@@ -109,7 +109,7 @@ export class GroupQueryAttention extends Layer<GroupQueryAttentionCallArgs, bool
 
   override apply(inputs: SymbolicTensor | SymbolicTensor[], args?: SymbolicArgs<GroupQueryAttentionCallArgs>): SymbolicTensor | SymbolicTensor[];
   override apply(inputs: tf.Tensor | tf.Tensor[], args?: GroupQueryAttentionCallArgs): tf.Tensor | tf.Tensor[];
-  override apply(inputs: unknown, args: Record<string, unknown> = {}): unknown {
+  override apply(inputs: unknown, args?: unknown): unknown {
     const { list, rest } = attentionInputs(inputs, args, this.where);
     return super.apply(list as never, rest as never);
   }

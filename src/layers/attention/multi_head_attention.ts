@@ -24,7 +24,7 @@ import { softmaxReplaceMasked, softmaxZeroMasked } from '../../ops/attention_ops
 import { maskValues, packedAttention, planPackedAttention, type GroupSpan } from '../../ops/packed_attention_ops.js';
 import { attendPackedGroups, fusedInferenceAvailable, type RowsAt } from '../../ops/fused_attention_ops.js';
 import { EinsumDense } from './einsum_dense.js';
-import { outputAndScoresSpecs, runAttention, withAttentionSubLayers, type AttentionPaths } from './attention_specs.js';
+import { attentionInputs, outputAndScoresSpecs, runAttention, withAttentionSubLayers, type AttentionPaths } from './attention_specs.js';
 import { matMul } from '../../ops/matmul.js';
 
 export interface MultiHeadAttentionArgs extends BaseLayerArgs {
@@ -139,19 +139,7 @@ export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolea
   override apply(inputs: tf.Tensor | tf.Tensor[], args?: MultiHeadAttentionCallArgs): tf.Tensor | tf.Tensor[];
   override apply(inputs: unknown, argsIn?: unknown): unknown {
     // Accept mha.apply(query, { value, key }) as well as mha.apply([query, value, key]).
-    const { value, key, ...rest } = (argsIn ?? {}) as Record<string, unknown>;
-    const list = Array.isArray(inputs) ? [...(inputs as unknown[])] : [inputs];
-    if (value !== undefined) {
-      if (list.length !== 1) throw new MasqueError('INVALID_INPUT', `MultiHeadAttention '${this.name}': value was given both in the inputs list and as an argument.`);
-      list.push(value);
-    }
-    if (key !== undefined) {
-      if (list.length !== 2) throw new MasqueError('INVALID_INPUT', `MultiHeadAttention '${this.name}': key was given both in the inputs list and as an argument, or without a value.`);
-      list.push(key);
-    }
-    if (list.length < 2 || list.length > 3) {
-      throw new MasqueError('INVALID_INPUT', `MultiHeadAttention '${this.name}' expects [query, value] or [query, value, key]; received ${list.length} input(s).`);
-    }
+    const { list, rest } = attentionInputs(inputs, argsIn, `MultiHeadAttention '${this.name}'`);
     return super.apply(list as never, rest as never);
   }
 
