@@ -15,7 +15,7 @@ import {
   tf, MasqueError, Sequential, Input, Model, Embedding, Dense, Dropout, LSTM, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
   GlobalMaxPooling1D, LayerNormalization, Attention, Add, Masking, padSequences, loadModelFromBytes, getOptimizer, getLoss, getMetric,
   modelFromKerasConfig, modelToKerasConfig, TextVectorizer, planBatches, padBatch, embeddingLookup, setMaskPolicy, setKerasWeights, Mean,
-  MeanMetricWrapper, setWarningHandler, collectLosses, registerKerasLayers, ProgressBar, Adam, ReduceLROnPlateau, AUC, Huber, GroupNormalization, Flatten, MultiHeadAttention, GroupQueryAttention,
+  MeanMetricWrapper, setWarningHandler, collectLosses, registerKerasLayers, ProgressBar, Adam, ReduceLROnPlateau, AUC, Huber, GroupNormalization, Flatten, MultiHeadAttention, GroupQueryAttention, Layer, type CallArgs,
 } from '../src/index.js';
 import { expectCode } from './helpers.js';
 
@@ -267,14 +267,38 @@ test('call arguments that are not an object, or contain themselves, are INVALID_
   bare['initialState'] = cyclic;
   expectCode(() => new Flatten().apply(x, cyclic as never), 'INVALID_ARGUMENT', 'must be an object such as { training, mask }');
   expectCode(() => new Dense({ units: 2 }).apply(x, 5 as never), 'INVALID_ARGUMENT', 'received 5');
-  expectCode(() => new Dense({ units: 2 }).apply(x, { initialState: cyclic } as never), 'INVALID_ARGUMENT', 'contains itself');
-  expectCode(() => new Dense({ units: 2 }).apply(x, bare as never), 'INVALID_ARGUMENT', 'contains itself');
+  expectCode(() => new LSTM({ units: 2 }).apply(x, { initialState: cyclic } as never), 'INVALID_ARGUMENT', 'contains itself');
+  expectCode(() => new LSTM({ units: 2 }).apply(x, bare as never), 'INVALID_ARGUMENT', 'contains itself');
   expectCode(() => new Dense({ units: 2 }).apply(Input({ shape: [3, 4] }), { training: cyclic } as never), 'INVALID_ARGUMENT', 'contains itself');
   expectCode(() => new Dense({ units: 2 }).apply([x, cyclic] as never), 'INVALID_ARGUMENT', 'the inputs contain');
   // The attention layers read value and key from the call arguments first.
   expectCode(() => new MultiHeadAttention({ numHeads: 1, keyDim: 2 }).apply(x, 5 as never), 'INVALID_ARGUMENT', "MultiHeadAttention 'multi_head_attention", 'received 5');
   expectCode(() => new GroupQueryAttention({ headDim: 2, numQueryHeads: 2, numKeyValueHeads: 1 }).apply(Input({ shape: [3, 4] }), null as never), 'INVALID_INPUT', 'expects [query, value]');
   x.dispose();
+});
+
+test('a call argument the layer does not take is INVALID_ARGUMENT, Keras spellings first: they were ignored (attention_mask, initial_state, use_causal_mask)', () => {
+  const x = tf.ones([2, 3, 4]);
+  const m = tf.ones([2, 3, 3], 'bool');
+  const s = [tf.zeros([2, 2]), tf.zeros([2, 2])];
+  expectCode(() => new MultiHeadAttention({ numHeads: 1, keyDim: 2 }).apply(x, { value: x, attention_mask: m } as never), 'INVALID_ARGUMENT', "unknown call argument 'attention_mask'", 'Did you mean attentionMask?', 'camelCase');
+  expectCode(() => new LSTM({ units: 2 }).apply(x, { initial_state: s } as never), 'INVALID_ARGUMENT', "'initial_state'", 'Did you mean initialState?');
+  expectCode(() => new Attention().apply([x, x], { use_causal_mask: true } as never), 'INVALID_ARGUMENT', "'use_causal_mask'", 'useCausalMask');
+  expectCode(() => new Dense({ units: 2 }).apply(x, { trainig: true } as never), 'INVALID_ARGUMENT', "'trainig'", 'Did you mean training?', 'It takes training, mask.');
+  expectCode(() => new Dense({ units: 2 }).apply(Input({ shape: [3, 4] }), { initialState: s } as never), 'INVALID_ARGUMENT', "'initialState'", 'It takes training, mask.');
+  // What each layer takes still works.
+  const y = new LSTM({ units: 2 }).apply(x, { initialState: s, training: false }) as tf.Tensor;
+  const z = new MultiHeadAttention({ numHeads: 1, keyDim: 2 }).apply(x, { value: x, attentionMask: m, useCausalMask: true }) as tf.Tensor;
+  // A custom layer's own call arguments pass; Keras's spellings of Masque's do not.
+  class Scale extends Layer<CallArgs & { factor?: number }> {
+    call(inputs: tf.Tensor | tf.Tensor[], args: CallArgs & { factor?: number }): tf.Tensor {
+      return tf.mul(inputs as tf.Tensor, args.factor ?? 1);
+    }
+  }
+  const w = new Scale().apply(x, { factor: 2 } as never) as tf.Tensor;
+  assert.equal(w.dataSync()[0], 2);
+  expectCode(() => new Scale().apply(x, { attention_mask: m } as never), 'INVALID_ARGUMENT', "'attention_mask'", 'Did you mean attentionMask?');
+  tf.dispose([x, m, ...s, y, z, w]);
 });
 
 test('loadModel reports a cyclic compile option as a coded error', async () => {

@@ -27,7 +27,7 @@ import { collectingLosses, currentTraining, recordLoss, withTraining } from './c
 import { getInitializer, type InitializerSpec } from './initializers.js';
 import { getConstraint, getRegularizer, type ConstraintFn, type ConstraintSpec, type RegularizerFn, type RegularizerSpec } from './regularizers.js';
 import { SymbolicTensor, containsSymbolic, isSymbolic, mapSymbolic, type Node } from './symbolic.js';
-import { BASE_OPTIONS, readOptions, type OptionTable } from './options.js';
+import { BASE_OPTIONS, closestOption, readOptions, type OptionTable } from './options.js';
 
 /** A layer's weights as grouped in a `.keras` weights file. */
 export interface SaveTree {
@@ -393,6 +393,7 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   apply(inputs: tf.Tensor | tf.Tensor[], args?: A): Out<tf.Tensor, M>;
   apply(inputs: unknown, argsIn?: unknown): unknown {
     const args = callArgsObject(argsIn, `Layer '${this.name}' (${this.className})`);
+    checkCallArgNames(this as unknown as Layer, args);
     checkAcyclic(inputs, `Layer '${this.name}' (${this.className}): the inputs`);
     checkAcyclic(args, `Layer '${this.name}' (${this.className}): the call arguments`);
     if (containsSymbolic(inputs) || containsSymbolic(args)) {
@@ -717,6 +718,33 @@ export function callArgsObject(argsIn: unknown, where: string): Record<string, u
     throw new MasqueError('INVALID_ARGUMENT', `${where}: the call arguments must be an object such as { training, mask }; received ${describe(argsIn)}.`);
   }
   return argsIn as Record<string, unknown>;
+}
+
+/** The call arguments every layer takes. */
+export const BASE_CALL_ARGS: readonly string[] = ['training', 'mask'];
+
+/** Keras's spellings of call arguments, refused by every layer (a custom layer that declares none included): Masque's are camelCase. */
+const KERAS_CALL_SPELLINGS = ['initial_state', 'attention_mask', 'use_causal_mask', 'return_attention_scores', 'query_mask', 'value_mask', 'key_mask'];
+
+/**
+ * Refuses a call argument the layer does not take: every key but those its
+ * class declares in its own static `callArgNames` (Masque's classes declare
+ * theirs, src/io/keras_registry.ts), or, for a class that declares none (a
+ * custom layer), one of Keras's snake_case spellings. A misspelt
+ * `attentionMask` or a Keras `attention_mask` would otherwise be ignored.
+ */
+function checkCallArgNames(layer: Layer, args: Record<string, unknown>): void {
+  const cls = layer.constructor as { callArgNames?: readonly string[] | null };
+  const declared = Object.prototype.hasOwnProperty.call(cls, 'callArgNames') ? (cls.callArgNames ?? null) : null;
+  for (const key of Object.keys(args)) {
+    if (declared === null ? !KERAS_CALL_SPELLINGS.includes(key) : declared.includes(key)) continue;
+    const valid = declared ?? BASE_CALL_ARGS;
+    const near = closestOption(key, valid) ?? (declared === null ? key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()) : null);
+    throw new MasqueError(
+      'INVALID_ARGUMENT',
+      `Layer '${layer.name}' (${layer.className}): unknown call argument '${key}'.${near === null ? '' : ` Did you mean ${near}?${/_/.test(key) ? " (Masque spells Keras's call arguments in camelCase.)" : ''}`}${declared === null ? '' : ` It takes ${declared.join(', ')}.`}`,
+    );
+  }
 }
 
 /** Refuses a list or plain object that contains itself (the walks over inputs and call arguments would not end). */

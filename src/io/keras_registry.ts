@@ -8,7 +8,9 @@
  * nested layer). Custom layers are added with `registerKerasLayers`.
  */
 import { MasqueError, describe } from '../errors.js';
-import { Layer, type LayerClass } from '../engine/layer.js';
+import { BASE_CALL_ARGS, Layer, type LayerClass } from '../engine/layer.js';
+import { Model } from '../models/functional.js';
+import { Sequential } from '../models/sequential.js';
 import { BASE_OPTIONS, type KerasKind, type OptionTable } from '../engine/options.js';
 import type { CallArgs } from '../engine/types.js';
 import { activationName } from '../ops/activations.js';
@@ -120,6 +122,13 @@ export function kerasClassName(cls: LayerClass): string {
 }
 
 const registry = new Map<string, KerasLayerEntry>(BUILTIN_LAYERS.map((c) => [kerasClassName(c), c]));
+
+// Every built-in class declares the call arguments it takes (Layer.apply
+// refuses any other key): its own list, the nearest ancestor's, or
+// training and mask. A user's subclass declares none unless it says so.
+for (const c of [...BUILTIN_LAYERS, ...BUILTIN_OPS, Model, Sequential] as unknown as { callArgNames?: readonly string[] }[]) {
+  if (!Object.prototype.hasOwnProperty.call(c, 'callArgNames')) Object.defineProperty(c, 'callArgNames', { value: c.callArgNames ?? BASE_CALL_ARGS });
+}
 const ops = new Map<string, BuiltinClass>(BUILTIN_OPS.map((c) => [opKey((c as unknown as typeof KerasOp).kerasModule, kerasClassName(c)), c]));
 
 function opKey(module: string, className: string): string {

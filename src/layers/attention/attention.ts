@@ -39,6 +39,8 @@ type Own = Omit<AttentionArgs, keyof BaseLayerArgs>;
 
 export class Attention extends Layer<AttentionCallArgs, boolean> {
   static override readonly className: string = 'Attention';
+  /** The call arguments it takes (Layer.apply refuses others). */
+  static readonly callArgNames: readonly string[] = ['training', 'mask', 'returnAttentionScores', 'useCausalMask'];
   static override readonly options: OptionTable = {
     useScale: opt.bool(false),
     scoreMode: opt.oneOf(['dot', 'concat'] as const, 'dot'),

@@ -21,7 +21,7 @@ import { Layer, type MaskedOutputs, type SaveTree, type SymbolicArgs } from '../
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
-import { GROUP_COST, type MultiHeadAttentionCallArgs } from './multi_head_attention.js';
+import { GROUP_COST, MultiHeadAttention, type MultiHeadAttentionCallArgs } from './multi_head_attention.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import type { ConstraintSpec, RegularizerSpec } from '../../engine/regularizers.js';
 import { checkBatchSizes } from '../../engine/specs.js';
@@ -62,6 +62,7 @@ type Own = Omit<GroupQueryAttentionArgs, keyof BaseLayerArgs>;
 
 export class GroupQueryAttention extends Layer<GroupQueryAttentionCallArgs, boolean> {
   static override readonly className = 'GroupQueryAttention';
+  static readonly callArgNames: readonly string[] = MultiHeadAttention.callArgNames;
   /** Keras's Python class: default names (`grouped_query_attention`) and `.keras` groups come from it. */
   static readonly pythonClassName = 'GroupedQueryAttention';
   static override readonly options = {

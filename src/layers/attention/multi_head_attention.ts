@@ -76,6 +76,8 @@ type Own = Omit<MultiHeadAttentionArgs, keyof BaseLayerArgs>;
 
 export class MultiHeadAttention extends Layer<MultiHeadAttentionCallArgs, boolean> {
   static override readonly className = 'MultiHeadAttention';
+  /** The call arguments it takes besides value and key, which apply moves into the inputs (Layer.apply refuses others). */
+  static readonly callArgNames: readonly string[] = ['training', 'mask', 'queryMask', 'valueMask', 'keyMask', 'attentionMask', 'useCausalMask', 'returnAttentionScores'];
   static override readonly options = {
     numHeads: opt.int({ min: 1 }),
     keyDim: opt.int({ min: 1 }),

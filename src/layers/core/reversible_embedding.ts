@@ -44,6 +44,8 @@ type Own = Omit<ReversibleEmbeddingArgs, keyof BaseLayerArgs>;
 
 export class ReversibleEmbedding extends Layer<ReversibleEmbeddingCallArgs> {
   static override readonly className = 'ReversibleEmbedding';
+  /** The call arguments it takes (Layer.apply refuses others). */
+  static readonly callArgNames: readonly string[] = ['training', 'mask', 'reverse'];
   static override readonly floatInputs = false;
   static override readonly options = {
     inputDim: opt.int({ min: 1 }),

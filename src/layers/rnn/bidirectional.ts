@@ -55,6 +55,8 @@ function removePrefix(s: string, p: string): string {
 
 export class Bidirectional extends Layer<RNNCallArgs, boolean> {
   static override readonly className = 'Bidirectional';
+  /** The call arguments it takes (Layer.apply refuses others). */
+  static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
   static override readonly options = {
     layer: opt.custom<RecurrentLayer>(rnnLayer, { kerasKind: 'layer' }),
     mergeMode: opt.oneOf<MergeMode | null>(['concat', 'sum', 'ave', 'mul', null], 'concat'),

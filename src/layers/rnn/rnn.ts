@@ -85,6 +85,8 @@ function isFusedCell(cell: AbstractRNNCell): cell is RNNCell {
 
 export class RNN extends Layer<RNNCallArgs, boolean> {
   static override readonly className = 'RNN';
+  /** The call arguments it takes (Layer.apply refuses others). */
+  static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
   static override readonly options = {
     cell: opt.custom<AbstractRNNCell>(checkCell, { kerasKind: 'layer' }),
     returnSequences: opt.bool(false),

@@ -91,6 +91,8 @@ interface CellExtras {
  */
 export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = boolean> extends Layer<RNNCallArgs, S> {
   static override readonly options = RNN_OPTIONS;
+  /** The call arguments it takes (Layer.apply refuses others). */
+  static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
   declare readonly args: Filled<RNNOwn<A>>;
   readonly cell: RNNCell;
   private dropoutCalls = 0;
