@@ -9,7 +9,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
-import { padSequences } from './pad_sequences.js';
+import { isArrayLike, padSequences } from './pad_sequences.js';
 import { checkKeys } from '../option_keys.js';
 
 /** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
@@ -49,11 +49,6 @@ export interface PlanBatchesOptions {
 
 const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
 
-/** An array or a typed array (what the helpers here index into). */
-function isArrayLike(v: unknown): v is ArrayLike<unknown> {
-  return Array.isArray(v) || ArrayBuffer.isView(v);
-}
-
 /**
  * Splits the sample indices `0 .. lengths.length-1` into batches; each index
  * appears exactly once. Without bucketing the batches are consecutive runs of
@@ -64,7 +59,8 @@ function isArrayLike(v: unknown): v is ArrayLike<unknown> {
  */
 export function planBatches(lengths: ArrayLike<number>, options: PlanBatchesOptions): Int32Array[] {
   if (!isArrayLike(lengths)) throw new MasqueError('INVALID_ARGUMENT', `planBatches: lengths must be an array of sequence lengths; received ${describe(lengths)}.`);
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new MasqueError('INVALID_ARGUMENT', `planBatches: options must be an object ({ batchSize, shuffle?, bucketing?, seed? }); received ${describe(options)}.`);
+  // checkKeys refuses what is not an object, and reads null as no options; here batchSize is required.
+  if (options === null || options === undefined) throw new MasqueError('INVALID_ARGUMENT', `planBatches: options must be an object ({ batchSize, shuffle?, bucketing?, seed? }); received ${describe(options)}.`);
   checkKeys(options, ['batchSize', 'shuffle', 'seed', 'bucketing'], 'planBatches');
   if (typeof options.bucketing === 'object' && options.bucketing !== null) checkKeys(options.bucketing, ['poolBatches'], 'planBatches: bucketing');
   const { batchSize, shuffle = false, bucketing = false } = options;
@@ -165,7 +161,7 @@ export interface PadBatchOptions {
 export function padBatch(sequences: readonly ArrayLike<number>[], indices: ArrayLike<number>, options: PadBatchOptions = {}): { x: tf.Tensor2D; lengths: Int32Array } {
   if (!Array.isArray(sequences)) throw new MasqueError('INVALID_SEQUENCES', `padBatch: sequences must be an array of sequences; received ${describe(sequences)}.`);
   if (!isArrayLike(indices)) throw new MasqueError('INVALID_ARGUMENT', `padBatch: indices must be an array of row numbers; received ${describe(indices)}.`);
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new MasqueError('INVALID_ARGUMENT', `padBatch: options must be an object; received ${describe(options)}.`);
+  if (options === null) throw new MasqueError('INVALID_ARGUMENT', `padBatch: options must be an object; received null.`);
   checkKeys(options, ['padding', 'value', 'dtype', 'multipleOf'], 'padBatch');
   const { padding = 'pre', value = 0, dtype = 'int32', multipleOf = 1 } = options;
   if (!positiveInt(multipleOf)) throw new MasqueError('INVALID_ARGUMENT', `padBatch: multipleOf must be a positive integer; received ${describe(multipleOf)}.`);

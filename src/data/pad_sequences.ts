@@ -167,7 +167,8 @@ export function padSequences(sequences: Iterable<SequenceLike>, options: PadSequ
   return options.returnLengths === true ? { padded, lengths: kept } : padded;
 }
 
-function isArrayLike(v: unknown): v is ArrayLike<unknown> {
+/** An array or a typed array (not a DataView): what the padding helpers index into. */
+export function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return Array.isArray(v) || ArrayBuffer.isView(v) && !(v instanceof DataView);
 }
 

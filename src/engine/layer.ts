@@ -394,9 +394,10 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
   apply(inputs: unknown, argsIn?: unknown): unknown {
     const args = callArgsObject(argsIn, `Layer '${this.name}' (${this.className})`);
     checkCallArgNames(this as unknown as Layer, args);
-    checkAcyclic(inputs, `Layer '${this.name}' (${this.className}): the inputs`);
-    checkAcyclic(args, `Layer '${this.name}' (${this.className}): the call arguments`);
-    if (containsSymbolic(inputs) || containsSymbolic(args)) {
+    // Both walked whole (not ||): each refuses a value that contains itself.
+    const symbolicInputs = containsSymbolic(inputs, `Layer '${this.name}' (${this.className}): the inputs`);
+    const symbolicArgs = containsSymbolic(args, `Layer '${this.name}' (${this.className}): the call arguments`);
+    if (symbolicInputs || symbolicArgs) {
       const { outputs, multi } = this.symbolicApply(inputs as SymbolicTensor | SymbolicTensor[], args);
       return multi ? outputs : outputs[0];
     }
@@ -745,18 +746,6 @@ function checkCallArgNames(layer: Layer, args: Record<string, unknown>): void {
       `Layer '${layer.name}' (${layer.className}): unknown call argument '${key}'.${near === null ? '' : ` Did you mean ${near}?${/_/.test(key) ? " (Masque spells Keras's call arguments in camelCase.)" : ''}`}${declared === null ? '' : ` It takes ${declared.join(', ')}.`}`,
     );
   }
-}
-
-/** Refuses a list or plain object that contains itself (the walks over inputs and call arguments would not end). */
-function checkAcyclic(v: unknown, what: string, path: Set<unknown> = new Set()): void {
-  if (v === null || typeof v !== 'object' || v instanceof tf.Tensor) return;
-  const proto = Object.getPrototypeOf(v);
-  const plain = Array.isArray(v) || proto === Object.prototype || proto === null;
-  if (!plain) return;
-  if (path.has(v)) throw new MasqueError('INVALID_ARGUMENT', `${what} contain a list or object that contains itself.`);
-  path.add(v);
-  for (const x of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) checkAcyclic(x, what, path);
-  path.delete(v);
 }
 
 /** Replaces every tensor inside `v` (lists) with `f(tensor)`. */

@@ -6,6 +6,7 @@
 import type { tf } from '../runtime/tfjs.js';
 import type { MaskSpec, Shape, TensorSpec } from './types.js';
 import type { Layer } from './layer.js';
+import { MasqueError } from '../errors.js';
 
 export type { MaskSpec } from './types.js';
 
@@ -53,16 +54,23 @@ export function isSymbolic(x: unknown): x is SymbolicTensor {
   return x instanceof SymbolicTensor;
 }
 
-/** True if `x` (a value, list or plain object) contains a symbolic tensor. */
-export function containsSymbolic(x: unknown, seen: Set<unknown> = new Set()): boolean {
+/**
+ * True if `x` (a value, list or plain object) contains a symbolic tensor.
+ * Walks all of `x`: a list or object that contains itself is INVALID_ARGUMENT
+ * (`what` names it), since the engine's other walks over inputs and call
+ * arguments would not end.
+ */
+export function containsSymbolic(x: unknown, what: string, path: Set<unknown> = new Set()): boolean {
   if (isSymbolic(x)) return true;
-  // A list or object that contains itself is visited once (it is refused later, with a coded error).
-  if (x === null || typeof x !== 'object' || seen.has(x)) return false;
-  seen.add(x);
-  if (Array.isArray(x)) return x.some((v) => containsSymbolic(v, seen));
+  if (x === null || typeof x !== 'object') return false;
   const proto = Object.getPrototypeOf(x);
-  if (proto === Object.prototype || proto === null) return Object.values(x as Record<string, unknown>).some((v) => containsSymbolic(v, seen));
-  return false;
+  if (!Array.isArray(x) && proto !== Object.prototype && proto !== null) return false;
+  if (path.has(x)) throw new MasqueError('INVALID_ARGUMENT', `${what} contain a list or object that contains itself.`);
+  path.add(x);
+  let found = false;
+  for (const v of Array.isArray(x) ? x : Object.values(x as Record<string, unknown>)) found = containsSymbolic(v, what, path) || found;
+  path.delete(x);
+  return found;
 }
 
 /** Replaces every symbolic tensor inside `x` (lists and plain objects) with `f(s)`. */

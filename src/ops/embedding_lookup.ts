@@ -37,9 +37,8 @@ export interface EmbeddingLookupOptions {
  * are cast (truncated) to int32, as Keras does.
  */
 export function embeddingLookup(embeddings: tf.Tensor, ids: tf.Tensor, options: EmbeddingLookupOptions = {}): tf.Tensor {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new MasqueError('INVALID_ARGUMENT', `embeddingLookup: options must be an object ({ checkIds?, layerName? }); received ${describe(options)}.`);
-  }
+  // checkKeys refuses what is not an object but reads null as no options; embeddingLookup has never taken null.
+  if (options === null) throw new MasqueError('INVALID_ARGUMENT', 'embeddingLookup: options must be an object ({ checkIds?, layerName? }); received null.');
   checkKeys(options, ['checkIds', 'layerName'], 'embeddingLookup');
   const where = options.layerName !== undefined ? `Embedding '${options.layerName}'` : 'embeddingLookup';
   if (!(embeddings instanceof tf.Tensor) || !(ids instanceof tf.Tensor)) {
