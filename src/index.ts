@@ -69,8 +69,14 @@ export { Dot, type DotArgs } from './layers/merging/dot.js';
 export type { MergeArgs } from './layers/merging/base_merge.js';
 export { Softmax, type SoftmaxArgs } from './layers/activations/softmax.js';
 export { Conv1D, type Conv1DArgs } from './layers/convolutional/conv1d.js';
+export { Conv1DTranspose, type Conv1DTransposeArgs } from './layers/convolutional/conv1d_transpose.js';
+export { DepthwiseConv1D, SeparableConv1D, type DepthwiseConv1DArgs, type SeparableConv1DArgs } from './layers/convolutional/depthwise_conv1d.js';
+export { AdaptiveAveragePooling1D, AdaptiveMaxPooling1D, type AdaptivePooling1DArgs } from './layers/pooling/adaptive_pooling1d.js';
 export { Cropping1D, type Cropping1DArgs } from './layers/reshaping/cropping1d.js';
 export { ZeroPadding1D, type ZeroPadding1DArgs } from './layers/reshaping/zero_padding1d.js';
+export { RepeatVector, type RepeatVectorArgs } from './layers/reshaping/repeat_vector.js';
+export { Permute, type PermuteArgs } from './layers/reshaping/permute.js';
+export { UpSampling1D, type UpSampling1DArgs } from './layers/reshaping/up_sampling1d.js';
 // normalization family (issue 14)
 export { BatchNormalization, type BatchNormalizationArgs, type RenormClipping } from './layers/normalization/batch_normalization.js';
 export { GroupNormalization, type GroupNormalizationArgs } from './layers/normalization/group_normalization.js';

@@ -23,7 +23,8 @@ const SETS: [string, string, number][] = [
   [join(fixtures, 'keras-3.15.1-more'), join(grads, 'more-grads'), 145],
   [join(fixtures, 'keras-3.15.1'), join(grads, 'hand-grads'), 148],
   [join(fixtures, 'keras-3.15.1-norm-extra'), join(grads, 'norm-grads'), 18],
-  [join(fixtures, 'keras-3.15.1-conv'), join(grads, 'conv-grads'), 17],
+  [join(fixtures, 'keras-3.15.1-conv'), join(grads, 'conv-grads'), 18],
+  [join(fixtures, 'keras-3.15.1-seqshape'), join(grads, 'seqshape-grads'), 40],
 ];
 
 for (const [cases, gradsDir, count] of SETS) {
@@ -54,12 +55,17 @@ for (const [cases, gradsDir, count] of SETS) {
   });
 }
 
-test('keras-3.15.1-conv (Conv1D, the 1-D poolings, cropping, padding; made by its gen_conv.py): the outputs match Keras', async () => {
-  const results = await runConformance(join(fixtures, 'keras-3.15.1-conv'));
-  console.log(summarize(results));
-  assert.equal(results.length, 17);
-  assert.deepEqual(results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.name}: ${r.message}`), []);
-});
+for (const [folder, about, count] of [
+  ['keras-3.15.1-conv', 'Conv1D, the 1-D poolings, cropping, padding; made by its gen_conv.py', 18],
+  ['keras-3.15.1-seqshape', 'RepeatVector, Permute, UpSampling1D, Conv1DTranspose, DepthwiseConv1D, SeparableConv1D, the adaptive poolings; made by its gen_seqshape.py', 40],
+] as const) {
+  test(`${folder} (${about}): the outputs match Keras`, async () => {
+    const results = await runConformance(join(fixtures, folder));
+    console.log(summarize(results));
+    assert.equal(results.length, count);
+    assert.deepEqual(results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.name}: ${r.message}`), []);
+  });
+}
 
 test('the gradient check is tight: a derivative moved by twice the tolerance fails', async () => {
   await ready();

@@ -17,7 +17,7 @@ import { structure } from './keras_config_structure.js';
 import { NotEqual } from '../src/layers/ops/comparison.js';
 
 type Obj = Record<string, unknown>;
-const dirs = ['keras-3.15.1', 'keras-3.15.1-more'].map((d) => fileURLToPath(new URL(`./fixtures/${d}`, import.meta.url)));
+const dirs = ['keras-3.15.1', 'keras-3.15.1-more', 'keras-3.15.1-seqshape'].map((d) => fileURLToPath(new URL(`./fixtures/${d}`, import.meta.url)));
 
 /** Flat output_layers (Masque's outputs are flat). */
 function normalized(config: unknown): unknown {

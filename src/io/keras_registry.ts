@@ -49,6 +49,12 @@ import { Softmax } from '../layers/activations/softmax.js';
 import { Conv1D } from '../layers/convolutional/conv1d.js';
 import { Cropping1D } from '../layers/reshaping/cropping1d.js';
 import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
+import { RepeatVector } from '../layers/reshaping/repeat_vector.js';
+import { Permute } from '../layers/reshaping/permute.js';
+import { UpSampling1D } from '../layers/reshaping/up_sampling1d.js';
+import { Conv1DTranspose } from '../layers/convolutional/conv1d_transpose.js';
+import { DepthwiseConv1D, SeparableConv1D } from '../layers/convolutional/depthwise_conv1d.js';
+import { AdaptiveAveragePooling1D, AdaptiveMaxPooling1D } from '../layers/pooling/adaptive_pooling1d.js';
 // normalization family (issue 14)
 import { BatchNormalization } from '../layers/normalization/batch_normalization.js';
 import { GroupNormalization } from '../layers/normalization/group_normalization.js';
@@ -91,6 +97,8 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   GlobalAveragePooling1D, GlobalMaxPooling1D, AveragePooling1D, MaxPooling1D,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
   Softmax, Conv1D, Cropping1D, ZeroPadding1D,
+  // sequence shaping (fourteenth round)
+  RepeatVector, Permute, UpSampling1D, Conv1DTranspose, DepthwiseConv1D, SeparableConv1D, AdaptiveAveragePooling1D, AdaptiveMaxPooling1D,
   // normalization family (issue 14)
   BatchNormalization, GroupNormalization, UnitNormalization, RMSNormalization, Normalization, Rescaling,
   // text family (issue 16)

@@ -1,6 +1,6 @@
 /**
- * The 1-D convolution and average pool, with gradients tfjs lacks or gets
- * wrong.
+ * The 1-D convolutions (plain, depthwise, transposed) and average pool,
+ * with gradients tfjs lacks or gets wrong.
  *
  * A 1-D convolution that can be trained on every backend. tfjs's conv1d
  * (a conv2d) has no gradient when the dilation is above 1 ("dilation rates
@@ -44,8 +44,22 @@ function addToSteps(values: tf.Tensor, rows: tf.Tensor1D, b: number, t: number):
   return tf.slice(tf.reshape(tf.unsortedSegmentSum(values, rows, b * (t + 1)), [b, t + 1, c]), [0, 0, 0], [b, t, c]) as tf.Tensor3D;
 }
 
+/** The rows of x ([B, T, C]) that the patch rows read: [rows.length, C], zeros where a tap falls in the padding. */
+function gatherPatches(x: tf.Tensor3D, rows: tf.Tensor1D): tf.Tensor2D {
+  const [b, t, c] = x.shape;
+  const flat = tf.reshape(tf.concat([x, tf.zeros([b, 1, c])], 1), [b * (t + 1), c]);
+  return tf.gather(flat, rows) as tf.Tensor2D;
+}
+
 /** tfjs's conv1d ('NWC') with a gradient for any stride, dilation and padding on every backend. */
 export function conv1d(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, pad: 'valid' | 'same', dilation: number): tf.Tensor3D {
+  if (pad === 'same') {
+    // Padded here, then 'valid': tfjs's wasm conv2d gives zeros for some 'same' windows whose stride exceeds
+    // the kernel's span (kernel 2, stride 3 over 6 steps gave [0, 0] for [21, 54]). TF's rule: the odd step goes after.
+    const t = x.shape[1];
+    const total = Math.max((Math.ceil(t / stride) - 1) * stride + dilation * (kernel.shape[0] - 1) + 1 - t, 0);
+    return conv1d(tf.pad(x, [[0, 0], [Math.floor(total / 2), total - Math.floor(total / 2)], [0, 0]]), kernel, stride, 'valid', dilation);
+  }
   if (!isTapeOn()) return tf.conv1d(x, kernel, stride, pad, 'NWC', dilation);
   const [b, t, ci] = x.shape;
   const [k, , co] = kernel.shape;
@@ -60,8 +74,7 @@ export function conv1d(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, pad:
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ks] = saved as [tf.Tensor3D, tf.Tensor3D];
         const rows = tf.tensor1d(conv1dPatchRows(b, t, outT, k, stride, dilation, padLeft), 'int32');
-        const flatX = tf.reshape(tf.concat([xs, tf.zeros([b, 1, ci])], 1), [b * (t + 1), ci]);
-        const patches = tf.reshape(tf.gather(flatX, rows), [b * outT, k * ci]);
+        const patches = tf.reshape(gatherPatches(xs, rows), [b * outT, k * ci]);
         const dyFlat = tf.reshape(dy, [b * outT, co]);
         const dKernel = tf.reshape(tf.matMul(patches, dyFlat, true, false), [k, ci, co]);
         const dPatches = tf.reshape(tf.matMul(dyFlat, tf.reshape(ks, [k * ci, co]), false, true), [b * outT * k, ci]);
@@ -104,4 +117,48 @@ export function avgPool1d(x: tf.Tensor4D, size: number, stride: number, pad: 'va
       },
     };
   })(x) as tf.Tensor4D;
+}
+
+/**
+ * Keras's 1-D depthwise convolution (channels last): output channel c*dm + m
+ * of step o is the sum over taps j of x[o*stride + j*dilation - padLeft, c]
+ * times kernel[j, c, m] ([k, C, dm]); taps in the padding read 0. Strides
+ * and dilation may both exceed 1 (Keras allows it; tfjs's depthwiseConv2d
+ * does not). Built from a gather and a product summed over the taps, so its
+ * gradient is tfjs's on every backend, and training and inference compute
+ * the same bits.
+ */
+export function depthwiseConv1d(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, dilation: number, padLeft: number, outT: number): tf.Tensor3D {
+  const [b, t, c] = x.shape;
+  const [k, , dm] = kernel.shape;
+  const patches = tf.reshape(gatherPatches(x, tf.tensor1d(conv1dPatchRows(b, t, outT, k, stride, dilation, padLeft), 'int32')), [b * outT, k, c, 1]);
+  return tf.reshape(tf.sum(tf.mul(patches, kernel), 1), [b, outT, c * dm]) as tf.Tensor3D;
+}
+
+/**
+ * Keras's 1-D transposed convolution (channels last), as a scatter: input
+ * step i adds x[i] times tap j of the kernel ([k, filters, C_in]) to step
+ * i*stride + j*dilation of the full result; the output is that result from
+ * step `cropLeft` on, `outT` steps long, with zeros past its end. One
+ * product and one segment sum, both differentiable on every backend.
+ */
+export function conv1dTranspose(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, dilation: number, cropLeft: number, outT: number): tf.Tensor3D {
+  const [b, t, ci] = x.shape;
+  const [k, f] = kernel.shape;
+  // [Ci, k*F]: column j*F + q is kernel[j, q, :].
+  const w = tf.reshape(tf.transpose(kernel, [2, 0, 1]), [ci, k * f]);
+  const taps = tf.reshape(tf.matMul(tf.reshape(x, [b * t, ci]), w), [b * t * k, f]);
+  // Where each (row, step, tap) lands: its output step, or the row's spare segment outT when it is cut.
+  const seg = new Int32Array(b * t * k);
+  let p = 0;
+  for (let r = 0; r < b; r++) {
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < k; j++) {
+        const o = i * stride + j * dilation - cropLeft;
+        seg[p++] = r * (outT + 1) + (o >= 0 && o < outT ? o : outT);
+      }
+    }
+  }
+  const summed = tf.reshape(tf.unsortedSegmentSum(taps, tf.tensor1d(seg, 'int32'), b * (outT + 1)), [b, outT + 1, f]);
+  return tf.slice(summed, [0, 0, 0], [b, outT, f]) as tf.Tensor3D;
 }

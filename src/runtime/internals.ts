@@ -232,6 +232,26 @@ export function shareSavedTensors(): void {
 }
 
 /**
+ * Wraps tfjs's wasm kernel `kernelName` (one input, `x`): an input with no
+ * elements gives an empty output of `outShape(x, attrs)` without running the
+ * kernel, which may fail on it; any other input runs the kernel. Once.
+ */
+export function guardEmptyWasmKernel(kernelName: string, outShape: (x: tf.TensorInfo, attrs: Record<string, unknown>) => number[]): void {
+  const original = tf.getKernel(kernelName, 'wasm');
+  if (original === undefined || (original.kernelFunc as { masqueGuard?: true }).masqueGuard) return;
+  const kernelFunc = ((args: Parameters<tf.KernelFunc>[0]) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    if (x.shape.some((d) => d === 0)) {
+      return (args.backend as unknown as WasmBackend).makeOutput(outShape(x, args.attrs as unknown as Record<string, unknown>), x.dtype);
+    }
+    return original.kernelFunc(args);
+  }) as tf.KernelFunc & { masqueGuard?: true };
+  kernelFunc.masqueGuard = true;
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc });
+}
+
+/**
  * Registers a kernel for the wasm backend that reads its inputs and writes
  * its output in the backend's heap, unless one is registered already (or,
  * with `replace`, in place of the one registered: for a kernel of tfjs's

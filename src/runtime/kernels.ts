@@ -13,7 +13,7 @@
  * gradient does the same without going through tfjs's gather gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerWasmKernel } from './internals.js';
+import { guardEmptyWasmKernel, registerWasmKernel } from './internals.js';
 
 /** out[segmentIds[i], ...] += x[i, ...]; ids outside [0, numSegments) are dropped, as in TensorFlow. */
 export function unsortedSegmentSumInto(x: ArrayLike<number>, ids: ArrayLike<number>, numSegments: number, out: Float32Array | Int32Array): void {
@@ -107,6 +107,9 @@ export function maxPoolGradInto(x: ArrayLike<number>, dy: ArrayLike<number>, inf
 /** Registers Masque's kernels and gradients with tfjs (once; called when the runtime module loads). */
 export function registerMasqueKernels(): void {
   registerBooleanGradients();
+  // tfjs-backend-wasm 4.22's Transpose fails on a tensor with no elements ("RuntimeError: divide by zero"), so an
+  // empty batch crashed every channels_first layer (Conv1D, Flatten, the poolings) and Permute.
+  guardEmptyWasmKernel('Transpose', (x, attrs) => (attrs['perm'] as number[]).map((p) => x.shape[p]!));
   registerWasmKernel(
     'MaxPoolGrad',
     ({ input }) => ({ shape: input!.shape, dtype: 'float32' }),

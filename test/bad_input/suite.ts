@@ -193,6 +193,14 @@ const VALID: Record<string, () => object> = {
   ReversibleEmbedding: () => ({ inputDim: 10, outputDim: 3, maskZero: true }),
   EinsumDense: () => ({ equation: '...b,bc->...c', outputShape: 2, biasAxes: 'c' }),
   PReLU: () => ({ sharedAxes: [1] }),
+  // sequence shaping (fourteenth round)
+  RepeatVector: () => ({ n: 2 }),
+  Permute: () => ({ dims: [2, 1] }),
+  Conv1DTranspose: () => ({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }),
+  DepthwiseConv1D: () => ({ kernelSize: 2, depthMultiplier: 2 }),
+  SeparableConv1D: () => ({ filters: 2, kernelSize: 2, padding: 'same' }),
+  AdaptiveAveragePooling1D: () => ({ outputSize: 2 }),
+  AdaptiveMaxPooling1D: () => ({ outputSize: 3 }),
 };
 
 function layerClasses(): [string, new (a: object) => Layer][] {

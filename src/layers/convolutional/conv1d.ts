@@ -7,16 +7,16 @@
  * INPUT_SHAPE_MISMATCH before tfjs sees them.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer } from '../../engine/layer.js';
 import { opt, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
-import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
+import type { BaseLayerArgs, Shape, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
-import { getActivation, type ActivationSpec } from '../../ops/activations.js';
+import type { ActivationSpec } from '../../ops/activations.js';
 import { conv1d } from '../../ops/conv_ops.js';
 import { MasqueError, formatShape } from '../../errors.js';
 import { dataFormatOption, type DataFormat } from '../pooling/base_global_pooling1d.js';
 import { oneIntOption, windowOutputLength } from '../pooling/base_pooling1d.js';
+import { KernelConv1D, convFrame } from './conv_common.js';
 
 export interface Conv1DArgs extends BaseLayerArgs {
   filters: number;
@@ -46,7 +46,7 @@ interface Filled1D {
   biasInitializer: InitializerSpec;
 }
 
-export class Conv1D extends Layer<CallArgs> {
+export class Conv1D extends KernelConv1D {
   static override readonly className = 'Conv1D';
   static override readonly options = {
     filters: opt.int({ min: 1 }),
@@ -62,17 +62,11 @@ export class Conv1D extends Layer<CallArgs> {
     biasInitializer: opt.initializer<InitializerSpec>('zeros'),
   } satisfies OptionsOf<Omit<Conv1DArgs, keyof BaseLayerArgs>>;
   declare readonly args: Filled1D;
-  kernel!: tf.Variable;
-  bias: tf.Variable | null = null;
-  private readonly act: (x: tf.Tensor) => tf.Tensor;
 
   constructor(args: Conv1DArgs) {
     super(args);
-    const where = `Conv1D '${this.name}'`;
-    const a = this.args;
-    if (a.filters % a.groups !== 0) throw new MasqueError('INVALID_ARGUMENT', `${where}: groups must divide filters (${a.filters}); received ${a.groups}.`);
-    if (a.strides > 1 && a.dilationRate > 1) throw new MasqueError('INVALID_ARGUMENT', `${where}: strides and dilationRate cannot both be greater than 1.`);
-    this.act = getActivation(a.activation, where);
+    const { filters, groups } = this.args;
+    if (filters % groups !== 0) throw new MasqueError('INVALID_ARGUMENT', `Conv1D '${this.name}': groups must divide filters (${filters}); received ${groups}.`);
   }
 
   override build(inputShape: Shape): void {
@@ -91,24 +85,17 @@ export class Conv1D extends Layer<CallArgs> {
   }
 
   call(input: tf.Tensor): tf.Tensor {
-    const { kernelSize: k, dilationRate: d, strides: s, groups: g } = this.args;
+    const { kernelSize: k, dilationRate: d, strides: s, groups: g, padding } = this.args;
     const first = this.args.dataFormat === 'channels_first';
-    let x = input as tf.Tensor3D;
-    if (first) x = tf.transpose(x, [0, 2, 1]);
-    const t = this.outLength(x.shape[1]);
-    if (x.shape[0] === 0) {
-      // tfjs's wasm convolution fails on an empty batch: its output is empty anyway.
-      const y = tf.zeros([0, t!, this.args.filters]);
-      return first ? tf.transpose(y, [0, 2, 1]) : y;
-    }
-    const pad = this.args.padding === 'same' ? 'same' : 'valid';
-    if (this.args.padding === 'causal') x = tf.pad(x, [[0, 0], [d * (k - 1), 0], [0, 0]]);
-    const conv = (xi: tf.Tensor3D, ki: tf.Tensor3D) => conv1d(xi, ki, s, pad, d);
-    let y: tf.Tensor =
-      g === 1 ? conv(x, this.kernel as tf.Tensor3D) : tf.concat(tf.split(x, g, 2).map((xi, i) => conv(xi as tf.Tensor3D, tf.split(this.kernel, g, 2)[i] as tf.Tensor3D)), 2);
-    if (this.bias) y = tf.add(y, this.bias);
-    y = this.act(y);
-    return first ? tf.transpose(y, [0, 2, 1]) : y;
+    const t = this.outLength(input.shape[first ? 2 : 1]!)!;
+    // tfjs's wasm convolution fails on an empty batch: convFrame gives the empty output without it.
+    return convFrame(input, first, t, this.args.filters, (x) => {
+      if (padding === 'causal') x = tf.pad(x, [[0, 0], [d * (k - 1), 0], [0, 0]]);
+      const pad = padding === 'same' ? 'same' : 'valid';
+      if (g === 1) return conv1d(x, this.kernel as tf.Tensor as tf.Tensor3D, s, pad, d);
+      const kernels = tf.split(this.kernel, g, 2);
+      return tf.concat(tf.split(x, g, 2).map((xi, i) => conv1d(xi as tf.Tensor3D, kernels[i] as tf.Tensor3D, s, pad, d)), 2) as tf.Tensor3D;
+    }, this.bias, this.act);
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
