@@ -112,7 +112,7 @@ export { Sequential, type SequentialArgs, type SequentialEntry } from './models/
 
 // data
 // training
-export { type CompileArgs, type FitArgs, type EvaluateArgs, type TrainOnBatchArgs, type ClassWeight, type LossSpec } from './training/trainer.js';
+export { type CompileArgs, type FitArgs, type EvaluateArgs, type TrainOnBatchArgs, type TestOnBatchArgs, type ClassWeight, type LossSpec } from './training/trainer.js';
 export { type SequenceDataset } from './training/data_adapter.js';
 export { type PredictDataset } from './training/predict_dataset.js';
 export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, huber, logCosh, type LossFunction, type LossConfig, type LossObject, type Reduction, type ComputeLossOptions } from './training/losses.js';

@@ -20,7 +20,7 @@ import { concatRows, sliceRows, toTensorList, type InputData } from '../data/inp
 import { formatSummary } from './summary.js';
 import { Graph, type AnyLayer } from './graph.js';
 import { modelSaver } from './saving_port.js';
-import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs, type TrainOnBatchArgs } from '../training/trainer.js';
+import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs, type TestOnBatchArgs, type TrainOnBatchArgs } from '../training/trainer.js';
 import type { Optimizer } from '../training/optimizers.js';
 import type { History, Logs } from '../training/callbacks.js';
 import { isSequenceDataset, type SequenceDataset } from '../training/data_adapter.js';
@@ -234,9 +234,18 @@ export class Model extends Layer<CallArgs, boolean> {
     return this.requireTrainer('evaluate').evaluate(x, y as InputData, args);
   }
 
-  /** One optimizer step on one batch. */
-  trainOnBatch(x: InputData, y: InputData, options: TrainOnBatchArgs = {}): number | number[] {
+  /** One optimizer step on one batch: the loss, `[loss, ...metrics]`, or with `returnDict` a dict. */
+  trainOnBatch(x: InputData, y: InputData, options?: TrainOnBatchArgs & { returnDict?: false }): number | number[];
+  trainOnBatch(x: InputData, y: InputData, options: TrainOnBatchArgs): number | number[] | Logs;
+  trainOnBatch(x: InputData, y: InputData, options: TrainOnBatchArgs = {}): number | number[] | Logs {
     return this.requireTrainer('trainOnBatch').trainOnBatch(x, y, options);
+  }
+
+  /** Loss (and metrics) on one batch without changing the weights (Keras's test_on_batch): as `trainOnBatch`'s result. */
+  testOnBatch(x: InputData, y: InputData, options?: TestOnBatchArgs & { returnDict?: false }): number | number[];
+  testOnBatch(x: InputData, y: InputData, options: TestOnBatchArgs): number | number[] | Logs;
+  testOnBatch(x: InputData, y: InputData, options: TestOnBatchArgs = {}): number | number[] | Logs {
+    return this.requireTrainer('testOnBatch').testOnBatch(x, y, options);
   }
 
   /** `predict` on one batch, without splitting it. */

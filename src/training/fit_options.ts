@@ -56,6 +56,14 @@ export interface TrainOnBatchArgs {
   sampleWeight?: tf.Tensor | number[];
   /** As fit's classWeight. */
   classWeight?: ClassWeight;
+  /** Return `{ loss, <metric>: value }` instead of a number or a list. */
+  returnDict?: boolean;
+}
+
+export interface TestOnBatchArgs {
+  sampleWeight?: tf.Tensor | number[];
+  /** Return `{ loss, <metric>: value }` instead of a number or a list. */
+  returnDict?: boolean;
 }
 
 /** FitArgs with every default filled in and every value checked. */
@@ -76,7 +84,8 @@ export interface FitPlan {
 
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'callbacks', 'verbose', 'sampleWeight', 'classWeight', 'seed', 'initialEpoch', 'bucketing'] as const;
 const EVALUATE_KEYS = ['batchSize', 'verbose', 'sampleWeight', 'returnDict'] as const;
-const TRAIN_ON_BATCH_KEYS = ['sampleWeight', 'classWeight'] as const;
+const TRAIN_ON_BATCH_KEYS = ['sampleWeight', 'classWeight', 'returnDict'] as const;
+const TEST_ON_BATCH_KEYS = ['sampleWeight', 'returnDict'] as const;
 
 function integer(where: string, key: string, v: unknown, fallback: number, min: number): number {
   if (v === undefined) return fallback;
@@ -152,7 +161,13 @@ export function checkEvaluateArgs(args: unknown): Required<Omit<EvaluateArgs, 's
   };
 }
 
-export function checkTrainOnBatchArgs(args: unknown): { sampleWeight: TrainOnBatchArgs['sampleWeight']; classWeight: Map<number, number> | null } {
+export function checkTestOnBatchArgs(args: unknown): { sampleWeight: TestOnBatchArgs['sampleWeight']; returnDict: boolean } {
+  const where = 'testOnBatch';
+  const a = checkKeys(args, TEST_ON_BATCH_KEYS, where);
+  return { sampleWeight: a['sampleWeight'] as TestOnBatchArgs['sampleWeight'], returnDict: flag(where, 'returnDict', a['returnDict'], false) };
+}
+
+export function checkTrainOnBatchArgs(args: unknown): { sampleWeight: TrainOnBatchArgs['sampleWeight']; classWeight: Map<number, number> | null; returnDict: boolean } {
   const where = 'trainOnBatch';
   const a = checkKeys(args, TRAIN_ON_BATCH_KEYS, where);
   if (a['classWeight'] !== undefined && a['sampleWeight'] !== undefined) {
@@ -161,5 +176,6 @@ export function checkTrainOnBatchArgs(args: unknown): { sampleWeight: TrainOnBat
   return {
     sampleWeight: a['sampleWeight'] as TrainOnBatchArgs['sampleWeight'],
     classWeight: a['classWeight'] === undefined ? null : checkClassWeight(a['classWeight'], where),
+    returnDict: flag(where, 'returnDict', a['returnDict'], false),
   };
 }

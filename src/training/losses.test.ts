@@ -174,6 +174,20 @@ describe('losses: getLoss and computeLoss', () => {
     assert.throws(() => computeLoss('mse', t, t, { reduction: 'avg' as never }), { code: 'INVALID_ARGUMENT' });
   });
 
+  test('labels that do not broadcast to the output raise INPUT_SHAPE_MISMATCH naming both shapes (tfjs said only "Operands could not be broadcast"); ones that broadcast compute as numpy does in Keras', () => {
+    const p = tf.tensor2d([[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 1, 1]]);
+    for (const loss of ['mse', 'mae', 'huber', 'log_cosh']) {
+      assert.throws(() => computeLoss(loss, tf.tensor1d([1, 2, 3, 4]), p), (e: unknown) => {
+        const m = (e as Error).message;
+        return (e as { code?: string }).code === 'INPUT_SHAPE_MISMATCH' && m.includes('[4]') && m.includes('[4, 3]');
+      }, loss);
+    }
+    // [4, 1] against [4, 3] broadcasts in numpy (and so in Keras): each row's label against its three outputs.
+    const v = computeLoss('mse', tf.tensor2d([[1], [2], [3], [4]]), p).dataSync()[0]!;
+    const want = [[0, 1, 4], [4, 9, 16], [16, 25, 36], [9, 9, 9]].map((r) => (r[0]! + r[1]! + r[2]!) / 3).reduce((a, b) => a + b, 0) / 4;
+    assert.ok(Math.abs(v - want) < 1e-5, `${v} vs ${want}`);
+  });
+
   test('losses are differentiable and leak nothing', () => {
     const x = tf.variable(tf.tensor3d([[[0.2, 0.5, 0.3]], [[0.6, 0.3, 0.1]]]));
     const ids = tf.tensor2d([[1], [0]], undefined, 'int32');

@@ -93,6 +93,28 @@ function sameShape(where: string, yTrue: tf.Tensor, yPred: tf.Tensor): void {
   }
 }
 
+/** Labels and predictions (after squeezeOrExpandToSameRank) must broadcast, as numpy's arithmetic in Keras requires; tfjs's own error names neither. */
+function broadcastable(where: string, yTrue: tf.Tensor, yPred: tf.Tensor): void {
+  const n = Math.max(yTrue.rank, yPred.rank);
+  for (let i = 1; i <= n; i++) {
+    const a = yTrue.shape[yTrue.rank - i] ?? 1;
+    const b = yPred.shape[yPred.rank - i] ?? 1;
+    if (a !== b && a !== 1 && b !== 1) {
+      throw new MasqueError(
+        'INPUT_SHAPE_MISMATCH',
+        `${where}: the labels (yTrue ${formatShape(yTrue.shape)}) do not fit the model's output (yPred ${formatShape(yPred.shape)}): their shapes must be equal or broadcast (a trailing axis of 1 is added or dropped, as in Keras).`,
+      );
+    }
+  }
+}
+
+/** Keras's squeeze_or_expand_to_same_rank on float labels, then the shapes checked to broadcast. */
+function aligned(where: string, yTrue: tf.Tensor, yPred: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+  broadcastable(where, t, p);
+  return [t, p];
+}
+
 function floatTrue(yTrue: tf.Tensor): tf.Tensor {
   return yTrue.dtype === 'float32' ? yTrue : tf.cast(yTrue, 'float32');
 }
@@ -100,7 +122,7 @@ function floatTrue(yTrue: tf.Tensor): tf.Tensor {
 /** mean((yTrue - yPred)², axis=-1). */
 export const meanSquaredError = named('mean_squared_error', (yTrue, yPred) =>
   tf.tidy(() => {
-    const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+    const [t, p] = aligned('mean_squared_error', yTrue, yPred);
     return tf.mean(tf.square(tf.sub(t, p)), -1);
   }),
 );
@@ -108,7 +130,7 @@ export const meanSquaredError = named('mean_squared_error', (yTrue, yPred) =>
 /** mean(|yTrue - yPred|, axis=-1). */
 export const meanAbsoluteError = named('mean_absolute_error', (yTrue, yPred) =>
   tf.tidy(() => {
-    const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+    const [t, p] = aligned('mean_absolute_error', yTrue, yPred);
     return tf.mean(tf.abs(tf.sub(t, p)), -1);
   }),
 );
@@ -116,7 +138,7 @@ export const meanAbsoluteError = named('mean_absolute_error', (yTrue, yPred) =>
 /** Huber (Keras): mean over the last axis of ½e² where |e| <= delta, else delta·|e| - ½delta² (e = yPred - yTrue). */
 export function huber(yTrue: tf.Tensor, yPred: tf.Tensor, delta = 1): tf.Tensor {
   return tf.tidy(() => {
-    const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+    const [t, p] = aligned('huber', yTrue, yPred);
     const abs = tf.abs(tf.sub(p, t));
     // ½·min(|e|, δ)² + δ·(|e| - min(|e|, δ)): Keras's two branches without a where on
     // a comparison, which tfjs cannot differentiate through (no gradient for LessEqual).
@@ -128,7 +150,7 @@ export function huber(yTrue: tf.Tensor, yPred: tf.Tensor, delta = 1): tf.Tensor 
 /** Log-cosh (Keras): mean over the last axis of x + softplus(-2x) - log 2, x = yPred - yTrue (log(cosh x) without overflow). */
 export function logCosh(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const [t, p] = squeezeOrExpandToSameRank(floatTrue(yTrue), yPred);
+    const [t, p] = aligned('log_cosh', yTrue, yPred);
     const x = tf.sub(p, t);
     return tf.mean(tf.sub(tf.add(x, tf.softplus(tf.mul(x, -2))), Math.log(2)), -1);
   });

@@ -22,7 +22,7 @@ import { CallbackList, History, type Logs, type TrainingModelLike } from './call
 import { ProgbarLogger, ProgressBar } from './progress.js';
 import { compileSpec, currentLogs, resetMetrics, saveMetricStates, type Compiled, type CompileArgs } from './compile.js';
 import { HookScope } from './hook_scope.js';
-import { checkEvaluateArgs, checkFitArgs, checkTrainOnBatchArgs, type EvaluateArgs, type FitArgs, type FitPlan, type TrainOnBatchArgs } from './fit_options.js';
+import { checkEvaluateArgs, checkFitArgs, checkTestOnBatchArgs, checkTrainOnBatchArgs, type EvaluateArgs, type FitArgs, type FitPlan, type TestOnBatchArgs, type TrainOnBatchArgs } from './fit_options.js';
 import { isSequenceDataset, type Batch, type SequenceDataset } from './data_adapter.js';
 import { makeSource, type BatchOptions, type DataSource, type SampleWeightData } from './data_source.js';
 import { withScope, withScopeAsync, type DisposeScope } from './dispose_scope.js';
@@ -31,7 +31,7 @@ import { classWeightsFor } from './class_weight.js';
 import { EmbeddingGradientBuffers } from '../ops/embedding_lookup.js';
 
 export type { CompileArgs, LossSpec, MetricsSpec } from './compile.js';
-export type { EvaluateArgs, FitArgs, TrainOnBatchArgs } from './fit_options.js';
+export type { EvaluateArgs, FitArgs, TestOnBatchArgs, TrainOnBatchArgs } from './fit_options.js';
 export type { ClassWeight } from './class_weight.js';
 
 /**
@@ -56,6 +56,13 @@ export interface TrainableModel extends TrainingModelLike {
   apply(inputs: tf.Tensor | tf.Tensor[], args?: { training?: boolean }): unknown;
   /** User inputs (tensors or nested arrays) as one tensor per input; `owned` marks tensors made here. */
   toInputList(x: InputData, where: string): { tensors: tf.Tensor[]; owned: boolean[] };
+}
+
+/** Logs as Keras's *_on_batch and evaluate return them: the dict, or the loss alone, or [loss, ...metrics]. */
+function logsResult(logs: Logs, returnDict: boolean): number | number[] | Logs {
+  if (returnDict) return logs;
+  const values = Object.values(logs);
+  return values.length === 1 ? values[0]! : values;
 }
 
 /** Runs Keras-style training for one model; one fit, evaluate or trainOnBatch at a time. */
@@ -128,15 +135,37 @@ export class Trainer {
   async evaluate(x: InputData | SequenceDataset, y?: InputData, args: EvaluateArgs = {}): Promise<number | number[] | Logs> {
     const c = this.require('evaluate');
     const o = checkEvaluateArgs(args);
+    return this.evaluating('evaluate', c, () => this.runEvaluate(c, x, y, o));
+  }
+
+  /**
+   * Loss (and metrics) on one batch, as `evaluate` with the whole input as
+   * its batch and no progress bar (Keras's test_on_batch): metrics are reset
+   * first, the weights do not change. Refused (MODEL_BUSY) while another call
+   * runs, except from a callback of the running fit, as `evaluate`.
+   */
+  testOnBatch(x: InputData, y: InputData, options: TestOnBatchArgs = {}): number | number[] | Logs {
+    const c = this.require('testOnBatch');
+    const o = checkTestOnBatchArgs(options);
+    return this.evaluating('testOnBatch', c, () =>
+      withScope((scope) => {
+        const src = scope.track(this.source(x, y, o.sampleWeight, 'testOnBatch'));
+        return logsResult(this.evaluateSource(c, src, Math.max(src.n, 1)), o.returnDict);
+      }),
+    );
+  }
+
+  /** Runs an evaluation as the one call in progress, or, from a callback of the running fit, with fit's metric states put back after it. */
+  private evaluating<T>(where: string, c: Compiled, run: () => T): T {
     if (this.busy === 'fit' && this.hooks !== null && this.hooks.active) {
       const restore = saveMetricStates(c);
       try {
-        return this.runEvaluate(c, x, y, o);
+        return run();
       } finally {
         restore();
       }
     }
-    return this.exclusive('evaluate', () => this.runEvaluate(c, x, y, o));
+    return this.exclusive(where, run);
   }
 
   private runEvaluate(c: Compiled, x: InputData | SequenceDataset, y: InputData | undefined, o: ReturnType<typeof checkEvaluateArgs>): number | number[] | Logs {
@@ -146,14 +175,12 @@ export class Trainer {
       bar?.onEpochBegin(0);
       const logs = this.evaluateSource(c, src, o.batchSize, bar === null ? undefined : (step) => bar.update(step, currentLogs(c)));
       bar?.onEpochEnd(0, logs);
-      if (o.returnDict) return logs;
-      const values = Object.values(logs);
-      return values.length === 1 ? values[0]! : values;
+      return logsResult(logs, o.returnDict);
     });
   }
 
   /** One optimizer step on one batch; returns the loss, or [loss, ...metrics] with metrics. Metrics are reset first, as in Keras. Refused (MODEL_BUSY) while another call runs. */
-  trainOnBatch(x: InputData, y: InputData, options: TrainOnBatchArgs = {}): number | number[] {
+  trainOnBatch(x: InputData, y: InputData, options: TrainOnBatchArgs = {}): number | number[] | Logs {
     const c = this.require('trainOnBatch');
     const o = checkTrainOnBatchArgs(options);
     return this.exclusive('trainOnBatch', () =>
@@ -164,8 +191,7 @@ export class Trainer {
         for (const b of src.batches({ batchSize: src.n, shuffle: false, bucketing: false, rand: Math.random })) {
           this.batchGradients.run(() => withScope((s) => trainStep(this.model, c, o.classWeight === null ? s.track(b) : this.withClassWeights(s.track(b), o.classWeight, s), 'trainOnBatch')));
         }
-        const values = Object.values(currentLogs(c));
-        return values.length === 1 ? values[0]! : values;
+        return logsResult(currentLogs(c), o.returnDict);
       }),
     );
   }

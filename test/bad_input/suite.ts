@@ -434,7 +434,6 @@ function apiCases(t: Tally, runs: number, seed: number): void {
   // One good step first: the optimizer's state (made by the first update) is not a leak of the calls that follow.
   const [gx, gy] = [tf.tensor2d([[1, 2]], undefined, 'int32'), tf.tensor1d([1], 'int32')];
   compiled.trainOnBatch(gx, gy);
-  tf.dispose([gx, gy]);
   const table = tf.randomNormal([6, 3]);
   const threads = masque.kernelThreads();
   const ctor = (C: unknown) => (a: unknown) => new (C as new (x: unknown) => unknown)(a);
@@ -453,6 +452,9 @@ function apiCases(t: Tally, runs: number, seed: number): void {
     ['getLayer', (a) => m.getLayer(a as never)],
     ['predictClasses', (a, b) => m.predictClasses(a as never, b as never)],
     ['trainOnBatch', (a, b) => compiled.trainOnBatch(a as never, b as never)],
+    ['testOnBatch', (a, b) => compiled.testOnBatch(a as never, b as never)],
+    ['testOnBatch(x, y, options)', (a) => compiled.testOnBatch(gx, gy, a as never)],
+    ['trainOnBatch(x, y, options)', (a) => compiled.trainOnBatch(gx, gy, a as never)],
     ['planBatches', (a, b) => masque.planBatches(a as never, b as never)],
     ['padBatch', (a, b) => masque.padBatch(a as never, b as never)],
     ['TextVectorizer.encode', (a, b) => new masque.TextVectorizer(b as never).encode(a as never)],
@@ -494,7 +496,7 @@ function apiCases(t: Tally, runs: number, seed: number): void {
     masque.setKernelThreads(threads);
     masque.setKernelSpin();
     masque.setProjectionTables();
-    tf.dispose(table);
+    tf.dispose([table, gx, gy]);
     m.dispose();
     compiled.dispose();
   }
