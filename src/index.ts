@@ -115,13 +115,13 @@ export { Sequential, type SequentialArgs, type SequentialEntry } from './models/
 export { type CompileArgs, type FitArgs, type EvaluateArgs, type TrainOnBatchArgs, type TestOnBatchArgs, type ClassWeight, type LossSpec } from './training/trainer.js';
 export { type SequenceDataset } from './training/data_adapter.js';
 export { type PredictDataset } from './training/predict_dataset.js';
-export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, huber, logCosh, type LossFunction, type LossConfig, type LossObject, type Reduction, type ComputeLossOptions } from './training/losses.js';
-export { Loss, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, Huber, LogCosh, type LossArgs, type CrossentropyArgs, type HuberArgs } from './training/loss_classes.js';
+export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, huber, logCosh, meanAbsolutePercentageError, meanSquaredLogarithmicError, cosineSimilarity, hinge, squaredHinge, categoricalHinge, klDivergence, poisson, type LossFunction, type LossConfig, type LossObject, type Reduction, type ComputeLossOptions } from './training/losses.js';
+export { Loss, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, Huber, LogCosh, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, type LossArgs, type CrossentropyArgs, type HuberArgs, type CosineSimilarityArgs } from './training/loss_classes.js';
 export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerArgs, type SGDArgs, type AdamArgs, type RMSpropArgs, type LearningRateSchedule } from './training/optimizers.js';
 export { Adagrad, type AdagradArgs } from './training/adagrad.js';
 export { Nadam, type NadamArgs } from './training/nadam.js';
 export { getOptimizer, type OptimizerSpec } from './training/optimizer_registry.js';
-export { Mean, MeanMetricWrapper, Accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric, type MetricUpdateOptions } from './training/metrics.js';
+export { Mean, MeanMetricWrapper, RootMeanSquaredError, Accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric, type MetricUpdateOptions } from './training/metrics.js';
 export { getMetric } from './training/metric_registry.js';
 export { BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, topKCategoricalAccuracy, sparseTopKCategoricalAccuracy, type TopKArgs } from './training/accuracy_metrics.js';
 export { Precision, Recall, AUC, type PrecisionRecallArgs, type AUCArgs } from './training/confusion_metrics.js';

@@ -19,7 +19,10 @@ import { Adam, AdamW, Optimizer, RMSprop, SGD } from '../training/optimizers.js'
 import { Adagrad } from '../training/adagrad.js';
 import { Nadam } from '../training/nadam.js';
 import type { OptimizerSpec } from '../training/optimizer_registry.js';
-import { BinaryCrossentropy, CategoricalCrossentropy, Huber, LogCosh, Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy } from '../training/loss_classes.js';
+import {
+  BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, Huber, KLDivergence, LogCosh, Loss, MeanAbsoluteError, MeanAbsolutePercentageError,
+  MeanSquaredError, MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy, SquaredHinge,
+} from '../training/loss_classes.js';
 
 export type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -97,7 +100,18 @@ const LOSS_CLASSES: [new (a: never) => Loss, string, [string, string, unknown][]
   // Keras 3.15.1's Huber.get_config leaves delta out; it is written when it is not 1 (Keras's Huber takes it).
   [Huber, 'Huber', [['delta', 'delta', 1]]],
   [LogCosh, 'LogCosh', []],
+  [MeanAbsolutePercentageError, 'MeanAbsolutePercentageError', []],
+  [MeanSquaredLogarithmicError, 'MeanSquaredLogarithmicError', []],
+  // Keras 3.15.1's CosineSimilarity.get_config leaves axis out; it is written when it is not -1 (Keras's constructor takes it).
+  [CosineSimilarity, 'CosineSimilarity', [['axis', 'axis', -1]]],
+  [Hinge, 'Hinge', []],
+  [SquaredHinge, 'SquaredHinge', []],
+  [CategoricalHinge, 'CategoricalHinge', []],
+  [KLDivergence, 'KLDivergence', []],
+  [Poisson, 'Poisson', []],
 ];
+/** Options Keras's get_config leaves out: written only when they are not the default. */
+const OMITTED_AT_DEFAULT = new Set(['Huber', 'CosineSimilarity']);
 /** Loss names in the configs Masque writes for `{ name, fromLogits, labelSmoothing }`. */
 const LOSS_BY_NAME = new Map<string, string>([
   ['binarycrossentropy', 'BinaryCrossentropy'],
@@ -110,7 +124,7 @@ function lossObjectToKeras(className: string, values: Obj): Obj {
   const config: Obj = { name: values['name'], reduction: values['reduction'] ?? 'sum_over_batch_size' };
   for (const [k, m, d] of entry[2]) {
     const v = m === '' ? d : (values[m] ?? d);
-    if (className === 'Huber' && v === d) continue;
+    if (OMITTED_AT_DEFAULT.has(className) && v === d) continue;
     config[k] = v;
   }
   return { module: 'keras.losses', class_name: className, config, registered_name: null };

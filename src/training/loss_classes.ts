@@ -12,19 +12,27 @@
  * Options are checked: an unknown or snake_case key raises INVALID_ARGUMENT
  * with the camelCase name to use.
  */
-import type { tf } from '../runtime/tfjs.js';
+import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { getMask } from '../engine/masks.js';
 import { checkKeys } from '../option_keys.js';
 import {
   binaryCrossentropy,
   categoricalCrossentropy,
+  categoricalHinge,
   computeLoss,
+  cosineSimilarity,
+  hinge,
   huber,
+  klDivergence,
   logCosh,
   meanAbsoluteError,
+  meanAbsolutePercentageError,
   meanSquaredError,
+  meanSquaredLogarithmicError,
+  poisson,
   sparseCategoricalCrossentropy,
+  squaredHinge,
   type LossObject,
   type Reduction,
 } from './losses.js';
@@ -195,5 +203,55 @@ export class LogCosh extends Loss {
   }
   call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
     return logCosh(yTrue, yPred);
+  }
+}
+
+/** A Keras loss class that is one loss function and takes no options of its own. */
+function functionLoss(className: string, defaultName: string, fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor): new (args?: LossArgs) => Loss {
+  const cls = class extends Loss {
+    constructor(args: LossArgs = {}) {
+      super(args ?? {}, defaultName, className); // null means no options
+    }
+    call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+      return fn(yTrue, yPred);
+    }
+  };
+  Object.defineProperty(cls, 'name', { value: className });
+  return cls;
+}
+
+/** 100 · mean(|yTrue - yPred| / max(|yTrue|, 1e-7)) over the last axis. */
+export const MeanAbsolutePercentageError = functionLoss('MeanAbsolutePercentageError', 'mean_absolute_percentage_error', meanAbsolutePercentageError);
+/** mean((log(yPred + 1) - log(yTrue + 1))²) over the last axis (both at least 1e-7). */
+export const MeanSquaredLogarithmicError = functionLoss('MeanSquaredLogarithmicError', 'mean_squared_logarithmic_error', meanSquaredLogarithmicError);
+/** mean(max(1 - yTrue · yPred, 0)) over the last axis; 0/1 labels are taken as -1/1. */
+export const Hinge = functionLoss('Hinge', 'hinge', hinge);
+/** mean(max(1 - yTrue · yPred, 0)²) over the last axis; 0/1 labels are taken as -1/1. */
+export const SquaredHinge = functionLoss('SquaredHinge', 'squared_hinge', squaredHinge);
+/** max(max((1 - yTrue) · yPred) - sum(yTrue · yPred) + 1, 0) over the last axis. */
+export const CategoricalHinge = functionLoss('CategoricalHinge', 'categorical_hinge', categoricalHinge);
+/** sum(yTrue · log(yTrue / yPred)) over the last axis, both clipped to [1e-7, 1]. */
+export const KLDivergence = functionLoss('KLDivergence', 'kl_divergence', klDivergence);
+/** mean(yPred - yTrue · log(yPred + 1e-7)) over the last axis. */
+export const Poisson = functionLoss('Poisson', 'poisson', poisson);
+
+export interface CosineSimilarityArgs extends LossArgs {
+  /** The axis along which the vectors are compared (default -1). */
+  axis?: number;
+}
+
+/** The negative cosine similarity of yTrue and yPred along `axis`: -1 when they point the same way. */
+export class CosineSimilarity extends Loss {
+  readonly axis: number;
+  constructor(args: CosineSimilarityArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
+    super(args, 'cosine_similarity', 'CosineSimilarity', ['axis']);
+    this.axis = checkNumber('CosineSimilarity', 'axis', args.axis, -1, (x) => Number.isInteger(x), 'an integer');
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.neg(cosineSimilarity(yTrue, yPred, this.axis)));
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), axis: this.axis };
   }
 }

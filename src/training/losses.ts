@@ -156,6 +156,83 @@ export function logCosh(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   });
 }
 
+/** 100 · mean(|yTrue - yPred| / max(|yTrue|, 1e-7), axis=-1) (Keras's mean_absolute_percentage_error). */
+export function meanAbsolutePercentageError(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [t, p] = aligned('mean_absolute_percentage_error', yTrue, yPred);
+    return tf.mul(tf.mean(tf.abs(tf.div(tf.sub(t, p), tf.maximum(tf.abs(t), EPSILON))), -1), 100);
+  });
+}
+
+/** mean((log(max(yPred, 1e-7) + 1) - log(max(yTrue, 1e-7) + 1))², axis=-1) (Keras's mean_squared_logarithmic_error). */
+export function meanSquaredLogarithmicError(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [t, p] = aligned('mean_squared_logarithmic_error', yTrue, yPred);
+    return tf.mean(tf.square(tf.sub(tf.log(tf.add(tf.maximum(p, EPSILON), 1)), tf.log(tf.add(tf.maximum(t, EPSILON), 1)))), -1);
+  });
+}
+
+/** x over its L2 norm along `axis`; a zero vector stays zero (Keras's normalize on arrays). */
+function l2Normalize(x: tf.Tensor, axis: number): tf.Tensor {
+  const norm = tf.sqrt(tf.sum(tf.square(x), axis, true));
+  return tf.div(x, tf.where(tf.equal(norm, 0), tf.onesLike(norm), norm));
+}
+
+/** The cosine similarity of yTrue and yPred along `axis` (default the last): sum of their L2-normalized products. The loss is its negative. */
+export function cosineSimilarity(yTrue: tf.Tensor, yPred: tf.Tensor, axis = -1): tf.Tensor {
+  return tf.tidy(() => {
+    const [t, p] = aligned('cosine_similarity', yTrue, yPred);
+    return tf.sum(tf.mul(l2Normalize(t, axis), l2Normalize(p, axis)), axis);
+  });
+}
+
+/** Labels for the hinge losses: 0/1 labels become -1/1 when every label is 0 or 1, as Keras converts them; other labels stay. */
+function hingeLabels(yTrue: tf.Tensor): tf.Tensor {
+  const t = floatTrue(yTrue);
+  const binary = tf.all(tf.logicalOr(tf.equal(t, 0), tf.equal(t, 1))).dataSync()[0] === 1;
+  return binary ? tf.sub(tf.mul(t, 2), 1) : t;
+}
+
+/** mean(max(1 - yTrue · yPred, 0), axis=-1), 0/1 labels taken as -1/1 (Keras's hinge). */
+export function hinge(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mean(tf.relu(tf.sub(1, tf.mul(hingeLabels(yTrue), yPred))), -1));
+}
+
+/** mean(max(1 - yTrue · yPred, 0)², axis=-1), 0/1 labels taken as -1/1 (Keras's squared_hinge). */
+export function squaredHinge(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mean(tf.square(tf.relu(tf.sub(1, tf.mul(hingeLabels(yTrue), yPred)))), -1));
+}
+
+/** max(max((1 - yTrue) · yPred) - sum(yTrue · yPred) + 1, 0) over the last axis (Keras's categorical_hinge). */
+export function categoricalHinge(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const t = floatTrue(yTrue);
+    sameShape('categorical_hinge', t, yPred);
+    const pos = tf.sum(tf.mul(t, yPred), -1);
+    const neg = tf.max(tf.mul(tf.sub(1, t), yPred), -1);
+    return tf.relu(tf.add(tf.sub(neg, pos), 1));
+  });
+}
+
+/** sum(yTrue · log(yTrue / yPred), axis=-1), both clipped to [1e-7, 1] (Keras's kl_divergence). */
+export function klDivergence(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const t = tf.clipByValue(floatTrue(yTrue), EPSILON, 1);
+    const p = tf.clipByValue(yPred, EPSILON, 1);
+    broadcastable('kl_divergence', t, p);
+    return tf.sum(tf.mul(t, tf.log(tf.div(t, p))), -1);
+  });
+}
+
+/** mean(yPred - yTrue · log(yPred + 1e-7), axis=-1) (Keras's poisson). */
+export function poisson(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const t = floatTrue(yTrue);
+    broadcastable('poisson', t, yPred);
+    return tf.mean(tf.sub(yPred, tf.mul(t, tf.log(tf.add(yPred, EPSILON)))), -1);
+  });
+}
+
 /**
  * Binary crossentropy, mean over the last axis. Probabilities are clipped to
  * [1e-7, 1 - 1e-7] as in Keras. With `fromLogits` Masque uses the exact
@@ -235,6 +312,17 @@ const FACTORIES = new NameTable<(o: CrossentropyOptions) => LossFunction>([
   ],
   ['huber', () => named('huber', (t, p) => huber(t, p))],
   ['log_cosh', () => named('log_cosh', (t, p) => logCosh(t, p))],
+  ['mean_absolute_percentage_error', () => named('mean_absolute_percentage_error', meanAbsolutePercentageError)],
+  ['mape', () => named('mean_absolute_percentage_error', meanAbsolutePercentageError)],
+  ['mean_squared_logarithmic_error', () => named('mean_squared_logarithmic_error', meanSquaredLogarithmicError)],
+  ['msle', () => named('mean_squared_logarithmic_error', meanSquaredLogarithmicError)],
+  ['cosine_similarity', () => named('cosine_similarity', (t, p) => tf.neg(cosineSimilarity(t, p)))],
+  ['hinge', () => named('hinge', hinge)],
+  ['squared_hinge', () => named('squared_hinge', squaredHinge)],
+  ['categorical_hinge', () => named('categorical_hinge', categoricalHinge)],
+  ['kl_divergence', () => named('kl_divergence', klDivergence)],
+  ['kld', () => named('kl_divergence', klDivergence)],
+  ['poisson', () => named('poisson', poisson)],
 ]);
 
 /** A loss named in Keras style, plus crossentropy options. */
@@ -260,7 +348,7 @@ export function getLoss(identifier: string | LossConfig | LossObject | ((yTrue: 
   if (factory === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
-      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber, log_cosh (any of snake_case, camelCase or the Keras class name), a loss object such as new Huber({ delta }), or a function (yTrue, yPred) => Tensor.`,
+      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber, log_cosh, cosine_similarity, hinge, squared_hinge, categorical_hinge, kl_divergence (kld), poisson (any of snake_case, camelCase or the Keras class name), a loss object such as new Huber({ delta }), or a function (yTrue, yPred) => Tensor.`,
     );
   }
   return factory(typeof identifier === 'string' ? {} : (identifier as LossConfig));

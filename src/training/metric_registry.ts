@@ -10,8 +10,23 @@
  */
 import { MasqueError, describe } from '../errors.js';
 import { NameTable } from './names.js';
-import { meanAbsoluteError, meanSquaredError } from './losses.js';
-import { Accuracy, MeanMetricWrapper, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric } from './metrics.js';
+import {
+  binaryCrossentropy,
+  categoricalCrossentropy,
+  categoricalHinge,
+  cosineSimilarity,
+  hinge,
+  klDivergence,
+  logCosh,
+  meanAbsoluteError,
+  meanAbsolutePercentageError,
+  meanSquaredError,
+  meanSquaredLogarithmicError,
+  poisson,
+  sparseCategoricalCrossentropy,
+  squaredHinge,
+} from './losses.js';
+import { Accuracy, MeanMetricWrapper, RootMeanSquaredError, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, type Metric } from './metrics.js';
 import { SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy } from './accuracy_metrics.js';
 import { AUC, Precision, Recall } from './confusion_metrics.js';
 import { F1Score, FBetaScore } from './f_score_metrics.js';
@@ -33,6 +48,22 @@ const METRICS = new NameTable<(name: string) => Metric>([
   ['auc', (n) => new AUC({ name: n })],
   ['f1_score', (n) => new F1Score({ name: n })],
   ['fbeta_score', (n) => new FBetaScore({ name: n })],
+  ['mean_absolute_percentage_error', (n) => new MeanMetricWrapper(meanAbsolutePercentageError, n)],
+  ['mape', (n) => new MeanMetricWrapper(meanAbsolutePercentageError, n)],
+  ['mean_squared_logarithmic_error', (n) => new MeanMetricWrapper(meanSquaredLogarithmicError, n)],
+  ['msle', (n) => new MeanMetricWrapper(meanSquaredLogarithmicError, n)],
+  ['root_mean_squared_error', (n) => new RootMeanSquaredError({ name: n })],
+  ['log_cosh_error', (n) => new MeanMetricWrapper(logCosh, n)],
+  ['cosine_similarity', (n) => new MeanMetricWrapper((t, p) => cosineSimilarity(t, p), n)],
+  ['hinge', (n) => new MeanMetricWrapper(hinge, n)],
+  ['squared_hinge', (n) => new MeanMetricWrapper(squaredHinge, n)],
+  ['categorical_hinge', (n) => new MeanMetricWrapper(categoricalHinge, n)],
+  ['kl_divergence', (n) => new MeanMetricWrapper(klDivergence, n)],
+  ['poisson', (n) => new MeanMetricWrapper(poisson, n)],
+  ['binary_crossentropy', (n) => new MeanMetricWrapper((t, p) => binaryCrossentropy(t, p), n)],
+  ['bce', (n) => new MeanMetricWrapper((t, p) => binaryCrossentropy(t, p), n)],
+  ['categorical_crossentropy', (n) => new MeanMetricWrapper((t, p) => categoricalCrossentropy(t, p), n)],
+  ['sparse_categorical_crossentropy', (n) => new MeanMetricWrapper((t, p) => sparseCategoricalCrossentropy(t, p), n)],
 ]);
 
 /**
@@ -52,7 +83,7 @@ export function getMetric(identifier: string | Metric, lossName?: string): Metri
   if (make === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
-      `getMetric: unknown metric ${describe(identifier)}.${METRICS.hint(identifier)} Known: accuracy (acc), binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error (mse), mean_absolute_error (mae), precision, recall, auc, f1_score, fbeta_score, or a Metric object.`,
+      `getMetric: unknown metric ${describe(identifier)}.${METRICS.hint(identifier)} Known: accuracy (acc), binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error (mse), mean_absolute_error (mae), mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), root_mean_squared_error, log_cosh_error, cosine_similarity, hinge, squared_hinge, categorical_hinge, kl_divergence, poisson, binary_crossentropy (bce), categorical_crossentropy, sparse_categorical_crossentropy, precision, recall, auc, f1_score, fbeta_score, or a Metric object.`,
     );
   }
   return make(identifier);

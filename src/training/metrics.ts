@@ -9,7 +9,8 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
-import { squeezeOrExpandToSameRank } from './losses.js';
+import { meanSquaredError, squeezeOrExpandToSameRank } from './losses.js';
+import { checkKeys } from '../option_keys.js';
 
 export interface MetricUpdateOptions {
   /** Bool mask over the leading axes of the values (e.g. [B, T]); true = counted. */
@@ -153,6 +154,36 @@ export class MeanMetricWrapper implements Metric {
   }
   restoreState(state: unknown): void {
     this.mean.restoreState(state);
+  }
+}
+
+/**
+ * Keras's RootMeanSquaredError: the square root of the (masked, weighted)
+ * mean of the squared errors, accumulated over batches; the root is taken
+ * once, of the running mean, not per batch.
+ */
+export class RootMeanSquaredError implements Metric {
+  readonly name: string;
+  private readonly squares: MeanMetricWrapper;
+  constructor(args: { name?: string } = {}) {
+    const a = checkKeys(args ?? {}, ['name'], 'RootMeanSquaredError');
+    this.name = (a['name'] as string | undefined) ?? 'root_mean_squared_error';
+    this.squares = new MeanMetricWrapper(meanSquaredError, this.name);
+  }
+  updateState(yTrue: tf.Tensor, yPred: tf.Tensor, options: MetricUpdateOptions = {}): void {
+    this.squares.updateState(yTrue, yPred, options);
+  }
+  result(): number {
+    return Math.sqrt(this.squares.result());
+  }
+  resetState(): void {
+    this.squares.resetState();
+  }
+  saveState(): unknown {
+    return this.squares.saveState();
+  }
+  restoreState(state: unknown): void {
+    this.squares.restoreState(state);
   }
 }
 
