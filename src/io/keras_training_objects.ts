@@ -20,7 +20,7 @@ import { Adagrad } from '../training/adagrad.js';
 import { Nadam } from '../training/nadam.js';
 import type { OptimizerSpec } from '../training/optimizer_registry.js';
 import {
-  BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, Huber, KLDivergence, LogCosh, Loss, MeanAbsoluteError, MeanAbsolutePercentageError,
+  BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, CTC, Hinge, Huber, KLDivergence, LogCosh, Loss, MeanAbsoluteError, MeanAbsolutePercentageError,
   MeanSquaredError, MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy, SquaredHinge,
 } from '../training/loss_classes.js';
 
@@ -109,6 +109,7 @@ const LOSS_CLASSES: [new (a: never) => Loss, string, [string, string, unknown][]
   [CategoricalHinge, 'CategoricalHinge', []],
   [KLDivergence, 'KLDivergence', []],
   [Poisson, 'Poisson', []],
+  [CTC, 'CTC', []],
 ];
 /** Options Keras's get_config leaves out: written only when they are not the default. */
 const OMITTED_AT_DEFAULT = new Set(['Huber', 'CosineSimilarity']);

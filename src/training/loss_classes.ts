@@ -16,6 +16,7 @@ import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { getMask } from '../engine/masks.js';
 import { checkKeys } from '../option_keys.js';
+import { ctcLoss } from './ctc.js';
 import {
   binaryCrossentropy,
   categoricalCrossentropy,
@@ -253,5 +254,23 @@ export class CosineSimilarity extends Loss {
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), axis: this.axis };
+  }
+}
+
+/**
+ * Keras's CTC loss: label ids [batch, maxLabels] (0 is the blank and the
+ * padding) against logits [batch, frames, classes], one value per row. The
+ * frames of a row are its valid steps (the mask of yPred): a departure from
+ * Keras, which counts the padded frames too (ctc.ts).
+ */
+export class CTC extends Loss {
+  constructor(args: LossArgs = {}) {
+    super(args ?? {}, 'ctc', 'CTC'); // null means no options
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return ctcLoss(yTrue, yPred);
+  }
+  withStepMask(yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+    return ctcLoss(yTrue, yPred, mask);
   }
 }

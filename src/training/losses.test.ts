@@ -188,6 +188,21 @@ describe('losses: getLoss and computeLoss', () => {
     assert.ok(Math.abs(v - want) < 1e-5, `${v} vs ${want}`);
   });
 
+  test('computeLoss refuses what is not a numeric tensor with an axis, naming it (tfjs threw raw errors, or overflowed its stack on a cyclic array); integer predictions are cast', () => {
+    const t = tf.tensor2d([[1, 2]]);
+    const cyclic: unknown[] = [1];
+    cyclic.push(cyclic);
+    for (const [yTrue, yPred, name] of [
+      ['abc', t, 'yTrue'], [t, 5, 'yPred'], [cyclic, t, 'yTrue'], [t, [[1, 2]], 'yPred'], [tf.scalar(1), tf.scalar(2), 'yTrue'], [t, tf.tensor1d(['a', 'b'], 'string'), 'yPred'],
+    ] as [unknown, unknown, string][]) {
+      for (const loss of ['mse', 'cosine_similarity', 'ctc']) {
+        assert.throws(() => computeLoss(loss, yTrue as tf.Tensor, yPred as tf.Tensor), (e: unknown) => (e as { code?: string }).code === 'INVALID_ARGUMENT' && (e as Error).message.includes(name), `${loss} ${name}`);
+      }
+    }
+    const ints = computeLoss('cosine_similarity', tf.tensor2d([[1, 0]]), tf.tensor2d([[2, 0]], undefined, 'int32')).dataSync()[0]!;
+    assert.ok(Math.abs(ints + 1) < 1e-6, `${ints}`);
+  });
+
   test('losses are differentiable and leak nothing', () => {
     const x = tf.variable(tf.tensor3d([[[0.2, 0.5, 0.3]], [[0.6, 0.3, 0.1]]]));
     const ids = tf.tensor2d([[1], [0]], undefined, 'int32');

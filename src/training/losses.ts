@@ -13,6 +13,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
+import { ctcLoss } from './ctc.js';
 import { NameTable } from './names.js';
 import { broadcastFast } from '../ops/attention_ops.js';
 import { maskFitsSteps, maskedMeanApplies, maskedMeanLoss, sparseCrossentropyMasked } from '../ops/loss_ops.js';
@@ -32,6 +33,12 @@ export interface LossFunction {
    * without filling the masked entries of the whole prediction.
    */
   readonly maskedValues?: (yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor) => tf.Tensor;
+  /**
+   * For a loss that reads the mask of yPred's steps itself and gives one
+   * value per row (CTC: a row's frames are its valid steps): its values for
+   * that mask, which then takes no part in the reduction.
+   */
+  readonly withStepMask?: (yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor) => tf.Tensor;
 }
 
 /**
@@ -44,6 +51,8 @@ export interface LossObject {
   readonly name: string;
   readonly reduction: Reduction;
   call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
+  /** As LossFunction's: for a loss that reads the mask of yPred's steps itself (CTC). */
+  withStepMask?(yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor): tf.Tensor;
 }
 
 function isLossObject(v: unknown): v is LossObject {
@@ -70,6 +79,18 @@ export interface ComputeLossOptions {
 
 function named(name: string, fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor, reduction?: Reduction): LossFunction {
   return Object.assign(fn, reduction === undefined ? { lossName: name } : { lossName: name, reduction }) as LossFunction;
+}
+
+/** yTrue and yPred must be numeric tensors with at least one axis (a loss reduces the last). */
+export function checkLossTensors(where: string, yTrue: unknown, yPred: unknown): void {
+  for (const [name, v] of [['yTrue', yTrue], ['yPred', yPred]] as const) {
+    if (!(v instanceof tf.Tensor) || v.dtype === 'string' || v.dtype === 'complex64' || v.rank === 0) {
+      throw new MasqueError(
+        'INVALID_ARGUMENT',
+        `${where}: ${name} must be a numeric tensor with at least one axis (the loss reduces the last); received ${describe(v)}.`,
+      );
+    }
+  }
 }
 
 /** Keras's squeeze_or_expand_to_same_rank: fixes a rank difference of one caused by a trailing axis of size 1. */
@@ -323,7 +344,11 @@ const FACTORIES = new NameTable<(o: CrossentropyOptions) => LossFunction>([
   ['kl_divergence', () => named('kl_divergence', klDivergence)],
   ['kld', () => named('kl_divergence', klDivergence)],
   ['poisson', () => named('poisson', poisson)],
+  ['ctc', () => ctcFunction],
 ]);
+
+/** Keras's ctc (see ctc.ts): one value per row, the mask of yPred's frames read by the loss. */
+const ctcFunction: LossFunction = Object.assign((t: tf.Tensor, p: tf.Tensor) => ctcLoss(t, p), { lossName: 'ctc', withStepMask: ctcLoss });
 
 /** A loss named in Keras style, plus crossentropy options. */
 export interface LossConfig extends CrossentropyOptions {
@@ -342,13 +367,16 @@ export function getLoss(identifier: string | LossConfig | LossObject | ((yTrue: 
   if (typeof identifier === 'function') {
     return 'lossName' in identifier ? (identifier as LossFunction) : named(identifier.name || 'custom', identifier);
   }
-  if (isLossObject(identifier)) return named(identifier.name, (t, p) => identifier.call(t, p), identifier.reduction);
+  if (isLossObject(identifier)) {
+    const fn = named(identifier.name, (t, p) => identifier.call(t, p), identifier.reduction);
+    return identifier.withStepMask === undefined ? fn : Object.assign(fn, { withStepMask: (t: tf.Tensor, p: tf.Tensor, m: tf.Tensor) => identifier.withStepMask!(t, p, m) });
+  }
   const name = typeof identifier === 'string' ? identifier : identifier?.name;
   const factory = typeof name === 'string' ? FACTORIES.get(name) : undefined;
   if (factory === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
-      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber, log_cosh, cosine_similarity, hinge, squared_hinge, categorical_hinge, kl_divergence (kld), poisson (any of snake_case, camelCase or the Keras class name), a loss object such as new Huber({ delta }), or a function (yTrue, yPred) => Tensor.`,
+      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), ctc, mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber, log_cosh, cosine_similarity, hinge, squared_hinge, categorical_hinge, kl_divergence (kld), poisson (any of snake_case, camelCase or the Keras class name), a loss object such as new Huber({ delta }), or a function (yTrue, yPred) => Tensor.`,
     );
   }
   return factory(typeof identifier === 'string' ? {} : (identifier as LossConfig));
@@ -415,26 +443,31 @@ export function computeLoss(
       `computeLoss: reduction must be 'sum_over_batch_size', 'mean', 'sum', 'mean_with_sample_weight' or 'none'; received ${describe(reduction)}.`,
     );
   }
+  checkLossTensors('computeLoss', yTrue, yPred);
   return tf.tidy(() => {
+    // Losses compute in float32: integer or bool predictions are cast (Keras would compute some of them in integers).
+    if (yPred.dtype !== 'float32') yPred = tf.cast(yPred, 'float32');
     // Masked entries of yTrue and yPred are replaced by harmless constants (0
     // and 0.5, finite for every loss, also for crossentropy's log and
     // normalisation) before the loss sees them, with a select, whose gradient
     // is 0 there even when the padding holds NaN (NaN · 0 would still be NaN
     // in the backward pass).
-    const mask = options.mask ?? null;
-    const values =
-      mask === null
-        ? fn(yTrue, yPred)
-        : fn.maskedValues !== undefined && maskFitsSteps(mask, yPred)
-          ? fn.maskedValues(yTrue, yPred, mask)
-          : fn(fillMasked(yTrue, mask, 0), fillMasked(yPred, mask, 0.5));
+    let mask = options.mask ?? null;
+    let values: tf.Tensor;
+    if (mask === null) values = fn(yTrue, yPred);
+    else if (fn.withStepMask !== undefined) {
+      // The loss reads the mask itself (one value per row); the reduction then has none.
+      values = fn.withStepMask(yTrue, yPred, mask);
+      mask = null;
+    } else if (fn.maskedValues !== undefined && maskFitsSteps(mask, yPred)) values = fn.maskedValues(yTrue, yPred, mask);
+    else values = fn(fillMasked(yTrue, mask, 0), fillMasked(yPred, mask, 0.5));
     if (mask !== null && !options.sampleWeight && (reduction === 'sum_over_batch_size' || reduction === 'mean') && maskedMeanApplies(values, mask)) {
       // The same reduction as below in one op (ops/loss_ops.ts).
       return maskedMeanLoss(values, mask);
     }
     let weight: tf.Tensor | null = null;
-    if (options.mask) {
-      let m = alignTo(values, options.mask, 'mask');
+    if (mask !== null) {
+      let m = alignTo(values, mask, 'mask');
       if (reduction === 'sum_over_batch_size' || reduction === 'mean') {
         // Valid entries weigh total/valid, so the mean over all N entries is the mean over valid ones.
         m = tf.mul(m, divNoNan(tf.scalar(m.size), tf.sum(m)));

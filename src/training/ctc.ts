@@ -1,0 +1,116 @@
+/**
+ * The CTC loss (connectionist temporal classification) as Keras 3.15.1
+ * computes it (`keras.losses.CTC`, `ops.ctc_loss`): yTrue holds label ids
+ * [batch, maxLabels] with 0 both as the blank class and as label padding
+ * (a row's label count is its number of nonzero ids), yPred holds logits
+ * [batch, frames, classes]; the loss of a row is -log of the probability of
+ * all alignments of its labels, by the forward recursion over frames in log
+ * space (with Keras's -1e5 for log 0).
+ *
+ * Masque departure: the frames of a row are its valid steps. Keras counts
+ * every frame of the padded batch (its `ctc` passes the full length; a mask
+ * on yPred makes its loss reduction fail with a shape error), so padding
+ * changes its answer. Here a masked frame leaves the recursion's state as it
+ * was, and its logits, NaN included, reach neither the loss nor the
+ * gradient: the loss of a row is Keras's `ops.ctc_loss` with the row's valid
+ * frames, however much the batch is padded.
+ */
+import { tf } from '../runtime/tfjs.js';
+import { MasqueError, formatShape } from '../errors.js';
+import { checkLossTensors } from './losses.js';
+
+/** Keras's log of zero in the recursion. */
+const LOG_ZERO = -1e5;
+
+/** log(e^a + e^b), with the gradient split by the two terms' shares (also where a = b). */
+function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const d = tf.sub(x, y);
+    save([d]);
+    return {
+      value: tf.add(tf.maximum(x, y), tf.log1p(tf.exp(tf.neg(tf.abs(d))))),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const share = tf.sigmoid(saved[0]!);
+        return [tf.mul(dy, share), tf.mul(dy, tf.sub(1, share))];
+      },
+    };
+  })(a, b);
+}
+
+/** phi[:, 1:] log-added with `added`; phi[:, 0] unchanged. */
+function addToPhi(phi: tf.Tensor, added: tf.Tensor): tf.Tensor {
+  const n = phi.shape[1]!;
+  return tf.concat([tf.slice(phi, [0, 0], [-1, 1]), logAddExp(tf.slice(phi, [0, 1], [-1, n - 1]), added)], 1);
+}
+
+/** Checks the shapes and label ids; returns the label ids as int32 and each row's label count. */
+function checkCtcInputs(yTrue: tf.Tensor, yPred: tf.Tensor): { labels: tf.Tensor2D; counts: Int32Array } {
+  checkLossTensors('ctc', yTrue, yPred);
+  if (yPred.rank !== 3) throw new MasqueError('INPUT_SHAPE_MISMATCH', `ctc: yPred must be logits [batch, frames, classes]; received ${formatShape(yPred.shape)}.`);
+  const [b, , c] = yPred.shape as [number, number, number];
+  if (yTrue.rank !== 2 || yTrue.shape[0] !== b || yTrue.shape[1]! < 1) {
+    throw new MasqueError('INPUT_SHAPE_MISMATCH', `ctc: yTrue must be label ids [batch, maxLabels] (maxLabels >= 1, 0 for padding) for yPred ${formatShape(yPred.shape)}; received ${formatShape(yTrue.shape)}.`);
+  }
+  const ids = yTrue.dataSync();
+  const n = yTrue.shape[1]!;
+  const counts = new Int32Array(b);
+  for (let i = 0; i < ids.length; i++) {
+    const v = ids[i]!;
+    if (!Number.isInteger(v) || v < 0 || v >= c) {
+      throw new MasqueError('INVALID_INPUT', `ctc: label ids must be integers in [0, ${c}) (0 is the blank and the padding); received ${v} at row ${Math.floor(i / n)}, position ${i % n}.`);
+    }
+    if (v !== 0) counts[Math.floor(i / n)]!++;
+  }
+  return { labels: (yTrue.dtype === 'int32' ? yTrue : tf.cast(yTrue, 'int32')) as tf.Tensor2D, counts };
+}
+
+/**
+ * The CTC loss of each row, [batch]. `frameMask` ([batch, frames], or null
+ * for every frame) says which frames count; see the file comment.
+ */
+export function ctcLoss(yTrue: tf.Tensor, yPred: tf.Tensor, frameMask: tf.Tensor | null = null): tf.Tensor {
+  return tf.tidy(() => {
+    const { labels, counts } = checkCtcInputs(yTrue, yPred);
+    const [b, t, c] = yPred.shape as [number, number, number];
+    const n = labels.shape[1];
+    if (frameMask !== null && (frameMask.rank !== 2 || frameMask.shape[0] !== b || frameMask.shape[1] !== t)) {
+      throw new MasqueError('MASK_SHAPE_MISMATCH', `ctc: the mask of yPred must be [batch, frames] = ${formatShape([b, t])}; received ${formatShape(frameMask.shape)}.`);
+    }
+    const valid = frameMask === null ? null : tf.cast(frameMask, 'bool');
+    // Masked frames are replaced before the softmax, with a select, so that NaN there reaches no gradient.
+    const logits = valid === null ? yPred : tf.where(tf.expandDims(valid, 2), yPred, tf.zerosLike(yPred));
+    const logProbs = tf.logSoftmax(logits, -1);
+    // [B, T, N]: each frame's log-probability of each label position; [B, T, 1]: of the blank.
+    const emit = tf.matMul(logProbs, tf.oneHot(labels, c), false, true);
+    const blank = tf.slice(logProbs, [0, 0, 0], [-1, -1, 1]);
+    const ids = labels.arraySync();
+    const repeatValues = ids.map((row) => row.map((v, i) => (i + 1 < row.length && row[i + 1] === v ? 1 : 0)));
+    const repeat = tf.tensor2d(repeatValues, [b, n]);
+    const emitNoRepeat = tf.mul(repeat, LOG_ZERO);
+    const blankNoRepeat = tf.mul(tf.sub(1, repeat), LOG_ZERO);
+    let phi: tf.Tensor = tf.concat([tf.zeros([b, 1]), tf.fill([b, n], LOG_ZERO)], 1);
+    let em: tf.Tensor = tf.fill([b, n], LOG_ZERO);
+    const emits = t === 0 ? [] : tf.unstack(emit, 1);
+    const blanks = t === 0 ? [] : tf.unstack(blank, 1);
+    const frames = valid === null || t === 0 ? [] : tf.unstack(tf.expandDims(valid, 2), 1);
+    for (let s = 0; s < t; s++) {
+      const e = emits[s]!;
+      const p = blanks[s]!;
+      // A label after itself needs a blank between: no emit-to-phi shortcut there.
+      const phiIn = addToPhi(phi, tf.add(em, emitNoRepeat));
+      const nextEm = logAddExp(tf.add(tf.slice(phiIn, [0, 0], [-1, n]), e), tf.add(em, e));
+      const nextPhi = addToPhi(tf.add(phiIn, p), tf.add(tf.add(em, p), blankNoRepeat));
+      if (valid === null) {
+        phi = nextPhi;
+        em = nextEm;
+      } else {
+        phi = tf.where(frames[s]!, nextPhi, phi);
+        em = tf.where(frames[s]!, nextEm, em);
+      }
+    }
+    const last = addToPhi(phi, em);
+    // The row's answer sits at its label count.
+    return tf.neg(tf.sum(tf.mul(last, tf.oneHot(tf.tensor1d(counts, 'int32'), n + 1)), 1));
+  });
+}
