@@ -115,7 +115,7 @@ export { Sequential, type SequentialArgs, type SequentialEntry } from './models/
 export { type CompileArgs, type FitArgs, type EvaluateArgs, type TrainOnBatchArgs, type TestOnBatchArgs, type ClassWeight, type LossSpec } from './training/trainer.js';
 export { type SequenceDataset } from './training/data_adapter.js';
 export { type PredictDataset } from './training/predict_dataset.js';
-export { ctcLoss } from './training/ctc.js';
+export { ctcLoss, ctcDecode, type CtcDecodeOptions } from './training/ctc.js';
 export { getLoss, computeLoss, meanSquaredError, meanAbsoluteError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, huber, logCosh, meanAbsolutePercentageError, meanSquaredLogarithmicError, cosineSimilarity, hinge, squaredHinge, categoricalHinge, klDivergence, poisson, type LossFunction, type LossConfig, type LossObject, type Reduction, type ComputeLossOptions } from './training/losses.js';
 export { Loss, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, Huber, LogCosh, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, CTC, type LossArgs, type CrossentropyArgs, type HuberArgs, type CosineSimilarityArgs } from './training/loss_classes.js';
 export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerArgs, type SGDArgs, type AdamArgs, type RMSpropArgs, type LearningRateSchedule } from './training/optimizers.js';

@@ -16,7 +16,9 @@
  * frames, however much the batch is padded.
  */
 import { tf } from '../runtime/tfjs.js';
-import { MasqueError, formatShape } from '../errors.js';
+import { MasqueError, describe, formatShape } from '../errors.js';
+import { getMask } from '../engine/masks.js';
+import { checkKeys } from '../option_keys.js';
 import { checkLossTensors } from './losses.js';
 
 /** Keras's log of zero in the recursion. */
@@ -113,4 +115,85 @@ export function ctcLoss(yTrue: tf.Tensor, yPred: tf.Tensor, frameMask: tf.Tensor
     // The row's answer sits at its label count.
     return tf.neg(tf.sum(tf.mul(last, tf.oneHot(tf.tensor1d(counts, 'int32'), n + 1)), 1));
   });
+}
+
+export interface CtcDecodeOptions {
+  /** Valid frames of each row: a list or an int tensor [batch]. Default: from the mask attached to the input, else every frame. */
+  sequenceLengths?: number[] | tf.Tensor | null;
+  /** Only 'greedy' (the default): Keras's 'beam_search' is not implemented. */
+  strategy?: 'greedy';
+  /** Merge a frame's class into the previous frame's when they are equal (default true), before blanks are dropped. */
+  mergeRepeated?: boolean;
+  /** The blank class (default 0, as Keras's ops.ctc_decode and the CTC loss). */
+  maskIndex?: number;
+}
+
+const DECODE_KEYS = ['sequenceLengths', 'strategy', 'mergeRepeated', 'maskIndex'] as const;
+
+/**
+ * Keras's `ops.ctc_decode` with the greedy strategy: per frame the most
+ * likely class (the first of equal ones); frames past a row's length count
+ * as blanks; with `mergeRepeated` a class equal to the previous frame's is
+ * dropped; blanks are dropped; the rest move to the front. Returns Keras's
+ * pair: the decoded ids [1, batch, frames] (int32, -1 after the last one)
+ * and the scores [batch, 1], minus the sum of each row's largest values over
+ * its valid frames (the log-probability of the path for log-probabilities).
+ * Without `sequenceLengths` the valid frames are the mask of `inputs`: a
+ * masked frame is skipped (a hole too), so a padded batch decodes as its rows
+ * would alone.
+ */
+export function ctcDecode(inputs: tf.Tensor, options: CtcDecodeOptions = {}): [tf.Tensor3D, tf.Tensor2D] {
+  const a = checkKeys(options ?? {}, DECODE_KEYS, 'ctcDecode');
+  if (!(inputs instanceof tf.Tensor) || inputs.rank !== 3 || inputs.dtype === 'string') {
+    throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: inputs must be probabilities or logits [batch, frames, classes]; received ${describe(inputs)}.`);
+  }
+  const [b, t, c] = inputs.shape as [number, number, number];
+  if (a['strategy'] !== undefined && a['strategy'] !== 'greedy') {
+    throw new MasqueError('UNSUPPORTED_CONFIG', `ctcDecode: strategy must be 'greedy' (Masque does not implement Keras's 'beam_search'); received ${describe(a['strategy'])}.`);
+  }
+  const merge = a['mergeRepeated'] ?? true;
+  if (typeof merge !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: mergeRepeated must be true or false; received ${describe(merge)}.`);
+  const blank = a['maskIndex'] ?? 0;
+  if (!Number.isInteger(blank) || (blank as number) < 0 || (blank as number) >= c) {
+    throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: maskIndex must be a class in [0, ${c}); received ${describe(blank)}.`);
+  }
+  const valid = validFrames(a['sequenceLengths'], inputs, b, t);
+  const [ids, best] = tf.tidy(() => {
+    const x = inputs.dtype === 'float32' ? inputs : tf.cast(inputs, 'float32');
+    return [tf.argMax(x, -1).dataSync(), tf.max(x, -1).dataSync()];
+  });
+  const decoded = new Int32Array(b * t).fill(-1);
+  const scores = new Float32Array(b);
+  for (let r = 0; r < b; r++) {
+    let out = 0;
+    let prev = -1;
+    let sum = 0;
+    for (let s = 0; s < t; s++) {
+      // A masked frame is skipped, as if the row had no such frame (past a row's length this is Keras's blank).
+      if (!valid[r * t + s]) continue;
+      const id = ids[r * t + s]!;
+      sum += best[r * t + s]!;
+      const repeated = merge && id === prev;
+      prev = id;
+      if (id !== blank && !repeated) decoded[r * t + out++] = id;
+    }
+    scores[r] = -sum;
+  }
+  return [tf.tensor3d(decoded, [1, b, t], 'int32'), tf.tensor2d(scores, [b, 1])];
+}
+
+/** Which frames count, [batch * frames]: the first `sequenceLengths[r]` of each row, else the input's mask, else all. */
+function validFrames(given: unknown, inputs: tf.Tensor, b: number, t: number): Uint8Array {
+  if (given === undefined || given === null) {
+    const mask = getMask(inputs);
+    if (mask === null) return new Uint8Array(b * t).fill(1);
+    return Uint8Array.from(mask.dataSync());
+  }
+  const values = given instanceof tf.Tensor ? Array.from(given.dataSync()) : given;
+  if (!Array.isArray(values) || values.length !== b || values.some((v) => !Number.isInteger(v) || v < 0 || v > t)) {
+    throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: sequenceLengths must be ${b} integers in [0, ${t}], one per row; received ${describe(given)}.`);
+  }
+  const out = new Uint8Array(b * t);
+  values.forEach((n, r) => out.fill(1, r * t, r * t + (n as number)));
+  return out;
 }

@@ -461,6 +461,7 @@ function apiCases(t: Tally, runs: number, seed: number): void {
     ['TextVectorizer.adapt', (a, b) => new masque.TextVectorizer(b as never).adapt(a as never)],
     ['embeddingLookup', (a, b) => masque.embeddingLookup(table, a as never, b as never)],
     ['ctcLoss', (a, b) => masque.ctcLoss(a as never, b as never)],
+    ['ctcDecode', (a, b) => tf.dispose(masque.ctcDecode(a as never, b as never))],
     ['computeLoss(ctc)', (a, b) => masque.computeLoss('ctc', a as never, b as never)],
     ['computeLoss(poisson)', (a, b) => masque.computeLoss('poisson', a as never, b as never)],
     ['computeLoss(cosine_similarity)', (a, b) => masque.computeLoss('cosine_similarity', a as never, b as never)],
