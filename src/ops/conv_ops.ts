@@ -51,14 +51,19 @@ function gatherPatches(x: tf.Tensor3D, rows: tf.Tensor1D): tf.Tensor2D {
   return tf.gather(flat, rows) as tf.Tensor2D;
 }
 
+/** TF's 'same' padding of a window spanning `span` steps with `stride` over `t` steps: [before, after], the odd step after. */
+export function samePadding(t: number, span: number, stride: number): [number, number] {
+  const total = Math.max((Math.ceil(t / stride) - 1) * stride + span - t, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
 /** tfjs's conv1d ('NWC') with a gradient for any stride, dilation and padding on every backend. */
 export function conv1d(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, pad: 'valid' | 'same', dilation: number): tf.Tensor3D {
   if (pad === 'same') {
     // Padded here, then 'valid': tfjs's wasm conv2d gives zeros for some 'same' windows whose stride exceeds
-    // the kernel's span (kernel 2, stride 3 over 6 steps gave [0, 0] for [21, 54]). TF's rule: the odd step goes after.
-    const t = x.shape[1];
-    const total = Math.max((Math.ceil(t / stride) - 1) * stride + dilation * (kernel.shape[0] - 1) + 1 - t, 0);
-    return conv1d(tf.pad(x, [[0, 0], [Math.floor(total / 2), total - Math.floor(total / 2)], [0, 0]]), kernel, stride, 'valid', dilation);
+    // the kernel's span (kernel 2, stride 3 over 6 steps gave [0, 0] for [21, 54]).
+    const padding = samePadding(x.shape[1], dilation * (kernel.shape[0] - 1) + 1, stride);
+    return conv1d(tf.pad(x, [[0, 0], padding, [0, 0]]), kernel, stride, 'valid', dilation);
   }
   if (!isTapeOn()) return tf.conv1d(x, kernel, stride, pad, 'NWC', dilation);
   const [b, t, ci] = x.shape;

@@ -1,7 +1,8 @@
 /**
- * What Keras's 1-D convolutions share beyond Conv1D: the window options, the
- * TF-style 'same' padding, and the call's frame (channels_first transposed
- * in and out, an empty batch, the bias and the activation).
+ * What Keras's 1-D convolutions share: the window options of the depthwise,
+ * separable and transposed ones, the kernel, bias and activation of Conv1D
+ * and Conv1DTranspose (KernelConv1D), and every call's frame (channels_first
+ * transposed in and out, an empty batch, the bias and the activation).
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
@@ -31,11 +32,6 @@ export interface WindowArgs {
   dilationRate: number;
   activation: ActivationSpec;
   useBias: boolean;
-}
-
-/** The first padded step of a 'same' window over `t` steps giving `outT` (TF's rule: the odd step goes after). */
-export function sameLeftPad(t: number, outT: number, span: number, stride: number): number {
-  return Math.floor(Math.max((outT - 1) * stride + span - t, 0) / 2);
 }
 
 /** The number of channels of a 3-D input shape, checked known. */

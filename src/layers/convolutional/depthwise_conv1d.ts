@@ -13,10 +13,10 @@ import { oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import type { InitializerSpec } from '../../engine/initializers.js';
 import { getActivation, type ActivationSpec } from '../../ops/activations.js';
-import { depthwiseConv1d } from '../../ops/conv_ops.js';
+import { depthwiseConv1d, samePadding } from '../../ops/conv_ops.js';
 import type { DataFormat } from '../pooling/base_global_pooling1d.js';
 import { windowOutputLength } from '../pooling/base_pooling1d.js';
-import { convFrame, inputChannels, sameLeftPad, windowOptions, type WindowArgs } from './conv_common.js';
+import { convFrame, inputChannels, windowOptions, type WindowArgs } from './conv_common.js';
 
 interface DepthwiseOwnArgs {
   kernelSize: number | [number];
@@ -77,7 +77,7 @@ abstract class DepthwiseBase extends Layer<CallArgs> {
   /** The depthwise convolution of a channels-last input: [B, outT, C * depthMultiplier]. */
   protected depthwiseStep(x: tf.Tensor3D, outT: number): tf.Tensor3D {
     const { kernelSize: k, dilationRate: d, strides: s, padding } = this.args;
-    const left = padding === 'same' ? sameLeftPad(x.shape[1], outT, d * (k - 1) + 1, s) : 0;
+    const left = padding === 'same' ? samePadding(x.shape[1], d * (k - 1) + 1, s)[0] : 0;
     return depthwiseConv1d(x, this.depthwise as tf.Tensor as tf.Tensor3D, s, d, left, outT);
   }
 
