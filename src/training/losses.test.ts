@@ -201,6 +201,9 @@ describe('losses: getLoss and computeLoss', () => {
     }
     const ints = computeLoss('cosine_similarity', tf.tensor2d([[1, 0]]), tf.tensor2d([[2, 0]], undefined, 'int32')).dataSync()[0]!;
     assert.ok(Math.abs(ints + 1) < 1e-6, `${ints}`);
+    // A zero prediction (a relu that is off) has loss 0 and a finite gradient.
+    const g = tf.grad((p: tf.Tensor) => computeLoss('cosine_similarity', tf.tensor2d([[1, 2], [3, 1]]), p))(tf.tensor2d([[0, 0], [1, 1]]));
+    assert.ok(Array.from(g.dataSync()).every(Number.isFinite), `${g.dataSync()}`);
   });
 
   test('losses are differentiable and leak nothing', () => {

@@ -193,10 +193,13 @@ export function meanSquaredLogarithmicError(yTrue: tf.Tensor, yPred: tf.Tensor):
   });
 }
 
-/** x over its L2 norm along `axis`; a zero vector stays zero (Keras's normalize on arrays). */
+/**
+ * x over max(its L2 norm along `axis`, 1e-7), as Keras's ops.normalize (its
+ * TensorFlow and JAX backends; the numpy backend divides by any nonzero norm).
+ * The bound is taken under the root, so a zero vector has a finite gradient.
+ */
 function l2Normalize(x: tf.Tensor, axis: number): tf.Tensor {
-  const norm = tf.sqrt(tf.sum(tf.square(x), axis, true));
-  return tf.div(x, tf.where(tf.equal(norm, 0), tf.onesLike(norm), norm));
+  return tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), axis, true), EPSILON * EPSILON)));
 }
 
 /** The cosine similarity of yTrue and yPred along `axis` (default the last): sum of their L2-normalized products. The loss is its negative. */

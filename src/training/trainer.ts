@@ -65,12 +65,12 @@ function logsResult(logs: Logs, returnDict: boolean): number | number[] | Logs {
   return values.length === 1 ? values[0]! : values;
 }
 
-/** Runs Keras-style training for one model; one fit, evaluate or trainOnBatch at a time. */
+/** Runs Keras-style training for one model; one fit, evaluate, trainOnBatch or testOnBatch at a time. */
 export class Trainer {
   private compiled: Compiled | null = null;
   /** The arguments of the last compile (saving writes them as Keras's compile_config). */
   private args: CompileArgs | null = null;
-  /** The call in progress ('fit', 'evaluate', 'trainOnBatch'), or null. */
+  /** The call in progress ('fit', 'evaluate', 'trainOnBatch', 'testOnBatch'), or null. */
   private busy: string | null = null;
   /** The running fit's callback hooks (to let them evaluate the model), or null. */
   private hooks: HookScope | null = null;
