@@ -11,7 +11,7 @@ import { ready, tf, attachMask, computeLoss, ctcLoss, ctcDecode, CTC, getLoss, S
 import { expectCode } from './helpers.js';
 
 interface Case { name: string; about: string; y_true: number[][]; y_pred: number[][][]; frames: number[] | null; per_row: number[]; value: number; grad: number[][][]; grad_reference: number[][][] }
-interface DecodeCase { name: string; inputs: number[][][]; lengths: number[]; merge_repeated: boolean; mask_index: number; decoded: number[][][]; scores: number[][] }
+interface DecodeCase { name: string; inputs: number[][][]; lengths: number[]; merge_repeated: boolean; mask_index: number; beam: [number, number] | null; decoded: number[][][]; scores: number[][] }
 const golden = JSON.parse(readFileSync(new URL('fixtures/keras-3.15.1-trainapi/ctc.json', import.meta.url), 'utf8')) as { cases: Case[]; decode: DecodeCase[] };
 const near = (got: number, want: number, what: string, tol = 1e-5) => assert.ok(Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)), `${what}: ${got} vs Keras ${want}`);
 const frameMask = (frames: number[], t: number) => tf.tensor2d(frames.map((n) => Array.from({ length: t }, (_, i) => i < n)), undefined, 'bool');
@@ -103,18 +103,19 @@ test('ctc refuses what it cannot compute, naming what was wrong', async () => {
 });
 
 for (const c of golden.decode) {
-  test(`ctcDecode greedy (${c.name}) gives Keras 3.15.1's ids and scores, from lengths and from the same frames as a mask`, async () => {
+  test(`ctcDecode ${c.beam === null ? 'greedy' : 'beam search'} (${c.name}) gives Keras 3.15.1's ids and scores, from lengths and from the same frames as a mask`, async () => {
     await ready();
     const x = tf.tensor3d(c.inputs);
-    const [decoded, scores] = ctcDecode(x, { sequenceLengths: c.lengths, mergeRepeated: c.merge_repeated, maskIndex: c.mask_index });
+    const options = c.beam === null ? { mergeRepeated: c.merge_repeated } : { strategy: 'beam_search' as const, beamWidth: c.beam[0], topPaths: c.beam[1] };
+    const [decoded, scores] = ctcDecode(x, { sequenceLengths: c.lengths, maskIndex: c.mask_index, ...options });
     assert.deepEqual(decoded.arraySync(), c.decoded);
     (scores.arraySync() as number[][]).forEach((row, i) => near(row[0]!, c.scores[i]![0]!, `${c.name} score ${i}`));
     // The lengths as the input's mask, the batch padded by 3 more frames of noise: the same answer.
     const t = x.shape[1];
     const padded = tf.concat([x, tf.randomNormal([x.shape[0], 3, x.shape[2]])], 1);
     attachMask(padded, frameMask(c.lengths, t + 3));
-    const [d2, s2] = ctcDecode(padded, { mergeRepeated: c.merge_repeated, maskIndex: c.mask_index });
-    assert.deepEqual((d2.arraySync() as number[][][])[0]!.map((row) => row.slice(0, t)), c.decoded[0]);
+    const [d2, s2] = ctcDecode(padded, { maskIndex: c.mask_index, ...options });
+    assert.deepEqual((d2.arraySync() as number[][][]).map((paths) => paths.map((row) => row.slice(0, t))), c.decoded);
     assert.deepEqual(Array.from(s2.dataSync()), Array.from(scores.dataSync()));
     tf.dispose([x, decoded, scores, padded, d2, s2]);
   });
@@ -127,7 +128,12 @@ test('ctcDecode skips a masked frame inside a row (a hole), as if the row did no
   const x = tf.tensor3d([ids.map((k) => [0, 1, 2].map((j) => (j === k ? 0 : -5)))]);
   attachMask(x, tf.tensor2d([[true, true, false, true, true, true]], undefined, 'bool'));
   assert.deepEqual((ctcDecode(x)[0].arraySync() as number[][][])[0]![0]!.slice(0, 3), [1, 1, -1]);
-  expectCode(() => ctcDecode(x, { strategy: 'beam_search' as never }), 'UNSUPPORTED_CONFIG', 'beam_search', 'greedy');
+  expectCode(() => ctcDecode(x, { strategy: 'beam' as never }), 'INVALID_ARGUMENT', 'strategy', 'beam_search', '"beam"');
+  expectCode(() => ctcDecode(x, { strategy: 'beam_search', beamWidth: 2, topPaths: 3 }), 'INVALID_ARGUMENT', 'topPaths (3)', 'beamWidth (2)');
+  expectCode(() => ctcDecode(x, { beamWidth: 4 }), 'INVALID_ARGUMENT', 'beamWidth', 'beam_search');
+  expectCode(() => ctcDecode(x, { strategy: 'beam_search', mergeRepeated: false }), 'INVALID_ARGUMENT', 'mergeRepeated');
+  expectCode(() => ctcDecode(x, { strategy: 'beam_search', beamWidth: 0 }), 'INVALID_ARGUMENT', 'beamWidth', 'positive integer');
+  expectCode(() => ctcDecode(x, { strategy: 'beam_search', beamWidth: 1e9, topPaths: 1 }), 'INVALID_ARGUMENT', 'beamWidth 1000000000', 'at most 100000000');
   expectCode(() => ctcDecode(x, { sequenceLengths: [7] }), 'INVALID_ARGUMENT', 'sequenceLengths', '[0, 6]');
   expectCode(() => ctcDecode(x, { maskIndex: 3 }), 'INVALID_ARGUMENT', 'maskIndex', '[0, 3)');
   expectCode(() => ctcDecode(x, { merge_repeated: false } as never), 'INVALID_ARGUMENT', 'merge_repeated', 'mergeRepeated');

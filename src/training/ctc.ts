@@ -120,18 +120,26 @@ export function ctcLoss(yTrue: tf.Tensor, yPred: tf.Tensor, frameMask: tf.Tensor
 export interface CtcDecodeOptions {
   /** Valid frames of each row: a list or an int tensor [batch]. Default: from the mask attached to the input, else every frame. */
   sequenceLengths?: number[] | tf.Tensor | null;
-  /** Only 'greedy' (the default): Keras's 'beam_search' is not implemented. */
-  strategy?: 'greedy';
+  /** 'greedy' (the default) or 'beam_search'. */
+  strategy?: 'greedy' | 'beam_search';
+  /** Beam search: the paths kept per frame (default 100). */
+  beamWidth?: number;
+  /** Beam search: how many best paths to return (default 1, at most beamWidth). */
+  topPaths?: number;
   /** Merge a frame's class into the previous frame's when they are equal (default true), before blanks are dropped. */
   mergeRepeated?: boolean;
   /** The blank class (default 0, as Keras's ops.ctc_decode and the CTC loss). */
   maskIndex?: number;
 }
 
-const DECODE_KEYS = ['sequenceLengths', 'strategy', 'mergeRepeated', 'maskIndex'] as const;
+/** The most path entries (2 · beamWidth · classes · frames) a beam search may hold at once: 4e8 bytes. */
+const BEAM_LIMIT = 1e8;
+
+const DECODE_KEYS = ['sequenceLengths', 'strategy', 'beamWidth', 'topPaths', 'mergeRepeated', 'maskIndex'] as const;
 
 /**
- * Keras's `ops.ctc_decode` with the greedy strategy: per frame the most
+ * Keras's `ops.ctc_decode`. With `strategy: 'beam_search'` see
+ * beamSearchDecode below. The greedy strategy (the default): per frame the most
  * likely class (the first of equal ones); frames past a row's length count
  * as blanks; with `mergeRepeated` a class equal to the previous frame's is
  * dropped; blanks are dropped; the rest move to the front. Returns Keras's
@@ -148,8 +156,20 @@ export function ctcDecode(inputs: tf.Tensor, options: CtcDecodeOptions = {}): [t
     throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: inputs must be probabilities or logits [batch, frames, classes]; received ${describe(inputs)}.`);
   }
   const [b, t, c] = inputs.shape as [number, number, number];
-  if (a['strategy'] !== undefined && a['strategy'] !== 'greedy') {
-    throw new MasqueError('UNSUPPORTED_CONFIG', `ctcDecode: strategy must be 'greedy' (Masque does not implement Keras's 'beam_search'); received ${describe(a['strategy'])}.`);
+  const strategy = a['strategy'] ?? 'greedy';
+  if (strategy !== 'greedy' && strategy !== 'beam_search') {
+    throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: strategy must be 'greedy' or 'beam_search'; received ${describe(strategy)}.`);
+  }
+  const positive = (key: string, dflt: number): number => {
+    const v = a[key] ?? dflt;
+    if (!Number.isInteger(v) || (v as number) < 1) throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: ${key} must be a positive integer; received ${describe(v)}.`);
+    return v as number;
+  };
+  const beamWidth = positive('beamWidth', 100);
+  const topPaths = positive('topPaths', 1);
+  if (topPaths > beamWidth) throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: topPaths (${topPaths}) must be at most beamWidth (${beamWidth}).`);
+  if (strategy === 'greedy' && (a['beamWidth'] !== undefined || a['topPaths'] !== undefined)) {
+    throw new MasqueError('INVALID_ARGUMENT', "ctcDecode: beamWidth and topPaths are options of strategy 'beam_search'; the greedy decoder returns one path.");
   }
   const merge = a['mergeRepeated'] ?? true;
   if (typeof merge !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: mergeRepeated must be true or false; received ${describe(merge)}.`);
@@ -158,6 +178,14 @@ export function ctcDecode(inputs: tf.Tensor, options: CtcDecodeOptions = {}): [t
     throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: maskIndex must be a class in [0, ${c}); received ${describe(blank)}.`);
   }
   const valid = validFrames(a['sequenceLengths'], inputs, b, t);
+  if (strategy === 'beam_search') {
+    // Each frame extends 2 * beamWidth paths of `frames` ids by every class.
+    if (2 * beamWidth * c * t > BEAM_LIMIT) {
+      throw new MasqueError('INVALID_ARGUMENT', `ctcDecode: beam search with beamWidth ${beamWidth} over ${c} classes and ${t} frames would hold ${2 * beamWidth * c * t} path entries at once; at most ${BEAM_LIMIT}. Use a smaller beamWidth.`);
+    }
+    if (a['mergeRepeated'] === false) throw new MasqueError('INVALID_ARGUMENT', "ctcDecode: mergeRepeated: false is an option of the greedy decoder; beam search always merges repeats (as Keras's).");
+    return beamSearchDecode(inputs, valid, beamWidth, topPaths, blank as number);
+  }
   const [ids, best] = tf.tidy(() => {
     const x = inputs.dtype === 'float32' ? inputs : tf.cast(inputs, 'float32');
     return [tf.argMax(x, -1).dataSync(), tf.max(x, -1).dataSync()];
@@ -196,4 +224,122 @@ function validFrames(given: unknown, inputs: tf.Tensor, b: number, t: number): U
   const out = new Uint8Array(b * t);
   values.forEach((n, r) => out.fill(1, r * t, r * t + (n as number)));
   return out;
+}
+
+/** Indices of `v` sorted by value, ascending, equal values in index order (numpy's stable argsort). */
+function argsortStable(v: ArrayLike<number>): number[] {
+  return Array.from({ length: v.length }, (_, i) => i).sort((i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : i - j));
+}
+
+/** Lexicographic order of two paths (numpy's row order for np.unique). */
+function comparePaths(p: Int32Array, q: Int32Array): number {
+  for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) return p[i]! - q[i]!;
+  return 0;
+}
+
+/** The paths as numpy's unique over rows gives them (sorted, each once), and for each input path the index of its unique path. */
+function uniquePaths(paths: Int32Array[]): { unique: Int32Array[]; inverse: Int32Array } {
+  const order = Array.from({ length: paths.length }, (_, i) => i).sort((i, j) => comparePaths(paths[i]!, paths[j]!) || i - j);
+  const unique: Int32Array[] = [];
+  const inverse = new Int32Array(paths.length);
+  for (const i of order) {
+    if (unique.length === 0 || comparePaths(unique[unique.length - 1]!, paths[i]!) !== 0) unique.push(paths[i]!);
+    inverse[i] = unique.length - 1;
+  }
+  return { unique, inverse };
+}
+
+/** Keras's _merge_scores in float32: log of the summed exp of each group's scores, by one global maximum; an empty group gives -Infinity. */
+function mergeScores(inverse: Int32Array, scores: Float32Array, size: number): Float32Array {
+  let max = -Infinity;
+  for (const v of scores) max = Math.max(max, v);
+  const sums = new Float32Array(size);
+  scores.forEach((v, i) => (sums[inverse[i]!] = Math.fround(sums[inverse[i]!]! + Math.fround(Math.exp(Math.fround(v - max))))));
+  return sums.map((v) => Math.fround(Math.log(v) + max));
+}
+
+function logAddExp32(a: number, b: number): number {
+  const m = Math.max(a, b);
+  return m === -Infinity ? -Infinity : Math.fround(m + Math.log1p(Math.exp(-Math.abs(a - b))));
+}
+
+/**
+ * Keras 3.15.1's beam search (its numpy backend, the same on every
+ * backend's contract), row by row in float32: log-softmax of the inputs;
+ * the classes are searched in reversed order, as Keras does to match
+ * TensorFlow's tie-breaking; each path keeps its score of ending in a
+ * label and of ending in a blank; paths that end the same merge; the
+ * beamWidth best survive each frame. Masked frames are skipped; the first
+ * valid frame starts the search (a row without one decodes to nothing,
+ * score 0). Returns the topPaths best paths [topPaths, batch, frames] (-1
+ * after the last id) and their scores [batch, topPaths], the log-probability
+ * of each path summed over its alignments.
+ */
+function beamSearchDecode(inputs: tf.Tensor, valid: Uint8Array, width: number, top: number, blank: number): [tf.Tensor3D, tf.Tensor2D] {
+  const [b, t, c] = inputs.shape as [number, number, number];
+  const logProbs = tf.tidy(() => tf.logSoftmax(inputs.dtype === 'float32' ? inputs : tf.cast(inputs, 'float32'), -1).dataSync() as Float32Array);
+  const flippedBlank = c - 1 - blank;
+  const decoded = new Int32Array(top * b * t).fill(-1);
+  const scoresOut = new Float32Array(b * top);
+  const n = 2 * width;
+  for (let r = 0; r < b; r++) {
+    // The row's valid frames, each with its classes reversed.
+    const frames: Float32Array[] = [];
+    for (let s = 0; s < t; s++) {
+      if (!valid[r * t + s]) continue;
+      const at = (r * t + s) * c;
+      frames.push(Float32Array.from({ length: c }, (_, k) => logProbs[at + c - 1 - k]!));
+    }
+    if (frames.length === 0) continue;
+    let paths = Array.from({ length: n }, () => new Int32Array(t).fill(-1));
+    let scores = new Float32Array(n).fill(-Infinity);
+    const first = frames[0]!;
+    const starts = argsortStable(first).slice(c - Math.min(c, width));
+    starts.forEach((k, i) => {
+      paths[i]![0] = k === flippedBlank ? -1 : k;
+      scores[i] = first[k]!;
+    });
+    let masked = paths.map((p) => p[0] === -1);
+    for (const x of frames.slice(1)) {
+      // Every path extended by every class.
+      const cand: Int32Array[] = [];
+      const candScores = new Float32Array(n * c);
+      const candMasked: boolean[] = [];
+      for (let p = 0; p < n; p++) {
+        const path = paths[p]!;
+        let tail = path.indexOf(-1);
+        if (tail < 0) tail = 0;
+        const last = tail === 0 ? -1 : path[tail - 1]!;
+        for (let k = 0; k < c; k++) {
+          let cls = k === flippedBlank ? -1 : k;
+          candMasked.push(cls === -1);
+          if (!masked[p] && last === cls) cls = -1;
+          const next = path.slice();
+          next[tail] = cls;
+          cand.push(next);
+          candScores[p * c + k] = Math.fround(scores[p]! + x[k]!);
+        }
+      }
+      // Merge equal paths (separately by how they end), keep the best `width`.
+      const { unique, inverse } = uniquePaths(cand);
+      while (unique.length < n * c) unique.push(new Int32Array(t).fill(-1));
+      const emit = mergeScores(inverse, candScores.map((v, i) => (candMasked[i] ? -Infinity : v)), n * c);
+      const blankEnd = mergeScores(inverse, candScores.map((v, i) => (candMasked[i] ? v : -Infinity)), n * c);
+      const total = emit.map((v, i) => logAddExp32(v, blankEnd[i]!));
+      const best = argsortStable(total).slice(n * c - width);
+      const kept = best.map((i) => unique[i]!);
+      paths = [...kept.map((p) => p.slice()), ...kept.map((p) => p.slice())];
+      scores = Float32Array.from([...best.map((i) => emit[i]!), ...best.map((i) => blankEnd[i]!)]);
+      masked = [...best.map(() => false), ...best.map(() => true)];
+    }
+    const { unique, inverse } = uniquePaths(paths);
+    const merged = mergeScores(inverse, scores, n);
+    const order = argsortStable(merged).slice(n - top).reverse();
+    order.forEach((u, j) => {
+      const path = unique[u] ?? new Int32Array(t).fill(-1);
+      path.forEach((v, s) => (decoded[(j * b + r) * t + s] = v === -1 ? -1 : c - 1 - v));
+      scoresOut[r * top + j] = merged[u]!;
+    });
+  }
+  return [tf.tensor3d(decoded, [top, b, t], 'int32'), tf.tensor2d(scoresOut, [b, top])];
 }

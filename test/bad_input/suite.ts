@@ -462,6 +462,7 @@ function apiCases(t: Tally, runs: number, seed: number): void {
     ['embeddingLookup', (a, b) => masque.embeddingLookup(table, a as never, b as never)],
     ['ctcLoss', (a, b) => masque.ctcLoss(a as never, b as never)],
     ['ctcDecode', (a, b) => tf.dispose(masque.ctcDecode(a as never, b as never))],
+    ['ctcDecode(beam_search)', (a, b) => tf.dispose(masque.ctcDecode(a as never, { strategy: 'beam_search', ...(b !== null && typeof b === 'object' && !Array.isArray(b) && !(b instanceof tf.Tensor) ? b : { beamWidth: b }) } as never))],
     ['computeLoss(ctc)', (a, b) => masque.computeLoss('ctc', a as never, b as never)],
     ['computeLoss(poisson)', (a, b) => masque.computeLoss('poisson', a as never, b as never)],
     ['computeLoss(cosine_similarity)', (a, b) => masque.computeLoss('cosine_similarity', a as never, b as never)],
