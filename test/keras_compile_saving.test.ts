@@ -282,7 +282,7 @@ test('compile settings Keras cannot rebuild: saved without them, with a warning;
   const before = tf.memory().numTensors;
   for (const [part, words] of [
     [{ loss: 'dice' }, ['dice', 'loss']],
-    [{ loss: { module: 'keras.losses', class_name: 'BinaryFocalCrossentropy', config: {}, registered_name: null } }, ['BinaryFocalCrossentropy']],
+    [{ loss: { module: 'keras.losses', class_name: 'Tversky', config: {}, registered_name: null } }, ['Tversky']],
     [{ optimizer: { module: 'keras.optimizers', class_name: 'Lion', config: {}, registered_name: null } }, ['Lion', 'optimizer']],
     [{ metrics: ['mean_iou'] }, ['mean_iou', 'metric']],
   ] as [Record<string, unknown>, string[]][]) {
@@ -400,4 +400,19 @@ test('optimizer state as other Keras files hold it: an int64 iteration (TensorFl
   } finally {
     setWarningHandler(prev);
   }
+});
+
+test("an optimizer's numbers are written as Python floats: Keras refused SGD's momentum 0 (json read it as an int) and a learning rate of 1", async () => {
+  const { unzipSync, strFromU8 } = await import('fflate');
+  const model = new Sequential([Input({ shape: [3] }), new Dense({ units: 1 })]);
+  model.compile({ optimizer: new SGD({ learningRate: 1, momentum: 0 }), loss: 'mse' });
+  const text = strFromU8(unzipSync(await saveModelToBytes(model))['config.json']!);
+  assert.match(text, /"learning_rate": 1\.0, /);
+  assert.match(text, /"momentum": 0\.0, /);
+  assert.match(text, /"ema_momentum": 0\.99, /);
+  // Masque reads them back as numbers.
+  const back = await loadModelFromBytes(await saveModelToBytes(model));
+  assert.equal((back.optimizer as SGD).learningRate, 1);
+  model.dispose();
+  back.dispose();
 });

@@ -97,7 +97,24 @@ export function kerasDateSaved(d = new Date()): string {
 }
 
 /** Python's `json.dumps` with default settings (", " and ": " separators, ASCII escapes), as Keras writes JSON. */
+/**
+ * A number that Python must read as a float: written with a decimal point
+ * when it is integral (`0.0`, not `0`). Keras checks `isinstance(x, float)`
+ * for some options (SGD's momentum, an optimizer's learning rate), and
+ * json.loads reads `0` as an int. In JSON.stringify it is the plain number.
+ */
+export class PyFloat {
+  constructor(readonly value: number) {}
+  toJSON(): number {
+    return this.value;
+  }
+}
+
 export function pythonJsonDumps(value: unknown): string {
+  if (value instanceof PyFloat) {
+    const v = value.value;
+    return Number.isInteger(v) && Math.abs(v) < 1e16 ? `${v}.0` : pythonJsonDumps(v);
+  }
   if (Array.isArray(value)) return `[${value.map((v) => pythonJsonDumps(v ?? null)).join(', ')}]`;
   if (value !== null && typeof value === 'object') {
     const items = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function');

@@ -7,6 +7,7 @@
  * something Masque does not have throws UNSUPPORTED_CONFIG naming it.
  */
 import { MasqueError, describe } from '../errors.js';
+import { PyFloat } from './keras_archive.js';
 import { toSnakeCase } from '../names.js';
 import { normalizeName } from '../option_keys.js';
 import type { LossSpec, MetricsSpec } from '../training/compile.js';
@@ -20,7 +21,7 @@ import { Adagrad } from '../training/adagrad.js';
 import { Nadam } from '../training/nadam.js';
 import type { OptimizerSpec } from '../training/optimizer_registry.js';
 import {
-  BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, CTC, Hinge, Huber, KLDivergence, LogCosh, Loss, MeanAbsoluteError, MeanAbsolutePercentageError,
+  BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy, CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity, CTC, Hinge, Huber, KLDivergence, LogCosh, Loss, MeanAbsoluteError, MeanAbsolutePercentageError,
   MeanSquaredError, MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy, SquaredHinge,
 } from '../training/loss_classes.js';
 
@@ -50,10 +51,12 @@ export function optimizerToKeras(opt: Optimizer): Obj {
   if (entry === undefined) throw new Unwritable(`the optimizer '${opt.name}' (${opt.constructor.name}) is not one of Keras's built-in optimizers`);
   const args = opt.getConfig() as unknown as Obj;
   if (typeof args['learningRate'] === 'function') throw new Unwritable(`optimizer '${opt.name}' has a learning-rate schedule (a function), which Keras cannot rebuild`);
-  const config: Obj = { name: opt.name, learning_rate: Math.fround(opt.learningRate) };
-  for (const [k, m] of BASE_KEYS) config[k] = args[m] ?? null;
-  Object.assign(config, KERAS_ONLY_OPTIMIZER);
-  for (const [k, m] of entry[2]) config[k] = args[m];
+  // Numbers go as Python floats: Keras refuses an int learning rate or SGD momentum (json reads 0 as an int).
+  const float = (v: unknown): unknown => (typeof v === 'number' ? new PyFloat(v) : v);
+  const config: Obj = { name: opt.name, learning_rate: float(Math.fround(opt.learningRate)) };
+  for (const [k, m] of BASE_KEYS) config[k] = float(args[m] ?? null);
+  Object.assign(config, KERAS_ONLY_OPTIMIZER, { ema_momentum: float(KERAS_ONLY_OPTIMIZER['ema_momentum']) });
+  for (const [k, m] of entry[2]) config[k] = float(args[m]);
   return { module: 'keras.optimizers', class_name: entry[1], config, registered_name: null };
 }
 
@@ -110,6 +113,8 @@ const LOSS_CLASSES: [new (a: never) => Loss, string, [string, string, unknown][]
   [KLDivergence, 'KLDivergence', []],
   [Poisson, 'Poisson', []],
   [CTC, 'CTC', []],
+  [BinaryFocalCrossentropy, 'BinaryFocalCrossentropy', [['apply_class_balancing', 'applyClassBalancing', false], ['alpha', 'alpha', 0.25], ['gamma', 'gamma', 2], ['from_logits', 'fromLogits', false], ['label_smoothing', 'labelSmoothing', 0], ['axis', '', -1]]],
+  [CategoricalFocalCrossentropy, 'CategoricalFocalCrossentropy', [['alpha', 'alpha', 0.25], ['gamma', 'gamma', 2], ['from_logits', 'fromLogits', false], ['label_smoothing', 'labelSmoothing', 0], ['axis', '', -1]]],
 ];
 /** Options Keras's get_config leaves out: written only when they are not the default. */
 const OMITTED_AT_DEFAULT = new Set(['Huber', 'CosineSimilarity']);

@@ -19,6 +19,8 @@ import { checkKeys } from '../option_keys.js';
 import { ctcLoss } from './ctc.js';
 import {
   binaryCrossentropy,
+  binaryFocalCrossentropy,
+  categoricalFocalCrossentropy,
   categoricalCrossentropy,
   categoricalHinge,
   computeLoss,
@@ -272,5 +274,54 @@ export class CTC extends Loss {
   }
   withStepMask(yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor): tf.Tensor {
     return ctcLoss(yTrue, yPred, mask);
+  }
+}
+
+export interface FocalArgs extends CrossentropyArgs {
+  /** Default 0.25. */
+  alpha?: number;
+  /** The focusing power (>= 0; default 2). */
+  gamma?: number;
+}
+
+/** Reads the focal options every focal loss takes. */
+function focalOptions(who: string, args: FocalArgs): Required<Pick<FocalArgs, 'alpha' | 'gamma' | 'fromLogits' | 'labelSmoothing'>> {
+  return {
+    alpha: checkNumber(who, 'alpha', args.alpha, 0.25, () => true, 'a number'),
+    gamma: checkNumber(who, 'gamma', args.gamma, 2, (x) => x >= 0, 'a number >= 0'),
+    fromLogits: checkFlag(who, 'fromLogits', args.fromLogits),
+    labelSmoothing: checkNumber(who, 'labelSmoothing', args.labelSmoothing, 0, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
+  };
+}
+
+/** Keras's BinaryFocalCrossentropy: binary crossentropy down-weighted by (1 - p_t)^gamma, optionally class-balanced by alpha. */
+export class BinaryFocalCrossentropy extends Loss {
+  readonly options: ReturnType<typeof focalOptions> & { applyClassBalancing: boolean };
+  constructor(args: FocalArgs & { applyClassBalancing?: boolean } = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
+    super(args, 'binary_focal_crossentropy', 'BinaryFocalCrossentropy', ['applyClassBalancing', 'alpha', 'gamma', 'fromLogits', 'labelSmoothing']);
+    this.options = { ...focalOptions('BinaryFocalCrossentropy', args), applyClassBalancing: checkFlag('BinaryFocalCrossentropy', 'applyClassBalancing', args.applyClassBalancing) };
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return binaryFocalCrossentropy(yTrue, yPred, this.options);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), ...this.options };
+  }
+}
+
+/** Keras's CategoricalFocalCrossentropy: alpha · (1 - p)^gamma times the categorical crossentropy of each class. */
+export class CategoricalFocalCrossentropy extends Loss {
+  readonly options: ReturnType<typeof focalOptions>;
+  constructor(args: FocalArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
+    super(args, 'categorical_focal_crossentropy', 'CategoricalFocalCrossentropy', ['alpha', 'gamma', 'fromLogits', 'labelSmoothing']);
+    this.options = focalOptions('CategoricalFocalCrossentropy', args);
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return categoricalFocalCrossentropy(yTrue, yPred, this.options);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), ...this.options };
   }
 }

@@ -193,6 +193,59 @@ export function meanSquaredLogarithmicError(yTrue: tf.Tensor, yPred: tf.Tensor):
   });
 }
 
+export interface FocalOptions {
+  /** Weigh positives by alpha and negatives by 1 - alpha (binary only; default false). */
+  applyClassBalancing?: boolean;
+  /** Default 0.25. */
+  alpha?: number;
+  /** The focusing power on (1 - p_t); default 2. */
+  gamma?: number;
+  fromLogits?: boolean;
+  labelSmoothing?: number;
+}
+
+/**
+ * Keras's binary_focal_crossentropy, mean over the last axis: the clipped
+ * binary crossentropy of the probabilities (sigmoid first with fromLogits)
+ * times (1 - p_t)^gamma, p_t the probability given to the true label; with
+ * applyClassBalancing also times alpha (positives) or 1 - alpha (negatives).
+ */
+export function binaryFocalCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, o: FocalOptions = {}): tf.Tensor {
+  return tf.tidy(() => {
+    let [t, p] = aligned('binary_focal_crossentropy', yTrue, yPred);
+    const s = o.labelSmoothing ?? 0;
+    if (s) t = tf.add(tf.mul(t, 1 - s), 0.5 * s);
+    if (o.fromLogits) p = tf.sigmoid(p);
+    const c = tf.clipByValue(p, EPSILON, 1 - EPSILON);
+    const bce = tf.neg(tf.add(tf.mul(t, tf.log(c)), tf.mul(tf.sub(1, t), tf.log(tf.sub(1, c)))));
+    const pt = tf.add(tf.mul(t, p), tf.mul(tf.sub(1, t), tf.sub(1, p)));
+    let focal = tf.mul(tf.pow(tf.sub(1, pt), o.gamma ?? 2), bce);
+    if (o.applyClassBalancing) {
+      const alpha = o.alpha ?? 0.25;
+      focal = tf.mul(tf.add(tf.mul(t, alpha), tf.mul(tf.sub(1, t), 1 - alpha)), focal);
+    }
+    return tf.mean(focal, -1);
+  });
+}
+
+/**
+ * Keras's categorical_focal_crossentropy, summed over the last axis:
+ * alpha · (1 - p)^gamma · -yTrue · log p, p the renormalized, clipped
+ * probabilities (softmax first with fromLogits).
+ */
+export function categoricalFocalCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, o: Omit<FocalOptions, 'applyClassBalancing'> = {}): tf.Tensor {
+  return tf.tidy(() => {
+    let t = floatTrue(yTrue);
+    sameShape('categorical_focal_crossentropy', t, yPred);
+    const s = o.labelSmoothing ?? 0;
+    if (s) t = tf.add(tf.mul(t, 1 - s), s / yPred.shape[yPred.rank - 1]!);
+    const p = o.fromLogits ? tf.softmax(yPred, -1) : yPred;
+    const out = tf.clipByValue(tf.div(p, tf.sum(p, -1, true)), EPSILON, 1 - EPSILON);
+    const cce = tf.neg(tf.mul(t, tf.log(out)));
+    return tf.sum(tf.mul(tf.mul(tf.pow(tf.sub(1, out), o.gamma ?? 2), o.alpha ?? 0.25), cce), -1);
+  });
+}
+
 /**
  * x over max(its L2 norm along `axis`, 1e-7), as Keras's ops.normalize (its
  * TensorFlow and JAX backends; the numpy backend divides by any nonzero norm).
@@ -348,6 +401,8 @@ const FACTORIES = new NameTable<(o: CrossentropyOptions) => LossFunction>([
   ['kld', () => named('kl_divergence', klDivergence)],
   ['poisson', () => named('poisson', poisson)],
   ['ctc', () => ctcFunction],
+  ['binary_focal_crossentropy', (o) => named('binary_focal_crossentropy', (t, p) => binaryFocalCrossentropy(t, p, o))],
+  ['categorical_focal_crossentropy', (o) => named('categorical_focal_crossentropy', (t, p) => categoricalFocalCrossentropy(t, p, o))],
 ]);
 
 /** Keras's ctc (see ctc.ts): one value per row, the mask of yPred's frames read by the loss. */
@@ -379,7 +434,7 @@ export function getLoss(identifier: string | LossConfig | LossObject | ((yTrue: 
   if (factory === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
-      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), ctc, mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber, log_cosh, cosine_similarity, hinge, squared_hinge, categorical_hinge, kl_divergence (kld), poisson (any of snake_case, camelCase or the Keras class name), a loss object such as new Huber({ delta }), or a function (yTrue, yPred) => Tensor.`,
+      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), ctc, mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, binary_focal_crossentropy, categorical_focal_crossentropy, huber, log_cosh, cosine_similarity, hinge, squared_hinge, categorical_hinge, kl_divergence (kld), poisson (any of snake_case, camelCase or the Keras class name), a loss object such as new Huber({ delta }), or a function (yTrue, yPred) => Tensor.`,
     );
   }
   return factory(typeof identifier === 'string' ? {} : (identifier as LossConfig));
