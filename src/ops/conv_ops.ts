@@ -65,20 +65,19 @@ export function conv1d(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, pad:
     const padding = samePadding(x.shape[1], dilation * (kernel.shape[0] - 1) + 1, stride);
     return conv1d(tf.pad(x, [[0, 0], padding, [0, 0]]), kernel, stride, 'valid', dilation);
   }
-  if (!isTapeOn()) return tf.conv1d(x, kernel, stride, pad, 'NWC', dilation);
+  // From here the padding is 'valid': no tap reads outside the input.
+  if (!isTapeOn()) return tf.conv1d(x, kernel, stride, 'valid', 'NWC', dilation);
   const [b, t, ci] = x.shape;
   const [k, , co] = kernel.shape;
-  const info = tf.backend_util.computeConv2DInfo([b, 1, t, ci], [1, k, ci, co], [1, stride], [1, dilation], pad);
-  const outT = info.outWidth;
-  const padLeft = info.padInfo.left;
+  const outT = Math.floor((t - dilation * (k - 1) - 1) / stride) + 1;
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xx, kk, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
     save([xx, kk]);
     return {
-      value: tf.conv1d(xx, kk, stride, pad, 'NWC', dilation),
+      value: tf.conv1d(xx, kk, stride, 'valid', 'NWC', dilation),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ks] = saved as [tf.Tensor3D, tf.Tensor3D];
-        const rows = tf.tensor1d(conv1dPatchRows(b, t, outT, k, stride, dilation, padLeft), 'int32');
+        const rows = tf.tensor1d(conv1dPatchRows(b, t, outT, k, stride, dilation, 0), 'int32');
         const patches = tf.reshape(gatherPatches(xs, rows), [b * outT, k * ci]);
         const dyFlat = tf.reshape(dy, [b * outT, co]);
         const dKernel = tf.reshape(tf.matMul(patches, dyFlat, true, false), [k, ci, co]);

@@ -46,8 +46,8 @@ function addToPhi(phi: tf.Tensor, added: tf.Tensor): tf.Tensor {
   return tf.concat([tf.slice(phi, [0, 0], [-1, 1]), logAddExp(tf.slice(phi, [0, 1], [-1, n - 1]), added)], 1);
 }
 
-/** Checks the shapes and label ids; returns the label ids as int32 and each row's label count. */
-function checkCtcInputs(yTrue: tf.Tensor, yPred: tf.Tensor): { labels: tf.Tensor2D; counts: Int32Array } {
+/** Checks the shapes and label ids; returns the label ids as int32, their values (row by row) and each row's label count. */
+function checkCtcInputs(yTrue: tf.Tensor, yPred: tf.Tensor): { labels: tf.Tensor2D; ids: ArrayLike<number>; counts: Int32Array } {
   checkLossTensors('ctc', yTrue, yPred);
   if (yPred.rank !== 3) throw new MasqueError('INPUT_SHAPE_MISMATCH', `ctc: yPred must be logits [batch, frames, classes]; received ${formatShape(yPred.shape)}.`);
   const [b, , c] = yPred.shape as [number, number, number];
@@ -64,7 +64,7 @@ function checkCtcInputs(yTrue: tf.Tensor, yPred: tf.Tensor): { labels: tf.Tensor
     }
     if (v !== 0) counts[Math.floor(i / n)]!++;
   }
-  return { labels: (yTrue.dtype === 'int32' ? yTrue : tf.cast(yTrue, 'int32')) as tf.Tensor2D, counts };
+  return { labels: (yTrue.dtype === 'int32' ? yTrue : tf.cast(yTrue, 'int32')) as tf.Tensor2D, ids, counts };
 }
 
 /**
@@ -73,7 +73,7 @@ function checkCtcInputs(yTrue: tf.Tensor, yPred: tf.Tensor): { labels: tf.Tensor
  */
 export function ctcLoss(yTrue: tf.Tensor, yPred: tf.Tensor, frameMask: tf.Tensor | null = null): tf.Tensor {
   return tf.tidy(() => {
-    const { labels, counts } = checkCtcInputs(yTrue, yPred);
+    const { labels, ids, counts } = checkCtcInputs(yTrue, yPred);
     const [b, t, c] = yPred.shape as [number, number, number];
     const n = labels.shape[1];
     if (frameMask !== null && (frameMask.rank !== 2 || frameMask.shape[0] !== b || frameMask.shape[1] !== t)) {
@@ -86,9 +86,8 @@ export function ctcLoss(yTrue: tf.Tensor, yPred: tf.Tensor, frameMask: tf.Tensor
     // [B, T, N]: each frame's log-probability of each label position; [B, T, 1]: of the blank.
     const emit = tf.matMul(logProbs, tf.oneHot(labels, c), false, true);
     const blank = tf.slice(logProbs, [0, 0, 0], [-1, -1, 1]);
-    const ids = labels.arraySync();
-    const repeatValues = ids.map((row) => row.map((v, i) => (i + 1 < row.length && row[i + 1] === v ? 1 : 0)));
-    const repeat = tf.tensor2d(repeatValues, [b, n]);
+    // 1 where a label equals the next one in its row (the labels read once, by the checks).
+    const repeat = tf.tensor2d(Float32Array.from({ length: b * n }, (_, i) => (i % n < n - 1 && ids[i + 1] === ids[i] ? 1 : 0)), [b, n]);
     const emitNoRepeat = tf.mul(repeat, LOG_ZERO);
     const blankNoRepeat = tf.mul(tf.sub(1, repeat), LOG_ZERO);
     let phi: tf.Tensor = tf.concat([tf.zeros([b, 1]), tf.fill([b, n], LOG_ZERO)], 1);

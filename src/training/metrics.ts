@@ -162,28 +162,13 @@ export class MeanMetricWrapper implements Metric {
  * mean of the squared errors, accumulated over batches; the root is taken
  * once, of the running mean, not per batch.
  */
-export class RootMeanSquaredError implements Metric {
-  readonly name: string;
-  private readonly squares: MeanMetricWrapper;
+export class RootMeanSquaredError extends MeanMetricWrapper {
   constructor(args: { name?: string } = {}) {
     const a = checkKeys(args ?? {}, ['name'], 'RootMeanSquaredError');
-    this.name = (a['name'] as string | undefined) ?? 'root_mean_squared_error';
-    this.squares = new MeanMetricWrapper(meanSquaredError, this.name);
+    super(meanSquaredError, (a['name'] as string | undefined) ?? 'root_mean_squared_error');
   }
-  updateState(yTrue: tf.Tensor, yPred: tf.Tensor, options: MetricUpdateOptions = {}): void {
-    this.squares.updateState(yTrue, yPred, options);
-  }
-  result(): number {
-    return Math.sqrt(this.squares.result());
-  }
-  resetState(): void {
-    this.squares.resetState();
-  }
-  saveState(): unknown {
-    return this.squares.saveState();
-  }
-  restoreState(state: unknown): void {
-    this.squares.restoreState(state);
+  override result(): number {
+    return Math.sqrt(super.result());
   }
 }
 
