@@ -154,10 +154,11 @@ test('calls leak no tensor (built-in stack and custom cell, with gradients)', ()
   }
 });
 
-test('errors: stateful, cells that are not cells, a cell applied alone, wrong initial states, a cell that breaks its stateSize', () => {
-  expectCode(() => new RNN({ cell: new LSTMCell({ units: 2 }), stateful: true }), 'UNSUPPORTED_CONFIG', 'stateful', 'initialState');
-  const cfg = { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'InputLayer', config: { batch_shape: [2, 3, 1] } }, { class_name: 'RNN', config: { name: 'rnn', stateful: true, cell: { class_name: 'GRUCell', config: { units: 2 } } } }] } };
-  expectCode(() => modelFromKerasConfig(cfg), 'UNSUPPORTED_CONFIG', 'stateful');
+test('errors: stateful without a batch size, cells that are not cells, a cell applied alone, wrong initial states, a cell that breaks its stateSize', () => {
+  expectCode(() => new RNN({ cell: new LSTMCell({ units: 2 }), stateful: 1 as never }), 'INVALID_ARGUMENT', 'stateful');
+  // stateful needs the batch size (test/keras_stateful.test.ts has the rest).
+  const cfg = { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'InputLayer', config: { batch_shape: [null, 3, 1] } }, { class_name: 'RNN', config: { name: 'rnn', stateful: true, cell: { class_name: 'GRUCell', config: { units: 2 } } } }] } };
+  expectCode(() => modelFromKerasConfig(cfg), 'INVALID_CONFIG', "RNN 'rnn'", 'fixed batch size');
   expectCode(() => new RNN({ cell: new LSTM({ units: 2 }) as never }), 'INVALID_ARGUMENT', 'recurrent cell', 'LSTM');
   expectCode(() => new RNN({ cell: { call: () => null } as never }), 'INVALID_ARGUMENT', 'stateSize');
   expectCode(() => new StackedRNNCells({ cells: [] }), 'INVALID_ARGUMENT', 'non-empty list');

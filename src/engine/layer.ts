@@ -28,6 +28,7 @@ import { getInitializer, type InitializerSpec } from './initializers.js';
 import { getConstraint, getRegularizer, type ConstraintFn, type ConstraintSpec, type RegularizerFn, type RegularizerSpec } from './regularizers.js';
 import { SymbolicTensor, containsSymbolic, isSymbolic, mapSymbolic, type Node } from './symbolic.js';
 import { BASE_OPTIONS, closestOption, readOptions, type OptionTable } from './options.js';
+import type { CarriedStates } from './carried_states.js';
 
 /** A layer's weights as grouped in a `.keras` weights file. */
 export interface SaveTree {
@@ -376,11 +377,34 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     setWeightList(this.weights, values, `Layer '${this.name}' (${this.className})`);
   }
 
-  /** Frees the weights (of this layer and the layers in it), and what the layers owning them keep for them (`releaseCaches`). */
+  /** Frees the weights (of this layer and the layers in it), what the layers owning them keep for them (`releaseCaches`), and the states stateful layers carry. */
   dispose(): void {
     const weights = this.weights;
     for (const owner of new Set(weights.map((w) => w.owner))) owner.releaseCaches();
     for (const w of weights) w.variable.dispose();
+    for (const l of this.layerTree()) l.carriedStates()?.dispose();
+  }
+
+  /** @internal The states a stateful recurrent layer carries from call to call (`stateful: true`); null for every other layer. */
+  carriedStates(): CarriedStates | null {
+    return null;
+  }
+
+  /** @internal This layer and every layer inside it (sub-layers; a model's layers), recursively, each once. */
+  layerTree(): Layer<CallArgs, boolean>[] {
+    const out: Layer<CallArgs, boolean>[] = [];
+    const visit = (l: Layer<CallArgs, boolean>) => {
+      if (out.includes(l)) return;
+      out.push(l);
+      for (const c of l.innerLayers()) visit(c);
+    };
+    visit(this as unknown as Layer<CallArgs, boolean>);
+    return out;
+  }
+
+  /** The layers directly inside this one: its sub-layers (a model: its graph's layers). */
+  protected innerLayers(): Layer<CallArgs, boolean>[] {
+    return this.children;
   }
 
   /** Frees what this layer keeps computed from its weights (the recurrent layers' projection tables); `dispose` calls it on every layer whose weights it frees. */

@@ -20,7 +20,7 @@ import { concatRows, sliceRows, toTensorList, type InputData } from '../data/inp
 import { formatSummary } from './summary.js';
 import { Graph, type AnyLayer } from './graph.js';
 import { modelSaver } from './saving_port.js';
-import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs, type TestOnBatchArgs, type TrainOnBatchArgs } from '../training/trainer.js';
+import { Trainer, refuseReorderingStates, type CompileArgs, type EvaluateArgs, type FitArgs, type TestOnBatchArgs, type TrainOnBatchArgs } from '../training/trainer.js';
 import type { Optimizer } from '../training/optimizers.js';
 import type { History, Logs } from '../training/callbacks.js';
 import { isSequenceDataset, type SequenceDataset } from '../training/data_adapter.js';
@@ -100,6 +100,26 @@ export class Model extends Layer<CallArgs, boolean> {
   /** Layers in graph order (input layers first), as Keras's `model.layers`. */
   get layers(): AnyLayer[] {
     return this.graph?.layers ?? [];
+  }
+
+  protected override innerLayers(): Layer<CallArgs, boolean>[] {
+    return this.layers as unknown as Layer<CallArgs, boolean>[];
+  }
+
+  /**
+   * Sets the states every stateful recurrent layer of the model carries
+   * (`stateful: true`, nested ones included) back to zero: Keras 2's
+   * `model.reset_states()`, and Keras 3's `layer.reset_state()` on each.
+   */
+  resetStates(): void {
+    for (const l of this.layerTree()) l.carriedStates()?.reset();
+  }
+
+  /** @internal The names of the model's stateful recurrent layers (nested ones included). */
+  statefulLayerNames(): string[] {
+    return this.layerTree()
+      .filter((l) => l.carriedStates() !== null)
+      .map((l) => l.name);
   }
 
   /** The graph's nodes in execution order. */
@@ -343,6 +363,7 @@ export class Model extends Layer<CallArgs, boolean> {
     if (this.graph !== null && !this.graph.singleInput) {
       throw new MasqueError('INVALID_ARGUMENT', `${where}: model '${this.name}' has ${this.graph.inputs.length} inputs; a { sequences } dataset feeds one. Pad the inputs yourself and pass a list of tensors.`);
     }
+    refuseReorderingStates(this.statefulLayerNames(), false, ds.bucketing ?? true, where);
     const outs = predictDataset(ds, batchSize, (xb) => {
       const out = withTraining(false, () => run(xb));
       return Array.isArray(out) ? out : [out];

@@ -52,6 +52,8 @@ export interface TrainableModel extends TrainingModelLike {
   readonly built: boolean;
   /** The trainable weights' regularization penalties, one scalar each (added to the loss). */
   regularizationLosses?(): tf.Tensor[];
+  /** The stateful recurrent layers' names (fit refuses to reorder their rows). */
+  statefulLayerNames?(): string[];
   /** The forward pass; outputs carry their masks. */
   apply(inputs: tf.Tensor | tf.Tensor[], args?: { training?: boolean }): unknown;
   /** User inputs (tensors or nested arrays) as one tensor per input; `owned` marks tensors made here. */
@@ -210,6 +212,7 @@ export class Trainer {
     }
     const rand = mulberry32(plan.seed);
     const batches = { batchSize: plan.batchSize, shuffle: plan.shuffle, bucketing: plan.bucketing ?? train.bucketingDefault, rand };
+    refuseReorderingStates(this.model.statefulLayerNames?.() ?? [], batches.shuffle, batches.bucketing, where);
 
     const history = new History();
     // Keras's order: the user's callbacks, then History, then the progress bar,
@@ -341,3 +344,16 @@ export class Trainer {
   }
 }
 
+/**
+ * A stateful layer carries row i of a batch into row i of the next batch, so
+ * shuffling or bucketing (which reorder rows between batches) would mix up
+ * the sequences: refused, where Keras only documents `shuffle=False`.
+ */
+export function refuseReorderingStates(statefulLayers: string[], shuffle: boolean, bucketing: boolean, where: string): void {
+  if (statefulLayers.length === 0 || (!shuffle && !bucketing)) return;
+  const what = [shuffle ? 'shuffle' : '', bucketing ? 'bucketing' : ''].filter((w) => w !== '').join(' and ');
+  throw new MasqueError(
+    'INVALID_ARGUMENT',
+    `${where}: the model has stateful layers (${statefulLayers.join(', ')}), which carry row i of each batch into row i of the next; ${what} would reorder the rows between batches. Pass shuffle: false and bucketing: false (a SequenceDataset buckets by default).`,
+  );
+}

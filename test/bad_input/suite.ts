@@ -314,7 +314,11 @@ function smallModels(): masque.Model[] {
   const merged = new masque.Concatenate({ axis: 1 }).apply([ea, eb]);
   const two = new masque.Model({ inputs: [a, b], outputs: new masque.GlobalAveragePooling1D().apply(merged) });
   two.compile({ optimizer: 'sgd', loss: 'mse' });
-  return [seq, two];
+  // A stateful LSTM: fixed batch size 2, states carried between calls.
+  const si = masque.Input({ shape: [null, 3], batchSize: 2 });
+  const stateful = new masque.Model({ inputs: si, outputs: new masque.Dense({ units: 2 }).apply(new masque.LSTM({ units: 3, stateful: true, returnSequences: true }).apply(new masque.Masking().apply(si))) });
+  stateful.compile({ optimizer: 'adam', loss: 'mse' });
+  return [seq, two, stateful];
 }
 
 async function modelCases(t: Tally, runs: number, seed: number): Promise<void> {
@@ -325,7 +329,9 @@ async function modelCases(t: Tally, runs: number, seed: number): Promise<void> {
   const x2 = [tf.ones([2, 3, 3]), tf.ones([2, 2], 'int32')];
   const y2 = tf.ones([2, 3]);
   await models[1]!.fit(x2, y2, { verbose: 0 });
-  tf.dispose([...x2, y2]);
+  const [x3, y3] = [tf.ones([2, 3, 3]), tf.ones([2, 3, 2])];
+  await models[2]!.fit(x3, y3, { verbose: 0, shuffle: false });
+  tf.dispose([...x2, y2, x3, y3]);
   try {
     const data = fc.oneof(
       fc.array(fc.array(fc.oneof(fc.integer({ min: -2, max: 14 }), fc.constantFrom(NaN, Infinity, 1.5)), { minLength: 0, maxLength: 5 }), { minLength: 0, maxLength: 4 }),
@@ -435,6 +441,8 @@ function apiCases(t: Tally, runs: number, seed: number): void {
   const [gx, gy] = [tf.tensor2d([[1, 2]], undefined, 'int32'), tf.tensor1d([1], 'int32')];
   compiled.trainOnBatch(gx, gy);
   const table = tf.randomNormal([6, 3]);
+  const statefulLstm = new masque.LSTM({ units: 2, stateful: true });
+  tf.dispose(statefulLstm.apply(tf.ones([2, 3, 1])));
   const threads = masque.kernelThreads();
   const ctor = (C: unknown) => (a: unknown) => new (C as new (x: unknown) => unknown)(a);
   const calls: [string, (a: unknown, b: unknown) => unknown][] = [
@@ -466,6 +474,8 @@ function apiCases(t: Tally, runs: number, seed: number): void {
     ['computeLoss(ctc)', (a, b) => masque.computeLoss('ctc', a as never, b as never)],
     ['computeLoss(poisson)', (a, b) => masque.computeLoss('poisson', a as never, b as never)],
     ['computeLoss(cosine_similarity)', (a, b) => masque.computeLoss('cosine_similarity', a as never, b as never)],
+    ['LSTM(stateful).resetStates', (a) => statefulLstm.resetStates(a as never)],
+    ['LSTM(stateful).apply', (a, b) => tf.dispose(statefulLstm.apply(a as never, b as never) as never)],
     ['setMaskPolicy', (a) => masque.setMaskPolicy(masque.setMaskPolicy(a as never))],
     ['setKernelThreads', (a) => masque.setKernelThreads(a as never)],
     ['setKernelSpin', (a) => masque.setKernelSpin(a as never)],
@@ -505,6 +515,7 @@ function apiCases(t: Tally, runs: number, seed: number): void {
     tf.dispose([table, gx, gy]);
     m.dispose();
     compiled.dispose();
+    statefulLstm.dispose();
   }
 }
 

@@ -84,7 +84,7 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
         `Bidirectional '${this.name}': the forward and backward layers must have different goBackwards; both have goBackwards=${fwd.goBackwards}.`,
       );
     }
-    for (const k of ['returnSequences', 'returnState'] as const) {
+    for (const k of ['returnSequences', 'returnState', 'stateful'] as const) {
       if (fwd[k] !== bwd[k]) {
         throw new MasqueError('INVALID_ARGUMENT', `Bidirectional '${this.name}': the forward and backward layers must have the same ${k}; received ${fwd[k]} and ${bwd[k]}.`);
       }
@@ -104,6 +104,39 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
   }
   get returnState(): boolean {
     return this.forwardLayer.returnState;
+  }
+  /** True when both directions carry their states from call to call (Keras's `stateful`, which they share). */
+  get stateful(): boolean {
+    return this.forwardLayer.stateful;
+  }
+
+  /**
+   * Both directions' carried states back to zero, or to the given tensors
+   * (the forward layer's states, then the backward layer's), as Keras's
+   * `reset_state()`; it raises unless the layers are stateful, as Keras's does.
+   */
+  resetStates(states?: tf.Tensor | tf.Tensor[] | null): void {
+    if (!this.stateful) throw new MasqueError('INVALID_ARGUMENT', `Bidirectional '${this.name}': resetStates needs stateful layers (stateful: true on the wrapped layer); these carry no states between calls.`);
+    const { fwdState, bwdState } = this.splitStates(states, 'resetStates: states');
+    this.forwardLayer.resetStates(fwdState);
+    this.backwardLayer.resetStates(bwdState);
+  }
+
+  /** Keras 3's name of `resetStates`. */
+  resetState(states?: tf.Tensor | tf.Tensor[] | null): void {
+    this.resetStates(states);
+  }
+
+  /** Copies of the carried states, the forward layer's then the backward layer's (yours to dispose); null unless stateful and built. */
+  getStates(): tf.Tensor[] | null {
+    const f = this.forwardLayer.getStates();
+    const b = this.backwardLayer.getStates();
+    if (f === null || b === null) {
+      f?.forEach((t) => t.dispose());
+      b?.forEach((t) => t.dispose());
+      return null;
+    }
+    return [...f, ...b];
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -126,6 +159,8 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     if (f instanceof RNNLayer && b instanceof RNNLayer && this.returnSequences && this.mergeMode === 'concat') {
       // Both directions and the merge in one op (in inference the kernels' rows go straight into the merged output).
       const r = rnnSequencesConcatReversed([f.sequenceArgs(x, { ...common, initialState: fwdState }), b.sequenceArgs(x, { ...common, initialState: bwdState })]);
+      f.noteFinalStates(r.states[0]!);
+      b.noteFinalStates(r.states[1]!);
       const states = this.returnState ? [...r.states[0]!, ...r.states[1]!] : [];
       return states.length === 0 ? r.output : [r.output, ...states];
     }
@@ -209,7 +244,7 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     );
   }
 
-  private splitStates<T>(given: T | T[] | null | undefined): { fwdState: T[] | null; bwdState: T[] | null } {
+  private splitStates<T>(given: T | T[] | null | undefined, what = 'initialState'): { fwdState: T[] | null; bwdState: T[] | null } {
     if (given === undefined || given === null) return { fwdState: null, bwdState: null };
     const list = Array.isArray(given) ? given : [given];
     const nf = this.forwardLayer.stateCount;
@@ -217,7 +252,7 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     if (list.length !== nf + nb) {
       throw new MasqueError(
         'INVALID_ARGUMENT',
-        `Bidirectional '${this.name}': initialState must hold ${nf + nb} tensors (${nf} forward states, then ${nb} backward); received ${list.length}.`,
+        `Bidirectional '${this.name}': ${what} must hold ${nf + nb} tensors (${nf} forward states, then ${nb} backward); received ${list.length}.`,
       );
     }
     return { fwdState: list.slice(0, nf), bwdState: list.slice(nf) };

@@ -16,20 +16,21 @@
  *   the mask (departure 5).
  * - `returnState` appends the final states, flat: each cell's states in
  *   `stateSize` order, first cell first (Keras nests them per cell).
- * - `unroll` is accepted and changes no number; `stateful: true` is refused
- *   (UNSUPPORTED_CONFIG): pass the last call's states as `initialState`.
+ * - `unroll` is accepted and changes no number; `stateful: true` carries
+ *   each call's final states (all cells', flat) into the next call, as in
+ *   Keras (engine/carried_states.ts).
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { firstMask } from '../../engine/specs.js';
 import type { BaseLayerArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
-import { MasqueError, describe } from '../../errors.js';
+import { MasqueError } from '../../errors.js';
 import { rnnChain, type ChainStage } from '../../ops/rnn/chain.js';
 import { AbstractRNNCell, asCell, cellLayer, cellOutputSize, flatStateSizes, type CellOutput, type RecurrentCell } from './abstract_rnn_cell.js';
 import { RNNCell } from './rnn_cell.js';
 import { StackedRNNCells } from './stacked_rnn_cells.js';
 import type { RNNCallArgs } from './rnn_base.js';
+import { StatefulRecurrentLayer } from './stateful_layer.js';
 import { checkMaskShape, checkSequenceInput, checkStateShapes, initialStates, isSpec, sequenceFeatures, sequenceMask } from './rnn_checks.js';
 
 type CellLike = AbstractRNNCell | RecurrentCell;
@@ -41,7 +42,7 @@ export interface GenericRNNArgs extends BaseLayerArgs {
   returnSequences?: boolean;
   returnState?: boolean;
   goBackwards?: boolean;
-  /** Only false: Masque keeps no state between calls (pass `initialState` instead). */
+  /** Carry each call's final states into the next call until `resetStates()` (needs a fixed batch size: an Input with `batchSize`). */
   stateful?: boolean;
   /** Accepted for Keras compatibility; the numbers are the same either way. */
   unroll?: boolean;
@@ -52,17 +53,6 @@ type Own = Omit<GenericRNNArgs, keyof BaseLayerArgs>;
 
 function checkCell(v: unknown, where: string, name: string): AbstractRNNCell {
   return Array.isArray(v) ? new StackedRNNCells({ cells: v as CellLike[] }) : asCell(v, `${where}: ${name}`);
-}
-
-function refuseStateful(v: unknown, where: string, name: string): false {
-  if (v === false) return false;
-  if (v === true) {
-    throw new MasqueError(
-      'UNSUPPORTED_CONFIG',
-      `${where}: ${name}: true is not supported; Masque keeps no state between calls. Call with returnState: true and pass the returned states as initialState to the next call (the mask is still used).`,
-    );
-  }
-  throw new MasqueError('INVALID_ARGUMENT', `${where}: ${name} must be false; received ${describe(v)}.`);
 }
 
 /** The cells an RNN runs one after another: a stack's cells (recursively), or the cell itself. */
@@ -83,7 +73,7 @@ function isFusedCell(cell: AbstractRNNCell): cell is RNNCell {
   return cell instanceof RNNCell && cell.call === RNNCell.prototype.call;
 }
 
-export class RNN extends Layer<RNNCallArgs, boolean> {
+export class RNN extends StatefulRecurrentLayer<boolean> {
   static override readonly className = 'RNN';
   /** The call arguments it takes (Layer.apply refuses others). */
   static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
@@ -92,17 +82,17 @@ export class RNN extends Layer<RNNCallArgs, boolean> {
     returnSequences: opt.bool(false),
     returnState: opt.bool(false),
     goBackwards: opt.bool(false),
-    stateful: opt.custom<boolean>(refuseStateful, { default: false }),
+    stateful: opt.bool(false),
     unroll: opt.bool(false),
     zeroOutputForMask: opt.bool(false),
   } satisfies OptionsOf<Own>;
   declare readonly args: Filled<Omit<Own, 'cell'>> & { readonly cell: AbstractRNNCell };
   private features: number | null = null;
-
   constructor(args: GenericRNNArgs) {
     super(args);
     this.trackLayer(cellLayer(this.cell), 'cell');
     this.supportsMasking = true;
+    this.initStateful(this.args.stateful, () => this.stateSizes);
   }
 
   get cell(): AbstractRNNCell {
@@ -147,6 +137,7 @@ export class RNN extends Layer<RNNCallArgs, boolean> {
   override build(inputShape: Shape | Shape[]): void {
     const f = sequenceFeatures(inputShape, this.where);
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    this.carried?.build(shape[0]);
     this.cell.maybeBuild([shape[0] ?? null, f]);
     this.features = f;
   }
@@ -156,7 +147,8 @@ export class RNN extends Layer<RNNCallArgs, boolean> {
     const xf = (x.dtype === 'float32' ? x : tf.cast(x, 'float32')) as tf.Tensor3D;
     const mask = sequenceMask(args.mask, xf, this.where);
     const batch = xf.shape[0];
-    const states = initialStates(args.initialState, this.stateSizes, batch, this.where);
+    this.carried?.checkBatch(batch);
+    const states = initialStates(args.initialState ?? this.carried?.initial(batch) ?? null, this.stateSizes, batch, this.where);
     const training = args.training === true;
     let features = xf.shape[2];
     let k = 0;
@@ -178,6 +170,7 @@ export class RNN extends Layer<RNNCallArgs, boolean> {
       returnSequences: this.returnSequences,
       stages,
     });
+    this.carried?.update(r.states.flat());
     return this.returnState ? [r.output, ...r.states.flat()] : r.output;
   }
 

@@ -7,9 +7,11 @@
  * previous output (zeros with `zeroOutputForMask`). With `returnSequences`
  * the output mask is the input mask, otherwise null; state outputs carry no
  * mask. Unlike Keras, a call with `initialState` still uses the mask.
+ *
+ * `stateful: true` carries each call's final states into the next call
+ * (engine/carried_states.ts), as Keras does.
  */
 import { tf } from '../../runtime/tfjs.js';
-import { Layer } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { firstMask } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
@@ -19,6 +21,7 @@ import { MasqueError, describe, formatShape } from '../../errors.js';
 import { rnnSequence, type RnnCellKind, type RnnSequenceArgs, type RnnSequenceResult } from '../../ops/rnn/index.js';
 import { RNNCell } from './rnn_cell.js';
 import { cellLayer } from './abstract_rnn_cell.js';
+import { StatefulRecurrentLayer } from './stateful_layer.js';
 import { checkMaskShape, checkSequenceInput, checkStateShapes, initialStates as makeInitialStates, isSpec, sequenceFeatures, sequenceMask } from './rnn_checks.js';
 
 /** Options shared by SimpleRNN, LSTM and GRU (Keras names, camelCase). */
@@ -41,6 +44,12 @@ export interface RNNArgs extends BaseLayerArgs {
   unroll?: boolean;
   /** Seed for the dropout masks. */
   seed?: number | null;
+  /**
+   * Carry each call's final states into the next call, row by row, until
+   * `resetStates()` (Keras's `stateful`). Needs a fixed batch size: an
+   * Input with `batchSize`.
+   */
+  stateful?: boolean;
 }
 
 /** Call arguments of a recurrent layer. */
@@ -74,6 +83,7 @@ export const RNN_OPTIONS = {
   recurrentDropout: opt.number({ min: 0, max: 1, default: 0 }),
   unroll: opt.bool(false),
   seed: opt.seed(),
+  stateful: opt.bool(false),
 } satisfies OptionsOf<RNNOwn>;
 
 /** Extra cell options some kinds have (LSTM: recurrentActivation, unitForgetBias; GRU: recurrentActivation, resetAfter). */
@@ -89,7 +99,7 @@ interface CellExtras {
  * returns one tensor from `apply`, `new LSTM({ units, returnState: true })` a
  * list (output, then the states).
  */
-export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = boolean> extends Layer<RNNCallArgs, S> {
+export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = boolean> extends StatefulRecurrentLayer<S> {
   static override readonly options = RNN_OPTIONS;
   /** The call arguments it takes (Layer.apply refuses others). */
   static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
@@ -118,6 +128,7 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
     });
     this.trackLayer(cellLayer(this.cell), 'cell');
     this.supportsMasking = true;
+    this.initStateful(a.stateful, () => this.cell.stateSizes);
   }
 
   private get own(): Filled<RNNOwn> {
@@ -149,6 +160,7 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
   override build(inputShape: Shape | Shape[]): void {
     const f = sequenceFeatures(inputShape, this.where);
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    this.carried?.build(shape[0]);
     this.cell.maybeBuild([shape[0]!, f]);
   }
 
@@ -168,7 +180,9 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
     const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
     const mask = sequenceMask(args.mask, xf, this.where);
     const batch = xf.shape[0]!;
-    const initialStates = makeInitialStates(args.initialState, this.cell.stateSizes, batch, this.where, this.stateNames);
+    this.carried?.checkBatch(batch);
+    const given = args.initialState ?? this.carried?.initial(batch) ?? null;
+    const initialStates = makeInitialStates(given, this.cell.stateSizes, batch, this.where, this.stateNames);
     const training = args.training === true;
     const dropout = training && a.dropout > 0 && a.dropout < 1;
     const recDropout = training && a.recurrentDropout > 0 && a.recurrentDropout < 1;
@@ -186,9 +200,19 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
     };
   }
 
-  /** @internal The layer's outputs from its recurrence's result: the output, then the states with `returnState`. */
+  /**
+   * @internal The layer's outputs from its recurrence's result: the output,
+   * then the states with `returnState`; a stateful layer keeps the final
+   * states for its next call (`noteFinalStates`).
+   */
   outputsOf(r: RnnSequenceResult): tf.Tensor | tf.Tensor[] {
+    this.noteFinalStates(r.states);
     return this.own.returnState ? [r.output, ...r.states] : r.output;
+  }
+
+  /** @internal A call's final states: a stateful layer starts its next call from them. */
+  noteFinalStates(states: tf.Tensor[]): void {
+    this.carried?.update(states);
   }
 
   /** Output mask: the input mask with `returnSequences`, else null; states carry none. */

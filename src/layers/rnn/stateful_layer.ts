@@ -1,0 +1,57 @@
+/**
+ * What SimpleRNN, LSTM, GRU and RNN share for Keras's `stateful`: the
+ * states carried from call to call (engine/carried_states.ts), and the
+ * methods that reset and read them. Bidirectional resets and reads both of
+ * its directions through these.
+ */
+import { tf } from '../../runtime/tfjs.js';
+import { Layer } from '../../engine/layer.js';
+import { CarriedStates } from '../../engine/carried_states.js';
+import { MasqueError } from '../../errors.js';
+import type { RNNCallArgs } from './rnn_base.js';
+
+export abstract class StatefulRecurrentLayer<S extends boolean = boolean> extends Layer<RNNCallArgs, S> {
+  /** The states carried between calls (`stateful: true`), else null. */
+  protected carried: CarriedStates | null = null;
+
+  /** Called by the subclass's constructor: carry states of these sizes (flat) when `stateful`. */
+  protected initStateful(stateful: boolean, sizes: () => number[]): void {
+    this.carried = stateful ? new CarriedStates(sizes, () => `${this.className} '${this.name}'`) : null;
+  }
+
+  /** True when the layer carries its states from call to call (Keras's `stateful`). */
+  get stateful(): boolean {
+    return this.carried !== null;
+  }
+
+  override carriedStates(): CarriedStates | null {
+    return this.carried;
+  }
+
+  /**
+   * A stateful layer's states go back to zero, or to the given tensors (one
+   * [batch, size] per state, in `initialState`'s order; LSTM: h, c), as
+   * Keras's `reset_state()`. A layer that is not stateful carries no
+   * states: nothing to reset.
+   */
+  resetStates(states?: tf.Tensor | tf.Tensor[] | null): void {
+    if (this.carried === null) {
+      if (states === undefined || states === null) return;
+      throw new MasqueError(
+        'INVALID_ARGUMENT',
+        `${this.className} '${this.name}': resetStates with values needs stateful: true; this layer carries no states between calls (pass initialState to a call instead).`,
+      );
+    }
+    this.carried.reset(states);
+  }
+
+  /** Keras 3's name of `resetStates`. */
+  resetState(states?: tf.Tensor | tf.Tensor[] | null): void {
+    this.resetStates(states);
+  }
+
+  /** Copies of the states a stateful layer carries into its next call, flat (yours to dispose); null when it is not stateful or not built. */
+  getStates(): tf.Tensor[] | null {
+    return this.carried?.read() ?? null;
+  }
+}
