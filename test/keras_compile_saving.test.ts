@@ -273,7 +273,7 @@ test('compile settings Keras cannot rebuild: saved without them, with a warning;
     setWarningHandler(prev);
     model.dispose();
   }
-  // A Keras file compiled with a loss Masque lacks.
+  // A Keras file compiled with a loss Masque lacks (it has every built-in Keras loss: a custom one, registered in Python).
   const bytes = new Uint8Array(readFileSync(`${dir}keras_adam_functional.keras`));
   const archive = await readKerasArchive(bytes);
   const config = archive.config as Record<string, Record<string, unknown>>;
@@ -281,8 +281,8 @@ test('compile settings Keras cannot rebuild: saved without them, with a warning;
   const patched = (part: Record<string, unknown>) => writeKerasArchive({ ...archive, config: { ...config, compile_config: { ...config['compile_config'], ...part } } });
   const before = tf.memory().numTensors;
   for (const [part, words] of [
-    [{ loss: 'dice' }, ['dice', 'loss']],
-    [{ loss: { module: 'keras.losses', class_name: 'Tversky', config: {}, registered_name: null } }, ['Tversky']],
+    [{ loss: 'focal_tversky' }, ['focal_tversky', 'loss']],
+    [{ loss: { module: 'my_losses', class_name: 'FocalTversky', config: {}, registered_name: 'my_losses>FocalTversky' } }, ['my_losses>FocalTversky']],
     [{ optimizer: { module: 'keras.optimizers', class_name: 'Lion', config: {}, registered_name: null } }, ['Lion', 'optimizer']],
     [{ metrics: ['mean_iou'] }, ['mean_iou', 'metric']],
   ] as [Record<string, unknown>, string[]][]) {

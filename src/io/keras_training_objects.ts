@@ -21,7 +21,7 @@ import { Adagrad } from '../training/adagrad.js';
 import { Nadam } from '../training/nadam.js';
 import type { OptimizerSpec } from '../training/optimizer_registry.js';
 import {
-  BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy, CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity, CTC, Hinge, Huber, KLDivergence, LogCosh, Loss, MeanAbsoluteError, MeanAbsolutePercentageError,
+  BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, CategoricalHinge, Circle, Dice, Tversky, CosineSimilarity, CTC, Hinge, Huber, KLDivergence, LogCosh, Loss, MeanAbsoluteError, MeanAbsolutePercentageError,
   MeanSquaredError, MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy, SquaredHinge,
 } from '../training/loss_classes.js';
 
@@ -115,6 +115,10 @@ const LOSS_CLASSES: [new (a: never) => Loss, string, [string, string, unknown][]
   [CTC, 'CTC', []],
   [BinaryFocalCrossentropy, 'BinaryFocalCrossentropy', [['apply_class_balancing', 'applyClassBalancing', false], ['alpha', 'alpha', 0.25], ['gamma', 'gamma', 2], ['from_logits', 'fromLogits', false], ['label_smoothing', 'labelSmoothing', 0], ['axis', '', -1]]],
   [CategoricalFocalCrossentropy, 'CategoricalFocalCrossentropy', [['alpha', 'alpha', 0.25], ['gamma', 'gamma', 2], ['from_logits', 'fromLogits', false], ['label_smoothing', 'labelSmoothing', 0], ['axis', '', -1]]],
+  [Dice, 'Dice', [['axis', 'axis', null]]],
+  [Tversky, 'Tversky', [['alpha', 'alpha', 0.5], ['beta', 'beta', 0.5], ['axis', 'axis', null]]],
+  [Circle, 'Circle', [['gamma', 'gamma', 80], ['margin', 'margin', 0.4], ['remove_diagonal', 'removeDiagonal', true]]],
+  [CategoricalGeneralizedCrossEntropy, 'CategoricalGeneralizedCrossEntropy', [['q', 'q', 0.5]]],
 ];
 /** Options Keras's get_config leaves out: written only when they are not the default. */
 const OMITTED_AT_DEFAULT = new Set(['Huber', 'CosineSimilarity']);

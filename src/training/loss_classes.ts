@@ -17,6 +17,7 @@ import { MasqueError, describe } from '../errors.js';
 import { getMask } from '../engine/masks.js';
 import { checkKeys } from '../option_keys.js';
 import { ctcLoss } from './ctc.js';
+import { categoricalGeneralizedCrossEntropy, circle, circleLossMask, dice, tversky, type CircleOptions } from './losses_extra.js';
 import {
   binaryCrossentropy,
   binaryFocalCrossentropy,
@@ -323,5 +324,134 @@ export class CategoricalFocalCrossentropy extends Loss {
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), ...this.options };
+  }
+}
+
+/** Reads Dice's and Tversky's `axis`: null (every axis), an integer or a list of integers. */
+function checkAxes(who: string, v: unknown): number | number[] | null {
+  if (v === undefined || v === null) return null;
+  const ok = (x: unknown) => typeof x === 'number' && Number.isInteger(x);
+  if (ok(v)) return v as number;
+  if (Array.isArray(v) && v.length > 0 && v.every(ok)) return [...(v as number[])];
+  throw new MasqueError('INVALID_ARGUMENT', `${who}: axis must be null (every axis), an integer or a non-empty list of integers; received ${describe(v)}.`);
+}
+
+export interface DiceArgs extends LossArgs {
+  /** The axes the sums run over (default null: every axis, one value for the batch; [1, 2] gives one value per sequence of [batch, time, classes]). */
+  axis?: number | number[] | null;
+}
+
+/**
+ * Keras's Dice loss, 1 - 2·sum(yTrue·yPred) / (sum(yTrue) + sum(yPred) + ε)
+ * over `axis`. A mask on yPred is read inside the sums, so padded steps take
+ * no part (Keras sums over them: departure 26).
+ */
+export class Dice extends Loss {
+  readonly axis: number | number[] | null;
+  constructor(args: DiceArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
+    super(args, 'dice', 'Dice', ['axis']);
+    this.axis = checkAxes('Dice', args.axis);
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return dice(yTrue, yPred, this.axis);
+  }
+  withStepMask(yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+    return dice(yTrue, yPred, this.axis, mask);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), axis: this.axis };
+  }
+}
+
+export interface TverskyArgs extends DiceArgs {
+  /** The weight of false positives (default 0.5). */
+  alpha?: number;
+  /** The weight of false negatives (default 0.5). */
+  beta?: number;
+}
+
+/** Keras's Tversky loss, 1 - TP / (TP + α·FP + β·FN + ε) over `axis`; a mask on yPred is read inside the sums (departure 26). α = β = 0.5 is Dice. */
+export class Tversky extends Loss {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly axis: number | number[] | null;
+  constructor(args: TverskyArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
+    super(args, 'tversky', 'Tversky', ['alpha', 'beta', 'axis']);
+    this.alpha = checkNumber('Tversky', 'alpha', args.alpha, 0.5, () => true, 'a number');
+    this.beta = checkNumber('Tversky', 'beta', args.beta, 0.5, () => true, 'a number');
+    this.axis = checkAxes('Tversky', args.axis);
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return tversky(yTrue, yPred, this.alpha, this.beta, this.axis);
+  }
+  withStepMask(yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+    return tversky(yTrue, yPred, this.alpha, this.beta, this.axis, mask);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), alpha: this.alpha, beta: this.beta, axis: this.axis };
+  }
+}
+
+export interface CircleArgs extends LossArgs {
+  /** The scale of the similarity scores (default 80). */
+  gamma?: number;
+  /** The relaxation margin (default 0.4). */
+  margin?: number;
+  /** Leave each row's similarity with itself out of its positives (default true). */
+  removeDiagonal?: boolean;
+}
+
+/**
+ * Keras's Circle loss of L2-normalized embeddings [batch, dim] with integer
+ * labels [batch]: one value per row; only rows with a positive loss count in
+ * the reduction (a row without a positive or a negative pair has loss 0).
+ * A mask on yPred (one per row) drops rows from the reduction, as in Keras;
+ * they still serve as the other rows' references.
+ */
+export class Circle extends Loss {
+  readonly options: Required<CircleOptions>;
+  constructor(args: CircleArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
+    super(args, 'circle', 'Circle', ['gamma', 'margin', 'removeDiagonal']);
+    this.options = {
+      gamma: checkNumber('Circle', 'gamma', args.gamma, 80, () => true, 'a number'),
+      margin: checkNumber('Circle', 'margin', args.margin, 0.4, () => true, 'a number'),
+      removeDiagonal: args.removeDiagonal === undefined ? true : checkFlag('Circle', 'removeDiagonal', args.removeDiagonal),
+    };
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return circle(yTrue, yPred, this.options);
+  }
+  maskedValues(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return circle(yTrue, yPred, this.options);
+  }
+  lossMask(values: tf.Tensor): tf.Tensor {
+    return circleLossMask(values);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), ...this.options };
+  }
+}
+
+export interface GeneralizedCrossEntropyArgs extends LossArgs {
+  /** The noise parameter in (0, 1) (default 0.5): near 0 like crossentropy, near 1 like the mean absolute error. */
+  q?: number;
+}
+
+/** Keras's CategoricalGeneralizedCrossEntropy: (1 - p^q) / q, p the probability of the labelled class (integer labels). */
+export class CategoricalGeneralizedCrossEntropy extends Loss {
+  readonly q: number;
+  constructor(args: GeneralizedCrossEntropyArgs = {}) {
+    args ??= {}; // null means no options, as checkKeys reads it
+    super(args, 'categorical_generalized_cross_entropy', 'CategoricalGeneralizedCrossEntropy', ['q']);
+    this.q = checkNumber('CategoricalGeneralizedCrossEntropy', 'q', args.q, 0.5, (x) => x > 0 && x < 1, 'a number in (0, 1)');
+  }
+  call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+    return categoricalGeneralizedCrossEntropy(yTrue, yPred, this.q);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), q: this.q };
   }
 }

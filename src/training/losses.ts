@@ -17,6 +17,7 @@ import { ctcLoss } from './ctc.js';
 import { NameTable } from './names.js';
 import { broadcastFast } from '../ops/attention_ops.js';
 import { maskFitsSteps, maskedMeanApplies, maskedMeanLoss, sparseCrossentropyMasked } from '../ops/loss_ops.js';
+import { categoricalGeneralizedCrossEntropy, circle, circleLossMask, classIds, dice, tversky } from './losses_extra.js';
 
 /** Keras's `backend.epsilon()`. */
 export const EPSILON = 1e-7;
@@ -39,6 +40,8 @@ export interface LossFunction {
    * that mask, which then takes no part in the reduction.
    */
   readonly withStepMask?: (yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor) => tf.Tensor;
+  /** For a loss that masks its own values (Keras's mask on the loss, e.g. Circle's `loss > 0`): that mask, combined with yPred's. */
+  readonly lossMask?: (values: tf.Tensor) => tf.Tensor;
 }
 
 /**
@@ -51,8 +54,12 @@ export interface LossObject {
   readonly name: string;
   readonly reduction: Reduction;
   call(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
-  /** As LossFunction's: for a loss that reads the mask of yPred's steps itself (CTC). */
+  /** As LossFunction's: for a loss that reads the mask of yPred's steps itself (CTC, Dice, Tversky). */
   withStepMask?(yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor): tf.Tensor;
+  /** As LossFunction's: values computed with a mask of yPred's leading axes, which the reduction then applies (Circle: masked rows still serve as references). */
+  maskedValues?(yTrue: tf.Tensor, yPred: tf.Tensor, mask: tf.Tensor): tf.Tensor;
+  /** As LossFunction's: the mask the loss puts on its own values (Circle). */
+  lossMask?(values: tf.Tensor): tf.Tensor;
 }
 
 function isLossObject(v: unknown): v is LossObject {
@@ -358,16 +365,7 @@ export function sparseCategoricalCrossentropy(
   options: Pick<CrossentropyOptions, 'fromLogits'> = {},
 ): tf.Tensor {
   return tf.tidy(() => {
-    let t = yTrue;
-    if (t.rank === yPred.rank && t.shape[t.rank - 1] === 1) t = tf.squeeze(t, [-1]);
-    const lead = yPred.shape.slice(0, -1);
-    if (t.rank !== lead.length || !t.shape.every((d, i) => d === lead[i])) {
-      throw new MasqueError(
-        'INPUT_SHAPE_MISMATCH',
-        `sparseCategoricalCrossentropy: yTrue must have yPred's shape without its last axis; received yTrue ${formatShape(yTrue.shape)} and yPred ${formatShape(yPred.shape)}.`,
-      );
-    }
-    const ids = t.dtype === 'int32' ? t : tf.cast(t, 'int32');
+    const ids = classIds(yTrue, yPred, 'sparseCategoricalCrossentropy');
     const oneHot = tf.oneHot(ids, yPred.shape[yPred.rank - 1]!);
     return tf.neg(tf.sum(tf.mul(oneHot, logProbabilities(yPred, options.fromLogits)), -1));
   });
@@ -403,6 +401,10 @@ const FACTORIES = new NameTable<(o: CrossentropyOptions) => LossFunction>([
   ['ctc', () => ctcFunction],
   ['binary_focal_crossentropy', (o) => named('binary_focal_crossentropy', (t, p) => binaryFocalCrossentropy(t, p, o))],
   ['categorical_focal_crossentropy', (o) => named('categorical_focal_crossentropy', (t, p) => categoricalFocalCrossentropy(t, p, o))],
+  ['dice', () => Object.assign(named('dice', (t, p) => dice(t, p)), { withStepMask: (t: tf.Tensor, p: tf.Tensor, m: tf.Tensor) => dice(t, p, null, m) })],
+  ['tversky', () => Object.assign(named('tversky', (t, p) => tversky(t, p)), { withStepMask: (t: tf.Tensor, p: tf.Tensor, m: tf.Tensor) => tversky(t, p, 0.5, 0.5, null, m) })],
+  ['circle', () => Object.assign(named('circle', (t, p) => circle(t, p)), { maskedValues: (t: tf.Tensor, p: tf.Tensor) => circle(t, p), lossMask: circleLossMask })],
+  ['categorical_generalized_cross_entropy', () => named('categorical_generalized_cross_entropy', (t, p) => categoricalGeneralizedCrossEntropy(t, p))],
 ]);
 
 /** Keras's ctc (see ctc.ts): one value per row, the mask of yPred's frames read by the loss. */
@@ -427,14 +429,17 @@ export function getLoss(identifier: string | LossConfig | LossObject | ((yTrue: 
   }
   if (isLossObject(identifier)) {
     const fn = named(identifier.name, (t, p) => identifier.call(t, p), identifier.reduction);
-    return identifier.withStepMask === undefined ? fn : Object.assign(fn, { withStepMask: (t: tf.Tensor, p: tf.Tensor, m: tf.Tensor) => identifier.withStepMask!(t, p, m) });
+    if (identifier.withStepMask !== undefined) Object.assign(fn, { withStepMask: (t: tf.Tensor, p: tf.Tensor, m: tf.Tensor) => identifier.withStepMask!(t, p, m) });
+    if (identifier.maskedValues !== undefined) Object.assign(fn, { maskedValues: (t: tf.Tensor, p: tf.Tensor, m: tf.Tensor) => identifier.maskedValues!(t, p, m) });
+    if (identifier.lossMask !== undefined) Object.assign(fn, { lossMask: (v: tf.Tensor) => identifier.lossMask!(v) });
+    return fn;
   }
   const name = typeof identifier === 'string' ? identifier : identifier?.name;
   const factory = typeof name === 'string' ? FACTORIES.get(name) : undefined;
   if (factory === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
-      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), ctc, mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, binary_focal_crossentropy, categorical_focal_crossentropy, huber, log_cosh, cosine_similarity, hinge, squared_hinge, categorical_hinge, kl_divergence (kld), poisson (any of snake_case, camelCase or the Keras class name), a loss object such as new Huber({ delta }), or a function (yTrue, yPred) => Tensor.`,
+      `getLoss: unknown loss ${describe(name ?? identifier)}.${typeof name === 'string' ? FACTORIES.hint(name) : ''} Known: mean_squared_error (mse), mean_absolute_error (mae), ctc, mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, binary_focal_crossentropy, categorical_focal_crossentropy, huber, log_cosh, cosine_similarity, hinge, squared_hinge, categorical_hinge, kl_divergence (kld), poisson, dice, tversky, circle, categorical_generalized_cross_entropy (any of snake_case, camelCase or the Keras class name), a loss object such as new Huber({ delta }), or a function (yTrue, yPred) => Tensor.`,
     );
   }
   return factory(typeof identifier === 'string' ? {} : (identifier as LossConfig));
@@ -519,6 +524,10 @@ export function computeLoss(
       mask = null;
     } else if (fn.maskedValues !== undefined && maskFitsSteps(mask, yPred)) values = fn.maskedValues(yTrue, yPred, mask);
     else values = fn(fillMasked(yTrue, mask, 0), fillMasked(yPred, mask, 0.5));
+    const own = fn.lossMask?.(values) ?? null;
+    if (own !== null) mask = mask === null ? own : tf.logicalAnd(mask.dtype === 'bool' ? mask : tf.notEqual(mask, 0), own);
+    // One value for the batch (Dice over every axis) times a weight per sample: Keras broadcasts the value over the weights.
+    if (values.rank === 0 && options.sampleWeight) values = tf.broadcastTo(values, options.sampleWeight.shape);
     if (mask !== null && !options.sampleWeight && (reduction === 'sum_over_batch_size' || reduction === 'mean') && maskedMeanApplies(values, mask)) {
       // The same reduction as below in one op (ops/loss_ops.ts).
       return maskedMeanLoss(values, mask);
