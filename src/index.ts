@@ -75,6 +75,8 @@ export { AdaptiveAveragePooling1D, AdaptiveMaxPooling1D, type AdaptivePooling1DA
 export { Cropping1D, type Cropping1DArgs } from './layers/reshaping/cropping1d.js';
 export { ZeroPadding1D, type ZeroPadding1DArgs } from './layers/reshaping/zero_padding1d.js';
 export { RepeatVector, type RepeatVectorArgs } from './layers/reshaping/repeat_vector.js';
+export { CategoryEncoding, type CategoryEncodingArgs, type CategoryEncodingCallArgs, type CategoryOutputMode } from './layers/preprocessing/category_encoding.js';
+export { Discretization, type DiscretizationArgs } from './layers/preprocessing/discretization.js';
 export { Permute, type PermuteArgs } from './layers/reshaping/permute.js';
 export { UpSampling1D, type UpSampling1DArgs } from './layers/reshaping/up_sampling1d.js';
 // normalization family (issue 14)

@@ -126,6 +126,8 @@ export const PROBES: Probe[] = [
   on('AdaptiveAveragePooling1D', { outputSize: 2 }, fixedSeq),
   on('AdaptiveMaxPooling1D', { outputSize: 2 }, fixedSeq),
   on('RepeatVector', { n: 3 }, () => new Masking().apply(Input({ shape: [4] })) as Sym, 'on a masked [batch, features] input'),
+  on('Discretization', { binBoundaries: [0, 1] }, fixedSeq),
+  on('CategoryEncoding', { numTokens: 3, outputMode: 'one_hot' }, fixedSeq),
   ...['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum'].map((c) => on(c, {}, () => [seq(), seq()], 'on two masked sequences')),
   on('Concatenate', {}, () => [seq(), Input({ shape: [null, 4] })], 'on a masked and an unmasked sequence'),
   on('Dot', { axes: 2 }, () => [seq(), seq()], 'on two masked sequences'),

@@ -50,6 +50,8 @@ import { Conv1D } from '../layers/convolutional/conv1d.js';
 import { Cropping1D } from '../layers/reshaping/cropping1d.js';
 import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
 import { RepeatVector } from '../layers/reshaping/repeat_vector.js';
+import { CategoryEncoding } from '../layers/preprocessing/category_encoding.js';
+import { Discretization } from '../layers/preprocessing/discretization.js';
 import { Permute } from '../layers/reshaping/permute.js';
 import { UpSampling1D } from '../layers/reshaping/up_sampling1d.js';
 import { Conv1DTranspose } from '../layers/convolutional/conv1d_transpose.js';
@@ -103,6 +105,8 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   BatchNormalization, GroupNormalization, UnitNormalization, RMSNormalization, Normalization, Rescaling,
   // text family (issue 16)
   TextVectorization, StringLookup, IntegerLookup,
+  // categorical preprocessing (fifteenth round)
+  CategoryEncoding, Discretization,
   // recurrent cells (issue 14): RNN(cell) and the cells it runs
   RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
   // attention, activations and regularization (issue 14)
