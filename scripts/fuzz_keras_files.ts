@@ -7,8 +7,12 @@
  * in Keras, runs it on the inputs and prints the largest difference from
  * what Keras computed for the original model, mask by mask:
  *
- *   npx tsx scripts/fuzz_keras_files.ts DIR OUT [LIMIT]
+ *   npx tsx scripts/fuzz_keras_files.ts DIR OUT [LIMIT] [--masked]
  *   ../shared/keras-oracle/py ../shared/keras-oracle/fuzz_tools/roundtrip_load.py OUT
+ *
+ * With --masked, cases called with only an explicit mask are written too,
+ * their json holding the call's `call_kwargs` (roundtrip_load.py does not
+ * read them; test/fixtures/keras-3.15.1-convlstm/check_masque_files.py does).
  *
  * Not a test (it needs Keras); docs/keras.md "On random models" has the
  * results.
@@ -20,9 +24,11 @@ import { buildCaseModel } from '../test/conformance/runner.js';
 import { caseFileNames, loadCase } from '../test/conformance/cases.js';
 
 await ready();
-const [dir, out, limit] = [process.argv[2], process.argv[3], Number(process.argv[4] ?? Infinity)];
+const masked = process.argv.includes('--masked');
+const args = process.argv.slice(2).filter((a) => a !== '--masked');
+const [dir, out, limit] = [args[0], args[1], Number(args[2] ?? Infinity)];
 if (dir === undefined || out === undefined) {
-  console.error('usage: npx tsx scripts/fuzz_keras_files.ts DIR OUT [LIMIT]');
+  console.error('usage: npx tsx scripts/fuzz_keras_files.ts DIR OUT [LIMIT] [--masked]');
   process.exit(2);
 }
 mkdirSync(out, { recursive: true });
@@ -32,14 +38,15 @@ let failed = 0;
 for (const f of caseFileNames(dir).slice(0, limit)) {
   const c = loadCase(join(dir, f));
   // Cases called with a mask or in training mode have no plain predict to compare.
-  if (c.kind !== 'model' || Object.keys(c.call_kwargs ?? {}).length > 0) {
+  const kwargs = Object.keys(c.call_kwargs ?? {});
+  if (c.kind !== 'model' || (kwargs.length > 0 && !(masked && kwargs.every((k) => k === 'mask')))) {
     skipped++;
     continue;
   }
   try {
     const m = buildCaseModel(c);
     await m.save(join(out, `${c.name}.keras`));
-    writeFileSync(join(out, `${c.name}.json`), JSON.stringify({ name: c.name, inputs: c.inputs, outputs: c.outputs, output_masks: c.output_masks, weight_paths: m.weightPaths() }));
+    writeFileSync(join(out, `${c.name}.json`), JSON.stringify({ name: c.name, inputs: c.inputs, outputs: c.outputs, output_masks: c.output_masks, weight_paths: m.weightPaths(), ...(kwargs.length > 0 ? { call_kwargs: c.call_kwargs } : {}) }));
     m.dispose();
     made++;
   } catch (e) {

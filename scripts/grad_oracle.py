@@ -42,7 +42,8 @@ Masking layer's mask_value: moving padding would unmask it). OUT_DIR/<case>.json
 directions, D, err and L; `scripts/grad_fuzz.ts` computes Masque's float32
 gradients of the same L and compares g . v with D.
 
-Models are run as the case's call_kwargs say (training=False unless it
+Models are run as the case's call_kwargs say (an explicit mask is passed
+to the call; training=False unless it
 says training=True): Dropout and noise layers are then the identity, and
 BatchNormalization uses its moving statistics unless training. Masque's
 gradient pass (tape on) takes its training kernels either way.
@@ -131,8 +132,10 @@ def run_case(keras, case, seed, spread_trials=0):
         x = decode(i)
         inputs.append(x.astype(np.float64) if x.dtype.kind == 'f' else x)
     kw = case.get('call_kwargs') or {}
-    if any(k not in ('training',) for k in kw):
+    if any(k not in ('training', 'mask') for k in kw):
         return None, f"call_kwargs {sorted(kw)} are not supported here"
+    # An explicit mask given to the call (one [batch, time] mask for a one-input model).
+    call_mask = {} if kw.get('mask') is None else {'mask': np.asarray(kw['mask'], dtype=bool)}
     rng = case_rng(case['name'], seed)
     training = kw.get('training') is True
     if training and any(c.get('renorm') for c in layer_configs(case['config'], 'BatchNormalization')):
@@ -177,14 +180,14 @@ def run_case(keras, case, seed, spread_trials=0):
         for l in adapted:
             l.finalize_state()
         ROUND[1] = 0
-        y = model(xs if len(xs) > 1 else xs[0], training=training)
+        y = model(xs if len(xs) > 1 else xs[0], training=training, **call_mask)
         return [np.asarray(t, dtype=np.float64) for t in flat(y)]
 
     FULLY_MASKED_ATTENTION_ROWS[0] = False
     y0 = forward(base, inputs)
     if FULLY_MASKED_ATTENTION_ROWS[0]:
         return None, 'an Attention row has every key masked: float32 rounds its scores away (score - 1e9), so differences see no slope where autodiff has one'
-    for k, y in enumerate(flat(model(inputs if len(inputs) > 1 else inputs[0], training=training))):
+    for k, y in enumerate(flat(model(inputs if len(inputs) > 1 else inputs[0], training=training, **call_mask))):
         if np.asarray(y).dtype != np.float64:
             return None, f"Keras computed output {k} in {np.asarray(y).dtype}, not float64"
     masks = case['output_masks']

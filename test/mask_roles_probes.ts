@@ -19,6 +19,9 @@ type AnyLayer = Layer<never, boolean>;
 const seq = (d = 4): Sym => new Masking().apply(Input({ shape: [null, d] })) as Sym;
 const fixedSeq = (t = 6, d = 4): Sym => new Masking().apply(Input({ shape: [t, d] })) as Sym;
 const ids = (): Sym => Input({ shape: [null], dtype: 'int32' });
+/** Frames [batch, time, 5, 2] carrying a [batch, time] mask: Embedding(maskZero) rows reshaped step by step. */
+const frames = (): Sym =>
+  new M.TimeDistributed({ layer: new M.Reshape({ targetShape: [5, 2] }) }).apply(new Embedding({ inputDim: 9, outputDim: 10, maskZero: true }).apply(ids()) as Sym) as Sym;
 /** An explicit [batch, time] mask made from ids (Keras's `ids != 0` op). */
 const idsMask = (): Sym => new NotEqual().apply([ids(), 0] as never) as Sym;
 
@@ -82,6 +85,8 @@ export const PROBES: Probe[] = [
   on('RMSNormalization', {}, seq),
   on('Normalization', { mean: 0, variance: 1 }, seq),
   on('Rescaling', { scale: 2 }, seq),
+  on('ConvLSTM1D', { filters: 2, kernelSize: 2, returnSequences: true }, frames, 'returnSequences, on masked [batch, time, length, channels] frames'),
+  on('ConvLSTM1D', { filters: 2, kernelSize: 2 }, frames, 'last output, on masked frames'),
   on('SimpleRNN', { units: 3, returnSequences: true }, seq, 'returnSequences'),
   on('SimpleRNN', { units: 3 }, seq, 'last output'),
   on('LSTM', { units: 3, returnSequences: true }, seq, 'returnSequences'),

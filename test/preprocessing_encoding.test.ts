@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { tf, ready, Input, Model, Masking, CategoryEncoding, Discretization, Dense, attachMask, saveModelToBytes, loadModelFromBytes } from '../src/index.js';
+import { tf, ready, Input, Model, Masking, CategoryEncoding, Discretization, Normalization, Dense, attachMask, saveModelToBytes, loadModelFromBytes } from '../src/index.js';
 import { expectCode } from './helpers.js';
 import { runConformance } from './conformance/runner.js';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,13 @@ test('errors: bad ids, countWeights misused, a [batch] input to multi_hot, missi
   expectCode(() => new Discretization({ numBins: 3 }).adapt(tf.tensor1d([1, NaN])), 'INVALID_INPUT', 'not finite');
   expectCode(() => new Discretization({ numBins: 3 }).adapt(['a'] as never), 'INVALID_INPUT', 'numbers');
   expectCode(() => new Discretization({ numBins: 3 }).adapt([]), 'INVALID_INPUT', 'no value');
+  // Options of adapt: null is none; anything else is checked (the bad-input suite found null crashing here, and a non-tensor mask crashing Normalization.adapt).
+  const d = new Discretization({ numBins: 2 });
+  d.adapt(tf.tensor1d([1, 2, 3]), null as never);
+  assert.equal(d.binBoundaries!.length, 1);
+  expectCode(() => new Discretization({ numBins: 2 }).adapt(tf.ones([3]), { mask: [1, 1, 1] } as never), 'INVALID_ARGUMENT', 'options.mask');
+  expectCode(() => new Normalization().adapt(tf.ones([2, 3]), { mask: 3 } as never), 'INVALID_ARGUMENT', 'options.mask');
+  expectCode(() => new Normalization().adapt(tf.ones([2, 3]), { musk: 1 } as never), 'INVALID_ARGUMENT', "Did you mean 'mask'");
   const inp = Input({ shape: [null, 1] });
   expectCode(() => new Model({ inputs: inp, outputs: new Discretization({ binBoundaries: [0] }).apply(new Masking().apply(inp)) }), 'MASK_NOT_SUPPORTED', 'Discretization');
 });

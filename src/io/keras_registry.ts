@@ -52,6 +52,7 @@ import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
 import { RepeatVector } from '../layers/reshaping/repeat_vector.js';
 import { CategoryEncoding } from '../layers/preprocessing/category_encoding.js';
 import { Discretization } from '../layers/preprocessing/discretization.js';
+import { ConvLSTM1D } from '../layers/rnn/conv_lstm1d.js';
 import { Permute } from '../layers/reshaping/permute.js';
 import { UpSampling1D } from '../layers/reshaping/up_sampling1d.js';
 import { Conv1DTranspose } from '../layers/convolutional/conv1d_transpose.js';
@@ -105,8 +106,8 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   BatchNormalization, GroupNormalization, UnitNormalization, RMSNormalization, Normalization, Rescaling,
   // text family (issue 16)
   TextVectorization, StringLookup, IntegerLookup,
-  // categorical preprocessing (fifteenth round)
-  CategoryEncoding, Discretization,
+  // categorical preprocessing and ConvLSTM1D (fifteenth round)
+  CategoryEncoding, Discretization, ConvLSTM1D,
   // recurrent cells (issue 14): RNN(cell) and the cells it runs
   RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
   // attention, activations and regularization (issue 14)

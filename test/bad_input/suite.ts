@@ -204,6 +204,7 @@ const VALID: Record<string, () => object> = {
   // categorical preprocessing (fifteenth round)
   CategoryEncoding: () => ({ numTokens: 4, outputMode: 'count' }),
   Discretization: () => ({ binBoundaries: [-1, 0, 1], outputMode: 'one_hot' }),
+  ConvLSTM1D: () => ({ filters: 2, kernelSize: 2, returnSequences: true }),
 };
 
 function layerClasses(): [string, new (a: object) => Layer][] {
@@ -483,6 +484,7 @@ function apiCases(t: Tally, runs: number, seed: number): void {
     ['Tversky.apply', (a, b) => new masque.Tversky({ axis: [1] }).apply(a as never, b as never)],
     ['LSTM(stateful).resetStates', (a) => statefulLstm.resetStates(a as never)],
     ['Discretization.adapt', (a, b) => new masque.Discretization({ numBins: 3 }).adapt(a as never, b as never)],
+    ['Normalization.adapt', (a, b) => new masque.Normalization().adapt(a as never, b as never)],
     ['CategoryEncoding(count).apply', (a, b) => tf.dispose(new masque.CategoryEncoding({ numTokens: 3, outputMode: 'count' }).apply(a as never, { countWeights: b } as never) as never)],
     ['LSTM(stateful).apply', (a, b) => tf.dispose(statefulLstm.apply(a as never, b as never) as never)],
     ['setMaskPolicy', (a) => masque.setMaskPolicy(masque.setMaskPolicy(a as never))],

@@ -24,6 +24,7 @@ import { oneSpec } from '../../engine/specs.js';
 import { getMask } from '../../engine/masks.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
+import { checkKeys } from '../../option_keys.js';
 import { encodeCategorical, encodedShape, type CategoryOutputMode } from './category_encoding.js';
 
 export interface DiscretizationArgs extends BaseLayerArgs {
@@ -208,6 +209,8 @@ export class Discretization extends Layer<CallArgs> {
    */
   adapt(data: tf.Tensor | unknown[], options: { mask?: tf.Tensor | null } = {}): void {
     const where = `${this.where}.adapt`;
+    options = checkKeys(options, ['mask'], where) as { mask?: tf.Tensor | null };
+    if (options.mask !== undefined && options.mask !== null && !(options.mask instanceof tf.Tensor)) throw new MasqueError('INVALID_ARGUMENT', `${where}: options.mask must be a tensor or null; received ${describe(options.mask)}.`);
     const numBins = this.args.numBins;
     if (numBins === null) throw new MasqueError('INVALID_ARGUMENT', `${where}: the layer was given binBoundaries; adapt needs numBins (as in Keras).`);
     if (numBins < 1) throw new MasqueError('INVALID_ARGUMENT', `${where}: numBins must be at least 1 to adapt; received ${numBins}.`);

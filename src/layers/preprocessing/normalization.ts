@@ -14,6 +14,7 @@ import { getMask } from '../../engine/masks.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { firstMask, oneSpec, specLike } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
+import { checkKeys } from '../../option_keys.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { chunksOfArrays, validMoments, type DataChunk, type NestedNumbers } from '../../ops/normalization_stats.js';
 import { checkBuiltSizes, resolveAxes } from '../normalization/norm_common.js';
@@ -142,6 +143,8 @@ export class Normalization extends Layer<CallArgs> {
    */
   adapt(data: tf.Tensor | NestedNumbers[], options: AdaptOptions = {}): void {
     const where = `Normalization '${this.name}'.adapt`;
+    options = checkKeys(options, ['mask'], where) as AdaptOptions;
+    if (options.mask !== undefined && options.mask !== null && !(options.mask instanceof tf.Tensor)) throw new MasqueError('INVALID_ARGUMENT', `${where}: options.mask must be a tensor or null; received ${describe(options.mask)}.`);
     if (this.args.mean !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: the layer was given mean and variance; adapt learns them only when neither is given.`);
     let chunks: DataChunk[];
     if (data instanceof tf.Tensor) {

@@ -29,24 +29,16 @@ import { rnnChain, type ChainStage } from '../../ops/rnn/chain.js';
 import { AbstractRNNCell, asCell, cellLayer, cellOutputSize, flatStateSizes, type CellOutput, type RecurrentCell } from './abstract_rnn_cell.js';
 import { RNNCell } from './rnn_cell.js';
 import { StackedRNNCells } from './stacked_rnn_cells.js';
-import type { RNNCallArgs } from './rnn_base.js';
+import type { RNNCallArgs, RecurrentOutputArgs } from './rnn_base.js';
 import { StatefulRecurrentLayer } from './stateful_layer.js';
 import { checkMaskShape, checkSequenceInput, checkStateShapes, initialStates, isSpec, sequenceFeatures, sequenceMask } from './rnn_checks.js';
 
 type CellLike = AbstractRNNCell | RecurrentCell;
 
 /** Options of RNN (Keras names, camelCase). */
-export interface GenericRNNArgs extends BaseLayerArgs {
+export interface GenericRNNArgs extends BaseLayerArgs, RecurrentOutputArgs {
   /** The cell, or a list of cells (run as StackedRNNCells). */
   cell: CellLike | CellLike[];
-  returnSequences?: boolean;
-  returnState?: boolean;
-  goBackwards?: boolean;
-  /** Carry each call's final states into the next call until `resetStates()` (needs a fixed batch size: an Input with `batchSize`). */
-  stateful?: boolean;
-  /** Accepted for Keras compatibility; the numbers are the same either way. */
-  unroll?: boolean;
-  zeroOutputForMask?: boolean;
 }
 
 type Own = Omit<GenericRNNArgs, keyof BaseLayerArgs>;

@@ -52,6 +52,19 @@ export interface RNNArgs extends BaseLayerArgs {
   stateful?: boolean;
 }
 
+/** The output and state options of RNN(cell) and ConvLSTM1D (Keras's RNN base arguments). */
+export interface RecurrentOutputArgs {
+  returnSequences?: boolean;
+  returnState?: boolean;
+  goBackwards?: boolean;
+  /** Masked steps output zeros instead of repeating the previous output. */
+  zeroOutputForMask?: boolean;
+  /** Accepted for Keras compatibility; the numbers are the same either way. */
+  unroll?: boolean;
+  /** Carry each call's final states into the next call until `resetStates()` (needs a fixed batch size: an Input with `batchSize`). ConvLSTM1D: only false. */
+  stateful?: boolean;
+}
+
 /** Call arguments of a recurrent layer. */
 export interface RNNCallArgs extends CallArgs {
   /** Initial states, [batch, units] each (LSTM: [h, c]). Masked steps still carry them over. */
