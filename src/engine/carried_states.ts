@@ -32,11 +32,6 @@ export class CarriedStates {
     private readonly where: () => string,
   ) {}
 
-  /** The fixed batch size (null until built). */
-  get batchSize(): number | null {
-    return this.batch;
-  }
-
   /** At build: fixes the batch size (it must be known) and starts from zero states. */
   build(batch: number | null | undefined): void {
     if (typeof batch !== 'number') {
