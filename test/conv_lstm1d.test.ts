@@ -80,7 +80,7 @@ test('ConvLSTM1D: a masked step repeats the previous output; a fully masked row 
 test('ConvLSTM1D: errors name what was wrong', async () => {
   await ready();
   expectCode(() => new ConvLSTM1D({ filters: 2, kernelSize: 2 }).apply(tf.ones([2, 3, 4])), 'INPUT_SHAPE_MISMATCH', '[batch, time, length, channels]');
-  expectCode(() => new ConvLSTM1D({ filters: 2, kernelSize: 2, stateful: true }), 'UNSUPPORTED_CONFIG', 'stateful', 'initialState');
+  expectCode(() => new ConvLSTM1D({ filters: 2, kernelSize: 2, stateful: true }).apply(Input({ shape: [null, 4, 1] })), 'INVALID_CONFIG', 'stateful', 'fixed batch size');
   expectCode(() => new ConvLSTM1D({ filters: 2, kernelSize: 2, strides: 2, dilationRate: 2 }), 'INVALID_ARGUMENT', 'strides', 'dilationRate');
   expectCode(() => new ConvLSTM1D({ filters: 2, kernelSize: 5 }).apply(tf.ones([1, 2, 3, 1])), 'INPUT_SHAPE_MISMATCH', 'window');
   const l = new ConvLSTM1D({ filters: 2, kernelSize: 2 });

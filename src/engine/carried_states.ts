@@ -26,9 +26,9 @@ export class CarriedStates {
   private values: tf.Tensor[] | null = null;
   private batch: number | null = null;
 
-  /** `sizes()`: the state sizes, flat; `where()`: the layer, for messages. */
+  /** `shapes()`: each state's shape without the batch axis, flat ([units] for SimpleRNN, LSTM, GRU; [length', filters] for ConvLSTM1D); `where()`: the layer, for messages. */
   constructor(
-    private readonly sizes: () => number[],
+    private readonly shapes: () => number[][],
     private readonly where: () => string,
   ) {}
 
@@ -41,7 +41,7 @@ export class CarriedStates {
       );
     }
     this.batch = batch;
-    this.set(this.sizes().map((u) => tf.zeros([batch, u])));
+    this.set(this.shapes().map((s) => tf.zeros([batch, ...s])));
   }
 
   /** Checks a call's batch size against the fixed one. */
@@ -61,7 +61,7 @@ export class CarriedStates {
     return this.values!.map((t) => tf.clone(t));
   }
 
-  /** After a call: keeps copies of its final states (flat, in `sizes()` order) for the next call. */
+  /** After a call: keeps copies of its final states (flat, in `shapes()` order) for the next call. */
   update(states: tf.Tensor[]): void {
     this.set(states.map((t) => tf.clone(t)));
   }
@@ -72,19 +72,19 @@ export class CarriedStates {
       if (given === undefined || given === null) return;
       throw new MasqueError('NOT_BUILT', `${this.where()}: resetStates with values needs the layer built (its batch size fixed); call it once, or build it, first.`);
     }
-    const sizes = this.sizes();
+    const shapes = this.shapes().map((s) => [this.batch!, ...s]);
     if (given === undefined || given === null) {
-      this.set(sizes.map((u) => tf.zeros([this.batch!, u])));
+      this.set(shapes.map((s) => tf.zeros(s)));
       return;
     }
     const list = Array.isArray(given) ? given : [given];
-    if (list.length !== sizes.length || !list.every((t) => t instanceof tf.Tensor)) {
-      throw new MasqueError('INVALID_ARGUMENT', `${this.where()}: resetStates takes ${sizes.length} tensor(s) of shape [${this.batch}, size] with sizes ${JSON.stringify(sizes)}; received ${describe(list)}.`);
+    if (list.length !== shapes.length || !list.every((t) => t instanceof tf.Tensor)) {
+      throw new MasqueError('INVALID_ARGUMENT', `${this.where()}: resetStates takes ${shapes.length} tensor(s) of shapes ${shapes.map((s) => formatShape(s)).join(', ')}; received ${describe(list)}.`);
     }
     list.forEach((t, i) => {
       if (t.isDisposed) throw new MasqueError('INVALID_ARGUMENT', `${this.where()}: resetStates: state ${i} has been disposed.`);
-      if (t.rank !== 2 || t.shape[0] !== this.batch || t.shape[1] !== sizes[i]) {
-        throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where()}: resetStates: state ${i} must have shape ${formatShape([this.batch, sizes[i]!])}; received ${formatShape(t.shape)}.`);
+      if (t.rank !== shapes[i]!.length || t.shape.some((d, k) => d !== shapes[i]![k])) {
+        throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where()}: resetStates: state ${i} must have shape ${formatShape(shapes[i]!)}; received ${formatShape(t.shape)}.`);
       }
     });
     this.set(list.map((t) => tf.tidy(() => (t.dtype === 'float32' ? tf.clone(t) : tf.cast(t, 'float32')))));

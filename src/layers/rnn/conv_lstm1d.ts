@@ -19,11 +19,12 @@
  *
  * `dropout` and `recurrentDropout` act in training with one mask per
  * sequence (Keras draws its own; the keep probability and scaling are the
- * same). `stateful: true` is refused (UNSUPPORTED_CONFIG): pass the states
- * back as `initialState`.
+ * same). `stateful: true` carries h and c (in the layer's data format) from
+ * call to call, as for the other recurrent layers (docs/rnn.md).
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
+import { StatefulRecurrentLayer } from './stateful_layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { firstMask, oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
@@ -88,13 +89,7 @@ class ConvLSTMCell extends Layer {
   }
 }
 
-function refuseStateful(v: unknown, where: string, name: string): false {
-  if (v === false || v === undefined) return false;
-  if (v === true) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${name}: true is not supported for ConvLSTM1D; call with returnState: true and pass the states back as initialState.`);
-  throw new MasqueError('INVALID_ARGUMENT', `${where}: ${name} must be false; received ${describe(v)}.`);
-}
-
-export class ConvLSTM1D extends Layer<RNNCallArgs, boolean> {
+export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
   static override readonly className = 'ConvLSTM1D';
   /** The call arguments it takes (Layer.apply refuses others). */
   static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState'];
@@ -118,13 +113,15 @@ export class ConvLSTM1D extends Layer<RNNCallArgs, boolean> {
     returnSequences: opt.bool(false),
     returnState: opt.bool(false),
     goBackwards: opt.bool(false),
-    stateful: opt.custom<boolean>(refuseStateful, { default: false }),
+    stateful: opt.bool(false),
     unroll: opt.bool(false),
     zeroOutputForMask: opt.bool(false),
   } satisfies OptionsOf<Own>;
   declare readonly args: FilledOwn;
   readonly cell: ConvLSTMCell;
   private dropoutCalls = 0;
+  /** length' once built (the states' length). */
+  private lOut: number | null = null;
 
   constructor(args: ConvLSTM1DArgs) {
     super(args);
@@ -134,6 +131,8 @@ export class ConvLSTM1D extends Layer<RNNCallArgs, boolean> {
     if (a.strides > 1 && a.dilationRate > 1) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: strides above 1 and dilationRate above 1 cannot be combined (as in Keras); received strides ${a.strides}, dilationRate ${a.dilationRate}.`);
     this.cell = this.trackLayer(new ConvLSTMCell(a, this.trainable), 'cell');
     this.supportsMasking = true;
+    // h and c, in the layer's data format.
+    this.initStateful(a.stateful, () => (a.dataFormat === 'channels_first' ? [[a.filters, this.lOut!], [a.filters, this.lOut!]] : [[this.lOut!, a.filters], [this.lOut!, a.filters]]));
   }
 
   private get where(): string {
@@ -155,8 +154,9 @@ export class ConvLSTM1D extends Layer<RNNCallArgs, boolean> {
   override build(inputShape: Shape): void {
     const [l, c] = this.stepShape(inputShape);
     if (l === null || c === null) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: the length and channel axes must be known (as in Keras); received ${formatShape(inputShape)}.`);
-    this.outLength(l);
+    this.lOut = this.outLength(l);
     this.cell.maybeBuild([null, l, c]);
+    this.carried?.build(inputShape[0]);
   }
 
   call(x: tf.Tensor, args: RNNCallArgs): tf.Tensor | tf.Tensor[] {
@@ -180,7 +180,8 @@ export class ConvLSTM1D extends Layer<RNNCallArgs, boolean> {
     let z = conv1d(tf.reshape(xs, [b * t, l, ch]) as tf.Tensor3D, this.cell.kernel as tf.Tensor as tf.Tensor3D, a.strides, a.padding, a.dilationRate);
     if (this.cell.bias !== null) z = tf.add(z, this.cell.bias) as tf.Tensor3D;
     const zx = tf.reshape(z, [b, t, lOut, 4 * f]);
-    let [h, c] = this.initial(args.initialState, b, lOut);
+    this.carried?.checkBatch(b);
+    let [h, c] = this.initial(args.initialState ?? this.carried?.initial(b) ?? null, b, lOut);
     const recMask = training && a.recurrentDropout > 0 && a.recurrentDropout < 1 ? this.dropoutMask([b, lOut, f], a.recurrentDropout) : null;
     const act = getActivation(a.activation, `${this.where} activation`);
     const rec = getActivation(a.recurrentActivation, `${this.where} recurrentActivation`);
@@ -208,8 +209,9 @@ export class ConvLSTM1D extends Layer<RNNCallArgs, boolean> {
     let out = a.returnSequences ? tf.stack(outs, 1) : prev;
     if (a.dataFormat === 'channels_first') {
       out = tf.transpose(out, a.returnSequences ? [0, 1, 3, 2] : [0, 2, 1]);
-      if (a.returnState) [h, c] = [tf.transpose(h, [0, 2, 1]), tf.transpose(c, [0, 2, 1])];
+      [h, c] = [tf.transpose(h, [0, 2, 1]), tf.transpose(c, [0, 2, 1])];
     }
+    this.carried?.update([h, c]);
     return a.returnState ? [out, h, c] : out;
   }
 

@@ -84,7 +84,7 @@ export class RNN extends StatefulRecurrentLayer<boolean> {
     super(args);
     this.trackLayer(cellLayer(this.cell), 'cell');
     this.supportsMasking = true;
-    this.initStateful(this.args.stateful, () => this.stateSizes);
+    this.initStateful(this.args.stateful, () => this.stateSizes.map((u) => [u]));
   }
 
   get cell(): AbstractRNNCell {

@@ -61,7 +61,7 @@ export interface RecurrentOutputArgs {
   zeroOutputForMask?: boolean;
   /** Accepted for Keras compatibility; the numbers are the same either way. */
   unroll?: boolean;
-  /** Carry each call's final states into the next call until `resetStates()` (needs a fixed batch size: an Input with `batchSize`). ConvLSTM1D: only false. */
+  /** Carry each call's final states into the next call until `resetStates()` (needs a fixed batch size: an Input with `batchSize`). */
   stateful?: boolean;
 }
 
@@ -141,7 +141,7 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
     });
     this.trackLayer(cellLayer(this.cell), 'cell');
     this.supportsMasking = true;
-    this.initStateful(a.stateful, () => this.cell.stateSizes);
+    this.initStateful(a.stateful, () => this.cell.stateSizes.map((u) => [u]));
   }
 
   private get own(): Filled<RNNOwn> {

@@ -1,5 +1,5 @@
 /**
- * What SimpleRNN, LSTM, GRU and RNN share for Keras's `stateful`: the
+ * What SimpleRNN, LSTM, GRU, RNN and ConvLSTM1D share for Keras's `stateful`: the
  * states carried from call to call (engine/carried_states.ts), and the
  * methods that reset and read them. Bidirectional resets and reads both of
  * its directions through these.
@@ -14,9 +14,9 @@ export abstract class StatefulRecurrentLayer<S extends boolean = boolean> extend
   /** The states carried between calls (`stateful: true`), else null. */
   protected carried: CarriedStates | null = null;
 
-  /** Called by the subclass's constructor: carry states of these sizes (flat) when `stateful`. */
-  protected initStateful(stateful: boolean, sizes: () => number[]): void {
-    this.carried = stateful ? new CarriedStates(sizes, () => `${this.className} '${this.name}'`) : null;
+  /** Called by the subclass's constructor: carry states of these shapes (flat, each without the batch axis) when `stateful`. */
+  protected initStateful(stateful: boolean, shapes: () => number[][]): void {
+    this.carried = stateful ? new CarriedStates(shapes, () => `${this.className} '${this.name}'`) : null;
   }
 
   /** True when the layer carries its states from call to call (Keras's `stateful`). */
@@ -30,7 +30,7 @@ export abstract class StatefulRecurrentLayer<S extends boolean = boolean> extend
 
   /**
    * A stateful layer's states go back to zero, or to the given tensors (one
-   * [batch, size] per state, in `initialState`'s order; LSTM: h, c), as
+   * per state, of its shape, in `initialState`'s order; LSTM: h, c), as
    * Keras's `reset_state()`. A layer that is not stateful carries no
    * states: nothing to reset.
    */
