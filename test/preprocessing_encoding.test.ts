@@ -92,7 +92,14 @@ test('CategoryEncoding: count with countWeights, one_hot shapes, and the shapes 
   // Keras's computation reduces axis 1 of a rank-3 input.
   const r3 = new CategoryEncoding({ numTokens: 3, outputMode: 'count' }).apply(tf.tensor3d([[[0, 1], [0, 2]]], undefined, 'int32')) as tf.Tensor;
   assert.deepEqual(r3.arraySync(), [[[2, 0, 0], [0, 1, 1]]]);
-  tf.dispose([ids, w, counted, oneHot, r3]);
+  // No ids: an empty batch, or rows of no ids, encode as zeros (tfjs-wasm's reductions failed on them with "divide by zero").
+  const empty = new CategoryEncoding({ numTokens: 3 }).apply(tf.zeros([0, 2], 'int32')) as tf.Tensor;
+  assert.deepEqual(empty.shape, [0, 3]);
+  const none = new CategoryEncoding({ numTokens: 3 }).apply(tf.zeros([2, 0], 'int32')) as tf.Tensor;
+  assert.deepEqual(none.arraySync(), [[0, 0, 0], [0, 0, 0]]);
+  const emptyBins = new Discretization({ binBoundaries: [0], outputMode: 'count' }).apply(tf.zeros([0, 3])) as tf.Tensor;
+  assert.deepEqual(emptyBins.shape, [0, 2]);
+  tf.dispose([ids, w, counted, oneHot, r3, empty, none, emptyBins]);
 });
 
 test('errors: bad ids, countWeights misused, a [batch] input to multi_hot, missing or unsorted boundaries, adapt misused, a mask', async () => {

@@ -60,6 +60,8 @@ export function encodeCategorical(ids: tf.Tensor, mode: CategoryOutputMode, dept
     // int32, then cast: tfjs-wasm's OneHot writes integer bits into a float32 output.
     let hot = tf.cast(tf.reshape(tf.oneHot(tf.reshape(x, [-1]), depth), [...x.shape, depth]), 'float32');
     if (mode === 'one_hot') return hot;
+    // No ids (an empty batch, or k = 0): nothing is present. (tfjs-wasm's reductions fail on empty tensors.)
+    if (hot.size === 0) return tf.zeros([x.shape[0]!, ...x.shape.slice(2), depth]);
     if (countWeights !== null) hot = tf.mul(hot, tf.expandDims(countWeights, -1));
     return mode === 'count' ? tf.sum(hot, 1) : tf.max(hot, 1);
   });
