@@ -484,7 +484,18 @@ function apiCases(t: Tally, runs: number, seed: number): void {
     ['Tversky.apply', (a, b) => new masque.Tversky({ axis: [1] }).apply(a as never, b as never)],
     ['LSTM(stateful).resetStates', (a) => statefulLstm.resetStates(a as never)],
     ['Discretization.adapt', (a, b) => new masque.Discretization({ numBins: 3 }).adapt(a as never, b as never)],
-    ['Normalization.adapt', (a, b) => new masque.Normalization().adapt(a as never, b as never)],
+    [
+      'Normalization.adapt',
+      (a, b) => {
+        // adapt builds the layer (its mean, variance and count): freed with it.
+        const n = new masque.Normalization();
+        try {
+          n.adapt(a as never, b as never);
+        } finally {
+          n.dispose();
+        }
+      },
+    ],
     ['CategoryEncoding(count).apply', (a, b) => tf.dispose(new masque.CategoryEncoding({ numTokens: 3, outputMode: 'count' }).apply(a as never, { countWeights: b } as never) as never)],
     ['LSTM(stateful).apply', (a, b) => tf.dispose(statefulLstm.apply(a as never, b as never) as never)],
     ['setMaskPolicy', (a) => masque.setMaskPolicy(masque.setMaskPolicy(a as never))],
