@@ -133,6 +133,9 @@ test('the four losses by every Keras spelling; options are checked; yTrue of the
   expectCode(() => new Dice({ axis: 3 }).call(tf.ones([2, 3]), p), 'INVALID_ARGUMENT', 'axis 3');
   expectCode(() => new Circle().call(tf.ones([3], 'int32'), p), 'INPUT_SHAPE_MISMATCH', 'one integer label per row');
   expectCode(() => new CategoricalGeneralizedCrossEntropy().call(tf.ones([3], 'int32'), p), 'INPUT_SHAPE_MISMATCH', 'integer class ids');
+  // Every loss class's apply checks its tensors before reading yPred's mask (the bad-input suite, seed 753, found a TypeError there).
+  expectCode(() => new Tversky().apply(-2 as never, null as never), 'INVALID_ARGUMENT', 'tversky.apply', 'yTrue');
+  expectCode(() => new Dice().apply(p, undefined as never), 'INVALID_ARGUMENT', 'dice.apply', 'yPred');
   tf.dispose(p);
 });
 

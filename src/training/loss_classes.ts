@@ -21,6 +21,7 @@ import { categoricalGeneralizedCrossEntropy, circle, circleLossMask, dice, tvers
 import {
   binaryCrossentropy,
   binaryFocalCrossentropy,
+  checkLossTensors,
   categoricalFocalCrossentropy,
   categoricalCrossentropy,
   categoricalHinge,
@@ -76,6 +77,8 @@ export abstract class Loss implements LossObject {
   /** The loss reduced with `reduction`, weighted by `sampleWeight` and by `mask` (default: the mask attached to yPred). */
   apply(yTrue: tf.Tensor, yPred: tf.Tensor, options: { sampleWeight?: tf.Tensor | null; mask?: tf.Tensor | null } = {}): tf.Tensor {
     const o = checkKeys(options, ['sampleWeight', 'mask'], `${this.name}.apply`) as { sampleWeight?: tf.Tensor | null; mask?: tf.Tensor | null };
+    // Checked before yPred's mask is read: anything but tensors is a coded error, not a TypeError.
+    checkLossTensors(`${this.name}.apply`, yTrue, yPred);
     return computeLoss(this, yTrue, yPred, { sampleWeight: o.sampleWeight ?? null, mask: o.mask === undefined ? getMask(yPred) : o.mask, reduction: this.reduction });
   }
 
