@@ -13,10 +13,10 @@ import { expectCode, normals, rng } from './helpers.js';
 const dir = fileURLToPath(new URL('./fixtures/keras-3.15.1-convlstm', import.meta.url));
 const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 
-test('the Keras cases of ConvLSTM1D pass (strides, same, dilation, channels_first, go_backwards with states, activations, masks)', async () => {
+test('the Keras cases of ConvLSTM1D pass (strides, same, dilation, channels_first, go_backwards with states, activations, masks, Bidirectional)', async () => {
   await ready();
   const results = await runConformance(dir);
-  assert.equal(results.length, 12);
+  assert.equal(results.length, 14);
   for (const r of results) assert.equal(r.status, 'pass', `${r.name}: ${r.message}`);
 });
 

@@ -61,7 +61,7 @@ test('errors: wrong input rank, wrong features, bad initial states and masks nam
   expectCode(() => new GRU({ units: 0 }), 'INVALID_ARGUMENT', 'units', 'positive integer', '0');
   expectCode(() => new SimpleRNN({ units: 2, dropout: 1.5 }), 'INVALID_ARGUMENT', 'dropout', '1.5');
   expectCode(() => new LSTM({ units: 2, activation: 'nope' }), 'UNKNOWN_NAME', 'nope');
-  expectCode(() => new Bidirectional({ layer: new Dense({ units: 2 }) as never }), 'INVALID_ARGUMENT', 'SimpleRNN, LSTM, GRU or RNN', 'Dense');
+  expectCode(() => new Bidirectional({ layer: new Dense({ units: 2 }) as never }), 'INVALID_ARGUMENT', 'SimpleRNN, LSTM, GRU, RNN or ConvLSTM1D', 'Dense');
   expectCode(() => new Bidirectional({ layer: new LSTM({ units: 2 }), mergeMode: 'max' as never }), 'INVALID_ARGUMENT', 'mergeMode', '"max"');
   expectCode(
     () => new Bidirectional({ layer: new LSTM({ units: 2 }), backwardLayer: new LSTM({ units: 2 }) }),

@@ -21,16 +21,17 @@ import type { BaseLayerArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../
 import { MasqueError, describe } from '../../errors.js';
 import { RNNLayer, type RNNArgs, type RNNCallArgs } from './rnn_base.js';
 import { RNN } from './rnn.js';
+import { ConvLSTM1D } from './conv_lstm1d.js';
 
-/** A layer Bidirectional can run in both directions: SimpleRNN, LSTM, GRU or RNN(cell). */
-export type RecurrentLayer = RNNLayer | RNN;
+/** A layer Bidirectional can run in both directions: SimpleRNN, LSTM, GRU, RNN(cell) or ConvLSTM1D. */
+export type RecurrentLayer = RNNLayer | RNN | ConvLSTM1D;
 import { concatReversed, reverseSteps } from '../../ops/sequence_ops.js';
 import { rnnSequences, rnnSequencesConcatReversed } from '../../ops/rnn/index.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
 
 export interface BidirectionalArgs extends BaseLayerArgs {
-  /** The forward layer's template (SimpleRNN, LSTM, GRU or RNN); Bidirectional runs a fresh copy of it (and a reversed copy, unless backwardLayer is given). */
+  /** The forward layer's template (SimpleRNN, LSTM, GRU, RNN or ConvLSTM1D); Bidirectional runs a fresh copy of it (and a reversed copy, unless backwardLayer is given). */
   layer: RecurrentLayer;
   /** How the two directions are combined (default 'concat'); null returns both outputs. */
   mergeMode?: MergeMode | null;
@@ -45,8 +46,8 @@ function describeLayer(l: unknown): string {
 }
 
 function rnnLayer(v: unknown, w: string, n: string): RecurrentLayer {
-  if (v instanceof RNNLayer || v instanceof RNN) return v as RecurrentLayer;
-  throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a SimpleRNN, LSTM, GRU or RNN layer; received ${describeLayer(v)}.`);
+  if (v instanceof RNNLayer || v instanceof RNN || v instanceof ConvLSTM1D) return v as RecurrentLayer;
+  throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a SimpleRNN, LSTM, GRU, RNN or ConvLSTM1D layer; received ${describeLayer(v)}.`);
 }
 
 function removePrefix(s: string, p: string): string {
@@ -179,10 +180,12 @@ export class Bidirectional extends Layer<RNNCallArgs, boolean> {
     const states = this.returnState ? [...(yf as tf.Tensor[]).slice(1), ...(yb as tf.Tensor[]).slice(1)] : [];
     // The backward sequence goes back into input order: for 'concat' in the same copy that merges.
     if (this.mergeMode !== null && this.mergeMode !== 'concat') this.mergedUnits(y.shape[y.rank - 1]!, yBack.shape[yBack.rank - 1]!);
+    // ConvLSTM1D's frames [batch, time, length, filters] go through the plain tfjs ops.
+    const frames = y.rank === 4;
     const out =
       this.returnSequences && this.mergeMode === 'concat'
-        ? [concatReversed(y, yBack)]
-        : this.merge(y, this.returnSequences ? reverseSteps(yBack) : yBack);
+        ? [frames ? tf.concat([y, tf.reverse(yBack, 1)], -1) : concatReversed(y, yBack)]
+        : this.merge(y, this.returnSequences ? (frames ? tf.reverse(yBack, 1) : reverseSteps(yBack)) : yBack);
     return out.length === 1 && states.length === 0 ? out[0]! : [...out, ...states];
   }
 

@@ -92,7 +92,7 @@ class ConvLSTMCell extends Layer {
 export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
   static override readonly className = 'ConvLSTM1D';
   /** The call arguments it takes (Layer.apply refuses others). */
-  static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState'];
+  static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
   static override readonly options = {
     filters: opt.int({ min: 1 }),
     kernelSize: oneIntOption(),
@@ -138,6 +138,16 @@ export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
   private get where(): string {
     return `ConvLSTM1D '${this.name}'`;
   }
+  /** Number of states (h, c). */
+  get stateCount(): number {
+    return 2;
+  }
+
+  /** A new, unbuilt layer with these options changed (Bidirectional uses it). */
+  withOptions(overrides: Partial<ConvLSTM1DArgs>): this {
+    const Ctor = this.constructor as new (a: ConvLSTM1DArgs) => this;
+    return new Ctor({ ...(this.getConfig() as unknown as ConvLSTM1DArgs), ...overrides });
+  }
 
   /** [length, channels] of one step of `shape` (a 4-D input), in channels_last order; raises otherwise. */
   private stepShape(shape: Shape): [number | null, number | null] {
@@ -151,7 +161,8 @@ export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
     return windowOutputLength(l, d * (k - 1) + 1, s, padding, this.where);
   }
 
-  override build(inputShape: Shape): void {
+  override build(shapes: Shape | Shape[]): void {
+    const inputShape = (Array.isArray(shapes[0]) ? shapes[0] : shapes) as Shape;
     const [l, c] = this.stepShape(inputShape);
     if (l === null || c === null) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: the length and channel axes must be known (as in Keras); received ${formatShape(inputShape)}.`);
     this.lOut = this.outLength(l);
@@ -186,6 +197,8 @@ export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
     const act = getActivation(a.activation, `${this.where} activation`);
     const rec = getActivation(a.recurrentActivation, `${this.where} recurrentActivation`);
     const outs: tf.Tensor[] = [];
+    // Bidirectional passes its own zeroOutputForMask (Keras forces returnSequences's value on both directions).
+    const zeroOutput = args.zeroOutputForMask ?? a.zeroOutputForMask;
     let prev: tf.Tensor = tf.zeros([b, lOut, f]);
     for (let k = 0; k < t; k++) {
       const step = a.goBackwards ? t - 1 - k : k;
@@ -202,7 +215,7 @@ export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
         const m = tf.reshape(tf.slice(mask, [0, step], [b, 1]), [b, 1, 1]);
         h = tf.where(m, hNew, h);
         c = tf.where(m, cNew, c);
-        prev = tf.where(m, hNew, a.zeroOutputForMask ? tf.zerosLike(hNew) : prev);
+        prev = tf.where(m, hNew, zeroOutput ? tf.zerosLike(hNew) : prev);
       }
       if (a.returnSequences) outs.push(prev);
     }

@@ -90,15 +90,6 @@ export class RNN extends StatefulRecurrentLayer<boolean> {
   get cell(): AbstractRNNCell {
     return this.args.cell;
   }
-  get returnSequences(): boolean {
-    return this.args.returnSequences;
-  }
-  get returnState(): boolean {
-    return this.args.returnState;
-  }
-  get goBackwards(): boolean {
-    return this.args.goBackwards;
-  }
   /** Keras's state_size of the cell (nested per cell for StackedRNNCells). */
   get stateSize(): RecurrentCell['stateSize'] {
     return this.cell.stateSize;

@@ -150,15 +150,6 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
   get units(): number {
     return this.own.units;
   }
-  get returnSequences(): boolean {
-    return this.own.returnSequences;
-  }
-  get returnState(): boolean {
-    return this.own.returnState;
-  }
-  get goBackwards(): boolean {
-    return this.own.goBackwards;
-  }
   /** Number of states (LSTM 2, GRU and SimpleRNN 1). */
   get stateCount(): number {
     return this.cell.stateSizes.length;

@@ -1,6 +1,7 @@
 /**
- * What SimpleRNN, LSTM, GRU, RNN and ConvLSTM1D share for Keras's `stateful`: the
- * states carried from call to call (engine/carried_states.ts), and the
+ * What SimpleRNN, LSTM, GRU, RNN and ConvLSTM1D share: their output options
+ * (returnSequences, returnState, goBackwards), and for Keras's `stateful` the
+ * states carried from call to call (engine/carried_states.ts) and the
  * methods that reset and read them. Bidirectional resets and reads both of
  * its directions through these.
  */
@@ -17,6 +18,20 @@ export abstract class StatefulRecurrentLayer<S extends boolean = boolean> extend
   /** Called by the subclass's constructor: carry states of these shapes (flat, each without the batch axis) when `stateful`. */
   protected initStateful(stateful: boolean, shapes: () => number[][]): void {
     this.carried = stateful ? new CarriedStates(shapes, () => `${this.className} '${this.name}'`) : null;
+  }
+
+  /** The output options every recurrent layer holds (Keras's RNN base arguments). */
+  private get outputOptions(): { returnSequences: boolean; returnState: boolean; goBackwards: boolean } {
+    return this.args as { returnSequences: boolean; returnState: boolean; goBackwards: boolean };
+  }
+  get returnSequences(): boolean {
+    return this.outputOptions.returnSequences;
+  }
+  get returnState(): boolean {
+    return this.outputOptions.returnState;
+  }
+  get goBackwards(): boolean {
+    return this.outputOptions.goBackwards;
   }
 
   /** True when the layer carries its states from call to call (Keras's `stateful`). */
