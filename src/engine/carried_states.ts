@@ -45,7 +45,7 @@ export class CarriedStates {
   }
 
   /** Checks a call's batch size against the fixed one. */
-  checkBatch(batch: number): void {
+  private checkBatch(batch: number): void {
     if (this.batch !== null && batch !== this.batch) {
       throw new MasqueError(
         'INPUT_SHAPE_MISMATCH',
@@ -54,9 +54,14 @@ export class CarriedStates {
     }
   }
 
-  /** The initial states of a call: copies of the carried states (the caller frees them with the call's tensors). */
-  initial(batch: number): tf.Tensor[] {
+  /**
+   * The initial states of a call of `batch` rows (checked against the fixed
+   * size): the `given` ones (a call's initialState), else copies of the
+   * carried states, which the caller frees with the call's tensors.
+   */
+  initial<T>(batch: number, given: T | null | undefined): T | tf.Tensor[] {
     this.checkBatch(batch);
+    if (given !== undefined && given !== null) return given;
     if (this.values === null) this.build(batch);
     return this.values!.map((t) => tf.clone(t));
   }

@@ -392,14 +392,14 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
 
   /** @internal This layer and every layer inside it (sub-layers; a model's layers), recursively, each once. */
   layerTree(): Layer<CallArgs, boolean>[] {
-    const out: Layer<CallArgs, boolean>[] = [];
+    const seen = new Set<Layer<CallArgs, boolean>>();
     const visit = (l: Layer<CallArgs, boolean>) => {
-      if (out.includes(l)) return;
-      out.push(l);
+      if (seen.has(l)) return;
+      seen.add(l);
       for (const c of l.innerLayers()) visit(c);
     };
     visit(this as unknown as Layer<CallArgs, boolean>);
-    return out;
+    return [...seen];
   }
 
   /** The layers directly inside this one: its sub-layers (a model: its graph's layers). */

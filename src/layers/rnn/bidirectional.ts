@@ -19,7 +19,7 @@ import { Layer } from '../../engine/layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, MaskArg, Shape, SpecArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
-import { RNNLayer, type RNNArgs, type RNNCallArgs } from './rnn_base.js';
+import { RECURRENT_CALL_ARGS, RNNLayer, type RNNArgs, type RNNCallArgs } from './rnn_base.js';
 import { RNN } from './rnn.js';
 import { ConvLSTM1D } from './conv_lstm1d.js';
 
@@ -57,7 +57,7 @@ function removePrefix(s: string, p: string): string {
 export class Bidirectional extends Layer<RNNCallArgs, boolean> {
   static override readonly className = 'Bidirectional';
   /** The call arguments it takes (Layer.apply refuses others). */
-  static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
+  static readonly callArgNames = RECURRENT_CALL_ARGS;
   static override readonly options = {
     layer: opt.custom<RecurrentLayer>(rnnLayer, { kerasKind: 'layer' }),
     mergeMode: opt.oneOf<MergeMode | null>(['concat', 'sum', 'ave', 'mul', null], 'concat'),

@@ -34,7 +34,7 @@ import { conv1d } from '../../ops/conv_ops.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { dataFormatOption, type DataFormat } from '../pooling/base_global_pooling1d.js';
 import { oneIntOption, windowOutputLength } from '../pooling/base_pooling1d.js';
-import type { RNNCallArgs, RecurrentOutputArgs } from './rnn_base.js';
+import { RECURRENT_CALL_ARGS, RECURRENT_OUTPUT_OPTIONS, type RNNCallArgs, type RecurrentOutputArgs } from './rnn_base.js';
 import { checkMaskShape } from './rnn_checks.js';
 
 export interface ConvLSTM1DArgs extends BaseLayerArgs, RecurrentOutputArgs {
@@ -92,7 +92,7 @@ class ConvLSTMCell extends Layer {
 export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
   static override readonly className = 'ConvLSTM1D';
   /** The call arguments it takes (Layer.apply refuses others). */
-  static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
+  static readonly callArgNames = RECURRENT_CALL_ARGS;
   static override readonly options = {
     filters: opt.int({ min: 1 }),
     kernelSize: oneIntOption(),
@@ -110,12 +110,7 @@ export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
     dropout: opt.number({ min: 0, max: 1, default: 0 }),
     recurrentDropout: opt.number({ min: 0, max: 1, default: 0 }),
     seed: opt.seed(),
-    returnSequences: opt.bool(false),
-    returnState: opt.bool(false),
-    goBackwards: opt.bool(false),
-    stateful: opt.bool(false),
-    unroll: opt.bool(false),
-    zeroOutputForMask: opt.bool(false),
+    ...RECURRENT_OUTPUT_OPTIONS,
   } satisfies OptionsOf<Own>;
   declare readonly args: FilledOwn;
   readonly cell: ConvLSTMCell;
@@ -191,8 +186,7 @@ export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
     let z = conv1d(tf.reshape(xs, [b * t, l, ch]) as tf.Tensor3D, this.cell.kernel as tf.Tensor as tf.Tensor3D, a.strides, a.padding, a.dilationRate);
     if (this.cell.bias !== null) z = tf.add(z, this.cell.bias) as tf.Tensor3D;
     const zx = tf.reshape(z, [b, t, lOut, 4 * f]);
-    this.carried?.checkBatch(b);
-    let [h, c] = this.initial(args.initialState ?? this.carried?.initial(b) ?? null, b, lOut);
+    let [h, c] = this.initial(this.carried === null ? args.initialState : this.carried.initial(b, args.initialState), b, lOut);
     const recMask = training && a.recurrentDropout > 0 && a.recurrentDropout < 1 ? this.dropoutMask([b, lOut, f], a.recurrentDropout) : null;
     const act = getActivation(a.activation, `${this.where} activation`);
     const rec = getActivation(a.recurrentActivation, `${this.where} recurrentActivation`);

@@ -29,7 +29,7 @@ import { rnnChain, type ChainStage } from '../../ops/rnn/chain.js';
 import { AbstractRNNCell, asCell, cellLayer, cellOutputSize, flatStateSizes, type CellOutput, type RecurrentCell } from './abstract_rnn_cell.js';
 import { RNNCell } from './rnn_cell.js';
 import { StackedRNNCells } from './stacked_rnn_cells.js';
-import type { RNNCallArgs, RecurrentOutputArgs } from './rnn_base.js';
+import { RECURRENT_CALL_ARGS, RECURRENT_OUTPUT_OPTIONS, type RNNCallArgs, type RecurrentOutputArgs } from './rnn_base.js';
 import { StatefulRecurrentLayer } from './stateful_layer.js';
 import { checkMaskShape, checkSequenceInput, checkStateShapes, initialStates, isSpec, sequenceFeatures, sequenceMask } from './rnn_checks.js';
 
@@ -68,15 +68,10 @@ function isFusedCell(cell: AbstractRNNCell): cell is RNNCell {
 export class RNN extends StatefulRecurrentLayer<boolean> {
   static override readonly className = 'RNN';
   /** The call arguments it takes (Layer.apply refuses others). */
-  static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
+  static readonly callArgNames = RECURRENT_CALL_ARGS;
   static override readonly options = {
     cell: opt.custom<AbstractRNNCell>(checkCell, { kerasKind: 'layer' }),
-    returnSequences: opt.bool(false),
-    returnState: opt.bool(false),
-    goBackwards: opt.bool(false),
-    stateful: opt.bool(false),
-    unroll: opt.bool(false),
-    zeroOutputForMask: opt.bool(false),
+    ...RECURRENT_OUTPUT_OPTIONS,
   } satisfies OptionsOf<Own>;
   declare readonly args: Filled<Omit<Own, 'cell'>> & { readonly cell: AbstractRNNCell };
   private features: number | null = null;
@@ -130,8 +125,8 @@ export class RNN extends StatefulRecurrentLayer<boolean> {
     const xf = (x.dtype === 'float32' ? x : tf.cast(x, 'float32')) as tf.Tensor3D;
     const mask = sequenceMask(args.mask, xf, this.where);
     const batch = xf.shape[0];
-    this.carried?.checkBatch(batch);
-    const states = initialStates(args.initialState ?? this.carried?.initial(batch) ?? null, this.stateSizes, batch, this.where);
+    const given = this.carried === null ? args.initialState : this.carried.initial(batch, args.initialState);
+    const states = initialStates(given, this.stateSizes, batch, this.where);
     const training = args.training === true;
     let features = xf.shape[2];
     let k = 0;

@@ -65,6 +65,19 @@ export interface RecurrentOutputArgs {
   stateful?: boolean;
 }
 
+/** The option table of RecurrentOutputArgs, in Keras's config order (RNN's base arguments). */
+export const RECURRENT_OUTPUT_OPTIONS = {
+  returnSequences: opt.bool(false),
+  returnState: opt.bool(false),
+  goBackwards: opt.bool(false),
+  stateful: opt.bool(false),
+  unroll: opt.bool(false),
+  zeroOutputForMask: opt.bool(false),
+} satisfies OptionsOf<RecurrentOutputArgs>;
+
+/** The call arguments every recurrent layer (and Bidirectional) takes; Layer.apply refuses others. */
+export const RECURRENT_CALL_ARGS: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
+
 /** Call arguments of a recurrent layer. */
 export interface RNNCallArgs extends CallArgs {
   /** Initial states, [batch, units] each (LSTM: [h, c]). Masked steps still carry them over. */
@@ -88,15 +101,10 @@ export const RNN_OPTIONS = {
   kernelInitializer: opt.initializer<InitializerSpec>('glorotUniform'),
   recurrentInitializer: opt.initializer<InitializerSpec>('orthogonal'),
   biasInitializer: opt.initializer<InitializerSpec>('zeros'),
-  returnSequences: opt.bool(false),
-  returnState: opt.bool(false),
-  goBackwards: opt.bool(false),
-  zeroOutputForMask: opt.bool(false),
+  ...RECURRENT_OUTPUT_OPTIONS,
   dropout: opt.number({ min: 0, max: 1, default: 0 }),
   recurrentDropout: opt.number({ min: 0, max: 1, default: 0 }),
-  unroll: opt.bool(false),
   seed: opt.seed(),
-  stateful: opt.bool(false),
 } satisfies OptionsOf<RNNOwn>;
 
 /** Extra cell options some kinds have (LSTM: recurrentActivation, unitForgetBias; GRU: recurrentActivation, resetAfter). */
@@ -115,7 +123,7 @@ interface CellExtras {
 export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = boolean> extends StatefulRecurrentLayer<S> {
   static override readonly options = RNN_OPTIONS;
   /** The call arguments it takes (Layer.apply refuses others). */
-  static readonly callArgNames: readonly string[] = ['training', 'mask', 'initialState', 'zeroOutputForMask'];
+  static readonly callArgNames = RECURRENT_CALL_ARGS;
   declare readonly args: Filled<RNNOwn<A>>;
   readonly cell: RNNCell;
   private dropoutCalls = 0;
@@ -184,8 +192,7 @@ export abstract class RNNLayer<A extends RNNArgs = RNNArgs, S extends boolean = 
     const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
     const mask = sequenceMask(args.mask, xf, this.where);
     const batch = xf.shape[0]!;
-    this.carried?.checkBatch(batch);
-    const given = args.initialState ?? this.carried?.initial(batch) ?? null;
+    const given = this.carried === null ? args.initialState : this.carried.initial(batch, args.initialState);
     const initialStates = makeInitialStates(given, this.cell.stateSizes, batch, this.where, this.stateNames);
     const training = args.training === true;
     const dropout = training && a.dropout > 0 && a.dropout < 1;
