@@ -153,8 +153,9 @@ test('StringLookup and IntegerLookup: Keras\'s id layout, invert, OOV rules and 
   expectCode(() => new StringLookup({ numOovIndices: 2 }), 'INVALID_ARGUMENT', 'FarmHash64');
   expectCode(() => new StringLookup({ vocabulary: ['a', 'b', 'a'] }), 'INVALID_ARGUMENT', '"a"', 'unique');
   expectCode(() => new StringLookup({ vocabulary: ['a', ''], maskToken: '' }), 'INVALID_ARGUMENT', 'mask token');
-  expectCode(() => new StringLookup({ outputMode: 'one_hot' as never }), 'INVALID_ARGUMENT', "'int'");
-  expectCode(() => new TextVectorization({ ngrams: 2 as never }), 'INVALID_ARGUMENT', 'ngrams', 'n-grams');
+  expectCode(() => new StringLookup({ outputMode: 'two_hot' as never }), 'INVALID_ARGUMENT', 'outputMode', "'multi_hot'", 'two_hot');
+  expectCode(() => new StringLookup({ outputMode: 'one_hot', invert: true }), 'INVALID_ARGUMENT', 'invert');
+  expectCode(() => new TextVectorization({ ngrams: 0 }), 'INVALID_ARGUMENT', 'ngrams', 'positive');
   expectCode(() => new TextVectorization({ standardize: 'upper' as never }), 'INVALID_ARGUMENT', 'standardize');
   expectCode(() => new TextVectorization({ maxTokens: 3, vocabulary: ['a', 'b'] }), 'INVALID_ARGUMENT', 'maxTokens');
   expectCode(() => new TextVectorization({ max_tokens: 3 } as never), 'INVALID_ARGUMENT', 'maxTokens');

@@ -48,3 +48,14 @@ export type SpecOf<T> = T extends tf.Tensor ? TensorSpec : T extends readonly (i
 
 /** The call arguments `computeOutputSpec` receives: `mask` holds the mask specs the call would get, other tensors are specs. */
 export type SpecArgs<A> = { [K in keyof A]?: K extends 'mask' ? MaskSpecArg : SpecOf<A[K]> } & { mask: MaskSpecArg; training: boolean };
+
+/**
+ * A variable a layer saves by name in its `vars` group of a `.keras`
+ * weights file (Keras's `save_own_variables`, e.g. `idf_weights`): a C-order
+ * array, as `src/io` reads and writes it.
+ */
+export interface OwnVariable {
+  shape: number[];
+  dtype: string;
+  data: ArrayLike<number> | BigInt64Array | BigUint64Array;
+}

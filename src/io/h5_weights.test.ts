@@ -103,6 +103,35 @@ describe('writeWeightsH5 / readWeightsH5', () => {
     assert.equal(f.get('optimizer/vars/1').dtype, '<i4');
   });
 
+  test('variables saved by name (a tf-idf lookup\'s idf_weights) beside numbered ones round-trip, and jsfive sees them where Keras puts them', async () => {
+    const tree: H5Tree = {
+      groups: {
+        tv: {
+          groups: {},
+          vars: [{ shape: [2], dtype: 'float32', data: new Float32Array([1, 2]) }],
+          varsAttrs: { name: 'tv' },
+          named: { idf_weights: { shape: [3], dtype: 'float32', data: new Float32Array([0.5, 0.25, 0]) } },
+        },
+        bare: { groups: {}, vars: [], named: { w: { shape: [], dtype: 'float64', data: new Float64Array([7]) } } },
+      },
+      vars: [],
+    };
+    const bytes = await writeWeightsH5(tree);
+    const back = await readWeightsH5(bytes);
+    assert.deepEqual(back.groups['tv'], tree.groups['tv']);
+    assert.deepEqual(back.groups['bare']!.named, tree.groups['bare']!.named);
+    assert.deepEqual(back.groups['bare']!.vars, []);
+    const mod = 'jsfive';
+    const hdf5: any = await import(mod);
+    const f = new hdf5.File(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), 'w.h5');
+    assert.deepEqual([...f.get('tv/vars').keys].sort(), ['0', 'idf_weights']);
+    assert.deepEqual(Array.from(f.get('tv/vars/idf_weights').value as number[]), [0.5, 0.25, 0]);
+    for (const name of ['', '3', 'a/b']) {
+      await rejects(writeWeightsH5({ groups: {}, vars: [], named: { [name]: { shape: [1], dtype: 'float32', data: new Float32Array(1) } } }), 'INVALID_ARGUMENT', /named variables/, new RegExp(JSON.stringify(name).replace(/\//g, '\\/')));
+    }
+    assert.deepEqual(await fsFiles(), []);
+  });
+
   test('invalid trees are rejected before anything is written', async () => {
     const bad = (v: unknown) => ({ groups: {}, vars: [v] }) as H5Tree;
     await rejects(writeWeightsH5(bad({ shape: [2, 2], dtype: 'float32', data: new Float32Array(3) })), 'INVALID_ARGUMENT', /vars\/0/, /4 values/, /received 3/);

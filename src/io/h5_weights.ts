@@ -39,6 +39,12 @@ export interface H5Tree {
   groups: Record<string, H5Tree>;
   vars: VarArray[];
   varsAttrs?: Record<string, H5AttrValue>;
+  /**
+   * Datasets of the `vars` group saved by name rather than by index (a
+   * layer's own `save_own_variables`, e.g. a tf-idf lookup's
+   * `idf_weights`); written after the indexed ones.
+   */
+  named?: Record<string, VarArray>;
 }
 
 const DTYPES: Record<VarDtype, { ctor: new (n: number) => VarData; cls: 'f' | 'i' | 'u'; size: number }> = {
@@ -125,7 +131,9 @@ function readGroup(g: H5Group, path: string, h5: H5Lib, label: string): H5Tree {
     const where = `${path}/${key}`;
     if (key === 'vars' && child instanceof h5.Group) {
       tree.varsAttrs = readAttrs(child, where, label);
-      tree.vars = readVars(child, where, h5, label);
+      const { vars, named } = readVars(child, where, h5, label);
+      tree.vars = vars;
+      if (Object.keys(named).length > 0) tree.named = named;
     } else if (child instanceof h5.Group) {
       tree.groups[key] = readGroup(child, where, h5, label);
     } else {
@@ -147,20 +155,26 @@ function readAttrs(g: H5Group, where: string, label: string): Record<string, H5A
   return out;
 }
 
-function readVars(g: H5Group, where: string, h5: H5Lib, label: string): VarArray[] {
+function readVars(g: H5Group, where: string, h5: H5Lib, label: string): { vars: VarArray[]; named: Record<string, VarArray> } {
   const keys = g.keys();
+  const indexed = keys.filter((k) => /^(0|[1-9]\d*)$/.test(k));
   const vars: VarArray[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    if (!keys.includes(String(i))) {
-      throw new MasqueError('CORRUPT_FILE', `${label}: expected the datasets of "${where}" to be named 0..${keys.length - 1}; received names ${JSON.stringify(keys)}.`);
-    }
-    const ds = g.get(String(i));
+  const named: Record<string, VarArray> = {};
+  const read = (key: string): VarArray => {
+    const ds = g.get(key);
     if (!(ds instanceof h5.Dataset)) {
-      throw new MasqueError('CORRUPT_FILE', `${label}: expected a dataset at "${where}/${i}"; received a group or link.`);
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected a dataset at "${where}/${key}"; received a group or link.`);
     }
-    vars.push(readDataset(ds, `${where}/${i}`, label));
+    return readDataset(ds, `${where}/${key}`, label);
+  };
+  for (let i = 0; i < indexed.length; i++) {
+    if (!indexed.includes(String(i))) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected the numbered datasets of "${where}" to be named 0..${indexed.length - 1}; received names ${JSON.stringify(keys)}.`);
+    }
+    vars.push(read(String(i)));
   }
-  return vars;
+  for (const key of keys) if (!indexed.includes(key)) named[key] = read(key);
+  return { vars, named };
 }
 
 function readDataset(ds: H5Dataset, where: string, label: string): VarArray {
@@ -208,8 +222,14 @@ function checkTree(tree: H5Tree, path: string): void {
   if (!tree || typeof tree !== 'object' || typeof tree.groups !== 'object' || !Array.isArray(tree.vars)) {
     throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected an H5Tree {groups, vars, varsAttrs?} at "${path || '/'}"; received ${tree === null ? 'null' : typeof tree}.`);
   }
-  tree.vars.forEach((v, i) => {
-    const where = `${path}/vars/${i}`;
+  for (const key of Object.keys(tree.named ?? {})) {
+    if (key === '' || key.includes('/') || /^\d+$/.test(key)) {
+      throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected named variables' names to be non-empty, without "/" and not numbers at "${path}/vars"; received ${JSON.stringify(key)}.`);
+    }
+  }
+  const all: [string, VarArray][] = [...tree.vars.map((v, i): [string, VarArray] => [String(i), v]), ...Object.entries(tree.named ?? {})];
+  for (const [key, v] of all) {
+    const where = `${path}/vars/${key}`;
     const spec = DTYPES[v?.dtype];
     const size = Array.isArray(v?.shape) ? v.shape.reduce((a, b) => a * b, 1) : NaN;
     if (!spec) throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected dtype one of ${Object.keys(DTYPES).join(', ')} at "${where}"; received ${JSON.stringify(v?.dtype)}.`);
@@ -217,7 +237,7 @@ function checkTree(tree: H5Tree, path: string): void {
     if (!v.shape.every((d) => Number.isInteger(d) && d >= 0) || v.data.length !== size) {
       throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected data of ${size} values for shape ${formatShape(v.shape)} at "${where}"; received ${v.data.length}.`);
     }
-  });
+  }
   for (const [k, child] of Object.entries(tree.groups)) {
     if (k === 'vars' || k === '' || k.includes('/')) throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected group names without "/" and other than "vars" at "${path || '/'}"; received ${JSON.stringify(k)}.`);
     checkTree(child, `${path}/${k}`);
@@ -225,10 +245,12 @@ function checkTree(tree: H5Tree, path: string): void {
 }
 
 function writeGroup(g: H5Group, tree: H5Tree): void {
-  if (tree.varsAttrs !== undefined || tree.vars.length > 0) {
+  const named = Object.entries(tree.named ?? {});
+  if (tree.varsAttrs !== undefined || tree.vars.length > 0 || named.length > 0) {
     const vg = g.create_group('vars');
     for (const [k, v] of Object.entries(tree.varsAttrs ?? {})) vg.create_attribute(k, v);
     tree.vars.forEach((v, i) => vg.create_dataset({ name: String(i), data: v.data, shape: v.shape }));
+    for (const [k, v] of named) vg.create_dataset({ name: k, data: v.data, shape: v.shape });
   }
   for (const [k, child] of Object.entries(tree.groups)) writeGroup(g.create_group(k), child);
 }

@@ -12,12 +12,20 @@
  * `saveModelToBytes` (keras_saving.ts) passes `modelAssets(model)` to the
  * archive writer, and `loadModelFromBytes` calls `loadModelAssets` after the
  * weights.
+ *
+ * Likewise a layer has own variables (Keras's `save_own_variables` with
+ * named entries, such as a tf-idf lookup's `idf_weights`) when it has
+ * `saveOwnVariables()` and `loadOwnVariables(named, where)`: they are the
+ * datasets of its `vars` group saved by name, beside the numbered weights.
+ * Keras loads them before the assets, and so does Masque.
  */
 import type { Layer } from '../engine/layer.js';
+import type { OwnVariable } from '../engine/types.js';
+import { MasqueError } from '../errors.js';
 import type { CallArgs } from '../engine/types.js';
 import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
-import { containerGroupNames } from './h5_weights.js';
+import { containerGroupNames, getH5Group, type H5Tree, type VarArray } from './h5_weights.js';
 
 type AnyLayer = Layer<CallArgs, boolean>;
 
@@ -32,6 +40,40 @@ export interface LayerWithAssets {
 
 export function hasAssets(l: unknown): l is LayerWithAssets {
   return typeof (l as Partial<LayerWithAssets>).saveAssets === 'function' && typeof (l as Partial<LayerWithAssets>).loadAssets === 'function';
+}
+
+/** A layer that saves named variables in its `vars` group. */
+export interface LayerWithOwnVariables {
+  saveOwnVariables(): Record<string, VarArray> | null;
+  loadOwnVariables(named: Record<string, OwnVariable>, where: string): void;
+}
+
+function hasOwnVariables(l: unknown): l is LayerWithOwnVariables {
+  return typeof (l as Partial<LayerWithOwnVariables>).saveOwnVariables === 'function' && typeof (l as Partial<LayerWithOwnVariables>).loadOwnVariables === 'function';
+}
+
+/** Adds each layer's named variables to the weights tree `weights` (made from the same model). */
+export function addOwnVariables(model: Model, weights: H5Tree): void {
+  for (const { layer, path } of layerPaths(model)) {
+    if (!hasOwnVariables(layer)) continue;
+    const named = layer.saveOwnVariables();
+    if (named === null) continue;
+    const group = getH5Group(weights, path);
+    if (group === undefined) throw new Error(`internal: no weights group '${path}' for layer '${layer.name}'`);
+    group.named = { ...(group.named ?? {}), ...named };
+  }
+}
+
+/** Gives each layer with named variables the datasets of its `vars` group in `weights`; named datasets of any other layer raise. */
+export function loadOwnVariables(model: Model, weights: H5Tree, where = 'loadModel'): void {
+  for (const { layer, path } of layerPaths(model)) {
+    const named = getH5Group(weights, path)?.named ?? {};
+    const at = `${where}, layer '${layer.name}' (${layer.className}) at ${path}/vars`;
+    if (hasOwnVariables(layer)) layer.loadOwnVariables(named, at);
+    else if (Object.keys(named).length > 0) {
+      throw new MasqueError('UNSUPPORTED_FILE', `${at}: the file holds variables by name (${Object.keys(named).map((k) => JSON.stringify(k)).join(', ')}) that Masque's ${layer.className} does not read; expected only numbered weights.`);
+    }
+  }
 }
 
 const ASSETS = 'assets';

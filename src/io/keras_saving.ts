@@ -17,7 +17,7 @@ import { containerGroupNames, type H5Tree, type VarArray } from './h5_weights.js
 import { exportModel, kerasSavedLayers } from './keras_export.js';
 import { modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import type { AnyLayer } from './keras_registry.js';
-import { loadModelAssets, modelAssets } from './keras_assets.js';
+import { addOwnVariables, loadModelAssets, loadOwnVariables, modelAssets } from './keras_assets.js';
 import { checkKeys } from '../option_keys.js';
 import { compileConfigToKeras, compileFromKeras, optimizerToH5 } from './keras_compile.js';
 
@@ -66,6 +66,7 @@ function toH5(w: Walk, container = false): H5Tree {
 export async function saveModelToBytes(model: Model): Promise<Uint8Array> {
   const config = exportModel(model) as Record<string, unknown>;
   const weights = toH5(modelWalk(model, kerasSavedLayers));
+  addOwnVariables(model, weights);
   const compileConfig = compileConfigToKeras(model);
   if (compileConfig !== null) {
     config['compile_config'] = compileConfig;
@@ -161,6 +162,7 @@ export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, option
   const model = modelFromKerasConfig(nestedFunctionalFromZero(strip(archive.config)) as object, undefined, fromConfig);
   try {
     assign(modelWalk(model, loadedOrder), archive.weights, '');
+    loadOwnVariables(model, archive.weights);
     loadModelAssets(model, archive.otherFiles ?? {});
     const compileConfig = (archive.config as Record<string, unknown> | null)?.['compile_config'];
     const nonEmpty = compileConfig !== null && typeof compileConfig === 'object' && Object.keys(compileConfig).length > 0;

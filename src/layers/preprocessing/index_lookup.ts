@@ -1,8 +1,10 @@
 /**
  * The vocabulary logic shared by StringLookup and IntegerLookup (Keras
- * 3.15.1's `IndexLookup`), in `output_mode="int"`:
+ * 3.15.1's `IndexLookup`); the output modes other than 'int' are in
+ * lookup_modes.ts:
  * - ids: the mask token (when set) is 0, then `numOovIndices` OOV ids, then
- *   the vocabulary's tokens in order;
+ *   the vocabulary's tokens in order; in the modes other than 'int' the mask
+ *   token has no id (it is dropped) and the OOV ids start at 0;
  * - `adapt` counts tokens, drops the mask and OOV tokens, and orders by count
  *   descending, ties by the token descending (UTF-8 bytes for strings),
  *   keeping `maxTokens` ids in all;
@@ -13,6 +15,12 @@
  * These layers make no mask (Keras's don't): an `Embedding({ maskZero })`
  * after them does.
  *
+ * In 'tf_idf' mode `adapt` also learns each token's inverse document
+ * frequency, and `setVocabulary` takes the weights; a `.keras` file holds
+ * them as the layer's named variable `idf_weights` (`vars/idf_weights`).
+ * In the modes other than 'int' the vocabulary size is fixed once set
+ * (unless `padToMaxTokens`), as in Keras: the output's width depends on it.
+ *
  * In a `.keras` file a vocabulary given to the constructor is saved in the
  * config; an adapted one (or one set later) is saved as the asset
  * `vocabulary.txt`, one token per line, special tokens first, as Keras
@@ -20,9 +28,12 @@
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
-import type { CallArgs, Shape } from '../../engine/types.js';
+import type { CallArgs, OwnVariable, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { pythonSplitlines, sortByCount } from '../../ops/text_ops.js';
+import {
+  encodeIds, encodingShapeError, givenIdfMean, inverseDocumentFrequency, learnedIdfMean, lookupOutputShape, padIdfWeights, type LookupOutputMode,
+} from './lookup_modes.js';
 
 /** The file name Keras gives a lookup layer's vocabulary asset. */
 export const VOCABULARY_FILE = 'vocabulary.txt';
@@ -35,9 +46,9 @@ export interface IndexLookupOptions<K> {
   oovToken: K | null;
   vocabulary: readonly K[] | null;
   invert: boolean;
-  outputMode: 'int';
+  outputMode: LookupOutputMode;
   padToMaxTokens: boolean;
-  idfWeights: null;
+  idfWeights: readonly number[] | null;
   sparse: boolean;
   vocabularySize: number | null;
   oovMethod: 'floormod' | 'farmhash';
@@ -54,14 +65,22 @@ export function showToken(t: unknown): string {
 
 /** Keras's checks of the lookup options that single option checks cannot see. */
 export function checkLookupOptions(a: IndexLookupOptions<unknown>, where: string): void {
-  if (a.outputMode !== 'int') {
-    throw new MasqueError('INVALID_ARGUMENT', `${where}: outputMode must be 'int' (token ids, which an Embedding turns into vectors); received ${describe(a.outputMode)}. Masque does not implement Keras's 'one_hot', 'multi_hot', 'count' and 'tf_idf' modes.`);
+  if (a.invert && a.outputMode !== 'int') {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: outputMode must be 'int' when invert is true (as in Keras); received ${describe(a.outputMode)}.`);
   }
   if (a.padToMaxTokens && a.maxTokens === null) {
     throw new MasqueError('INVALID_ARGUMENT', `${where}: padToMaxTokens needs maxTokens; received maxTokens = null.`);
   }
-  if (a.sparse) throw new MasqueError('INVALID_ARGUMENT', `${where}: sparse must be false with outputMode 'int' (as in Keras); received true.`);
-  if (a.idfWeights !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: idfWeights are for outputMode 'tf_idf', which Masque does not implement; received ${describe(a.idfWeights)}.`);
+  if (a.sparse) throw new MasqueError('INVALID_ARGUMENT', `${where}: sparse must be false (Masque has no sparse tensors; its outputs are dense and hold the same numbers); received true.`);
+  if (a.idfWeights !== null && a.outputMode !== 'tf_idf') {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: idfWeights are only for outputMode 'tf_idf' (as in Keras); this layer's is '${a.outputMode}'.`);
+  }
+  if (a.outputMode === 'tf_idf' && a.vocabulary !== null && a.idfWeights === null) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: with a vocabulary in outputMode 'tf_idf', idfWeights must be given too (as in Keras): one weight per vocabulary entry.`);
+  }
+  if (a.idfWeights !== null && a.vocabulary === null) {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: idfWeights need the vocabulary they weigh; give vocabulary too, or call setVocabulary(vocabulary, idfWeights) (Keras keeps such weights unchecked until adapt replaces them).`);
+  }
   if (a.salt !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: salt (SipHash OOV buckets) is not supported; received ${describe(a.salt)}.`);
 }
 
@@ -79,9 +98,13 @@ export class VocabularyTable<K extends string | number> {
     private readonly compare: (x: K, y: K) => number,
   ) {}
 
-  /** 1 when the mask token takes id 0, else 0: where the OOV ids start. */
+  /**
+   * 1 when the mask token takes id 0, else 0: where the OOV ids start. Only
+   * 'int' mode gives the mask token an id; the other modes drop it, so it
+   * has no slot (nor a place in the vocabulary), as in Keras.
+   */
   get oovStart(): number {
-    return this.a.maskToken !== null ? 1 : 0;
+    return this.a.maskToken !== null && this.a.outputMode === 'int' ? 1 : 0;
   }
 
   /** Where the vocabulary's own tokens start. */
@@ -98,11 +121,21 @@ export class VocabularyTable<K extends string | number> {
   vocabulary(includeSpecialTokens = true): K[] {
     if (!includeSpecialTokens) return [...this.tokens];
     const oov = new Array<K | null>(this.a.numOovIndices).fill(this.a.oovToken) as K[];
-    return [...(this.a.maskToken !== null ? [this.a.maskToken] : []), ...oov, ...this.tokens];
+    return [...(this.oovStart === 1 ? [this.a.maskToken!] : []), ...oov, ...this.tokens];
   }
 
-  /** Sets the vocabulary, with or without the special tokens in front (Keras's `set_vocabulary`). */
-  set(vocabulary: readonly K[]): void {
+  /** The tokens and their ids, to put back with `restore` when a change must be undone. */
+  snapshot(): { tokens: K[]; index: Map<K, number> } {
+    return { tokens: this.tokens, index: this.index };
+  }
+
+  restore(s: { tokens: K[]; index: Map<K, number> }): void {
+    this.tokens = s.tokens;
+    this.index = s.index;
+  }
+
+  /** Sets the vocabulary, with or without the special tokens in front (Keras's `set_vocabulary`); true when they were in front. */
+  set(vocabulary: readonly K[]): boolean {
     const w = this.where;
     if (!Array.isArray(vocabulary)) throw new MasqueError('INVALID_ARGUMENT', `${w}: a vocabulary must be a list of tokens; received ${describe(vocabulary)}.`);
     if (vocabulary.length === 0) throw new MasqueError('INVALID_ARGUMENT', `${w}: cannot set an empty vocabulary.`);
@@ -127,6 +160,7 @@ export class VocabularyTable<K extends string | number> {
     }
     this.tokens = tokens;
     this.index = new Map(tokens.map((t, i) => [t, i + this.tokenStart]));
+    return hasSpecial;
   }
 
   /** Learns the vocabulary from token counts (Keras's `finalize_state`). */
@@ -147,9 +181,11 @@ export class VocabularyTable<K extends string | number> {
     const out = new Int32Array(tokens.length);
     const unknown: K[] = [];
     const { maskToken, numOovIndices } = this.a;
+    // The mask token is id 0 in 'int' mode; the other modes drop it (-1).
+    const maskId = this.a.outputMode === 'int' ? 0 : -1;
     tokens.forEach((t, i) => {
       if (maskToken !== null && t === maskToken) {
-        out[i] = 0;
+        out[i] = maskId;
         return;
       }
       const id = this.index.get(t);
@@ -214,6 +250,42 @@ export function adaptValues(data: unknown, where: string, isToken: (v: unknown) 
   return out;
 }
 
+/**
+ * The documents of `adapt` data in 'tf_idf' mode, as Keras reads them: the
+ * rows of a [n, k] array or tensor (ragged arrays too), each token of a flat
+ * [n] one, and for an iterable of batches each batch's rows, or the batch
+ * itself when it is flat.
+ */
+export function adaptDocuments<K>(data: unknown, where: string, isToken: (v: unknown) => boolean, what: string): K[][] {
+  const rowsOf = (v: unknown, flatIsOneDocument: boolean): K[][] => {
+    if (v instanceof tf.Tensor) {
+      if (v.isDisposed) throw new MasqueError('INVALID_INPUT', `${where}: adapt received a disposed tensor.`);
+      if (v.rank > 2) throw new MasqueError('INVALID_INPUT', `${where}: in outputMode 'tf_idf' adapt takes documents as rows of a [n, k] tensor (or a flat [n] one); received shape ${formatShape(v.shape)}.`);
+      const flat = adaptValues(v, where, isToken, what) as K[];
+      if (v.rank < 2) return flatIsOneDocument ? [flat] : flat.map((t) => [t]);
+      const k = v.shape[1]!;
+      return Array.from({ length: v.shape[0]! }, (_, i) => flat.slice(i * k, (i + 1) * k));
+    }
+    if (Array.isArray(v)) {
+      if (v.every((x) => !Array.isArray(x) && !(x instanceof tf.Tensor))) {
+        const flat = adaptValues(v, where, isToken, what) as K[];
+        return flatIsOneDocument ? [flat] : flat.map((t) => [t]);
+      }
+      return v.map((row) => {
+        if (Array.isArray(row) && row.some((x) => Array.isArray(x) || x instanceof tf.Tensor)) {
+          throw new MasqueError('INVALID_INPUT', `${where}: in outputMode 'tf_idf' adapt takes documents as rows of ${what} (nested two levels deep at most); found a row nested deeper.`);
+        }
+        return adaptValues(Array.isArray(row) || row instanceof tf.Tensor ? row : [row], where, isToken, what) as K[];
+      });
+    }
+    throw new MasqueError('INVALID_INPUT', `${where}: adapt expects ${what} (nested arrays, a tensor, or an iterable of batches); found ${describe(v)}.`);
+  };
+  if (data !== null && typeof data === 'object' && !Array.isArray(data) && !(data instanceof tf.Tensor) && Symbol.iterator in data) {
+    return [...(data as Iterable<unknown>)].flatMap((batch) => rowsOf(batch, true));
+  }
+  return rowsOf(data, false);
+}
+
 /** Counts values. */
 export function countTokens<K>(values: readonly K[]): Map<K, number> {
   const counts = new Map<K, number>();
@@ -241,27 +313,107 @@ export interface TokenKind<K> {
  * as Keras records it, and the `vocabulary.txt` asset of a `.keras` file.
  */
 export abstract class LookupLayer<K extends string | number> extends Layer<CallArgs> {
-  declare readonly args: Readonly<{ vocabulary: readonly K[] | null; vocabularySize: number | null }> & Record<string, unknown>;
+  declare readonly args: Readonly<{
+    vocabulary: readonly K[] | null; vocabularySize: number | null; outputMode: LookupOutputMode;
+    padToMaxTokens: boolean; maxTokens: number | null; idfWeights: readonly number[] | null;
+  }> & Record<string, unknown>;
   protected abstract readonly table: VocabularyTable<K>;
   protected abstract readonly kind: TokenKind<K>;
+  /** 'tf_idf' mode: the weight of every id, `depth` of them. */
+  private idf: Float32Array | null = null;
 
   protected get where(): string {
     return `${this.className} '${this.name}'`;
   }
 
-  /** Learns the vocabulary from tokens: nested arrays, a tensor, or an iterable of batches. */
-  adapt(data: unknown): void {
-    if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
-    this.table.adapt(countTokens(adaptValues(data, this.where, this.kind.isToken, this.kind.what) as K[]));
-    this.recordSize();
+  /** Sets the vocabulary (and idf weights) given to the constructor; call at the end of the subclass's constructor. */
+  protected initVocabulary(): void {
+    if (this.args.vocabulary !== null) this.setVocabulary(this.args.vocabulary, this.args.idfWeights);
   }
 
-  /** Sets the vocabulary (with or without the special tokens in front). */
-  setVocabulary(vocabulary: readonly K[]): void {
-    this.table.set(this.kind.list(vocabulary, this.where, 'vocabulary')!);
+  /**
+   * Learns the vocabulary from tokens: nested arrays, a tensor, or an
+   * iterable of batches. In 'tf_idf' mode it learns the idf weights too,
+   * counting each row as a document (see `adaptDocuments`).
+   */
+  adapt(data: unknown): void {
+    if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
+    if (this.args.outputMode === 'tf_idf') this.adaptDocuments(adaptDocuments<K>(data, this.where, this.kind.isToken, this.kind.what));
+    else this.change(() => this.table.adapt(countTokens(adaptValues(data, this.where, this.kind.isToken, this.kind.what) as K[])));
+  }
+
+  /** Learns the vocabulary and, in 'tf_idf' mode, the idf weights from documents of tokens. */
+  adaptDocuments(documents: readonly (readonly K[])[]): void {
+    if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
+    this.change(() => {
+      this.table.adapt(countTokens(documents.flat() as K[]));
+      if (this.args.outputMode !== 'tf_idf') return;
+      const tokens = this.table.vocabulary(false);
+      if (tokens.length === 0) throw new MasqueError('INVALID_INPUT', `${this.where}: adapt found no tokens (besides mask and OOV tokens) to learn idf weights from.`);
+      const inDocuments = countTokens(documents.flatMap((d) => [...new Set(d)]));
+      const weights = tokens.map((t) => inverseDocumentFrequency(inDocuments.get(t) ?? 0, documents.length));
+      // Keras pads the front (mask and OOV ids) with the weights' float32 mean, the back (padToMaxTokens) with zeros.
+      const back = this.args.padToMaxTokens ? this.args.maxTokens! - this.table.size : 0;
+      this.idf = padIdfWeights(weights, this.table.tokenStart, back, learnedIdfMean(weights));
+    });
+  }
+
+  /**
+   * Sets the vocabulary (with or without the special tokens in front); in
+   * 'tf_idf' mode with one idf weight per entry given. Without the special
+   * tokens their ids get the weights' average, as in Keras.
+   */
+  setVocabulary(vocabulary: readonly K[], idfWeights: readonly number[] | null = null): void {
+    const list = this.kind.list(vocabulary, this.where, 'vocabulary')!;
+    const tfIdf = this.args.outputMode === 'tf_idf';
+    if (tfIdf && idfWeights === null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: in outputMode 'tf_idf' setVocabulary needs idfWeights, one per vocabulary entry (as in Keras).`);
+    if (!tfIdf && idfWeights !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: idfWeights are only for outputMode 'tf_idf' (as in Keras); this layer's is '${this.args.outputMode}'.`);
+    if (idfWeights !== null) {
+      if (!Array.isArray(idfWeights) || !idfWeights.every((w) => typeof w === 'number' && Number.isFinite(w))) {
+        throw new MasqueError('INVALID_ARGUMENT', `${this.where}: idfWeights must be a list of finite numbers; received ${describe(idfWeights)}.`);
+      }
+      if (Array.isArray(list) && idfWeights.length !== list.length) {
+        throw new MasqueError('INVALID_ARGUMENT', `${this.where}: idfWeights must have one weight per vocabulary entry (as in Keras): the vocabulary has ${list.length} entries, idfWeights ${idfWeights.length}.`);
+      }
+    }
+    this.change(() => {
+      const hasSpecial = this.table.set(list);
+      if (idfWeights !== null) {
+        const front = hasSpecial ? 0 : this.table.tokenStart;
+        this.idf = padIdfWeights(idfWeights, front, this.args.padToMaxTokens ? this.args.maxTokens! - front - idfWeights.length : 0, givenIdfMean(idfWeights));
+      }
+    });
     // A vocabulary given to the constructor lives in the config: keep the config's copy current.
-    if (this.args.vocabulary !== null) (this.args as { vocabulary: readonly K[] | null }).vocabulary = [...vocabulary];
-    this.recordSize();
+    if (this.args.vocabulary !== null) {
+      (this.args as { vocabulary: readonly K[] | null }).vocabulary = [...vocabulary];
+      if (idfWeights !== null) (this.args as { idfWeights: readonly number[] | null }).idfWeights = [...idfWeights];
+    }
+  }
+
+  /**
+   * Runs a change of the vocabulary, then records its size; in the modes
+   * other than 'int' without padToMaxTokens a size other than the one
+   * recorded before raises (as in Keras: the output's width depends on it),
+   * and the change is undone.
+   */
+  private change(f: () => void): void {
+    const before = { table: this.table.snapshot(), idf: this.idf };
+    try {
+      f();
+      const size = this.table.size;
+      const recorded = this.args.vocabularySize;
+      if (this.args.outputMode !== 'int' && !this.args.padToMaxTokens && recorded !== null && size !== recorded) {
+        throw new MasqueError(
+          'INVALID_ARGUMENT',
+          `${this.where}: in outputMode '${this.args.outputMode}' without padToMaxTokens the vocabulary size cannot change once set (as in Keras: the output has one column per id); it is ${recorded}, the new vocabulary has ${size}. The layer keeps its vocabulary.`,
+        );
+      }
+      this.recordSize();
+    } catch (e) {
+      this.table.restore(before.table);
+      this.idf = before.idf;
+      throw e;
+    }
   }
 
   /** The vocabulary; id i is entry i. */
@@ -274,8 +426,57 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
     return this.table.size;
   }
 
+  /** The idf weight of every id ('tf_idf' mode, once the vocabulary is set), as a copy. */
+  idfWeights(): Float32Array | null {
+    return this.idf === null ? null : this.idf.slice();
+  }
+
+  /** The width of the encoded output (modes other than 'int'): maxTokens with padToMaxTokens, else the vocabulary size as recorded. */
+  get depth(): number | null {
+    return this.args.padToMaxTokens ? this.args.maxTokens : this.args.vocabularySize;
+  }
+
   protected recordSize(): void {
     (this.args as { vocabularySize: number | null }).vocabularySize = this.table.size;
+  }
+
+  /** The depth, which the modes other than 'int' need known. */
+  private knownDepth(): number {
+    const d = this.depth;
+    if (d === null) {
+      throw new MasqueError('NOT_BUILT', `${this.where}: in outputMode '${this.args.outputMode}' the vocabulary must be set before the layer is used (as in Keras): give vocabulary, call adapt(data), or set padToMaxTokens with maxTokens.`);
+    }
+    return d;
+  }
+
+  /** The output shape for ids of `shape` (the input's shape in 'int' mode). */
+  protected outputShape(shape: Shape): Shape {
+    const mode = this.args.outputMode;
+    if (mode === 'int') return shape;
+    const out = lookupOutputShape(shape, mode, this.knownDepth());
+    if (out === null) throw encodingShapeError(this.where, mode, shape);
+    return out;
+  }
+
+  /**
+   * The layer's output for looked-up ids of `shape`: int32 ids in 'int'
+   * mode, else their float32 encoding.
+   */
+  protected encode(ids: Int32Array, shape: Shape): tf.Tensor {
+    const mode = this.args.outputMode;
+    if (mode === 'int') return tf.tensor(ids, shape as number[], 'int32');
+    const out = this.outputShape(shape) as number[];
+    return tf.tensor(this.encodeRows(mode === 'one_hot' ? [ids] : rowsOf(ids, shape[0]!)), out, 'float32');
+  }
+
+  /** Encodes rows of ids (one row of all ids for 'one_hot') in this layer's mode (not 'int'). */
+  encodeRows(rows: readonly ArrayLike<number>[]): Float32Array {
+    const mode = this.args.outputMode as Exclude<LookupOutputMode, 'int'>;
+    const depth = this.knownDepth();
+    if (mode === 'tf_idf' && (this.idf === null || this.idf.length !== depth)) {
+      throw new MasqueError('NOT_BUILT', `${this.where}: in outputMode 'tf_idf' the layer needs ${depth} idf weights (one per id); it has ${this.idf === null ? 'none' : this.idf.length}. Call adapt(data) or setVocabulary(vocabulary, idfWeights).`);
+    }
+    return encodeIds(rows, mode, depth, this.idf);
   }
 
   /** `vocabulary.txt` when the vocabulary is not in the config (adapted or set later), as Keras saves it. */
@@ -284,7 +485,7 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
     return { [VOCABULARY_FILE]: this.table.file(this.kind.toLine) };
   }
 
-  /** Reads the vocabulary saved by `saveAssets` (or by Keras: one token a line). */
+  /** Reads the vocabulary saved by `saveAssets` (or by Keras: one token a line); the idf weights come from `loadOwnVariables`. */
   loadAssets(files: AssetFiles, where: string): void {
     if (this.args.vocabulary !== null) return;
     const bytes = files[VOCABULARY_FILE];
@@ -293,7 +494,36 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
     const tokens = lines.map(this.kind.fromLine);
     const badAt = tokens.findIndex((t) => t === undefined);
     if (badAt >= 0) throw new MasqueError('CORRUPT_FILE', `${where}: line ${badAt + 1} of ${VOCABULARY_FILE} is not one of ${this.kind.what}: ${JSON.stringify(lines[badAt])}.`);
-    this.table.set(tokens as K[]);
-    this.recordSize();
+    try {
+      this.change(() => this.table.set(tokens as K[]));
+    } catch (e) {
+      if (e instanceof MasqueError && e.code === 'INVALID_ARGUMENT') throw new MasqueError('CORRUPT_FILE', `${where}: ${VOCABULARY_FILE} does not fit the layer's config: ${e.message}`, { cause: e });
+      throw e;
+    }
   }
+
+  /** 'tf_idf' mode: the idf weights, saved by name as Keras saves them (`vars/idf_weights`). */
+  saveOwnVariables(): Record<string, OwnVariable> | null {
+    if (this.args.outputMode !== 'tf_idf' || this.idf === null) return null;
+    return { idf_weights: { shape: [this.idf.length], dtype: 'float32', data: this.idf.slice() } };
+  }
+
+  /** Reads the idf weights of a file ('tf_idf' mode; other modes have none). */
+  loadOwnVariables(named: Record<string, OwnVariable>, where: string): void {
+    if (this.args.outputMode !== 'tf_idf') return;
+    const v = named['idf_weights'];
+    if (v === undefined) throw new MasqueError('CORRUPT_FILE', `${where}: ${this.where} is in outputMode 'tf_idf' but the file has no idf_weights for it.`);
+    if (v.shape.length !== 1 || !(v.data instanceof Float32Array || v.data instanceof Float64Array)) {
+      throw new MasqueError('CORRUPT_FILE', `${where}: idf_weights must be a 1-D float array; received shape ${formatShape(v.shape)} of ${v.dtype}.`);
+    }
+    const depth = this.depth;
+    if (depth !== null && v.shape[0] !== depth) throw new MasqueError('CORRUPT_FILE', `${where}: idf_weights has ${v.shape[0]} weights but the layer has ${depth} ids.`);
+    this.idf = Float32Array.from(v.data as ArrayLike<number>);
+  }
+}
+
+/** The rows of a [n, k] array of ids. */
+function rowsOf(ids: Int32Array, n: number): Int32Array[] {
+  const k = n === 0 ? 0 : ids.length / n;
+  return Array.from({ length: n }, (_, i) => ids.subarray(i * k, (i + 1) * k));
 }

@@ -1,7 +1,8 @@
 /**
  * IntegerLookup: integer tokens -> contiguous ids, as Keras 3.15.1's
- * `keras.layers.IntegerLookup` in `output_mode="int"` (see index_lookup.ts
- * for the id layout, adapt and the vocabulary rules). The OOV token defaults
+ * `keras.layers.IntegerLookup` (see index_lookup.ts for the id layout, adapt
+ * and the vocabulary rules; lookup_modes.ts for the output modes other than
+ * 'int'). The OOV token defaults
  * to -1 and there is no mask token unless `maskToken` is given (e.g. 0).
  * With several OOV ids an unknown token t goes to `t mod numOovIndices`
  * (floor modulo, Keras's default `oovMethod: 'floormod'`). Takes int32
@@ -19,6 +20,7 @@ import { MasqueError, describe } from '../../errors.js';
 import {
   LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, showToken, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
+import { readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
 
 export interface IntegerLookupArgs extends BaseLayerArgs {
   /** Number of ids in all (special ones included); null = unlimited. Keras: must be > 1. */
@@ -34,9 +36,12 @@ export interface IntegerLookupArgs extends BaseLayerArgs {
   /** Only 'int64' (Keras's only choice; Masque computes in int32). */
   vocabularyDtype?: 'int64';
   invert?: boolean;
-  outputMode?: 'int';
+  /** 'int' (default: ids), 'one_hot', 'multi_hot', 'count' or 'tf_idf' (float32 vectors; see lookup_modes.ts). */
+  outputMode?: LookupOutputMode | 'binary' | 'tf-idf';
+  /** With maxTokens: encoded outputs have maxTokens columns whatever the vocabulary's size (no effect in 'int' mode). */
   padToMaxTokens?: boolean;
-  idfWeights?: null;
+  /** 'tf_idf' with a given vocabulary: one weight per vocabulary entry. */
+  idfWeights?: readonly number[] | null;
   sparse?: boolean;
   /** Keras's record of the vocabulary size, kept for its configs. */
   vocabularySize?: number | null;
@@ -71,16 +76,16 @@ export class IntegerLookup extends LookupLayer<number> {
     vocabulary: opt.custom<readonly number[] | null>(intList, { default: null }),
     vocabularyDtype: opt.oneOf(['int64'] as const, 'int64'),
     invert: opt.bool(false),
-    outputMode: opt.custom<'int'>((v) => v as 'int', { default: 'int' }),
+    outputMode: opt.custom<LookupOutputMode | 'binary' | 'tf-idf'>(readOutputMode, { default: 'int' }),
     padToMaxTokens: opt.bool(false),
-    idfWeights: opt.custom<null>((v) => v as null, { default: null }),
+    idfWeights: opt.custom<readonly number[] | null>(readIdfWeights, { default: null }),
     sparse: opt.bool(false),
     vocabularySize: opt.nullableInt({ min: 0, default: null }),
     oovMethod: opt.oneOf(['floormod', 'farmhash'] as const, 'floormod'),
     salt: opt.custom<null>((v) => v as null, { default: null }),
     inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'int32' },
   } satisfies OptionsOf<Own> & Record<string, unknown>;
-  declare readonly args: Filled<Own>;
+  declare readonly args: Filled<Own> & { outputMode: LookupOutputMode };
   protected readonly table: VocabularyTable<number>;
   protected readonly kind: TokenKind<number> = {
     isToken,
@@ -98,7 +103,7 @@ export class IntegerLookup extends LookupLayer<number> {
       throw new MasqueError('INVALID_ARGUMENT', `${where}: oovMethod 'farmhash' (FarmHash64 OOV buckets) is not supported; use 'floormod' (the default) or numOovIndices <= 1.`);
     }
     this.table = new VocabularyTable<number>(this.args as IndexLookupOptions<number>, where, (a, b) => a - b);
-    if (this.args.vocabulary !== null) this.setVocabulary(this.args.vocabulary);
+    this.initVocabulary();
   }
 
   call(x: tf.Tensor): tf.Tensor {
@@ -107,13 +112,14 @@ export class IntegerLookup extends LookupLayer<number> {
     if (bad !== undefined) throw new MasqueError('INVALID_INPUT', `IntegerLookup '${this.name}' expects whole numbers; received ${showToken(bad)}.`);
     if (this.args.invert) return tf.tensor(this.table.invert(values) as number[], x.shape, 'int32');
     const n = this.args.numOovIndices;
-    return tf.tensor(this.table.lookup(values, (t) => ((t % n) + n) % n), x.shape, 'int32');
+    return this.encode(this.table.lookup(values, (t) => ((t % n) + n) % n), x.shape);
   }
 
-  /** The input's shape; int32 ids; no mask. */
+  /** The input's shape and int32 ids (float32 vectors in the other modes); no mask. */
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const x = oneSpec(inputs, `IntegerLookup '${this.name}'`);
     if (x.dtype !== 'int32' && x.dtype !== 'float32') throw dtypeError(this, 'integer tokens (an int32 tensor)', x);
-    return { shape: x.shape, dtype: 'int32', mask: null };
+    if (this.args.invert) return { shape: x.shape, dtype: 'int32', mask: null };
+    return { shape: this.outputShape(x.shape), dtype: this.args.outputMode === 'int' ? 'int32' : 'float32', mask: null };
   }
 }

@@ -1,17 +1,18 @@
 /**
  * StringLookup: string tokens -> integer ids, as Keras 3.15.1's
- * `keras.layers.StringLookup` in `output_mode="int"` (see index_lookup.ts
- * for the id layout, adapt and the vocabulary rules). Takes a string tensor
- * of any shape, e.g. `Input({ shape: [null], dtype: 'string' })` of tokens,
- * and returns int32 ids of the same shape (Keras: int64). With `invert` it
- * maps ids back to strings.
+ * `keras.layers.StringLookup` (see index_lookup.ts for the id layout, adapt
+ * and the vocabulary rules). Takes a string tensor of any shape, e.g.
+ * `Input({ shape: [null], dtype: 'string' })` of tokens, and returns int32
+ * ids of the same shape (Keras: int64). With `invert` it maps ids back to
+ * strings. The other output modes ('one_hot', 'multi_hot', 'count',
+ * 'tf_idf') encode the ids as float32 vectors (see lookup_modes.ts).
  *
  * No mask comes out, as in Keras, even with a `maskToken`: the mask token's
  * id is 0, so an `Embedding({ maskZero: true })` after it makes the mask.
  *
- * Not supported (refused with a clear error): output modes other than
- * 'int', `numOovIndices` above 1 (Keras hashes OOV strings into buckets with
- * FarmHash64), `salt`, a vocabulary file path.
+ * Not supported (refused with a clear error): `numOovIndices` above 1
+ * (Keras hashes OOV strings into buckets with FarmHash64), `salt`, sparse
+ * outputs, a vocabulary file path.
  */
 import { tf } from '../../runtime/tfjs.js';
 import { BASE_OPTIONS, opt, type Filled, type OptionsOf } from '../../engine/options.js';
@@ -22,6 +23,7 @@ import { compareUtf8 } from '../../ops/text_ops.js';
 import {
   LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
+import { readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
 
 export interface StringLookupArgs extends BaseLayerArgs {
   /** Number of ids in all (special ones included); null = unlimited. Keras: must be > 1. */
@@ -36,12 +38,12 @@ export interface StringLookupArgs extends BaseLayerArgs {
   vocabulary?: readonly string[] | null;
   /** Map ids to tokens instead. */
   invert?: boolean;
-  /** Only 'int'. */
-  outputMode?: 'int';
-  /** Keras accepts it with maxTokens; it changes nothing in 'int' mode. */
+  /** 'int' (default: ids), 'one_hot', 'multi_hot', 'count' or 'tf_idf' (float32 vectors; see lookup_modes.ts). */
+  outputMode?: LookupOutputMode | 'binary' | 'tf-idf';
+  /** With maxTokens: encoded outputs have maxTokens columns whatever the vocabulary's size (no effect in 'int' mode). */
   padToMaxTokens?: boolean;
-  /** Only null (tf-idf is not supported). */
-  idfWeights?: null;
+  /** 'tf_idf' with a given vocabulary: one weight per vocabulary entry. */
+  idfWeights?: readonly number[] | null;
   /** Only false. */
   sparse?: boolean;
   /** Keras's record of the vocabulary size, kept for its configs (no effect in 'int' mode). */
@@ -73,9 +75,9 @@ export const STRING_LOOKUP_OPTIONS = {
   oovToken: opt.string({ default: '[UNK]' }),
   vocabulary: opt.custom<readonly string[] | null>(stringList, { default: null }),
   invert: opt.bool(false),
-  outputMode: opt.custom<'int'>((v) => v as 'int', { default: 'int' }),
+  outputMode: opt.custom<LookupOutputMode | 'binary' | 'tf-idf'>(readOutputMode, { default: 'int' }),
   padToMaxTokens: opt.bool(false),
-  idfWeights: opt.custom<null>((v) => v as null, { default: null }),
+  idfWeights: opt.custom<readonly number[] | null>(readIdfWeights, { default: null }),
   sparse: opt.bool(false),
   vocabularySize: opt.nullableInt({ min: 0, default: null }),
   oovMethod: opt.oneOf(['floormod', 'farmhash'] as const, 'floormod'),
@@ -89,7 +91,7 @@ export class StringLookup extends LookupLayer<string> {
   static override readonly acceptsStrings = true;
   static override readonly floatInputs = false;
   static override readonly options = STRING_LOOKUP_OPTIONS;
-  declare readonly args: Filled<Own>;
+  declare readonly args: Filled<Own> & { outputMode: LookupOutputMode };
   protected readonly table: VocabularyTable<string>;
   protected readonly kind: TokenKind<string> = {
     isToken: (v): v is string => typeof v === 'string',
@@ -107,7 +109,7 @@ export class StringLookup extends LookupLayer<string> {
       throw new MasqueError('INVALID_ARGUMENT', `${where}: numOovIndices must be 0 or 1; received ${this.args.numOovIndices} (Keras spreads unknown strings over several OOV ids with FarmHash64, which Masque does not implement).`);
     }
     this.table = new VocabularyTable<string>(this.args as IndexLookupOptions<string>, where, compareUtf8);
-    if (this.args.vocabulary !== null) this.setVocabulary(this.args.vocabulary);
+    this.initVocabulary();
   }
 
   /** The ids of tokens, as `call` gives them (for TextVectorization, which tokenizes first). */
@@ -120,10 +122,10 @@ export class StringLookup extends LookupLayer<string> {
       const tokens = this.table.invert(x.dataSync() as ArrayLike<number>);
       return tf.tensor(tokens as string[], x.shape, 'string');
     }
-    return tf.tensor(this.idsOf(x.dataSync() as unknown as string[]), x.shape, 'int32');
+    return this.encode(this.idsOf(x.dataSync() as unknown as string[]), x.shape);
   }
 
-  /** The input's shape; int32 ids (strings with `invert`); no mask. */
+  /** The input's shape and int32 ids (strings with `invert`; float32 vectors in the other modes); no mask. */
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const x = oneSpec(inputs, `StringLookup '${this.name}'`);
     if (this.args.invert) {
@@ -131,6 +133,6 @@ export class StringLookup extends LookupLayer<string> {
       return { shape: x.shape, dtype: 'string', mask: null };
     }
     if (x.dtype !== 'string') throw dtypeError(this, "a string tensor of tokens (Input({ shape: [null], dtype: 'string' }))", x);
-    return { shape: x.shape, dtype: 'int32', mask: null };
+    return { shape: this.outputShape(x.shape), dtype: this.args.outputMode === 'int' ? 'int32' : 'float32', mask: null };
   }
 }

@@ -1,6 +1,6 @@
 /**
  * TextVectorization: raw strings -> token ids, as Keras 3.15.1's
- * `keras.layers.TextVectorization` with `output_mode="int"`. A first layer
+ * `keras.layers.TextVectorization`. In `outputMode` 'int' (the default) it is a first layer
  * of a model: `Input({ shape: [], dtype: 'string' })` (one text a row; [B, 1]
  * works too), output int32 ids `[batch, outputSequenceLength]` (Keras:
  * int64), or `[batch, longest text]` when `outputSequenceLength` is null.
@@ -28,18 +28,31 @@
  * when it is also given an outputSequenceLength on [batch] texts; Masque
  * refuses that combination.
  *
- * Not supported (refused with a clear error): ngrams, output modes other
- * than 'int', tf-idf, sparse and ragged outputs, encodings other than UTF-8.
+ * - `ngrams`: n (all n-grams of 1..n tokens) or a list of widths; each
+ *   text's tokens become its n-grams of the first width, then of the next,
+ *   joined by one space (TensorFlow's `strings.ngrams`), in every mode and
+ *   in `adapt`.
+ * - The other output modes ('multi_hot', 'count', 'tf_idf', 'one_hot')
+ *   give one float32 row per text, [batch, depth] (depth: maxTokens with
+ *   padToMaxTokens, else the vocabulary size); the padding token '' is
+ *   dropped, unknown tokens count at '[UNK]'s id 1 (see lookup_modes.ts).
+ *   'tf_idf' learns idf weights in `adapt` (each text a document) or takes
+ *   `idfWeights` with a vocabulary. 'one_hot' encodes one token a text,
+ *   so it needs `split: null`.
+ *
+ * Not supported (refused with a clear error): sparse and ragged outputs,
+ * encodings other than UTF-8.
  */
 import { tf } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import { BASE_OPTIONS, opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
-import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
+import type { BaseLayerArgs, CallArgs, OwnVariable, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { SPLIT_NAMES, STANDARDIZE_NAMES, splitText, standardizeText, type SplitSpec, type StandardizeSpec } from '../../ops/text_ops.js';
 import { StringLookup } from './string_lookup.js';
 import { adaptValues, checkLookupOptions, dtypeError, type AssetFiles, type IndexLookupOptions } from './index_lookup.js';
+import { encodingShapeError, readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
 
 export interface TextVectorizationArgs extends BaseLayerArgs {
   /** Vocabulary size including '' and '[UNK]'; null = unlimited. Keras: must be > 1. */
@@ -48,18 +61,18 @@ export interface TextVectorizationArgs extends BaseLayerArgs {
   standardize?: StandardizeSpec;
   /** 'whitespace' (default), 'character', null (the whole text), or a function of one text returning its tokens. */
   split?: SplitSpec;
-  /** Only null (n-grams are not supported). */
-  ngrams?: null;
-  /** Only 'int'. */
-  outputMode?: 'int';
-  /** Row length of the output: longer texts are cut, shorter padded with 0 at the end; null = the longest text of the batch. */
+  /** n-grams of the tokens: n (widths 1..n), a list of widths, or null (default: the tokens themselves). */
+  ngrams?: number | readonly number[] | null;
+  /** 'int' (default: ids), 'multi_hot', 'count', 'tf_idf' or 'one_hot' (float32 rows; see lookup_modes.ts). */
+  outputMode?: LookupOutputMode | 'binary' | 'tf-idf';
+  /** 'int' mode: row length of the output: longer texts are cut, shorter padded with 0 at the end; null = the longest text of the batch. */
   outputSequenceLength?: number | null;
-  /** Keras accepts it with maxTokens; it changes nothing in 'int' mode. */
+  /** With maxTokens: encoded outputs have maxTokens columns whatever the vocabulary's size (no effect in 'int' mode). */
   padToMaxTokens?: boolean;
   /** A fixed vocabulary (with or without '' and '[UNK]' in front) instead of adapt(). */
   vocabulary?: readonly string[] | null;
-  /** Only null. */
-  idfWeights?: null;
+  /** 'tf_idf' with a given vocabulary: one weight per vocabulary entry. */
+  idfWeights?: readonly number[] | null;
   /** Only false. */
   sparse?: boolean;
   /** Only false (Masque pads rows to one length). */
@@ -90,22 +103,27 @@ export class TextVectorization extends Layer<CallArgs> {
       (v, w, n) => (v === null || typeof v === 'function' || (SPLIT_NAMES as readonly unknown[]).includes(v) ? (v as SplitSpec) : refuse(w, n, v, "must be 'whitespace', 'character', null or a function")),
       { default: 'whitespace' },
     ),
-    ngrams: opt.custom<null>((v, w, n) => (v === null ? null : refuse(w, n, v, 'must be null: Masque does not build n-grams (Keras\'s ngrams option)')), { default: null }),
-    outputMode: opt.custom<'int'>((v) => v as 'int', { default: 'int' }),
+    ngrams: opt.custom<number | readonly number[] | null>(
+      (v, w, n) => (v === null || (Number.isInteger(v) && (v as number) >= 1) ? (v as number | null)
+        : Array.isArray(v) && v.length > 0 && v.every((k) => Number.isInteger(k) && k >= 1) ? [...v] as number[]
+          : refuse(w, n, v, 'must be null, a positive integer n (n-grams of 1..n tokens) or a non-empty list of positive widths')),
+      { default: null },
+    ),
+    outputMode: opt.custom<LookupOutputMode | 'binary' | 'tf-idf'>(readOutputMode, { default: 'int' }),
     outputSequenceLength: opt.nullableInt({ min: 0, default: null }),
     padToMaxTokens: opt.bool(false),
     vocabulary: opt.custom<readonly string[] | null>(
       (v, w, n) => (v === null ? null : Array.isArray(v) && v.every((t) => typeof t === 'string') ? [...v] : refuse(w, n, v, 'must be a list of strings or null (Masque does not read vocabulary files by path)')),
       { default: null },
     ),
-    idfWeights: opt.custom<null>((v) => v as null, { default: null }),
+    idfWeights: opt.custom<readonly number[] | null>(readIdfWeights, { default: null }),
     sparse: opt.bool(false),
     ragged: opt.bool(false),
     encoding: opt.custom<'utf-8'>((v, w, n) => (v === 'utf-8' ? v : refuse(w, n, v, "must be 'utf-8'")), { default: 'utf-8' }),
     vocabularySize: opt.nullableInt({ min: 0, default: null }),
     inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'string' },
   } satisfies OptionsOf<Own> & Record<string, unknown>;
-  declare readonly args: Filled<Own>;
+  declare readonly args: Filled<Own> & { outputMode: LookupOutputMode };
   /** The inner StringLookup (maskToken ''), Keras's `_lookup_layer`. */
   readonly lookup: StringLookup;
 
@@ -115,8 +133,17 @@ export class TextVectorization extends Layer<CallArgs> {
     const a = this.args;
     checkLookupOptions({ ...a, numOovIndices: 1, maskToken: '', oovToken: '[UNK]', invert: false, oovMethod: 'floormod', salt: null } as IndexLookupOptions<unknown>, where);
     if (a.ragged) throw new MasqueError('INVALID_ARGUMENT', `${where}: ragged must be false (Masque pads every row to one length); received true.`);
+    if (a.outputMode !== 'int' && a.outputSequenceLength !== null) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: outputSequenceLength must be null when outputMode is not 'int' (as in Keras: the output has one column per id); received ${a.outputSequenceLength} with outputMode '${a.outputMode}'.`);
+    }
+    if (a.outputMode === 'one_hot' && a.split !== null) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: outputMode 'one_hot' encodes one token a text, so split must be null; received split ${describe(a.split)}. Use 'multi_hot' or 'count' for the tokens of split texts.`);
+    }
     this.lookup = this.trackLayer(
-      new StringLookup({ maxTokens: a.maxTokens, vocabulary: a.vocabulary, padToMaxTokens: a.padToMaxTokens, maskToken: '', vocabularySize: a.vocabularySize }),
+      new StringLookup({
+        maxTokens: a.maxTokens, vocabulary: a.vocabulary, idfWeights: a.idfWeights, padToMaxTokens: a.padToMaxTokens, maskToken: '',
+        outputMode: a.outputMode, vocabularySize: a.vocabularySize,
+      }),
       '_lookup_layer',
     );
     this.recordSize();
@@ -126,25 +153,40 @@ export class TextVectorization extends Layer<CallArgs> {
     return `TextVectorization '${this.name}'`;
   }
 
-  /** Standardizes and splits one text into its tokens. */
+  /** Standardizes and splits one text into its tokens, and makes their n-grams when `ngrams` is set. */
   tokenize(text: string): string[] {
     if (typeof text !== 'string') throw new MasqueError('INVALID_INPUT', `${this.where}: expected a string text; received ${describe(text)}.`);
-    return splitText(standardizeText(text, this.args.standardize, this.where), this.args.split, this.where);
+    const tokens = splitText(standardizeText(text, this.args.standardize, this.where), this.args.split, this.where);
+    const n = this.args.ngrams;
+    if (n === null) return tokens;
+    return ngramsOf(tokens, typeof n === 'number' ? Array.from({ length: n }, (_, i) => i + 1) : n);
   }
 
-  /** Learns the vocabulary from texts: an array of strings, a string tensor, or an iterable of batches. Replaces any previous vocabulary. */
+  /**
+   * Learns the vocabulary from texts: an array of strings, a string tensor,
+   * or an iterable of batches; in 'tf_idf' mode also the idf weights, each
+   * text a document. Replaces any previous vocabulary.
+   */
   adapt(data: unknown): void {
     if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
     const texts = adaptValues(data, this.where, (v) => typeof v === 'string', 'texts (strings)') as string[];
-    this.lookup.adapt(texts.map((t) => this.tokenize(t)));
+    this.lookup.adaptDocuments(texts.map((t) => this.tokenize(t)));
     this.recordSize();
   }
 
-  /** Sets the vocabulary directly (with or without '' and '[UNK]' in front). */
-  setVocabulary(vocabulary: readonly string[]): void {
-    this.lookup.setVocabulary(vocabulary);
-    if (this.args.vocabulary !== null) (this.args as { vocabulary: readonly string[] | null }).vocabulary = [...vocabulary];
+  /** Sets the vocabulary directly (with or without '' and '[UNK]' in front); in 'tf_idf' mode with one idf weight per entry. */
+  setVocabulary(vocabulary: readonly string[], idfWeights: readonly number[] | null = null): void {
+    this.lookup.setVocabulary(vocabulary, idfWeights);
+    if (this.args.vocabulary !== null) {
+      (this.args as { vocabulary: readonly string[] | null }).vocabulary = [...vocabulary];
+      if (idfWeights !== null) (this.args as { idfWeights: readonly number[] | null }).idfWeights = [...idfWeights];
+    }
     this.recordSize();
+  }
+
+  /** The idf weight of every id ('tf_idf' mode), as a copy. */
+  idfWeights(): Float32Array | null {
+    return this.lookup.idfWeights();
   }
 
   /** The vocabulary; id i is entry i ('' and '[UNK]' first unless asked otherwise). */
@@ -163,6 +205,12 @@ export class TextVectorization extends Layer<CallArgs> {
 
   call(x: tf.Tensor): tf.Tensor {
     const texts = x.dataSync() as unknown as string[];
+    if (this.args.outputMode !== 'int') {
+      const spec = this.computeOutputSpec({ shape: x.shape, dtype: 'string', mask: null });
+      const ids = texts.map((t) => this.lookup.idsOf(this.tokenize(t)));
+      const rows = this.args.outputMode === 'one_hot' ? [Int32Array.from(ids, (r) => r[0] ?? -1)] : ids;
+      return tf.tensor(this.lookup.encodeRows(rows), spec.shape as number[], 'float32');
+    }
     if (this.args.split === null && x.rank === 1) return tf.tensor1d(this.lookup.idsOf(texts.map((t) => this.tokenize(t)[0]!)), 'int32');
     const rows = texts.map((t) => this.lookup.idsOf(this.tokenize(t)));
     const len = this.args.outputSequenceLength ?? rows.reduce((m, r) => Math.max(m, r.length), 0);
@@ -177,6 +225,19 @@ export class TextVectorization extends Layer<CallArgs> {
     if (x.dtype !== 'string') throw dtypeError(this, "texts: a string tensor (Input({ shape: [], dtype: 'string' }))", x);
     if (!(x.shape.length === 1 || (x.shape.length === 2 && (x.shape[1] === 1 || x.shape[1] === null)))) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: expects one text a row, [batch] or [batch, 1] (Keras: "the input rank must be 1 or the last shape dimension must be 1"); received ${formatShape(x.shape)}.`);
+    }
+    if (this.args.split === null && x.shape.length === 1 && this.args.ngrams !== null) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where}: with split null and ngrams, give the texts as [batch, 1] (on [batch] texts Keras would make n-grams across the batch); received ${formatShape(x.shape)}.`);
+    }
+    const mode = this.args.outputMode;
+    if (mode !== 'int') {
+      const depth = this.lookup.depth;
+      // Texts are split into rows of tokens, or (split null) each text is a one-token row.
+      if (mode !== 'one_hot' && this.args.split === null && x.shape.length === 1) throw encodingShapeError(this.where, mode, x.shape);
+      if (depth === null) {
+        throw new MasqueError('NOT_BUILT', `${this.where}: in outputMode '${mode}' the vocabulary must be set before the layer is used (as in Keras): give vocabulary, call adapt(texts), or set padToMaxTokens with maxTokens.`);
+      }
+      return { shape: [x.shape[0]!, depth], dtype: 'float32', mask: null };
     }
     const len = this.args.outputSequenceLength;
     if (this.args.split === null && x.shape.length === 1) {
@@ -198,4 +259,20 @@ export class TextVectorization extends Layer<CallArgs> {
     this.lookup.loadAssets(files, where);
     this.recordSize();
   }
+
+  /** 'tf_idf' mode: the idf weights (Keras saves them in this layer's group and in its inner lookup's). */
+  saveOwnVariables(): Record<string, OwnVariable> | null {
+    return this.lookup.saveOwnVariables();
+  }
+
+  loadOwnVariables(named: Record<string, OwnVariable>, where: string): void {
+    this.lookup.loadOwnVariables(named, where);
+  }
+}
+
+/** TensorFlow's `strings.ngrams` of one row (no padding): the n-grams of each width in turn, tokens joined by one space. */
+export function ngramsOf(tokens: readonly string[], widths: readonly number[]): string[] {
+  const out: string[] = [];
+  for (const w of widths) for (let i = 0; i + w <= tokens.length; i++) out.push(tokens.slice(i, i + w).join(' '));
+  return out;
 }
