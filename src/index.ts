@@ -77,6 +77,7 @@ export { ZeroPadding1D, type ZeroPadding1DArgs } from './layers/reshaping/zero_p
 export { RepeatVector, type RepeatVectorArgs } from './layers/reshaping/repeat_vector.js';
 export { CategoryEncoding, type CategoryEncodingArgs, type CategoryEncodingCallArgs, type CategoryOutputMode } from './layers/preprocessing/category_encoding.js';
 export { Discretization, type DiscretizationArgs } from './layers/preprocessing/discretization.js';
+export { Hashing, type HashingArgs, type HashingOutputMode } from './layers/preprocessing/hashing.js';
 export { ConvLSTM1D, type ConvLSTM1DArgs } from './layers/rnn/conv_lstm1d.js';
 export { Permute, type PermuteArgs } from './layers/reshaping/permute.js';
 export { UpSampling1D, type UpSampling1DArgs } from './layers/reshaping/up_sampling1d.js';

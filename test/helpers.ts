@@ -54,3 +54,10 @@ export const isCode = (code: string, ...words: (string | RegExp | undefined)[]) 
 export function denseModel(units = 1): Sequential {
   return new Sequential({ layers: [new Dense({ units, inputShape: [2], kernelInitializer: 'ones' })] });
 }
+
+/** Asserts that `model.predict(x)`, repeated, leaves the tensor count where it was. */
+export function assertPredictLeaksNothing(model: { predict(x: tf.Tensor): unknown }, x: tf.Tensor, times = 3): void {
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < times; i++) tf.dispose(model.predict(x) as tf.Tensor);
+  assert.equal(tf.memory().numTensors, before, 'predict leaked tensors');
+}

@@ -138,6 +138,7 @@ export const PROBES: Probe[] = [
   on('Dot', { axes: 2 }, () => [seq(), seq()], 'on two masked sequences'),
   on('TextVectorization', { vocabulary: ['a'] }, () => Input({ shape: [], dtype: 'string' }), 'on strings with an explicit mask', { mask: 'ids' }),
   on('StringLookup', { vocabulary: ['a'] }, () => Input({ shape: [null], dtype: 'string' }), 'on tokens with an explicit mask', { mask: 'ids' }),
+  on('Hashing', { numBins: 4 }, () => Input({ shape: [null], dtype: 'string' }), 'on tokens with an explicit mask', { mask: 'ids' }),
   on('IntegerLookup', { vocabulary: [1, 2] }, ids, 'on ids with an explicit mask', { mask: 'ids' }),
   {
     cls: 'Model',

@@ -27,6 +27,8 @@ export type KerasKind =
   | 'layer'
   /** A list of nested layers <-> a list of Keras's serialized layers (StackedRNNCells' cells). */
   | 'layers'
+  /** A dtype name ('int64') <-> Keras's dtype policy object (`{ class_name: 'DTypePolicy', config: { name } }`). */
+  | 'dtypePolicy'
   /** Not in Keras configs (Masque only); never exported, never imported. */
   | 'none';
 

@@ -52,6 +52,7 @@ import { ZeroPadding1D } from '../layers/reshaping/zero_padding1d.js';
 import { RepeatVector } from '../layers/reshaping/repeat_vector.js';
 import { CategoryEncoding } from '../layers/preprocessing/category_encoding.js';
 import { Discretization } from '../layers/preprocessing/discretization.js';
+import { Hashing } from '../layers/preprocessing/hashing.js';
 import { ConvLSTM1D } from '../layers/rnn/conv_lstm1d.js';
 import { Permute } from '../layers/reshaping/permute.js';
 import { UpSampling1D } from '../layers/reshaping/up_sampling1d.js';
@@ -107,7 +108,7 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
   // text family (issue 16)
   TextVectorization, StringLookup, IntegerLookup,
   // categorical preprocessing and ConvLSTM1D (fifteenth round)
-  CategoryEncoding, Discretization, ConvLSTM1D,
+  CategoryEncoding, Discretization, Hashing, ConvLSTM1D,
   // recurrent cells (issue 14): RNN(cell) and the cells it runs
   RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
   // attention, activations and regularization (issue 14)
@@ -215,6 +216,7 @@ function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
     return { className: v['class_name'], config: isObj(v['config']) ? v['config'] : {} };
   }
   if (kind === 'layer' && isObj(v)) return ctx.layerFromConfig(v);
+  if (kind === 'dtypePolicy' && isObj(v) && isObj(v['config']) && typeof v['config']['name'] === 'string') return v['config']['name'];
   if (kind === 'layers' && Array.isArray(v)) return v.map((e) => ctx.layerFromConfig(e));
   return v;
 }
@@ -233,6 +235,7 @@ export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: 
     if (isObj(v) && typeof v['className'] === 'string') return { module, class_name: v['className'], config: v['config'] ?? {}, registered_name: null };
   }
   if (kind === 'activation') return activationName(v as string | null) ?? v;
+  if (kind === 'dtypePolicy' && typeof v === 'string') return { ...FLOAT32_POLICY, config: { name: v } };
   if (kind === 'initializer') {
     if (typeof v === 'string') return camelToSnake(v);
     if (isObj(v) && typeof v['className'] === 'string') return { module: 'keras.initializers', class_name: v['className'], config: v['config'] ?? {}, registered_name: null };

@@ -176,6 +176,27 @@ describe('browser bundle in Chromium', { timeout: 300_000 }, () => {
     await page.close();
   });
 
+  test('Hashing and hashed OOV ids run in the page (FarmHash reads the injected Buffer, SipHash) and give Node\'s bins', async () => {
+    const { page } = await openPage('wasm');
+    const texts = ['A', 'B', 'C', 'D', 'E', '', 'été 😀', 'x'.repeat(300)];
+    // A string, so that the test's compiler adds no helpers (__name) to the page's code.
+    const got = (await page.evaluate(`(() => {
+      const m = window.masque;
+      const x = m.tf.tensor(${JSON.stringify(texts)}, [${texts.length}, 1], 'string');
+      const layers = [new m.Hashing({ numBins: 3 }), new m.Hashing({ numBins: 1000, salt: [7, 11] }), new m.StringLookup({ vocabulary: ['A'], numOovIndices: 5 })];
+      const out = layers.map((l) => { const y = l.apply(x); const v = Array.from(y.dataSync()); y.dispose(); return v; });
+      x.dispose();
+      return out;
+    })()`)) as number[][];
+    const x = tf.tensor(texts, [texts.length, 1], 'string');
+    const want = [new masque.Hashing({ numBins: 3 }), new masque.Hashing({ numBins: 1000, salt: [7, 11] }), new masque.StringLookup({ vocabulary: ['A'], numOovIndices: 5 })].map((l) => Array.from((l.apply(x) as masque.tf.Tensor).dataSync()));
+    assert.deepEqual(got, want);
+    // Keras's documented bins for A..E.
+    assert.deepEqual(got[0]!.slice(0, 5), [1, 0, 1, 1, 2]);
+    x.dispose();
+    await page.close();
+  });
+
   test('the ```html example of docs/api.md runs in Chromium and prints what Node predicts', async () => {
     const doc = readFileSync(join(root, 'docs', 'api.md'), 'utf8');
     const blocks = [...doc.matchAll(/```html\n([\s\S]*?)```/g)].map((b) => b[1]!);

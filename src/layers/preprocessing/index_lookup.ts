@@ -31,6 +31,7 @@ import { Layer } from '../../engine/layer.js';
 import type { CallArgs, OwnVariable, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { pythonSplitlines, sortByCount } from '../../ops/text_ops.js';
+import { hashBuckets } from '../../ops/string_hash.js';
 import {
   encodeIds, encodingShapeError, givenIdfMean, inverseDocumentFrequency, learnedIdfMean, lookupOutputShape, padIdfWeights, type LookupOutputMode,
 } from './lookup_modes.js';
@@ -52,7 +53,8 @@ export interface IndexLookupOptions<K> {
   sparse: boolean;
   vocabularySize: number | null;
   oovMethod: 'floormod' | 'farmhash';
-  salt: null;
+  /** The SipHash key of hashed OOV ids (normalized to a pair), or null for FarmHash. */
+  salt: readonly [number, number] | null;
 }
 
 /** Files a layer saves beside its weights (`assets/<layer path>/<name>` in a `.keras` zip). */
@@ -81,7 +83,6 @@ export function checkLookupOptions(a: IndexLookupOptions<unknown>, where: string
   if (a.idfWeights !== null && a.vocabulary === null) {
     throw new MasqueError('INVALID_ARGUMENT', `${where}: idfWeights need the vocabulary they weigh; give vocabulary too, or call setVocabulary(vocabulary, idfWeights) (Keras keeps such weights unchecked until adapt replaces them).`);
   }
-  if (a.salt !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: salt (SipHash OOV buckets) is not supported; received ${describe(a.salt)}.`);
 }
 
 /**
@@ -228,6 +229,23 @@ export function readVocabularyFile(bytes: Uint8Array, where: string): string[] {
   return lines;
 }
 
+/**
+ * The OOV id function of a lookup with several OOV ids that hashes tokens
+ * (strings always; integers with oovMethod 'farmhash', as their decimal
+ * digits): TensorFlow's FarmHash bucket, or SipHash keyed by `salt`.
+ */
+export function hashedOovId<K>(numOovIndices: number, salt: readonly [number, number] | null, text: (t: K) => string): (t: K) => number {
+  const cache = new Map<K, number>();
+  return (t) => {
+    let id = cache.get(t);
+    if (id === undefined) {
+      id = hashBuckets([text(t)], numOovIndices, salt)[0]!;
+      cache.set(t, id);
+    }
+    return id;
+  };
+}
+
 /** Flattens user data for `adapt`: nested arrays, a tensor, or an iterable of batches (each an array or tensor). */
 export function adaptValues(data: unknown, where: string, isToken: (v: unknown) => boolean, what: string): unknown[] {
   const out: unknown[] = [];
@@ -235,7 +253,10 @@ export function adaptValues(data: unknown, where: string, isToken: (v: unknown) 
     if (depth > 16) throw new MasqueError('INVALID_INPUT', `${where}: adapt data is nested more than 16 levels deep.`);
     if (v instanceof tf.Tensor) {
       if (v.isDisposed) throw new MasqueError('INVALID_INPUT', `${where}: adapt received a disposed tensor.`);
-      for (const x of Array.from(v.dataSync() as unknown as ArrayLike<unknown>)) out.push(x);
+      const values = Array.from(v.dataSync() as unknown as ArrayLike<unknown>);
+      const bad = values.find((x) => !isToken(x));
+      if (bad !== undefined) throw new MasqueError('INVALID_INPUT', `${where}: adapt expects ${what}; received a ${v.dtype} tensor of shape ${formatShape(v.shape)} holding ${describe(bad)}.`);
+      for (const x of values) out.push(x);
     } else if (Array.isArray(v)) {
       for (const x of v) walk(x, depth + 1);
     } else if (isToken(v)) {

@@ -5,7 +5,9 @@
  * 'int'). The OOV token defaults
  * to -1 and there is no mask token unless `maskToken` is given (e.g. 0).
  * With several OOV ids an unknown token t goes to `t mod numOovIndices`
- * (floor modulo, Keras's default `oovMethod: 'floormod'`). Takes int32
+ * (floor modulo, Keras's default `oovMethod: 'floormod'`), or with
+ * `oovMethod: 'farmhash'` to the FarmHash64 bucket of its decimal digits
+ * (SipHash keyed by `salt` when one is given), as TensorFlow hashes it. Takes int32
  * tokens of any shape (float32 holding whole numbers is accepted too) and
  * returns int32 ids of the same shape (Keras: int64); `invert` maps ids back.
  *
@@ -18,9 +20,10 @@ import { oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import {
-  LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, showToken, type IndexLookupOptions, type TokenKind,
+  LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, hashedOovId, showToken, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
 import { readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
+import { readSalt } from '../../ops/string_hash.js';
 
 export interface IntegerLookupArgs extends BaseLayerArgs {
   /** Number of ids in all (special ones included); null = unlimited. Keras: must be > 1. */
@@ -45,9 +48,10 @@ export interface IntegerLookupArgs extends BaseLayerArgs {
   sparse?: boolean;
   /** Keras's record of the vocabulary size, kept for its configs. */
   vocabularySize?: number | null;
-  /** 'floormod' only ('farmhash' hashes OOV integers, which Masque does not implement). */
+  /** How several OOV ids are chosen: 'floormod' (default) or 'farmhash' (the hash of the integer's decimal digits). */
   oovMethod?: 'floormod' | 'farmhash';
-  salt?: null;
+  /** With oovMethod 'farmhash': SipHash key instead of FarmHash, an integer s (the key [s, s]) or a pair; null (default). */
+  salt?: number | readonly [number, number] | null;
 }
 
 type Own = Omit<IntegerLookupArgs, keyof BaseLayerArgs>;
@@ -82,11 +86,12 @@ export class IntegerLookup extends LookupLayer<number> {
     sparse: opt.bool(false),
     vocabularySize: opt.nullableInt({ min: 0, default: null }),
     oovMethod: opt.oneOf(['floormod', 'farmhash'] as const, 'floormod'),
-    salt: opt.custom<null>((v) => v as null, { default: null }),
+    salt: opt.custom<number | readonly [number, number] | null>(readSalt, { default: null }),
     inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'int32' },
   } satisfies OptionsOf<Own> & Record<string, unknown>;
   declare readonly args: Filled<Own> & { outputMode: LookupOutputMode };
   protected readonly table: VocabularyTable<number>;
+  private readonly oovId: (t: number) => number;
   protected readonly kind: TokenKind<number> = {
     isToken,
     what: 'int32 integers',
@@ -99,9 +104,11 @@ export class IntegerLookup extends LookupLayer<number> {
     super(args);
     const where = `IntegerLookup '${this.name}'`;
     checkLookupOptions(this.args as IndexLookupOptions<unknown>, where);
-    if (this.args.oovMethod === 'farmhash' && this.args.numOovIndices > 1) {
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: oovMethod 'farmhash' (FarmHash64 OOV buckets) is not supported; use 'floormod' (the default) or numOovIndices <= 1.`);
+    if (this.args.salt !== null && this.args.oovMethod !== 'farmhash') {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: salt is only used with oovMethod 'farmhash' (as in Keras); received salt ${describe(this.args.salt)} with oovMethod '${this.args.oovMethod}'.`);
     }
+    const n = this.args.numOovIndices;
+    this.oovId = this.args.oovMethod === 'farmhash' ? hashedOovId<number>(n, this.args.salt as [number, number] | null, String) : (t) => ((t % n) + n) % n;
     this.table = new VocabularyTable<number>(this.args as IndexLookupOptions<number>, where, (a, b) => a - b);
     this.initVocabulary();
   }
@@ -111,8 +118,7 @@ export class IntegerLookup extends LookupLayer<number> {
     const bad = values.find((v) => !isToken(v));
     if (bad !== undefined) throw new MasqueError('INVALID_INPUT', `IntegerLookup '${this.name}' expects whole numbers; received ${showToken(bad)}.`);
     if (this.args.invert) return tf.tensor(this.table.invert(values) as number[], x.shape, 'int32');
-    const n = this.args.numOovIndices;
-    return this.encode(this.table.lookup(values, (t) => ((t % n) + n) % n), x.shape);
+    return this.encode(this.table.lookup(values, this.oovId), x.shape);
   }
 
   /** The input's shape and int32 ids (float32 vectors in the other modes); no mask. */

@@ -10,9 +10,12 @@
  * No mask comes out, as in Keras, even with a `maskToken`: the mask token's
  * id is 0, so an `Embedding({ maskZero: true })` after it makes the mask.
  *
- * Not supported (refused with a clear error): `numOovIndices` above 1
- * (Keras hashes OOV strings into buckets with FarmHash64), `salt`, sparse
- * outputs, a vocabulary file path.
+ * With `numOovIndices` above 1 an unknown string goes to the OOV id of its
+ * FarmHash64 bucket (SipHash keyed by `salt` when one is given), as
+ * TensorFlow hashes it for Keras.
+ *
+ * Not supported (refused with a clear error): sparse outputs, a vocabulary
+ * file path.
  */
 import { tf } from '../../runtime/tfjs.js';
 import { BASE_OPTIONS, opt, type Filled, type OptionsOf } from '../../engine/options.js';
@@ -21,14 +24,15 @@ import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import { compareUtf8 } from '../../ops/text_ops.js';
 import {
-  LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, type IndexLookupOptions, type TokenKind,
+  LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, hashedOovId, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
 import { readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
+import { readSalt } from '../../ops/string_hash.js';
 
 export interface StringLookupArgs extends BaseLayerArgs {
   /** Number of ids in all (special ones included); null = unlimited. Keras: must be > 1. */
   maxTokens?: number | null;
-  /** Number of ids for unknown tokens: 0 (unknown tokens raise) or 1 (default). */
+  /** Number of ids for unknown tokens: 0 (unknown tokens raise), 1 (default), or more (hashed into buckets). */
   numOovIndices?: number;
   /** A token that maps to id 0 (e.g. '' for padding); null (default) = no mask token. */
   maskToken?: string | null;
@@ -48,10 +52,10 @@ export interface StringLookupArgs extends BaseLayerArgs {
   sparse?: boolean;
   /** Keras's record of the vocabulary size, kept for its configs (no effect in 'int' mode). */
   vocabularySize?: number | null;
-  /** Keras's OOV hashing method for integer inputs; either value is accepted (strings use one OOV id). */
+  /** Keras's OOV hashing method for integer inputs; either value is accepted (strings are always hashed). */
   oovMethod?: 'floormod' | 'farmhash';
-  /** Only null. */
-  salt?: null;
+  /** SipHash key for the OOV buckets instead of FarmHash: an integer s (the key [s, s]) or a pair; null (default). */
+  salt?: number | readonly [number, number] | null;
   /** Only 'utf-8'. */
   encoding?: 'utf-8';
 }
@@ -81,7 +85,7 @@ export const STRING_LOOKUP_OPTIONS = {
   sparse: opt.bool(false),
   vocabularySize: opt.nullableInt({ min: 0, default: null }),
   oovMethod: opt.oneOf(['floormod', 'farmhash'] as const, 'floormod'),
-  salt: opt.custom<null>((v) => v as null, { default: null }),
+  salt: opt.custom<number | readonly [number, number] | null>(readSalt, { default: null }),
   encoding: opt.custom<'utf-8'>((v, w, n) => (v === 'utf-8' ? v : (() => { throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be 'utf-8' (Masque's strings are Unicode); received ${describe(v)}.`); })()), { default: 'utf-8' }),
   inputDtype: { ...BASE_OPTIONS.inputDtype, default: 'string' },
 } satisfies OptionsOf<Own> & Record<string, unknown>;
@@ -105,16 +109,16 @@ export class StringLookup extends LookupLayer<string> {
     super(args);
     const where = `StringLookup '${this.name}'`;
     checkLookupOptions(this.args as IndexLookupOptions<unknown>, where);
-    if (this.args.numOovIndices > 1) {
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: numOovIndices must be 0 or 1; received ${this.args.numOovIndices} (Keras spreads unknown strings over several OOV ids with FarmHash64, which Masque does not implement).`);
-    }
+    this.oovId = hashedOovId<string>(this.args.numOovIndices, this.args.salt as [number, number] | null, (t) => t);
     this.table = new VocabularyTable<string>(this.args as IndexLookupOptions<string>, where, compareUtf8);
     this.initVocabulary();
   }
 
+  private readonly oovId: (t: string) => number;
+
   /** The ids of tokens, as `call` gives them (for TextVectorization, which tokenizes first). */
   idsOf(tokens: readonly string[]): Int32Array {
-    return this.table.lookup(tokens, () => 0);
+    return this.table.lookup(tokens, this.oovId);
   }
 
   call(x: tf.Tensor): tf.Tensor {
