@@ -54,10 +54,10 @@ export { AbstractRNNCell, type RecurrentCell, type CellCallArgs, type CellOutput
 // attention, pooling, merging, convolution
 export { Attention, type AttentionArgs, type AttentionCallArgs } from './layers/attention/attention.js';
 export { MultiHeadAttention, type MultiHeadAttentionArgs, type MultiHeadAttentionCallArgs } from './layers/attention/multi_head_attention.js';
-export { GlobalAveragePooling1D, type GlobalAveragePooling1DArgs } from './layers/pooling/global_average_pooling1d.js';
-export { GlobalMaxPooling1D, type GlobalMaxPooling1DArgs } from './layers/pooling/global_max_pooling1d.js';
-export { AveragePooling1D, type AveragePooling1DArgs } from './layers/pooling/average_pooling1d.js';
-export { MaxPooling1D, type MaxPooling1DArgs } from './layers/pooling/max_pooling1d.js';
+export { GlobalAveragePooling1D, GlobalAveragePooling1D as GlobalAvgPool1D, type GlobalAveragePooling1DArgs } from './layers/pooling/global_average_pooling1d.js';
+export { GlobalMaxPooling1D, GlobalMaxPooling1D as GlobalMaxPool1D, type GlobalMaxPooling1DArgs } from './layers/pooling/global_max_pooling1d.js';
+export { AveragePooling1D, AveragePooling1D as AvgPool1D, type AveragePooling1DArgs } from './layers/pooling/average_pooling1d.js';
+export { MaxPooling1D, MaxPooling1D as MaxPool1D, type MaxPooling1DArgs } from './layers/pooling/max_pooling1d.js';
 export { Add } from './layers/merging/add.js';
 export { Subtract } from './layers/merging/subtract.js';
 export { Multiply } from './layers/merging/multiply.js';
@@ -68,9 +68,9 @@ export { Concatenate, type ConcatenateArgs } from './layers/merging/concatenate.
 export { Dot, type DotArgs } from './layers/merging/dot.js';
 export type { MergeArgs } from './layers/merging/base_merge.js';
 export { Softmax, type SoftmaxArgs } from './layers/activations/softmax.js';
-export { Conv1D, type Conv1DArgs } from './layers/convolutional/conv1d.js';
-export { Conv1DTranspose, type Conv1DTransposeArgs } from './layers/convolutional/conv1d_transpose.js';
-export { DepthwiseConv1D, SeparableConv1D, type DepthwiseConv1DArgs, type SeparableConv1DArgs } from './layers/convolutional/depthwise_conv1d.js';
+export { Conv1D, Conv1D as Convolution1D, type Conv1DArgs } from './layers/convolutional/conv1d.js';
+export { Conv1DTranspose, Conv1DTranspose as Convolution1DTranspose, type Conv1DTransposeArgs } from './layers/convolutional/conv1d_transpose.js';
+export { DepthwiseConv1D, SeparableConv1D, SeparableConv1D as SeparableConvolution1D, type DepthwiseConv1DArgs, type SeparableConv1DArgs } from './layers/convolutional/depthwise_conv1d.js';
 export { AdaptiveAveragePooling1D, AdaptiveMaxPooling1D, type AdaptivePooling1DArgs } from './layers/pooling/adaptive_pooling1d.js';
 export { Cropping1D, type Cropping1DArgs } from './layers/reshaping/cropping1d.js';
 export { ZeroPadding1D, type ZeroPadding1DArgs } from './layers/reshaping/zero_padding1d.js';

@@ -135,7 +135,25 @@ export function kerasClassName(cls: LayerClass): string {
   return Object.prototype.hasOwnProperty.call(cls, 'className') && cls.className !== undefined ? cls.className : (cls as unknown as { name: string }).name;
 }
 
-const registry = new Map<string, KerasLayerEntry>(BUILTIN_LAYERS.map((c) => [kerasClassName(c), c]));
+/**
+ * Keras's other names for some layer classes (`keras.layers.MaxPool1D` is
+ * `MaxPooling1D`, ...): the same classes, so Keras writes the long name in
+ * configs, but its deserializer, and Masque's, take either.
+ */
+export const KERAS_LAYER_ALIASES: Readonly<Record<string, LayerClass>> = {
+  AvgPool1D: AveragePooling1D as unknown as LayerClass,
+  MaxPool1D: MaxPooling1D as unknown as LayerClass,
+  GlobalAvgPool1D: GlobalAveragePooling1D as unknown as LayerClass,
+  GlobalMaxPool1D: GlobalMaxPooling1D as unknown as LayerClass,
+  Convolution1D: Conv1D as unknown as LayerClass,
+  Convolution1DTranspose: Conv1DTranspose as unknown as LayerClass,
+  SeparableConvolution1D: SeparableConv1D as unknown as LayerClass,
+};
+
+const registry = new Map<string, KerasLayerEntry>([
+  ...BUILTIN_LAYERS.map((c): [string, KerasLayerEntry] => [kerasClassName(c), c]),
+  ...Object.entries(KERAS_LAYER_ALIASES).map(([alias, c]): [string, KerasLayerEntry] => [alias, c as unknown as KerasLayerEntry]),
+]);
 
 // Every built-in class declares the call arguments it takes (Layer.apply
 // refuses any other key): its own list, the nearest ancestor's, or
