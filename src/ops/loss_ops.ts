@@ -23,6 +23,7 @@
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
 import { f32, heapView, onCpuMemoryBackend, writeTensor } from './heap_view.js';
+import { oneHot } from './one_hot.js';
 
 /** Keras's `backend.epsilon()`, and the clip bounds as float32 (as the tfjs clip sees them). */
 const EPS = 1e-7;
@@ -73,7 +74,7 @@ export function sparseCrossentropyMaskedReference(yTrue: tf.Tensor, yPred: tf.Te
     const ids = tf.cast(labelsOf(yTrue, yPred), 'int32');
     const m = mask.dtype === 'bool' ? mask : tf.notEqual(mask, 0);
     const inRange = tf.logicalAnd(tf.greaterEqual(ids, 0), tf.less(ids, c));
-    const picked = tf.sum(tf.mul(tf.oneHot(ids, c), yPred), -1);
+    const picked = tf.sum(tf.mul(oneHot(ids, c), yPred), -1);
     const total = tf.sum(yPred, -1);
     const q = tf.div(tf.where(m, picked, tf.fill(picked.shape, 0.5)), tf.where(m, total, tf.onesLike(total)));
     const loss = tf.neg(tf.log(tf.clipByValue(q, EPS, 1 - EPS)));

@@ -10,6 +10,7 @@ import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { checkKeys } from '../option_keys.js';
 import { MeanMetricWrapper, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy } from './metrics.js';
+import { oneHot } from '../ops/one_hot.js';
 
 function nameOf(who: string, v: unknown, fallback: string): string {
   if (v === undefined) return fallback;
@@ -32,7 +33,7 @@ function inTopK(ids: tf.Tensor, yPred: tf.Tensor, k: number): tf.Tensor {
   return tf.tidy(() => {
     const classes = yPred.shape[yPred.rank - 1]!;
     const kth = tf.min(tf.topk(yPred, Math.min(k, classes)).values, -1);
-    const target = tf.sum(tf.mul(tf.oneHot(tf.cast(ids, 'int32'), classes), yPred), -1);
+    const target = tf.sum(tf.mul(oneHot(tf.cast(ids, 'int32'), classes), yPred), -1);
     return tf.cast(tf.greaterEqual(target, kth), 'float32');
   });
 }

@@ -14,6 +14,7 @@ import { MasqueError, describe } from '../errors.js';
 import { checkKeys } from '../option_keys.js';
 import { metricEntries, type MetricEntries } from './metric_inputs.js';
 import type { Metric, MetricUpdateOptions } from './metrics.js';
+import { oneHot } from '../ops/one_hot.js';
 
 /** Keras's backend.epsilon(). */
 const EPSILON = 1e-7;
@@ -44,7 +45,7 @@ function divNoNan(a: number, b: number): number {
 function filterTopK(p: tf.Tensor, k: number): tf.Tensor {
   const classes = p.shape[p.rank - 1]!;
   const { indices } = tf.topk(p, Math.min(k, classes));
-  const inTop = tf.cast(tf.sum(tf.oneHot(indices, classes), -2), 'bool');
+  const inTop = tf.cast(tf.sum(oneHot(indices, classes), -2), 'bool');
   return tf.where(inTop, p, tf.fill(p.shape, NEG_INF));
 }
 

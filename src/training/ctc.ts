@@ -20,6 +20,7 @@ import { MasqueError, describe, formatShape } from '../errors.js';
 import { getMask } from '../engine/masks.js';
 import { checkKeys } from '../option_keys.js';
 import { checkLossTensors } from './losses.js';
+import { oneHot } from '../ops/one_hot.js';
 
 /** Keras's log of zero in the recursion. */
 const LOG_ZERO = -1e5;
@@ -84,7 +85,7 @@ export function ctcLoss(yTrue: tf.Tensor, yPred: tf.Tensor, frameMask: tf.Tensor
     const logits = valid === null ? yPred : tf.where(tf.expandDims(valid, 2), yPred, tf.zerosLike(yPred));
     const logProbs = tf.logSoftmax(logits, -1);
     // [B, T, N]: each frame's log-probability of each label position; [B, T, 1]: of the blank.
-    const emit = tf.matMul(logProbs, tf.oneHot(labels, c), false, true);
+    const emit = tf.matMul(logProbs, oneHot(labels, c), false, true);
     const blank = tf.slice(logProbs, [0, 0, 0], [-1, -1, 1]);
     // 1 where a label equals the next one in its row (the labels read once, by the checks).
     const repeat = tf.tensor2d(Float32Array.from({ length: b * n }, (_, i) => (i % n < n - 1 && ids[i + 1] === ids[i] ? 1 : 0)), [b, n]);
@@ -112,7 +113,7 @@ export function ctcLoss(yTrue: tf.Tensor, yPred: tf.Tensor, frameMask: tf.Tensor
     }
     const last = addToPhi(phi, em);
     // The row's answer sits at its label count.
-    return tf.neg(tf.sum(tf.mul(last, tf.oneHot(tf.tensor1d(counts, 'int32'), n + 1)), 1));
+    return tf.neg(tf.sum(tf.mul(last, oneHot(tf.tensor1d(counts, 'int32'), n + 1)), 1));
   });
 }
 

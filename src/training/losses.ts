@@ -18,6 +18,7 @@ import { NameTable } from './names.js';
 import { broadcastFast } from '../ops/attention_ops.js';
 import { maskFitsSteps, maskedMeanApplies, maskedMeanLoss, sparseCrossentropyMasked } from '../ops/loss_ops.js';
 import { categoricalGeneralizedCrossEntropy, circle, circleLossMask, classIds, dice, tversky } from './losses_extra.js';
+import { oneHot } from '../ops/one_hot.js';
 
 /** Keras's `backend.epsilon()`. */
 export const EPSILON = 1e-7;
@@ -366,8 +367,8 @@ export function sparseCategoricalCrossentropy(
 ): tf.Tensor {
   return tf.tidy(() => {
     const ids = classIds(yTrue, yPred, 'sparseCategoricalCrossentropy');
-    const oneHot = tf.oneHot(ids, yPred.shape[yPred.rank - 1]!);
-    return tf.neg(tf.sum(tf.mul(oneHot, logProbabilities(yPred, options.fromLogits)), -1));
+    const hot = oneHot(ids, yPred.shape[yPred.rank - 1]!);
+    return tf.neg(tf.sum(tf.mul(hot, logProbabilities(yPred, options.fromLogits)), -1));
   });
 }
 

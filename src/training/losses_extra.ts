@@ -18,6 +18,7 @@
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, formatShape } from '../errors.js';
+import { oneHot } from '../ops/one_hot.js';
 
 /** Keras's `backend.epsilon()` (as losses.ts's EPSILON). */
 const EPS = 1e-7;
@@ -133,7 +134,7 @@ export function circleLossMask(values: tf.Tensor): tf.Tensor {
 export function categoricalGeneralizedCrossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor, q = 0.5): tf.Tensor {
   return tf.tidy(() => {
     const ids = classIds(yTrue, yPred, 'categoricalGeneralizedCrossEntropy');
-    const p = tf.sum(tf.mul(yPred, tf.oneHot(ids, yPred.shape[yPred.rank - 1]!)), -1);
+    const p = tf.sum(tf.mul(yPred, oneHot(ids, yPred.shape[yPred.rank - 1]!)), -1);
     return tf.div(tf.sub(1, tf.pow(p, q)), q);
   });
 }

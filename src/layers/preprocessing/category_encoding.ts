@@ -25,6 +25,7 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
+import { oneHot } from '../../ops/one_hot.js';
 
 export type CategoryOutputMode = 'one_hot' | 'multi_hot' | 'count';
 
@@ -58,7 +59,7 @@ export function encodeCategorical(ids: tf.Tensor, mode: CategoryOutputMode, dept
     let x = ids;
     if (mode === 'one_hot' && x.rank > 1 && x.shape[x.rank - 1] === 1) x = tf.squeeze(x, [-1]);
     // int32, then cast: tfjs-wasm's OneHot writes integer bits into a float32 output.
-    let hot = tf.cast(tf.reshape(tf.oneHot(tf.reshape(x, [-1]), depth), [...x.shape, depth]), 'float32');
+    let hot = tf.cast(tf.reshape(oneHot(tf.reshape(x, [-1]), depth), [...x.shape, depth]), 'float32');
     if (mode === 'one_hot') return hot;
     // No ids (an empty batch, or k = 0): nothing is present. (tfjs-wasm's reductions fail on empty tensors.)
     if (hot.size === 0) return tf.zeros([x.shape[0]!, ...x.shape.slice(2), depth]);
