@@ -85,8 +85,6 @@ export async function buildBrowser({ outdir = join(root, 'dist', 'browser'), min
     metafile: true,
     logLevel: 'warning',
     plugins: [browserPlugin],
-    // farmhashjs reads Node's global Buffer; browsers get the `buffer` package's.
-    inject: [join(root, 'scripts', 'browser_buffer.mjs')],
   });
   for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDir, f), join(outdir, f));
   return sizes(outdir, result.metafile);

@@ -218,3 +218,10 @@ test('Keras-made .keras files with Hashing (maskValue, salt -> Embedding(maskZer
     model.dispose();
   }
 });
+
+test('review fixes: numBins beyond int32 refused; a float maskValue meets float32 inputs as Keras compares them (in float32)', () => {
+  expectCode(() => new Hashing({ numBins: 2 ** 32 }), 'INVALID_ARGUMENT', 'numBins');
+  const x = tf.tensor([[0.1], [2]]);
+  assert.equal(ints(new Hashing({ numBins: 3, maskValue: 0.1 }).apply(x))[0], 0);
+  x.dispose();
+});

@@ -197,3 +197,30 @@ test('a tf_idf text model saves its vocabulary and idf weights as Keras does, an
   back.dispose();
   model.dispose();
 });
+
+test('review fixes: adapt with no token keeps the vocabulary (as Keras); flat batches of unsplit texts are one document each; an un-adapted tf_idf layer refuses to be saved; huge numOovIndices refused', async () => {
+  for (const mode of ['int', 'multi_hot', 'tf_idf'] as const) {
+    const l = new StringLookup({ outputMode: mode });
+    l.adapt([['a', 'b'], ['a']]);
+    const [vocab, idf] = [l.getVocabulary(), l.idfWeights()];
+    l.adapt([]);
+    l.adapt(new Set<string[]>());
+    assert.deepEqual(l.getVocabulary(), vocab, mode);
+    assert.deepEqual(l.idfWeights(), idf, mode);
+  }
+  // Keras: a rank-1 batch of unsplit texts stays rank 1 and is one document; an array is [n, 1], a document a text.
+  const perBatch = new TextVectorization({ outputMode: 'tf_idf', split: null });
+  perBatch.adapt(new Set([['x', 'y'], ['x', 'z']]));
+  assert.deepEqual(perBatch.getVocabulary(), ['[UNK]', 'x', 'z', 'y']);
+  assert.deepEqual(Array.from(perBatch.idfWeights()!).slice(1), [2, 1, 1].map((d) => Math.fround(Math.log(1 + 2 / (1 + d)))));
+  const perText = new TextVectorization({ outputMode: 'tf_idf', split: null });
+  perText.adapt(['x', 'y', 'x', 'z']);
+  assert.deepEqual(Array.from(perText.idfWeights()!).slice(1), [2, 1, 1].map((d) => Math.fround(Math.log(1 + 4 / (1 + d)))));
+  expectCode(() => new TextVectorization({ split: null, ngrams: 2 }).adapt(new Set([['x', 'y']])), 'INVALID_INPUT', 'n-grams across');
+  // No idf weights yet: saving fails with a coded error instead of writing a file that cannot be read back.
+  const tokens = Input({ shape: [null], dtype: 'string' });
+  const model = new Model({ inputs: tokens, outputs: new StringLookup({ maxTokens: 5, padToMaxTokens: true, outputMode: 'tf_idf' }).apply(tokens) });
+  await assert.rejects(model.toKerasBytes(), (e: unknown) => e instanceof MasqueError && e.code === 'NOT_BUILT' && /idf weights/.test(e.message));
+  model.dispose();
+  expectCode(() => new StringLookup({ vocabulary: ['a'], numOovIndices: 2 ** 33 }), 'INVALID_ARGUMENT', 'numOovIndices');
+});

@@ -9,18 +9,30 @@
  *
  * The hashes come from `farmhashjs` and `siphash` (pure JavaScript, so they
  * run in browsers too); test/fixtures/hashing checks both against Google's
- * own C++ libraries, which TensorFlow compiles in.
+ * own C++ libraries, which TensorFlow compiles in. `farmhashjs` reads Node's
+ * global `Buffer`: where there is none (a browser, whatever the bundler),
+ * the `buffer` package's stands in for the duration of each hash.
  */
 /// <reference path="./siphash.d.ts" />
 import { fingerprint64BigInt } from 'farmhashjs';
 import SipHash from 'siphash';
+import { Buffer as BufferPackage } from 'buffer';
 import { MasqueError, describe } from '../errors.js';
 
 const encoder = new TextEncoder();
 
 /** FarmHash's Fingerprint64 of the UTF-8 bytes of `s`. */
 export function fingerprint64(s: string): bigint {
-  return fingerprint64BigInt(encoder.encode(s) as unknown as string);
+  const bytes = encoder.encode(s) as unknown as string;
+  const g = globalThis as { Buffer?: unknown };
+  if (g.Buffer !== undefined) return fingerprint64BigInt(bytes);
+  // Lent for this call only: a lasting global Buffer would tell other code it runs in Node.
+  g.Buffer = BufferPackage;
+  try {
+    return fingerprint64BigInt(bytes);
+  } finally {
+    delete g.Buffer;
+  }
 }
 
 /** SipHash-2-4 of the UTF-8 bytes of `s` under the key [k0, k1] (each an unsigned 64-bit integer). */
@@ -46,19 +58,30 @@ export function readSalt(v: unknown, where: string, name: string): [number, numb
   throw new MasqueError('INVALID_ARGUMENT', `${where}: ${name} must be null, an integer s (the key [s, s]) or a pair of integers, each within +-(2^53 - 1) (JavaScript's exact integers; a larger salt cannot be read exactly from a Keras config); received ${describe(v)}.`);
 }
 
+/** The largest bucket count: buckets are int32 ids. */
+export const MAX_BUCKETS = 2 ** 31 - 1;
+
 /**
- * The bucket in [0, buckets) of each string: FarmHash without a salt,
- * SipHash keyed by it with one (TensorFlow's `to_hash_bucket_fast` and
- * `to_hash_bucket_strong`).
+ * A function giving the bucket in [0, buckets) of a string: FarmHash
+ * without a salt, SipHash keyed by it with one (TensorFlow's
+ * `to_hash_bucket_fast` and `to_hash_bucket_strong`).
  */
-export function hashBuckets(strings: readonly string[], buckets: number, salt: readonly [number, number] | null): Int32Array {
+export function bucketHasher(buckets: number, salt: readonly [number, number] | null): (s: string) => number {
+  if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) throw new Error(`internal: bucket count ${buckets} outside [1, 2^31 - 1]`);
   const n = BigInt(buckets);
-  const key = salt === null ? null : ([BigInt.asUintN(64, BigInt(salt[0])), BigInt.asUintN(64, BigInt(salt[1]))] as const);
+  if (salt === null) return (s) => Number(fingerprint64(s) % n);
+  const key = [BigInt.asUintN(64, BigInt(salt[0])), BigInt.asUintN(64, BigInt(salt[1]))] as const;
+  return (s) => Number(sipHash(key, s) % n);
+}
+
+/** The bucket of each string (see `bucketHasher`), each distinct string hashed once. */
+export function hashBuckets(strings: readonly string[], buckets: number, salt: readonly [number, number] | null): Int32Array {
+  const hash = bucketHasher(buckets, salt);
   const cache = new Map<string, number>();
   return Int32Array.from(strings, (s) => {
     let b = cache.get(s);
     if (b === undefined) {
-      b = Number((key === null ? fingerprint64(s) : sipHash(key, s)) % n);
+      b = hash(s);
       cache.set(s, b);
     }
     return b;

@@ -176,7 +176,7 @@ describe('browser bundle in Chromium', { timeout: 300_000 }, () => {
     await page.close();
   });
 
-  test('Hashing and hashed OOV ids run in the page (FarmHash reads the injected Buffer, SipHash) and give Node\'s bins', async () => {
+  test('Hashing and hashed OOV ids run in the page (FarmHash with the Buffer of the buffer package lent per hash, SipHash) and give Node\'s bins', async () => {
     const { page } = await openPage('wasm');
     const texts = ['A', 'B', 'C', 'D', 'E', '', 'été 😀', 'x'.repeat(300)];
     // A string, so that the test's compiler adds no helpers (__name) to the page's code.

@@ -23,7 +23,7 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
-import { hashBuckets, integerString, readSalt } from '../../ops/string_hash.js';
+import { MAX_BUCKETS, hashBuckets, integerString, readSalt } from '../../ops/string_hash.js';
 import { dtypeError } from './index_lookup.js';
 import { encodeIds, encodingShapeError, lookupOutputShape } from './lookup_modes.js';
 
@@ -51,7 +51,8 @@ export class Hashing extends Layer<CallArgs> {
   static override readonly acceptsStrings = true;
   static override readonly floatInputs = false;
   static override readonly options = {
-    numBins: opt.int({ min: 1 }),
+    // Bins are int32 ids (Keras: int64).
+    numBins: opt.int({ min: 1, max: MAX_BUCKETS }),
     maskValue: opt.custom<string | number | null>(
       (v, w, n) => {
         if (v === null || typeof v === 'string' || Number.isFinite(v)) return v as string | number | null;
@@ -103,7 +104,9 @@ export class Hashing extends Layer<CallArgs> {
     const strings = x.dtype === 'string' ? (values as string[]) : (values as number[]).map((v) => integerString(v, this.where));
     const masked = maskValue !== null && numBins > 1;
     const out = hashBuckets(strings, masked ? numBins - 1 : numBins, salt);
-    if (masked) for (let i = 0; i < out.length; i++) out[i] = values[i] === maskValue ? 0 : out[i]! + 1;
+    // Keras compares in the input's dtype: a float32 input meets maskValue rounded to float32.
+    const mask = x.dtype === 'float32' && typeof maskValue === 'number' ? Math.fround(maskValue) : maskValue;
+    if (masked) for (let i = 0; i < out.length; i++) out[i] = values[i] === mask ? 0 : out[i]! + 1;
     return out;
   }
 

@@ -31,10 +31,13 @@ import { Layer } from '../../engine/layer.js';
 import type { CallArgs, OwnVariable, Shape } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { pythonSplitlines, sortByCount } from '../../ops/text_ops.js';
-import { hashBuckets } from '../../ops/string_hash.js';
+import { bucketHasher } from '../../ops/string_hash.js';
 import {
   encodeIds, encodingShapeError, givenIdfMean, inverseDocumentFrequency, learnedIdfMean, lookupOutputShape, padIdfWeights, type LookupOutputMode,
 } from './lookup_modes.js';
+
+/** The most OOV ids a lookup takes: each is listed in the vocabulary (2^20; Keras's default is 1). */
+export const MAX_OOV_INDICES = 2 ** 20;
 
 /** The file name Keras gives a lookup layer's vocabulary asset. */
 export const VOCABULARY_FILE = 'vocabulary.txt';
@@ -232,17 +235,23 @@ export function readVocabularyFile(bytes: Uint8Array, where: string): string[] {
 /**
  * The OOV id function of a lookup with several OOV ids that hashes tokens
  * (strings always; integers with oovMethod 'farmhash', as their decimal
- * digits): TensorFlow's FarmHash bucket, or SipHash keyed by `salt`.
+ * digits): TensorFlow's FarmHash bucket, or SipHash keyed by `salt`. Returns
+ * a maker of one function per call, which hashes each distinct unknown
+ * token once (nothing is kept between calls).
  */
-export function hashedOovId<K>(numOovIndices: number, salt: readonly [number, number] | null, text: (t: K) => string): (t: K) => number {
-  const cache = new Map<K, number>();
-  return (t) => {
-    let id = cache.get(t);
-    if (id === undefined) {
-      id = hashBuckets([text(t)], numOovIndices, salt)[0]!;
-      cache.set(t, id);
-    }
-    return id;
+export function hashedOovIds<K>(numOovIndices: number, salt: readonly [number, number] | null, text: (t: K) => string): () => (t: K) => number {
+  if (numOovIndices <= 1) return () => () => 0;
+  const hash = bucketHasher(numOovIndices, salt);
+  return () => {
+    const cache = new Map<K, number>();
+    return (t) => {
+      let id = cache.get(t);
+      if (id === undefined) {
+        id = hash(text(t));
+        cache.set(t, id);
+      }
+      return id;
+    };
   };
 }
 
@@ -360,12 +369,14 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
   adapt(data: unknown): void {
     if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
     if (this.args.outputMode === 'tf_idf') this.adaptDocuments(adaptDocuments<K>(data, this.where, this.kind.isToken, this.kind.what));
-    else this.change(() => this.table.adapt(countTokens(adaptValues(data, this.where, this.kind.isToken, this.kind.what) as K[])));
+    else this.adaptDocuments([adaptValues(data, this.where, this.kind.isToken, this.kind.what) as K[]]);
   }
 
   /** Learns the vocabulary and, in 'tf_idf' mode, the idf weights from documents of tokens. */
   adaptDocuments(documents: readonly (readonly K[])[]): void {
     if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
+    // No token at all: Keras's finalize_state keeps the vocabulary (and idf weights) the layer had.
+    if (documents.every((d) => d.length === 0)) return;
     this.change(() => {
       this.table.adapt(countTokens(documents.flat() as K[]));
       if (this.args.outputMode !== 'tf_idf') return;
@@ -525,7 +536,10 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
 
   /** 'tf_idf' mode: the idf weights, saved by name as Keras saves them (`vars/idf_weights`). */
   saveOwnVariables(): Record<string, OwnVariable> | null {
-    if (this.args.outputMode !== 'tf_idf' || this.idf === null) return null;
+    if (this.args.outputMode !== 'tf_idf') return null;
+    if (this.idf === null) {
+      throw new MasqueError('NOT_BUILT', `${this.where}: in outputMode 'tf_idf' the layer has no idf weights to save yet (a file without them could not be loaded, by Masque or Keras); call adapt(data) or setVocabulary(vocabulary, idfWeights) first.`);
+    }
     return { idf_weights: { shape: [this.idf.length], dtype: 'float32', data: this.idf.slice() } };
   }
 

@@ -20,7 +20,7 @@ import { oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import {
-  LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, hashedOovId, showToken, type IndexLookupOptions, type TokenKind,
+  LookupLayer, MAX_OOV_INDICES, VocabularyTable, checkLookupOptions, dtypeError, hashedOovIds, showToken, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
 import { readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
 import { readSalt } from '../../ops/string_hash.js';
@@ -74,7 +74,7 @@ export class IntegerLookup extends LookupLayer<number> {
   static override readonly floatInputs = false;
   static override readonly options = {
     maxTokens: opt.nullableInt({ min: 2, default: null }),
-    numOovIndices: opt.int({ min: 0, default: 1 }),
+    numOovIndices: opt.int({ min: 0, max: MAX_OOV_INDICES, default: 1 }),
     maskToken: opt.custom<number | null>(intOrNull, { default: null }),
     oovToken: opt.custom<number>((v, w, n) => intOrNull(v, w, n) ?? -1, { default: -1 }),
     vocabulary: opt.custom<readonly number[] | null>(intList, { default: null }),
@@ -91,7 +91,7 @@ export class IntegerLookup extends LookupLayer<number> {
   } satisfies OptionsOf<Own> & Record<string, unknown>;
   declare readonly args: Filled<Own> & { outputMode: LookupOutputMode };
   protected readonly table: VocabularyTable<number>;
-  private readonly oovId: (t: number) => number;
+  private readonly oovIds: () => (t: number) => number;
   protected readonly kind: TokenKind<number> = {
     isToken,
     what: 'int32 integers',
@@ -108,7 +108,7 @@ export class IntegerLookup extends LookupLayer<number> {
       throw new MasqueError('INVALID_ARGUMENT', `${where}: salt is only used with oovMethod 'farmhash' (as in Keras); received salt ${describe(this.args.salt)} with oovMethod '${this.args.oovMethod}'.`);
     }
     const n = this.args.numOovIndices;
-    this.oovId = this.args.oovMethod === 'farmhash' ? hashedOovId<number>(n, this.args.salt as [number, number] | null, String) : (t) => ((t % n) + n) % n;
+    this.oovIds = this.args.oovMethod === 'farmhash' ? hashedOovIds<number>(n, this.args.salt as [number, number] | null, String) : () => (t) => ((t % n) + n) % n;
     this.table = new VocabularyTable<number>(this.args as IndexLookupOptions<number>, where, (a, b) => a - b);
     this.initVocabulary();
   }
@@ -118,7 +118,7 @@ export class IntegerLookup extends LookupLayer<number> {
     const bad = values.find((v) => !isToken(v));
     if (bad !== undefined) throw new MasqueError('INVALID_INPUT', `IntegerLookup '${this.name}' expects whole numbers; received ${showToken(bad)}.`);
     if (this.args.invert) return tf.tensor(this.table.invert(values) as number[], x.shape, 'int32');
-    return this.encode(this.table.lookup(values, this.oovId), x.shape);
+    return this.encode(this.table.lookup(values, this.oovIds()), x.shape);
   }
 
   /** The input's shape and int32 ids (float32 vectors in the other modes); no mask. */

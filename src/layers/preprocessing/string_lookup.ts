@@ -24,7 +24,7 @@ import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import { compareUtf8 } from '../../ops/text_ops.js';
 import {
-  LookupLayer, VocabularyTable, checkLookupOptions, dtypeError, hashedOovId, type IndexLookupOptions, type TokenKind,
+  LookupLayer, MAX_OOV_INDICES, VocabularyTable, checkLookupOptions, dtypeError, hashedOovIds, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
 import { readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
 import { readSalt } from '../../ops/string_hash.js';
@@ -74,7 +74,7 @@ const stringList = (v: unknown, w: string, n: string): readonly string[] | null 
 /** The option table of a string lookup (shared with TextVectorization's inner layer). */
 export const STRING_LOOKUP_OPTIONS = {
   maxTokens: opt.nullableInt({ min: 2, default: null }),
-  numOovIndices: opt.int({ min: 0, default: 1 }),
+  numOovIndices: opt.int({ min: 0, max: MAX_OOV_INDICES, default: 1 }),
   maskToken: opt.custom<string | null>((v, w, n) => (v === null || typeof v === 'string' ? v : (() => { throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a string or null; received ${describe(v)}.`); })()), { default: null }),
   oovToken: opt.string({ default: '[UNK]' }),
   vocabulary: opt.custom<readonly string[] | null>(stringList, { default: null }),
@@ -109,16 +109,16 @@ export class StringLookup extends LookupLayer<string> {
     super(args);
     const where = `StringLookup '${this.name}'`;
     checkLookupOptions(this.args as IndexLookupOptions<unknown>, where);
-    this.oovId = hashedOovId<string>(this.args.numOovIndices, this.args.salt as [number, number] | null, (t) => t);
+    this.oovIds = hashedOovIds<string>(this.args.numOovIndices, this.args.salt as [number, number] | null, (t) => t);
     this.table = new VocabularyTable<string>(this.args as IndexLookupOptions<string>, where, compareUtf8);
     this.initVocabulary();
   }
 
-  private readonly oovId: (t: string) => number;
+  private readonly oovIds: () => (t: string) => number;
 
   /** The ids of tokens, as `call` gives them (for TextVectorization, which tokenizes first). */
   idsOf(tokens: readonly string[]): Int32Array {
-    return this.table.lookup(tokens, this.oovId);
+    return this.table.lookup(tokens, this.oovIds());
   }
 
   call(x: tf.Tensor): tf.Tensor {

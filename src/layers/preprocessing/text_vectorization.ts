@@ -169,8 +169,25 @@ export class TextVectorization extends Layer<CallArgs> {
    */
   adapt(data: unknown): void {
     if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
-    const texts = adaptValues(data, this.where, (v) => typeof v === 'string', 'texts (strings)') as string[];
-    this.lookup.adaptDocuments(texts.map((t) => this.tokenize(t)));
+    const isText = (v: unknown) => typeof v === 'string';
+    const batches = data !== null && typeof data === 'object' && !Array.isArray(data) && !(data instanceof tf.Tensor) && Symbol.iterator in data;
+    let documents: string[][];
+    if (batches && this.args.split === null) {
+      // Keras keeps a flat batch of unsplit texts at rank 1: it counts as one document (tf_idf),
+      // and n-grams would run across its texts, which Masque refuses.
+      documents = [...(data as Iterable<unknown>)].flatMap((batch) => {
+        const rows = (adaptValues(batch, this.where, isText, 'texts (strings)') as string[]).map((t) => this.tokenize(t));
+        const flat = batch instanceof tf.Tensor ? batch.rank <= 1 : Array.isArray(batch) && batch.every((x) => !Array.isArray(x));
+        if (!flat) return rows;
+        if (this.args.ngrams !== null) {
+          throw new MasqueError('INVALID_INPUT', `${this.where}: with split null and ngrams, give each batch of adapt data as [n, 1] texts (Keras would make n-grams across a flat batch's texts).`);
+        }
+        return [rows.flat()];
+      });
+    } else {
+      documents = (adaptValues(data, this.where, isText, 'texts (strings)') as string[]).map((t) => this.tokenize(t));
+    }
+    this.lookup.adaptDocuments(documents);
     this.recordSize();
   }
 
