@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  tf, sparseCategoricalCrossentropy, CategoricalGeneralizedCrossEntropy, sparseCategoricalAccuracy, sparseTopKCategoricalAccuracy, CategoryEncoding,
+  tf, ctcLoss, sparseCategoricalCrossentropy, CategoricalGeneralizedCrossEntropy, sparseCategoricalAccuracy, sparseTopKCategoricalAccuracy, CategoryEncoding,
 } from '../src/index.js';
 import { oneHot } from '../src/ops/one_hot.js';
 
@@ -43,6 +43,12 @@ test('a single class or token works as in Keras: sparse losses, accuracies and C
   }
   tf.dispose(out);
   assert.equal(tf.memory().numTensors, before);
+  // CTC over the blank class alone: log-softmax over one class is 0, so an empty label sequence costs 0 (Keras: the same, any logits).
+  const ctcLabels = tf.tensor([[0, 0]], undefined, 'int32');
+  const ctcLogits = tf.tensor([[[1.5], [-2], [7]]]);
+  const ctc = ctcLoss(ctcLabels, ctcLogits) as tf.Tensor;
+  close(ctc, [0]);
+  tf.dispose([ctcLabels, ctcLogits, ctc]);
   // The helper itself: ids outside [0, depth) give zero rows, and depth 0 gives empty rows.
   const ids = tf.tensor([0, 1, -1], undefined, 'int32');
   assert.deepEqual(tf.tidy(() => oneHot(ids, 1).arraySync()), [[1], [0], [0]]);
