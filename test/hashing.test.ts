@@ -221,6 +221,10 @@ test('Keras-made .keras files with Hashing (maskValue, salt -> Embedding(maskZer
 
 test('review fixes: numBins beyond int32 refused; a float maskValue meets float32 inputs as Keras compares them (in float32)', () => {
   expectCode(() => new Hashing({ numBins: 2 ** 32 }), 'INVALID_ARGUMENT', 'numBins');
+  // The most bins, encoded: more values than can be allocated is a coded error, not a RangeError.
+  const rows = tf.tensor([['a', 'b'], ['c', 'd']], undefined, 'string');
+  expectCode(() => new Hashing({ numBins: 2 ** 31 - 1, outputMode: 'count' }).apply(rows), 'INVALID_INPUT', '1 GiB', "outputMode 'count'");
+  rows.dispose();
   const x = tf.tensor([[0.1], [2]]);
   assert.equal(ints(new Hashing({ numBins: 3, maskValue: 0.1 }).apply(x))[0], 0);
   x.dispose();

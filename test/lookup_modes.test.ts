@@ -101,6 +101,8 @@ test('TextVectorization ngrams: widths in turn, joined by a space, in adapt, int
   assert.deepEqual(counts.getVocabulary(), ['[UNK]', 'y', 'x y', 'x', 'y x']);
   // 'z' and 'y z' are unknown: both count at '[UNK]'.
   assert.deepEqual(values(counts.apply(tf.tensor(['x y x y z'], undefined, 'string'))), [2, 2, 2, 2, 1]);
+  // A huge n costs no more than the text (widths beyond its length give nothing).
+  assert.deepEqual(new TextVectorization({ ngrams: 2 ** 31, vocabulary: ['a'] }).tokenize('a b'), ['a', 'b', 'a b']);
   // Character n-grams are joined by a space too (Keras passes separator ' ').
   const chars = new TextVectorization({ split: 'character', ngrams: [2], standardize: null, vocabulary: ['a b'] });
   assert.deepEqual(tv.tokenize(''), []);

@@ -43,6 +43,10 @@ test('a single class or token works as in Keras: sparse losses, accuracies and C
   }
   tf.dispose(out);
   assert.equal(tf.memory().numTensors, before);
+  // At the other end, more categories than a tensor holds: a coded error, not tfjs's allocation failure.
+  const big = tf.tensor([[0, 1]], undefined, 'int32');
+  assert.throws(() => new CategoryEncoding({ numTokens: 2 ** 30, outputMode: 'count' }).apply(big), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'INVALID_INPUT' && /1 GiB/.test(e.message));
+  big.dispose();
   // CTC over the blank class alone: log-softmax over one class is 0, so an empty label sequence costs 0 (Keras: the same, any logits).
   const ctcLabels = tf.tensor([[0, 0]], undefined, 'int32');
   const ctcLogits = tf.tensor([[[1.5], [-2], [7]]]);

@@ -25,6 +25,7 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
+import { MAX_ENCODED_VALUES } from './lookup_modes.js';
 import { oneHot } from '../../ops/one_hot.js';
 
 export type CategoryOutputMode = 'one_hot' | 'multi_hot' | 'count';
@@ -134,6 +135,10 @@ export class CategoryEncoding extends Layer<CategoryEncodingCallArgs> {
 
   call(x: tf.Tensor, args: CategoryEncodingCallArgs): tf.Tensor {
     this.outShape(x.shape);
+    // The one-hot rows behind every mode: x.size rows of numTokens.
+    if (x.size * this.numTokens > MAX_ENCODED_VALUES) {
+      throw new MasqueError('INVALID_INPUT', `${this.where}: encoding ${x.size} ids into ${this.numTokens} categories would need ${x.size * this.numTokens} values, more than a tensor holds here (${MAX_ENCODED_VALUES}, 1 GiB of float32); use fewer categories or ids.`);
+    }
     const w = args.countWeights ?? null;
     if (w !== null) {
       if (this.outputMode !== 'count') throw new MasqueError('INVALID_ARGUMENT', `${this.where}: countWeights is used only with outputMode 'count' (as in Keras); this layer's is '${this.outputMode}'.`);

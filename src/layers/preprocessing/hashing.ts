@@ -116,7 +116,7 @@ export class Hashing extends Layer<CallArgs> {
     const mode = this.args.outputMode;
     if (mode === 'int') return tf.tensor(bins, x.shape, 'int32');
     const rows = mode === 'one_hot' ? [bins] : Array.from({ length: x.shape[0]! }, (_, i) => bins.subarray(i * x.shape[1]!, (i + 1) * x.shape[1]!));
-    const encoded = encodeIds(rows, mode, this.args.numBins, null);
+    const encoded = encodeIds(rows, mode, this.args.numBins, null, this.where);
     return tf.tensor(this.outputDtype === 'int32' ? Int32Array.from(encoded) : encoded, shape as number[], this.outputDtype);
   }
 

@@ -508,7 +508,7 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
     if (mode === 'tf_idf' && (this.idf === null || this.idf.length !== depth)) {
       throw new MasqueError('NOT_BUILT', `${this.where}: in outputMode 'tf_idf' the layer needs ${depth} idf weights (one per id); it has ${this.idf === null ? 'none' : this.idf.length}. Call adapt(data) or setVocabulary(vocabulary, idfWeights).`);
     }
-    return encodeIds(rows, mode, depth, this.idf);
+    return encodeIds(rows, mode, depth, this.idf, this.where);
   }
 
   /** `vocabulary.txt` when the vocabulary is not in the config (adapted or set later), as Keras saves it. */

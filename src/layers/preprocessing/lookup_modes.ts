@@ -71,6 +71,9 @@ export function learnedIdfMean(weights: ArrayLike<number>): number {
   return Math.fround(sum / weights.length);
 }
 
+/** The most values an encoding may hold: 1 GiB of float32 (tfjs's wasm heap is 4 GiB in all). */
+export const MAX_ENCODED_VALUES = 2 ** 28;
+
 /** The output shape of `mode` for ids of `shape` (null when the mode cannot take that shape: see `encodingShapeError`). */
 export function lookupOutputShape(shape: Shape, mode: Exclude<LookupOutputMode, 'int'>, depth: number | null): Shape | null {
   if (mode === 'one_hot') return shape.length > 1 && shape[shape.length - 1] === 1 ? [...shape.slice(0, -1), depth] : [...shape, depth];
@@ -90,17 +93,23 @@ export function encodingShapeError(where: string, mode: LookupOutputMode, shape:
  * `rows` for 'multi_hot', 'count' and 'tf_idf' (one output row of `depth`
  * per id row), or one row per id for 'one_hot'.
  */
-export function encodeIds(rows: readonly ArrayLike<number>[], mode: Exclude<LookupOutputMode, 'int'>, depth: number, idf: Float32Array | null): Float32Array {
+export function encodeIds(rows: readonly ArrayLike<number>[], mode: Exclude<LookupOutputMode, 'int'>, depth: number, idf: Float32Array | null, where = 'encoding'): Float32Array {
+  const allocate = (n: number): Float32Array => {
+    if (n > MAX_ENCODED_VALUES) {
+      throw new MasqueError('INVALID_INPUT', `${where}: outputMode '${mode}' would need ${n} output values (${n / depth} rows of ${depth}), more than a tensor holds here (${MAX_ENCODED_VALUES}, 1 GiB of float32); use fewer bins or tokens, or outputMode 'int'.`);
+    }
+    return new Float32Array(n);
+  };
   if (mode === 'one_hot') {
     const ids = rows.length === 1 ? rows[0]! : rows.flatMap((r) => Array.from(r));
-    const out = new Float32Array(ids.length * depth);
+    const out = allocate(ids.length * depth);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (id >= 0 && id < depth) out[i * depth + id] = 1;
     }
     return out;
   }
-  const out = new Float32Array(rows.length * depth);
+  const out = allocate(rows.length * depth);
   rows.forEach((row, r) => {
     const base = r * depth;
     for (let i = 0; i < row.length; i++) {

@@ -159,7 +159,8 @@ export class TextVectorization extends Layer<CallArgs> {
     const tokens = splitText(standardizeText(text, this.args.standardize, this.where), this.args.split, this.where);
     const n = this.args.ngrams;
     if (n === null) return tokens;
-    return ngramsOf(tokens, typeof n === 'number' ? Array.from({ length: n }, (_, i) => i + 1) : n);
+    // Widths beyond the text's length give nothing: n = 1e9 costs no more than the text.
+    return ngramsOf(tokens, typeof n === 'number' ? Array.from({ length: Math.min(n, tokens.length) }, (_, i) => i + 1) : n);
   }
 
   /**
