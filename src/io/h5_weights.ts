@@ -155,9 +155,12 @@ function readAttrs(g: H5Group, where: string, label: string): Record<string, H5A
   return out;
 }
 
+/** A dataset name of a `vars` group that is an index (`0`, `1`, ...), not a name. */
+const INDEX_NAME = /^(0|[1-9]\d*)$/;
+
 function readVars(g: H5Group, where: string, h5: H5Lib, label: string): { vars: VarArray[]; named: Record<string, VarArray> } {
   const keys = g.keys();
-  const indexed = keys.filter((k) => /^(0|[1-9]\d*)$/.test(k));
+  const indexed = keys.filter((k) => INDEX_NAME.test(k));
   const vars: VarArray[] = [];
   const named: Record<string, VarArray> = {};
   const read = (key: string): VarArray => {
@@ -223,7 +226,7 @@ function checkTree(tree: H5Tree, path: string): void {
     throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected an H5Tree {groups, vars, varsAttrs?} at "${path || '/'}"; received ${tree === null ? 'null' : typeof tree}.`);
   }
   for (const key of Object.keys(tree.named ?? {})) {
-    if (key === '' || key.includes('/') || /^\d+$/.test(key)) {
+    if (key === '' || key.includes('/') || INDEX_NAME.test(key)) {
       throw new MasqueError('INVALID_ARGUMENT', `writeWeightsH5: expected named variables' names to be non-empty, without "/" and not numbers at "${path}/vars"; received ${JSON.stringify(key)}.`);
     }
   }

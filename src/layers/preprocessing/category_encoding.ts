@@ -25,7 +25,6 @@ import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import { oneSpec } from '../../engine/specs.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
-import { MAX_ENCODED_VALUES } from './lookup_modes.js';
 import { oneHot } from '../../ops/one_hot.js';
 
 export type CategoryOutputMode = 'one_hot' | 'multi_hot' | 'count';
@@ -44,8 +43,11 @@ export interface CategoryEncodingCallArgs extends CallArgs {
   countWeights?: tf.Tensor | null;
 }
 
+/** The most values an encoding may hold: 1 GiB of float32 (tfjs's wasm heap is 4 GiB in all). */
+export const MAX_ENCODED_VALUES = 2 ** 28;
+
 /** The output shape of encoding ids of `shape` into `depth` categories with `mode` (null when the mode refuses the shape). */
-export function encodedShape(shape: Shape, mode: CategoryOutputMode, depth: number): Shape | null {
+export function encodedShape(shape: Shape, mode: CategoryOutputMode, depth: number | null): Shape | null {
   if (mode === 'one_hot') return shape.length > 1 && shape[shape.length - 1] === 1 ? [...shape.slice(0, -1), depth] : [...shape, depth];
   if (shape.length < 2) return null;
   return [shape[0]!, ...shape.slice(2), depth];

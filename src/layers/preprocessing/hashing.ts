@@ -25,7 +25,7 @@ import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/ty
 import { MasqueError, describe } from '../../errors.js';
 import { MAX_BUCKETS, hashBuckets, integerString, readSalt } from '../../ops/string_hash.js';
 import { dtypeError } from './index_lookup.js';
-import { encodeIds, encodingShapeError, lookupOutputShape } from './lookup_modes.js';
+import { NO_SPARSE, encodeIds, encodingShapeError, idRows, lookupOutputShape } from './lookup_modes.js';
 
 export type HashingOutputMode = 'int' | 'one_hot' | 'multi_hot' | 'count';
 
@@ -62,10 +62,7 @@ export class Hashing extends Layer<CallArgs> {
     ),
     salt: opt.custom<number | readonly [number, number] | null>((v, w, n) => readSalt(v, w, n), { default: null }),
     outputMode: opt.oneOf<HashingOutputMode>(['int', 'one_hot', 'multi_hot', 'count'], 'int'),
-    sparse: opt.custom<boolean>((v, w, n) => {
-      if (v === false) return false;
-      throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be false (Masque has no sparse tensors; its outputs are dense and hold the same numbers); received ${describe(v)}.`);
-    }, { default: false }),
+    sparse: NO_SPARSE,
     dtype: opt.custom<'int64' | 'int32' | 'float32' | null>(
       (v, w, n) => {
         if (v === null || v === 'int64' || v === 'int32' || v === 'float32') return v;
@@ -115,8 +112,7 @@ export class Hashing extends Layer<CallArgs> {
     const bins = this.bins(x);
     const mode = this.args.outputMode;
     if (mode === 'int') return tf.tensor(bins, x.shape, 'int32');
-    const rows = mode === 'one_hot' ? [bins] : Array.from({ length: x.shape[0]! }, (_, i) => bins.subarray(i * x.shape[1]!, (i + 1) * x.shape[1]!));
-    const encoded = encodeIds(rows, mode, this.args.numBins, null, this.where);
+    const encoded = encodeIds(idRows(bins, x.shape, mode), mode, this.args.numBins, null, this.where);
     return tf.tensor(this.outputDtype === 'int32' ? Int32Array.from(encoded) : encoded, shape as number[], this.outputDtype);
   }
 

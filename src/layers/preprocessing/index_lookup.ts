@@ -33,7 +33,7 @@ import { MasqueError, describe, formatShape } from '../../errors.js';
 import { pythonSplitlines, sortByCount } from '../../ops/text_ops.js';
 import { bucketHasher } from '../../ops/string_hash.js';
 import {
-  encodeIds, encodingShapeError, givenIdfMean, inverseDocumentFrequency, learnedIdfMean, lookupOutputShape, padIdfWeights, type LookupOutputMode,
+  encodeIds, encodingShapeError, givenIdfMean, idRows, inverseDocumentFrequency, learnedIdfMean, lookupOutputShape, padIdfWeights, readIdfWeights, type LookupOutputMode,
 } from './lookup_modes.js';
 
 /** The most OOV ids a lookup takes: each is listed in the vocabulary (2^20; Keras's default is 1). */
@@ -76,7 +76,6 @@ export function checkLookupOptions(a: IndexLookupOptions<unknown>, where: string
   if (a.padToMaxTokens && a.maxTokens === null) {
     throw new MasqueError('INVALID_ARGUMENT', `${where}: padToMaxTokens needs maxTokens; received maxTokens = null.`);
   }
-  if (a.sparse) throw new MasqueError('INVALID_ARGUMENT', `${where}: sparse must be false (Masque has no sparse tensors; its outputs are dense and hold the same numbers); received true.`);
   if (a.idfWeights !== null && a.outputMode !== 'tf_idf') {
     throw new MasqueError('INVALID_ARGUMENT', `${where}: idfWeights are only for outputMode 'tf_idf' (as in Keras); this layer's is '${a.outputMode}'.`);
   }
@@ -255,6 +254,11 @@ export function hashedOovIds<K>(numOovIndices: number, salt: readonly [number, n
   };
 }
 
+/** Adapt data given as an iterable of batches (a Set, a generator, ...: not an array or a tensor). */
+export function isBatchIterable(v: unknown): v is Iterable<unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof tf.Tensor) && Symbol.iterator in v;
+}
+
 /** Flattens user data for `adapt`: nested arrays, a tensor, or an iterable of batches (each an array or tensor). */
 export function adaptValues(data: unknown, where: string, isToken: (v: unknown) => boolean, what: string): unknown[] {
   const out: unknown[] = [];
@@ -270,7 +274,7 @@ export function adaptValues(data: unknown, where: string, isToken: (v: unknown) 
       for (const x of v) walk(x, depth + 1);
     } else if (isToken(v)) {
       out.push(v);
-    } else if (depth === 0 && v !== null && typeof v === 'object' && Symbol.iterator in v) {
+    } else if (depth === 0 && isBatchIterable(v)) {
       for (const batch of v as Iterable<unknown>) walk(batch, depth + 1);
     } else {
       throw new MasqueError('INVALID_INPUT', `${where}: adapt expects ${what} (nested arrays, a tensor, or an iterable of batches); found ${describe(v)}.`);
@@ -287,7 +291,7 @@ export function adaptValues(data: unknown, where: string, isToken: (v: unknown) 
  * itself when it is flat.
  */
 export function adaptDocuments<K>(data: unknown, where: string, isToken: (v: unknown) => boolean, what: string): K[][] {
-  const rowsOf = (v: unknown, flatIsOneDocument: boolean): K[][] => {
+  const documentsOf = (v: unknown, flatIsOneDocument: boolean): K[][] => {
     if (v instanceof tf.Tensor) {
       if (v.isDisposed) throw new MasqueError('INVALID_INPUT', `${where}: adapt received a disposed tensor.`);
       if (v.rank > 2) throw new MasqueError('INVALID_INPUT', `${where}: in outputMode 'tf_idf' adapt takes documents as rows of a [n, k] tensor (or a flat [n] one); received shape ${formatShape(v.shape)}.`);
@@ -310,10 +314,8 @@ export function adaptDocuments<K>(data: unknown, where: string, isToken: (v: unk
     }
     throw new MasqueError('INVALID_INPUT', `${where}: adapt expects ${what} (nested arrays, a tensor, or an iterable of batches); found ${describe(v)}.`);
   };
-  if (data !== null && typeof data === 'object' && !Array.isArray(data) && !(data instanceof tf.Tensor) && Symbol.iterator in data) {
-    return [...(data as Iterable<unknown>)].flatMap((batch) => rowsOf(batch, true));
-  }
-  return rowsOf(data, false);
+  if (isBatchIterable(data)) return [...data].flatMap((batch) => documentsOf(batch, true));
+  return documentsOf(data, false);
 }
 
 /** Counts values. */
@@ -401,10 +403,8 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
     if (tfIdf && idfWeights === null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: in outputMode 'tf_idf' setVocabulary needs idfWeights, one per vocabulary entry (as in Keras).`);
     if (!tfIdf && idfWeights !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: idfWeights are only for outputMode 'tf_idf' (as in Keras); this layer's is '${this.args.outputMode}'.`);
     if (idfWeights !== null) {
-      if (!Array.isArray(idfWeights) || !idfWeights.every((w) => typeof w === 'number' && Number.isFinite(w))) {
-        throw new MasqueError('INVALID_ARGUMENT', `${this.where}: idfWeights must be a list of finite numbers; received ${describe(idfWeights)}.`);
-      }
-      if (Array.isArray(list) && idfWeights.length !== list.length) {
+      readIdfWeights(idfWeights, this.where, 'idfWeights');
+      if (idfWeights.length !== list.length) {
         throw new MasqueError('INVALID_ARGUMENT', `${this.where}: idfWeights must have one weight per vocabulary entry (as in Keras): the vocabulary has ${list.length} entries, idfWeights ${idfWeights.length}.`);
       }
     }
@@ -498,7 +498,7 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
     const mode = this.args.outputMode;
     if (mode === 'int') return tf.tensor(ids, shape as number[], 'int32');
     const out = this.outputShape(shape) as number[];
-    return tf.tensor(this.encodeRows(mode === 'one_hot' ? [ids] : rowsOf(ids, shape[0]!)), out, 'float32');
+    return tf.tensor(this.encodeRows(idRows(ids, shape, mode)), out, 'float32');
   }
 
   /** Encodes rows of ids (one row of all ids for 'one_hot') in this layer's mode (not 'int'). */
@@ -555,10 +555,4 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
     if (depth !== null && v.shape[0] !== depth) throw new MasqueError('CORRUPT_FILE', `${where}: idf_weights has ${v.shape[0]} weights but the layer has ${depth} ids.`);
     this.idf = Float32Array.from(v.data as ArrayLike<number>);
   }
-}
-
-/** The rows of a [n, k] array of ids. */
-function rowsOf(ids: Int32Array, n: number): Int32Array[] {
-  const k = n === 0 ? 0 : ids.length / n;
-  return Array.from({ length: n }, (_, i) => ids.subarray(i * k, (i + 1) * k));
 }

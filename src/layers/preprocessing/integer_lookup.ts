@@ -22,7 +22,7 @@ import { MasqueError, describe } from '../../errors.js';
 import {
   LookupLayer, MAX_OOV_INDICES, VocabularyTable, checkLookupOptions, dtypeError, hashedOovIds, showToken, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
-import { readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
+import { NO_SPARSE, readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
 import { readSalt } from '../../ops/string_hash.js';
 
 export interface IntegerLookupArgs extends BaseLayerArgs {
@@ -83,7 +83,7 @@ export class IntegerLookup extends LookupLayer<number> {
     outputMode: opt.custom<LookupOutputMode | 'binary' | 'tf-idf'>(readOutputMode, { default: 'int' }),
     padToMaxTokens: opt.bool(false),
     idfWeights: opt.custom<readonly number[] | null>(readIdfWeights, { default: null }),
-    sparse: opt.bool(false),
+    sparse: NO_SPARSE,
     vocabularySize: opt.nullableInt({ min: 0, default: null }),
     oovMethod: opt.oneOf(['floormod', 'farmhash'] as const, 'floormod'),
     salt: opt.custom<number | readonly [number, number] | null>(readSalt, { default: null }),

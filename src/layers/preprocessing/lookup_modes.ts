@@ -20,7 +20,9 @@
  *   the same).
  */
 import { MasqueError, describe, formatShape } from '../../errors.js';
+import { opt } from '../../engine/options.js';
 import type { Shape } from '../../engine/types.js';
+import { MAX_ENCODED_VALUES, encodedShape } from './category_encoding.js';
 
 export type LookupOutputMode = 'int' | 'one_hot' | 'multi_hot' | 'count' | 'tf_idf';
 export const LOOKUP_OUTPUT_MODES: readonly LookupOutputMode[] = ['int', 'one_hot', 'multi_hot', 'count', 'tf_idf'];
@@ -35,7 +37,7 @@ export function readOutputMode(v: unknown, where: string, name: string): LookupO
   throw new MasqueError('INVALID_ARGUMENT', `${where}: ${name} must be one of ${LOOKUP_OUTPUT_MODES.map((m) => `'${m}'`).join(', ')} (or Keras's old names 'binary', 'tf-idf'); received ${describe(v)}.`);
 }
 
-/** Reads an `idfWeights` option: null or a list of finite numbers. */
+/** Reads an `idfWeights` option (and `setVocabulary`'s argument): null or a list of finite numbers. */
 export function readIdfWeights(v: unknown, where: string, name: string): readonly number[] | null {
   if (v === null) return null;
   if (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x))) return [...v] as number[];
@@ -71,14 +73,29 @@ export function learnedIdfMean(weights: ArrayLike<number>): number {
   return Math.fround(sum / weights.length);
 }
 
-/** The most values an encoding may hold: 1 GiB of float32 (tfjs's wasm heap is 4 GiB in all). */
-export const MAX_ENCODED_VALUES = 2 ** 28;
-
-/** The output shape of `mode` for ids of `shape` (null when the mode cannot take that shape: see `encodingShapeError`). */
+/**
+ * The output shape of `mode` for ids of `shape` (null when the mode cannot
+ * take that shape: see `encodingShapeError`): CategoryEncoding's shapes,
+ * the counting modes on [batch, k] ids only.
+ */
 export function lookupOutputShape(shape: Shape, mode: Exclude<LookupOutputMode, 'int'>, depth: number | null): Shape | null {
-  if (mode === 'one_hot') return shape.length > 1 && shape[shape.length - 1] === 1 ? [...shape.slice(0, -1), depth] : [...shape, depth];
-  return shape.length === 2 ? [shape[0]!, depth] : null;
+  if (mode !== 'one_hot' && shape.length !== 2) return null;
+  return encodedShape(shape, mode === 'one_hot' ? 'one_hot' : 'count', depth);
 }
+
+/** The rows `encodeIds` takes for ids of `shape`: all of them as one row for 'one_hot', else the rows of a [batch, k] input. */
+export function idRows(ids: Int32Array, shape: Shape, mode: Exclude<LookupOutputMode, 'int'>): Int32Array[] {
+  if (mode === 'one_hot') return [ids];
+  const n = shape[0]!;
+  const k = n === 0 ? 0 : ids.length / n;
+  return Array.from({ length: n }, (_, i) => ids.subarray(i * k, (i + 1) * k));
+}
+
+/** The `sparse` option of the lookup and hashing layers: only false. */
+export const NO_SPARSE = opt.custom<boolean>((v, w, n) => {
+  if (v === false) return false;
+  throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be false (Masque has no sparse tensors; its outputs are dense and hold the same numbers); received ${describe(v)}.`);
+}, { default: false });
 
 /** The error for ids of a shape that `mode` does not take. */
 export function encodingShapeError(where: string, mode: LookupOutputMode, shape: Shape): MasqueError {

@@ -26,7 +26,7 @@ import { compareUtf8 } from '../../ops/text_ops.js';
 import {
   LookupLayer, MAX_OOV_INDICES, VocabularyTable, checkLookupOptions, dtypeError, hashedOovIds, type IndexLookupOptions, type TokenKind,
 } from './index_lookup.js';
-import { readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
+import { NO_SPARSE, readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
 import { readSalt } from '../../ops/string_hash.js';
 
 export interface StringLookupArgs extends BaseLayerArgs {
@@ -82,7 +82,7 @@ export const STRING_LOOKUP_OPTIONS = {
   outputMode: opt.custom<LookupOutputMode | 'binary' | 'tf-idf'>(readOutputMode, { default: 'int' }),
   padToMaxTokens: opt.bool(false),
   idfWeights: opt.custom<readonly number[] | null>(readIdfWeights, { default: null }),
-  sparse: opt.bool(false),
+  sparse: NO_SPARSE,
   vocabularySize: opt.nullableInt({ min: 0, default: null }),
   oovMethod: opt.oneOf(['floormod', 'farmhash'] as const, 'floormod'),
   salt: opt.custom<number | readonly [number, number] | null>(readSalt, { default: null }),

@@ -51,8 +51,8 @@ import type { BaseLayerArgs, CallArgs, OwnVariable, TensorSpec } from '../../eng
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { SPLIT_NAMES, STANDARDIZE_NAMES, splitText, standardizeText, type SplitSpec, type StandardizeSpec } from '../../ops/text_ops.js';
 import { StringLookup } from './string_lookup.js';
-import { adaptValues, checkLookupOptions, dtypeError, type AssetFiles, type IndexLookupOptions } from './index_lookup.js';
-import { encodingShapeError, readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
+import { adaptValues, checkLookupOptions, dtypeError, isBatchIterable, type AssetFiles, type IndexLookupOptions } from './index_lookup.js';
+import { NO_SPARSE, encodingShapeError, readIdfWeights, readOutputMode, type LookupOutputMode } from './lookup_modes.js';
 
 export interface TextVectorizationArgs extends BaseLayerArgs {
   /** Vocabulary size including '' and '[UNK]'; null = unlimited. Keras: must be > 1. */
@@ -117,7 +117,7 @@ export class TextVectorization extends Layer<CallArgs> {
       { default: null },
     ),
     idfWeights: opt.custom<readonly number[] | null>(readIdfWeights, { default: null }),
-    sparse: opt.bool(false),
+    sparse: NO_SPARSE,
     ragged: opt.bool(false),
     encoding: opt.custom<'utf-8'>((v, w, n) => (v === 'utf-8' ? v : refuse(w, n, v, "must be 'utf-8'")), { default: 'utf-8' }),
     vocabularySize: opt.nullableInt({ min: 0, default: null }),
@@ -171,12 +171,11 @@ export class TextVectorization extends Layer<CallArgs> {
   adapt(data: unknown): void {
     if (this.args.vocabulary !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: cannot adapt a layer created with a fixed vocabulary.`);
     const isText = (v: unknown) => typeof v === 'string';
-    const batches = data !== null && typeof data === 'object' && !Array.isArray(data) && !(data instanceof tf.Tensor) && Symbol.iterator in data;
     let documents: string[][];
-    if (batches && this.args.split === null) {
+    if (isBatchIterable(data) && this.args.split === null) {
       // Keras keeps a flat batch of unsplit texts at rank 1: it counts as one document (tf_idf),
       // and n-grams would run across its texts, which Masque refuses.
-      documents = [...(data as Iterable<unknown>)].flatMap((batch) => {
+      documents = [...data].flatMap((batch) => {
         const rows = (adaptValues(batch, this.where, isText, 'texts (strings)') as string[]).map((t) => this.tokenize(t));
         const flat = batch instanceof tf.Tensor ? batch.rank <= 1 : Array.isArray(batch) && batch.every((x) => !Array.isArray(x));
         if (!flat) return rows;
