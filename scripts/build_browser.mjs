@@ -28,6 +28,9 @@ const BROWSER_ALTERNATIVE = {
   saveModel: 'saveModelToBytes(model) and a download link',
   readKerasFile: 'loadModelFromBytes on fetched bytes',
   writeKerasFile: 'saveModelToBytes(model)',
+  loadWeights: 'loadWeightsFromBytes(model, bytes) on fetched bytes',
+  saveWeights: 'saveWeightsToBytes(model) and a download link',
+  readTfjsModelFiles: 'loadTfjsModel(tf.io.http(url))',
 };
 
 /** A module with the same exported functions as `file`, each throwing NODE_ONLY. */

@@ -6,9 +6,11 @@
  */
 import { registerModelSaver } from './models/saving_port.js';
 import { saveModelToBytes } from './io/keras_saving.js';
-import { saveModel } from './io/keras_file_node.js';
+import { readTfjsModelFiles, saveModel } from './io/keras_file_node.js';
+import { registerTfjsFileReader } from './io/keras_legacy_load.js';
 
 registerModelSaver({ save: saveModel, toBytes: saveModelToBytes });
+registerTfjsFileReader(readTfjsModelFiles);
 
 export { tf, ready, setBackend, type BackendName } from './runtime/tfjs.js';
 export { MasqueError, type MasqueErrorCode } from './errors.js';
@@ -141,7 +143,8 @@ export { planBatches, padBatch, type PlanBatchesOptions } from './data/bucketing
 
 // io
 export { modelFromKerasConfig, setKerasWeights, type NamedWeight, type WeightsInput } from './io/keras_config.js';
-export { loadModelFromBytes, saveModelToBytes, type LoadModelOptions } from './io/keras_saving.js';
-export { loadModel, saveModel } from './io/keras_file_node.js';
+export { loadModelFromBytes, saveModelToBytes, loadWeightsFromBytes, saveWeightsToBytes, type LoadModelOptions } from './io/keras_saving.js';
+export { loadModel, saveModel, loadWeights, saveWeights } from './io/keras_file_node.js';
+export { loadTfjsModel, type TfjsArtifacts, type TfjsLoadHandler } from './io/keras_legacy_load.js';
 export { exportModel as modelToKerasConfig } from './io/keras_export.js';
 export { registerKerasLayers, kerasLayerClasses, type KerasLayerEntry } from './io/keras_registry.js';

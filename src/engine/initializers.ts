@@ -93,7 +93,38 @@ const BUILDERS: Record<string, (cfg: Record<string, unknown>, where: string) => 
     return tf.randomUniform(s, -limit, limit, d, seedOf(c));
   },
   orthogonal: (c) => (s) => orthogonal(s, num(c, 'gain', 1), seedOf(c)),
+  variancescaling: (c, where) => varianceScaling(num(c, 'scale', 1), c['mode'] ?? 'fan_in', c['distribution'] ?? 'truncated_normal', c, where),
+  henormal: (c, where) => varianceScaling(2, 'fan_in', 'truncated_normal', c, where),
+  lecunnormal: (c, where) => varianceScaling(1, 'fan_in', 'truncated_normal', c, where),
+  lecununiform: (c, where) => varianceScaling(1, 'fan_in', 'uniform', c, where),
 };
+
+/**
+ * Keras's VarianceScaling (HeNormal, LecunNormal and LecunUniform are
+ * instances): `scale / max(1, fan)` is the variance, drawn from a normal
+ * truncated at two standard deviations (Keras's stddev correction
+ * 0.8796...), an untruncated normal, or a uniform. `'normal'` means
+ * `'truncated_normal'`, as in Keras. `input_axes` / `output_axes` other
+ * than null are refused.
+ */
+function varianceScaling(scale: number, mode: unknown, distribution: unknown, cfg: Record<string, unknown>, where: string): InitializerFn {
+  const dist = typeof distribution === 'string' ? (distribution.toLowerCase() === 'normal' ? 'truncated_normal' : distribution.toLowerCase()) : distribution;
+  if (!(scale > 0)) throw new MasqueError('INVALID_ARGUMENT', `${where}: VarianceScaling's scale must be a positive number; received ${describe(scale)}.`);
+  if (mode !== 'fan_in' && mode !== 'fan_out' && mode !== 'fan_avg') throw new MasqueError('INVALID_ARGUMENT', `${where}: VarianceScaling's mode must be 'fan_in', 'fan_out' or 'fan_avg'; received ${describe(mode)}.`);
+  if (dist !== 'truncated_normal' && dist !== 'untruncated_normal' && dist !== 'uniform') {
+    throw new MasqueError('INVALID_ARGUMENT', `${where}: VarianceScaling's distribution must be 'truncated_normal', 'untruncated_normal' or 'uniform'; received ${describe(distribution)}.`);
+  }
+  for (const k of ['input_axes', 'output_axes']) {
+    if (cfg[k] !== undefined && cfg[k] !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: VarianceScaling's ${k} is not supported (fans come from the last two axes); received ${describe(cfg[k])}.`);
+  }
+  return (s, d) => {
+    const [fi, fo] = fans(s);
+    const v = scale / Math.max(1, mode === 'fan_in' ? fi : mode === 'fan_out' ? fo : (fi + fo) / 2);
+    if (dist === 'uniform') return tf.randomUniform(s, -Math.sqrt(3 * v), Math.sqrt(3 * v), d, seedOf(cfg));
+    if (dist === 'untruncated_normal') return tf.randomNormal(s, 0, Math.sqrt(v), d as 'float32', seedOf(cfg));
+    return tf.truncatedNormal(s, 0, Math.sqrt(v) / 0.87962566103423978, d as 'float32', seedOf(cfg));
+  };
+}
 BUILDERS['uniform'] = BUILDERS['randomuniform']!;
 BUILDERS['normal'] = BUILDERS['randomnormal']!;
 /** Own-property lookups only: 'constructor' or '__proto__' is an unknown initializer, not Object's. */
@@ -109,7 +140,7 @@ export function getInitializer(spec: InitializerSpec, where: string): Initialize
   if (builder === undefined) {
     throw new MasqueError(
       'UNKNOWN_NAME',
-      `${where}: unknown initializer ${describe(name ?? spec)}; expected one of zeros, ones, constant, glorotUniform, glorotNormal, heUniform, orthogonal, randomNormal, randomUniform, truncatedNormal, uniform, or a function (shape, dtype) => Tensor.`,
+      `${where}: unknown initializer ${describe(name ?? spec)}; expected one of zeros, ones, constant, glorotUniform, glorotNormal, heUniform, heNormal, lecunNormal, lecunUniform, varianceScaling, orthogonal, randomNormal, randomUniform, truncatedNormal, uniform, or a function (shape, dtype) => Tensor.`,
     );
   }
   return builder(cfg, where);

@@ -10,7 +10,7 @@
  */
 import { toSnakeCase } from '../names.js';
 import type { Dataset as H5Dataset, Group as H5Group } from 'h5wasm';
-import { MasqueError, formatShape } from '../errors.js';
+import { MasqueError, describe, formatShape } from '../errors.js';
 
 export type VarDtype = 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64';
 export type VarData =
@@ -278,4 +278,98 @@ export function getH5Group(tree: H5Tree, path: string): H5Tree | undefined {
   let t: H5Tree | undefined = tree;
   for (const part of path.split('/').filter((p) => p !== '')) t = t?.groups[part];
   return t;
+}
+
+/** One layer's weights in a Keras 2 style (legacy `.h5`) weights group: its `weight_names` and their arrays, in that order. */
+export interface LegacyLayerWeights {
+  name: string;
+  weightNames: string[];
+  arrays: VarArray[];
+}
+
+/** What Masque reads of a legacy HDF5 file (`model.save('x.h5')`, `save_weights('x.h5')`, Keras 2 or 3). */
+export interface LegacyH5 {
+  /** String attributes of the root (`model_config`, `training_config`, `keras_version`, `backend`). */
+  attrs: Record<string, string>;
+  /** The layers' weights in the file's `layer_names` order, or null when the file has no legacy weights group. */
+  layers: LegacyLayerWeights[] | null;
+  /** Keras 3's `top_level_model_weights` (empty when absent). */
+  topLevel: VarArray[];
+  /** The `optimizer_weights` group's arrays in `weight_names` order, or null. */
+  optimizer: VarArray[] | null;
+}
+
+/** True when `bytes` start with the HDF5 signature. */
+export function isHdf5(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && HDF5_SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
+/**
+ * Reads a legacy HDF5 model or weights file: the weights group is
+ * `model_weights` in a whole-model file and the root in a weights file; its
+ * `layer_names` attribute lists the layers, each layer group's
+ * `weight_names` its datasets (paths inside that group). Keras splits long
+ * name lists into `layer_names0`, `layer_names1`, ... attributes; those are
+ * joined.
+ */
+export async function readLegacyH5(bytes: Uint8Array, label: string): Promise<LegacyH5> {
+  if (!isHdf5(bytes)) throw new MasqueError('CORRUPT_FILE', `${label}: expected an HDF5 file; received ${bytes.length} bytes without the HDF5 signature.`);
+  return withTempFile(bytes, (path, h5) => {
+    let file: InstanceType<H5Lib['File']>;
+    try {
+      file = new h5.File(path, 'r');
+    } catch (err) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected a complete HDF5 file; received ${bytes.length} bytes that HDF5 cannot open (${h5Reason(err)}).`);
+    }
+    try {
+      const attrs: Record<string, string> = {};
+      for (const [k, a] of Object.entries(file.attrs)) if (typeof a.value === 'string') attrs[k] = a.value;
+      const weightsGroup = attrs['model_config'] !== undefined ? file.get('model_weights') : file;
+      const group = weightsGroup instanceof h5.Group && nameList(weightsGroup, 'layer_names', label) !== null ? weightsGroup : null;
+      let layers: LegacyLayerWeights[] | null = null;
+      let topLevel: VarArray[] = [];
+      if (group !== null) {
+        layers = nameList(group, 'layer_names', label)!.map((name) => readLegacyGroup(group, name, h5, label));
+        if (group.keys().includes('top_level_model_weights')) topLevel = readLegacyGroup(group, 'top_level_model_weights', h5, label).arrays;
+      }
+      const opt = file.keys().includes('optimizer_weights') ? readLegacyGroup(file, 'optimizer_weights', h5, label).arrays : null;
+      return { attrs, layers, topLevel, optimizer: opt };
+    } catch (err) {
+      if (err instanceof MasqueError) throw err;
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected a readable HDF5 file; received one that fails while reading (${h5Reason(err)}).`);
+    } finally {
+      try { file.close(); } catch { /* already failed */ }
+    }
+  });
+}
+
+/** A list-of-strings attribute (joined from Keras's numbered chunks), or null when absent. */
+function nameList(g: H5Group, attr: string, label: string): string[] | null {
+  const keys = Object.keys(g.attrs);
+  const chunks = keys.includes(attr) ? [attr] : keys.filter((k) => new RegExp(`^${attr}\\d+$`).test(k)).sort((a, b) => Number(a.slice(attr.length)) - Number(b.slice(attr.length)));
+  if (chunks.length === 0) return null;
+  const out: string[] = [];
+  for (const k of chunks) {
+    const v = g.attrs[k]!.value as unknown;
+    // h5py writes an empty list as an empty float64 array.
+    const list = typeof v === 'string' ? [v] : Array.isArray(v) ? v : ArrayBuffer.isView(v) && (v as unknown as ArrayLike<unknown>).length === 0 ? [] : null;
+    if (list === null || list.some((s) => typeof s !== 'string')) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected attribute "${k}" of "${g.path}" to be a list of strings; received ${describe(v)}.`);
+    }
+    out.push(...(list as string[]));
+  }
+  return out;
+}
+
+function readLegacyGroup(parent: H5Group, name: string, h5: H5Lib, label: string): LegacyLayerWeights {
+  const g = parent.get(name);
+  const where = `${parent.path === '/' ? '' : parent.path}/${name}`;
+  if (!(g instanceof h5.Group)) throw new MasqueError('CORRUPT_FILE', `${label}: the file lists layer "${name}" but has no group "${where}".`);
+  const weightNames = nameList(g, 'weight_names', label) ?? [];
+  const arrays = weightNames.map((w) => {
+    const ds = g.get(w);
+    if (!(ds instanceof h5.Dataset)) throw new MasqueError('CORRUPT_FILE', `${label}: "${where}" lists weight "${w}" but has no dataset "${where}/${w}".`);
+    return readDataset(ds, `${where}/${w}`, label);
+  });
+  return { name, weightNames, arrays };
 }

@@ -27,7 +27,8 @@
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { warn } from '../engine/mask_policy.js';
-import type { Model } from '../models/functional.js';
+import { Model } from '../models/functional.js';
+import type { AnyLayer } from './keras_registry.js';
 import type { CompileArgs } from '../training/compile.js';
 import type { Optimizer } from '../training/optimizers.js';
 import type { H5Tree, VarArray } from './h5_weights.js';
@@ -121,6 +122,17 @@ export function compileFromKeras(model: Model, config: unknown, tree: H5Tree | u
   const opt = model.optimizer!;
   const weights = model.trainableWeights;
   if (model.built && weights.length > 0) opt.build(weights.map((w) => w.variable), weights.map((w) => w.path));
+  restoreOptimizer(model, tree, order, where);
+}
+
+/**
+ * Restores a compiled model's optimizer variables from a weights file's
+ * `optimizer` group (slots in `order`). A file whose optimizer variables do
+ * not match in number is skipped, with a warning, as Keras does. Shapes are
+ * checked before anything is set.
+ */
+export function restoreOptimizer(model: Model, tree: H5Tree | undefined, order: readonly tf.Variable[], where: string): void {
+  const opt = model.optimizer!;
   const saved = tree?.vars ?? [];
   if (saved.length === 0) return;
   const vars = opt.variablesInOrder(order);
@@ -147,3 +159,17 @@ export function compileFromKeras(model: Model, config: unknown, tree: H5Tree | u
     for (const v of values) v.dispose();
   }
 }
+
+/** The layers of a model in the order its file lists them. */
+export type LayerOrder = (model: Model) => AnyLayer[];
+
+/** The model's trainable variables in Keras's `trainable_variables` order (its layers in `order`, nested models recursing); the optimizer's slots follow it in files. */
+export function kerasTrainableOrder(model: Model, order: LayerOrder): tf.Variable[] {
+  const out: tf.Variable[] = [];
+  for (const l of order(model)) {
+    const vars = l instanceof Model ? kerasTrainableOrder(l, order) : l.trainableWeights.map((w) => w.variable);
+    for (const v of vars) if (!out.includes(v)) out.push(v);
+  }
+  return out;
+}
+

@@ -279,3 +279,47 @@ export function setKerasWeights(model: Model, weights: WeightsInput): void {
   }
   model.setWeights(matched.map((n) => Float32Array.from(byName.get(n!)!.data as ArrayLike<number>)));
 }
+
+function strip(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(strip);
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (k !== 'shared_object_id') o[k] = strip(x);
+    return o;
+  }
+  return v;
+}
+
+/**
+ * Keras counts a nested Functional model's calls from 1 in `input_layers`
+ * and `output_layers` (its node 0 is its own graph; `functional_from_config`
+ * subtracts 1), but from 0 in call arguments. Rewrites those references to
+ * count from 0, as the config reader expects.
+ */
+function nestedFunctionalFromZero(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(nestedFunctionalFromZero);
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  const cfg = o['config'] as Record<string, unknown> | undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(o)) out[k] = nestedFunctionalFromZero(x);
+  if ((o['class_name'] === 'Functional' || o['class_name'] === 'Model') && cfg !== undefined && Array.isArray(cfg['layers'])) {
+    const functional = new Set(
+      (cfg['layers'] as Record<string, unknown>[]).filter((e) => e !== null && typeof e === 'object' && (e['class_name'] === 'Functional' || e['class_name'] === 'Model')).map((e) => String(e['name'] ?? (e['config'] as Record<string, unknown>)?.['name'])),
+    );
+    const shift = (r: unknown): unknown => {
+      if (Array.isArray(r) && r.length === 3 && typeof r[0] === 'string' && typeof r[1] === 'number') return functional.has(r[0]) ? [r[0], r[1] - 1, r[2]] : r;
+      if (Array.isArray(r)) return r.map(shift);
+      if (r !== null && typeof r === 'object') return Object.fromEntries(Object.entries(r).map(([k, x]) => [k, shift(x)]));
+      return r;
+    };
+    const c = out['config'] as Record<string, unknown>;
+    out['config'] = { ...c, input_layers: shift(c['input_layers']), output_layers: shift(c['output_layers']) };
+  }
+  return out;
+}
+
+/** A config read from a Keras file, as `modelFromKerasConfig` takes it (`shared_object_id` dropped, nested Functional references from 0). */
+export function kerasFileConfig(config: unknown): object {
+  return nestedFunctionalFromZero(strip(config)) as object;
+}

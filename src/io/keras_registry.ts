@@ -79,6 +79,7 @@ import { GroupQueryAttention } from '../layers/attention/grouped_query_attention
 import { AdditiveAttention } from '../layers/attention/additive_attention.js';
 import { ELU } from '../layers/activations/elu.js';
 import { LeakyReLU } from '../layers/activations/leaky_relu.js';
+import { LEGACY_ACTIVATIONS } from './keras_legacy.js';
 import { PReLU } from '../layers/activations/prelu.js';
 import { Identity } from '../layers/core/identity.js';
 import { GaussianDropout } from '../layers/regularization/gaussian_dropout.js';
@@ -148,6 +149,8 @@ export const KERAS_LAYER_ALIASES: Readonly<Record<string, LayerClass>> = {
   Convolution1D: Conv1D as unknown as LayerClass,
   Convolution1DTranspose: Conv1DTranspose as unknown as LayerClass,
   SeparableConvolution1D: SeparableConv1D as unknown as LayerClass,
+  // Keras's Python class; its legacy .h5 configs are written under this name.
+  GroupedQueryAttention: GroupQueryAttention as unknown as LayerClass,
 };
 
 const registry = new Map<string, KerasLayerEntry>([
@@ -165,6 +168,17 @@ const ops = new Map<string, BuiltinClass>(BUILTIN_OPS.map((c) => [opKey((c as un
 
 function opKey(module: string, className: string): string {
   return `${module}.${className}`;
+}
+
+/**
+ * The module of the Keras operation class `className` when exactly one op
+ * module has it and no layer has that name (legacy `.h5` configs of Keras 3
+ * drop op entries' `module`), else undefined.
+ */
+export function opModuleOf(className: string): string | undefined {
+  if (registry.has(className)) return undefined;
+  const modules = BUILTIN_OPS.filter((c) => kerasClassName(c) === className).map((c) => (c as unknown as typeof KerasOp).kerasModule);
+  return modules.length === 1 ? modules[0] : undefined;
 }
 
 /** True for an entry whose module is one of Keras's op modules (keras.src.ops.*). */
@@ -242,6 +256,8 @@ function fromKeras(kind: KerasKind, v: unknown, ctx: ConvertContext): unknown {
 /** An option value of `kind` as Keras writes it. */
 export function toKeras(kind: KerasKind, v: unknown, where: string, nested: (l: AnyLayer) => Obj): unknown {
   if (typeof v === 'function') {
+    const legacy = LEGACY_ACTIVATIONS.get(v);
+    if (legacy !== undefined) throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is ${legacy}. Keras 3 has no activation equal to it, so a Keras file cannot hold this model.`);
     const named = kind === 'initializer' || kind === 'activation' || kind === 'regularizer' || kind === 'constraint' ? `a named ${kind}` : "one of the option's named values (e.g. standardize: 'lower_and_strip_punctuation')";
     throw new MasqueError('UNSUPPORTED_CONFIG', `Saving to Keras format: ${where} is a function, which a Keras config cannot hold. Use ${named}.`);
   }

@@ -13,13 +13,15 @@ import { InputLayer } from '../engine/input_layer.js';
 import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
 import { readKerasArchive, writeKerasArchive } from './keras_archive.js';
-import { containerGroupNames, type H5Tree, type VarArray } from './h5_weights.js';
+import { containerGroupNames, isHdf5, readLegacyH5, readWeightsH5, writeWeightsH5, type H5Tree, type VarArray } from './h5_weights.js';
+import { loadLegacyH5Model } from './keras_legacy_load.js';
+import { setLegacyWeights } from './keras_legacy.js';
 import { exportModel, kerasSavedLayers } from './keras_export.js';
-import { modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
+import { kerasFileConfig, modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import type { AnyLayer } from './keras_registry.js';
 import { addOwnVariables, loadModelAssets, loadOwnVariables, modelAssets } from './keras_assets.js';
 import { checkKeys } from '../option_keys.js';
-import { compileConfigToKeras, compileFromKeras, optimizerToH5 } from './keras_compile.js';
+import { compileConfigToKeras, compileFromKeras, kerasTrainableOrder, optimizerToH5, restoreOptimizer, type LayerOrder } from './keras_compile.js';
 
 /**
  * The layers a model's weights file holds under `layers/`, in Keras's
@@ -29,18 +31,7 @@ import { compileConfigToKeras, compileFromKeras, optimizerToH5 } from './keras_c
  * graph Keras would record for it, mask op nodes included (keras_export.ts).
  * A Sequential: its layers as added, without the InputLayer.
  */
-type LayerOrder = (model: Model) => AnyLayer[];
-const loadedOrder: LayerOrder = (model) => (model instanceof Sequential ? model.sequentialLayers : model.layers);
-
-/** The model's trainable variables in Keras's `trainable_variables` order (its layers in `order`, nested models recursing); the optimizer's slots follow it in files. */
-function kerasTrainableOrder(model: Model, order: LayerOrder): tf.Variable[] {
-  const out: tf.Variable[] = [];
-  for (const l of order(model)) {
-    const vars = l instanceof Model ? kerasTrainableOrder(l, order) : l.trainableWeights.map((w) => w.variable);
-    for (const v of vars) if (!out.includes(v)) out.push(v);
-  }
-  return out;
-}
+export const loadedOrder: LayerOrder = (model) => (model instanceof Sequential ? model.sequentialLayers : model.layers);
 
 /** Group tree (SaveTree for plain layers; nested models recurse). */
 type Walk = { name: string; vars: LayerWeight[]; groups: Record<string, Walk> };
@@ -65,82 +56,52 @@ function toH5(w: Walk, container = false): H5Tree {
 /** The model as `.keras` bytes. */
 export async function saveModelToBytes(model: Model): Promise<Uint8Array> {
   const config = exportModel(model) as Record<string, unknown>;
+  const compileConfig = compileConfigToKeras(model);
+  if (compileConfig !== null) config['compile_config'] = compileConfig;
+  return writeKerasArchive({ config, weights: weightsTree(model, compileConfig !== null), otherFiles: modelAssets(model) });
+}
+
+/** The model's weights file as Keras lays it out (`model.weights.h5`, `.weights.h5`), with the optimizer's variables when `withOptimizer`. */
+function weightsTree(model: Model, withOptimizer: boolean): H5Tree {
   const weights = toH5(modelWalk(model, kerasSavedLayers));
   addOwnVariables(model, weights);
-  const compileConfig = compileConfigToKeras(model);
-  if (compileConfig !== null) {
-    config['compile_config'] = compileConfig;
-    weights.groups['optimizer'] = optimizerToH5(model.optimizer!, kerasTrainableOrder(model, kerasSavedLayers));
-  }
-  return writeKerasArchive({ config, weights, otherFiles: modelAssets(model) });
+  if (withOptimizer) weights.groups['optimizer'] = optimizerToH5(model.optimizer!, kerasTrainableOrder(model, kerasSavedLayers));
+  return weights;
 }
 
-function strip(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(strip);
-  if (v !== null && typeof v === 'object') {
-    const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (k !== 'shared_object_id') o[k] = strip(x);
-    return o;
-  }
-  return v;
-}
-
-function assign(w: Walk, tree: H5Tree | undefined, path: string): void {
+/** Pairs each weight of `w` with its array in `tree`, checking counts and shapes (nothing is set yet). */
+function collect(w: Walk, tree: H5Tree | undefined, path: string, where: string, out: [LayerWeight, VarArray][] = []): [LayerWeight, VarArray][] {
   const vars = tree?.vars ?? [];
   if (vars.length !== w.vars.length) {
     throw new MasqueError(
       'WEIGHT_COUNT_MISMATCH',
-      `loadModel: the weights file has ${vars.length} arrays at '${path}/vars' but layer '${w.name}' needs ${w.vars.length} (${w.vars.map((v) => v.name).join(', ') || 'none'}).`,
+      `${where}: the weights file has ${vars.length} arrays at '${path}/vars' but layer '${w.name}' needs ${w.vars.length} (${w.vars.map((v) => v.name).join(', ') || 'none'}).`,
     );
   }
   w.vars.forEach((v, i) => {
     const a = vars[i]!;
     if (a.shape.length !== v.shape.length || a.shape.some((d, k) => d !== v.shape[k])) {
-      throw new MasqueError('WEIGHT_SHAPE_MISMATCH', `loadModel: '${path}/vars/${i}' has shape [${a.shape}] but weight '${v.path}' has shape [${v.shape}].`);
+      throw new MasqueError('WEIGHT_SHAPE_MISMATCH', `${where}: '${path}/vars/${i}' has shape [${a.shape}] but weight '${v.path}' has shape [${v.shape}].`);
     }
-    tf.tidy(() => v.variable.assign(tf.tensor(Array.from(a.data as ArrayLike<number>), v.shape, v.variable.dtype)));
+    out.push([v, a]);
   });
   for (const [k, g] of Object.entries(w.groups)) {
     const sub = tree?.groups[k];
     if (sub === undefined && countVars(g) > 0) {
-      throw new MasqueError('WEIGHT_MISSING', `loadModel: the weights file has no group '${path ? `${path}/` : ''}${k}' for layer '${g.name || k}'.`);
+      throw new MasqueError('WEIGHT_MISSING', `${where}: the weights file has no group '${path ? `${path}/` : ''}${k}' for layer '${g.name || k}'.`);
     }
-    assign(g, sub, path ? `${path}/${k}` : k);
+    collect(g, sub, path ? `${path}/${k}` : k, where, out);
   }
+  return out;
+}
+
+/** Sets each weight from its array (after `collect` checked them all). */
+function setAll(pairs: [LayerWeight, VarArray][]): void {
+  for (const [v, a] of pairs) tf.tidy(() => v.variable.assign(tf.tensor(Array.from(a.data as ArrayLike<number | bigint>, Number), v.shape, v.variable.dtype)));
 }
 
 function countVars(w: Walk): number {
   return w.vars.length + Object.values(w.groups).reduce((n, g) => n + countVars(g), 0);
-}
-
-/**
- * Keras counts a nested Functional model's calls from 1 in `input_layers`
- * and `output_layers` (its node 0 is its own graph; `functional_from_config`
- * subtracts 1), but from 0 in call arguments. Rewrites those references to
- * count from 0, as the config reader expects.
- * TODO(lead): belongs in keras_config.ts (`pick`), then remove this.
- */
-function nestedFunctionalFromZero(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(nestedFunctionalFromZero);
-  if (v === null || typeof v !== 'object') return v;
-  const o = v as Record<string, unknown>;
-  const cfg = o['config'] as Record<string, unknown> | undefined;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(o)) out[k] = nestedFunctionalFromZero(x);
-  if ((o['class_name'] === 'Functional' || o['class_name'] === 'Model') && cfg !== undefined && Array.isArray(cfg['layers'])) {
-    const functional = new Set(
-      (cfg['layers'] as Record<string, unknown>[]).filter((e) => e !== null && typeof e === 'object' && (e['class_name'] === 'Functional' || e['class_name'] === 'Model')).map((e) => String(e['name'] ?? (e['config'] as Record<string, unknown>)?.['name'])),
-    );
-    const shift = (r: unknown): unknown => {
-      if (Array.isArray(r) && r.length === 3 && typeof r[0] === 'string' && typeof r[1] === 'number') return functional.has(r[0]) ? [r[0], r[1] - 1, r[2]] : r;
-      if (Array.isArray(r)) return r.map(shift);
-      if (r !== null && typeof r === 'object') return Object.fromEntries(Object.entries(r).map(([k, x]) => [k, shift(x)]));
-      return r;
-    };
-    const c = out['config'] as Record<string, unknown>;
-    out['config'] = { ...c, input_layers: shift(c['input_layers']), output_layers: shift(c['output_layers']) };
-  }
-  return out;
 }
 
 export interface LoadModelOptions extends FromConfigOptions {
@@ -158,10 +119,12 @@ export interface LoadModelOptions extends FromConfigOptions {
 export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Promise<Model> {
   const { compile = true, ...fromConfig } = checkKeys(options ?? {}, ['compile', 'maskPolicy'], 'loadModel') as LoadModelOptions;
   if (typeof compile !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `loadModel: the option compile must be true or false; received ${describe(compile)}.`);
-  const archive = await readKerasArchive(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
-  const model = modelFromKerasConfig(nestedFunctionalFromZero(strip(archive.config)) as object, undefined, fromConfig);
+  const data = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+  if (data instanceof Uint8Array && isHdf5(data)) return loadLegacyH5Model(data, options, 'loadModel (legacy HDF5 file)');
+  const archive = await readKerasArchive(data);
+  const model = modelFromKerasConfig(kerasFileConfig(archive.config), undefined, fromConfig);
   try {
-    assign(modelWalk(model, loadedOrder), archive.weights, '');
+    setAll(collect(modelWalk(model, loadedOrder), archive.weights, '', 'loadModel'));
     loadOwnVariables(model, archive.weights);
     loadModelAssets(model, archive.otherFiles ?? {});
     const compileConfig = (archive.config as Record<string, unknown> | null)?.['compile_config'];
@@ -176,6 +139,56 @@ export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, option
     throw new MasqueError('CORRUPT_FILE', `loadModel: could not read the weights or the layers' assets (${(e as Error).message}).`);
   }
   return model;
+}
+
+function checkModel(model: unknown, where: string): asserts model is Model {
+  if (!(model instanceof Model)) throw new MasqueError('INVALID_ARGUMENT', `${where}: expected a Masque model first; received ${describe(model)}.`);
+  if (!model.built) throw new MasqueError('NOT_BUILT', `${where}: model '${model.name}' has no weights yet; build it first (give it an Input, or call build(inputShape)).`);
+}
+
+/**
+ * The model's weights as Keras 3's weights file (`model.save_weights('x.weights.h5')`):
+ * the layers' weights and, for a compiled model, the optimizer's state.
+ */
+export async function saveWeightsToBytes(model: Model): Promise<Uint8Array> {
+  checkModel(model, 'saveWeights');
+  return writeWeightsH5(weightsTree(model, model.optimizer !== null));
+}
+
+/**
+ * Sets the model's weights from a weights file (Keras's `model.load_weights`):
+ * Keras 3's `.weights.h5` (matched by the layers' places in the model, as
+ * Keras does), a legacy HDF5 weights or model file (Keras 2's
+ * `save_weights('x.h5')`, or `model.save('x.h5')`: matched layer by layer
+ * in order), or a `.keras` file (its weights). A compiled model also gets
+ * the optimizer state a Keras 3 file holds. Every weight is checked before
+ * any is set: a file that does not fit leaves the model as it was.
+ */
+export async function loadWeightsFromBytes(model: Model, bytes: Uint8Array | ArrayBuffer): Promise<void> {
+  const where = 'loadWeights';
+  checkModel(model, where);
+  const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+  if (!(data instanceof Uint8Array)) throw new MasqueError('INVALID_ARGUMENT', `${where}: expected the file's bytes (a Uint8Array or ArrayBuffer); received ${describe(bytes)}.`);
+  let tree: H5Tree;
+  if (isHdf5(data)) {
+    const legacy = await readLegacyH5(data, where);
+    if (legacy.layers !== null) {
+      setLegacyWeights(model, legacy.layers, `${where} (legacy HDF5 weights)`);
+      return;
+    }
+    tree = await readWeightsH5(data, where);
+  } else {
+    tree = (await readKerasArchive(data)).weights;
+  }
+  const pairs = collect(modelWalk(model, loadedOrder), tree, '', where);
+  const optimizer = tree.groups['optimizer'];
+  if (optimizer !== undefined && model.optimizer !== null) {
+    const weights = model.trainableWeights;
+    if (weights.length > 0) model.optimizer.build(weights.map((w) => w.variable), weights.map((w) => w.path));
+    restoreOptimizer(model, optimizer, kerasTrainableOrder(model, kerasSavedLayers), where);
+  }
+  loadOwnVariables(model, tree, where);
+  setAll(pairs);
 }
 
 /** True for an InputLayer (exported for tests of the layout). */

@@ -1,0 +1,262 @@
+/**
+ * Models in the formats before Keras 3's `.keras`: legacy HDF5 files
+ * (`model.save('x.h5')` in Keras 2 / tf.keras and Keras 3) and TensorFlow.js
+ * layers models (`model.json` with weight shards, from tfjs-layers'
+ * `model.save` or `tensorflowjs_converter`).
+ *
+ * Both hold a Keras 2 style config (tfjs-layers writes Keras 2's), which
+ * `kerasConfigFromLegacy` turns into the Keras 3 config that
+ * `modelFromKerasConfig` reads, as Keras 3.15.1's own legacy loader does
+ * (`keras/src/legacy/saving/saving_utils.py`: `batch_input_shape` becomes
+ * the input's shape, a one-element `axis` list an integer; functional
+ * `inbound_nodes` in the list form), with these differences (docs/keras.md,
+ * "Keras 2 and TensorFlow.js models"):
+ *
+ * - `time_major: false` and `implementation` (Keras 2's recurrent layers)
+ *   are dropped: they do not change the result, and Keras 3 refuses
+ *   `time_major`, so it cannot load any tf.keras 2 LSTM, GRU or SimpleRNN.
+ *   `time_major: true` is refused.
+ * - `hard_sigmoid` in a Keras 2 or TensorFlow.js config is Keras 2's
+ *   `clip(0.2 x + 0.5, 0, 1)`; Keras 3's is `relu6(x + 3) / 6`, a different
+ *   function that Keras 3 runs in its place. TensorFlow.js's `gelu_new` is the
+ *   tanh approximation of GELU. Keras 3 has neither, so such a model cannot be
+ *   saved as `.keras` (saving raises UNSUPPORTED_CONFIG).
+ *
+ * Weights are matched as Keras's `load_weights_from_hdf5_group` does: the
+ * file's layers that hold weights, in order, to the model's layers that hold
+ * weights, each layer's trainable weights then its non-trainable ones; but
+ * by name where the file's layer names are the model's.
+ * Everything is checked before any weight is set.
+ */
+import { tf } from '../runtime/tfjs.js';
+import { MasqueError, describe, formatShape } from '../errors.js';
+import type { LayerWeight } from '../engine/layer.js';
+import { Model } from '../models/functional.js';
+import { Sequential } from '../models/sequential.js';
+import { opModuleOf, type AnyLayer } from './keras_registry.js';
+import type { LegacyLayerWeights, VarArray } from './h5_weights.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Where a legacy config comes from: Keras 2 (tf.keras) or TensorFlow.js layers. */
+export type LegacyDialect = 'keras2' | 'tfjs';
+
+/** Keras 2's hard sigmoid, `clip(0.2 x + 0.5, 0, 1)` (tf.keras 2 and tfjs-layers), computed in the same float32 steps. */
+export function keras2HardSigmoid(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1));
+}
+/** TensorFlow.js's `gelu_new`: the tanh approximation of GELU. */
+export function tfjsGeluNew(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))))));
+}
+/** Why each legacy activation cannot be written to a Keras 3 config (read by the saver). */
+export const LEGACY_ACTIVATIONS = new Map<unknown, string>([
+  [keras2HardSigmoid, "Keras 2's hard_sigmoid (clip(0.2 x + 0.5, 0, 1)), read from a Keras 2 or TensorFlow.js model; Keras 3's hard_sigmoid is another function (relu6(x + 3) / 6)"],
+  [tfjsGeluNew, "TensorFlow.js's gelu_new (the tanh approximation of GELU), read from a TensorFlow.js model; Keras 3's 'gelu' is the exact GELU"],
+]);
+
+const LEGACY_ACTIVATION_BY_NAME: Record<string, (x: tf.Tensor) => tf.Tensor> = { hard_sigmoid: keras2HardSigmoid, hardsigmoid: keras2HardSigmoid, gelu_new: tfjsGeluNew };
+
+/** Keras 2 recurrent layers and cells, whose `time_major` and `implementation` are dropped. */
+const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'ConvLSTM1D', 'LSTMCell', 'GRUCell', 'SimpleRNNCell', 'StackedRNNCells', 'PeepholeLSTMCell']);
+
+/** A Keras 2 layer entry (with its nested layers) as Keras 3 writes it. */
+function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unknown {
+  if (!isObj(entry) || !isObj(entry['config'])) return entry; // the config reader reports malformed entries
+  const className = String(entry['class_name']);
+  if (className === 'Sequential' || className === 'Functional' || className === 'Model') return modelEntry(entry, dialect, where);
+  const name = String(entry['config']['name'] ?? entry['name'] ?? className);
+  const here = `${where}, layer '${name}' (${className})`;
+  const cfg: Obj = { ...entry['config'] };
+  delete cfg['batch_input_shape'];
+  const axis = cfg['axis'];
+  if (Array.isArray(axis) && axis.length === 1) cfg['axis'] = Math.trunc(Number(axis[0]));
+  else if (typeof axis === 'number') cfg['axis'] = Math.trunc(axis);
+  if (RECURRENT.has(className)) {
+    if (cfg['time_major'] === true) throw new MasqueError('UNSUPPORTED_CONFIG', `${here}: time_major=true (inputs laid out [time, batch, ...]) is not supported; Masque's recurrent layers take [batch, time, ...] as Keras 3's do.`);
+    delete cfg['time_major'];
+    delete cfg['implementation'];
+    if (cfg['unit_forget_bias'] === null) cfg['unit_forget_bias'] = false; // tfjs-layers writes its unset default
+  }
+  if (className === 'LeakyReLU' && 'alpha' in cfg && !('negative_slope' in cfg)) {
+    cfg['negative_slope'] = cfg['alpha'];
+    delete cfg['alpha'];
+  }
+  for (const key of ['activation', 'recurrent_activation']) {
+    const a = cfg[key];
+    if (typeof a === 'string' && a.toLowerCase() in LEGACY_ACTIVATION_BY_NAME) cfg[key] = LEGACY_ACTIVATION_BY_NAME[a.toLowerCase()];
+  }
+  for (const key of ['layer', 'backward_layer', 'cell']) if (isObj(cfg[key])) cfg[key] = layerEntry(cfg[key], dialect, here);
+  if (Array.isArray(cfg['cells'])) cfg['cells'] = cfg['cells'].map((c) => layerEntry(c, dialect, here));
+  const out: Obj = { ...entry, config: cfg };
+  if (Array.isArray(entry['inbound_nodes'])) out['inbound_nodes'] = entry['inbound_nodes'].map((n) => nodeEntry(n, here));
+  return out;
+}
+
+/** A tensor reference of a Keras 2 node, `[layer, node, tensor]` (4th: kwargs), as Keras 3's `__keras_tensor__`. */
+function tensorRef(r: unknown[]): Obj {
+  return { class_name: '__keras_tensor__', config: { shape: null, dtype: null, keras_history: [r[0], r[1], r[2]] } };
+}
+const isRef = (r: unknown): r is unknown[] => Array.isArray(r) && (r.length === 3 || r.length === 4) && typeof r[0] === 'string' && Number.isInteger(r[1]) && Number.isInteger(r[2]);
+
+/**
+ * One call of a Keras 2 `inbound_nodes` list, `[[layer, node, tensor, kwargs], ...]`,
+ * as Keras 3's `{ args, kwargs }`: the inputs (one, or a list), and the last
+ * entry's keyword arguments (Keras 3's `deserialize_node`). A keyword argument
+ * that is itself a reference (`value` of MultiHeadAttention in tf.keras 2)
+ * becomes a tensor reference.
+ */
+function nodeEntry(node: unknown, where: string): unknown {
+  if (isObj(node)) return node; // already Keras 3's form
+  if (!Array.isArray(node) || node.length === 0 || !node.every(isRef)) {
+    throw new MasqueError('INVALID_CONFIG', `${where}: expected inbound_nodes entries as lists of [layer name, node index, tensor index, kwargs]; received ${describe(node)}.`);
+  }
+  const refs = node.map(tensorRef);
+  const last = node[node.length - 1]!;
+  const kw = isObj(last[3]) ? last[3] : {};
+  const kwargs: Obj = {};
+  for (const [k, v] of Object.entries(kw)) kwargs[k] = isRef(v) ? tensorRef(v) : Array.isArray(v) && v.length > 0 && v.every(isRef) ? v.map(tensorRef) : v;
+  return { args: [refs.length === 1 ? refs[0] : refs], kwargs };
+}
+
+function inputEntry(cfg: Obj): Obj {
+  const c: Obj = { ...cfg };
+  if (c['batch_shape'] === undefined && c['batch_input_shape'] !== undefined) c['batch_shape'] = c['batch_input_shape'];
+  delete c['batch_input_shape'];
+  return c;
+}
+
+function modelEntry(entry: Obj, dialect: LegacyDialect, where: string): Obj {
+  const className = String(entry['class_name']);
+  // Keras 2.0-2.1 wrote a Sequential's config as the list of its layers.
+  const raw = Array.isArray(entry['config']) ? { layers: entry['config'] } : entry['config'];
+  if (!isObj(raw)) return entry;
+  const cfg: Obj = { ...raw };
+  const name = String(cfg['name'] ?? className);
+  const here = `${where}${where ? ', ' : ''}model '${name}'`;
+  const layers = Array.isArray(cfg['layers']) ? (cfg['layers'] as unknown[]) : null;
+  if (layers === null) return { ...entry, config: cfg };
+  const out: unknown[] = [];
+  layers.forEach((e, i) => {
+    if (isObj(e) && e['class_name'] === 'InputLayer' && isObj(e['config'])) {
+      out.push({ ...e, config: inputEntry(e['config']) });
+      return;
+    }
+    // A Sequential's first layer carries the input's shape (tfjs-layers and Keras 2 without an InputLayer entry).
+    const shape = isObj(e) && isObj(e['config']) ? e['config']['batch_input_shape'] : undefined;
+    if (className === 'Sequential' && i === 0 && Array.isArray(shape)) {
+      const c = (e as Obj)['config'] as Obj;
+      const dtype = (e as Obj)['class_name'] === 'Embedding' ? 'int32' : typeof c['dtype'] === 'string' ? c['dtype'] : 'float32';
+      out.push({ class_name: 'InputLayer', config: { batch_shape: shape, dtype, name: `${String(c['name'] ?? 'layer')}_input` } });
+    }
+    out.push(layerEntry(e, dialect, here));
+  });
+  cfg['layers'] = out;
+  // Keras 2 lists a model's inputs and outputs even when there is one, and its model then takes and returns one tensor.
+  for (const key of ['input_layers', 'output_layers']) {
+    const refs = cfg[key];
+    if (Array.isArray(refs) && refs.length === 1 && isRef(refs[0])) cfg[key] = (refs[0] as unknown[]).slice(0, 3);
+  }
+  return { ...entry, class_name: className === 'Model' ? 'Functional' : className, config: cfg };
+}
+
+/**
+ * A Keras 2 or TensorFlow.js layers model config (`model_config` of a
+ * Keras 2 `.h5` file, `modelTopology` of a `model.json`) as the Keras 3
+ * config `modelFromKerasConfig` reads. `where` names the file in errors.
+ */
+export function kerasConfigFromLegacy(config: unknown, dialect: LegacyDialect, where: string): Obj {
+  const top = isObj(config) && isObj(config['model_config']) ? config['model_config'] : config; // tfjs: modelTopology may wrap it
+  if (!isObj(top) || typeof top['class_name'] !== 'string') {
+    throw new MasqueError('INVALID_CONFIG', `${where}: expected a model config { class_name, config }; received ${describe(top)}.`);
+  }
+  if (!['Sequential', 'Functional', 'Model'].includes(top['class_name'])) {
+    throw new MasqueError('UNKNOWN_LAYER_CLASS', `${where}: the top level must be a Sequential or Functional model; received class '${top['class_name']}'.`);
+  }
+  return modelEntry(top, dialect, where);
+}
+
+/**
+ * True when a model config is in Keras 2's dialect rather than Keras 3's:
+ * Keras 3 writes `module` on every layer entry and `{ args, kwargs }`
+ * inbound nodes; Keras 2 writes neither.
+ */
+export function isKeras2Config(config: unknown): boolean {
+  if (!isObj(config) || !isObj(config['config']) && !Array.isArray(config['config'])) return false;
+  const layers = Array.isArray(config['config']) ? config['config'] : (config['config'] as Obj)['layers'];
+  if (!Array.isArray(layers)) return false;
+  return layers.some((e) => isObj(e) && (Array.isArray(e['inbound_nodes']) && e['inbound_nodes'].some((n) => Array.isArray(n)) || (isObj(e['config']) && 'batch_input_shape' in e['config']))) ||
+    layers.every((e) => isObj(e) && !('module' in e));
+}
+
+/** The layers Keras's legacy loader walks: `model.layers` (a Sequential's without its InputLayer). */
+function legacyLayers(model: Model): AnyLayer[] {
+  return model instanceof Sequential ? model.sequentialLayers : model.layers;
+}
+
+/** A layer's weights in Keras's legacy order: trainable, then non-trainable. */
+function legacyWeights(layer: AnyLayer): LayerWeight[] {
+  return [...layer.trainableWeights, ...layer.nonTrainableWeights];
+}
+
+/**
+ * Sets `model`'s weights from a legacy file's layers (Keras's
+ * `load_weights_from_hdf5_group`): the file's layers that list weights, in
+ * order, to the model's layers that hold weights. Checks every count and
+ * shape first, so a mismatch leaves the model's weights as they were.
+ */
+export function setLegacyWeights(model: Model, layers: LegacyLayerWeights[], where: string): void {
+  const fileLayers = layers.filter((l) => l.arrays.length > 0);
+  let modelLayers = legacyLayers(model).filter((l) => legacyWeights(l).length > 0);
+  // Keras pairs the layers by order. Where every name of the file names one of the model's layers (a file
+  // and the model built from its own config), Masque pairs them by name: Keras's reloaded functional models
+  // can list their layers in another order than the one saved, and then Keras fails on its own file.
+  const byName = new Map(modelLayers.map((l) => [l.name, l]));
+  if (fileLayers.length === modelLayers.length && byName.size === modelLayers.length && fileLayers.every((f) => byName.has(f.name)) && new Set(fileLayers.map((f) => f.name)).size === fileLayers.length) {
+    modelLayers = fileLayers.map((f) => byName.get(f.name)!);
+  }
+  if (fileLayers.length !== modelLayers.length) {
+    throw new MasqueError(
+      'WEIGHT_COUNT_MISMATCH',
+      `${where}: the file has weights for ${fileLayers.length} layers (${fileLayers.map((l) => `'${l.name}'`).join(', ') || 'none'}) but the model has ${modelLayers.length} layers with weights (${modelLayers.map((l) => `'${l.name}'`).join(', ') || 'none'}).`,
+    );
+  }
+  const pairs: [LayerWeight, VarArray][] = [];
+  fileLayers.forEach((f, k) => {
+    const layer = modelLayers[k]!;
+    const ws = legacyWeights(layer);
+    if (ws.length !== f.arrays.length) {
+      throw new MasqueError('WEIGHT_COUNT_MISMATCH', `${where}: layer #${k} ('${layer.name}' in the model, '${f.name}' in the file) needs ${ws.length} weights (${ws.map((w) => w.name).join(', ')}); the file has ${f.arrays.length} (${f.weightNames.join(', ')}).`);
+    }
+    ws.forEach((w, i) => {
+      const a = f.arrays[i]!;
+      if (a.shape.length !== w.shape.length || a.shape.some((d, j) => d !== w.shape[j])) {
+        throw new MasqueError('WEIGHT_SHAPE_MISMATCH', `${where}: weight '${f.weightNames[i]}' of layer '${f.name}' has shape ${formatShape(a.shape)} but '${w.path}' of layer '${layer.name}' has shape ${formatShape(w.shape)}.`);
+      }
+      pairs.push([w, a]);
+    });
+  });
+  for (const [w, a] of pairs) {
+    const values = a.data instanceof BigInt64Array || a.data instanceof BigUint64Array ? Array.from(a.data, Number) : (a.data as ArrayLike<number>);
+    tf.tidy(() => w.variable.assign(tf.tensor(values as ArrayLike<number> as number[], w.shape, w.variable.dtype)));
+  }
+}
+
+/**
+ * A Keras 3 model config from a legacy `.h5` file, where Keras drops the
+ * `module` of operation entries (`NotEqual` of `keras.src.ops.numpy`, which
+ * Keras then cannot find when it loads its own file): each such entry gets
+ * the module of the one Keras operation of that name.
+ */
+export function withOpModules(config: unknown): unknown {
+  if (Array.isArray(config)) return config.map(withOpModules);
+  if (!isObj(config)) return config;
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(config)) out[k] = withOpModules(v);
+  if (typeof config['class_name'] === 'string' && isObj(config['config']) && Array.isArray(config['inbound_nodes']) && !('module' in config)) {
+    const module = opModuleOf(config['class_name']);
+    if (module !== undefined) out['module'] = module;
+  }
+  return out;
+}

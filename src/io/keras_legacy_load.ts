@@ -1,0 +1,232 @@
+/**
+ * Loading models saved in the formats before Keras 3's `.keras`: legacy
+ * HDF5 files (`.h5`, Keras 2 and Keras 3) and TensorFlow.js layers models
+ * (`model.json` + weight shards). The config translation and the weight
+ * matching are in keras_legacy.ts. Works on bytes and in-memory artifacts,
+ * so it runs in browsers too.
+ */
+import { MasqueError, describe } from '../errors.js';
+import { Model } from '../models/functional.js';
+import { checkKeys } from '../option_keys.js';
+import { readLegacyH5, type LegacyLayerWeights, type VarArray } from './h5_weights.js';
+import { kerasFileConfig, modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
+import { compileFromKeras, kerasTrainableOrder } from './keras_compile.js';
+import { kerasConfigFromLegacy, setLegacyWeights, withOpModules, type LegacyDialect } from './keras_legacy.js';
+import { Sequential } from '../models/sequential.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The options every loader takes (`loadModel`'s). */
+export interface LegacyLoadOptions extends FromConfigOptions {
+  compile?: boolean;
+}
+
+/** Checks a loader's options; returns `compile` and the config options. */
+export function loadOptions(options: LegacyLoadOptions | undefined, where: string): { compile: boolean; fromConfig: FromConfigOptions } {
+  const { compile = true, ...fromConfig } = checkKeys(options ?? {}, ['compile', 'maskPolicy'], where) as LegacyLoadOptions;
+  if (typeof compile !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `${where}: the option compile must be true or false; received ${describe(compile)}.`);
+  return { compile, fromConfig };
+}
+
+/**
+ * Builds the model of `config` (a Keras 3 config, or a legacy one in
+ * `dialect`), sets its weights with `setWeights` and compiles it with
+ * `compileIt`; a failure disposes the model. UNSUPPORTED_CONFIG from the
+ * compile settings says how to load the model uncompiled.
+ */
+function buildLegacy(config: unknown, dialect: LegacyDialect | 'keras3', where: string, fromConfig: FromConfigOptions, setWeights: (m: Model) => void, compileIt: (m: Model) => void): Model {
+  const cfg = dialect === 'keras3' ? kerasFileConfig(withOpModules(config)) : kerasConfigFromLegacy(config, dialect, where);
+  const model = modelFromKerasConfig(cfg, undefined, fromConfig);
+  try {
+    setWeights(model);
+    compileIt(model);
+  } catch (e) {
+    model.dispose();
+    if (e instanceof MasqueError && e.code === 'UNSUPPORTED_CONFIG' && e.message.includes('training_config')) {
+      throw new MasqueError(e.code, `${e.message.replace(/\.?$/, '.')} Load with { compile: false } to get the model uncompiled, then compile it yourself.`, { cause: e });
+    }
+    if (e instanceof MasqueError) throw e;
+    throw new MasqueError('CORRUPT_FILE', `${where}: could not set the weights (${(e as Error).message}).`);
+  }
+  return model;
+}
+
+const loadedOrder = (m: Model) => (m instanceof Sequential ? m.sequentialLayers : m.layers);
+
+/**
+ * Keras's `training_config` (legacy `.h5`) as the `compile_config` that
+ * compileFromKeras reads. Keras 2's optimizers wrote `decay` (0 unless a
+ * decay was set; Keras 3 dropped it): 0 is dropped, another value refused.
+ */
+function compileConfigFromTraining(tc: Obj, where: string): Obj {
+  const opt = isObj(tc['optimizer_config']) ? { ...tc['optimizer_config'] } : tc['optimizer_config'];
+  if (isObj(opt) && isObj(opt['config']) && 'decay' in opt['config']) {
+    const { decay, ...rest } = opt['config'];
+    if (decay !== 0 && decay !== null) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the optimizer sets Keras 2's decay=${JSON.stringify(decay)} (a learning-rate schedule Keras 3 dropped), which Masque does not support.`);
+    opt['config'] = rest;
+  }
+  return { optimizer: opt, loss: tc['loss'], metrics: tc['metrics'] ?? null, weighted_metrics: tc['weighted_metrics'] ?? null, loss_weights: tc['loss_weights'] ?? null };
+}
+
+/**
+ * A model from a legacy HDF5 file (`model.save('x.h5')` in Keras 2, tf.keras
+ * or Keras 3): its `model_config`, its `model_weights`, and with `compile`
+ * its `training_config` and optimizer state (as Keras 3's
+ * `load_model_from_hdf5`).
+ */
+export async function loadLegacyH5Model(bytes: Uint8Array, options: LegacyLoadOptions | undefined, label: string): Promise<Model> {
+  const { compile, fromConfig } = loadOptions(options, 'loadModel');
+  const file = await readLegacyH5(bytes, label);
+  const text = file.attrs['model_config'];
+  if (text === undefined) {
+    throw new MasqueError('UNSUPPORTED_FILE', `${label}: expected a whole model saved as HDF5 (a "model_config" attribute); received an HDF5 file without one${file.layers !== null ? ', a weights file (save_weights): build the model, then call loadWeights' : ''}.`);
+  }
+  const parse = (s: string, what: string): unknown => {
+    try {
+      return JSON.parse(s);
+    } catch (e) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: the ${what} attribute is not valid JSON (${(e as Error).message}).`);
+    }
+  };
+  const version = file.attrs['keras_version'] ?? '';
+  const dialect = /^3\./.test(version) ? 'keras3' : 'keras2';
+  const where = `${label} (Keras ${version || 'version unknown'})`;
+  const training = compile && file.attrs['training_config'] !== undefined ? parse(file.attrs['training_config'], 'training_config') : null;
+  return buildLegacy(
+    parse(text, 'model_config'),
+    dialect,
+    where,
+    fromConfig,
+    (model) => {
+      if (file.layers === null) throw new MasqueError('CORRUPT_FILE', `${where}: expected a "model_weights" group listing the layers ("layer_names"); the file has none.`);
+      if (file.topLevel.length > 0) throw new MasqueError('UNSUPPORTED_FILE', `${where}: the file holds ${file.topLevel.length} weights of the model itself (top_level_model_weights), which Masque's models do not have.`);
+      setLegacyWeights(model, file.layers, where);
+    },
+    (model) => {
+      if (!isObj(training)) return;
+      const order = kerasTrainableOrder(model, loadedOrder);
+      compileFromKeras(model, compileConfigFromTraining(training, `${where}, training_config`), file.optimizer === null ? undefined : { groups: {}, vars: file.optimizer }, order, `${where}, training_config`);
+    },
+  );
+}
+
+/** The parts of TensorFlow.js's `ModelArtifacts` a layers model needs. */
+export interface TfjsArtifacts {
+  modelTopology?: unknown;
+  format?: string;
+  weightSpecs?: { name: string; shape: number[]; dtype: string; quantization?: unknown }[];
+  weightData?: ArrayBuffer | ArrayBuffer[];
+  trainingConfig?: unknown;
+}
+
+const TFJS_DTYPES: Record<string, (b: ArrayBuffer, off: number, n: number) => ArrayLike<number>> = {
+  float32: (b, o, n) => new Float32Array(b.slice(o, o + 4 * n)),
+  int32: (b, o, n) => new Int32Array(b.slice(o, o + 4 * n)),
+  bool: (b, o, n) => new Uint8Array(b.slice(o, o + n)),
+};
+const TFJS_SIZES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+/**
+ * A model from a TensorFlow.js layers model's artifacts (`format:
+ * 'layers-model'`): its `modelTopology` (Keras 2's config dialect, from
+ * tfjs-layers or tensorflowjs_converter) and its weights, taken per layer
+ * in order (each weight is named `layer/weight`). Compile settings in the
+ * artifacts are not read: compile the model yourself.
+ */
+export function modelFromTfjsArtifacts(artifacts: TfjsArtifacts, options: FromConfigOptions | undefined, label: string): Model {
+  if (!isObj(artifacts)) throw new MasqueError('INVALID_ARGUMENT', `${label}: expected TensorFlow.js model artifacts { modelTopology, weightSpecs, weightData }; received ${describe(artifacts)}.`);
+  const fromConfig = checkKeys(options ?? {}, ['maskPolicy'], label) as FromConfigOptions;
+  if (artifacts.format !== undefined && artifacts.format !== 'layers-model') {
+    throw new MasqueError('UNSUPPORTED_FILE', `${label}: expected a TensorFlow.js layers model (format "layers-model"); received format ${JSON.stringify(artifacts.format)} (a graph model holds TensorFlow ops, not layers, and cannot be read as one).`);
+  }
+  let topology = artifacts.modelTopology;
+  if (topology instanceof ArrayBuffer) throw new MasqueError('UNSUPPORTED_FILE', `${label}: the model topology is a binary GraphDef (a graph model), not a layers model's JSON config.`);
+  if (isObj(topology) && isObj(topology['model_config'])) topology = topology['model_config'];
+  const layers = tfjsWeights(artifacts, label);
+  return buildLegacy(topology, 'tfjs', label, fromConfig, (model) => setLegacyWeights(model, layers, label), () => undefined);
+}
+
+/** The artifacts' weights grouped per layer (the name before the first '/'), layers in order of first appearance. */
+function tfjsWeights(artifacts: TfjsArtifacts, label: string): LegacyLayerWeights[] {
+  const specs = artifacts.weightSpecs ?? [];
+  if (!Array.isArray(specs)) throw new MasqueError('CORRUPT_FILE', `${label}: expected weightSpecs to be a list; received ${describe(specs)}.`);
+  const data = artifacts.weightData;
+  const buffers = data === undefined ? [] : Array.isArray(data) ? data : [data];
+  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const buffer = new Uint8Array(total);
+  let at = 0;
+  for (const b of buffers) {
+    if (!(b instanceof ArrayBuffer)) throw new MasqueError('CORRUPT_FILE', `${label}: expected weightData as ArrayBuffers; received ${describe(b)}.`);
+    buffer.set(new Uint8Array(b), at);
+    at += b.byteLength;
+  }
+  // tensorflowjs_converter lists the layers by name (not in the model's order); each layer's weights stay in order.
+  const out: LegacyLayerWeights[] = [];
+  const groups = new Map<string, LegacyLayerWeights>();
+  let offset = 0;
+  for (const spec of specs) {
+    if (!isObj(spec) || typeof spec['name'] !== 'string' || !Array.isArray(spec['shape']) || !spec['shape'].every((d) => Number.isInteger(d) && (d as number) >= 0)) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: expected each weight spec as { name, shape, dtype }; received ${describe(spec)}.`);
+    }
+    const { name, shape, dtype } = spec as { name: string; shape: number[]; dtype: string };
+    if (spec['quantization'] !== undefined && spec['quantization'] !== null) {
+      throw new MasqueError('UNSUPPORTED_FILE', `${label}: weight '${name}' is quantized (${JSON.stringify(spec['quantization'])}), which Masque does not read; convert the model without quantization.`);
+    }
+    const read = TFJS_DTYPES[dtype];
+    if (read === undefined) throw new MasqueError('UNSUPPORTED_FILE', `${label}: weight '${name}' has dtype ${JSON.stringify(dtype)}; Masque reads float32, int32 and bool weights.`);
+    const n = shape.reduce((a, b) => a * b, 1);
+    const bytes = n * TFJS_SIZES[dtype]!;
+    if (offset + bytes > total) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: the weight data ends at byte ${total}, but weight '${name}' (shape [${shape}], ${dtype}) needs bytes ${offset} to ${offset + bytes}: a shard is missing or truncated.`);
+    }
+    const values = read(buffer.buffer, buffer.byteOffset + offset, n);
+    offset += bytes;
+    const layer = name.includes('/') ? name.slice(0, name.indexOf('/')) : name;
+    let group = groups.get(layer);
+    if (group === undefined) {
+      groups.set(layer, (group = { name: layer, weightNames: [], arrays: [] }));
+      out.push(group);
+    }
+    group.weightNames.push(name);
+    group.arrays.push({ shape, dtype: 'float32', data: Float32Array.from(values) } as VarArray);
+  }
+  if (offset !== total) throw new MasqueError('CORRUPT_FILE', `${label}: the weight data has ${total} bytes but the weight specs describe ${offset}.`);
+  return out;
+}
+
+/** A TensorFlow.js IOHandler (`tf.io.http(url)`, `tf.io.browserFiles(...)`, ...): anything with `load()`. */
+export interface TfjsLoadHandler {
+  load(): Promise<TfjsArtifacts>;
+}
+
+let fileReader: ((path: string) => Promise<TfjsArtifacts>) | null = null;
+
+/** Registers how `loadTfjsModel` reads a `model.json` path (Node's file reader; index.ts). */
+export function registerTfjsFileReader(read: (path: string) => Promise<TfjsArtifacts>): void {
+  fileReader = read;
+}
+
+/**
+ * Loads a TensorFlow.js layers model: the path of its `model.json` (Node;
+ * the weight shards it lists are read from the same folder), a TensorFlow.js
+ * IOHandler (`tf.io.http(url)`, `tf.io.browserFiles([...])`: anything with
+ * `load()`), or its artifacts `{ modelTopology, weightSpecs, weightData }`.
+ */
+export async function loadTfjsModel(source: string | TfjsLoadHandler | TfjsArtifacts, options?: FromConfigOptions): Promise<Model> {
+  const label = 'loadTfjsModel';
+  if (typeof source === 'string') {
+    if (fileReader === null) throw new MasqueError('NODE_ONLY', `${label}: reading a path needs Node's file system; in a browser pass tf.io.http(url) or the artifacts.`);
+    return modelFromTfjsArtifacts(await fileReader(source), options, `${label} (${JSON.stringify(source)})`);
+  }
+  if (isObj(source) && typeof (source as Partial<TfjsLoadHandler>).load === 'function') {
+    let artifacts: TfjsArtifacts;
+    try {
+      artifacts = await (source as unknown as TfjsLoadHandler).load();
+    } catch (e) {
+      throw new MasqueError('CORRUPT_FILE', `${label}: the IOHandler failed to load the model (${(e as Error).message}).`);
+    }
+    return modelFromTfjsArtifacts(artifacts, options, label);
+  }
+  return modelFromTfjsArtifacts(source as TfjsArtifacts, options, label);
+}
