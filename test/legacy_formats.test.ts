@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import {
   tf, ready, loadModel, loadModelFromBytes, loadWeights, loadWeightsFromBytes, saveWeights, saveWeightsToBytes, saveModel, loadTfjsModel,
-  modelFromKerasConfig, getMask, MasqueError, Sequential, Dense, LSTM, Input,
+  modelFromKerasConfig, getMask, MasqueError, Sequential, Dense, LSTM, Input, setWarningHandler,
 } from '../src/index.js';
 import { compare, loadCase, toTensor, type Case, type CaseArray } from './conformance/cases.js';
 import { checkOutputs } from './fixtures/keras-3.15.1-h5/check_h5.mjs';
@@ -109,6 +109,25 @@ test("tf.keras 2 files (.h5, and tensorflowjs_converter's model.json) load with 
         model.dispose();
       }
     }
+  }
+});
+
+test("a compiled tf.keras 2 file loads compiled (tf.keras 2.11+'s 'Custom>Adam'); its optimizer state, laid out as Keras 2 kept it, is skipped with a warning", async () => {
+  const warnings: string[] = [];
+  const previous = setWarningHandler((m) => warnings.push(m));
+  try {
+    const model = await loadModel(`${H5}/keras2_stacked.h5`);
+    try {
+      assert.equal(model.optimizer!.constructor.name, 'Adam');
+      assert.equal(model.optimizer!.iterations, 0);
+      assert.equal(model.compileArgs!.loss, 'binary_crossentropy');
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0]!, /skipped the optimizer state.*fresh optimizer/);
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    setWarningHandler(previous);
   }
 });
 

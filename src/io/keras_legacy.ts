@@ -203,15 +203,16 @@ function legacyWeights(layer: AnyLayer): LayerWeight[] {
 /**
  * Sets `model`'s weights from a legacy file's layers (Keras's
  * `load_weights_from_hdf5_group`): the file's layers that list weights, in
- * order, to the model's layers that hold weights. Checks every count and
- * shape first, so a mismatch leaves the model's weights as they were.
+ * order (or by name, when the names are the model's), to the model's layers
+ * that hold weights. Checks every count and shape first, so a mismatch
+ * leaves the model's weights as they were.
  */
 export function setLegacyWeights(model: Model, layers: LegacyLayerWeights[], where: string): void {
   const fileLayers = layers.filter((l) => l.arrays.length > 0);
   let modelLayers = legacyLayers(model).filter((l) => legacyWeights(l).length > 0);
   // Keras pairs the layers by order. Where every name of the file names one of the model's layers (a file
-  // and the model built from its own config), Masque pairs them by name: Keras's reloaded functional models
-  // can list their layers in another order than the one saved, and then Keras fails on its own file.
+  // and the model built from its own config), Masque pairs them by name: tensorflowjs_converter lists the
+  // layers by name, not in the model's order.
   const byName = new Map(modelLayers.map((l) => [l.name, l]));
   if (fileLayers.length === modelLayers.length && byName.size === modelLayers.length && fileLayers.every((f) => byName.has(f.name)) && new Set(fileLayers.map((f) => f.name)).size === fileLayers.length) {
     modelLayers = fileLayers.map((f) => byName.get(f.name)!);

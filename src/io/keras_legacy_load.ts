@@ -56,17 +56,35 @@ const loadedOrder = (m: Model) => (m instanceof Sequential ? m.sequentialLayers 
 
 /**
  * Keras's `training_config` (legacy `.h5`) as the `compile_config` that
- * compileFromKeras reads. Keras 2's optimizers wrote `decay` (0 unless a
- * decay was set; Keras 3 dropped it): 0 is dropped, another value refused.
+ * compileFromKeras reads. From tf.keras 2: `Custom>Adam` is Adam;
+ * `jit_compile` and `is_legacy_optimizer` are dropped; Keras 2's optimizers
+ * wrote `decay` (0 unless a decay was set; Keras 3 dropped it): 0 is
+ * dropped, another value refused.
  */
 function compileConfigFromTraining(tc: Obj, where: string): Obj {
   const opt = isObj(tc['optimizer_config']) ? { ...tc['optimizer_config'] } : tc['optimizer_config'];
-  if (isObj(opt) && isObj(opt['config']) && 'decay' in opt['config']) {
-    const { decay, ...rest } = opt['config'];
-    if (decay !== 0 && decay !== null) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the optimizer sets Keras 2's decay=${JSON.stringify(decay)} (a learning-rate schedule Keras 3 dropped), which Masque does not support.`);
-    opt['config'] = rest;
+  if (isObj(opt)) {
+    // tf.keras 2.11+ writes its built-in optimizers as 'Custom>Adam'.
+    if (typeof opt['class_name'] === 'string') opt['class_name'] = opt['class_name'].replace(/^Custom>/, '');
+    if (isObj(opt['config'])) {
+      const { decay, jit_compile: jit, is_legacy_optimizer: legacy, ...rest } = opt['config'];
+      if (decay !== undefined && decay !== 0 && decay !== null) {
+        throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the optimizer sets Keras 2's decay=${JSON.stringify(decay)} (a learning-rate schedule Keras 3 dropped), which Masque does not support.`);
+      }
+      void jit; // tf.keras 2's XLA switch: no effect on the result
+      void legacy;
+      opt['config'] = rest;
+    }
   }
-  return { optimizer: opt, loss: tc['loss'], metrics: tc['metrics'] ?? null, weighted_metrics: tc['weighted_metrics'] ?? null, loss_weights: tc['loss_weights'] ?? null };
+  return { optimizer: opt, loss: kerasLoss(tc['loss']), metrics: tc['metrics'] ?? null, weighted_metrics: tc['weighted_metrics'] ?? null, loss_weights: tc['loss_weights'] ?? null };
+}
+
+/** A loss of a Keras 2 training_config: Keras 2's reduction 'auto' is Keras 3's default, 'sum_over_batch_size'. */
+function kerasLoss(loss: unknown): unknown {
+  if (Array.isArray(loss)) return loss.map(kerasLoss);
+  if (isObj(loss) && isObj(loss['config']) && loss['config']['reduction'] === 'auto') return { ...loss, config: { ...loss['config'], reduction: 'sum_over_batch_size' } };
+  if (isObj(loss) && !('class_name' in loss)) return Object.fromEntries(Object.entries(loss).map(([k, v]) => [k, kerasLoss(v)]));
+  return loss;
 }
 
 /**
