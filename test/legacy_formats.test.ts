@@ -243,6 +243,9 @@ test('bad legacy and tfjs files give clear, coded errors', async () => {
   await assert.rejects(loadTfjsModel({ ...base, format: 'graph-model' }), expectCode('UNSUPPORTED_FILE', /graph model/));
   await assert.rejects(loadTfjsModel({ ...base, weightData: weightData.slice(0, 100) }), expectCode('CORRUPT_FILE', /truncated/));
   await assert.rejects(loadTfjsModel({ ...base, weightSpecs: base.weightSpecs.map((s: object, i: number) => (i === 0 ? { ...s, quantization: { dtype: 'uint8', scale: 1, min: 0 } } : s)) }), expectCode('UNSUPPORTED_FILE', /quantized/));
+  for (const dtype of ['float16', '__proto__', 'constructor']) {
+    await assert.rejects(loadTfjsModel({ ...base, weightSpecs: base.weightSpecs.map((s: object, i: number) => (i === 0 ? { ...s, dtype } : s)) }), expectCode('UNSUPPORTED_FILE', /dtype/));
+  }
   const timeMajor = JSON.parse(JSON.stringify(base.modelTopology));
   timeMajor.config.layers[0].config.time_major = true;
   await assert.rejects(loadTfjsModel({ ...base, modelTopology: timeMajor }), expectCode('UNSUPPORTED_CONFIG', /time_major=true/));

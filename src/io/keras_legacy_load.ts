@@ -138,12 +138,12 @@ export interface TfjsArtifacts {
   trainingConfig?: unknown;
 }
 
-const TFJS_DTYPES: Record<string, (b: ArrayBuffer, off: number, n: number) => ArrayLike<number>> = {
-  float32: (b, o, n) => new Float32Array(b.slice(o, o + 4 * n)),
-  int32: (b, o, n) => new Int32Array(b.slice(o, o + 4 * n)),
-  bool: (b, o, n) => new Uint8Array(b.slice(o, o + n)),
-};
-const TFJS_SIZES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+/** The weight dtypes Masque reads: bytes per value and the reader (a Map: a dtype such as '__proto__' finds nothing). */
+const TFJS_DTYPES = new Map<string, { size: number; read: (b: ArrayBuffer, off: number, n: number) => ArrayLike<number> }>([
+  ['float32', { size: 4, read: (b, o, n) => new Float32Array(b.slice(o, o + 4 * n)) }],
+  ['int32', { size: 4, read: (b, o, n) => new Int32Array(b.slice(o, o + 4 * n)) }],
+  ['bool', { size: 1, read: (b, o, n) => new Uint8Array(b.slice(o, o + n)) }],
+]);
 
 /**
  * A model from a TensorFlow.js layers model's artifacts (`format:
@@ -191,14 +191,14 @@ function tfjsWeights(artifacts: TfjsArtifacts, label: string): LegacyLayerWeight
     if (spec['quantization'] !== undefined && spec['quantization'] !== null) {
       throw new MasqueError('UNSUPPORTED_FILE', `${label}: weight '${name}' is quantized (${JSON.stringify(spec['quantization'])}), which Masque does not read; convert the model without quantization.`);
     }
-    const read = TFJS_DTYPES[dtype];
-    if (read === undefined) throw new MasqueError('UNSUPPORTED_FILE', `${label}: weight '${name}' has dtype ${JSON.stringify(dtype)}; Masque reads float32, int32 and bool weights.`);
+    const kind = TFJS_DTYPES.get(dtype);
+    if (kind === undefined) throw new MasqueError('UNSUPPORTED_FILE', `${label}: weight '${name}' has dtype ${JSON.stringify(dtype)}; Masque reads float32, int32 and bool weights.`);
     const n = shape.reduce((a, b) => a * b, 1);
-    const bytes = n * TFJS_SIZES[dtype]!;
+    const bytes = n * kind.size;
     if (offset + bytes > total) {
       throw new MasqueError('CORRUPT_FILE', `${label}: the weight data ends at byte ${total}, but weight '${name}' (shape [${shape}], ${dtype}) needs bytes ${offset} to ${offset + bytes}: a shard is missing or truncated.`);
     }
-    const values = read(buffer.buffer, buffer.byteOffset + offset, n);
+    const values = kind.read(buffer.buffer, buffer.byteOffset + offset, n);
     offset += bytes;
     const layer = name.includes('/') ? name.slice(0, name.indexOf('/')) : name;
     let group = groups.get(layer);

@@ -377,29 +377,30 @@ async function modelCases(t: Tally, runs: number, seed: number): Promise<void> {
 
 // ---- Keras configs and .keras bytes ----
 
+/** Replaces the value at a random path of `o` (deep copy) with `v`. */
+function mutate(o: unknown, path: number[], v: unknown): unknown {
+  const copy = JSON.parse(JSON.stringify(o)) as unknown;
+  let node = copy;
+  for (let i = 0; i < path.length; i++) {
+    if (node === null || typeof node !== 'object') break;
+    const keys = Object.keys(node as object);
+    if (keys.length === 0) break;
+    const key = keys[path[i]! % keys.length]!;
+    if (i === path.length - 1 || (node as Record<string, unknown>)[key] === null || typeof (node as Record<string, unknown>)[key] !== 'object') {
+      (node as Record<string, unknown>)[key] = v;
+      break;
+    }
+    node = (node as Record<string, unknown>)[key];
+  }
+  return copy;
+}
+
 function configCases(t: Tally, runs: number, seed: number): void {
   const configs = readdirSync(FIXTURES)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')) as Record<string, unknown>)
     .filter((c) => c['kind'] === 'model')
     .map((c) => c['config'] as object);
-  /** Replaces the value at a random path of `o` (deep copy) with `v`. */
-  const mutate = (o: unknown, path: number[], v: unknown): unknown => {
-    const copy = JSON.parse(JSON.stringify(o)) as unknown;
-    let node = copy;
-    for (let i = 0; i < path.length; i++) {
-      if (node === null || typeof node !== 'object') break;
-      const keys = Object.keys(node as object);
-      if (keys.length === 0) break;
-      const key = keys[path[i]! % keys.length]!;
-      if (i === path.length - 1 || (node as Record<string, unknown>)[key] === null || typeof (node as Record<string, unknown>)[key] !== 'object') {
-        (node as Record<string, unknown>)[key] = v;
-        break;
-      }
-      node = (node as Record<string, unknown>)[key];
-    }
-    return copy;
-  };
   fc.assert(
     fc.property(fc.integer({ min: 0, max: configs.length - 1 }), fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), oddValue(), (k, path, v) => {
       const cfg = mutate(configs[k], path, typeof v === 'function' || Array.isArray(v) && v.includes(v) ? null : v);
@@ -422,6 +423,71 @@ async function bytesCases(t: Tally, runs: number, seed: number): Promise<void> {
     }),
     { numRuns: runs, seed },
   );
+}
+
+// ---- legacy HDF5 files, weights files and TensorFlow.js models ----
+
+const H5_FIXTURES = fileURLToPath(new URL('../fixtures/keras-3.15.1-h5/', import.meta.url));
+const TFJS_FIXTURES = fileURLToPath(new URL('../fixtures/tfjs-layers-4.22/', import.meta.url));
+
+/** A tfjs model folder's artifacts (model.json's topology, specs, and its one shard). */
+function tfjsArtifacts(folder: string): { modelTopology: unknown; weightSpecs: { name: string; shape: number[]; dtype: string }[]; weightData: ArrayBuffer } {
+  const json = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as { modelTopology: unknown; weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[] };
+  const bin = readFileSync(join(folder, json.weightsManifest[0]!.paths[0]!));
+  return { modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer };
+}
+
+async function legacyCases(t: Tally, runs: number, seed: number): Promise<void> {
+  const h5 = readdirSync(H5_FIXTURES).filter((f) => f.endsWith('.h5'));
+  const bytes = h5.map((f) => new Uint8Array(readFileSync(join(H5_FIXTURES, f))));
+  // The model each weights file belongs to (its case's config), built for each run.
+  const configOf = (f: string): object | null => {
+    const base = f.replace(/(\.legacy-weights|\.weights)?\.h5$/, '');
+    try {
+      const c = JSON.parse(readFileSync(join(H5_FIXTURES, `${base}.json`), 'utf8')) as Record<string, unknown>;
+      return (c['config'] as object | undefined) ?? null;
+    } catch {
+      return null;
+    }
+  };
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: h5.length - 1 }), fc.constantFrom('truncate', 'flip', 'zero'), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 255 }), async (k, how, where, byte) => {
+      const b = bytes[k]!.slice();
+      const at = Math.floor(where * b.length);
+      const damaged = how === 'truncate' ? b.slice(0, at) : how === 'flip' ? ((b[at] = b[at]! ^ (byte || 1)), b) : (b.fill(0, at, at + 64), b);
+      await outcomeAsync(t, () => `loadModelFromBytes(${how} at ${at} of ${h5[k]})`, () => masque.loadModelFromBytes(damaged));
+      const config = configOf(h5[k]!);
+      if (config === null) return;
+      const model = masque.modelFromKerasConfig(config);
+      try {
+        const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+        let failed = false;
+        await outcomeAsync(t, () => `loadWeightsFromBytes(${how} at ${at} of ${h5[k]})`, () => masque.loadWeightsFromBytes(model, damaged).catch((e) => ((failed = true), Promise.reject(e))));
+        const after = model.getWeights().map((w) => Array.from(w.dataSync()));
+        if (failed && JSON.stringify(after) !== JSON.stringify(before)) t.bad.push(`loadWeightsFromBytes(${how} at ${at} of ${h5[k]}): failed but changed the model's weights`);
+      } finally {
+        model.dispose();
+      }
+    }),
+    { numRuns: runs, seed },
+  );
+  const folders = readdirSync(TFJS_FIXTURES).filter((f) => !f.includes('.')).map((f) => join(TFJS_FIXTURES, f));
+  folders.push(...readdirSync(H5_FIXTURES).filter((f) => f.startsWith('keras2_') && !f.includes('.')).map((f) => join(H5_FIXTURES, f)));
+  const arts = folders.map(tfjsArtifacts);
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: arts.length - 1 }), fc.boolean(), fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), oddValue(), async (k, specs, path, v) => {
+      const a = arts[k]!;
+      const value = typeof v === 'function' || (Array.isArray(v) && v.includes(v)) ? null : v;
+      const art = specs ? { ...a, weightSpecs: mutate(a.weightSpecs, path, value) } : { ...a, modelTopology: mutate(a.modelTopology, path, value) };
+      await outcomeAsync(t, () => `loadTfjsModel(${folders[k]} with ${specs ? 'weightSpecs' : 'modelTopology'} ${path.join('.')} = ${show(v)})`, () => masque.loadTfjsModel(art as never));
+    }),
+    { numRuns: runs, seed },
+  );
+  await outcomeAsync(t, () => 'loadTfjsModel(null)', () => masque.loadTfjsModel(null as never));
+  await outcomeAsync(t, () => 'loadTfjsModel({ load: throws })', () => masque.loadTfjsModel({ load: () => Promise.reject(new Error('network down')) }));
+  await outcomeAsync(t, () => "loadTfjsModel('/no/such/model.json')", () => masque.loadTfjsModel('/no/such/model.json'));
+  await outcomeAsync(t, () => 'loadWeightsFromBytes(null model)', () => masque.loadWeightsFromBytes(null as never, bytes[0]!));
+  await outcomeAsync(t, () => 'saveWeightsToBytes(null)', () => masque.saveWeightsToBytes(null as never));
 }
 
 /**
@@ -619,6 +685,7 @@ export async function runBadInputSuite(runs: number, seed = 1): Promise<Tally> {
     await modelCases(t, Math.max(10, Math.floor(runs / 4)), seed);
     configCases(t, runs, seed);
     await bytesCases(t, Math.max(10, Math.floor(runs / 4)), seed);
+    await legacyCases(t, Math.max(10, Math.floor(runs / 4)), seed);
     apiCases(t, runs, seed);
     callArgsAndGraphCases(t, runs, seed);
   } finally {
