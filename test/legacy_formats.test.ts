@@ -93,9 +93,10 @@ test('a compiled .h5 file loads compiled, with its optimizer state: the next ste
 });
 
 test("tf.keras 2 files (.h5, and tensorflowjs_converter's model.json) load with Keras 3.15.1's outputs, where Keras 3 refuses them", async () => {
-  for (const n of ['tagger', 'sensor', 'stacked']) {
+  for (const n of ['tagger', 'sensor', 'stacked', 'nested']) {
     const c = JSON.parse(readFileSync(`${H5}/keras2_${n}.json`, 'utf8'));
-    // The file is a Keras 2 file Keras 3 reads once time_major is removed (the generator checked it: same outputs) ...
+    // The file is a Keras 2 file Keras 3 reads once time_major is removed, a wrapped layer names its module and
+    // a nested model's calls count from 0 (the generator checked it: same outputs) ...
     assert.equal(c.keras3_legacy_loader.without_time_major_with_modules_max_diff, 0);
     // ... and Keras 3 cannot load as written.
     assert.notEqual(c.keras3_legacy_loader.as_written, 'loads');
@@ -199,6 +200,25 @@ test('a tfjs-layers model made now loads alike from its artifacts, an IOHandler,
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a tfjs-layers model holding a nested model loads (tfjs counts the nested model's calls from 1 and names its weights by its inner layers)", async () => {
+  const tfl = require('@tensorflow/tfjs-layers') as typeof import('@tensorflow/tfjs-layers');
+  const inner = tfl.sequential({ layers: [tfl.layers.dense({ units: 3, inputShape: [4], activation: 'relu' }), tfl.layers.dense({ units: 2 })] });
+  const inp = tfl.input({ shape: [4] });
+  const out = tfl.layers.dense({ units: 1 }).apply(inner.apply(inp) as never) as never;
+  const peer = tfl.model({ inputs: inp, outputs: out });
+  setSeededWeights(peer, 3);
+  const art = await artifactsOf(peer);
+  assert.ok(art.weightSpecs!.every((s) => !s.name.startsWith(`${inner.name}/`)), 'tfjs names the nested model\'s weights by its inner layers');
+  const x = tf.randomNormal([2, 4], 0, 1, 'float32', 1);
+  const model = await loadTfjsModel(art);
+  try {
+    const want = (peer.predict(x) as tf.Tensor).dataSync();
+    Array.from((model.predict(x) as tf.Tensor).dataSync()).forEach((g, i) => assert.ok(Math.abs(g - want[i]!) <= 1e-5, `${g} vs tfjs ${want[i]}`));
+  } finally {
+    model.dispose();
   }
 });
 

@@ -65,7 +65,10 @@ const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'ConvLSTM1D', 'LST
 function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unknown {
   if (!isObj(entry) || !isObj(entry['config'])) return entry; // the config reader reports malformed entries
   const className = String(entry['class_name']);
-  if (className === 'Sequential' || className === 'Functional' || className === 'Model') return modelEntry(entry, dialect, where);
+  if (className === 'Sequential' || className === 'Functional' || className === 'Model') {
+    const model = modelEntry(entry, dialect, where);
+    return Array.isArray(entry['inbound_nodes']) ? { ...model, inbound_nodes: entry['inbound_nodes'].map((n) => nodeEntry(n, `${where}, model '${String((entry['config'] as Obj)['name'] ?? entry['name'])}'`)) } : model;
+  }
   const name = String(entry['config']['name'] ?? entry['name'] ?? className);
   const here = `${where}, layer '${name}' (${className})`;
   const cfg: Obj = { ...entry['config'] };
@@ -137,8 +140,14 @@ function modelEntry(entry: Obj, dialect: LegacyDialect, where: string): Obj {
   const here = `${where}${where ? ', ' : ''}model '${name}'`;
   const layers = Array.isArray(cfg['layers']) ? (cfg['layers'] as unknown[]) : null;
   if (layers === null) return { ...entry, config: cfg };
+  // Keras 2 and tfjs count the calls of a nested model that has its own inputs from 1 (its node 0 is its
+  // own graph); Masque's config reader counts them from 0, as Keras 3 does in call arguments.
+  const nested = new Set(layers.filter(hasOwnGraph).map((e) => String((e as Obj)['name'] ?? ((e as Obj)['config'] as Obj)['name'])));
+  const shift = (v: unknown): unknown =>
+    isRef(v) && nested.has(v[0] as string) && (v[1] as number) >= 1 ? [v[0], (v[1] as number) - 1, ...v.slice(2)] : Array.isArray(v) ? v.map(shift) : isObj(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shift(x)])) : v;
   const out: unknown[] = [];
-  layers.forEach((e, i) => {
+  layers.forEach((e0, i) => {
+    const e = isObj(e0) && Array.isArray(e0['inbound_nodes']) && nested.size > 0 ? { ...e0, inbound_nodes: shift(e0['inbound_nodes']) } : e0;
     if (isObj(e) && e['class_name'] === 'InputLayer' && isObj(e['config'])) {
       out.push({ ...e, config: inputEntry(e['config']) });
       return;
@@ -155,10 +164,21 @@ function modelEntry(entry: Obj, dialect: LegacyDialect, where: string): Obj {
   cfg['layers'] = out;
   // Keras 2 lists a model's inputs and outputs even when there is one, and its model then takes and returns one tensor.
   for (const key of ['input_layers', 'output_layers']) {
-    const refs = cfg[key];
+    const refs = shift(cfg[key]);
+    cfg[key] = refs;
     if (Array.isArray(refs) && refs.length === 1 && isRef(refs[0])) cfg[key] = (refs[0] as unknown[]).slice(0, 3);
   }
   return { ...entry, class_name: className === 'Model' ? 'Functional' : className, config: cfg };
+}
+
+/** A nested model entry whose node 0 is its own graph: a Functional model, or a Sequential given its input's shape. */
+function hasOwnGraph(e: unknown): boolean {
+  if (!isObj(e) || !isObj(e['config']) && !Array.isArray(e['config'])) return false;
+  if (e['class_name'] === 'Functional' || e['class_name'] === 'Model') return true;
+  if (e['class_name'] !== 'Sequential') return false;
+  const layers = Array.isArray(e['config']) ? e['config'] : (e['config'] as Obj)['layers'];
+  const first = Array.isArray(layers) ? layers[0] : undefined;
+  return isObj(first) && (first['class_name'] === 'InputLayer' || (isObj(first['config']) && Array.isArray(first['config']['batch_input_shape'])));
 }
 
 /**
@@ -195,6 +215,19 @@ function legacyLayers(model: Model): AnyLayer[] {
   return model instanceof Sequential ? model.sequentialLayers : model.layers;
 }
 
+/** The layers with weights, nested models replaced by their own layers, recursively. */
+function leafLayers(model: Model): AnyLayer[] {
+  return legacyLayers(model).flatMap((l) => (l instanceof Model ? leafLayers(l) : legacyWeights(l).length > 0 ? [l] : []));
+}
+
+/** `layers` in the order of the file's layers when each file layer names exactly one of them, else null. */
+function pairByName(fileLayers: LegacyLayerWeights[], layers: AnyLayer[]): AnyLayer[] | null {
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const unique = byName.size === layers.length && new Set(fileLayers.map((f) => f.name)).size === fileLayers.length;
+  if (!unique || fileLayers.length !== layers.length || !fileLayers.every((f) => byName.has(f.name))) return null;
+  return fileLayers.map((f) => byName.get(f.name)!);
+}
+
 /** A layer's weights in Keras's legacy order: trainable, then non-trainable. */
 function legacyWeights(layer: AnyLayer): LayerWeight[] {
   return [...layer.trainableWeights, ...layer.nonTrainableWeights];
@@ -212,11 +245,10 @@ export function setLegacyWeights(model: Model, layers: LegacyLayerWeights[], whe
   let modelLayers = legacyLayers(model).filter((l) => legacyWeights(l).length > 0);
   // Keras pairs the layers by order. Where every name of the file names one of the model's layers (a file
   // and the model built from its own config), Masque pairs them by name: tensorflowjs_converter lists the
-  // layers by name, not in the model's order.
-  const byName = new Map(modelLayers.map((l) => [l.name, l]));
-  if (fileLayers.length === modelLayers.length && byName.size === modelLayers.length && fileLayers.every((f) => byName.has(f.name)) && new Set(fileLayers.map((f) => f.name)).size === fileLayers.length) {
-    modelLayers = fileLayers.map((f) => byName.get(f.name)!);
-  }
+  // layers by name, not in the model's order. TensorFlow.js names a nested model's weights by its inner
+  // layers, so those are tried next.
+  const named = pairByName(fileLayers, modelLayers) ?? pairByName(fileLayers, leafLayers(model));
+  if (named !== null) modelLayers = named;
   if (fileLayers.length !== modelLayers.length) {
     throw new MasqueError(
       'WEIGHT_COUNT_MISMATCH',
