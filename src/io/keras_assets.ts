@@ -64,15 +64,37 @@ export function addOwnVariables(model: Model, weights: H5Tree): void {
   }
 }
 
-/** Gives each layer with named variables the datasets of its `vars` group in `weights`; named datasets of any other layer raise. */
+/**
+ * Gives each layer with named variables the datasets of its `vars` group in
+ * `weights`; named datasets of any other layer raise (checked before any
+ * layer is given anything). A layer that refuses its datasets raises, and the
+ * layers given theirs before it get their previous ones back.
+ */
 export function loadOwnVariables(model: Model, weights: H5Tree, where = 'loadModel'): void {
+  const todo: { layer: LayerWithOwnVariables; named: Record<string, OwnVariable>; at: string }[] = [];
   for (const { layer, path } of layerPaths(model)) {
     const named = getH5Group(weights, path)?.named ?? {};
     const at = `${where}, layer '${layer.name}' (${layer.className}) at ${path}/vars`;
-    if (hasOwnVariables(layer)) layer.loadOwnVariables(named, at);
+    if (hasOwnVariables(layer)) todo.push({ layer, named, at });
     else if (Object.keys(named).length > 0) {
       throw new MasqueError('UNSUPPORTED_FILE', `${at}: the file holds variables by name (${Object.keys(named).map((k) => JSON.stringify(k)).join(', ')}) that Masque's ${layer.className} does not read; expected only numbered weights.`);
     }
+  }
+  const done: { layer: LayerWithOwnVariables; before: Record<string, OwnVariable> | null }[] = [];
+  try {
+    for (const { layer, named, at } of todo) {
+      let before: Record<string, OwnVariable> | null;
+      try {
+        before = layer.saveOwnVariables();
+      } catch {
+        before = null; // nothing that can be saved yet (a tf-idf lookup without weights)
+      }
+      layer.loadOwnVariables(named, at);
+      done.push({ layer, before });
+    }
+  } catch (e) {
+    for (const { layer, before } of done.reverse()) if (before !== null) layer.loadOwnVariables(before, where);
+    throw e;
   }
 }
 

@@ -28,6 +28,7 @@ import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { warn } from '../engine/mask_policy.js';
 import { Model } from '../models/functional.js';
+import { Sequential } from '../models/sequential.js';
 import type { AnyLayer } from './keras_registry.js';
 import type { CompileArgs } from '../training/compile.js';
 import type { Optimizer } from '../training/optimizers.js';
@@ -132,14 +133,25 @@ export function compileFromKeras(model: Model, config: unknown, tree: H5Tree | u
  * checked before anything is set.
  */
 export function restoreOptimizer(model: Model, tree: H5Tree | undefined, order: readonly tf.Variable[], where: string): void {
+  prepareOptimizerState(model, tree, order, where)();
+}
+
+/**
+ * Checks a weights file's optimizer state against the model's optimizer
+ * (counts and shapes, as restoreOptimizer) and returns the function that
+ * sets it; nothing is set before that call. A count that does not match
+ * warns (as Keras does) and gives a function that sets nothing.
+ */
+export function prepareOptimizerState(model: Model, tree: H5Tree | undefined, order: readonly tf.Variable[], where: string): () => void {
   const opt = model.optimizer!;
   const saved = tree?.vars ?? [];
-  if (saved.length === 0) return;
+  const nothing = (): void => undefined;
+  if (saved.length === 0) return nothing;
   const vars = opt.variablesInOrder(order);
   if (saved.length !== vars.length) {
     const untrained = saved.length <= 2 && Number(saved[0]?.data[0] ?? 0) === 0;
     if (!untrained) warn(`${where}: skipped the optimizer state: optimizer '${opt.name}' has ${vars.length} variables but the file has ${saved.length} (as Keras, the model loads compiled with a fresh optimizer).`);
-    return;
+    return nothing;
   }
   vars.forEach(({ path, variable }, i) => {
     const a = saved[i]!;
@@ -147,21 +159,32 @@ export function restoreOptimizer(model: Model, tree: H5Tree | undefined, order: 
       throw new MasqueError('WEIGHT_SHAPE_MISMATCH', `${where}: 'optimizer/vars/${i}' has shape [${a.shape}] but the optimizer variable '${path}' has shape [${variable.shape}].`);
     }
   });
-  // setWeights takes the values in variables() order.
-  const index = new Map(vars.map((v, i) => [v.variable, i]));
-  const values = opt.variables().map(({ variable }) => {
-    const a = saved[index.get(variable)!]!;
-    return tf.tensor(Array.from(a.data as ArrayLike<number | bigint>, Number), a.shape, variable.dtype);
-  });
-  try {
-    opt.setWeights(values);
-  } finally {
-    for (const v of values) v.dispose();
-  }
+  return () => {
+    // setWeights takes the values in variables() order.
+    const index = new Map(vars.map((v, i) => [v.variable, i]));
+    const values = opt.variables().map(({ variable }) => {
+      const a = saved[index.get(variable)!]!;
+      return tf.tensor(Array.from(a.data as ArrayLike<number | bigint>, Number), a.shape, variable.dtype);
+    });
+    try {
+      opt.setWeights(values);
+    } finally {
+      for (const v of values) v.dispose();
+    }
+  };
 }
 
 /** The layers of a model in the order its file lists them. */
 export type LayerOrder = (model: Model) => AnyLayer[];
+
+/**
+ * The layers a model's weights file holds under `layers/`, in Keras's
+ * order, which names their groups (`dense`, `dense_1`, ... by class), for a
+ * model read from a file: its graph's layers (Graph orders them as Keras
+ * does, the file's op nodes included); a Sequential's as added, without the
+ * InputLayer. Keras's legacy HDF5 loader walks the same list.
+ */
+export const loadedOrder: LayerOrder = (model) => (model instanceof Sequential ? model.sequentialLayers : model.layers);
 
 /** The model's trainable variables in Keras's `trainable_variables` order (its layers in `order`, nested models recursing); the optimizer's slots follow it in files. */
 export function kerasTrainableOrder(model: Model, order: LayerOrder): tf.Variable[] {

@@ -11,6 +11,7 @@ import { isSymbolic, type SymbolicTensor } from '../engine/symbolic.js';
 import type { MaskPolicy } from '../engine/mask_policy.js';
 import { withMaskPolicy } from '../engine/mask_policy.js';
 import { Model } from '../models/functional.js';
+import type { LayerWeight } from '../engine/layer.js';
 import { Sequential } from '../models/sequential.js';
 import { layerFromKerasEntry, type AnyLayer, type ConvertContext } from './keras_registry.js';
 import { snakeToCamel } from './keras_names.js';
@@ -251,6 +252,11 @@ function matchWeightNames(paths: string[], names: string[]): (string | undefined
     }
   });
   return out;
+}
+
+/** Sets each weight from its array, after the caller has checked them all (counts and shapes). */
+export function assignWeightArrays(pairs: readonly [LayerWeight, { data: ArrayLike<number | bigint> }][]): void {
+  for (const [w, a] of pairs) tf.tidy(() => w.variable.assign(tf.tensor(Array.from(a.data, Number), w.shape, w.variable.dtype)));
 }
 
 /** Sets weights given by Keras path (matched by name) or as plain arrays (in order). */

@@ -34,10 +34,10 @@ import type { LayerWeight } from '../engine/layer.js';
 import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
 import { opModuleOf, type AnyLayer } from './keras_registry.js';
+import { assignWeightArrays } from './keras_config.js';
 import type { LegacyLayerWeights, VarArray } from './h5_weights.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObj, type Obj } from './keras_training_objects.js';
 
 /** Where a legacy config comes from: Keras 2 (tf.keras) or TensorFlow.js layers. */
 export type LegacyDialect = 'keras2' | 'tfjs';
@@ -56,10 +56,14 @@ export const LEGACY_ACTIVATIONS = new Map<unknown, string>([
   [tfjsGeluNew, "TensorFlow.js's gelu_new (the tanh approximation of GELU), read from a TensorFlow.js model; Keras 3's 'gelu' is the exact GELU"],
 ]);
 
-const LEGACY_ACTIVATION_BY_NAME: Record<string, (x: tf.Tensor) => tf.Tensor> = { hard_sigmoid: keras2HardSigmoid, hardsigmoid: keras2HardSigmoid, gelu_new: tfjsGeluNew };
+/** Activation names of Keras 2 and tfjs whose function Keras 3 does not have under that name (a Map: 'constructor' finds nothing). */
+const LEGACY_ACTIVATION_BY_NAME = new Map<string, (x: tf.Tensor) => tf.Tensor>([['hard_sigmoid', keras2HardSigmoid], ['hardsigmoid', keras2HardSigmoid], ['gelu_new', tfjsGeluNew]]);
 
 /** Keras 2 recurrent layers and cells, whose `time_major` and `implementation` are dropped. */
 const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'ConvLSTM1D', 'LSTMCell', 'GRUCell', 'SimpleRNNCell', 'StackedRNNCells', 'PeepholeLSTMCell']);
+
+/** The keys of an RNN's own config (tfjs-layers adds its cell's keys beside them). */
+const RNN_KEYS = new Set(['name', 'trainable', 'dtype', 'cell', 'return_sequences', 'return_state', 'go_backwards', 'stateful', 'unroll', 'time_major', 'zero_output_for_mask', 'input_dim', 'input_length', 'batch_input_shape']);
 
 /** A Keras 2 layer entry (with its nested layers) as Keras 3 writes it. */
 function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unknown {
@@ -73,6 +77,19 @@ function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unkn
   const here = `${where}, layer '${name}' (${className})`;
   const cfg: Obj = { ...entry['config'] };
   delete cfg['batch_input_shape'];
+  if (dialect === 'tfjs' && className === 'RNN' && isObj(cfg['cell']) && isObj(cfg['cell']['config'])) {
+    // tfjs-layers repeats its cell's config at the top level of an RNN's: those copies go, the cell keeps them.
+    const cell = cfg['cell']['config'];
+    for (const k of Object.keys(cfg)) if (!RNN_KEYS.has(k) && k in cell && JSON.stringify(cfg[k]) === JSON.stringify(cell[k])) delete cfg[k];
+  }
+  // Keras 2 writes keys that change nothing in Keras 3's layers (and Keras 3 refuses them).
+  if (className === 'Embedding' && cfg['mask_zero'] === null) cfg['mask_zero'] = false; // tfjs-layers' unset default
+  if (className.startsWith('SpatialDropout') && cfg['noise_shape'] === null) delete cfg['noise_shape'];
+  if (className === 'MultiHeadAttention') for (const k of ['query_shape', 'key_shape', 'value_shape']) delete cfg[k]; // build hints of tf.keras 2
+  if (className === 'Attention' && 'causal' in cfg) {
+    if (cfg['causal'] === true) throw new MasqueError('UNSUPPORTED_CONFIG', `${here}: causal=true (tf.keras 2.10 and before) is not read; Keras 3 takes it at the call (use_causal_mask=True). Rebuild the layer without it and pass useCausalMask: true when calling it.`);
+    delete cfg['causal'];
+  }
   const axis = cfg['axis'];
   if (Array.isArray(axis) && axis.length === 1) cfg['axis'] = Math.trunc(Number(axis[0]));
   else if (typeof axis === 'number') cfg['axis'] = Math.trunc(axis);
@@ -88,7 +105,8 @@ function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unkn
   }
   for (const key of ['activation', 'recurrent_activation']) {
     const a = cfg[key];
-    if (typeof a === 'string' && a.toLowerCase() in LEGACY_ACTIVATION_BY_NAME) cfg[key] = LEGACY_ACTIVATION_BY_NAME[a.toLowerCase()];
+    const legacy = typeof a === 'string' ? LEGACY_ACTIVATION_BY_NAME.get(a.toLowerCase()) : undefined;
+    if (legacy !== undefined) cfg[key] = legacy;
   }
   for (const key of ['layer', 'backward_layer', 'cell']) if (isObj(cfg[key])) cfg[key] = layerEntry(cfg[key], dialect, here);
   if (Array.isArray(cfg['cells'])) cfg['cells'] = cfg['cells'].map((c) => layerEntry(c, dialect, here));
@@ -120,6 +138,11 @@ function nodeEntry(node: unknown, where: string): unknown {
   const kw = isObj(last[3]) ? last[3] : {};
   const kwargs: Obj = {};
   for (const [k, v] of Object.entries(kw)) kwargs[k] = isRef(v) ? tensorRef(v) : Array.isArray(v) && v.length > 0 && v.every(isRef) ? v.map(tensorRef) : v;
+  // tf.keras 2 records MultiHeadAttention's value as a keyword; Keras 3 records query and value as the two arguments.
+  if (refs.length === 1 && isObj(kwargs['value']) && kwargs['value']['class_name'] === '__keras_tensor__') {
+    const { value, ...rest } = kwargs;
+    return { args: [refs[0], value], kwargs: rest };
+  }
   return { args: [refs.length === 1 ? refs[0] : refs], kwargs };
 }
 
@@ -240,14 +263,14 @@ function legacyWeights(layer: AnyLayer): LayerWeight[] {
  * that hold weights. Checks every count and shape first, so a mismatch
  * leaves the model's weights as they were.
  */
-export function setLegacyWeights(model: Model, layers: LegacyLayerWeights[], where: string): void {
+export function setLegacyWeights(model: Model, layers: LegacyLayerWeights[], where: string, options: { byName?: boolean } = {}): void {
   const fileLayers = layers.filter((l) => l.arrays.length > 0);
   let modelLayers = legacyLayers(model).filter((l) => legacyWeights(l).length > 0);
-  // Keras pairs the layers by order. Where every name of the file names one of the model's layers (a file
-  // and the model built from its own config), Masque pairs them by name: tensorflowjs_converter lists the
-  // layers by name, not in the model's order. TensorFlow.js names a nested model's weights by its inner
-  // layers, so those are tried next.
-  const named = pairByName(fileLayers, modelLayers) ?? pairByName(fileLayers, leafLayers(model));
+  // Keras pairs the layers by order, and so does Masque for HDF5 files. A TensorFlow.js model is paired by
+  // name when every name of its weights names one of the model's layers: tensorflowjs_converter lists the
+  // layers by name, not in the model's order, and TensorFlow.js names a nested model's weights by its inner
+  // layers (tried next).
+  const named = options.byName ? pairByName(fileLayers, modelLayers) ?? pairByName(fileLayers, leafLayers(model)) : null;
   if (named !== null) modelLayers = named;
   if (fileLayers.length !== modelLayers.length) {
     throw new MasqueError(
@@ -270,10 +293,7 @@ export function setLegacyWeights(model: Model, layers: LegacyLayerWeights[], whe
       pairs.push([w, a]);
     });
   });
-  for (const [w, a] of pairs) {
-    const values = a.data instanceof BigInt64Array || a.data instanceof BigUint64Array ? Array.from(a.data, Number) : (a.data as ArrayLike<number>);
-    tf.tidy(() => w.variable.assign(tf.tensor(values as ArrayLike<number> as number[], w.shape, w.variable.dtype)));
-  }
+  assignWeightArrays(pairs);
 }
 
 /**

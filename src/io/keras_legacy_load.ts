@@ -10,12 +10,10 @@ import { Model } from '../models/functional.js';
 import { checkKeys } from '../option_keys.js';
 import { readLegacyH5, type LegacyLayerWeights, type VarArray } from './h5_weights.js';
 import { kerasFileConfig, modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
-import { compileFromKeras, kerasTrainableOrder } from './keras_compile.js';
-import { kerasConfigFromLegacy, setLegacyWeights, withOpModules, type LegacyDialect } from './keras_legacy.js';
-import { Sequential } from '../models/sequential.js';
+import { compileFromKeras, kerasTrainableOrder, loadedOrder } from './keras_compile.js';
+import { isKeras2Config, kerasConfigFromLegacy, setLegacyWeights, withOpModules, type LegacyDialect } from './keras_legacy.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObj, type Obj } from './keras_training_objects.js';
 
 /** The options every loader takes (`loadModel`'s). */
 export interface LegacyLoadOptions extends FromConfigOptions {
@@ -52,8 +50,6 @@ function buildLegacy(config: unknown, dialect: LegacyDialect | 'keras3', where: 
   return model;
 }
 
-const loadedOrder = (m: Model) => (m instanceof Sequential ? m.sequentialLayers : m.layers);
-
 /**
  * Keras's `training_config` (legacy `.h5`) as the `compile_config` that
  * compileFromKeras reads. From tf.keras 2: `Custom>Adam` is Adam;
@@ -76,7 +72,19 @@ function compileConfigFromTraining(tc: Obj, where: string): Obj {
       opt['config'] = rest;
     }
   }
-  return { optimizer: opt, loss: kerasLoss(tc['loss']), metrics: tc['metrics'] ?? null, weighted_metrics: tc['weighted_metrics'] ?? null, loss_weights: tc['loss_weights'] ?? null };
+  return { optimizer: opt, loss: kerasLoss(tc['loss']), metrics: kerasMetrics(tc['metrics'] ?? null), weighted_metrics: kerasMetrics(tc['weighted_metrics'] ?? null), loss_weights: tc['loss_weights'] ?? null };
+}
+
+/**
+ * Metrics of a Keras 2 training_config: a model saved after `fit` holds its
+ * metrics as `MeanMetricWrapper` objects around a function (`fn`); each
+ * becomes the metric of that function's name (per output, as nested).
+ */
+function kerasMetrics(m: unknown): unknown {
+  if (Array.isArray(m)) return m.map(kerasMetrics);
+  if (isObj(m) && m['class_name'] === 'MeanMetricWrapper' && isObj(m['config']) && typeof m['config']['fn'] === 'string') return m['config']['fn'];
+  if (isObj(m) && !('class_name' in m)) return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, kerasMetrics(v)]));
+  return m;
 }
 
 /** A loss of a Keras 2 training_config: Keras 2's reduction 'auto' is Keras 3's default, 'sum_over_batch_size'. */
@@ -93,8 +101,8 @@ function kerasLoss(loss: unknown): unknown {
  * its `training_config` and optimizer state (as Keras 3's
  * `load_model_from_hdf5`).
  */
-export async function loadLegacyH5Model(bytes: Uint8Array, options: LegacyLoadOptions | undefined, label: string): Promise<Model> {
-  const { compile, fromConfig } = loadOptions(options, 'loadModel');
+export async function loadLegacyH5Model(bytes: Uint8Array, options: { compile: boolean; fromConfig: FromConfigOptions }, label: string): Promise<Model> {
+  const { compile, fromConfig } = options;
   const file = await readLegacyH5(bytes, label);
   const text = file.attrs['model_config'];
   if (text === undefined) {
@@ -108,11 +116,13 @@ export async function loadLegacyH5Model(bytes: Uint8Array, options: LegacyLoadOp
     }
   };
   const version = file.attrs['keras_version'] ?? '';
-  const dialect = /^3\./.test(version) ? 'keras3' : 'keras2';
+  const config = parse(text, 'model_config');
+  // Keras 3 writes its version; a file without one is read by the dialect of its config.
+  const dialect = /^3\./.test(version) ? 'keras3' : version !== '' || isKeras2Config(config) ? 'keras2' : 'keras3';
   const where = `${label} (Keras ${version || 'version unknown'})`;
   const training = compile && file.attrs['training_config'] !== undefined ? parse(file.attrs['training_config'], 'training_config') : null;
   return buildLegacy(
-    parse(text, 'model_config'),
+    config,
     dialect,
     where,
     fromConfig,
@@ -162,21 +172,25 @@ export function modelFromTfjsArtifacts(artifacts: TfjsArtifacts, options: FromCo
   if (topology instanceof ArrayBuffer) throw new MasqueError('UNSUPPORTED_FILE', `${label}: the model topology is a binary GraphDef (a graph model), not a layers model's JSON config.`);
   if (isObj(topology) && isObj(topology['model_config'])) topology = topology['model_config'];
   const layers = tfjsWeights(artifacts, label);
-  return buildLegacy(topology, 'tfjs', label, fromConfig, (model) => setLegacyWeights(model, layers, label), () => undefined);
+  return buildLegacy(topology, 'tfjs', label, fromConfig, (model) => setLegacyWeights(model, layers, label, { byName: true }), () => undefined);
 }
 
 /** The artifacts' weights grouped per layer (the name before the first '/'), layers in order of first appearance. */
 function tfjsWeights(artifacts: TfjsArtifacts, label: string): LegacyLayerWeights[] {
   const specs = artifacts.weightSpecs ?? [];
   if (!Array.isArray(specs)) throw new MasqueError('CORRUPT_FILE', `${label}: expected weightSpecs to be a list; received ${describe(specs)}.`);
-  const data = artifacts.weightData;
-  const buffers = data === undefined ? [] : Array.isArray(data) ? data : [data];
+  const data = artifacts.weightData as unknown;
+  const list = data === undefined ? [] : Array.isArray(data) ? data : [data];
+  const buffers = list.map((b) => {
+    if (b instanceof ArrayBuffer) return new Uint8Array(b);
+    if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    throw new MasqueError('CORRUPT_FILE', `${label}: expected weightData as an ArrayBuffer (or a list of them, one per shard); received ${describe(b)}.`);
+  });
   const total = buffers.reduce((n, b) => n + b.byteLength, 0);
   const buffer = new Uint8Array(total);
   let at = 0;
   for (const b of buffers) {
-    if (!(b instanceof ArrayBuffer)) throw new MasqueError('CORRUPT_FILE', `${label}: expected weightData as ArrayBuffers; received ${describe(b)}.`);
-    buffer.set(new Uint8Array(b), at);
+    buffer.set(b, at);
     at += b.byteLength;
   }
   // tensorflowjs_converter lists the layers by name (not in the model's order); each layer's weights stay in order.

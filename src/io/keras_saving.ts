@@ -14,24 +14,14 @@ import { Model } from '../models/functional.js';
 import { Sequential } from '../models/sequential.js';
 import { readKerasArchive, writeKerasArchive } from './keras_archive.js';
 import { containerGroupNames, isHdf5, readLegacyH5, readWeightsH5, writeWeightsH5, type H5Tree, type VarArray } from './h5_weights.js';
-import { loadLegacyH5Model } from './keras_legacy_load.js';
+import { loadLegacyH5Model, loadOptions } from './keras_legacy_load.js';
 import { setLegacyWeights } from './keras_legacy.js';
 import { exportModel, kerasSavedLayers } from './keras_export.js';
-import { kerasFileConfig, modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
+import { assignWeightArrays, kerasFileConfig, modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import type { AnyLayer } from './keras_registry.js';
 import { addOwnVariables, loadModelAssets, loadOwnVariables, modelAssets } from './keras_assets.js';
 import { checkKeys } from '../option_keys.js';
-import { compileConfigToKeras, compileFromKeras, kerasTrainableOrder, optimizerToH5, restoreOptimizer, type LayerOrder } from './keras_compile.js';
-
-/**
- * The layers a model's weights file holds under `layers/`, in Keras's
- * order, which names their groups (`dense`, `dense_1`, ... by class). A
- * model read from a file: its graph's layers (Graph orders them as Keras
- * does, the file's op nodes included). A model to save: the layers of the
- * graph Keras would record for it, mask op nodes included (keras_export.ts).
- * A Sequential: its layers as added, without the InputLayer.
- */
-export const loadedOrder: LayerOrder = (model) => (model instanceof Sequential ? model.sequentialLayers : model.layers);
+import { compileConfigToKeras, compileFromKeras, kerasTrainableOrder, loadedOrder, optimizerToH5, prepareOptimizerState, type LayerOrder } from './keras_compile.js';
 
 /** Group tree (SaveTree for plain layers; nested models recurse). */
 type Walk = { name: string; vars: LayerWeight[]; groups: Record<string, Walk> };
@@ -95,11 +85,6 @@ function collect(w: Walk, tree: H5Tree | undefined, path: string, where: string,
   return out;
 }
 
-/** Sets each weight from its array (after `collect` checked them all). */
-function setAll(pairs: [LayerWeight, VarArray][]): void {
-  for (const [v, a] of pairs) tf.tidy(() => v.variable.assign(tf.tensor(Array.from(a.data as ArrayLike<number | bigint>, Number), v.shape, v.variable.dtype)));
-}
-
 function countVars(w: Walk): number {
   return w.vars.length + Object.values(w.groups).reduce((n, g) => n + countVars(g), 0);
 }
@@ -117,14 +102,13 @@ export interface LoadModelOptions extends FromConfigOptions {
 
 /** Builds a model from `.keras` bytes (an ArrayBuffer works too); compiled when the file has compile settings. */
 export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Promise<Model> {
-  const { compile = true, ...fromConfig } = checkKeys(options ?? {}, ['compile', 'maskPolicy'], 'loadModel') as LoadModelOptions;
-  if (typeof compile !== 'boolean') throw new MasqueError('INVALID_ARGUMENT', `loadModel: the option compile must be true or false; received ${describe(compile)}.`);
+  const { compile, fromConfig } = loadOptions(options, 'loadModel');
   const data = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
-  if (data instanceof Uint8Array && isHdf5(data)) return loadLegacyH5Model(data, options, 'loadModel (legacy HDF5 file)');
+  if (data instanceof Uint8Array && isHdf5(data)) return loadLegacyH5Model(data, { compile, fromConfig }, 'loadModel (legacy HDF5 file)');
   const archive = await readKerasArchive(data);
   const model = modelFromKerasConfig(kerasFileConfig(archive.config), undefined, fromConfig);
   try {
-    setAll(collect(modelWalk(model, loadedOrder), archive.weights, '', 'loadModel'));
+    assignWeightArrays(collect(modelWalk(model, loadedOrder), archive.weights, '', 'loadModel'));
     loadOwnVariables(model, archive.weights);
     loadModelAssets(model, archive.otherFiles ?? {});
     const compileConfig = (archive.config as Record<string, unknown> | null)?.['compile_config'];
@@ -158,11 +142,13 @@ export async function saveWeightsToBytes(model: Model): Promise<Uint8Array> {
 /**
  * Sets the model's weights from a weights file (Keras's `model.load_weights`):
  * Keras 3's `.weights.h5` (matched by the layers' places in the model, as
- * Keras does), a legacy HDF5 weights or model file (Keras 2's
+ * Keras does), a legacy HDF5 weights or model file (tf.keras 2's
  * `save_weights('x.h5')`, or `model.save('x.h5')`: matched layer by layer
- * in order), or a `.keras` file (its weights). A compiled model also gets
- * the optimizer state a Keras 3 file holds. Every weight is checked before
- * any is set: a file that does not fit leaves the model as it was.
+ * in order, as Keras does), or a `.keras` file (its weights). A compiled
+ * model also gets the optimizer state a Keras 3 file holds, even when its
+ * optimizer has not been built yet (Keras skips the state then). Every
+ * weight and the optimizer state are checked before any is set: a file that
+ * does not fit leaves the model as it was.
  */
 export async function loadWeightsFromBytes(model: Model, bytes: Uint8Array | ArrayBuffer): Promise<void> {
   const where = 'loadWeights';
@@ -173,22 +159,28 @@ export async function loadWeightsFromBytes(model: Model, bytes: Uint8Array | Arr
   if (isHdf5(data)) {
     const legacy = await readLegacyH5(data, where);
     if (legacy.layers !== null) {
+      if (legacy.topLevel.length > 0) throw new MasqueError('UNSUPPORTED_FILE', `${where}: the file holds ${legacy.topLevel.length} weights of the model itself (top_level_model_weights), which Masque's models do not have.`);
       setLegacyWeights(model, legacy.layers, `${where} (legacy HDF5 weights)`);
       return;
     }
     tree = await readWeightsH5(data, where);
-  } else {
+  } else if (data.length >= 2 && data[0] === 0x50 && data[1] === 0x4b) {
     tree = (await readKerasArchive(data)).weights;
+  } else {
+    const first = Array.from(data.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new MasqueError('CORRUPT_FILE', `${where}: expected a weights file (.weights.h5 or legacy .h5: HDF5) or a .keras file (ZIP); received ${data.length === 0 ? 'no bytes' : `${data.length} bytes starting with ${first}`}.`);
   }
   const pairs = collect(modelWalk(model, loadedOrder), tree, '', where);
   const optimizer = tree.groups['optimizer'];
+  let setOptimizer = (): void => undefined;
   if (optimizer !== undefined && model.optimizer !== null) {
     const weights = model.trainableWeights;
     if (weights.length > 0) model.optimizer.build(weights.map((w) => w.variable), weights.map((w) => w.path));
-    restoreOptimizer(model, optimizer, kerasTrainableOrder(model, kerasSavedLayers), where);
+    setOptimizer = prepareOptimizerState(model, optimizer, kerasTrainableOrder(model, kerasSavedLayers), where);
   }
   loadOwnVariables(model, tree, where);
-  setAll(pairs);
+  setOptimizer();
+  assignWeightArrays(pairs);
 }
 
 /** True for an InputLayer (exported for tests of the layout). */
