@@ -165,6 +165,8 @@ test('errors: shapes the encodings do not take, options that do not fit together
   expectCode(() => new TextVectorization({ outputMode: 'count' }).apply(tf.tensor(['a'], undefined, 'string')), 'NOT_BUILT', 'adapt');
   const tv = new TextVectorization({ outputMode: 'tf_idf', vocabulary: ['a'], idfWeights: [1] });
   expectCode(() => tv.setVocabulary(['b']), 'INVALID_ARGUMENT', 'needs idfWeights');
+  // A null vocabulary (bad-input seed 807) ended in a TypeError.
+  expectCode(() => tv.setVocabulary(null as never, [4, 2]), 'INVALID_ARGUMENT', 'needs a vocabulary');
   // split null, one text a row: one_hot and the counting modes work on [batch, 1].
   const one = new TextVectorization({ outputMode: 'one_hot', split: null, vocabulary: ['a', 'b'] });
   assert.deepEqual(values(one.apply(tf.tensor(['b', '', 'q'], [3, 1], 'string'))), [0, 0, 1, 0, 0, 0, 1, 0, 0]);

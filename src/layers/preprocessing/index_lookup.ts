@@ -398,7 +398,8 @@ export abstract class LookupLayer<K extends string | number> extends Layer<CallA
    * tokens their ids get the weights' average, as in Keras.
    */
   setVocabulary(vocabulary: readonly K[], idfWeights: readonly number[] | null = null): void {
-    const list = this.kind.list(vocabulary, this.where, 'vocabulary')!;
+    const list = this.kind.list(vocabulary, this.where, 'vocabulary');
+    if (list === null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: setVocabulary needs a vocabulary (a list of tokens); received null.`);
     const tfIdf = this.args.outputMode === 'tf_idf';
     if (tfIdf && idfWeights === null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: in outputMode 'tf_idf' setVocabulary needs idfWeights, one per vocabulary entry (as in Keras).`);
     if (!tfIdf && idfWeights !== null) throw new MasqueError('INVALID_ARGUMENT', `${this.where}: idfWeights are only for outputMode 'tf_idf' (as in Keras); this layer's is '${this.args.outputMode}'.`);
