@@ -82,7 +82,7 @@ describe('browser bundle in Chromium', { timeout: 300_000 }, () => {
     const r = spawnSync(process.execPath, [join(root, 'scripts', 'build_browser.mjs')], { cwd: root, encoding: 'utf8' });
     buildLog = r.stdout + r.stderr;
     assert.equal(r.status, 0, `npm run build:browser failed:\n${buildLog}`);
-    server = await serveStatic({ '/lib/': join(root, 'dist', 'browser'), '/cases/': cases, '/': join(root, 'test', 'browser', 'fixtures') });
+    server = await serveStatic({ '/lib/': join(root, 'dist', 'browser'), '/cases/': cases, '/tfjs/': join(root, 'test', 'fixtures', 'tfjs-layers-4.22'), '/h5/': join(root, 'test', 'fixtures', 'keras-3.15.1-h5'), '/': join(root, 'test', 'browser', 'fixtures') });
   });
 
   after(async () => {
@@ -194,6 +194,39 @@ describe('browser bundle in Chromium', { timeout: 300_000 }, () => {
     // Keras's documented bins for A..E.
     assert.deepEqual(got[0]!.slice(0, 5), [1, 0, 1, 1, 2]);
     x.dispose();
+    await page.close();
+  });
+
+  test("a TensorFlow.js layers model (tf.io.http) and a tf.keras 2 .h5 file (bytes) load in the page and predict what Node predicts", async () => {
+    const { page } = await openPage('wasm');
+    const got = (await page.evaluate(`(async () => {
+      const m = window.masque;
+      const out = [];
+      const ids = m.tf.tensor2d([[1, 2, 3, 0, 0, 0, 0], [4, 5, 6, 7, 8, 9, 10]], undefined, 'int32');
+      const tfjs = await m.loadTfjsModel(m.tf.io.http('/tfjs/tagger/model.json'));
+      const y = tfjs.predict(ids);
+      out.push({ data: Array.from(y.dataSync()), mask: Array.from(m.getMask(y).dataSync()) });
+      y.dispose(); tfjs.dispose(); ids.dispose();
+      const bytes = new Uint8Array(await (await fetch('/h5/keras2_tagger.h5')).arrayBuffer());
+      const h5 = await m.loadModelFromBytes(bytes);
+      const ids2 = m.tf.tensor2d([[3, 7, 1, 0, 0, 0]], undefined, 'int32');
+      const z = h5.predict(ids2);
+      out.push({ data: Array.from(z.dataSync()), mask: Array.from(m.getMask(z).dataSync()) });
+      z.dispose(); h5.dispose(); ids2.dispose();
+      return { out, numTensors: m.tf.memory().numTensors };
+    })()`)) as { out: { data: number[]; mask: number[] }[]; numTensors: number };
+    const tfjs = await masque.loadTfjsModel(join(root, 'test', 'fixtures', 'tfjs-layers-4.22', 'tagger', 'model.json'));
+    const y = tfjs.predict(tf.tensor2d([[1, 2, 3, 0, 0, 0, 0], [4, 5, 6, 7, 8, 9, 10]], undefined, 'int32')) as masque.tf.Tensor;
+    const h5 = await masque.loadModel(join(root, 'test', 'fixtures', 'keras-3.15.1-h5', 'keras2_tagger.h5'));
+    const z = h5.predict(tf.tensor2d([[3, 7, 1, 0, 0, 0]], undefined, 'int32')) as masque.tf.Tensor;
+    [y, z].forEach((t, i) => {
+      assert.ok(maxDiff(got.out[i]!.data, Array.from(t.dataSync())) <= TOL, `model ${i}: the browser differs from Node`);
+      assert.deepEqual(got.out[i]!.mask, Array.from(getMask(t)!.dataSync()), `model ${i}: mask`);
+    });
+    assert.equal(got.numTensors, 0, 'the page leaked tensors');
+    tf.dispose([y, z]);
+    tfjs.dispose();
+    h5.dispose();
     await page.close();
   });
 
