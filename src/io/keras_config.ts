@@ -256,7 +256,11 @@ function matchWeightNames(paths: string[], names: string[]): (string | undefined
 
 /** Sets each weight from its array, after the caller has checked them all (counts and shapes). */
 export function assignWeightArrays(pairs: readonly [LayerWeight, { data: ArrayLike<number | bigint> }][]): void {
-  for (const [w, a] of pairs) tf.tidy(() => w.variable.assign(tf.tensor(Array.from(a.data, Number), w.shape, w.variable.dtype)));
+  for (const [w, a] of pairs) {
+    // Typed arrays go to tfjs as they are (it converts them to the variable's dtype); only int64 data is copied to numbers.
+    const values = a.data instanceof BigInt64Array || a.data instanceof BigUint64Array ? Array.from(a.data, Number) : ArrayBuffer.isView(a.data) ? (a.data as unknown as Float32Array) : Array.from(a.data as ArrayLike<number>);
+    tf.tidy(() => w.variable.assign(tf.tensor(values, w.shape, w.variable.dtype)));
+  }
 }
 
 /** Sets weights given by Keras path (matched by name) or as plain arrays (in order). */

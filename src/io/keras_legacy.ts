@@ -62,6 +62,9 @@ const LEGACY_ACTIVATION_BY_NAME = new Map<string, (x: tf.Tensor) => tf.Tensor>([
 /** Keras 2 recurrent layers and cells, whose `time_major` and `implementation` are dropped. */
 const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'ConvLSTM1D', 'LSTMCell', 'GRUCell', 'SimpleRNNCell', 'StackedRNNCells', 'PeepholeLSTMCell']);
 
+/** Layers whose call takes `value` as its second argument (tf.keras 2 records it as a keyword). */
+const VALUE_AS_KEYWORD = new Set(['MultiHeadAttention', 'GroupedQueryAttention', 'GroupQueryAttention']);
+
 /** The keys of an RNN's own config (tfjs-layers adds its cell's keys beside them). */
 const RNN_KEYS = new Set(['name', 'trainable', 'dtype', 'cell', 'return_sequences', 'return_state', 'go_backwards', 'stateful', 'unroll', 'time_major', 'zero_output_for_mask', 'input_dim', 'input_length', 'batch_input_shape']);
 
@@ -86,7 +89,7 @@ function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unkn
   if (className === 'Embedding' && cfg['mask_zero'] === null) cfg['mask_zero'] = false; // tfjs-layers' unset default
   if (className.startsWith('SpatialDropout') && cfg['noise_shape'] === null) delete cfg['noise_shape'];
   if (className === 'MultiHeadAttention') for (const k of ['query_shape', 'key_shape', 'value_shape']) delete cfg[k]; // build hints of tf.keras 2
-  if (className === 'Attention' && 'causal' in cfg) {
+  if ((className === 'Attention' || className === 'AdditiveAttention') && 'causal' in cfg) {
     if (cfg['causal'] === true) throw new MasqueError('UNSUPPORTED_CONFIG', `${here}: causal=true (tf.keras 2.10 and before) is not read; Keras 3 takes it at the call (use_causal_mask=True). Rebuild the layer without it and pass useCausalMask: true when calling it.`);
     delete cfg['causal'];
   }
@@ -111,7 +114,7 @@ function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unkn
   for (const key of ['layer', 'backward_layer', 'cell']) if (isObj(cfg[key])) cfg[key] = layerEntry(cfg[key], dialect, here);
   if (Array.isArray(cfg['cells'])) cfg['cells'] = cfg['cells'].map((c) => layerEntry(c, dialect, here));
   const out: Obj = { ...entry, config: cfg };
-  if (Array.isArray(entry['inbound_nodes'])) out['inbound_nodes'] = entry['inbound_nodes'].map((n) => nodeEntry(n, here));
+  if (Array.isArray(entry['inbound_nodes'])) out['inbound_nodes'] = entry['inbound_nodes'].map((n) => nodeEntry(n, here, VALUE_AS_KEYWORD.has(className)));
   return out;
 }
 
@@ -128,7 +131,7 @@ const isRef = (r: unknown): r is unknown[] => Array.isArray(r) && (r.length === 
  * that is itself a reference (`value` of MultiHeadAttention in tf.keras 2)
  * becomes a tensor reference.
  */
-function nodeEntry(node: unknown, where: string): unknown {
+function nodeEntry(node: unknown, where: string, valueArgument = false): unknown {
   if (isObj(node)) return node; // already Keras 3's form
   if (!Array.isArray(node) || node.length === 0 || !node.every(isRef)) {
     throw new MasqueError('INVALID_CONFIG', `${where}: expected inbound_nodes entries as lists of [layer name, node index, tensor index, kwargs]; received ${describe(node)}.`);
@@ -139,7 +142,7 @@ function nodeEntry(node: unknown, where: string): unknown {
   const kwargs: Obj = {};
   for (const [k, v] of Object.entries(kw)) kwargs[k] = isRef(v) ? tensorRef(v) : Array.isArray(v) && v.length > 0 && v.every(isRef) ? v.map(tensorRef) : v;
   // tf.keras 2 records MultiHeadAttention's value as a keyword; Keras 3 records query and value as the two arguments.
-  if (refs.length === 1 && isObj(kwargs['value']) && kwargs['value']['class_name'] === '__keras_tensor__') {
+  if (valueArgument && refs.length === 1 && isObj(kwargs['value']) && kwargs['value']['class_name'] === '__keras_tensor__') {
     const { value, ...rest } = kwargs;
     return { args: [refs[0], value], kwargs: rest };
   }

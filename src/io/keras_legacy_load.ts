@@ -78,11 +78,17 @@ function compileConfigFromTraining(tc: Obj, where: string): Obj {
 /**
  * Metrics of a Keras 2 training_config: a model saved after `fit` holds its
  * metrics as `MeanMetricWrapper` objects around a function (`fn`); each
- * becomes the metric of that function's name (per output, as nested).
+ * becomes the metric of that function's name (per output, as nested), but
+ * an accuracy keeps its name `accuracy`.
  */
 function kerasMetrics(m: unknown): unknown {
   if (Array.isArray(m)) return m.map(kerasMetrics);
-  if (isObj(m) && m['class_name'] === 'MeanMetricWrapper' && isObj(m['config']) && typeof m['config']['fn'] === 'string') return m['config']['fn'];
+  if (isObj(m) && m['class_name'] === 'MeanMetricWrapper' && isObj(m['config']) && typeof m['config']['fn'] === 'string') {
+    // 'accuracy' was resolved to one of the three accuracies by tf.keras 2; Masque's 'accuracy' picks the same one
+    // (from the shapes, as Keras 3 does) and keeps the name the history logged.
+    const { name, fn } = m['config'];
+    return (name === 'accuracy' || name === 'acc') && /^(binary|categorical|sparse_categorical)_accuracy$/.test(fn) ? name : fn;
+  }
   if (isObj(m) && !('class_name' in m)) return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, kerasMetrics(v)]));
   return m;
 }
@@ -144,7 +150,7 @@ export interface TfjsArtifacts {
   modelTopology?: unknown;
   format?: string;
   weightSpecs?: { name: string; shape: number[]; dtype: string; quantization?: unknown }[];
-  weightData?: ArrayBuffer | ArrayBuffer[];
+  weightData?: ArrayBuffer | ArrayBufferView | (ArrayBuffer | ArrayBufferView)[];
   trainingConfig?: unknown;
 }
 

@@ -173,12 +173,18 @@ export async function loadWeightsFromBytes(model: Model, bytes: Uint8Array | Arr
   const pairs = collect(modelWalk(model, loadedOrder), tree, '', where);
   const optimizer = tree.groups['optimizer'];
   let setOptimizer = (): void => undefined;
-  if (optimizer !== undefined && model.optimizer !== null) {
-    const weights = model.trainableWeights;
-    if (weights.length > 0) model.optimizer.build(weights.map((w) => w.variable), weights.map((w) => w.path));
-    setOptimizer = prepareOptimizerState(model, optimizer, kerasTrainableOrder(model, kerasSavedLayers), where);
+  let built: tf.Variable[] = [];
+  try {
+    if (optimizer !== undefined && model.optimizer !== null) {
+      const weights = model.trainableWeights;
+      if (weights.length > 0) built = model.optimizer.build(weights.map((w) => w.variable), weights.map((w) => w.path));
+      setOptimizer = prepareOptimizerState(model, optimizer, kerasTrainableOrder(model, kerasSavedLayers), where);
+    }
+    loadOwnVariables(model, tree, where);
+  } catch (e) {
+    model.optimizer?.unbuild(built); // the optimizer as it was: not built on these weights
+    throw e;
   }
-  loadOwnVariables(model, tree, where);
   setOptimizer();
   assignWeightArrays(pairs);
 }

@@ -47,12 +47,23 @@ export class Nadam extends Optimizer<NadamArgs> {
     return [['momentum', 'velocity']];
   }
 
-  override build(variables: tf.Variable[], paths?: string[]): void {
-    super.build(variables, paths);
+  override build(variables: tf.Variable[], paths?: string[]): tf.Variable[] {
+    const fresh = super.build(variables, paths);
     if (this.uProduct === null) {
       this.uProduct = newVariable(tf.scalar(1), `${this.name}/variable`);
       this.uProductValue = 1;
       this.trackVariable(`${this.name}/variable`, this.uProduct);
+    }
+    return fresh;
+  }
+
+  override unbuild(variables: readonly tf.Variable[]): void {
+    super.unbuild(variables);
+    // Unbuilt again: u_product goes too, as before the first build.
+    if (this.slotCount() === 0 && this.uProduct !== null) {
+      this.untrackVariable(this.uProduct);
+      this.uProduct = null;
+      this.uProductValue = 1;
     }
   }
 

@@ -140,8 +140,24 @@ export abstract class Optimizer<A extends OptimizerArgs = OptimizerArgs> {
     this.slotList.push({ path, variable });
   }
 
-  /** Creates the slot variables (Keras order); called by the first `applyGradients`. */
-  build(variables: tf.Variable[], paths?: string[]): void {
+  /** Forgets (and disposes) a variable `trackVariable` added. */
+  protected untrackVariable(variable: tf.Variable): void {
+    const i = this.slotList.findIndex((e) => e.variable === variable);
+    if (i >= 0) this.slotList.splice(i, 1);
+    variable.dispose();
+  }
+
+  /** How many model variables have slots. */
+  protected slotCount(): number {
+    return this.slots.size;
+  }
+
+  /**
+   * Creates the slot variables (Keras order); called by the first
+   * `applyGradients`. Returns the variables it made slots for (those it had
+   * none for), which `unbuild` takes.
+   */
+  build(variables: tf.Variable[], paths?: string[]): tf.Variable[] {
     const fresh = variables.map((v, i) => ({ v, path: paths?.[i] ?? v.name })).filter(({ v }) => !this.slots.has(v));
     for (const { v } of fresh) this.slots.set(v, []);
     const groups = this.slotNames().map((g) => (Array.isArray(g) ? g : [g]));
@@ -158,6 +174,17 @@ export abstract class Optimizer<A extends OptimizerArgs = OptimizerArgs> {
       }
     }
     for (const { v } of fresh) this.slots.get(v)!.push(...groups.flat().map((slot) => made.get(v)!.get(slot)!));
+    return fresh.map(({ v }) => v);
+  }
+
+  /** Disposes the slots of `variables` (what a `build` made), as before that build: a failed load undoes its build with it. */
+  unbuild(variables: readonly tf.Variable[]): void {
+    for (const v of variables) {
+      const own = this.slots.get(v);
+      if (own === undefined) continue;
+      for (const slot of own) this.untrackVariable(slot);
+      this.slots.delete(v);
+    }
   }
 
   /** Applies one step to every pair with a gradient. Tensors are not disposed; the caller owns them. */
