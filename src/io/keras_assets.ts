@@ -68,7 +68,8 @@ export function addOwnVariables(model: Model, weights: H5Tree): void {
  * Gives each layer with named variables the datasets of its `vars` group in
  * `weights`; named datasets of any other layer raise (checked before any
  * layer is given anything). A layer that refuses its datasets raises, and the
- * layers given theirs before it get their previous ones back.
+ * layers given theirs before it get their previous ones back (where they had
+ * any: a tf-idf lookup without idf weights keeps the file's).
  */
 export function loadOwnVariables(model: Model, weights: H5Tree, where = 'loadModel'): void {
   const todo: { layer: LayerWithOwnVariables; named: Record<string, OwnVariable>; at: string }[] = [];

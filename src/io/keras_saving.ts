@@ -148,7 +148,9 @@ export async function saveWeightsToBytes(model: Model): Promise<Uint8Array> {
  * model also gets the optimizer state a Keras 3 file holds, even when its
  * optimizer has not been built yet (Keras skips the state then). Every
  * weight and the optimizer state are checked before any is set: a file that
- * does not fit leaves the model as it was.
+ * does not fit leaves the model as it was (its optimizer unbuilt again; a
+ * tf-idf lookup that had no idf weights keeps the file's, see
+ * loadOwnVariables).
  */
 export async function loadWeightsFromBytes(model: Model, bytes: Uint8Array | ArrayBuffer): Promise<void> {
   const where = 'loadWeights';
