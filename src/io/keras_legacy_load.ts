@@ -75,11 +75,15 @@ function compileConfigFromTraining(tc: Obj, where: string): Obj {
   return { optimizer: opt, loss: kerasLoss(tc['loss']), metrics: kerasMetrics(tc['metrics'] ?? null), weighted_metrics: kerasMetrics(tc['weighted_metrics'] ?? null), loss_weights: tc['loss_weights'] ?? null };
 }
 
+/** Keras's short metric names, by the function each stands for. */
+const METRIC_ALIASES = new Map([['mae', 'mean_absolute_error'], ['mse', 'mean_squared_error'], ['mape', 'mean_absolute_percentage_error'], ['msle', 'mean_squared_logarithmic_error']]);
+
 /**
  * Metrics of a Keras 2 training_config: a model saved after `fit` holds its
  * metrics as `MeanMetricWrapper` objects around a function (`fn`); each
  * becomes the metric of that function's name (per output, as nested), but
- * an accuracy keeps its name `accuracy`.
+ * keeps its own name where that names the same function (`accuracy`, `mae`,
+ * ...), so the history logs what tf.keras logged.
  */
 function kerasMetrics(m: unknown): unknown {
   if (Array.isArray(m)) return m.map(kerasMetrics);
@@ -87,7 +91,8 @@ function kerasMetrics(m: unknown): unknown {
     // 'accuracy' was resolved to one of the three accuracies by tf.keras 2; Masque's 'accuracy' picks the same one
     // (from the shapes, as Keras 3 does) and keeps the name the history logged.
     const { name, fn } = m['config'];
-    return (name === 'accuracy' || name === 'acc') && /^(binary|categorical|sparse_categorical)_accuracy$/.test(fn) ? name : fn;
+    const accuracy = (name === 'accuracy' || name === 'acc') && /^(binary|categorical|sparse_categorical)_accuracy$/.test(fn);
+    return accuracy || (typeof name === 'string' && METRIC_ALIASES.get(name) === fn) ? name : fn;
   }
   if (isObj(m) && !('class_name' in m)) return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, kerasMetrics(v)]));
   return m;
