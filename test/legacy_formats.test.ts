@@ -344,6 +344,12 @@ test('bad legacy and tfjs files give clear, coded errors', async () => {
   await assert.rejects(loadModel(`${H5}/embedding_mask_zero.legacy-weights.h5`), expectCode('UNSUPPORTED_FILE', /weights file.*loadWeights/));
   await assert.rejects(loadModelFromBytes(h5, { compile: 'yes' } as never), expectCode('INVALID_ARGUMENT', /compile/));
 
+  // A damaged global heap (Keras's name strings) made HDF5's reader loop forever (bad-input seed 811); refused first.
+  const weightsFile = new Uint8Array(readFileSync(`${H5}/bidirectional_lstm_concat_sequences_post.weights.h5`));
+  weightsFile.fill(0, 2164, 2164 + 64);
+  const victim = modelFromKerasConfig(loadCase(`${H5}/bidirectional_lstm_concat_sequences_post.json`)['config']);
+  await assert.rejects(loadWeightsFromBytes(victim, weightsFile), expectCode('CORRUPT_FILE', /global heap at byte 2048 is damaged/));
+  victim.dispose();
   const topology = JSON.parse(readFileSync(`${TFJS}/lstm_hard_sigmoid/model.json`, 'utf8'));
   const bin = readFileSync(`${TFJS}/lstm_hard_sigmoid/weights.bin`);
   const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;

@@ -96,6 +96,39 @@ function h5Reason(err: unknown): string {
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /**
+ * HDF5's reader loops forever on a global heap collection (where h5py keeps
+ * variable-length strings, such as Keras's `name` attributes) whose objects
+ * do not add up, e.g. one of size 0 in a damaged file. So every collection
+ * (signature `GCOL`, version 1, at least 4096 bytes) is walked here first:
+ * each object's size must keep it inside the collection, and the free space
+ * (object 0) must run to its end. Anything else is `CORRUPT_FILE`, before
+ * HDF5 reads a byte.
+ */
+function checkGlobalHeaps(bytes: Uint8Array, label: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = bytes.indexOf(0x47); i !== -1 && i + 16 <= bytes.length; i = bytes.indexOf(0x47, i + 1)) {
+    if (bytes[i + 1] !== 0x43 || bytes[i + 2] !== 0x4f || bytes[i + 3] !== 0x4c || bytes[i + 4] !== 1 || (bytes[i + 5]! | bytes[i + 6]! | bytes[i + 7]!) !== 0) continue;
+    const size = Number(view.getBigUint64(i + 8, true));
+    if (size < 4096) continue; // not a collection: HDF5 makes none smaller
+    const end = i + size;
+    if (end > bytes.length) continue; // beyond the end: HDF5 reports the truncated file itself
+    let ok = true;
+    for (let p = i + 16; ok && p + 16 <= end; ) {
+      const index = view.getUint16(p, true);
+      const objectSize = Number(view.getBigUint64(p + 8, true));
+      if (index === 0) {
+        ok = objectSize >= 16 && p + objectSize === end;
+        break;
+      }
+      const step = 16 + Math.ceil(objectSize / 8) * 8;
+      ok = Number.isSafeInteger(step) && p + step <= end;
+      p += step;
+    }
+    if (!ok) throw new MasqueError('CORRUPT_FILE', `${label}: expected a readable HDF5 file; received one whose global heap at byte ${i} is damaged (its objects do not add up to its ${size} bytes).`);
+  }
+}
+
+/**
  * Parses HDF5 bytes laid out as Keras 3 writes `model.weights.h5`. `label`
  * names the file in errors. Throws `CORRUPT_FILE` for bytes that are not
  * HDF5, are truncated, or do not follow the Keras layout, and
@@ -106,6 +139,7 @@ export async function readWeightsH5(bytes: Uint8Array, label = 'model.weights.h5
     const first = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new MasqueError('CORRUPT_FILE', `${label}: expected an HDF5 file starting with the signature 89 48 44 46 0d 0a 1a 0a ("\\x89HDF\\r\\n\\x1a\\n"); received ${bytes.length === 0 ? 'an empty file' : `${bytes.length} bytes starting with ${first}`}.`);
   }
+  checkGlobalHeaps(bytes, label);
   return withTempFile(bytes, (path, h5) => {
     let file: InstanceType<H5Lib['File']>;
     try {
@@ -314,6 +348,7 @@ export function isHdf5(bytes: Uint8Array): boolean {
  */
 export async function readLegacyH5(bytes: Uint8Array, label: string): Promise<LegacyH5> {
   if (!isHdf5(bytes)) throw new MasqueError('CORRUPT_FILE', `${label}: expected an HDF5 file; received ${bytes.length} bytes without the HDF5 signature.`);
+  checkGlobalHeaps(bytes, label);
   return withTempFile(bytes, (path, h5) => {
     let file: InstanceType<H5Lib['File']>;
     try {

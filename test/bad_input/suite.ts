@@ -74,6 +74,7 @@ function outcome(t: Tally, what: () => string, fn: () => unknown, owned: () => n
 }
 
 async function outcomeAsync(t: Tally, what: () => string, fn: () => Promise<unknown>): Promise<void> {
+  if (process.env['MASQUE_BAD_INPUT_VERBOSE'] === '2') console.error(`  ${what()}`);
   const before = tf.memory().numTensors;
   let value: unknown;
   try {
@@ -679,15 +680,23 @@ export async function runBadInputSuite(runs: number, seed = 1): Promise<Tally> {
   const t = newTally();
   const restore = masque.setWarningHandler(() => {});
   try {
-    padSequencesCases(t, runs, seed);
-    constructorCases(t, runs, seed);
-    layerCallCases(t, runs, seed);
-    await modelCases(t, Math.max(10, Math.floor(runs / 4)), seed);
-    configCases(t, runs, seed);
-    await bytesCases(t, Math.max(10, Math.floor(runs / 4)), seed);
-    await legacyCases(t, Math.max(10, Math.floor(runs / 4)), seed);
-    apiCases(t, runs, seed);
-    callArgsAndGraphCases(t, runs, seed);
+    // MASQUE_BAD_INPUT_VERBOSE=1 prints each part's time, =2 also each asynchronous call before it runs (to find one that hangs).
+    const part = async (name: string, fn: () => unknown): Promise<void> => {
+      const t0 = Date.now();
+      if (process.env['MASQUE_BAD_INPUT_VERBOSE']) console.error(`part ${name}...`);
+      await fn();
+      if (process.env['MASQUE_BAD_INPUT_VERBOSE']) console.error(`part ${name}: ${Date.now() - t0} ms`);
+    };
+    const quarter = Math.max(10, Math.floor(runs / 4));
+    await part('padSequences', () => padSequencesCases(t, runs, seed));
+    await part('constructors', () => constructorCases(t, runs, seed));
+    await part('layer calls', () => layerCallCases(t, runs, seed));
+    await part('models', () => modelCases(t, quarter, seed));
+    await part('configs', () => configCases(t, runs, seed));
+    await part('.keras bytes', () => bytesCases(t, quarter, seed));
+    await part('legacy files', () => legacyCases(t, quarter, seed));
+    await part('api', () => apiCases(t, runs, seed));
+    await part('call args and graphs', () => callArgsAndGraphCases(t, runs, seed));
   } finally {
     masque.setWarningHandler(restore);
   }
