@@ -10,7 +10,7 @@
  * (`keras/src/legacy/saving/saving_utils.py`: `batch_input_shape` becomes
  * the input's shape, a one-element `axis` list an integer; functional
  * `inbound_nodes` in the list form), with these differences (docs/keras.md,
- * "Keras 2 and TensorFlow.js models"):
+ * "Older formats", and departures 27 and 28), among others:
  *
  * - `time_major: false` and `implementation` (Keras 2's recurrent layers)
  *   are dropped: they do not change the result, and Keras 3 refuses
@@ -24,9 +24,9 @@
  *
  * Weights are matched as Keras's `load_weights_from_hdf5_group` does: the
  * file's layers that hold weights, in order, to the model's layers that hold
- * weights, each layer's trainable weights then its non-trainable ones; but
- * by name where the file's layer names are the model's.
- * Everything is checked before any weight is set.
+ * weights, each layer's trainable weights then its non-trainable ones; a
+ * TensorFlow.js model's by name (see setLegacyWeights). Everything is
+ * checked before any weight is set.
  */
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
@@ -36,7 +36,6 @@ import { Sequential } from '../models/sequential.js';
 import { opModuleOf, type AnyLayer } from './keras_registry.js';
 import { assignWeightArrays } from './keras_config.js';
 import type { LegacyLayerWeights, VarArray } from './h5_weights.js';
-
 import { isObj, type Obj } from './keras_training_objects.js';
 
 /** Where a legacy config comes from: Keras 2 (tf.keras) or TensorFlow.js layers. */
@@ -83,7 +82,7 @@ function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unkn
   if (dialect === 'tfjs' && className === 'RNN' && isObj(cfg['cell']) && isObj(cfg['cell']['config'])) {
     // tfjs-layers repeats its cell's config at the top level of an RNN's: those copies go, the cell keeps them.
     const cell = cfg['cell']['config'];
-    for (const k of Object.keys(cfg)) if (!RNN_KEYS.has(k) && k in cell && JSON.stringify(cfg[k]) === JSON.stringify(cell[k])) delete cfg[k];
+    for (const k of Object.keys(cfg)) if (!RNN_KEYS.has(k) && Object.hasOwn(cell, k) && JSON.stringify(cfg[k]) === JSON.stringify(cell[k])) delete cfg[k];
   }
   // Keras 2 writes keys that change nothing in Keras 3's layers (and Keras 3 refuses them).
   if (className === 'Embedding' && cfg['mask_zero'] === null) cfg['mask_zero'] = false; // tfjs-layers' unset default
@@ -128,8 +127,9 @@ const isRef = (r: unknown): r is unknown[] => Array.isArray(r) && (r.length === 
  * One call of a Keras 2 `inbound_nodes` list, `[[layer, node, tensor, kwargs], ...]`,
  * as Keras 3's `{ args, kwargs }`: the inputs (one, or a list), and the last
  * entry's keyword arguments (Keras 3's `deserialize_node`). A keyword argument
- * that is itself a reference (`value` of MultiHeadAttention in tf.keras 2)
- * becomes a tensor reference.
+ * that is itself a reference becomes a tensor reference; with
+ * `valueArgument` (MultiHeadAttention, whose `value` tf.keras 2 records as a
+ * keyword) `value` becomes the second argument, as Keras 3 records it.
  */
 function nodeEntry(node: unknown, where: string, valueArgument = false): unknown {
   if (isObj(node)) return node; // already Keras 3's form

@@ -12,7 +12,6 @@ import { readLegacyH5, type LegacyLayerWeights, type VarArray } from './h5_weigh
 import { kerasFileConfig, modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import { compileFromKeras, kerasTrainableOrder, loadedOrder } from './keras_compile.js';
 import { isKeras2Config, kerasConfigFromLegacy, setLegacyWeights, withOpModules, type LegacyDialect } from './keras_legacy.js';
-
 import { isObj, type Obj } from './keras_training_objects.js';
 
 /** The options every loader takes (`loadModel`'s). */
