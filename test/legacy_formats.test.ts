@@ -422,3 +422,28 @@ test('loading legacy and tfjs models and weights leaves no tensor behind', async
   for (let i = 0; i < 3; i++) await run();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test("VarianceScaling (tfjs-layers' default initializer) and HeNormal, LecunNormal, LecunUniform draw as Keras's; bad options are refused", () => {
+  const kernel = (init: object): number[] => {
+    const m = new Sequential({ layers: [Input({ shape: [40] }).node!.layer as never, new Dense({ units: 60, kernelInitializer: init as never })] });
+    try {
+      return Array.from(m.getWeights()[0]!.dataSync());
+    } finally {
+      m.dispose();
+    }
+  };
+  const std = (v: number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length);
+  // uniform, fan_avg, scale 2: limit sqrt(3 * 2 / 50)
+  const u = kernel({ className: 'VarianceScaling', config: { scale: 2, mode: 'fan_avg', distribution: 'uniform', seed: 1 } });
+  assert.ok(Math.max(...u.map(Math.abs)) <= Math.sqrt(6 / 50) + 1e-6 && Math.max(...u.map(Math.abs)) > 0.9 * Math.sqrt(6 / 50));
+  // truncated normal ('normal' is Keras's alias): the variance scale / fan_in, values within two of Keras's corrected standard deviations
+  for (const [init, variance] of [[{ className: 'VarianceScaling', config: { distribution: 'normal', seed: 2 } }, 1 / 40], [{ className: 'HeNormal', config: { seed: 3 } }, 2 / 40], [{ className: 'LecunNormal', config: { seed: 4 } }, 1 / 40]] as const) {
+    const v = kernel(init);
+    assert.ok(Math.abs(std(v) / Math.sqrt(variance) - 1) < 0.1, `${init.className}: std ${std(v)} vs ${Math.sqrt(variance)}`);
+    assert.ok(Math.max(...v.map(Math.abs)) <= (2 * Math.sqrt(variance)) / 0.87962566103423978 + 1e-6);
+  }
+  assert.ok(Math.max(...kernel({ className: 'LecunUniform', config: { seed: 5 } }).map(Math.abs)) <= Math.sqrt(3 / 40) + 1e-6);
+  for (const config of [{ scale: 'x' }, { scale: -1 }, { mode: 'fan' }, { distribution: 'cauchy' }, { input_axes: [0] }]) {
+    assert.throws(() => kernel({ className: 'VarianceScaling', config }), expectCode('INVALID_ARGUMENT', /VarianceScaling/));
+  }
+});

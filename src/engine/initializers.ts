@@ -93,7 +93,7 @@ const BUILDERS: Record<string, (cfg: Record<string, unknown>, where: string) => 
     return tf.randomUniform(s, -limit, limit, d, seedOf(c));
   },
   orthogonal: (c) => (s) => orthogonal(s, num(c, 'gain', 1), seedOf(c)),
-  variancescaling: (c, where) => varianceScaling(num(c, 'scale', 1), c['mode'] ?? 'fan_in', c['distribution'] ?? 'truncated_normal', c, where),
+  variancescaling: (c, where) => varianceScaling(c['scale'] ?? 1, c['mode'] ?? 'fan_in', c['distribution'] ?? 'truncated_normal', c, where),
   henormal: (c, where) => varianceScaling(2, 'fan_in', 'truncated_normal', c, where),
   lecunnormal: (c, where) => varianceScaling(1, 'fan_in', 'truncated_normal', c, where),
   lecununiform: (c, where) => varianceScaling(1, 'fan_in', 'uniform', c, where),
@@ -107,9 +107,9 @@ const BUILDERS: Record<string, (cfg: Record<string, unknown>, where: string) => 
  * `'truncated_normal'`, as in Keras. `input_axes` / `output_axes` other
  * than null are refused.
  */
-function varianceScaling(scale: number, mode: unknown, distribution: unknown, cfg: Record<string, unknown>, where: string): InitializerFn {
+function varianceScaling(scale: unknown, mode: unknown, distribution: unknown, cfg: Record<string, unknown>, where: string): InitializerFn {
   const dist = typeof distribution === 'string' ? (distribution.toLowerCase() === 'normal' ? 'truncated_normal' : distribution.toLowerCase()) : distribution;
-  if (!(scale > 0)) throw new MasqueError('INVALID_ARGUMENT', `${where}: VarianceScaling's scale must be a positive number; received ${describe(scale)}.`);
+  if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale)) throw new MasqueError('INVALID_ARGUMENT', `${where}: VarianceScaling's scale must be a positive number; received ${describe(scale)}.`);
   if (mode !== 'fan_in' && mode !== 'fan_out' && mode !== 'fan_avg') throw new MasqueError('INVALID_ARGUMENT', `${where}: VarianceScaling's mode must be 'fan_in', 'fan_out' or 'fan_avg'; received ${describe(mode)}.`);
   if (dist !== 'truncated_normal' && dist !== 'untruncated_normal' && dist !== 'uniform') {
     throw new MasqueError('INVALID_ARGUMENT', `${where}: VarianceScaling's distribution must be 'truncated_normal', 'untruncated_normal' or 'uniform'; received ${describe(distribution)}.`);
