@@ -135,7 +135,16 @@ function checkGlobalHeaps(bytes: Uint8Array, label: string): void {
  * `UNSUPPORTED_FILE` for dtypes Masque does not read (bfloat16, float16, …).
  */
 export async function readWeightsH5(bytes: Uint8Array, label = 'model.weights.h5'): Promise<H5Tree> {
-  if (bytes.length < 8 || HDF5_SIGNATURE.some((b, i) => bytes[i] !== b)) {
+  return readHdf5(bytes, label, (file, h5) => readGroup(file, '', h5, label));
+}
+
+/**
+ * Opens HDF5 `bytes` (signature and global heaps checked first) and runs
+ * `read` on the file: `CORRUPT_FILE` names `label` when HDF5 cannot open or
+ * read it; MasqueErrors from `read` pass through; the file is always closed.
+ */
+function readHdf5<T>(bytes: Uint8Array, label: string, read: (file: InstanceType<H5Lib['File']>, h5: H5Lib) => T): Promise<T> {
+  if (!isHdf5(bytes)) {
     const first = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new MasqueError('CORRUPT_FILE', `${label}: expected an HDF5 file starting with the signature 89 48 44 46 0d 0a 1a 0a ("\\x89HDF\\r\\n\\x1a\\n"); received ${bytes.length === 0 ? 'an empty file' : `${bytes.length} bytes starting with ${first}`}.`);
   }
@@ -148,7 +157,7 @@ export async function readWeightsH5(bytes: Uint8Array, label = 'model.weights.h5
       throw new MasqueError('CORRUPT_FILE', `${label}: expected a complete HDF5 file; received ${bytes.length} bytes that HDF5 cannot open (${h5Reason(err)}).`);
     }
     try {
-      return readGroup(file, '', h5, label);
+      return read(file, h5);
     } catch (err) {
       if (err instanceof MasqueError) throw err;
       throw new MasqueError('CORRUPT_FILE', `${label}: expected a readable HDF5 file; received one that fails while reading (${h5Reason(err)}).`);
@@ -347,34 +356,20 @@ export function isHdf5(bytes: Uint8Array): boolean {
  * joined.
  */
 export async function readLegacyH5(bytes: Uint8Array, label: string): Promise<LegacyH5> {
-  if (!isHdf5(bytes)) throw new MasqueError('CORRUPT_FILE', `${label}: expected an HDF5 file; received ${bytes.length} bytes without the HDF5 signature.`);
-  checkGlobalHeaps(bytes, label);
-  return withTempFile(bytes, (path, h5) => {
-    let file: InstanceType<H5Lib['File']>;
-    try {
-      file = new h5.File(path, 'r');
-    } catch (err) {
-      throw new MasqueError('CORRUPT_FILE', `${label}: expected a complete HDF5 file; received ${bytes.length} bytes that HDF5 cannot open (${h5Reason(err)}).`);
+  return readHdf5(bytes, label, (file, h5) => {
+    const attrs: Record<string, string> = {};
+    for (const [k, a] of Object.entries(file.attrs)) if (typeof a.value === 'string') attrs[k] = a.value;
+    const weightsGroup = attrs['model_config'] !== undefined ? file.get('model_weights') : file;
+    const names = weightsGroup instanceof h5.Group ? nameList(weightsGroup, 'layer_names', label) : null;
+    let layers: LegacyLayerWeights[] | null = null;
+    let topLevel: VarArray[] = [];
+    if (names !== null) {
+      const group = weightsGroup as H5Group;
+      layers = names.map((name) => readLegacyGroup(group, name, h5, label));
+      if (group.keys().includes('top_level_model_weights')) topLevel = readLegacyGroup(group, 'top_level_model_weights', h5, label).arrays;
     }
-    try {
-      const attrs: Record<string, string> = {};
-      for (const [k, a] of Object.entries(file.attrs)) if (typeof a.value === 'string') attrs[k] = a.value;
-      const weightsGroup = attrs['model_config'] !== undefined ? file.get('model_weights') : file;
-      const group = weightsGroup instanceof h5.Group && nameList(weightsGroup, 'layer_names', label) !== null ? weightsGroup : null;
-      let layers: LegacyLayerWeights[] | null = null;
-      let topLevel: VarArray[] = [];
-      if (group !== null) {
-        layers = nameList(group, 'layer_names', label)!.map((name) => readLegacyGroup(group, name, h5, label));
-        if (group.keys().includes('top_level_model_weights')) topLevel = readLegacyGroup(group, 'top_level_model_weights', h5, label).arrays;
-      }
-      const opt = file.keys().includes('optimizer_weights') ? readLegacyGroup(file, 'optimizer_weights', h5, label).arrays : null;
-      return { attrs, layers, topLevel, optimizer: opt };
-    } catch (err) {
-      if (err instanceof MasqueError) throw err;
-      throw new MasqueError('CORRUPT_FILE', `${label}: expected a readable HDF5 file; received one that fails while reading (${h5Reason(err)}).`);
-    } finally {
-      try { file.close(); } catch { /* already failed */ }
-    }
+    const opt = file.keys().includes('optimizer_weights') ? readLegacyGroup(file, 'optimizer_weights', h5, label).arrays : null;
+    return { attrs, layers, topLevel, optimizer: opt };
   });
 }
 
