@@ -441,12 +441,13 @@ export abstract class Layer<A extends CallArgs = CallArgs, M extends boolean = f
     return detail === undefined ? { layerName: this.name, className: this.className } : { layerName: this.name, className: this.className, detail };
   }
 
-  /** Inputs every declared layer refuses, checked before it builds: scalars (no batch axis) and, unless it takes text, strings. */
+  /** Inputs every declared layer refuses, checked before it builds: scalars (no batch axis; operations take them) and, unless it takes text, strings. */
   private checkInputKinds(list: tf.Tensor[]): void {
-    const cls = this.constructor as unknown as { acceptsStrings: boolean; checksInputSpecs: boolean };
+    const cls = this.constructor as unknown as { acceptsStrings: boolean; checksInputSpecs: boolean; isOperation: boolean };
     if (!cls.checksInputSpecs) return;
     for (const t of list) {
-      if (t.rank === 0) throw new MasqueError('INPUT_SHAPE_MISMATCH', `Layer '${this.name}' (${this.className}) expects inputs with a batch axis; received a scalar (shape []).`);
+      // Operations (ops.sum(x) then ops.greater(s, 0)) take scalars as numpy does; layers need a batch axis.
+      if (t.rank === 0 && !cls.isOperation) throw new MasqueError('INPUT_SHAPE_MISMATCH', `Layer '${this.name}' (${this.className}) expects inputs with a batch axis; received a scalar (shape []).`);
       if (t.dtype === 'string' && !cls.acceptsStrings) {
         throw new MasqueError('INVALID_INPUT', `Layer '${this.name}' (${this.className}) expects numeric inputs; received a string tensor of shape ${formatShape(t.shape)}. Map text to ids first (TextVectorization, StringLookup).`);
       }

@@ -152,7 +152,7 @@ export function buildExportGraph(model: Model): ExportGraph {
     const user: Obj = {};
     for (const [k, v] of Object.entries(n.args)) if (v !== undefined) user[camelToSnake(k)] = mapSymbolic(v, x);
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    let args: unknown[] = !positionalInputs(layer) ? [inputs] : [...list, ...(layer instanceof KerasOp ? layer.extraOperands() : [])];
+    let args: unknown[] = !positionalInputs(layer) ? [inputs] : layer instanceof KerasOp ? layer.kerasArgs(list) : [...list];
     // An imported attention call that gave the key as a keyword gives it so again.
     if (KEY_AS_KEYWORD.has(n) && positionalInputs(layer) && args.length === 3 && user['key'] === undefined) {
       user['key'] = args[2];

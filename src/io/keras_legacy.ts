@@ -37,6 +37,7 @@ import { opModuleOf, type AnyLayer } from './keras_registry.js';
 import { assignWeightArrays } from './keras_config.js';
 import type { LegacyLayerWeights, VarArray } from './h5_weights.js';
 import { isObj, type Obj } from './keras_training_objects.js';
+import { opLambdaEntry } from './keras_legacy_ops.js';
 
 /** Where a legacy config comes from: Keras 2 (tf.keras) or TensorFlow.js layers. */
 export type LegacyDialect = 'keras2' | 'tfjs';
@@ -77,6 +78,7 @@ function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unkn
   }
   const name = String(entry['config']['name'] ?? entry['name'] ?? className);
   const here = `${where}, layer '${name}' (${className})`;
+  if (className === 'TFOpLambda' || className === 'SlicingOpLambda') return opLambdaEntry(entry, where);
   const cfg: Obj = { ...entry['config'] };
   delete cfg['batch_input_shape'];
   if (dialect === 'tfjs' && className === 'RNN' && isObj(cfg['cell']) && isObj(cfg['cell']['config'])) {
@@ -311,7 +313,7 @@ export function withOpModules(config: unknown): unknown {
   const out: Obj = {};
   for (const [k, v] of Object.entries(config)) out[k] = withOpModules(v);
   if (typeof config['class_name'] === 'string' && isObj(config['config']) && Array.isArray(config['inbound_nodes']) && !('module' in config)) {
-    const module = opModuleOf(config['class_name']);
+    const module = opModuleOf(config['class_name'], config['config']);
     if (module !== undefined) out['module'] = module;
   }
   return out;

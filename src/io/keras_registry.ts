@@ -45,6 +45,10 @@ import { Equal, Greater, GreaterEqual, Less, LessEqual, NotEqual } from '../laye
 import { All, Any, LogicalAnd, LogicalNot, LogicalOr, LogicalXor } from '../layers/ops/logical.js';
 import { Cast, ConcatenateOp, ConvertToTensor, ExpandDims, OnesLike, Squeeze, ZerosLike } from '../layers/ops/array_ops.js';
 import { KerasOp } from '../layers/ops/keras_op.js';
+import {
+  AddOp, SubtractOp, MultiplyOp, MaximumOp, MinimumOp, Power, TrueDivide, Divide, Negative, Absolute, Square, Sqrt, Exp, Log, Tanh,
+  SigmoidOp, ReluOp, SoftmaxOp, LogSoftmax, Sum, Mean, Max, Min, TransposeOp, ReshapeOp, Matmul, Where, GetItem,
+} from '../layers/ops/math_ops.js';
 import { Softmax } from '../layers/activations/softmax.js';
 import { Conv1D } from '../layers/convolutional/conv1d.js';
 import { Cropping1D } from '../layers/reshaping/cropping1d.js';
@@ -118,14 +122,18 @@ export const BUILTIN_LAYERS: readonly BuiltinClass[] = [
 ] as unknown as readonly BuiltinClass[];
 
 /**
- * The Keras operations Masque imports (the ones Keras records for masks and
- * the usual mask idioms), by module and class name: Keras names the op
+ * The Keras operations Masque imports (the ones Keras records for masks,
+ * the usual mask idioms, and the arithmetic, reductions, shapes and
+ * indexing written between layers), by module and class name: Keras names the op
  * `Concatenate` like the layer and tells them apart by module.
  */
 export const BUILTIN_OPS: readonly BuiltinClass[] = [
   NotEqual, Equal, Greater, GreaterEqual, Less, LessEqual,
   LogicalOr, LogicalAnd, LogicalXor, LogicalNot, Any, All,
   ExpandDims, Squeeze, ZerosLike, OnesLike, ConcatenateOp, Cast, ConvertToTensor,
+  // operations on data (math_ops.ts): arithmetic, elementwise functions, reductions, shapes, indexing
+  AddOp, SubtractOp, MultiplyOp, MaximumOp, MinimumOp, Power, TrueDivide, Divide, Negative, Absolute, Square, Sqrt, Exp, Log, Tanh,
+  SigmoidOp, ReluOp, SoftmaxOp, LogSoftmax, Sum, Mean, Max, Min, TransposeOp, ReshapeOp, Matmul, Where, GetItem,
 ] as unknown as readonly BuiltinClass[];
 
 /** A custom layer for import: a class that declares its options, or a function from its camelCase config (a layer, or a recurrent cell for RNN configs). */
@@ -171,12 +179,15 @@ function opKey(module: string, className: string): string {
 }
 
 /**
- * The module of the Keras operation class `className` when exactly one op
- * module has it and no layer has that name (legacy `.h5` configs of Keras 3
- * drop op entries' `module`), else undefined.
+ * The module of the Keras operation class `className` (legacy `.h5` configs
+ * of Keras 3 drop op entries' `module`), or undefined. The name must belong
+ * to exactly one op module. When a layer has the same name (`Add`,
+ * `Multiply`, `Reshape`, `Softmax`), the entry is the op's only if its
+ * `config` is an op's: Keras writes every layer's `trainable` and `dtype`,
+ * and no op's.
  */
-export function opModuleOf(className: string): string | undefined {
-  if (registry.has(className)) return undefined;
+export function opModuleOf(className: string, config?: unknown): string | undefined {
+  if (registry.has(className) && !(isObj(config) && !('trainable' in config) && !('dtype' in config))) return undefined;
   const modules = BUILTIN_OPS.filter((c) => kerasClassName(c) === className).map((c) => (c as unknown as typeof KerasOp).kerasModule);
   return modules.length === 1 ? modules[0] : undefined;
 }

@@ -232,17 +232,26 @@ export function shareSavedTensors(): void {
 }
 
 /**
- * Wraps tfjs's wasm kernel `kernelName` (one input, `x`): an input with no
- * elements gives an empty output of `outShape(x, attrs)` without running the
- * kernel, which may fail on it; any other input runs the kernel. Once.
+ * Wraps tfjs's wasm kernel `kernelName`: when one of `inputNames` has no
+ * elements, the output of `outShape(inputs, attrs)` is made without running
+ * the kernel (which may fail on it or leave the output unwritten), zeros
+ * where it has elements; any other input runs the kernel. Once.
  */
-export function guardEmptyWasmKernel(kernelName: string, outShape: (x: tf.TensorInfo, attrs: Record<string, unknown>) => number[]): void {
+export function guardEmptyWasmKernel(
+  kernelName: string,
+  outShape: (inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>) => number[],
+  inputNames: readonly string[] = ['x'],
+): void {
   const original = tf.getKernel(kernelName, 'wasm');
   if (original === undefined || (original.kernelFunc as { masqueGuard?: true }).masqueGuard) return;
   const kernelFunc = ((args: Parameters<tf.KernelFunc>[0]) => {
-    const x = args.inputs['x'] as tf.TensorInfo;
-    if (x.shape.some((d) => d === 0)) {
-      return (args.backend as unknown as WasmBackend).makeOutput(outShape(x, args.attrs as unknown as Record<string, unknown>), x.dtype);
+    const inputs = args.inputs as Record<string, tf.TensorInfo>;
+    if (inputNames.some((n) => inputs[n]!.shape.some((d) => d === 0))) {
+      const backend = args.backend as unknown as WasmBackend;
+      const out = backend.makeOutput(outShape(inputs, args.attrs as unknown as Record<string, unknown>), inputs[inputNames[0]!]!.dtype);
+      // A product over an empty axis is all zeros (the heap memory it gets is not).
+      if (out.shape.every((d) => d > 0)) backend.typedArrayFromHeap(out).fill(0);
+      return out;
     }
     return original.kernelFunc(args);
   }) as tf.KernelFunc & { masqueGuard?: true };

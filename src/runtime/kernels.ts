@@ -109,7 +109,30 @@ export function registerMasqueKernels(): void {
   registerBooleanGradients();
   // tfjs-backend-wasm 4.22's Transpose fails on a tensor with no elements ("RuntimeError: divide by zero"), so an
   // empty batch crashed every channels_first layer (Conv1D, Flatten, the poolings) and Permute.
-  guardEmptyWasmKernel('Transpose', (x, attrs) => (attrs['perm'] as number[]).map((p) => x.shape[p]!));
+  guardEmptyWasmKernel('Transpose', ({ x }, attrs) => (attrs['perm'] as number[]).map((p) => x!.shape[p]!));
+  // Its BatchMatMul over an inner axis of size 0 (a Dense on no features, ops.matmul of [b, m, 0] by [b, 0, n])
+  // returns whatever the heap held (the answer is zeros), and its GatherV2 of an empty tensor gets the shape wrong.
+  guardEmptyWasmKernel(
+    'BatchMatMul',
+    ({ a, b }, attrs) => {
+      const sa = a!.shape;
+      const sb = b!.shape;
+      const m = attrs['transposeA'] === true ? sa[sa.length - 1]! : sa[sa.length - 2]!;
+      const n = attrs['transposeB'] === true ? sb[sb.length - 2]! : sb[sb.length - 1]!;
+      const batch = tf.broadcast_util.assertAndGetBroadcastShape(sa.slice(0, -2), sb.slice(0, -2));
+      return [...batch, m, n];
+    },
+    ['a', 'b'],
+  );
+  guardEmptyWasmKernel(
+    'GatherV2',
+    ({ x, indices }, attrs) => {
+      const axis = tf.util.parseAxisParam(attrs['axis'] as number, x!.shape)[0]!;
+      const batchDims = (attrs['batchDims'] as number | undefined) ?? 0;
+      return [...x!.shape.slice(0, axis), ...indices!.shape.slice(batchDims), ...x!.shape.slice(axis + 1)];
+    },
+    ['x', 'indices'],
+  );
   registerWasmKernel(
     'MaxPoolGrad',
     ({ input }) => ({ shape: input!.shape, dtype: 'float32' }),

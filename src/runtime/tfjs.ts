@@ -19,6 +19,16 @@ shareSavedTensors();
 
 export { tf };
 
+/**
+ * `x` as bool by truthiness (non-zero and NaN are true, as numpy's and
+ * Keras's casts). Masque never casts to bool: tfjs-backend-wasm 4.22's Cast
+ * to bool stores the low byte of the truncated value (0.5 becomes false, -2
+ * a "bool" of 254, NaN false).
+ */
+export function toBool(x: tf.Tensor): tf.Tensor {
+  return x.dtype === 'bool' ? x : tf.notEqual(x, tf.scalar(0, x.dtype));
+}
+
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu' | (string & {});
 
 let readyPromise: Promise<string> | null = null;

@@ -15,7 +15,7 @@
  * gradient: the loss of a row is Keras's `ops.ctc_loss` with the row's valid
  * frames, however much the batch is padded.
  */
-import { tf } from '../runtime/tfjs.js';
+import { tf, toBool } from '../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../errors.js';
 import { getMask } from '../engine/masks.js';
 import { checkKeys } from '../option_keys.js';
@@ -80,7 +80,7 @@ export function ctcLoss(yTrue: tf.Tensor, yPred: tf.Tensor, frameMask: tf.Tensor
     if (frameMask !== null && (frameMask.rank !== 2 || frameMask.shape[0] !== b || frameMask.shape[1] !== t)) {
       throw new MasqueError('MASK_SHAPE_MISMATCH', `ctc: the mask of yPred must be [batch, frames] = ${formatShape([b, t])}; received ${formatShape(frameMask.shape)}.`);
     }
-    const valid = frameMask === null ? null : tf.cast(frameMask, 'bool');
+    const valid = frameMask === null ? null : toBool(frameMask);
     // Masked frames are replaced before the softmax, with a select, so that NaN there reaches no gradient.
     const logits = valid === null ? yPred : tf.where(tf.expandDims(valid, 2), yPred, tf.zerosLike(yPred));
     const logProbs = tf.logSoftmax(logits, -1);

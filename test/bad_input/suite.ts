@@ -413,6 +413,47 @@ function configCases(t: Tally, runs: number, seed: number): void {
   outcome(t, () => 'modelFromKerasConfig(null)', () => masque.modelFromKerasConfig(null as never));
 }
 
+const OPS_FIXTURES = fileURLToPath(new URL('../fixtures/keras-3.15.1-ops/', import.meta.url));
+
+/**
+ * Models of Keras operations (keras-3.15.1-ops) with one operation's entry
+ * changed (its config, or its call's arguments: numbers, constants, indexing
+ * keys), built under maskPolicy 'warn' and run on the case's inputs: what
+ * fails must fail with a code, at build or at the call.
+ */
+function opsConfigCases(t: Tally, runs: number, seed: number): void {
+  const cases = readdirSync(OPS_FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(OPS_FIXTURES, f), 'utf8')) as Record<string, unknown>);
+  const entries = (c: Record<string, unknown>) => ((c['config'] as { config: { layers: Record<string, unknown>[] } }).config.layers).filter((l) => String(l['module']).startsWith('keras.src.ops'));
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: cases.length - 1 }), fc.nat(), fc.boolean(), fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), oddValue(), (k, e, inNode, path, v) => {
+      const c = JSON.parse(JSON.stringify(cases[k])) as Record<string, unknown>;
+      const ops = entries(c);
+      const entry = ops[e % ops.length]!;
+      const value = typeof v === 'function' || (Array.isArray(v) && v.includes(v)) ? null : v;
+      const key = inNode ? 'inbound_nodes' : 'config';
+      entry[key] = mutate(entry[key], path, value);
+      let model: masque.Model | null = null;
+      outcome(t, () => `modelFromKerasConfig(${String(c['name'])} with ${String(entry['class_name'])} ${key} ${path.join('.')} = ${show(v)})`, () => (model = masque.modelFromKerasConfig(c['config'] as object, undefined, { maskPolicy: 'warn' })));
+      if (model === null) return;
+      const m = model as masque.Model;
+      const xs = (c['inputs'] as { shape: number[]; dtype: string; data: number[] }[]).map((a) => tf.tensor(a.data.map(Number), a.shape, a.dtype as 'float32'));
+      try {
+        outcome(t, () => `predict(${String(c['name'])} with ${String(entry['class_name'])} ${key} ${path.join('.')} = ${show(v)})`, () => {
+          const y = m.predict(xs.length === 1 ? xs[0]! : xs);
+          disposeAll(y);
+          return null;
+        });
+      } finally {
+        tf.dispose(xs);
+        m.dispose();
+      }
+    }),
+    { numRuns: runs, seed },
+  );
+}
+
 async function bytesCases(t: Tally, runs: number, seed: number): Promise<void> {
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.keras')).map((f) => new Uint8Array(readFileSync(join(FIXTURES, f))));
   await fc.assert(
@@ -693,6 +734,7 @@ export async function runBadInputSuite(runs: number, seed = 1): Promise<Tally> {
     await part('layer calls', () => layerCallCases(t, runs, seed));
     await part('models', () => modelCases(t, quarter, seed));
     await part('configs', () => configCases(t, runs, seed));
+    await part('operations', () => opsConfigCases(t, quarter, seed));
     await part('.keras bytes', () => bytesCases(t, quarter, seed));
     await part('legacy files', () => legacyCases(t, quarter, seed));
     await part('api', () => apiCases(t, runs, seed));

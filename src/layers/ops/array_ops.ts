@@ -11,7 +11,7 @@ import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine
 import type { BaseLayerArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { KerasOp, kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
-import { nullableAxes, resolveAxes } from './logical.js';
+import { nullableAxes, resolveAxes, truthy } from './logical.js';
 
 /** A Keras dtype option ('bool', 'float32', 'int64', ...) or null. */
 const dtypeOption = () =>
@@ -184,7 +184,7 @@ export class Cast extends KerasOp {
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
     const dtype = kerasDtype(this.args.dtype) ?? x.dtype;
-    return x.dtype === dtype ? tf.clone(x) : tf.cast(x, dtype);
+    return x.dtype === dtype ? tf.clone(x) : dtype === 'bool' ? truthy(x) : tf.cast(x, dtype);
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {

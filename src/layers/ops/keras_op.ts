@@ -37,6 +37,11 @@ export abstract class KerasOp extends Layer<CallArgs> {
     return [];
   }
 
+  /** Keras's positional arguments of the call, given its tensor inputs in order. */
+  kerasArgs(tensors: unknown[]): unknown[] {
+    return [...tensors, ...this.extraOperands()];
+  }
+
   override computeMask(_inputs?: tf.Tensor | tf.Tensor[], _mask?: MaskArg): null {
     return null;
   }

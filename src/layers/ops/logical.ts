@@ -3,7 +3,7 @@
  * `logical_not`, `any`, `all`): non-bool operands count by truthiness
  * (non-zero, NaN included, is true), as in numpy; results are bool.
  */
-import { tf } from '../../runtime/tfjs.js';
+import { tf, toBool } from '../../runtime/tfjs.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
@@ -11,7 +11,7 @@ import { KerasOp, broadcastShapes, opSpec } from './keras_op.js';
 
 /** Truthiness as bool (numpy's rule: non-zero and NaN are true). */
 export function truthy(x: tf.Tensor): tf.Tensor {
-  return x.dtype === 'bool' ? x : tf.cast(x, 'bool');
+  return toBool(x);
 }
 
 abstract class BinaryLogical extends KerasOp {

@@ -22,7 +22,7 @@
  * same). `stateful: true` carries h and c (in the layer's data format) from
  * call to call, as for the other recurrent layers (docs/rnn.md).
  */
-import { tf } from '../../runtime/tfjs.js';
+import { tf, toBool } from '../../runtime/tfjs.js';
 import { Layer } from '../../engine/layer.js';
 import { StatefulRecurrentLayer } from './stateful_layer.js';
 import { opt, type Filled, type OptionsOf } from '../../engine/options.js';
@@ -175,7 +175,7 @@ export class ConvLSTM1D extends StatefulRecurrentLayer<boolean> {
     const f = a.filters;
     const maskIn = Array.isArray(args.mask) ? (args.mask[0] ?? null) : (args.mask ?? null);
     if (maskIn !== null) checkMaskShape(maskIn.shape, [b, t], this.where, describe(maskIn));
-    const mask = maskIn === null ? null : maskIn.dtype === 'bool' ? maskIn : tf.cast(maskIn, 'bool');
+    const mask = maskIn === null ? null : toBool(maskIn);
     let xs = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
     if (a.dataFormat === 'channels_first') xs = tf.transpose(xs, [0, 1, 3, 2]);
     // Masked steps read as zeros: NaN in the padding reaches no output and no gradient.

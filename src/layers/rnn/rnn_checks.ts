@@ -4,7 +4,7 @@
  * size and at least one step, a [batch, time] mask, and initial states of
  * the right number and shapes. `where` names the layer in messages.
  */
-import { tf } from '../../runtime/tfjs.js';
+import { tf, toBool } from '../../runtime/tfjs.js';
 import type { MaskArg, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 
@@ -52,7 +52,7 @@ export function sequenceMask(maskArg: MaskArg | undefined, x: tf.Tensor, where: 
   const mask = Array.isArray(maskArg) ? (maskArg[0] ?? null) : (maskArg ?? null);
   if (mask === null) return null;
   checkMaskShape(mask.shape, x.shape, where, describe(mask));
-  return (mask.dtype === 'bool' ? mask : tf.cast(mask, 'bool')) as tf.Tensor2D;
+  return toBool(mask) as tf.Tensor2D;
 }
 
 /** A given initial state (one, a list, or nested lists per cell) as a flat list. */

@@ -3,7 +3,7 @@
  * implementations (`reference.ts`, `fused.ts`) receive the checked,
  * normalised form `RnnPlanArgs`.
  */
-import { tf } from '../../runtime/tfjs.js';
+import { tf, toBool } from '../../runtime/tfjs.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { activationName, type ActivationSpec } from '../activations.js';
 import { ACT } from '../../generated/rnn_kernel_abi.js';
@@ -136,7 +136,7 @@ export function checkRnnArgs(a: RnnSequenceArgs): RnnPlanArgs {
     if (!(a.mask instanceof tf.Tensor) || a.mask.rank !== 2 || a.mask.shape[0] !== batch || a.mask.shape[1] !== time) {
       fail('MASK_SHAPE_MISMATCH', `mask must be a bool tensor of shape [batch, time] = ${formatShape([batch, time])}; received ${describe(a.mask)}.`);
     }
-    mask = (a.mask.dtype === 'bool' ? a.mask : tf.cast(a.mask, 'bool')) as tf.Tensor2D;
+    mask = toBool(a.mask) as tf.Tensor2D;
   }
   const nStates = a.kind === 'lstm' ? 2 : 1;
   if (!Array.isArray(a.initialStates) || a.initialStates.length !== nStates) {

@@ -1,0 +1,215 @@
+/**
+ * tf.keras 2's `TFOpLambda` and `SlicingOpLambda` layers: the TensorFlow
+ * functions and operators called on Keras tensors inside a functional model
+ * (`x * mask`, `tf.reduce_sum(x, axis=1)`, `x[:, -1]`, `tf.concat([a, b], -1)`),
+ * which tf.keras 2 records as layers named after the function
+ * (`config.function: 'math.reduce_sum'`). Keras 3 reads none of them. Each is
+ * translated here to the Keras 3 operation that computes the same thing
+ * (`Sum` of keras.src.ops.numpy with `axis` and `keepdims`), so the model
+ * loads, runs and saves as Keras 3 would record it.
+ *
+ * A TFOpLambda node is tf.keras 2's node data for a call that keeps its
+ * argument structure: `[layer, node, tensor, kwargs]` for one tensor,
+ * a list of those for a list (`tf.concat`), `['_CONSTANT_VALUE', -1, value,
+ * kwargs]` for a constant first argument; the function's other arguments,
+ * named, are in the kwargs, tensors among them as `[layer, node, tensor]`
+ * and constants as numbers or nested lists (TensorFlow converts those to the
+ * dtype of the other operand, so they are weak here: they follow it).
+ * Keyword arguments that change nothing (`name`, `conjugate: false`,
+ * `transpose_a: false`) are dropped; any other is refused with the function
+ * named, as are the functions not listed here.
+ */
+import { MasqueError, describe } from '../errors.js';
+import { isObj, type Obj } from './keras_training_objects.js';
+
+/** How one TensorFlow function becomes a Keras 3 operation. */
+interface TfFunction {
+  readonly module: string;
+  readonly className: string;
+  /** The function's other operands, by their TensorFlow names, in Keras 3's argument order after the first. */
+  readonly operands?: readonly string[];
+  /** TensorFlow keyword -> the Keras 3 config key it becomes. */
+  readonly config?: Readonly<Record<string, string>>;
+  /** Keras 3 config values when the keyword is absent (TensorFlow's defaults). */
+  readonly defaults?: Readonly<Obj>;
+  /** Keywords accepted only with these values (they change nothing). */
+  readonly inert?: Readonly<Obj>;
+  /** The first argument is a list of tensors (tf.concat). */
+  readonly listFirst?: boolean;
+}
+
+const NUMPY = 'keras.src.ops.numpy';
+const NN = 'keras.src.ops.nn';
+const CORE = 'keras.src.ops.core';
+
+const binary = (className: string): TfFunction => ({ module: NUMPY, className, operands: ['y'] });
+const unary = (className: string, module = NUMPY): TfFunction => ({ module, className });
+const reduce = (className: string): TfFunction => ({ module: NUMPY, className, config: { axis: 'axis', keepdims: 'keepdims' }, defaults: { axis: null, keepdims: false } });
+
+/** The TensorFlow functions read, by the name tf.keras 2 records (`config.function`). */
+const FUNCTIONS = new Map<string, TfFunction>([
+  ['__operators__.add', binary('Add')],
+  ['math.add', binary('Add')],
+  ['math.subtract', binary('Subtract')],
+  ['math.multiply', binary('Multiply')],
+  ['math.truediv', binary('TrueDivide')],
+  ['math.divide', binary('TrueDivide')],
+  ['math.maximum', binary('Maximum')],
+  ['math.minimum', binary('Minimum')],
+  ['math.pow', binary('Power')],
+  ['math.equal', binary('Equal')],
+  ['math.not_equal', binary('NotEqual')],
+  ['math.greater', binary('Greater')],
+  ['math.greater_equal', binary('GreaterEqual')],
+  ['math.less', binary('Less')],
+  ['math.less_equal', binary('LessEqual')],
+  ['math.logical_and', binary('LogicalAnd')],
+  ['math.logical_or', binary('LogicalOr')],
+  ['math.logical_xor', binary('LogicalXor')],
+  ['math.logical_not', unary('LogicalNot')],
+  ['math.negative', unary('Negative')],
+  ['math.abs', unary('Absolute')],
+  ['math.square', unary('Square')],
+  ['math.sqrt', unary('Sqrt')],
+  ['math.exp', unary('Exp')],
+  ['math.log', unary('Log')],
+  ['math.tanh', unary('Tanh')],
+  ['math.sigmoid', unary('Sigmoid', NN)],
+  ['nn.relu', unary('Relu', NN)],
+  ['nn.softmax', { module: NN, className: 'Softmax', config: { axis: 'axis' }, defaults: { axis: -1 } }],
+  ['nn.log_softmax', { module: NN, className: 'LogSoftmax', config: { axis: 'axis' }, defaults: { axis: -1 } }],
+  ['math.reduce_sum', reduce('Sum')],
+  ['math.reduce_mean', reduce('Mean')],
+  ['math.reduce_max', reduce('Max')],
+  ['math.reduce_min', reduce('Min')],
+  ['math.reduce_any', reduce('Any')],
+  ['math.reduce_all', reduce('All')],
+  ['expand_dims', { module: NUMPY, className: 'ExpandDims', config: { axis: 'axis' } }],
+  ['squeeze', { module: NUMPY, className: 'Squeeze', config: { axis: 'axis' }, defaults: { axis: null } }],
+  ['compat.v1.squeeze', { module: NUMPY, className: 'Squeeze', config: { axis: 'axis', squeeze_dims: 'axis' }, defaults: { axis: null } }],
+  ['cast', { module: CORE, className: 'Cast', config: { dtype: 'dtype' } }],
+  ['concat', { module: NUMPY, className: 'Concatenate', config: { axis: 'axis' }, listFirst: true }],
+  ['transpose', { module: NUMPY, className: 'Transpose', config: { perm: 'axes' }, defaults: { axes: null }, inert: { conjugate: false } }],
+  ['reshape', { module: NUMPY, className: 'Reshape', config: { shape: 'newshape' } }],
+  ['linalg.matmul', { module: NUMPY, className: 'Matmul', operands: ['b'], inert: { transpose_a: false, transpose_b: false, adjoint_a: false, adjoint_b: false, a_is_sparse: false, b_is_sparse: false, output_type: null } }],
+  ['where', { module: NUMPY, className: 'Where', operands: ['x', 'y'] }],
+  ['ones_like', { module: NUMPY, className: 'OnesLike', config: { dtype: 'dtype' }, defaults: { dtype: null } }],
+  ['zeros_like', { module: NUMPY, className: 'ZerosLike', config: { dtype: 'dtype' }, defaults: { dtype: null } }],
+  ['__operators__.getitem', { module: NUMPY, className: 'GetItem', operands: ['slice_spec'] }],
+]);
+
+/** The TensorFlow functions Masque reads in TFOpLambda layers (for docs and errors). */
+export function tfOpLambdaFunctions(): string[] {
+  return [...FUNCTIONS.keys()].sort();
+}
+
+const isRef = (r: unknown): r is unknown[] => Array.isArray(r) && (r.length === 3 || r.length === 4) && typeof r[0] === 'string' && r[0] !== '_CONSTANT_VALUE' && Number.isInteger(r[1]) && Number.isInteger(r[2]);
+const isConstantNode = (r: unknown): r is unknown[] => Array.isArray(r) && (r.length === 3 || r.length === 4) && r[0] === '_CONSTANT_VALUE';
+
+function tensorRef(r: unknown[]): Obj {
+  return { class_name: '__keras_tensor__', config: { shape: null, dtype: null, keras_history: [r[0], r[1], r[2]] } };
+}
+
+/** A constant operand (a number, or a nested list of numbers that follows its tensor's dtype). */
+function constant(v: unknown, where: string): unknown {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (Array.isArray(v)) return { class_name: '__tensor__', config: { value: v, dtype: null } };
+  throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: an operand must be a tensor, a number or a list of numbers; received ${describe(v)}.`);
+}
+
+/** An operand from the kwargs or the node: a tensor reference or a constant. */
+function operand(v: unknown, where: string): unknown {
+  return isRef(v) ? tensorRef(v) : constant(v, where);
+}
+
+/** A SlicingOpLambda's `slice_spec` as Keras 3's GetItem key. */
+function sliceKey(spec: unknown, where: string): unknown {
+  const one = (v: unknown): unknown => {
+    if (v === null || Number.isInteger(v)) return v;
+    if (v === '...' || (isObj(v) && v['class_name'] === '__ellipsis__')) return { class_name: '__ellipsis__', config: {} };
+    if (isObj(v) && 'start' in v && 'stop' in v && 'step' in v) return { class_name: '__slice__', config: { start: v['start'], stop: v['stop'], step: v['step'] } };
+    if (isRef(v)) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: indexing with a tensor (${String(v[0])}) is not supported; Masque indexes with integers, slices, None and Ellipsis.`);
+    throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: cannot read the index entry ${describe(v)}; expected an integer, a slice {start, stop, step}, None or Ellipsis.`);
+  };
+  return Array.isArray(spec) ? spec.map(one) : one(spec);
+}
+
+/** One tf.keras 2 node of a TFOpLambda as Keras 3's `{ args, kwargs }`, and the op's config from its keywords. */
+function translateNode(node: unknown, fn: TfFunction, functionName: string, where: string): { args: unknown[]; config: Obj } {
+  // The node is the call's first argument: one reference, a constant, or (tf.concat) a list of references.
+  let first: unknown;
+  let kwargs: Obj = {};
+  const kwargsOf = (r: unknown[]): Obj => (isObj(r[3]) ? r[3] : {});
+  if (isRef(node) || isConstantNode(node)) {
+    first = isRef(node) ? tensorRef(node) : constant(node[2], where);
+    kwargs = kwargsOf(node);
+  } else if (Array.isArray(node) && node.length > 0 && node.every((n) => isRef(n) || isConstantNode(n))) {
+    const refs = node.map((n) => (isRef(n) ? tensorRef(n) : constant((n as unknown[])[2], where)));
+    first = fn.listFirst ? refs : refs.length === 1 ? refs[0] : refs;
+    kwargs = kwargsOf(node[node.length - 1] as unknown[]);
+    if (!fn.listFirst && refs.length !== 1) throw new MasqueError('INVALID_CONFIG', `${where}: ${functionName} takes one tensor first; the node gives ${refs.length}.`);
+  } else {
+    throw new MasqueError('INVALID_CONFIG', `${where}: expected a TFOpLambda node [layer name, node index, tensor index, kwargs] (or a list of them); received ${describe(node)}.`);
+  }
+  if (fn.listFirst && !Array.isArray(first)) first = [first];
+  const config: Obj = { ...(fn.defaults ?? {}) };
+  const args: unknown[] = [first];
+  const operands = fn.operands ?? [];
+  for (const name of operands) {
+    if (!(name in kwargs)) throw new MasqueError('INVALID_CONFIG', `${where}: ${functionName} needs its argument '${name}'; the node has ${JSON.stringify(Object.keys(kwargs))}.`);
+    args.push(name === 'slice_spec' ? sliceKey(kwargs[name], where) : operand(kwargs[name], where));
+  }
+  for (const [k, v] of Object.entries(kwargs)) {
+    if (operands.includes(k) || k === 'name') continue;
+    const key = fn.config?.[k];
+    if (key !== undefined) {
+      if (isRef(v) || (Array.isArray(v) && v.some(isRef))) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${functionName}'s '${k}' is a tensor computed in the model; Masque reads it only as a fixed value.`);
+      config[key] = Array.isArray(v) && key === 'axis' && v.length === 1 && fn.className !== 'ExpandDims' ? v[0] : v;
+      continue;
+    }
+    if (fn.inert !== undefined && k in fn.inert && (v === fn.inert[k] || (v === null && fn.inert[k] === false))) continue;
+    throw new MasqueError(
+      'UNSUPPORTED_CONFIG',
+      `${where}: ${functionName} with ${k}=${JSON.stringify(v)} is not read (Masque reads ${[...operands, ...Object.keys(fn.config ?? {})].map((s) => `'${s}'`).join(', ') || 'no other argument'}${fn.inert ? `, and ${Object.entries(fn.inert).map(([a, b]) => `${a}=${JSON.stringify(b)}`).join(', ')}` : ''}).`,
+    );
+  }
+  if ((fn.className === 'Softmax' || fn.className === 'LogSoftmax') && config['axis'] === null) config['axis'] = -1; // TensorFlow's axis=None is the last
+  if (fn.className === 'ExpandDims' && config['axis'] === undefined) throw new MasqueError('INVALID_CONFIG', `${where}: expand_dims needs its 'axis'.`);
+  if (fn.className === 'Reshape' && !Array.isArray(config['newshape'])) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: reshape needs a fixed shape (a list of sizes); received ${describe(config['newshape'])}.`);
+  if (fn.className === 'Cast' && typeof config['dtype'] !== 'string') throw new MasqueError('INVALID_CONFIG', `${where}: cast needs a dtype name; received ${describe(config['dtype'])}.`);
+  if (fn.className === 'Where' && (args[1] === null || args[2] === null)) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: tf.where with only a condition (the indices of true entries) is not supported; give x and y.`);
+  return { args, config };
+}
+
+/**
+ * A tf.keras 2 `TFOpLambda` or `SlicingOpLambda` entry as the Keras 3
+ * operation entry that computes the same (module, class name, config,
+ * `{ args, kwargs }` nodes). `where` names the model in errors.
+ */
+export function opLambdaEntry(entry: Obj, where: string): Obj {
+  const cfg = isObj(entry['config']) ? entry['config'] : {};
+  const name = String(cfg['name'] ?? entry['name'] ?? 'tf_op');
+  const functionName = cfg['function'];
+  const here = `${where}, layer '${name}' (${String(entry['class_name'])})`;
+  if (typeof functionName !== 'string') throw new MasqueError('INVALID_CONFIG', `${here}: expected the TensorFlow function's name in config.function; received ${describe(functionName)}.`);
+  const fn = FUNCTIONS.get(functionName);
+  if (fn === undefined) {
+    throw new MasqueError(
+      'UNSUPPORTED_CONFIG',
+      `${here}: the TensorFlow function '${functionName}' is not read. Masque reads these TFOpLambda functions: ${tfOpLambdaFunctions().join(', ')}. ` +
+        'Write the computation as a custom layer and register it with registerKerasLayers({ TFOpLambda: { create } }) to read the rest.',
+    );
+  }
+  const nodes = Array.isArray(entry['inbound_nodes']) ? entry['inbound_nodes'] : [];
+  let config: Obj | null = null;
+  const translated = nodes.map((n) => {
+    const t = translateNode(n, fn, functionName, here);
+    if (config !== null && JSON.stringify(config) !== JSON.stringify(t.config)) {
+      throw new MasqueError('UNSUPPORTED_CONFIG', `${here}: the layer is called with different arguments in its calls; Keras 3 records one operation per call.`);
+    }
+    config = t.config;
+    return { args: t.args, kwargs: {} };
+  });
+  return { module: fn.module, class_name: fn.className, config: { name, ...(config ?? fn.defaults ?? {}) }, registered_name: fn.className, name, inbound_nodes: translated };
+}
