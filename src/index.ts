@@ -136,6 +136,8 @@ export { FBetaScore, F1Score, type FBetaScoreArgs, type F1ScoreArgs, type FScore
 export { Callback, CallbackList, History, EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, type Logs, type EarlyStoppingArgs, type ModelCheckpointArgs, type ReduceLROnPlateauArgs } from './training/callbacks.js';
 export { ProgressBar, ProgbarLogger, type ProgressBarOptions } from './training/progress.js';
 export { embeddingLookup } from './ops/embedding_lookup.js';
+// Keras's operations (keras.ops) for models and tensors
+export { ops, type IndexEntry, type ReduceOptions, type AxisOptions } from './layers/ops/ops_api.js';
 
 export { padSequences, type PadSequencesOptions, type PaddedSequences, type PadSequencesDtype } from './data/pad_sequences.js';
 export { TextVectorizer, type TextVectorizerArgs } from './data/text_vectorization.js';

@@ -198,3 +198,47 @@ test('models with operations train (the masked mean by hand, from its Keras file
     model.dispose();
   }
 });
+
+test('ops builds operations into Masque models (saved as Keras records them) and computes on tensors with numpy semantics', async () => {
+  const { Input, Model, ops, Embedding, Dense } = await import('../src/index.js');
+  const ids = Input({ shape: [null], dtype: 'int32' });
+  const valid = ops.cast(ops.notEqual(ids, 0), 'float32');
+  const e = new Embedding({ inputDim: 10, outputDim: 3, name: 'emb' }).apply(ids);
+  const mean = ops.divide(ops.sum(ops.multiply(e, ops.expandDims(valid, -1)), { axis: 1 }), ops.maximum(ops.sum(valid, { axis: 1, keepdims: true }), 1));
+  const model = new Model({ inputs: ids, outputs: [ops.sum(valid, { axis: 1 }), ops.getItem(ids, [ops.slice(), -1]), new Dense({ units: 2 }).apply(mean), ops.greater(1.5, ops.sum(valid, { axis: 1 }))] });
+  const x = tf.tensor2d([[5, 3, 0], [7, 0, 0]], undefined, 'int32');
+  try {
+    const [lengths, last, , short] = model.predict(x) as tf.Tensor[];
+    assert.deepEqual(Array.from(lengths!.dataSync()), [2, 1]);
+    assert.deepEqual(Array.from(last!.dataSync()), [0, 0]);
+    assert.deepEqual(Array.from(short!.dataSync()), [0, 1]); // 1.5 > length, mirrored to length < 1.5
+    // The masked mean by hand equals the mean of each row's valid embeddings.
+    const table = model.getLayer('emb').getWeights()[0]!.arraySync() as number[][];
+    const sub = new Model({ inputs: ids, outputs: mean });
+    const got = (sub.predict(x) as tf.Tensor).arraySync() as number[][];
+    [[5, 3], [7]].forEach((row, b) => row.length && table[0]!.forEach((_, k) => assert.ok(Math.abs(got[b]![k]! - row.reduce((s, id) => s + table[id]![k]!, 0) / row.length) < 1e-6)));
+    // Saved and read back: the same graph of operations.
+    const again = await loadModelFromBytes(await saveModelToBytes(model));
+    const ys = again.predict(x) as tf.Tensor[];
+    const want = model.predict(x) as tf.Tensor[];
+    ys.forEach((y, i) => assert.deepEqual(Array.from(y.dataSync()), Array.from(want[i]!.dataSync())));
+    assert.match(JSON.stringify(modelToKerasConfig(again)), /"class_name":"GetItem"/);
+    tf.dispose([lengths!, last!, short!, ...ys, ...want]);
+    again.dispose();
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+  // On tensors: numpy's weak numbers and truthy bools.
+  const i = tf.tensor([1, 2], undefined, 'int32');
+  const b = tf.tensor([true, false], undefined, 'bool');
+  const results = [ops.add(i, 2.5), ops.multiply(i, 2), ops.add(b, b), ops.multiply(b, 3), ops.divide(i, 2), ops.cast(tf.tensor([0.5, 0]), 'bool')];
+  assert.deepEqual(results.map((r) => r.dtype), ['float32', 'int32', 'bool', 'int32', 'float32', 'bool']);
+  assert.deepEqual(results.map((r) => Array.from(r.dataSync())), [[3.5, 4.5], [2, 4], [1, 0], [3, 0], [0.5, 1], [1, 0]]);
+  tf.dispose([i, b, ...results]);
+  // Bad entries and masks are refused with codes.
+  const f = Input({ shape: [4, 2] });
+  expectCode(() => ops.getItem(f, [ops.slice(), 'last' as never]), 'INVALID_ARGUMENT', 'ops.getItem', "'...'", '"last"');
+  const masked = new Embedding({ inputDim: 5, outputDim: 2, maskZero: true }).apply(Input({ shape: [3], dtype: 'int32' }));
+  expectCode(() => new Model({ inputs: masked.node!.inputs as never, outputs: ops.multiply(masked, 2) }), 'MASK_NOT_SUPPORTED', 'Multiply');
+});

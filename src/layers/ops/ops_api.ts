@@ -1,0 +1,131 @@
+/**
+ * `ops`: Keras's operations (`keras.ops`) for Masque models. Called on
+ * symbolic tensors (from `Input`), each adds to the graph the operation Keras
+ * records for it, so a Functional model can compute between layers as a
+ * Keras one does (`ops.sum(ops.multiply(e, m), { axis: 1 })`), and saves as
+ * Keras's operations (Keras loads the file). Called on tensors, each computes
+ * at once, with Keras's numpy semantics (weak numbers, truthy casts to bool).
+ *
+ * As in Keras, an operation passes no mask on; a masked tensor reaching one
+ * follows the mask policy (MASK_NOT_SUPPORTED by default: consume the mask
+ * first, or apply it yourself and set maskPolicy 'ignore').
+ */
+import type { tf } from '../../runtime/tfjs.js';
+import type { SymbolicTensor } from '../../engine/symbolic.js';
+import { MasqueError, describe } from '../../errors.js';
+import type { KerasOp } from './keras_op.js';
+import { Equal, Greater, GreaterEqual, Less, LessEqual, NotEqual, type Comparison } from './comparison.js';
+import { All, Any, LogicalAnd, LogicalNot, LogicalOr, LogicalXor } from './logical.js';
+import { Cast, ConcatenateOp, ExpandDims, OnesLike, Squeeze, ZerosLike } from './array_ops.js';
+import {
+  Absolute, AddOp, Divide, Exp, GetItem, Log, LogSoftmax, Matmul, Max, MaximumOp, Mean, Min, MinimumOp, MultiplyOp, Negative, Power, ReluOp, ReshapeOp,
+  SigmoidOp, SoftmaxOp, Sqrt, Square, SubtractOp, Sum, Tanh, TransposeOp, TrueDivide, Where,
+} from './math_ops.js';
+
+/** A tensor, or a symbolic tensor of a model being built. */
+type T = tf.Tensor | SymbolicTensor;
+
+/** What an op returns: a symbolic tensor for symbolic operands, else a tensor. */
+type Out<A> = A extends SymbolicTensor ? SymbolicTensor : tf.Tensor;
+
+function run<R>(op: KerasOp, inputs: unknown): R {
+  return op.apply(inputs as never) as R;
+}
+
+function binary<A extends T>(cls: new () => KerasOp, a: A | number, b: A | number): Out<A> {
+  return run(new cls(), [a, b]);
+}
+
+function unary<A extends T>(cls: new () => KerasOp, x: A): Out<A> {
+  return run(new cls(), x);
+}
+
+export interface AxisOptions {
+  /** The axis (negative counts from the end). Default -1. */
+  axis?: number;
+}
+
+export interface ReduceOptions {
+  /** An axis, a list of axes, or null for all (the default). */
+  axis?: number | number[] | null;
+  /** Keep the reduced axes with size 1. Default false. */
+  keepdims?: boolean;
+}
+
+/** One entry of an index: an integer, `slice(...)`, `null` (a new axis) or `'...'`. */
+export type IndexEntry = number | null | '...' | { readonly class_name: '__slice__'; readonly config: { start: number | null; stop: number | null; step: number | null } };
+
+/** Python's `start:stop:step` for `getItem` (null or omitted: Python's None). */
+export function slice(start: number | null = null, stop: number | null = null, step: number | null = null): IndexEntry {
+  return { class_name: '__slice__', config: { start, stop, step } };
+}
+
+/** A comparison with a number on the left is the mirrored one with the number on the right (`0 < x` is `x > 0`). */
+function compare<A extends T>(cls: new () => Comparison, mirrored: new () => Comparison, a: A | number, b: A | number): Out<A> {
+  if (typeof a === 'number' && typeof b !== 'number') return run(new mirrored(), [b, a]);
+  return run(new cls(), [a, b]);
+}
+
+/** Keras's operations, camelCased (`ops.logSoftmax`, `ops.getItem`), for symbolic tensors and tensors. */
+export const ops = {
+  add: <A extends T>(a: A | number, b: A | number): Out<A> => binary(AddOp, a, b),
+  subtract: <A extends T>(a: A | number, b: A | number): Out<A> => binary(SubtractOp, a, b),
+  multiply: <A extends T>(a: A | number, b: A | number): Out<A> => binary(MultiplyOp, a, b),
+  /** `a / b`, always float32. */
+  divide: <A extends T>(a: A | number, b: A | number): Out<A> => binary(Divide, a, b),
+  trueDivide: <A extends T>(a: A | number, b: A | number): Out<A> => binary(TrueDivide, a, b),
+  maximum: <A extends T>(a: A | number, b: A | number): Out<A> => binary(MaximumOp, a, b),
+  minimum: <A extends T>(a: A | number, b: A | number): Out<A> => binary(MinimumOp, a, b),
+  power: <A extends T>(a: A | number, b: A | number): Out<A> => binary(Power, a, b),
+  negative: <A extends T>(x: A): Out<A> => unary(Negative, x),
+  abs: <A extends T>(x: A): Out<A> => unary(Absolute, x),
+  square: <A extends T>(x: A): Out<A> => unary(Square, x),
+  sqrt: <A extends T>(x: A): Out<A> => unary(Sqrt, x),
+  exp: <A extends T>(x: A): Out<A> => unary(Exp, x),
+  log: <A extends T>(x: A): Out<A> => unary(Log, x),
+  tanh: <A extends T>(x: A): Out<A> => unary(Tanh, x),
+  sigmoid: <A extends T>(x: A): Out<A> => unary(SigmoidOp, x),
+  relu: <A extends T>(x: A): Out<A> => unary(ReluOp, x),
+  softmax: <A extends T>(x: A, options: AxisOptions = {}): Out<A> => run(new SoftmaxOp(options), x),
+  logSoftmax: <A extends T>(x: A, options: AxisOptions = {}): Out<A> => run(new LogSoftmax(options), x),
+  sum: <A extends T>(x: A, options: ReduceOptions = {}): Out<A> => run(new Sum(options), x),
+  mean: <A extends T>(x: A, options: ReduceOptions = {}): Out<A> => run(new Mean(options), x),
+  max: <A extends T>(x: A, options: ReduceOptions & { initial?: number | null } = {}): Out<A> => run(new Max(options), x),
+  min: <A extends T>(x: A, options: ReduceOptions & { initial?: number | null } = {}): Out<A> => run(new Min(options), x),
+  any: <A extends T>(x: A, options: ReduceOptions = {}): Out<A> => run(new Any(options), x),
+  all: <A extends T>(x: A, options: ReduceOptions = {}): Out<A> => run(new All(options), x),
+  /** Permutes the axes (null or omitted: reverses them). */
+  transpose: <A extends T>(x: A, axes: number[] | null = null): Out<A> => run(new TransposeOp({ axes }), x),
+  /** One entry of `newshape` may be -1 (inferred); the batch axis is part of it. */
+  reshape: <A extends T>(x: A, newshape: number[]): Out<A> => run(new ReshapeOp({ newshape }), x),
+  expandDims: <A extends T>(x: A, axis: number | number[]): Out<A> => run(new ExpandDims({ axis }), x),
+  squeeze: <A extends T>(x: A, axis: number | number[] | null = null): Out<A> => run(new Squeeze({ axis }), x),
+  concatenate: <A extends T>(xs: A[], options: { axis?: number } = {}): Out<A> => run(new ConcatenateOp({ axis: options.axis ?? 0 }), xs),
+  matmul: <A extends T>(a: A, b: A): Out<A> => run(new Matmul(), [a, b]),
+  /** `x` where `condition` holds, else `y` (numbers allowed; broadcast). */
+  where: <A extends T>(condition: A, x: A | number, y: A | number): Out<A> => run(new Where(), [condition, x, y]),
+  /** A cast by Keras's dtype name ('float32', 'int32', 'bool', ...); to bool is truthiness. */
+  cast: <A extends T>(x: A, dtype: string): Out<A> => run(new Cast({ dtype }), x),
+  notEqual: <A extends T>(a: A | number, b: A | number): Out<A> => compare(NotEqual, NotEqual, a, b),
+  equal: <A extends T>(a: A | number, b: A | number): Out<A> => compare(Equal, Equal, a, b),
+  greater: <A extends T>(a: A | number, b: A | number): Out<A> => compare(Greater, Less, a, b),
+  greaterEqual: <A extends T>(a: A | number, b: A | number): Out<A> => compare(GreaterEqual, LessEqual, a, b),
+  less: <A extends T>(a: A | number, b: A | number): Out<A> => compare(Less, Greater, a, b),
+  lessEqual: <A extends T>(a: A | number, b: A | number): Out<A> => compare(LessEqual, GreaterEqual, a, b),
+  logicalAnd: <A extends T>(a: A, b: A): Out<A> => run(new LogicalAnd(), [a, b]),
+  logicalOr: <A extends T>(a: A, b: A): Out<A> => run(new LogicalOr(), [a, b]),
+  logicalXor: <A extends T>(a: A, b: A): Out<A> => run(new LogicalXor(), [a, b]),
+  logicalNot: <A extends T>(x: A): Out<A> => run(new LogicalNot(), x),
+  zerosLike: <A extends T>(x: A, dtype: string | null = null): Out<A> => run(new ZerosLike({ dtype }), x),
+  onesLike: <A extends T>(x: A, dtype: string | null = null): Out<A> => run(new OnesLike({ dtype }), x),
+  /** `x[key]` as numpy indexes: `ops.getItem(x, [ops.slice(), -1])` is `x[:, -1]`. */
+  getItem: <A extends T>(x: A, key: IndexEntry | IndexEntry[]): Out<A> => {
+    const toKeras = (e: unknown): unknown => {
+      if (e === '...') return { class_name: '__ellipsis__', config: {} };
+      if (e === null || Number.isInteger(e) || (typeof e === 'object' && (e as { class_name?: unknown }).class_name === '__slice__')) return e;
+      throw new MasqueError('INVALID_ARGUMENT', `ops.getItem: an index entry must be an integer, ops.slice(start, stop, step), null (a new axis) or '...'; received ${describe(e)}.`);
+    };
+    return run(new GetItem(), [x, Array.isArray(key) ? key.map(toKeras) : toKeras(key)]);
+  },
+  slice,
+};
