@@ -6,7 +6,7 @@
 // files of test/fixtures/keras-3.15.1-h5 (legacy_formats.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import {
   tf, ready, loadModel, loadModelFromBytes, saveModelToBytes, loadTfjsModel, modelFromKerasConfig, modelToKerasConfig, getMask, setWarningHandler,
 } from '../src/index.js';
@@ -14,11 +14,12 @@ import { compare, loadCase, toTensor, type Case, type CaseArray } from './confor
 import { buildCaseModel, runCaseModel } from './conformance/runner.js';
 import { expectCode } from './helpers.js';
 import { Cast } from '../src/layers/ops/array_ops.js';
+import { pythonJsonDumps } from '../src/io/keras_archive.js';
 
 await ready();
 const OPS = 'test/fixtures/keras-3.15.1-ops';
 const H5 = 'test/fixtures/keras-3.15.1-h5';
-const SAVED = ['op_masked_mean_by_hand', 'op_attention_by_hand', 'op_where', 'op_constants'];
+const SAVED = ['op_masked_mean_by_hand', 'op_attention_by_hand', 'op_where', 'op_constants', 'op_float_literals'];
 const PLAIN = ['op_arith_scalars', 'op_unary', 'op_softmax_axes', 'op_reductions', 'op_shapes', 'op_getitem', 'op_int_bool_arith', 'op_broadcast_tensors', 'op_gated_rnn', ...SAVED];
 
 function inputsOf(c: Case): tf.Tensor | tf.Tensor[] {
@@ -89,6 +90,17 @@ test("a masked tensor reaching an operation raises MASK_NOT_SUPPORTED by default
   assert.ok(warnings.some((w) => w.includes("'multiply'") && w.includes('dropping')), warnings.join('\n'));
 });
 
+/** Loads the converter folder `name` of tf.keras 2 TFOpLambda fixtures with its layer entries changed by `edit`. */
+function tfopLoader(name: string) {
+  const doc = JSON.parse(readFileSync(`${H5}/${name}/model.json`, 'utf8'));
+  const weightData = new Uint8Array(readFileSync(`${H5}/${name}/group1-shard1of1.bin`)).buffer;
+  return (edit: (layers: Record<string, unknown>[]) => void) => {
+    const topology = structuredClone(doc.modelTopology);
+    edit(topology.model_config.config.layers);
+    return loadTfjsModel({ modelTopology: topology, weightSpecs: doc.weightsManifest[0].weights, weightData });
+  };
+}
+
 /** The case's config with the first op entry of `className` changed by `edit` (its entry and its first node). */
 function edited(name: string, className: string, edit: (entry: Record<string, unknown>, node: { args: unknown[]; kwargs: Record<string, unknown> }) => void): object {
   const c = JSON.parse(readFileSync(`${OPS}/${name}.json`, 'utf8')) as Case;
@@ -124,13 +136,7 @@ test('bad operations give clear, coded errors naming the operation, what was exp
 });
 
 test("tf.keras 2's TFOpLambda functions Masque does not read, and their arguments it does not read, are refused by name", async () => {
-  const doc = JSON.parse(readFileSync(`${H5}/keras2_tfop_seq/model.json`, 'utf8'));
-  const weightData = new Uint8Array(readFileSync(`${H5}/keras2_tfop_seq/group1-shard1of1.bin`)).buffer;
-  const load = (edit: (layers: Record<string, unknown>[]) => void) => {
-    const topology = structuredClone(doc.modelTopology);
-    edit(topology.model_config.config.layers);
-    return loadTfjsModel({ modelTopology: topology, weightSpecs: doc.weightsManifest[0].weights, weightData });
-  };
+  const load = tfopLoader('keras2_tfop_seq');
   const fn = (layers: Record<string, unknown>[], f: string) => layers.find((l) => (l['config'] as Record<string, unknown>)['function'] === f)!;
   const firstNode = (l: Record<string, unknown>) => (l['inbound_nodes'] as unknown[][])[0]!;
   const expectAsync = async (p: Promise<unknown>, code: string, ...words: string[]) => {
@@ -241,4 +247,88 @@ test('ops builds operations into Masque models (saved as Keras records them) and
   expectCode(() => ops.getItem(f, [ops.slice(), 'last' as never]), 'INVALID_ARGUMENT', 'ops.getItem', "'...'", '"last"');
   const masked = new Embedding({ inputDim: 5, outputDim: 2, maskZero: true }).apply(Input({ shape: [3], dtype: 'int32' }));
   expectCode(() => new Model({ inputs: masked.node!.inputs as never, outputs: ops.multiply(masked, 2) }), 'MASK_NOT_SUPPORTED', 'Multiply');
+});
+
+test("every output has Keras's dtype (int32 for Keras's int64, float32 for float64), on the hand-written and the random models of operations", () => {
+  const kerasDtype = (d: string) => (d.startsWith('int') || d.startsWith('uint') ? 'int32' : d.startsWith('float') ? 'float32' : d);
+  let checked = 0;
+  for (const dir of [OPS, 'test/fixtures/keras-3.15.1-ops-fuzz']) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'index.json')) {
+      const c = loadCase(`${dir}/${f}`);
+      const model = buildCaseModel(c, 'warn');
+      const restore = setWarningHandler(() => {});
+      try {
+        const { outputs, inputs } = runCaseModel(model, c);
+        (c['outputs'] as CaseArray[]).forEach((o, i) => assert.equal(outputs[i]!.dtype, kerasDtype(o.dtype), `${f} output ${i}`));
+        checked += outputs.length;
+        tf.dispose([...outputs, ...inputs]);
+      } finally {
+        setWarningHandler(restore);
+        model.dispose();
+      }
+    }
+  }
+  assert.ok(checked > 300, `only ${checked} outputs checked`);
+});
+
+test('a Python float written 2.0 stays a float: read from the JSON text, run as float32, and written back as 2.0', async () => {
+  const text = readFileSync(`${OPS}/op_float_literals.json`, 'utf8');
+  const c = loadCase(`${OPS}/op_float_literals.json`);
+  // A config given as an object (JSON.parse's) cannot tell 2.0 from 2: ids * 1.0 is then int32, and its power -1.0 refused as numpy refuses it.
+  const model = modelFromKerasConfig((JSON.parse(text) as Case)['config'] as object);
+  const exact = buildCaseModel(c);
+  try {
+    const inputs = (c['inputs'] as CaseArray[]).map(toTensor);
+    expectCode(() => model.predict(inputs), 'INVALID_INPUT', 'negative integer powers');
+    const ys = exact.predict(inputs) as tf.Tensor[];
+    assert.deepEqual(ys.slice(0, 4).map((y) => y.dtype), ['float32', 'float32', 'float32', 'float32']);
+    assert.ok(Math.max(...Array.from(ys[3]!.dataSync())) > 2 ** 31, 'ids * 1e9 does not wrap around');
+    const saved = pythonJsonDumps(modelToKerasConfig(exact));
+    assert.match(saved, /"keras_history": \["input_layer", 0, 0\]\}\}, 2\.0\]/);
+    assert.match(saved, /, 1000000000\.0\]/);
+    tf.dispose([...inputs, ...ys]);
+  } finally {
+    model.dispose();
+    exact.dispose();
+  }
+});
+
+test('review fixes: shared operations with other numbers, duplicate axes, impossible reshapes, numpy errors, TFOpLambda details', async () => {
+  const { Input, ops } = await import('../src/index.js');
+  const { MultiplyOp } = await import('../src/layers/ops/math_ops.js');
+  const x = Input({ shape: [4, 3] });
+  const mul = new MultiplyOp({ name: 'mul' });
+  mul.apply([x, 2]);
+  expectCode(() => mul.apply([x, 3]), 'UNSUPPORTED_CONFIG', "Multiply 'mul'", 'called twice with different numbers');
+  mul.apply([x, 2]); // the same numbers again: one operation, as recorded
+  expectCode(() => ops.sum(x, { axis: [1, -2] }), 'INVALID_ARGUMENT', 'names an axis twice');
+  expectCode(() => ops.reshape(ops.getItem(x, 0), [-1, 5]), 'INPUT_SHAPE_MISMATCH', 'cannot reshape', '[4, 3]', '[-1,5]');
+  expectCode(() => ops.reshape(tf.zeros([0, 3]), [0, -1]), 'INPUT_SHAPE_MISMATCH', 'cannot be inferred beside a 0');
+  const ints = tf.tensor([1, -2, 3], undefined, 'int32');
+  const bools = tf.tensor([true, false], undefined, 'bool');
+  expectCode(() => ops.power(ints, -1), 'INVALID_INPUT', 'negative integer powers');
+  expectCode(() => ops.negative(bools), 'INVALID_INPUT', 'numpy does not take the negative of booleans');
+  expectCode(() => ops.subtract(bools, bools), 'INVALID_INPUT', 'numpy does not subtract booleans');
+  tf.dispose([ints, bools]);
+  // TFOpLambda: kwargs that are not an object; tf.where(cond); keepdims None.
+  const load = tfopLoader('keras2_tfop_more');
+  const node = (ls: Record<string, unknown>[], f: string) => (ls.find((l) => (l['config'] as Record<string, unknown>)['function'] === f)!['inbound_nodes'] as unknown[][])[0]!;
+  await assert.rejects(load((ls) => (node(ls, 'math.abs')[3] = 7)), /fourth entry must be its keyword arguments/);
+  await assert.rejects(load((ls) => {
+    const kw = node(ls, 'where')[3] as Record<string, unknown>;
+    delete kw['x'];
+    delete kw['y'];
+  }), /tf.where with only a condition/);
+  const before = (node: unknown[]) => (node[3] as Record<string, unknown>)['keepdims'];
+  const plain = await load(() => {});
+  const ok = await load((ls) => {
+    assert.equal(before(node(ls, 'math.reduce_any')), false);
+    (node(ls, 'math.reduce_any')[3] as Record<string, unknown>)['keepdims'] = null; // TensorFlow's None: False
+  });
+  const x3 = tf.randomNormal([2, 4, 3], 0, 1, 'float32', 5);
+  const [y1, y2] = [plain.predict(x3) as tf.Tensor, ok.predict(x3) as tf.Tensor];
+  assert.deepEqual(Array.from(y2.dataSync()), Array.from(y1.dataSync()));
+  tf.dispose([x3, y1, y2]);
+  plain.dispose();
+  ok.dispose();
 });

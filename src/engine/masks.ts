@@ -82,7 +82,7 @@ export function validateMask(mask: tf.Tensor, input: tf.Tensor, where: string, f
   if (mask.dtype !== 'bool') {
     throw new MasqueError(
       'MASK_INVALID',
-      `${where}: a mask must be a bool tensor (true = valid step), but received a ${mask.dtype} tensor of shape ${formatShape(mask.shape)}. Convert it with tf.cast(mask, 'bool') or tf.notEqual(x, 0).`,
+      `${where}: a mask must be a bool tensor (true = valid step), but received a ${mask.dtype} tensor of shape ${formatShape(mask.shape)}. Convert it with tf.notEqual(mask, 0) (tfjs's wasm cast to bool is wrong for values other than 0 and 1).`,
     );
   }
   checkMaskShape(mask.shape, input.shape, where, from);

@@ -4,6 +4,8 @@
  * `model.weights.h5` (see h5_weights.ts). Isomorphic: no `fs` here; see
  * keras_file_node.ts for reading and writing paths in Node.
  */
+import { PyFloat } from '../engine/py_float.js';
+import { parseKerasJson } from './keras_json.js';
 import { MasqueError } from '../errors.js';
 import { readWeightsH5, writeWeightsH5, type H5Tree } from './h5_weights.js';
 import { readZip, writeZip, type ZipEntry } from './zip.js';
@@ -45,7 +47,7 @@ function parseJson(member: string, bytes: Uint8Array): unknown {
     throw new MasqueError('CORRUPT_FILE', `${LABEL}, member "${member}": expected UTF-8 JSON text; received ${bytes.length} bytes that are not valid UTF-8.`);
   }
   try {
-    return JSON.parse(text);
+    return parseKerasJson(text);
   } catch (err) {
     const start = JSON.stringify(text.slice(0, 40));
     throw new MasqueError('CORRUPT_FILE', `${LABEL}, member "${member}": expected valid JSON; received text starting ${start} (${(err as Error).message}).`);
@@ -96,20 +98,9 @@ export function kerasDateSaved(d = new Date()): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}@${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** Python's `json.dumps` with default settings (", " and ": " separators, ASCII escapes), as Keras writes JSON. */
-/**
- * A number that Python must read as a float: written with a decimal point
- * when it is integral (`0.0`, not `0`). Keras checks `isinstance(x, float)`
- * for some options (SGD's momentum, an optimizer's learning rate), and
- * json.loads reads `0` as an int. In JSON.stringify it is the plain number.
- */
-export class PyFloat {
-  constructor(readonly value: number) {}
-  toJSON(): number {
-    return this.value;
-  }
-}
+export { PyFloat };
 
+/** Python's `json.dumps` with default settings (", " and ": " separators, ASCII escapes), as Keras writes JSON. */
 export function pythonJsonDumps(value: unknown): string {
   if (value instanceof PyFloat) {
     const v = value.value;

@@ -3,6 +3,8 @@
  * and Functional (with nested models), then setting weights by their Keras
  * paths (or in `model.weights` order).
  */
+import { KerasOp } from '../layers/ops/keras_op.js';
+import { parseKerasJson, plainNumbers } from './keras_json.js';
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { checkKeys } from '../option_keys.js';
@@ -152,8 +154,11 @@ function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: Imp
         if (k === 'training' || v === null) continue;
         callArgs[snakeToCamel(k)] = v;
       }
-      const inputs = args.length === 1 ? args[0] : args;
-      const out = (layers.get(name)! as AnyLayer).apply(inputs as SymbolicTensor, callArgs as never);
+      // Python floats (2.0) stay floats for the operations, which tell them from ints (and write them back); layers take numbers.
+      const layer = layers.get(name)! as AnyLayer;
+      const given = layer instanceof KerasOp ? args : (plainNumbers(args) as unknown[]);
+      const inputs = given.length === 1 ? given[0] : given;
+      const out = layer.apply(inputs as SymbolicTensor, plainNumbers(callArgs) as never);
       const list = Array.isArray(out) ? out : [out];
       const made = (list as SymbolicTensor[])[0]?.node;
       if (kwargs['training'] === false && made) RECORDED_TRAINING_FALSE.add(made);
@@ -210,7 +215,7 @@ export function modelFromKerasConfig(config: string | object, weights?: WeightsI
   let parsed: unknown = config;
   if (typeof config === 'string') {
     try {
-      parsed = JSON.parse(config);
+      parsed = parseKerasJson(config);
     } catch (e) {
       throw new MasqueError('INVALID_CONFIG', `modelFromKerasConfig: the config is not valid JSON (${(e as Error).message}).`);
     }

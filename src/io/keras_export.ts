@@ -8,6 +8,7 @@
  * arguments, in Keras's layer order), with each layer's build config as
  * Keras's `get_build_config()` gives it.
  */
+import { PyFloat } from '../engine/py_float.js';
 import type { Layer } from '../engine/layer.js';
 import { InputLayer } from '../engine/input_layer.js';
 import { collectSymbolic, isSymbolic, mapSymbolic } from '../engine/symbolic.js';
@@ -148,6 +149,7 @@ function exportFunctional(model: Model): Obj {
   const history = (t: XTensor): [string, number, number] => [t.node.operation.name, graph.nodeIndex(t.node), t.index];
   const serialize = (v: unknown): unknown => {
     if (v instanceof XTensor) return { class_name: '__keras_tensor__', config: { shape: v.shape, dtype: v.dtype, keras_history: history(v) } };
+    if (v instanceof PyFloat) return v; // an operation's 2.0, written 2.0
     if (Array.isArray(v)) return v.map(serialize);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, serialize(x)]));
     return v;

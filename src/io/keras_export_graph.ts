@@ -17,6 +17,7 @@ import { isOperation } from '../models/graph.js';
 import { toSnakeCase } from '../names.js';
 import { KerasOp } from '../layers/ops/keras_op.js';
 import { Comparison } from '../layers/ops/comparison.js';
+import { PyFloat } from '../engine/py_float.js';
 import { MultiHeadAttention } from '../layers/attention/multi_head_attention.js';
 import { GroupQueryAttention } from '../layers/attention/grouped_query_attention.js';
 import { RNNLayer } from '../layers/rnn/rnn_base.js';
@@ -128,7 +129,7 @@ export function buildExportGraph(model: Model): ExportGraph {
   const record = (cls: OpClass, options: Obj, args: unknown[]): XTensor => {
     const specs = flattenTensors(args).map((t) => ({ shape: t.shape, dtype: t.dtype as never, mask: null }));
     const probe = new (cls as unknown as new (a: Obj) => KerasOp)({ ...options, name: 'masque_export_probe' });
-    if (probe instanceof Comparison && typeof args[1] === 'number') probe.other = args[1];
+    if (probe instanceof Comparison && (typeof args[1] === 'number' || args[1] instanceof PyFloat)) probe.other = args[1];
     const spec = probe.computeOutputSpec(specs.length === 1 ? specs[0]! : specs, { mask: null, training: false });
     const out = (Array.isArray(spec) ? spec[0] : spec)!;
     const node: XNode = { operation: { cls, options, name: '' }, source: null, args, kwargs: {}, outputs: [] };

@@ -5,6 +5,7 @@
  * matching are in keras_legacy.ts. Works on bytes and in-memory artifacts,
  * so it runs in browsers too.
  */
+import { parseKerasJson } from './keras_json.js';
 import { MasqueError, describe } from '../errors.js';
 import { Model } from '../models/functional.js';
 import { checkKeys } from '../option_keys.js';
@@ -120,7 +121,7 @@ export async function loadLegacyH5Model(bytes: Uint8Array, options: { compile: b
   }
   const parse = (s: string, what: string): unknown => {
     try {
-      return JSON.parse(s);
+      return parseKerasJson(s);
     } catch (e) {
       throw new MasqueError('CORRUPT_FILE', `${label}: the ${what} attribute is not valid JSON (${(e as Error).message}).`);
     }

@@ -21,6 +21,7 @@
  */
 import { MasqueError, describe } from '../errors.js';
 import { isObj, type Obj } from './keras_training_objects.js';
+import { asPyFloat } from '../engine/py_float.js';
 
 /** How one TensorFlow function becomes a Keras 3 operation. */
 interface TfFunction {
@@ -112,6 +113,9 @@ function tensorRef(r: unknown[]): Obj {
 
 /** A constant operand (a number, or a nested list of numbers that follows its tensor's dtype). */
 function constant(v: unknown, where: string): unknown {
+  // TensorFlow converted a Python float to its tensor's dtype: weak, as a plain number is here.
+  const f = asPyFloat(v);
+  if (f !== null) return f.value;
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (Array.isArray(v)) return { class_name: '__tensor__', config: { value: v, dtype: null } };
@@ -140,7 +144,11 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
   // The node is the call's first argument: one reference, a constant, or (tf.concat) a list of references.
   let first: unknown;
   let kwargs: Obj = {};
-  const kwargsOf = (r: unknown[]): Obj => (isObj(r[3]) ? r[3] : {});
+  const kwargsOf = (r: unknown[]): Obj => {
+    if (r[3] === undefined) return {};
+    if (!isObj(r[3])) throw new MasqueError('INVALID_CONFIG', `${where}: a node's fourth entry must be its keyword arguments (an object); received ${describe(r[3])}.`);
+    return r[3];
+  };
   if (isRef(node) || isConstantNode(node)) {
     first = isRef(node) ? tensorRef(node) : constant(node[2], where);
     kwargs = kwargsOf(node);
@@ -156,6 +164,9 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
   const config: Obj = { ...(fn.defaults ?? {}) };
   const args: unknown[] = [first];
   const operands = fn.operands ?? [];
+  if (fn.className === 'Where' && !('x' in kwargs) && !('y' in kwargs)) {
+    throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: tf.where with only a condition (the indices of true entries) is not supported; give x and y.`);
+  }
   for (const name of operands) {
     if (!(name in kwargs)) throw new MasqueError('INVALID_CONFIG', `${where}: ${functionName} needs its argument '${name}'; the node has ${JSON.stringify(Object.keys(kwargs))}.`);
     args.push(name === 'slice_spec' ? sliceKey(kwargs[name], where) : operand(kwargs[name], where));
@@ -165,7 +176,8 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
     const key = fn.config?.[k];
     if (key !== undefined) {
       if (isRef(v) || (Array.isArray(v) && v.some(isRef))) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${functionName}'s '${k}' is a tensor computed in the model; Masque reads it only as a fixed value.`);
-      config[key] = Array.isArray(v) && key === 'axis' && v.length === 1 && fn.className !== 'ExpandDims' ? v[0] : v;
+      // TensorFlow takes keepdims=None as False, and a one-element axis list as that axis.
+      config[key] = key === 'keepdims' && v === null ? false : Array.isArray(v) && key === 'axis' && v.length === 1 && fn.className !== 'ExpandDims' ? v[0] : v;
       continue;
     }
     if (fn.inert !== undefined && k in fn.inert && (v === fn.inert[k] || (v === null && fn.inert[k] === false))) continue;
@@ -178,7 +190,6 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
   if (fn.className === 'ExpandDims' && config['axis'] === undefined) throw new MasqueError('INVALID_CONFIG', `${where}: expand_dims needs its 'axis'.`);
   if (fn.className === 'Reshape' && !Array.isArray(config['newshape'])) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: reshape needs a fixed shape (a list of sizes); received ${describe(config['newshape'])}.`);
   if (fn.className === 'Cast' && typeof config['dtype'] !== 'string') throw new MasqueError('INVALID_CONFIG', `${where}: cast needs a dtype name; received ${describe(config['dtype'])}.`);
-  if (fn.className === 'Where' && (args[1] === null || args[2] === null)) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: tf.where with only a condition (the indices of true entries) is not supported; give x and y.`);
   return { args, config };
 }
 

@@ -13,6 +13,7 @@
  * none, GlobalMaxPooling1D drops it).
  */
 import type { Shape } from '../engine/types.js';
+import { PyFloat } from '../engine/py_float.js';
 import { BUILTIN_LAYERS, type AnyLayer } from './keras_registry.js';
 import { InputLayer } from '../engine/input_layer.js';
 import { Model } from '../models/functional.js';
@@ -150,7 +151,8 @@ export function kerasOutputMasks(layer: AnyLayer, firstArg: KTensor | KTensor[],
     return layer.args.maskZero ? zip([record(NotEqual, {}, [firstArg, 0])]) : none();
   }
   if (layer instanceof Masking) {
-    const ne = record(NotEqual, {}, [firstArg, layer.args.maskValue]);
+    // Keras's mask_value is a Python float (0.0 by default): it records not_equal(x, 0.0).
+    const ne = record(NotEqual, {}, [firstArg, new PyFloat(layer.args.maskValue)]);
     return zip([record(Any, { axis: -1, keepdims: false }, [ne])]);
   }
   if (layer instanceof Concatenate) return zip([concatenateMask(layer.axis, firstArg as KTensor[], list(previous), record)]);

@@ -234,13 +234,15 @@ export function shareSavedTensors(): void {
 /**
  * Wraps tfjs's wasm kernel `kernelName`: when one of `inputNames` has no
  * elements, the output of `outShape(inputs, attrs)` is made without running
- * the kernel (which may fail on it or leave the output unwritten), zeros
- * where it has elements; any other input runs the kernel. Once.
+ * the kernel (which may fail on it or leave the output unwritten), holding
+ * `fill` (0 unless given; of `fill.dtype`, else the first input's) where it
+ * has elements; any other input runs the kernel. Once.
  */
 export function guardEmptyWasmKernel(
   kernelName: string,
   outShape: (inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>) => number[],
   inputNames: readonly string[] = ['x'],
+  fill: { value: (dtype: tf.DataType) => number; dtype?: tf.DataType } = { value: () => 0 },
 ): void {
   const original = tf.getKernel(kernelName, 'wasm');
   if (original === undefined || (original.kernelFunc as { masqueGuard?: true }).masqueGuard) return;
@@ -248,9 +250,10 @@ export function guardEmptyWasmKernel(
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
     if (inputNames.some((n) => inputs[n]!.shape.some((d) => d === 0))) {
       const backend = args.backend as unknown as WasmBackend;
-      const out = backend.makeOutput(outShape(inputs, args.attrs as unknown as Record<string, unknown>), inputs[inputNames[0]!]!.dtype);
-      // A product over an empty axis is all zeros (the heap memory it gets is not).
-      if (out.shape.every((d) => d > 0)) backend.typedArrayFromHeap(out).fill(0);
+      const dtype = fill.dtype ?? inputs[inputNames[0]!]!.dtype;
+      const out = backend.makeOutput(outShape(inputs, args.attrs as unknown as Record<string, unknown>), dtype);
+      // The output over an empty axis is the fill (the heap memory it gets holds anything).
+      if (out.shape.every((d) => d > 0)) backend.typedArrayFromHeap(out).fill(fill.value(dtype));
       return out;
     }
     return original.kernelFunc(args);

@@ -124,6 +124,20 @@ export function registerMasqueKernels(): void {
     },
     ['a', 'b'],
   );
+  // Its reductions over an empty axis leave the output unwritten: numpy's sum is 0, mean NaN, max -inf (the
+  // lowest int32 for ints, before `initial` bounds it), min +inf, prod 1, any false, all true.
+  const reduced = (axisAttr: string) => ({ x }: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>): number[] => {
+    const axes = tf.util.parseAxisParam(attrs[axisAttr] as number | number[], x!.shape);
+    return attrs['keepDims'] === true ? x!.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x!.shape.filter((_, i) => !axes.includes(i));
+  };
+  const extreme = (sign: 1 | -1) => (dtype: tf.DataType) => (dtype === 'int32' ? sign * 2147483647 - (sign < 0 ? 1 : 0) : sign * Infinity);
+  guardEmptyWasmKernel('Sum', reduced('axis'));
+  guardEmptyWasmKernel('Prod', reduced('axis'), ['x'], { value: () => 1 });
+  guardEmptyWasmKernel('Mean', reduced('axis'), ['x'], { value: () => NaN });
+  guardEmptyWasmKernel('Max', reduced('reductionIndices'), ['x'], { value: extreme(-1) });
+  guardEmptyWasmKernel('Min', reduced('axis'), ['x'], { value: extreme(1) });
+  guardEmptyWasmKernel('Any', reduced('axis'), ['x'], { value: () => 0, dtype: 'bool' });
+  guardEmptyWasmKernel('All', reduced('axis'), ['x'], { value: () => 1, dtype: 'bool' });
   guardEmptyWasmKernel(
     'GatherV2',
     ({ x, indices }, attrs) => {

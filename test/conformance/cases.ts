@@ -1,4 +1,5 @@
 /** Reading conformance case files: arrays to tensors, and tolerant comparison. */
+import { parseKerasJson } from '../../src/io/keras_json.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { tf } from '../../src/index.js';
 
@@ -20,7 +21,13 @@ export function caseFileNames(dir: string): string[] {
 }
 
 export function loadCase(path: string): Case {
-  return JSON.parse(readFileSync(path, 'utf8')) as Case;
+  // Keras's JSON as Keras reads it: an operation's 2.0 stays a float (src/io/keras_json.ts).
+  const text = readFileSync(path, 'utf8');
+  try {
+    return parseKerasJson(text) as Case;
+  } catch (e) {
+    throw new SyntaxError(`invalid JSON (${(e as Error).message})`);
+  }
 }
 
 export function decodeValue(v: number | string | boolean): number {

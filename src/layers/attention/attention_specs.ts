@@ -17,7 +17,7 @@ import { MasqueError, formatShape } from '../../errors.js';
 /** `validateMask` for a mask spec: an explicit mask must be bool; its dims must match the input's leading dims (or be 1). */
 export function checkMaskSpec(m: MaskSpec, tensor: TensorSpec | null | undefined, x: Shape, where: string): void {
   if (tensor && tensor.dtype !== 'bool') {
-    throw new MasqueError('MASK_INVALID', `${where}: a mask must be a bool tensor (true = valid step), but received a ${tensor.dtype} tensor of shape ${formatShape(m.shape)}. Convert it with tf.cast(mask, 'bool') or tf.notEqual(x, 0).`);
+    throw new MasqueError('MASK_INVALID', `${where}: a mask must be a bool tensor (true = valid step), but received a ${tensor.dtype} tensor of shape ${formatShape(m.shape)}. Convert it with tf.notEqual(mask, 0) (tfjs's wasm cast to bool is wrong for values other than 0 and 1).`);
   }
   const ok = m.shape.length >= 1 && m.shape.length <= x.length && m.shape.every((d, i) => d === null || x[i] === null || d === x[i] || d === 1);
   if (!ok) {

@@ -11,11 +11,12 @@ import type { SymbolicArgs } from '../../engine/layer.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs, TensorSpec } from '../../engine/types.js';
 import { KerasOp, broadcastShapes, opSpec } from './keras_op.js';
+import { PyFloat, asPyFloat } from '../../engine/py_float.js';
 
 /** Elementwise comparison of two tensors, or of a tensor with a scalar. */
 export abstract class Comparison extends KerasOp {
-  /** The scalar operand, when the call gave one. */
-  other: number | null = null;
+  /** The scalar operand, when the call gave one (a PyFloat when Keras recorded a float, `0.0`, written back so). */
+  other: number | PyFloat | null = null;
 
   constructor(args: BaseLayerArgs = {}) {
     super(args);
@@ -24,8 +25,9 @@ export abstract class Comparison extends KerasOp {
   override apply(inputs: SymbolicTensor | SymbolicTensor[] | (SymbolicTensor | number)[], args?: SymbolicArgs<CallArgs>): SymbolicTensor;
   override apply(inputs: tf.Tensor | tf.Tensor[] | (tf.Tensor | number)[], args?: CallArgs): tf.Tensor;
   override apply(inputs: unknown, args?: unknown): unknown {
-    if (Array.isArray(inputs) && inputs.length === 2 && typeof inputs[1] === 'number') {
-      this.other = inputs[1];
+    const float = Array.isArray(inputs) && inputs.length === 2 ? asPyFloat(inputs[1]) : null;
+    if (Array.isArray(inputs) && inputs.length === 2 && (typeof inputs[1] === 'number' || float !== null)) {
+      this.other = float ?? (inputs[1] as number);
       return super.apply(inputs[0] as never, args as never);
     }
     return super.apply(inputs as never, args as never);
@@ -41,9 +43,9 @@ export abstract class Comparison extends KerasOp {
     const ops = this.operands(inputs, this.other === null ? 2 : 1);
     if (ops.length === 2) return this.compare(ops[0]!, ops[1]!);
     const x = ops[0]!;
-    const s = this.other!;
-    // numpy's weak scalar: the tensor's own type, unless an integer tensor meets a non-integral scalar.
-    const asFloat = x.dtype === 'float32' || !Number.isInteger(s);
+    const s = this.other instanceof PyFloat ? this.other.value : this.other!;
+    // numpy's weak scalar: the tensor's own type, unless an integer tensor meets a float.
+    const asFloat = x.dtype === 'float32' || !Number.isInteger(s) || this.other instanceof PyFloat;
     const a = asFloat && x.dtype !== 'float32' ? tf.cast(x, 'float32') : x.dtype === 'bool' ? tf.cast(x, 'int32') : x;
     return this.compare(a, tf.scalar(s, asFloat ? 'float32' : 'int32'));
   }

@@ -87,6 +87,13 @@ export function resolveAxes(axis: number | number[] | null, rank: number, where:
   });
 }
 
+/** `axis` of a reduction resolved in a tensor of `rank`; an axis named twice is refused, as numpy refuses it. */
+export function distinctAxes(axis: number | number[] | null, rank: number, where: string): number[] {
+  const axes = resolveAxes(axis, rank, where);
+  if (new Set(axes).size !== axes.length) throw new MasqueError('INVALID_ARGUMENT', `${where}: axis ${JSON.stringify(axis)} names an axis twice (numpy: duplicate value in 'axis').`);
+  return axes;
+}
+
 /** Logical reduction over `axis` (`ops.any` / `ops.all`). */
 abstract class LogicalReduce extends KerasOp {
   static override readonly options = {
@@ -99,12 +106,12 @@ abstract class LogicalReduce extends KerasOp {
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
-    return this.reduce(truthy(x), resolveAxes(this.args.axis, x.rank, `${this.className} '${this.name}'`), this.args.keepdims);
+    return this.reduce(truthy(x), distinctAxes(this.args.axis, x.rank, `${this.className} '${this.name}'`), this.args.keepdims);
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const x = this.operands(inputs, 1)[0]!;
-    const axes = resolveAxes(this.args.axis, x.shape.length, `${this.className} '${this.name}'`);
+    const axes = distinctAxes(this.args.axis, x.shape.length, `${this.className} '${this.name}'`);
     const shape = this.args.keepdims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
     return opSpec(shape, 'bool');
   }

@@ -22,15 +22,19 @@
  * Keras does, with a warning, 'ignore' drops it silently.
  */
 import { tf, toBool } from '../../runtime/tfjs.js';
+import { PyFloat, asPyFloat } from '../../engine/py_float.js';
 import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
 import type { SymbolicArgs } from '../../engine/layer.js';
-import type { SymbolicTensor } from '../../engine/symbolic.js';
+import { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { KerasOp, broadcastShapes, kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
-import { nullableAxes, resolveAxes, truthy } from './logical.js';
+import { distinctAxes, nullableAxes, resolveAxes, truthy } from './logical.js';
 import { onCommonShape } from '../../ops/merge_ops.js';
-import { select } from '../../ops/attention_ops.js';
+import { broadcastFast, select } from '../../ops/attention_ops.js';
+
+/** What numpy sees of an operand: a tensor's dtype, or a Python scalar's kind (weak: it follows the tensors). */
+type Kind = tf.DataType | 'py-bool' | 'py-int' | 'py-float';
 
 /**
  * A constant array among an op's operands, as Keras 3 records one
@@ -47,6 +51,8 @@ export class ConstArray {
     readonly dtype: tf.DataType | null,
     /** The nested list, as given. */
     readonly value: unknown,
+    /** A weak constant's kind: 'py-float' when a value is written as a float. */
+    private readonly weakKind: 'py-int' | 'py-float',
   ) {}
 
   /** A nested list of numbers (with its Keras dtype name, or null for a weak one) as a constant, checked: rectangular, numbers. */
@@ -56,10 +62,13 @@ export class ConstArray {
     const shape: number[] = [];
     for (let v: unknown = value; Array.isArray(v); v = v[0]) shape.push(v.length);
     const values: number[] = [];
+    let float = false;
     const walk = (v: unknown, depth: number): void => {
       if (depth === shape.length) {
-        const n = typeof v === 'boolean' ? Number(v) : v;
+        const f = asPyFloat(v);
+        const n = typeof v === 'boolean' ? Number(v) : f !== null ? f.value : v;
         if (typeof n !== 'number' || Number.isNaN(n)) throw new MasqueError('INVALID_CONFIG', `${where}: a constant operand must hold numbers; found ${describe(v)}.`);
+        float ||= f !== null || !Number.isInteger(n);
         values.push(n);
         return;
       }
@@ -67,17 +76,18 @@ export class ConstArray {
       for (const x of v) walk(x, depth + 1);
     };
     walk(value, 0);
-    return new ConstArray(values, shape, dtype, value);
+    return new ConstArray(values, shape, dtype, value, float ? 'py-float' : 'py-int');
   }
 
-  /** How numpy sees it among other operands: its dtype, or (weak) a number: integral or not. */
-  get kind(): tf.DataType | number {
-    return this.dtype ?? (this.values.every((v) => Number.isInteger(v)) ? 1 : 0.5);
+  /** How numpy sees it among other operands. */
+  get kind(): Kind {
+    return this.dtype ?? this.weakKind;
   }
 
   /** As Keras 3 records it; a weak constant with the dtype it takes beside tensors of `dtypes`. */
   toKeras(dtypes: tf.DataType[]): Record<string, unknown> {
-    return { class_name: '__tensor__', config: { value: this.value, dtype: this.dtype ?? resultDtype([...dtypes, this.kind]) } };
+    const floats = (v: unknown): unknown => (Array.isArray(v) ? v.map(floats) : (asPyFloat(v) ?? v)); // 2.0 written 2.0
+    return { class_name: '__tensor__', config: { value: floats(this.value), dtype: this.dtype ?? resultDtype([...dtypes, this.kind]) } };
   }
 
   /** Keras 3's record of a constant, or null when `v` is not one. */
@@ -97,8 +107,18 @@ export class ConstArray {
   }
 }
 
-/** An operand that is not a tensor: a number (weak, as Python's) or a constant array. */
-type Scalar = number | ConstArray;
+/**
+ * An operand that is not a tensor: a Python number as Keras recorded it (a
+ * JavaScript number is an int when integral, else a float; PyFloat is a
+ * float written `2.0`; a boolean is Python's bool; all weak), or a constant
+ * array.
+ */
+type Scalar = number | PyFloat | boolean | ConstArray;
+
+/** A Python scalar's numeric value. */
+function valueOf(s: number | PyFloat | boolean): number {
+  return s instanceof PyFloat ? s.value : typeof s === 'boolean' ? Number(s) : s;
+}
 
 /** An op on data: masks are the policy's business (see the file comment). */
 export abstract class DataOp extends KerasOp {
@@ -106,9 +126,11 @@ export abstract class DataOp extends KerasOp {
   static readonly takesNumbers: boolean = false;
   /**
    * Keras's positional arguments with the tensors left out (null): `[null, 2]`
-   * for `x * 2`, `[1, null]` for `1.0 - x`; null when every operand is a tensor.
+   * for `x * 2`, `[1, null]` for `1 - x`; null when every operand is a tensor.
    */
   scalars: (Scalar | null)[] | null = null;
+  /** The non-tensor arguments of the first call on symbolic tensors, to refuse a later call that gives others. */
+  private recorded: string | undefined;
 
   constructor(args: object = {}) {
     super(args);
@@ -123,22 +145,39 @@ export abstract class DataOp extends KerasOp {
     );
   }
 
+  /**
+   * Keeps one set of non-tensor arguments per op: Keras records them per
+   * call, Masque per operation, so a second call on symbolic tensors that
+   * gives others (a shared op of a config, `mul(x, 2.0)` then `mul(x, 3.0)`)
+   * is refused rather than computed with the last.
+   */
+  protected recordCall(tensors: unknown[], signature: string): void {
+    if (!tensors.some((t) => t instanceof SymbolicTensor)) return;
+    if (this.recorded !== undefined && this.recorded !== signature) {
+      throw new MasqueError('UNSUPPORTED_CONFIG', `${this.className} '${this.name}' is called twice with different numbers, constants or keys (${this.recorded} and ${signature}); Masque keeps one per operation. Give each call its own operation.`);
+    }
+    this.recorded = signature;
+  }
+
   override apply(inputs: SymbolicTensor | SymbolicTensor[] | (SymbolicTensor | number)[], args?: SymbolicArgs<CallArgs>): SymbolicTensor;
   override apply(inputs: tf.Tensor | tf.Tensor[] | (tf.Tensor | number)[], args?: CallArgs): tf.Tensor;
   override apply(inputs: unknown, args?: unknown): unknown {
     const where = `${this.className} '${this.name}'`;
+    if (Array.isArray(inputs)) inputs = inputs.map((v) => asPyFloat(v) ?? v); // a config's 2.0
     if (Array.isArray(inputs) && inputs.some((v) => !isTensorLike(v))) {
       const tensors = inputs.filter(isTensorLike);
       if (!(this.constructor as typeof DataOp).takesNumbers || tensors.length === 0) {
         throw new MasqueError('INVALID_INPUT', `${where}: ${tensors.length === 0 ? 'at least one operand must be a tensor' : 'its operands must be tensors'}; received ${describe(inputs)}.`);
       }
-      this.scalars = inputs.map((v): Scalar | null => {
+      const scalars = inputs.map((v): Scalar | null => {
         if (isTensorLike(v)) return null;
-        if (typeof v === 'number' && Number.isFinite(v)) return v;
+        if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || (v instanceof PyFloat && Number.isFinite(v.value))) return v;
         const c = ConstArray.fromKeras(v, where);
         if (c !== null) return c;
-        throw new MasqueError('INVALID_INPUT', `${where}: an operand must be a tensor, a finite number or a constant array; received ${describe(v)}.`);
+        throw new MasqueError('INVALID_INPUT', `${where}: an operand must be a tensor, a finite number, a boolean or a constant array; received ${describe(v)}.`);
       });
+      this.recordCall(tensors, JSON.stringify(scalars.map((s) => (s === null ? null : s instanceof ConstArray ? { constant: s.value } : s instanceof PyFloat ? `${s.value}.0` : s))));
+      this.scalars = scalars;
       return super.apply((tensors.length === 1 ? tensors[0] : tensors) as never, args as never);
     }
     return super.apply(inputs as never, args as never);
@@ -166,33 +205,43 @@ export abstract class DataOp extends KerasOp {
 
 /** A tensor or a symbolic tensor (an object with a shape and a dtype), as against a number, a constant or a key. */
 function isTensorLike(v: unknown): boolean {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && 'shape' in v && 'dtype' in v && !(v instanceof ConstArray);
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && 'shape' in v && 'dtype' in v && !(v instanceof ConstArray) && !(v instanceof PyFloat);
 }
 
-/** The dtype of an operand: a tensor's, a constant's, or the number itself (weak). */
-function dtypeOf(v: { dtype: tf.DataType } | Scalar): tf.DataType | number {
-  return typeof v === 'number' ? v : v instanceof ConstArray ? v.kind : v.dtype;
+/** What numpy sees of an operand. */
+function kindOf(v: { dtype: tf.DataType } | Scalar): Kind {
+  if (typeof v === 'boolean') return 'py-bool';
+  if (v instanceof PyFloat) return 'py-float';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'py-int' : 'py-float';
+  return v instanceof ConstArray ? v.kind : v.dtype;
 }
 
-/** The dtype numpy (Keras's result_type) gives to combining operands of these dtypes; numbers are weak. */
-function resultDtype(operands: (tf.DataType | number)[]): tf.DataType {
-  const dtypes = operands.filter((o): o is tf.DataType => typeof o === 'string');
-  const base = promoteDtypes(dtypes);
-  const numbers = operands.filter((o): o is number => typeof o === 'number');
-  if (base === 'float32' || numbers.length === 0) return dtypes.length > 0 ? base : 'float32';
-  if (numbers.some((s) => !Number.isInteger(s))) return 'float32';
-  return base === 'bool' ? 'int32' : base;
+/**
+ * The dtype Keras's result_type gives to combining these operands: the
+ * tensors' dtypes promote (bool < int32 < float32); a Python scalar is weak,
+ * and only a float lifts integer or bool tensors to float32, an int lifts bool
+ * tensors to int32. Scalars alone: float32 with a float, else int32 with an
+ * int, else bool.
+ */
+function resultDtype(kinds: Kind[]): tf.DataType {
+  const strong = kinds.filter((k): k is tf.DataType => !k.startsWith('py-'));
+  const weak = kinds.filter((k) => k.startsWith('py-'));
+  if (strong.length === 0) return weak.includes('py-float') ? 'float32' : weak.includes('py-int') ? 'int32' : 'bool';
+  const base = promoteDtypes(strong);
+  if (base === 'float32' || weak.includes('py-float')) return 'float32';
+  if (base === 'int32') return 'int32';
+  return weak.includes('py-int') ? 'int32' : 'bool';
 }
 
 /** A tensor, a number or a constant as a tensor of `dtype`. */
 function asTensor(v: tf.Tensor | Scalar, dtype: tf.DataType): tf.Tensor {
-  if (typeof v === 'number') return tf.scalar(v, dtype);
+  if (typeof v === 'number' || typeof v === 'boolean' || v instanceof PyFloat) return dtype === 'bool' ? tf.scalar(valueOf(v) !== 0, 'bool') : tf.scalar(valueOf(v), dtype);
   const t = v instanceof ConstArray ? v.tensor(dtype) : v;
   return t.dtype === dtype ? t : dtype === 'bool' ? toBool(t) : tf.cast(t, dtype);
 }
 
-function specOf(v: TensorSpec | Scalar): { shape: Shape; dtype: tf.DataType | number } {
-  return typeof v === 'number' ? { shape: [], dtype: v } : { shape: v.shape, dtype: dtypeOf(v) };
+function specOf(v: { shape: Shape; dtype: tf.DataType } | Scalar): { shape: Shape; kind: Kind } {
+  return { shape: v instanceof ConstArray || isTensorLike(v) ? (v as { shape: Shape }).shape : [], kind: kindOf(v) };
 }
 
 /** Elementwise arithmetic of two operands (one may be a number), with broadcasting. */
@@ -200,21 +249,23 @@ abstract class Binary extends DataOp {
   static override readonly takesNumbers = true;
   /** The computation, on operands of the result's dtype (int32 for bools). */
   static readonly compute: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-  /** bool op bool stays bool (numpy's add, multiply, maximum, minimum of bools). */
-  static readonly boolStaysBool: boolean = false;
+  /** What bool with bool gives: bool (numpy's add, multiply, maximum, minimum), int32 (power), or an error (subtract). */
+  static readonly onBools: 'bool' | 'int32' | 'error' = 'int32';
   /** The result is float32 whatever the operands (true division). */
   static readonly floatResult: boolean = false;
 
-  protected outDtype(operands: (tf.DataType | number)[]): tf.DataType {
+  protected outDtype(kinds: Kind[]): tf.DataType {
     const cls = this.constructor as typeof Binary;
     if (cls.floatResult) return 'float32';
-    const d = resultDtype(operands);
-    return d === 'bool' && !cls.boolStaysBool ? 'int32' : d;
+    const d = resultDtype(kinds);
+    if (d !== 'bool') return d;
+    if (cls.onBools === 'error') throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}': numpy does not ${this.className.toLowerCase()} booleans (use logicalXor, or cast to int32 first).`);
+    return cls.onBools;
   }
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [a, b] = this.mixed(inputs, 2) as [tf.Tensor | Scalar, tf.Tensor | Scalar];
-    const out = this.outDtype([a, b].map(dtypeOf));
+    const out = this.outDtype([a, b].map(kindOf));
     const work = out === 'bool' ? 'int32' : out;
     const r = (this.constructor as typeof Binary).compute(asTensor(a, work), asTensor(b, work));
     return out === 'bool' ? truthy(r) : r;
@@ -222,45 +273,60 @@ abstract class Binary extends DataOp {
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const ops = (this.mixed(inputs, 2) as (TensorSpec | Scalar)[]).map(specOf);
-    return opSpec(broadcastShapes(ops.map((o) => o.shape), `${this.className} '${this.name}'`), this.outDtype(ops.map((o) => o.dtype)));
+    return opSpec(broadcastShapes(ops.map((o) => o.shape), `${this.className} '${this.name}'`), this.outDtype(ops.map((o) => o.kind)));
   }
 }
 
-// Each op names its computation (on operands of the result's dtype); bool op bool stays bool where numpy's does.
+// Each op names its computation (on operands of the result's dtype) and what it makes of two bools.
 export class AddOp extends Binary {
   static override readonly className = 'Add';
   static override readonly compute = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.add(a, b);
-  static override readonly boolStaysBool = true;
+  static override readonly onBools = 'bool';
 }
 
 export class SubtractOp extends Binary {
   static override readonly className = 'Subtract';
   static override readonly compute = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.sub(a, b);
+  static override readonly onBools = 'error';
 }
 
 export class MultiplyOp extends Binary {
   static override readonly className = 'Multiply';
   static override readonly compute = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.mul(a, b);
-  static override readonly boolStaysBool = true;
+  static override readonly onBools = 'bool';
 }
 
-// tfjs's gradients of maximum and minimum do not sum over broadcast axes: the operands are broadcast first.
+/**
+ * numpy's maximum and minimum: NaN in either operand gives NaN (wasm's
+ * kernels return the first operand when the second is NaN). tfjs's
+ * gradients of both do not sum over broadcast axes, so the operands are
+ * broadcast first.
+ */
+function nanPropagating(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
+  return onCommonShape((a, b) => (a.dtype !== 'float32' ? op(a, b) : tf.where(tf.logicalOr(tf.isNaN(a), tf.isNaN(b)), tf.add(a, b), op(a, b))));
+}
+
 export class MaximumOp extends Binary {
   static override readonly className = 'Maximum';
-  static override readonly compute = onCommonShape((a, b) => tf.maximum(a, b));
-  static override readonly boolStaysBool = true;
+  static override readonly compute = nanPropagating((a, b) => tf.maximum(a, b));
+  static override readonly onBools = 'bool';
 }
 
 export class MinimumOp extends Binary {
   static override readonly className = 'Minimum';
-  static override readonly compute = onCommonShape((a, b) => tf.minimum(a, b));
-  static override readonly boolStaysBool = true;
+  static override readonly compute = nanPropagating((a, b) => tf.minimum(a, b));
+  static override readonly onBools = 'bool';
 }
 
 /** `ops.power`: integers stay integers (numpy), floats in float32. */
 export class Power extends Binary {
   static override readonly className = 'Power';
-  static override readonly compute = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.pow(a, b);
+  static override readonly compute = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+    if (a.dtype === 'int32' && tf.any(tf.less(b, 0)).dataSync()[0]) {
+      throw new MasqueError('INVALID_INPUT', 'Power: integers to negative integer powers are not allowed (numpy raises); cast the base to float32 first.');
+    }
+    return tf.pow(a, b);
+  };
 }
 
 /** `ops.true_divide` (`x / y`): always float32. */
@@ -279,12 +345,17 @@ export class Divide extends TrueDivide {
 abstract class Unary extends DataOp {
   /** The function, on the operand in the result's dtype. */
   static readonly compute: (x: tf.Tensor) => tf.Tensor;
-  /** True for the functions numpy computes in float (exp, log, ...): integer inputs give float32. */
+  /** True for the functions numpy computes in float (exp, log, ...): integer and bool inputs give float32. */
   static readonly toFloat: boolean = true;
+  /** Otherwise, what a bool input gives: bool (abs, relu), int32 (square), or an error (negative). */
+  static readonly onBool: 'bool' | 'int32' | 'error' = 'int32';
 
   private outDtype(d: tf.DataType): tf.DataType {
-    if ((this.constructor as typeof Unary).toFloat) return 'float32';
-    return d === 'bool' ? 'int32' : d;
+    const cls = this.constructor as typeof Unary;
+    if (cls.toFloat) return 'float32';
+    if (d !== 'bool') return d;
+    if (cls.onBool === 'error') throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}': numpy does not take the ${this.className.toLowerCase()} of booleans (use logicalNot, or cast to int32 first).`);
+    return cls.onBool;
   }
 
   /** The op on its operand (SoftmaxLike runs it over its axis). */
@@ -294,7 +365,9 @@ abstract class Unary extends DataOp {
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
-    return this.run(asTensor(x, this.outDtype(x.dtype)));
+    const out = this.outDtype(x.dtype);
+    const r = this.run(asTensor(x, out === 'bool' ? 'int32' : out));
+    return out === 'bool' ? truthy(r) : r;
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
@@ -308,6 +381,7 @@ export class Negative extends Unary {
   static override readonly className = 'Negative';
   static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.neg(x);
   static override readonly toFloat = false;
+  static override readonly onBool = 'error';
 }
 
 /** `ops.abs` / `ops.absolute` (Keras records 'Absolute'). */
@@ -315,6 +389,7 @@ export class Absolute extends Unary {
   static override readonly className = 'Absolute';
   static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.abs(x);
   static override readonly toFloat = false;
+  static override readonly onBool = 'bool';
 }
 
 export class Square extends Unary {
@@ -355,6 +430,7 @@ export class ReluOp extends Unary {
   static override readonly kerasModule = 'keras.src.ops.nn';
   static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.relu(x);
   static override readonly toFloat = false;
+  static override readonly onBool = 'bool';
 }
 
 export interface AxisArgs extends BaseLayerArgs {
@@ -430,13 +506,15 @@ abstract class NumericReduce extends DataOp {
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
-    const axes = resolveAxes(this.args.axis, x.rank, `${this.className} '${this.name}'`);
-    return this.reduce(asTensor(x, this.outDtype(x.dtype) === 'bool' ? 'int32' : this.outDtype(x.dtype)), axes, this.args.keepdims);
+    const axes = distinctAxes(this.args.axis, x.rank, `${this.className} '${this.name}'`);
+    const out = this.outDtype(x.dtype);
+    const r = this.reduce(asTensor(x, out === 'bool' ? 'int32' : out), axes, this.args.keepdims);
+    return out === 'bool' ? truthy(r) : r;
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const x = this.operands(inputs, 1)[0]!;
-    const axes = resolveAxes(this.args.axis, x.shape.length, `${this.className} '${this.name}'`);
+    const axes = distinctAxes(this.args.axis, x.shape.length, `${this.className} '${this.name}'`);
     const shape = this.args.keepdims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
     return opSpec(shape, this.outDtype(x.dtype));
   }
@@ -478,11 +556,13 @@ abstract class Extreme extends NumericReduce {
       throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}': cannot reduce an empty axis of shape ${formatShape(x.shape)} without 'initial' (numpy raises here too).`);
     }
     const r = this.extreme(x, axes, keepdims);
-    return this.args.initial === null ? r : this.bound(r, tf.scalar(this.args.initial, r.dtype));
+    // numpy casts `initial` to the input's dtype (0.5 is 0 for ints).
+    return this.args.initial === null ? r : this.bound(r, tf.scalar(r.dtype === 'float32' ? this.args.initial : Math.trunc(this.args.initial), r.dtype));
   }
 
+  /** The input's dtype (numpy keeps bools bool, ints int, whatever `initial` is). */
   protected outDtype(d: tf.DataType): tf.DataType {
-    return this.args.initial !== null && !Number.isInteger(this.args.initial) ? 'float32' : d === 'bool' ? 'int32' : d;
+    return d;
   }
 }
 
@@ -570,22 +650,29 @@ export class ReshapeOp extends DataOp {
     super(args);
   }
 
+  /** The output shape for an input of `total` values (null: not known yet), checked as numpy checks it. */
+  private outShape(inputShape: Shape): Shape {
+    const total = inputShape.every((d) => d !== null) ? (inputShape as number[]).reduce((a, b) => a * b, 1) : null;
+    const known = this.args.newshape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    const inferred = this.args.newshape.includes(-1);
+    if (total !== null) {
+      const fits = inferred ? known > 0 && total % known === 0 : known === total;
+      if (!fits) {
+        const why = inferred && known === 0 ? ' (the -1 cannot be inferred beside a 0)' : '';
+        throw new MasqueError('INPUT_SHAPE_MISMATCH', `Reshape '${this.name}': cannot reshape a tensor of shape ${formatShape(inputShape)} (${total} values) to ${JSON.stringify(this.args.newshape)}${why}.`);
+      }
+    }
+    return this.args.newshape.map((d) => (d !== -1 ? d : total !== null ? total / known : null));
+  }
+
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
-    const known = this.args.newshape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-    const fits = this.args.newshape.includes(-1) ? known > 0 && x.size % known === 0 : known === x.size;
-    if (!fits && !(x.size === 0 && this.args.newshape.includes(0))) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `Reshape '${this.name}': cannot reshape a tensor of shape ${formatShape(x.shape)} (${x.size} values) to ${JSON.stringify(this.args.newshape)}.`);
-    }
-    return tf.reshape(x, this.args.newshape);
+    return tf.reshape(x, this.outShape(x.shape) as number[]);
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const x = this.operands(inputs, 1)[0]!;
-    const total = x.shape.every((d) => d !== null) ? (x.shape as number[]).reduce((a, b) => a * b, 1) : null;
-    const known = this.args.newshape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-    const shape = this.args.newshape.map((d) => (d !== -1 ? d : total !== null && known > 0 ? total / known : null));
-    return opSpec(shape, x.dtype);
+    return opSpec(this.outShape(x.shape), x.dtype);
   }
 }
 
@@ -598,8 +685,14 @@ export class Matmul extends DataOp {
     const shape = this.outShape(a.shape, b.shape);
     const dtype = promoteDtypes([a.dtype, b.dtype]);
     const work = dtype === 'bool' ? 'int32' : dtype;
-    const a2 = a.rank === 1 ? tf.reshape(a, [1, a.shape[0]!]) : a;
-    const b2 = b.rank === 1 ? tf.reshape(b, [b.shape[0]!, 1]) : b;
+    let a2 = a.rank === 1 ? tf.reshape(a, [1, a.shape[0]!]) : a;
+    let b2 = b.rank === 1 ? tf.reshape(b, [b.shape[0]!, 1]) : b;
+    // The batch axes broadcast first: tfjs's BatchMatMul gradient does not sum over broadcast batch axes.
+    const batch = tf.broadcast_util.assertAndGetBroadcastShape(a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+    if (batch.length > 0) {
+      a2 = broadcastFast(a2, [...batch, ...a2.shape.slice(-2)]);
+      b2 = broadcastFast(b2, [...batch, ...b2.shape.slice(-2)]);
+    }
     let r = tf.matMul(asTensor(a2, work === 'int32' ? 'float32' : work), asTensor(b2, work === 'int32' ? 'float32' : work));
     if (work === 'int32') r = tf.cast(tf.round(r), 'int32');
     r = tf.reshape(r, shape as number[]);
@@ -633,15 +726,17 @@ export class Where extends DataOp {
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [c, x, y] = this.mixed(inputs, 3) as [tf.Tensor | Scalar, tf.Tensor | Scalar, tf.Tensor | Scalar];
-    if (typeof c === 'number' || c instanceof ConstArray) throw new MasqueError('INVALID_CONFIG', `Where '${this.name}': the condition must be a tensor; received ${describe(c)}.`);
-    const dtype = resultDtype([x, y].map(dtypeOf));
-    broadcastShapes([c, x, y].map((v) => (typeof v === 'number' ? [] : v.shape)), `Where '${this.name}'`);
-    return select(truthy(c), asTensor(x, dtype), asTensor(y, dtype));
+    const dtype = resultDtype([x, y].map(kindOf));
+    broadcastShapes([c, x, y].map((v) => specOf(v).shape), `Where '${this.name}'`);
+    // A bool result is selected in int32: wasm's Select writes 4-byte elements into a bool output (past its end).
+    const work = dtype === 'bool' ? 'int32' : dtype;
+    const r = select(asTensor(c, 'bool'), asTensor(x, work), asTensor(y, work));
+    return dtype === 'bool' ? truthy(r) : r;
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const [c, x, y] = (this.mixed(inputs, 3) as (TensorSpec | Scalar)[]).map(specOf) as [ReturnType<typeof specOf>, ReturnType<typeof specOf>, ReturnType<typeof specOf>];
-    return opSpec(broadcastShapes([c.shape, x.shape, y.shape], `Where '${this.name}'`), resultDtype([x.dtype, y.dtype]));
+    return opSpec(broadcastShapes([c.shape, x.shape, y.shape], `Where '${this.name}'`), resultDtype([x.kind, y.kind]));
   }
 }
 
@@ -714,6 +809,7 @@ export class GetItem extends DataOp {
   override apply(inputs: unknown, args?: unknown): unknown {
     if (Array.isArray(inputs) && inputs.length === 2 && !isTensorLike(inputs[1])) {
       parseKey(inputs[1], `GetItem '${this.name}'`);
+      this.recordCall([inputs[0]], JSON.stringify(inputs[1]));
       this.key = inputs[1];
       this.hasKey = true;
       return super.apply(inputs[0] as never, args as never);

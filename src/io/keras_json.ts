@@ -1,0 +1,56 @@
+/**
+ * Keras configs read as Python's `json.loads` reads them, in the one respect
+ * that JSON.parse cannot: a number written with a decimal point or an
+ * exponent whose value is integral (`2.0`, `1e9`) is a Python float. Keras
+ * passes such numbers to operations (`ids * 2.0` is float32 where `ids * 2`
+ * is int32), so inside `inbound_nodes` (the calls' arguments) they are read
+ * as float marks (engine/py_float.ts: plain objects, which the config's
+ * walks keep), which the operations take as PyFloat and write back as
+ * `2.0`; everywhere else they are plain numbers, as JSON.parse gives them.
+ * The tokenizer is lossless-json's.
+ */
+import { parse } from 'lossless-json';
+import { PyFloat, asPyFloat, floatMark } from '../engine/py_float.js';
+
+/** Parses Keras JSON text (throws the parser's SyntaxError on invalid text). */
+export function parseKerasJson(text: string): unknown {
+  const tree = parse(text, null, (s: string) => {
+    const v = Number(s);
+    return Number.isInteger(v) && /[.eE]/.test(s) ? new PyFloat(v) : v;
+  });
+  return floatsInNodesOnly(tree, false);
+}
+
+function floatsInNodesOnly(v: unknown, inNodes: boolean): unknown {
+  if (v instanceof PyFloat) return inNodes ? floatMark(v.value) : v.value;
+  if (Array.isArray(v)) return v.map((x) => floatsInNodesOnly(x, inNodes));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      // defineProperty: a key named "__proto__" stays a key, as JSON.parse keeps it.
+      Object.defineProperty(out, k, { value: floatsInNodesOnly(x, inNodes || k === 'inbound_nodes'), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return v;
+}
+
+/** `v` with every float mark as its plain number (for layers, which take call arguments as numbers). */
+export function plainNumbers(v: unknown): unknown {
+  const f = asPyFloat(v);
+  if (f !== null) return f.value;
+  if (Array.isArray(v)) return v.some(hasPyFloat) ? v.map(plainNumbers) : v;
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && hasPyFloat(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: plainNumbers(x), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return v;
+}
+
+function hasPyFloat(v: unknown): boolean {
+  if (asPyFloat(v) !== null) return true;
+  if (Array.isArray(v)) return v.some(hasPyFloat);
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(hasPyFloat);
+  return false;
+}
