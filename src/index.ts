@@ -148,5 +148,5 @@ export { modelFromKerasConfig, setKerasWeights, type NamedWeight, type WeightsIn
 export { loadModelFromBytes, saveModelToBytes, loadWeightsFromBytes, saveWeightsToBytes, type LoadModelOptions } from './io/keras_saving.js';
 export { loadModel, saveModel, loadWeights, saveWeights } from './io/keras_file_node.js';
 export { loadTfjsModel, type TfjsArtifacts, type TfjsLoadHandler } from './io/keras_legacy_load.js';
-export { exportModel as modelToKerasConfig } from './io/keras_export.js';
+export { exportModel as modelToKerasConfig, exportModelJson as modelToKerasJson } from './io/keras_export.js';
 export { registerKerasLayers, kerasLayerClasses, type KerasLayerEntry } from './io/keras_registry.js';

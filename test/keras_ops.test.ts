@@ -19,7 +19,7 @@ import { pythonJsonDumps } from '../src/io/keras_archive.js';
 await ready();
 const OPS = 'test/fixtures/keras-3.15.1-ops';
 const H5 = 'test/fixtures/keras-3.15.1-h5';
-const SAVED = ['op_masked_mean_by_hand', 'op_attention_by_hand', 'op_where', 'op_constants', 'op_float_literals'];
+const SAVED = ['op_masked_mean_by_hand', 'op_attention_by_hand', 'op_where', 'op_constants', 'op_float_literals', 'op_masked_softmax_neg_inf'];
 const PLAIN = ['op_arith_scalars', 'op_unary', 'op_softmax_axes', 'op_reductions', 'op_shapes', 'op_getitem', 'op_int_bool_arith', 'op_broadcast_tensors', 'op_gated_rnn', ...SAVED];
 
 function inputsOf(c: Case): tf.Tensor | tf.Tensor[] {
@@ -130,7 +130,7 @@ test('bad operations give clear, coded errors naming the operation, what was exp
   // A number where the op takes only tensors; a constant that is not rectangular; a string operand.
   expectCode(() => modelFromKerasConfig(edited('op_unary', 'Exp', (_e, n) => n.args.push(2))), 'INVALID_INPUT', "Exp 'exp'", 'must be tensors');
   expectCode(() => modelFromKerasConfig(edited('op_constants', 'Multiply', (_e, n) => (n.args[1] = { class_name: '__tensor__', config: { value: [[1, 2], [3]], dtype: 'float32' } }))), 'INVALID_CONFIG', 'rectangular');
-  expectCode(() => modelFromKerasConfig(edited('op_arith_scalars', 'Add', (_e, n) => (n.args[1] = 'one'))), 'INVALID_INPUT', 'finite number', '"one"');
+  expectCode(() => modelFromKerasConfig(edited('op_arith_scalars', 'Add', (_e, n) => (n.args[1] = 'one'))), 'INVALID_INPUT', 'a tensor, a number, a boolean or a constant array', '"one"');
   // Broadcasting that cannot work.
   expectCode(() => modelFromKerasConfig(edited('op_constants', 'Multiply', (_e, n) => (n.args[1] = { class_name: '__tensor__', config: { value: [1, 2, 3, 4, 5, 6, 7, 8, 9], dtype: 'float32' } }))), 'INPUT_SHAPE_MISMATCH', 'do not broadcast');
 });
@@ -331,4 +331,56 @@ test('review fixes: shared operations with other numbers, duplicate axes, imposs
   tf.dispose([x3, y1, y2]);
   plain.dispose();
   ok.dispose();
+});
+
+test('second review: a config round trip keeps floats; shared operations with other arguments are refused; big floats and -0.0 are written as Python reads them; mean of an empty int tensor', async () => {
+  const { Input, Model, Masking, LSTM, modelToKerasJson } = await import('../src/index.js');
+  const { PyFloat } = await import('../src/engine/py_float.js');
+  // modelFromKerasConfig(modelToKerasConfig(m)), and through the JSON text, for a Masking model and for Keras's float literals.
+  const x = Input({ shape: [5, 3] });
+  const masked = new Model({ inputs: x, outputs: new LSTM({ units: 2 }).apply(new Masking({ maskValue: 0 }).apply(x)) });
+  const c = loadCase(`${OPS}/op_float_literals.json`);
+  const floats = buildCaseModel(c);
+  try {
+    for (const m of [masked, floats]) {
+      const weights = m.getWeights();
+      const copies = [modelFromKerasConfig(modelToKerasConfig(m), weights), modelFromKerasConfig(modelToKerasJson(m), weights)];
+      const inputs = m === masked ? [tf.randomNormal([2, 5, 3], 0, 1, 'float32', 1)] : (c['inputs'] as CaseArray[]).map(toTensor);
+      const want = m.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor | tf.Tensor[];
+      for (const copy of copies) {
+        const got = copy.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor | tf.Tensor[];
+        const [a, b] = [Array.isArray(got) ? got : [got], Array.isArray(want) ? want : [want]];
+        a.forEach((t, i) => {
+          assert.equal(t.dtype, b[i]!.dtype);
+          assert.deepEqual(Array.from(t.dataSync()), Array.from(b[i]!.dataSync()));
+        });
+        tf.dispose(a);
+        copy.dispose();
+      }
+      tf.dispose([...inputs, ...weights, ...(Array.isArray(want) ? want : [want])]);
+    }
+    assert.match(modelToKerasJson(masked), /"keras_history": \["input_layer[^"]*", 0, 0\]\}\}, 0\.0\]/);
+  } finally {
+    masked.dispose();
+    floats.dispose();
+  }
+  // An operation entry called twice with other numbers (Keras keeps them per call; Masque per operation) is refused, comparisons too.
+  const twice = (name: string, className: string, other: unknown) =>
+    edited(name, className, (entry, node) => {
+      const second = structuredClone(node);
+      second.args[1] = other;
+      (entry['inbound_nodes'] as unknown[]).push(second);
+    });
+  expectCode(() => modelFromKerasConfig(twice('op_int_bool_arith', 'Multiply', 7)), 'UNSUPPORTED_CONFIG', 'is called 2 times with different numbers');
+  expectCode(() => modelFromKerasConfig(twice('op_reductions', 'NotEqual', 2)), 'UNSUPPORTED_CONFIG', "operation 'not_equal", 'called 2 times');
+  // A Functional entry without a config object (the bad-input suite, seed 906: a TypeError once the reader allowed for nested models' counts).
+  expectCode(() => modelFromKerasConfig({ class_name: 'Functional', config: null }), 'INVALID_CONFIG');
+  expectCode(() => modelFromKerasConfig({ class_name: 'Functional', config: { layers: [{ class_name: 'Functional', config: null, name: 'inner' }], input_layers: [], output_layers: [] } }), 'INVALID_CONFIG');
+  // Python's repr of floats.
+  assert.deepEqual([2, 1e17, -1e18, -0, 2.5].map((v) => pythonJsonDumps(new PyFloat(v))), ['2.0', '1e+17', '-1e+18', '-0.0', '2.5']);
+  // tfjs's mean of an empty int32 tensor is float32 (NaN, numpy's), as for a non-empty one.
+  const empty = tf.mean(tf.zeros([2, 0], 'int32'), 1);
+  assert.equal(empty.dtype, 'float32');
+  assert.ok(Array.from(empty.dataSync()).every((v) => Number.isNaN(v)));
+  empty.dispose();
 });

@@ -104,7 +104,9 @@ export { PyFloat };
 export function pythonJsonDumps(value: unknown): string {
   if (value instanceof PyFloat) {
     const v = value.value;
-    return Number.isInteger(v) && Math.abs(v) < 1e16 ? `${v}.0` : pythonJsonDumps(v);
+    // Python's repr: 2.0, and 1e+16 upward in exponent form (JavaScript writes 1e16..1e20 as digits, an int to Python).
+    if (Number.isInteger(v) && !Object.is(v, -0)) return Math.abs(v) < 1e16 ? `${v}.0` : v.toExponential();
+    return Object.is(v, -0) ? '-0.0' : pythonJsonDumps(v);
   }
   if (Array.isArray(value)) return `[${value.map((v) => pythonJsonDumps(v ?? null)).join(', ')}]`;
   if (value !== null && typeof value === 'object') {

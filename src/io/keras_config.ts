@@ -5,6 +5,7 @@
  */
 import { KerasOp } from '../layers/ops/keras_op.js';
 import { parseKerasJson, plainNumbers } from './keras_json.js';
+import { PyFloat } from '../engine/py_float.js';
 import { tf } from '../runtime/tfjs.js';
 import { MasqueError, describe } from '../errors.js';
 import { checkKeys } from '../option_keys.js';
@@ -94,6 +95,7 @@ function historyOf(v: unknown, what: string): [string, number, number] {
 
 /** Resolves `__keras_tensor__` references in node args/kwargs to symbolic tensors. */
 function resolve(v: unknown, outputs: Map<string, SymbolicTensor[][]>): unknown {
+  if (v instanceof PyFloat) return v; // an operation's 2.0 (a saved model's config handed back)
   if (isObj(v) && v['class_name'] === '__keras_tensor__') {
     const hist = historyOf(v, 'a tensor reference (keras_history)');
     const t = outputs.get(hist[0])?.[hist[1]]?.[hist[2]];
@@ -130,7 +132,15 @@ function functionalFromConfig(cfg: Obj, policy: MaskPolicy | undefined, ctx: Imp
     if (!Array.isArray(nodes) || nodes.some((n) => !isObj(n) || (n['args'] !== undefined && !Array.isArray(n['args'])) || (n['kwargs'] !== undefined && !isObj(n['kwargs'])))) {
       throw new MasqueError('INVALID_CONFIG', `Keras config: layer '${name}' has malformed inbound_nodes (expected a list of { args: [...], kwargs: {...} }); received ${describe(nodes)}.`);
     }
-    layers.set(name, layerOrModel(e, ctx));
+    const made = layerOrModel(e, ctx);
+    layers.set(name, made);
+    // Keras records an operation's numbers and keys per call; Masque keeps one set per operation.
+    if (made instanceof KerasOp && nodes.length > 1) {
+      const shape = (n: Obj) => JSON.stringify(n['args'] ?? [], (_k, v: unknown) => (isObj(v) && v['class_name'] === '__keras_tensor__' ? 'T' : v));
+      if (new Set((nodes as Obj[]).map(shape)).size > 1) {
+        throw new MasqueError('UNSUPPORTED_CONFIG', `Keras config: operation '${name}' (${String(e['class_name'])}) is called ${nodes.length} times with different numbers, constants, keys or operands; Masque keeps one set per operation. Give each call its own operation.`);
+      }
+    }
     for (const node of nodes as Obj[]) pending.push({ name, node });
   }
   // Run the recorded calls in order; a call whose inputs are not ready yet waits.
@@ -220,6 +230,16 @@ export function modelFromKerasConfig(config: string | object, weights?: WeightsI
       throw new MasqueError('INVALID_CONFIG', `modelFromKerasConfig: the config is not valid JSON (${(e as Error).message}).`);
     }
   }
+  // As Keras reads it: a nested Functional model's calls count from 1 in input_layers/output_layers.
+  return modelFromReadConfig(isObj(parsed) ? kerasFileConfig(parsed) : parsed, weights, options);
+}
+
+/**
+ * `modelFromKerasConfig` of a parsed config whose references all count a
+ * nested model's calls from 0 (kerasFileConfig's result; the Keras 2 and
+ * tfjs translations give that too).
+ */
+export function modelFromReadConfig(parsed: unknown, weights?: WeightsInput, options: FromConfigOptions = {}): Model {
   if (!isObj(parsed)) throw new MasqueError('INVALID_CONFIG', `modelFromKerasConfig: expected a config object; received ${describe(parsed)}.`);
   checkKeys(options, ['maskPolicy'], 'modelFromKerasConfig');
   options ??= {};
@@ -296,6 +316,7 @@ export function setKerasWeights(model: Model, weights: WeightsInput): void {
 }
 
 function strip(v: unknown): unknown {
+  if (v instanceof PyFloat) return v; // an operation's 2.0 in a config Masque wrote (modelToKerasConfig)
   if (Array.isArray(v)) return v.map(strip);
   if (v !== null && typeof v === 'object') {
     const o: Record<string, unknown> = {};
@@ -313,12 +334,12 @@ function strip(v: unknown): unknown {
  */
 function nestedFunctionalFromZero(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(nestedFunctionalFromZero);
-  if (v === null || typeof v !== 'object') return v;
+  if (v === null || typeof v !== 'object' || v instanceof PyFloat) return v;
   const o = v as Record<string, unknown>;
   const cfg = o['config'] as Record<string, unknown> | undefined;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(o)) out[k] = nestedFunctionalFromZero(x);
-  if ((o['class_name'] === 'Functional' || o['class_name'] === 'Model') && cfg !== undefined && Array.isArray(cfg['layers'])) {
+  if ((o['class_name'] === 'Functional' || o['class_name'] === 'Model') && isObj(cfg) && Array.isArray(cfg['layers'])) {
     const functional = new Set(
       (cfg['layers'] as Record<string, unknown>[]).filter((e) => e !== null && typeof e === 'object' && (e['class_name'] === 'Functional' || e['class_name'] === 'Model')).map((e) => String(e['name'] ?? (e['config'] as Record<string, unknown>)?.['name'])),
     );

@@ -9,6 +9,7 @@
  * Keras's `get_build_config()` gives it.
  */
 import { PyFloat } from '../engine/py_float.js';
+import { pythonJsonDumps } from './keras_archive.js';
 import type { Layer } from '../engine/layer.js';
 import { InputLayer } from '../engine/input_layer.js';
 import { collectSymbolic, isSymbolic, mapSymbolic } from '../engine/symbolic.js';
@@ -185,6 +186,15 @@ function exportFunctional(model: Model): Obj {
 export function kerasSavedLayers(model: Model): AnyLayer[] {
   if (model instanceof Sequential) return model.sequentialLayers;
   return buildExportGraph(model).layers;
+}
+
+/**
+ * The Keras 3 config of a model as `model.to_json()` writes it: Python's JSON
+ * text, where an operation's float `2.0` stays `2.0` (JSON.stringify of
+ * `modelToKerasConfig`'s object writes `2`, an int to Keras).
+ */
+export function exportModelJson(model: Model): string {
+  return pythonJsonDumps(exportModel(model));
 }
 
 /** The Keras 3 config of a model, as `model.to_json()` would write it. */

@@ -12,9 +12,44 @@
 import { parse } from 'lossless-json';
 import { PyFloat, asPyFloat, floatMark } from '../engine/py_float.js';
 
-/** Parses Keras JSON text (throws the parser's SyntaxError on invalid text). */
+/** What Python's json writes for non-finite floats, and the string each is read through. */
+const NON_FINITE = ['-Infinity', 'Infinity', 'NaN'];
+const NON_FINITE_MARK = '__masque_non_finite__:';
+
+/** The text with Python's bare NaN, Infinity and -Infinity (outside strings) quoted, for a JSON parser. */
+function quoteNonFinite(text: string): string {
+  if (!/NaN|Infinity/.test(text)) return text;
+  let out = '';
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    const token = NON_FINITE.find((t) => text.startsWith(t, i));
+    if (token !== undefined) {
+      out += `${text.slice(from, i)}"${NON_FINITE_MARK}${token}"`;
+      i += token.length - 1;
+      from = i + 1;
+    }
+  }
+  return out + text.slice(from);
+}
+
+/**
+ * Parses Keras JSON text (throws the parser's SyntaxError on invalid text).
+ * Python's `NaN`, `Infinity` and `-Infinity` are read as those numbers, as
+ * json.loads reads them (`ops.where(mask, scores, float('-inf'))`).
+ */
 export function parseKerasJson(text: string): unknown {
-  const tree = parse(text, null, (s: string) => {
+  const tree = parse(quoteNonFinite(text), null, (s: string) => {
     const v = Number(s);
     return Number.isInteger(v) && /[.eE]/.test(s) ? new PyFloat(v) : v;
   });
@@ -23,6 +58,7 @@ export function parseKerasJson(text: string): unknown {
 
 function floatsInNodesOnly(v: unknown, inNodes: boolean): unknown {
   if (v instanceof PyFloat) return inNodes ? floatMark(v.value) : v.value;
+  if (typeof v === 'string' && v.startsWith(NON_FINITE_MARK)) return Number(v.slice(NON_FINITE_MARK.length));
   if (Array.isArray(v)) return v.map((x) => floatsInNodesOnly(x, inNodes));
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};

@@ -10,7 +10,7 @@ import { MasqueError, describe } from '../errors.js';
 import { Model } from '../models/functional.js';
 import { checkKeys } from '../option_keys.js';
 import { readLegacyH5, type LegacyLayerWeights, type VarArray } from './h5_weights.js';
-import { kerasFileConfig, modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
+import { modelFromKerasConfig, modelFromReadConfig, type FromConfigOptions } from './keras_config.js';
 import { compileFromKeras, kerasTrainableOrder, loadedOrder } from './keras_compile.js';
 import { isKeras2Config, kerasConfigFromLegacy, setLegacyWeights, withOpModules, type LegacyDialect } from './keras_legacy.js';
 import { isObj, type Obj } from './keras_training_objects.js';
@@ -34,8 +34,7 @@ export function loadOptions(options: LegacyLoadOptions | undefined, where: strin
  * compile settings says how to load the model uncompiled.
  */
 function buildLegacy(config: unknown, dialect: LegacyDialect | 'keras3', where: string, fromConfig: FromConfigOptions, setWeights: (m: Model) => void, compileIt: (m: Model) => void): Model {
-  const cfg = dialect === 'keras3' ? kerasFileConfig(withOpModules(config)) : kerasConfigFromLegacy(config, dialect, where);
-  const model = modelFromKerasConfig(cfg, undefined, fromConfig);
+  const model = dialect === 'keras3' ? modelFromKerasConfig(withOpModules(config) as object, undefined, fromConfig) : modelFromReadConfig(kerasConfigFromLegacy(config, dialect, where), undefined, fromConfig);
   try {
     setWeights(model);
     compileIt(model);

@@ -17,7 +17,7 @@ import { containerGroupNames, isHdf5, readLegacyH5, readWeightsH5, writeWeightsH
 import { loadLegacyH5Model, loadOptions } from './keras_legacy_load.js';
 import { setLegacyWeights } from './keras_legacy.js';
 import { exportModel, kerasSavedLayers } from './keras_export.js';
-import { assignWeightArrays, kerasFileConfig, modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
+import { assignWeightArrays, modelFromKerasConfig, type FromConfigOptions } from './keras_config.js';
 import type { AnyLayer } from './keras_registry.js';
 import { addOwnVariables, loadModelAssets, loadOwnVariables, modelAssets } from './keras_assets.js';
 import { checkKeys } from '../option_keys.js';
@@ -106,7 +106,7 @@ export async function loadModelFromBytes(bytes: Uint8Array | ArrayBuffer, option
   const data = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
   if (data instanceof Uint8Array && isHdf5(data)) return loadLegacyH5Model(data, { compile, fromConfig }, 'loadModel (legacy HDF5 file)');
   const archive = await readKerasArchive(data);
-  const model = modelFromKerasConfig(kerasFileConfig(archive.config), undefined, fromConfig);
+  const model = modelFromKerasConfig(archive.config as object, undefined, fromConfig);
   try {
     assignWeightArrays(collect(modelWalk(model, loadedOrder), archive.weights, '', 'loadModel'));
     loadOwnVariables(model, archive.weights);

@@ -133,7 +133,7 @@ export function registerMasqueKernels(): void {
   const extreme = (sign: 1 | -1) => (dtype: tf.DataType) => (dtype === 'int32' ? sign * 2147483647 - (sign < 0 ? 1 : 0) : sign * Infinity);
   guardEmptyWasmKernel('Sum', reduced('axis'));
   guardEmptyWasmKernel('Prod', reduced('axis'), ['x'], { value: () => 1 });
-  guardEmptyWasmKernel('Mean', reduced('axis'), ['x'], { value: () => NaN });
+  guardEmptyWasmKernel('Mean', reduced('axis'), ['x'], { value: () => NaN, dtype: 'float32' }); // wasm's Mean gives float32 for ints too
   guardEmptyWasmKernel('Max', reduced('reductionIndices'), ['x'], { value: extreme(-1) });
   guardEmptyWasmKernel('Min', reduced('axis'), ['x'], { value: extreme(1) });
   guardEmptyWasmKernel('Any', reduced('axis'), ['x'], { value: () => 0, dtype: 'bool' });

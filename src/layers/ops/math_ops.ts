@@ -67,7 +67,7 @@ export class ConstArray {
       if (depth === shape.length) {
         const f = asPyFloat(v);
         const n = typeof v === 'boolean' ? Number(v) : f !== null ? f.value : v;
-        if (typeof n !== 'number' || Number.isNaN(n)) throw new MasqueError('INVALID_CONFIG', `${where}: a constant operand must hold numbers; found ${describe(v)}.`);
+        if (typeof n !== 'number') throw new MasqueError('INVALID_CONFIG', `${where}: a constant operand must hold numbers; found ${describe(v)}.`);
         float ||= f !== null || !Number.isInteger(n);
         values.push(n);
         return;
@@ -171,10 +171,11 @@ export abstract class DataOp extends KerasOp {
       }
       const scalars = inputs.map((v): Scalar | null => {
         if (isTensorLike(v)) return null;
-        if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || (v instanceof PyFloat && Number.isFinite(v.value))) return v;
+        // NaN and infinities too: Keras records float('-inf') (where(mask, scores, -inf)).
+        if (typeof v === 'number' || typeof v === 'boolean' || v instanceof PyFloat) return v;
         const c = ConstArray.fromKeras(v, where);
         if (c !== null) return c;
-        throw new MasqueError('INVALID_INPUT', `${where}: an operand must be a tensor, a finite number, a boolean or a constant array; received ${describe(v)}.`);
+        throw new MasqueError('INVALID_INPUT', `${where}: an operand must be a tensor, a number, a boolean or a constant array; received ${describe(v)}.`);
       });
       this.recordCall(tensors, JSON.stringify(scalars.map((s) => (s === null ? null : s instanceof ConstArray ? { constant: s.value } : s instanceof PyFloat ? `${s.value}.0` : s))));
       this.scalars = scalars;
