@@ -10,9 +10,10 @@
  * src/io/keras_legacy_ops.ts).
  *
  * Semantics are Keras's numpy backend: numpy broadcasting; a Python number
- * among the operands is weak (an int32 tensor times 2 stays int32, times 2.5
- * is float32); bool operands of arithmetic count as 0 and 1; division and the
- * float functions of integers give float32; the sum of bools is int32.
+ * among the operands is weak (an int32 tensor times 2 stays int32, times 2.0
+ * or 2.5 is float32: a config's `2.0` arrives as a PyFloat); bool operands of
+ * arithmetic count as 0 and 1; division and the float functions of integers
+ * give float32; the sum of bools is int32; what numpy refuses is refused.
  *
  * Unlike the mask ops beside them (not_equal, any, ...), which only build
  * masks, these compute on data, and Keras passes no mask through them: a
@@ -749,8 +750,8 @@ export interface Slice {
 /** One entry of an indexing key: an index, a slice, a new axis (null) or the ellipsis. */
 export type KeyEntry = number | null | Slice | 'ellipsis';
 
-/** Keras's serialized key (`[{class_name: '__slice__', config: {...}}, 0, null]`) as KeyEntry[], checked; `single` when it was not a list. */
-export function parseKey(raw: unknown, where: string): { entries: KeyEntry[]; single: boolean } {
+/** Keras's serialized key (`[{class_name: '__slice__', config: {...}}, 0, null]`, or one entry alone) as KeyEntry[], checked. */
+export function parseKey(raw: unknown, where: string): { entries: KeyEntry[] } {
   const one = (v: unknown): KeyEntry => {
     if (v === null || Number.isInteger(v)) return v as number | null;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
@@ -771,10 +772,9 @@ export function parseKey(raw: unknown, where: string): { entries: KeyEntry[]; si
     }
     throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: Masque indexes with integers, slices, None and Ellipsis; received ${describe(v)} (indexing with tensors is not supported).`);
   };
-  const single = !Array.isArray(raw);
-  const entries = (single ? [raw] : (raw as unknown[])).map(one);
+  const entries = (Array.isArray(raw) ? raw : [raw]).map(one);
   if (entries.filter((e) => e === 'ellipsis').length > 1) throw new MasqueError('INVALID_CONFIG', `${where}: an index can have only one Ellipsis.`);
-  return { entries, single };
+  return { entries };
 }
 
 /** Python's `slice.indices(n)` and the selected positions. */
