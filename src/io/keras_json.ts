@@ -71,22 +71,15 @@ function floatsInNodesOnly(v: unknown, inNodes: boolean): unknown {
   return v;
 }
 
-/** `v` with every float mark as its plain number (for layers, which take call arguments as numbers). */
+/** `v` with every float mark as its plain number (for layers, which take call arguments as numbers); other objects pass unchanged. */
 export function plainNumbers(v: unknown): unknown {
   const f = asPyFloat(v);
   if (f !== null) return f.value;
-  if (Array.isArray(v)) return v.some(hasPyFloat) ? v.map(plainNumbers) : v;
-  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && hasPyFloat(v)) {
+  if (Array.isArray(v)) return v.map(plainNumbers);
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: plainNumbers(x), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;
-}
-
-function hasPyFloat(v: unknown): boolean {
-  if (asPyFloat(v) !== null) return true;
-  if (Array.isArray(v)) return v.some(hasPyFloat);
-  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(hasPyFloat);
-  return false;
 }

@@ -27,8 +27,8 @@ const dtypeOption = () =>
     { default: null },
   );
 
-/** An op that only reshapes its one operand (expand_dims, squeeze): the output shape is `outShape(input shape)`. */
-abstract class ReshapeOp extends KerasOp {
+/** An op that only reshapes its one operand (expand_dims, squeeze, reshape): the output shape is `outShape(input shape)`. */
+export abstract class ShapeOnlyOp extends KerasOp {
   protected abstract outShape(shape: Shape): Shape;
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -52,7 +52,7 @@ function expandedAxes(axis: number | number[], rank: number, where: string): num
   return resolveAxes(axis, out, where).sort((a, b) => a - b);
 }
 
-export class ExpandDims extends ReshapeOp {
+export class ExpandDims extends ShapeOnlyOp {
   static override readonly className = 'ExpandDims';
   static override readonly options = {
     axis: opt.custom<number | number[]>((v, w, n) => {
@@ -77,7 +77,7 @@ export interface SqueezeArgs extends BaseLayerArgs {
   axis?: number | number[] | null;
 }
 
-export class Squeeze extends ReshapeOp {
+export class Squeeze extends ShapeOnlyOp {
   static override readonly className = 'Squeeze';
   static override readonly options = { axis: nullableAxes(null) } satisfies OptionsOf<Omit<SqueezeArgs, keyof BaseLayerArgs>>;
   declare readonly args: Filled<Omit<SqueezeArgs, keyof BaseLayerArgs>>;

@@ -1,9 +1,10 @@
 /**
  * Keras operations (`keras.ops.not_equal`, `logical_or`, `expand_dims`, ...)
  * as they appear in Functional configs: graph nodes between layers, often
- * making the explicit `mask=` a consumer receives. Masque runs them as
- * layers. As in Keras, they take no part in mask propagation: a masked
- * input is accepted (no MASK_NOT_SUPPORTED) and the output carries no mask.
+ * making the explicit `mask=` a consumer receives, and the operations on
+ * data (math_ops.ts). Masque runs them as layers. As in Keras, no output
+ * carries a mask; a masked input is accepted by the mask ops and follows the
+ * mask policy in the operations on data (`onData`).
  * Keras saves an op with its module, a config of its name and its own
  * arguments, and its operands as positional arguments of the call.
  */
@@ -21,11 +22,26 @@ export abstract class KerasOp extends Layer<CallArgs> {
   static readonly kerasModule: string = 'keras.src.ops.numpy';
   /** True when Keras passes the operands as one positional list (ops.concatenate) rather than one argument each. */
   static readonly listOperand: boolean = false;
+  /**
+   * True for the operations on data (arithmetic, reductions, reshape, ...):
+   * Keras drops a mask reaching them without a word, so in Masque it follows
+   * the mask policy, as for a layer that cannot use a mask. The mask ops
+   * (not_equal, any, ...) only read values: they accept a masked input.
+   */
+  static readonly onData: boolean = false;
 
   constructor(args: object = {}) {
     super(args);
-    // Ops ignore masks (Keras's ops never read them): accepted, never passed on.
-    this.supportsMasking = true;
+    // Ops never pass a mask on; the mask ops accept one, the ops on data leave it to the mask policy.
+    this.supportsMasking = !(this.constructor as typeof KerasOp).onData;
+  }
+
+  override maskNotSupportedError(from: string): MasqueError {
+    return new MasqueError(
+      'MASK_NOT_SUPPORTED',
+      `Operation '${this.name}' (${this.className}) received ${from}, but Keras's operations never take or pass on a mask (Keras drops it here without a word). ` +
+        `Consume the mask before the operation (an RNN, GlobalAveragePooling1D), or load the model with maskPolicy 'warn' (drop it, as Keras does, with a warning) or 'ignore'.`,
+    );
   }
 
   get kerasModule(): string {

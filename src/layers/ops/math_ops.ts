@@ -30,6 +30,7 @@ import { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { KerasOp, broadcastShapes, kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
+import { ShapeOnlyOp } from './array_ops.js';
 import { distinctAxes, nullableAxes, resolveAxes, truthy } from './logical.js';
 import { onCommonShape } from '../../ops/merge_ops.js';
 import { broadcastFast, select } from '../../ops/attention_ops.js';
@@ -123,6 +124,7 @@ function valueOf(s: number | PyFloat | boolean): number {
 
 /** An op on data: masks are the policy's business (see the file comment). */
 export abstract class DataOp extends KerasOp {
+  static override readonly onData = true;
   /** True for the ops whose operands may be numbers or constants (arithmetic, where). */
   static readonly takesNumbers: boolean = false;
   /**
@@ -133,18 +135,6 @@ export abstract class DataOp extends KerasOp {
   /** The non-tensor arguments of the first call on symbolic tensors, to refuse a later call that gives others. */
   private recorded: string | undefined;
 
-  constructor(args: object = {}) {
-    super(args);
-    this.supportsMasking = false;
-  }
-
-  override maskNotSupportedError(from: string): MasqueError {
-    return new MasqueError(
-      'MASK_NOT_SUPPORTED',
-      `Operation '${this.name}' (${this.className}) received ${from}, but Keras's operations never take or pass on a mask (Keras drops it here without a word). ` +
-        `Consume the mask before the operation (an RNN, GlobalAveragePooling1D), or load the model with maskPolicy 'warn' (drop it, as Keras does, with a warning) or 'ignore'.`,
-    );
-  }
 
   /**
    * Keeps one set of non-tensor arguments per op: Keras records them per
@@ -637,8 +627,9 @@ export interface ReshapeOpArgs extends BaseLayerArgs {
 }
 
 /** `ops.reshape(x, newshape)` (the op; Keras tells it from the Reshape layer by module). */
-export class ReshapeOp extends DataOp {
+export class ReshapeOp extends ShapeOnlyOp {
   static override readonly className = 'Reshape';
+  static override readonly onData = true;
   static override readonly options: OptionTable = {
     newshape: opt.custom<number[]>((v, w, n) => {
       const list = Number.isInteger(v) ? [v as number] : v;
@@ -652,8 +643,8 @@ export class ReshapeOp extends DataOp {
     super(args);
   }
 
-  /** The output shape for an input of `total` values (null: not known yet), checked as numpy checks it. */
-  private outShape(inputShape: Shape): Shape {
+  /** The output shape for an input of this shape (a -1 unknown while a size is), checked as numpy checks it. */
+  protected outShape(inputShape: Shape): Shape {
     const total = inputShape.every((d) => d !== null) ? (inputShape as number[]).reduce((a, b) => a * b, 1) : null;
     const known = this.args.newshape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     const inferred = this.args.newshape.includes(-1);
@@ -665,16 +656,6 @@ export class ReshapeOp extends DataOp {
       }
     }
     return this.args.newshape.map((d) => (d !== -1 ? d : total !== null ? total / known : null));
-  }
-
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = this.operands(inputs, 1)[0]!;
-    return tf.reshape(x, this.outShape(x.shape) as number[]);
-  }
-
-  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
-    const x = this.operands(inputs, 1)[0]!;
-    return opSpec(this.outShape(x.shape), x.dtype);
   }
 }
 
