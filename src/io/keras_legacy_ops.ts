@@ -33,8 +33,10 @@ interface TfFunction {
   readonly config?: Readonly<Record<string, string>>;
   /** Keras 3 config values when the keyword is absent (TensorFlow's defaults). */
   readonly defaults?: Readonly<Obj>;
-  /** Keywords accepted only with these values (they change nothing). */
+  /** Keywords accepted only with these values (they change nothing); a list gives several such values. */
   readonly inert?: Readonly<Obj>;
+  /** A keyword's value as the Keras 3 config takes it (l2_normalize's epsilon bounds the squared norm, Keras's the norm). */
+  readonly convert?: Readonly<Record<string, (v: unknown, where: string) => unknown>>;
   /** The first argument is a list of tensors (tf.concat). */
   readonly listFirst?: boolean;
 }
@@ -42,9 +44,30 @@ interface TfFunction {
 const NUMPY = 'keras.src.ops.numpy';
 const NN = 'keras.src.ops.nn';
 const CORE = 'keras.src.ops.core';
+const MATH = 'keras.src.ops.math';
 
 const binary = (className: string): TfFunction => ({ module: NUMPY, className, operands: ['y'] });
 const unary = (className: string, module = NUMPY): TfFunction => ({ module, className });
+/**
+ * tf.math.l2_normalize(x, axis, epsilon): x * rsqrt(max(sum(x^2), epsilon));
+ * Keras's normalize bounds the norm itself, so its epsilon is the square
+ * root (TensorFlow's default 1e-12 is 1e-6).
+ */
+const l2Normalize: TfFunction = {
+  module: 'keras.src.ops.nn',
+  className: 'Normalize',
+  config: { axis: 'axis', epsilon: 'epsilon' },
+  defaults: { axis: null, order: 2, epsilon: 1e-6 },
+  inert: { dim: null },
+  convert: {
+    epsilon: (v, where) => {
+      const e = asPyFloat(v)?.value ?? v;
+      if (typeof e !== 'number' || !(e > 0)) throw new MasqueError('INVALID_CONFIG', `${where}: l2_normalize's epsilon must be a positive number; received ${describe(v)}.`);
+      return Math.sqrt(e);
+    },
+  },
+};
+
 const reduce = (className: string): TfFunction => ({ module: NUMPY, className, config: { axis: 'axis', keepdims: 'keepdims' }, defaults: { axis: null, keepdims: false } });
 
 /** The TensorFlow functions read, by the name tf.keras 2 records (`config.function`). */
@@ -97,6 +120,48 @@ const FUNCTIONS = new Map<string, TfFunction>([
   ['ones_like', { module: NUMPY, className: 'OnesLike', config: { dtype: 'dtype' }, defaults: { dtype: null } }],
   ['zeros_like', { module: NUMPY, className: 'ZerosLike', config: { dtype: 'dtype' }, defaults: { dtype: null } }],
   ['__operators__.getitem', { module: NUMPY, className: 'GetItem', operands: ['slice_spec'] }],
+  // The second set (see docs/keras.md for where TensorFlow's edge cases differ).
+  ['math.log1p', unary('Log1p')],
+  ['math.expm1', unary('Expm1')],
+  ['math.sin', unary('Sin')],
+  ['math.cos', unary('Cos')],
+  ['math.floor', unary('Floor')],
+  ['math.ceil', unary('Ceil')],
+  ['math.sign', unary('Sign')],
+  ['math.round', unary('Round')],
+  ['math.reciprocal', unary('Reciprocal')],
+  ['math.erf', unary('Erf', MATH)],
+  ['math.rsqrt', unary('Rsqrt', MATH)],
+  ['math.floordiv', binary('FloorDivide')],
+  ['math.floormod', binary('Mod')],
+  ['clip_by_value', { module: NUMPY, className: 'Clip', config: { clip_value_min: 'x_min', clip_value_max: 'x_max' } }],
+  ['nn.gelu', { module: NN, className: 'Gelu', config: { approximate: 'approximate' }, defaults: { approximate: false } }],
+  ['nn.silu', { module: NN, className: 'Silu', inert: { beta: [1, 1.0] } }],
+  ['nn.swish', { module: NN, className: 'Silu', inert: { beta: [1, 1.0] } }],
+  ['math.softplus', unary('Softplus', NN)],
+  ['nn.softplus', unary('Softplus', NN)],
+  ['nn.softsign', unary('Softsign', NN)],
+  ['math.softsign', unary('Softsign', NN)],
+  ['math.log_sigmoid', unary('LogSigmoid', NN)],
+  ['nn.elu', unary('Elu', NN)],
+  ['nn.relu6', unary('Relu6', NN)],
+  ['nn.leaky_relu', { module: NN, className: 'LeakyRelu', config: { alpha: 'negative_slope' }, defaults: { negative_slope: 0.2 } }],
+  ['math.reduce_prod', reduce('Prod')],
+  ['math.reduce_variance', reduce('Var')],
+  ['math.reduce_std', reduce('Std')],
+  ['math.reduce_logsumexp', { ...reduce('Logsumexp'), module: MATH }],
+  // TensorFlow's argmax and cumsum default to axis 0 (Keras's null is the flattened tensor).
+  ['math.argmax', { module: NUMPY, className: 'Argmax', config: { axis: 'axis' }, defaults: { axis: 0, keepdims: false }, inert: { output_type: ['int64', 'int32'] } }],
+  ['math.argmin', { module: NUMPY, className: 'Argmin', config: { axis: 'axis' }, defaults: { axis: 0, keepdims: false }, inert: { output_type: ['int64', 'int32'] } }],
+  ['math.cumsum', { module: NUMPY, className: 'Cumsum', config: { axis: 'axis' }, defaults: { axis: 0 }, inert: { exclusive: false, reverse: false } }],
+  ['math.l2_normalize', l2Normalize],
+  ['nn.l2_normalize', l2Normalize],
+  ['stack', { module: NUMPY, className: 'Stack', config: { axis: 'axis' }, defaults: { axis: 0 }, listFirst: true }],
+  ['tile', { module: NUMPY, className: 'Tile', config: { multiples: 'repeats' } }],
+  ['repeat', { module: NUMPY, className: 'Repeat', config: { repeats: 'repeats', axis: 'axis' }, defaults: { axis: null } }],
+  // tf.gather's axis=None is axis 0.
+  ['gather', { module: NUMPY, className: 'Take', operands: ['indices'], config: { axis: 'axis' }, defaults: { axis: 0 }, inert: { batch_dims: 0, validate_indices: null } }],
+  ['one_hot', { module: NN, className: 'OneHot', config: { depth: 'num_classes', axis: 'axis', dtype: 'dtype' }, defaults: { axis: -1, dtype: null }, inert: { on_value: [null, 1, 1.0], off_value: [null, 0, 0.0] } }],
 ]);
 
 /** The TensorFlow functions Masque reads in TFOpLambda layers (for docs and errors). */
@@ -139,6 +204,13 @@ function sliceKey(spec: unknown, where: string): unknown {
   return Array.isArray(spec) ? spec.map(one) : one(spec);
 }
 
+/** True when a keyword's value is one that changes nothing (`accepted`, one of a list of them, or null for false). */
+function isInert(v: unknown, accepted: unknown): boolean {
+  const value = asPyFloat(v)?.value ?? v;
+  const list = Array.isArray(accepted) ? accepted : [accepted];
+  return list.some((a) => value === a) || (value === null && accepted === false);
+}
+
 /** One tf.keras 2 node of a TFOpLambda as Keras 3's `{ args, kwargs }`, and the op's config from its keywords. */
 function translateNode(node: unknown, fn: TfFunction, functionName: string, where: string): { args: unknown[]; config: Obj } {
   // The node is the call's first argument: one reference, a constant, or (tf.concat) a list of references.
@@ -177,10 +249,12 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
     if (key !== undefined) {
       if (isRef(v) || (Array.isArray(v) && v.some(isRef))) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${functionName}'s '${k}' is a tensor computed in the model; Masque reads it only as a fixed value.`);
       // TensorFlow takes keepdims=None as False, and a one-element axis list as that axis.
-      config[key] = key === 'keepdims' && v === null ? false : Array.isArray(v) && key === 'axis' && v.length === 1 && fn.className !== 'ExpandDims' ? v[0] : v;
+      const value = key === 'keepdims' && v === null ? false : Array.isArray(v) && key === 'axis' && v.length === 1 && fn.className !== 'ExpandDims' ? v[0] : v;
+      // A config holds plain numbers: a float written 2.0 in the node arrives marked as one.
+      config[key] = fn.convert?.[k] !== undefined ? fn.convert[k]!(value, where) : (asPyFloat(value)?.value ?? value);
       continue;
     }
-    if (fn.inert !== undefined && k in fn.inert && (v === fn.inert[k] || (v === null && fn.inert[k] === false))) continue;
+    if (fn.inert !== undefined && k in fn.inert && isInert(v, fn.inert[k])) continue;
     throw new MasqueError(
       'UNSUPPORTED_CONFIG',
       `${where}: ${functionName} with ${k}=${JSON.stringify(v)} is not read (Masque reads ${[...operands, ...Object.keys(fn.config ?? {})].map((s) => `'${s}'`).join(', ') || 'no other argument'}${fn.inert ? `, and ${Object.entries(fn.inert).map(([a, b]) => `${a}=${JSON.stringify(b)}`).join(', ')}` : ''}).`,

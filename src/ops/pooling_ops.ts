@@ -111,16 +111,22 @@ export function maskedMax(x: tf.Tensor, mask: tf.Tensor | null, axis: number, ke
  * broadcast, a clipped activation) got k times its gradient.
  */
 function maxSplittingTies(x: tf.Tensor, axis: number, keepdims: boolean): tf.Tensor {
-  if (!isTapeOn()) return tf.max(x, axis, keepdims);
+  return extremeSplittingTies(x, [axis], keepdims, 'max');
+}
+
+/** tf.max or tf.min over `axes` with TensorFlow's gradient (dy split equally among the tied positions); ints as tfjs's. */
+export function extremeSplittingTies(x: tf.Tensor, axes: number[], keepdims: boolean, which: 'max' | 'min'): tf.Tensor {
+  const reduce = which === 'max' ? tf.max : tf.min;
+  if (!isTapeOn() || x.dtype !== 'float32') return reduce(x, axes, keepdims);
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xx, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    const y = tf.max(xx, axis, true);
+    const y = reduce(xx, axes, true);
     save([xx, y]);
     return {
-      value: keepdims ? y : tf.squeeze(y, [axis]),
+      value: keepdims ? y : tf.reshape(y, xx.shape.filter((_, i) => !axes.includes(i))),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const hit = tf.cast(tf.equal(saved[0]!, saved[1]!), 'float32');
-        return tf.mul(tf.div(hit, tf.sum(hit, axis, true)), keepdims ? dy : tf.expandDims(dy, axis));
+        return tf.mul(tf.div(hit, tf.sum(hit, axes, true)), tf.reshape(dy, saved[1]!.shape));
       },
     };
   })(x);

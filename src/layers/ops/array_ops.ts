@@ -14,7 +14,7 @@ import { KerasOp, kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
 import { nullableAxes, resolveAxes, truthy } from './logical.js';
 
 /** A Keras dtype option ('bool', 'float32', 'int64', ...) or null. */
-const dtypeOption = () =>
+export const dtypeOption = () =>
   opt.custom<string | null>(
     (v, w, n) => {
       if (v === null) return null;

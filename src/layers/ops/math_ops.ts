@@ -34,9 +34,10 @@ import { ShapeOnlyOp } from './array_ops.js';
 import { distinctAxes, nullableAxes, resolveAxes, truthy } from './logical.js';
 import { onCommonShape } from '../../ops/merge_ops.js';
 import { broadcastFast, select } from '../../ops/attention_ops.js';
+import { extremeSplittingTies } from '../../ops/pooling_ops.js';
 
 /** What numpy sees of an operand: a tensor's dtype, or a Python scalar's kind (weak: it follows the tensors). */
-type Kind = tf.DataType | 'py-bool' | 'py-int' | 'py-float';
+export type Kind = tf.DataType | 'py-bool' | 'py-int' | 'py-float';
 
 /**
  * A constant array among an op's operands, as Keras 3 records one
@@ -115,7 +116,7 @@ export class ConstArray {
  * float written `2.0`; a boolean is Python's bool; all weak), or a constant
  * array.
  */
-type Scalar = number | PyFloat | boolean | ConstArray;
+export type Scalar = number | PyFloat | boolean | ConstArray;
 
 /** A Python scalar's numeric value. */
 function valueOf(s: number | PyFloat | boolean): number {
@@ -196,12 +197,12 @@ export abstract class DataOp extends KerasOp {
 }
 
 /** A tensor or a symbolic tensor (an object with a shape and a dtype), as against a number, a constant or a key. */
-function isTensorLike(v: unknown): boolean {
+export function isTensorLike(v: unknown): boolean {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && 'shape' in v && 'dtype' in v && !(v instanceof ConstArray) && !(v instanceof PyFloat);
 }
 
 /** What numpy sees of an operand. */
-function kindOf(v: { dtype: tf.DataType } | Scalar): Kind {
+export function kindOf(v: { dtype: tf.DataType } | Scalar): Kind {
   if (typeof v === 'boolean') return 'py-bool';
   if (v instanceof PyFloat) return 'py-float';
   if (typeof v === 'number') return Number.isInteger(v) ? 'py-int' : 'py-float';
@@ -215,7 +216,7 @@ function kindOf(v: { dtype: tf.DataType } | Scalar): Kind {
  * tensors to int32. Scalars alone: float32 with a float, else int32 with an
  * int, else bool.
  */
-function resultDtype(kinds: Kind[]): tf.DataType {
+export function resultDtype(kinds: Kind[]): tf.DataType {
   const strong = kinds.filter((k): k is tf.DataType => !k.startsWith('py-'));
   const weak = kinds.filter((k) => k.startsWith('py-'));
   if (strong.length === 0) return weak.includes('py-float') ? 'float32' : weak.includes('py-int') ? 'int32' : 'bool';
@@ -226,18 +227,18 @@ function resultDtype(kinds: Kind[]): tf.DataType {
 }
 
 /** A tensor, a number or a constant as a tensor of `dtype`. */
-function asTensor(v: tf.Tensor | Scalar, dtype: tf.DataType): tf.Tensor {
+export function asTensor(v: tf.Tensor | Scalar, dtype: tf.DataType): tf.Tensor {
   if (typeof v === 'number' || typeof v === 'boolean' || v instanceof PyFloat) return dtype === 'bool' ? tf.scalar(valueOf(v) !== 0, 'bool') : tf.scalar(valueOf(v), dtype);
   const t = v instanceof ConstArray ? v.tensor(dtype) : v;
   return t.dtype === dtype ? t : dtype === 'bool' ? toBool(t) : tf.cast(t, dtype);
 }
 
-function specOf(v: { shape: Shape; dtype: tf.DataType } | Scalar): { shape: Shape; kind: Kind } {
+export function specOf(v: { shape: Shape; dtype: tf.DataType } | Scalar): { shape: Shape; kind: Kind } {
   return { shape: v instanceof ConstArray || isTensorLike(v) ? (v as { shape: Shape }).shape : [], kind: kindOf(v) };
 }
 
 /** Elementwise arithmetic of two operands (one may be a number), with broadcasting. */
-abstract class Binary extends DataOp {
+export abstract class Binary extends DataOp {
   static override readonly takesNumbers = true;
   /** The computation, on operands of the result's dtype (int32 for bools). */
   static readonly compute: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
@@ -294,7 +295,7 @@ export class MultiplyOp extends Binary {
  * gradients of both do not sum over broadcast axes, so the operands are
  * broadcast first.
  */
-function nanPropagating(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
+export function nanPropagating(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
   return onCommonShape((a, b) => (a.dtype !== 'float32' ? op(a, b) : tf.where(tf.logicalOr(tf.isNaN(a), tf.isNaN(b)), tf.add(a, b), op(a, b))));
 }
 
@@ -334,19 +335,32 @@ export class Divide extends TrueDivide {
 }
 
 /** An elementwise function of one operand. */
-abstract class Unary extends DataOp {
+export abstract class Unary extends DataOp {
   /** The function, on the operand in the result's dtype. */
   static readonly compute: (x: tf.Tensor) => tf.Tensor;
   /** True for the functions numpy computes in float (exp, log, ...): integer and bool inputs give float32. */
   static readonly toFloat: boolean = true;
   /** Otherwise, what a bool input gives: bool (abs, relu), int32 (square), or an error (negative). */
   static readonly onBool: 'bool' | 'int32' | 'error' = 'int32';
+  /**
+   * True for the functions Keras computes in the input's own dtype (the
+   * activations of keras.src.ops.nn, erf, rsqrt, reciprocal): of an int
+   * tensor they give integer arithmetic's truncations, so Masque takes float
+   * tensors only and refuses others, naming the cast to add.
+   */
+  static readonly floatOnly: boolean = false;
 
-  private outDtype(d: tf.DataType): tf.DataType {
+  protected outDtype(d: tf.DataType): tf.DataType {
     const cls = this.constructor as typeof Unary;
+    if (cls.floatOnly && d !== 'float32') {
+      throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' takes a float32 tensor; received ${d} (Keras computes it in the input's dtype, truncating each step for integers). Cast the input to float32 first.`);
+    }
     if (cls.toFloat) return 'float32';
     if (d !== 'bool') return d;
-    if (cls.onBool === 'error') throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}': numpy does not take the ${this.className.toLowerCase()} of booleans (use logicalNot, or cast to int32 first).`);
+    if (cls.onBool === 'error') {
+      const hint = this.className === 'Negative' ? 'use logicalNot, or cast to int32 first' : 'cast to int32 first';
+      throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}': numpy does not take the ${this.className.toLowerCase()} of booleans (${hint}).`);
+    }
     return cls.onBool;
   }
 
@@ -482,7 +496,7 @@ export interface NumericReduceArgs extends BaseLayerArgs {
 type NumericReduceOwn = Omit<NumericReduceArgs, keyof BaseLayerArgs>;
 
 /** `ops.sum` / `mean` / `max` / `min` over `axis` (null: every axis). */
-abstract class NumericReduce extends DataOp {
+export abstract class NumericReduce extends DataOp {
   static override readonly options: OptionTable = {
     axis: nullableAxes(null),
     keepdims: opt.bool(false),
@@ -532,7 +546,7 @@ export class Mean extends NumericReduce {
   }
 }
 
-/** Max and Min: `initial` (a number or null) bounds the result, as numpy's. */
+/** Max and Min: `initial` (a number or null) bounds the result, as numpy's; tied positions share the gradient, as in TensorFlow and JAX. */
 abstract class Extreme extends NumericReduce {
   static override readonly options: OptionTable = {
     axis: nullableAxes(null),
@@ -561,7 +575,7 @@ abstract class Extreme extends NumericReduce {
 export class Max extends Extreme {
   static override readonly className = 'Max';
   protected extreme(x: tf.Tensor, axes: number[], keepdims: boolean): tf.Tensor {
-    return tf.max(x, axes, keepdims);
+    return extremeSplittingTies(x, axes, keepdims, 'max');
   }
   protected bound(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
     return tf.maximum(a, b);
@@ -571,7 +585,7 @@ export class Max extends Extreme {
 export class Min extends Extreme {
   static override readonly className = 'Min';
   protected extreme(x: tf.Tensor, axes: number[], keepdims: boolean): tf.Tensor {
-    return tf.min(x, axes, keepdims);
+    return extremeSplittingTies(x, axes, keepdims, 'min');
   }
   protected bound(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
     return tf.minimum(a, b);

@@ -21,6 +21,12 @@ import {
   Absolute, AddOp, Divide, Exp, GetItem, Log, LogSoftmax, Matmul, Max, MaximumOp, Mean, Min, MinimumOp, MultiplyOp, Negative, Power, ReluOp, ReshapeOp,
   SigmoidOp, SoftmaxOp, Sqrt, Square, SubtractOp, Sum, Tanh, TransposeOp, TrueDivide, Where,
 } from './math_ops.js';
+import {
+  Ceil, Clip, Cos, EluOp, Erf, Expm1, Floor, FloorDivide, Gelu, HardSigmoid, HardSilu, LeakyReluOp, Log1p, LogSigmoid, Mod, Reciprocal, Relu6, Round, Rsqrt, Sign, Silu, Sin,
+  Softplus, Softsign,
+} from './elementwise_ops.js';
+import { Argmax, Argmin, Cumsum, Logsumexp, Normalize, Prod, Std, Var } from './statistics_ops.js';
+import { OneHot, Repeat, Stack, Take, Tile } from './gather_ops.js';
 
 /** A tensor, or a symbolic tensor of a model being built. */
 type T = tf.Tensor | SymbolicTensor;
@@ -128,4 +134,52 @@ export const ops = {
     return run(new GetItem(), [x, Array.isArray(key) ? key.map(toKeras) : toKeras(key)]);
   },
   slice,
+  // the second set
+  log1p: <A extends T>(x: A): Out<A> => unary(Log1p, x),
+  expm1: <A extends T>(x: A): Out<A> => unary(Expm1, x),
+  sin: <A extends T>(x: A): Out<A> => unary(Sin, x),
+  cos: <A extends T>(x: A): Out<A> => unary(Cos, x),
+  floor: <A extends T>(x: A): Out<A> => unary(Floor, x),
+  ceil: <A extends T>(x: A): Out<A> => unary(Ceil, x),
+  sign: <A extends T>(x: A): Out<A> => unary(Sign, x),
+  /** Halves to even, as numpy's; `decimals` may be negative. */
+  round: <A extends T>(x: A, decimals = 0): Out<A> => run(new Round({ decimals }), x),
+  /** Bounds may be null (none); an int tensor stays int32. */
+  clip: <A extends T>(x: A, xMin: number | null, xMax: number | null): Out<A> => run(new Clip({ xMin, xMax }), x),
+  floorDivide: <A extends T>(a: A | number, b: A | number): Out<A> => binary(FloorDivide, a, b),
+  /** The remainder with the divisor's sign, as Python's `%`. */
+  mod: <A extends T>(a: A | number, b: A | number): Out<A> => binary(Mod, a, b),
+  /** These take float32 tensors (Keras computes them in the input's dtype). */
+  reciprocal: <A extends T>(x: A): Out<A> => unary(Reciprocal, x),
+  erf: <A extends T>(x: A): Out<A> => unary(Erf, x),
+  rsqrt: <A extends T>(x: A): Out<A> => unary(Rsqrt, x),
+  silu: <A extends T>(x: A): Out<A> => unary(Silu, x),
+  softplus: <A extends T>(x: A): Out<A> => unary(Softplus, x),
+  logSigmoid: <A extends T>(x: A): Out<A> => unary(LogSigmoid, x),
+  softsign: <A extends T>(x: A): Out<A> => unary(Softsign, x),
+  relu6: <A extends T>(x: A): Out<A> => unary(Relu6, x),
+  hardSigmoid: <A extends T>(x: A): Out<A> => unary(HardSigmoid, x),
+  hardSilu: <A extends T>(x: A): Out<A> => unary(HardSilu, x),
+  /** The tanh approximation unless `approximate: false`. */
+  gelu: <A extends T>(x: A, options: { approximate?: boolean } = {}): Out<A> => run(new Gelu(options), x),
+  elu: <A extends T>(x: A, options: { alpha?: number } = {}): Out<A> => run(new EluOp(options), x),
+  leakyRelu: <A extends T>(x: A, options: { negativeSlope?: number } = {}): Out<A> => run(new LeakyReluOp(options), x),
+  prod: <A extends T>(x: A, options: ReduceOptions & { dtype?: string | null } = {}): Out<A> => run(new Prod(options), x),
+  var: <A extends T>(x: A, options: ReduceOptions = {}): Out<A> => run(new Var(options), x),
+  std: <A extends T>(x: A, options: ReduceOptions = {}): Out<A> => run(new Std(options), x),
+  logsumexp: <A extends T>(x: A, options: ReduceOptions = {}): Out<A> => run(new Logsumexp(options), x),
+  /** int32 indices; `axis` null (the default) searches the flattened tensor. */
+  argmax: <A extends T>(x: A, options: { axis?: number | null; keepdims?: boolean } = {}): Out<A> => run(new Argmax(options), x),
+  argmin: <A extends T>(x: A, options: { axis?: number | null; keepdims?: boolean } = {}): Out<A> => run(new Argmin(options), x),
+  /** `axis` null (the default) sums the flattened tensor. */
+  cumsum: <A extends T>(x: A, options: { axis?: number | null; dtype?: string | null } = {}): Out<A> => run(new Cumsum(options), x),
+  /** x over its norm along `axis` (default -1; `order` 2, `epsilon` 1e-7). */
+  normalize: <A extends T>(x: A, options: { axis?: number | number[] | null; order?: number; epsilon?: number | null } = {}): Out<A> => run(new Normalize(options), x),
+  stack: <A extends T>(xs: A[], options: { axis?: number } = {}): Out<A> => run(new Stack(options), xs),
+  tile: <A extends T>(x: A, repeats: number | number[]): Out<A> => run(new Tile({ repeats }), x),
+  repeat: <A extends T>(x: A, repeats: number | number[], options: { axis?: number | null } = {}): Out<A> => run(new Repeat({ repeats, ...options }), x),
+  /** `indices`: an int32 tensor, an integer or a nested list of them; `axis` null (the default) takes from the flattened tensor. */
+  take: <A extends T>(x: A, indices: T | number | unknown[], options: { axis?: number | null } = {}): Out<A> => run(new Take(options), [x, indices]),
+  /** float32 unless `dtype`; negative ids give zeros. */
+  oneHot: <A extends T>(x: A, numClasses: number, options: { axis?: number; dtype?: string | null } = {}): Out<A> => run(new OneHot({ numClasses, ...options }), x),
 };

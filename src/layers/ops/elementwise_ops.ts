@@ -1,0 +1,310 @@
+/**
+ * More elementwise operations of Keras 3 (the second set after math_ops.ts):
+ * numpy's `log1p`, `expm1`, `sin`, `cos`, `floor`, `ceil`, `round`, `sign`,
+ * `reciprocal`, `clip`, `floor_divide` and `mod`; `erf` and `rsqrt` of
+ * keras.src.ops.math; and the activations of keras.src.ops.nn (`gelu`,
+ * `silu`, `softplus`, `softsign`, `elu`, `leaky_relu`, `relu6`,
+ * `hard_sigmoid`, `hard_silu`, `log_sigmoid`).
+ *
+ * Dtypes are those of Keras's numpy backend: floor, ceil, log1p, expm1, sin
+ * and cos of integers or bools give float32; sign, round and clip keep the
+ * input's dtype (clip turns bools into int32); floor_divide and mod follow
+ * numpy's promotion with weak numbers, as the arithmetic does. Keras computes
+ * the nn activations, erf, rsqrt and reciprocal in the input's own dtype,
+ * which for integers truncates every step (gelu of an int tensor, 1 / 2 = 0):
+ * Masque takes float32 tensors there and refuses others (`floatOnly`).
+ */
+import { tf } from '../../runtime/tfjs.js';
+import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
+import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
+import { MasqueError } from '../../errors.js';
+import { opSpec } from './keras_op.js';
+import { Binary, Unary, nanPropagating } from './math_ops.js';
+
+const NN = 'keras.src.ops.nn';
+const MATH = 'keras.src.ops.math';
+
+/** NaN stays NaN (wasm's kernels for sign and clipping turn it into a number). */
+const keepNaN = (f: (x: tf.Tensor) => tf.Tensor) => (x: tf.Tensor): tf.Tensor => (x.dtype === 'float32' ? tf.where(tf.isNaN(x), x, f(x)) : f(x));
+
+// numpy's float functions: integer and bool inputs give float32 (toFloat).
+export class Log1p extends Unary {
+  static override readonly className = 'Log1p';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.log1p(x);
+}
+
+export class Expm1 extends Unary {
+  static override readonly className = 'Expm1';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.expm1(x);
+}
+
+export class Sin extends Unary {
+  static override readonly className = 'Sin';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.sin(x);
+}
+
+export class Cos extends Unary {
+  static override readonly className = 'Cos';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.cos(x);
+}
+
+export class Floor extends Unary {
+  static override readonly className = 'Floor';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.floor(x);
+}
+
+export class Ceil extends Unary {
+  static override readonly className = 'Ceil';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.ceil(x);
+}
+
+/** `ops.sign`: -1, 0 or 1 in the input's dtype (NaN stays NaN); numpy refuses bools. */
+export class Sign extends Unary {
+  static override readonly className = 'Sign';
+  static override readonly compute = keepNaN((x) => tf.sign(x));
+  static override readonly toFloat = false;
+  static override readonly onBool = 'error';
+}
+
+// The functions Keras computes in the input's dtype: float32 inputs only (floatOnly).
+export class Reciprocal extends Unary {
+  static override readonly className = 'Reciprocal';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.reciprocal(x);
+  static override readonly floatOnly = true;
+}
+
+export class Erf extends Unary {
+  static override readonly className = 'Erf';
+  static override readonly kerasModule = MATH;
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.erf(x);
+  static override readonly floatOnly = true;
+}
+
+export class Rsqrt extends Unary {
+  static override readonly className = 'Rsqrt';
+  static override readonly kerasModule = MATH;
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.rsqrt(x);
+  static override readonly floatOnly = true;
+}
+
+/** An activation of keras.src.ops.nn: float32 in, float32 out. */
+abstract class Activation extends Unary {
+  static override readonly kerasModule = NN;
+  static override readonly floatOnly = true;
+}
+
+export class Silu extends Activation {
+  static override readonly className = 'Silu';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.mul(x, tf.sigmoid(x));
+}
+
+/** numpy's logaddexp(x, 0); tfjs's softplus is the same to float32 rounding, with the gradient sigmoid(x). */
+export class Softplus extends Activation {
+  static override readonly className = 'Softplus';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.softplus(x);
+}
+
+export class LogSigmoid extends Activation {
+  static override readonly className = 'LogSigmoid';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.neg(tf.softplus(tf.neg(x)));
+}
+
+export class Softsign extends Activation {
+  static override readonly className = 'Softsign';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.div(x, tf.add(1, tf.abs(x)));
+}
+
+export class Relu6 extends Activation {
+  static override readonly className = 'Relu6';
+  static override readonly compute = keepNaN((x) => tf.minimum(tf.maximum(x, 0), 6));
+}
+
+/** Keras's hard sigmoid, `x / 6 + 0.5` clipped to [0, 1] (NaN stays NaN, as in its two where's). */
+function hardSigmoid(x: tf.Tensor): tf.Tensor {
+  const y = tf.add(tf.div(x, 6), 0.5);
+  return tf.where(tf.lessEqual(y, 0), tf.zerosLike(y), tf.where(tf.greaterEqual(y, 1), tf.onesLike(y), y));
+}
+
+export class HardSigmoid extends Activation {
+  static override readonly className = 'HardSigmoid';
+  static override readonly compute = hardSigmoid;
+}
+
+export class HardSilu extends Activation {
+  static override readonly className = 'HardSilu';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.mul(x, hardSigmoid(x));
+}
+
+export interface GeluArgs extends BaseLayerArgs {
+  /** The tanh approximation (Keras's default, true) or the exact erf form. */
+  approximate?: boolean;
+}
+
+/** `ops.gelu(x, approximate)`, in Keras's float32 steps. */
+export class Gelu extends Activation {
+  static override readonly className = 'Gelu';
+  static override readonly options: OptionTable = { approximate: opt.bool(true) } satisfies OptionsOf<Omit<GeluArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<GeluArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: GeluArgs = {}) {
+    super(args);
+  }
+
+  protected override run(x: tf.Tensor): tf.Tensor {
+    if (!this.args.approximate) return tf.div(tf.mul(x, tf.add(tf.erf(tf.div(x, Math.SQRT2)), 1)), 2);
+    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+    return tf.mul(x, tf.mul(0.5, tf.add(1, tf.tanh(inner))));
+  }
+}
+
+export interface EluArgs extends BaseLayerArgs {
+  alpha?: number;
+}
+
+/** `ops.elu(x, alpha)`: x where x >= 0, else alpha * expm1(x). */
+export class EluOp extends Activation {
+  static override readonly className = 'Elu';
+  static override readonly options: OptionTable = { alpha: opt.number({ default: 1 }) } satisfies OptionsOf<Omit<EluArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<EluArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: EluArgs = {}) {
+    super(args);
+  }
+
+  protected override run(x: tf.Tensor): tf.Tensor {
+    // expm1 of min(x, 0): the branch not taken stays finite, so its zero gradient is not 0 * Inf.
+    return tf.where(tf.greaterEqual(x, 0), x, tf.mul(this.args.alpha, tf.expm1(tf.minimum(x, 0))));
+  }
+}
+
+export interface LeakyReluArgs extends BaseLayerArgs {
+  negativeSlope?: number;
+}
+
+/** `ops.leaky_relu(x, negative_slope)`: numpy's maximum(x, slope * x). */
+export class LeakyReluOp extends Activation {
+  static override readonly className = 'LeakyRelu';
+  static override readonly options: OptionTable = { negativeSlope: opt.number({ default: 0.2 }) } satisfies OptionsOf<Omit<LeakyReluArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<LeakyReluArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: LeakyReluArgs = {}) {
+    super(args);
+  }
+
+  protected override run(x: tf.Tensor): tf.Tensor {
+    return nanPropagating((a, b) => tf.maximum(a, b))(x, tf.mul(this.args.negativeSlope, x));
+  }
+}
+
+export interface RoundArgs extends BaseLayerArgs {
+  /** Decimal places (negative: tens, hundreds, ...). */
+  decimals?: number;
+}
+
+/** `ops.round(x, decimals)`: numpy's, halves to even, in the input's dtype (numpy refuses bools). */
+export class Round extends Unary {
+  static override readonly className = 'Round';
+  static override readonly toFloat = false;
+  static override readonly onBool = 'error';
+  static override readonly options: OptionTable = { decimals: opt.int({ default: 0, min: -9, max: 9 }) } satisfies OptionsOf<Omit<RoundArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<RoundArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: RoundArgs = {}) {
+    super(args);
+  }
+
+  protected override run(x: tf.Tensor): tf.Tensor {
+    const d = this.args.decimals;
+    if (x.dtype === 'int32') {
+      if (d >= 0) return tf.clone(x);
+      // numpy rounds ints to tens, hundreds, ... halves to even: exact in float32 below 2^24.
+      const f = 10 ** -d;
+      return tf.cast(tf.mul(tf.round(tf.div(tf.cast(x, 'float32'), f)), f), 'int32');
+    }
+    // numpy: rint(x * 10^d) / 10^d, or rint(x / 10^-d) * 10^-d, each step in float32.
+    return d >= 0 ? tf.div(tf.round(tf.mul(x, 10 ** d)), 10 ** d) : tf.mul(tf.round(tf.div(x, 10 ** -d)), 10 ** -d);
+  }
+}
+
+export interface ClipArgs extends BaseLayerArgs {
+  /** The lower bound (null: none). */
+  xMin: number | null;
+  /** The upper bound (null: none). */
+  xMax: number | null;
+}
+
+/**
+ * `ops.clip(x, x_min, x_max)`: numpy's minimum(maximum(x, x_min), x_max)
+ * (x_max wins where the bounds cross; NaN stays NaN), in the input's dtype:
+ * bools become int32, and an integer tensor clipped to a fractional bound is
+ * clipped in floats and truncated back (numpy 2's astype), so clip(0, 0.5, 2)
+ * is 0.
+ */
+export class Clip extends Unary {
+  static override readonly className = 'Clip';
+  static override readonly toFloat = false;
+  static override readonly onBool = 'int32';
+  static override readonly options: OptionTable = {
+    xMin: opt.nullableNumber(),
+    xMax: opt.nullableNumber(),
+  } satisfies OptionsOf<Omit<ClipArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<ClipArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: ClipArgs) {
+    super(args);
+    if (this.args.xMin === null && this.args.xMax === null) {
+      throw new MasqueError('INVALID_ARGUMENT', `Clip '${this.name}': x_min and x_max cannot both be null (numpy: one bound is required).`);
+    }
+  }
+
+  protected override run(x: tf.Tensor): tf.Tensor {
+    const { xMin, xMax } = this.args;
+    const fractional = [xMin, xMax].some((b) => b !== null && !Number.isInteger(b));
+    const v = x.dtype === 'int32' && fractional ? tf.cast(x, 'float32') : x;
+    let r = v;
+    if (xMin !== null) r = tf.maximum(r, tf.scalar(xMin, v.dtype));
+    if (xMax !== null) r = tf.minimum(r, tf.scalar(xMax, v.dtype));
+    if (v !== x) return tf.cast(r, 'int32'); // truncates toward zero, as astype does
+    return v.dtype === 'float32' ? tf.where(tf.isNaN(v), v, r) : r;
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    return opSpec(x.shape, this.outDtype(x.dtype));
+  }
+}
+
+/**
+ * numpy's floor division of floats: from the Python remainder, then the
+ * nearest integer below (npy_divmod), so 7 // 0.1 is 69, as in numpy; a zero
+ * divisor gives a / b (inf or NaN). Integers: floor division, and 0 where the
+ * divisor is 0 (numpy's result, with its warning).
+ */
+function floorDivide(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.dtype === 'int32') return tf.where(tf.equal(b, 0), tf.zerosLike(tf.add(a, b)), tf.floorDiv(a, tf.where(tf.equal(b, 0), tf.onesLike(b), b)));
+  const div = tf.div(tf.sub(a, pythonMod(a, b)), b);
+  const fl = tf.floor(div);
+  const floordiv = tf.add(fl, tf.cast(tf.greater(tf.sub(div, fl), 0.5), 'float32'));
+  return tf.where(tf.equal(b, 0), tf.div(a, b), floordiv);
+}
+
+/** Python's remainder (the divisor's sign) of floats; 0 where the divisor is 0 for integers, as numpy gives. */
+function pythonMod(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  // tfjs's mod is this already (fmod, plus the divisor where the signs differ); integers by 0 need the guard.
+  if (a.dtype !== 'int32') return tf.mod(a, b);
+  return tf.where(tf.equal(b, 0), tf.zerosLike(tf.add(a, b)), tf.mod(a, tf.where(tf.equal(b, 0), tf.onesLike(b), b)));
+}
+
+/** `x // y` (`ops.floor_divide`): numpy's promotion with weak numbers; two bools give int32 (numpy: int8). */
+export class FloorDivide extends Binary {
+  static override readonly className = 'FloorDivide';
+  static override readonly compute = floorDivide;
+  static override readonly onBools = 'int32';
+}
+
+/** `x % y` (`ops.mod`): the remainder with the divisor's sign, as Python's. */
+export class Mod extends Binary {
+  static override readonly className = 'Mod';
+  static override readonly compute = pythonMod;
+  static override readonly onBools = 'int32';
+}

@@ -1,0 +1,316 @@
+/**
+ * Keras 3 operations that build or pick along axes: numpy's `stack`,
+ * `tile`, `repeat` and `take`, and `one_hot` of keras.src.ops.nn.
+ *
+ * `take(x, indices, axis)` takes its indices as a tensor (ids from an
+ * input), or as constants recorded in the config (an integer, a nested list,
+ * a constant array); negative indices count from the end, and an index out
+ * of range raises, as numpy's `take` does.
+ */
+import { tf, toBool } from '../../runtime/tfjs.js';
+import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
+import type { SymbolicArgs } from '../../engine/layer.js';
+import type { SymbolicTensor } from '../../engine/symbolic.js';
+import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
+import { MasqueError, describe, formatShape } from '../../errors.js';
+import { kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
+import { ConstArray, DataOp, isTensorLike } from './math_ops.js';
+import { resolveAxes } from './logical.js';
+
+export interface StackArgs extends BaseLayerArgs {
+  /** Where the new axis goes (in the output). Default 0. */
+  axis?: number;
+}
+
+/** `ops.stack([a, b, ...], axis)`: same-shaped tensors along a new axis, dtypes promoted. */
+export class Stack extends DataOp {
+  static override readonly className = 'Stack';
+  static override readonly listOperand = true;
+  static override readonly options: OptionTable = { axis: opt.int({ default: 0 }) } satisfies OptionsOf<Omit<StackArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<StackArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: StackArgs = {}) {
+    super(args);
+  }
+
+  private plan(shapes: Shape[]): { shape: Shape; axis: number } {
+    const where = `Stack '${this.name}'`;
+    const first = shapes[0]!;
+    for (const s of shapes) {
+      if (s.length !== first.length || s.some((d, i) => d !== null && first[i] !== null && d !== first[i])) {
+        throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: every tensor must have the same shape; received ${shapes.map(formatShape).join(', ')}.`);
+      }
+    }
+    const axis = resolveAxes(this.args.axis, first.length + 1, where)[0]!;
+    const shape = [...first];
+    shape.splice(axis, 0, shapes.length);
+    return { shape, axis };
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const xs = this.operands(inputs, null);
+    const { axis } = this.plan(xs.map((x) => x.shape));
+    const dtype = promoteDtypes(xs.map((x) => x.dtype));
+    return tf.stack(xs.map((x) => (x.dtype === dtype ? x : tf.cast(x, dtype))), axis);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const xs = this.operands(inputs, null);
+    return opSpec(this.plan(xs.map((x) => x.shape)).shape, promoteDtypes(xs.map((x) => x.dtype)));
+  }
+}
+
+/** A `repeats` option: a non-negative integer or a list of them. */
+const repeatsOption = () =>
+  opt.custom<number | number[]>((v, w, n) => {
+    const ok = (d: unknown) => Number.isInteger(d) && (d as number) >= 0;
+    if (ok(v)) return v as number;
+    if (Array.isArray(v) && v.every(ok)) return [...(v as number[])];
+    throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a non-negative integer or a list of them; received ${describe(v)}.`);
+  });
+
+export interface TileArgs extends BaseLayerArgs {
+  /** How many copies along each axis (aligned on the right, as numpy's). */
+  repeats: number | number[];
+}
+
+/** `ops.tile(x, repeats)`: numpy's tile (a longer `repeats` adds leading axes). */
+export class Tile extends DataOp {
+  static override readonly className = 'Tile';
+  static override readonly options: OptionTable = { repeats: repeatsOption() } satisfies OptionsOf<Omit<TileArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<TileArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: TileArgs) {
+    super(args);
+  }
+
+  /** The input's shape with leading 1s and the repeats, both of the same length. */
+  private aligned(shape: Shape): { shape: Shape; reps: number[] } {
+    const reps = Array.isArray(this.args.repeats) ? this.args.repeats : [this.args.repeats];
+    const n = Math.max(reps.length, shape.length);
+    return { shape: [...new Array<number>(n - shape.length).fill(1), ...shape], reps: [...new Array<number>(n - reps.length).fill(1), ...reps] };
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    const { shape, reps } = this.aligned(x.shape);
+    const full = tf.reshape(x, shape as number[]);
+    if (reps.some((r) => r === 0) || full.size === 0) return tf.zeros(shape.map((d, i) => (d as number) * reps[i]!), x.dtype);
+    return x.dtype === 'bool' ? toBool(tf.tile(tf.cast(full, 'int32'), reps)) : tf.tile(full, reps);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    const { shape, reps } = this.aligned(x.shape);
+    return opSpec(shape.map((d, i) => (d === null ? null : d * reps[i]!)), x.dtype);
+  }
+}
+
+export interface RepeatArgs extends BaseLayerArgs {
+  /** Copies of each element: one count for all, or one per element along the axis. */
+  repeats: number | number[];
+  /** The axis, or null: over the flattened tensor. */
+  axis?: number | null;
+}
+
+/** `ops.repeat(x, repeats, axis)`: each element repeated in place, as numpy's repeat. */
+export class Repeat extends DataOp {
+  static override readonly className = 'Repeat';
+  static override readonly options: OptionTable = { repeats: repeatsOption(), axis: opt.nullableInt({ default: null }) } satisfies OptionsOf<Omit<RepeatArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<RepeatArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: RepeatArgs) {
+    super(args);
+  }
+
+  /** The axis in the (flattened, for null) input, and the input's length along it. */
+  private counts(n: number | null): number[] | null {
+    const r = this.args.repeats;
+    const list = Array.isArray(r) ? r : [r];
+    if (list.length === 1) return n === null ? null : new Array<number>(n).fill(list[0]!);
+    if (n !== null && list.length !== n) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `Repeat '${this.name}': ${list.length} repeats for an axis of size ${n}; give one count, or one per element.`);
+    }
+    return list;
+  }
+
+  private axisOf(rank: number): number {
+    return this.args.axis === null ? 0 : resolveAxes(this.args.axis, rank, `Repeat '${this.name}'`)[0]!;
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x0 = this.operands(inputs, 1)[0]!;
+    const x = this.args.axis === null ? tf.reshape(x0, [-1]) : x0;
+    const axis = this.axisOf(x.rank);
+    const counts = this.counts(x.shape[axis]!)!;
+    const idx: number[] = [];
+    counts.forEach((c, i) => {
+      for (let k = 0; k < c; k++) idx.push(i);
+    });
+    if (idx.length === 0 || x.size === 0) return tf.zeros(x.shape.map((d, i) => (i === axis ? idx.length : d)), x.dtype);
+    const v = x.dtype === 'bool' ? tf.cast(x, 'int32') : x;
+    const r = tf.gather(v, tf.tensor1d(idx, 'int32'), axis);
+    return x.dtype === 'bool' ? toBool(r) : r;
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    const shape = this.args.axis === null ? [x.shape.some((d) => d === null) ? null : x.shape.reduce<number>((a, d) => a * (d as number), 1)] : [...x.shape];
+    const axis = this.axisOf(shape.length);
+    const counts = this.counts(shape[axis]!);
+    shape[axis] = counts === null ? null : counts.reduce((a, b) => a + b, 0);
+    return opSpec(shape, x.dtype);
+  }
+}
+
+export interface TakeArgs extends BaseLayerArgs {
+  /** The axis to pick along, or null: from the flattened tensor. */
+  axis?: number | null;
+}
+
+/** Constant indices: their values and shape, checked to be integers. */
+function constantIndices(v: unknown, where: string): ConstArray {
+  const c = ConstArray.fromKeras(v, where) ?? ConstArray.fromNested(v, null, where);
+  if (c.values.some((n) => !Number.isInteger(n)) || (c.dtype !== null && c.dtype !== 'int32')) {
+    throw new MasqueError('INVALID_CONFIG', `${where}: indices must be integers; received ${describe(v)}.`);
+  }
+  return c;
+}
+
+/** `ops.take(x, indices, axis)`: numpy's take; the indices a tensor or constants. */
+export class Take extends DataOp {
+  static override readonly className = 'Take';
+  static override readonly options: OptionTable = { axis: opt.nullableInt({ default: null }) } satisfies OptionsOf<Omit<TakeArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<TakeArgs, keyof BaseLayerArgs>>;
+  /** Constant indices as the call gave them (null when they are a tensor). */
+  private constant: { raw: unknown; value: ConstArray } | null = null;
+
+  constructor(args: TakeArgs = {}) {
+    super(args);
+  }
+
+  override apply(inputs: SymbolicTensor | SymbolicTensor[] | unknown[], args?: SymbolicArgs<CallArgs>): SymbolicTensor;
+  override apply(inputs: tf.Tensor | tf.Tensor[] | unknown[], args?: CallArgs): tf.Tensor;
+  override apply(inputs: unknown, args?: unknown): unknown {
+    if (Array.isArray(inputs) && inputs.length === 2 && !isTensorLike(inputs[1])) {
+      const value = constantIndices(inputs[1], `Take '${this.name}'`);
+      this.recordCall([inputs[0]], JSON.stringify(inputs[1]));
+      this.constant = { raw: inputs[1], value };
+      return super.apply(inputs[0] as never, args as never);
+    }
+    return super.apply(inputs as never, args as never);
+  }
+
+  override kerasArgs(tensors: unknown[]): unknown[] {
+    return this.constant === null ? [...tensors] : [tensors[0], this.constant.raw];
+  }
+
+  /** The data and the indices' shape (and the indices, when they are a tensor). */
+  private split<T extends { shape: Shape; dtype: tf.DataType }>(inputs: T | T[]): { x: T; indices: T | null; indexShape: Shape } {
+    const list = this.operands(inputs, this.constant === null ? 2 : 1);
+    const indices = this.constant === null ? list[1]! : null;
+    if (indices !== null && indices.dtype !== 'int32') {
+      throw new MasqueError('INVALID_INPUT', `Take '${this.name}': indices must be an int32 tensor; received ${indices.dtype}.`);
+    }
+    return { x: list[0]!, indices, indexShape: indices !== null ? indices.shape : this.constant!.value.shape };
+  }
+
+  private outShape(xShape: Shape, indexShape: Shape): Shape {
+    if (this.args.axis === null) return [...indexShape];
+    const a = resolveAxes(this.args.axis, xShape.length, `Take '${this.name}'`)[0]!;
+    return [...xShape.slice(0, a), ...indexShape, ...xShape.slice(a + 1)];
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const { x: x0, indices, indexShape } = this.split(inputs);
+    const x = this.args.axis === null ? tf.reshape(x0, [-1]) : x0;
+    const axis = this.args.axis === null ? 0 : resolveAxes(this.args.axis, x.rank, `Take '${this.name}'`)[0]!;
+    const n = x.shape[axis]!;
+    const values = indices !== null ? indices.dataSync() : Int32Array.from(this.constant!.value.values);
+    const fixed = new Int32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v >= n || v < -n) throw new MasqueError('INVALID_INPUT', `Take '${this.name}': index ${v} is out of range for axis ${this.args.axis === null ? 'of the flattened input' : axis} of size ${n} (numpy raises).`);
+      fixed[i] = v < 0 ? v + n : v;
+    }
+    const out = this.outShape(x0.shape, indexShape) as number[];
+    if (fixed.length === 0 || x.size === 0) return tf.zeros(out, x.dtype);
+    const v = x.dtype === 'bool' ? tf.cast(x, 'int32') : x;
+    const r = tf.reshape(tf.gather(v, tf.tensor1d(fixed, 'int32'), axis), out);
+    return x.dtype === 'bool' ? toBool(r) : r;
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const { x, indexShape } = this.split(inputs);
+    return opSpec(this.outShape(x.shape, indexShape), x.dtype);
+  }
+}
+
+export interface OneHotArgs extends BaseLayerArgs {
+  numClasses: number;
+  /** Where the classes axis goes: -1 (last) or an axis of the input. */
+  axis?: number;
+  /** The output dtype (null: float32). */
+  dtype?: string | null;
+  /** Only false: Masque has no sparse tensors. */
+  sparse?: boolean;
+}
+
+/** `ops.one_hot(x, num_classes, axis, dtype)`: negative ids give a row of zeros; an id >= num_classes raises, as in Keras's numpy backend. */
+export class OneHot extends DataOp {
+  static override readonly className = 'OneHot';
+  static override readonly kerasModule = 'keras.src.ops.nn';
+  static override readonly options: OptionTable = {
+    numClasses: opt.int({ min: 1 }),
+    axis: opt.int({ default: -1 }),
+    dtype: opt.custom<string | null>((v, w, n) => {
+      if (v === null || (typeof v === 'string' && kerasDtype(v) !== 'string')) return v as string | null;
+      throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a numeric dtype name or null; received ${describe(v)}.`);
+    }, { default: null }),
+    sparse: opt.oneOf([false] as const, false),
+  } satisfies OptionsOf<Omit<OneHotArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<OneHotArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: OneHotArgs) {
+    super(args);
+  }
+
+  private plan(shape: Shape, dtype: tf.DataType): { shape: Shape; axis: number; dtype: tf.DataType } {
+    const where = `OneHot '${this.name}'`;
+    if (dtype !== 'int32') throw new MasqueError('INVALID_INPUT', `${where} takes int32 ids; received ${dtype}.`);
+    const a = this.args.axis;
+    if (a !== -1 && (a < 0 || a >= shape.length)) throw new MasqueError('INVALID_ARGUMENT', `${where}: axis must be -1 or in [0, ${shape.length}); received ${a}.`);
+    const axis = a === -1 ? shape.length : a;
+    const out = [...shape];
+    out.splice(axis, 0, this.args.numClasses);
+    return { shape: out, axis, dtype: kerasDtype(this.args.dtype) ?? 'float32' };
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    const { axis, dtype } = this.plan(x.shape, x.dtype);
+    const ids = x.dataSync();
+    const n = this.args.numClasses;
+    for (const v of ids) {
+      if (v >= n) throw new MasqueError('INVALID_INPUT', `OneHot '${this.name}': id ${v} is out of range for ${n} classes (Keras raises; negative ids give zeros).`);
+    }
+    // tfjs's oneHot gives a row of zeros for negative ids, as Keras does. It is made in int32 and cast:
+    // wasm's OneHot writes int32 bits whatever the dtype asked (a float32 1 read as 1.4e-45).
+    let r = tf.oneHot(tf.reshape(x, [-1]), n, 1, 0, 'int32');
+    if (dtype === 'float32') r = tf.cast(r, 'float32');
+    r = tf.reshape(r, [...x.shape, n]);
+    if (axis !== x.rank) {
+      const perm = Array.from({ length: x.rank + 1 }, (_, i) => i);
+      perm.splice(x.rank, 1);
+      perm.splice(axis, 0, x.rank);
+      r = tf.transpose(r, perm);
+    }
+    return dtype === 'bool' ? toBool(r) : r;
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    const p = this.plan(x.shape, x.dtype);
+    return opSpec(p.shape, p.dtype);
+  }
+}

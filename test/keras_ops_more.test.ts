@@ -1,0 +1,163 @@
+// The second set of Keras operations (src/layers/ops/elementwise_ops.ts,
+// statistics_ops.ts, gather_ops.ts): numpy's edge cases each checked against
+// the value numpy gives (written beside each), the refusals with their codes,
+// the tfjs bugs worked around, gradients where tfjs's differ from Keras's
+// backends, and tf.keras 2's spellings of the same functions. The golden
+// cases are op_more_* of test/fixtures/keras-3.15.1-ops and the random models
+// of keras-3.15.1-ops-more-fuzz (conformance_gradients.test.ts runs them).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { tf, ready, ops, Input, Model, Dense, loadModelFromBytes, saveModelToBytes, loadTfjsModel, modelToKerasConfig } from '../src/index.js';
+import { expectCode } from './helpers.js';
+
+await ready();
+
+const H5 = 'test/fixtures/keras-3.15.1-h5';
+const values = (t: tf.Tensor) => Array.from(t.dataSync());
+const i32 = (v: number[]) => tf.tensor1d(v, 'int32');
+const f32 = (v: number[]) => tf.tensor1d(v, 'float32');
+
+test("numpy's edge cases: floor division and remainders, clip of ints, rounding halves, -0.0 and NaN in argmax, one_hot and take's indices", () => {
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    // np.float32(7) // np.float32(0.1) == 69 (numpy's divmod), not floor(7 / 0.1) == 70; np.float32(7) % 0.1 is about 0.0999999.
+    assert.deepEqual(values(ops.floorDivide(f32([7]), 0.1)), [69]);
+    assert.ok(Math.abs(values(ops.mod(f32([7]), 0.1))[0]! - 0.09999985) < 1e-6);
+    // Python's signs: np.int32([7, -7, 7, -7]) // [3, 3, -3, -3] == [2, -3, -3, 2]; % == [1, 2, -2, -1]; by 0 both give 0.
+    assert.deepEqual(values(ops.floorDivide(i32([7, -7, 7, -7, 5]), i32([3, 3, -3, -3, 0]))), [2, -3, -3, 2, 0]);
+    assert.deepEqual(values(ops.mod(i32([7, -7, 7, -7, 5]), i32([3, 3, -3, -3, 0]))), [1, 2, -2, -1, 0]);
+    // np.clip(np.int32([0, 3, -2]), 0.5, 2.5).astype(int32) == [0, 2, 0]; the bounds crossed give x_max everywhere.
+    const c = ops.clip(i32([0, 3, -2]), 0.5, 2.5);
+    assert.equal(c.dtype, 'int32');
+    assert.deepEqual(values(c), [0, 2, 0]);
+    assert.deepEqual(values(ops.clip(f32([-1, 0, 1, NaN]), 0.5, -0.5)).slice(0, 3), [-0.5, -0.5, -0.5]);
+    assert.ok(Number.isNaN(values(ops.clip(f32([NaN]), 0, 1))[0]));
+    assert.deepEqual(values(ops.clip(tf.tensor1d([true, false], 'bool'), 0, 1)), [1, 0]);
+    // np.round halves to even: [0.5, 1.5, 2.5, -0.5] -> [0, 2, 2, -0]; ints to tens: np.round(np.int32([15, 25, 14]), -1) == [20, 20, 10].
+    assert.deepEqual(values(ops.round(f32([0.5, 1.5, 2.5, -0.5]))).map((v) => v + 0), [0, 2, 2, 0]);
+    assert.deepEqual(values(ops.round(i32([15, 25, 14]), -1)), [20, 20, 10]);
+    // Keras's numpy backend counts -0.0 below 0.0, and numpy's argmax returns the first NaN.
+    assert.deepEqual(values(ops.argmax(f32([-0, 0]))), [1]);
+    assert.deepEqual(values(ops.argmin(f32([0, -0]))), [1]);
+    assert.deepEqual(values(ops.argmax(f32([1, NaN, 3, NaN]))), [1]);
+    assert.deepEqual(values(ops.argmax(tf.tensor2d([[1, 5], [7, 2]]), { axis: 0, keepdims: true })), [1, 0]);
+    // one_hot: a negative id is a row of zeros (float32 ones, not the int bits wasm's OneHot writes); np.sign keeps NaN.
+    assert.deepEqual(values(ops.oneHot(i32([1, -1]), 3)), [0, 1, 0, 0, 0, 0]);
+    assert.deepEqual(values(ops.oneHot(i32([1, 2]), 3, { axis: 0 })), [0, 0, 1, 0, 0, 1]);
+    assert.ok(Number.isNaN(values(ops.sign(f32([NaN])))[0]));
+    // take: negative indices count from the end; axis null takes from the flattened tensor.
+    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(values(ops.take(x, [-1, 0], { axis: 1 })), [3, 1, 6, 4]);
+    assert.deepEqual(values(ops.take(x, 4)), [5]);
+    assert.deepEqual(values(ops.take(x, i32([1, 1]), { axis: 0 })), [4, 5, 6, 4, 5, 6]);
+    // repeat and tile, as numpy's; cumsum of bools counts in int32.
+    assert.deepEqual(values(ops.repeat(x, [2, 0, 1], { axis: 1 })), [1, 1, 3, 4, 4, 6]);
+    assert.deepEqual(ops.tile(x, [2, 1, 2]).shape, [2, 2, 6]);
+    const cs = ops.cumsum(tf.tensor2d([[true, false, true]], undefined, 'bool'), { axis: 1 });
+    assert.deepEqual([cs.dtype, ...values(cs)], ['int32', 1, 1, 2]);
+    // logsumexp of a row of -inf is -inf (scipy's), and normalize of a zero row is zero.
+    assert.deepEqual(values(ops.logsumexp(tf.tensor2d([[-Infinity, -Infinity]]), { axis: 1 })), [-Infinity]);
+    assert.deepEqual(values(ops.normalize(tf.tensor2d([[0, 0], [3, 4]]))), [0, 0, 0.6000000238418579, 0.800000011920929]);
+  });
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('the refusals: float-only functions of ints, ids and indices out of range, impossible arguments, each coded and named', () => {
+  tf.tidy(() => {
+    // Keras computes these in the input's dtype (gelu of an int truncates each step): Masque asks for the cast.
+    for (const f of [ops.gelu, ops.silu, ops.softplus, ops.erf, ops.rsqrt, ops.reciprocal, ops.relu6, ops.hardSigmoid] as ((x: tf.Tensor) => tf.Tensor)[]) {
+      expectCode(() => f(i32([1, 2])), 'INVALID_INPUT', 'takes a float32 tensor', 'received int32', 'Cast the input to float32');
+    }
+    expectCode(() => ops.sign(tf.tensor1d([true], 'bool')), 'INVALID_INPUT', 'Sign', 'booleans', 'cast to int32');
+    expectCode(() => ops.round(tf.tensor1d([true], 'bool')), 'INVALID_INPUT', 'Round', 'booleans');
+    expectCode(() => ops.oneHot(i32([0, 3]), 3), 'INVALID_INPUT', 'id 3', '3 classes');
+    expectCode(() => ops.oneHot(f32([0, 1]), 3), 'INVALID_INPUT', 'OneHot', 'int32 ids', 'float32');
+    expectCode(() => ops.take(tf.tensor2d([[1, 2]]), [2], { axis: 1 }), 'INVALID_INPUT', 'index 2', 'size 2');
+    expectCode(() => ops.take(tf.tensor2d([[1, 2]]), [0.5] as never, { axis: 1 }), 'INVALID_CONFIG', 'indices must be integers');
+    expectCode(() => ops.take(tf.tensor2d([[1, 2]]), f32([0]), { axis: 1 }), 'INVALID_INPUT', 'int32 tensor', 'float32');
+    expectCode(() => ops.clip(f32([1]), null, null), 'INVALID_ARGUMENT', 'x_min and x_max cannot both be null');
+    expectCode(() => ops.normalize(tf.zeros([2, 3, 4]), { axis: [1, 2], order: 3 }), 'UNSUPPORTED_CONFIG', 'order 3', 'one axis');
+    expectCode(() => ops.normalize(tf.zeros([2, 3]), { order: 0 }), 'INVALID_ARGUMENT', 'order');
+    expectCode(() => ops.repeat(tf.zeros([2, 3]), [1, 2], { axis: 1 }), 'INPUT_SHAPE_MISMATCH', '2 repeats', 'size 3');
+    expectCode(() => ops.stack([tf.zeros([2, 3]), tf.zeros([2, 4])]), 'INPUT_SHAPE_MISMATCH', 'same shape', '[2, 4]');
+    expectCode(() => ops.argmax(tf.zeros([2, 0]), { axis: 1 }), 'INVALID_INPUT', 'empty axis');
+    expectCode(() => ops.prod(f32([1]), { dtype: 'bool' }), 'INVALID_ARGUMENT', "dtype 'bool'");
+    expectCode(() => ops.round(f32([1]), 1.5), 'INVALID_ARGUMENT', 'decimals');
+    expectCode(() => ops.gelu(f32([1]), { approximate: 'yes' as never }), 'INVALID_ARGUMENT', 'approximate');
+    expectCode(() => ops.tile(f32([1]), [-1]), 'INVALID_ARGUMENT', 'repeats', 'non-negative');
+  });
+});
+
+test("gradients as Keras's backends take them: tied maxima share dy (tfjs gives each all of it), cumsum over a middle axis, argmax under a tape", () => {
+  const x = tf.tensor2d([[1, 3, 3], [2, 0, 1]]);
+  // d max(row) / dx: [0, 0.5, 0.5] for the tied row (TensorFlow and JAX split; central differences agree), [1, 0, 0] for the other.
+  const g = tf.grad((v: tf.Tensor) => tf.sum(ops.max(v, { axis: 1 })))(x);
+  assert.deepEqual(values(g), [0, 0.5, 0.5, 1, 0, 0]);
+  const gm = tf.grad((v: tf.Tensor) => tf.sum(ops.min(v)))(tf.tensor1d([2, 1, 1, 1]));
+  assert.deepEqual(values(gm).map((v) => Math.round(v * 1e6) / 1e6), [0, 0.333333, 0.333333, 0.333333]);
+  // tfjs's cumsum gradient over a non-last axis came back transposed (a wrong shape); d sum(cumsum(x, 1) * w) / dx = reverse cumsum of w.
+  const x3 = tf.ones([1, 3, 2]);
+  const w = tf.tensor3d([[[1, 10], [2, 20], [3, 30]]]);
+  const gc = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ops.cumsum(v, { axis: 1 }), w)))(x3);
+  assert.deepEqual(values(gc), [6, 60, 5, 50, 3, 30]);
+  // argmax's NaN search runs in float32: under a tape, an int input to tfjs's argMax fails its gradient's dtype check.
+  const ga = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, tf.cast(ops.argmax(v, { axis: 1, keepdims: true }), 'float32'))))(x);
+  assert.deepEqual(values(ga), [1, 1, 1, 0, 0, 0]);
+  tf.dispose([x, g, gm, x3, w, gc, ga]);
+});
+
+test('a model built with the second set saves as Keras records it, loads back the same, and trains', async () => {
+  const x = Input({ shape: [4, 3] });
+  const ids = Input({ shape: [4], dtype: 'int32' });
+  const picked = ops.take(new Dense({ units: 3 }).apply(x), [3, 0, 1, 2], { axis: 1 });
+  const z = ops.normalize(ops.add(ops.gelu(picked), ops.leakyRelu(x, { negativeSlope: 0.1 })));
+  const pooled = ops.add(ops.logsumexp(z, { axis: 1 }), ops.sum(ops.oneHot(ops.mod(ids, 3), 3), { axis: 1 }));
+  const y = ops.concatenate([pooled, ops.std(z, { axis: 1 }), ops.sum(ops.multiply(ops.oneHot(ops.argmax(pooled, { axis: -1 }), 3), pooled), { axis: -1, keepdims: true })], { axis: -1 });
+  const model = new Model({ inputs: [x, ids], outputs: y });
+  const config = JSON.stringify(modelToKerasConfig(model));
+  for (const [cls, module] of [['Take', 'numpy'], ['Gelu', 'nn'], ['LeakyRelu', 'nn'], ['Normalize', 'nn'], ['Logsumexp', 'math'], ['OneHot', 'nn'], ['Argmax', 'numpy'], ['Std', 'numpy']]) {
+    assert.match(config, new RegExp(`"module":"keras\\.src\\.ops\\.${module}","class_name":"${cls}"`));
+  }
+  assert.match(config, /"negative_slope":0\.1/);
+  const xs = [tf.randomNormal([5, 4, 3], 0, 1, 'float32', 1), tf.tensor2d([[1, 2, 3, 0], [5, 6, 0, 0], [1, 0, 0, 0], [2, 2, 2, 2], [7, 1, 0, 0]], undefined, 'int32')];
+  const again = await loadModelFromBytes(await saveModelToBytes(model));
+  const [a, b] = [model.predict(xs) as tf.Tensor, again.predict(xs) as tf.Tensor];
+  assert.deepEqual(values(a), values(b));
+  // It trains: the loss falls, and no tensor is left behind from one fit to the next.
+  const head = new Model({ inputs: [x, ids], outputs: ops.multiply(y, 1.0) });
+  head.compile({ optimizer: 'adam', loss: 'mse' });
+  const target = tf.zeros([5, 7]);
+  const first = await head.fit(xs, target, { epochs: 1, verbose: 0 });
+  const mid = tf.memory().numTensors;
+  await head.fit(xs, target, { epochs: 1, verbose: 0 });
+  assert.equal(tf.memory().numTensors, mid);
+  const last = await head.fit(xs, target, { epochs: 5, verbose: 0 });
+  assert.ok((last.history['loss']!.at(-1) as number) < (first.history['loss']![0] as number), 'the loss falls');
+  tf.dispose([...xs, a, b, target]);
+  again.dispose();
+  model.dispose();
+});
+
+test("tf.keras 2's spellings: TensorFlow's defaults are kept where they differ from Keras's (argmax and gather over axis 0, gelu exact, l2_normalize's epsilon on the squared norm)", async () => {
+  const doc = JSON.parse(readFileSync(`${H5}/keras2_tfop_second/model.json`, 'utf8'));
+  const weightData = new Uint8Array(readFileSync(`${H5}/keras2_tfop_second/group1-shard1of1.bin`)).buffer;
+  const load = (edit: (layers: Record<string, unknown>[]) => void) => {
+    const topology = structuredClone(doc.modelTopology);
+    edit(topology.model_config.config.layers);
+    return loadTfjsModel({ modelTopology: topology, weightSpecs: doc.weightsManifest[0].weights, weightData });
+  };
+  const kwargs = (layers: Record<string, unknown>[], fn: string) => (layers.find((l) => (l['config'] as Record<string, unknown>)['function'] === fn)!['inbound_nodes'] as unknown[][])[0]![3] as Record<string, unknown>;
+  const opConfig = (m: Model, cls: string) => (modelToKerasConfig(m) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } }).config.layers.find((l) => l.class_name === cls)!.config;
+  const m = await load((ls) => {
+    delete kwargs(ls, 'math.argmin')['axis'];
+    delete kwargs(ls, 'nn.gelu')['approximate'];
+  });
+  assert.equal(opConfig(m, 'Argmin')['axis'], 0);
+  assert.equal(opConfig(m, 'Gelu')['approximate'], false);
+  // l2_normalize(epsilon=1e-8) is Keras's normalize(epsilon=1e-4).
+  assert.ok(Math.abs((opConfig(m, 'Normalize')['epsilon'] as number) - 1e-4) < 1e-12);
+  m.dispose();
+  await assert.rejects(load((ls) => (kwargs(ls, 'math.cumsum')['exclusive'] = true)), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED_CONFIG' && e.message.includes('exclusive=true'));
+  await assert.rejects(load((ls) => (kwargs(ls, 'one_hot')['on_value'] = 5)), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED_CONFIG' && e.message.includes('on_value=5'));
+});
