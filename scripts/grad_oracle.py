@@ -118,7 +118,25 @@ def case_rng(name, seed):
     return np.random.default_rng(int.from_bytes(hashlib.sha256(f'{seed}:{name}'.encode()).digest()[:8], 'little'))
 
 
+def softmax_axes_as_tuples(keras):
+    """Keras saves ops.softmax(x, axis=(1, 2)) with its axes as a list, and its
+    numpy backend's max refuses a list: the model Keras builds computes, the
+    one it reads back cannot. Read back, the axes are made a tuple again, as
+    Keras had them when it made the case."""
+    from keras.src.ops import nn
+    for cls in (nn.Softmax, nn.LogSoftmax):
+        if getattr(cls, '_axes_as_tuples', False):
+            continue
+        init = cls.__init__
+
+        def patched(self, axis=-1, *args, __init=init, **kwargs):
+            __init(self, tuple(axis) if isinstance(axis, list) else axis, *args, **kwargs)
+        cls.__init__ = patched
+        cls._axes_as_tuples = True
+
+
 def run_case(keras, case, seed, spread_trials=0):
+    softmax_axes_as_tuples(keras)
     model = keras.saving.deserialize_keras_object(to64(case['config']))
     if len(model.weights) != len(case['weights']):
         return None, f"the rebuilt model has {len(model.weights)} weights; the case lists {len(case['weights'])}"

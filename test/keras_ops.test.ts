@@ -151,7 +151,7 @@ test("tf.keras 2's TFOpLambda functions Masque does not read, and their argument
     });
   };
   await expectAsync(load((ls) => ((fn(ls, 'math.exp')['config'] as Record<string, unknown>)['function'] = 'math.bessel_i0')), 'UNSUPPORTED_CONFIG', "'math.bessel_i0'", 'math.reduce_sum', 'registerKerasLayers');
-  await expectAsync(load((ls) => ((firstNode(fn(ls, 'linalg.matmul'))[3] as Record<string, unknown>)['transpose_b'] = true)), 'UNSUPPORTED_CONFIG', 'linalg.matmul', 'transpose_b=true', 'transpose_b=false');
+  await expectAsync(load((ls) => ((firstNode(fn(ls, 'linalg.matmul'))[3] as Record<string, unknown>)['a_is_sparse'] = true)), 'UNSUPPORTED_CONFIG', 'linalg.matmul', 'a_is_sparse=true', 'a_is_sparse=false');
   await expectAsync(load((ls) => ((firstNode(fn(ls, '__operators__.getitem'))[3] as Record<string, unknown>)['slice_spec'] = [['dense', 0, 0]])), 'UNSUPPORTED_CONFIG', 'indexing with a tensor');
   await expectAsync(load((ls) => ((firstNode(fn(ls, 'reshape'))[3] as Record<string, unknown>)['shape'] = ['dense', 0, 0])), 'UNSUPPORTED_CONFIG', "'shape' is a tensor");
   await expectAsync(load((ls) => delete (firstNode(fn(ls, 'where'))[3] as Record<string, unknown>)['y']), 'INVALID_CONFIG', "needs its argument 'y'");

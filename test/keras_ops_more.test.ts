@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { tf, ready, ops, Input, Model, Dense, loadModelFromBytes, saveModelToBytes, loadTfjsModel, modelToKerasConfig } from '../src/index.js';
 import { expectCode } from './helpers.js';
+import { opLambdaEntries } from '../src/io/keras_legacy_ops.js';
 
 await ready();
 
@@ -59,6 +60,11 @@ test("numpy's edge cases: floor division and remainders, clip of ints, rounding 
     // logsumexp of a row of -inf is -inf (scipy's), and normalize of a zero row is zero.
     assert.deepEqual(values(ops.logsumexp(tf.tensor2d([[-Infinity, -Infinity]]), { axis: 1 })), [-Infinity]);
     assert.deepEqual(values(ops.normalize(tf.tensor2d([[0, 0], [3, 4]]))), [0, 0, 0.6000000238418579, 0.800000011920929]);
+    // softmax over several axes takes their values together: over both axes of [[0, ln 2], [ln 3, ln 4]], 1/10, 2/10, 3/10, 4/10.
+    const sm = values(ops.softmax(tf.tensor3d([[[0, Math.log(2)], [Math.log(3), Math.log(4)]]]), { axis: [1, 2] }));
+    [0.1, 0.2, 0.3, 0.4].forEach((v, i) => assert.ok(Math.abs(sm[i]! - v) < 1e-6, `softmax ${i}: ${sm[i]}`));
+    // matmul by a constant array (Keras records np.array operands as constants): [[1, 2]] @ [[3], [4]] = [[11]].
+    assert.deepEqual(values(ops.matmul(tf.tensor2d([[1, 2]]), { class_name: '__tensor__', config: { value: [[3], [4]], dtype: 'float32' } } as never)), [11]);
   });
   assert.equal(tf.memory().numTensors, before);
 });
@@ -86,6 +92,9 @@ test('the refusals: float-only functions of ints, ids and indices out of range, 
     expectCode(() => ops.round(f32([1]), 1.5), 'INVALID_ARGUMENT', 'decimals');
     expectCode(() => ops.gelu(f32([1]), { approximate: 'yes' as never }), 'INVALID_ARGUMENT', 'approximate');
     expectCode(() => ops.tile(f32([1]), [-1]), 'INVALID_ARGUMENT', 'repeats', 'non-negative');
+    expectCode(() => ops.matmul(tf.zeros([2, 3]), 2 as never), 'INPUT_SHAPE_MISMATCH', 'Matmul', 'no scalars', '2');
+    expectCode(() => ops.softmax(tf.zeros([2, 0, 3]), { axis: [1, 2] }), 'INVALID_INPUT', 'Softmax', 'hold no values');
+    expectCode(() => ops.softmax(tf.zeros([2, 3]), { axis: [1, -1] }), 'INVALID_ARGUMENT', 'names an axis twice');
   });
 });
 
@@ -160,4 +169,38 @@ test("tf.keras 2's spellings: TensorFlow's defaults are kept where they differ f
   m.dispose();
   await assert.rejects(load((ls) => (kwargs(ls, 'math.cumsum')['exclusive'] = true)), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED_CONFIG' && e.message.includes('exclusive=true'));
   await assert.rejects(load((ls) => (kwargs(ls, 'one_hot')['on_value'] = 5)), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED_CONFIG' && e.message.includes('on_value=5'));
+});
+
+test("tf.linalg.matmul with transpose_b (attention's q @ k^T in tf.keras 2) reads as Swapaxes then Matmul: the same outputs as the model written with tf.transpose", async () => {
+  const doc = JSON.parse(readFileSync(`${H5}/keras2_tfop_seq/model.json`, 'utf8'));
+  const c = JSON.parse(readFileSync(`${H5}/keras2_tfop_seq.json`, 'utf8'));
+  const weightData = new Uint8Array(readFileSync(`${H5}/keras2_tfop_seq/group1-shard1of1.bin`)).buffer;
+  const topology = structuredClone(doc.modelTopology);
+  const layers = topology.model_config.config.layers as { class_name: string; config: Record<string, unknown>; inbound_nodes: unknown[][] }[];
+  // matmul(dense, transpose(dense, [0, 2, 1])) becomes matmul(dense, dense, transpose_b=True); the tf.transpose layer goes.
+  const node = layers.find((l) => l.config['name'] === 'matmul')!.inbound_nodes[0] as unknown[];
+  (node[3] as Record<string, unknown>)['b'] = ['dense', 0, 0];
+  (node[3] as Record<string, unknown>)['transpose_b'] = true;
+  topology.model_config.config.layers = layers.filter((l) => l.config['name'] !== 'transpose');
+  const model = await loadTfjsModel({ modelTopology: topology, weightSpecs: doc.weightsManifest[0].weights, weightData });
+  const x = tf.tensor(c.inputs[0].data, c.inputs[0].shape);
+  const y = model.predict(x) as tf.Tensor;
+  const want = c.outputs[0].data as number[];
+  const got = values(y);
+  assert.equal(got.length, want.length);
+  got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= 1e-5 * Math.max(1, Math.abs(want[i]!)), `output ${i}: ${v} against ${want[i]}`));
+  const saved = JSON.stringify(modelToKerasConfig(model));
+  assert.match(saved, /"class_name":"Swapaxes","config":\{"name":"matmul_transpose_b","axis1":-2,"axis2":-1\}/);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+test('the transpose of a constant matmul operand is made in place; a call that transposes a vector is refused', () => {
+  const entry = (kwargs: Record<string, unknown>) => ({ class_name: 'TFOpLambda', config: { name: 'm', function: 'linalg.matmul' }, inbound_nodes: [['x', 0, 0, kwargs]] });
+  const [main] = opLambdaEntries(entry({ b: [[1, 2], [3, 4]], transpose_b: true, name: null }), 'model');
+  const args = (main!['inbound_nodes'] as { args: unknown[] }[])[0]!.args;
+  assert.deepEqual((args[1] as { config: { value: unknown } }).config.value, [[1, 3], [2, 4]]);
+  const both = opLambdaEntries(entry({ b: ['y', 0, 0], adjoint_a: true, transpose_b: true }), 'model');
+  assert.deepEqual(both.map((e) => e['name']), ['m_transpose_a', 'm_transpose_b', 'm']);
+  expectCode(() => opLambdaEntries(entry({ b: [1, 2], transpose_b: true }), 'model'), 'INVALID_CONFIG', 'rank 2 or more');
 });

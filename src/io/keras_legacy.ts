@@ -37,7 +37,7 @@ import { opModuleOf, type AnyLayer } from './keras_registry.js';
 import { assignWeightArrays } from './keras_config.js';
 import type { LegacyLayerWeights, VarArray } from './h5_weights.js';
 import { isObj, type Obj } from './keras_training_objects.js';
-import { opLambdaEntry } from './keras_legacy_ops.js';
+import { opLambdaEntries } from './keras_legacy_ops.js';
 
 /** Where a legacy config comes from: Keras 2 (tf.keras) or TensorFlow.js layers. */
 export type LegacyDialect = 'keras2' | 'tfjs';
@@ -78,7 +78,8 @@ function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unkn
   }
   const name = String(entry['config']['name'] ?? entry['name'] ?? className);
   const here = `${where}, layer '${name}' (${className})`;
-  if (className === 'TFOpLambda' || className === 'SlicingOpLambda') return opLambdaEntry(entry, where);
+  // One entry, or (tf.linalg.matmul with transpose_a/transpose_b) the Swapaxes entries it needs before it.
+  if (className === 'TFOpLambda' || className === 'SlicingOpLambda') return opLambdaEntries(entry, where);
   const cfg: Obj = { ...entry['config'] };
   delete cfg['batch_input_shape'];
   if (dialect === 'tfjs' && className === 'RNN' && isObj(cfg['cell']) && isObj(cfg['cell']['config'])) {
@@ -187,7 +188,9 @@ function modelEntry(entry: Obj, dialect: LegacyDialect, where: string): Obj {
       const dtype = (e as Obj)['class_name'] === 'Embedding' ? 'int32' : typeof c['dtype'] === 'string' ? c['dtype'] : 'float32';
       out.push({ class_name: 'InputLayer', config: { batch_shape: shape, dtype, name: `${String(c['name'] ?? 'layer')}_input` } });
     }
-    out.push(layerEntry(e, dialect, here));
+    const translated = layerEntry(e, dialect, here);
+    if (Array.isArray(translated)) out.push(...(translated as unknown[]));
+    else out.push(translated);
   });
   cfg['layers'] = out;
   // Keras 2 lists a model's inputs and outputs even when there is one, and its model then takes and returns one tensor.

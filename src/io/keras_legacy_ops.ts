@@ -115,6 +115,7 @@ const FUNCTIONS = new Map<string, TfFunction>([
   ['concat', { module: NUMPY, className: 'Concatenate', config: { axis: 'axis' }, listFirst: true }],
   ['transpose', { module: NUMPY, className: 'Transpose', config: { perm: 'axes' }, defaults: { axes: null }, inert: { conjugate: false } }],
   ['reshape', { module: NUMPY, className: 'Reshape', config: { shape: 'newshape' } }],
+  // transpose_a / transpose_b (and adjoint_*, the same for real numbers) become Swapaxes operations before the Matmul.
   ['linalg.matmul', { module: NUMPY, className: 'Matmul', operands: ['b'], inert: { transpose_a: false, transpose_b: false, adjoint_a: false, adjoint_b: false, a_is_sparse: false, b_is_sparse: false, output_type: null } }],
   ['where', { module: NUMPY, className: 'Where', operands: ['x', 'y'] }],
   ['ones_like', { module: NUMPY, className: 'OnesLike', config: { dtype: 'dtype' }, defaults: { dtype: null } }],
@@ -211,8 +212,27 @@ function isInert(v: unknown, accepted: unknown): boolean {
   return list.some((a) => value === a) || (value === null && accepted === false);
 }
 
-/** One tf.keras 2 node of a TFOpLambda as Keras 3's `{ args, kwargs }`, and the op's config from its keywords. */
-function translateNode(node: unknown, fn: TfFunction, functionName: string, where: string): { args: unknown[]; config: Obj } {
+/** A constant's nested list with its last two axes swapped (tf.linalg.matmul's transpose of a constant operand). */
+function swapLastAxes(v: unknown, where: string): unknown {
+  const depth = (x: unknown): number => (Array.isArray(x) ? 1 + depth(x[0]) : 0);
+  if (depth(v) < 2) throw new MasqueError('INVALID_CONFIG', `${where}: matmul transposes an operand of rank 2 or more; received ${describe(v)}.`);
+  if (depth(v) > 2) return (v as unknown[]).map((x) => swapLastAxes(x, where));
+  const rows = v as unknown[][];
+  return (rows[0] ?? []).map((_, j) => rows.map((r) => r[j]));
+}
+
+/** Which operands of a tf.linalg.matmul call are transposed (transpose_x or adjoint_x true); those keywords are taken out of `kwargs`. */
+function matmulTransposes(kwargs: Obj): [boolean, boolean] {
+  return (['a', 'b'] as const).map((x) => {
+    const flags = [`transpose_${x}`, `adjoint_${x}`];
+    const on = flags.some((k) => kwargs[k] === true);
+    if (on) for (const k of flags) if (kwargs[k] === true || kwargs[k] === false || kwargs[k] === null) delete kwargs[k];
+    return on;
+  }) as [boolean, boolean];
+}
+
+/** One tf.keras 2 node of a TFOpLambda as Keras 3's `{ args, kwargs }`, the op's config from its keywords, and (matmul) which operands are transposed. */
+function translateNode(node: unknown, fn: TfFunction, functionName: string, where: string): { args: unknown[]; config: Obj; transposed: [boolean, boolean] } {
   // The node is the call's first argument: one reference, a constant, or (tf.concat) a list of references.
   let first: unknown;
   let kwargs: Obj = {};
@@ -233,6 +253,8 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
     throw new MasqueError('INVALID_CONFIG', `${where}: expected a TFOpLambda node [layer name, node index, tensor index, kwargs] (or a list of them); received ${describe(node)}.`);
   }
   if (fn.listFirst && !Array.isArray(first)) first = [first];
+  kwargs = { ...kwargs };
+  const transposed = fn.className === 'Matmul' ? matmulTransposes(kwargs) : ([false, false] as [boolean, boolean]);
   const config: Obj = { ...(fn.defaults ?? {}) };
   const args: unknown[] = [first];
   const operands = fn.operands ?? [];
@@ -264,15 +286,19 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
   if (fn.className === 'ExpandDims' && config['axis'] === undefined) throw new MasqueError('INVALID_CONFIG', `${where}: expand_dims needs its 'axis'.`);
   if (fn.className === 'Reshape' && !Array.isArray(config['newshape'])) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: reshape needs a fixed shape (a list of sizes); received ${describe(config['newshape'])}.`);
   if (fn.className === 'Cast' && typeof config['dtype'] !== 'string') throw new MasqueError('INVALID_CONFIG', `${where}: cast needs a dtype name; received ${describe(config['dtype'])}.`);
-  return { args, config };
+  return { args, config, transposed };
 }
 
 /**
  * A tf.keras 2 `TFOpLambda` or `SlicingOpLambda` entry as the Keras 3
- * operation entry that computes the same (module, class name, config,
- * `{ args, kwargs }` nodes). `where` names the model in errors.
+ * operation entries that compute the same (module, class name, config,
+ * `{ args, kwargs }` nodes): one, or for a tf.linalg.matmul with
+ * `transpose_a`/`transpose_b`, a `Swapaxes(-2, -1)` of each transposed
+ * tensor operand (named `<layer>_transpose_a`/`_b`, one node per call) and
+ * then the `Matmul` (a transposed constant is transposed in place). `where`
+ * names the model in errors.
  */
-export function opLambdaEntry(entry: Obj, where: string): Obj {
+export function opLambdaEntries(entry: Obj, where: string): Obj[] {
   const cfg = isObj(entry['config']) ? entry['config'] : {};
   const name = String(cfg['name'] ?? entry['name'] ?? 'tf_op');
   const functionName = cfg['function'];
@@ -288,13 +314,34 @@ export function opLambdaEntry(entry: Obj, where: string): Obj {
   }
   const nodes = Array.isArray(entry['inbound_nodes']) ? entry['inbound_nodes'] : [];
   let config: Obj | null = null;
+  let transposed: string | null = null;
   const translated = nodes.map((n) => {
     const t = translateNode(n, fn, functionName, here);
-    if (config !== null && JSON.stringify(config) !== JSON.stringify(t.config)) {
+    if (config !== null && (JSON.stringify(config) !== JSON.stringify(t.config) || transposed !== JSON.stringify(t.transposed))) {
       throw new MasqueError('UNSUPPORTED_CONFIG', `${here}: the layer is called with different arguments in its calls; Keras 3 records one operation per call.`);
     }
     config = t.config;
-    return { args: t.args, kwargs: {} };
+    transposed = JSON.stringify(t.transposed);
+    return t;
   });
-  return { module: fn.module, class_name: fn.className, config: { name, ...(config ?? fn.defaults ?? {}) }, registered_name: fn.className, name, inbound_nodes: translated };
+  const swaps: Obj[] = [];
+  (['a', 'b'] as const).forEach((x, k) => {
+    if (!translated.some((t) => t.transposed[k])) return;
+    const swapName = `${name}_transpose_${x}`;
+    const swapNodes: Obj[] = [];
+    for (const t of translated) {
+      const operand = t.args[k];
+      const c = isObj(operand) && operand['class_name'] === '__tensor__' && isObj(operand['config']) ? operand['config'] : null;
+      if (c !== null) {
+        t.args[k] = { class_name: '__tensor__', config: { ...c, value: swapLastAxes(c['value'], here) } };
+        continue;
+      }
+      if (!isObj(operand) || operand['class_name'] !== '__keras_tensor__') throw new MasqueError('INVALID_CONFIG', `${here}: matmul transposes its operand ${x}, which is ${describe(operand)}; expected a tensor or a nested list.`);
+      t.args[k] = { class_name: '__keras_tensor__', config: { shape: null, dtype: null, keras_history: [swapName, swapNodes.length, 0] } };
+      swapNodes.push({ args: [operand], kwargs: {} });
+    }
+    if (swapNodes.length > 0) swaps.push({ module: NUMPY, class_name: 'Swapaxes', config: { name: swapName, axis1: -2, axis2: -1 }, registered_name: 'Swapaxes', name: swapName, inbound_nodes: swapNodes });
+  });
+  const main = { module: fn.module, class_name: fn.className, config: { name, ...(config ?? fn.defaults ?? {}) }, registered_name: fn.className, name, inbound_nodes: translated.map((t) => ({ args: t.args, kwargs: {} })) };
+  return [...swaps, main];
 }

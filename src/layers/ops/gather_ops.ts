@@ -314,3 +314,36 @@ export class OneHot extends DataOp {
     return opSpec(p.shape, p.dtype);
   }
 }
+
+export interface SwapaxesArgs extends BaseLayerArgs {
+  axis1: number;
+  axis2: number;
+}
+
+/** `ops.swapaxes(x, axis1, axis2)` (also what tf.linalg.matmul's `transpose_a`/`transpose_b` become: the last two axes swapped). */
+export class Swapaxes extends DataOp {
+  static override readonly className = 'Swapaxes';
+  static override readonly options: OptionTable = { axis1: opt.int(), axis2: opt.int() } satisfies OptionsOf<Omit<SwapaxesArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<SwapaxesArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: SwapaxesArgs) {
+    super(args);
+  }
+
+  private perm(rank: number): number[] {
+    const [a, b] = resolveAxes([this.args.axis1, this.args.axis2], rank, `Swapaxes '${this.name}'`) as [number, number];
+    const p = Array.from({ length: rank }, (_, i) => i);
+    [p[a], p[b]] = [b, a];
+    return p;
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    return tf.transpose(x, this.perm(x.rank));
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    return opSpec(this.perm(x.shape.length).map((a) => x.shape[a]!), x.dtype);
+  }
+}

@@ -439,39 +439,47 @@ export class ReluOp extends Unary {
   static override readonly onBool = 'bool';
 }
 
-export interface AxisArgs extends BaseLayerArgs {
-  axis?: number;
+export interface SoftmaxArgs extends BaseLayerArgs {
+  /** An axis, several (taken as one: the softmax of their values together), or null for all. Default -1. */
+  axis?: number | number[] | null;
 }
 
-/** `ops.softmax` / `ops.log_softmax` over one axis (keras.src.ops.nn). */
+/** `ops.softmax` / `ops.log_softmax` over one axis or several (keras.src.ops.nn). */
 abstract class SoftmaxLike extends Unary {
   static override readonly kerasModule = 'keras.src.ops.nn';
-  static override readonly options: OptionTable = { axis: opt.int({ default: -1 }) } satisfies OptionsOf<Omit<AxisArgs, keyof BaseLayerArgs>>;
-  declare readonly args: Filled<Omit<AxisArgs, keyof BaseLayerArgs>>;
+  static override readonly options: OptionTable = { axis: nullableAxes(-1) } satisfies OptionsOf<Omit<SoftmaxArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<SoftmaxArgs, keyof BaseLayerArgs>>;
 
-  constructor(args: AxisArgs = {}) {
+  constructor(args: SoftmaxArgs = {}) {
     super(args);
   }
 
-  /** The axis as a non-negative index; the last axis in a tensor of `rank`, moved there for tfjs. */
-  protected axisOf(rank: number): number {
-    return resolveAxes(this.args.axis, rank, `${this.className} '${this.name}'`)[0]!;
+  /** The axes as non-negative indices, in a tensor of `rank`, each named once. */
+  protected axesOf(rank: number): number[] {
+    return distinctAxes(this.args.axis, rank, `${this.className} '${this.name}'`);
   }
 
-  /** The function (over the last axis) with the op's axis moved last and back. */
+  /**
+   * The function over the last axis, applied to the op's axes moved last
+   * and merged into one (Keras's own way for several axes), then moved back.
+   */
   protected override run(x: tf.Tensor): tf.Tensor {
     const fn = (this.constructor as typeof SoftmaxLike).compute;
-    const a = this.axisOf(x.rank);
-    if (a === x.rank - 1) return fn(x);
-    const perm = Array.from({ length: x.rank }, (_, i) => i);
-    perm[a] = x.rank - 1;
-    perm[x.rank - 1] = a;
-    return tf.transpose(fn(tf.transpose(x, perm)), perm);
+    const axes = this.axesOf(x.rank);
+    const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
+    if (n === 0) throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}': the axes ${JSON.stringify(this.args.axis)} of shape ${formatShape(x.shape)} hold no values (numpy raises: a zero-size maximum).`);
+    if (axes.length === 1 && axes[0] === x.rank - 1) return fn(x);
+    const keep = Array.from({ length: x.rank }, (_, i) => i).filter((i) => !axes.includes(i));
+    const perm = [...keep, ...axes];
+    const moved = tf.transpose(x, perm);
+    const merged = tf.reshape(moved, [...keep.map((i) => x.shape[i]!), n]);
+    const back = perm.map((_, i) => perm.indexOf(i));
+    return tf.transpose(tf.reshape(fn(merged), moved.shape), back);
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const spec = super.computeOutputSpec(inputs);
-    this.axisOf(spec.shape.length);
+    this.axesOf(spec.shape.length);
     return spec;
   }
 }
@@ -676,11 +684,14 @@ export class ReshapeOp extends ShapeOnlyOp {
 /** `ops.matmul(a, b)`: numpy's matmul (batch axes broadcast; a 1-D operand is a vector). */
 export class Matmul extends DataOp {
   static override readonly className = 'Matmul';
+  /** A constant array may be either operand (`ops.matmul(x, np.array(...))`); a number is refused, as numpy refuses it. */
+  static override readonly takesNumbers = true;
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const [a, b] = this.operands(inputs, 2) as [tf.Tensor, tf.Tensor];
+    const [a0, b0] = this.mixed(inputs, 2) as [tf.Tensor | Scalar, tf.Tensor | Scalar];
+    const dtype = this.dtypeOf([a0, b0]);
+    const [a, b] = [asTensor(a0, dtype), asTensor(b0, dtype)];
     const shape = this.outShape(a.shape, b.shape);
-    const dtype = promoteDtypes([a.dtype, b.dtype]);
     const work = dtype === 'bool' ? 'int32' : dtype;
     let a2 = a.rank === 1 ? tf.reshape(a, [1, a.shape[0]!]) : a;
     let b2 = b.rank === 1 ? tf.reshape(b, [b.shape[0]!, 1]) : b;
@@ -710,9 +721,19 @@ export class Matmul extends DataOp {
     return [...batch, ...(sa.length === 1 ? [] : [a[a.length - 2]!]), ...(sb.length === 1 ? [] : [b[b.length - 1]!])];
   }
 
+  /** numpy's result type of the operands (a weak constant follows the tensor); a Python number is refused. */
+  private dtypeOf(operands: ({ dtype: tf.DataType } | Scalar)[]): tf.DataType {
+    if (operands.some((v) => !(v instanceof ConstArray) && !isTensorLike(v))) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `Matmul '${this.name}': matmul takes no scalars; received ${describe(operands.find((v) => !(v instanceof ConstArray) && !isTensorLike(v)))}.`);
+    }
+    return resultDtype(operands.map(kindOf));
+  }
+
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
-    const [a, b] = this.operands(inputs, 2) as [TensorSpec, TensorSpec];
-    return opSpec(this.outShape(a.shape, b.shape), promoteDtypes([a.dtype, b.dtype]));
+    const ops = this.mixed(inputs, 2) as (TensorSpec | Scalar)[];
+    const dtype = this.dtypeOf(ops);
+    const [a, b] = ops.map(specOf) as unknown as [{ shape: Shape }, { shape: Shape }];
+    return opSpec(this.outShape(a.shape, b.shape), dtype);
   }
 }
 

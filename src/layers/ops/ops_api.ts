@@ -26,7 +26,7 @@ import {
   Softplus, Softsign,
 } from './elementwise_ops.js';
 import { Argmax, Argmin, Cumsum, Logsumexp, Normalize, Prod, Std, Var } from './statistics_ops.js';
-import { OneHot, Repeat, Stack, Take, Tile } from './gather_ops.js';
+import { OneHot, Repeat, Stack, Swapaxes, Take, Tile } from './gather_ops.js';
 
 /** A tensor, or a symbolic tensor of a model being built. */
 type T = tf.Tensor | SymbolicTensor;
@@ -47,8 +47,8 @@ function unary<A extends T>(cls: new () => KerasOp, x: A): Out<A> {
 }
 
 export interface AxisOptions {
-  /** The axis (negative counts from the end). Default -1. */
-  axis?: number;
+  /** The axis (negative counts from the end), several taken together, or null for all. Default -1. */
+  axis?: number | number[] | null;
 }
 
 export interface ReduceOptions {
@@ -92,6 +92,7 @@ export const ops = {
   tanh: <A extends T>(x: A): Out<A> => unary(Tanh, x),
   sigmoid: <A extends T>(x: A): Out<A> => unary(SigmoidOp, x),
   relu: <A extends T>(x: A): Out<A> => unary(ReluOp, x),
+  /** Over `axis` (default -1); several axes are taken together, null takes all. */
   softmax: <A extends T>(x: A, options: AxisOptions = {}): Out<A> => run(new SoftmaxOp(options), x),
   logSoftmax: <A extends T>(x: A, options: AxisOptions = {}): Out<A> => run(new LogSoftmax(options), x),
   sum: <A extends T>(x: A, options: ReduceOptions = {}): Out<A> => run(new Sum(options), x),
@@ -180,6 +181,7 @@ export const ops = {
   repeat: <A extends T>(x: A, repeats: number | number[], options: { axis?: number | null } = {}): Out<A> => run(new Repeat({ repeats, ...options }), x),
   /** `indices`: an int32 tensor, an integer or a nested list of them; `axis` null (the default) takes from the flattened tensor. */
   take: <A extends T>(x: A, indices: T | number | unknown[], options: { axis?: number | null } = {}): Out<A> => run(new Take(options), [x, indices]),
+  swapaxes: <A extends T>(x: A, axis1: number, axis2: number): Out<A> => run(new Swapaxes({ axis1, axis2 }), x),
   /** float32 unless `dtype`; negative ids give zeros. */
   oneHot: <A extends T>(x: A, numClasses: number, options: { axis?: number; dtype?: string | null } = {}): Out<A> => run(new OneHot({ numClasses, ...options }), x),
 };

@@ -1,0 +1,10 @@
+import { tf, ready, ops } from './src/index.js';
+await ready();
+const xi = tf.tensor1d([-5, 0, 7, 100], 'int32');
+console.log(Array.from(ops.clip(xi, 0, 3e9).dataSync()));
+console.log(Array.from(ops.clip(xi, -3e9, 5).dataSync()));
+console.log(Array.from(ops.clip(xi, 0, 2 ** 32 + 3).dataSync()));
+console.log(Array.from(ops.clip(xi, 0.5, 3e9).dataSync()));
+console.log(Array.from(ops.mod(xi, 2 ** 32 + 3).dataSync()), ops.mod(xi, 2 ** 32 + 3).dtype);
+console.log(Array.from(ops.floorDivide(xi, 2 ** 32 + 3).dataSync()));
+console.log(Array.from(ops.max(xi, { initial: 3e9 } as any).dataSync()));

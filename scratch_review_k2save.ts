@@ -1,0 +1,13 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tf, ready, loadTfjsModel, saveModelToBytes } from './src/index.js';
+await ready();
+const H5 = 'test/fixtures/keras-3.15.1-h5';
+const doc = JSON.parse(readFileSync(`${H5}/keras2_tfop_second/model.json`, 'utf8'));
+const weightData = new Uint8Array(readFileSync(`${H5}/keras2_tfop_second/group1-shard1of1.bin`)).buffer;
+const m = await loadTfjsModel({ modelTopology: doc.modelTopology, weightSpecs: doc.weightsManifest[0].weights, weightData } as any);
+writeFileSync('/tmp/rv/k2.keras', await saveModelToBytes(m));
+const x = tf.randomNormal([3, 4, 3], 0, 1, 'float32', 3);
+const y = m.predict(x) as tf.Tensor;
+const enc = (t: tf.Tensor) => ({ dtype: t.dtype, shape: t.shape, data: Array.from(t.dataSync()) });
+writeFileSync('/tmp/rv/k2_io.json', JSON.stringify({ inputs: [enc(x)], names: ['out'], outputs: [enc(y)] }));
+console.log('ok', y.shape);
