@@ -42,7 +42,7 @@ for (const c of cases) {
       const rel = process.argv[4] === 'rel'; const ok = (Number.isNaN(wn) && Number.isNaN(g)) || wn === g || Math.abs(wn - g) <= tol * (rel ? Math.abs(wn) : Math.max(1, Math.abs(wn)));
       if (!ok) diffs.push(`#${j} in=${c.args.filter((a: any) => a.data).map((a: any) => a.data[j]).join(',')} keras=${w} masque=${g}`);
     });
-    if (diffs.length) msgs.push(`${diffs.length} values differ: ${diffs.slice(0, 6).join('; ')}`);
+    if (diffs.length) msgs.push(`${diffs.length} values differ: ${diffs.slice(0, Number(process.env.NDIFF ?? 6)).join('; ')}`);
   }
   if (msgs.length) { bad++; console.log(`[${c.name}] ${msgs.join(' | ')}`); }
 }

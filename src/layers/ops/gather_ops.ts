@@ -14,7 +14,7 @@ import type { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
-import { ConstArray, DataOp, isTensorLike } from './math_ops.js';
+import { ConstArray, DataOp, PermutingOp, isTensorLike } from './math_ops.js';
 import { resolveAxes } from './logical.js';
 
 export interface StackArgs extends BaseLayerArgs {
@@ -321,7 +321,7 @@ export interface SwapaxesArgs extends BaseLayerArgs {
 }
 
 /** `ops.swapaxes(x, axis1, axis2)` (also what tf.linalg.matmul's `transpose_a`/`transpose_b` become: the last two axes swapped). */
-export class Swapaxes extends DataOp {
+export class Swapaxes extends PermutingOp {
   static override readonly className = 'Swapaxes';
   static override readonly options: OptionTable = { axis1: opt.int(), axis2: opt.int() } satisfies OptionsOf<Omit<SwapaxesArgs, keyof BaseLayerArgs>>;
   declare readonly args: Filled<Omit<SwapaxesArgs, keyof BaseLayerArgs>>;
@@ -330,20 +330,10 @@ export class Swapaxes extends DataOp {
     super(args);
   }
 
-  private perm(rank: number): number[] {
+  protected perm(rank: number): number[] {
     const [a, b] = resolveAxes([this.args.axis1, this.args.axis2], rank, `Swapaxes '${this.name}'`) as [number, number];
     const p = Array.from({ length: rank }, (_, i) => i);
     [p[a], p[b]] = [b, a];
     return p;
-  }
-
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = this.operands(inputs, 1)[0]!;
-    return tf.transpose(x, this.perm(x.rank));
-  }
-
-  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
-    const x = this.operands(inputs, 1)[0]!;
-    return opSpec(this.perm(x.shape.length).map((a) => x.shape[a]!), x.dtype);
   }
 }

@@ -605,8 +605,23 @@ export interface TransposeArgs extends BaseLayerArgs {
   axes?: number[] | null;
 }
 
+/** An operation that permutes the axes (transpose, swapaxes): each gives its permutation for a rank. */
+export abstract class PermutingOp extends DataOp {
+  protected abstract perm(rank: number): number[];
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    return tf.transpose(x, this.perm(x.rank));
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    return opSpec(this.perm(x.shape.length).map((a) => x.shape[a]!), x.dtype);
+  }
+}
+
 /** `ops.transpose(x, axes)`. */
-export class TransposeOp extends DataOp {
+export class TransposeOp extends PermutingOp {
   static override readonly className = 'Transpose';
   static override readonly options: OptionTable = {
     axes: opt.custom<number[] | null>(
@@ -623,23 +638,13 @@ export class TransposeOp extends DataOp {
     super(args);
   }
 
-  private perm(rank: number): number[] {
+  protected perm(rank: number): number[] {
     if (this.args.axes === null) return Array.from({ length: rank }, (_, i) => rank - 1 - i);
     const where = `Transpose '${this.name}'`;
     if (this.args.axes.length !== rank) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: axes ${JSON.stringify(this.args.axes)} do not fit a tensor of rank ${rank}.`);
     const p = resolveAxes(this.args.axes, rank, where);
     if (new Set(p).size !== rank) throw new MasqueError('INVALID_ARGUMENT', `${where}: axes ${JSON.stringify(this.args.axes)} repeat an axis.`);
     return p;
-  }
-
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = this.operands(inputs, 1)[0]!;
-    return tf.transpose(x, this.perm(x.rank));
-  }
-
-  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
-    const x = this.operands(inputs, 1)[0]!;
-    return opSpec(this.perm(x.shape.length).map((a) => x.shape[a]!), x.dtype);
   }
 }
 
