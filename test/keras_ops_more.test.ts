@@ -204,3 +204,62 @@ test('the transpose of a constant matmul operand is made in place; a call that t
   assert.deepEqual(both.map((e) => e['name']), ['m_transpose_a', 'm_transpose_b', 'm']);
   expectCode(() => opLambdaEntries(entry({ b: [1, 2], transpose_b: true }), 'model'), 'INVALID_CONFIG', 'rank 2 or more');
 });
+
+test("review fixes: numpy's values where wasm's kernels or float32 steps differed (sign of tiny values, divmod near 0 and by infinities, int clip and round past 2^24, log1p near 0, normalize's tiny epsilon), each against numpy", () => {
+  tf.tidy(() => {
+    // np.sign(np.float32([1e-7, -1e-7, 3e-8, 1e-20, 0])) == [1, -1, 1, 1, 0]: wasm's Sign gave 0 up to 1.2e-7.
+    assert.deepEqual(values(ops.sign(f32([1e-7, -1e-7, 3e-8, 1e-20, 0]))), [1, -1, 1, 1, 0]);
+    // np.floor_divide / np.mod of these float32 pairs: [-1, -1, -1, -1, -0, 69, -70] and [1, 1e30, inf, -inf, -0, 0.0999999, 1.04e-7].
+    const a = f32([-1e-9, -1, -1, 1, 0, 7, -7]);
+    const b = f32([1, 1e30, Infinity, -Infinity, -Infinity, 0.1, 0.1]);
+    assert.deepEqual(values(ops.floorDivide(a, b)).map((v) => v + 0), [-1, -1, -1, -1, 0, 69, -70]);
+    const m = values(ops.mod(a, b));
+    assert.deepEqual(m.slice(0, 5).map((v) => v + 0), [1, Math.fround(1e30), Infinity, -Infinity, 0]);
+    assert.ok(Math.abs(m[5]! - 0.0999999) < 1e-7 && Math.abs(m[6]! - 1.043081e-7) < 1e-12);
+    // np.clip of int32 by 3e9 changes nothing; clip(16777217, 0.5, None) is 16777217 (float64 in numpy); crossed bounds give trunc(x_max).
+    assert.deepEqual(values(ops.clip(i32([-5, 0, 7, 100, 16777217]), 0, 3e9)), [0, 0, 7, 100, 16777217]);
+    assert.deepEqual(values(ops.clip(i32([16777217, 0, -3]), 0.5, null)), [16777217, 0, 0]);
+    assert.deepEqual(values(ops.clip(i32([-5, 2, 9]), 3.7, 1.2)), [1, 1, 1]);
+    assert.deepEqual(values(ops.clip(i32([-5, 2, 9]), -Infinity, 4.5)), [-5, 2, 4]);
+    // np.round(np.int32([123456789, 25, -15, 15, 14, -25]), -1) == [123456790, 20, -20, 20, 10, -20].
+    assert.deepEqual(values(ops.round(i32([123456789, 25, -15, 15, 14, -25]), -1)), [123456790, 20, -20, 20, 10, -20]);
+    // np.log1p(np.float32([1e-8, 1e-5, 1e-7])) == [1e-8, 9.99995e-6, 1e-7]: wasm's log(1 + x) gave [0, 1.00135e-5, 1.19e-7].
+    const l = values(ops.log1p(f32([1e-8, 1e-5, 1e-7, -1, Infinity])));
+    [1e-8, 9.99995e-6, 1e-7].forEach((v, k) => assert.ok(Math.abs(l[k]! - v) <= 1e-6 * v, `log1p ${k}: ${l[k]}`));
+    assert.deepEqual(l.slice(3), [-Infinity, Infinity]);
+    // Keras's normalize with epsilon 1e-30: x * min(rsqrt(s), 1e30), so [1e-30, 0, 0] is [1, 0, 0] (epsilon squared underflowed before).
+    assert.deepEqual(values(ops.normalize(tf.tensor2d([[0, 0, 0], [1e-30, 0, 0]]), { epsilon: 1e-30 })), [0, 0, 0, 1, 0, 0]);
+  });
+  // The gradient through normalize of a zero row is finite (0 * Inf never reaches it).
+  const g = tf.grad((v: tf.Tensor) => tf.sum(ops.normalize(v)))(tf.tensor2d([[0, 0], [3, 4]]));
+  assert.ok(values(g).every(Number.isFinite), `${values(g)}`);
+  g.dispose();
+});
+
+test('review fixes: refusals instead of crashes or silent answers (normalize of ints, huge outputs, indices past int32, logsumexp of an empty axis) and tf.keras 2 spellings as TensorFlow reads them', () => {
+  tf.tidy(() => {
+    expectCode(() => ops.normalize(i32([3, 4])), 'INVALID_INPUT', 'order 2', 'float32', 'int32');
+    expectCode(() => ops.repeat(tf.zeros([1, 4]), 2 ** 30, { axis: 1 }), 'INVALID_INPUT', 'Repeat', 'at most 2^28');
+    expectCode(() => ops.tile(tf.zeros([1, 1]), [1e6, 1e6]), 'INVALID_INPUT', 'Tile', 'at most 2^28');
+    expectCode(() => ops.oneHot(i32([1]), 2 ** 31), 'INVALID_INPUT', 'OneHot', 'at most 2^28');
+    expectCode(() => ops.take(tf.zeros([1, 3]), [2 ** 32 + 1], { axis: 1 }), 'INVALID_INPUT', 'out of range');
+    expectCode(() => ops.logsumexp(tf.zeros([2, 0]), { axis: 1 }), 'INVALID_INPUT', 'empty axis');
+  });
+  const config = (fn: string, kwargs: Record<string, unknown>) => {
+    const e = opLambdaEntries({ class_name: 'TFOpLambda', config: { name: 'op', function: fn }, inbound_nodes: [['x', 0, 0, kwargs]] }, 'model');
+    return e[e.length - 1]!['config'] as Record<string, unknown>;
+  };
+  // TensorFlow: argmax(axis=None) and gather(axis=None) are axis 0; one_hot(axis=None) is the last.
+  assert.equal(config('math.argmax', { axis: null })['axis'], 0);
+  assert.equal(config('gather', { indices: [1, 0], axis: null })['axis'], 0);
+  assert.equal(config('one_hot', { depth: 3, axis: null })['axis'], -1);
+  // tf.one_hot's dtype follows an int on_value (int32), not a float one.
+  assert.equal(config('one_hot', { depth: 3, on_value: 1, off_value: 0 })['dtype'], 'int32');
+  assert.equal(config('one_hot', { depth: 3 })['dtype'], null);
+  // clip_by_value with crossed bounds: TensorFlow's clip_value_min wins.
+  const c = config('clip_by_value', { clip_value_min: 1, clip_value_max: 0 });
+  assert.deepEqual([c['x_min'], c['x_max']], [1, 1]);
+  // leaky_relu with alpha above 1 is not Keras's max(x, alpha x).
+  expectCode(() => config('nn.leaky_relu', { alpha: 2 }), 'UNSUPPORTED_CONFIG', 'alpha=2', 'max(x, alpha * x)');
+  assert.equal(config('nn.leaky_relu', { alpha: 0.3 })['negative_slope'], 0.3);
+});

@@ -14,6 +14,7 @@ import type { Model } from '../models/functional.js';
 import { readKerasArchive, writeKerasArchive, type KerasArchive, type KerasArchiveInput } from './keras_archive.js';
 import { loadModelFromBytes, loadWeightsFromBytes, saveModelToBytes, saveWeightsToBytes, type LoadModelOptions } from './keras_saving.js';
 import type { TfjsArtifacts } from './keras_legacy_load.js';
+import { parseKerasJson } from './keras_json.js';
 
 let tempCounter = 0;
 
@@ -107,7 +108,8 @@ export async function readTfjsModelFiles(path: string): Promise<TfjsArtifacts> {
   const text = new TextDecoder().decode(await readBytes(path, 'loadTfjsModel'));
   let json: Record<string, unknown>;
   try {
-    json = JSON.parse(text) as Record<string, unknown>;
+    // Python's JSON: a float written 2.0 stays a float in the layers' calls (tf.one_hot's on_value=1.0), NaN and Infinity read.
+    json = parseKerasJson(text) as Record<string, unknown>;
   } catch (e) {
     throw new MasqueError('CORRUPT_FILE', `loadTfjsModel: ${JSON.stringify(path)} is not valid JSON (${(e as Error).message}).`);
   }

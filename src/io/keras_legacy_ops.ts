@@ -68,6 +68,18 @@ const l2Normalize: TfFunction = {
   },
 };
 
+/** TensorFlow's axis=None where it means axis 0 (argmax, argmin, gather). */
+const noneIsZero = (v: unknown): unknown => v ?? 0;
+
+/** tf.nn.leaky_relu's alpha, refused above 1 (where TensorFlow's x > 0 ? x : alpha * x is not Keras's max(x, alpha * x)). */
+function leakyAlpha(v: unknown, where: string): unknown {
+  const a = asPyFloat(v)?.value ?? v;
+  if (typeof a === 'number' && a > 1) {
+    throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: tf.nn.leaky_relu with alpha=${a} is not read: above 1, TensorFlow's x > 0 ? x : alpha * x differs from Keras 3's leaky_relu, max(x, alpha * x).`);
+  }
+  return a;
+}
+
 const reduce = (className: string): TfFunction => ({ module: NUMPY, className, config: { axis: 'axis', keepdims: 'keepdims' }, defaults: { axis: null, keepdims: false } });
 
 /** The TensorFlow functions read, by the name tf.keras 2 records (`config.function`). */
@@ -146,23 +158,25 @@ const FUNCTIONS = new Map<string, TfFunction>([
   ['math.log_sigmoid', unary('LogSigmoid', NN)],
   ['nn.elu', unary('Elu', NN)],
   ['nn.relu6', unary('Relu6', NN)],
-  ['nn.leaky_relu', { module: NN, className: 'LeakyRelu', config: { alpha: 'negative_slope' }, defaults: { negative_slope: 0.2 } }],
+  // TensorFlow's leaky_relu is x > 0 ? x : alpha * x; Keras's max(x, alpha * x) is the same for alpha <= 1 only.
+  ['nn.leaky_relu', { module: NN, className: 'LeakyRelu', config: { alpha: 'negative_slope' }, defaults: { negative_slope: 0.2 }, convert: { alpha: leakyAlpha } }],
   ['math.reduce_prod', reduce('Prod')],
   ['math.reduce_variance', reduce('Var')],
   ['math.reduce_std', reduce('Std')],
   ['math.reduce_logsumexp', { ...reduce('Logsumexp'), module: MATH }],
-  // TensorFlow's argmax and cumsum default to axis 0 (Keras's null is the flattened tensor).
-  ['math.argmax', { module: NUMPY, className: 'Argmax', config: { axis: 'axis' }, defaults: { axis: 0, keepdims: false }, inert: { output_type: ['int64', 'int32'] } }],
-  ['math.argmin', { module: NUMPY, className: 'Argmin', config: { axis: 'axis' }, defaults: { axis: 0, keepdims: false }, inert: { output_type: ['int64', 'int32'] } }],
+  // TensorFlow's argmax, cumsum and gather take axis 0 when none is given, or None (Keras's null is the flattened tensor).
+  ['math.argmax', { module: NUMPY, className: 'Argmax', config: { axis: 'axis' }, defaults: { axis: 0, keepdims: false }, inert: { output_type: ['int64', 'int32'] }, convert: { axis: noneIsZero } }],
+  ['math.argmin', { module: NUMPY, className: 'Argmin', config: { axis: 'axis' }, defaults: { axis: 0, keepdims: false }, inert: { output_type: ['int64', 'int32'] }, convert: { axis: noneIsZero } }],
   ['math.cumsum', { module: NUMPY, className: 'Cumsum', config: { axis: 'axis' }, defaults: { axis: 0 }, inert: { exclusive: false, reverse: false } }],
   ['math.l2_normalize', l2Normalize],
   ['nn.l2_normalize', l2Normalize],
   ['stack', { module: NUMPY, className: 'Stack', config: { axis: 'axis' }, defaults: { axis: 0 }, listFirst: true }],
   ['tile', { module: NUMPY, className: 'Tile', config: { multiples: 'repeats' } }],
   ['repeat', { module: NUMPY, className: 'Repeat', config: { repeats: 'repeats', axis: 'axis' }, defaults: { axis: null } }],
-  // tf.gather's axis=None is axis 0.
-  ['gather', { module: NUMPY, className: 'Take', operands: ['indices'], config: { axis: 'axis' }, defaults: { axis: 0 }, inert: { batch_dims: 0, validate_indices: null } }],
-  ['one_hot', { module: NN, className: 'OneHot', config: { depth: 'num_classes', axis: 'axis', dtype: 'dtype' }, defaults: { axis: -1, dtype: null }, inert: { on_value: [null, 1, 1.0], off_value: [null, 0, 0.0] } }],
+  // tf.gather's axis=None is axis 0; validate_indices is ignored by TensorFlow 2.
+  ['gather', { module: NUMPY, className: 'Take', operands: ['indices'], config: { axis: 'axis' }, defaults: { axis: 0 }, inert: { batch_dims: 0, validate_indices: [null, true, false] }, convert: { axis: noneIsZero } }],
+  // tf.one_hot's axis=None is the last; its dtype follows an int on_value/off_value (see translateNode).
+  ['one_hot', { module: NN, className: 'OneHot', config: { depth: 'num_classes', axis: 'axis', dtype: 'dtype' }, defaults: { axis: -1, dtype: null }, inert: { on_value: [null, 1, 1.0], off_value: [null, 0, 0.0] }, convert: { axis: (v) => v ?? -1 } }],
 ]);
 
 /** The TensorFlow functions Masque reads in TFOpLambda layers (for docs and errors). */
@@ -283,6 +297,15 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
     );
   }
   if ((fn.className === 'Softmax' || fn.className === 'LogSoftmax') && config['axis'] === null) config['axis'] = -1; // TensorFlow's axis=None is the last
+  if (fn.className === 'OneHot' && (config['dtype'] ?? null) === null) {
+    // TensorFlow takes the dtype of on_value (else off_value): a Python int makes the one-hot int32, a float float32.
+    const given = kwargs['on_value'] ?? kwargs['off_value'] ?? null;
+    if (typeof given === 'number') config['dtype'] = 'int32';
+  }
+  if (fn.className === 'Clip' && typeof config['x_min'] === 'number' && typeof config['x_max'] === 'number' && config['x_min'] > config['x_max']) {
+    // Crossed bounds: TensorFlow takes the minimum first, so clip_value_min wins (numpy's clip lets x_max win).
+    config['x_max'] = config['x_min'];
+  }
   if (fn.className === 'ExpandDims' && config['axis'] === undefined) throw new MasqueError('INVALID_CONFIG', `${where}: expand_dims needs its 'axis'.`);
   if (fn.className === 'Reshape' && !Array.isArray(config['newshape'])) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: reshape needs a fixed shape (a list of sizes); received ${describe(config['newshape'])}.`);
   if (fn.className === 'Cast' && typeof config['dtype'] !== 'string') throw new MasqueError('INVALID_CONFIG', `${where}: cast needs a dtype name; received ${describe(config['dtype'])}.`);

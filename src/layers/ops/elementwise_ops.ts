@@ -9,28 +9,53 @@
  * Dtypes are those of Keras's numpy backend: floor, ceil, log1p, expm1, sin
  * and cos of integers or bools give float32; sign, round and clip keep the
  * input's dtype (clip turns bools into int32); floor_divide and mod follow
- * numpy's promotion with weak numbers, as the arithmetic does. Keras computes
- * the nn activations, erf, rsqrt and reciprocal in the input's own dtype,
- * which for integers truncates every step (gelu of an int tensor, 1 / 2 = 0):
- * Masque takes float32 tensors there and refuses others (`floatOnly`).
+ * numpy's promotion with weak numbers, as the arithmetic does. Keras's numpy
+ * backend computes the nn activations, erf, rsqrt and reciprocal with their
+ * constants cast to the input's dtype, so of an int tensor they follow
+ * neither the formula nor the int32 dtype Keras declares (gelu of ints is all
+ * zeros in float64, elu's alpha 0.5 becomes 0, rsqrt(0) is INT_MIN): Masque
+ * takes float32 tensors there and refuses others (`floatOnly`).
  */
 import { tf } from '../../runtime/tfjs.js';
 import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
-import { MasqueError } from '../../errors.js';
+import { MasqueError, describe } from '../../errors.js';
 import { opSpec } from './keras_op.js';
 import { Binary, Unary, nanPropagating } from './math_ops.js';
 
 const NN = 'keras.src.ops.nn';
 const MATH = 'keras.src.ops.math';
 
-/** NaN stays NaN (wasm's kernels for sign and clipping turn it into a number). */
+/** NaN stays NaN (wasm's kernels for clipping turn it into a number). */
 const keepNaN = (f: (x: tf.Tensor) => tf.Tensor) => (x: tf.Tensor): tf.Tensor => (x.dtype === 'float32' ? tf.where(tf.isNaN(x), x, f(x)) : f(x));
+
+/**
+ * numpy's sign by comparisons: wasm's `Sign` gives 0 for every |x| up to
+ * float32's epsilon (1.2e-7) and for NaN. NaN and zeros come back as they are.
+ */
+function sign(x: tf.Tensor): tf.Tensor {
+  return tf.where(tf.greater(x, 0), tf.onesLike(x), tf.where(tf.less(x, 0), tf.neg(tf.onesLike(x)), x));
+}
+
+/**
+ * log1p accurate near 0 (wasm's is log(1 + x), so log1p(1e-8) was 0):
+ * log(u) * x / (u - 1) with u = 1 + x, and x itself where u rounds to 1.
+ * The division is kept finite there, so the branch not taken has a finite
+ * gradient.
+ */
+function log1p(x: tf.Tensor): tf.Tensor {
+  const u = tf.add(x, 1);
+  const exact = tf.equal(u, 1);
+  const d = tf.where(exact, tf.onesLike(u), tf.sub(u, 1));
+  const r = tf.where(exact, x, tf.div(tf.mul(tf.log(u), x), d));
+  // inf stays inf (inf / inf would be NaN); -1 gives -inf and below it NaN, as log does.
+  return tf.where(tf.equal(x, Infinity), x, r);
+}
 
 // numpy's float functions: integer and bool inputs give float32 (toFloat).
 export class Log1p extends Unary {
   static override readonly className = 'Log1p';
-  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.log1p(x);
+  static override readonly compute = log1p;
 }
 
 export class Expm1 extends Unary {
@@ -61,7 +86,7 @@ export class Ceil extends Unary {
 /** `ops.sign`: -1, 0 or 1 in the input's dtype (NaN stays NaN); numpy refuses bools. */
 export class Sign extends Unary {
   static override readonly className = 'Sign';
-  static override readonly compute = keepNaN((x) => tf.sign(x));
+  static override readonly compute = sign;
   static override readonly toFloat = false;
   static override readonly onBool = 'error';
 }
@@ -213,13 +238,21 @@ export class Round extends Unary {
     super(args);
   }
 
+  protected override outDtype(d: tf.DataType): tf.DataType {
+    if (d === 'bool') throw new MasqueError('INVALID_INPUT', `Round '${this.name}': of booleans numpy gives float16 where Keras declares bool; cast to int32 or float32 first.`);
+    return super.outDtype(d);
+  }
+
   protected override run(x: tf.Tensor): tf.Tensor {
     const d = this.args.decimals;
     if (x.dtype === 'int32') {
       if (d >= 0) return tf.clone(x);
-      // numpy rounds ints to tens, hundreds, ... halves to even: exact in float32 below 2^24.
-      const f = 10 ** -d;
-      return tf.cast(tf.mul(tf.round(tf.div(tf.cast(x, 'float32'), f)), f), 'int32');
+      // numpy rounds ints to tens, hundreds, ... halves to even, in integers: q = x // f, and r = x - q f decides.
+      const f = tf.scalar(10 ** -d, 'int32');
+      const q = tf.floorDiv(x, f);
+      const twice = tf.mul(tf.sub(x, tf.mul(q, f)), 2);
+      const up = tf.logicalOr(tf.greater(twice, f), tf.logicalAnd(tf.equal(twice, f), tf.equal(tf.mod(q, 2), 1)));
+      return tf.mul(tf.add(q, tf.cast(up, 'int32')), f);
     }
     // numpy: rint(x * 10^d) / 10^d, or rint(x / 10^-d) * 10^-d, each step in float32.
     return d >= 0 ? tf.div(tf.round(tf.mul(x, 10 ** d)), 10 ** d) : tf.mul(tf.round(tf.div(x, 10 ** -d)), 10 ** -d);
@@ -233,6 +266,17 @@ export interface ClipArgs extends BaseLayerArgs {
   xMax: number | null;
 }
 
+/** A clip bound: a number (infinities too: Keras writes float('-inf') as -Infinity) or null, not NaN. */
+const bound = () =>
+  opt.custom<number | null>((v, w, n) => {
+    if (v === null || (typeof v === 'number' && !Number.isNaN(v))) return v as number | null;
+    throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a number (or an infinity) or null; received ${describe(v)}.`);
+  }, { default: null });
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const toInt32 = (v: number): number => Math.min(Math.max(Math.trunc(v), INT32_MIN), INT32_MAX);
+
 /**
  * `ops.clip(x, x_min, x_max)`: numpy's minimum(maximum(x, x_min), x_max)
  * (x_max wins where the bounds cross; NaN stays NaN), in the input's dtype:
@@ -245,8 +289,8 @@ export class Clip extends Unary {
   static override readonly toFloat = false;
   static override readonly onBool = 'int32';
   static override readonly options: OptionTable = {
-    xMin: opt.nullableNumber(),
-    xMax: opt.nullableNumber(),
+    xMin: bound(),
+    xMax: bound(),
   } satisfies OptionsOf<Omit<ClipArgs, keyof BaseLayerArgs>>;
   declare readonly args: Filled<Omit<ClipArgs, keyof BaseLayerArgs>>;
 
@@ -259,13 +303,28 @@ export class Clip extends Unary {
 
   protected override run(x: tf.Tensor): tf.Tensor {
     const { xMin, xMax } = this.args;
-    const fractional = [xMin, xMax].some((b) => b !== null && !Number.isInteger(b));
-    const v = x.dtype === 'int32' && fractional ? tf.cast(x, 'float32') : x;
-    let r = v;
-    if (xMin !== null) r = tf.maximum(r, tf.scalar(xMin, v.dtype));
-    if (xMax !== null) r = tf.minimum(r, tf.scalar(xMax, v.dtype));
-    if (v !== x) return tf.cast(r, 'int32'); // truncates toward zero, as astype does
-    return v.dtype === 'float32' ? tf.where(tf.isNaN(v), v, r) : r;
+    if (x.dtype === 'int32') return this.clipInts(x, xMin, xMax);
+    let r = x;
+    if (xMin !== null) r = tf.maximum(r, xMin);
+    if (xMax !== null) r = tf.minimum(r, xMax);
+    return tf.where(tf.isNaN(x), x, r);
+  }
+
+  /**
+   * numpy's clip of integers by any bounds, in integers (exact for every
+   * int32, where float32 is not above 2^24): numpy computes maximum then
+   * minimum in float64 and truncates back, so x below x_min becomes
+   * trunc(x_min) (or trunc(x_max) when the bounds cross), x above x_max
+   * trunc(x_max). Bounds past the int32 range are clamped to it.
+   */
+  private clipInts(x: tf.Tensor, lo: number | null, hi: number | null): tf.Tensor {
+    let r = x;
+    if (hi !== null) r = tf.where(tf.greater(x, tf.scalar(toInt32(Math.floor(hi)), 'int32')), tf.fill(x.shape, toInt32(hi), 'int32'), r);
+    if (lo !== null) {
+      const below = tf.less(x, tf.scalar(toInt32(Math.ceil(lo)), 'int32'));
+      r = tf.where(below, tf.fill(x.shape, toInt32(hi !== null && lo > hi ? hi : lo), 'int32'), r);
+    }
+    return r;
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
@@ -275,23 +334,36 @@ export class Clip extends Unary {
 }
 
 /**
- * numpy's floor division of floats: from the Python remainder, then the
- * nearest integer below (npy_divmod), so 7 // 0.1 is 69, as in numpy; a zero
- * divisor gives a / b (inf or NaN). Integers: floor division, and 0 where the
- * divisor is 0 (numpy's result, with its warning).
+ * numpy's divmod of floats (npy_divmod), step by step: fmod(a, b) (exact:
+ * tfjs's mod of |a| by |b|, given a's sign); where it is nonzero and its sign
+ * is not b's, the remainder is fmod + b and the quotient (a - fmod) / b less
+ * one; the quotient is then rounded to the nearest integer at or below. So
+ * 7 // 0.1 is 69, -1e-9 // 1 is -1 with remainder 1.0 (tfjs's mod gave 0
+ * there: fmod + b rounds to b, and it takes that modulo b again), and a
+ * finite a by an infinite b is 0 or -1 with a or b as the remainder. A zero
+ * divisor gives a / b and NaN.
  */
-function floorDivide(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (a.dtype === 'int32') return tf.where(tf.equal(b, 0), tf.zerosLike(tf.add(a, b)), tf.floorDiv(a, tf.where(tf.equal(b, 0), tf.onesLike(b), b)));
-  const div = tf.div(tf.sub(a, pythonMod(a, b)), b);
+function floatDivmod(a: tf.Tensor, b: tf.Tensor): { div: tf.Tensor; mod: tf.Tensor } {
+  const fmAbs = tf.mod(tf.abs(a), tf.abs(b));
+  const fm = tf.where(tf.less(a, 0), tf.neg(fmAbs), fmAbs);
+  const adjust = tf.logicalAnd(tf.notEqual(fm, 0), tf.notEqual(tf.less(b, 0), tf.less(fm, 0)));
+  const mod = tf.where(adjust, tf.add(fm, b), fm);
+  const q = tf.div(tf.sub(a, fm), b);
+  const div = tf.where(adjust, tf.sub(q, 1), q);
   const fl = tf.floor(div);
-  const floordiv = tf.add(fl, tf.cast(tf.greater(tf.sub(div, fl), 0.5), 'float32'));
-  return tf.where(tf.equal(b, 0), tf.div(a, b), floordiv);
+  const rounded = tf.add(fl, tf.cast(tf.greater(tf.sub(div, fl), 0.5), 'float32'));
+  return { div: tf.where(tf.equal(b, 0), tf.div(a, b), tf.where(tf.equal(div, 0), div, rounded)), mod };
 }
 
-/** Python's remainder (the divisor's sign) of floats; 0 where the divisor is 0 for integers, as numpy gives. */
+/** Integers: floor division, and 0 where the divisor is 0 (numpy's result, with its warning). */
+function floorDivide(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.dtype !== 'int32') return floatDivmod(a, b).div;
+  return tf.where(tf.equal(b, 0), tf.zerosLike(tf.add(a, b)), tf.floorDiv(a, tf.where(tf.equal(b, 0), tf.onesLike(b), b)));
+}
+
+/** Python's remainder (the divisor's sign); 0 where an integer divisor is 0, as numpy gives. */
 function pythonMod(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  // tfjs's mod is this already (fmod, plus the divisor where the signs differ); integers by 0 need the guard.
-  if (a.dtype !== 'int32') return tf.mod(a, b);
+  if (a.dtype !== 'int32') return floatDivmod(a, b).mod;
   return tf.where(tf.equal(b, 0), tf.zerosLike(tf.add(a, b)), tf.mod(a, tf.where(tf.equal(b, 0), tf.onesLike(b), b)));
 }
 

@@ -17,6 +17,15 @@ import { kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
 import { ConstArray, DataOp, PermutingOp, isTensorLike } from './math_ops.js';
 import { resolveAxes } from './logical.js';
 
+/** The most values an output of these operations may hold (2^28, 1 GiB of float32): past it the wasm heap or a JavaScript array fails. */
+export const MAX_OUTPUT_VALUES = 2 ** 28;
+
+/** Refuses an output of `shape` holding more than MAX_OUTPUT_VALUES values, naming the operation. */
+function checkOutputSize(shape: readonly number[], where: string): void {
+  const n = shape.reduce((a, d) => a * d, 1);
+  if (n > MAX_OUTPUT_VALUES) throw new MasqueError('INVALID_INPUT', `${where}: the output would hold ${n} values (shape ${JSON.stringify(shape)}); Masque takes at most 2^28 in one tensor.`);
+}
+
 export interface StackArgs extends BaseLayerArgs {
   /** Where the new axis goes (in the output). Default 0. */
   axis?: number;
@@ -94,6 +103,7 @@ export class Tile extends DataOp {
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
     const { shape, reps } = this.aligned(x.shape);
+    checkOutputSize(shape.map((d, i) => (d as number) * reps[i]!), `Tile '${this.name}'`);
     const full = tf.reshape(x, shape as number[]);
     if (reps.some((r) => r === 0) || full.size === 0) return tf.zeros(shape.map((d, i) => (d as number) * reps[i]!), x.dtype);
     return x.dtype === 'bool' ? toBool(tf.tile(tf.cast(full, 'int32'), reps)) : tf.tile(full, reps);
@@ -143,6 +153,7 @@ export class Repeat extends DataOp {
     const x = this.args.axis === null ? tf.reshape(x0, [-1]) : x0;
     const axis = this.axisOf(x.rank);
     const counts = this.counts(x.shape[axis]!)!;
+    checkOutputSize(x.shape.map((d, i) => (i === axis ? counts.reduce((a, b) => a + b, 0) : d)), `Repeat '${this.name}'`);
     const idx: number[] = [];
     counts.forEach((c, i) => {
       for (let k = 0; k < c; k++) idx.push(i);
@@ -226,7 +237,8 @@ export class Take extends DataOp {
     const x = this.args.axis === null ? tf.reshape(x0, [-1]) : x0;
     const axis = this.args.axis === null ? 0 : resolveAxes(this.args.axis, x.rank, `Take '${this.name}'`)[0]!;
     const n = x.shape[axis]!;
-    const values = indices !== null ? indices.dataSync() : Int32Array.from(this.constant!.value.values);
+    // Constant indices are checked as numbers, before an Int32Array could wrap one past 2^31.
+    const values = indices !== null ? indices.dataSync() : this.constant!.value.values;
     const fixed = new Int32Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
@@ -281,6 +293,7 @@ export class OneHot extends DataOp {
     const a = this.args.axis;
     if (a !== -1 && (a < 0 || a >= shape.length)) throw new MasqueError('INVALID_ARGUMENT', `${where}: axis must be -1 or in [0, ${shape.length}); received ${a}.`);
     const axis = a === -1 ? shape.length : a;
+    checkOutputSize([...shape.map((d) => d ?? 1), this.args.numClasses], `OneHot '${this.name}'`);
     const out = [...shape];
     out.splice(axis, 0, this.args.numClasses);
     return { shape: out, axis, dtype: kerasDtype(this.args.dtype) ?? 'float32' };

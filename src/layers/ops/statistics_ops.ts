@@ -78,6 +78,9 @@ export class Logsumexp extends NumericReduce {
   static override readonly className = 'Logsumexp';
   static override readonly kerasModule = 'keras.src.ops.math';
   protected reduce(x: tf.Tensor, axes: number[], keepdims: boolean): tf.Tensor {
+    if (axes.some((a) => x.shape[a] === 0)) {
+      throw new MasqueError('INVALID_INPUT', `Logsumexp '${this.name}': cannot reduce an empty axis of shape ${JSON.stringify(x.shape)} (scipy raises here too).`);
+    }
     const m0 = tf.max(x, axes, true);
     // The shift's gradient cancels (its two paths sum to zero), so it needs no stop.
     const m = tf.where(tf.isFinite(m0), m0, tf.zerosLike(m0));
@@ -214,9 +217,8 @@ export interface NormalizeArgs extends BaseLayerArgs {
 /**
  * `ops.normalize(x, axis, order, epsilon)` (keras.src.ops.nn): x divided by
  * its norm over `axis`, the norm no smaller than epsilon. Order 2 is Keras's
- * `x * min(rsqrt(sum(x^2)), 1 / epsilon)`, written as rsqrt(max(sum(x^2),
- * epsilon^2)) so a zero row has a finite gradient; other orders are numpy's
- * vector norms, over one axis.
+ * `x * min(rsqrt(sum(x^2)), 1 / epsilon)`; other orders are numpy's vector
+ * norms, over one axis.
  */
 export class Normalize extends DataOp {
   static override readonly className = 'Normalize';
@@ -241,12 +243,31 @@ export class Normalize extends DataOp {
     return axes;
   }
 
+  /**
+   * Order 2 is Keras's x * rsqrt(sum(x^2)) in the input's dtype, so of an int
+   * tensor Keras gives zeros (rsqrt truncated): float32 only, as for the
+   * other functions Keras computes in the input's dtype.
+   */
+  private checkDtype(dtype: tf.DataType): void {
+    if (this.args.order === 2 && dtype !== 'float32') {
+      throw new MasqueError('INVALID_INPUT', `Normalize '${this.name}' of order 2 takes a float32 tensor; received ${dtype} (Keras takes its rsqrt in the input's dtype: zeros for ints). Cast the input to float32 first.`);
+    }
+  }
+
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x0 = this.operands(inputs, 1)[0]!;
+    this.checkDtype(x0.dtype);
     const x = asTensor(x0.rank === 0 ? tf.reshape(x0, [1]) : x0, 'float32');
     const axes = this.axes(x0.rank);
     const eps = this.args.epsilon ?? 1e-7;
-    if (this.args.order === 2) return tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), axes, true), eps * eps)));
+    if (this.args.order === 2) {
+      // Keras: x * min(rsqrt(s), 1 / eps), rsqrt(0) being inf. Selected rather than taken as a minimum, so a zero
+      // row's rsqrt (taken of 1 instead) sends back no 0 * Inf.
+      const s = tf.sum(tf.square(x), axes, true);
+      const cap = tf.scalar(1 / eps);
+      const root = tf.rsqrt(tf.where(tf.greater(s, 0), s, tf.onesLike(s)));
+      return tf.mul(x, tf.where(tf.logicalAnd(tf.greater(s, 0), tf.less(root, cap)), root, tf.broadcastTo(cap, s.shape)));
+    }
     const p = this.args.order;
     const abs = tf.abs(x);
     const norm = p === 1 ? tf.sum(abs, axes, true) : tf.pow(tf.sum(tf.pow(abs, p), axes, true), 1 / p);
@@ -255,6 +276,7 @@ export class Normalize extends DataOp {
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const x = this.operands(inputs, 1)[0]!;
+    this.checkDtype(x.dtype);
     this.axes(x.shape.length);
     return opSpec(x.shape.length === 0 ? [1] : x.shape, 'float32');
   }
