@@ -263,3 +263,41 @@ test('review fixes: refusals instead of crashes or silent answers (normalize of 
   expectCode(() => config('nn.leaky_relu', { alpha: 2 }), 'UNSUPPORTED_CONFIG', 'alpha=2', 'max(x, alpha * x)');
   assert.equal(config('nn.leaky_relu', { alpha: 0.3 })['negative_slope'], 0.3);
 });
+
+test("second review: a TFOpLambda's tensor keyword reaching a nested model's later call is renumbered; Swapaxes takes a free name; int matmul is exact; constants keep Keras's record ('__numpy__', int64)", async () => {
+  const doc = JSON.parse(readFileSync(`${H5}/keras2_nested/model.json`, 'utf8'));
+  const weightData = new Uint8Array(readFileSync(`${H5}/keras2_nested/group1-shard1of1.bin`)).buffer;
+  const topology = structuredClone(doc.modelTopology);
+  const cfg = topology.model_config.config;
+  // A second input through the same nested Sequential (its call 2, counted from 1 as tf.keras 2 does), and
+  // matmul(seq(x1), seq(x2), transpose_b=True): b is a keyword, [sequential, 2, 0], which must become call 1.
+  cfg.layers.splice(1, 0, { class_name: 'InputLayer', config: { batch_input_shape: [null, 4], dtype: 'float32', name: 'input_2' }, name: 'input_2', inbound_nodes: [] });
+  const seq = cfg.layers.find((l: { name: string }) => l.name === 'sequential');
+  seq.inbound_nodes.push([['input_2', 0, 0, {}]]);
+  cfg.layers.push({ class_name: 'TFOpLambda', config: { name: 'mm', function: 'linalg.matmul' }, name: 'mm', inbound_nodes: [['sequential', 1, 0, { b: ['sequential', 2, 0], transpose_b: true, name: null }]] });
+  cfg.input_layers = [['input_1', 0, 0], ['input_2', 0, 0]];
+  cfg.output_layers = [['dense_2', 0, 0], ['mm', 0, 0]];
+  const model = await loadTfjsModel({ modelTopology: topology, weightSpecs: doc.weightsManifest[0].weights, weightData });
+  const x1 = tf.randomNormal([3, 4], 0, 1, 'float32', 5);
+  const x2 = tf.randomNormal([3, 4], 0, 1, 'float32', 6);
+  const [, mm] = model.predict([x1, x2]) as tf.Tensor[];
+  const inner = model.getLayer('sequential') as unknown as { apply(x: tf.Tensor): tf.Tensor };
+  const [s1, s2] = [inner.apply(x1), inner.apply(x2)];
+  const want = tf.matMul(s1, s2, false, true);
+  values(mm!).forEach((v, k) => assert.ok(Math.abs(v - values(want)[k]!) < 1e-5, `mm ${k}: ${v} against ${values(want)[k]}`));
+  tf.dispose([x1, x2, mm!, s1, s2, want]);
+  model.dispose();
+  // A model with a layer named mm_transpose_b already: the Swapaxes is mm_transpose_b_1.
+  const entries = opLambdaEntries({ class_name: 'TFOpLambda', config: { name: 'mm', function: 'linalg.matmul' }, inbound_nodes: [['x', 0, 0, { b: ['y', 0, 0], transpose_b: true }]] }, 'model', new Set(['mm_transpose_b']));
+  assert.deepEqual(entries.map((e) => e['name']), ['mm_transpose_b_1', 'mm']);
+  // numpy: np.int32([[5000, 4999]]) @ np.int32([[5001], [5003]]) == 50014997 (float32 products gave 50014996); int32 wraps as numpy's.
+  const ints = ops.matmul(tf.tensor2d([[5000, 4999]], undefined, 'int32'), { class_name: '__numpy__', config: { value: [[5001], [5003]], dtype: 'int64' } } as never);
+  assert.deepEqual([ints.dtype, ...values(ints)], ['int32', 50014997]);
+  const wrap = ops.matmul(tf.tensor2d([[2 ** 30, 2 ** 30]], undefined, 'int32'), tf.tensor2d([[2], [2]], undefined, 'int32'));
+  assert.deepEqual(values(wrap), [0]);
+  tf.dispose([ints, wrap]);
+  // The constant is written back as Keras recorded it.
+  const x = Input({ shape: [2], dtype: 'int32' });
+  const saved = JSON.stringify(modelToKerasConfig(new Model({ inputs: x, outputs: ops.matmul(x, { class_name: '__numpy__', config: { value: [[1], [2]], dtype: 'int64' } } as never) })));
+  assert.match(saved, /\{"class_name":"__numpy__","config":\{"value":\[\[1\],\[2\]\],"dtype":"int64"\}\}/);
+});

@@ -69,7 +69,7 @@ const VALUE_AS_KEYWORD = new Set(['MultiHeadAttention', 'GroupedQueryAttention',
 const RNN_KEYS = new Set(['name', 'trainable', 'dtype', 'cell', 'return_sequences', 'return_state', 'go_backwards', 'stateful', 'unroll', 'time_major', 'zero_output_for_mask', 'input_dim', 'input_length', 'batch_input_shape']);
 
 /** A Keras 2 layer entry (with its nested layers) as Keras 3 writes it. */
-function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unknown {
+function layerEntry(entry: unknown, dialect: LegacyDialect, where: string, taken: Set<string> = new Set()): unknown {
   if (!isObj(entry) || !isObj(entry['config'])) return entry; // the config reader reports malformed entries
   const className = String(entry['class_name']);
   if (className === 'Sequential' || className === 'Functional' || className === 'Model') {
@@ -79,7 +79,7 @@ function layerEntry(entry: unknown, dialect: LegacyDialect, where: string): unkn
   const name = String(entry['config']['name'] ?? entry['name'] ?? className);
   const here = `${where}, layer '${name}' (${className})`;
   // One entry, or (tf.linalg.matmul with transpose_a/transpose_b) the Swapaxes entries it needs before it.
-  if (className === 'TFOpLambda' || className === 'SlicingOpLambda') return opLambdaEntries(entry, where);
+  if (className === 'TFOpLambda' || className === 'SlicingOpLambda') return opLambdaEntries(entry, where, taken);
   const cfg: Obj = { ...entry['config'] };
   delete cfg['batch_input_shape'];
   if (dialect === 'tfjs' && className === 'RNN' && isObj(cfg['cell']) && isObj(cfg['cell']['config'])) {
@@ -173,8 +173,11 @@ function modelEntry(entry: Obj, dialect: LegacyDialect, where: string): Obj {
   // own graph); Masque's config reader counts them from 0, as Keras 3 does in call arguments.
   const nested = new Set(layers.filter(hasOwnGraph).map((e) => String((e as Obj)['name'] ?? ((e as Obj)['config'] as Obj)['name'])));
   const shift = (v: unknown): unknown =>
-    isRef(v) && nested.has(v[0] as string) && (v[1] as number) >= 1 ? [v[0], (v[1] as number) - 1, ...v.slice(2)] : Array.isArray(v) ? v.map(shift) : isObj(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shift(x)])) : v;
+    // A shifted reference's keyword arguments are walked too: a TFOpLambda's second operand (matmul's b) is among them.
+    isRef(v) && nested.has(v[0] as string) && (v[1] as number) >= 1 ? [v[0], (v[1] as number) - 1, v[2], ...v.slice(3).map(shift)] : Array.isArray(v) ? v.map(shift) : isObj(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shift(x)])) : v;
   const out: unknown[] = [];
+  // The names in use, so that the operations a TFOpLambda adds (matmul's Swapaxes) take new ones.
+  const taken = new Set(layers.map((e) => (isObj(e) ? String(e['name'] ?? (isObj(e['config']) ? e['config']['name'] : '')) : '')));
   layers.forEach((e0, i) => {
     const e = isObj(e0) && Array.isArray(e0['inbound_nodes']) && nested.size > 0 ? { ...e0, inbound_nodes: shift(e0['inbound_nodes']) } : e0;
     if (isObj(e) && e['class_name'] === 'InputLayer' && isObj(e['config'])) {
@@ -188,7 +191,7 @@ function modelEntry(entry: Obj, dialect: LegacyDialect, where: string): Obj {
       const dtype = (e as Obj)['class_name'] === 'Embedding' ? 'int32' : typeof c['dtype'] === 'string' ? c['dtype'] : 'float32';
       out.push({ class_name: 'InputLayer', config: { batch_shape: shape, dtype, name: `${String(c['name'] ?? 'layer')}_input` } });
     }
-    const translated = layerEntry(e, dialect, here);
+    const translated = layerEntry(e, dialect, here, taken);
     if (Array.isArray(translated)) out.push(...(translated as unknown[]));
     else out.push(translated);
   });

@@ -321,7 +321,7 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
  * then the `Matmul` (a transposed constant is transposed in place). `where`
  * names the model in errors.
  */
-export function opLambdaEntries(entry: Obj, where: string): Obj[] {
+export function opLambdaEntries(entry: Obj, where: string, taken: Set<string> = new Set()): Obj[] {
   const cfg = isObj(entry['config']) ? entry['config'] : {};
   const name = String(cfg['name'] ?? entry['name'] ?? 'tf_op');
   const functionName = cfg['function'];
@@ -350,7 +350,10 @@ export function opLambdaEntries(entry: Obj, where: string): Obj[] {
   const swaps: Obj[] = [];
   (['a', 'b'] as const).forEach((x, k) => {
     if (!translated.some((t) => t.transposed[k])) return;
-    const swapName = `${name}_transpose_${x}`;
+    // A new name: <layer>_transpose_a, or with _1, _2, ... after it when the model has one already.
+    let swapName = `${name}_transpose_${x}`;
+    for (let n = 1; taken.has(swapName); n++) swapName = `${name}_transpose_${x}_${n}`;
+    taken.add(swapName);
     const swapNodes: Obj[] = [];
     for (const t of translated) {
       const operand = t.args[k];

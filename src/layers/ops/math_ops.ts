@@ -56,10 +56,12 @@ export class ConstArray {
     readonly value: unknown,
     /** A weak constant's kind: 'py-float' when a value is written as a float. */
     private readonly weakKind: 'py-int' | 'py-float',
+    /** How Keras recorded it ('__tensor__' or, from the TensorFlow and JAX backends, '__numpy__', with its dtype name: 'int64' stays 'int64'), to write it back so. */
+    private readonly recorded: { className: string; dtypeName: string } | null = null,
   ) {}
 
   /** A nested list of numbers (with its Keras dtype name, or null for a weak one) as a constant, checked: rectangular, numbers. */
-  static fromNested(value: unknown, dtypeName: string | null, where: string): ConstArray {
+  static fromNested(value: unknown, dtypeName: string | null, where: string, className = '__tensor__'): ConstArray {
     const dtype = kerasDtype(dtypeName);
     if (dtype === 'string') throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: a constant of dtype '${dtypeName}' is not supported.`);
     const shape: number[] = [];
@@ -79,7 +81,7 @@ export class ConstArray {
       for (const x of v) walk(x, depth + 1);
     };
     walk(value, 0);
-    return new ConstArray(values, shape, dtype, value, float ? 'py-float' : 'py-int');
+    return new ConstArray(values, shape, dtype, value, float ? 'py-float' : 'py-int', dtypeName === null ? null : { className, dtypeName });
   }
 
   /** How numpy sees it among other operands. */
@@ -90,18 +92,19 @@ export class ConstArray {
   /** As Keras 3 records it; a weak constant with the dtype it takes beside tensors of `dtypes`. */
   toKeras(dtypes: tf.DataType[]): Record<string, unknown> {
     const floats = (v: unknown): unknown => (Array.isArray(v) ? v.map(floats) : (asPyFloat(v) ?? v)); // 2.0 written 2.0
-    return { class_name: '__tensor__', config: { value: floats(this.value), dtype: this.dtype ?? resultDtype([...dtypes, this.kind]) } };
+    return { class_name: this.recorded?.className ?? '__tensor__', config: { value: floats(this.value), dtype: this.recorded?.dtypeName ?? resultDtype([...dtypes, this.kind]) } };
   }
 
   /** Keras 3's record of a constant, or null when `v` is not one. */
   static fromKeras(v: unknown, where: string): ConstArray | null {
-    if (v === null || typeof v !== 'object' || Array.isArray(v) || (v as Record<string, unknown>)['class_name'] !== '__tensor__') return null;
+    const className = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)['class_name'] : undefined;
+    if (className !== '__tensor__' && className !== '__numpy__') return null;
     const c = (v as Record<string, unknown>)['config'];
     const d = c !== null && typeof c === 'object' ? (c as Record<string, unknown>)['dtype'] : undefined;
     if (typeof d !== 'string' && d !== null) {
       throw new MasqueError('INVALID_CONFIG', `${where}: a constant operand needs { value, dtype }; received ${describe(v)}.`);
     }
-    return ConstArray.fromNested((c as Record<string, unknown>)['value'], d, where);
+    return ConstArray.fromNested((c as Record<string, unknown>)['value'], d, where, className);
   }
 
   /** As a tensor of `dtype` (a weak one's), or of its own dtype. */
@@ -706,8 +709,7 @@ export class Matmul extends DataOp {
       a2 = broadcastFast(a2, [...batch, ...a2.shape.slice(-2)]);
       b2 = broadcastFast(b2, [...batch, ...b2.shape.slice(-2)]);
     }
-    let r = tf.matMul(asTensor(a2, work === 'int32' ? 'float32' : work), asTensor(b2, work === 'int32' ? 'float32' : work));
-    if (work === 'int32') r = tf.cast(tf.round(r), 'int32');
+    let r = work === 'int32' ? intMatmul(a2, b2) : tf.matMul(a2, b2);
     r = tf.reshape(r, shape as number[]);
     return dtype === 'bool' ? truthy(r) : r;
   }
@@ -740,6 +742,32 @@ export class Matmul extends DataOp {
     const [a, b] = ops.map(specOf) as unknown as [{ shape: Shape }, { shape: Shape }];
     return opSpec(this.outShape(a.shape, b.shape), dtype);
   }
+}
+
+/**
+ * numpy's matmul of int32 (or bool as int32) operands of shapes [..., m, k]
+ * and [..., k, n] with the same batch axes: exact, and wrapping around as
+ * numpy's int32 does (float32 products lose digits past 2^24). Integer
+ * products are rare between layers; this runs in JavaScript.
+ */
+function intMatmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.rank - 1]!;
+  const batch = a.shape.slice(0, -2);
+  const count = batch.reduce((p, d) => p * d, 1);
+  const av = (a.dtype === 'int32' ? a : tf.cast(a, 'int32')).dataSync();
+  const bv = (b.dtype === 'int32' ? b : tf.cast(b, 'int32')).dataSync();
+  const out = new Int32Array(count * m * n);
+  for (let t = 0; t < count; t++) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let p = 0; p < k; p++) acc = (acc + Math.imul(av[t * m * k + i * k + p]!, bv[t * k * n + p * n + j]!)) | 0;
+        out[t * m * n + i * n + j] = acc;
+      }
+    }
+  }
+  return tf.tensor(out, [...batch, m, n], 'int32');
 }
 
 /** `ops.where(condition, x, y)`: x where the condition holds, else y (numbers allowed, broadcast). */
