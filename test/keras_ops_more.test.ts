@@ -203,6 +203,8 @@ test('the transpose of a constant matmul operand is made in place; a call that t
   const both = opLambdaEntries(entry({ b: ['y', 0, 0], adjoint_a: true, transpose_b: true }), 'model');
   assert.deepEqual(both.map((e) => e['name']), ['m_transpose_a', 'm_transpose_b', 'm']);
   expectCode(() => opLambdaEntries(entry({ b: [1, 2], transpose_b: true }), 'model'), 'INVALID_CONFIG', 'rank 2 or more');
+  // A ragged constant is refused as written (not as its transpose).
+  expectCode(() => opLambdaEntries(entry({ b: [[1, 2], [3]], transpose_b: true }), 'model'), 'INVALID_CONFIG', 'rectangular', 'shape [2,2]');
 });
 
 test("review fixes: numpy's values where wasm's kernels or float32 steps differed (sign of tiny values, divmod near 0 and by infinities, int clip and round past 2^24, log1p near 0, normalize's tiny epsilon), each against numpy", () => {

@@ -22,6 +22,7 @@
 import { MasqueError, describe } from '../errors.js';
 import { isObj, type Obj } from './keras_training_objects.js';
 import { asPyFloat } from '../engine/py_float.js';
+import { ConstArray } from '../layers/ops/math_ops.js';
 
 /** How one TensorFlow function becomes a Keras 3 operation. */
 interface TfFunction {
@@ -359,6 +360,7 @@ export function opLambdaEntries(entry: Obj, where: string, taken: Set<string> = 
       const operand = t.args[k];
       const c = isObj(operand) && operand['class_name'] === '__tensor__' && isObj(operand['config']) ? operand['config'] : null;
       if (c !== null) {
+        ConstArray.fromNested(c['value'], null, here); // rectangular numbers, checked as written
         t.args[k] = { class_name: '__tensor__', config: { ...c, value: swapLastAxes(c['value'], here) } };
         continue;
       }
