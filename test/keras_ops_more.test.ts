@@ -303,3 +303,34 @@ test("second review: a TFOpLambda's tensor keyword reaching a nested model's lat
   const saved = JSON.stringify(modelToKerasConfig(new Model({ inputs: x, outputs: ops.matmul(x, { class_name: '__numpy__', config: { value: [[1], [2]], dtype: 'int64' } } as never) })));
   assert.match(saved, /\{"class_name":"__numpy__","config":\{"value":\[\[1\],\[2\]\],"dtype":"int64"\}\}/);
 });
+
+test("einsum, flip, tril and triu: numpy's values on small cases, and clear refusals of what they do not take", () => {
+  tf.tidy(() => {
+    const a = tf.tensor2d([[1, 2], [3, 4]]);
+    const b = tf.tensor2d([[5, 6], [7, 8]]);
+    // np.einsum('ij,jk->ik') is the matrix product; 'ij,ij->i' a row-wise dot; 'ij->ji' a transpose; implicit 'ij,jk' is 'ik'.
+    assert.deepEqual(values(ops.einsum('ij,jk->ik', a, b)), [19, 22, 43, 50]);
+    assert.deepEqual(values(ops.einsum('ij,ij->i', a, b)), [17, 53]);
+    assert.deepEqual(values(ops.einsum('ij->ji', a)), [1, 3, 2, 4]);
+    assert.deepEqual(values(ops.einsum('ij,jk', a, b)), [19, 22, 43, 50]);
+    // '...' aligns on the right and broadcasts; three operands contract left to right; ints stay exact int32.
+    assert.deepEqual(values(ops.einsum('...j,j->...', a, f32([1, 10]))), [21, 43]);
+    assert.deepEqual(values(ops.einsum('i,j,k->ijk', f32([1, 2]), f32([1, 3]), f32([1, 5]))), [1, 5, 3, 15, 2, 10, 6, 30]);
+    const ints = ops.einsum('i,i->', i32([50000, 60000]), i32([50000, 1]));
+    assert.deepEqual([ints.dtype, ...values(ints)], ['int32', 2500060000 | 0]);
+    // np.flip, np.tril, np.triu.
+    assert.deepEqual(values(ops.flip(a, { axis: 1 })), [2, 1, 4, 3]);
+    assert.deepEqual(values(ops.flip(a)), [4, 3, 2, 1]);
+    assert.deepEqual(values(ops.tril(a)), [1, 0, 3, 4]);
+    assert.deepEqual(values(ops.triu(a, 1)), [0, 2, 0, 0]);
+    assert.deepEqual(values(ops.tril(tf.ones([1, 2, 3]), -1)), [0, 0, 0, 1, 0, 0]);
+    expectCode(() => ops.einsum('ii->i', a), 'UNSUPPORTED_CONFIG', 'names a letter twice');
+    expectCode(() => ops.einsum('ij,jk->ik', a), 'INVALID_INPUT', '2 operand(s)', 'received 1');
+    expectCode(() => ops.einsum('ijk->i', a), 'INPUT_SHAPE_MISMATCH', 'rank 2', 'name 3');
+    expectCode(() => ops.einsum('ij,jk->iz', a, b), 'INVALID_ARGUMENT', "'z'");
+    expectCode(() => ops.einsum('ij,jk->ik', a, tf.ones([3, 2])), 'INPUT_SHAPE_MISMATCH', "'j'", 'size 2', '3');
+    expectCode(() => ops.einsum('i$j', a), 'INVALID_ARGUMENT', 'letters');
+    expectCode(() => ops.tril(f32([1, 2])), 'INPUT_SHAPE_MISMATCH', 'rank 2 or more');
+    expectCode(() => ops.flip(a, { axis: [1, 1] }), 'INVALID_ARGUMENT', 'names an axis twice');
+  });
+});

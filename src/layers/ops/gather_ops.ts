@@ -15,7 +15,7 @@ import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/ty
 import { MasqueError, describe, formatShape } from '../../errors.js';
 import { kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
 import { ConstArray, DataOp, PermutingOp, isTensorLike } from './math_ops.js';
-import { resolveAxes } from './logical.js';
+import { distinctAxes, nullableAxes, resolveAxes } from './logical.js';
 
 /** The most values an output of these operations may hold (2^28, 1 GiB of float32): past it the wasm heap or a JavaScript array fails. */
 export const MAX_OUTPUT_VALUES = 2 ** 28;
@@ -348,5 +348,81 @@ export class Swapaxes extends PermutingOp {
     const p = Array.from({ length: rank }, (_, i) => i);
     [p[a], p[b]] = [b, a];
     return p;
+  }
+}
+
+export interface FlipArgs extends BaseLayerArgs {
+  /** An axis, several, or null (the default): every axis. */
+  axis?: number | number[] | null;
+}
+
+/** `ops.flip(x, axis)`: the order of the values along the axes reversed (a sequence read backwards). */
+export class Flip extends DataOp {
+  static override readonly className = 'Flip';
+  static override readonly options: OptionTable = { axis: nullableAxes(null) } satisfies OptionsOf<Omit<FlipArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<FlipArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: FlipArgs = {}) {
+    super(args);
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    const axes = distinctAxes(this.args.axis, x.rank, `Flip '${this.name}'`);
+    if (axes.length === 0 || x.size === 0) return tf.clone(x);
+    return x.dtype === 'bool' ? toBool(tf.reverse(tf.cast(x, 'int32'), axes)) : tf.reverse(x, axes);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    distinctAxes(this.args.axis, x.shape.length, `Flip '${this.name}'`);
+    return opSpec(x.shape, x.dtype);
+  }
+}
+
+export interface TriangleArgs extends BaseLayerArgs {
+  /** The diagonal: 0 the main one, 1 above it, -1 below. */
+  k?: number;
+}
+
+/** `ops.tril` / `ops.triu`: zeros above (below) the k-th diagonal of the last two axes, as numpy's. */
+abstract class Triangle extends DataOp {
+  static override readonly options: OptionTable = { k: opt.int({ default: 0 }) } satisfies OptionsOf<Omit<TriangleArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<TriangleArgs, keyof BaseLayerArgs>>;
+  /** Whether the value at row i, column j is kept. */
+  protected abstract keeps(i: number, j: number): boolean;
+
+  constructor(args: TriangleArgs = {}) {
+    super(args);
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    if (x.rank < 2) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.className} '${this.name}' takes a tensor of rank 2 or more; received shape ${formatShape(x.shape)}.`);
+    const [m, n] = x.shape.slice(-2) as [number, number];
+    const keep = new Uint8Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) keep[i * n + j] = this.keeps(i, j) ? 1 : 0;
+    const mask = tf.tensor(keep, [m, n], 'bool');
+    return tf.where(tf.broadcastTo(mask, x.shape), x, tf.zerosLike(x));
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    if (x.shape.length < 2) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.className} '${this.name}' takes a tensor of rank 2 or more; received shape ${formatShape(x.shape)}.`);
+    return opSpec(x.shape, x.dtype);
+  }
+}
+
+export class Tril extends Triangle {
+  static override readonly className = 'Tril';
+  protected keeps(i: number, j: number): boolean {
+    return j - i <= this.args.k;
+  }
+}
+
+export class Triu extends Triangle {
+  static override readonly className = 'Triu';
+  protected keeps(i: number, j: number): boolean {
+    return j - i >= this.args.k;
   }
 }

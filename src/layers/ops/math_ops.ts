@@ -750,7 +750,7 @@ export class Matmul extends DataOp {
  * numpy's int32 does (float32 products lose digits past 2^24). Integer
  * products are rare between layers; this runs in JavaScript.
  */
-function intMatmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+export function intMatmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const [m, k] = a.shape.slice(-2) as [number, number];
   const n = b.shape[b.rank - 1]!;
   const batch = a.shape.slice(0, -2);

@@ -26,7 +26,8 @@ import {
   Softplus, Softsign,
 } from './elementwise_ops.js';
 import { Argmax, Argmin, Cumsum, Logsumexp, Normalize, Prod, Std, Var } from './statistics_ops.js';
-import { OneHot, Repeat, Stack, Swapaxes, Take, Tile } from './gather_ops.js';
+import { Flip, OneHot, Repeat, Stack, Swapaxes, Take, Tile, Tril, Triu } from './gather_ops.js';
+import { Einsum } from './einsum_ops.js';
 
 /** A tensor, or a symbolic tensor of a model being built. */
 type T = tf.Tensor | SymbolicTensor;
@@ -182,6 +183,14 @@ export const ops = {
   /** `indices`: an int32 tensor, an integer or a nested list of them; `axis` null (the default) takes from the flattened tensor. */
   take: <A extends T>(x: A, indices: T | number | unknown[], options: { axis?: number | null } = {}): Out<A> => run(new Take(options), [x, indices]),
   swapaxes: <A extends T>(x: A, axis1: number, axis2: number): Out<A> => run(new Swapaxes({ axis1, axis2 }), x),
+  /** Reverses the order along `axis` (null, the default: every axis). */
+  flip: <A extends T>(x: A, options: { axis?: number | number[] | null } = {}): Out<A> => run(new Flip(options), x),
+  /** Zeros above the `k`-th diagonal of the last two axes (a causal mask is `tril` of ones). */
+  tril: <A extends T>(x: A, k = 0): Out<A> => run(new Tril({ k }), x),
+  /** Zeros below the `k`-th diagonal of the last two axes. */
+  triu: <A extends T>(x: A, k = 0): Out<A> => run(new Triu({ k }), x),
+  /** numpy's einsum of one or more operands: `ops.einsum('bqd,bkd->bqk', q, k)`. */
+  einsum: <A extends T>(subscripts: string, first: A, ...rest: T[]): Out<A> => run(new Einsum({ subscripts }), rest.length === 0 ? first : [first, ...rest]),
   /** float32 unless `dtype`; negative ids give zeros. */
   oneHot: <A extends T>(x: A, numClasses: number, options: { axis?: number; dtype?: string | null } = {}): Out<A> => run(new OneHot({ numClasses, ...options }), x),
 };
