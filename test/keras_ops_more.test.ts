@@ -334,3 +334,22 @@ test("einsum, flip, tril and triu: numpy's values on small cases, and clear refu
     expectCode(() => ops.flip(a, { axis: [1, 1] }), 'INVALID_ARGUMENT', 'names an axis twice');
   });
 });
+
+test('third review: tril/triu of bools select in int32 (wasm Select on bools wrote past its output); einsum takes 1 against an unknown size as unknown at build time', () => {
+  tf.tidy(() => {
+    // np.tril(np.ones((2, 2), bool)) == [[T, F], [T, T]]; np.triu(np.ones((3, 3), bool), 1) keeps the three above the diagonal.
+    const lower = ops.tril(tf.ones([2, 2], 'bool'));
+    assert.deepEqual([lower.dtype, ...values(lower)], ['bool', 1, 0, 1, 1]);
+    assert.deepEqual(values(ops.triu(tf.ones([3, 3], 'bool'), 1)), [0, 1, 1, 0, 0, 1, 0, 0, 0]);
+  });
+  const x = Input({ shape: [null, 3] });
+  const y = Input({ shape: [1, 3] });
+  const e = ops.einsum('bti,bti->bti', x, y);
+  // Keras: (None, None, 3); it is [2, 5, 3] when x has 5 steps, so a build-time 1 would have been wrong.
+  assert.deepEqual(e.shape, [null, null, 3]);
+  const model = new Model({ inputs: [x, y], outputs: e });
+  const out = model.predict([tf.ones([2, 5, 3]), tf.ones([2, 1, 3])]) as tf.Tensor;
+  assert.deepEqual(out.shape, [2, 5, 3]);
+  out.dispose();
+  model.dispose();
+});

@@ -104,7 +104,9 @@ export class Einsum extends DataOp {
         const d = shapes[i]![a]!;
         if (!sizes.has(l)) return void sizes.set(l, d);
         const s = sizes.get(l)!;
-        if (s === null || s === 1) sizes.set(l, d ?? s);
+        // 1 against an unknown size is unknown (it broadcasts to whatever comes); a size against 1 or unknown stays.
+        if (s === 1) sizes.set(l, d);
+        else if (s === null) sizes.set(l, d === null || d === 1 ? null : d);
         else if (d !== null && d !== 1 && d !== s) {
           throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where()}: the axis '${ELLIPSIS_LETTERS.includes(l) ? '...' : l}' has size ${s} in one operand and ${d} in another.`);
         }

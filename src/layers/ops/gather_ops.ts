@@ -402,8 +402,10 @@ abstract class Triangle extends DataOp {
     const [m, n] = x.shape.slice(-2) as [number, number];
     const keep = new Uint8Array(m * n);
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) keep[i * n + j] = this.keeps(i, j) ? 1 : 0;
-    const mask = tf.tensor(keep, [m, n], 'bool');
-    return tf.where(tf.broadcastTo(mask, x.shape), x, tf.zerosLike(x));
+    const mask = tf.broadcastTo(tf.tensor(keep, [m, n], 'bool'), x.shape);
+    // Bools are selected in int32: wasm's Select writes 4-byte elements into a 1-byte bool output (past its end).
+    if (x.dtype === 'bool') return toBool(tf.where(mask, tf.cast(x, 'int32'), tf.zeros(x.shape, 'int32')));
+    return tf.where(mask, x, tf.zerosLike(x));
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
