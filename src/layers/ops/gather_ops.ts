@@ -1,6 +1,7 @@
 /**
- * Keras 3 operations that build or pick along axes: numpy's `stack`,
- * `tile`, `repeat` and `take`, and `one_hot` of keras.src.ops.nn.
+ * Keras 3 operations that build, pick or rearrange along axes: numpy's
+ * `stack`, `tile`, `repeat`, `take`, `swapaxes`, `flip`, `tril` and `triu`,
+ * and `one_hot` of keras.src.ops.nn.
  *
  * `take(x, indices, axis)` takes its indices as a tensor (ids from an
  * input), or as constants recorded in the config (an integer, a nested list,

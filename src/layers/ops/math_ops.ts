@@ -346,17 +346,18 @@ export abstract class Unary extends DataOp {
   /** Otherwise, what a bool input gives: bool (abs, relu), int32 (square), or an error (negative). */
   static readonly onBool: 'bool' | 'int32' | 'error' = 'int32';
   /**
-   * True for the functions Keras computes in the input's own dtype (the
-   * activations of keras.src.ops.nn, erf, rsqrt, reciprocal): of an int
-   * tensor they give integer arithmetic's truncations, so Masque takes float
-   * tensors only and refuses others, naming the cast to add.
+   * True for the functions Keras's numpy backend computes with their
+   * constants cast to the input's dtype (the activations of keras.src.ops.nn,
+   * erf, rsqrt, reciprocal): of an int tensor they follow neither the formula
+   * nor the dtype Keras declares, so Masque takes float tensors only and
+   * refuses others, naming the cast to add.
    */
   static readonly floatOnly: boolean = false;
 
   protected outDtype(d: tf.DataType): tf.DataType {
     const cls = this.constructor as typeof Unary;
     if (cls.floatOnly && d !== 'float32') {
-      throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' takes a float32 tensor; received ${d} (Keras computes it in the input's dtype, truncating each step for integers). Cast the input to float32 first.`);
+      throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' takes a float32 tensor; received ${d} (Keras's numpy backend casts its constants to the input's dtype, so for ${d} it follows neither the formula nor its own declared dtype). Cast the input to float32 first.`);
     }
     if (cls.toFloat) return 'float32';
     if (d !== 'bool') return d;
