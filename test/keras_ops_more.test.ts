@@ -353,3 +353,34 @@ test('third review: tril/triu of bools select in int32 (wasm Select on bools wro
   out.dispose();
   model.dispose();
 });
+
+test("pad: numpy's values, its constant_values as a call argument (saved as Keras records it), reflect's gradient summing the mirrored copies (tfjs's mirrorPad gradient only slices), refusals, and tf.pad read as Pad", async () => {
+  tf.tidy(() => {
+    const x = tf.tensor2d([[1, 2, 3]]);
+    // np.pad([[1, 2, 3]], ((0, 0), (2, 2)), 'reflect') == [3, 2, 1, 2, 3, 2, 1]; 'symmetric' == [2, 1, 1, 2, 3, 3, 2].
+    assert.deepEqual(values(ops.pad(x, [[0, 0], [2, 2]], { mode: 'reflect' })), [3, 2, 1, 2, 3, 2, 1]);
+    assert.deepEqual(values(ops.pad(x, [[0, 0], [2, 2]], { mode: 'symmetric' })), [2, 1, 1, 2, 3, 3, 2]);
+    assert.deepEqual(values(ops.pad(i32([1, 2]), 1, { constantValues: 2.5 })), [2, 1, 2, 2]);
+    const w = tf.tensor2d([[1, 10, 100, 1000, 10000, 100000, 1000000]]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ops.pad(v, [[0, 0], [2, 2]], { mode: 'reflect' }), w)))(x);
+    assert.deepEqual(values(g), [1000100, 101010, 10001]);
+    expectCode(() => ops.pad(x, [[0, 0], [3, 0]], { mode: 'reflect' }), 'INVALID_INPUT', 'too wide', 'size 3');
+    expectCode(() => ops.pad(x, 1, { mode: 'reflect', constantValues: 1 }), 'INVALID_ARGUMENT', 'constant_values', "'constant' mode");
+    expectCode(() => ops.pad(x, 1, { mode: 'edge' as never }), 'UNSUPPORTED_CONFIG', '"edge"');
+    expectCode(() => ops.pad(x, [[1, 1], [1, 1], [1, 1]]), 'INPUT_SHAPE_MISMATCH', '3 pairs', 'rank 2');
+    expectCode(() => ops.pad(x, -1), 'INVALID_ARGUMENT', 'padWidth', 'received -1');
+  });
+  const inp = Input({ shape: [3] });
+  const model = new Model({ inputs: inp, outputs: ops.pad(inp, [[0, 0], [1, 1]], { constantValues: 0.5 }) });
+  assert.match(JSON.stringify(modelToKerasConfig(model)), /"class_name":"Pad","config":\{"name":"pad[_0-9]*","pad_width":\[\[0,0\],\[1,1\]\],"mode":"constant"\}.*?"kwargs":\{"constant_values":0\.5\}/);
+  const again = await loadModelFromBytes(await saveModelToBytes(model));
+  const y = again.predict(tf.tensor2d([[1, 2, 3]])) as tf.Tensor;
+  assert.deepEqual(values(y), [0.5, 1, 2, 3, 0.5]);
+  tf.dispose(y);
+  again.dispose();
+  model.dispose();
+  // tf.pad(t, paddings, 'REFLECT') and tf.pad(t, paddings, constant_values=1.5).
+  const entry = (kwargs: Record<string, unknown>) => opLambdaEntries({ class_name: 'TFOpLambda', config: { name: 'p', function: 'pad' }, inbound_nodes: [['x', 0, 0, kwargs]] }, 'model')[0]!;
+  assert.deepEqual((entry({ paddings: [[0, 0], [1, 1]], mode: 'REFLECT' })['config'] as Record<string, unknown>)['mode'], 'reflect');
+  assert.deepEqual((entry({ paddings: [[0, 0], [1, 1]], constant_values: 1.5 })['inbound_nodes'] as { kwargs: unknown }[])[0]!.kwargs, { constant_values: 1.5 });
+});

@@ -40,6 +40,8 @@ interface TfFunction {
   readonly convert?: Readonly<Record<string, (v: unknown, where: string) => unknown>>;
   /** The first argument is a list of tensors (tf.concat). */
   readonly listFirst?: boolean;
+  /** TensorFlow keyword -> the Keras 3 call argument it becomes (tf.pad's constant_values). */
+  readonly callKwargs?: Readonly<Record<string, string>>;
 }
 
 const NUMPY = 'keras.src.ops.numpy';
@@ -177,6 +179,8 @@ const FUNCTIONS = new Map<string, TfFunction>([
   // tf.gather's axis=None is axis 0; validate_indices is ignored by TensorFlow 2.
   ['gather', { module: NUMPY, className: 'Take', operands: ['indices'], config: { axis: 'axis' }, defaults: { axis: 0 }, inert: { batch_dims: 0, validate_indices: [null, true, false] }, convert: { axis: noneIsZero } }],
   // tf.one_hot's axis=None is the last; its dtype follows an int on_value/off_value (see translateNode).
+  // tf.pad(tensor, paddings, mode, constant_values): TensorFlow's modes are the same names in capitals.
+  ['pad', { module: NUMPY, className: 'Pad', config: { paddings: 'pad_width', mode: 'mode' }, defaults: { mode: 'constant' }, callKwargs: { constant_values: 'constant_values' }, convert: { mode: (v) => (typeof v === 'string' ? v.toLowerCase() : v) } }],
   ['one_hot', { module: NN, className: 'OneHot', config: { depth: 'num_classes', axis: 'axis', dtype: 'dtype' }, defaults: { axis: -1, dtype: null }, inert: { on_value: [null, 1, 1.0], off_value: [null, 0, 0.0] }, convert: { axis: (v) => v ?? -1 } }],
 ]);
 
@@ -247,7 +251,7 @@ function matmulTransposes(kwargs: Obj): [boolean, boolean] {
 }
 
 /** One tf.keras 2 node of a TFOpLambda as Keras 3's `{ args, kwargs }`, the op's config from its keywords, and (matmul) which operands are transposed. */
-function translateNode(node: unknown, fn: TfFunction, functionName: string, where: string): { args: unknown[]; config: Obj; transposed: [boolean, boolean] } {
+function translateNode(node: unknown, fn: TfFunction, functionName: string, where: string): { args: unknown[]; config: Obj; transposed: [boolean, boolean]; callKwargs: Obj } {
   // The node is the call's first argument: one reference, a constant, or (tf.concat) a list of references.
   let first: unknown;
   let kwargs: Obj = {};
@@ -280,8 +284,15 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
     if (!(name in kwargs)) throw new MasqueError('INVALID_CONFIG', `${where}: ${functionName} needs its argument '${name}'; the node has ${JSON.stringify(Object.keys(kwargs))}.`);
     args.push(name === 'slice_spec' ? sliceKey(kwargs[name], where) : operand(kwargs[name], where));
   }
+  const callKwargs: Obj = {};
   for (const [k, v] of Object.entries(kwargs)) {
     if (operands.includes(k) || k === 'name') continue;
+    const callKey = fn.callKwargs?.[k];
+    if (callKey !== undefined) {
+      if (isRef(v)) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${functionName}'s '${k}' is a tensor computed in the model; Masque reads it only as a fixed value.`);
+      callKwargs[callKey] = asPyFloat(v)?.value ?? v;
+      continue;
+    }
     const key = fn.config?.[k];
     if (key !== undefined) {
       if (isRef(v) || (Array.isArray(v) && v.some(isRef))) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${functionName}'s '${k}' is a tensor computed in the model; Masque reads it only as a fixed value.`);
@@ -310,7 +321,7 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
   if (fn.className === 'ExpandDims' && config['axis'] === undefined) throw new MasqueError('INVALID_CONFIG', `${where}: expand_dims needs its 'axis'.`);
   if (fn.className === 'Reshape' && !Array.isArray(config['newshape'])) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: reshape needs a fixed shape (a list of sizes); received ${describe(config['newshape'])}.`);
   if (fn.className === 'Cast' && typeof config['dtype'] !== 'string') throw new MasqueError('INVALID_CONFIG', `${where}: cast needs a dtype name; received ${describe(config['dtype'])}.`);
-  return { args, config, transposed };
+  return { args, config, transposed, callKwargs };
 }
 
 /**
@@ -370,6 +381,6 @@ export function opLambdaEntries(entry: Obj, where: string, taken: Set<string> = 
     }
     if (swapNodes.length > 0) swaps.push({ module: NUMPY, class_name: 'Swapaxes', config: { name: swapName, axis1: -2, axis2: -1 }, registered_name: 'Swapaxes', name: swapName, inbound_nodes: swapNodes });
   });
-  const main = { module: fn.module, class_name: fn.className, config: { name, ...(config ?? fn.defaults ?? {}) }, registered_name: fn.className, name, inbound_nodes: translated.map((t) => ({ args: t.args, kwargs: {} })) };
+  const main = { module: fn.module, class_name: fn.className, config: { name, ...(config ?? fn.defaults ?? {}) }, registered_name: fn.className, name, inbound_nodes: translated.map((t) => ({ args: t.args, kwargs: t.callKwargs })) };
   return [...swaps, main];
 }

@@ -429,3 +429,113 @@ export class Triu extends Triangle {
     return j - i >= this.args.k;
   }
 }
+
+export interface PadArgs extends BaseLayerArgs {
+  /** numpy's pad_width: an int, one [before, after] pair for every axis, or one pair per axis. */
+  padWidth: number | number[] | number[][];
+  /** 'constant' (the default), 'reflect' or 'symmetric'. */
+  mode?: 'constant' | 'reflect' | 'symmetric';
+}
+
+export interface PadCallArgs extends CallArgs {
+  /** The value padded in (constant mode; default 0), cast to the input's dtype as numpy does. */
+  constantValues?: number | null;
+}
+
+/** numpy's pad_width, checked: a list of [before, after] pairs (one pair: every axis). */
+const padWidthOption = () =>
+  opt.custom<number[][]>((v, w, n) => {
+    const nat = (d: unknown): d is number => Number.isInteger(d) && (d as number) >= 0;
+    if (nat(v)) return [[v, v]];
+    if (Array.isArray(v) && v.length === 2 && v.every(nat)) return [[v[0], v[1]]];
+    if (Array.isArray(v) && v.length > 0 && v.every((p) => Array.isArray(p) && (p.length === 1 || p.length === 2) && p.every(nat))) {
+      return (v as number[][]).map((p) => (p.length === 1 ? [p[0]!, p[0]!] : [p[0]!, p[1]!]));
+    }
+    throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a non-negative integer, a [before, after] pair, or one pair per axis; received ${describe(v)}.`);
+  });
+
+/**
+ * A reflect or symmetric pad, axis by axis, as a gather of the positions it
+ * repeats: reflect mirrors about the edge value (b, ..., 1, 0, 1, ...),
+ * symmetric repeats it (b - 1, ..., 0, 0, 1, ...). tfjs's mirrorPad computes
+ * the same values, but its gradient only slices (the reflected copies'
+ * gradients were lost); a gather's gradient sums them.
+ */
+function mirror(x: tf.Tensor, pairs: [number, number][], mode: 'reflect' | 'symmetric'): tf.Tensor {
+  const shift = mode === 'reflect' ? 1 : 0;
+  let r = x;
+  pairs.forEach(([b, a], axis) => {
+    if (b === 0 && a === 0) return;
+    const n = x.shape[axis]!;
+    const idx = [
+      ...Array.from({ length: b }, (_, k) => b - k - 1 + shift),
+      ...Array.from({ length: n }, (_, k) => k),
+      ...Array.from({ length: a }, (_, k) => n - 1 - k - shift),
+    ];
+    r = tf.gather(r, tf.tensor1d(idx, 'int32'), axis);
+  });
+  return r;
+}
+
+/**
+ * `ops.pad(x, pad_width, mode, constant_values)`: numpy's pad in 'constant'
+ * mode (the value is a call argument, as Keras records it), 'reflect' or
+ * 'symmetric' (each pad no larger than its axis, where tfjs's mirror pad
+ * stops). numpy's other modes are refused by name.
+ */
+export class Pad extends DataOp {
+  static override readonly className = 'Pad';
+  static readonly callArgNames: readonly string[] = ['training', 'mask', 'constantValues'];
+  static override readonly options: OptionTable = {
+    padWidth: padWidthOption(),
+    mode: opt.custom<'constant' | 'reflect' | 'symmetric'>((v, w, n) => {
+      if (v === 'constant' || v === 'reflect' || v === 'symmetric') return v;
+      throw new MasqueError('UNSUPPORTED_CONFIG', `${w}: ${n} ${describe(v)} is not read; Masque pads in 'constant', 'reflect' or 'symmetric' mode.`);
+    }, { default: 'constant' }),
+  } satisfies OptionsOf<Omit<PadArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<PadArgs, keyof BaseLayerArgs>> & { padWidth: number[][] };
+
+  constructor(args: PadArgs) {
+    super(args);
+  }
+
+  /** One [before, after] pair per axis of a tensor of `rank`. */
+  private pairs(rank: number): [number, number][] {
+    const p = this.args.padWidth;
+    if (p.length !== 1 && p.length !== rank) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `Pad '${this.name}': pad_width has ${p.length} pairs for a tensor of rank ${rank}; give one pair, or one per axis.`);
+    }
+    return Array.from({ length: rank }, (_, i) => (p.length === 1 ? p[0]! : p[i]!) as [number, number]);
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[], args: PadCallArgs = {}): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    const pairs = this.pairs(x.rank);
+    const where = `Pad '${this.name}'`;
+    const value = args.constantValues ?? null;
+    if (this.args.mode !== 'constant') {
+      if (value !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: constant_values is only taken in 'constant' mode (mode is '${this.args.mode}').`);
+      const reach = this.args.mode === 'reflect' ? 1 : 0;
+      pairs.forEach(([b, a], i) => {
+        if (b + reach > x.shape[i]! || a + reach > x.shape[i]!) {
+          throw new MasqueError('INVALID_INPUT', `${where}: a ${this.args.mode} pad of ${Math.max(b, a)} is too wide for axis ${i} of size ${x.shape[i]} (at most ${x.shape[i]! - reach}).`);
+        }
+      });
+    }
+    checkOutputSize(x.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]), where);
+    const v = x.dtype === 'bool' ? tf.cast(x, 'int32') : x;
+    if (v.size === 0 && this.args.mode === 'constant') {
+      return tf.fill(x.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]), x.dtype === 'float32' ? (value ?? 0) : Math.trunc(value ?? 0), x.dtype === 'bool' ? 'bool' : x.dtype);
+    }
+    // numpy casts the value to the array's dtype: 0.5 pads an int tensor with 0, a bool one with True.
+    const fill = x.dtype === 'float32' ? (value ?? 0) : x.dtype === 'bool' ? Number((value ?? 0) !== 0) : Math.trunc(value ?? 0);
+    const r = this.args.mode === 'constant' ? tf.pad(v, pairs, fill) : mirror(v, pairs, this.args.mode);
+    return x.dtype === 'bool' ? toBool(r) : r;
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    const pairs = this.pairs(x.shape.length);
+    return opSpec(x.shape.map((d, i) => (d === null ? null : d + pairs[i]![0] + pairs[i]![1])), x.dtype);
+  }
+}

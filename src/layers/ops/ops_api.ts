@@ -26,7 +26,7 @@ import {
   Softplus, Softsign,
 } from './elementwise_ops.js';
 import { Argmax, Argmin, Cumsum, Logsumexp, Normalize, Prod, Std, Var } from './statistics_ops.js';
-import { Flip, OneHot, Repeat, Stack, Swapaxes, Take, Tile, Tril, Triu } from './gather_ops.js';
+import { Flip, OneHot, Pad, Repeat, Stack, Swapaxes, Take, Tile, Tril, Triu } from './gather_ops.js';
 import { Einsum } from './einsum_ops.js';
 
 /** A tensor, or a symbolic tensor of a model being built. */
@@ -189,6 +189,9 @@ export const ops = {
   tril: <A extends T>(x: A, k = 0): Out<A> => run(new Tril({ k }), x),
   /** Zeros below the `k`-th diagonal of the last two axes. */
   triu: <A extends T>(x: A, k = 0): Out<A> => run(new Triu({ k }), x),
+  /** numpy's pad: `padWidth` an int, one [before, after] pair, or one pair per axis; mode 'constant' (with `constantValues`), 'reflect' or 'symmetric'. */
+  pad: <A extends T>(x: A, padWidth: number | number[] | number[][], options: { mode?: 'constant' | 'reflect' | 'symmetric'; constantValues?: number | null } = {}): Out<A> =>
+    (new Pad({ padWidth, ...(options.mode !== undefined ? { mode: options.mode } : {}) }).apply(x as never, { constantValues: options.constantValues ?? null } as never) as unknown) as Out<A>,
   /** numpy's einsum of one or more operands: `ops.einsum('bqd,bkd->bqk', q, k)`. */
   einsum: <A extends T>(subscripts: string, first: A, ...rest: T[]): Out<A> => run(new Einsum({ subscripts }), rest.length === 0 ? first : [first, ...rest]),
   /** float32 unless `dtype`; negative ids give zeros. */
