@@ -524,12 +524,12 @@ export class Pad extends DataOp {
     }
     checkOutputSize(x.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]), where);
     const v = x.dtype === 'bool' ? tf.cast(x, 'int32') : x;
-    if (v.size === 0 && this.args.mode === 'constant') {
-      return tf.fill(x.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]), x.dtype === 'float32' ? (value ?? 0) : Math.trunc(value ?? 0), x.dtype === 'bool' ? 'bool' : x.dtype);
-    }
     // numpy casts the value to the array's dtype: 0.5 pads an int tensor with 0, a bool one with True.
     const fill = x.dtype === 'float32' ? (value ?? 0) : x.dtype === 'bool' ? Number((value ?? 0) !== 0) : Math.trunc(value ?? 0);
-    const r = this.args.mode === 'constant' ? tf.pad(v, pairs, fill) : mirror(v, pairs, this.args.mode);
+    const r =
+      this.args.mode !== 'constant' ? mirror(v, pairs, this.args.mode)
+      : v.size === 0 ? tf.fill(v.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]), fill, v.dtype) // tfjs's wasm pad of nothing
+      : tf.pad(v, pairs, fill);
     return x.dtype === 'bool' ? toBool(r) : r;
   }
 
