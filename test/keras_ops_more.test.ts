@@ -364,7 +364,8 @@ test("pad: numpy's values, its constant_values as a call argument (saved as Kera
     const w = tf.tensor2d([[1, 10, 100, 1000, 10000, 100000, 1000000]]);
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ops.pad(v, [[0, 0], [2, 2]], { mode: 'reflect' }), w)))(x);
     assert.deepEqual(values(g), [1000100, 101010, 10001]);
-    expectCode(() => ops.pad(x, [[0, 0], [3, 0]], { mode: 'reflect' }), 'INVALID_INPUT', 'too wide', 'size 3');
+    // Wider than the axis, the reflection repeats: np.pad([[1, 2, 3]], ((0, 0), (3, 0)), 'reflect') == [[2, 3, 2, 1, 2, 3]].
+    assert.deepEqual(values(ops.pad(x, [[0, 0], [3, 0]], { mode: 'reflect' })), [2, 3, 2, 1, 2, 3]);
     expectCode(() => ops.pad(x, 1, { mode: 'reflect', constantValues: 1 }), 'INVALID_ARGUMENT', 'constant_values', "'constant' mode");
     expectCode(() => ops.pad(x, 1, { mode: 'edge' as never }), 'UNSUPPORTED_CONFIG', '"edge"');
     expectCode(() => ops.pad(x, [[1, 1], [1, 1], [1, 1]]), 'INPUT_SHAPE_MISMATCH', '3 pairs', 'rank 2');
@@ -383,4 +384,28 @@ test("pad: numpy's values, its constant_values as a call argument (saved as Kera
   const entry = (kwargs: Record<string, unknown>) => opLambdaEntries({ class_name: 'TFOpLambda', config: { name: 'p', function: 'pad' }, inbound_nodes: [['x', 0, 0, kwargs]] }, 'model')[0]!;
   assert.deepEqual((entry({ paddings: [[0, 0], [1, 1]], mode: 'REFLECT' })['config'] as Record<string, unknown>)['mode'], 'reflect');
   assert.deepEqual((entry({ paddings: [[0, 0], [1, 1]], constant_values: 1.5 })['inbound_nodes'] as { kwargs: unknown }[])[0]!.kwargs, { constant_values: 1.5 });
+});
+
+test("fourth review: pad's NaN value (wasm's pad kernel is cached by value), a scalar, reflections wider than the axis (numpy repeats them), int values outside int32 and non-numbers refused, mixed pair lengths refused, tf.pad's constant_values dropped outside CONSTANT mode", () => {
+  tf.tidy(() => {
+    const x = f32([1, 2, 3]);
+    // Pads with other values first: a NaN pad used to find one of their cached kernels.
+    ops.pad(x, 1, { constantValues: 3 });
+    ops.pad(x, 1, { constantValues: 5 });
+    const nan = values(ops.pad(x, 1, { constantValues: NaN }));
+    assert.ok(Number.isNaN(nan[0]) && Number.isNaN(nan[4]) && nan.slice(1, 4).join() === '1,2,3', `${nan}`);
+    assert.deepEqual(ops.pad(tf.scalar(3), 1).shape, []);
+    // np.pad([1, 2, 3], (5, 7), 'reflect') and 'symmetric'; np.pad([5], 2, 'reflect') == [5, 5, 5, 5, 5].
+    assert.equal(values(ops.pad(x, [[5, 7]], { mode: 'reflect' })).join(','), '2,1,2,3,2,1,2,3,2,1,2,3,2,1,2');
+    assert.equal(values(ops.pad(x, [[5, 7]], { mode: 'symmetric' })).join(','), '2,3,3,2,1,1,2,3,3,2,1,1,2,3,3');
+    assert.deepEqual(values(ops.pad(f32([5]), 2, { mode: 'reflect' })), [5, 5, 5, 5, 5]);
+    assert.deepEqual(ops.pad(tf.zeros([0, 4]), [[0, 0], [1, 1]], { mode: 'reflect' }).shape, [0, 6]);
+    expectCode(() => ops.pad(tf.zeros([0, 4]), [[1, 0], [0, 0]], { mode: 'reflect' }), 'INVALID_INPUT', 'empty');
+    expectCode(() => ops.pad(i32([1]), 1, { constantValues: 3e9 }), 'INVALID_ARGUMENT', 'outside int32');
+    expectCode(() => ops.pad(i32([1]), 1, { constantValues: NaN }), 'INVALID_ARGUMENT', 'int32');
+    expectCode(() => ops.pad(x, 1, { constantValues: 'zero' as never }), 'INVALID_ARGUMENT', 'constant_values', '"zero"');
+    expectCode(() => ops.pad(tf.zeros([2, 2]), [[1], [2, 3]] as never), 'INVALID_ARGUMENT', 'padWidth');
+  });
+  const entry = opLambdaEntries({ class_name: 'TFOpLambda', config: { name: 'p', function: 'pad' }, inbound_nodes: [['x', 0, 0, { paddings: [[1, 1]], mode: 'REFLECT', constant_values: 0 }]] }, 'model')[0]!;
+  assert.deepEqual((entry['inbound_nodes'] as { kwargs: unknown }[])[0]!.kwargs, {});
 });

@@ -314,6 +314,7 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
     const given = kwargs['on_value'] ?? kwargs['off_value'] ?? null;
     if (typeof given === 'number') config['dtype'] = 'int32';
   }
+  if (fn.className === 'Pad' && config['mode'] !== 'constant') delete callKwargs['constant_values']; // TensorFlow reads it in CONSTANT mode only
   if (fn.className === 'Clip' && typeof config['x_min'] === 'number' && typeof config['x_max'] === 'number' && config['x_min'] > config['x_max']) {
     // Crossed bounds: TensorFlow takes the minimum first, so clip_value_min wins (numpy's clip lets x_max win).
     config['x_max'] = config['x_min'];

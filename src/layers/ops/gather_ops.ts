@@ -448,30 +448,44 @@ const padWidthOption = () =>
     const nat = (d: unknown): d is number => Number.isInteger(d) && (d as number) >= 0;
     if (nat(v)) return [[v, v]];
     if (Array.isArray(v) && v.length === 2 && v.every(nat)) return [[v[0], v[1]]];
-    if (Array.isArray(v) && v.length > 0 && v.every((p) => Array.isArray(p) && (p.length === 1 || p.length === 2) && p.every(nat))) {
+    // One or two values per pair, the same in every pair (Keras refuses a mix).
+    if (Array.isArray(v) && v.length > 0 && v.every((p) => Array.isArray(p) && (p.length === 1 || p.length === 2) && p.length === (v[0] as unknown[]).length && p.every(nat))) {
       return (v as number[][]).map((p) => (p.length === 1 ? [p[0]!, p[0]!] : [p[0]!, p[1]!]));
     }
     throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a non-negative integer, a [before, after] pair, or one pair per axis; received ${describe(v)}.`);
   });
 
 /**
+ * The position of an axis of size n that numpy's reflect or symmetric pad
+ * puts at position k (k < 0 before the axis, k >= n after it): reflection
+ * about the edge value (reflect: period 2(n - 1), the edge once) or about
+ * the edge itself (symmetric: period 2n, the edge twice), repeated for pads
+ * wider than the axis.
+ */
+function mirroredPosition(k: number, n: number, mode: 'reflect' | 'symmetric'): number {
+  if (mode === 'reflect') {
+    if (n === 1) return 0;
+    const period = 2 * (n - 1);
+    const m = ((k % period) + period) % period;
+    return m < n ? m : period - m;
+  }
+  const period = 2 * n;
+  const m = ((k % period) + period) % period;
+  return m < n ? m : period - 1 - m;
+}
+
+/**
  * A reflect or symmetric pad, axis by axis, as a gather of the positions it
- * repeats: reflect mirrors about the edge value (b, ..., 1, 0, 1, ...),
- * symmetric repeats it (b - 1, ..., 0, 0, 1, ...). tfjs's mirrorPad computes
- * the same values, but its gradient only slices (the reflected copies'
- * gradients were lost); a gather's gradient sums them.
+ * repeats. tfjs's mirrorPad computes the same values for pads narrower than
+ * the axis, but its gradient only slices (the mirrored copies' gradients
+ * were lost); a gather's gradient sums them.
  */
 function mirror(x: tf.Tensor, pairs: [number, number][], mode: 'reflect' | 'symmetric'): tf.Tensor {
-  const shift = mode === 'reflect' ? 1 : 0;
   let r = x;
   pairs.forEach(([b, a], axis) => {
     if (b === 0 && a === 0) return;
     const n = x.shape[axis]!;
-    const idx = [
-      ...Array.from({ length: b }, (_, k) => b - k - 1 + shift),
-      ...Array.from({ length: n }, (_, k) => k),
-      ...Array.from({ length: a }, (_, k) => n - 1 - k - shift),
-    ];
+    const idx = Array.from({ length: b + n + a }, (_, k) => mirroredPosition(k - b, n, mode));
     r = tf.gather(r, tf.tensor1d(idx, 'int32'), axis);
   });
   return r;
@@ -480,8 +494,8 @@ function mirror(x: tf.Tensor, pairs: [number, number][], mode: 'reflect' | 'symm
 /**
  * `ops.pad(x, pad_width, mode, constant_values)`: numpy's pad in 'constant'
  * mode (the value is a call argument, as Keras records it), 'reflect' or
- * 'symmetric' (each pad no larger than its axis, where tfjs's mirror pad
- * stops). numpy's other modes are refused by name.
+ * 'symmetric' (pads wider than the axis repeat the reflection, as numpy's
+ * do). numpy's other modes are refused by name.
  */
 export class Pad extends DataOp {
   static override readonly className = 'Pad';
@@ -513,28 +527,37 @@ export class Pad extends DataOp {
     const pairs = this.pairs(x.rank);
     const where = `Pad '${this.name}'`;
     const value = args.constantValues ?? null;
+    if (value !== null && typeof value !== 'number') throw new MasqueError('INVALID_ARGUMENT', `${where}: constant_values must be a number or null; received ${describe(value)}.`);
+    if (value !== null && x.dtype === 'int32' && !(Number.isFinite(value) && Math.trunc(value) >= -(2 ** 31) && Math.trunc(value) < 2 ** 31)) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: constant_values ${value} cannot pad an int32 tensor (outside int32: numpy 2 raises; older numpy wrapped it around).`);
+    }
     if (this.args.mode !== 'constant') {
       if (value !== null) throw new MasqueError('INVALID_ARGUMENT', `${where}: constant_values is only taken in 'constant' mode (mode is '${this.args.mode}').`);
-      const reach = this.args.mode === 'reflect' ? 1 : 0;
       pairs.forEach(([b, a], i) => {
-        if (b + reach > x.shape[i]! || a + reach > x.shape[i]!) {
-          throw new MasqueError('INVALID_INPUT', `${where}: a ${this.args.mode} pad of ${Math.max(b, a)} is too wide for axis ${i} of size ${x.shape[i]} (at most ${x.shape[i]! - reach}).`);
-        }
+        if (x.shape[i] === 0 && b + a > 0) throw new MasqueError('INVALID_INPUT', `${where}: cannot ${this.args.mode}-pad axis ${i}, which is empty (numpy raises too).`);
       });
     }
+    // numpy returns a 0-d array as it is.
+    if (x.rank === 0) return tf.clone(x);
     checkOutputSize(x.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]), where);
     const v = x.dtype === 'bool' ? tf.cast(x, 'int32') : x;
     // numpy casts the value to the array's dtype: 0.5 pads an int tensor with 0, a bool one with True.
     const fill = x.dtype === 'float32' ? (value ?? 0) : x.dtype === 'bool' ? Number((value ?? 0) !== 0) : Math.trunc(value ?? 0);
-    const r =
-      this.args.mode !== 'constant' ? mirror(v, pairs, this.args.mode)
-      : v.size === 0 ? tf.fill(v.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]), fill, v.dtype) // tfjs's wasm pad of nothing
-      : tf.pad(v, pairs, fill);
+    const outShape = v.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]);
+    let r: tf.Tensor;
+    if (this.args.mode !== 'constant') r = mirror(v, pairs, this.args.mode);
+    else if (v.size === 0) r = tf.fill(outShape, fill, v.dtype); // tfjs's wasm pad of nothing
+    else if (Number.isNaN(fill)) {
+      // wasm's pad kernel is cached by its value, and NaN finds another one's: pad 0, then put NaN where the padding is.
+      const inside = toBool(tf.pad(tf.onesLike(v), pairs, 0));
+      r = tf.where(inside, tf.pad(v, pairs, 0), tf.fill(outShape, NaN));
+    } else r = tf.pad(v, pairs, fill);
     return x.dtype === 'bool' ? toBool(r) : r;
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const x = this.operands(inputs, 1)[0]!;
+    if (x.shape.length === 0) return opSpec([], x.dtype);
     const pairs = this.pairs(x.shape.length);
     return opSpec(x.shape.map((d, i) => (d === null ? null : d + pairs[i]![0] + pairs[i]![1])), x.dtype);
   }
