@@ -33,3 +33,8 @@ export function asPyFloat(v: unknown): PyFloat | null {
   }
   return null;
 }
+
+/** A Python float (a PyFloat or its mark) as its plain number; anything else as it is. */
+export function pyNumber(v: unknown): unknown {
+  return asPyFloat(v)?.value ?? v;
+}

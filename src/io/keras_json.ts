@@ -10,7 +10,7 @@
  * The tokenizer is lossless-json's.
  */
 import { parse } from 'lossless-json';
-import { PyFloat, asPyFloat, floatMark } from '../engine/py_float.js';
+import { PyFloat, asPyFloat, floatMark, pyNumber } from '../engine/py_float.js';
 
 /** What Python's json writes for non-finite floats, and the string each is read through. */
 const NON_FINITE = ['-Infinity', 'Infinity', 'NaN'];
@@ -73,8 +73,7 @@ function floatsInNodesOnly(v: unknown, inNodes: boolean): unknown {
 
 /** `v` with every float mark as its plain number (for layers, which take call arguments as numbers); other objects pass unchanged. */
 export function plainNumbers(v: unknown): unknown {
-  const f = asPyFloat(v);
-  if (f !== null) return f.value;
+  if (asPyFloat(v) !== null) return pyNumber(v);
   if (Array.isArray(v)) return v.map(plainNumbers);
   if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     const out: Record<string, unknown> = {};

@@ -21,7 +21,7 @@
  */
 import { MasqueError, describe } from '../errors.js';
 import { isObj, type Obj } from './keras_training_objects.js';
-import { asPyFloat } from '../engine/py_float.js';
+import { asPyFloat, pyNumber } from '../engine/py_float.js';
 import { ConstArray } from '../layers/ops/math_ops.js';
 
 /** How one TensorFlow function becomes a Keras 3 operation. */
@@ -64,7 +64,7 @@ const l2Normalize: TfFunction = {
   inert: { dim: null },
   convert: {
     epsilon: (v, where) => {
-      const e = asPyFloat(v)?.value ?? v;
+      const e = pyNumber(v);
       if (typeof e !== 'number' || !(e > 0)) throw new MasqueError('INVALID_CONFIG', `${where}: l2_normalize's epsilon must be a positive number; received ${describe(v)}.`);
       return Math.sqrt(e);
     },
@@ -76,7 +76,7 @@ const noneIsZero = (v: unknown): unknown => v ?? 0;
 
 /** tf.nn.leaky_relu's alpha, refused above 1 (where TensorFlow's x > 0 ? x : alpha * x is not Keras's max(x, alpha * x)). */
 function leakyAlpha(v: unknown, where: string): unknown {
-  const a = asPyFloat(v)?.value ?? v;
+  const a = pyNumber(v);
   if (typeof a === 'number' && a > 1) {
     throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: tf.nn.leaky_relu with alpha=${a} is not read: above 1, TensorFlow's x > 0 ? x : alpha * x differs from Keras 3's leaky_relu, max(x, alpha * x).`);
   }
@@ -226,7 +226,7 @@ function sliceKey(spec: unknown, where: string): unknown {
 
 /** True when a keyword's value is one that changes nothing (`accepted`, one of a list of them, or null for false). */
 function isInert(v: unknown, accepted: unknown): boolean {
-  const value = asPyFloat(v)?.value ?? v;
+  const value = pyNumber(v);
   const list = Array.isArray(accepted) ? accepted : [accepted];
   return list.some((a) => value === a) || (value === null && accepted === false);
 }
@@ -290,7 +290,7 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
     const callKey = fn.callKwargs?.[k];
     if (callKey !== undefined) {
       if (isRef(v)) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: ${functionName}'s '${k}' is a tensor computed in the model; Masque reads it only as a fixed value.`);
-      callKwargs[callKey] = asPyFloat(v)?.value ?? v;
+      callKwargs[callKey] = pyNumber(v);
       continue;
     }
     const key = fn.config?.[k];
@@ -299,7 +299,7 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
       // TensorFlow takes keepdims=None as False, and a one-element axis list as that axis.
       const value = key === 'keepdims' && v === null ? false : Array.isArray(v) && key === 'axis' && v.length === 1 && fn.className !== 'ExpandDims' ? v[0] : v;
       // A config holds plain numbers: a float written 2.0 in the node arrives marked as one.
-      config[key] = fn.convert?.[k] !== undefined ? fn.convert[k]!(value, where) : (asPyFloat(value)?.value ?? value);
+      config[key] = fn.convert?.[k] !== undefined ? fn.convert[k]!(value, where) : (pyNumber(value));
       continue;
     }
     if (fn.inert !== undefined && k in fn.inert && isInert(v, fn.inert[k])) continue;

@@ -304,10 +304,12 @@ export class Clip extends Unary {
   protected override run(x: tf.Tensor): tf.Tensor {
     const { xMin, xMax } = this.args;
     if (x.dtype === 'int32') return this.clipInts(x, xMin, xMax);
-    let r = x;
-    if (xMin !== null) r = tf.maximum(r, xMin);
-    if (xMax !== null) r = tf.minimum(r, xMax);
-    return tf.where(tf.isNaN(x), x, r);
+    return keepNaN((v) => {
+      let r = v;
+      if (xMin !== null) r = tf.maximum(r, xMin);
+      if (xMax !== null) r = tf.minimum(r, xMax);
+      return r;
+    })(x);
   }
 
   /**
@@ -355,16 +357,20 @@ function floatDivmod(a: tf.Tensor, b: tf.Tensor): { div: tf.Tensor; mod: tf.Tens
   return { div: tf.where(tf.equal(b, 0), tf.div(a, b), tf.where(tf.equal(div, 0), div, rounded)), mod };
 }
 
-/** Integers: floor division, and 0 where the divisor is 0 (numpy's result, with its warning). */
-function floorDivide(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (a.dtype !== 'int32') return floatDivmod(a, b).div;
-  return tf.where(tf.equal(b, 0), tf.zerosLike(tf.add(a, b)), tf.floorDiv(a, tf.where(tf.equal(b, 0), tf.onesLike(b), b)));
+/** An integer division `op` of a by b, 0 where b is 0 (numpy's result, with its warning). */
+function byNonzeroInts(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const zero = tf.equal(b, 0);
+  return tf.where(zero, tf.zerosLike(tf.add(a, b)), op(a, tf.where(zero, tf.onesLike(b), b)));
 }
 
-/** Python's remainder (the divisor's sign); 0 where an integer divisor is 0, as numpy gives. */
+/** Floor division: numpy's divmod for floats; for integers, floor division. */
+function floorDivide(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return a.dtype === 'int32' ? byNonzeroInts(tf.floorDiv, a, b) : floatDivmod(a, b).div;
+}
+
+/** Python's remainder (the divisor's sign). */
 function pythonMod(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (a.dtype !== 'int32') return floatDivmod(a, b).mod;
-  return tf.where(tf.equal(b, 0), tf.zerosLike(tf.add(a, b)), tf.mod(a, tf.where(tf.equal(b, 0), tf.onesLike(b), b)));
+  return a.dtype === 'int32' ? byNonzeroInts(tf.mod, a, b) : floatDivmod(a, b).mod;
 }
 
 /** `x // y` (`ops.floor_divide`): numpy's promotion with weak numbers; two bools give int32 (numpy: int8). */

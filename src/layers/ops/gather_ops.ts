@@ -21,6 +21,14 @@ import { distinctAxes, nullableAxes, resolveAxes } from './logical.js';
 /** The most values an output of these operations may hold (2^28, 1 GiB of float32): past it the wasm heap or a JavaScript array fails. */
 export const MAX_OUTPUT_VALUES = 2 ** 28;
 
+/**
+ * `f` of `x`, a bool tensor taken as int32 and made bool again: wasm's
+ * kernels write 4-byte elements into bool outputs (Select) or take no bools.
+ */
+function boolsAsInt32(x: tf.Tensor, f: (v: tf.Tensor) => tf.Tensor): tf.Tensor {
+  return x.dtype === 'bool' ? toBool(f(tf.cast(x, 'int32'))) : f(x);
+}
+
 /** Refuses an output of `shape` holding more than MAX_OUTPUT_VALUES values, naming the operation. */
 function checkOutputSize(shape: readonly number[], where: string): void {
   const n = shape.reduce((a, d) => a * d, 1);
@@ -107,7 +115,7 @@ export class Tile extends DataOp {
     checkOutputSize(shape.map((d, i) => (d as number) * reps[i]!), `Tile '${this.name}'`);
     const full = tf.reshape(x, shape as number[]);
     if (reps.some((r) => r === 0) || full.size === 0) return tf.zeros(shape.map((d, i) => (d as number) * reps[i]!), x.dtype);
-    return x.dtype === 'bool' ? toBool(tf.tile(tf.cast(full, 'int32'), reps)) : tf.tile(full, reps);
+    return boolsAsInt32(full, (v) => tf.tile(v, reps));
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
@@ -160,9 +168,7 @@ export class Repeat extends DataOp {
       for (let k = 0; k < c; k++) idx.push(i);
     });
     if (idx.length === 0 || x.size === 0) return tf.zeros(x.shape.map((d, i) => (i === axis ? idx.length : d)), x.dtype);
-    const v = x.dtype === 'bool' ? tf.cast(x, 'int32') : x;
-    const r = tf.gather(v, tf.tensor1d(idx, 'int32'), axis);
-    return x.dtype === 'bool' ? toBool(r) : r;
+    return boolsAsInt32(x, (v) => tf.gather(v, tf.tensor1d(idx, 'int32'), axis));
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
@@ -248,9 +254,7 @@ export class Take extends DataOp {
     }
     const out = this.outShape(x0.shape, indexShape) as number[];
     if (fixed.length === 0 || x.size === 0) return tf.zeros(out, x.dtype);
-    const v = x.dtype === 'bool' ? tf.cast(x, 'int32') : x;
-    const r = tf.reshape(tf.gather(v, tf.tensor1d(fixed, 'int32'), axis), out);
-    return x.dtype === 'bool' ? toBool(r) : r;
+    return boolsAsInt32(x, (v) => tf.reshape(tf.gather(v, tf.tensor1d(fixed, 'int32'), axis), out));
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
@@ -371,7 +375,7 @@ export class Flip extends DataOp {
     const x = this.operands(inputs, 1)[0]!;
     const axes = distinctAxes(this.args.axis, x.rank, `Flip '${this.name}'`);
     if (axes.length === 0 || x.size === 0) return tf.clone(x);
-    return x.dtype === 'bool' ? toBool(tf.reverse(tf.cast(x, 'int32'), axes)) : tf.reverse(x, axes);
+    return boolsAsInt32(x, (v) => tf.reverse(v, axes));
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
@@ -404,9 +408,7 @@ abstract class Triangle extends DataOp {
     const keep = new Uint8Array(m * n);
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) keep[i * n + j] = this.keeps(i, j) ? 1 : 0;
     const mask = tf.broadcastTo(tf.tensor(keep, [m, n], 'bool'), x.shape);
-    // Bools are selected in int32: wasm's Select writes 4-byte elements into a 1-byte bool output (past its end).
-    if (x.dtype === 'bool') return toBool(tf.where(mask, tf.cast(x, 'int32'), tf.zeros(x.shape, 'int32')));
-    return tf.where(mask, x, tf.zerosLike(x));
+    return boolsAsInt32(x, (v) => tf.where(mask, v, tf.zerosLike(v)));
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
@@ -540,19 +542,18 @@ export class Pad extends DataOp {
     // numpy returns a 0-d array as it is.
     if (x.rank === 0) return tf.clone(x);
     checkOutputSize(x.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]), where);
-    const v = x.dtype === 'bool' ? tf.cast(x, 'int32') : x;
     // numpy casts the value to the array's dtype: 0.5 pads an int tensor with 0, a bool one with True.
     const fill = x.dtype === 'float32' ? (value ?? 0) : x.dtype === 'bool' ? Number((value ?? 0) !== 0) : Math.trunc(value ?? 0);
-    const outShape = v.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]);
-    let r: tf.Tensor;
-    if (this.args.mode !== 'constant') r = mirror(v, pairs, this.args.mode);
-    else if (v.size === 0) r = tf.fill(outShape, fill, v.dtype); // tfjs's wasm pad of nothing
-    else if (Number.isNaN(fill)) {
+    const outShape = x.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]);
+    const mode = this.args.mode;
+    return boolsAsInt32(x, (v) => {
+      if (mode !== 'constant') return mirror(v, pairs, mode);
+      if (v.size === 0) return tf.fill(outShape, fill, v.dtype); // tfjs's wasm pad of nothing
+      if (!Number.isNaN(fill)) return tf.pad(v, pairs, fill);
       // wasm's pad kernel is cached by its value, and NaN finds another one's: pad 0, then put NaN where the padding is.
       const inside = toBool(tf.pad(tf.onesLike(v), pairs, 0));
-      r = tf.where(inside, tf.pad(v, pairs, 0), tf.fill(outShape, NaN));
-    } else r = tf.pad(v, pairs, fill);
-    return x.dtype === 'bool' ? toBool(r) : r;
+      return tf.where(inside, tf.pad(v, pairs, 0), tf.fill(outShape, NaN));
+    });
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
