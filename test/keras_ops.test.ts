@@ -19,10 +19,11 @@ import { pythonJsonDumps } from '../src/io/keras_archive.js';
 await ready();
 const OPS = 'test/fixtures/keras-3.15.1-ops';
 const H5 = 'test/fixtures/keras-3.15.1-h5';
-const SAVED = ['op_masked_mean_by_hand', 'op_attention_by_hand', 'op_where', 'op_constants', 'op_float_literals', 'op_masked_softmax_neg_inf', 'op_more_activations', 'op_more_shapes', 'op_more_ffn_block', 'op_more_einsum', 'op_more_pad'];
+const SAVED = ['op_masked_mean_by_hand', 'op_attention_by_hand', 'op_where', 'op_constants', 'op_float_literals', 'op_masked_softmax_neg_inf', 'op_more_activations', 'op_more_shapes', 'op_more_ffn_block', 'op_more_einsum', 'op_more_pad', 'op_third_top_k', 'op_third_split_glu', 'op_third_pad_modes'];
 const PLAIN = [
   'op_arith_scalars', 'op_unary', 'op_softmax_axes', 'op_reductions', 'op_shapes', 'op_getitem', 'op_int_bool_arith', 'op_broadcast_tensors', 'op_gated_rnn',
-  'op_more_elementwise', 'op_more_ints', 'op_more_divmod', 'op_more_reductions', 'op_more_argmax', 'op_more_softmax_axes', 'op_more_matmul_const', 'op_more_flip_tri', ...SAVED,
+  'op_more_elementwise', 'op_more_ints', 'op_more_divmod', 'op_more_reductions', 'op_more_argmax', 'op_more_softmax_axes', 'op_more_matmul_const', 'op_more_flip_tri',
+  'op_third_sort', 'op_third_cumprod', 'op_third_unstack', 'op_third_float_paths', ...SAVED,
 ];
 
 function inputsOf(c: Case): tf.Tensor | tf.Tensor[] {
@@ -256,7 +257,7 @@ test('ops builds operations into Masque models (saved as Keras records them) and
 test("every output has Keras's dtype (int32 for Keras's int64, float32 for float64), on the hand-written and the random models of operations", () => {
   const kerasDtype = (d: string) => (d.startsWith('int') || d.startsWith('uint') ? 'int32' : d.startsWith('float') ? 'float32' : d);
   let checked = 0;
-  for (const dir of [OPS, 'test/fixtures/keras-3.15.1-ops-fuzz', 'test/fixtures/keras-3.15.1-ops-more-fuzz']) {
+  for (const dir of [OPS, 'test/fixtures/keras-3.15.1-ops-fuzz', 'test/fixtures/keras-3.15.1-ops-more-fuzz', 'test/fixtures/keras-3.15.1-ops-third-fuzz']) {
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'index.json')) {
       const c = loadCase(`${dir}/${f}`);
       const model = buildCaseModel(c, 'warn');

@@ -367,7 +367,7 @@ test("pad: numpy's values, its constant_values as a call argument (saved as Kera
     // Wider than the axis, the reflection repeats: np.pad([[1, 2, 3]], ((0, 0), (3, 0)), 'reflect') == [[2, 3, 2, 1, 2, 3]].
     assert.deepEqual(values(ops.pad(x, [[0, 0], [3, 0]], { mode: 'reflect' })), [2, 3, 2, 1, 2, 3]);
     expectCode(() => ops.pad(x, 1, { mode: 'reflect', constantValues: 1 }), 'INVALID_ARGUMENT', 'constant_values', "'constant' mode");
-    expectCode(() => ops.pad(x, 1, { mode: 'edge' as never }), 'UNSUPPORTED_CONFIG', '"edge"');
+    expectCode(() => ops.pad(x, 1, { mode: 'median' as never }), 'UNSUPPORTED_CONFIG', '"median"', "'edge' or 'wrap'");
     expectCode(() => ops.pad(x, [[1, 1], [1, 1], [1, 1]]), 'INPUT_SHAPE_MISMATCH', '3 pairs', 'rank 2');
     expectCode(() => ops.pad(x, -1), 'INVALID_ARGUMENT', 'padWidth', 'received -1');
   });

@@ -25,12 +25,12 @@ export const MAX_OUTPUT_VALUES = 2 ** 28;
  * `f` of `x`, a bool tensor taken as int32 and made bool again: wasm's
  * kernels write 4-byte elements into bool outputs (Select) or take no bools.
  */
-function boolsAsInt32(x: tf.Tensor, f: (v: tf.Tensor) => tf.Tensor): tf.Tensor {
+export function boolsAsInt32(x: tf.Tensor, f: (v: tf.Tensor) => tf.Tensor): tf.Tensor {
   return x.dtype === 'bool' ? toBool(f(tf.cast(x, 'int32'))) : f(x);
 }
 
 /** Refuses an output of `shape` holding more than MAX_OUTPUT_VALUES values, naming the operation. */
-function checkOutputSize(shape: readonly number[], where: string): void {
+export function checkOutputSize(shape: readonly number[], where: string): void {
   const n = shape.reduce((a, d) => a * d, 1);
   if (n > MAX_OUTPUT_VALUES) throw new MasqueError('INVALID_INPUT', `${where}: the output would hold ${n} values (shape ${JSON.stringify(shape)}); Masque takes at most 2^28 in one tensor.`);
 }
@@ -435,8 +435,8 @@ export class Triu extends Triangle {
 export interface PadArgs extends BaseLayerArgs {
   /** numpy's pad_width: an int, one [before, after] pair for every axis, or one pair per axis. */
   padWidth: number | number[] | number[][];
-  /** 'constant' (the default), 'reflect' or 'symmetric'. */
-  mode?: 'constant' | 'reflect' | 'symmetric';
+  /** 'constant' (the default), 'reflect', 'symmetric', 'edge' or 'wrap'. */
+  mode?: PadMode;
 }
 
 export interface PadCallArgs extends CallArgs {
@@ -457,14 +457,20 @@ const padWidthOption = () =>
     throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a non-negative integer, a [before, after] pair, or one pair per axis; received ${describe(v)}.`);
   });
 
+/** numpy's pad modes that Masque reads. */
+type PadMode = 'constant' | 'reflect' | 'symmetric' | 'edge' | 'wrap';
+const PAD_MODES: readonly PadMode[] = ['constant', 'reflect', 'symmetric', 'edge', 'wrap'];
+
 /**
- * The position of an axis of size n that numpy's reflect or symmetric pad
- * puts at position k (k < 0 before the axis, k >= n after it): reflection
- * about the edge value (reflect: period 2(n - 1), the edge once) or about
- * the edge itself (symmetric: period 2n, the edge twice), repeated for pads
- * wider than the axis.
+ * The position of an axis of size n that numpy's pad puts at position k
+ * (k < 0 before the axis, k >= n after it): reflection about the edge value
+ * (reflect: period 2(n - 1), the edge once) or about the edge itself
+ * (symmetric: period 2n, the edge twice), repeated for pads wider than the
+ * axis; the edge value itself (edge); the axis repeated (wrap).
  */
-function mirroredPosition(k: number, n: number, mode: 'reflect' | 'symmetric'): number {
+function paddedPosition(k: number, n: number, mode: Exclude<PadMode, 'constant'>): number {
+  if (mode === 'edge') return Math.min(Math.max(k, 0), n - 1);
+  if (mode === 'wrap') return ((k % n) + n) % n;
   if (mode === 'reflect') {
     if (n === 1) return 0;
     const period = 2 * (n - 1);
@@ -477,17 +483,18 @@ function mirroredPosition(k: number, n: number, mode: 'reflect' | 'symmetric'): 
 }
 
 /**
- * A reflect or symmetric pad, axis by axis, as a gather of the positions it
- * repeats. tfjs's mirrorPad computes the same values for pads narrower than
- * the axis, but its gradient only slices (the mirrored copies' gradients
- * were lost); a gather's gradient sums them.
+ * A pad that repeats values of the tensor (every mode but constant), axis by
+ * axis, as a gather of the positions it repeats. tfjs's mirrorPad computes
+ * reflect and symmetric for pads narrower than the axis, but its gradient
+ * only slices (the mirrored copies' gradients were lost); a gather's
+ * gradient sums them.
  */
-function mirror(x: tf.Tensor, pairs: [number, number][], mode: 'reflect' | 'symmetric'): tf.Tensor {
+function padByGather(x: tf.Tensor, pairs: [number, number][], mode: Exclude<PadMode, 'constant'>): tf.Tensor {
   let r = x;
   pairs.forEach(([b, a], axis) => {
     if (b === 0 && a === 0) return;
     const n = x.shape[axis]!;
-    const idx = Array.from({ length: b + n + a }, (_, k) => mirroredPosition(k - b, n, mode));
+    const idx = Array.from({ length: b + n + a }, (_, k) => paddedPosition(k - b, n, mode));
     r = tf.gather(r, tf.tensor1d(idx, 'int32'), axis);
   });
   return r;
@@ -495,18 +502,19 @@ function mirror(x: tf.Tensor, pairs: [number, number][], mode: 'reflect' | 'symm
 
 /**
  * `ops.pad(x, pad_width, mode, constant_values)`: numpy's pad in 'constant'
- * mode (the value is a call argument, as Keras records it), 'reflect' or
- * 'symmetric' (pads wider than the axis repeat the reflection, as numpy's
- * do). numpy's other modes are refused by name.
+ * mode (the value is a call argument, as Keras records it), 'reflect',
+ * 'symmetric', 'edge' or 'wrap' (pads wider than the axis repeat, as
+ * numpy's do). numpy's other modes (the statistics, linear_ramp, empty) are
+ * refused by name.
  */
 export class Pad extends DataOp {
   static override readonly className = 'Pad';
   static readonly callArgNames: readonly string[] = ['training', 'mask', 'constantValues'];
   static override readonly options: OptionTable = {
     padWidth: padWidthOption(),
-    mode: opt.custom<'constant' | 'reflect' | 'symmetric'>((v, w, n) => {
-      if (v === 'constant' || v === 'reflect' || v === 'symmetric') return v;
-      throw new MasqueError('UNSUPPORTED_CONFIG', `${w}: ${n} ${describe(v)} is not read; Masque pads in 'constant', 'reflect' or 'symmetric' mode.`);
+    mode: opt.custom<PadMode>((v, w, n) => {
+      if (PAD_MODES.includes(v as PadMode)) return v as PadMode;
+      throw new MasqueError('UNSUPPORTED_CONFIG', `${w}: ${n} ${describe(v)} is not read; Masque pads in 'constant', 'reflect', 'symmetric', 'edge' or 'wrap' mode.`);
     }, { default: 'constant' }),
   } satisfies OptionsOf<Omit<PadArgs, keyof BaseLayerArgs>>;
   declare readonly args: Filled<Omit<PadArgs, keyof BaseLayerArgs>> & { padWidth: number[][] };
@@ -547,7 +555,7 @@ export class Pad extends DataOp {
     const outShape = x.shape.map((d, i) => d + pairs[i]![0] + pairs[i]![1]);
     const mode = this.args.mode;
     return boolsAsInt32(x, (v) => {
-      if (mode !== 'constant') return mirror(v, pairs, mode);
+      if (mode !== 'constant') return padByGather(v, pairs, mode);
       if (v.size === 0) return tf.fill(outShape, fill, v.dtype); // tfjs's wasm pad of nothing
       if (!Number.isNaN(fill)) return tf.pad(v, pairs, fill);
       // wasm's pad kernel is cached by its value, and NaN finds another one's: pad 0, then put NaN where the padding is.

@@ -28,6 +28,7 @@ import {
 import { Argmax, Argmin, Cumsum, Logsumexp, Normalize, Prod, Std, Var } from './statistics_ops.js';
 import { Flip, OneHot, Pad, Repeat, Stack, Swapaxes, Take, Tile, Tril, Triu } from './gather_ops.js';
 import { Einsum } from './einsum_ops.js';
+import { Argsort, Cumprod, Sort, Split, TopK, Unstack } from './order_ops.js';
 
 /** A tensor, or a symbolic tensor of a model being built. */
 type T = tf.Tensor | SymbolicTensor;
@@ -189,11 +190,23 @@ export const ops = {
   tril: <A extends T>(x: A, k = 0): Out<A> => run(new Tril({ k }), x),
   /** Zeros below the `k`-th diagonal of the last two axes. */
   triu: <A extends T>(x: A, k = 0): Out<A> => run(new Triu({ k }), x),
-  /** numpy's pad: `padWidth` an int, one [before, after] pair, or one pair per axis; mode 'constant' (with `constantValues`), 'reflect' or 'symmetric'. */
-  pad: <A extends T>(x: A, padWidth: number | number[] | number[][], options: { mode?: 'constant' | 'reflect' | 'symmetric'; constantValues?: number | null } = {}): Out<A> =>
+  /** numpy's pad: `padWidth` an int, one [before, after] pair, or one pair per axis; mode 'constant' (with `constantValues`), 'reflect', 'symmetric', 'edge' or 'wrap'. */
+  pad: <A extends T>(x: A, padWidth: number | number[] | number[][], options: { mode?: 'constant' | 'reflect' | 'symmetric' | 'edge' | 'wrap'; constantValues?: number | null } = {}): Out<A> =>
     (new Pad({ padWidth, ...(options.mode !== undefined ? { mode: options.mode } : {}) }).apply(x as never, { constantValues: options.constantValues ?? null } as never) as unknown) as Out<A>,
   /** numpy's einsum of one or more operands: `ops.einsum('bqd,bkd->bqk', q, k)`. */
   einsum: <A extends T>(subscripts: string, first: A, ...rest: T[]): Out<A> => run(new Einsum({ subscripts }), rest.length === 0 ? first : [first, ...rest]),
   /** float32 unless `dtype`; negative ids give zeros. */
   oneHot: <A extends T>(x: A, numClasses: number, options: { axis?: number; dtype?: string | null } = {}): Out<A> => run(new OneHot({ numClasses, ...options }), x),
+  /** Ascending along `axis` (default -1; null: the flattened tensor), NaN last. */
+  sort: <A extends T>(x: A, options: { axis?: number | null } = {}): Out<A> => run(new Sort(options), x),
+  /** int32 positions that sort `x` (ties keep their order). */
+  argsort: <A extends T>(x: A, options: { axis?: number | null } = {}): Out<A> => run(new Argsort(options), x),
+  /** The `k` largest values of the last axis and their int32 positions, largest first (ties: the later position first, as Keras's numpy backend). */
+  topK: <A extends T>(x: A, k: number, options: { sorted?: boolean } = {}): [Out<A>, Out<A>] => run(new TopK({ k, ...options }), x),
+  /** Running products along `axis` (null, the default: the flattened tensor). */
+  cumprod: <A extends T>(x: A, options: { axis?: number | null; dtype?: string | null } = {}): Out<A> => run(new Cumprod(options), x),
+  /** numpy's split: `indicesOrSections` N equal parts or a list of positions; one output per part. */
+  split: <A extends T>(x: A, indicesOrSections: number | number[], options: { axis?: number } = {}): Out<A>[] => run(new Split({ indicesOrSections, ...options }), x),
+  /** One output per position along `axis` (default 0), the axis removed; `num` is needed when its length is unknown. */
+  unstack: <A extends T>(x: A, options: { num?: number | null; axis?: number } = {}): Out<A>[] => run(new Unstack(options), x),
 };

@@ -161,47 +161,61 @@ export class Argmin extends ArgExtreme {
   }
 }
 
-export interface CumsumArgs extends BaseLayerArgs {
+export interface CumulativeArgs extends BaseLayerArgs {
   /** The axis, or null: over the flattened tensor. */
   axis?: number | null;
-  /** The dtype to sum in (null: the input's, bools as int32). */
+  /** The dtype to accumulate in (null: the input's, bools as int32). */
   dtype?: string | null;
 }
 
-/** `ops.cumsum(x, axis, dtype)`. */
-export class Cumsum extends DataOp {
-  static override readonly className = 'Cumsum';
-  static override readonly options: OptionTable = { axis: opt.nullableInt({ default: null }), dtype: dtypeOption() } satisfies OptionsOf<Omit<CumsumArgs, keyof BaseLayerArgs>>;
-  declare readonly args: Filled<Omit<CumsumArgs, keyof BaseLayerArgs>>;
+/** Cumsum and Cumprod: running sums or products along an axis (null: of the flattened tensor), in the input's dtype (bools in int32) or `dtype`. */
+export abstract class Cumulative extends DataOp {
+  static override readonly options: OptionTable = { axis: opt.nullableInt({ default: null }), dtype: dtypeOption() } satisfies OptionsOf<Omit<CumulativeArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<CumulativeArgs, keyof BaseLayerArgs>>;
+  /** 'sum' or 'product', for messages. */
+  protected abstract readonly what: string;
 
-  constructor(args: CumsumArgs = {}) {
+  constructor(args: CumulativeArgs = {}) {
     super(args);
   }
 
+  /** The running values of `v` (already in the output's dtype, not empty) along `axis`. */
+  protected abstract accumulate(v: tf.Tensor, axis: number): tf.Tensor;
+
   private outDtype(d: tf.DataType): tf.DataType {
     const given = kerasDtype(this.args.dtype) ?? d;
-    if (given === 'string') throw new MasqueError('INVALID_ARGUMENT', `Cumsum '${this.name}': dtype 'string' is not a sum's dtype.`);
+    if (given === 'string') throw new MasqueError('INVALID_ARGUMENT', `${this.className} '${this.name}': dtype 'string' is not a ${this.what}'s dtype.`);
     return given === 'bool' ? 'int32' : given;
   }
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
     const v = asTensor(this.args.axis === null ? tf.reshape(x, [-1]) : x, this.outDtype(x.dtype));
-    const axis = this.args.axis === null ? 0 : resolveAxes(this.args.axis, x.rank, `Cumsum '${this.name}'`)[0]!;
-    if (v.shape[axis] === 0) return tf.clone(v);
+    const axis = this.args.axis === null ? 0 : resolveAxes(this.args.axis, x.rank, `${this.className} '${this.name}'`)[0]!;
+    if (v.size === 0) return tf.clone(v);
+    return this.accumulate(v, axis);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    if (this.args.axis !== null) resolveAxes(this.args.axis, x.shape.length, `${this.className} '${this.name}'`);
+    const shape = this.args.axis !== null ? x.shape : [x.shape.some((d) => d === null) ? null : x.shape.reduce<number>((a, d) => a * (d as number), 1)];
+    return opSpec(shape, this.outDtype(x.dtype));
+  }
+}
+
+/** `ops.cumsum(x, axis, dtype)`. */
+export class Cumsum extends Cumulative {
+  static override readonly className = 'Cumsum';
+  protected readonly what = 'sum';
+
+  protected accumulate(v: tf.Tensor, axis: number): tf.Tensor {
     if (axis === v.rank - 1) return tf.cumsum(v, axis);
     // Over the last axis and back: tfjs's gradient of cumsum over another axis transposes its result twice (a wrong shape).
     const perm = Array.from({ length: v.rank }, (_, i) => i);
     perm[axis] = v.rank - 1;
     perm[v.rank - 1] = axis;
     return tf.transpose(tf.cumsum(tf.transpose(v, perm), v.rank - 1), perm);
-  }
-
-  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
-    const x = this.operands(inputs, 1)[0]!;
-    if (this.args.axis !== null) resolveAxes(this.args.axis, x.shape.length, `Cumsum '${this.name}'`);
-    const shape = this.args.axis !== null ? x.shape : [x.shape.some((d) => d === null) ? null : x.shape.reduce<number>((a, d) => a * (d as number), 1)];
-    return opSpec(shape, this.outDtype(x.dtype));
   }
 }
 

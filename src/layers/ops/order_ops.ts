@@ -1,0 +1,399 @@
+/**
+ * The third set of Keras 3 operations: ordering and splitting. numpy's
+ * `sort`, `argsort`, `cumprod`, `split`, `top_k` of keras.src.ops.math and
+ * `unstack` of keras.src.ops.core, with the numpy backend's semantics.
+ *
+ * Order: ascending, NaN last (numpy's order), and ties in their original
+ * order (a stable sort; numpy's default sort is stable for axes of up to 16
+ * values and leaves ties in an unspecified order past that). `top_k` is
+ * Keras's numpy backend's reversed argsort: the largest first, NaN before
+ * every number, and ties with the later index first (TensorFlow and JAX
+ * put the earlier index first).
+ *
+ * `split`, `unstack` and `top_k` have several outputs; a config refers to
+ * each by its tensor index, as to a layer's.
+ */
+import { tf } from '../../runtime/tfjs.js';
+import { isTapeOn } from '../../runtime/internals.js';
+import { heapView, writeTensor } from '../../ops/heap_view.js';
+import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
+import type { BaseLayerArgs, Shape, TensorSpec } from '../../engine/types.js';
+import { MasqueError, describe, formatShape } from '../../errors.js';
+import { opSpec } from './keras_op.js';
+import { DataOp } from './math_ops.js';
+import { resolveAxes } from './logical.js';
+import { boolsAsInt32 } from './gather_ops.js';
+import { Cumulative } from './statistics_ops.js';
+
+/** A tensor's shape seen around `axis`: `outer` rows before it, `n` along it, `inner` after it. */
+interface AxisLayout {
+  outer: number;
+  n: number;
+  inner: number;
+}
+
+function layoutOf(shape: readonly number[], axis: number): AxisLayout {
+  const prod = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
+  return { outer: prod(shape.slice(0, axis)), n: shape[axis]!, inner: prod(shape.slice(axis + 1)) };
+}
+
+/**
+ * For each line along the axis, the positions in ascending order (NaN last,
+ * ties in their order), in the tensor's own layout: entry (o, i, k) is the
+ * position along the axis of the i-th smallest of line (o, k).
+ */
+function ascendingPositions(x: tf.Tensor, { outer, n, inner }: AxisLayout): Int32Array {
+  const v = heapView(x);
+  const out = new Int32Array(outer * n * inner);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const line = new Float64Array(n);
+  const cmp = (a: number, b: number): number => {
+    const va = line[a]!;
+    const vb = line[b]!;
+    if (va < vb) return -1;
+    if (va > vb) return 1;
+    const na = Number.isNaN(va);
+    const nb = Number.isNaN(vb);
+    return na === nb ? a - b : na ? 1 : -1;
+  };
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < inner; k++) {
+      const base = o * n * inner + k;
+      for (let i = 0; i < n; i++) {
+        line[i] = v[base + i * inner]!;
+        idx[i] = i;
+      }
+      idx.sort(cmp);
+      for (let i = 0; i < n; i++) out[base + i * inner] = idx[i]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * numpy's take_along_axis: `x`'s values at `positions` (in the layout of
+ * `shape`, which is x's shape with `m` along the axis), through tf.gather, so
+ * the gradient goes back to where each value came from.
+ */
+function takeAlongAxis(x: tf.Tensor, positions: Int32Array, axis: number, m: number): tf.Tensor {
+  const { outer, n, inner } = layoutOf(x.shape, axis);
+  const flat = new Int32Array(outer * m * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < m; i++) {
+      for (let k = 0; k < inner; k++) {
+        const at = (o * m + i) * inner + k;
+        flat[at] = (o * n + positions[at]!) * inner + k;
+      }
+    }
+  }
+  const shape = x.shape.map((d, i) => (i === axis ? m : d));
+  if (flat.length === 0) return tf.zeros(shape, x.dtype);
+  return boolsAsInt32(x, (v) => tf.reshape(tf.gather(tf.reshape(v, [-1]), tf.tensor1d(flat, 'int32')), shape));
+}
+
+/** `axis` of a sort or cumulative op: null flattens the tensor (axis 0 of the flat one). */
+function flatOrAxis(x: tf.Tensor, axis: number | null, where: string): { v: tf.Tensor; axis: number } {
+  if (axis === null) return { v: tf.reshape(x, [-1]), axis: 0 };
+  if (x.rank === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar has no axis ${axis}; give a tensor of rank >= 1 or axis null.`);
+  return { v: x, axis: resolveAxes(axis, x.rank, where)[0]! };
+}
+
+/** The output shape of a sort or cumulative op: the input's, or its flat length for axis null. */
+function flatOrAxisShape(shape: Shape, axis: number | null, where: string): Shape {
+  if (axis === null) return [shape.some((d) => d === null) ? null : shape.reduce<number>((a, d) => a * (d as number), 1)];
+  if (shape.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar has no axis ${axis}; give a tensor of rank >= 1 or axis null.`);
+  resolveAxes(axis, shape.length, where);
+  return shape;
+}
+
+export interface SortArgs extends BaseLayerArgs {
+  /** The axis to sort along (null: the flattened tensor). Default -1. */
+  axis?: number | null;
+}
+
+/** Sort and Argsort: the ascending order along one axis. */
+abstract class OrderOp extends DataOp {
+  static override readonly options: OptionTable = { axis: opt.nullableInt({ default: -1 }) } satisfies OptionsOf<Omit<SortArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<SortArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: SortArgs = {}) {
+    super(args);
+  }
+
+  protected abstract result(v: tf.Tensor, order: Int32Array, axis: number): tf.Tensor;
+  protected abstract outDtype(d: tf.DataType): tf.DataType;
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    const { v, axis } = flatOrAxis(x, this.args.axis, `${this.className} '${this.name}'`);
+    if (x.dtype === 'string') throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' takes numbers or bools; received a string tensor.`);
+    return this.result(v, ascendingPositions(v, layoutOf(v.shape, axis)), axis);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    return opSpec(flatOrAxisShape(x.shape, this.args.axis, `${this.className} '${this.name}'`), this.outDtype(x.dtype));
+  }
+}
+
+/** `ops.sort(x, axis=-1)`: ascending, NaN last; the gradient goes back to each value's place. */
+export class Sort extends OrderOp {
+  static override readonly className = 'Sort';
+  protected result(v: tf.Tensor, order: Int32Array, axis: number): tf.Tensor {
+    return takeAlongAxis(v, order, axis, v.shape[axis]!);
+  }
+  protected outDtype(d: tf.DataType): tf.DataType {
+    return d;
+  }
+}
+
+/** `ops.argsort(x, axis=-1)`: the int32 positions that sort `x` (ties in their order). */
+export class Argsort extends OrderOp {
+  static override readonly className = 'Argsort';
+  protected result(v: tf.Tensor, order: Int32Array): tf.Tensor {
+    return tf.tensor(order, v.shape, 'int32');
+  }
+  protected outDtype(): tf.DataType {
+    return 'int32';
+  }
+}
+
+export interface TopKArgs extends BaseLayerArgs {
+  /** How many of the largest values of the last axis. */
+  k: number;
+  /**
+   * Keras's `sorted`: true gives them largest first. False lets Keras's
+   * backends give them in any order (numpy's argpartition); Masque gives
+   * them largest first either way.
+   */
+  sorted?: boolean;
+}
+
+/** `ops.top_k(x, k, sorted=True)`: the k largest values of the last axis and their int32 positions (two outputs). */
+export class TopK extends DataOp {
+  static override readonly className = 'TopK';
+  static override readonly kerasModule = 'keras.src.ops.math';
+  static override readonly options: OptionTable = { k: opt.int({ min: 0 }), sorted: opt.bool(true) } satisfies OptionsOf<Omit<TopKArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<TopKArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: TopKArgs) {
+    super(args);
+  }
+
+  private check(shape: Shape): void {
+    const where = `TopK '${this.name}'`;
+    if (shape.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar has no last axis; give a tensor of rank >= 1.`);
+    const n = shape[shape.length - 1]!;
+    if (n !== null && this.args.k > n) {
+      // numpy's backend would give n values where Keras declares k.
+      throw new MasqueError('INVALID_INPUT', `${where}: k = ${this.args.k} is more than the ${n} values of the last axis (shape ${formatShape(shape)}).`);
+    }
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const x = this.operands(inputs, 1)[0]!;
+    this.check(x.shape);
+    if (x.dtype === 'string') throw new MasqueError('INVALID_INPUT', `TopK '${this.name}' takes numbers or bools; received a string tensor.`);
+    const axis = x.rank - 1;
+    const layout = layoutOf(x.shape, axis);
+    const asc = ascendingPositions(x, layout);
+    const { k } = this.args;
+    // numpy's reversed argsort: the line read from its end.
+    const top = new Int32Array(layout.outer * k);
+    for (let o = 0; o < layout.outer; o++) for (let i = 0; i < k; i++) top[o * k + i] = asc[o * layout.n + layout.n - 1 - i]!;
+    const shape = x.shape.map((d, i) => (i === axis ? k : d));
+    return [takeAlongAxis(x, top, axis, k), tf.tensor(top, shape, 'int32')];
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec[] {
+    const x = this.operands(inputs, 1)[0]!;
+    this.check(x.shape);
+    const shape = [...x.shape.slice(0, -1), this.args.k];
+    return [opSpec(shape, x.dtype), opSpec(shape, 'int32')];
+  }
+}
+
+/**
+ * The running products of a [outer, n, inner] layout, each step rounded as
+ * `dtype` multiplies (float32: a double product of two float32s is exact, so
+ * one rounding gives numpy's; int32 wraps as numpy's does).
+ */
+function runningProducts(x: tf.Tensor, layout: AxisLayout): tf.Tensor {
+  const { outer, n, inner } = layout;
+  const int = x.dtype === 'int32';
+  return writeTensor(x.shape, int ? 'int32' : 'float32', (out) => {
+    const v = heapView(x);
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < inner; k++) {
+        let at = o * n * inner + k;
+        let p = v[at]!;
+        out[at] = p;
+        for (let i = 1; i < n; i++) {
+          at += inner;
+          p = int ? Math.imul(p, v[at]!) : Math.fround(p * v[at]!);
+          out[at] = p;
+        }
+      }
+    }
+  });
+}
+
+/**
+ * The gradient of running products: with y the products and g the incoming
+ * gradient along one line, dx_i = y_{i-1} R_i where R_{n-1} = g_{n-1} and
+ * R_i = g_i + x_{i+1} R_{i+1}, in double: no division, so zeros in x are
+ * fine.
+ */
+function runningProductsGrad(x: tf.Tensor, y: tf.Tensor, dy: tf.Tensor, { outer, n, inner }: AxisLayout): tf.Tensor {
+  return writeTensor(x.shape, 'float32', (out) => {
+    const xv = heapView(x);
+    const yv = heapView(y);
+    const g = heapView(dy);
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < inner; k++) {
+        const base = o * n * inner + k;
+        let r = 0;
+        for (let i = n - 1; i >= 0; i--) {
+          const at = base + i * inner;
+          r = i === n - 1 ? g[at]! : g[at]! + xv[at + inner]! * r;
+          out[at] = i === 0 ? r : yv[at - inner]! * r;
+        }
+      }
+    }
+  });
+}
+
+/** `ops.cumprod(x, axis=None, dtype=None)`: numpy's running product (axis null: of the flattened tensor). */
+export class Cumprod extends Cumulative {
+  static override readonly className = 'Cumprod';
+  protected readonly what = 'product';
+
+  protected accumulate(v: tf.Tensor, axis: number): tf.Tensor {
+    const layout = layoutOf(v.shape, axis);
+    if (v.dtype !== 'float32' || !isTapeOn()) return runningProducts(v, layout);
+    return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xx, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      const y = runningProducts(xx, layout);
+      save([xx, y]);
+      return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runningProductsGrad(saved[0]!, saved[1]!, dy, layout) };
+    })(v);
+  }
+}
+
+export interface SplitArgs extends BaseLayerArgs {
+  /** N equal parts, or the positions (in order, from 0 to the axis's length) where the parts after the first start. */
+  indicesOrSections: number | number[];
+  /** The axis to split. Default 0. */
+  axis?: number;
+}
+
+/** `ops.split(x, indices_or_sections, axis=0)`: numpy's split, one output per part. */
+export class Split extends DataOp {
+  static override readonly className = 'Split';
+  static override readonly options: OptionTable = {
+    indicesOrSections: opt.custom<number | number[]>((v, w, n) => {
+      if (Number.isInteger(v) && (v as number) >= 1) return v as number;
+      if (Array.isArray(v) && v.every((d) => Number.isInteger(d))) return [...(v as number[])];
+      throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a positive integer (equal parts) or a list of integer positions; received ${describe(v)}.`);
+    }),
+    axis: opt.int({ default: 0 }),
+  } satisfies OptionsOf<Omit<SplitArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<SplitArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: SplitArgs) {
+    super(args);
+  }
+
+  /** Each part's [start, end) along an axis of `n` values (null: unknown). */
+  private parts(n: number | null): [number | null, number | null][] {
+    const where = `Split '${this.name}'`;
+    const s = this.args.indicesOrSections;
+    if (typeof s === 'number') {
+      if (n === null) return Array.from({ length: s }, () => [null, null]);
+      if (n % s !== 0) throw new MasqueError('INVALID_INPUT', `${where}: ${n} values along axis ${this.args.axis} do not split into ${s} equal parts (numpy: array split does not result in an equal division).`);
+      return Array.from({ length: s }, (_, i) => [(i * n) / s, ((i + 1) * n) / s]);
+    }
+    // Keras builds only parts of sizes >= 0: positions from 0 to the axis's length, in order (numpy would slice the others as Python does).
+    if (s.some((b, i) => b < 0 || (n !== null && b > n) || (i > 0 && b < s[i - 1]!))) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: positions ${JSON.stringify(s)} must be in order, from 0 to the ${n ?? 'axis\'s'} values along axis ${this.args.axis} (Keras refuses parts of negative size).`);
+    }
+    const bounds: (number | null)[] = [0, ...s, n];
+    return bounds.slice(0, -1).map((start, i) => [start, bounds[i + 1]!]);
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const x = this.operands(inputs, 1)[0]!;
+    const where = `Split '${this.name}'`;
+    if (x.rank === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar cannot be split; give a tensor of rank >= 1.`);
+    const axis = resolveAxes(this.args.axis, x.rank, where)[0]!;
+    return this.parts(x.shape[axis]!).map(([start, end]) => {
+      const len = Math.max(0, end! - start!);
+      const shape = x.shape.map((d, i) => (i === axis ? len : d));
+      if (len === 0 || x.size === 0) return tf.zeros(shape, x.dtype);
+      const begin = x.shape.map((_, i) => (i === axis ? start! : 0));
+      return boolsAsInt32(x, (v) => tf.slice(v, begin, shape));
+    });
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec[] {
+    const x = this.operands(inputs, 1)[0]!;
+    const where = `Split '${this.name}'`;
+    if (x.shape.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar cannot be split; give a tensor of rank >= 1.`);
+    const axis = resolveAxes(this.args.axis, x.shape.length, where)[0]!;
+    return this.parts(x.shape[axis]!).map(([start, end]) =>
+      opSpec(x.shape.map((d, i) => (i !== axis ? d : start === null || end === null ? null : Math.max(0, end - start))), x.dtype),
+    );
+  }
+}
+
+export interface UnstackArgs extends BaseLayerArgs {
+  /** How many outputs (null: the axis's length, which must then be known). */
+  num?: number | null;
+  /** The axis to unstack. Default 0. */
+  axis?: number;
+}
+
+/** `ops.unstack(x, num=None, axis=0)`: one output per position along the axis, the axis removed. */
+export class Unstack extends DataOp {
+  static override readonly className = 'Unstack';
+  static override readonly kerasModule = 'keras.src.ops.core';
+  static override readonly options: OptionTable = { num: opt.nullableInt({ min: 1, default: null }), axis: opt.int({ default: 0 }) } satisfies OptionsOf<Omit<UnstackArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<UnstackArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: UnstackArgs = {}) {
+    super(args);
+  }
+
+  /** The axis and the number of outputs for an input of `shape`. */
+  private plan(shape: Shape): { axis: number; count: number } {
+    const where = `Unstack '${this.name}'`;
+    if (shape.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar cannot be unstacked; give a tensor of rank >= 1.`);
+    const axis = resolveAxes(this.args.axis, shape.length, where)[0]!;
+    const n = shape[axis]!;
+    const count = this.args.num ?? n;
+    if (count === null) {
+      throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the length of axis ${this.args.axis} is unknown (shape ${formatShape(shape)}); give num, as Keras asks.`);
+    }
+    if (count === 0) throw new MasqueError('INVALID_INPUT', `${where}: axis ${this.args.axis} has no values (shape ${formatShape(shape)}), so there is nothing to unstack.`);
+    if (n !== null && n < count) throw new MasqueError('INVALID_INPUT', `${where}: num = ${count} but axis ${this.args.axis} has ${n} values (shape ${formatShape(shape)}).`);
+    return { axis, count };
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const x = this.operands(inputs, 1)[0]!;
+    const { axis, count } = this.plan(x.shape);
+    const shape = x.shape.filter((_, i) => i !== axis);
+    return Array.from({ length: count }, (_, p) => {
+      if (x.size === 0) return tf.zeros(shape, x.dtype);
+      const begin = x.shape.map((_, i) => (i === axis ? p : 0));
+      const size = x.shape.map((d, i) => (i === axis ? 1 : d));
+      return boolsAsInt32(x, (v) => tf.reshape(tf.slice(v, begin, size), shape));
+    });
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec[] {
+    const x = this.operands(inputs, 1)[0]!;
+    const { axis, count } = this.plan(x.shape);
+    return Array.from({ length: count }, () => opSpec(x.shape.filter((_, i) => i !== axis), x.dtype));
+  }
+}

@@ -1,0 +1,167 @@
+// The third set of Keras operations (src/layers/ops/order_ops.ts): sort,
+// argsort, top_k, cumprod, split and unstack. numpy's edge cases are each
+// checked against the value numpy gives (written beside each); the refusals
+// with their codes; models whose operations have several outputs, built with
+// `ops`, saved and read back; training through them. The golden cases are
+// op_third_* of test/fixtures/keras-3.15.1-ops (conformance_gradients.test.ts
+// runs them, with the gradients of op_third_float_paths).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf, ready, ops, Input, Model, Dense, LSTM, loadModelFromBytes, saveModelToBytes, modelToKerasConfig } from '../src/index.js';
+import { expectCode } from './helpers.js';
+
+await ready();
+
+const values = (t: tf.Tensor) => Array.from(t.dataSync());
+const i32 = (v: number[]) => tf.tensor1d(v, 'int32');
+const f32 = (v: number[]) => tf.tensor1d(v, 'float32');
+
+test("numpy's order: NaN last in sort and first in top_k, ties kept in order by argsort and the later first by top_k, ints and bools", () => {
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    // np.sort(np.float32([3, nan, -0.0, 0.0, 1, nan, -2])) == [-2, 0, 0, 1, 3, nan, nan]; np.argsort gives [6, 2, 3, 4, 0, 1, 5].
+    const x = f32([3, NaN, -0, 0, 1, NaN, -2]);
+    const s = values(ops.sort(x));
+    assert.deepEqual(s.slice(0, 5).map((v) => v + 0), [-2, 0, 0, 1, 3]);
+    assert.ok(Number.isNaN(s[5]) && Number.isNaN(s[6]));
+    assert.deepEqual(values(ops.argsort(x)), [6, 2, 3, 4, 0, 1, 5]);
+    // Ties in a row longer than 16 stay in their order (np.argsort(..., kind='stable'); numpy's default leaves them unspecified there).
+    const ties = [2, 1, 2, 0, 1, 2, 1, 0, 2, 1, 0, 2, 2, 1, 0, 1, 2, 0, 1, 2];
+    assert.deepEqual(values(ops.argsort(i32(ties))), [3, 7, 10, 14, 17, 1, 4, 6, 9, 13, 15, 18, 0, 2, 5, 8, 11, 12, 16, 19]);
+    // Keras's numpy top_k is argsort reversed: v = [1, 5, 5, 2, 5, nan] gives positions [5, 4, 2] and values [nan, 5, 5].
+    const [tv, ti] = ops.topK(f32([1, 5, 5, 2, 5, NaN]), 3);
+    assert.deepEqual(values(ti), [5, 4, 2]);
+    assert.equal(ti.dtype, 'int32');
+    assert.ok(Number.isNaN(values(tv)[0]!));
+    assert.deepEqual(values(tv).slice(1), [5, 5]);
+    // sorted: false gives the same k, largest first (Keras's numpy backend leaves their order to argpartition).
+    assert.deepEqual(values(ops.topK(f32([1, 5, 5, 2, 5, NaN]), 3, { sorted: false })[1]), [5, 4, 2]);
+    // Over other axes, of ints, of bools; axis null sorts the flattened tensor.
+    const m = tf.tensor2d([[3, 1], [2, 4]], undefined, 'int32');
+    assert.deepEqual(values(ops.sort(m, { axis: 0 })), [2, 1, 3, 4]);
+    assert.deepEqual(values(ops.argsort(m, { axis: 0 })), [1, 0, 0, 1]);
+    assert.deepEqual(values(ops.sort(m, { axis: null })), [1, 2, 3, 4]);
+    const b = ops.sort(tf.tensor1d([true, false, true], 'bool'));
+    assert.deepEqual([b.dtype, ...values(b)], ['bool', 0, 1, 1]);
+    const [bv, bi] = ops.topK(tf.tensor2d([[0, 1, 1], [1, 0, 0]], undefined, 'bool'), 2);
+    assert.deepEqual([bv.dtype, ...values(bv), ...values(bi)], ['bool', 1, 1, 1, 0, 2, 1, 0, 2]);
+    // k = 0 and empty tensors give empty results.
+    assert.deepEqual(ops.topK(tf.zeros([2, 3]), 0)[0].shape, [2, 0]);
+    assert.deepEqual(ops.sort(tf.zeros([0, 3])).shape, [0, 3]);
+  });
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("cumprod: numpy's running product, int32 wrapping as numpy's, bools counted in int32, ints in float32 by dtype, and a gradient through zeros", () => {
+  tf.tidy(() => {
+    // np.cumprod(np.int32([70000, 70000, 3]), dtype='int32') wraps: [70000, 605032704, 1815098112].
+    assert.deepEqual(values(ops.cumprod(i32([70000, 70000, 3]))), [70000, 605032704, 1815098112]);
+    const b = ops.cumprod(tf.tensor1d([true, true, false, true], 'bool'));
+    assert.deepEqual([b.dtype, ...values(b)], ['int32', 1, 1, 0, 0]);
+    const f = ops.cumprod(tf.tensor2d([[3, 4], [5, 6]], undefined, 'int32'), { dtype: 'float32' });
+    assert.deepEqual([f.dtype, ...values(f)], ['float32', 3, 12, 60, 360]);
+    assert.deepEqual(values(ops.cumprod(tf.tensor2d([[3, 4], [5, 6]]), { axis: 0 })), [3, 4, 15, 24]);
+    // np.cumprod(np.float32([1e20, 1e20, 0])) == [1e20, inf, nan].
+    const o = values(ops.cumprod(f32([1e20, 1e20, 0])));
+    assert.ok(Math.abs(o[0]! - 1e20) < 1e14 && o[1] === Infinity && Number.isNaN(o[2]));
+  });
+  // d/dx of sum(w * cumprod(x)) with a zero in x, against products computed here: dx_i = sum_{j >= i} w_j prod_{k <= j, k != i} x_k.
+  const xs = [0.5, -2, 0, 3, 1.5];
+  const w = [1, -1, 2, 0.5, -3];
+  const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(ops.cumprod(x), f32(w))))(f32(xs));
+  const want = xs.map((_, i) => {
+    let total = 0;
+    for (let j = i; j < xs.length; j++) {
+      let p = w[j]!;
+      for (let k = 0; k <= j; k++) if (k !== i) p *= xs[k]!;
+      total += p;
+    }
+    return total;
+  });
+  values(g).forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-5, `dx_${i}: ${v} against ${want[i]}`));
+  g.dispose();
+});
+
+test('split and unstack: parts as numpy gives them, bools and ints, and the refusals (unequal parts, positions out of order, num past the axis, an unknown length)', () => {
+  tf.tidy(() => {
+    const x = tf.tensor2d([[0, 1, 2, 3, 4, 5]]);
+    // np.split(np.arange(6), [0, 2, 2]) == [[], [0, 1], [], [2, 3, 4, 5]].
+    assert.deepEqual(ops.split(x, [0, 2, 2], { axis: 1 }).map((p) => values(p)), [[], [0, 1], [], [2, 3, 4, 5]]);
+    assert.deepEqual(ops.split(x, 3, { axis: -1 }).map((p) => values(p)), [[0, 1], [2, 3], [4, 5]]);
+    const bs = ops.split(tf.tensor2d([[true, false, true, true]], undefined, 'bool'), 2, { axis: 1 });
+    assert.deepEqual(bs.map((p) => [p.dtype, ...values(p)]), [['bool', 1, 0], ['bool', 1, 1]]);
+    const us = ops.unstack(tf.tensor2d([[1, 2], [3, 4]], undefined, 'int32'), { axis: 1 });
+    assert.deepEqual(us.map((p) => [p.dtype, ...p.shape, ...values(p)]), [['int32', 2, 1, 3], ['int32', 2, 2, 4]]);
+    // num smaller than the axis takes the first num (Keras's graph refers to those only).
+    assert.equal(ops.unstack(tf.zeros([2, 5]), { num: 2, axis: 1 }).length, 2);
+    expectCode(() => ops.split(x, 4, { axis: 1 }), 'INVALID_INPUT', "Split 'split", '6 values along axis 1', '4 equal parts');
+    expectCode(() => ops.split(x, [4, 2], { axis: 1 }), 'INVALID_ARGUMENT', '[4,2]', 'in order');
+    expectCode(() => ops.split(x, [2, 9], { axis: 1 }), 'INVALID_ARGUMENT', '[2,9]', 'from 0 to the 6 values');
+    expectCode(() => ops.split(x, [-2], { axis: 1 }), 'INVALID_ARGUMENT', '[-2]');
+    expectCode(() => ops.split(x, 0), 'INVALID_ARGUMENT', 'indicesOrSections', 'positive integer');
+    expectCode(() => ops.unstack(tf.zeros([2, 3]), { num: 4, axis: 1 }), 'INVALID_INPUT', 'num = 4', 'has 3 values');
+    expectCode(() => ops.topK(f32([1, 2]), 3), 'INVALID_INPUT', 'k = 3', '2 values of the last axis');
+    expectCode(() => ops.sort(tf.scalar(1)), 'INVALID_INPUT', 'a scalar has no axis');
+    expectCode(() => ops.cumprod(i32([1]), { dtype: 'string' }), 'INVALID_ARGUMENT', "dtype 'string'");
+  });
+  expectCode(() => ops.unstack(Input({ shape: [null, 3] }), { axis: 1 }), 'UNSUPPORTED_CONFIG', 'axis 1 is unknown', 'give num');
+  expectCode(() => ops.split(Input({ shape: [6] }), [2, 9], { axis: 1 }), 'INVALID_ARGUMENT', '[2,9]');
+});
+
+test('operations with several outputs in a Masque model: a gated linear unit from split, top_k values and positions, unstacked steps; saved as Keras records them, read back the same, trained, and no tensor left behind', async () => {
+  const x = Input({ shape: [5, 3] });
+  const [a, b] = ops.split(new Dense({ units: 8 }).apply(x), 2, { axis: -1 });
+  const glu = ops.multiply(a!, ops.sigmoid(b!));
+  const [v, i] = ops.topK(glu, 2);
+  const steps = ops.unstack(glu, { axis: 1 });
+  const h = new LSTM({ units: 4 }).apply(ops.sort(glu, { axis: 1 }));
+  const y = new Dense({ units: 1 }).apply(ops.add(ops.add(h, ops.sum(ops.sum(v, { axis: 1 }), { axis: -1, keepdims: true })), ops.multiply(steps[0]!, steps[4]!)));
+  const model = new Model({ inputs: x, outputs: [y, i] });
+  const config = JSON.stringify(modelToKerasConfig(model));
+  assert.match(config, /"class_name":"Split","config":\{"name":"(split[_0-9]*)","indices_or_sections":2,"axis":-1\}/);
+  const split = /"class_name":"Split","config":\{"name":"(split[_0-9]*)"/.exec(config)![1]!;
+  assert.ok(config.includes(`"keras_history":["${split}",0,1]`));
+  assert.match(config, /"module":"keras.src.ops.math","class_name":"TopK","config":\{"name":"top_k[_0-9]*","k":2,"sorted":true\}/);
+  assert.match(config, /"keras_history":\["unstack[_0-9]*",0,4\]/);
+  const input = tf.randomNormal([4, 5, 3], 0, 1, 'float32', 7);
+  const again = await loadModelFromBytes(await saveModelToBytes(model));
+  const [y0, i0] = model.predict(input) as tf.Tensor[];
+  const [y1, i1] = again.predict(input) as tf.Tensor[];
+  assert.deepEqual(values(y1!), values(y0!));
+  assert.deepEqual(values(i1!), values(i0!));
+  assert.equal(i0!.dtype, 'int32');
+  tf.dispose([y0!, i0!, y1!, i1!]);
+  again.dispose();
+
+  const trainer = new Model({ inputs: x, outputs: y });
+  trainer.compile({ optimizer: 'adam', loss: 'mse' });
+  const target = tf.randomNormal([4, 1], 0, 1, 'float32', 8);
+  const first = (await trainer.fit(input, target, { epochs: 1, verbose: 0 })).history['loss']![0]!;
+  const before = tf.memory().numTensors; // after the optimizer's slots are made
+  let last = first;
+  for (let k = 0; k < 3; k++) last = (await trainer.fit(input, target, { epochs: 10, verbose: 0 })).history['loss']!.at(-1)!;
+  assert.ok(last < first, `loss ${first} -> ${last}`);
+  for (let k = 0; k < 3; k++) tf.dispose(trainer.predict(input) as tf.Tensor);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([input, target]);
+  model.dispose();
+});
+
+test("pad in 'edge' and 'wrap' modes: numpy's values, wider than the axis, ints and bools, the gradient summing the repeated copies, an empty axis refused", () => {
+  tf.tidy(() => {
+    const x = tf.tensor2d([[1, 2, 3]]);
+    // np.pad([[1, 2, 3]], ((0, 0), (2, 4)), 'edge') == [[1, 1, 1, 2, 3, 3, 3, 3, 3]]; 'wrap' == [[2, 3, 1, 2, 3, 1, 2, 3, 1]]; (5, 1) 'wrap' the same.
+    assert.deepEqual(values(ops.pad(x, [[0, 0], [2, 4]], { mode: 'edge' })), [1, 1, 1, 2, 3, 3, 3, 3, 3]);
+    assert.deepEqual(values(ops.pad(x, [[0, 0], [2, 4]], { mode: 'wrap' })), [2, 3, 1, 2, 3, 1, 2, 3, 1]);
+    assert.deepEqual(values(ops.pad(x, [[0, 0], [5, 1]], { mode: 'wrap' })), [2, 3, 1, 2, 3, 1, 2, 3, 1]);
+    // np.pad([[1, 2], [3, 4]], ((1, 0), (0, 1)), 'wrap') == [[3, 4, 3], [1, 2, 1], [3, 4, 3]], in int32.
+    const w = ops.pad(tf.tensor2d([[1, 2], [3, 4]], undefined, 'int32'), [[1, 0], [0, 1]], { mode: 'wrap' });
+    assert.deepEqual([w.dtype, ...values(w)], ['int32', 3, 4, 3, 1, 2, 1, 3, 4, 3]);
+    const b = ops.pad(tf.tensor1d([true, false], 'bool'), [1, 2], { mode: 'edge' });
+    assert.deepEqual([b.dtype, ...values(b)], ['bool', 1, 1, 0, 0, 0]);
+    const weights = tf.tensor2d([[1, 10, 100, 1000, 10000, 100000, 1000000, 1e7, 1e8]]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ops.pad(v, [[0, 0], [2, 4]], { mode: 'edge' }), weights)))(x);
+    assert.deepEqual(values(g), [111, 1000, 111110000]);
+    expectCode(() => ops.pad(tf.zeros([2, 0]), 1, { mode: 'wrap' }), 'INVALID_INPUT', 'wrap-pad axis 1', 'empty');
+  });
+});
