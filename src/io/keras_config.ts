@@ -98,7 +98,11 @@ function resolve(v: unknown, outputs: Map<string, SymbolicTensor[][]>): unknown 
   if (v instanceof PyFloat) return v; // an operation's 2.0 (a saved model's config handed back)
   if (isObj(v) && v['class_name'] === '__keras_tensor__') {
     const hist = historyOf(v, 'a tensor reference (keras_history)');
-    const t = outputs.get(hist[0])?.[hist[1]]?.[hist[2]];
+    const node = outputs.get(hist[0])?.[hist[1]];
+    if (node !== undefined && node[hist[2]] === undefined) {
+      throw new MasqueError('INVALID_CONFIG', `Keras config: a tensor reference asks for output ${hist[2]} of call ${hist[1]} of '${hist[0]}', which has ${node.length} output(s).`);
+    }
+    const t = node?.[hist[2]];
     if (t === undefined) throw new Pending();
     return t;
   }

@@ -10,7 +10,8 @@
  * both operands share and keep are batch axes, and the product is a
  * transposed, reshaped matrix product (tfjs's matMul, so it trains); a
  * letter that one operand alone names and nothing keeps is summed first.
- * A letter named twice in one operand (a diagonal) is refused. Integers
+ * A letter named twice in one operand takes that operand's diagonal first
+ * (`'bii->bi'`; without `->`, `'ii'` is the trace, as numpy's). Integers
  * are multiplied exactly (math_ops.ts's int matmul), bools as numpy's
  * (any of the products), and the dtype is numpy's result type.
  */
@@ -75,9 +76,6 @@ export class Einsum extends DataOp {
     if (ellipsisRank > ELLIPSIS_LETTERS.length) throw new MasqueError('INVALID_INPUT', `${where}: too many axes under '...'.`);
     const ell = (n: number) => ELLIPSIS_LETTERS.slice(ellipsisRank - n, ellipsisRank).split('');
     const inputs = parsed.map(({ parts, under }) => (parts.length === 2 ? [...parts[0]!.split(''), ...ell(under), ...parts[1]!.split('')] : parts[0]!.split('')));
-    inputs.forEach((letters, i) => {
-      if (new Set(letters).size !== letters.length) throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: operand ${i} names a letter twice (a diagonal), which Masque does not take.`);
-    });
     let output: string[];
     if (rhs === undefined) {
       const counts = new Map<string, number>();
@@ -102,6 +100,11 @@ export class Einsum extends DataOp {
     plan.inputs.forEach((letters, i) =>
       letters.forEach((l, a) => {
         const d = shapes[i]![a]!;
+        // A diagonal's axes have one size (no broadcasting within an operand).
+        const first = shapes[i]![letters.indexOf(l)]!;
+        if (d !== null && first !== null && d !== first) {
+          throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where()}: the axes named '${l}' in operand ${i} must have one size (a diagonal); received sizes ${first} and ${d}.`);
+        }
         if (!sizes.has(l)) return void sizes.set(l, d);
         const s = sizes.get(l)!;
         // 1 against an unknown size is unknown (it broadcasts to whatever comes); a size against 1 or unknown stays.
@@ -122,7 +125,7 @@ export class Einsum extends DataOp {
     const dtype = promoteDtypes(xs.map((x) => x.dtype));
     // Integers (and bools, as integers) are multiplied exactly; floats by tfjs's matMul.
     const work = dtype === 'float32' ? 'float32' : 'int32';
-    const terms = xs.map((x, i) => ({ t: x.dtype === work ? x : tf.cast(x, work), letters: plan.inputs[i]! }));
+    const terms = xs.map((x, i) => diagonal({ t: x.dtype === work ? x : tf.cast(x, work), letters: plan.inputs[i]! }, this.where()));
     let acc = terms[0]!;
     for (let i = 1; i <= terms.length; i++) {
       // Letters still needed: the output's and those of the operands after this step.
@@ -145,6 +148,41 @@ export class Einsum extends DataOp {
 interface Term {
   t: tf.Tensor;
   letters: string[];
+}
+
+/**
+ * A term whose letters are each named once: for a letter named several
+ * times, the diagonal of those axes (numpy requires them of one size), as a
+ * gather of the flattened tensor, so the gradient goes back to the diagonal.
+ */
+function diagonal(x: Term, where: string): Term {
+  const unique = [...new Set(x.letters)];
+  if (unique.length === x.letters.length) return x;
+  const shape = x.t.shape;
+  const sizes = unique.map((l) => {
+    const axes = x.letters.flatMap((m, a) => (m === l ? [a] : []));
+    const d = shape[axes[0]!]!;
+    if (axes.some((a) => shape[a] !== d)) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: the axes named '${l}' in one operand must have one size (a diagonal); received sizes ${axes.map((a) => shape[a]).join(' and ')}.`);
+    }
+    return d;
+  });
+  // Each unique letter's stride in the flattened tensor: the sum of the strides of the axes it names.
+  const strides = shape.map((_, a) => shape.slice(a + 1).reduce((p, d) => p * d, 1));
+  const step = unique.map((l) => x.letters.reduce((p, m, a) => (m === l ? p + strides[a]! : p), 0));
+  const count = sizes.reduce((p, d) => p * d, 1);
+  const idx = new Int32Array(count);
+  for (let k = 0; k < count; k++) {
+    let rest = k;
+    let at = 0;
+    for (let u = unique.length - 1; u >= 0; u--) {
+      at += (rest % sizes[u]!) * step[u]!;
+      rest = Math.floor(rest / sizes[u]!);
+    }
+    idx[k] = at;
+  }
+  const t = count === 0 ? tf.zeros(sizes, x.t.dtype) : tf.reshape(tf.gather(tf.reshape(x.t, [-1]), tf.tensor1d(idx, 'int32')), sizes);
+  return { t, letters: unique };
 }
 
 /** `x` summed over its letters not in `keep` (its letters then in their order). */

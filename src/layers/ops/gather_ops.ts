@@ -494,7 +494,8 @@ function padByGather(x: tf.Tensor, pairs: [number, number][], mode: Exclude<PadM
   pairs.forEach(([b, a], axis) => {
     if (b === 0 && a === 0) return;
     const n = x.shape[axis]!;
-    const idx = Array.from({ length: b + n + a }, (_, k) => paddedPosition(k - b, n, mode));
+    const idx = new Int32Array(b + n + a);
+    for (let k = 0; k < idx.length; k++) idx[k] = paddedPosition(k - b, n, mode);
     r = tf.gather(r, tf.tensor1d(idx, 'int32'), axis);
   });
   return r;

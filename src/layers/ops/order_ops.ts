@@ -281,7 +281,7 @@ export class Cumprod extends Cumulative {
 }
 
 export interface SplitArgs extends BaseLayerArgs {
-  /** N equal parts, or the positions (in order, from 0 to the axis's length) where the parts after the first start. */
+  /** N equal parts, or the positions where the parts after the first start (in order, from 0; past the axis's length, the parts are empty). */
   indicesOrSections: number | number[];
   /** The axis to split. Default 0. */
   axis?: number;
@@ -304,21 +304,40 @@ export class Split extends DataOp {
     super(args);
   }
 
-  /** Each part's [start, end) along an axis of `n` values (null: unknown). */
-  private parts(n: number | null): [number | null, number | null][] {
-    const where = `Split '${this.name}'`;
+  /** N equal parts of an axis of `n` values (null: unknown), each [start, end); numpy refuses an axis that does not divide. */
+  private equalParts(s: number, n: number | null): [number | null, number | null][] {
+    if (n === null) return Array.from({ length: s }, () => [null, null]);
+    if (n % s !== 0) {
+      throw new MasqueError('INVALID_INPUT', `Split '${this.name}': ${n} values along axis ${this.args.axis} do not split into ${s} equal parts (numpy: array split does not result in an equal division).`);
+    }
+    return Array.from({ length: s }, (_, i) => [(i * n) / s, ((i + 1) * n) / s]);
+  }
+
+  /** The parts numpy makes of an axis of `n` values: Python slices between the positions (negative ones count from the end; past the end, empty). */
+  private slices(n: number): [number, number][] {
     const s = this.args.indicesOrSections;
-    if (typeof s === 'number') {
-      if (n === null) return Array.from({ length: s }, () => [null, null]);
-      if (n % s !== 0) throw new MasqueError('INVALID_INPUT', `${where}: ${n} values along axis ${this.args.axis} do not split into ${s} equal parts (numpy: array split does not result in an equal division).`);
-      return Array.from({ length: s }, (_, i) => [(i * n) / s, ((i + 1) * n) / s]);
+    if (typeof s === 'number') return this.equalParts(s, n) as [number, number][];
+    const bound = (b: number) => (b < 0 ? Math.max(0, b + n) : Math.min(b, n));
+    const bounds = [0, ...s.map(bound), n];
+    return bounds.slice(0, -1).map((start, i) => [start, Math.max(start, bounds[i + 1]!)]);
+  }
+
+  /**
+   * The parts' sizes for an axis of `n` values (null: unknown): the
+   * positions' differences, as Keras declares them, with positions past a
+   * known length cut there, as numpy's slices are (a model Keras built with
+   * the axis unknown meets its length only when it runs). A negative size
+   * (positions out of order, or negative) is refused, as Keras refuses it.
+   */
+  private declaredSizes(n: number | null): (number | null)[] {
+    const s = this.args.indicesOrSections;
+    if (typeof s === 'number') return this.equalParts(s, n).map(([a, b]) => (a === null ? null : b! - a));
+    const bounds: (number | null)[] = [0, ...s.map((b) => (n !== null && b > n ? n : b)), n];
+    const sizes = bounds.slice(0, -1).map((start, i) => (start === null || bounds[i + 1] === null ? null : bounds[i + 1]! - start));
+    if (sizes.some((d) => d !== null && d < 0)) {
+      throw new MasqueError('INVALID_ARGUMENT', `Split '${this.name}': positions ${JSON.stringify(s)} along axis ${this.args.axis} (${n ?? 'unknown'} values) give a part of negative size, which Keras cannot build in a model (numpy's split would slice it empty); give positions in order, from 0 to the axis's length.`);
     }
-    // Keras builds only parts of sizes >= 0: positions from 0 to the axis's length, in order (numpy would slice the others as Python does).
-    if (s.some((b, i) => b < 0 || (n !== null && b > n) || (i > 0 && b < s[i - 1]!))) {
-      throw new MasqueError('INVALID_ARGUMENT', `${where}: positions ${JSON.stringify(s)} must be in order, from 0 to the ${n ?? 'axis\'s'} values along axis ${this.args.axis} (Keras refuses parts of negative size).`);
-    }
-    const bounds: (number | null)[] = [0, ...s, n];
-    return bounds.slice(0, -1).map((start, i) => [start, bounds[i + 1]!]);
+    return sizes;
   }
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
@@ -326,11 +345,10 @@ export class Split extends DataOp {
     const where = `Split '${this.name}'`;
     if (x.rank === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar cannot be split; give a tensor of rank >= 1.`);
     const axis = resolveAxes(this.args.axis, x.rank, where)[0]!;
-    return this.parts(x.shape[axis]!).map(([start, end]) => {
-      const len = Math.max(0, end! - start!);
-      const shape = x.shape.map((d, i) => (i === axis ? len : d));
-      if (len === 0 || x.size === 0) return tf.zeros(shape, x.dtype);
-      const begin = x.shape.map((_, i) => (i === axis ? start! : 0));
+    return this.slices(x.shape[axis]!).map(([start, end]) => {
+      const shape = x.shape.map((d, i) => (i === axis ? end - start : d));
+      if (end === start || x.size === 0) return tf.zeros(shape, x.dtype);
+      const begin = x.shape.map((_, i) => (i === axis ? start : 0));
       return boolsAsInt32(x, (v) => tf.slice(v, begin, shape));
     });
   }
@@ -340,9 +358,7 @@ export class Split extends DataOp {
     const where = `Split '${this.name}'`;
     if (x.shape.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar cannot be split; give a tensor of rank >= 1.`);
     const axis = resolveAxes(this.args.axis, x.shape.length, where)[0]!;
-    return this.parts(x.shape[axis]!).map(([start, end]) =>
-      opSpec(x.shape.map((d, i) => (i !== axis ? d : start === null || end === null ? null : Math.max(0, end - start))), x.dtype),
-    );
+    return this.declaredSizes(x.shape[axis]!).map((size) => opSpec(x.shape.map((d, i) => (i === axis ? size : d)), x.dtype));
   }
 }
 
@@ -375,7 +391,10 @@ export class Unstack extends DataOp {
       throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: the length of axis ${this.args.axis} is unknown (shape ${formatShape(shape)}); give num, as Keras asks.`);
     }
     if (count === 0) throw new MasqueError('INVALID_INPUT', `${where}: axis ${this.args.axis} has no values (shape ${formatShape(shape)}), so there is nothing to unstack.`);
-    if (n !== null && n < count) throw new MasqueError('INVALID_INPUT', `${where}: num = ${count} but axis ${this.args.axis} has ${n} values (shape ${formatShape(shape)}).`);
+    if (n !== null && n < count) {
+      // Keras builds such a model and fails only when an output past the axis is used; Masque makes every output it declares.
+      throw new MasqueError('INVALID_INPUT', `${where}: num = ${count} but axis ${this.args.axis} has ${n} values (shape ${formatShape(shape)}); Masque makes every one of the num outputs, so num must not exceed the axis's length.`);
+    }
     return { axis, count };
   }
 
