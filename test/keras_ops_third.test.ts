@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, ready, ops, Input, Model, Dense, LSTM, loadModelFromBytes, saveModelToBytes, modelToKerasConfig, modelFromKerasConfig } from '../src/index.js';
 import { expectCode } from './helpers.js';
+import { opLambdaEntries } from '../src/io/keras_legacy_ops.js';
 
 await ready();
 
@@ -200,4 +201,25 @@ test("einsum with a letter named twice in one operand: numpy's diagonal and trac
     assert.deepEqual(values(g), [1, 0, 0, 1]);
     expectCode(() => ops.einsum('ii->i', tf.zeros([2, 3])), 'INPUT_SHAPE_MISMATCH', "axes named 'i'", 'one size', '2 and 3');
   });
+});
+
+test("tf.keras 2's spellings: tf.split's sizes read as Keras's positions, unstack, math.top_k, sort, argsort and math.cumprod with TensorFlow's defaults, and what they do not read refused by name", () => {
+  const tfop = (fn: string, kwargs: Record<string, unknown>) => opLambdaEntries({ class_name: 'TFOpLambda', config: { name: 't', function: fn }, inbound_nodes: [['x', 0, 0, kwargs]] }, 'model')[0]!;
+  const config = (fn: string, kwargs: Record<string, unknown>) => tfop(fn, kwargs)['config'] as Record<string, unknown>;
+  // Sizes [1, 3, 2] are positions [1, 4]; a -1 as the last size takes the rest; a count stays a count.
+  assert.deepEqual(config('split', { num_or_size_splits: [1, 3, 2], axis: -1 }), { name: 't', axis: -1, indices_or_sections: [1, 4] });
+  assert.deepEqual(config('split', { num_or_size_splits: [2, -1], axis: 1 })['indices_or_sections'], [2]);
+  assert.deepEqual(config('split', { num_or_size_splits: 3 }), { name: 't', axis: 0, indices_or_sections: 3 });
+  expectCode(() => tfop('split', { num_or_size_splits: [2, -1, 1] }), 'UNSUPPORTED_CONFIG', '-1 before the last part');
+  expectCode(() => tfop('split', { num_or_size_splits: [2, 1.5] }), 'INVALID_CONFIG', 'non-negative integers');
+  // TensorFlow's defaults: top_k's k 1, cumprod's axis 0, unstack's axis 0.
+  assert.deepEqual(tfop('math.top_k', {})['class_name'], 'TopK');
+  assert.deepEqual(config('math.top_k', {}), { name: 't', k: 1, sorted: true });
+  assert.deepEqual(config('math.cumprod', {}), { name: 't', axis: 0 });
+  assert.deepEqual(config('unstack', { axis: 1 }), { name: 't', num: null, axis: 1 });
+  assert.deepEqual(config('sort', { direction: 'ASCENDING' }), { name: 't', axis: -1 });
+  assert.deepEqual(config('argsort', { axis: 0, stable: true }), { name: 't', axis: 0 });
+  expectCode(() => tfop('sort', { direction: 'DESCENDING' }), 'UNSUPPORTED_CONFIG', 'direction="DESCENDING"', 'is not read');
+  expectCode(() => tfop('math.cumprod', { axis: 1, exclusive: true }), 'UNSUPPORTED_CONFIG', 'exclusive=true');
+  expectCode(() => tfop('math.cumprod', { axis: 1, reverse: true }), 'UNSUPPORTED_CONFIG', 'reverse=true');
 });

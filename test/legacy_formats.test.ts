@@ -93,7 +93,7 @@ test('a compiled .h5 file loads compiled, with its optimizer state: the next ste
 });
 
 test("tf.keras 2 files (.h5, and tensorflowjs_converter's model.json) load with Keras 3.15.1's outputs, where Keras 3 refuses them", async () => {
-  for (const n of ['tagger', 'sensor', 'stacked', 'nested', 'attention', 'tfop_mean', 'tfop_seq', 'tfop_more', 'tfop_second']) {
+  for (const n of ['tagger', 'sensor', 'stacked', 'nested', 'attention', 'tfop_mean', 'tfop_seq', 'tfop_more', 'tfop_second', 'tfop_third']) {
     const c = JSON.parse(readFileSync(`${H5}/keras2_${n}.json`, 'utf8'));
     // The file is a Keras 2 file Keras 3 reads once time_major is removed, a wrapped layer names its module and
     // a nested model's calls count from 0 (the generator checked it: same outputs; Keras 3 cannot read a tf.keras 2

@@ -74,6 +74,26 @@ const l2Normalize: TfFunction = {
 /** TensorFlow's axis=None where it means axis 0 (argmax, argmin, gather). */
 const noneIsZero = (v: unknown): unknown => v ?? 0;
 
+/**
+ * tf.split's `num_or_size_splits` as Keras's `indices_or_sections`: a count
+ * stays; a list of sizes becomes the positions where the parts after the
+ * first start (the last part takes the rest, which TensorFlow checked to be
+ * its size, or its -1). A -1 before the last size depends on the axis's
+ * length and is refused.
+ */
+function splitSizes(v: unknown, where: string): unknown {
+  if (!Array.isArray(v)) return v;
+  const sizes = v.map((d) => pyNumber(d));
+  if (!sizes.every((d) => Number.isInteger(d) && ((d as number) >= 0 || d === -1))) {
+    throw new MasqueError('INVALID_CONFIG', `${where}: split's sizes must be non-negative integers (one may be -1); received ${describe(v)}.`);
+  }
+  if (sizes.slice(0, -1).includes(-1)) {
+    throw new MasqueError('UNSUPPORTED_CONFIG', `${where}: split with sizes ${JSON.stringify(sizes)} has -1 before the last part, where the positions after it depend on the axis's length; Masque reads -1 as the last size only.`);
+  }
+  let at = 0;
+  return sizes.slice(0, -1).map((d) => (at += d as number));
+}
+
 /** tf.nn.leaky_relu's alpha, refused above 1 (where TensorFlow's x > 0 ? x : alpha * x is not Keras's max(x, alpha * x)). */
 function leakyAlpha(v: unknown, where: string): unknown {
   const a = pyNumber(v);
@@ -181,6 +201,13 @@ const FUNCTIONS = new Map<string, TfFunction>([
   // tf.one_hot's axis=None is the last; its dtype follows an int on_value/off_value (see translateNode).
   // tf.pad(tensor, paddings, mode, constant_values): TensorFlow's modes are the same names in capitals.
   ['pad', { module: NUMPY, className: 'Pad', config: { paddings: 'pad_width', mode: 'mode' }, defaults: { mode: 'constant' }, callKwargs: { constant_values: 'constant_values' }, convert: { mode: (v) => (typeof v === 'string' ? v.toLowerCase() : v) } }],
+  // The third set: tf.split's sizes become Keras's positions (see splitSizes); top_k, sort and argsort read edge values (ties, NaN) as Keras 3's numpy backend orders them.
+  ['split', { module: NUMPY, className: 'Split', config: { num_or_size_splits: 'indices_or_sections', axis: 'axis' }, defaults: { axis: 0 }, inert: { num: null }, convert: { num_or_size_splits: splitSizes } }],
+  ['unstack', { module: CORE, className: 'Unstack', config: { num: 'num', axis: 'axis' }, defaults: { num: null, axis: 0 } }],
+  ['math.top_k', { module: MATH, className: 'TopK', config: { k: 'k', sorted: 'sorted' }, defaults: { k: 1, sorted: true } }],
+  ['sort', { module: NUMPY, className: 'Sort', config: { axis: 'axis' }, defaults: { axis: -1 }, inert: { direction: 'ASCENDING' } }],
+  ['argsort', { module: NUMPY, className: 'Argsort', config: { axis: 'axis' }, defaults: { axis: -1 }, inert: { direction: 'ASCENDING', stable: [false, true] } }],
+  ['math.cumprod', { module: NUMPY, className: 'Cumprod', config: { axis: 'axis' }, defaults: { axis: 0 }, inert: { exclusive: false, reverse: false } }],
   ['one_hot', { module: NN, className: 'OneHot', config: { depth: 'num_classes', axis: 'axis', dtype: 'dtype' }, defaults: { axis: -1, dtype: null }, inert: { on_value: [null, 1, 1.0], off_value: [null, 0, 0.0] }, convert: { axis: (v) => v ?? -1 } }],
 ]);
 
