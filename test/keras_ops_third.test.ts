@@ -223,3 +223,26 @@ test("tf.keras 2's spellings: tf.split's sizes read as Keras's positions, unstac
   expectCode(() => tfop('math.cumprod', { axis: 1, exclusive: true }), 'UNSUPPORTED_CONFIG', 'exclusive=true');
   expectCode(() => tfop('math.cumprod', { axis: 1, reverse: true }), 'UNSUPPORTED_CONFIG', 'reverse=true');
 });
+
+test("take_along_axis: numpy's values with broadcasting, negative indices and axis null; the gradient back to the picked places; the refusals", () => {
+  tf.tidy(() => {
+    const x = tf.tensor2d([[10, 30, 20], [60, 50, 40]]);
+    // np.take_along_axis(x, np.argsort(x, 1), 1) == np.sort(x, 1); indices [[-1], [0]] pick [[20], [60]].
+    assert.deepEqual(values(ops.takeAlongAxis(x, ops.argsort(x, { axis: 1 }), { axis: 1 })), [10, 20, 30, 40, 50, 60]);
+    assert.deepEqual(values(ops.takeAlongAxis(x, tf.tensor2d([[-1], [0]], undefined, 'int32'), { axis: 1 })), [20, 60]);
+    // Broadcast outside the axis: x [1, 3] with indices [2, 2] along axis 1 gives [2, 2]; np.take_along_axis([[1, 2, 3]], [[0, 2], [1, 1]], 1) == [[1, 3], [2, 2]].
+    assert.deepEqual(values(ops.takeAlongAxis(tf.tensor2d([[1, 2, 3]]), tf.tensor2d([[0, 2], [1, 1]], undefined, 'int32'), { axis: 1 })), [1, 3, 2, 2]);
+    // axis null: the flattened tensor with 1-D indices.
+    assert.deepEqual(values(ops.takeAlongAxis(x, i32([5, 0]))), [40, 10]);
+    const b = ops.takeAlongAxis(tf.tensor1d([true, false], 'bool'), i32([1, 1, 0]), { axis: 0 });
+    assert.deepEqual([b.dtype, ...values(b)], ['bool', 0, 0, 1]);
+    expectCode(() => ops.takeAlongAxis(x, tf.tensor2d([[3]], undefined, 'int32'), { axis: 1 }), 'INVALID_INPUT', 'index 3 is out of range', 'size 3');
+    expectCode(() => ops.takeAlongAxis(x, tf.tensor2d([[1]]), { axis: 1 }), 'INVALID_INPUT', 'indices must be integers', 'float32');
+    expectCode(() => ops.takeAlongAxis(x, i32([1]), { axis: 1 }), 'INPUT_SHAPE_MISMATCH', 'same rank', '[2, 3]', '[1]');
+    expectCode(() => ops.takeAlongAxis(x, tf.zeros([3, 1], 'int32'), { axis: 1 }), 'INPUT_SHAPE_MISMATCH', 'do not broadcast');
+  });
+  // The gradient goes back to each picked place, and adds up where a place is picked twice.
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ops.takeAlongAxis(v, tf.tensor2d([[2, 2, 0]], undefined, 'int32'), { axis: 1 }), tf.tensor2d([[1, 10, 100]]))))(tf.tensor2d([[1, 2, 3]]));
+  assert.deepEqual(values(g), [100, 0, 11]);
+  g.dispose();
+});

@@ -55,7 +55,7 @@ import {
 } from '../layers/ops/elementwise_ops.js';
 import { Prod, Var, Std, Logsumexp, Argmax, Argmin, Cumsum, Normalize } from '../layers/ops/statistics_ops.js';
 import { Stack, Tile, Repeat, Take, OneHot, Swapaxes, Flip, Tril, Triu, Pad } from '../layers/ops/gather_ops.js';
-import { Sort, Argsort, TopK, Cumprod, Split, Unstack } from '../layers/ops/order_ops.js';
+import { Sort, Argsort, TopK, Cumprod, Split, Unstack, TakeAlongAxis } from '../layers/ops/order_ops.js';
 import { Einsum } from '../layers/ops/einsum_ops.js';
 import { Softmax } from '../layers/activations/softmax.js';
 import { Conv1D } from '../layers/convolutional/conv1d.js';
@@ -146,7 +146,7 @@ export const BUILTIN_OPS: readonly BuiltinClass[] = [
   Log1p, Expm1, Sin, Cos, Floor, Ceil, Sign, Reciprocal, Erf, Rsqrt, Silu, Softplus, LogSigmoid, Softsign, Relu6, HardSigmoid, HardSilu, Gelu, EluOp, LeakyReluOp,
   Round, Clip, FloorDivide, Mod, Prod, Var, Std, Logsumexp, Argmax, Argmin, Cumsum, Normalize, Stack, Tile, Repeat, Take, OneHot, Swapaxes, Flip, Tril, Triu, Einsum, Pad,
   // the third set: ordering and splitting (several outputs for Split, Unstack and TopK)
-  Sort, Argsort, TopK, Cumprod, Split, Unstack,
+  Sort, Argsort, TopK, Cumprod, Split, Unstack, TakeAlongAxis,
 ] as unknown as readonly BuiltinClass[];
 
 /** A custom layer for import: a class that declares its options, or a function from its camelCase config (a layer, or a recurrent cell for RNN configs). */

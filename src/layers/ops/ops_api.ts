@@ -28,7 +28,7 @@ import {
 import { Argmax, Argmin, Cumsum, Logsumexp, Normalize, Prod, Std, Var } from './statistics_ops.js';
 import { Flip, OneHot, Pad, Repeat, Stack, Swapaxes, Take, Tile, Tril, Triu } from './gather_ops.js';
 import { Einsum } from './einsum_ops.js';
-import { Argsort, Cumprod, Sort, Split, TopK, Unstack } from './order_ops.js';
+import { Argsort, Cumprod, Sort, Split, TakeAlongAxis, TopK, Unstack } from './order_ops.js';
 
 /** A tensor, or a symbolic tensor of a model being built. */
 type T = tf.Tensor | SymbolicTensor;
@@ -203,6 +203,8 @@ export const ops = {
   argsort: <A extends T>(x: A, options: { axis?: number | null } = {}): Out<A> => run(new Argsort(options), x),
   /** The `k` largest values of the last axis and their int32 positions, largest first (ties: the later position first, as Keras's numpy backend). */
   topK: <A extends T>(x: A, k: number, options: { sorted?: boolean } = {}): [Out<A>, Out<A>] => run(new TopK({ k, ...options }), x),
+  /** numpy's take_along_axis: int32 `indices` of x's rank pick along `axis` (null, the default: the flattened tensor), the other axes broadcast. */
+  takeAlongAxis: <A extends T>(x: A, indices: T, options: { axis?: number | null } = {}): Out<A> => run(new TakeAlongAxis(options), [x, indices]),
   /** Running products along `axis` (null, the default: the flattened tensor). */
   cumprod: <A extends T>(x: A, options: { axis?: number | null; dtype?: string | null } = {}): Out<A> => run(new Cumprod(options), x),
   /** numpy's split: `indicesOrSections` N equal parts or a list of positions; one output per part. */

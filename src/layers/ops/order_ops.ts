@@ -1,7 +1,8 @@
 /**
  * The third set of Keras 3 operations: ordering and splitting. numpy's
- * `sort`, `argsort`, `cumprod`, `split`, `top_k` of keras.src.ops.math and
- * `unstack` of keras.src.ops.core, with the numpy backend's semantics.
+ * `sort`, `argsort`, `take_along_axis`, `cumprod`, `split`, `top_k` of
+ * keras.src.ops.math and `unstack` of keras.src.ops.core, with the numpy
+ * backend's semantics.
  *
  * Order: ascending, NaN last (numpy's order), and ties in their original
  * order (a stable sort; numpy's default sort is stable for axes of up to 16
@@ -277,6 +278,70 @@ export class Cumprod extends Cumulative {
       save([xx, y]);
       return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runningProductsGrad(saved[0]!, saved[1]!, dy, layout) };
     })(v);
+  }
+}
+
+export interface TakeAlongAxisArgs extends BaseLayerArgs {
+  /** The axis to take along (null: the flattened tensor, with 1-D indices). Default null. */
+  axis?: number | null;
+}
+
+/**
+ * `ops.take_along_axis(x, indices, axis=None)`: numpy's take_along_axis, the
+ * companion of argsort and top_k: `indices` (int32, of x's rank) pick along
+ * `axis`; the other axes broadcast against each other. Negative indices
+ * count from the end; an index out of range raises, as numpy's does.
+ */
+export class TakeAlongAxis extends DataOp {
+  static override readonly className = 'TakeAlongAxis';
+  static override readonly options: OptionTable = { axis: opt.nullableInt({ default: null }) } satisfies OptionsOf<Omit<TakeAlongAxisArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<TakeAlongAxisArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: TakeAlongAxisArgs = {}) {
+    super(args);
+  }
+
+  /** The axis, and the output's shape for `x` (flattened when axis is null) and `indices`, as Keras computes it. */
+  private plan(x: Shape, indices: Shape, indicesDtype: tf.DataType): { axis: number; shape: Shape } {
+    const where = `TakeAlongAxis '${this.name}'`;
+    if (indicesDtype !== 'int32') throw new MasqueError('INVALID_INPUT', `${where}: indices must be integers; received a ${indicesDtype} tensor.`);
+    const xs = this.args.axis === null ? flatOrAxisShape(x, null, where) : x;
+    if (xs.length !== indices.length) {
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: x${this.args.axis === null ? ' (flattened)' : ''} and indices must have the same rank; received shapes ${formatShape(xs)} and ${formatShape(indices)}.`);
+    }
+    const axis = this.args.axis === null ? 0 : resolveAxes(this.args.axis, xs.length, where)[0]!;
+    const shape = xs.map((d, i) => {
+      const j = indices[i]!;
+      if (i === axis) return j;
+      if (d === 1 || d === j) return j;
+      if (j === 1) return d;
+      if (d === null || j === null) return d ?? j ?? null;
+      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: x${this.args.axis === null ? ' (flattened)' : ''} of shape ${formatShape(xs)} and indices of shape ${formatShape(indices)} do not broadcast outside axis ${axis}.`);
+    });
+    return { axis, shape };
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [x0, indices] = this.operands(inputs, 2) as [tf.Tensor, tf.Tensor];
+    const { axis, shape } = this.plan(x0.shape, indices.shape, indices.dtype);
+    const x = this.args.axis === null ? tf.reshape(x0, [-1]) : x0;
+    const out = shape as number[];
+    const n = x.shape[axis]!;
+    const xb = x.shape.every((d, i) => i === axis || d === out[i]) ? x : tf.broadcastTo(x, out.map((d, i) => (i === axis ? n : d)));
+    const ib = indices.shape.every((d, i) => d === out[i]) ? indices : tf.broadcastTo(indices, out);
+    const given = heapView(ib);
+    const positions = new Int32Array(given.length);
+    for (let k = 0; k < given.length; k++) {
+      const p = given[k]!;
+      if (p >= n || p < -n) throw new MasqueError('INVALID_INPUT', `TakeAlongAxis '${this.name}': index ${p} is out of range for axis ${axis} of size ${n}.`);
+      positions[k] = p < 0 ? p + n : p;
+    }
+    return takeAlongAxis(xb, positions, axis, out[axis]!);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const [x, indices] = this.operands(inputs, 2) as [TensorSpec, TensorSpec];
+    return opSpec(this.plan(x.shape, indices.shape, indices.dtype).shape, x.dtype);
   }
 }
 
