@@ -1,5 +1,8 @@
 // The third set of Keras operations (src/layers/ops/order_ops.ts): sort,
-// argsort, top_k, cumprod, split and unstack. numpy's edge cases are each
+// argsort, top_k, take_along_axis, cumprod, split and unstack; einsum's
+// diagonals, pad's edge and wrap modes; and the fourth set (more float
+// functions, NaN tests, nan_to_num, stop_gradient, moveaxis, roll,
+// count_nonzero). numpy's edge cases are each
 // checked against the value numpy gives (written beside each); the refusals
 // with their codes; models whose operations have several outputs, built with
 // `ops`, saved and read back; training through them. The golden cases are
@@ -245,4 +248,43 @@ test("take_along_axis: numpy's values with broadcasting, negative indices and ax
   const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ops.takeAlongAxis(v, tf.tensor2d([[2, 2, 0]], undefined, 'int32'), { axis: 1 }), tf.tensor2d([[1, 10, 100]]))))(tf.tensor2d([[1, 2, 3]]));
   assert.deepEqual(values(g), [100, 0, 11]);
   g.dispose();
+});
+
+test("the fourth set: numpy's values of nan_to_num, the NaN tests of floats, ints and bools, roll and moveaxis, count_nonzero of NaN and -0.0, and stop_gradient's zero gradient", () => {
+  tf.tidy(() => {
+    // np.nan_to_num(np.float32([nan, inf, -inf, 1.5])) == [0, 3.4028235e38, -3.4028235e38, 1.5]; with nan=2, posinf=5, neginf=-5: [2, 5, -5, 1.5].
+    const x = f32([NaN, Infinity, -Infinity, 1.5]);
+    assert.deepEqual(values(ops.nanToNum(x)), [0, 3.4028234663852886e38, -3.4028234663852886e38, 1.5]);
+    assert.deepEqual(values(ops.nanToNum(x, { nan: 2, posinf: 5, neginf: -5 })), [2, 5, -5, 1.5]);
+    const ni = ops.nanToNum(i32([1, -2]));
+    assert.deepEqual([ni.dtype, ...values(ni)], ['int32', 1, -2]);
+    assert.deepEqual(values(ops.isnan(x)), [1, 0, 0, 0]);
+    assert.deepEqual(values(ops.isinf(x)), [0, 1, 1, 0]);
+    assert.deepEqual(values(ops.isfinite(x)), [0, 0, 0, 1]);
+    const fin = ops.isfinite(tf.tensor1d([true, false], 'bool'));
+    assert.deepEqual([fin.dtype, ...values(fin)], ['bool', 1, 1]);
+    assert.deepEqual(values(ops.isnan(i32([0, 7]))), [0, 0]);
+    // np.log2(8) == 3, np.exp2(3) == 8 (within float32 rounding); np.arcsin(2) is NaN.
+    assert.ok(Math.abs(values(ops.log2(f32([8])))[0]! - 3) < 1e-6 && Math.abs(values(ops.exp2(f32([3])))[0]! - 8) < 1e-5);
+    assert.ok(Number.isNaN(values(ops.arcsin(f32([2])))[0]));
+    assert.equal(ops.log2(i32([4])).dtype, 'float32');
+    // np.roll(a, 1) of a = arange(6).reshape(2, 3) == [[5, 0, 1], [2, 3, 4]]; roll (1, 1) over axes (0, 1) == [[5, 3, 4], [2, 0, 1]];
+    // two shifts on one axis add up: np.roll(a, (1, 2), axis=1) == a.
+    const a = tf.tensor2d([[0, 1, 2], [3, 4, 5]], undefined, 'int32');
+    assert.deepEqual(values(ops.roll(a, 1)), [5, 0, 1, 2, 3, 4]);
+    assert.deepEqual(values(ops.roll(a, [1, 1], { axis: [0, 1] })), [5, 3, 4, 2, 0, 1]);
+    assert.deepEqual(values(ops.roll(a, [1, 2], { axis: 1 })), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(values(ops.roll(tf.tensor1d([true, false, false], 'bool'), -1)), [0, 0, 1]);
+    // np.moveaxis(zeros((2, 3, 4)), [0, 1], [-1, 0]).shape == (3, 4, 2).
+    assert.deepEqual(ops.moveaxis(tf.zeros([2, 3, 4]), [0, 1], [-1, 0]).shape, [3, 4, 2]);
+    // np.count_nonzero([[0, nan, -0.0, 2]], axis=1) == [2].
+    assert.deepEqual(values(ops.countNonzero(tf.tensor2d([[0, NaN, -0, 2]]), { axis: 1 })), [2]);
+    expectCode(() => ops.moveaxis(tf.zeros([2, 3]), [0, 1], [1]), 'INVALID_ARGUMENT', 'as many axes');
+    expectCode(() => ops.moveaxis(tf.zeros([2, 3]), 0, 2), 'INVALID_ARGUMENT', 'axis 2 is out of range');
+    expectCode(() => ops.roll(a, [1, 2, 3], { axis: [0, 1] }), 'INVALID_ARGUMENT', '3 shifts for 2 axes');
+  });
+  // stop_gradient: the values pass, the gradient does not (finite differences cannot see this, so no gradient file checks it).
+  const g = tf.grads((v: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(v, ops.stopGradient(w))))([f32([1, 2]), f32([3, 4])]);
+  assert.deepEqual(g.map((t) => values(t)), [[3, 4], [0, 0]]);
+  tf.dispose(g);
 });

@@ -51,10 +51,10 @@ import {
 } from '../layers/ops/math_ops.js';
 import {
   Log1p, Expm1, Sin, Cos, Floor, Ceil, Sign, Reciprocal, Erf, Rsqrt, Silu, Softplus, LogSigmoid, Softsign, Relu6, HardSigmoid, HardSilu, Gelu, EluOp, LeakyReluOp,
-  Round, Clip, FloorDivide, Mod,
+  Round, Clip, FloorDivide, Mod, Log2, Log10, Exp2, Tan, Arcsin, Arccos, Arctan, Sinh, Cosh, Isnan, Isinf, Isfinite, NanToNum, StopGradient,
 } from '../layers/ops/elementwise_ops.js';
-import { Prod, Var, Std, Logsumexp, Argmax, Argmin, Cumsum, Normalize } from '../layers/ops/statistics_ops.js';
-import { Stack, Tile, Repeat, Take, OneHot, Swapaxes, Flip, Tril, Triu, Pad } from '../layers/ops/gather_ops.js';
+import { Prod, Var, Std, Logsumexp, Argmax, Argmin, Cumsum, Normalize, CountNonzero } from '../layers/ops/statistics_ops.js';
+import { Stack, Tile, Repeat, Take, OneHot, Swapaxes, Flip, Tril, Triu, Pad, Moveaxis, Roll } from '../layers/ops/gather_ops.js';
 import { Sort, Argsort, TopK, Cumprod, Split, Unstack, TakeAlongAxis } from '../layers/ops/order_ops.js';
 import { Einsum } from '../layers/ops/einsum_ops.js';
 import { Softmax } from '../layers/activations/softmax.js';
@@ -147,6 +147,8 @@ export const BUILTIN_OPS: readonly BuiltinClass[] = [
   Round, Clip, FloorDivide, Mod, Prod, Var, Std, Logsumexp, Argmax, Argmin, Cumsum, Normalize, Stack, Tile, Repeat, Take, OneHot, Swapaxes, Flip, Tril, Triu, Einsum, Pad,
   // the third set: ordering and splitting (several outputs for Split, Unstack and TopK)
   Sort, Argsort, TopK, Cumprod, Split, Unstack, TakeAlongAxis,
+  // the fourth set: more float functions, NaN tests, stop_gradient, moving and rolling axes, counting
+  Log2, Log10, Exp2, Tan, Arcsin, Arccos, Arctan, Sinh, Cosh, Isnan, Isinf, Isfinite, NanToNum, StopGradient, Moveaxis, Roll, CountNonzero,
 ] as unknown as readonly BuiltinClass[];
 
 /** A custom layer for import: a class that declares its options, or a function from its camelCase config (a layer, or a recurrent cell for RNN configs). */

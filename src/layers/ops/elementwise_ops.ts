@@ -4,7 +4,10 @@
  * `reciprocal`, `clip`, `floor_divide` and `mod`; `erf` and `rsqrt` of
  * keras.src.ops.math; and the activations of keras.src.ops.nn (`gelu`,
  * `silu`, `softplus`, `softsign`, `elu`, `leaky_relu`, `relu6`,
- * `hard_sigmoid`, `hard_silu`, `log_sigmoid`).
+ * `hard_sigmoid`, `hard_silu`, `log_sigmoid`); and (the fourth set) `log2`,
+ * `log10`, `exp2`, `tan`, `arcsin`, `arccos`, `arctan`, `sinh`, `cosh`,
+ * `isnan`, `isinf`, `isfinite` and `nan_to_num`, and `stop_gradient` of
+ * keras.src.ops.core.
  *
  * Dtypes are those of Keras's numpy backend: floor, ceil, log1p, expm1, sin
  * and cos of integers or bools give float32; sign, round and clip keep the
@@ -17,11 +20,12 @@
  * takes float32 tensors there and refuses others (`floatOnly`).
  */
 import { tf } from '../../runtime/tfjs.js';
+import { isTapeOn } from '../../runtime/internals.js';
 import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import { opSpec } from './keras_op.js';
-import { Binary, Unary, nanPropagating } from './math_ops.js';
+import { Binary, DataOp, Unary, nanPropagating } from './math_ops.js';
 
 const NN = 'keras.src.ops.nn';
 const MATH = 'keras.src.ops.math';
@@ -385,4 +389,155 @@ export class Mod extends Binary {
   static override readonly className = 'Mod';
   static override readonly compute = pythonMod;
   static override readonly onBools = 'int32';
+}
+
+// The fourth set (twentieth round): more of numpy's float functions (integer and bool inputs give float32).
+export class Log2 extends Unary {
+  static override readonly className = 'Log2';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.div(tf.log(x), Math.LN2);
+}
+
+export class Log10 extends Unary {
+  static override readonly className = 'Log10';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.div(tf.log(x), Math.LN10);
+}
+
+export class Exp2 extends Unary {
+  static override readonly className = 'Exp2';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.exp(tf.mul(x, Math.LN2));
+}
+
+export class Tan extends Unary {
+  static override readonly className = 'Tan';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.tan(x);
+}
+
+export class Arcsin extends Unary {
+  static override readonly className = 'Arcsin';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.asin(x);
+}
+
+export class Arccos extends Unary {
+  static override readonly className = 'Arccos';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.acos(x);
+}
+
+export class Arctan extends Unary {
+  static override readonly className = 'Arctan';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.atan(x);
+}
+
+export class Sinh extends Unary {
+  static override readonly className = 'Sinh';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.sinh(x);
+}
+
+export class Cosh extends Unary {
+  static override readonly className = 'Cosh';
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.cosh(x);
+}
+
+/** isnan, isinf and isfinite: a bool per value (integers and bools are finite numbers). */
+abstract class ValueTest extends DataOp {
+  /** The test on a float32 tensor. */
+  protected abstract test(x: tf.Tensor): tf.Tensor;
+  /** The answer for every integer or bool. */
+  protected abstract readonly forIntegers: boolean;
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    if (x.dtype === 'string') throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' takes numbers or bools; received a string tensor.`);
+    return x.dtype === 'float32' ? this.test(x) : tf.fill(x.shape, this.forIntegers ? 1 : 0, 'bool');
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    return opSpec(this.operands(inputs, 1)[0]!.shape, 'bool');
+  }
+}
+
+export class Isnan extends ValueTest {
+  static override readonly className = 'Isnan';
+  protected readonly forIntegers = false;
+  protected test(x: tf.Tensor): tf.Tensor {
+    return tf.isNaN(x);
+  }
+}
+
+export class Isinf extends ValueTest {
+  static override readonly className = 'Isinf';
+  protected readonly forIntegers = false;
+  protected test(x: tf.Tensor): tf.Tensor {
+    return tf.equal(tf.abs(x), Infinity);
+  }
+}
+
+export class Isfinite extends ValueTest {
+  static override readonly className = 'Isfinite';
+  protected readonly forIntegers = true;
+  protected test(x: tf.Tensor): tf.Tensor {
+    return tf.less(tf.abs(x), Infinity); // NaN compares false
+  }
+}
+
+export interface NanToNumArgs extends BaseLayerArgs {
+  /** What NaN becomes. Default 0. */
+  nan?: number;
+  /** What +inf becomes (null: the largest float32). */
+  posinf?: number | null;
+  /** What -inf becomes (null: the most negative float32). */
+  neginf?: number | null;
+}
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** `ops.nan_to_num(x, nan=0.0, posinf=None, neginf=None)`: numpy's; integers and bools come back as they are. */
+export class NanToNum extends DataOp {
+  static override readonly className = 'NanToNum';
+  static override readonly options: OptionTable = {
+    nan: opt.number({ default: 0 }),
+    posinf: bound(),
+    neginf: bound(),
+  } satisfies OptionsOf<Omit<NanToNumArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<NanToNumArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: NanToNumArgs = {}) {
+    super(args);
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    if (x.dtype !== 'float32') return tf.clone(x);
+    const { nan, posinf, neginf } = this.args;
+    const fill = (v: number) => tf.fill(x.shape, Math.fround(v));
+    return tf.where(tf.isNaN(x), fill(nan), tf.where(tf.equal(x, Infinity), fill(posinf ?? FLOAT32_MAX), tf.where(tf.equal(x, -Infinity), fill(neginf ?? -FLOAT32_MAX), x)));
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    return opSpec(x.shape, x.dtype);
+  }
+}
+
+/**
+ * `ops.stop_gradient(x)` of keras.src.ops.core: x itself, through which no
+ * gradient flows (a straight-through estimator's `x + stop_gradient(q - x)`).
+ */
+export class StopGradient extends DataOp {
+  static override readonly className = 'StopGradient';
+  static override readonly kerasModule = 'keras.src.ops.core';
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    if (x.dtype !== 'float32' || !isTapeOn()) return tf.clone(x);
+    return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const v = args[0] as tf.Tensor;
+      return { value: tf.clone(v), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+    })(x);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    return opSpec(x.shape, x.dtype);
+  }
 }

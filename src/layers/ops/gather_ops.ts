@@ -356,24 +356,33 @@ export class Swapaxes extends PermutingOp {
   }
 }
 
-export interface FlipArgs extends BaseLayerArgs {
+export interface AxesArgs extends BaseLayerArgs {
   /** An axis, several, or null (the default): every axis. */
   axis?: number | number[] | null;
 }
 
-/** `ops.flip(x, axis)`: the order of the values along the axes reversed (a sequence read backwards). */
-export class Flip extends DataOp {
-  static override readonly className = 'Flip';
-  static override readonly options: OptionTable = { axis: nullableAxes(null) } satisfies OptionsOf<Omit<FlipArgs, keyof BaseLayerArgs>>;
-  declare readonly args: Filled<Omit<FlipArgs, keyof BaseLayerArgs>>;
+/** An operation over an axis, several, or (null, the default) every axis: Flip, CountNonzero. */
+export abstract class OverAxes extends DataOp {
+  static override readonly options: OptionTable = { axis: nullableAxes(null) } satisfies OptionsOf<Omit<AxesArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<AxesArgs, keyof BaseLayerArgs>>;
 
-  constructor(args: FlipArgs = {}) {
+  constructor(args: AxesArgs = {}) {
     super(args);
   }
 
+  /** The axes of a tensor of `rank`, each named once. */
+  protected axes(rank: number): number[] {
+    return distinctAxes(this.args.axis, rank, `${this.className} '${this.name}'`);
+  }
+}
+
+/** `ops.flip(x, axis)`: the order of the values along the axes reversed (a sequence read backwards). */
+export class Flip extends OverAxes {
+  static override readonly className = 'Flip';
+
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
-    const axes = distinctAxes(this.args.axis, x.rank, `Flip '${this.name}'`);
+    const axes = this.axes(x.rank);
     if (axes.length === 0 || x.size === 0) return tf.clone(x);
     return boolsAsInt32(x, (v) => tf.reverse(v, axes));
   }
@@ -570,5 +579,96 @@ export class Pad extends DataOp {
     if (x.shape.length === 0) return opSpec([], x.dtype);
     const pairs = this.pairs(x.shape.length);
     return opSpec(x.shape.map((d, i) => (d === null ? null : d + pairs[i]![0] + pairs[i]![1])), x.dtype);
+  }
+}
+
+export interface MoveaxisArgs extends BaseLayerArgs {
+  /** The axis or axes to move. */
+  source: number | number[];
+  /** Where each goes (as many as `source`). */
+  destination: number | number[];
+}
+
+/** An axis or a list of them, for moveaxis and roll. */
+const axisList = () =>
+  opt.custom<number | number[]>((v, w, n) => {
+    if (Number.isInteger(v)) return v as number;
+    if (Array.isArray(v) && v.every((a) => Number.isInteger(a))) return [...(v as number[])];
+    throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be an integer or a list of integers; received ${describe(v)}.`);
+  });
+
+/** `ops.moveaxis(x, source, destination)`: numpy's, the other axes kept in their order. */
+export class Moveaxis extends PermutingOp {
+  static override readonly className = 'Moveaxis';
+  static override readonly options: OptionTable = { source: axisList(), destination: axisList() } satisfies OptionsOf<Omit<MoveaxisArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<MoveaxisArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: MoveaxisArgs) {
+    super(args);
+  }
+
+  protected perm(rank: number): number[] {
+    const where = `Moveaxis '${this.name}'`;
+    const source = distinctAxes(this.args.source, rank, where);
+    const destination = distinctAxes(this.args.destination, rank, where);
+    if (source.length !== destination.length) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: source and destination must name as many axes; received ${JSON.stringify(this.args.source)} and ${JSON.stringify(this.args.destination)}.`);
+    }
+    const order = Array.from({ length: rank }, (_, i) => i).filter((a) => !source.includes(a));
+    for (const [d, s] of destination.map((d, i) => [d, source[i]!] as const).sort((a, b) => a[0] - b[0])) order.splice(d, 0, s);
+    return order;
+  }
+}
+
+export interface RollArgs extends BaseLayerArgs {
+  /** How far each value moves forward (one shift, or one per axis). */
+  shift: number | number[];
+  /** The axis or axes (null: the flattened tensor). Default null. */
+  axis?: number | number[] | null;
+}
+
+/** `ops.roll(x, shift, axis)`: numpy's, values that move past the end come back at the start (a gather, so gradients follow them). */
+export class Roll extends DataOp {
+  static override readonly className = 'Roll';
+  static override readonly options: OptionTable = { shift: axisList(), axis: nullableAxes(null) } satisfies OptionsOf<Omit<RollArgs, keyof BaseLayerArgs>>;
+  declare readonly args: Filled<Omit<RollArgs, keyof BaseLayerArgs>>;
+
+  constructor(args: RollArgs) {
+    super(args);
+  }
+
+  /** [axis, shift] pairs for a tensor of `rank` (numpy broadcasts one shift to several axes, or one axis to several shifts, which add up). */
+  private shifts(rank: number): [number, number][] {
+    const where = `Roll '${this.name}'`;
+    const shift = Array.isArray(this.args.shift) ? this.args.shift : [this.args.shift];
+    const axes = resolveAxes(this.args.axis === null ? 0 : this.args.axis, this.args.axis === null ? 1 : rank, where);
+    if (shift.length !== axes.length && shift.length !== 1 && axes.length !== 1) {
+      throw new MasqueError('INVALID_ARGUMENT', `${where}: ${shift.length} shifts for ${axes.length} axes; give one shift, one axis, or as many of each.`);
+    }
+    const n = Math.max(shift.length, axes.length);
+    return Array.from({ length: n }, (_, i) => [axes[axes.length === 1 ? 0 : i]!, shift[shift.length === 1 ? 0 : i]!]);
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    if (x.rank === 0) return tf.clone(x);
+    const v = this.args.axis === null ? tf.reshape(x, [-1]) : x;
+    const total = new Map<number, number>();
+    for (const [a, s] of this.shifts(v.rank)) total.set(a, (total.get(a) ?? 0) + s);
+    let r = v;
+    for (const [a, s] of total) {
+      const n = v.shape[a]!;
+      if (n === 0 || s % n === 0) continue;
+      const idx = new Int32Array(n);
+      for (let k = 0; k < n; k++) idx[k] = (((k - s) % n) + n) % n;
+      r = boolsAsInt32(r, (t) => tf.gather(t, tf.tensor1d(idx, 'int32'), a));
+    }
+    return r === x ? tf.clone(x) : tf.reshape(r, x.shape);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    if (x.shape.length > 0) this.shifts(this.args.axis === null ? 1 : x.shape.length);
+    return opSpec(x.shape, x.dtype);
   }
 }

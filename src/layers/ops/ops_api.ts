@@ -23,10 +23,10 @@ import {
 } from './math_ops.js';
 import {
   Ceil, Clip, Cos, EluOp, Erf, Expm1, Floor, FloorDivide, Gelu, HardSigmoid, HardSilu, LeakyReluOp, Log1p, LogSigmoid, Mod, Reciprocal, Relu6, Round, Rsqrt, Sign, Silu, Sin,
-  Softplus, Softsign,
+  Softplus, Softsign, Log2, Log10, Exp2, Tan, Arcsin, Arccos, Arctan, Sinh, Cosh, Isnan, Isinf, Isfinite, NanToNum, StopGradient,
 } from './elementwise_ops.js';
-import { Argmax, Argmin, Cumsum, Logsumexp, Normalize, Prod, Std, Var } from './statistics_ops.js';
-import { Flip, OneHot, Pad, Repeat, Stack, Swapaxes, Take, Tile, Tril, Triu } from './gather_ops.js';
+import { Argmax, Argmin, CountNonzero, Cumsum, Logsumexp, Normalize, Prod, Std, Var } from './statistics_ops.js';
+import { Flip, Moveaxis, OneHot, Pad, Repeat, Roll, Stack, Swapaxes, Take, Tile, Tril, Triu } from './gather_ops.js';
 import { Einsum } from './einsum_ops.js';
 import { Argsort, Cumprod, Sort, Split, TakeAlongAxis, TopK, Unstack } from './order_ops.js';
 
@@ -211,4 +211,27 @@ export const ops = {
   split: <A extends T>(x: A, indicesOrSections: number | number[], options: { axis?: number } = {}): Out<A>[] => run(new Split({ indicesOrSections, ...options }), x),
   /** One output per position along `axis` (default 0), the axis removed; `num` is needed when its length is unknown. */
   unstack: <A extends T>(x: A, options: { num?: number | null; axis?: number } = {}): Out<A>[] => run(new Unstack(options), x),
+  // The fourth set.
+  log2: <A extends T>(x: A): Out<A> => unary(Log2, x),
+  log10: <A extends T>(x: A): Out<A> => unary(Log10, x),
+  exp2: <A extends T>(x: A): Out<A> => unary(Exp2, x),
+  tan: <A extends T>(x: A): Out<A> => unary(Tan, x),
+  arcsin: <A extends T>(x: A): Out<A> => unary(Arcsin, x),
+  arccos: <A extends T>(x: A): Out<A> => unary(Arccos, x),
+  arctan: <A extends T>(x: A): Out<A> => unary(Arctan, x),
+  sinh: <A extends T>(x: A): Out<A> => unary(Sinh, x),
+  cosh: <A extends T>(x: A): Out<A> => unary(Cosh, x),
+  /** Bools: NaN; +-inf; neither (integers are finite). */
+  isnan: <A extends T>(x: A): Out<A> => unary(Isnan, x),
+  isinf: <A extends T>(x: A): Out<A> => unary(Isinf, x),
+  isfinite: <A extends T>(x: A): Out<A> => unary(Isfinite, x),
+  /** NaN, +inf and -inf replaced (by 0 and the largest float32s unless given). */
+  nanToNum: <A extends T>(x: A, options: { nan?: number; posinf?: number | null; neginf?: number | null } = {}): Out<A> => run(new NanToNum(options), x),
+  /** x, through which no gradient flows. */
+  stopGradient: <A extends T>(x: A): Out<A> => unary(StopGradient, x),
+  moveaxis: <A extends T>(x: A, source: number | number[], destination: number | number[]): Out<A> => run(new Moveaxis({ source, destination }), x),
+  /** Values moved `shift` places along `axis` (null, the default: the flattened tensor), wrapping around. */
+  roll: <A extends T>(x: A, shift: number | number[], options: { axis?: number | number[] | null } = {}): Out<A> => run(new Roll({ shift, ...options }), x),
+  /** int32 counts of the values other than 0 over `axis` (null, the default: all). */
+  countNonzero: <A extends T>(x: A, options: { axis?: number | number[] | null } = {}): Out<A> => run(new CountNonzero(options), x),
 };

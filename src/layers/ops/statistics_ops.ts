@@ -14,6 +14,7 @@ import { kerasDtype, opSpec } from './keras_op.js';
 import { DataOp, NumericReduce, asTensor, type NumericReduceArgs } from './math_ops.js';
 import { distinctAxes, nullableAxes, resolveAxes } from './logical.js';
 import { dtypeOption } from './array_ops.js';
+import { OverAxes } from './gather_ops.js';
 
 export interface ProdArgs extends NumericReduceArgs {
   /** The dtype to multiply in (null: the input's, bools as int32). */
@@ -293,5 +294,23 @@ export class Normalize extends DataOp {
     this.checkDtype(x.dtype);
     this.axes(x.shape.length);
     return opSpec(x.shape.length === 0 ? [1] : x.shape, 'float32');
+  }
+}
+
+/** `ops.count_nonzero(x, axis=None)`: int32 counts of the values other than 0 (False); NaN counts. */
+export class CountNonzero extends OverAxes {
+  static override readonly className = 'CountNonzero';
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = this.operands(inputs, 1)[0]!;
+    const axes = this.axes(x.rank);
+    const nonzero = tf.cast(x.dtype === 'bool' ? x : tf.notEqual(x, tf.scalar(0, x.dtype)), 'int32');
+    return x.size === 0 ? tf.zeros(x.shape.filter((_, i) => !axes.includes(i)), 'int32') : tf.sum(nonzero, axes);
+  }
+
+  override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
+    const x = this.operands(inputs, 1)[0]!;
+    const axes = this.axes(x.shape.length);
+    return opSpec(x.shape.filter((_, i) => !axes.includes(i)), 'int32');
   }
 }
