@@ -225,6 +225,10 @@ test("tf.keras 2's spellings: tf.split's sizes read as Keras's positions, unstac
   expectCode(() => tfop('sort', { direction: 'DESCENDING' }), 'UNSUPPORTED_CONFIG', 'direction="DESCENDING"', 'is not read');
   expectCode(() => tfop('math.cumprod', { axis: 1, exclusive: true }), 'UNSUPPORTED_CONFIG', 'exclusive=true');
   expectCode(() => tfop('math.cumprod', { axis: 1, reverse: true }), 'UNSUPPORTED_CONFIG', 'reverse=true');
+  // Keywords that change nothing: top_k's index_type, split's num when it counts the parts.
+  assert.deepEqual(config('math.top_k', { k: 2, index_type: 'int32' }), { name: 't', k: 2, sorted: true });
+  assert.deepEqual(config('split', { num_or_size_splits: [1, 3, 2], num: 3 }), { name: 't', axis: 0, indices_or_sections: [1, 4] });
+  expectCode(() => tfop('split', { num_or_size_splits: [1, 3, 2], num: 2 }), 'INVALID_CONFIG', 'num=2', '3 parts');
 });
 
 test("take_along_axis: numpy's values with broadcasting, negative indices and axis null; the gradient back to the picked places; the refusals", () => {
@@ -240,9 +244,18 @@ test("take_along_axis: numpy's values with broadcasting, negative indices and ax
     const b = ops.takeAlongAxis(tf.tensor1d([true, false], 'bool'), i32([1, 1, 0]), { axis: 0 });
     assert.deepEqual([b.dtype, ...values(b)], ['bool', 0, 0, 1]);
     expectCode(() => ops.takeAlongAxis(x, tf.tensor2d([[3]], undefined, 'int32'), { axis: 1 }), 'INVALID_INPUT', 'index 3 is out of range', 'size 3');
-    expectCode(() => ops.takeAlongAxis(x, tf.tensor2d([[1]]), { axis: 1 }), 'INVALID_INPUT', 'indices must be integers', 'float32');
+    expectCode(() => ops.takeAlongAxis(x, tf.tensor2d([[1]]), { axis: 1 }), 'INVALID_INPUT', 'indices must be an int32 tensor', 'float32');
     expectCode(() => ops.takeAlongAxis(x, i32([1]), { axis: 1 }), 'INPUT_SHAPE_MISMATCH', 'same rank', '[2, 3]', '[1]');
     expectCode(() => ops.takeAlongAxis(x, tf.zeros([3, 1], 'int32'), { axis: 1 }), 'INPUT_SHAPE_MISMATCH', 'do not broadcast');
+  });
+  // A size-1 axis broadcast against 0: numpy's np.take_along_axis([[1, 2, 3]], zeros((0, 2), int), 1) is empty (0, 2), and of x (0, 3) with [[5]] empty (0, 1).
+  tf.tidy(() => {
+    assert.deepEqual(ops.takeAlongAxis(tf.tensor2d([[1, 2, 3]]), tf.zeros([0, 2], 'int32'), { axis: 1 }).shape, [0, 2]);
+    assert.deepEqual(ops.takeAlongAxis(tf.zeros([0, 3]), tf.tensor2d([[5]], undefined, 'int32'), { axis: 1 }).shape, [0, 1]);
+    // Empty results of einsum, tril and triu over an empty axis; np.einsum('...i,...i->...', ones((1, 3)), ones((0, 3))) has shape (0,).
+    assert.deepEqual(ops.einsum('...i,...i->...', tf.ones([1, 3]), tf.ones([0, 3])).shape, [0]);
+    assert.deepEqual(ops.triu(tf.zeros([0, 2, 2])).shape, [0, 2, 2]);
+    assert.deepEqual(ops.tril(tf.zeros([3, 0, 2])).shape, [3, 0, 2]);
   });
   // The gradient goes back to each picked place, and adds up where a place is picked twice.
   const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ops.takeAlongAxis(v, tf.tensor2d([[2, 2, 0]], undefined, 'int32'), { axis: 1 }), tf.tensor2d([[1, 10, 100]]))))(tf.tensor2d([[1, 2, 3]]));

@@ -202,9 +202,10 @@ const FUNCTIONS = new Map<string, TfFunction>([
   // tf.pad(tensor, paddings, mode, constant_values): TensorFlow's modes are the same names in capitals.
   ['pad', { module: NUMPY, className: 'Pad', config: { paddings: 'pad_width', mode: 'mode' }, defaults: { mode: 'constant' }, callKwargs: { constant_values: 'constant_values' }, convert: { mode: (v) => (typeof v === 'string' ? v.toLowerCase() : v) } }],
   // The third set: tf.split's sizes become Keras's positions (see splitSizes); top_k, sort and argsort read edge values (ties, NaN) as Keras 3's numpy backend orders them.
-  ['split', { module: NUMPY, className: 'Split', config: { num_or_size_splits: 'indices_or_sections', axis: 'axis' }, defaults: { axis: 0 }, inert: { num: null }, convert: { num_or_size_splits: splitSizes } }],
+  ['split', { module: NUMPY, className: 'Split', config: { num_or_size_splits: 'indices_or_sections', axis: 'axis', num: 'num' }, defaults: { axis: 0 }, convert: { num_or_size_splits: splitSizes } }],
   ['unstack', { module: CORE, className: 'Unstack', config: { num: 'num', axis: 'axis' }, defaults: { num: null, axis: 0 } }],
-  ['math.top_k', { module: MATH, className: 'TopK', config: { k: 'k', sorted: 'sorted' }, defaults: { k: 1, sorted: true } }],
+  // index_type (TensorFlow 2.13+) sets the positions' dtype, int32 here either way (Keras declares int32).
+  ['math.top_k', { module: MATH, className: 'TopK', config: { k: 'k', sorted: 'sorted' }, defaults: { k: 1, sorted: true }, inert: { index_type: ['int32', 'int64'] } }],
   ['sort', { module: NUMPY, className: 'Sort', config: { axis: 'axis' }, defaults: { axis: -1 }, inert: { direction: 'ASCENDING' } }],
   ['argsort', { module: NUMPY, className: 'Argsort', config: { axis: 'axis' }, defaults: { axis: -1 }, inert: { direction: 'ASCENDING', stable: [false, true] } }],
   ['math.cumprod', { module: NUMPY, className: 'Cumprod', config: { axis: 'axis' }, defaults: { axis: 0 }, inert: { exclusive: false, reverse: false } }],
@@ -342,6 +343,12 @@ function translateNode(node: unknown, fn: TfFunction, functionName: string, wher
     if (typeof given === 'number') config['dtype'] = 'int32';
   }
   if (fn.className === 'Pad' && config['mode'] !== 'constant') delete callKwargs['constant_values']; // TensorFlow reads it in CONSTANT mode only
+  if (fn.className === 'Split' && config['num'] !== undefined) {
+    // tf.split's num is only needed when the sizes are a tensor of unknown length; given with fixed sizes it must count them.
+    const parts = Array.isArray(config['indices_or_sections']) ? config['indices_or_sections'].length + 1 : config['indices_or_sections'];
+    if (config['num'] !== null && config['num'] !== parts) throw new MasqueError('INVALID_CONFIG', `${where}: split's num=${JSON.stringify(config['num'])} does not count its ${String(parts)} parts.`);
+    delete config['num'];
+  }
   if (fn.className === 'Clip' && typeof config['x_min'] === 'number' && typeof config['x_max'] === 'number' && config['x_min'] > config['x_max']) {
     // Crossed bounds: TensorFlow takes the minimum first, so clip_value_min wins (numpy's clip lets x_max win).
     config['x_max'] = config['x_min'];

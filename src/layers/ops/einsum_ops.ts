@@ -22,6 +22,7 @@ import { MasqueError } from '../../errors.js';
 import { opSpec, promoteDtypes } from './keras_op.js';
 import { DataOp, intMatmul } from './math_ops.js';
 import { truthy } from './logical.js';
+import { stridedOffsets } from './gather_ops.js';
 
 export interface EinsumArgs extends BaseLayerArgs {
   /** numpy's subscripts: `'bqd,bkd->bqk'`, `'ij,jk'`, `'...d,d->...'`. */
@@ -125,6 +126,10 @@ export class Einsum extends DataOp {
     const dtype = promoteDtypes(xs.map((x) => x.dtype));
     // Integers (and bools, as integers) are multiplied exactly; floats by tfjs's matMul.
     const work = dtype === 'float32' ? 'float32' : 'int32';
+    if ([...sizes.values()].some((d) => d === 0)) {
+      // An empty axis anywhere: the products are empty and the sums over it 0 (tfjs's broadcastTo cannot make a size-1 axis empty).
+      return tf.zeros(plan.output.map((l) => sizes.get(l)!), dtype);
+    }
     const terms = xs.map((x, i) => diagonal({ t: x.dtype === work ? x : tf.cast(x, work), letters: plan.inputs[i]! }, this.where()));
     let acc = terms[0]!;
     for (let i = 1; i <= terms.length; i++) {
@@ -170,18 +175,8 @@ function diagonal(x: Term, where: string): Term {
   // Each unique letter's stride in the flattened tensor: the sum of the strides of the axes it names.
   const strides = shape.map((_, a) => shape.slice(a + 1).reduce((p, d) => p * d, 1));
   const step = unique.map((l) => x.letters.reduce((p, m, a) => (m === l ? p + strides[a]! : p), 0));
-  const count = sizes.reduce((p, d) => p * d, 1);
-  const idx = new Int32Array(count);
-  for (let k = 0; k < count; k++) {
-    let rest = k;
-    let at = 0;
-    for (let u = unique.length - 1; u >= 0; u--) {
-      at += (rest % sizes[u]!) * step[u]!;
-      rest = Math.floor(rest / sizes[u]!);
-    }
-    idx[k] = at;
-  }
-  const t = count === 0 ? tf.zeros(sizes, x.t.dtype) : tf.reshape(tf.gather(tf.reshape(x.t, [-1]), tf.tensor1d(idx, 'int32')), sizes);
+  const idx = stridedOffsets(sizes, step);
+  const t = idx.length === 0 ? tf.zeros(sizes, x.t.dtype) : tf.reshape(tf.gather(tf.reshape(x.t, [-1]), tf.tensor1d(idx, 'int32')), sizes);
   return { t, letters: unique };
 }
 

@@ -195,23 +195,48 @@ function constantIndices(v: unknown, where: string): ConstArray {
   return c;
 }
 
-/** `ops.take(x, indices, axis)`: numpy's take; the indices a tensor or constants. */
-export class Take extends DataOp {
-  static override readonly className = 'Take';
+/**
+ * For each position of a tensor of `shape` (in order), the sum of its
+ * coordinates times `strides`: the flat offsets of a strided view (a
+ * diagonal, an axis broadcast with stride 0).
+ */
+export function stridedOffsets(shape: readonly number[], strides: readonly number[]): Int32Array {
+  const count = shape.reduce((p, d) => p * d, 1);
+  const out = new Int32Array(count);
+  for (let k = 0; k < count; k++) {
+    let rest = k;
+    let at = 0;
+    for (let i = shape.length - 1; i >= 0; i--) {
+      at += (rest % shape[i]!) * strides[i]!;
+      rest = Math.floor(rest / shape[i]!);
+    }
+    out[k] = at;
+  }
+  return out;
+}
+
+/**
+ * An operation of data and indices along an axis (take, take_along_axis;
+ * axis null: the flattened tensor), the indices an int32 tensor or
+ * constants that the call gives (kept as Keras recorded them, and written
+ * back so).
+ */
+export abstract class IndexedOp extends DataOp {
   static override readonly options: OptionTable = { axis: opt.nullableInt({ default: null }) } satisfies OptionsOf<Omit<TakeArgs, keyof BaseLayerArgs>>;
   declare readonly args: Filled<Omit<TakeArgs, keyof BaseLayerArgs>>;
-  /** Constant indices as the call gave them (null when they are a tensor). */
-  private constant: { raw: unknown; value: ConstArray } | null = null;
 
   constructor(args: TakeArgs = {}) {
     super(args);
   }
 
+  /** Constant indices as the call gave them (null when they are a tensor). */
+  protected constant: { raw: unknown; value: ConstArray } | null = null;
+
   override apply(inputs: SymbolicTensor | SymbolicTensor[] | unknown[], args?: SymbolicArgs<CallArgs>): SymbolicTensor;
   override apply(inputs: tf.Tensor | tf.Tensor[] | unknown[], args?: CallArgs): tf.Tensor;
   override apply(inputs: unknown, args?: unknown): unknown {
     if (Array.isArray(inputs) && inputs.length === 2 && !isTensorLike(inputs[1])) {
-      const value = constantIndices(inputs[1], `Take '${this.name}'`);
+      const value = constantIndices(inputs[1], `${this.className} '${this.name}'`);
       this.recordCall([inputs[0]], JSON.stringify(inputs[1]));
       this.constant = { raw: inputs[1], value };
       return super.apply(inputs[0] as never, args as never);
@@ -224,14 +249,24 @@ export class Take extends DataOp {
   }
 
   /** The data and the indices' shape (and the indices, when they are a tensor). */
-  private split<T extends { shape: Shape; dtype: tf.DataType }>(inputs: T | T[]): { x: T; indices: T | null; indexShape: Shape } {
+  protected split<T extends { shape: Shape; dtype: tf.DataType }>(inputs: T | T[]): { x: T; indices: T | null; indexShape: Shape } {
     const list = this.operands(inputs, this.constant === null ? 2 : 1);
     const indices = this.constant === null ? list[1]! : null;
     if (indices !== null && indices.dtype !== 'int32') {
-      throw new MasqueError('INVALID_INPUT', `Take '${this.name}': indices must be an int32 tensor; received ${indices.dtype}.`);
+      throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}': indices must be an int32 tensor; received ${indices.dtype}.`);
     }
     return { x: list[0]!, indices, indexShape: indices !== null ? indices.shape : this.constant!.value.shape };
   }
+
+  /** The index values: the tensor's (read at once, before any other tfjs op) or the constants. */
+  protected indexValues(indices: tf.Tensor | null): ArrayLike<number> {
+    return indices !== null ? indices.dataSync() : this.constant!.value.values;
+  }
+}
+
+/** `ops.take(x, indices, axis)`: numpy's take; the indices a tensor or constants. */
+export class Take extends IndexedOp {
+  static override readonly className = 'Take';
 
   private outShape(xShape: Shape, indexShape: Shape): Shape {
     if (this.args.axis === null) return [...indexShape];
@@ -245,7 +280,7 @@ export class Take extends DataOp {
     const axis = this.args.axis === null ? 0 : resolveAxes(this.args.axis, x.rank, `Take '${this.name}'`)[0]!;
     const n = x.shape[axis]!;
     // Constant indices are checked as numbers, before an Int32Array could wrap one past 2^31.
-    const values = indices !== null ? indices.dataSync() : this.constant!.value.values;
+    const values = this.indexValues(indices);
     const fixed = new Int32Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
@@ -413,6 +448,7 @@ abstract class Triangle extends DataOp {
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
     if (x.rank < 2) throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.className} '${this.name}' takes a tensor of rank 2 or more; received shape ${formatShape(x.shape)}.`);
+    if (x.size === 0) return tf.clone(x); // (tfjs's broadcastTo cannot make an empty mask)
     const [m, n] = x.shape.slice(-2) as [number, number];
     const keep = new Uint8Array(m * n);
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) keep[i * n + j] = this.keeps(i, j) ? 1 : 0;

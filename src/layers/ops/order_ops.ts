@@ -23,7 +23,7 @@ import { MasqueError, describe, formatShape } from '../../errors.js';
 import { opSpec } from './keras_op.js';
 import { DataOp } from './math_ops.js';
 import { resolveAxes } from './logical.js';
-import { boolsAsInt32 } from './gather_ops.js';
+import { IndexedOp, boolsAsInt32, stridedOffsets } from './gather_ops.js';
 import { Cumulative } from './statistics_ops.js';
 
 /** A tensor's shape seen around `axis`: `outer` rows before it, `n` along it, `inner` after it. */
@@ -88,7 +88,7 @@ function takeAlongAxis(x: tf.Tensor, positions: Int32Array, axis: number, m: num
     }
   }
   const shape = x.shape.map((d, i) => (i === axis ? m : d));
-  if (flat.length === 0) return tf.zeros(shape, x.dtype);
+  if (flat.length === 0) return tf.reshape(tf.slice(tf.reshape(x, [-1]), 0, 0), shape); // empty, and reachable by a gradient
   return boolsAsInt32(x, (v) => tf.reshape(tf.gather(tf.reshape(v, [-1]), tf.tensor1d(flat, 'int32')), shape));
 }
 
@@ -281,30 +281,19 @@ export class Cumprod extends Cumulative {
   }
 }
 
-export interface TakeAlongAxisArgs extends BaseLayerArgs {
-  /** The axis to take along (null: the flattened tensor, with 1-D indices). Default null. */
-  axis?: number | null;
-}
-
 /**
  * `ops.take_along_axis(x, indices, axis=None)`: numpy's take_along_axis, the
- * companion of argsort and top_k: `indices` (int32, of x's rank) pick along
- * `axis`; the other axes broadcast against each other. Negative indices
- * count from the end; an index out of range raises, as numpy's does.
+ * companion of argsort and top_k: `indices` (int32, of x's rank; a tensor
+ * or constants, as Keras records a numpy array) pick along `axis`; the
+ * other axes broadcast against each other. Negative indices count from the
+ * end; an index out of range raises, as numpy's does.
  */
-export class TakeAlongAxis extends DataOp {
+export class TakeAlongAxis extends IndexedOp {
   static override readonly className = 'TakeAlongAxis';
-  static override readonly options: OptionTable = { axis: opt.nullableInt({ default: null }) } satisfies OptionsOf<Omit<TakeAlongAxisArgs, keyof BaseLayerArgs>>;
-  declare readonly args: Filled<Omit<TakeAlongAxisArgs, keyof BaseLayerArgs>>;
 
-  constructor(args: TakeAlongAxisArgs = {}) {
-    super(args);
-  }
-
-  /** The axis, and the output's shape for `x` (flattened when axis is null) and `indices`, as Keras computes it. */
-  private plan(x: Shape, indices: Shape, indicesDtype: tf.DataType): { axis: number; shape: Shape } {
+  /** The axis, and the output's shape for `x` (flattened when axis is null) and indices of `indices`' shape, as Keras computes it. */
+  private plan(x: Shape, indices: Shape): { axis: number; shape: Shape } {
     const where = `TakeAlongAxis '${this.name}'`;
-    if (indicesDtype !== 'int32') throw new MasqueError('INVALID_INPUT', `${where}: indices must be integers; received a ${indicesDtype} tensor.`);
     const xs = this.args.axis === null ? flatOrAxisShape(x, null, where) : x;
     if (xs.length !== indices.length) {
       throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: x${this.args.axis === null ? ' (flattened)' : ''} and indices must have the same rank; received shapes ${formatShape(xs)} and ${formatShape(indices)}.`);
@@ -322,26 +311,30 @@ export class TakeAlongAxis extends DataOp {
   }
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const [x0, indices] = this.operands(inputs, 2) as [tf.Tensor, tf.Tensor];
-    const { axis, shape } = this.plan(x0.shape, indices.shape, indices.dtype);
+    const { x: x0, indices, indexShape } = this.split(inputs);
+    const { axis, shape } = this.plan(x0.shape, indexShape);
     const x = this.args.axis === null ? tf.reshape(x0, [-1]) : x0;
     const out = shape as number[];
+    // Nothing to take (tfjs's broadcastTo leaves a size-1 axis that should become 0 as it is): an empty slice of x, which a gradient can reach.
+    if (out.some((d) => d === 0)) return tf.reshape(tf.slice(tf.reshape(x, [-1]), 0, 0), out);
     const n = x.shape[axis]!;
-    const xb = x.shape.every((d, i) => i === axis || d === out[i]) ? x : tf.broadcastTo(x, out.map((d, i) => (i === axis ? n : d)));
-    const ib = indices.shape.every((d, i) => d === out[i]) ? indices : tf.broadcastTo(indices, out);
-    const given = heapView(ib);
-    const positions = new Int32Array(given.length);
-    for (let k = 0; k < given.length; k++) {
-      const p = given[k]!;
+    const given = this.indexValues(indices);
+    // The indices broadcast to the output's shape here (a size-1 axis repeats), each checked as a number first.
+    const strides = indexShape.map((_, i) => (indexShape[i] === 1 ? 0 : (indexShape as number[]).slice(i + 1).reduce((p, d) => p * d, 1)));
+    const at = stridedOffsets(out, strides);
+    const positions = new Int32Array(at.length);
+    for (let k = 0; k < at.length; k++) {
+      const p = given[at[k]!]!;
       if (p >= n || p < -n) throw new MasqueError('INVALID_INPUT', `TakeAlongAxis '${this.name}': index ${p} is out of range for axis ${axis} of size ${n}.`);
       positions[k] = p < 0 ? p + n : p;
     }
+    const xb = x.shape.every((d, i) => i === axis || d === out[i]) ? x : tf.broadcastTo(x, out.map((d, i) => (i === axis ? n : d)));
     return takeAlongAxis(xb, positions, axis, out[axis]!);
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
-    const [x, indices] = this.operands(inputs, 2) as [TensorSpec, TensorSpec];
-    return opSpec(this.plan(x.shape, indices.shape, indices.dtype).shape, x.dtype);
+    const { x, indexShape } = this.split(inputs);
+    return opSpec(this.plan(x.shape, indexShape).shape, x.dtype);
   }
 }
 
