@@ -204,6 +204,9 @@ test("einsum with a letter named twice in one operand: numpy's diagonal and trac
     assert.deepEqual(values(g), [1, 0, 0, 1]);
     expectCode(() => ops.einsum('ii->i', tf.zeros([2, 3])), 'INPUT_SHAPE_MISMATCH', "axes named 'i'", 'one size', '2 and 3');
   });
+  // A diagonal's known size decides against an unknown one in the same operand (Keras declares (None, 1) for 'bii->bi' of (None, 1, None)).
+  assert.deepEqual(ops.einsum('bii->bi', Input({ shape: [1, null] })).shape, [null, 1]);
+  expectCode(() => ops.einsum('biii->bi', Input({ shape: [null, 2, 3] })), 'INPUT_SHAPE_MISMATCH', "axes named 'i' in operand 0", '2 and 3');
 });
 
 test("tf.keras 2's spellings: tf.split's sizes read as Keras's positions, unstack, math.top_k, sort, argsort and math.cumprod with TensorFlow's defaults, and what they do not read refused by name", () => {

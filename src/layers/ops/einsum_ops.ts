@@ -98,24 +98,31 @@ export class Einsum extends DataOp {
   /** Each letter's size (null: unknown), broadcasting 1 against a size, checked. */
   private sizes(plan: Plan, shapes: Shape[]): Map<string, number | null> {
     const sizes = new Map<string, number | null>();
-    plan.inputs.forEach((letters, i) =>
+    plan.inputs.forEach((letters, i) => {
+      // Within one operand, a diagonal's axes have one size: a known one (1 too) decides, with no broadcasting.
+      const own = new Map<string, number | null>();
       letters.forEach((l, a) => {
         const d = shapes[i]![a]!;
-        // A diagonal's axes have one size (no broadcasting within an operand).
-        const first = shapes[i]![letters.indexOf(l)]!;
-        if (d !== null && first !== null && d !== first) {
-          throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where()}: the axes named '${l}' in operand ${i} must have one size (a diagonal); received sizes ${first} and ${d}.`);
+        const seen = own.get(l) ?? null;
+        if (d !== null && seen !== null && d !== seen) {
+          throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where()}: the axes named '${l}' in operand ${i} must have one size (a diagonal); received sizes ${seen} and ${d}.`);
         }
-        if (!sizes.has(l)) return void sizes.set(l, d);
+        own.set(l, seen ?? d);
+      });
+      for (const [l, d] of own) {
+        if (!sizes.has(l)) {
+          sizes.set(l, d);
+          continue;
+        }
         const s = sizes.get(l)!;
-        // 1 against an unknown size is unknown (it broadcasts to whatever comes); a size against 1 or unknown stays.
+        // Between operands, 1 against an unknown size is unknown (it broadcasts to whatever comes); a size against 1 or unknown stays.
         if (s === 1) sizes.set(l, d);
         else if (s === null) sizes.set(l, d === null || d === 1 ? null : d);
         else if (d !== null && d !== 1 && d !== s) {
           throw new MasqueError('INPUT_SHAPE_MISMATCH', `${this.where()}: the axis '${ELLIPSIS_LETTERS.includes(l) ? '...' : l}' has size ${s} in one operand and ${d} in another.`);
         }
-      }),
-    );
+      }
+    });
     return sizes;
   }
 

@@ -371,12 +371,11 @@ export class Split extends DataOp {
     return Array.from({ length: s }, (_, i) => [(i * n) / s, ((i + 1) * n) / s]);
   }
 
-  /** The parts numpy makes of an axis of `n` values: Python slices between the positions (negative ones count from the end; past the end, empty). */
+  /** The parts numpy makes of an axis of `n` values between the positions (in order and not negative, as declaredSizes checked): past the end, empty. */
   private slices(n: number): [number, number][] {
     const s = this.args.indicesOrSections;
     if (typeof s === 'number') return this.equalParts(s, n) as [number, number][];
-    const bound = (b: number) => (b < 0 ? Math.max(0, b + n) : Math.min(b, n));
-    const bounds = [0, ...s.map(bound), n];
+    const bounds = [0, ...s.map((b) => Math.min(b, n)), n];
     return bounds.slice(0, -1).map((start, i) => [start, Math.max(start, bounds[i + 1]!)]);
   }
 
