@@ -298,7 +298,31 @@ test("the fourth set: numpy's values of nan_to_num, the NaN tests of floats, int
     expectCode(() => ops.moveaxis(tf.zeros([2, 3]), [0, 1], [1]), 'INVALID_ARGUMENT', 'as many axes');
     expectCode(() => ops.moveaxis(tf.zeros([2, 3]), 0, 2), 'INVALID_ARGUMENT', 'axis 2 is out of range');
     expectCode(() => ops.roll(a, [1, 2, 3], { axis: [0, 1] }), 'INVALID_ARGUMENT', '3 shifts for 2 axes');
+    // Fifth review: no shifts or no axes roll nothing (np.roll(x, [], axis=0) is x); a scalar has no axis; a shift past 2^53 stays exact.
+    assert.deepEqual(values(ops.roll(f32([1, 2, 3]), [], { axis: 0 })), [1, 2, 3]);
+    assert.deepEqual(values(ops.roll(f32([1, 2, 3]), 2, { axis: [] })), [1, 2, 3]);
+    expectCode(() => ops.roll(tf.scalar(1), 1, { axis: 0 }), 'INVALID_INPUT', 'a scalar has no axis');
+    // 2^60 is 1 more than a multiple of 3: np.roll([1, 2, 3], 2**60) == [3, 1, 2].
+    assert.deepEqual(values(ops.roll(f32([1, 2, 3]), 2 ** 60)), [3, 1, 2]);
+    // exp2 and log2 are exact where numpy's are: 2^15, 2^23, 2^30 as int32; log2 of 2^13, 2^26; log10 of 1e-29 is -29.
+    assert.deepEqual(values(ops.cast(ops.exp2(f32([15, 23, 30])), 'int32')), [32768, 8388608, 1073741824]);
+    assert.deepEqual(values(ops.log2(f32([8192, 2 ** 26, 2 ** -20]))), [13, 26, -20]);
+    assert.deepEqual(values(ops.log10(f32([1e-29]))), [-29]);
+    // nan_to_num takes any number, as numpy does (nan=inf).
+    assert.deepEqual(values(ops.nanToNum(f32([NaN, 1]), { nan: Infinity })), [Infinity, 1]);
   });
+  // stop_gradient of an int tensor stops the gradient too (tfjs passes it through casts to int and back; TensorFlow and JAX do not):
+  // d/dx of x * float(stop_gradient(int(x))) at [1.5, 2.5] is [1, 2].
+  const gi = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, ops.cast(ops.stopGradient(ops.cast(v, 'int32')), 'float32'))))(f32([1.5, 2.5]));
+  assert.deepEqual(values(gi), [1, 2]);
+  gi.dispose();
+  // predict of a scalar output over several batches is refused with a code (Keras's predict refuses it too).
+  const inp = Input({ shape: [3] });
+  const counted = new Model({ inputs: inp, outputs: ops.countNonzero(inp) });
+  const rows = tf.ones([4, 3]);
+  expectCode(() => counted.predict(rows, { batchSize: 2 }), 'UNSUPPORTED_CONFIG', 'scalar', '2 batches');
+  rows.dispose();
+  counted.dispose();
   // stop_gradient: the values pass, the gradient does not (finite differences cannot see this, so no gradient file checks it).
   const g = tf.grads((v: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(v, ops.stopGradient(w))))([f32([1, 2]), f32([3, 4])]);
   assert.deepEqual(g.map((t) => values(t)), [[3, 4], [0, 0]]);

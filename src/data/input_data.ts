@@ -91,6 +91,12 @@ export function concatRows(parts: tf.Tensor[]): tf.Tensor {
     if (m) attachMask(out, cloneMask(m));
     return out;
   }
+  if (parts[0]!.rank === 0) {
+    throw new MasqueError(
+      'UNSUPPORTED_CONFIG',
+      `predict: an output is a scalar (shape []) for each batch, so the ${parts.length} batches' outputs cannot be joined along a batch axis (Keras's predict refuses such an output too). Keep the batch axis in the model (reduce over the other axes, or keepdims), or call the model on all the rows at once.`,
+    );
+  }
   const out = tf.concat(parts, 0);
   const masks = parts.map(getMask);
   if (masks.every((m) => m !== null)) attachMask(out, tf.concat(masks as tf.Tensor[], 0));

@@ -25,6 +25,7 @@ import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine
 import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
 import { opSpec } from './keras_op.js';
+import { heapView } from '../../ops/heap_view.js';
 import { Binary, DataOp, Unary, nanPropagating } from './math_ops.js';
 
 const NN = 'keras.src.ops.nn';
@@ -392,19 +393,42 @@ export class Mod extends Binary {
 }
 
 // The fourth set (twentieth round): more of numpy's float functions (integer and bool inputs give float32).
+/**
+ * log(x) / log(base), exact where x is a power of the base that float32
+ * holds (numpy's log2(8192) is 13; the quotient gave 12.999999): there the
+ * integer is added as a correction made outside the tape, so the gradient
+ * stays the quotient's.
+ */
+function logBase(x: tf.Tensor, base: number): tf.Tensor {
+  const r = tf.div(tf.log(x), Math.log(base));
+  const rv = r.dataSync();
+  const xv = heapView(x);
+  let exact = false;
+  const delta = new Float32Array(rv.length);
+  for (let i = 0; i < rv.length; i++) {
+    const k = Math.round(rv[i]!);
+    if (Number.isFinite(k) && Math.fround(base ** k) === xv[i] && k !== rv[i]) {
+      delta[i] = k - rv[i]!;
+      exact = true;
+    }
+  }
+  return exact ? tf.add(r, tf.tensor(delta, r.shape, 'float32')) : r;
+}
+
 export class Log2 extends Unary {
   static override readonly className = 'Log2';
-  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.div(tf.log(x), Math.LN2);
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => logBase(x, 2);
 }
 
 export class Log10 extends Unary {
   static override readonly className = 'Log10';
-  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.div(tf.log(x), Math.LN10);
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => logBase(x, 10);
 }
 
+/** 2^x by tfjs's pow (exp(x ln 2) lost up to 64 ulp near 128; pow is exact at the integers, as numpy's exp2). */
 export class Exp2 extends Unary {
   static override readonly className = 'Exp2';
-  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.exp(tf.mul(x, Math.LN2));
+  static override readonly compute = (x: tf.Tensor): tf.Tensor => tf.pow(tf.scalar(2), x);
 }
 
 export class Tan extends Unary {
@@ -488,6 +512,13 @@ export interface NanToNumArgs extends BaseLayerArgs {
   neginf?: number | null;
 }
 
+/** Any number (infinities and NaN too) or null. */
+const anyNumberOrNull = () =>
+  opt.custom<number | null>((v, w, n) => {
+    if (v === null || typeof v === 'number') return v;
+    throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a number or null; received ${describe(v)}.`);
+  }, { default: null });
+
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -495,9 +526,10 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 export class NanToNum extends DataOp {
   static override readonly className = 'NanToNum';
   static override readonly options: OptionTable = {
-    nan: opt.number({ default: 0 }),
-    posinf: bound(),
-    neginf: bound(),
+    // Any number, as numpy takes (nan=np.inf, even NaN for an infinity).
+    nan: opt.anyNumber({ default: 0 }),
+    posinf: anyNumberOrNull(),
+    neginf: anyNumberOrNull(),
   } satisfies OptionsOf<Omit<NanToNumArgs, keyof BaseLayerArgs>>;
   declare readonly args: Filled<Omit<NanToNumArgs, keyof BaseLayerArgs>>;
 
@@ -529,7 +561,10 @@ export class StopGradient extends DataOp {
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
-    if (x.dtype !== 'float32' || !isTapeOn()) return tf.clone(x);
+    if (!isTapeOn()) return tf.clone(x);
+    // Integers and bools too (tfjs passes gradients through casts to int and back, TensorFlow and JAX do not):
+    // a tensor made from the values is not on the tape.
+    if (x.dtype !== 'float32') return tf.tensor(x.dataSync() as Int32Array | Uint8Array, x.shape, x.dtype);
     return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const v = args[0] as tf.Tensor;
       return { value: tf.clone(v), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };

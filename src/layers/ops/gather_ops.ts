@@ -681,20 +681,29 @@ export class Roll extends DataOp {
     if (shift.length !== axes.length && shift.length !== 1 && axes.length !== 1) {
       throw new MasqueError('INVALID_ARGUMENT', `${where}: ${shift.length} shifts for ${axes.length} axes; give one shift, one axis, or as many of each.`);
     }
+    // numpy broadcasts an empty list of shifts or axes against one to no roll at all.
+    if (shift.length === 0 || axes.length === 0) return [];
     const n = Math.max(shift.length, axes.length);
     return Array.from({ length: n }, (_, i) => [axes[axes.length === 1 ? 0 : i]!, shift[shift.length === 1 ? 0 : i]!]);
   }
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
-    if (x.rank === 0) return tf.clone(x);
+    if (x.rank === 0) {
+      if (this.args.axis !== null) throw new MasqueError('INVALID_INPUT', `Roll '${this.name}': a scalar has no axis ${JSON.stringify(this.args.axis)} (numpy raises); give axis null.`);
+      return tf.clone(x);
+    }
     const v = this.args.axis === null ? tf.reshape(x, [-1]) : x;
+    // Each axis's total shift, kept below its length as it adds up (a shift past 2^53 stays exact).
     const total = new Map<number, number>();
-    for (const [a, s] of this.shifts(v.rank)) total.set(a, (total.get(a) ?? 0) + s);
+    for (const [a, s] of this.shifts(v.rank)) {
+      const n = v.shape[a]!;
+      if (n > 0) total.set(a, ((total.get(a) ?? 0) + (s % n) + n) % n);
+    }
     let r = v;
     for (const [a, s] of total) {
       const n = v.shape[a]!;
-      if (n === 0 || s % n === 0) continue;
+      if (s === 0) continue;
       const idx = new Int32Array(n);
       for (let k = 0; k < n; k++) idx[k] = (((k - s) % n) + n) % n;
       r = boolsAsInt32(r, (t) => tf.gather(t, tf.tensor1d(idx, 'int32'), a));
