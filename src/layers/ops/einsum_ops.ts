@@ -137,7 +137,7 @@ export class Einsum extends DataOp {
       // An empty axis anywhere: the products are empty and the sums over it 0 (tfjs's broadcastTo cannot make a size-1 axis empty).
       return tf.zeros(plan.output.map((l) => sizes.get(l)!), dtype);
     }
-    const terms = xs.map((x, i) => diagonal({ t: x.dtype === work ? x : tf.cast(x, work), letters: plan.inputs[i]! }, this.where()));
+    const terms = xs.map((x, i) => diagonal({ t: x.dtype === work ? x : tf.cast(x, work), letters: plan.inputs[i]! }));
     let acc = terms[0]!;
     for (let i = 1; i <= terms.length; i++) {
       // Letters still needed: the output's and those of the operands after this step.
@@ -164,27 +164,20 @@ interface Term {
 
 /**
  * A term whose letters are each named once: for a letter named several
- * times, the diagonal of those axes (numpy requires them of one size), as a
- * gather of the flattened tensor, so the gradient goes back to the diagonal.
+ * times, the diagonal of those axes (of one size and not empty, as `sizes`
+ * and `call` checked), as a gather of the flattened tensor, so the gradient
+ * goes back to the diagonal.
  */
-function diagonal(x: Term, where: string): Term {
+function diagonal(x: Term): Term {
   const unique = [...new Set(x.letters)];
   if (unique.length === x.letters.length) return x;
   const shape = x.t.shape;
-  const sizes = unique.map((l) => {
-    const axes = x.letters.flatMap((m, a) => (m === l ? [a] : []));
-    const d = shape[axes[0]!]!;
-    if (axes.some((a) => shape[a] !== d)) {
-      throw new MasqueError('INPUT_SHAPE_MISMATCH', `${where}: the axes named '${l}' in one operand must have one size (a diagonal); received sizes ${axes.map((a) => shape[a]).join(' and ')}.`);
-    }
-    return d;
-  });
+  const sizes = unique.map((l) => shape[x.letters.indexOf(l)]!);
   // Each unique letter's stride in the flattened tensor: the sum of the strides of the axes it names.
   const strides = shape.map((_, a) => shape.slice(a + 1).reduce((p, d) => p * d, 1));
   const step = unique.map((l) => x.letters.reduce((p, m, a) => (m === l ? p + strides[a]! : p), 0));
   const idx = stridedOffsets(sizes, step);
-  const t = idx.length === 0 ? tf.zeros(sizes, x.t.dtype) : tf.reshape(tf.gather(tf.reshape(x.t, [-1]), tf.tensor1d(idx, 'int32')), sizes);
-  return { t, letters: unique };
+  return { t: tf.reshape(tf.gather(tf.reshape(x.t, [-1]), tf.tensor1d(idx, 'int32')), sizes), letters: unique };
 }
 
 /** `x` summed over its letters not in `keep` (its letters then in their order). */

@@ -30,7 +30,7 @@ export function boolsAsInt32(x: tf.Tensor, f: (v: tf.Tensor) => tf.Tensor): tf.T
 }
 
 /** Refuses an output of `shape` holding more than MAX_OUTPUT_VALUES values, naming the operation. */
-export function checkOutputSize(shape: readonly number[], where: string): void {
+function checkOutputSize(shape: readonly number[], where: string): void {
   const n = shape.reduce((a, d) => a * d, 1);
   if (n > MAX_OUTPUT_VALUES) throw new MasqueError('INVALID_INPUT', `${where}: the output would hold ${n} values (shape ${JSON.stringify(shape)}); Masque takes at most 2^28 in one tensor.`);
 }

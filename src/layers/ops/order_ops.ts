@@ -92,14 +92,14 @@ function takeAlongAxis(x: tf.Tensor, positions: Int32Array, axis: number, m: num
   return boolsAsInt32(x, (v) => tf.reshape(tf.gather(tf.reshape(v, [-1]), tf.tensor1d(flat, 'int32')), shape));
 }
 
-/** `axis` of a sort or cumulative op: null flattens the tensor (axis 0 of the flat one). */
+/** `axis` of a sort: null flattens the tensor (axis 0 of the flat one). */
 function flatOrAxis(x: tf.Tensor, axis: number | null, where: string): { v: tf.Tensor; axis: number } {
   if (axis === null) return { v: tf.reshape(x, [-1]), axis: 0 };
   if (x.rank === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar has no axis ${axis}; give a tensor of rank >= 1 or axis null.`);
   return { v: x, axis: resolveAxes(axis, x.rank, where)[0]! };
 }
 
-/** The output shape of a sort or cumulative op: the input's, or its flat length for axis null. */
+/** The output shape of a sort (and x's shape as take_along_axis sees it): the input's, or its flat length for axis null. */
 function flatOrAxisShape(shape: Shape, axis: number | null, where: string): Shape {
   if (axis === null) return [shape.some((d) => d === null) ? null : shape.reduce<number>((a, d) => a * (d as number), 1)];
   if (shape.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar has no axis ${axis}; give a tensor of rank >= 1 or axis null.`);
