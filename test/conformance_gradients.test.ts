@@ -30,7 +30,7 @@ const SETS: [string, string, number, number?][] = [
   [join(fixtures, 'keras-3.15.1-conv'), join(grads, 'conv-grads'), 18],
   [join(fixtures, 'keras-3.15.1-seqshape'), join(grads, 'seqshape-grads'), 40],
   [join(fixtures, 'keras-3.15.1-convlstm'), join(grads, 'convlstm-grads'), 14],
-  [join(fixtures, 'keras-3.15.1-ops'), join(grads, 'ops-grads'), 28],
+  [join(fixtures, 'keras-3.15.1-ops'), join(grads, 'ops-grads'), 29],
   [join(fixtures, 'keras-3.15.1-ops-fuzz'), join(grads, 'ops-fuzz-grads'), 145, 1],
   [join(fixtures, 'keras-3.15.1-ops-more-fuzz'), join(grads, 'ops-more-fuzz-grads'), 144, 1],
   [join(fixtures, 'keras-3.15.1-ops-third-fuzz'), join(grads, 'ops-third-fuzz-grads'), 134, 1],
@@ -67,7 +67,7 @@ for (const [cases, gradsDir, count, perCase = 2] of SETS) {
 for (const [folder, about, count] of [
   ['keras-3.15.1-conv', 'Conv1D, the 1-D poolings, cropping, padding; made by its gen_conv.py', 18],
   ['keras-3.15.1-seqshape', 'RepeatVector, Permute, UpSampling1D, Conv1DTranspose, DepthwiseConv1D, SeparableConv1D, the adaptive poolings; made by its gen_seqshape.py', 40],
-  ['keras-3.15.1-ops', 'operations between layers: arithmetic, elementwise functions and activations, softmax, reductions, transpose, reshape, matmul, where, indexing, stack, tile, repeat, take, one_hot, sort, top_k, cumprod, split, unstack, take_along_axis, pad, einsum diagonals, the fourth set; made by its gen_ops.py', 48],
+  ['keras-3.15.1-ops', 'operations between layers: arithmetic, elementwise functions and activations, softmax, reductions, transpose, reshape, matmul, where, indexing, stack, tile, repeat, take, one_hot, sort, top_k, cumprod, split, unstack, take_along_axis, pad, einsum diagonals, the fourth and fifth sets; made by its gen_ops.py', 50],
   ['keras-3.15.1-ops-fuzz', 'random models of operations (fuzz_ops.py --seed 1 --count 150 of keras-3.15.1-ops)', 146],
   ['keras-3.15.1-ops-more-fuzz', 'random models drawing the second set of operations too (fuzz_ops.py --more --seed 1 --count 150)', 148],
   ['keras-3.15.1-ops-third-fuzz', 'random models drawing the third set too: sort, argsort, top_k, cumprod, split, unstack, pad, einsum diagonals, take_along_axis, the fourth set (fuzz_ops.py --third --seed 1 --count 150)', 145],

@@ -19,11 +19,11 @@ import { pythonJsonDumps } from '../src/io/keras_archive.js';
 await ready();
 const OPS = 'test/fixtures/keras-3.15.1-ops';
 const H5 = 'test/fixtures/keras-3.15.1-h5';
-const SAVED = ['op_masked_mean_by_hand', 'op_attention_by_hand', 'op_where', 'op_constants', 'op_float_literals', 'op_masked_softmax_neg_inf', 'op_more_activations', 'op_more_shapes', 'op_more_ffn_block', 'op_more_einsum', 'op_more_pad', 'op_third_top_k', 'op_third_split_glu', 'op_third_pad_modes', 'op_third_take_along_axis', 'op_fourth_elementwise'];
+const SAVED = ['op_masked_mean_by_hand', 'op_attention_by_hand', 'op_where', 'op_constants', 'op_float_literals', 'op_masked_softmax_neg_inf', 'op_more_activations', 'op_more_shapes', 'op_more_ffn_block', 'op_more_einsum', 'op_more_pad', 'op_third_top_k', 'op_third_split_glu', 'op_third_pad_modes', 'op_third_take_along_axis', 'op_fourth_elementwise', 'op_fifth_products'];
 const PLAIN = [
   'op_arith_scalars', 'op_unary', 'op_softmax_axes', 'op_reductions', 'op_shapes', 'op_getitem', 'op_int_bool_arith', 'op_broadcast_tensors', 'op_gated_rnn',
   'op_more_elementwise', 'op_more_ints', 'op_more_divmod', 'op_more_reductions', 'op_more_argmax', 'op_more_softmax_axes', 'op_more_matmul_const', 'op_more_flip_tri',
-  'op_third_sort', 'op_third_cumprod', 'op_third_unstack', 'op_third_float_paths', 'op_third_einsum_diagonal', 'op_fourth_axes', 'op_fourth_float_paths', ...SAVED,
+  'op_third_sort', 'op_third_cumprod', 'op_third_unstack', 'op_third_float_paths', 'op_third_einsum_diagonal', 'op_fourth_axes', 'op_fourth_float_paths', 'op_fifth_float_paths', ...SAVED,
 ];
 
 function inputsOf(c: Case): tf.Tensor | tf.Tensor[] {

@@ -328,3 +328,39 @@ test("the fourth set: numpy's values of nan_to_num, the NaN tests of floats, int
   assert.deepEqual(g.map((t) => values(t)), [[3, 4], [0, 0]]);
   tf.dispose(g);
 });
+
+test("the fifth set: numpy's dot, tensordot, outer, diagonal and trace, of numbers, ints and bools, and the refusals", () => {
+  tf.tidy(() => {
+    const a = tf.tensor2d([[0, 1, 2], [3, 4, 5]]);
+    // np.dot(a, 2.0) multiplies; np.dot([1, 2, 3], [4, 5, 6]) == 32; np.tensordot(arange(24).reshape(2, 3, 4), arange(12).reshape(3, 4), 2) == [506, 1298].
+    assert.deepEqual(values(ops.dot(a, 2)), [0, 2, 4, 6, 8, 10]);
+    assert.deepEqual(values(ops.dot(f32([1, 2, 3]), f32([4, 5, 6]))), [32]);
+    const td = ops.tensordot(tf.tensor3d(Array.from({ length: 24 }, (_, i) => i), [2, 3, 4], 'int32'), tf.tensor2d(Array.from({ length: 12 }, (_, i) => i), [3, 4], 'int32'));
+    assert.deepEqual([td.dtype, ...values(td)], ['int32', 506, 1298]);
+    // np.outer of bools is their logical and.
+    const o = ops.outer(tf.tensor1d([true, false], 'bool'), tf.tensor1d([true, true], 'bool'));
+    assert.deepEqual([o.dtype, ...values(o)], ['bool', 1, 1, 0, 0]);
+    // m = arange(9).reshape(3, 3): np.diagonal(m, 1) == [1, 5], (m, -1) == [3, 7], (m, 5) == []; np.trace(m, 1) == 6, (m, -2) == 6, (m, 5) == 0.
+    const m = tf.tensor2d(Array.from({ length: 9 }, (_, i) => i), [3, 3], 'int32');
+    assert.deepEqual(values(ops.diagonal(m, { offset: 1 })), [1, 5]);
+    assert.deepEqual(values(ops.diagonal(m, { offset: -1 })), [3, 7]);
+    assert.deepEqual(ops.diagonal(m, { offset: 5 }).shape, [0]);
+    assert.deepEqual([ops.trace(m, { offset: 1 }), ops.trace(m, { offset: -2 }), ops.trace(m, { offset: 5 })].map((t) => values(t)[0]), [6, 6, 0]);
+    // np.diagonal(arange(24).reshape(2, 3, 4), 0, 1, 2) == [[0, 5, 10], [12, 17, 22]]; with axes (2, 0) and offset 1 the shape is (3, 1).
+    const x = tf.tensor3d(Array.from({ length: 24 }, (_, i) => i), [2, 3, 4]);
+    assert.deepEqual(values(ops.diagonal(x, { axis1: 1, axis2: 2 })), [0, 5, 10, 12, 17, 22]);
+    assert.deepEqual(ops.diagonal(x, { offset: 1, axis1: 2, axis2: 0 }).shape, [3, 1]);
+    // np.trace of bools counts in int (Keras: int32).
+    const tb = ops.trace(tf.tensor2d([[true, true], [false, true]], undefined, 'bool'));
+    assert.deepEqual([tb.dtype, ...values(tb)], ['int32', 2]);
+    expectCode(() => ops.dot(a, tf.ones([2, 3])), 'INPUT_SHAPE_MISMATCH', 'size 3', 'size 2');
+    expectCode(() => ops.tensordot(a, a, { axes: 3 }), 'INPUT_SHAPE_MISMATCH', 'axes=3');
+    expectCode(() => ops.tensordot(a, a, { axes: [[0, 1], [0]] }), 'INVALID_ARGUMENT', 'pair up');
+    expectCode(() => ops.diagonal(m, { axis1: 1, axis2: -1 }), 'INVALID_ARGUMENT', 'same axis');
+    expectCode(() => ops.trace(f32([1, 2])), 'INPUT_SHAPE_MISMATCH', 'rank 2 or more');
+  });
+  // The products and the diagonal pass gradients back (checked against Keras in op_fifth_float_paths); the empty diagonal too.
+  const g = tf.grad((v: tf.Tensor) => tf.sum(ops.diagonal(v, { offset: 5 })))(tf.ones([3, 3]));
+  assert.deepEqual(values(g), new Array(9).fill(0));
+  g.dispose();
+});

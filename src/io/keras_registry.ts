@@ -56,6 +56,7 @@ import {
 import { Prod, Var, Std, Logsumexp, Argmax, Argmin, Cumsum, Normalize, CountNonzero } from '../layers/ops/statistics_ops.js';
 import { Stack, Tile, Repeat, Take, OneHot, Swapaxes, Flip, Tril, Triu, Pad, Moveaxis, Roll } from '../layers/ops/gather_ops.js';
 import { Sort, Argsort, TopK, Cumprod, Split, Unstack, TakeAlongAxis } from '../layers/ops/order_ops.js';
+import { DotOp, Tensordot, Outer, Diagonal, Trace } from '../layers/ops/product_ops.js';
 import { Einsum } from '../layers/ops/einsum_ops.js';
 import { Softmax } from '../layers/activations/softmax.js';
 import { Conv1D } from '../layers/convolutional/conv1d.js';
@@ -149,6 +150,8 @@ export const BUILTIN_OPS: readonly BuiltinClass[] = [
   Sort, Argsort, TopK, Cumprod, Split, Unstack, TakeAlongAxis,
   // the fourth set: more float functions, NaN tests, stop_gradient, moving and rolling axes, counting
   Log2, Log10, Exp2, Tan, Arcsin, Arccos, Arctan, Sinh, Cosh, Isnan, Isinf, Isfinite, NanToNum, StopGradient, Moveaxis, Roll, CountNonzero,
+  // the fifth set: products and diagonals
+  DotOp, Tensordot, Outer, Diagonal, Trace,
 ] as unknown as readonly BuiltinClass[];
 
 /** A custom layer for import: a class that declares its options, or a function from its camelCase config (a layer, or a recurrent cell for RNN configs). */

@@ -29,6 +29,7 @@ import { Argmax, Argmin, CountNonzero, Cumsum, Logsumexp, Normalize, Prod, Std, 
 import { Flip, Moveaxis, OneHot, Pad, Repeat, Roll, Stack, Swapaxes, Take, Tile, Tril, Triu } from './gather_ops.js';
 import { Einsum } from './einsum_ops.js';
 import { Argsort, Cumprod, Sort, Split, TakeAlongAxis, TopK, Unstack } from './order_ops.js';
+import { Diagonal, DotOp, Outer, Tensordot, Trace } from './product_ops.js';
 
 /** A tensor, or a symbolic tensor of a model being built. */
 type T = tf.Tensor | SymbolicTensor;
@@ -234,4 +235,15 @@ export const ops = {
   roll: <A extends T>(x: A, shift: number | number[], options: { axis?: number | number[] | null } = {}): Out<A> => run(new Roll({ shift, ...options }), x),
   /** int32 counts of the values other than 0 over `axis` (null, the default: all). */
   countNonzero: <A extends T>(x: A, options: { axis?: number | number[] | null } = {}): Out<A> => run(new CountNonzero(options), x),
+  // The fifth set: products and diagonals.
+  /** numpy's dot: a scalar multiplies; otherwise a's last axis against b's only axis, or its second to last. */
+  dot: <A extends T>(a: A, b: T): Out<A> => run(new DotOp(), [a, b]),
+  /** numpy's tensordot: `axes` N (a's last N against b's first N; default 2) or [a's axes, b's axes]. */
+  tensordot: <A extends T>(a: A, b: T, options: { axes?: number | (number | number[])[] } = {}): Out<A> => run(new Tensordot(options), [a, b]),
+  /** The outer product of the flattened operands. */
+  outer: <A extends T>(a: A, b: T): Out<A> => run(new Outer(), [a, b]),
+  /** numpy's diagonal of `axis1` and `axis2` (defaults 0 and 1), moved to the last axis; `offset` above (positive) or below. */
+  diagonal: <A extends T>(x: A, options: { offset?: number; axis1?: number; axis2?: number } = {}): Out<A> => run(new Diagonal(options), x),
+  /** The diagonal's sum (bools and ints in int32). */
+  trace: <A extends T>(x: A, options: { offset?: number; axis1?: number; axis2?: number } = {}): Out<A> => run(new Trace(options), x),
 };
