@@ -359,8 +359,16 @@ test("the fifth set: numpy's dot, tensordot, outer, diagonal and trace, of numbe
     expectCode(() => ops.diagonal(m, { axis1: 1, axis2: -1 }), 'INVALID_ARGUMENT', 'same axis');
     expectCode(() => ops.trace(f32([1, 2])), 'INPUT_SHAPE_MISMATCH', 'rank 2 or more');
   });
-  // The products and the diagonal pass gradients back (checked against Keras in op_fifth_float_paths); the empty diagonal too.
+  // The products and the diagonal pass gradients back (checked against Keras in op_fifth_float_paths); empty ones give zeros, as numpy's would.
   const g = tf.grad((v: tf.Tensor) => tf.sum(ops.diagonal(v, { offset: 5 })))(tf.ones([3, 3]));
   assert.deepEqual(values(g), new Array(9).fill(0));
-  g.dispose();
+  const gt = tf.grad((v: tf.Tensor) => ops.trace(v, { offset: 9 }))(tf.ones([3, 3]));
+  assert.deepEqual(values(gt), new Array(9).fill(0));
+  const gd = tf.grads((u: tf.Tensor, v: tf.Tensor) => tf.sum(ops.dot(u, v)))([tf.ones([2, 0]), tf.ones([0, 3])]);
+  assert.deepEqual(gd.map((t) => t.shape), [[2, 0], [0, 3]]);
+  tf.dispose([g, gt, ...gd]);
+  // numpy's tensordot takes a negative count of axes as none: the outer product (np.tensordot([1, 2], [3, 4], -1) == [[3, 4], [6, 8]]).
+  const outer = ops.tensordot(f32([1, 2]), f32([3, 4]), { axes: -1 });
+  assert.deepEqual([...outer.shape, ...values(outer)], [2, 2, 3, 4, 6, 8]);
+  outer.dispose();
 });

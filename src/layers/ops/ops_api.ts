@@ -237,11 +237,11 @@ export const ops = {
   countNonzero: <A extends T>(x: A, options: { axis?: number | number[] | null } = {}): Out<A> => run(new CountNonzero(options), x),
   // The fifth set: products and diagonals.
   /** numpy's dot: a scalar multiplies; otherwise a's last axis against b's only axis, or its second to last. */
-  dot: <A extends T>(a: A, b: T): Out<A> => run(new DotOp(), [a, b]),
+  dot: <A extends T>(a: A, b: T | number | unknown[]): Out<A> => run(new DotOp(), [a, b]),
   /** numpy's tensordot: `axes` N (a's last N against b's first N; default 2) or [a's axes, b's axes]. */
-  tensordot: <A extends T>(a: A, b: T, options: { axes?: number | (number | number[])[] } = {}): Out<A> => run(new Tensordot(options), [a, b]),
+  tensordot: <A extends T>(a: A, b: T | number | unknown[], options: { axes?: number | (number | number[])[] } = {}): Out<A> => run(new Tensordot(options), [a, b]),
   /** The outer product of the flattened operands. */
-  outer: <A extends T>(a: A, b: T): Out<A> => run(new Outer(), [a, b]),
+  outer: <A extends T>(a: A, b: T | number | unknown[]): Out<A> => run(new Outer(), [a, b]),
   /** numpy's diagonal of `axis1` and `axis2` (defaults 0 and 1), moved to the last axis; `offset` above (positive) or below. */
   diagonal: <A extends T>(x: A, options: { offset?: number; axis1?: number; axis2?: number } = {}): Out<A> => run(new Diagonal(options), x),
   /** The diagonal's sum (bools and ints in int32). */

@@ -6,6 +6,7 @@
  * (math_ops.ts's int matmul), floats by tfjs's matMul (so they train).
  */
 import { tf } from '../../runtime/tfjs.js';
+import { isTapeOn } from '../../runtime/internals.js';
 import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
@@ -15,6 +16,19 @@ import { resolveAxes, truthy } from './logical.js';
 import { boolsAsInt32 } from './gather_ops.js';
 
 const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+
+/**
+ * Zeros of `shape` (an empty sum, or an empty result) that a gradient can
+ * reach from `inputs` (zero gradients), as numpy's would be: a fresh
+ * tf.zeros is not on the tape, so tf.grad would fail.
+ */
+function zerosFrom(shape: number[], dtype: tf.DataType, inputs: tf.Tensor[]): tf.Tensor {
+  if (!isTapeOn() || dtype !== 'float32') return tf.zeros(shape, dtype);
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xs = args.slice(0, inputs.length) as tf.Tensor[];
+    return { value: tf.zeros(shape, dtype), gradFunc: () => xs.map((x) => tf.zerosLike(x)) };
+  })(...inputs);
+}
 
 /**
  * numpy's tensordot of `a` and `b` over the axes `axesA` of a and `axesB` of
@@ -28,7 +42,7 @@ function contract(a: tf.Tensor, b: tf.Tensor, axesA: number[], axesB: number[]):
   const m = size(freeA.map((i) => a.shape[i]!));
   const n = size(freeB.map((i) => b.shape[i]!));
   const k = size(axesA.map((i) => a.shape[i]!));
-  if (m * n === 0 || k === 0) return tf.zeros(outShape, a.dtype); // an empty sum is 0
+  if (m * n === 0 || k === 0) return zerosFrom(outShape, a.dtype, [a, b]); // an empty sum is 0
   const A = tf.reshape(tf.transpose(a, [...freeA, ...axesA]), [m, k]);
   const B = tf.reshape(tf.transpose(b, [...axesB, ...freeB]), [k, n]);
   return tf.reshape(a.dtype === 'int32' ? intMatmul(A, B) : tf.matMul(A, B), outShape);
@@ -106,9 +120,10 @@ export class Tensordot extends ProductOp {
     axes: opt.custom<number | (number | number[])[]>(
       (v, w, n) => {
         const axisList = (p: unknown) => Number.isInteger(p) || (Array.isArray(p) && p.every((d) => Number.isInteger(d)));
-        if (Number.isInteger(v) && (v as number) >= 0) return v as number;
+        // numpy takes a negative count as none (the outer product), as Keras's symbolic shape does.
+        if (Number.isInteger(v)) return Math.max(0, v as number);
         if (Array.isArray(v) && v.length === 2 && v.every(axisList)) return v.map((p) => (Array.isArray(p) ? [...(p as number[])] : (p as number)));
-        throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be a non-negative integer or a pair of axes (an axis or a list each); received ${describe(v)}.`);
+        throw new MasqueError('INVALID_ARGUMENT', `${w}: ${n} must be an integer or a pair of axes (an axis or a list each); received ${describe(v)}.`);
       },
       { default: 2 },
     ),
@@ -218,7 +233,7 @@ export class Trace extends DiagonalOp {
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
     const d = this.diagonalOf(x.dtype === 'bool' ? tf.cast(x, 'int32') : x);
-    return d.shape[d.rank - 1] === 0 || d.size === 0 ? tf.zeros(d.shape.slice(0, -1), d.dtype) : tf.sum(d, -1);
+    return d.shape[d.rank - 1] === 0 || d.size === 0 ? zerosFrom(d.shape.slice(0, -1), d.dtype, [x]) : tf.sum(d, -1);
   }
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
