@@ -75,6 +75,7 @@ abstract class ProductOp extends DataOp {
     return [a, b];
   }
 
+  /** The operands' shapes as `prepare` makes them (null: unknown). */
   protected preparedShapes(a: Shape, b: Shape): [Shape, Shape] {
     return [a, b];
   }
