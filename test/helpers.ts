@@ -3,6 +3,12 @@ import assert from 'node:assert/strict';
 import { Dense, MasqueError, Sequential, tf } from '../src/index.js';
 import { mulberry32 } from '../src/data/bucketing.js';
 
+/** A tensor's values as a plain array. */
+export const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
+/** 1-D int32 and float32 tensors of `v`. */
+export const i32 = (v: number[]): tf.Tensor1D => tf.tensor1d(v, 'int32');
+export const f32 = (v: number[]): tf.Tensor1D => tf.tensor1d(v, 'float32');
+
 /** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
 export const rng = mulberry32;
 

@@ -9,15 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { tf, ready, ops, Input, Model, Dense, loadModelFromBytes, saveModelToBytes, loadTfjsModel, modelToKerasConfig } from '../src/index.js';
-import { expectCode } from './helpers.js';
+import { expectCode, f32, i32, values } from './helpers.js';
 import { opLambdaEntries } from '../src/io/keras_legacy_ops.js';
 
 await ready();
 
 const H5 = 'test/fixtures/keras-3.15.1-h5';
-const values = (t: tf.Tensor) => Array.from(t.dataSync());
-const i32 = (v: number[]) => tf.tensor1d(v, 'int32');
-const f32 = (v: number[]) => tf.tensor1d(v, 'float32');
 
 test("numpy's edge cases: floor division and remainders, clip of ints, rounding halves, -0.0 and NaN in argmax, one_hot and take's indices", () => {
   const before = tf.memory().numTensors;

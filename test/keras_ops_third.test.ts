@@ -11,14 +11,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, ready, ops, Input, Model, Dense, LSTM, loadModelFromBytes, saveModelToBytes, modelToKerasConfig, modelFromKerasConfig } from '../src/index.js';
-import { expectCode } from './helpers.js';
+import { expectCode, f32, i32, values } from './helpers.js';
 import { opLambdaEntries } from '../src/io/keras_legacy_ops.js';
 
 await ready();
-
-const values = (t: tf.Tensor) => Array.from(t.dataSync());
-const i32 = (v: number[]) => tf.tensor1d(v, 'int32');
-const f32 = (v: number[]) => tf.tensor1d(v, 'float32');
 
 test("numpy's order: NaN last in sort and first in top_k, ties kept in order by argsort and the later first by top_k, ints and bools", () => {
   const before = tf.memory().numTensors;

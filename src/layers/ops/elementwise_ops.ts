@@ -24,7 +24,7 @@ import { isTapeOn } from '../../runtime/internals.js';
 import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
-import { opSpec } from './keras_op.js';
+import { opSpec, refuseStrings } from './keras_op.js';
 import { heapView } from '../../ops/heap_view.js';
 import { Binary, DataOp, Unary, nanPropagating } from './math_ops.js';
 
@@ -470,7 +470,7 @@ abstract class ValueTest extends DataOp {
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
-    if (x.dtype === 'string') throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' takes numbers or bools; received a string tensor.`);
+    refuseStrings(x.dtype, `${this.className} '${this.name}'`);
     return x.dtype === 'float32' ? this.test(x) : tf.fill(x.shape, this.forIntegers ? 1 : 0, 'bool');
   }
 

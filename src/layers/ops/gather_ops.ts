@@ -14,7 +14,7 @@ import type { SymbolicArgs } from '../../engine/layer.js';
 import type { SymbolicTensor } from '../../engine/symbolic.js';
 import type { BaseLayerArgs, CallArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
-import { kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
+import { flatShape, kerasDtype, opSpec, promoteDtypes } from './keras_op.js';
 import { ConstArray, DataOp, PermutingOp, isTensorLike } from './math_ops.js';
 import { distinctAxes, nullableAxes, resolveAxes } from './logical.js';
 
@@ -173,7 +173,7 @@ export class Repeat extends DataOp {
 
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const x = this.operands(inputs, 1)[0]!;
-    const shape = this.args.axis === null ? [x.shape.some((d) => d === null) ? null : x.shape.reduce<number>((a, d) => a * (d as number), 1)] : [...x.shape];
+    const shape = this.args.axis === null ? flatShape(x.shape) : [...x.shape];
     const axis = this.axisOf(shape.length);
     const counts = this.counts(shape[axis]!);
     shape[axis] = counts === null ? null : counts.reduce((a, b) => a + b, 0);

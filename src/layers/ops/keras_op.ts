@@ -106,6 +106,16 @@ export function promoteDtypes(dtypes: tf.DataType[]): tf.DataType {
   return dtypes[0] ?? 'float32';
 }
 
+/** The shape of a tensor of `shape` flattened: its size, or unknown when any axis is. */
+export function flatShape(shape: Shape): Shape {
+  return [shape.some((d) => d === null) ? null : shape.reduce<number>((a, d) => a * (d as number), 1)];
+}
+
+/** Refuses a string tensor where numbers or bools are taken, naming the operation (`where`). */
+export function refuseStrings(dtype: tf.DataType, where: string): void {
+  if (dtype === 'string') throw new MasqueError('INVALID_INPUT', `${where} takes numbers or bools; received a string tensor.`);
+}
+
 /** Spec of an op output: `shape`, `dtype`, no mask. */
 export function opSpec(shape: Shape, dtype: tf.DataType): TensorSpec {
   return { shape, dtype, mask: null };

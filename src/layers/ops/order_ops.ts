@@ -20,7 +20,7 @@ import { heapView, writeTensor } from '../../ops/heap_view.js';
 import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
-import { opSpec } from './keras_op.js';
+import { flatShape, opSpec, refuseStrings } from './keras_op.js';
 import { DataOp } from './math_ops.js';
 import { resolveAxes } from './logical.js';
 import { IndexedOp, boolsAsInt32, stridedOffsets } from './gather_ops.js';
@@ -34,8 +34,7 @@ interface AxisLayout {
 }
 
 function layoutOf(shape: readonly number[], axis: number): AxisLayout {
-  const prod = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
-  return { outer: prod(shape.slice(0, axis)), n: shape[axis]!, inner: prod(shape.slice(axis + 1)) };
+  return { outer: tf.util.sizeFromShape(shape.slice(0, axis)), n: shape[axis]!, inner: tf.util.sizeFromShape(shape.slice(axis + 1)) };
 }
 
 /**
@@ -101,7 +100,7 @@ function flatOrAxis(x: tf.Tensor, axis: number | null, where: string): { v: tf.T
 
 /** The output shape of a sort (and x's shape as take_along_axis sees it): the input's, or its flat length for axis null. */
 function flatOrAxisShape(shape: Shape, axis: number | null, where: string): Shape {
-  if (axis === null) return [shape.some((d) => d === null) ? null : shape.reduce<number>((a, d) => a * (d as number), 1)];
+  if (axis === null) return flatShape(shape);
   if (shape.length === 0) throw new MasqueError('INVALID_INPUT', `${where}: a scalar has no axis ${axis}; give a tensor of rank >= 1 or axis null.`);
   resolveAxes(axis, shape.length, where);
   return shape;
@@ -127,7 +126,7 @@ abstract class OrderOp extends DataOp {
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = this.operands(inputs, 1)[0]!;
     const { v, axis } = flatOrAxis(x, this.args.axis, `${this.className} '${this.name}'`);
-    if (x.dtype === 'string') throw new MasqueError('INVALID_INPUT', `${this.className} '${this.name}' takes numbers or bools; received a string tensor.`);
+    refuseStrings(x.dtype, `${this.className} '${this.name}'`);
     return this.result(v, ascendingPositions(v, layoutOf(v.shape, axis)), axis);
   }
 
@@ -194,7 +193,7 @@ export class TopK extends DataOp {
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     const x = this.operands(inputs, 1)[0]!;
     this.check(x.shape);
-    if (x.dtype === 'string') throw new MasqueError('INVALID_INPUT', `TopK '${this.name}' takes numbers or bools; received a string tensor.`);
+    refuseStrings(x.dtype, `TopK '${this.name}'`);
     const axis = x.rank - 1;
     const layout = layoutOf(x.shape, axis);
     const asc = ascendingPositions(x, layout);

@@ -10,12 +10,12 @@ import { isTapeOn } from '../../runtime/internals.js';
 import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe, formatShape } from '../../errors.js';
-import { opSpec } from './keras_op.js';
+import { flatShape, opSpec } from './keras_op.js';
 import { DataOp, asTensor, intMatmul, kindOf, resultDtype, specOf, type Scalar } from './math_ops.js';
 import { resolveAxes, truthy } from './logical.js';
 import { boolsAsInt32 } from './gather_ops.js';
 
-const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+const size = (s: readonly number[]) => tf.util.sizeFromShape(s as number[]);
 
 /**
  * Zeros of `shape` (an empty sum, or an empty result) that a gradient can
@@ -161,8 +161,7 @@ export class Outer extends ProductOp {
     return [tf.reshape(a, [-1]), tf.reshape(b, [-1])];
   }
   protected override preparedShapes(a: Shape, b: Shape): [Shape, Shape] {
-    const flat = (s: Shape): Shape => [s.some((d) => d === null) ? null : size(s as number[])];
-    return [flat(a), flat(b)];
+    return [flatShape(a), flatShape(b)];
   }
 }
 

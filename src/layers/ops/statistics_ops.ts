@@ -10,7 +10,7 @@ import { tf } from '../../runtime/tfjs.js';
 import { opt, type Filled, type OptionTable, type OptionsOf } from '../../engine/options.js';
 import type { BaseLayerArgs, Shape, TensorSpec } from '../../engine/types.js';
 import { MasqueError, describe } from '../../errors.js';
-import { kerasDtype, opSpec } from './keras_op.js';
+import { flatShape, kerasDtype, opSpec } from './keras_op.js';
 import { DataOp, NumericReduce, asTensor, type NumericReduceArgs } from './math_ops.js';
 import { distinctAxes, nullableAxes, resolveAxes } from './logical.js';
 import { dtypeOption } from './array_ops.js';
@@ -200,7 +200,7 @@ export abstract class Cumulative extends DataOp {
   override computeOutputSpec(inputs: TensorSpec | TensorSpec[]): TensorSpec {
     const x = this.operands(inputs, 1)[0]!;
     if (this.args.axis !== null) resolveAxes(this.args.axis, x.shape.length, `${this.className} '${this.name}'`);
-    const shape = this.args.axis !== null ? x.shape : [x.shape.some((d) => d === null) ? null : x.shape.reduce<number>((a, d) => a * (d as number), 1)];
+    const shape = this.args.axis !== null ? x.shape : flatShape(x.shape);
     return opSpec(shape, this.outDtype(x.dtype));
   }
 }
